@@ -1,0 +1,86 @@
+#pragma once
+// The exceptions pgflow-cpp throws. Every message names what was wrong (flow, step, JSON path,
+// SQLSTATE…) so that a log line alone is enough to act on.
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace pgflow {
+
+/// Base of every pgflow-cpp exception.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// JSON that does not fit the C++ type it is decoded into. `path()` is a JSON path such as
+/// `$.items[3].price`; `what()` also names the flow and step when known.
+class json_decode_error : public error {
+public:
+    json_decode_error(std::string message, std::string path)
+        : error(std::move(message)), path_(std::move(path)) {}
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
+
+/// A task for a step the flow (or the dynamic flow's handler table) does not have.
+class unknown_step_error : public error {
+public:
+    using error::error;
+};
+
+/// A statement the server rejected, or a connection problem. `sqlstate()` is the five-character
+/// SQLSTATE ("08006" and friends for connection failures), empty when libpq gave none.
+class database_error : public error {
+public:
+    database_error(std::string message, std::string sqlstate)
+        : error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+    [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+    /// True for connection-class errors (SQLSTATE class 08, 57P01-57P03) and a lost connection.
+    [[nodiscard]] bool is_connection_error() const noexcept {
+        return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0 || sqlstate_ == "57P01" ||
+               sqlstate_ == "57P02" || sqlstate_ == "57P03";
+    }
+
+private:
+    std::string sqlstate_;
+};
+
+/// A run that ended in status 'failed'; carries the failing step and its error message.
+class run_failed_error : public error {
+public:
+    run_failed_error(std::string run_id, std::string step_slug, std::string error_message)
+        : error("pgflow run " + run_id + " failed" +
+                (step_slug.empty() ? std::string{} : " in step \"" + step_slug + "\"") +
+                (error_message.empty() ? std::string{} : ": " + error_message)),
+          run_id_(std::move(run_id)), step_slug_(std::move(step_slug)), error_message_(std::move(error_message)) {}
+    [[nodiscard]] const std::string& run_id() const noexcept { return run_id_; }
+    [[nodiscard]] const std::string& step_slug() const noexcept { return step_slug_; }
+    [[nodiscard]] const std::string& error_message() const noexcept { return error_message_; }
+
+private:
+    std::string run_id_, step_slug_, error_message_;
+};
+
+/// A wait that ran out of time; the run goes on in the database.
+class timeout_error : public error {
+public:
+    using error::error;
+};
+
+/// The flow registered in the database differs from the one compiled into the program.
+class shape_mismatch_error : public error {
+public:
+    using error::error;
+};
+
+/// A dynamic flow definition that cannot be registered (unknown dependency, cycle, bad slug…).
+class definition_error : public error {
+public:
+    using error::error;
+};
+
+}  // namespace pgflow

@@ -1,0 +1,40 @@
+#pragma once
+// pgflow::flow_shape — a run-time description of a flow definition: what the DSL compiled, what a
+// dynamic flow builder holds, or what a database has registered. Used to compare them.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgflow {
+
+enum class step_type { single, map };
+
+constexpr const char* to_string(step_type t) noexcept { return t == step_type::map ? "map" : "single"; }
+
+struct step_shape {
+    std::string slug;
+    step_type type = step_type::single;
+    std::vector<std::string> dependencies;  ///< in declaration order
+    std::optional<int> max_attempts;        ///< NULL in pgflow.steps = inherit the flow's value
+    std::optional<int> base_delay;
+    std::optional<int> timeout;
+    std::optional<int> start_delay;
+    std::string input_type;   ///< C++ type name of the handler input, empty when unknown (database)
+    std::string output_type;  ///< C++ type name of the step output, empty when unknown
+
+    friend bool operator==(const step_shape&, const step_shape&) = default;
+};
+
+struct flow_shape {
+    std::string slug;
+    int max_attempts = 3;  ///< effective values, create_flow's defaults when not given
+    int base_delay = 5;
+    int timeout = 60;
+    std::vector<step_shape> steps;  ///< in registration (step_index) order
+    std::string input_type;
+
+    friend bool operator==(const flow_shape&, const flow_shape&) = default;
+};
+
+}  // namespace pgflow
