@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Shared set-up for scripts/test, scripts/demo and scripts/bench: Debian packages, CMake build.
+
+PGFLOW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export PGFLOW_ROOT
+
+# Debian 12 packages the project builds, tests and demos with.
+PGFLOW_PACKAGES=(
+  cmake ninja-build g++ clang-16 libclang-rt-16-dev pkg-config python3 ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libpq-dev
+  postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+)
+
+pgflow_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Installs whatever of the given packages is missing (apt-get, non-interactive).
+pgflow_ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  pgflow_log "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: missing packages (${missing[*]}) and not root; install them with apt-get" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+  # The Debian package starts a default cluster on port 5432; the project never uses it.
+}
+
+# pgflow_configure BUILD_DIR [cmake args...]
+pgflow_configure() {
+  local dir="$1"; shift
+  cmake -S "$PGFLOW_ROOT" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
+    cat "$dir.configure.log" >&2; return 1; }
+}
+
+pgflow_build() {
+  local dir="$1"; shift
+  cmake --build "$dir" -j"${PGFLOW_JOBS:-2}" "$@"
+}
