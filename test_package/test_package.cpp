@@ -1,0 +1,34 @@
+// Builds pgflow's example flow against the installed package and checks its registration SQL.
+#include <pgflow/pgflow.hpp>
+
+#include <iostream>
+#include <string_view>
+
+struct Input { int value; };
+BOOST_HANA_ADAPT_STRUCT(Input, value);
+struct Doubled { int doubledValue; };
+BOOST_HANA_ADAPT_STRUCT(Doubled, doubledValue);
+struct DoubledArray { std::vector<int> doubledValueArray; };
+BOOST_HANA_ADAPT_STRUCT(DoubledArray, doubledValueArray);
+struct Final { int finalValue; };
+BOOST_HANA_ADAPT_STRUCT(Final, finalValue);
+
+constexpr auto example_flow = pgflow::flow<"example_flow", Input>(
+    pgflow::flow_options{.max_attempts = 3},
+    pgflow::step<"rootStep">([](const Input& in) { return Doubled{in.value * 2}; }),
+    pgflow::step<"normalStep", pgflow::after<"rootStep">>(
+        [](const Input&, const Doubled& d) { return DoubledArray{{d.doubledValue}}; }),
+    pgflow::step<"thirdStep", pgflow::after<"normalStep">>(
+        [](const Input&, const DoubledArray& a) { return Final{static_cast<int>(a.doubledValueArray.size())}; }));
+
+int main() {
+    constexpr std::string_view sql = pgflow::registration_sql(example_flow);
+    constexpr std::string_view expected =
+        "SELECT pgflow.create_flow('example_flow', max_attempts => 3);\n"
+        "SELECT pgflow.add_step('example_flow', 'rootStep');\n"
+        "SELECT pgflow.add_step('example_flow', 'normalStep', ARRAY['rootStep']);\n"
+        "SELECT pgflow.add_step('example_flow', 'thirdStep', ARRAY['normalStep']);";
+    static_assert(sql == expected, "registration SQL differs from pgflow's compileFlow output");
+    std::cout << sql << '\n';
+    return 0;
+}

@@ -1,0 +1,40 @@
+# Installs pgflow-cpp into a fresh prefix and builds + runs test_package/ against it with plain CMake
+# (what `conan create` would do), or builds a project that add_subdirectory()s the source tree.
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    string(REPLACE ";" " " cmd "${ARGN}")
+    message(FATAL_ERROR "failed (${rc}): ${cmd}\n${out}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+if(MODE STREQUAL "add_subdirectory")
+  file(MAKE_DIRECTORY ${WORK_DIR}/src)
+  file(WRITE ${WORK_DIR}/src/CMakeLists.txt
+"cmake_minimum_required(VERSION 3.25)
+project(subdir_consumer LANGUAGES CXX)
+add_subdirectory(\"${SOURCE_DIR}\" pgflow-cpp)
+add_executable(test_package \"${SOURCE_DIR}/test_package/test_package.cpp\")
+target_link_libraries(test_package PRIVATE pgflow::pgflow)
+")
+  run(${CMAKE_COMMAND} -S ${WORK_DIR}/src -B ${WORK_DIR}/build -G Ninja -DCMAKE_CXX_COMPILER=${CXX})
+  # A subproject must not drag in pgflow-cpp's own tests.
+  if(EXISTS ${WORK_DIR}/build/pgflow-cpp/tests)
+    message(FATAL_ERROR "add_subdirectory built pgflow-cpp's tests")
+  endif()
+else()
+  set(prefix ${WORK_DIR}/prefix)
+  run(${CMAKE_COMMAND} --install ${MAIN_BINARY_DIR} --prefix ${prefix})
+  foreach(f include/pgflow/pgflow.hpp include/pgflow/detail/embedded_sql.hpp share/pgflow-cpp/sql/install.sql
+            share/cmake/pgflow-cpp/pgflow-cppConfig.cmake share/cmake/pgflow-cpp/pgflow-cppConfigVersion.cmake)
+    if(NOT EXISTS ${prefix}/${f})
+      message(FATAL_ERROR "the install lacks ${f}")
+    endif()
+  endforeach()
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/test_package -B ${WORK_DIR}/build -G Ninja
+      -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+endif()
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/test_package)
