@@ -1,0 +1,332 @@
+#pragma once
+// pgflow::client — installs the schema, registers flows, starts runs, reads their state and waits
+// for their outcome (woken by the `pgflow:run:<run_id>` notifications the SQL core sends, not by
+// polling). Typed for compiled flows, JSON for dynamic ones. One client is one connection: use it
+// from one thread at a time.
+
+#include <pgflow/connection_options.hpp>
+#include <pgflow/detail/runtime_registration.hpp>
+#include <pgflow/detail/runtime_time.hpp>
+#include <pgflow/detail/runtime_uuid.hpp>
+#include <pgflow/dynamic_flow.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/install.hpp>
+#include <pgflow/json.hpp>
+#include <pgflow/pq/connection.hpp>
+#include <pgflow/run_id.hpp>
+#include <pgflow/shape.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace pgflow {
+
+enum class run_status { started, completed, failed };
+enum class step_status { created, started, completed, failed };
+
+constexpr std::string_view to_string(run_status s) noexcept {
+    return s == run_status::completed ? "completed" : s == run_status::failed ? "failed" : "started";
+}
+constexpr std::string_view to_string(step_status s) noexcept {
+    switch (s) {
+    case step_status::started: return "started";
+    case step_status::completed: return "completed";
+    case step_status::failed: return "failed";
+    default: return "created";
+    }
+}
+
+/// One row of pgflow.step_states.
+struct step_state {
+    std::string step_slug;
+    step_status status = step_status::created;
+    std::optional<int> initial_tasks;    ///< unknown for a dependent map until its dependency completes
+    std::optional<int> remaining_tasks;  ///< unset while created
+    int remaining_deps = 0;
+    std::optional<std::string> error_message;
+    std::chrono::system_clock::time_point created_at;
+    std::optional<std::chrono::system_clock::time_point> started_at, completed_at, failed_at;
+};
+
+/// A run and its steps, as pgflow.get_run_with_states reports them; steps in step_index order.
+struct run_state {
+    pgflow::run_id run_id;
+    std::string flow_slug;
+    run_status status = run_status::started;
+    boost::json::value input;
+    boost::json::value output;  ///< null until completed
+    int remaining_steps = 0;
+    std::chrono::system_clock::time_point started_at;
+    std::optional<std::chrono::system_clock::time_point> completed_at, failed_at;
+    std::vector<step_state> steps;
+
+    /// The step with that slug, or nullptr.
+    [[nodiscard]] const step_state* step(std::string_view slug) const {
+        for (const auto& s : steps)
+            if (s.step_slug == slug) return &s;
+        return nullptr;
+    }
+};
+
+class client {
+public:
+    /// Connects lazily, on the first call that needs the database.
+    explicit client(connection_options db = {}) : db_(std::move(db)) {}
+
+    /// Installs or upgrades the pgflow schema (sql/install.sql, embedded at build time) in one
+    /// transaction. Idempotent.
+    void install_schema(queue_mode queue = queue_mode::automatic) { install_schema(install_options{queue, false}); }
+    void install_schema(const install_options& options) { pgflow::install_schema(connection(), options); }
+
+    /// Registers the flow (create_flow/add_step with its options) unless it is registered;
+    /// otherwise verifies the registered shape and throws shape_mismatch_error listing every
+    /// difference (pgflow flows are immutable: a changed flow needs a new slug).
+    template <class F>
+        requires requires(const F& f) { { shape_of(f) } -> std::convertible_to<flow_shape>; }
+    void ensure_registered(const F& flow) {
+        ensure_registered(flow_shape(shape_of(flow)));
+    }
+    void ensure_registered(const flow_shape& shape) { detail::ensure_registered(connection(), shape); }
+
+    /// Starts a run of a compiled or dynamic flow with a typed input; `id` chooses the run id.
+    template <class F>
+        requires requires { typename F::input_type; }
+    pgflow::run_id start(const F& flow, const typename F::input_type& input, std::optional<pgflow::run_id> id = {}) {
+        if constexpr (std::is_same_v<typename F::input_type, boost::json::value>)
+            return start(flow_slug_of(flow), input, std::move(id));
+        else
+            return start(flow_slug_of(flow), pgflow::to_json(input), std::move(id));
+    }
+
+    /// Starts a run of the flow `flow_slug` (pgflow.start_flow). Throws database_error with the
+    /// server's message for input the flow refuses (e.g. a root map given a non-array) and
+    /// pgflow::error for a flow that is not registered.
+    pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input,
+                         std::optional<pgflow::run_id> id = {}) {
+        try {
+            auto r = connection().execute("SELECT run_id FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)", flow_slug,
+                                          input, id);
+            return pgflow::run_id{r.get<std::string_view>(0, 0)};
+        } catch (const database_error& e) {
+            if (e.sqlstate() == "23503" && std::string_view(e.what()).find("runs_flow_slug_fkey") != std::string_view::npos)
+                throw error("pgflow: cannot start flow \"" + std::string(flow_slug) +
+                            "\": it is not registered (client::ensure_registered registers it)");
+            throw;
+        }
+    }
+
+    /// The run and its steps. Throws pgflow::error for an unknown run id.
+    run_state status(const pgflow::run_id& id) {
+        auto r = connection().execute(R"(
+SELECT pgflow.get_run_with_states($1::uuid),
+       (SELECT json_agg(s.step_slug ORDER BY s.step_index)
+          FROM pgflow.steps s JOIN pgflow.runs r ON r.flow_slug = s.flow_slug WHERE r.run_id = $1::uuid))",
+                                      id);
+        if (r.is_null(0, 0)) throw error("pgflow: there is no run " + id.str());
+        const auto doc = r.get<boost::json::value>(0, 0);
+        const auto order = r.get<std::optional<boost::json::value>>(0, 1);
+        return parse_run_state(doc, order ? *order : boost::json::value{});
+    }
+
+    /// Waits for the run to end and returns the flow's output (an object keyed by leaf step slug).
+    /// Throws run_failed_error (failing step, its error message) for a failed run, timeout_error
+    /// when `timeout` passes first. Survives a lost connection within the timeout.
+    boost::json::value wait(const pgflow::run_id& id, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const std::string channel = "pgflow:run:" + id.str();
+        for (;;) {
+            try {
+                auto& c = connection();
+                c.listen(channel);  // before reading the state, so that no event can slip between
+                struct unlisten_guard {
+                    pq::connection& c;
+                    const std::string& channel;
+                    ~unlisten_guard() {
+                        try {
+                            if (c.is_ok()) c.unlisten(channel);
+                        } catch (const database_error&) {  // the connection is gone; so is the LISTEN
+                        }
+                    }
+                } guard{c, channel};
+                // A safety net for databases whose SQL does not notify (pgflow 0.8.1's own):
+                // the state is re-read now and then even without an event.
+                auto recheck = std::chrono::milliseconds{50};
+                for (;;) {
+                    if (auto output = finished_output(c, id)) return std::move(*output);
+                    const auto recheck_at = std::chrono::steady_clock::now() + recheck;
+                    recheck = std::min(recheck * 2, std::chrono::milliseconds{1000});
+                    if (!wait_for_run_event(c, channel, std::min(recheck_at, deadline)) &&
+                        std::chrono::steady_clock::now() >= deadline) {
+                        if (auto output = finished_output(c, id)) return std::move(*output);
+                        throw timeout_error("pgflow: run " + id.str() + " did not finish within " +
+                                            std::to_string(timeout.count()) + " ms");
+                    }
+                }
+            } catch (const database_error& e) {
+                if (!e.is_connection_error() || std::chrono::steady_clock::now() >= deadline) throw;
+                conn_.reset();
+                std::this_thread::sleep_for(std::chrono::milliseconds{100});
+            }
+        }
+    }
+
+    /// wait() for a compiled or dynamic flow, decoding the output into the flow's output type.
+    template <class F, class Rep, class Period>
+        requires requires { typename F::output_type; }
+    typename F::output_type wait(const F&, const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
+        auto output = wait(id, std::chrono::ceil<std::chrono::milliseconds>(timeout));
+        if constexpr (std::is_same_v<typename F::output_type, boost::json::value>)
+            return output;
+        else
+            return pgflow::from_json<typename F::output_type>(output);
+    }
+
+    template <class Rep, class Period>
+    boost::json::value wait(const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
+        return wait(id, std::chrono::milliseconds{std::chrono::ceil<std::chrono::milliseconds>(timeout)});
+    }
+
+    /// The client's connection (opened or re-opened on demand), for queries of your own.
+    pq::connection& connection() {
+        if (!conn_ || !conn_->is_ok()) {
+            conn_.reset();
+            conn_.emplace(db_.connect());
+        }
+        return *conn_;
+    }
+
+    [[nodiscard]] const connection_options& options() const noexcept { return db_; }
+
+private:
+    template <class F>
+    static std::string flow_slug_of(const F& f) {
+        if constexpr (requires { F::slug; })
+            return std::string(F::slug);
+        else
+            return std::string(f.slug());
+    }
+
+    // The run's output when it completed, nullopt while it runs; throws when it failed.
+    static std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
+        auto r = c.execute(R"(
+SELECT r.status, r.output,
+       (SELECT json_build_object('step', s.step_slug, 'error', s.error_message)
+          FROM pgflow.step_states s
+         WHERE s.run_id = r.run_id AND s.status = 'failed'
+         ORDER BY s.failed_at LIMIT 1)
+  FROM pgflow.runs r WHERE r.run_id = $1::uuid)",
+                           id);
+        if (r.empty()) throw error("pgflow: there is no run " + id.str());
+        const auto status = r.get<std::string_view>(0, 0);
+        if (status == "completed") {
+            auto output = r.get<std::optional<boost::json::value>>(0, 1);
+            return output ? std::move(*output) : boost::json::value{};
+        }
+        if (status == "failed") {
+            std::string step, message;
+            if (auto failed = r.get<std::optional<boost::json::value>>(0, 2)) {
+                if (const auto* s = failed->as_object().if_contains("step"); s && s->is_string()) step = s->as_string();
+                if (const auto* m = failed->as_object().if_contains("error"); m && m->is_string()) message = m->as_string();
+            }
+            throw run_failed_error(id.str(), step, message);
+        }
+        return std::nullopt;
+    }
+
+    // Waits for a run-level event (run:completed / run:failed, or a trimmed payload) on the
+    // channel until `until`. Returns whether one came.
+    static bool wait_for_run_event(pq::connection& c, const std::string& channel,
+                                   std::chrono::steady_clock::time_point until) {
+        for (;;) {
+            while (auto n = c.next_notification())
+                if (n->channel == channel && is_final_event(n->payload)) return true;
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= until) return false;
+            c.wait_for_input(std::chrono::ceil<std::chrono::milliseconds>(until - now));
+        }
+    }
+
+    static bool is_final_event(std::string_view payload) {
+        boost::system::error_code ec;
+        const auto v = boost::json::parse(payload, ec);
+        if (ec || !v.is_object()) return true;  // cannot tell: re-read the row
+        const auto& o = v.as_object();
+        if (const auto* t = o.if_contains("trimmed"); t && t->is_bool() && t->as_bool()) return true;
+        for (const char* key : {"event_type", "event"})
+            if (const auto* e = o.if_contains(key); e && e->is_string())
+                if (e->as_string() == "run:completed" || e->as_string() == "run:failed") return true;
+        return false;
+    }
+
+    static std::optional<std::chrono::system_clock::time_point> optional_time(const boost::json::object& o, const char* key) {
+        const auto* v = o.if_contains(key);
+        if (v == nullptr || !v->is_string()) return std::nullopt;
+        return detail::parse_timestamptz(v->as_string());
+    }
+
+    static std::optional<int> optional_int(const boost::json::object& o, const char* key) {
+        const auto* v = o.if_contains(key);
+        if (v == nullptr || v->is_null()) return std::nullopt;
+        return static_cast<int>(v->to_number<long long>());
+    }
+
+    static run_state parse_run_state(const boost::json::value& doc, const boost::json::value& order) {
+        const auto& run = doc.at("run").as_object();
+        run_state state;
+        state.run_id = pgflow::run_id{std::string_view(run.at("run_id").as_string())};
+        state.flow_slug = run.at("flow_slug").as_string();
+        const auto status = run.at("status").as_string();
+        state.status = status == "completed" ? run_status::completed : status == "failed" ? run_status::failed : run_status::started;
+        state.input = run.at("input");
+        if (const auto* out = run.if_contains("output")) state.output = *out;
+        state.remaining_steps = optional_int(run, "remaining_steps").value_or(0);
+        state.started_at = optional_time(run, "started_at").value_or(std::chrono::system_clock::time_point{});
+        state.completed_at = optional_time(run, "completed_at");
+        state.failed_at = optional_time(run, "failed_at");
+        if (const auto* steps = doc.as_object().if_contains("steps"); steps && steps->is_array()) {
+            for (const auto& sv : steps->as_array()) {
+                const auto& s = sv.as_object();
+                step_state step;
+                step.step_slug = s.at("step_slug").as_string();
+                const auto st = s.at("status").as_string();
+                step.status = st == "started"     ? step_status::started
+                              : st == "completed" ? step_status::completed
+                              : st == "failed"    ? step_status::failed
+                                                  : step_status::created;
+                step.initial_tasks = optional_int(s, "initial_tasks");
+                step.remaining_tasks = optional_int(s, "remaining_tasks");
+                step.remaining_deps = optional_int(s, "remaining_deps").value_or(0);
+                if (const auto* m = s.if_contains("error_message"); m && m->is_string()) step.error_message = std::string(m->as_string());
+                step.created_at = optional_time(s, "created_at").value_or(std::chrono::system_clock::time_point{});
+                step.started_at = optional_time(s, "started_at");
+                step.completed_at = optional_time(s, "completed_at");
+                step.failed_at = optional_time(s, "failed_at");
+                state.steps.push_back(std::move(step));
+            }
+        }
+        if (order.is_array()) {
+            auto rank = [&](const std::string& slug) {
+                const auto& a = order.as_array();
+                for (std::size_t i = 0; i < a.size(); ++i)
+                    if (a[i].is_string() && a[i].as_string() == slug) return i;
+                return a.size();
+            };
+            std::stable_sort(state.steps.begin(), state.steps.end(),
+                             [&](const step_state& a, const step_state& b) { return rank(a.step_slug) < rank(b.step_slug); });
+        }
+        return state;
+    }
+
+    connection_options db_;
+    std::optional<pq::connection> conn_;
+};
+
+}  // namespace pgflow

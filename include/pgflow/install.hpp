@@ -1,0 +1,63 @@
+#pragma once
+// pgflow::install_schema — installs (or upgrades) the pgflow schema from the SQL embedded at build
+// time from sql/install.sql, exactly what `psql -f sql/install.sql` does, in one transaction.
+
+#include <pgflow/error.hpp>
+#include <pgflow/pq/connection.hpp>
+
+#include <pgflow/detail/embedded_sql.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace pgflow {
+
+/// Which pgmq to install: the pgmq extension when the server has it (1.5 or newer), the project's
+/// built-in pgmq-compatible queue otherwise (`automatic`), or one of them by force.
+enum class queue_mode { automatic, builtin, extension };
+
+constexpr std::string_view to_string(queue_mode m) noexcept {
+    switch (m) {
+    case queue_mode::builtin: return "builtin";
+    case queue_mode::extension: return "extension";
+    default: return "auto";
+    }
+}
+
+struct install_options {
+    queue_mode queue = queue_mode::automatic;
+    /// Install only the queue (schema pgmq), not schema pgflow: for putting another pgflow
+    /// implementation (pgflow 0.8.1's own migrations) on top of the built-in queue.
+    bool queue_only = false;
+};
+
+/// Runs the embedded installation on `conn`. Idempotent; concurrent installers are serialised
+/// with an advisory lock. Throws database_error naming the file that failed.
+inline void install_schema(pq::connection& conn, install_options options = {}) {
+    namespace sql = detail::embedded_sql;
+    if (sql::files.empty())
+        throw error("pgflow: this build has no embedded SQL (sql/install.sql was missing at configure time)");
+    conn.execute("BEGIN");
+    try {
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp install'))");
+        conn.execute("SELECT set_config('pgflow.install_queue', $1, true)", to_string(options.queue));
+        const bool builtin = conn.execute(sql::choose_queue_query).get<bool>(0, 0);
+        for (const auto& file : sql::files) {
+            const bool wanted = file.section == sql::part::common
+                                    ? !options.queue_only
+                                    : (file.section == sql::part::builtin_queue) == builtin;
+            if (wanted) conn.execute_script(file.text, "installing sql/" + std::string(file.path));
+        }
+        conn.execute("COMMIT");
+    } catch (...) {
+        if (conn.is_ok()) {
+            try {
+                conn.execute("ROLLBACK");
+            } catch (const database_error&) {  // the original error is the one worth reporting
+            }
+        }
+        throw;
+    }
+}
+
+}  // namespace pgflow

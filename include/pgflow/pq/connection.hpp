@@ -1,0 +1,269 @@
+#pragma once
+// pgflow::pq::connection — one libpq connection: parameterized and prepared statements with checked
+// results, multi-statement scripts, LISTEN/NOTIFY with a pollable socket, and pipelines that send
+// many statements in one round trip. Not thread-safe: one connection belongs to one thread at a time.
+
+#include <pgflow/error.hpp>
+#include <pgflow/pq/parameters.hpp>
+#include <pgflow/pq/result.hpp>
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace pgflow::pq {
+
+/// A NOTIFY received on a channel this connection LISTENs to.
+struct notification {
+    std::string channel;
+    std::string payload;
+    int backend_pid = 0;
+};
+
+/// One statement of a pipeline: a prepared statement's name or SQL text, and its parameters.
+struct pipelined_statement {
+    std::string prepared_name;  ///< non-empty: run this prepared statement
+    std::string sql;            ///< otherwise: this single statement
+    parameters params;
+};
+
+/// What one pipelined statement produced: its result, or the error the server answered with.
+using pipelined_outcome = std::variant<result, database_error>;
+
+namespace detail {
+struct connection_deleter {
+    void operator()(PGconn* c) const noexcept { PQfinish(c); }
+};
+struct freemem_deleter {
+    void operator()(void* p) const noexcept { PQfreemem(p); }
+};
+}  // namespace detail
+
+/// Why wait_for_input() returned.
+enum class wait_result { input, wake, timeout };
+
+class connection {
+public:
+    /// Connects with libpq keyword/value pairs; a "dbname" value may itself be a connection
+    /// string or URL (expand_dbname), and later pairs override what it sets. Throws
+    /// database_error (SQLSTATE 08001) with libpq's message when the server cannot be reached.
+    explicit connection(const std::vector<std::pair<std::string, std::string>>& keywords) {
+        std::vector<const char*> keys, values;
+        for (const auto& [k, v] : keywords) {
+            keys.push_back(k.c_str());
+            values.push_back(v.c_str());
+        }
+        keys.push_back(nullptr);
+        values.push_back(nullptr);
+        conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
+        if (!conn_) throw database_error("pgflow: could not allocate a libpq connection", "08001");
+        if (PQstatus(conn_.get()) != CONNECTION_OK)
+            throw database_error("pgflow: could not connect to PostgreSQL: " +
+                                     pq::detail::trimmed(PQerrorMessage(conn_.get())),
+                                 "08001");
+        // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
+        PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    }
+
+    /// Connects with a connection string ("host=… dbname=…" or "postgresql://…"); an empty string
+    /// means libpq's defaults (PGHOST, PGPORT, PGUSER, PGDATABASE, … environment variables).
+    explicit connection(std::string_view conninfo)
+        : connection(std::vector<std::pair<std::string, std::string>>{{"dbname", std::string(conninfo)}}) {}
+
+    connection(connection&&) noexcept = default;
+    connection& operator=(connection&&) noexcept = default;
+
+    /// False once the connection is known to be broken (a statement failed with a connection error).
+    [[nodiscard]] bool is_ok() const noexcept { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
+
+    /// Runs one statement with parameters ($1, $2, …) and returns its checked result.
+    template <class... Args>
+    result execute(std::string_view sql, const Args&... args) {
+        if constexpr (sizeof...(Args) == 1 && (std::is_same_v<Args, parameters> && ...)) {
+            return execute_with(sql, args...);
+        } else {
+            return execute_with(sql, parameters(args...));
+        }
+    }
+
+    result execute_with(std::string_view sql, const parameters& params) {
+        std::string text(sql);
+        auto pointers = params.pointers();
+        return checked(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, pointers.data(),
+                                    nullptr, nullptr, 0),
+                       conn_.get(), context_of(sql));
+    }
+
+    /// Prepares `sql` under `name` unless this connection already has it.
+    void prepare(const std::string& name, std::string_view sql) {
+        if (prepared_.contains(name)) return;
+        std::string text(sql);
+        checked(PQprepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr), conn_.get(),
+                "preparing statement " + name);
+        prepared_.insert(name);
+    }
+
+    [[nodiscard]] bool is_prepared(const std::string& name) const { return prepared_.contains(name); }
+
+    template <class... Args>
+    result execute_prepared(const std::string& name, const Args&... args) {
+        if constexpr (sizeof...(Args) == 1 && (std::is_same_v<Args, parameters> && ...)) {
+            return execute_prepared_with(name, args...);
+        } else {
+            return execute_prepared_with(name, parameters(args...));
+        }
+    }
+
+    result execute_prepared_with(const std::string& name, const parameters& params) {
+        auto pointers = params.pointers();
+        return checked(PQexecPrepared(conn_.get(), name.c_str(), params.size(), pointers.data(), nullptr,
+                                      nullptr, 0),
+                       conn_.get(), "statement " + name);
+    }
+
+    /// Runs a script of several statements without parameters (installation files). Stops at,
+    /// and throws, the first error; `what` names the script in the message.
+    void execute_script(std::string_view script, std::string_view what) {
+        std::string text(script);
+        if (PQsendQuery(conn_.get(), text.c_str()) == 0)
+            throw pq::detail::make_error(nullptr, conn_.get(), what);
+        std::optional<database_error> first_error;
+        while (PGresult* r = PQgetResult(conn_.get())) {
+            result owned{r};
+            const auto status = PQresultStatus(r);
+            if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY &&
+                !first_error)
+                first_error = pq::detail::make_error(r, conn_.get(), what);
+        }
+        if (first_error) throw *first_error;
+        if (!is_ok()) throw pq::detail::make_error(nullptr, conn_.get(), what);
+    }
+
+    /// Quotes an identifier (channel names contain ':' so they always need it).
+    [[nodiscard]] std::string quote_identifier(std::string_view name) const {
+        std::unique_ptr<char, detail::freemem_deleter> quoted(
+            PQescapeIdentifier(conn_.get(), name.data(), name.size()));
+        if (!quoted) throw pq::detail::make_error(nullptr, conn_.get(), "quoting an identifier");
+        return quoted.get();
+    }
+
+    /// LISTEN has no parameter form; the channel name is quoted as an identifier instead.
+    void listen(std::string_view channel) { execute("LISTEN " + quote_identifier(channel)); }
+    void unlisten(std::string_view channel) { execute("UNLISTEN " + quote_identifier(channel)); }
+
+    /// Reads whatever the server has sent (without blocking) and returns the next notification.
+    /// Throws a connection database_error when the connection turns out to be broken.
+    std::optional<notification> next_notification() {
+        if (PQconsumeInput(conn_.get()) == 0) throw pq::detail::make_error(nullptr, conn_.get(), "reading notifications");
+        return pop_notification();
+    }
+
+    /// The next notification libpq has already received, without reading the socket.
+    std::optional<notification> pop_notification() {
+        std::unique_ptr<PGnotify, detail::freemem_deleter> n(PQnotifies(conn_.get()));
+        if (!n) return std::nullopt;
+        return notification{n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid};
+    }
+
+    /// Blocks until the server sends something, `wake_fd` (if ≥ 0) becomes readable, or the
+    /// timeout passes. Used between statements to sleep until a NOTIFY arrives.
+    wait_result wait_for_input(std::chrono::milliseconds timeout, int wake_fd = -1) {
+        pollfd fds[2] = {{PQsocket(conn_.get()), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+        if (fds[0].fd < 0) throw pq::detail::make_error(nullptr, conn_.get(), "waiting for the server");
+        const int count = wake_fd >= 0 ? 2 : 1;
+        const int ms = static_cast<int>(std::clamp<long long>(timeout.count(), 0, 24LL * 3600 * 1000));
+        int n;
+        do {
+            n = ::poll(fds, static_cast<nfds_t>(count), ms);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) return wait_result::timeout;
+        if (count == 2 && (fds[1].revents & POLLIN) != 0) return wait_result::wake;
+        return wait_result::input;
+    }
+
+    /// Sends every statement in one round trip, each in its own implicit transaction (a sync
+    /// after each, so one failing statement does not abort the others), and returns one outcome
+    /// per statement in order. A broken connection throws instead: the caller cannot know which
+    /// statements the server committed.
+    std::vector<pipelined_outcome> run_pipeline(const std::vector<pipelined_statement>& statements) {
+        std::vector<pipelined_outcome> outcomes;
+        if (statements.empty()) return outcomes;
+        outcomes.reserve(statements.size());
+        if (PQenterPipelineMode(conn_.get()) == 0)
+            throw pq::detail::make_error(nullptr, conn_.get(), "entering pipeline mode");
+        struct exit_guard {
+            PGconn* c;
+            // Only reached with every result read, or with a broken connection that is discarded.
+            ~exit_guard() { PQexitPipelineMode(c); }
+        } guard{conn_.get()};
+        for (const auto& s : statements) {
+            auto pointers = s.params.pointers();
+            int ok = s.prepared_name.empty()
+                         ? PQsendQueryParams(conn_.get(), s.sql.c_str(), s.params.size(), nullptr, pointers.data(),
+                                             nullptr, nullptr, 0)
+                         : PQsendQueryPrepared(conn_.get(), s.prepared_name.c_str(), s.params.size(),
+                                               pointers.data(), nullptr, nullptr, 0);
+            if (ok == 0 || PQpipelineSync(conn_.get()) == 0)
+                throw pq::detail::make_error(nullptr, conn_.get(), "sending a pipeline");
+        }
+        for (const auto& s : statements) {
+            std::optional<pipelined_outcome> outcome;
+            // The statement's results, a null separator, then the sync's PGRES_PIPELINE_SYNC.
+            for (;;) {
+                PGresult* r = PQgetResult(conn_.get());
+                if (r == nullptr) {
+                    if (!is_ok()) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
+                    continue;
+                }
+                const auto status = PQresultStatus(r);
+                if (status == PGRES_PIPELINE_SYNC) {
+                    PQclear(r);
+                    break;
+                }
+                if (outcome) {
+                    PQclear(r);
+                    continue;
+                }
+                if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+                    outcome.emplace(result{r});
+                } else {
+                    auto e = pq::detail::make_error(r, conn_.get(),
+                                                    s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name);
+                    PQclear(r);
+                    if (e.is_connection_error() && !is_ok()) throw e;
+                    outcome.emplace(std::move(e));
+                }
+            }
+            if (!outcome) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
+            outcomes.push_back(std::move(*outcome));
+        }
+        return outcomes;
+    }
+
+    [[nodiscard]] int backend_pid() const noexcept { return PQbackendPID(conn_.get()); }
+    [[nodiscard]] PGconn* native() const noexcept { return conn_.get(); }
+
+private:
+    static std::string context_of(std::string_view sql) {
+        constexpr std::size_t limit = 60;
+        std::string s(sql.substr(0, std::min(sql.size(), limit)));
+        std::replace(s.begin(), s.end(), '\n', ' ');
+        return "statement \"" + s + (sql.size() > limit ? "…\"" : "\"");
+    }
+
+    std::unique_ptr<PGconn, detail::connection_deleter> conn_;
+    std::set<std::string> prepared_;
+};
+
+}  // namespace pgflow::pq

@@ -1,0 +1,100 @@
+#pragma once
+// pgflow::stop_on_signals — turns SIGINT and SIGTERM into a std::stop_token request, for
+// `worker.run(signals.token())` in a worker program. The signal handler only writes to a pipe
+// (async-signal-safe); a small thread turns that into request_stop().
+
+#include <pgflow/error.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pgflow {
+
+namespace detail {
+inline std::atomic<int> signal_pipe_write_end{-1};
+inline std::atomic<int> last_signal{0};
+extern "C" inline void pgflow_on_stop_signal(int signal_number) {
+    const int saved = errno;
+    last_signal.store(signal_number);
+    const int fd = signal_pipe_write_end.load();
+    if (fd >= 0) {
+        const char byte = 1;
+        [[maybe_unused]] auto n = ::write(fd, &byte, 1);
+    }
+    errno = saved;
+}
+}  // namespace detail
+
+/// While alive, SIGINT and SIGTERM (or the given signals) request a stop instead of ending the
+/// process; the previous handlers come back on destruction. One instance at a time.
+class stop_on_signals {
+public:
+    explicit stop_on_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}) : signals_(signals) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+            throw error(std::string("pgflow: stop_on_signals cannot create a pipe: ") + std::strerror(errno));
+        read_end_ = fds[0];
+        write_end_ = fds[1];
+        int expected = -1;
+        if (!detail::signal_pipe_write_end.compare_exchange_strong(expected, write_end_)) {
+            ::close(read_end_);
+            ::close(write_end_);
+            throw error("pgflow: only one pgflow::stop_on_signals may exist at a time");
+        }
+        previous_.resize(signals_.size());
+        for (std::size_t i = 0; i < signals_.size(); ++i) {
+            struct sigaction action {};
+            action.sa_handler = &detail::pgflow_on_stop_signal;
+            sigemptyset(&action.sa_mask);
+            action.sa_flags = SA_RESTART;
+            ::sigaction(signals_[i], &action, &previous_[i]);
+        }
+        watcher_ = std::jthread([this](std::stop_token quit) {
+            pollfd fd{read_end_, POLLIN, 0};
+            while (!quit.stop_requested()) {
+                if (::poll(&fd, 1, 100) > 0) {
+                    char buffer[16];
+                    if (::read(read_end_, buffer, sizeof buffer) > 0) source_.request_stop();
+                }
+            }
+        });
+    }
+
+    stop_on_signals(const stop_on_signals&) = delete;
+    stop_on_signals& operator=(const stop_on_signals&) = delete;
+
+    ~stop_on_signals() {
+        for (std::size_t i = 0; i < signals_.size(); ++i) ::sigaction(signals_[i], &previous_[i], nullptr);
+        detail::signal_pipe_write_end.store(-1);
+        watcher_ = {};  // joins
+        ::close(read_end_);
+        ::close(write_end_);
+    }
+
+    [[nodiscard]] std::stop_token token() const noexcept { return source_.get_token(); }
+    [[nodiscard]] bool stop_requested() const noexcept { return source_.stop_requested(); }
+    /// The signal that requested the stop, 0 if none came.
+    [[nodiscard]] int received_signal() const noexcept { return detail::last_signal.load(); }
+    /// A stop request from the program itself, as if a signal had come.
+    void request_stop() noexcept { source_.request_stop(); }
+
+private:
+    std::vector<int> signals_;
+    std::vector<struct sigaction> previous_;
+    int read_end_ = -1, write_end_ = -1;
+    std::stop_source source_;
+    std::jthread watcher_;
+};
+
+}  // namespace pgflow

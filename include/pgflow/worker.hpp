@@ -1,0 +1,490 @@
+#pragma once
+// pgflow::worker — runs one flow's tasks: claims them from the flow's queue (pgmq.read +
+// pgflow.start_tasks), runs the handlers on max_concurrent threads and reports each result with
+// pgflow.complete_task / pgflow.fail_task. Protocol of pgflow 0.8.1's edge worker (spec §11), plus:
+// LISTEN/NOTIFY wake-ups, pipelined round trips, reconnection, and a graceful stop.
+//
+//   pgflow::worker worker{db, order_processing};
+//   pgflow::stop_on_signals signals;          // <pgflow/signals.hpp>: SIGINT/SIGTERM → stop
+//   worker.run(signals.token());
+
+#include <pgflow/connection_options.hpp>
+#include <pgflow/detail/runtime_backoff.hpp>
+#include <pgflow/detail/runtime_registration.hpp>
+#include <pgflow/detail/runtime_thread_pool.hpp>
+#include <pgflow/detail/runtime_uuid.hpp>
+#include <pgflow/detail/runtime_wakeup.hpp>
+#include <pgflow/dynamic_flow.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/pq/connection.hpp>
+#include <pgflow/shape.hpp>
+#include <pgflow/task_context.hpp>
+
+#include <boost/json.hpp>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pgflow {
+
+/// Runs the handler of a step: (step slug, task input, context) → step output. Throwing fails the
+/// task with the exception's what().
+using dispatch_function =
+    std::function<boost::json::value(std::string_view step_slug, const boost::json::value& input, const task_context&)>;
+
+struct worker_options {
+    // pgflow 0.8.1's flow-worker defaults (spec §11.3).
+    int batch_size = 10;                                  ///< most messages read per claim
+    int max_concurrent = 10;                              ///< handler threads
+    std::chrono::seconds visibility_timeout{2};           ///< vt of the queue read
+    std::chrono::milliseconds poll_interval{100};         ///< shortest pause between empty claims
+    std::chrono::milliseconds max_poll{2000};             ///< longest idle pause without a NOTIFY
+    std::chrono::milliseconds heartbeat_interval{5000};   ///< pgflow.workers.last_heartbeat_at
+    // pgflow-cpp's own.
+    std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
+    std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
+    std::chrono::milliseconds shutdown_grace{10000};      ///< time in-flight handlers get after stop
+    /// pgflow.workers.function_name; empty: the program's name.
+    std::string function_name;
+    /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
+    /// with a shape; a worker built from a bare dispatch function only checks the flow exists.
+    bool ensure_registered = true;
+    /// Diagnostics (connection lost, results that could not be stored, …); default: stderr.
+    std::function<void(std::string_view)> log;
+};
+
+namespace detail {
+
+template <class F>
+concept runnable_flow = requires(const F& f) {
+    make_dispatcher(f);
+    { shape_of(f) } -> std::convertible_to<flow_shape>;
+};
+
+template <class F>
+std::string flow_slug_of(const F& f) {
+    if constexpr (requires { F::slug; })
+        return std::string(F::slug);
+    else
+        return std::string(f.slug());
+}
+
+inline std::string program_name() {
+#if defined(__GLIBC__)
+    if (program_invocation_short_name != nullptr && *program_invocation_short_name != '\0')
+        return program_invocation_short_name;
+#endif
+    return "pgflow-cpp";
+}
+
+}  // namespace detail
+
+class worker {
+public:
+    /// A worker for a compiled flow (pgflow::flow<…>) or a pgflow::dynamic_flow.
+    template <class F>
+        requires detail::runnable_flow<F>
+    worker(connection_options db, const F& flow, worker_options options = {})
+        : worker(std::move(db), detail::flow_slug_of(flow), dispatch_function(make_dispatcher(flow)),
+                 std::move(options)) {
+        shape_ = shape_of(flow);
+    }
+
+    /// A worker for the flow `flow_slug` with a hand-written dispatcher; the flow must already be
+    /// registered.
+    worker(connection_options db, std::string flow_slug, dispatch_function dispatch, worker_options options = {})
+        : db_(std::move(db)), flow_slug_(std::move(flow_slug)), dispatch_(std::move(dispatch)),
+          options_(std::move(options)), id_(detail::random_uuid()) {
+        auto positive = [&](long long v, const char* name) {
+            if (v <= 0) throw error(std::string("pgflow: worker_options.") + name + " must be positive");
+        };
+        positive(options_.batch_size, "batch_size");
+        positive(options_.max_concurrent, "max_concurrent");
+        positive(options_.visibility_timeout.count(), "visibility_timeout");
+        positive(options_.heartbeat_interval.count(), "heartbeat_interval");
+        positive(options_.max_poll.count(), "max_poll");
+        if (!dispatch_) throw error("pgflow: worker needs a dispatch function");
+        if (options_.function_name.empty()) options_.function_name = detail::program_name();
+        if (!options_.log)
+            options_.log = [](std::string_view line) {
+                std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+            };
+        db_ = db_.with_application_name("pgflow worker " + flow_slug_);
+    }
+
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    /// pgflow.workers.worker_id of this worker (a random UUID).
+    [[nodiscard]] const std::string& id() const noexcept { return id_; }
+    [[nodiscard]] const std::string& flow_slug() const noexcept { return flow_slug_; }
+
+    /// Runs until `stop` is requested or the worker is deprecated in pgflow.workers: claims and
+    /// runs tasks, reconnecting after a lost connection. On stop, in-flight handlers get
+    /// shutdown_grace to finish (then their task_context stop token is requested), every result
+    /// is reported, and the worker row gets deprecated_at. Throws for what retrying cannot fix:
+    /// an unregistered flow, a shape that differs from the registered one. Runs once per worker.
+    void run(std::stop_token stop = {}) {
+        if (started_.exchange(true)) throw error("pgflow: worker::run may be called only once per worker");
+        session s{*this, stop};
+        s.run();
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    struct claimed_task {
+        std::string run_id, step_slug, input;
+        int task_index = 0, attempt = 1;
+    };
+
+    struct ack {
+        std::string run_id, step_slug;
+        int task_index = 0;
+        bool completed = true;
+        std::string payload;  ///< output JSON when completed, error message when failed
+    };
+
+    // What a handler thread hands back to the loop: an ack, or nothing for a task it abandoned
+    // because the worker was stopping (its message reappears after the task's timeout).
+    struct finished_task {
+        std::optional<ack> result;
+    };
+
+    // One run(): the loop's state, owned by the calling thread except `inbox`.
+    struct session {
+        worker& w;
+        std::stop_token stop;
+        detail::runtime_wakeup wake;
+        std::mutex inbox_mutex;
+        std::vector<finished_task> inbox;
+        std::stop_source handler_stop;
+        std::optional<pq::connection> conn;
+        std::deque<ack> pending;
+        int in_flight = 0;
+        bool stopping = false, handlers_cancelled = false, registered_checked = false;
+        clock::time_point next_claim = clock::now(), next_heartbeat = clock::now(), grace_end{};
+        detail::runtime_backoff backoff{w.options_.reconnect_delay, w.options_.max_reconnect_delay};
+        std::string queue_channel = "pgflow:queue:" + w.flow_slug_;
+
+        session(worker& owner, std::stop_token token) : w(owner), stop(std::move(token)) {}
+
+        void log(const std::string& line) const {
+            w.options_.log("pgflow worker " + w.flow_slug_ + " " + w.id_.substr(0, 8) + ": " + line);
+        }
+
+        void run() {
+            std::stop_callback wake_on_stop(stop, [this] { wake.notify(); });
+            std::exception_ptr failure;
+            {
+                detail::runtime_thread_pool pool(static_cast<std::size_t>(w.options_.max_concurrent));
+                try {
+                    loop(pool);
+                } catch (...) {
+                    failure = std::current_exception();
+                    handler_stop.request_stop();
+                }
+            }  // joins the handler threads
+            if (failure) std::rethrow_exception(failure);
+        }
+
+        void connect() {
+            conn.reset();
+            conn.emplace(w.db_.connect());
+            auto& c = *conn;
+            if (!registered_checked) {
+                if (w.shape_ && w.options_.ensure_registered) {
+                    detail::ensure_registered(c, *w.shape_);
+                } else if (c.execute("SELECT 1 FROM pgflow.flows WHERE flow_slug = $1", w.flow_slug_).empty()) {
+                    throw error("pgflow: flow \"" + w.flow_slug_ +
+                                "\" is not registered in the database; register it first "
+                                "(pgflow::client::ensure_registered) before starting its worker");
+                }
+                registered_checked = true;
+            }
+            c.prepare("pgflow_claim", R"(
+SELECT t.run_id, t.step_slug, t.task_index, t.input::text, st.attempts_count + 1
+FROM pgflow.start_tasks($1, ARRAY(SELECT m.msg_id FROM pgmq.read($1, $2::int, $3::int) AS m), $4::uuid) AS t
+JOIN pgflow.step_tasks AS st
+  ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)");
+            // start_tasks runs inside the statement, whose own snapshot still sees attempts_count
+            // from before the claim: hence the + 1.
+            c.prepare("pgflow_complete",
+                      "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
+            c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
+            c.prepare("pgflow_heartbeat", R"(
+INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES ($1::uuid, $2, $3)
+ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp()
+RETURNING deprecated_at IS NOT NULL)");
+            const auto table = c.execute("SELECT pgmq.format_table_name($1, 'q')", w.flow_slug_).get<std::string>(0, 0);
+            c.prepare("pgflow_next_visible", "SELECT (extract(epoch FROM min(vt) - clock_timestamp()) * 1000)::bigint FROM pgmq." +
+                                                 c.quote_identifier(table));
+            c.listen(queue_channel);
+            if (c.execute_prepared("pgflow_heartbeat", w.id_, w.flow_slug_, w.options_.function_name).get<bool>(0, 0))
+                begin_stop("the worker is marked deprecated in pgflow.workers");
+            next_heartbeat = clock::now() + w.options_.heartbeat_interval;
+            next_claim = clock::now();
+        }
+
+        void begin_stop(const std::string& why) {
+            if (stopping) return;
+            stopping = true;
+            grace_end = clock::now() + w.options_.shutdown_grace;
+            if (in_flight > 0) log("stopping (" + why + "); waiting for " + std::to_string(in_flight) + " running task(s)");
+        }
+
+        void collect_finished() {
+            std::vector<finished_task> done;
+            {
+                std::lock_guard lock(inbox_mutex);
+                done.swap(inbox);
+            }
+            for (auto& f : done) {
+                --in_flight;
+                if (f.result) pending.push_back(std::move(*f.result));
+            }
+        }
+
+        void submit(detail::runtime_thread_pool& pool, claimed_task task) {
+            ++in_flight;
+            pool.submit([this, task = std::move(task), token = handler_stop.get_token()] {
+                finished_task f;
+                try {
+                    const auto input = boost::json::parse(task.input);
+                    const task_context context{w.flow_slug_, task.run_id, task.step_slug, task.task_index, task.attempt, token};
+                    const auto output = w.dispatch_(task.step_slug, input, context);
+                    f.result = ack{task.run_id, task.step_slug, task.task_index, true, boost::json::serialize(output)};
+                } catch (const std::exception& e) {
+                    if (!token.stop_requested())
+                        f.result = ack{task.run_id, task.step_slug, task.task_index, false, e.what()};
+                } catch (...) {
+                    if (!token.stop_requested())
+                        f.result = ack{task.run_id, task.step_slug, task.task_index, false,
+                                       "the handler threw an exception not derived from std::exception"};
+                }
+                {
+                    std::lock_guard lock(inbox_mutex);
+                    inbox.push_back(std::move(f));
+                }
+                wake.notify();
+            });
+        }
+
+        // Sleeps until the wake pipe fires or the time passes (no connection to wait on).
+        void pause(std::chrono::milliseconds duration) {
+            pollfd fd{wake.fd(), POLLIN, 0};
+            int n;
+            do {
+                n = ::poll(&fd, 1, static_cast<int>(std::max<long long>(0, duration.count())));
+            } while (n < 0 && errno == EINTR);
+            wake.drain();
+        }
+
+        void lost_connection(const database_error& e) {
+            log("lost the database connection (" + std::string(e.what()) + "); " + std::to_string(pending.size()) +
+                " result(s) will be reported after reconnecting");
+            conn.reset();
+        }
+
+        void loop(detail::runtime_thread_pool& pool) {
+            for (;;) {
+                collect_finished();
+                if (stop.stop_requested()) begin_stop("stop requested");
+                const auto now = clock::now();
+                if (stopping && !handlers_cancelled && in_flight > 0 && now >= grace_end) {
+                    handlers_cancelled = true;
+                    handler_stop.request_stop();
+                    log("shutdown grace period over: requested the stop token of " + std::to_string(in_flight) +
+                        " running handler(s); their tasks will be retried after their timeout");
+                }
+                if (stopping && in_flight == 0 && pending.empty()) break;
+                if (stopping && in_flight == 0 && !conn && now >= grace_end) {
+                    log("giving up reporting " + std::to_string(pending.size()) +
+                        " result(s) while stopping: the database is unreachable; their tasks will be retried "
+                        "after their timeout");
+                    return;
+                }
+
+                if (!conn) {
+                    try {
+                        connect();
+                        backoff.reset();
+                    } catch (const database_error& e) {
+                        if (!e.is_connection_error()) throw;
+                        conn.reset();
+                        const auto delay = backoff.next();
+                        log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
+                            std::to_string(delay.count()) + " ms");
+                        pause(delay);
+                        continue;
+                    }
+                }
+
+                if (exchange(pool)) continue;
+                wait_for_something();
+            }
+            if (conn) {
+                try {
+                    conn->execute("UPDATE pgflow.workers SET deprecated_at = now() WHERE worker_id = $1::uuid AND deprecated_at IS NULL",
+                                  w.id_);
+                } catch (const database_error& e) {
+                    log("could not mark the worker stopped: " + std::string(e.what()));
+                }
+            }
+        }
+
+        // One round trip with everything due: results, heartbeat, a claim. Returns whether
+        // anything was sent.
+        bool exchange(detail::runtime_thread_pool& pool) {
+            constexpr std::size_t max_acks = 100;
+            const auto now = clock::now();
+            std::vector<pq::pipelined_statement> statements;
+            const std::size_t acks = std::min(pending.size(), max_acks);
+            for (std::size_t i = 0; i < acks; ++i) {
+                const auto& a = pending[i];
+                statements.push_back({a.completed ? "pgflow_complete" : "pgflow_fail", {},
+                                      pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
+            }
+            const bool heartbeat = now >= next_heartbeat;
+            if (heartbeat)
+                statements.push_back({"pgflow_heartbeat", {}, pq::parameters(w.id_, w.flow_slug_, w.options_.function_name)});
+            const int free_slots = w.options_.max_concurrent - in_flight;
+            const int quantity = std::min(free_slots, w.options_.batch_size);
+            const bool claim = !stopping && quantity > 0 && now >= next_claim;
+            if (claim) {
+                statements.push_back({"pgflow_claim", {},
+                                      pq::parameters(w.flow_slug_, static_cast<long long>(w.options_.visibility_timeout.count()),
+                                                     quantity, w.id_)});
+                statements.push_back({"pgflow_next_visible", {}, {}});
+            }
+            if (statements.empty()) return false;
+
+            std::vector<pq::pipelined_outcome> outcomes;
+            try {
+                outcomes = conn->run_pipeline(statements);
+            } catch (const database_error& e) {
+                if (!e.is_connection_error()) throw;
+                lost_connection(e);
+                return true;
+            }
+
+            std::size_t i = 0;
+            std::vector<ack> retry_as_failure;
+            for (; i < acks; ++i) {
+                ack a = std::move(pending.front());
+                pending.pop_front();
+                if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
+                    if (a.completed) {
+                        // complete_task refused the output (e.g. a \u0000 in it): fail the task so
+                        // that the run does not wait for a result that can never be stored.
+                        log("could not store the output of " + describe(a) + ": " + e->what() + "; failing the task");
+                        retry_as_failure.push_back(ack{a.run_id, a.step_slug, a.task_index, false,
+                                                       "pgflow worker: the database rejected the step output: " +
+                                                           std::string(e->what())});
+                    } else {
+                        log("could not record the failure of " + describe(a) + ": " + e->what());
+                    }
+                }
+            }
+            for (auto& a : retry_as_failure) pending.push_back(std::move(a));
+            if (heartbeat) {
+                next_heartbeat = now + w.options_.heartbeat_interval;
+                if (const auto* r = std::get_if<pq::result>(&outcomes[i])) {
+                    if (!r->empty() && r->get<bool>(0, 0)) begin_stop("the worker is marked deprecated in pgflow.workers");
+                } else {
+                    log("heartbeat failed: " + std::string(std::get<database_error>(outcomes[i]).what()));
+                }
+                ++i;
+            }
+            if (claim) {
+                const auto& claimed = outcomes[i];
+                const auto& visible = outcomes[i + 1];
+                if (const auto* e = std::get_if<database_error>(&claimed)) {
+                    log("claiming tasks failed: " + std::string(e->what()));
+                    next_claim = now + w.options_.max_poll;
+                    return true;
+                }
+                const auto& rows = std::get<pq::result>(claimed);
+                for (int r = 0; r < rows.rows(); ++r)
+                    submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
+                                              rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
+                if (rows.rows() > 0) {
+                    next_claim = now;  // there may be more
+                } else {
+                    // Nothing visible: sleep until the next message becomes visible (a retry, a
+                    // start delay, a timed-out task), bounded by poll_interval and max_poll; a
+                    // NOTIFY cuts the sleep short.
+                    auto idle = w.options_.max_poll;
+                    if (const auto* v = std::get_if<pq::result>(&visible); v && !v->empty() && !v->is_null(0, 0))
+                        idle = std::clamp(std::chrono::milliseconds{v->get<long long>(0, 0) + 1}, w.options_.poll_interval,
+                                          w.options_.max_poll);
+                    next_claim = now + idle;
+                }
+            }
+            return true;
+        }
+
+        void wait_for_something() {
+            // Notifications that arrived with the last results are already in libpq's queue.
+            try {
+                if (drain_notifications()) return;
+            } catch (const database_error& e) {
+                lost_connection(e);
+                return;
+            }
+            const auto now = clock::now();
+            auto until = next_heartbeat;
+            const bool can_claim = !stopping && in_flight < w.options_.max_concurrent;
+            if (can_claim) until = std::min(until, next_claim);
+            if (stopping && !handlers_cancelled && in_flight > 0) until = std::min(until, grace_end);
+            const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+            if (timeout.count() <= 0) return;
+            const auto why = conn->wait_for_input(timeout, wake.fd());
+            if (why == pq::wait_result::wake) wake.drain();
+            if (why == pq::wait_result::input) {
+                try {
+                    drain_notifications();
+                } catch (const database_error& e) {
+                    lost_connection(e);
+                }
+            }
+        }
+
+        // Reads pending notifications; a wake-up on this flow's queue makes the next claim due.
+        bool drain_notifications() {
+            bool queue_woke = false;
+            while (auto n = conn->next_notification())
+                if (n->channel == queue_channel) queue_woke = true;
+            if (queue_woke) next_claim = clock::now();
+            return queue_woke && !stopping && in_flight < w.options_.max_concurrent;
+        }
+
+        static std::string describe(const ack& a) {
+            return "task " + a.step_slug + "[" + std::to_string(a.task_index) + "] of run " + a.run_id;
+        }
+    };
+
+    connection_options db_;
+    std::string flow_slug_;
+    dispatch_function dispatch_;
+    worker_options options_;
+    std::string id_;
+    std::optional<flow_shape> shape_;
+    std::atomic<bool> started_{false};
+};
+
+}  // namespace pgflow
