@@ -1,0 +1,60 @@
+-- pgflow-cpp: installs pgflow 0.8.1's SQL API (schema pgflow) and a pgmq queue into the connected
+-- database. Idempotent: running it again changes nothing.
+--   psql -v ON_ERROR_STOP=1 -f sql/install.sql                  queue: pgmq extension if >= 1.5 is available, else built-in
+--   psql -v ON_ERROR_STOP=1 -v queue=builtin -f sql/install.sql  always the built-in queue
+--   psql -v ON_ERROR_STOP=1 -v queue=extension -f sql/install.sql  the pgmq extension or an error
+-- The C++ embedded installer parses this file: keep the shape documented in sql/README.md.
+\set ON_ERROR_STOP on
+\if :{?queue}
+\else
+\set queue auto
+\endif
+SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gset
+\ir queue/choose.sql
+\if :pgflow_builtin_queue
+\ir queue/0000_schema.sql
+\ir queue/format_table_name.sql
+\ir queue/validate_queue_name.sql
+\ir queue/create_non_partitioned.sql
+\ir queue/create_unlogged.sql
+\ir queue/create.sql
+\ir queue/drop_queue.sql
+\ir queue/list_queues.sql
+\ir queue/send.sql
+\ir queue/send_batch.sql
+\ir queue/read.sql
+\ir queue/read_with_poll.sql
+\ir queue/archive.sql
+\ir queue/delete.sql
+\ir queue/set_vt.sql
+\ir queue/pop.sql
+\ir queue/purge_queue.sql
+\ir queue/metrics.sql
+\ir queue/metrics_all.sql
+\else
+\ir queue/extension.sql
+\endif
+\ir pgflow/0000_pgflow_cpp_schema.sql
+\ir pgflow/0010_pgflow_schema.sql
+\ir pgflow/0020_is_valid_slug.sql
+\ir pgflow/0030_step_task_record.sql
+\ir pgflow/0040_tables_definitions.sql
+\ir pgflow/0050_tables_workers.sql
+\ir pgflow/0060_tables_runtime.sql
+\ir pgflow/0070_broadcast.sql
+\ir pgflow/0100_calculate_retry_delay.sql
+\ir pgflow/0110_create_flow.sql
+\ir pgflow/0120_add_step.sql
+\ir pgflow/0200_start_flow.sql
+\ir pgflow/0210_cascade_complete_taskless_steps.sql
+\ir pgflow/0220_start_ready_steps.sql
+\ir pgflow/0230_start_tasks.sql
+\ir pgflow/0240_complete_task.sql
+\ir pgflow/0250_fail_task.sql
+\ir pgflow/0260_maybe_complete_run.sql
+\ir pgflow/0270_set_vt_batch.sql
+\ir pgflow/0280_get_run_with_states.sql
+\ir pgflow/0290_start_flow_with_states.sql
+\ir pgflow/0300_poll_for_tasks.sql
+\ir pgflow/0900_installed_version.sql
+\ir pgflow/0990_record_version.sql

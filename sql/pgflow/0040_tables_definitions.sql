@@ -1,0 +1,52 @@
+-- Flow definitions: flows, steps, deps. Columns in the order of a database migrated to pgflow
+-- 0.8.1 (opt_start_delay last in steps); constraint and index names as pgflow's, because
+-- callers see them in error messages.
+CREATE TABLE IF NOT EXISTS pgflow.flows (
+  flow_slug text NOT NULL,
+  opt_max_attempts integer NOT NULL DEFAULT 3,
+  opt_base_delay integer NOT NULL DEFAULT 1,
+  opt_timeout integer NOT NULL DEFAULT 60,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT flows_pkey PRIMARY KEY (flow_slug),
+  CONSTRAINT opt_base_delay_is_nonnegative CHECK (opt_base_delay >= 0),
+  CONSTRAINT opt_max_attempts_is_nonnegative CHECK (opt_max_attempts >= 0),
+  CONSTRAINT opt_timeout_is_positive CHECK (opt_timeout > 0),
+  CONSTRAINT slug_is_valid CHECK (pgflow.is_valid_slug(flow_slug))
+);
+
+CREATE TABLE IF NOT EXISTS pgflow.steps (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  step_type text NOT NULL DEFAULT 'single',
+  step_index integer NOT NULL DEFAULT 0,
+  deps_count integer NOT NULL DEFAULT 0,
+  opt_max_attempts integer NULL,
+  opt_base_delay integer NULL,
+  opt_timeout integer NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  opt_start_delay integer NULL,
+  CONSTRAINT steps_pkey PRIMARY KEY (flow_slug, step_slug),
+  CONSTRAINT steps_flow_slug_step_index_key UNIQUE (flow_slug, step_index),
+  CONSTRAINT steps_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
+  CONSTRAINT opt_base_delay_is_nonnegative CHECK (opt_base_delay IS NULL OR opt_base_delay >= 0),
+  CONSTRAINT opt_max_attempts_is_nonnegative CHECK (opt_max_attempts IS NULL OR opt_max_attempts >= 0),
+  CONSTRAINT opt_timeout_is_positive CHECK (opt_timeout IS NULL OR opt_timeout > 0),
+  CONSTRAINT opt_start_delay_is_nonnegative CHECK (opt_start_delay IS NULL OR opt_start_delay >= 0),
+  CONSTRAINT steps_deps_count_check CHECK (deps_count >= 0),
+  CONSTRAINT steps_step_slug_check CHECK (pgflow.is_valid_slug(step_slug)),
+  CONSTRAINT steps_step_type_check CHECK (step_type = ANY (ARRAY['single'::text, 'map'::text]))
+);
+
+CREATE TABLE IF NOT EXISTS pgflow.deps (
+  flow_slug text NOT NULL,
+  dep_slug text NOT NULL,
+  step_slug text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT deps_pkey PRIMARY KEY (flow_slug, dep_slug, step_slug),
+  CONSTRAINT deps_flow_slug_dep_slug_fkey FOREIGN KEY (flow_slug, dep_slug) REFERENCES pgflow.steps (flow_slug, step_slug),
+  CONSTRAINT deps_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
+  CONSTRAINT deps_flow_slug_step_slug_fkey FOREIGN KEY (flow_slug, step_slug) REFERENCES pgflow.steps (flow_slug, step_slug),
+  CONSTRAINT deps_check CHECK (dep_slug <> step_slug)
+);
+CREATE INDEX IF NOT EXISTS idx_deps_by_flow_dep ON pgflow.deps (flow_slug, dep_slug);
+CREATE INDEX IF NOT EXISTS idx_deps_by_flow_step ON pgflow.deps (flow_slug, step_slug);

@@ -1,0 +1,27 @@
+-- pgflow_cpp.broadcast(payload, event, run_id) -> void
+-- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
+-- stand-in) the event goes through it exactly as pgflow 0.8.1 sends it (topic pgflow:run:<run_id>,
+-- private false). It is always also NOTIFY'd on channel pgflow:run:<run_id> with the payload plus
+-- "event"; a payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message
+-- and says "trimmed": true, leaving what a listener needs to re-read the row.
+CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  topic text := 'pgflow:run:' || run_id::text;
+  notification text := (payload || jsonb_build_object('event', event))::text;
+BEGIN
+  IF to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
+    PERFORM realtime.send(payload, event, topic, false);
+  END IF;
+
+  IF octet_length(notification) > 7900 THEN
+    notification := (payload - ARRAY['input', 'output', 'error_message']
+                     || jsonb_build_object('event', event, 'trimmed', true))::text;
+  END IF;
+  PERFORM pg_notify(topic, notification);
+END;
+$$;

@@ -1,0 +1,62 @@
+-- pgflow.add_step(flow_slug, step_slug, deps_slugs = '{}', max_attempts, base_delay, timeout,
+--                 start_delay, step_type = 'single') -> pgflow.steps
+-- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
+-- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
+-- Errors: 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
+-- steps_flow_slug_fkey (unknown flow), deps_flow_slug_dep_slug_fkey (unknown dependency),
+-- deps_check (self-dependency), steps_step_slug_check, steps_step_type_check, opt_* CHECKs.
+CREATE OR REPLACE FUNCTION pgflow.add_step(
+  flow_slug text,
+  step_slug text,
+  deps_slugs text[] DEFAULT '{}',
+  max_attempts integer DEFAULT NULL,
+  base_delay integer DEFAULT NULL,
+  timeout integer DEFAULT NULL,
+  start_delay integer DEFAULT NULL,
+  step_type text DEFAULT 'single'
+)
+RETURNS pgflow.steps
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  dep_count integer := coalesce(cardinality(add_step.deps_slugs), 0);
+  result pgflow.steps;
+BEGIN
+  IF coalesce(add_step.step_type, 'single') = 'map' AND dep_count > 1 THEN
+    RAISE EXCEPTION 'Map step "%" can have at most one dependency, but % were provided: %',
+      add_step.step_slug, dep_count, array_to_string(add_step.deps_slugs, ', ');
+  END IF;
+
+  INSERT INTO pgflow.steps (flow_slug, step_slug, step_type, step_index, deps_count,
+                            opt_max_attempts, opt_base_delay, opt_timeout, opt_start_delay)
+  VALUES (
+    add_step.flow_slug,
+    add_step.step_slug,
+    coalesce(add_step.step_type, 'single'),
+    (SELECT coalesce(max(s.step_index) + 1, 0) FROM pgflow.steps AS s WHERE s.flow_slug = add_step.flow_slug),
+    dep_count,
+    add_step.max_attempts,
+    add_step.base_delay,
+    add_step.timeout,
+    add_step.start_delay
+  )
+  ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING
+  RETURNING * INTO result;
+
+  IF result.step_slug IS NULL THEN
+    SELECT * INTO result FROM pgflow.steps AS s
+    WHERE s.flow_slug = add_step.flow_slug AND s.step_slug = add_step.step_slug;
+  END IF;
+
+  IF dep_count > 0 THEN
+    INSERT INTO pgflow.deps (flow_slug, dep_slug, step_slug)
+    SELECT add_step.flow_slug, d.dep_slug, add_step.step_slug
+    FROM unnest(add_step.deps_slugs) AS d(dep_slug)
+    ON CONFLICT ON CONSTRAINT deps_pkey DO NOTHING;
+  END IF;
+
+  RETURN result;
+END;
+$$;

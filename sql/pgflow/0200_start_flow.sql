@@ -1,0 +1,68 @@
+-- pgflow.start_flow(flow_slug, input, run_id = NULL) -> setof pgflow.runs
+-- Creates a run (run_id given or generated) with one step_state per step, broadcasts run:started,
+-- completes taskless steps (empty root maps and their empty descendants), starts the ready steps
+-- and completes the run if nothing is left; returns the run row as it then is.
+-- Errors: 'Flow <slug> has root map steps but input is NULL' / '... input is not an array (got <t>)';
+-- runs_flow_slug_fkey (unknown flow); NOT NULL on runs.input; runs_pkey (run_id taken).
+CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id uuid DEFAULT NULL)
+RETURNS SETOF pgflow.runs
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  created pgflow.runs;
+BEGIN
+  IF EXISTS (SELECT 1 FROM pgflow.steps AS s
+             WHERE s.flow_slug = start_flow.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
+    IF start_flow.input IS NULL THEN
+      RAISE EXCEPTION 'Flow % has root map steps but input is NULL', start_flow.flow_slug;
+    END IF;
+    IF jsonb_typeof(start_flow.input) <> 'array' THEN
+      RAISE EXCEPTION 'Flow % has root map steps but input is not an array (got %)',
+        start_flow.flow_slug, jsonb_typeof(start_flow.input);
+    END IF;
+  END IF;
+
+  INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
+  VALUES (
+    coalesce(start_flow.run_id, gen_random_uuid()),
+    start_flow.flow_slug,
+    start_flow.input,
+    (SELECT count(*) FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug)
+  )
+  RETURNING * INTO created;
+
+  -- initial_tasks: 1 for single steps, the input's length for root maps, unknown (NULL) for
+  -- dependent maps until their dependency completes.
+  INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
+  SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count,
+         CASE
+           WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
+             CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
+           WHEN s.step_type = 'map' THEN NULL
+           ELSE 1
+         END
+  FROM pgflow.steps AS s
+  WHERE s.flow_slug = start_flow.flow_slug;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:started',
+      'run_id', created.run_id,
+      'flow_slug', created.flow_slug,
+      'input', created.input,
+      'status', 'started',
+      'remaining_steps', created.remaining_steps,
+      'started_at', created.started_at
+    ),
+    'run:started',
+    created.run_id);
+
+  PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
+  PERFORM pgflow.start_ready_steps(created.run_id);
+  PERFORM pgflow.maybe_complete_run(created.run_id);
+
+  RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+END;
+$$;

@@ -1,0 +1,95 @@
+-- pgflow.start_ready_steps(run_id) -> void
+-- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
+-- count (nothing on a failed run): status 'started', remaining_tasks = initial_tasks, a
+-- step:started broadcast, then per step (in step_slug order) one queue message per task sent with
+-- one pgmq.send_batch (delayed by opt_start_delay) and one step_tasks row per message. When any
+-- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
+-- A ready step known to be empty (initial_tasks = 0) is completed by
+-- cascade_complete_taskless_steps, which keeps the run's counters right.
+CREATE OR REPLACE FUNCTION pgflow.start_ready_steps(run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow text;
+  run_status text;
+  started record;
+  wake boolean := false;
+BEGIN
+  SELECT r.flow_slug, r.status INTO run_flow, run_status
+  FROM pgflow.runs AS r WHERE r.run_id = start_ready_steps.run_id;
+  IF run_status IS NULL OR run_status = 'failed' THEN
+    RETURN;
+  END IF;
+
+  IF EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+             WHERE ss.run_id = start_ready_steps.run_id AND ss.status = 'created'
+               AND ss.remaining_deps = 0 AND ss.initial_tasks = 0) THEN
+    PERFORM pgflow.cascade_complete_taskless_steps(start_ready_steps.run_id);
+  END IF;
+
+  FOR started IN
+    WITH ready AS (
+      SELECT ss.step_slug
+      FROM pgflow.step_states AS ss
+      WHERE ss.run_id = start_ready_steps.run_id
+        AND ss.status = 'created'
+        AND ss.remaining_deps = 0
+        AND ss.initial_tasks > 0
+      ORDER BY ss.step_slug
+      FOR NO KEY UPDATE
+    ),
+    marked AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'started',
+          started_at = now(),
+          remaining_tasks = ss.initial_tasks
+      FROM ready
+      WHERE ss.run_id = start_ready_steps.run_id
+        AND ss.step_slug = ready.step_slug
+        AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
+    )
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    FROM marked AS m
+    JOIN pgflow.steps AS s ON s.flow_slug = run_flow AND s.step_slug = m.step_slug
+    ORDER BY m.step_slug
+  LOOP
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:started',
+        'run_id', start_ready_steps.run_id,
+        'step_slug', started.step_slug,
+        'status', 'started',
+        'started_at', started.started_at,
+        'remaining_tasks', started.remaining_tasks,
+        'remaining_deps', started.remaining_deps
+      ),
+      'step:' || started.step_slug || ':started',
+      start_ready_steps.run_id);
+
+    -- msg_ids come back in array order, so the n-th id belongs to task_index n - 1.
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT run_flow, start_ready_steps.run_id, started.step_slug, sent.ord - 1, sent.msg_id
+    FROM pgmq.send_batch(
+           run_flow,
+           ARRAY(
+             SELECT jsonb_build_object(
+                      'flow_slug', run_flow,
+                      'run_id', start_ready_steps.run_id,
+                      'step_slug', started.step_slug,
+                      'task_index', i)
+             FROM generate_series(0, started.initial_tasks - 1) AS i
+             ORDER BY i),
+           started.start_delay::integer) WITH ORDINALITY AS sent(msg_id, ord);
+
+    wake := wake OR started.start_delay = 0;
+  END LOOP;
+
+  IF wake THEN
+    PERFORM pg_notify('pgflow:queue:' || run_flow, '');
+  END IF;
+END;
+$$;

@@ -1,0 +1,166 @@
+-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
+-- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
+-- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
+-- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
+-- error_message). Claimed: attempts_count + 1, status 'started', started_at now(), last_worker_id.
+-- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
+-- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
+-- 'Task timed out after <timeout> s' (failing its step and run) and not returned.
+-- Returns one record per claimed task with its input (see pgflow's input rules).
+-- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
+CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid)
+RETURNS SETOF pgflow.step_task_record
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  expired record;
+  claimed_runs uuid[];
+  claimed_steps text[];
+  claimed_indexes integer[];
+  claimed_msgs bigint[];
+  claimed_vts integer[];
+BEGIN
+  IF start_tasks.msg_ids IS NULL OR cardinality(start_tasks.msg_ids) = 0 THEN
+    RETURN;
+  END IF;
+
+  -- Timed-out tasks with no attempt left fail like a handler failure would.
+  FOR expired IN
+    SELECT t.run_id, t.step_slug, t.task_index, coalesce(s.opt_timeout, f.opt_timeout) AS timeout
+    FROM pgflow.step_tasks AS t
+    JOIN pgflow.runs AS r ON r.run_id = t.run_id
+    JOIN pgflow.steps AS s ON s.flow_slug = t.flow_slug AND s.step_slug = t.step_slug
+    JOIN pgflow.flows AS f ON f.flow_slug = t.flow_slug
+    WHERE t.flow_slug = start_tasks.flow_slug
+      AND t.message_id = ANY (start_tasks.msg_ids)
+      AND t.status = 'started'
+      AND r.status <> 'failed'
+      AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()
+      AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts)
+    ORDER BY t.message_id
+  LOOP
+    PERFORM pgflow.fail_task(expired.run_id, expired.step_slug, expired.task_index,
+                             format('Task timed out after %s s', expired.timeout));
+  END LOOP;
+
+  -- The claim re-checks each row's status under its row lock, so of two sessions claiming the
+  -- same message only one gets the task.
+  WITH candidates AS (
+    SELECT t.run_id, t.step_slug, t.task_index,
+           coalesce(s.opt_timeout, f.opt_timeout) AS timeout,
+           coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts
+    FROM pgflow.step_tasks AS t
+    JOIN pgflow.runs AS r ON r.run_id = t.run_id
+    JOIN pgflow.steps AS s ON s.flow_slug = t.flow_slug AND s.step_slug = t.step_slug
+    JOIN pgflow.flows AS f ON f.flow_slug = t.flow_slug
+    WHERE t.flow_slug = start_tasks.flow_slug
+      AND t.message_id = ANY (start_tasks.msg_ids)
+      AND t.status IN ('queued', 'started')
+      AND r.status <> 'failed'
+  ),
+  claimed AS (
+    UPDATE pgflow.step_tasks AS t
+    SET attempts_count = t.attempts_count + 1,
+        status = 'started',
+        started_at = now(),
+        last_worker_id = start_tasks.worker_id,
+        error_message = CASE WHEN t.status = 'started'
+                             THEN format('Task timed out after %s s', c.timeout)
+                             ELSE t.error_message END
+    FROM candidates AS c
+    WHERE t.run_id = c.run_id
+      AND t.step_slug = c.step_slug
+      AND t.task_index = c.task_index
+      AND (t.status = 'queued'
+           OR (t.status = 'started'
+               AND t.started_at + make_interval(secs => c.timeout + 2) <= clock_timestamp()
+               AND t.attempts_count < c.max_attempts))
+    RETURNING t.run_id, t.step_slug, t.task_index, t.message_id, c.timeout + 2 AS vt
+  )
+  SELECT array_agg(c.run_id ORDER BY c.message_id), array_agg(c.step_slug ORDER BY c.message_id),
+         array_agg(c.task_index ORDER BY c.message_id), array_agg(c.message_id ORDER BY c.message_id),
+         array_agg(c.vt ORDER BY c.message_id)
+  INTO claimed_runs, claimed_steps, claimed_indexes, claimed_msgs, claimed_vts
+  FROM claimed AS c;
+
+  IF claimed_msgs IS NULL THEN
+    RETURN;
+  END IF;
+
+  PERFORM pgflow.set_vt_batch(start_tasks.flow_slug, claimed_msgs, claimed_vts);
+
+  RETURN QUERY
+  WITH claimed AS (
+    SELECT c.run_id, c.step_slug, c.task_index, c.msg_id,
+           s.step_type, s.deps_count
+    FROM unnest(claimed_runs, claimed_steps, claimed_indexes, claimed_msgs)
+           AS c(run_id, step_slug, task_index, msg_id)
+    JOIN pgflow.steps AS s ON s.flow_slug = start_tasks.flow_slug AND s.step_slug = c.step_slug
+  ),
+  -- The array a map task takes its element from: the run input for a root map, the output of the
+  -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
+  -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
+  map_sources AS MATERIALIZED (
+    SELECT g.run_id, g.step_slug, g.parent_type,
+           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
+    FROM (
+      SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
+      FROM claimed AS c
+      LEFT JOIN pgflow.deps AS d ON d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
+      LEFT JOIN pgflow.steps AS p ON p.flow_slug = start_tasks.flow_slug AND p.step_slug = d.dep_slug
+      WHERE c.step_type = 'map'
+    ) AS g
+    CROSS JOIN LATERAL (
+      SELECT CASE
+               WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
+               WHEN g.parent_type = 'single' THEN
+                 (SELECT pt.output FROM pgflow.step_tasks AS pt
+                  WHERE pt.run_id = g.run_id AND pt.step_slug = g.dep_slug AND pt.status = 'completed'
+                  LIMIT 1)
+             END AS arr
+    ) AS src
+  ),
+  -- Single steps get {"run": input, <dep>: <dep output>...}; a map dependency's output is the
+  -- array of its completed tasks' outputs by task_index ([] when it had none).
+  single_inputs AS (
+    SELECT c.run_id, c.step_slug,
+           jsonb_build_object('run', r.input) || coalesce((
+             SELECT jsonb_object_agg(
+                      d.dep_slug,
+                      CASE WHEN p.step_type = 'map' THEN
+                        (SELECT coalesce(jsonb_agg(pt.output ORDER BY pt.task_index), '[]'::jsonb)
+                         FROM pgflow.step_tasks AS pt
+                         WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug AND pt.status = 'completed')
+                      ELSE
+                        (SELECT pt.output FROM pgflow.step_tasks AS pt
+                         WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug AND pt.status = 'completed'
+                         LIMIT 1)
+                      END)
+             FROM pgflow.deps AS d
+             JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+             WHERE d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
+           ), '{}'::jsonb) AS input
+    FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
+    JOIN pgflow.runs AS r ON r.run_id = c.run_id
+  )
+  SELECT start_tasks.flow_slug, c.run_id, c.step_slug,
+         CASE
+           WHEN c.step_type = 'single' THEN si.input
+           WHEN ms.parent_type = 'map' THEN
+             -- A map over a map: element i of the parent's aggregated output is its task i's output.
+             coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
+                       JOIN pgflow.deps AS d ON d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
+                       WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
+                         AND pt.task_index = c.task_index AND pt.status = 'completed'),
+                      'null'::jsonb)
+           ELSE jsonb_array_element(ms.arr, c.task_index)
+         END,
+         c.msg_id, c.task_index
+  FROM claimed AS c
+  LEFT JOIN single_inputs AS si ON si.run_id = c.run_id AND si.step_slug = c.step_slug
+  LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_slug
+  ORDER BY c.msg_id;
+END;
+$$;

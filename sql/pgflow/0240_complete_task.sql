@@ -1,0 +1,197 @@
+-- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
+-- Records a started task's output. The last task of a step completes the step (step:completed
+-- with the step's output), counts it off its dependents (a dependent map learns its size) and
+-- the run, completes taskless descendants, starts what became ready and completes the run when
+-- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
+-- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
+-- size is unknown, and output is not an array): the run, the task and the step fail with
+-- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
+CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, task_index integer, output jsonb)
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow text;
+  run_status text;
+  violated_map text;
+  produced text;
+  task_message bigint;
+  step_row record;
+  step_output jsonb;
+BEGIN
+  SELECT r.flow_slug, r.status INTO run_flow, run_status
+  FROM pgflow.runs AS r WHERE r.run_id = complete_task.run_id;
+
+  IF run_status = 'failed' THEN
+    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
+    RETURN;
+  END IF;
+
+  -- A single step whose output sizes a dependent map must produce an array.
+  IF complete_task.output IS NULL OR jsonb_typeof(complete_task.output) <> 'array' THEN
+    SELECT child.step_slug INTO violated_map
+    FROM pgflow.deps AS d
+    JOIN pgflow.steps AS parent ON parent.flow_slug = d.flow_slug AND parent.step_slug = d.dep_slug
+    JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+    JOIN pgflow.step_states AS cs ON cs.run_id = complete_task.run_id AND cs.step_slug = child.step_slug
+    WHERE d.flow_slug = run_flow
+      AND d.dep_slug = complete_task.step_slug
+      AND parent.step_type = 'single'
+      AND child.step_type = 'map'
+      AND cs.initial_tasks IS NULL
+    ORDER BY child.step_index
+    LIMIT 1;
+  END IF;
+
+  IF violated_map IS NOT NULL THEN
+    produced := coalesce(jsonb_typeof(complete_task.output), 'null');
+
+    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = now()
+    WHERE r.run_id = complete_task.run_id;
+
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'run:failed',
+        'run_id', complete_task.run_id,
+        'flow_slug', run_flow,
+        'status', 'failed',
+        'failed_at', now()
+      ),
+      'run:failed',
+      complete_task.run_id);
+
+    PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
+    FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id
+      AND t.status IN ('queued', 'started')
+      AND t.message_id IS NOT NULL
+    HAVING count(*) > 0;
+
+    UPDATE pgflow.step_tasks AS t
+    SET status = 'failed',
+        failed_at = now(),
+        output = complete_task.output,
+        error_message = '[TYPE_VIOLATION] Produced ' || produced || ' instead of array'
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index
+    RETURNING t.message_id INTO task_message;
+
+    UPDATE pgflow.step_states AS ss
+    SET status = 'failed',
+        failed_at = now(),
+        error_message = '[TYPE_VIOLATION] Map step ' || violated_map
+                        || ' expects array input but dependency ' || complete_task.step_slug
+                        || ' produced ' || produced
+    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug;
+
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:failed',
+        'run_id', complete_task.run_id,
+        'step_slug', complete_task.step_slug,
+        'status', 'failed',
+        'error_message', '[TYPE_VIOLATION] Map step ' || violated_map
+                         || ' expects array input but dependency ' || complete_task.step_slug
+                         || ' produced ' || produced,
+        'failed_at', now()
+      ),
+      'step:' || complete_task.step_slug || ':failed',
+      complete_task.run_id);
+
+    IF task_message IS NOT NULL THEN
+      PERFORM pgmq.archive(run_flow, task_message);
+    END IF;
+    RETURN;
+  END IF;
+
+  UPDATE pgflow.step_tasks AS t
+  SET status = 'completed',
+      completed_at = now(),
+      output = complete_task.output
+  WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+    AND t.task_index = complete_task.task_index AND t.status = 'started'
+  RETURNING t.message_id INTO task_message;
+
+  IF FOUND THEN
+    UPDATE pgflow.step_states AS ss
+    SET remaining_tasks = ss.remaining_tasks - 1,
+        status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
+        completed_at = CASE WHEN ss.remaining_tasks = 1 THEN now() ELSE NULL END
+    FROM pgflow.steps AS s
+    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+      AND s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+    RETURNING ss.status, ss.completed_at, ss.initial_tasks, s.step_type INTO step_row;
+
+    IF step_row.status = 'completed' THEN
+      -- Children are locked in step_slug order so that two completing parents cannot deadlock.
+      PERFORM 1
+      FROM pgflow.step_states AS child
+      WHERE child.run_id = complete_task.run_id
+        AND child.step_slug IN (SELECT d.step_slug FROM pgflow.deps AS d
+                                WHERE d.flow_slug = run_flow AND d.dep_slug = complete_task.step_slug)
+      ORDER BY child.step_slug
+      FOR NO KEY UPDATE;
+
+      -- A dependent map learns its size now: the parent's task count (map parent) or the length of
+      -- its array output (single parent).
+      UPDATE pgflow.step_states AS child
+      SET remaining_deps = child.remaining_deps - 1,
+          initial_tasks = CASE
+            WHEN cs.step_type = 'map' AND child.initial_tasks IS NULL THEN
+              CASE
+                WHEN step_row.step_type = 'map' THEN step_row.initial_tasks
+                WHEN jsonb_typeof(complete_task.output) = 'array' THEN jsonb_array_length(complete_task.output)
+              END
+            ELSE child.initial_tasks
+          END
+      FROM pgflow.deps AS d
+      JOIN pgflow.steps AS cs ON cs.flow_slug = d.flow_slug AND cs.step_slug = d.step_slug
+      WHERE d.flow_slug = run_flow AND d.dep_slug = complete_task.step_slug
+        AND child.run_id = complete_task.run_id AND child.step_slug = d.step_slug;
+
+      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
+      WHERE r.run_id = complete_task.run_id;
+
+      IF step_row.step_type = 'map' THEN
+        SELECT coalesce(jsonb_agg(t.output ORDER BY t.task_index), '[]'::jsonb) INTO step_output
+        FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.status = 'completed';
+      ELSE
+        step_output := complete_task.output;
+      END IF;
+
+      PERFORM pgflow_cpp.broadcast(
+        jsonb_build_object(
+          'event_type', 'step:completed',
+          'run_id', complete_task.run_id,
+          'step_slug', complete_task.step_slug,
+          'status', 'completed',
+          'output', step_output,
+          'completed_at', step_row.completed_at
+        ),
+        'step:' || complete_task.step_slug || ':completed',
+        complete_task.run_id);
+
+      PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
+    END IF;
+
+    IF task_message IS NOT NULL THEN
+      PERFORM pgmq.archive(run_flow, task_message);
+    END IF;
+
+    IF step_row.status = 'completed' THEN
+      PERFORM pgflow.start_ready_steps(complete_task.run_id);
+      PERFORM pgflow.maybe_complete_run(complete_task.run_id);
+    END IF;
+  END IF;
+
+  RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index;
+END;
+$$;

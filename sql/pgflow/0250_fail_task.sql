@@ -1,0 +1,111 @@
+-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
+-- Records a failed attempt of a started task. With attempts left the task is re-queued and its
+-- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds. Otherwise the
+-- task, its step and the run fail (step:failed, then run:failed), and every queued or started
+-- message of the run is archived. On an already failed run a started task is just marked failed
+-- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
+CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow text;
+  run_status text;
+  max_attempts integer;
+  base_delay integer;
+  task record;
+BEGIN
+  SELECT r.flow_slug, r.status INTO run_flow, run_status
+  FROM pgflow.runs AS r WHERE r.run_id = fail_task.run_id;
+
+  IF run_status = 'failed' THEN
+    UPDATE pgflow.step_tasks AS t
+    SET status = 'failed', failed_at = now(), error_message = fail_task.error_message
+    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
+      AND t.task_index = fail_task.task_index AND t.status = 'started';
+
+    PERFORM pgmq.archive(run_flow, t.message_id)
+    FROM pgflow.step_tasks AS t
+    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
+      AND t.task_index = fail_task.task_index AND t.message_id IS NOT NULL;
+
+    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+      WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
+        AND t.task_index = fail_task.task_index;
+    RETURN;
+  END IF;
+
+  SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay)
+  INTO max_attempts, base_delay
+  FROM pgflow.steps AS s
+  JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
+  WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
+
+  UPDATE pgflow.step_tasks AS t
+  SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
+      failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE now() END,
+      started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
+      error_message = fail_task.error_message
+  WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
+    AND t.task_index = fail_task.task_index AND t.status = 'started'
+  RETURNING t.status, t.attempts_count, t.message_id INTO task;
+
+  IF task.status = 'queued' THEN
+    UPDATE pgflow.step_states AS ss
+    SET failed_at = NULL, error_message = NULL
+    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
+
+    IF task.message_id IS NOT NULL THEN
+      PERFORM pgmq.set_vt(run_flow, task.message_id,
+                          pgflow.calculate_retry_delay(base_delay, task.attempts_count));
+    END IF;
+
+  ELSIF task.status = 'failed' THEN
+    UPDATE pgflow.step_states AS ss
+    SET status = 'failed', failed_at = now(), error_message = fail_task.error_message
+    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
+
+    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = now()
+    WHERE r.run_id = fail_task.run_id;
+
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:failed',
+        'run_id', fail_task.run_id,
+        'step_slug', fail_task.step_slug,
+        'status', 'failed',
+        'error_message', fail_task.error_message,
+        'failed_at', now()
+      ),
+      'step:' || fail_task.step_slug || ':failed',
+      fail_task.run_id);
+
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'run:failed',
+        'run_id', fail_task.run_id,
+        'flow_slug', run_flow,
+        'status', 'failed',
+        'error_message', fail_task.error_message,
+        'failed_at', now()
+      ),
+      'run:failed',
+      fail_task.run_id);
+
+    -- The run is over: no other task of it may be picked up (the failed one's message included).
+    PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
+    FROM pgflow.step_tasks AS t
+    WHERE t.run_id = fail_task.run_id
+      AND (t.status IN ('queued', 'started')
+           OR (t.step_slug = fail_task.step_slug AND t.task_index = fail_task.task_index))
+      AND t.message_id IS NOT NULL
+    HAVING count(*) > 0;
+  END IF;
+
+  RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
+      AND t.task_index = fail_task.task_index;
+END;
+$$;
