@@ -1,0 +1,300 @@
+#pragma once
+// The measurement loop shared by every engine: keep enough runs in flight that every worker has a
+// full batch, let it warm up, then measure a window: tasks and runs completed, start→complete
+// latency (from pgflow.runs' own timestamps, so every engine is timed the same way), client and
+// server CPU, WAL written and statements sent per task.
+
+#include "libpq.hpp"
+#include "metrics.hpp"
+#include "shapes.hpp"
+#include "sql_drivers.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pgflow_bench {
+
+/// W workers of one engine, started and stopped around a measurement.
+class worker_group {
+public:
+    virtual ~worker_group() = default;
+    virtual void start() = 0;
+    /// Signals counters::stop first (done by the caller), then returns once every worker ended.
+    virtual void join() = 0;
+};
+
+struct measurement {
+    std::string label, shape;
+    int workers = 0;
+    double seconds = 0;
+    long long tasks = 0, runs = 0, failed_runs = 0;
+    double p50_ms = -1, p99_ms = -1;
+    double client_cpu = 0, server_cpu = 0;  ///< seconds in the window
+    double wal_bytes = 0;
+    long long statements = 0;
+
+    [[nodiscard]] double tasks_per_s() const { return seconds > 0 ? tasks / seconds : 0; }
+    [[nodiscard]] double runs_per_s() const { return seconds > 0 ? runs / seconds : 0; }
+    [[nodiscard]] double per_1k(double v) const { return tasks > 0 ? v * 1000.0 / tasks : 0; }
+    [[nodiscard]] double per_task(double v) const { return tasks > 0 ? v / tasks : 0; }
+
+    static std::string tsv_header() {
+        return "engine\tshape\tworkers\tseconds\ttasks\truns\ttasks_per_s\truns_per_s\tp50_ms\tp99_ms\t"
+               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\tstatements_per_task";
+    }
+    [[nodiscard]] std::string tsv() const {
+        char buf[512];
+        std::snprintf(buf, sizeof buf, "%s\t%s\t%d\t%.2f\t%lld\t%lld\t%.1f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.0f\t%.2f",
+                      label.c_str(), shape.c_str(), workers, seconds, tasks, runs, tasks_per_s(), runs_per_s(), p50_ms,
+                      p99_ms, per_1k(client_cpu), per_1k(server_cpu), per_task(wal_bytes),
+                      per_task(static_cast<double>(statements)));
+        return buf;
+    }
+};
+
+struct window_options {
+    double warmup_s = 0.5;
+    double measure_s = 2.0;
+};
+
+inline double lsn_bytes(std::string_view lsn) {
+    auto slash = lsn.find('/');
+    return static_cast<double>(std::stoull(std::string(lsn.substr(0, slash)), nullptr, 16)) * 4294967296.0 +
+           static_cast<double>(std::stoull(std::string(lsn.substr(slash + 1)), nullptr, 16));
+}
+
+/// Cumulative counters at one instant.
+struct snapshot {
+    std::chrono::steady_clock::time_point at;
+    std::string server_time;  ///< clock_timestamp() as text, bounds the latency query
+    long long tasks = 0, statements = 0;
+    double server_cpu = 0, process_cpu = 0, coordinator_cpu = 0, wal = 0;
+
+    static snapshot take(connection& control, int postmaster, const counters& c) {
+        snapshot s;
+        auto r = control.exec("select clock_timestamp()::text, pg_current_wal_lsn()::text");
+        s.server_time = std::string(r.get(0, 0));
+        s.wal = lsn_bytes(r.get(0, 1));
+        s.at = std::chrono::steady_clock::now();
+        s.tasks = c.tasks.load();
+        s.statements = c.statements.load();
+        s.server_cpu = cluster_cpu_seconds(postmaster);
+        s.process_cpu = rusage_seconds(RUSAGE_SELF);
+        s.coordinator_cpu = rusage_seconds(RUSAGE_THREAD);
+        return s;
+    }
+};
+
+inline measurement window_between(const snapshot& a, const snapshot& b) {
+    measurement m;
+    m.seconds = std::chrono::duration<double>(b.at - a.at).count();
+    m.tasks = b.tasks - a.tasks;
+    m.statements = b.statements - a.statements;
+    m.server_cpu = b.server_cpu - a.server_cpu;
+    m.client_cpu = (b.process_cpu - a.process_cpu) - (b.coordinator_cpu - a.coordinator_cpu);
+    m.wal_bytes = b.wal - a.wal;
+    return m;
+}
+
+/// Registers the shape's flow unless the database already has it.
+inline void ensure_flow(connection& db, const shape& s) {
+    if (db.exec("select 1 from pgflow.flows where flow_slug = $1", {s.flow_slug}).rows() > 0) return;
+    db.exec("begin");
+    db.exec("select pgflow.create_flow($1)", {s.flow_slug});
+    for (const auto& st : s.steps) {
+        std::string deps = "{";
+        for (std::size_t i = 0; i < st.deps.size(); ++i) deps += (i ? "," : "") + st.deps[i];
+        deps += "}";
+        db.exec("select pgflow.add_step(flow_slug => $1, step_slug => $2, deps_slugs => $3::text[], step_type => $4)",
+                {s.flow_slug, st.slug, deps, st.map ? "map" : "single"});
+    }
+    db.exec("commit");
+}
+
+/// Empties the run-time tables and the flow's queue so every measurement starts alike.
+inline void reset_runs(connection& db, const shape& s) {
+    auto stmt = db.exec(
+        "select format('truncate pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers, pgmq.%I, pgmq.%I',"
+        " 'q_' || lower($1), 'a_' || lower($1))",
+        {s.flow_slug});
+    db.exec(std::string(stmt.get(0, 0)));
+    // pgflow 0.8.1's baseline database logs its events in the Supabase stand-in table.
+    if (db.exec("select 1 where to_regclass('realtime.messages') is not null").rows() > 0)
+        db.exec("truncate realtime.messages");
+    db.exec("vacuum analyze pgflow.step_tasks, pgflow.step_states, pgflow.runs");
+}
+
+inline double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    auto idx = static_cast<std::size_t>(std::min<double>(v.size() - 1, std::max(0.0, p * (v.size() - 1) + 0.5)));
+    return v[idx];
+}
+
+/// Runs a closed loop of flow runs of `s` against the workers `group` and measures one window.
+inline measurement measure_flow(const std::string& conninfo, const shape& s, int workers, counters& c,
+                                worker_group& group, const window_options& w) {
+    connection control(conninfo);
+    const int postmaster = parent_pid_of(control.backend_pid());
+    control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+    control.prepare("finished", "select run_id::text, status from pgflow.runs "
+                                "where run_id = any($1::uuid[]) and status <> 'started'");
+    const std::string input = s.run_input();
+    const int target = runs_in_flight(s, workers);
+
+    group.start();
+    std::set<std::string> in_flight;
+    long long failed = 0;
+    auto deadline_warm = std::chrono::steady_clock::now() + std::chrono::duration<double>(w.warmup_s);
+    std::optional<snapshot> first;
+    std::optional<snapshot> last;
+    const auto measure = std::chrono::duration<double>(w.measure_s);
+    try {
+        while (!c.stop) {
+            while (static_cast<int>(in_flight.size()) < target) {
+                ++c.statements;
+                in_flight.insert(std::string(control.exec_prepared("start_flow", {s.flow_slug, input}).get(0, 0)));
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            std::string ids = "{";
+            for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
+            ids += "}";
+            auto done = control.exec_prepared("finished", {ids});
+            for (int i = 0; i < done.rows(); ++i) {
+                in_flight.erase(std::string(done.get(i, 0)));
+                if (done.get(i, 1) == "failed") ++failed;
+            }
+            auto now = std::chrono::steady_clock::now();
+            if (!first && now >= deadline_warm) first = snapshot::take(control, postmaster, c);
+            if (first && now - first->at >= measure) {
+                last = snapshot::take(control, postmaster, c);
+                break;
+            }
+        }
+    } catch (...) {
+        c.stop = true;
+        group.join();
+        throw;
+    }
+    c.stop = true;
+    group.join();
+    {
+        std::lock_guard lock(c.error_mutex);
+        if (!c.first_error.empty()) throw std::runtime_error(c.first_error);
+    }
+    if (!first || !last) throw std::runtime_error("the measurement window did not complete");
+
+    measurement m = window_between(*first, *last);
+    auto lat = control.exec(
+        "select extract(epoch from completed_at - started_at) * 1000 from pgflow.runs "
+        "where flow_slug = $1 and status = 'completed' and completed_at > $2::timestamptz "
+        "and completed_at <= $3::timestamptz",
+        {s.flow_slug, first->server_time, last->server_time});
+    std::vector<double> ms;
+    for (int i = 0; i < lat.rows(); ++i) ms.push_back(lat.get_double(i, 0));
+    m.runs = static_cast<long long>(ms.size());
+    m.p50_ms = percentile(ms, 0.50);
+    m.p99_ms = percentile(ms, 0.99);
+    m.failed_runs = failed;
+    m.shape = s.name;
+    m.workers = workers;
+    return m;
+}
+
+/// Idle latency: one run at a time on an otherwise idle system, from just before start_flow is
+/// sent to the handler's first instruction. Gaps between runs are random so that a polling
+/// worker is caught at every phase of its poll interval.
+inline std::vector<double> measure_idle(const std::string& conninfo, const shape& s, counters& c, worker_group& group,
+                                        int samples) {
+    connection control(conninfo);
+    control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+    const std::string input = s.run_input();
+    std::mt19937 rng(42);
+    std::uniform_int_distribution<int> gap_ms(20, 120);
+    std::vector<double> ms;
+    group.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    try {
+        for (int i = 0; i < samples && !c.stop; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(rng)));
+            const long long before = c.handler_entries.load();
+            const auto t0 = std::chrono::steady_clock::now();
+            control.exec_prepared("start_flow", {s.flow_slug, input});
+            const auto limit = t0 + std::chrono::seconds(10);
+            while (c.handler_entries.load() == before && !c.stop) {
+                if (std::chrono::steady_clock::now() > limit)
+                    throw std::runtime_error("idle latency: no handler was called within 10 s of start_flow");
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+            }
+            const auto entered = std::chrono::steady_clock::time_point(
+                std::chrono::steady_clock::duration(c.last_handler_entry_ns.load()));
+            ms.push_back(std::chrono::duration<double, std::milli>(entered - t0).count());
+            // Let the task's completion finish before the next sample.
+            while (c.tasks.load() < c.handler_entries.load() && !c.stop)
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    } catch (...) {
+        c.stop = true;
+        group.join();
+        throw;
+    }
+    c.stop = true;
+    group.join();
+    std::lock_guard lock(c.error_mutex);
+    if (!c.first_error.empty()) throw std::runtime_error(c.first_error);
+    return ms;
+}
+
+/// The limit queue's own closed loop: a producer keeps `batch_insert`-row batches queued.
+inline measurement measure_limit(const std::string& conninfo, int workers, int batch_insert, const window_options& w) {
+    connection control(conninfo);
+    const int postmaster = parent_pid_of(control.backend_pid());
+    control.exec_script(limit_worker::schema_sql, "limit queue schema");
+    control.exec("truncate bench_limit.jobs");
+    control.exec("vacuum analyze bench_limit.jobs");
+    control.prepare("produce", "insert into bench_limit.jobs (payload) "
+                               "select jsonb_build_object('i', g) from generate_series(1, $1::int) g");
+    counters c;
+    std::vector<std::unique_ptr<limit_worker>> ws;
+    for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, 10));
+    std::vector<std::thread> threads;
+    for (auto& wk : ws) threads.emplace_back([&wk] { wk->run(); });
+    const long long backlog = std::max<long long>(2LL * batch_insert, 20LL * workers + batch_insert);
+    long long produced = 0;
+    auto deadline_warm = std::chrono::steady_clock::now() + std::chrono::duration<double>(w.warmup_s);
+    const auto measure = std::chrono::duration<double>(w.measure_s);
+    std::optional<snapshot> first, last;
+    while (!c.stop) {
+        while (produced - c.tasks.load() < backlog) {
+            ++c.statements;
+            control.exec_prepared("produce", {std::to_string(batch_insert)});
+            produced += batch_insert;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        auto now = std::chrono::steady_clock::now();
+        if (!first && now >= deadline_warm) first = snapshot::take(control, postmaster, c);
+        if (first && now - first->at >= measure) {
+            last = snapshot::take(control, postmaster, c);
+            break;
+        }
+    }
+    c.stop = true;
+    for (auto& t : threads) t.join();
+    if (!c.first_error.empty()) throw std::runtime_error(c.first_error);
+    if (!first || !last) throw std::runtime_error("the measurement window did not complete");
+    measurement m = window_between(*first, *last);
+    m.shape = "queue";
+    m.workers = workers;
+    m.label = "limit";
+    return m;
+}
+
+}  // namespace pgflow_bench

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench's raw rows into results.md, throughput.png and the RESULT line.
+
+Every (engine, shape, workers) cell was measured one or more times, alternating engines; the
+report takes the median of each column per cell.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+SHAPES = ["single", "chain5", "diamond", "map100", "map1000"]
+SHAPE_TITLES = {
+    "single": "single step",
+    "chain5": "5-step chain",
+    "diamond": "diamond (4 steps)",
+    "map100": "root map of 100 → single step",
+    "map1000": "map of 1,000",
+}
+NUMERIC = ["seconds", "tasks", "runs", "tasks_per_s", "runs_per_s", "p50_ms", "p99_ms", "client_cpu_s_per_1k",
+           "server_cpu_s_per_1k", "wal_bytes_per_task", "statements_per_task"]
+
+
+def load_rows(path):
+    cells = defaultdict(list)
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            key = (row["engine"], row["shape"], int(row["workers"]))
+            cells[key].append({k: float(row[k]) for k in NUMERIC})
+    return {k: {c: statistics.median(r[c] for r in v) for c in NUMERIC} | {"n": len(v)} for k, v in cells.items()}
+
+
+def fmt(v, digits=0):
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v < 0:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else float("nan")
+
+
+def get(cells, engine, shape, w, col="tasks_per_s"):
+    c = cells.get((engine, shape, w))
+    return c[col] if c else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--idle")
+    ap.add_argument("--micro")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--when", default="")
+    a = ap.parse_args()
+
+    cells = load_rows(a.results)
+    workers = sorted({k[2] for k in cells})
+    shapes = [s for s in SHAPES if any(k[1] == s for k in cells)]
+    reps = max((c["n"] for k, c in cells.items() if k[0] == "ours"), default=0)
+
+    md = [f"Measured {a.when}; median of {reps} alternated window(s) per cell.", ""]
+    md += ["### Tasks per second", "",
+           "| shape | workers | ours | pgflow 0.8.1 SQL | ours / pgflow | limit (bare queue) | ours / limit |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for s in shapes:
+        for w in workers:
+            o, p, l = get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)
+            md.append(f"| {SHAPE_TITLES[s]} | {w} | {fmt(o)} | {fmt(p)} | {fmt(ratio(o, p), 2)}× | {fmt(l)} | "
+                      f"{fmt(100 * ratio(o, l), 1)} % |")
+    md += ["", "### Runs, latency and cost", "",
+           "Latency is a run's start→complete time (`pgflow.runs.completed_at − started_at`) under the load of "
+           "the row. CPU is seconds per 1,000 tasks: client = the worker threads, server = every process of "
+           "the cluster. Statements = client→server round trips per task (starting runs included).", "",
+           "| shape | workers | engine | runs/s | p50 ms | p99 ms | client CPU | server CPU | WAL bytes/task "
+           "| statements/task |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in shapes:
+        for w in workers:
+            for e in ("ours", "pgflow"):
+                c = cells.get((e, s, w))
+                if not c:
+                    continue
+                md.append(f"| {SHAPE_TITLES[s]} | {w} | {e} | {fmt(c['runs_per_s'], 1)} | {fmt(c['p50_ms'], 1)} | "
+                          f"{fmt(c['p99_ms'], 1)} | {fmt(c['client_cpu_s_per_1k'], 3)} | "
+                          f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
+                          f"{fmt(c['statements_per_task'], 2)} |")
+    for w in workers:
+        c = cells.get(("limit", "queue", w))
+        if c:
+            md.append(f"| bare queue | {w} | limit | – | – | – | {fmt(c['client_cpu_s_per_1k'], 3)} | "
+                      f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
+                      f"{fmt(c['statements_per_task'], 2)} |")
+
+    if a.idle and os.path.exists(a.idle) and os.path.getsize(a.idle) > 0:
+        md += ["", "### Idle latency: start_flow → handler entry", "",
+               "| worker | runs | p50 ms | p99 ms | max ms |", "|---|---:|---:|---:|---:|"]
+        with open(a.idle) as f:
+            for line in f:
+                parts = line.strip().split("\t")
+                kv = dict(p.split("=", 1) for p in parts[2:])
+                md.append(f"| {parts[0]} | {kv['samples']} | {kv['p50_ms']} | {kv['p99_ms']} | {kv['max_ms']} |")
+
+    if a.micro and os.path.exists(a.micro):
+        with open(a.micro) as f:
+            data = json.load(f)
+        md += ["", "### Per-task dispatch and JSON (Google Benchmark)", "",
+               "| benchmark | time per task | tasks/s on one core |", "|---|---:|---:|"]
+        for b in data.get("benchmarks", []):
+            if b.get("run_type") == "aggregate":
+                continue
+            ns = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
+            md.append(f"| {b['name']} | {ns / 1000:.2f} µs | {1e9 / ns:,.0f} |")
+
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    # Plot: tasks/s against workers, one panel per shape, ours vs pgflow vs the limit.
+    dat = os.path.join(a.out, "throughput.dat")
+    with open(dat, "w") as f:
+        for s in shapes:
+            f.write(f"# {s}\n")
+            for w in workers:
+                vals = [get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)]
+                f.write(f"{w} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+            f.write("\n\n")
+    png = os.path.join(a.out, "throughput.png")
+    cols = 3
+    rows = math.ceil(len(shapes) / cols)
+    gp = [f"set terminal pngcairo size 1500,{430 * rows} font 'DejaVu Sans,11'",
+          f"set output '{png}'",
+          f"set multiplot layout {rows},{cols} title 'Completed tasks per second vs workers (2-core machine)'",
+          "set logscale x 2", "set xtics (" + ", ".join(f"'{w}' {w}" for w in workers) + ")",
+          "set xlabel 'workers'", "set ylabel 'tasks/s'", "set grid", "set key top left", "set yrange [0:*]",
+          f"set xrange [{min(workers) * 0.8}:{max(workers) * 1.25}]"]
+    for i, s in enumerate(shapes):
+        gp.append(f"set title '{SHAPE_TITLES[s]}'")
+        gp.append(f"plot '{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title 'pgflow-cpp', "
+                  f"'' index {i} using 1:3 with linespoints lw 2 pt 5 title 'pgflow 0.8.1 SQL', "
+                  f"'' index {i} using 1:4 with lines dt 2 lw 2 title 'limit (bare queue)'")
+    gp.append("unset multiplot")
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(gp), text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"report: gnuplot failed: {e}", file=sys.stderr)
+        return 1
+
+    print("\n".join(md))
+    print(f"\nwrote {os.path.join(a.out, 'results.md')} and {png}")
+    o, p = get(cells, "ours", "single", 4), get(cells, "pgflow", "single", 4)
+    om, pm = get(cells, "ours", "map100", 4), get(cells, "pgflow", "map100", 4)
+    o1k, lim = get(cells, "ours", "map1000", 4), get(cells, "limit", "queue", 4)
+    print(f"RESULT ours_tasks_per_s={fmt(o).replace(',', '')} pgflow_tasks_per_s={fmt(p).replace(',', '')} "
+          f"ratio={ratio(o, p):.2f} map_ratio={ratio(om, pm):.2f} limit_fraction={ratio(o1k, lim):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
