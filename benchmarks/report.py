@@ -23,7 +23,7 @@ SHAPE_TITLES = {
     "map1000": "map of 1,000",
 }
 NUMERIC = ["seconds", "tasks", "runs", "tasks_per_s", "runs_per_s", "p50_ms", "p99_ms", "client_cpu_s_per_1k",
-           "server_cpu_s_per_1k", "wal_bytes_per_task", "statements_per_task"]
+           "server_cpu_s_per_1k", "wal_bytes_per_task", "xacts_per_task"]
 
 
 def load_rows(path):
@@ -76,9 +76,9 @@ def main():
     md += ["", "### Runs, latency and cost", "",
            "Latency is a run's start→complete time (`pgflow.runs.completed_at − started_at`) under the load of "
            "the row. CPU is seconds per 1,000 tasks: client = the worker threads, server = every process of "
-           "the cluster. Statements = client→server round trips per task (starting runs included).", "",
+           "the cluster. Transactions = write transactions committed per task (starting runs included).", "",
            "| shape | workers | engine | runs/s | p50 ms | p99 ms | client CPU | server CPU | WAL bytes/task "
-           "| statements/task |",
+           "| transactions/task |",
            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for s in shapes:
         for w in workers:
@@ -89,13 +89,13 @@ def main():
                 md.append(f"| {SHAPE_TITLES[s]} | {w} | {e} | {fmt(c['runs_per_s'], 1)} | {fmt(c['p50_ms'], 1)} | "
                           f"{fmt(c['p99_ms'], 1)} | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                           f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
-                          f"{fmt(c['statements_per_task'], 2)} |")
+                          f"{fmt(c['xacts_per_task'], 2)} |")
     for w in workers:
         c = cells.get(("limit", "queue", w))
         if c:
             md.append(f"| bare queue | {w} | limit | – | – | – | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                       f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
-                      f"{fmt(c['statements_per_task'], 2)} |")
+                      f"{fmt(c['xacts_per_task'], 2)} |")
 
     if a.idle and os.path.exists(a.idle) and os.path.getsize(a.idle) > 0:
         md += ["", "### Idle latency: start_flow → handler entry", "",

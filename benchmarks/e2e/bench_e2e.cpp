@@ -32,9 +32,7 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", w.measure_s, "length of the measured window in seconds");
     app.add_option("--idle", idle, "measure idle start→handler latency over this many runs instead");
     app.add_option("--batch-insert", batch_insert, "limit engine: jobs inserted per producer statement");
-    app.add_option("--poll-interval-ms", eo.poll_interval_ms,
-                   "worker engine: poll interval; with --no-notify the only wake-up");
-    app.add_flag("--no-notify", eo.polling_only, "worker engine: do not LISTEN for task wake-ups, poll only");
+    app.add_option("--poll-interval-ms", eo.poll_interval_ms, "edge engine: pollIntervalMs of read_with_poll");
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");
     CLI11_PARSE(app, argc, argv);

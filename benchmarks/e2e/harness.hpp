@@ -2,7 +2,7 @@
 // The measurement loop shared by every engine: keep enough runs in flight that every worker has a
 // full batch, let it warm up, then measure a window: tasks and runs completed, start→complete
 // latency (from pgflow.runs' own timestamps, so every engine is timed the same way), client and
-// server CPU, WAL written and statements sent per task.
+// server CPU, WAL written and write transactions per task.
 
 #include "libpq.hpp"
 #include "metrics.hpp"
@@ -39,7 +39,7 @@ struct measurement {
     double p50_ms = -1, p99_ms = -1;
     double client_cpu = 0, server_cpu = 0;  ///< seconds in the window
     double wal_bytes = 0;
-    long long statements = 0;
+    long long transactions = 0;  ///< write transactions (transaction ids assigned) in the window
 
     [[nodiscard]] double tasks_per_s() const { return seconds > 0 ? tasks / seconds : 0; }
     [[nodiscard]] double runs_per_s() const { return seconds > 0 ? runs / seconds : 0; }
@@ -48,14 +48,14 @@ struct measurement {
 
     static std::string tsv_header() {
         return "engine\tshape\tworkers\tseconds\ttasks\truns\ttasks_per_s\truns_per_s\tp50_ms\tp99_ms\t"
-               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\tstatements_per_task";
+               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\txacts_per_task";
     }
     [[nodiscard]] std::string tsv() const {
         char buf[512];
         std::snprintf(buf, sizeof buf, "%s\t%s\t%d\t%.2f\t%lld\t%lld\t%.1f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.0f\t%.2f",
                       label.c_str(), shape.c_str(), workers, seconds, tasks, runs, tasks_per_s(), runs_per_s(), p50_ms,
                       p99_ms, per_1k(client_cpu), per_1k(server_cpu), per_task(wal_bytes),
-                      per_task(static_cast<double>(statements)));
+                      per_task(static_cast<double>(transactions)));
         return buf;
     }
 };
@@ -75,17 +75,18 @@ inline double lsn_bytes(std::string_view lsn) {
 struct snapshot {
     std::chrono::steady_clock::time_point at;
     std::string server_time;  ///< clock_timestamp() as text, bounds the latency query
-    long long tasks = 0, statements = 0;
+    long long tasks = 0, next_xid = 0;
     double server_cpu = 0, process_cpu = 0, coordinator_cpu = 0, wal = 0;
 
     static snapshot take(connection& control, int postmaster, const counters& c) {
         snapshot s;
-        auto r = control.exec("select clock_timestamp()::text, pg_current_wal_lsn()::text");
+        auto r = control.exec("select clock_timestamp()::text, pg_current_wal_lsn()::text, "
+                              "pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
         s.server_time = std::string(r.get(0, 0));
         s.wal = lsn_bytes(r.get(0, 1));
+        s.next_xid = r.get_int(0, 2);
         s.at = std::chrono::steady_clock::now();
         s.tasks = c.tasks.load();
-        s.statements = c.statements.load();
         s.server_cpu = cluster_cpu_seconds(postmaster);
         s.process_cpu = rusage_seconds(RUSAGE_SELF);
         s.coordinator_cpu = rusage_seconds(RUSAGE_THREAD);
@@ -97,7 +98,7 @@ inline measurement window_between(const snapshot& a, const snapshot& b) {
     measurement m;
     m.seconds = std::chrono::duration<double>(b.at - a.at).count();
     m.tasks = b.tasks - a.tasks;
-    m.statements = b.statements - a.statements;
+    m.transactions = b.next_xid - a.next_xid;
     m.server_cpu = b.server_cpu - a.server_cpu;
     m.client_cpu = (b.process_cpu - a.process_cpu) - (b.coordinator_cpu - a.coordinator_cpu);
     m.wal_bytes = b.wal - a.wal;
@@ -160,7 +161,6 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     try {
         while (!c.stop) {
             while (static_cast<int>(in_flight.size()) < target) {
-                ++c.statements;
                 in_flight.insert(std::string(control.exec_prepared("start_flow", {s.flow_slug, input}).get(0, 0)));
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -193,6 +193,12 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     if (!first || !last) throw std::runtime_error("the measurement window did not complete");
 
     measurement m = window_between(*first, *last);
+    // Completed tasks are counted in the database, the same way for every engine.
+    m.tasks = control
+                  .exec("select count(*) from pgflow.step_tasks where flow_slug = $1 and status = 'completed' "
+                        "and completed_at > $2::timestamptz and completed_at <= $3::timestamptz",
+                        {s.flow_slug, first->server_time, last->server_time})
+                  .get_int(0, 0);
     auto lat = control.exec(
         "select extract(epoch from completed_at - started_at) * 1000 from pgflow.runs "
         "where flow_slug = $1 and status = 'completed' and completed_at > $2::timestamptz "
@@ -216,6 +222,7 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
                                         int samples) {
     connection control(conninfo);
     control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+    control.prepare("status", "select status from pgflow.runs where run_id = $1::uuid");
     const std::string input = s.run_input();
     std::mt19937 rng(42);
     std::uniform_int_distribution<int> gap_ms(20, 120);
@@ -227,7 +234,7 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
             std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(rng)));
             const long long before = c.handler_entries.load();
             const auto t0 = std::chrono::steady_clock::now();
-            control.exec_prepared("start_flow", {s.flow_slug, input});
+            const std::string run_id(control.exec_prepared("start_flow", {s.flow_slug, input}).get(0, 0));
             const auto limit = t0 + std::chrono::seconds(10);
             while (c.handler_entries.load() == before && !c.stop) {
                 if (std::chrono::steady_clock::now() > limit)
@@ -237,9 +244,9 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
             const auto entered = std::chrono::steady_clock::time_point(
                 std::chrono::steady_clock::duration(c.last_handler_entry_ns.load()));
             ms.push_back(std::chrono::duration<double, std::milli>(entered - t0).count());
-            // Let the task's completion finish before the next sample.
-            while (c.tasks.load() < c.handler_entries.load() && !c.stop)
-                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            // Let the run finish before the next sample.
+            while (!c.stop && control.exec_prepared("status", {run_id}).get(0, 0) == "started")
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     } catch (...) {
         c.stop = true;
@@ -274,7 +281,6 @@ inline measurement measure_limit(const std::string& conninfo, int workers, int b
     std::optional<snapshot> first, last;
     while (!c.stop) {
         while (produced - c.tasks.load() < backlog) {
-            ++c.statements;
             control.exec_prepared("produce", {std::to_string(batch_insert)});
             produced += batch_insert;
         }

@@ -26,7 +26,6 @@ namespace pgflow_bench {
 /// What every worker reports, shared with the coordinator.
 struct counters {
     std::atomic<long long> tasks{0};        ///< tasks whose completion was committed
-    std::atomic<long long> statements{0};   ///< statements sent (each one client-server round trip)
     std::atomic<long long> handler_entries{0};
     std::atomic<std::int64_t> last_handler_entry_ns{0};  ///< steady_clock of the latest handler call
     std::atomic<bool> stop{false};
@@ -116,16 +115,13 @@ private:
         while (!c_.stop) {
             auto now = std::chrono::steady_clock::now();
             if (now - last_heartbeat >= std::chrono::milliseconds(s_.heartbeat_ms)) {
-                ++c_.statements;
                 main.exec_prepared("heartbeat", {worker_id_});
                 last_heartbeat = now;
             }
-            ++c_.statements;
             auto messages = main.exec_prepared("read", read_params);
             if (messages.rows() == 0) continue;
             std::vector<std::string> ids;
             for (int i = 0; i < messages.rows(); ++i) ids.emplace_back(messages.get(i, 0));
-            ++c_.statements;
             auto tasks = main.exec_prepared("start", {slug_, bigint_array(ids), worker_id_});
             std::deque<pending> work;
             for (int i = 0; i < tasks.rows(); ++i) {
@@ -150,7 +146,6 @@ private:
                 if (busy[i]) continue;
                 auto t = std::move(work.front());
                 work.pop_front();
-                ++c_.statements;
                 pool_[i].send_prepared("complete", {t.run_id, t.step_slug, t.task_index, t.output});
                 busy[i] = true;
                 ++in_flight;
@@ -207,7 +202,6 @@ public:
         try {
             const params claim_params{std::to_string(batch_)};
             while (!c_.stop) {
-                ++c_.statements;
                 auto jobs = conn_.exec_prepared("claim", claim_params);
                 if (jobs.rows() == 0) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -221,7 +215,6 @@ public:
                     (void)boost::json::serialize(out);
                     ids.emplace_back(jobs.get(i, 0));
                 }
-                ++c_.statements;
                 conn_.exec_prepared("ack", {bigint_array(ids)});
                 c_.tasks += static_cast<long long>(ids.size());
             }
