@@ -1,0 +1,244 @@
+#pragma once
+// Every compile-time diagnostic of the DSL as a named check. A failing check is a class template
+// instantiated with the offending slugs and types, so the compiler's "in instantiation of" line
+// reads like a sentence, e.g.
+//   pgflow::detail::check_dependency_declared<fixed_string<17>{"order_processing"},
+//                                             fixed_string<7>{"charge"}, fixed_string<8>{"valdate"}>
+// followed by a static_assert message saying what is wrong and what to do. Checks are only
+// instantiated when they fail, so valid flows pay nothing for them.
+//
+// Option ranges are values, not types: they are checked while a constexpr flow is constructed, by
+// calling a non-constexpr function whose name is the diagnostic (the compiler prints it with the
+// slugs as template arguments). Evaluated at run time, the same functions throw
+// pgflow::definition_error.
+
+#include <pgflow/error.hpp>
+#include <pgflow/fixed_string.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace pgflow::detail {
+
+/// What a check-selecting function returns when there is nothing to report. Otherwise it returns
+/// std::type_identity<the failing check>, and the caller instantiates that check with
+/// `static_assert(sizeof(check) > 0)`: exactly one diagnostic, and no constant evaluation of a
+/// function that failed to instantiate (which would add follow-up errors).
+struct no_problem {};
+
+template <auto...>
+inline constexpr bool failed_check = false;
+template <class...>
+inline constexpr bool failed_type_check = false;
+
+/// The parameters a handler is called with, as the step provides them (shown in diagnostics).
+template <class... Params>
+struct expected_parameters {};
+/// The parameters the handler declares (shown in diagnostics).
+template <class... Params>
+struct handler_parameters {};
+
+// --- slugs --------------------------------------------------------------------------------------
+
+template <fixed_string Flow>
+struct check_flow_slug_is_valid {
+    static_assert(failed_check<Flow>,
+                  "invalid flow slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
+                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow spec 2.1)");
+};
+template <fixed_string Flow>
+struct check_flow_slug_is_not_reserved {
+    static_assert(failed_check<Flow>, "invalid flow slug: \"run\" is reserved by pgflow; choose another name");
+};
+template <fixed_string Flow>
+struct check_flow_slug_fits_queue_name {
+    static_assert(failed_check<Flow>,
+                  "flow slug longer than 47 characters: the flow slug is also its pgmq queue name, and pgmq "
+                  "rejects names of 48 characters or more; choose a shorter slug");
+};
+template <fixed_string Step>
+struct check_step_slug_is_valid {
+    static_assert(failed_check<Step>,
+                  "invalid step slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
+                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow spec 2.1)");
+};
+template <fixed_string Step>
+struct check_step_slug_is_not_reserved {
+    static_assert(failed_check<Step>,
+                  "invalid step slug: \"run\" is reserved, a step's input has the flow input under the key "
+                  "\"run\"; choose another name");
+};
+
+template <fixed_string Step, class After>
+struct check_dependencies_are_listed_with_after {
+    static_assert(failed_type_check<After>,
+                  "the second template argument of step<...> / map<...> lists the step's dependencies: write "
+                  "pgflow::after<\"slug\", ...>");
+};
+
+// --- dependencies -------------------------------------------------------------------------------
+
+template <fixed_string Step>
+struct check_step_does_not_depend_on_itself {
+    static_assert(failed_check<Step>, "a step cannot depend on itself: remove its own slug from after<...>");
+};
+template <fixed_string Step, fixed_string Dependency>
+struct check_dependency_listed_once {
+    static_assert(failed_check<Step, Dependency>,
+                  "a dependency is listed twice in after<...>: list each dependency once");
+};
+template <fixed_string Step, class After>
+struct check_map_has_at_most_one_dependency {
+    static_assert(failed_type_check<After>,
+                  "a map step has at most one dependency, the step whose array output it maps over: "
+                  "give the map a single after<\"dependency\">, or none to map over the flow input");
+};
+template <fixed_string Flow, fixed_string Step>
+struct check_step_declared_once {
+    static_assert(failed_check<Flow, Step>,
+                  "two steps of this flow have the same slug: give every step its own slug");
+};
+template <fixed_string Flow, fixed_string Step, fixed_string Dependency>
+struct check_dependency_declared {
+    static_assert(failed_check<Flow, Step, Dependency>,
+                  "a step depends on a step that is not declared in this flow: check the spelling in "
+                  "after<...> or add the missing step to the flow");
+};
+/// Cycle reads "a -> b -> a": a depends on b, which depends on a.
+template <fixed_string Flow, fixed_string Cycle>
+struct check_no_dependency_cycle {
+    static_assert(failed_check<Flow, Cycle>,
+                  "the dependencies form a cycle (\"a -> b\" means a depends on b), so none of these steps "
+                  "could ever start: remove one of the dependencies on the cycle");
+};
+
+// --- types --------------------------------------------------------------------------------------
+
+/// Culprit is the innermost type that has no JSON mapping (T itself, a member, an element...).
+template <fixed_string Flow, class Input, class Culprit>
+struct check_flow_input_is_json_convertible {
+    static_assert(failed_type_check<Input, Culprit>,
+                  "the flow input type cannot be converted from/to JSON: use numbers, bool, std::string, "
+                  "std::optional, sequence or string-keyed map containers, boost::json::value, structs adapted "
+                  "with BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT, or specialize pgflow::json_codec");
+};
+template <fixed_string Flow, fixed_string Step, class Output, class Culprit>
+struct check_step_output_is_json_convertible {
+    static_assert(failed_type_check<Output, Culprit>,
+                  "the handler's return type cannot be converted from/to JSON: use numbers, bool, std::string, "
+                  "std::optional, sequence or string-keyed map containers, boost::json::value, structs adapted "
+                  "with BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT, or specialize pgflow::json_codec");
+};
+template <fixed_string Flow, fixed_string Step, class Input>
+struct check_root_map_input_is_array {
+    static_assert(failed_type_check<Input>,
+                  "a map step without dependencies maps over the flow input, which must then be an array type "
+                  "(std::vector, std::array, std::list, std::deque, boost::json::array...): change the flow "
+                  "input type or give the map an after<\"dependency\"> whose output is an array");
+};
+template <fixed_string Flow, fixed_string Step, fixed_string Dependency, class DependencyOutput>
+struct check_map_dependency_output_is_array {
+    static_assert(failed_type_check<DependencyOutput>,
+                  "a map step maps over its dependency's output, which must be an array type (std::vector, "
+                  "std::array, std::list, std::deque, boost::json::array...): return an array from the "
+                  "dependency's handler, or make this a step<...> that takes the whole value");
+};
+
+// --- handlers -----------------------------------------------------------------------------------
+
+template <fixed_string Flow, fixed_string Step, class Expected, class Declared>
+struct check_handler_parameter_count {
+    static_assert(failed_type_check<Expected, Declared>,
+                  "the step's handler takes the wrong number of parameters: a step handler takes the flow "
+                  "input, then one parameter per dependency in after<...> order; a map handler takes one "
+                  "array element; either may take a trailing const pgflow::task_context&");
+};
+template <fixed_string Flow, fixed_string Step, class Expected, class Declared>
+struct check_handler_parameter_order {
+    static_assert(failed_type_check<Expected, Declared>,
+                  "the step's handler takes its parameters in the wrong order: the flow input comes first, "
+                  "then one parameter per dependency in the order of after<...>");
+};
+/// Argument is "run" (the flow input), "element" (a map element) or the dependency's slug.
+template <fixed_string Flow, fixed_string Step, fixed_string Argument, class Provided, class Parameter>
+struct check_handler_parameter_type {
+    static_assert(failed_type_check<Provided, Parameter>,
+                  "a handler parameter does not accept the value the step provides for it (Provided is the "
+                  "flow input type, the dependency's output type or the map element type): change the "
+                  "parameter's type, taking it by value or by const reference");
+};
+template <fixed_string Flow, fixed_string Step, class Expected, class Handler>
+struct check_handler_is_callable {
+    static_assert(failed_type_check<Expected, Handler>,
+                  "the step's handler cannot be called with the parameters the step provides (Expected): a "
+                  "step handler takes the flow input, then one parameter per dependency in after<...> order; "
+                  "a map handler takes one array element; either may take a trailing const "
+                  "pgflow::task_context&; parameters by value or by const reference");
+};
+
+// --- JSON ---------------------------------------------------------------------------------------
+
+template <class T, class Culprit>
+struct check_json_convertible {
+    static_assert(failed_type_check<T, Culprit>,
+                  "type cannot be converted from/to JSON (Culprit is the part that has no mapping): use "
+                  "numbers, bool, std::string, std::optional, sequence or string-keyed map containers, "
+                  "boost::json::value, structs adapted with BOOST_HANA_ADAPT_STRUCT / "
+                  "BOOST_HANA_DEFINE_STRUCT, or specialize pgflow::json_codec");
+};
+template <class T, auto Listed, auto Fields>
+struct check_hana_adaptation_lists_every_field {
+    static_assert(failed_type_check<T>,
+                  "BOOST_HANA_ADAPT_STRUCT lists fewer members than the aggregate has (Listed of Fields): a "
+                  "member left out would silently vanish from the JSON; list every member, or specialize "
+                  "pgflow::json_codec for the type");
+};
+template <class T>
+struct check_adapted_struct_is_default_constructible {
+    static_assert(failed_type_check<T>,
+                  "decoding a struct adapted with Boost.Hana first default-constructs it, then assigns its "
+                  "members: give the type a default constructor, or specialize pgflow::json_codec");
+};
+
+// --- options ------------------------------------------------------------------------------------
+// A constexpr flow with an option out of range fails to compile in a call to one of these
+// (non-constexpr) functions; at run time they throw.
+
+[[noreturn]] inline void throw_option_out_of_range(std::string_view flow, std::string_view step,
+                                                   std::string_view option, std::string_view rule, int value) {
+    std::string message = "pgflow: flow \"" + std::string(flow) + "\"";
+    if (!step.empty()) message += ", step \"" + std::string(step) + "\"";
+    message += ": " + std::string(option) + " must be " + std::string(rule) + ", got " + std::to_string(value);
+    throw definition_error(message);
+}
+
+template <fixed_string Flow>
+[[noreturn]] void flow_option_out_of_range__max_attempts_must_be_nonnegative(int value) {
+    throw_option_out_of_range(Flow.view(), {}, "max_attempts", ">= 0", value);
+}
+template <fixed_string Flow>
+[[noreturn]] void flow_option_out_of_range__base_delay_must_be_nonnegative(int value) {
+    throw_option_out_of_range(Flow.view(), {}, "base_delay", ">= 0", value);
+}
+template <fixed_string Flow>
+[[noreturn]] void flow_option_out_of_range__timeout_must_be_positive(int value) {
+    throw_option_out_of_range(Flow.view(), {}, "timeout", "> 0", value);
+}
+template <fixed_string Flow, fixed_string Step>
+[[noreturn]] void step_option_out_of_range__max_attempts_must_be_nonnegative(int value) {
+    throw_option_out_of_range(Flow.view(), Step.view(), "max_attempts", ">= 0", value);
+}
+template <fixed_string Flow, fixed_string Step>
+[[noreturn]] void step_option_out_of_range__base_delay_must_be_nonnegative(int value) {
+    throw_option_out_of_range(Flow.view(), Step.view(), "base_delay", ">= 0", value);
+}
+template <fixed_string Flow, fixed_string Step>
+[[noreturn]] void step_option_out_of_range__timeout_must_be_positive(int value) {
+    throw_option_out_of_range(Flow.view(), Step.view(), "timeout", "> 0", value);
+}
+template <fixed_string Flow, fixed_string Step>
+[[noreturn]] void step_option_out_of_range__start_delay_must_be_nonnegative(int value) {
+    throw_option_out_of_range(Flow.view(), Step.view(), "start_delay", ">= 0", value);
+}
+
+}  // namespace pgflow::detail

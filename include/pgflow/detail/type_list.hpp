@@ -1,0 +1,58 @@
+#pragma once
+// Small type-pack utilities with constant instantiation depth (no recursion over the pack), so
+// that flows of hundreds of steps stay cheap to compile.
+
+#include <pgflow/fixed_string.hpp>
+
+#include <cstddef>
+#include <utility>
+
+namespace pgflow::detail {
+
+template <class... Ts>
+struct type_list {
+    static constexpr std::size_t size = sizeof...(Ts);
+};
+
+template <std::size_t I, class T>
+struct indexed_type {
+    using type = T;
+};
+template <class Sequence, class... Ts>
+struct type_indexer;
+template <std::size_t... Is, class... Ts>
+struct type_indexer<std::index_sequence<Is...>, Ts...> : indexed_type<Is, Ts>... {};
+
+template <std::size_t I, class T>
+indexed_type<I, T> select_indexed(const indexed_type<I, T>&);
+
+/// The I-th type of Ts.
+#if defined(__clang__)
+template <std::size_t I, class... Ts>
+using type_at = __type_pack_element<I, Ts...>;
+#else
+template <std::size_t I, class... Ts>
+using type_at =
+    typename decltype(select_indexed<I>(std::declval<type_indexer<std::index_sequence_for<Ts...>, Ts...>>()))::type;
+#endif
+
+template <std::size_t I, class List>
+struct list_at_impl;
+template <std::size_t I, class... Ts>
+struct list_at_impl<I, type_list<Ts...>> {
+    using type = type_at<I, Ts...>;
+};
+template <std::size_t I, class List>
+using list_at = typename list_at_impl<I, List>::type;
+
+/// A slug as a type, so that packs of slugs can be indexed like packs of types.
+template <fixed_string Slug>
+struct slug_constant {
+    static constexpr auto value = Slug;
+};
+
+/// The I-th of Slugs.
+template <std::size_t I, fixed_string... Slugs>
+inline constexpr auto slug_at = type_at<I, slug_constant<Slugs>...>::value;
+
+}  // namespace pgflow::detail

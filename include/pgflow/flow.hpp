@@ -1,0 +1,168 @@
+#pragma once
+// pgflow::flow<Slug, Input>(options?, steps...) — a whole flow, checked at compile time.
+//
+//   constexpr auto order_processing = pgflow::flow<"order_processing", Order>(
+//       pgflow::flow_options{.max_attempts = 3},
+//       pgflow::step<"validate">([](const Order& o) { return Validated{o.amount > 0}; }),
+//       pgflow::step<"charge", pgflow::after<"validate">>(
+//           [](const Order& o, const Validated& v) { return Charge{...}; }));
+//
+// Steps may be declared in any order. Building the flow checks, in this order, stopping at the
+// first problem: the flow slug; each step's own declaration (step.hpp); duplicate step slugs;
+// undeclared dependencies; cycles; the flow input's JSON mapping; then, step by step in topological
+// order, map inputs, handler signatures and output JSON mappings; finally (as values) the option
+// ranges. The flow object carries its registration SQL, written while it is constructed, so that
+// registration_sql(f) is a constant expression for a constexpr flow.
+
+#include <pgflow/checks.hpp>
+#include <pgflow/detail/flow_analysis.hpp>
+#include <pgflow/detail/registration_text.hpp>
+#include <pgflow/fixed_string.hpp>
+#include <pgflow/options.hpp>
+#include <pgflow/step.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+namespace pgflow {
+
+namespace detail {
+
+template <std::size_t I, class Step>
+struct step_slot {
+    Step step;
+};
+template <class Sequence, class... Steps>
+struct step_storage;
+template <std::size_t... Is, class... Steps>
+struct step_storage<std::index_sequence<Is...>, Steps...> : step_slot<Is, Steps>... {
+    constexpr explicit step_storage(Steps... steps) : step_slot<Is, Steps>{std::move(steps)}... {}
+};
+template <std::size_t I, class Step>
+constexpr const Step& step_in(const step_slot<I, Step>& slot) noexcept {
+    return slot.step;
+}
+
+/// What flow<...>(...) returns when one of its checks failed (the check already reported it).
+struct invalid_flow {};
+
+}  // namespace detail
+
+/// A flow: its steps (with their handlers), options and registration SQL. Built by flow<...>(...).
+template <fixed_string Slug, class Input, class... Steps>
+class flow_definition {
+public:
+    /// Compile-time facts about the flow (graph, per-step analysis); machinery, not API.
+    using traits = detail::flow_traits<Slug, Input, Steps...>;
+
+    static constexpr auto slug_string = Slug;
+    static constexpr std::string_view slug = Slug.view();
+    static constexpr std::size_t step_count = sizeof...(Steps);
+    using input_type = Input;
+    /// One member per leaf step, read with pgflow::get<"slug">(out) (output.hpp).
+    using output_type = typename detail::leaf_steps<traits>::output_type;
+
+    constexpr flow_definition(flow_options options, Steps... steps)
+        : options_(options), steps_(std::move(steps)...) {
+        check_options(std::index_sequence_for<Steps...>{});
+        sql_size_ = detail::write_registration_sql(sql_, slug, traits::graph, traits::types, options_,
+                                                   step_options_in_declaration_order(std::index_sequence_for<Steps...>{}));
+    }
+
+    [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
+
+    /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (spec 12.4).
+    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
+
+    /// The I-th step as declared (declaration order).
+    template <std::size_t I>
+    [[nodiscard]] constexpr const auto& step_at() const noexcept {
+        return detail::step_in<I>(steps_);
+    }
+
+    /// Step slugs in registration order (dependencies first, otherwise declaration order).
+    [[nodiscard]] static constexpr std::array<std::string_view, step_count> step_slugs() noexcept {
+        std::array<std::string_view, step_count> out{};
+        for (std::size_t k = 0; k < step_count; ++k) out[k] = traits::graph.slugs[traits::graph.order[k]];
+        return out;
+    }
+
+private:
+    template <std::size_t... Is>
+    constexpr void check_options(std::index_sequence<Is...>) const {
+        if (options_.max_attempts && *options_.max_attempts < 0)
+            detail::flow_option_out_of_range__max_attempts_must_be_nonnegative<Slug>(*options_.max_attempts);
+        if (options_.base_delay && *options_.base_delay < 0)
+            detail::flow_option_out_of_range__base_delay_must_be_nonnegative<Slug>(*options_.base_delay);
+        if (options_.timeout && *options_.timeout <= 0)
+            detail::flow_option_out_of_range__timeout_must_be_positive<Slug>(*options_.timeout);
+        (check_step_options<Steps::slug_string>(step_at<Is>().options), ...);
+    }
+    template <fixed_string Step>
+    static constexpr void check_step_options(const step_options& o) {
+        if (o.max_attempts && *o.max_attempts < 0)
+            detail::step_option_out_of_range__max_attempts_must_be_nonnegative<Slug, Step>(*o.max_attempts);
+        if (o.base_delay && *o.base_delay < 0)
+            detail::step_option_out_of_range__base_delay_must_be_nonnegative<Slug, Step>(*o.base_delay);
+        if (o.timeout && *o.timeout <= 0)
+            detail::step_option_out_of_range__timeout_must_be_positive<Slug, Step>(*o.timeout);
+        if (o.start_delay && *o.start_delay < 0)
+            detail::step_option_out_of_range__start_delay_must_be_nonnegative<Slug, Step>(*o.start_delay);
+    }
+    template <std::size_t... Is>
+    constexpr std::array<step_options, step_count> step_options_in_declaration_order(std::index_sequence<Is...>) const {
+        return {step_at<Is>().options...};
+    }
+
+    static constexpr std::size_t sql_capacity = detail::registration_capacity(slug, traits::graph);
+
+    flow_options options_;
+    detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;
+    std::array<char, sql_capacity> sql_{};
+    std::size_t sql_size_ = 0;
+};
+
+/// Declares a flow whose run input is an Input (any JSON-convertible type; boost::json::value
+/// when left out). Steps may be given in any order.
+template <fixed_string Slug, class Input = boost::json::value, detail::step_argument... Steps>
+[[nodiscard]] constexpr auto flow(flow_options options, Steps... steps) {
+    using problem = typename decltype(detail::flow_problem<Slug, Input, Steps...>())::type;
+    if constexpr (!std::is_same_v<problem, detail::no_problem>) {
+        static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
+        return detail::invalid_flow{};
+    } else {
+        return flow_definition<Slug, Input, Steps...>(options, std::move(steps)...);
+    }
+}
+template <fixed_string Slug, class Input = boost::json::value, detail::step_argument... Steps>
+[[nodiscard]] constexpr auto flow(Steps... steps) {
+    return flow<Slug, Input>(flow_options{}, std::move(steps)...);
+}
+
+namespace detail {
+template <class T>
+struct is_flow_definition : std::false_type {};
+template <fixed_string S, class I, class... Steps>
+struct is_flow_definition<flow_definition<S, I, Steps...>> : std::true_type {};
+
+template <class Flow, fixed_string Step>
+struct step_output_lookup {
+    static constexpr std::size_t index = Flow::traits::graph.index_of(Step.view());
+    static_assert(index != npos, "the flow has no step with this slug");
+    using type = typename step_analysis<typename Flow::traits, index>::output_type;
+};
+}  // namespace detail
+
+/// A flow built by pgflow::flow<...>(...).
+template <class T>
+concept flow_type = detail::is_flow_definition<std::remove_cvref_t<T>>::value;
+
+/// The output type of step Step of flow Flow (a std::vector for a map step).
+template <flow_type Flow, fixed_string Step>
+using step_output_t = typename detail::step_output_lookup<std::remove_cvref_t<Flow>, Step>::type;
+
+}  // namespace pgflow

@@ -1,0 +1,111 @@
+#pragma once
+// pgflow::flow_output — the typed output of a run: one member per leaf step (a step no other step
+// depends on, spec 8.3), read by slug:
+//
+//   auto out = pgflow::from_json<decltype(f)::output_type>(run_output_json);
+//   const Charge& c = pgflow::get<"charge">(out);      // or out.get<"charge">()
+
+#include <pgflow/fixed_string.hpp>
+#include <pgflow/json.hpp>
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+namespace pgflow {
+
+/// The output of the leaf step Slug inside a flow_output.
+template <fixed_string Slug, class T>
+struct output_field {
+    static constexpr auto slug_string = Slug;
+    using value_type = T;
+    T value{};
+
+    friend bool operator==(const output_field&, const output_field&) = default;
+};
+
+namespace detail {
+template <fixed_string Slug, class T>
+constexpr T& field_value(output_field<Slug, T>& f) noexcept {
+    return f.value;
+}
+template <fixed_string Slug, class T>
+constexpr const T& field_value(const output_field<Slug, T>& f) noexcept {
+    return f.value;
+}
+}  // namespace detail
+
+template <class... Fields>
+struct flow_output : Fields... {
+    /// The leaf steps' slugs, in declaration order.
+    static constexpr std::array<std::string_view, sizeof...(Fields)> slugs{Fields::slug_string.view()...};
+    template <fixed_string Slug>
+    static constexpr bool has = ((Fields::slug_string == Slug) || ... || false);
+
+    template <fixed_string Slug>
+    [[nodiscard]] constexpr auto& get() & noexcept {
+        static_assert(has<Slug>, "the flow output has no member for this step: only leaf steps (steps no other step "
+                                 "depends on) are part of a run's output");
+        return detail::field_value<Slug>(*this);
+    }
+    template <fixed_string Slug>
+    [[nodiscard]] constexpr const auto& get() const& noexcept {
+        static_assert(has<Slug>, "the flow output has no member for this step: only leaf steps (steps no other step "
+                                 "depends on) are part of a run's output");
+        return detail::field_value<Slug>(*this);
+    }
+
+    friend bool operator==(const flow_output&, const flow_output&) = default;
+};
+
+/// The output of leaf step Slug.
+template <fixed_string Slug, class... Fields>
+[[nodiscard]] constexpr auto& get(flow_output<Fields...>& out) noexcept {
+    return out.template get<Slug>();
+}
+template <fixed_string Slug, class... Fields>
+[[nodiscard]] constexpr const auto& get(const flow_output<Fields...>& out) noexcept {
+    return out.template get<Slug>();
+}
+
+/// A run's output: an object keyed by leaf step slug. Zero leaves (a flow without steps) is null.
+template <class... Fields>
+    requires(json_convertible<typename Fields::value_type> && ...)
+struct json_codec<flow_output<Fields...>> {
+    using output = flow_output<Fields...>;
+    static boost::json::value encode(const output& out) {
+        if constexpr (sizeof...(Fields) == 0) {
+            return nullptr;
+        } else {
+            boost::json::object o;
+            (o.emplace(Fields::slug_string.view(),
+                       json_codec<typename Fields::value_type>::encode(static_cast<const Fields&>(out).value)),
+             ...);
+            return o;
+        }
+    }
+    static output decode(const boost::json::value& v, const json_path& path) {
+        output out{};
+        if constexpr (sizeof...(Fields) == 0) {
+            if (!v.is_null() && !v.is_object()) detail::fail_expected(path, "null", v);
+        } else {
+            const auto* o = v.if_object();
+            if (o == nullptr) detail::fail_expected(path, "an object keyed by leaf step slug", v);
+            (decode_field<Fields>(out, *o, path), ...);
+        }
+        return out;
+    }
+
+private:
+    template <class Field>
+    static void decode_field(output& out, const boost::json::object& o, const json_path& path) {
+        constexpr std::string_view slug = Field::slug_string.view();
+        const json_path field_path = path.member(slug);
+        const boost::json::value* v = o.if_contains(slug);
+        if (v == nullptr) field_path.fail("missing the output of leaf step \"" + std::string(slug) + "\"");
+        static_cast<Field&>(out).value = json_codec<typename Field::value_type>::decode(*v, field_path);
+    }
+};
+
+}  // namespace pgflow

@@ -1,0 +1,144 @@
+#pragma once
+// The step vocabulary: after<...>, step<Slug, after<...>>(options?, handler) and
+// map<Slug, after<Dep>>(options?, handler).
+//
+//   pgflow::step<"validate">([](const Order& o) { return Validated{o.amount > 0}; })
+//   pgflow::step<"charge", pgflow::after<"validate">>(pgflow::step_options{.timeout = 30},
+//       [](const Order& o, const Validated& v) { return Charge{...}; })
+//   pgflow::map<"ship_items", pgflow::after<"charge">>([](const Item& item) { return ...; })
+//
+// A step handler takes the flow input, then one parameter per dependency in after<...> order; a map
+// handler takes one element of the array it maps over (the flow input for a map without
+// dependencies, else its dependency's output). Either may take a trailing
+// `const pgflow::task_context&`. Checks that need only the step itself (slug rules, self-dependency,
+// a dependency listed twice, a map with two dependencies) fire here; the rest when the flow is built.
+
+#include <pgflow/checks.hpp>
+#include <pgflow/detail/type_list.hpp>
+#include <pgflow/fixed_string.hpp>
+#include <pgflow/options.hpp>
+#include <pgflow/shape.hpp>
+#include <pgflow/slug.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace pgflow {
+
+/// The steps a step depends on, in the order its handler takes their outputs.
+template <fixed_string... Dependencies>
+struct after {
+    static constexpr std::size_t size = sizeof...(Dependencies);
+    static constexpr std::array<std::string_view, size> slugs{Dependencies.view()...};
+    /// The K-th dependency's slug as a template argument.
+    template <std::size_t K>
+    static constexpr auto slug = detail::slug_at<K, Dependencies...>;
+};
+
+/// A declared step: what step<...>(...) and map<...>(...) return.
+template <fixed_string Slug, class After, step_type Type, class Handler>
+struct step_definition {
+    static constexpr auto slug_string = Slug;
+    static constexpr std::string_view slug = Slug.view();
+    static constexpr step_type type = Type;
+    using dependencies = After;
+    using handler_type = Handler;
+
+    step_options options;
+    Handler handler;
+};
+
+namespace detail {
+
+template <class T>
+struct is_after : std::false_type {};
+template <fixed_string... Ds>
+struct is_after<after<Ds...>> : std::true_type {};
+
+template <class T>
+struct is_step_definition : std::false_type {};
+template <fixed_string S, class A, step_type T, class H>
+struct is_step_definition<step_definition<S, A, T, H>> : std::true_type {};
+
+/// What step<...>(...) returns when one of its checks failed (the check already reported it);
+/// the flow then stays silent instead of piling up follow-up errors.
+struct invalid_step {};
+
+template <class T>
+concept step_argument = is_step_definition<T>::value || std::is_same_v<T, invalid_step>;
+
+inline constexpr std::size_t npos_of_step = static_cast<std::size_t>(-1);
+
+/// Position of the first slug that repeats an earlier one, or npos_of_step.
+template <std::size_t N>
+constexpr std::size_t first_repeated(const std::array<std::string_view, N>& slugs) {
+    std::array<std::size_t, N> sorted{};
+    for (std::size_t i = 0; i < N; ++i) sorted[i] = i;
+    std::sort(sorted.begin(), sorted.end(), [&](std::size_t a, std::size_t b) {
+        return slugs[a] != slugs[b] ? slugs[a] < slugs[b] : a < b;
+    });
+    std::size_t repeated = npos_of_step;
+    for (std::size_t k = 1; k < N; ++k)
+        if (slugs[sorted[k]] == slugs[sorted[k - 1]] && sorted[k] < repeated) repeated = sorted[k];
+    return repeated;
+}
+
+/// The check a step declaration fails first, or no_problem.
+template <fixed_string Slug, class After, step_type Type>
+constexpr auto step_declaration_problem() {
+    if constexpr (!is_after<After>::value) {
+        return std::type_identity<check_dependencies_are_listed_with_after<Slug, After>>{};
+    } else if constexpr (Slug.view() == "run") {
+        return std::type_identity<check_step_slug_is_not_reserved<Slug>>{};
+    } else if constexpr (!is_valid_slug(Slug.view())) {
+        return std::type_identity<check_step_slug_is_valid<Slug>>{};
+    } else if constexpr (Type == step_type::map && After::size > 1) {
+        return std::type_identity<check_map_has_at_most_one_dependency<Slug, After>>{};
+    } else if constexpr (std::find(After::slugs.begin(), After::slugs.end(), Slug.view()) != After::slugs.end()) {
+        return std::type_identity<check_step_does_not_depend_on_itself<Slug>>{};
+    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs); repeated != npos_of_step) {
+        return std::type_identity<check_dependency_listed_once<Slug, After::template slug<repeated>>>{};
+    } else {
+        return std::type_identity<no_problem>{};
+    }
+}
+
+template <fixed_string Slug, class After, step_type Type, class Handler>
+constexpr auto make_step(step_options options, Handler handler) {
+    using problem = typename decltype(step_declaration_problem<Slug, After, Type>())::type;
+    if constexpr (!std::is_same_v<problem, no_problem>) {
+        static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
+        return invalid_step{};
+    } else {
+        return step_definition<Slug, After, Type, Handler>{options, std::move(handler)};
+    }
+}
+
+}  // namespace detail
+
+/// A step that runs once per run: `handler(flow_input, dependency_outputs..., [task_context])`.
+template <fixed_string Slug, class After = after<>, class Handler>
+[[nodiscard]] constexpr auto step(step_options options, Handler handler) {
+    return detail::make_step<Slug, After, step_type::single>(options, std::move(handler));
+}
+template <fixed_string Slug, class After = after<>, class Handler>
+[[nodiscard]] constexpr auto step(Handler handler) {
+    return detail::make_step<Slug, After, step_type::single>(step_options{}, std::move(handler));
+}
+
+/// A step that runs once per array element: `handler(element, [task_context])`; its output is the
+/// array of the results, in element order. Without dependencies it maps over the flow input.
+template <fixed_string Slug, class After = after<>, class Handler>
+[[nodiscard]] constexpr auto map(step_options options, Handler handler) {
+    return detail::make_step<Slug, After, step_type::map>(options, std::move(handler));
+}
+template <fixed_string Slug, class After = after<>, class Handler>
+[[nodiscard]] constexpr auto map(Handler handler) {
+    return detail::make_step<Slug, After, step_type::map>(step_options{}, std::move(handler));
+}
+
+}  // namespace pgflow
