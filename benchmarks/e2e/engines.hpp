@@ -5,6 +5,8 @@
 #include "harness.hpp"
 #include "sql_drivers.hpp"
 
+#include "typed_flows.hpp"
+
 #include <pgflow/worker.hpp>
 
 #include <memory>
@@ -55,21 +57,27 @@ private:
     std::vector<std::thread> threads_;
 };
 
-/// W pgflow::worker instances (pgflow-cpp's worker, its default options), one thread each.
+/// W pgflow::worker instances running the typed flow of the shape (pgflow-cpp's worker with its
+/// default options), one thread each.
 class pgflow_worker_group final : public worker_group {
 public:
     pgflow_worker_group(const std::string& db, const shape& s, int workers, counters& c) : c_(c) {
+        handler_probe = &c;
         pgflow::worker_options options;
         options.function_name = "pgflow-bench";
-        for (int i = 0; i < workers; ++i)
-            workers_.push_back(std::make_unique<pgflow::worker>(
-                pgflow::connection_options(db), s.flow_slug,
-                [&c](std::string_view step, const boost::json::value& input, const pgflow::task_context&) {
-                    c.handler_entered();
-                    return compute_output(std::string(step), input);
-                },
-                options));
+        auto add = [&](const auto& flow) {
+            for (int i = 0; i < workers; ++i)
+                workers_.push_back(std::make_unique<pgflow::worker>(pgflow::connection_options(db), flow, options));
+        };
+        if (s.name == "single") add(single_flow);
+        else if (s.name == "chain5") add(chain5_flow);
+        else if (s.name == "diamond") add(diamond_flow);
+        else if (s.name == "map100") add(map100_flow);
+        else if (s.name == "map1000") add(map1000_flow);
+        else throw std::invalid_argument("no typed flow for shape '" + s.name + "'");
     }
+    ~pgflow_worker_group() override { handler_probe = nullptr; }
+
     void start() override {
         for (auto& w : workers_)
             threads_.emplace_back([this, &w] {

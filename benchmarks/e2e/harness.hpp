@@ -130,7 +130,6 @@ inline void reset_runs(connection& db, const shape& s) {
     // pgflow 0.8.1's baseline database logs its events in the Supabase stand-in table.
     if (db.exec("select 1 where to_regclass('realtime.messages') is not null").rows() > 0)
         db.exec("truncate realtime.messages");
-    db.exec("vacuum analyze pgflow.step_tasks, pgflow.step_states, pgflow.runs");
 }
 
 inline double percentile(std::vector<double> v, double p) {
