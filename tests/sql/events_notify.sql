@@ -1,0 +1,112 @@
+-- Every run event is also NOTIFY'd on channel pgflow:run:<run_id> (payload = pgflow's payload plus
+-- "event"), trimmed when too large for NOTIFY; starting steps whose messages are visible at once
+-- NOTIFYs pgflow:queue:<flow_slug>. A second session (dblink) LISTENs and reads what arrives
+-- after this session's commits.
+SELECT plan(19);
+
+SELECT pgflow.create_flow('notes');
+SELECT pgflow.add_step('notes', 'a');
+SELECT pgflow.add_step('notes', 'b');
+SELECT pgflow.add_step('notes', 'big', ARRAY['a', 'b']);
+SELECT pgflow.add_step('notes', 'later', ARRAY['big'], start_delay => 60);
+SELECT pgflow_tests.ensure_worker('notes');
+
+SELECT dblink_connect('listener', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c001"');
+SELECT dblink_exec('listener', 'LISTEN "pgflow:queue:notes"');
+
+-- Nothing is delivered before commit.
+BEGIN;
+SELECT pgflow.start_flow('notes', '{"hello": "world"}', '00000000-0000-0000-0000-00000000c001');
+SELECT is((SELECT count(*) FROM pgflow_tests.wait_notifications('listener', 1, 0.3)), 0::bigint,
+          'notifications are not delivered before the transaction commits');
+COMMIT;
+
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 4);
+SELECT is((SELECT array_agg(channel ORDER BY seq) FROM got),
+          ARRAY['pgflow:run:00000000-0000-0000-0000-00000000c001', 'pgflow:run:00000000-0000-0000-0000-00000000c001',
+                'pgflow:run:00000000-0000-0000-0000-00000000c001', 'pgflow:queue:notes'],
+          'start_flow: three run notifications then one queue wake-up (one per call, not per step)');
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FILTER (WHERE channel LIKE 'pgflow:run:%') FROM got),
+          ARRAY['run:started', 'step:a:started', 'step:b:started'], 'run notifications name the realtime event');
+SELECT is((SELECT payload::jsonb - 'started_at' FROM got WHERE seq = 1),
+          '{"event": "run:started", "event_type": "run:started", "run_id": "00000000-0000-0000-0000-00000000c001",
+            "flow_slug": "notes", "input": {"hello": "world"}, "status": "started", "remaining_steps": 4}'::jsonb,
+          'the payload is pgflow''s event payload plus "event"');
+SELECT is((SELECT payload FROM got WHERE channel = 'pgflow:queue:notes'), '', 'the queue wake-up payload is empty');
+
+-- A large output is trimmed to what a client needs to re-read the row.
+SELECT pgflow.start_tasks('notes', ARRAY(SELECT message_id FROM pgflow.step_tasks), pgflow_tests.worker_id());
+SELECT pgflow.complete_task('00000000-0000-0000-0000-00000000c001', 'a', 0, '"small"');
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 1);
+SELECT is((SELECT payload::jsonb - 'completed_at' FROM got),
+          '{"event": "step:a:completed", "event_type": "step:completed", "run_id": "00000000-0000-0000-0000-00000000c001",
+            "step_slug": "a", "status": "completed", "output": "small"}'::jsonb,
+          'a small step:completed notification carries the output');
+SELECT pgflow.complete_task('00000000-0000-0000-0000-00000000c001', 'b', 0, to_jsonb(repeat('x', 10000)));
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 3);
+SELECT is((SELECT array_agg(CASE WHEN channel LIKE 'pgflow:queue:%' THEN channel ELSE payload::jsonb->>'event' END ORDER BY seq) FROM got),
+          ARRAY['step:b:completed', 'step:big:started', 'pgflow:queue:notes'],
+          'completing b notifies step:b:completed, step:big:started and wakes the queue');
+SELECT is((SELECT payload::jsonb - 'completed_at' FROM got WHERE seq = 1),
+          '{"event": "step:b:completed", "event_type": "step:completed", "run_id": "00000000-0000-0000-0000-00000000c001",
+            "step_slug": "b", "status": "completed", "trimmed": true}'::jsonb,
+          'a payload over the NOTIFY limit drops output and says "trimmed": true');
+SELECT ok((SELECT (payload::jsonb ? 'completed_at') AND octet_length(payload) < 8000 FROM got WHERE seq = 1),
+          'the trimmed payload keeps the timestamps and fits');
+
+-- A delayed step does not wake workers.
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '1') FROM pgflow_tests.read_and_start('notes') t;
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 3, 1);
+SELECT is((SELECT array_agg(CASE WHEN channel LIKE 'pgflow:queue:%' THEN channel ELSE payload::jsonb->>'event' END ORDER BY seq) FROM got),
+          ARRAY['step:big:completed', 'step:later:started'],
+          'starting a step whose messages are delayed sends no queue wake-up');
+
+-- Completion and failure notifications.
+SELECT pgflow_tests.make_visible('notes');
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '{"end": 1}') FROM pgflow_tests.read_and_start('notes') t;
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 2);
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FROM got), ARRAY['step:later:completed', 'run:completed'],
+          'the last completion notifies step:completed then run:completed');
+SELECT is((SELECT payload::jsonb->'output' FROM got WHERE seq = 2), '{"later": {"end": 1}}'::jsonb,
+          'run:completed carries the run output');
+
+SELECT pgflow.create_flow('notes_fail', max_attempts => 1);
+SELECT pgflow.add_step('notes_fail', 'x');
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c002"');
+SELECT pgflow.start_flow('notes_fail', '{}', '00000000-0000-0000-0000-00000000c002');
+SELECT pgflow.fail_task(t.run_id, t.step_slug, t.task_index, 'broken') FROM pgflow_tests.read_and_start('notes_fail') t;
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 4);
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FILTER (WHERE channel LIKE 'pgflow:run:%') FROM got),
+          ARRAY['run:started', 'step:x:started', 'step:x:failed', 'run:failed'], 'a failure notifies step:failed then run:failed');
+SELECT is((SELECT payload::jsonb->>'error_message' FROM got WHERE payload LIKE '%"run:failed"%'), 'broken',
+          'run:failed carries the error message');
+
+-- With realtime.send present, the event goes both ways.
+\ir fixtures/realtime_stand_in.sql
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c003"');
+SELECT pgflow.start_flow('notes_fail', '{}', '00000000-0000-0000-0000-00000000c003');
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 2);
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FILTER (WHERE channel LIKE 'pgflow:run:%') FROM got),
+          ARRAY['run:started', 'step:x:started'], 'with realtime installed every event is still notified');
+SELECT is((SELECT array_agg(event ORDER BY id) FROM realtime.messages), ARRAY['run:started', 'step:x:started'],
+          'and also sent through realtime.send');
+SELECT is((SELECT payload FROM realtime.messages WHERE event = 'run:started'),
+          (SELECT payload::jsonb - 'event' FROM got WHERE payload LIKE '%"run:started"%'),
+          'realtime gets pgflow''s payload exactly (without the "event" key)');
+
+-- Channel names fit NOTIFY's 63-byte limit for the longest flow slug pgmq allows.
+SELECT pgflow.create_flow(repeat('q', 47));
+SELECT pgflow.add_step(repeat('q', 47), 's');
+SELECT lives_ok(format('SELECT pgflow.start_flow(%L, ''{}'')', repeat('q', 47)),
+                'a 47-character flow slug gives a valid queue channel name');
+SELECT dblink_disconnect('listener');
+SELECT pass('the listener disconnects cleanly');
+
+SELECT * FROM finish();
