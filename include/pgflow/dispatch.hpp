@@ -171,6 +171,8 @@ struct invalid_dispatcher {
     boost::json::value operator()(std::string_view, const boost::json::value&, const task_context&) const {
         return nullptr;
     }
+    [[nodiscard]] static constexpr bool contains(std::string_view) noexcept { return false; }
+    [[nodiscard]] static constexpr std::string_view flow_slug() noexcept { return {}; }
 };
 constexpr invalid_dispatcher make_dispatcher(const detail::invalid_flow&) noexcept { return {}; }
 

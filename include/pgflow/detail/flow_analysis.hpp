@@ -74,6 +74,7 @@ struct flow_traits {
             for (const std::string_view d : dependency_slugs) deps[edge++] = d;
         };
         (add(Steps::dependencies::slugs), ...);
+        static_cast<void>(add);  // a flow may have no steps
         begin[step_count] = edge;
         return analyze_graph(slugs, begin, deps);
     }

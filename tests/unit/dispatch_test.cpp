@@ -1,0 +1,207 @@
+// The dispatcher: typed handler calls with decoded task inputs (spec 8.1), map elements, the
+// task_context, unknown steps, and decode errors that name flow, step and JSON path.
+
+#include <pgflow/dispatch.hpp>
+#include <pgflow/flow.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace shop {
+struct Order {
+    int id;
+    double amount;
+    std::vector<std::string> items;
+};
+struct Validated {
+    bool ok;
+};
+struct Charge {
+    std::string charge_id;
+    std::vector<std::string> items;
+};
+}  // namespace shop
+BOOST_HANA_ADAPT_STRUCT(shop::Order, id, amount, items);
+BOOST_HANA_ADAPT_STRUCT(shop::Validated, ok);
+BOOST_HANA_ADAPT_STRUCT(shop::Charge, charge_id, items);
+
+namespace {
+
+using boost::json::parse;
+using boost::json::value;
+using shop::Charge;
+using shop::Order;
+using shop::Validated;
+
+constexpr auto order_processing = pgflow::flow<"order_processing", Order>(
+    pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = 60},
+    pgflow::step<"validate">([](const Order& o) { return Validated{o.amount > 0}; }),
+    pgflow::step<"charge", pgflow::after<"validate">>(
+        pgflow::step_options{.timeout = 30, .start_delay = 10},
+        [](Order o, const Validated& v) {
+            if (!v.ok) throw std::runtime_error("order " + std::to_string(o.id) + " is not valid");
+            return Charge{"c-" + std::to_string(o.id), std::move(o.items)};
+        }),
+    pgflow::step<"pick_items", pgflow::after<"charge">>([](const Order&, const Charge& c) { return c.items; }),
+    pgflow::map<"ship_items", pgflow::after<"pick_items">>([](const std::string& item, const pgflow::task_context& ctx) {
+        return item + "@" + std::string(ctx.run_id) + "#" + std::to_string(ctx.task_index) + "/" +
+               std::to_string(ctx.attempt);
+    }),
+    pgflow::step<"notify", pgflow::after<"ship_items", "validate">>(
+        [](const Order&, const std::vector<std::string>& shipped, Validated v) { return v.ok && !shipped.empty(); }),
+    pgflow::step<"audit", pgflow::after<"charge">>([](const Order&, const Charge&) {}));
+
+constexpr auto squares = pgflow::flow<"squares", std::vector<int>>(pgflow::map<"square">([](int x) { return x * x; }));
+
+pgflow::task_context context(std::string_view step, int index = 0, int attempt = 1) {
+    return pgflow::task_context{.flow_slug = "order_processing",
+                                .run_id = "6f1b8c7e-2d4a-4f3b-9c1d-0e5a6b7c8d9e",
+                                .step_slug = step,
+                                .task_index = index,
+                                .attempt = attempt,
+                                .stop_token = {}};
+}
+
+std::string error_of(const auto& dispatch, std::string_view step, const value& input) {
+    try {
+        static_cast<void>(dispatch(step, input, context(step, 2)));
+    } catch (const pgflow::json_decode_error& e) {
+        return e.path() + " | " + e.what();
+    } catch (const pgflow::error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+const value run = parse(R"({"id":7,"amount":12.5,"items":["book","lamp"]})");
+
+TEST(dispatch, root_step_gets_the_flow_input) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(dispatch("validate", value{{"run", run}}, context("validate")), parse(R"({"ok":true})"));
+    value negative = run;
+    negative.as_object()["amount"] = -1;
+    EXPECT_EQ(dispatch("validate", value{{"run", negative}}, context("validate")), parse(R"({"ok":false})"));
+}
+
+TEST(dispatch, dependent_step_gets_flow_input_then_dependencies_in_after_order) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(dispatch("charge", value{{"run", run}, {"validate", {{"ok", true}}}}, context("charge")),
+              parse(R"({"charge_id":"c-7","items":["book","lamp"]})"));
+    EXPECT_EQ(dispatch("notify", value{{"run", run}, {"validate", {{"ok", true}}}, {"ship_items", {"x", "y"}}},
+                       context("notify")),
+              value(true));
+    EXPECT_EQ(dispatch("notify", value{{"run", run}, {"validate", {{"ok", true}}}, {"ship_items", boost::json::array{}}},
+                       context("notify")),
+              value(false));
+}
+
+TEST(dispatch, map_task_gets_its_element_and_the_context) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(dispatch("ship_items", value("lamp"), context("ship_items", 1, 2)),
+              value("lamp@6f1b8c7e-2d4a-4f3b-9c1d-0e5a6b7c8d9e#1/2"));
+    const auto square = pgflow::make_dispatcher(squares);
+    EXPECT_EQ(square("square", value(12), context("square", 4)), value(144));
+}
+
+TEST(dispatch, void_handlers_output_null) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(dispatch("audit", value{{"run", run}, {"charge", {{"charge_id", "c"}, {"items", boost::json::array{}}}}},
+                       context("audit")),
+              value(nullptr));
+}
+
+TEST(dispatch, handler_exceptions_propagate_unchanged) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    try {
+        static_cast<void>(dispatch("charge", value{{"run", run}, {"validate", {{"ok", false}}}}, context("charge")));
+        FAIL() << "no exception";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "order 7 is not valid");
+    }
+}
+
+TEST(dispatch, unknown_step_names_the_flow_and_its_steps) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_THROW(static_cast<void>(dispatch("refund", value{{"run", run}}, context("refund"))), pgflow::unknown_step_error);
+    EXPECT_EQ(error_of(dispatch, "refund", value{{"run", run}}),
+              "pgflow: flow \"order_processing\" has no step \"refund\" (its steps: validate charge pick_items ship_items notify audit)");
+    EXPECT_TRUE(dispatch.contains("charge"));
+    EXPECT_FALSE(dispatch.contains("Charge"));
+    EXPECT_EQ(dispatch.flow_slug(), "order_processing");
+}
+
+TEST(dispatch, decode_errors_name_flow_step_and_path_in_the_run_input) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(error_of(dispatch, "charge",
+                       parse(R"({"run":{"id":7,"amount":"lots","items":[]},"validate":{"ok":true}})")),
+              "$.run.amount | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+              "$.run.amount: expected a number, got a string (\"lots\")");
+    EXPECT_EQ(error_of(dispatch, "charge",
+                       parse(R"({"run":{"id":7,"amount":1,"items":["ok",3]},"validate":{"ok":true}})")),
+              "$.run.items[1] | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+              "$.run.items[1]: expected a string, got a number (3)");
+}
+
+TEST(dispatch, decode_errors_name_the_dependency_path) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(error_of(dispatch, "charge", value{{"run", run}, {"validate", {{"ok", "yes"}}}}),
+              "$.validate.ok | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+              "$.validate.ok: expected a boolean, got a string (\"yes\")");
+    EXPECT_EQ(error_of(dispatch, "charge", value{{"run", run}}),
+              "$.validate | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+              "$.validate: missing member \"validate\" (the output of a dependency)");
+    EXPECT_EQ(error_of(dispatch, "validate", value{{"input", run}}),
+              "$.run | pgflow: flow \"order_processing\", step \"validate\": cannot decode the task input at $.run: "
+              "missing member \"run\" (the flow input)");
+    EXPECT_EQ(error_of(dispatch, "validate", value(3)),
+              "$ | pgflow: flow \"order_processing\", step \"validate\": cannot decode the task input at $: expected "
+              "an object with the flow input under \"run\", got a number (3)");
+}
+
+TEST(dispatch, map_decode_errors_name_the_task) {
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(error_of(dispatch, "ship_items", value(5)),
+              "$ | pgflow: flow \"order_processing\", step \"ship_items\" (map task 2): cannot decode the task input at "
+              "$: expected a string, got a number (5)");
+}
+
+TEST(dispatch, handler_json_errors_are_not_mistaken_for_input_errors) {
+    constexpr auto f = pgflow::flow<"inner", value>(pgflow::step<"parse">([](const value& in) {
+        return pgflow::from_json<int>(in.at("n"));  // the handler's own decode: its message stays as is
+    }));
+    const auto dispatch = pgflow::make_dispatcher(f);
+    EXPECT_EQ(dispatch("parse", value{{"run", {{"n", 4}}}}, context("parse")), value(4));
+    try {
+        static_cast<void>(dispatch("parse", value{{"run", {{"n", "four"}}}}, context("parse")));
+        FAIL() << "no exception";
+    } catch (const pgflow::json_decode_error& e) {
+        EXPECT_STREQ(e.what(), "at $: expected an integer, got a string (\"four\")");
+    }
+}
+
+TEST(dispatch, handlers_may_be_function_pointers_and_generic_lambdas) {
+    struct functions {
+        static int twice(int n) { return 2 * n; }
+    };
+    constexpr auto f = pgflow::flow<"callables", int>(
+        pgflow::step<"twice">(&functions::twice),
+        pgflow::step<"sum", pgflow::after<"twice">>([](auto n, const auto& t) { return n + t; }));
+    const auto dispatch = pgflow::make_dispatcher(f);
+    EXPECT_EQ(dispatch("twice", value{{"run", 5}}, context("twice")), value(10));
+    EXPECT_EQ(dispatch("sum", value{{"run", 5}, {"twice", 10}}, context("sum")), value(15));
+}
+
+TEST(dispatch, handlers_may_capture_in_flows_built_at_run_time) {
+    const std::string greeting = "hello ";
+    const auto f = pgflow::flow<"greeter", std::string>(
+        pgflow::step<"greet">([greeting](const std::string& name) { return greeting + name; }));
+    const auto dispatch = pgflow::make_dispatcher(f);
+    EXPECT_EQ(dispatch("greet", value{{"run", "ada"}}, context("greet")), value("hello ada"));
+}
+
+}  // namespace
