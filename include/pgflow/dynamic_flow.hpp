@@ -9,6 +9,7 @@
 //    .step("report", {"summaries"}, [](const boost::json::value& in) { return join(in); });
 
 #include <pgflow/error.hpp>
+#include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/task_context.hpp>
 
@@ -31,26 +32,13 @@ namespace pgflow {
 /// element for a map step) to the step's output.
 using json_handler = std::function<boost::json::value(const boost::json::value& input, const task_context&)>;
 
-struct dynamic_flow_options {
-    std::optional<int> max_attempts;  ///< unset: create_flow's default 3
-    std::optional<int> base_delay;    ///< unset: 5 seconds
-    std::optional<int> timeout;       ///< unset: 60 seconds
-};
-
-struct dynamic_step_options {
-    std::optional<int> max_attempts;  ///< unset: the flow's value
-    std::optional<int> base_delay;
-    std::optional<int> timeout;
-    std::optional<int> start_delay;  ///< seconds before the step's tasks become visible
-};
-
 /// Everything about one step, for callers that build steps from data.
 struct dynamic_step {
     std::string slug;
     step_type type = step_type::single;
     std::vector<std::string> dependencies;
     json_handler handler;
-    dynamic_step_options options;
+    step_options options;
 };
 
 namespace detail {
@@ -94,7 +82,7 @@ public:
 
     /// Throws definition_error for a slug pgflow would reject (see detail::slug_problem; flow
     /// slugs also name a pgmq queue, which limits them to 47 characters) or options out of range.
-    explicit dynamic_flow(std::string slug, dynamic_flow_options options = {}) : slug_(std::move(slug)) {
+    explicit dynamic_flow(std::string slug, flow_options options = {}) : slug_(std::move(slug)) {
         if (auto problem = detail::slug_problem(slug_); !problem.empty())
             throw definition_error("pgflow: dynamic flow slug \"" + slug_ + "\" " + problem);
         if (slug_.size() > 47)
@@ -111,7 +99,7 @@ public:
     /// ones are reported by shape()).
     template <class H>
     dynamic_flow& step(std::string slug, std::vector<std::string> dependencies, H&& handler,
-                       dynamic_step_options options = {}) {
+                       step_options options = {}) {
         return add({std::move(slug), step_type::single, std::move(dependencies),
                     detail::make_json_handler(std::forward<H>(handler)), options});
     }
@@ -119,20 +107,20 @@ public:
     /// A root single step (input `{"run": <flow input>}`).
     template <class H>
         requires(!std::is_convertible_v<H, std::vector<std::string>>)
-    dynamic_flow& step(std::string slug, H&& handler, dynamic_step_options options = {}) {
+    dynamic_flow& step(std::string slug, H&& handler, step_options options = {}) {
         return step(std::move(slug), {}, std::forward<H>(handler), options);
     }
 
     /// A root map over the flow input, which must then be a JSON array.
     template <class H>
         requires(!std::is_convertible_v<H, std::string>)
-    dynamic_flow& map(std::string slug, H&& handler, dynamic_step_options options = {}) {
+    dynamic_flow& map(std::string slug, H&& handler, step_options options = {}) {
         return add({std::move(slug), step_type::map, {}, detail::make_json_handler(std::forward<H>(handler)), options});
     }
 
     /// A map over the array output of `array_dependency`.
     template <class H>
-    dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, dynamic_step_options options = {}) {
+    dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, step_options options = {}) {
         return add({std::move(slug), step_type::map, {std::move(array_dependency)},
                     detail::make_json_handler(std::forward<H>(handler)), options});
     }
@@ -260,7 +248,7 @@ private:
     }
 
     std::string slug_;
-    dynamic_flow_options options_;
+    flow_options options_;
     std::vector<dynamic_step> steps_;
     // Shared so that copies given to workers are cheap; copied before a change when shared.
     std::shared_ptr<std::map<std::string, json_handler, std::less<>>> handlers_;

@@ -216,9 +216,14 @@ private:
                 }
                 registered_checked = true;
             }
-            c.prepare("pgflow_claim", R"(
+            // Reading and claiming are separate transactions on purpose: start_tasks stamps
+            // started_at with now(), the transaction's start, which must not precede the
+            // queued_at of the messages it claims (constraint started_at_is_after_queued_at). A
+            // read inside the claiming statement could see messages committed after it began.
+            c.prepare("pgflow_read", "SELECT msg_id FROM pgmq.read($1, $2::int, $3::int)");
+            c.prepare("pgflow_start_tasks", R"(
 SELECT t.run_id, t.step_slug, t.task_index, t.input::text, st.attempts_count + 1
-FROM pgflow.start_tasks($1, ARRAY(SELECT m.msg_id FROM pgmq.read($1, $2::int, $3::int) AS m), $4::uuid) AS t
+FROM pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
 JOIN pgflow.step_tasks AS st
   ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)");
             // start_tasks runs inside the statement, whose own snapshot still sees attempts_count
@@ -366,9 +371,9 @@ RETURNING deprecated_at IS NOT NULL)");
             const int quantity = std::min(free_slots, w.options_.batch_size);
             const bool claim = !stopping && quantity > 0 && now >= next_claim;
             if (claim) {
-                statements.push_back({"pgflow_claim", {},
+                statements.push_back({"pgflow_read", {},
                                       pq::parameters(w.flow_slug_, static_cast<long long>(w.options_.visibility_timeout.count()),
-                                                     quantity, w.id_)});
+                                                     quantity)});
                 statements.push_back({"pgflow_next_visible", {}, {}});
             }
             if (statements.empty()) return false;
@@ -414,15 +419,32 @@ RETURNING deprecated_at IS NOT NULL)");
                 const auto& claimed = outcomes[i];
                 const auto& visible = outcomes[i + 1];
                 if (const auto* e = std::get_if<database_error>(&claimed)) {
-                    log("claiming tasks failed: " + std::string(e->what()));
+                    log("reading the queue failed: " + std::string(e->what()));
                     next_claim = now + w.options_.max_poll;
                     return true;
                 }
-                const auto& rows = std::get<pq::result>(claimed);
-                for (int r = 0; r < rows.rows(); ++r)
-                    submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
-                                              rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
-                if (rows.rows() > 0) {
+                const auto& messages = std::get<pq::result>(claimed);
+                if (!messages.empty()) {
+                    std::vector<long long> ids;
+                    for (int r = 0; r < messages.rows(); ++r) ids.push_back(messages.get<long long>(r, 0));
+                    pq::result rows;
+                    try {
+                        rows = conn->execute_prepared("pgflow_start_tasks", w.flow_slug_, ids, w.id_);
+                    } catch (const database_error& e) {
+                        if (e.is_connection_error()) {
+                            lost_connection(e);
+                            return true;
+                        }
+                        // The messages reappear after visibility_timeout.
+                        log("claiming tasks failed: " + std::string(e.what()));
+                        next_claim = now + w.options_.max_poll;
+                        return true;
+                    }
+                    for (int r = 0; r < rows.rows(); ++r)
+                        submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
+                                                  rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
+                }
+                if (!messages.empty()) {
                     next_claim = now;  // there may be more
                 } else {
                     // Nothing visible: sleep until the next message becomes visible (a retry, a
