@@ -1,0 +1,4 @@
+#include <pgflow/flow.hpp>
+// expect: flow_option_out_of_range__max_attempts_must_be_nonnegative.*"retrying"
+constexpr auto f = pgflow::flow<"retrying", int>(pgflow::flow_options{.max_attempts = -1},
+                                                 pgflow::step<"a">([](int n) { return n; }));

@@ -1,0 +1,3 @@
+#include <pgflow/flow.hpp>
+// expect: flow_option_out_of_range__timeout_must_be_positive.*"hurry"
+constexpr auto f = pgflow::flow<"hurry", int>(pgflow::flow_options{.timeout = 0}, pgflow::step<"a">([](int n) { return n; }));

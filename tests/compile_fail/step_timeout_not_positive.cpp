@@ -1,0 +1,5 @@
+#include <pgflow/flow.hpp>
+// expect: step_option_out_of_range__timeout_must_be_positive.*"orders".*"charge"
+constexpr auto f = pgflow::flow<"orders", int>(pgflow::step<"validate">([](int n) { return n > 0; }),
+                                               pgflow::step<"charge", pgflow::after<"validate">>(
+                                                   pgflow::step_options{.timeout = 0}, [](int n, bool) { return n; }));
