@@ -178,6 +178,73 @@ private:
     std::atomic<bool> done_{false};
 };
 
+/// A PostgreSQL array literal of the given elements, each quoted (text, uuid, jsonb, integers).
+inline std::string quoted_array(const std::vector<std::string>& items) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) s += ',';
+        s += '"';
+        for (char ch : items[i]) {
+            if (ch == '"' || ch == '\\') s += '\\';
+            s += ch;
+        }
+        s += '"';
+    }
+    return s + "}";
+}
+
+/// What pgflow::worker would do with proposal 0003 (benchmarks/proposals): claim up to `batch`
+/// tasks in one statement (pgmq.read inside start_tasks, as pgflow::worker does), run them, then
+/// acknowledge the whole batch with one pgflow.complete_tasks call. One connection, no LISTEN
+/// (the closed loop never lets the queue run dry for long; an empty claim sleeps 2 ms).
+class batch_worker {
+public:
+    batch_worker(const std::string& conninfo, std::string flow_slug, counters& c, int batch)
+        : conn_(conninfo), slug_(std::move(flow_slug)), c_(c), batch_(batch) {
+        worker_id_ = std::string(conn_.exec("insert into pgflow.workers (queue_name, worker_id, function_name) "
+                                            "values ($1, gen_random_uuid(), 'pgflow-bench-batch') returning worker_id",
+                                            {slug_})
+                                     .get(0, 0));
+        conn_.prepare("claim", "select t.run_id, t.step_slug, t.task_index, t.input from pgflow.start_tasks($1, "
+                               "array(select m.msg_id from pgmq.read($1, $2::int, $3::int) as m), $4::uuid) as t");
+        conn_.prepare("complete_batch", "select pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[])");
+    }
+
+    void run() {
+        try {
+            const params claim{slug_, "10", std::to_string(batch_), worker_id_};
+            while (!c_.stop) {
+                auto tasks = conn_.exec_prepared("claim", claim);
+                if (tasks.rows() == 0) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                    continue;
+                }
+                std::vector<std::string> runs, steps, indexes, outputs;
+                for (int i = 0; i < tasks.rows(); ++i) {
+                    c_.handler_entered();
+                    runs.emplace_back(tasks.get(i, 0));
+                    steps.emplace_back(tasks.get(i, 1));
+                    indexes.emplace_back(tasks.get(i, 2));
+                    outputs.push_back(
+                        boost::json::serialize(compute_output(steps.back(), boost::json::parse(tasks.get(i, 3)))));
+                }
+                conn_.exec_prepared("complete_batch", {quoted_array(runs), quoted_array(steps), quoted_array(indexes),
+                                                       quoted_array(outputs)});
+                c_.tasks += tasks.rows();
+            }
+        } catch (const std::exception& e) {
+            if (!c_.stop) c_.fail(std::string("batch worker: ") + e.what());
+        }
+    }
+
+private:
+    connection conn_;
+    std::string slug_;
+    counters& c_;
+    int batch_;
+    std::string worker_id_;
+};
+
 /// The limit: a one-table durable queue, claims and acknowledgements batched `batch` per
 /// transaction, no workflow bookkeeping at all.
 class limit_worker {
