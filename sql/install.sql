@@ -57,4 +57,5 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0290_start_flow_with_states.sql
 \ir pgflow/0300_poll_for_tasks.sql
 \ir pgflow/0900_installed_version.sql
+\ir pgflow/0910_installed_queue.sql
 \ir pgflow/0990_record_version.sql

@@ -15,14 +15,17 @@ AS $$
 DECLARE
   run_flow text;
   run_status text;
+  step_kind text;
   violated_map text;
   produced text;
   task_message bigint;
   step_row record;
   step_output jsonb;
 BEGIN
-  SELECT r.flow_slug, r.status INTO run_flow, run_status
-  FROM pgflow.runs AS r WHERE r.run_id = complete_task.run_id;
+  SELECT r.flow_slug, r.status, s.step_type INTO run_flow, run_status, step_kind
+  FROM pgflow.runs AS r
+  LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = complete_task.step_slug
+  WHERE r.run_id = complete_task.run_id;
 
   IF run_status = 'failed' THEN
     RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
@@ -32,15 +35,13 @@ BEGIN
   END IF;
 
   -- A single step whose output sizes a dependent map must produce an array.
-  IF complete_task.output IS NULL OR jsonb_typeof(complete_task.output) <> 'array' THEN
+  IF step_kind = 'single' AND (complete_task.output IS NULL OR jsonb_typeof(complete_task.output) <> 'array') THEN
     SELECT child.step_slug INTO violated_map
     FROM pgflow.deps AS d
-    JOIN pgflow.steps AS parent ON parent.flow_slug = d.flow_slug AND parent.step_slug = d.dep_slug
     JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
     JOIN pgflow.step_states AS cs ON cs.run_id = complete_task.run_id AND cs.step_slug = child.step_slug
     WHERE d.flow_slug = run_flow
       AND d.dep_slug = complete_task.step_slug
-      AND parent.step_type = 'single'
       AND child.step_type = 'map'
       AND cs.initial_tasks IS NULL
     ORDER BY child.step_index
@@ -121,10 +122,8 @@ BEGIN
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
         completed_at = CASE WHEN ss.remaining_tasks = 1 THEN now() ELSE NULL END
-    FROM pgflow.steps AS s
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
-      AND s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
-    RETURNING ss.status, ss.completed_at, ss.initial_tasks, s.step_type INTO step_row;
+    RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
     IF step_row.status = 'completed' THEN
       -- Children are locked in step_slug order so that two completing parents cannot deadlock.
@@ -143,7 +142,7 @@ BEGIN
           initial_tasks = CASE
             WHEN cs.step_type = 'map' AND child.initial_tasks IS NULL THEN
               CASE
-                WHEN step_row.step_type = 'map' THEN step_row.initial_tasks
+                WHEN step_kind = 'map' THEN step_row.initial_tasks
                 WHEN jsonb_typeof(complete_task.output) = 'array' THEN jsonb_array_length(complete_task.output)
               END
             ELSE child.initial_tasks
@@ -156,7 +155,7 @@ BEGIN
       UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
       WHERE r.run_id = complete_task.run_id;
 
-      IF step_row.step_type = 'map' THEN
+      IF step_kind = 'map' THEN
         SELECT coalesce(jsonb_agg(t.output ORDER BY t.task_index), '[]'::jsonb) INTO step_output
         FROM pgflow.step_tasks AS t
         WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
