@@ -66,13 +66,21 @@ def main():
 
     md = [f"Measured {a.when}; median of {reps} alternated window(s) per cell.", ""]
     md += ["### Tasks per second", "",
-           "| shape | workers | ours | pgflow 0.8.1 SQL | ours / pgflow | limit (bare queue) | ours / limit |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+           "| shape | workers | ours | pgflow 0.8.1 SQL | ours / pgflow | limit (bare queue) | ours / limit "
+           "| proposed | proposed / pgflow |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in shapes:
         for w in workers:
             o, p, l = get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)
+            pr = get(cells, "proposed", s, w)
             md.append(f"| {SHAPE_TITLES[s]} | {w} | {fmt(o)} | {fmt(p)} | {fmt(ratio(o, p), 2)}× | {fmt(l)} | "
-                      f"{fmt(100 * ratio(o, l), 1)} % |")
+                      f"{fmt(100 * ratio(o, l), 1)} % | {fmt(pr)} | "
+                      f"{fmt(ratio(pr, p), 2) + '×' if pr is not None else '–'} |")
+    md += ["", "*ours* = `pgflow::worker` running the typed C++ flows on pgflow-cpp's SQL; *pgflow 0.8.1 SQL* = "
+           "pgflow's published migrations driven like its edge worker (read_with_poll → start_tasks → one "
+           "complete_task per task, 4 connections, its defaults); *limit* = one-table SKIP LOCKED queue, claims and "
+           "acknowledgements 10 per transaction; *proposed* = our SQL plus `benchmarks/proposals/*.sql`, "
+           "acknowledged in batches with `pgflow.complete_tasks` (the harness's batch driver)."]
     md += ["", "### Runs, latency and cost", "",
            "Latency is a run's start→complete time (`pgflow.runs.completed_at − started_at`) under the load of "
            "the row. CPU is seconds per 1,000 tasks: client = the worker threads, server = every process of "
@@ -82,7 +90,7 @@ def main():
            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for s in shapes:
         for w in workers:
-            for e in ("ours", "pgflow"):
+            for e in ("ours", "pgflow", "proposed"):
                 c = cells.get((e, s, w))
                 if not c:
                     continue
@@ -126,7 +134,8 @@ def main():
         for s in shapes:
             f.write(f"# {s}\n")
             for w in workers:
-                vals = [get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)]
+                vals = [get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w),
+                        get(cells, "proposed", s, w)]
                 f.write(f"{w} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
             f.write("\n\n")
     png = os.path.join(a.out, "throughput.png")
@@ -136,13 +145,15 @@ def main():
           f"set output '{png}'",
           f"set multiplot layout {rows},{cols} title 'Completed tasks per second vs workers (2-core machine)'",
           "set logscale x 2", "set xtics (" + ", ".join(f"'{w}' {w}" for w in workers) + ")",
-          "set xlabel 'workers'", "set ylabel 'tasks/s'", "set grid", "set key top left", "set yrange [0:*]",
+          "set xlabel 'workers'", "set ylabel 'tasks/s (log scale)'", "set grid", "set logscale y",
+          "set key bottom right font ',9' opaque", "set yrange [10:*]",
           f"set xrange [{min(workers) * 0.8}:{max(workers) * 1.25}]"]
     for i, s in enumerate(shapes):
         gp.append(f"set title '{SHAPE_TITLES[s]}'")
         gp.append(f"plot '{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title 'pgflow-cpp', "
                   f"'' index {i} using 1:3 with linespoints lw 2 pt 5 title 'pgflow 0.8.1 SQL', "
-                  f"'' index {i} using 1:4 with lines dt 2 lw 2 title 'limit (bare queue)'")
+                  f"'' index {i} using 1:4 with lines dt 2 lw 2 title 'limit (bare queue)', "
+                  f"'' index {i} using 1:5 with points pt 9 ps 1.6 title 'proposed (benchmarks/proposals)'")
     gp.append("unset multiplot")
     try:
         subprocess.run(["gnuplot"], input="\n".join(gp), text=True, check=True)
@@ -155,7 +166,10 @@ def main():
     o, p = get(cells, "ours", "single", 4), get(cells, "pgflow", "single", 4)
     om, pm = get(cells, "ours", "map100", 4), get(cells, "pgflow", "map100", 4)
     o1k, lim = get(cells, "ours", "map1000", 4), get(cells, "limit", "queue", 4)
-    print(f"RESULT ours_tasks_per_s={fmt(o).replace(',', '')} pgflow_tasks_per_s={fmt(p).replace(',', '')} "
+    def num(v):
+        return "nan" if v is None else f"{v:.0f}"
+
+    print(f"RESULT ours_tasks_per_s={num(o)} pgflow_tasks_per_s={num(p)} "
           f"ratio={ratio(o, p):.2f} map_ratio={ratio(om, pm):.2f} limit_fraction={ratio(o1k, lim):.2f}")
     return 0
 
