@@ -1,0 +1,516 @@
+// The `pgflow` command line as a user runs it: a real process, a real server, a database of its
+// own per test; assertions on exit status, output and database state.
+
+#include "cli_support.hpp"
+
+#include "flows/ai_analysis.hpp"
+#include "flows/analyze_website.hpp"
+#include "flows/example_flow.hpp"
+#include "flows/order_processing.hpp"
+#include "flows/text_processing.hpp"
+
+#include <pgflow/detail/runtime_registration.hpp>
+#include <pgflow/dynamic_flow.hpp>
+
+#include <boost/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <stdexcept>
+
+using namespace cli_test;
+using testing::HasSubstr;
+using testing::Not;
+
+namespace {
+
+const std::regex uuid_line{"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$"};
+
+/// An order whose charge fails its first attempt (see examples/flows/order_processing.hpp).
+const char* const good_order = R"({"order_id": 7, "customer": "ada", "lines": [{"sku": "kettle", "quantity": 2, "unit_price_cents": 1500}]})";
+
+/// A flow whose only step always fails, after one attempt.
+pgflow::dynamic_flow doomed_flow() {
+    pgflow::dynamic_flow f{"cli_doomed", pgflow::flow_options{.max_attempts = 1}};
+    f.step("explode", [](const boost::json::value&) -> boost::json::value {
+        throw std::runtime_error("the reactor is out of coolant");
+    });
+    return f;
+}
+
+pgflow::run_id start_run(const database& db, std::string_view flow, const char* json) {
+    return pgflow::client{db.options()}.start(flow, boost::json::parse(json));
+}
+
+/// The text between a section title line and the next blank line.
+std::string section(const std::string& output, const std::string& title) {
+    const auto begin = output.find(title + "\n");
+    if (begin == std::string::npos) return {};
+    const auto body = begin + title.size() + 1;
+    const auto end = output.find("\n\n", body);
+    return output.substr(body, end == std::string::npos ? std::string::npos : end - body + 1);
+}
+
+}  // namespace
+
+// --- usage ------------------------------------------------------------------------------------------
+
+TEST(cli_usage, help_lists_every_command_and_the_known_flows) {
+    const auto o = pgflow_cli({"--help"});
+    ASSERT_EQ(o.status, 0) << o;
+    for (const char* command : {"install", "compile", "start", "status", "workers", "watch"}) EXPECT_THAT(o.out, HasSubstr(command));
+    EXPECT_THAT(o.out, HasSubstr("example_flow, text_processing, order_processing, analyze_website, ai_analysis"));
+    EXPECT_THAT(o.out, HasSubstr("PGFLOW_DATABASE_URL"));
+}
+
+TEST(cli_usage, unknown_command_is_a_usage_error) {
+    const auto o = pgflow_cli({"frobnicate"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("unknown command \"frobnicate\""));
+}
+
+TEST(cli_usage, missing_command_and_missing_argument_are_usage_errors) {
+    const auto none = pgflow_cli({});
+    EXPECT_EQ(none.status, 2) << none;
+    const auto start = pgflow_cli({"start", "example_flow"});
+    EXPECT_EQ(start.status, 2) << start;
+    EXPECT_THAT(start.err, HasSubstr("input"));
+}
+
+// --- connection -------------------------------------------------------------------------------------
+
+TEST(cli_connection, unreachable_server_fails_every_command_with_status_1) {
+    // Port 1 on the loopback interface: nothing listens there, the connection is refused at once.
+    const std::string nowhere = "postgresql://postgres@127.0.0.1:1/pgflow";
+    const std::vector<std::vector<std::string>> commands{
+        {"install"}, {"start", "example_flow", R"({"value": 1})"}, {"status"},
+        {"status", "00000000-0000-0000-0000-000000000001"}, {"workers"}, {"watch", "00000000-0000-0000-0000-000000000001"}};
+    for (auto command : commands) {
+        command.insert(command.begin(), {"--database-url", nowhere});
+        const auto o = pgflow_cli(command);
+        EXPECT_EQ(o.status, 1) << command[2] << ": " << o;
+        EXPECT_THAT(o.err, HasSubstr("could not connect to PostgreSQL")) << command[2];
+    }
+}
+
+TEST(cli_connection, invalid_connection_string_is_a_usage_error) {
+    const auto o = pgflow_cli({"--database-url", "host", "status"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("invalid connection string"));
+}
+
+TEST(cli_connection, pgflow_database_url_variable_names_the_database) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 5})");
+    const auto o = pgflow_cli({"status", id.str()}, {{"PGFLOW_DATABASE_URL", db.url()}, {"PGDATABASE", "postgres"}});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_THAT(o.out, HasSubstr("example_flow"));
+}
+
+TEST(cli_connection, pg_variables_name_the_database_like_psql) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 5})");
+    const auto o = pgflow_cli({"status", id.str()}, {{"PGFLOW_DATABASE_URL", std::nullopt},
+                                                     {"PGHOST", db.host()},
+                                                     {"PGPORT", db.port()},
+                                                     {"PGUSER", db.user()},
+                                                     {"PGDATABASE", db.name()}});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_THAT(o.out, HasSubstr("example_flow"));
+}
+
+TEST(cli_connection, database_url_option_wins_over_the_environment) {
+    database db;
+    const auto o = pgflow_cli({"--database-url", db.url(), "workers"},
+                              {{"PGFLOW_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere"}});
+    EXPECT_EQ(o.status, 0) << o;
+}
+
+// --- install ----------------------------------------------------------------------------------------
+
+TEST(cli_install, installs_the_schema_into_an_empty_database_and_reinstalls_without_change) {
+    database db{false};
+    const auto first = pgflow_cli(db, {"install"});
+    ASSERT_EQ(first.status, 0) << first;
+    EXPECT_THAT(first.out, HasSubstr("installed in database " + db.name()));
+    auto c = db.connect();
+    EXPECT_EQ(c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgflow'").get<int>(0, 0), 7);
+    const auto version = c.execute("SELECT pgflow_cpp.installed_version()").get<std::string>(0, 0);
+    EXPECT_THAT(first.out, HasSubstr("pgflow schema " + version));
+
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 1})");
+    const auto second = pgflow_cli(db, {"install"});
+    ASSERT_EQ(second.status, 0) << second;
+    EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow_cpp.schema_versions").get<int>(0, 0), 1);
+    EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid", id).get<int>(0, 0), 1)
+        << "reinstalling lost a run";
+}
+
+TEST(cli_install, queue_choice_is_checked) {
+    database db{false};
+    const auto bad = pgflow_cli(db, {"install", "--queue", "rabbitmq"});
+    EXPECT_EQ(bad.status, 2) << bad;
+    const auto builtin = pgflow_cli(db, {"install", "--queue", "builtin"});
+    ASSERT_EQ(builtin.status, 0) << builtin;
+    EXPECT_THAT(builtin.out, HasSubstr("built-in"));
+}
+
+// --- compile ----------------------------------------------------------------------------------------
+
+TEST(cli_compile, prints_the_registration_sql_of_each_compiled_flow) {
+    auto expect_compiles_to = [](const char* slug, std::string_view sql) {
+        const auto o = pgflow_cli({"compile", slug});
+        ASSERT_EQ(o.status, 0) << o;
+        EXPECT_EQ(o.out, std::string(sql) + "\n");
+    };
+    expect_compiles_to("example_flow", pgflow::registration_sql(examples::example_flow));
+    expect_compiles_to("text_processing", pgflow::registration_sql(examples::text_processing));
+    expect_compiles_to("order_processing", pgflow::registration_sql(examples::order_processing));
+    expect_compiles_to("analyze_website", pgflow::registration_sql(examples::analyze_website));
+}
+
+TEST(cli_compile, prints_pgflow_compileflow_text_for_the_example_flow) {
+    const auto o = pgflow_cli({"compile", "example_flow"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out,
+              "SELECT pgflow.create_flow('example_flow', max_attempts => 3);\n"
+              "SELECT pgflow.add_step('example_flow', 'rootStep');\n"
+              "SELECT pgflow.add_step('example_flow', 'normalStep', ARRAY['rootStep']);\n"
+              "SELECT pgflow.add_step('example_flow', 'thirdStep', ARRAY['normalStep']);\n");
+}
+
+TEST(cli_compile, prints_a_dynamic_flow_from_its_plan) {
+    const auto o = pgflow_cli({"compile", "ai_analysis"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out,
+              "SELECT pgflow.create_flow('ai_analysis', timeout => 120);\n"
+              "SELECT pgflow.add_step('ai_analysis', 'fetch_data');\n"
+              "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
+              "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);\n");
+}
+
+TEST(cli_compile, output_piped_into_psql_registers_exactly_the_flow) {
+    database db;
+    const std::vector<std::pair<const char*, pgflow::flow_shape>> flows{
+        {"example_flow", pgflow::shape_of(examples::example_flow)},
+        {"text_processing", pgflow::shape_of(examples::text_processing)},
+        {"order_processing", pgflow::shape_of(examples::order_processing)},
+        {"analyze_website", pgflow::shape_of(examples::analyze_website)},
+        {"ai_analysis", pgflow::shape_of(examples::ai_analysis())}};
+    auto c = db.connect();
+    for (const auto& [slug, shape] : flows) {
+        // The documented way to register a flow by hand: pgflow compile <flow> | psql
+        const auto o = process({"/bin/sh", "-c", std::string(PGFLOW_CLI) + " compile " + slug +
+                                                     " | psql -X -q -v ON_ERROR_STOP=1 \"$TEST_DATABASE\""},
+                               {{"TEST_DATABASE", db.url()}})
+                           .wait();
+        ASSERT_EQ(o.status, 0) << slug << ": " << o;
+        const auto registered = pgflow::detail::read_registered_shape(c, slug);
+        ASSERT_TRUE(registered.has_value()) << slug;
+        EXPECT_EQ(pgflow::detail::shape_differences(*registered, shape), std::vector<std::string>{}) << slug;
+    }
+}
+
+TEST(cli_compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
+    const auto o = pgflow_cli({"compile", "exampleflow"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("unknown flow \"exampleflow\""));
+    EXPECT_THAT(o.err, HasSubstr("example_flow, text_processing, order_processing, analyze_website, ai_analysis"));
+    EXPECT_EQ(o.out, "");
+}
+
+// --- start ------------------------------------------------------------------------------------------
+
+TEST(cli_start, starts_a_run_and_prints_its_id) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 23})"});
+    ASSERT_EQ(o.status, 0) << o;
+    ASSERT_TRUE(std::regex_match(o.out, uuid_line)) << o;
+    auto c = db.connect();
+    const auto run = c.execute("SELECT flow_slug, status, input FROM pgflow.runs WHERE run_id = $1::uuid",
+                               o.out.substr(0, 36));
+    ASSERT_EQ(run.rows(), 1);
+    EXPECT_EQ(run.get<std::string>(0, 0), "example_flow");
+    EXPECT_EQ(run.get<std::string>(0, 1), "started");
+    EXPECT_EQ(run.get<boost::json::value>(0, 2), boost::json::parse(R"({"value": 23})"));
+}
+
+TEST(cli_start, invalid_json_is_a_usage_error_with_its_position) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 23,})"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("not valid JSON"));
+    EXPECT_THAT(o.err, HasSubstr("at character 14"));
+    EXPECT_EQ(db.connect().execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
+}
+
+TEST(cli_start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_naming_the_path) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::order_processing);
+    const auto o = pgflow_cli(
+        db, {"start", "order_processing", R"({"order_id": 1, "customer": "x", "lines": [{"sku": "a", "quantity": "two", "unit_price_cents": 1}]})"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("does not fit flow \"order_processing\" (input type examples::Order)"));
+    EXPECT_THAT(o.err, HasSubstr("$.lines[0].quantity"));
+    EXPECT_EQ(db.connect().execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
+}
+
+TEST(cli_start, unregistered_flow_fails_and_says_how_to_register_it) {
+    database db;
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 1})"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("flow \"example_flow\" is not registered in this database"));
+    EXPECT_THAT(o.err, HasSubstr("pgflow compile example_flow | psql"));
+    const auto unknown = pgflow_cli(db, {"start", "no_such_flow", "{}"});
+    EXPECT_EQ(unknown.status, 1) << unknown;
+    EXPECT_THAT(unknown.err, HasSubstr("flow \"no_such_flow\" is not registered in this database"));
+}
+
+TEST(cli_start, a_registered_flow_the_program_does_not_know_takes_any_json) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(doomed_flow());
+    const auto o = pgflow_cli(db, {"start", "cli_doomed", R"([1, "two", null])"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_TRUE(std::regex_match(o.out, uuid_line)) << o;
+}
+
+TEST(cli_start, wait_prints_the_output_when_the_run_completes) {
+    database db;
+    worker_thread worker{db, examples::example_flow};
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 4})", "--wait", "30"});
+    ASSERT_EQ(o.status, 0) << o;
+    const auto ls = lines(o.out);
+    ASSERT_EQ(ls.size(), 2u) << o;
+    EXPECT_TRUE(std::regex_match(ls[0] + "\n", uuid_line)) << o;
+    EXPECT_EQ(boost::json::parse(ls[1]), boost::json::parse(R"({"thirdStep": {"finalValue": 1}})"));
+}
+
+TEST(cli_start, wait_exits_3_when_the_run_fails) {
+    database db;
+    worker_thread worker{db, doomed_flow()};
+    const auto o = pgflow_cli(db, {"start", "cli_doomed", "{}", "--wait", "30"});
+    EXPECT_EQ(o.status, 3) << o;
+    EXPECT_THAT(o.err, HasSubstr("failed in step \"explode\": the reactor is out of coolant"));
+}
+
+// --- status -----------------------------------------------------------------------------------------
+
+TEST(cli_status, overview_of_a_database_without_runs_says_none_three_times) {
+    database db;
+    const auto o = pgflow_cli(db, {"status"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(section(o.out, "Active runs per flow"), "  (none)\n");
+    EXPECT_EQ(section(o.out, "Failed tasks (newest first)"), "  (none)\n");
+    EXPECT_EQ(section(o.out, "Average completion time by flow"), "  (none)\n");
+}
+
+TEST(cli_status, overview_shows_active_runs_failed_tasks_and_completion_times) {
+    database db;
+    pgflow::client client{db.options()};
+    {
+        worker_thread example_worker{db, examples::example_flow};
+        worker_thread doomed_worker{db, doomed_flow()};
+        for (int i = 0; i < 2; ++i) client.wait(client.start(examples::example_flow, {.value = i}), 30s);
+        EXPECT_THROW(client.wait(client.start("cli_doomed", boost::json::value{}), 30s), pgflow::run_failed_error);
+    }
+    for (int i = 0; i < 3; ++i) client.start(examples::example_flow, {.value = i});  // no worker: they stay started
+
+    const auto o = pgflow_cli(db, {"status"});
+    ASSERT_EQ(o.status, 0) << o;
+    const auto active = lines(section(o.out, "Active runs per flow"));
+    ASSERT_EQ(active.size(), 2u) << o;  // header and one flow
+    EXPECT_TRUE(std::regex_search(active[1], std::regex("^  example_flow +3 +20"))) << active[1];
+    const auto failed = lines(section(o.out, "Failed tasks (newest first)"));
+    ASSERT_EQ(failed.size(), 2u) << o;
+    EXPECT_THAT(failed[1], HasSubstr("cli_doomed"));
+    EXPECT_THAT(failed[1], HasSubstr("explode"));
+    EXPECT_THAT(failed[1], HasSubstr("the reactor is out of coolant"));
+    const auto times = lines(section(o.out, "Average completion time by flow"));
+    ASSERT_EQ(times.size(), 2u) << o;
+    EXPECT_TRUE(std::regex_search(times[1], std::regex("^  example_flow +2 +[0-9]+\\.[0-9]+ +[0-9]+\\.[0-9]+$"))) << times[1];
+}
+
+TEST(cli_status, failed_tasks_are_limited_to_the_newest) {
+    database db;
+    pgflow::client client{db.options()};
+    {
+        worker_thread doomed_worker{db, doomed_flow()};
+        for (int i = 0; i < 3; ++i) EXPECT_THROW(client.wait(client.start("cli_doomed", boost::json::value(i)), 30s), pgflow::run_failed_error);
+    }
+    const auto o = pgflow_cli(db, {"status", "--limit", "1"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(lines(section(o.out, "Failed tasks (newest first)")).size(), 3u) << o;  // header, one task, "2 more"
+    EXPECT_THAT(o.out, HasSubstr("… 2 more (--limit)"));
+}
+
+TEST(cli_status, run_status_shows_the_run_and_every_step_in_order) {
+    database db;
+    worker_thread worker{db, examples::example_flow};
+    pgflow::client client{db.options()};
+    const auto id = client.start(examples::example_flow, {.value = 21});
+    client.wait(id, 30s);
+    const auto o = pgflow_cli(db, {"status", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_THAT(o.out, HasSubstr("run " + id.str()));
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  status +completed\n"))) << o;
+    EXPECT_THAT(o.out, HasSubstr(R"({"value": 21})"));
+    EXPECT_THAT(o.out, HasSubstr(R"({"thirdStep": {"finalValue": 1}})"));
+    const auto ls = lines(o.out);
+    const long root = find_line(ls, "  rootStep "), normal = find_line(ls, "  normalStep "), third = find_line(ls, "  thirdStep ");
+    ASSERT_GE(root, 0) << o;
+    EXPECT_GT(normal, root);
+    EXPECT_GT(third, normal);
+    EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(root)], std::regex("rootStep +single +completed +1/1 +1 "))) << o;
+}
+
+TEST(cli_status, run_status_of_a_failed_run_shows_the_error) {
+    database db;
+    worker_thread worker{db, doomed_flow()};
+    pgflow::client client{db.options()};
+    const auto id = client.start("cli_doomed", boost::json::value{});
+    EXPECT_THROW(client.wait(id, 30s), pgflow::run_failed_error);
+    const auto o = pgflow_cli(db, {"status", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  status +failed\n"))) << o;
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("explode +single +failed +0/1 +1 .*the reactor is out of coolant"))) << o;
+}
+
+TEST(cli_status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
+    database db;
+    const auto unknown = pgflow_cli(db, {"status", "00000000-0000-0000-0000-000000000001"});
+    EXPECT_EQ(unknown.status, 1) << unknown;
+    EXPECT_THAT(unknown.err, HasSubstr("there is no run 00000000-0000-0000-0000-000000000001"));
+    const auto malformed = pgflow_cli(db, {"status", "42"});
+    EXPECT_EQ(malformed.status, 2) << malformed;
+    EXPECT_THAT(malformed.err, HasSubstr("\"42\" is not a run id"));
+}
+
+TEST(cli_status, a_database_without_the_schema_gets_a_hint_to_install_it) {
+    database db{false};
+    const auto o = pgflow_cli(db, {"status"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("pgflow install"));
+}
+
+// --- workers ----------------------------------------------------------------------------------------
+
+TEST(cli_workers, says_so_when_no_worker_runs) {
+    database db;
+    const auto o = pgflow_cli(db, {"workers"});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_THAT(o.out, HasSubstr("no running workers"));
+}
+
+TEST(cli_workers, lists_a_running_worker_and_after_it_stops_only_with_all) {
+    database db;
+    std::string id;
+    {
+        worker_thread worker{db, examples::example_flow};
+        id = worker.id();
+        auto c = db.connect();
+        ASSERT_TRUE(eventually([&] {
+            return c.execute("SELECT 1 FROM pgflow.workers WHERE worker_id = $1::uuid", id).rows() == 1;
+        }));
+        const auto o = pgflow_cli(db, {"workers"});
+        ASSERT_EQ(o.status, 0) << o;
+        const auto ls = lines(o.out);
+        const long row = find_line(ls, id);
+        ASSERT_GE(row, 1) << o;
+        EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(row)], std::regex("example_flow .* running +0$"))) << o;
+    }
+    const auto running = pgflow_cli(db, {"workers"});
+    ASSERT_EQ(running.status, 0) << running;
+    EXPECT_THAT(running.out, Not(HasSubstr(id)));
+    const auto all = pgflow_cli(db, {"workers", "--all"});
+    ASSERT_EQ(all.status, 0) << all;
+    const auto ls = lines(all.out);
+    const long row = find_line(ls, id);
+    ASSERT_GE(row, 1) << all;
+    EXPECT_THAT(ls[static_cast<std::size_t>(row)], HasSubstr(" stopped "));
+}
+
+// --- watch ------------------------------------------------------------------------------------------
+
+TEST(cli_watch, prints_the_events_and_retries_of_a_run_until_it_completes) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(examples::order_processing);
+    const auto id = start_run(db, "order_processing", good_order);
+    process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", id.str()});
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow order_processing") != std::string::npos; }));
+    worker_thread worker{db, examples::order_processing};
+    const auto o = watch.wait(30s);
+    ASSERT_EQ(o.status, 0) << o;
+    const auto ls = lines(o.out);
+    const long first = find_line(ls, "run " + id.str() + " of flow order_processing: started (validate started, charge created, fulfill created)");
+    const long validated = find_line(ls, "step validate completed, output {\"item_count\":2,\"total_cents\":3000}");
+    const long charge_started = find_line(ls, "step charge started (1 task)");
+    const long retried = find_line(ls, "task charge[0] attempt 1 failed: payment gateway timed out (attempt 1)");
+    const long charged = find_line(ls, "step charge completed");
+    const long fulfilled = find_line(ls, "step fulfill completed");
+    const long completed = find_line(ls, "run completed");
+    ASSERT_EQ(first, 0) << o;
+    EXPECT_GT(validated, first) << o;
+    EXPECT_GT(charge_started, validated) << o;
+    EXPECT_GT(retried, charge_started) << o;
+    EXPECT_GT(charged, retried) << o;
+    EXPECT_GT(fulfilled, charged) << o;
+    EXPECT_GT(completed, fulfilled) << o;
+    EXPECT_EQ(ls.back().rfind("output: {\"fulfill\": {", 0), 0u) << o;
+    EXPECT_THAT(ls.back(), HasSubstr("\"charge_attempts\": 2"));
+}
+
+TEST(cli_watch, a_failed_run_exits_3_with_its_error) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(doomed_flow());
+    const auto id = start_run(db, "cli_doomed", "{}");
+    process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", id.str()});
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow cli_doomed") != std::string::npos; }));
+    worker_thread worker{db, doomed_flow()};
+    const auto o = watch.wait(30s);
+    EXPECT_EQ(o.status, 3) << o;
+    const auto ls = lines(o.out);
+    EXPECT_GT(find_line(ls, "step explode failed: the reactor is out of coolant"), 0) << o;
+    EXPECT_GT(find_line(ls, "run failed"), find_line(ls, "step explode failed")) << o;
+    EXPECT_EQ(ls.back(), "failed in step explode: the reactor is out of coolant") << o;
+}
+
+TEST(cli_watch, a_finished_run_prints_its_outcome_at_once) {
+    database db;
+    worker_thread worker{db, examples::example_flow};
+    pgflow::client client{db.options()};
+    const auto id = client.start(examples::example_flow, {.value = 3});
+    client.wait(id, 30s);
+    const auto o = pgflow_cli(db, {"watch", id.str()}, 10s);
+    ASSERT_EQ(o.status, 0) << o;
+    const auto ls = lines(o.out);
+    ASSERT_EQ(ls.size(), 2u) << o;
+    EXPECT_THAT(ls[0], HasSubstr(": completed (rootStep completed, normalStep completed, thirdStep completed)"));
+    EXPECT_EQ(ls[1], R"(output: {"thirdStep": {"finalValue": 1}})");
+}
+
+TEST(cli_watch, gives_up_after_its_timeout_with_status_1) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 1})");  // no worker: it never ends
+    const auto begin = std::chrono::steady_clock::now();
+    const auto o = pgflow_cli(db, {"watch", id.str(), "--timeout", "1"}, 20s);
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("is still running after 1 s"));
+    EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
+}
+
+TEST(cli_watch, unknown_run_fails) {
+    database db;
+    const auto o = pgflow_cli(db, {"watch", "00000000-0000-0000-0000-000000000001"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("there is no run"));
+}
