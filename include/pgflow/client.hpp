@@ -84,7 +84,9 @@ public:
     /// Installs or upgrades the pgflow schema (sql/install.sql, embedded at build time) in one
     /// transaction. Idempotent.
     void install_schema(queue_mode queue = queue_mode::automatic) { install_schema(install_options{queue, false}); }
-    void install_schema(const install_options& options) { pgflow::install_schema(connection(), options); }
+    void install_schema(const install_options& options) {
+        retrying([&](pq::connection& c) { pgflow::install_schema(c, options); });
+    }
 
     /// Registers the flow (create_flow/add_step with its options) unless it is registered;
     /// otherwise verifies the registered shape and throws shape_mismatch_error listing every
@@ -94,7 +96,9 @@ public:
     void ensure_registered(const F& flow) {
         ensure_registered(flow_shape(shape_of(flow)));
     }
-    void ensure_registered(const flow_shape& shape) { detail::ensure_registered(connection(), shape); }
+    void ensure_registered(const flow_shape& shape) {
+        retrying([&](pq::connection& c) { detail::ensure_registered(c, shape); });
+    }
 
     /// Starts a run of a compiled or dynamic flow with a typed input; `id` chooses the run id.
     template <class F>
@@ -111,25 +115,38 @@ public:
     /// pgflow::error for a flow that is not registered.
     pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input,
                          std::optional<pgflow::run_id> id = {}) {
+        // The id is chosen here when the caller did not, so that a start whose answer was lost
+        // with the connection can be retried safely: a duplicate id on the retry means the first
+        // attempt went through.
+        const pgflow::run_id chosen = id ? *id : new_run_id();
+        bool retried = false;
         try {
-            auto r = connection().execute("SELECT run_id FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)", flow_slug,
-                                          input, id);
-            return pgflow::run_id{r.get<std::string_view>(0, 0)};
+            retrying([&](pq::connection& c) {
+                try {
+                    c.execute("SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)", flow_slug, input, chosen);
+                } catch (const database_error& e) {
+                    if (retried && e.sqlstate() == "23505" && std::string_view(e.what()).find("runs_pkey") != std::string_view::npos)
+                        return;
+                    retried = e.is_connection_error();
+                    throw;
+                }
+            });
         } catch (const database_error& e) {
             if (e.sqlstate() == "23503" && std::string_view(e.what()).find("runs_flow_slug_fkey") != std::string_view::npos)
                 throw error("pgflow: cannot start flow \"" + std::string(flow_slug) +
                             "\": it is not registered (client::ensure_registered registers it)");
             throw;
         }
+        return chosen;
     }
 
     /// The run and its steps. Throws pgflow::error for an unknown run id.
     run_state status(const pgflow::run_id& id) {
-        auto r = connection().execute(R"(
+        auto r = retrying([&](pq::connection& c) { return c.execute(R"(
 SELECT pgflow.get_run_with_states($1::uuid),
        (SELECT json_agg(s.step_slug ORDER BY s.step_index)
           FROM pgflow.steps s JOIN pgflow.runs r ON r.flow_slug = s.flow_slug WHERE r.run_id = $1::uuid))",
-                                      id);
+                                                                     id); });
         if (r.is_null(0, 0)) throw error("pgflow: there is no run " + id.str());
         const auto doc = r.get<boost::json::value>(0, 0);
         const auto order = r.get<std::optional<boost::json::value>>(0, 1);
@@ -206,6 +223,19 @@ SELECT pgflow.get_run_with_states($1::uuid),
     [[nodiscard]] const connection_options& options() const noexcept { return db_; }
 
 private:
+    // Runs `action` on the connection; when the connection turns out to be broken (the server
+    // restarted since the last call, say), once more on a new one.
+    template <class Action>
+    auto retrying(Action&& action) -> decltype(action(std::declval<pq::connection&>())) {
+        try {
+            return action(connection());
+        } catch (const database_error& e) {
+            if (!e.is_connection_error()) throw;
+            conn_.reset();
+        }
+        return action(connection());
+    }
+
     template <class F>
     static std::string flow_slug_of(const F& f) {
         if constexpr (requires { F::slug; })

@@ -1,0 +1,161 @@
+// The libpq layer and the connection options against a real server: parameters of every kind,
+// checked results, errors with the server's message and SQLSTATE, scripts, pipelines whose
+// statements fail independently, LISTEN/NOTIFY.
+
+#include "e2e_support.hpp"
+
+#include <pgflow/detail/runtime_time.hpp>
+#include <pgflow/pq/connection.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using namespace e2e;
+
+namespace {
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+}  // namespace
+
+TEST(pq, parameters_of_every_kind_reach_the_server_as_values) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    const std::vector<std::string> texts{"plain", "with,comma", "quote\"d", "back\\slash", "{brace}", "NULL", ""};
+    auto r = c.execute("SELECT $1::int + 1, $2::text, $3::bool, $4::jsonb ->> 'k', $5::text[] = $6::text[], "
+                       "array_length($5::text[], 1), $7::bigint[], $8::text IS NULL, $9::uuid",
+                       41, std::string_view("it's; DROP TABLE x; --"), true, boost::json::value({{"k", "v"}}), texts,
+                       texts, std::vector<long long>{1, -2, 3}, std::optional<int>{}, pgflow::run_id{"6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b"});
+    EXPECT_EQ(r.get<int>(0, 0), 42);
+    EXPECT_EQ(r.get<std::string>(0, 1), "it's; DROP TABLE x; --");
+    EXPECT_TRUE(r.get<bool>(0, 2));
+    EXPECT_EQ(r.get<std::string>(0, 3), "v");
+    EXPECT_TRUE(r.get<bool>(0, 4));
+    EXPECT_EQ(r.get<int>(0, 5), static_cast<int>(texts.size()));
+    EXPECT_EQ(r.get<std::string>(0, 6), "{1,-2,3}");
+    EXPECT_TRUE(r.get<bool>(0, 7));
+    EXPECT_EQ(r.get<std::string>(0, 8), "6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b");
+    // Each element survives the array literal unchanged.
+    auto each = c.execute("SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n", texts);
+    ASSERT_EQ(each.rows(), static_cast<int>(texts.size()));
+    for (int i = 0; i < each.rows(); ++i) EXPECT_EQ(each.get<std::string>(i, 0), texts[static_cast<std::size_t>(i)]);
+}
+
+TEST(pq, results_are_checked_and_typed) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    auto r = c.execute("SELECT NULL::int AS missing, 'x'::text AS word, '{\"a\":[1,2]}'::jsonb AS doc");
+    EXPECT_EQ(r.get<std::optional<int>>(0, "missing"), std::nullopt);
+    EXPECT_THROW((void)r.get<int>(0, "missing"), pgflow::error);
+    EXPECT_THROW((void)r.get<int>(0, "word"), pgflow::error);
+    EXPECT_THROW((void)r.get<int>(1, 0), pgflow::error);
+    EXPECT_THROW((void)r.column("nope"), pgflow::error);
+    EXPECT_EQ(r.get<boost::json::value>(0, "doc").at("a").as_array().size(), 2U);
+}
+
+TEST(pq, server_errors_carry_message_and_sqlstate) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    try {
+        c.execute("SELECT 1 / $1::int", 0);
+        FAIL() << "division by zero succeeded";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22012");
+        EXPECT_TRUE(contains(e.what(), "division by zero")) << e.what();
+        EXPECT_TRUE(contains(e.what(), "SQLSTATE 22012")) << e.what();
+        EXPECT_FALSE(e.is_connection_error());
+    }
+    EXPECT_EQ(c.execute("SELECT 2").get<int>(0, 0), 2) << "the connection stays usable after an error";
+    try {
+        c.execute_script("CREATE TEMP TABLE t (x int); INSERT INTO t VALUES ('x');", "my_script.sql");
+        FAIL() << "the script's error was not reported";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22P02");
+        EXPECT_TRUE(contains(e.what(), "my_script.sql")) << e.what();
+    }
+}
+
+TEST(pq, pipeline_statements_fail_independently_and_keep_their_order) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    c.prepare("add_one", "SELECT $1::int + 1");
+    std::vector<pgflow::pq::pipelined_statement> statements;
+    statements.push_back({"add_one", {}, pgflow::pq::parameters(1)});
+    statements.push_back({{}, "SELECT 1 / $1::int", pgflow::pq::parameters(0)});
+    statements.push_back({"add_one", {}, pgflow::pq::parameters(41)});
+    statements.push_back({{}, "SELECT $1::text", pgflow::pq::parameters("last")});
+    const auto outcomes = c.run_pipeline(statements);
+    ASSERT_EQ(outcomes.size(), 4U);
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[0]).get<int>(0, 0), 2);
+    EXPECT_EQ(std::get<pgflow::database_error>(outcomes[1]).sqlstate(), "22012");
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[2]).get<int>(0, 0), 42);
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[3]).get<std::string>(0, 0), "last");
+    EXPECT_EQ(c.execute("SELECT 3").get<int>(0, 0), 3) << "the connection leaves pipeline mode";
+}
+
+TEST(pq, notifications_wake_a_waiting_connection) {
+    auto listener = pgflow::connection_options::from_environment().connect();
+    auto sender = pgflow::connection_options::from_environment().connect();
+    listener.listen("pgflow:test:channel");
+    EXPECT_FALSE(listener.next_notification().has_value());
+    std::jthread notify([&] {
+        std::this_thread::sleep_for(100ms);
+        sender.execute("SELECT pg_notify($1, $2)", "pgflow:test:channel", "hello");
+    });
+    const auto started = clock::now();
+    EXPECT_EQ(listener.wait_for_input(5s), pgflow::pq::wait_result::input);
+    EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 2.0);
+    const auto n = listener.next_notification();
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(n->channel, "pgflow:test:channel");
+    EXPECT_EQ(n->payload, "hello");
+    EXPECT_EQ(listener.wait_for_input(50ms), pgflow::pq::wait_result::timeout);
+}
+
+TEST(pq, terminated_backend_is_a_connection_error) {
+    auto victim = pgflow::connection_options::from_environment().connect();
+    auto killer = pgflow::connection_options::from_environment().connect();
+    killer.execute("SELECT pg_terminate_backend($1::int)", victim.backend_pid());
+    try {
+        victim.execute("SELECT 1");
+        FAIL() << "a terminated connection still answered";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what() << " / " << e.sqlstate();
+    }
+    EXPECT_FALSE(victim.is_ok());
+}
+
+TEST(connection_options, url_key_value_and_overrides) {
+    const pgflow::connection_options url{"postgresql://someone@db.example:6543/app?sslmode=disable"};
+    const auto other = url.with_database("other").with_application_name("tests");
+    const auto k = other.keywords();
+    ASSERT_GE(k.size(), 3U);
+    EXPECT_EQ(k[0].first, "dbname");
+    EXPECT_EQ(k[0].second, "postgresql://someone@db.example:6543/app?sslmode=disable");
+    EXPECT_NE(std::find(k.begin(), k.end(), std::pair<std::string, std::string>{"dbname", "other"}), k.end());
+    EXPECT_NE(std::find(k.begin(), k.end(), std::pair<std::string, std::string>{"application_name", "tests"}), k.end());
+    EXPECT_NO_THROW(pgflow::connection_options{"host=localhost port=5432 dbname=x"});
+    EXPECT_THROW(pgflow::connection_options{"host=localhost port"}, pgflow::error);
+}
+
+TEST(connection_options, environment_prefers_pgflow_database_url) {
+    const char* saved = std::getenv("PGFLOW_DATABASE_URL");
+    const std::string previous = saved ? saved : "";
+    ::setenv("PGFLOW_DATABASE_URL", "postgresql://u@h:1/d", 1);
+    EXPECT_EQ(pgflow::connection_options{}.conninfo(), "postgresql://u@h:1/d");
+    ::unsetenv("PGFLOW_DATABASE_URL");
+    EXPECT_EQ(pgflow::connection_options{}.conninfo(), "") << "empty: libpq reads PGHOST, PGPORT, … itself";
+    // With only PG* variables (as psql uses them) the server is still reached.
+    if (std::getenv("PGHOST") != nullptr || std::getenv("PGPORT") != nullptr) {
+        EXPECT_EQ(pgflow::connection_options{}.connect().execute("SELECT 1").get<int>(0, 0), 1);
+    }
+    if (saved) ::setenv("PGFLOW_DATABASE_URL", previous.c_str(), 1);
+}
+
+TEST(timestamps, postgres_json_timestamps_parse) {
+    using namespace std::chrono;
+    const auto t = pgflow::detail::parse_timestamptz("2026-11-22T22:43:23.274628+00:00");
+    EXPECT_EQ(duration_cast<microseconds>(t.time_since_epoch()).count() % 1000000, 274628);
+    const auto shifted = pgflow::detail::parse_timestamptz("2026-11-22T23:43:23.274628+01:00");
+    EXPECT_EQ(t, shifted);
+    EXPECT_EQ(pgflow::detail::parse_timestamptz("2026-11-22T22:43:23+00:00") + microseconds{274628}, t);
+    EXPECT_THROW(pgflow::detail::parse_timestamptz("yesterday"), pgflow::error);
+    EXPECT_THROW(pgflow::detail::parse_timestamptz("2026-13-40T00:00:00+00:00"), pgflow::error);
+}
