@@ -55,6 +55,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--idle")
     ap.add_argument("--micro")
+    ap.add_argument("--sql-cost")
     ap.add_argument("--out", required=True)
     ap.add_argument("--when", default="")
     a = ap.parse_args()
@@ -104,6 +105,25 @@ def main():
             md.append(f"| bare queue | {w} | limit | – | – | – | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                       f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
                       f"{fmt(c['xacts_per_task'], 2)} |")
+
+    if a.sql_cost and os.path.exists(a.sql_cost) and os.path.getsize(a.sql_cost) > 0:
+        cost = defaultdict(dict)
+        order = []
+        with open(a.sql_cost) as f:
+            for line in f:
+                engine, flow, mode, call, tasks, ms = line.rstrip("\n").split("\t")
+                key = (flow, "complete_task" if call.startswith("complete_task") else call)
+                if key not in order:
+                    order.append(key)
+                cost[key][engine + (", batched" if mode == "batched" else "")] = float(ms)
+        md += ["", "### Server CPU per task of each SQL call", "",
+               "One backend, each call in its own transaction as a worker makes it, CPU from the backend's own "
+               "`/proc/self/stat` (so other load does not inflate it; 10 ms clock ticks). `benchmarks/sql_cost.sql`.",
+               "", "| flow | call | pgflow 0.8.1 | ours | proposed | proposed, batched (complete_tasks, 10 per call) |", "|---|---|---:|---:|---:|---:|"]
+        for key in order:
+            c = cost[key]
+            md.append(f"| {key[0]} | {key[1]} | " + " | ".join(
+                f"{c[e]:.2f} ms" if e in c else "–" for e in ("pgflow", "ours", "proposed", "proposed, batched")) + " |")
 
     if a.idle and os.path.exists(a.idle) and os.path.getsize(a.idle) > 0:
         md += ["", "### Idle latency: start_flow → handler entry", "",
