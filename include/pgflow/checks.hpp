@@ -8,12 +8,11 @@
 // instantiated when they fail, so valid flows pay nothing for them.
 //
 // Option ranges are values, not types: they are checked while a constexpr flow is constructed, by
-// calling a non-constexpr function whose name is the diagnostic (the compiler prints it with the
-// slugs as template arguments). Evaluated at run time, the same functions throw
-// pgflow::definition_error.
+// calling a non-constexpr function whose name is the diagnostic (see the end of this file).
 
 #include <pgflow/error.hpp>
 #include <pgflow/fixed_string.hpp>
+#include <pgflow/options.hpp>
 
 #include <string>
 #include <string_view>
@@ -201,8 +200,12 @@ struct check_adapted_struct_is_default_constructible {
 };
 
 // --- options ------------------------------------------------------------------------------------
-// A constexpr flow with an option out of range fails to compile in a call to one of these
-// (non-constexpr) functions; at run time they throw.
+// Option values are not part of a flow's type. A constexpr flow with an option out of range fails
+// to compile in a call to one of the (non-constexpr) functions below, whose name says what is
+// wrong; the compilers print the flow and step slugs with the enclosing check_*_options call
+// (g++ as template arguments of the expression, clang as argument values). The checks are plain
+// functions, not templates, so valid flows pay one cheap call per step. At run time they throw
+// pgflow::definition_error.
 
 [[noreturn]] inline void throw_option_out_of_range(std::string_view flow, std::string_view step,
                                                    std::string_view option, std::string_view rule, int value) {
@@ -212,33 +215,47 @@ struct check_adapted_struct_is_default_constructible {
     throw definition_error(message);
 }
 
-template <fixed_string Flow>
-[[noreturn]] void flow_option_out_of_range__max_attempts_must_be_nonnegative(int value) {
-    throw_option_out_of_range(Flow.view(), {}, "max_attempts", ">= 0", value);
+[[noreturn]] inline void flow_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow, int value) {
+    throw_option_out_of_range(flow, {}, "max_attempts", ">= 0", value);
 }
-template <fixed_string Flow>
-[[noreturn]] void flow_option_out_of_range__base_delay_must_be_nonnegative(int value) {
-    throw_option_out_of_range(Flow.view(), {}, "base_delay", ">= 0", value);
+[[noreturn]] inline void flow_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow, int value) {
+    throw_option_out_of_range(flow, {}, "base_delay", ">= 0", value);
 }
-template <fixed_string Flow>
-[[noreturn]] void flow_option_out_of_range__timeout_must_be_positive(int value) {
-    throw_option_out_of_range(Flow.view(), {}, "timeout", "> 0", value);
+[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_positive(std::string_view flow, int value) {
+    throw_option_out_of_range(flow, {}, "timeout", "> 0", value);
 }
-template <fixed_string Flow, fixed_string Step>
-[[noreturn]] void step_option_out_of_range__max_attempts_must_be_nonnegative(int value) {
-    throw_option_out_of_range(Flow.view(), Step.view(), "max_attempts", ">= 0", value);
+[[noreturn]] inline void step_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow,
+                                                                                    std::string_view step, int value) {
+    throw_option_out_of_range(flow, step, "max_attempts", ">= 0", value);
 }
-template <fixed_string Flow, fixed_string Step>
-[[noreturn]] void step_option_out_of_range__base_delay_must_be_nonnegative(int value) {
-    throw_option_out_of_range(Flow.view(), Step.view(), "base_delay", ">= 0", value);
+[[noreturn]] inline void step_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow,
+                                                                                  std::string_view step, int value) {
+    throw_option_out_of_range(flow, step, "base_delay", ">= 0", value);
 }
-template <fixed_string Flow, fixed_string Step>
-[[noreturn]] void step_option_out_of_range__timeout_must_be_positive(int value) {
-    throw_option_out_of_range(Flow.view(), Step.view(), "timeout", "> 0", value);
+[[noreturn]] inline void step_option_out_of_range__timeout_must_be_positive(std::string_view flow, std::string_view step,
+                                                                            int value) {
+    throw_option_out_of_range(flow, step, "timeout", "> 0", value);
 }
-template <fixed_string Flow, fixed_string Step>
-[[noreturn]] void step_option_out_of_range__start_delay_must_be_nonnegative(int value) {
-    throw_option_out_of_range(Flow.view(), Step.view(), "start_delay", ">= 0", value);
+[[noreturn]] inline void step_option_out_of_range__start_delay_must_be_nonnegative(std::string_view flow,
+                                                                                   std::string_view step, int value) {
+    throw_option_out_of_range(flow, step, "start_delay", ">= 0", value);
+}
+
+constexpr void check_flow_options(std::string_view flow, const flow_options& o) {
+    if (o.max_attempts && *o.max_attempts < 0)
+        flow_option_out_of_range__max_attempts_must_be_nonnegative(flow, *o.max_attempts);
+    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range__base_delay_must_be_nonnegative(flow, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) flow_option_out_of_range__timeout_must_be_positive(flow, *o.timeout);
+}
+
+constexpr void check_step_options(std::string_view flow, std::string_view step, const step_options& o) {
+    if (o.max_attempts && *o.max_attempts < 0)
+        step_option_out_of_range__max_attempts_must_be_nonnegative(flow, step, *o.max_attempts);
+    if (o.base_delay && *o.base_delay < 0)
+        step_option_out_of_range__base_delay_must_be_nonnegative(flow, step, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) step_option_out_of_range__timeout_must_be_positive(flow, step, *o.timeout);
+    if (o.start_delay && *o.start_delay < 0)
+        step_option_out_of_range__start_delay_must_be_nonnegative(flow, step, *o.start_delay);
 }
 
 }  // namespace pgflow::detail

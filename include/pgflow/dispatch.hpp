@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,125 +27,162 @@ namespace pgflow {
 
 namespace detail {
 
-[[noreturn]] inline void rethrow_task_input_error(const json_decode_error& e, const task_context& ctx,
-                                                  std::string_view flow_slug, std::string_view step_slug,
-                                                  bool map_task) {
-    std::string message = "pgflow: flow \"" + std::string(flow_slug) + "\", step \"" + std::string(step_slug) + "\"";
-    if (map_task) message += " (map task " + std::to_string(ctx.task_index) + ")";
+/// Where a task input is being decoded, for messages.
+struct task_site {
+    std::string_view flow;
+    std::string_view step;
+    bool map_task;
+    const task_context& context;
+};
+
+[[noreturn]] inline void rethrow_task_input_error(const json_decode_error& e, const task_site& site) {
+    std::string message = "pgflow: flow \"" + std::string(site.flow) + "\", step \"" + std::string(site.step) + "\"";
+    if (site.map_task) message += " (map task " + std::to_string(site.context.task_index) + ")";
     message += ": cannot decode the task input ";
     message += e.what();
     throw json_decode_error(std::move(message), e.path());
 }
 
-/// One handler argument, decoded from `v` at `path`; mismatches name the flow and the step.
-template <class T, class Step>
-T decode_argument(const boost::json::value& v, const json_path& path, const task_context& ctx,
-                  std::string_view flow_slug) {
+/// One handler argument decoded from `v` at `path`; a mismatch names the flow and the step.
+/// Templated on the type only, so steps that take the same types share it.
+template <class T>
+T decode_argument(const boost::json::value& v, const json_path& path, const task_site& site) {
     try {
         return json_codec<T>::decode(v, path);
     } catch (const json_decode_error& e) {
-        rethrow_task_input_error(e, ctx, flow_slug, Step::slug, Step::type == step_type::map);
+        rethrow_task_input_error(e, site);
     }
 }
 
-template <class T, class Step>
-T decode_member(const boost::json::object& input, std::string_view key, std::string_view what,
-                const json_path& root, const task_context& ctx, std::string_view flow_slug) {
-    const json_path path = root.member(key);
-    if (const boost::json::value* v = input.if_contains(key)) return decode_argument<T, Step>(*v, path, ctx, flow_slug);
+[[noreturn]] inline void fail_missing_member(const json_path& path, std::string_view key, std::string_view what,
+                                             const task_site& site) {
     try {
         path.fail("missing member \"" + std::string(key) + "\" (" + std::string(what) + ")");
     } catch (const json_decode_error& e) {
-        rethrow_task_input_error(e, ctx, flow_slug, Step::slug, false);
+        rethrow_task_input_error(e, site);
     }
 }
 
-template <class Analysis, class Handler, class... Args>
-boost::json::value call_handler(const Handler& handler, const task_context& ctx, Args&&... args) {
-    using result = typename Analysis::task_output_type;
-    if constexpr (Analysis::uses_context) {
-        if constexpr (std::is_void_v<std::invoke_result_t<const Handler&, Args..., const task_context&>>) {
-            std::invoke(handler, std::forward<Args>(args)..., ctx);
-            return nullptr;
-        } else {
-            return json_codec<result>::encode(std::invoke(handler, std::forward<Args>(args)..., ctx));
-        }
-    } else {
-        if constexpr (std::is_void_v<std::invoke_result_t<const Handler&, Args...>>) {
-            std::invoke(handler, std::forward<Args>(args)...);
-            return nullptr;
-        } else {
-            return json_codec<result>::encode(std::invoke(handler, std::forward<Args>(args)...));
-        }
+template <class T>
+T decode_member(const boost::json::object& input, std::string_view key, std::string_view what, const json_path& root,
+                const task_site& site) {
+    const json_path path = root.member(key);
+    const boost::json::value* v = input.if_contains(key);
+    if (v == nullptr) fail_missing_member(path, key, what, site);
+    return decode_argument<T>(*v, path, site);
+}
+
+/// A single step's input is `{"run": ..., "<dependency>": ...}` (spec 8.1).
+inline const boost::json::object& task_input_object(const boost::json::value& input, const json_path& root,
+                                                    const task_site& site) {
+    if (const boost::json::object* object = input.if_object()) return *object;
+    try {
+        fail_expected(root, "an object with the flow input under \"run\"", input);
+    } catch (const json_decode_error& e) {
+        rethrow_task_input_error(e, site);
     }
 }
 
-template <class Flow, std::size_t I>
-boost::json::value run_task(const Flow& f, const boost::json::value& input, const task_context& ctx) {
-    using analysis = step_analysis<typename Flow::traits, I>;
-    using step = typename analysis::step;
-    using arguments = typename analysis::arguments;
-    const auto& handler = f.template step_at<I>().handler;
-    const json_path root;
-    if constexpr (step::type == step_type::map) {
-        return call_handler<analysis>(handler, ctx,
-                                      decode_argument<list_at<0, arguments>, step>(input, root, ctx, Flow::slug));
-    } else {
-        const boost::json::object* object = input.if_object();
-        if (object == nullptr) {
-            try {
-                fail_expected(root, "an object with the flow input under \"run\"", input);
-            } catch (const json_decode_error& e) {
-                rethrow_task_input_error(e, ctx, Flow::slug, step::slug, false);
+/// Runs one step: decodes its input, calls its handler, encodes the result. Named after the step and
+/// its verdict only (not the whole flow), and reached through `const void*`, so that each thunk is
+/// a function with a short symbol name: flows of hundreds of steps stay cheap to compile.
+template <class Step, class Verdict, class Dependencies = std::make_index_sequence<Step::dependencies::size>>
+struct task_runner;
+
+template <class Step, class Verdict, std::size_t... Ks>
+struct task_runner<Step, Verdict, std::index_sequence<Ks...>> {
+    using arguments = typename Verdict::arguments;
+    using output = typename Verdict::result;
+
+    static boost::json::value run(const void* step, std::string_view flow_slug, const boost::json::value& input,
+                                  const task_context& ctx) {
+        const auto& handler = static_cast<const Step*>(step)->handler;
+        const json_path root;
+        const task_site site{flow_slug, Step::slug, Step::type == step_type::map, ctx};
+        if constexpr (Step::type == step_type::map) {
+            return call(handler, ctx, decode_argument<list_at<0, arguments>>(input, root, site));
+        } else {
+            const boost::json::object& object = task_input_object(input, root, site);
+            return call(handler, ctx, decode_member<list_at<0, arguments>>(object, "run", "the flow input", root, site),
+                        decode_member<list_at<Ks + 1, arguments>>(object, Step::dependencies::slugs[Ks],
+                                                                   "the output of a dependency", root, site)...);
+        }
+    }
+
+    template <class Handler, class... Args>
+    static boost::json::value call(const Handler& handler, const task_context& ctx, Args&&... args) {
+        if constexpr (Verdict::uses_context) {
+            if constexpr (std::is_void_v<call_result_t<Handler, Args..., const task_context&>>) {
+                handler(static_cast<Args&&>(args)..., ctx);
+                return nullptr;
+            } else {
+                return json_codec<output>::encode(handler(static_cast<Args&&>(args)..., ctx));
+            }
+        } else {
+            if constexpr (std::is_void_v<call_result_t<Handler, Args...>>) {
+                handler(static_cast<Args&&>(args)...);
+                return nullptr;
+            } else {
+                return json_codec<output>::encode(handler(static_cast<Args&&>(args)...));
             }
         }
-        return [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
-            return call_handler<analysis>(
-                handler, ctx, decode_member<list_at<0, arguments>, step>(*object, "run", "the flow input", root, ctx, Flow::slug),
-                decode_member<list_at<Ks + 1, arguments>, step>(*object, step::dependencies::slugs[Ks],
-                                                                "the output of a dependency", root, ctx, Flow::slug)...);
-        }(std::make_index_sequence<step::dependencies::size>{});
     }
-}
+};
 
 }  // namespace detail
 
-/// Runs the steps of one flow. Holds a reference to the flow, which must outlive it.
+/// Runs the steps of one flow. Refers to the flow's steps, so the flow must outlive it.
 template <flow_type Flow>
 class dispatcher {
 public:
-    constexpr explicit dispatcher(const Flow& f) noexcept : flow_(&f) {}
+    constexpr explicit dispatcher(const Flow& f) noexcept
+        : flow_(&f), steps_(step_addresses(f, std::make_index_sequence<Flow::step_count>{})) {}
 
     /// Runs step `step_slug` on a task input as start_tasks builds it and returns the handler's
     /// result as JSON. Throws unknown_step_error for a slug the flow lacks, json_decode_error (naming
     /// flow, step and JSON path) for an input that does not fit the handler, or what the handler throws.
     boost::json::value operator()(std::string_view step_slug, const boost::json::value& input,
                                   const task_context& ctx) const {
-        const auto it = std::lower_bound(table.begin(), table.end(), step_slug,
-                                         [](const entry& e, std::string_view s) { return e.slug < s; });
-        if (it == table.end() || it->slug != step_slug) throw_unknown_step(step_slug);
-        return it->run(*flow_, input, ctx);
+        const entry* e = find(step_slug);
+        if (e == nullptr) throw_unknown_step(step_slug);
+        return e->run(steps_[e->index], Flow::slug, input, ctx);
     }
 
-    [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept {
-        const auto it = std::lower_bound(table.begin(), table.end(), step_slug,
-                                         [](const entry& e, std::string_view s) { return e.slug < s; });
-        return it != table.end() && it->slug == step_slug;
-    }
+    [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept { return find(step_slug) != nullptr; }
     [[nodiscard]] static constexpr std::string_view flow_slug() noexcept { return Flow::slug; }
     [[nodiscard]] constexpr const Flow& flow() const noexcept { return *flow_; }
 
 private:
-    using thunk = boost::json::value (*)(const Flow&, const boost::json::value&, const task_context&);
+    using thunk = boost::json::value (*)(const void*, std::string_view, const boost::json::value&, const task_context&);
     struct entry {
         std::string_view slug;
+        std::size_t index;  ///< declaration index
         thunk run;
     };
-    static constexpr std::array<entry, Flow::step_count> table = []<std::size_t... Is>(std::index_sequence<Is...>) {
-        std::array<entry, Flow::step_count> t{entry{Flow::traits::graph.slugs[Is], &detail::run_task<Flow, Is>}...};
+
+    template <std::size_t I>
+    using step_at = typename Flow::traits::template step_at<I>;
+
+    template <std::size_t... Is>
+    static constexpr std::array<const void*, Flow::step_count> step_addresses(const Flow& f, std::index_sequence<Is...>) {
+        return {&static_cast<const detail::step_slot<Is, step_at<Is>>&>(f.storage()).step...};
+    }
+
+    template <std::size_t... Is>
+    static constexpr std::array<entry, Flow::step_count> make_table(std::index_sequence<Is...>) {
+        std::array<entry, Flow::step_count> t{
+            entry{step_at<Is>::slug, Is,
+                  &detail::task_runner<step_at<Is>, typename detail::step_analysis<typename Flow::traits, Is>::verdict>::run}...};
         std::sort(t.begin(), t.end(), [](const entry& a, const entry& b) { return a.slug < b.slug; });
         return t;
-    }(std::make_index_sequence<Flow::step_count>{});
+    }
+    static constexpr std::array<entry, Flow::step_count> table = make_table(std::make_index_sequence<Flow::step_count>{});
+
+    static constexpr const entry* find(std::string_view step_slug) noexcept {
+        const auto it = std::lower_bound(table.begin(), table.end(), step_slug,
+                                         [](const entry& e, std::string_view s) { return e.slug < s; });
+        return it != table.end() && it->slug == step_slug ? &*it : nullptr;
+    }
 
     [[noreturn]] static void throw_unknown_step(std::string_view step_slug) {
         std::string message = "pgflow: flow \"" + std::string(Flow::slug) + "\" has no step \"" +
@@ -156,6 +192,7 @@ private:
     }
 
     const Flow* flow_;
+    std::array<const void*, Flow::step_count> steps_;
 };
 
 /// The dispatcher of `f`. `f` must outlive it (flows are usually namespace-scope constants).

@@ -42,10 +42,6 @@ template <std::size_t... Is, class... Steps>
 struct step_storage<std::index_sequence<Is...>, Steps...> : step_slot<Is, Steps>... {
     constexpr explicit step_storage(Steps... steps) : step_slot<Is, Steps>{std::move(steps)}... {}
 };
-template <std::size_t I, class Step>
-constexpr const Step& step_in(const step_slot<I, Step>& slot) noexcept {
-    return slot.step;
-}
 
 /// What flow<...>(...) returns when one of its checks failed (the check already reported it).
 struct invalid_flow {};
@@ -70,7 +66,7 @@ public:
         : options_(options), steps_(std::move(steps)...) {
         check_options(std::index_sequence_for<Steps...>{});
         sql_size_ = detail::write_registration_sql(sql_, slug, traits::graph, traits::types, options_,
-                                                   step_options_in_declaration_order(std::index_sequence_for<Steps...>{}));
+                                                   declared_step_options());
     }
 
     [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
@@ -81,7 +77,16 @@ public:
     /// The I-th step as declared (declaration order).
     template <std::size_t I>
     [[nodiscard]] constexpr const auto& step_at() const noexcept {
-        return detail::step_in<I>(steps_);
+        using step = detail::type_at<I, Steps...>;
+        return static_cast<const detail::step_slot<I, step>&>(steps_).step;
+    }
+
+    /// The steps' storage (machinery for the dispatcher, not API).
+    [[nodiscard]] constexpr const auto& storage() const noexcept { return steps_; }
+
+    /// Every step's options, in declaration order.
+    [[nodiscard]] constexpr std::array<step_options, step_count> declared_step_options() const noexcept {
+        return step_options_in_declaration_order(std::index_sequence_for<Steps...>{});
     }
 
     /// Step slugs in registration order (dependencies first, otherwise declaration order).
@@ -94,28 +99,14 @@ public:
 private:
     template <std::size_t... Is>
     constexpr void check_options(std::index_sequence<Is...>) const {
-        if (options_.max_attempts && *options_.max_attempts < 0)
-            detail::flow_option_out_of_range__max_attempts_must_be_nonnegative<Slug>(*options_.max_attempts);
-        if (options_.base_delay && *options_.base_delay < 0)
-            detail::flow_option_out_of_range__base_delay_must_be_nonnegative<Slug>(*options_.base_delay);
-        if (options_.timeout && *options_.timeout <= 0)
-            detail::flow_option_out_of_range__timeout_must_be_positive<Slug>(*options_.timeout);
-        (check_step_options<Steps::slug_string>(step_at<Is>().options), ...);
-    }
-    template <fixed_string Step>
-    static constexpr void check_step_options(const step_options& o) {
-        if (o.max_attempts && *o.max_attempts < 0)
-            detail::step_option_out_of_range__max_attempts_must_be_nonnegative<Slug, Step>(*o.max_attempts);
-        if (o.base_delay && *o.base_delay < 0)
-            detail::step_option_out_of_range__base_delay_must_be_nonnegative<Slug, Step>(*o.base_delay);
-        if (o.timeout && *o.timeout <= 0)
-            detail::step_option_out_of_range__timeout_must_be_positive<Slug, Step>(*o.timeout);
-        if (o.start_delay && *o.start_delay < 0)
-            detail::step_option_out_of_range__start_delay_must_be_nonnegative<Slug, Step>(*o.start_delay);
+        detail::check_flow_options(slug, options_);
+        (detail::check_step_options(slug, Steps::slug, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
+         ...);
     }
     template <std::size_t... Is>
-    constexpr std::array<step_options, step_count> step_options_in_declaration_order(std::index_sequence<Is...>) const {
-        return {step_at<Is>().options...};
+    constexpr std::array<step_options, step_count> step_options_in_declaration_order(
+        std::index_sequence<Is...>) const noexcept {
+        return {static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options...};
     }
 
     static constexpr std::size_t sql_capacity = detail::registration_capacity(slug, traits::graph);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace pgflow {
 
@@ -30,40 +31,45 @@ constexpr std::string_view registration_sql(const detail::invalid_flow&) noexcep
 
 namespace detail {
 
-/// `{"run": Order, "validate": Validated}` for a single step, the element type for a map step.
-template <class Analysis>
-std::string describe_step_input() {
-    using step = typename Analysis::step;
-    if constexpr (step::type == step_type::map) {
-        return std::string(type_name<list_at<0, typename Analysis::arguments>>());
-    } else {
-        return []<std::size_t... Ks>(std::index_sequence<Ks...>) {
-            std::string text = "{\"run\": " + std::string(type_name<list_at<0, typename Analysis::arguments>>());
-            ((text += ", \"" + std::string(step::dependencies::slugs[Ks]) + "\": " +
-                      std::string(type_name<list_at<Ks + 1, typename Analysis::arguments>>())),
-             ...);
-            return text + "}";
-        }(std::make_index_sequence<step::dependencies::size>{});
-    }
+template <class... Ts>
+constexpr std::array<std::string_view, sizeof...(Ts)> type_names_of(type_list<Ts...>) noexcept {
+    return {type_name<Ts>()...};
 }
 
-template <class Flow, std::size_t I>
-step_shape shape_of_step(const Flow& f) {
-    using analysis = step_analysis<typename Flow::traits, I>;
-    using step = typename analysis::step;
-    const step_options& o = f.template step_at<I>().options;
-    step_shape s;
-    s.slug = std::string(step::slug);
-    s.type = step::type;
-    for (const std::string_view d : step::dependencies::slugs) s.dependencies.emplace_back(d);
-    s.max_attempts = o.max_attempts;
-    s.base_delay = o.base_delay;
-    s.timeout = o.timeout;
-    s.start_delay = o.start_delay;
-    s.input_type = describe_step_input<analysis>();
-    s.output_type = std::string(type_name<typename analysis::output_type>());
-    return s;
-}
+/// The C++ type names of every step's handler arguments and output, as one constexpr table, so that
+/// shape_of() is a single loop rather than one function per step.
+template <class Traits>
+struct step_type_names {
+    static constexpr std::size_t n = Traits::step_count;
+    template <std::size_t... Is>
+    static constexpr std::size_t count_arguments(std::index_sequence<Is...>) {
+        return (std::size_t{0} + ... + step_analysis<Traits, Is>::arguments::size);
+    }
+    static constexpr std::size_t argument_count = count_arguments(std::make_index_sequence<n>{});
+
+    struct table {
+        std::array<std::string_view, n> output{};
+        std::array<std::size_t, n + 1> argument_begin{};
+        std::array<std::string_view, argument_count> arguments{};
+    };
+    template <std::size_t... Is>
+    static constexpr table make(std::index_sequence<Is...>) {
+        table t;
+        std::size_t a = 0;
+        const auto add = [&](std::size_t i, std::string_view output, const auto& names) {
+            t.output[i] = output;
+            t.argument_begin[i] = a;
+            for (const std::string_view name : names) t.arguments[a++] = name;
+        };
+        (add(Is, type_name<typename step_analysis<Traits, Is>::output_type>(),
+             type_names_of(typename step_analysis<Traits, Is>::arguments{})),
+         ...);
+        static_cast<void>(add);  // a flow may have no steps
+        t.argument_begin[n] = a;
+        return t;
+    }
+    static constexpr table value = make(std::make_index_sequence<n>{});
+};
 
 }  // namespace detail
 
@@ -73,17 +79,38 @@ step_shape shape_of_step(const Flow& f) {
 template <flow_type Flow>
 [[nodiscard]] flow_shape shape_of(const Flow& f) {
     using traits = typename Flow::traits;
+    constexpr const auto& g = traits::graph;
+    constexpr const auto& names = detail::step_type_names<traits>::value;
+    const std::array<step_options, Flow::step_count> options = f.declared_step_options();
+
     flow_shape shape;
     shape.slug = std::string(Flow::slug);
     shape.max_attempts = f.options().max_attempts.value_or(default_max_attempts);
     shape.base_delay = f.options().base_delay.value_or(default_base_delay);
     shape.timeout = f.options().timeout.value_or(default_timeout);
     shape.input_type = std::string(detail::type_name<typename Flow::input_type>());
-    std::array<step_shape, Flow::step_count> declared = [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-        return std::array<step_shape, Flow::step_count>{detail::shape_of_step<Flow, Is>(f)...};
-    }(std::make_index_sequence<Flow::step_count>{});
     shape.steps.reserve(Flow::step_count);
-    for (std::size_t k = 0; k < Flow::step_count; ++k) shape.steps.push_back(std::move(declared[traits::graph.order[k]]));
+    for (const std::size_t i : g.order) {
+        step_shape& s = shape.steps.emplace_back();
+        s.slug = std::string(g.slugs[i]);
+        s.type = traits::types[i];
+        for (std::size_t k = 0; k < g.dependency_count(i); ++k) s.dependencies.emplace_back(g.slugs[g.dependency(i, k)]);
+        s.max_attempts = options[i].max_attempts;
+        s.base_delay = options[i].base_delay;
+        s.timeout = options[i].timeout;
+        s.start_delay = options[i].start_delay;
+        // A map task gets one element; a step gets {"run": input, "<dependency>": output, ...}.
+        const std::size_t first = names.argument_begin[i];
+        if (s.type == step_type::map) {
+            s.input_type = std::string(names.arguments[first]);
+        } else {
+            s.input_type = "{\"run\": " + std::string(names.arguments[first]);
+            for (std::size_t k = 0; k < s.dependencies.size(); ++k)
+                s.input_type += ", \"" + s.dependencies[k] + "\": " + std::string(names.arguments[first + 1 + k]);
+            s.input_type += "}";
+        }
+        s.output_type = std::string(names.output[i]);
+    }
     return shape;
 }
 

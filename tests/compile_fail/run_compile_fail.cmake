@@ -2,7 +2,9 @@
 #
 # Compiles SOURCE (syntax and semantics only, no code generation). For a case named control_*,
 # succeeds if it compiles without any diagnostic. Otherwise succeeds if compilation fails and the
-# output matches every `// expect: <regex>` line of SOURCE, each on one line of output.
+# output matches every `// expect: <regex>` line of SOURCE, each on one line of output, plus the
+# `// expect-gcc: <regex>` or `// expect-clang: <regex>` lines for the compiler in use (where the
+# compilers print the same fact differently).
 
 foreach(var COMPILER SOURCE INCLUDES)
   if(NOT DEFINED ${var})
@@ -35,13 +37,18 @@ if(status EQUAL 0)
   message(FATAL_ERROR "${name} compiled, but it must be rejected:\n${output}")
 endif()
 
-file(STRINGS ${SOURCE} expectations REGEX "^// expect: ")
+if(COMPILER MATCHES "clang")
+  set(family clang)
+else()
+  set(family gcc)
+endif()
+file(STRINGS ${SOURCE} expectations REGEX "^// expect(-${family})?: ")
 if(NOT expectations)
   message(FATAL_ERROR "${SOURCE} has no `// expect: <regex>` line")
 endif()
 set(missing "")
 foreach(line IN LISTS expectations)
-  string(REGEX REPLACE "^// expect: " "" regex "${line}")
+  string(REGEX REPLACE "^// expect(-${family})?: " "" regex "${line}")
   # `.*` stays on one line of compiler output.
   string(REPLACE ".*" "[^\n]*" regex "${regex}")
   if(NOT output MATCHES "${regex}")

@@ -17,7 +17,6 @@
 
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -106,15 +105,23 @@ struct step_verdict {
 template <class R>
 using handler_output_t = std::conditional_t<std::is_void_v<R>, std::nullptr_t, std::remove_cvref_t<R>>;
 
+/// Handler h can be called as h(args...) on a const h with rvalue arguments, as the dispatcher
+/// calls it. (A requires-expression is much cheaper to compile than std::is_invocable.)
+template <class Handler, class... A>
+concept callable_with = requires(const Handler& h, A&&... a) { h(static_cast<A&&>(a)...); };
+
+template <class Handler, class... A>
+using call_result_t = decltype(std::declval<const Handler&>()(std::declval<A>()...));
+
 template <class Handler, class Arguments>
 struct call_analysis;
 template <class Handler, class... A>
 struct call_analysis<Handler, type_list<A...>> {
     static constexpr auto verdict() {
-        if constexpr (std::is_invocable_v<const Handler&, A..., const task_context&>)
-            return with_result<true, std::invoke_result_t<const Handler&, A..., const task_context&>>();
-        else if constexpr (std::is_invocable_v<const Handler&, A...>)
-            return with_result<false, std::invoke_result_t<const Handler&, A...>>();
+        if constexpr (callable_with<Handler, A..., const task_context&>)
+            return with_result<true, call_result_t<Handler, A..., const task_context&>>();
+        else if constexpr (callable_with<Handler, A...>)
+            return with_result<false, call_result_t<Handler, A...>>();
         else
             return step_verdict<step_problem::handler_not_callable, type_list<A...>>{};
     }
@@ -128,22 +135,24 @@ struct call_analysis<Handler, type_list<A...>> {
     }
 };
 
+// Everything step_analysis knows lives in types (the verdict's members have short names). Its own
+// static data members would be named after the whole flow type, one very long symbol per step,
+// which compilers (g++ especially) are slow to mangle and emit.
 template <class Traits, std::size_t I>
 struct step_analysis {
     using step = typename Traits::template step_at<I>;
     using handler = typename step::handler_type;
     using input = typename Traits::input_type;
-    static constexpr std::size_t dependency_count = step::dependencies::size;
     template <std::size_t K>
     using dependency = step_analysis<Traits, Traits::graph.dependency(I, K)>;
 
     template <std::size_t... Ks>
     static constexpr auto analyze(std::index_sequence<Ks...>) {
-        if constexpr (((dependency<Ks>::problem != step_problem::none) || ... || false)) {
+        if constexpr (((dependency<Ks>::verdict::problem != step_problem::none) || ... || false)) {
             return step_verdict<step_problem::blocked>{};
         } else if constexpr (step::type == step_type::single) {
             return call_analysis<handler, type_list<input, typename dependency<Ks>::output_type...>>::verdict();
-        } else if constexpr (dependency_count == 0) {
+        } else if constexpr (sizeof...(Ks) == 0) {
             if constexpr (array_element<input>::is_array)
                 return call_analysis<handler, type_list<typename array_element<input>::type>>::verdict();
             else
@@ -156,10 +165,8 @@ struct step_analysis {
                 return step_verdict<step_problem::map_dependency_not_array>{};
         }
     }
-    using verdict = decltype(analyze(std::make_index_sequence<dependency_count>{}));
-
-    static constexpr step_problem problem = verdict::problem;
-    static constexpr bool uses_context = verdict::uses_context;
+    /// step_verdict<problem, arguments, uses_context, result>
+    using verdict = decltype(analyze(std::make_index_sequence<step::dependencies::size>{}));
     /// Parameter types the handler is called with (rvalues), without the task_context.
     using arguments = typename verdict::arguments;
     /// What one call of the handler produces (void becomes std::nullptr_t, i.e. JSON null).
@@ -263,13 +270,14 @@ constexpr auto step_problem_check() {
     using analysis = step_analysis<Traits, I>;
     using step = typename analysis::step;
     constexpr auto flow_slug = Traits::slug_string;
-    if constexpr (analysis::problem == step_problem::root_map_input_not_array) {
+    constexpr step_problem problem = analysis::verdict::problem;
+    if constexpr (problem == step_problem::root_map_input_not_array) {
         return std::type_identity<check_root_map_input_is_array<flow_slug, step::slug_string, typename Traits::input_type>>{};
-    } else if constexpr (analysis::problem == step_problem::map_dependency_not_array) {
+    } else if constexpr (problem == step_problem::map_dependency_not_array) {
         return std::type_identity<check_map_dependency_output_is_array<
             flow_slug, step::slug_string, step::dependencies::template slug<0>,
             typename analysis::template dependency<0>::output_type>>{};
-    } else if constexpr (analysis::problem == step_problem::output_not_json) {
+    } else if constexpr (problem == step_problem::output_not_json) {
         using output = typename analysis::task_output_type;
         return std::type_identity<
             check_step_output_is_json_convertible<flow_slug, step::slug_string, output, json_culprit_t<output>>>{};
@@ -313,7 +321,7 @@ struct flow_checks {
     template <std::size_t... Ks>
     static constexpr std::size_t first_step_with_problem(std::index_sequence<Ks...>) {
         // Analyses are instantiated in topological order, so each finds its dependencies' done.
-        constexpr std::array<step_problem, sizeof...(Ks)> problems{step_analysis<Traits, g.order[Ks]>::problem...};
+        constexpr std::array<step_problem, sizeof...(Ks)> problems{step_analysis<Traits, g.order[Ks]>::verdict::problem...};
         for (std::size_t k = 0; k < sizeof...(Ks); ++k)
             if (problems[k] != step_problem::none && problems[k] != step_problem::blocked) return g.order[k];
         return npos;
