@@ -36,6 +36,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -157,6 +158,7 @@ private:
         int task_index = 0;
         bool completed = true;
         std::string payload;  ///< output JSON when completed, error message when failed
+        bool alone = false;   ///< report in a transaction of its own (its batch failed)
     };
 
     // What a handler thread hands back to the loop: an ack, or nothing for a task it abandoned
@@ -231,6 +233,13 @@ JOIN pgflow.step_tasks AS st
             c.prepare("pgflow_complete",
                       "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
             c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
+            // Completions finished together are reported in one transaction: one commit (WAL
+            // flush) instead of one per task. Sorted by run, so that concurrent batches lock runs
+            // in the same order.
+            c.prepare("pgflow_complete_batch", R"(
+SELECT count(*)
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[]) AS a(run_id, step_slug, task_index, output)
+CROSS JOIN LATERAL pgflow.complete_task(a.run_id, a.step_slug, a.task_index, a.output) AS t)");
             c.prepare("pgflow_heartbeat", R"(
 INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES ($1::uuid, $2, $3)
 ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp()
@@ -359,11 +368,35 @@ RETURNING deprecated_at IS NOT NULL)");
             const auto now = clock::now();
             std::vector<pq::pipelined_statement> statements;
             const std::size_t acks = std::min(pending.size(), max_acks);
+            std::vector<std::size_t> batch;  // indices into pending, in lock order
+            for (std::size_t i = 0; i < acks; ++i)
+                if (pending[i].completed && !pending[i].alone) batch.push_back(i);
+            if (batch.size() < 2) batch.clear();
+            std::vector<bool> in_batch(acks, false);
+            for (auto b : batch) in_batch[b] = true;
             for (std::size_t i = 0; i < acks; ++i) {
+                if (in_batch[i]) continue;
                 const auto& a = pending[i];
                 statements.push_back({a.completed ? "pgflow_complete" : "pgflow_fail", {},
                                       pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
             }
+            if (!batch.empty()) {
+                std::sort(batch.begin(), batch.end(), [&](std::size_t x, std::size_t y) {
+                    const auto& a = pending[x];
+                    const auto& b = pending[y];
+                    return std::tie(a.run_id, a.step_slug, a.task_index) < std::tie(b.run_id, b.step_slug, b.task_index);
+                });
+                std::vector<std::string_view> run_ids, step_slugs, outputs;
+                std::vector<int> task_indexes;
+                for (auto i : batch) {
+                    run_ids.push_back(pending[i].run_id);
+                    step_slugs.push_back(pending[i].step_slug);
+                    task_indexes.push_back(pending[i].task_index);
+                    outputs.push_back(pending[i].payload);
+                }
+                statements.push_back({"pgflow_complete_batch", {}, pq::parameters(run_ids, step_slugs, task_indexes, outputs)});
+            }
+            const std::size_t ack_statements = statements.size();
             const bool heartbeat = now >= next_heartbeat;
             if (heartbeat)
                 statements.push_back({"pgflow_heartbeat", {}, pq::parameters(w.id_, w.flow_slug_, w.options_.function_name)});
@@ -387,25 +420,44 @@ RETURNING deprecated_at IS NOT NULL)");
                 return true;
             }
 
+            // Outcomes come in statement order: the lone acknowledgements (pending order), then
+            // the batch, if any.
+            std::vector<ack> requeue;
             std::size_t i = 0;
-            std::vector<ack> retry_as_failure;
-            for (; i < acks; ++i) {
-                ack a = std::move(pending.front());
-                pending.pop_front();
+            const bool batched = !batch.empty();
+            for (std::size_t p = 0; p < acks; ++p) {
+                if (in_batch[p]) continue;
+                ack& a = pending[p];
                 if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
                     if (a.completed) {
                         // complete_task refused the output (e.g. a \u0000 in it): fail the task so
                         // that the run does not wait for a result that can never be stored.
                         log("could not store the output of " + describe(a) + ": " + e->what() + "; failing the task");
-                        retry_as_failure.push_back(ack{a.run_id, a.step_slug, a.task_index, false,
-                                                       "pgflow worker: the database rejected the step output: " +
-                                                           std::string(e->what())});
+                        requeue.push_back(ack{a.run_id, a.step_slug, a.task_index, false,
+                                              "pgflow worker: the database rejected the step output: " +
+                                                  std::string(e->what()),
+                                              true});
                     } else {
                         log("could not record the failure of " + describe(a) + ": " + e->what());
                     }
                 }
+                ++i;
             }
-            for (auto& a : retry_as_failure) pending.push_back(std::move(a));
+            if (batched) {
+                if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
+                    // A deadlock, or one output the database refuses: report each on its own.
+                    log("reporting " + std::to_string(batch.size()) + " results together failed (" + e->what() +
+                        "); reporting them one by one");
+                    for (auto b : batch) {
+                        pending[b].alone = true;
+                        requeue.push_back(std::move(pending[b]));
+                    }
+                }
+                ++i;
+            }
+            if (i != ack_statements) throw error("pgflow: internal error: acknowledgement outcomes out of step");
+            pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(acks));
+            for (auto& a : requeue) pending.push_back(std::move(a));
             if (heartbeat) {
                 next_heartbeat = now + w.options_.heartbeat_interval;
                 if (const auto* r = std::get_if<pq::result>(&outcomes[i])) {
