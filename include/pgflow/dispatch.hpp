@@ -86,12 +86,12 @@ inline const boost::json::object& task_input_object(const boost::json::value& in
 /// Runs one step: decodes its input, calls its handler, encodes the result. Named after the step and
 /// its verdict only (not the whole flow), and reached through `const void*`, so that each thunk is
 /// a function with a short symbol name: flows of hundreds of steps stay cheap to compile.
-template <class Step, class Verdict, class Dependencies = std::make_index_sequence<Step::dependencies::size>>
+template <class Step, class Verdict, class Arguments = typename Verdict::arguments,
+          class Dependencies = std::make_index_sequence<Step::dependencies::size>>
 struct task_runner;
 
-template <class Step, class Verdict, std::size_t... Ks>
-struct task_runner<Step, Verdict, std::index_sequence<Ks...>> {
-    using arguments = typename Verdict::arguments;
+template <class Step, class Verdict, class First, class... Rest, std::size_t... Ks>
+struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence<Ks...>> {
     using output = typename Verdict::result;
 
     static boost::json::value run(const void* step, std::string_view flow_slug, const boost::json::value& input,
@@ -100,12 +100,13 @@ struct task_runner<Step, Verdict, std::index_sequence<Ks...>> {
         const json_path root;
         const task_site site{flow_slug, Step::slug, Step::type == step_type::map, ctx};
         if constexpr (Step::type == step_type::map) {
-            return call(handler, ctx, decode_argument<list_at<0, arguments>>(input, root, site));
+            return call(handler, ctx, decode_argument<First>(input, root, site));
         } else {
+            // First is the flow input, Rest the dependencies' outputs in after<...> order.
             const boost::json::object& object = task_input_object(input, root, site);
-            return call(handler, ctx, decode_member<list_at<0, arguments>>(object, "run", "the flow input", root, site),
-                        decode_member<list_at<Ks + 1, arguments>>(object, Step::dependencies::slugs[Ks],
-                                                                   "the output of a dependency", root, site)...);
+            return call(handler, ctx, decode_member<First>(object, "run", "the flow input", root, site),
+                        decode_member<Rest>(object, Step::dependencies::slugs[Ks], "the output of a dependency", root,
+                                            site)...);
         }
     }
 

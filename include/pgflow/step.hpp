@@ -14,6 +14,7 @@
 // a dependency listed twice, a map with two dependencies) fire here; the rest when the flow is built.
 
 #include <pgflow/checks.hpp>
+#include <pgflow/detail/slug_index.hpp>
 #include <pgflow/detail/type_list.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
@@ -71,22 +72,6 @@ struct invalid_step {};
 template <class T>
 concept step_argument = is_step_definition<T>::value || std::is_same_v<T, invalid_step>;
 
-inline constexpr std::size_t npos_of_step = static_cast<std::size_t>(-1);
-
-/// Position of the first slug that repeats an earlier one, or npos_of_step.
-template <std::size_t N>
-constexpr std::size_t first_repeated(const std::array<std::string_view, N>& slugs) {
-    std::array<std::size_t, N> sorted{};
-    for (std::size_t i = 0; i < N; ++i) sorted[i] = i;
-    std::sort(sorted.begin(), sorted.end(), [&](std::size_t a, std::size_t b) {
-        return slugs[a] != slugs[b] ? slugs[a] < slugs[b] : a < b;
-    });
-    std::size_t repeated = npos_of_step;
-    for (std::size_t k = 1; k < N; ++k)
-        if (slugs[sorted[k]] == slugs[sorted[k - 1]] && sorted[k] < repeated) repeated = sorted[k];
-    return repeated;
-}
-
 /// The check a step declaration fails first, or no_problem.
 template <fixed_string Slug, class After, step_type Type>
 constexpr auto step_declaration_problem() {
@@ -100,7 +85,7 @@ constexpr auto step_declaration_problem() {
         return std::type_identity<check_map_has_at_most_one_dependency<Slug, After>>{};
     } else if constexpr (std::find(After::slugs.begin(), After::slugs.end(), Slug.view()) != After::slugs.end()) {
         return std::type_identity<check_step_does_not_depend_on_itself<Slug>>{};
-    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs); repeated != npos_of_step) {
+    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs); repeated != slug_index<After::size>::npos) {
         return std::type_identity<check_dependency_listed_once<Slug, After::template slug<repeated>>>{};
     } else {
         return std::type_identity<no_problem>{};

@@ -4,6 +4,8 @@
 // cycle). Plain algorithms over std::array, evaluated once per flow type: compile time stays
 // roughly linear in the number of steps, with no recursive template instantiation.
 
+#include <pgflow/detail/slug_index.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -52,21 +54,12 @@ constexpr flow_graph<N, E> analyze_graph(const std::array<std::string_view, N>& 
     g.slugs = slugs;
     g.dep_begin = dep_begin;
 
-    // Slug lookup by binary search over the steps sorted by (slug, declaration index).
-    std::array<std::size_t, N> by_slug{};
-    for (std::size_t i = 0; i < N; ++i) by_slug[i] = i;
-    std::sort(by_slug.begin(), by_slug.end(), [&](std::size_t a, std::size_t b) {
-        return slugs[a] != slugs[b] ? slugs[a] < slugs[b] : a < b;
-    });
-    for (std::size_t k = 1; k < N; ++k)
-        if (slugs[by_slug[k]] == slugs[by_slug[k - 1]] && by_slug[k] < g.duplicate) g.duplicate = by_slug[k];
+    slug_index<N> index;
+    for (std::size_t i = 0; i < N; ++i)
+        if (index.insert(slugs, i) != npos && g.duplicate == npos) g.duplicate = i;
     if (g.duplicate != npos) return g;
 
-    for (std::size_t e = 0; e < E; ++e) {
-        const auto it = std::lower_bound(by_slug.begin(), by_slug.end(), dep_slugs[e],
-                                          [&](std::size_t i, std::string_view s) { return slugs[i] < s; });
-        g.dep_index[e] = (it != by_slug.end() && slugs[*it] == dep_slugs[e]) ? *it : npos;
-    }
+    for (std::size_t e = 0; e < E; ++e) g.dep_index[e] = index.find(slugs, dep_slugs[e]);
     for (std::size_t i = 0; i < N && g.undeclared_step == npos; ++i)
         for (std::size_t e = dep_begin[i]; e < dep_begin[i + 1]; ++e)
             if (g.dep_index[e] == npos) {

@@ -6,7 +6,7 @@
 namespace pgflow::detail {
 
 template <class T>
-constexpr std::string_view type_name() noexcept {
+constexpr std::string_view type_name_of() noexcept {
 #if defined(__clang__)
     constexpr std::string_view pretty = __PRETTY_FUNCTION__;  // "... type_name() [T = Order]"
     constexpr std::string_view prefix = "[T = ";
@@ -21,6 +21,15 @@ constexpr std::string_view type_name() noexcept {
 #else
     return "(unknown type)";
 #endif
+}
+
+/// Computed once per type (a variable, unlike a function call, is evaluated only once).
+template <class T>
+inline constexpr std::string_view type_name_v = type_name_of<T>();
+
+template <class T>
+constexpr std::string_view type_name() noexcept {
+    return type_name_v<T>;
 }
 
 }  // namespace pgflow::detail
