@@ -41,12 +41,11 @@ using namespace std::chrono_literals;
 /// The server the tests run against; fails (never skips) the test when it cannot be reached.
 inline pgflow::pq::connection admin_connection() { return pgflow::connection_options::from_environment().connect(); }
 
-/// A database of its own for the running test, dropped afterwards.
+/// A database of its own for the running test (<suite>_<test>_<pid>), dropped afterwards.
 class database {
 public:
     explicit database(bool install = true) {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        name_ = "cli_";
         for (const char* part : {info->test_suite_name(), "_", info->name()})
             for (const char* c = part; *c; ++c)
                 name_.push_back(std::isalnum(static_cast<unsigned char>(*c)) ? static_cast<char>(std::tolower(*c)) : '_');

@@ -57,7 +57,7 @@ std::string section(const std::string& output, const std::string& title) {
 
 // --- usage ------------------------------------------------------------------------------------------
 
-TEST(cli_usage, help_lists_every_command_and_the_known_flows) {
+TEST(usage, help_lists_every_command_and_the_known_flows) {
     const auto o = pgflow_cli({"--help"});
     ASSERT_EQ(o.status, 0) << o;
     for (const char* command : {"install", "compile", "start", "status", "workers", "watch"}) EXPECT_THAT(o.out, HasSubstr(command));
@@ -65,13 +65,13 @@ TEST(cli_usage, help_lists_every_command_and_the_known_flows) {
     EXPECT_THAT(o.out, HasSubstr("PGFLOW_DATABASE_URL"));
 }
 
-TEST(cli_usage, unknown_command_is_a_usage_error) {
+TEST(usage, unknown_command_is_a_usage_error) {
     const auto o = pgflow_cli({"frobnicate"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("unknown command \"frobnicate\""));
 }
 
-TEST(cli_usage, missing_command_and_missing_argument_are_usage_errors) {
+TEST(usage, missing_command_and_missing_argument_are_usage_errors) {
     const auto none = pgflow_cli({});
     EXPECT_EQ(none.status, 2) << none;
     const auto start = pgflow_cli({"start", "example_flow"});
@@ -81,7 +81,7 @@ TEST(cli_usage, missing_command_and_missing_argument_are_usage_errors) {
 
 // --- connection -------------------------------------------------------------------------------------
 
-TEST(cli_connection, unreachable_server_fails_every_command_with_status_1) {
+TEST(connection, unreachable_server_fails_every_command_with_status_1) {
     // Port 1 on the loopback interface: nothing listens there, the connection is refused at once.
     const std::string nowhere = "postgresql://postgres@127.0.0.1:1/pgflow";
     const std::vector<std::vector<std::string>> commands{
@@ -95,13 +95,13 @@ TEST(cli_connection, unreachable_server_fails_every_command_with_status_1) {
     }
 }
 
-TEST(cli_connection, invalid_connection_string_is_a_usage_error) {
+TEST(connection, invalid_connection_string_is_a_usage_error) {
     const auto o = pgflow_cli({"--database-url", "host", "status"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("invalid connection string"));
 }
 
-TEST(cli_connection, pgflow_database_url_variable_names_the_database) {
+TEST(connection, pgflow_database_url_variable_names_the_database) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);
     const auto id = start_run(db, "example_flow", R"({"value": 5})");
@@ -110,7 +110,7 @@ TEST(cli_connection, pgflow_database_url_variable_names_the_database) {
     EXPECT_THAT(o.out, HasSubstr("example_flow"));
 }
 
-TEST(cli_connection, pg_variables_name_the_database_like_psql) {
+TEST(connection, pg_variables_name_the_database_like_psql) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);
     const auto id = start_run(db, "example_flow", R"({"value": 5})");
@@ -123,7 +123,7 @@ TEST(cli_connection, pg_variables_name_the_database_like_psql) {
     EXPECT_THAT(o.out, HasSubstr("example_flow"));
 }
 
-TEST(cli_connection, database_url_option_wins_over_the_environment) {
+TEST(connection, database_url_option_wins_over_the_environment) {
     database db;
     const auto o = pgflow_cli({"--database-url", db.url(), "workers"},
                               {{"PGFLOW_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere"}});
@@ -132,7 +132,7 @@ TEST(cli_connection, database_url_option_wins_over_the_environment) {
 
 // --- install ----------------------------------------------------------------------------------------
 
-TEST(cli_install, installs_the_schema_into_an_empty_database_and_reinstalls_without_change) {
+TEST(install, installs_the_schema_into_an_empty_database_and_reinstalls_without_change) {
     database db{false};
     const auto first = pgflow_cli(db, {"install"});
     ASSERT_EQ(first.status, 0) << first;
@@ -151,7 +151,7 @@ TEST(cli_install, installs_the_schema_into_an_empty_database_and_reinstalls_with
         << "reinstalling lost a run";
 }
 
-TEST(cli_install, queue_choice_is_checked) {
+TEST(install, queue_choice_is_checked) {
     database db{false};
     const auto bad = pgflow_cli(db, {"install", "--queue", "rabbitmq"});
     EXPECT_EQ(bad.status, 2) << bad;
@@ -162,7 +162,7 @@ TEST(cli_install, queue_choice_is_checked) {
 
 // --- compile ----------------------------------------------------------------------------------------
 
-TEST(cli_compile, prints_the_registration_sql_of_each_compiled_flow) {
+TEST(compile, prints_the_registration_sql_of_each_compiled_flow) {
     auto expect_compiles_to = [](const char* slug, std::string_view sql) {
         const auto o = pgflow_cli({"compile", slug});
         ASSERT_EQ(o.status, 0) << o;
@@ -174,7 +174,7 @@ TEST(cli_compile, prints_the_registration_sql_of_each_compiled_flow) {
     expect_compiles_to("analyze_website", pgflow::registration_sql(examples::analyze_website));
 }
 
-TEST(cli_compile, prints_pgflow_compileflow_text_for_the_example_flow) {
+TEST(compile, prints_pgflow_compileflow_text_for_the_example_flow) {
     const auto o = pgflow_cli({"compile", "example_flow"});
     ASSERT_EQ(o.status, 0) << o;
     EXPECT_EQ(o.out,
@@ -184,7 +184,7 @@ TEST(cli_compile, prints_pgflow_compileflow_text_for_the_example_flow) {
               "SELECT pgflow.add_step('example_flow', 'thirdStep', ARRAY['normalStep']);\n");
 }
 
-TEST(cli_compile, prints_a_dynamic_flow_from_its_plan) {
+TEST(compile, prints_a_dynamic_flow_from_its_plan) {
     const auto o = pgflow_cli({"compile", "ai_analysis"});
     ASSERT_EQ(o.status, 0) << o;
     EXPECT_EQ(o.out,
@@ -194,7 +194,7 @@ TEST(cli_compile, prints_a_dynamic_flow_from_its_plan) {
               "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);\n");
 }
 
-TEST(cli_compile, output_piped_into_psql_registers_exactly_the_flow) {
+TEST(compile, output_piped_into_psql_registers_exactly_the_flow) {
     database db;
     const std::vector<std::pair<const char*, pgflow::flow_shape>> flows{
         {"example_flow", pgflow::shape_of(examples::example_flow)},
@@ -216,7 +216,7 @@ TEST(cli_compile, output_piped_into_psql_registers_exactly_the_flow) {
     }
 }
 
-TEST(cli_compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
+TEST(compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
     const auto o = pgflow_cli({"compile", "exampleflow"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("unknown flow \"exampleflow\""));
@@ -226,7 +226,7 @@ TEST(cli_compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
 
 // --- start ------------------------------------------------------------------------------------------
 
-TEST(cli_start, starts_a_run_and_prints_its_id) {
+TEST(start, starts_a_run_and_prints_its_id) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);
     const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 23})"});
@@ -241,7 +241,7 @@ TEST(cli_start, starts_a_run_and_prints_its_id) {
     EXPECT_EQ(run.get<boost::json::value>(0, 2), boost::json::parse(R"({"value": 23})"));
 }
 
-TEST(cli_start, invalid_json_is_a_usage_error_with_its_position) {
+TEST(start, invalid_json_is_a_usage_error_with_its_position) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);
     const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 23,})"});
@@ -251,7 +251,7 @@ TEST(cli_start, invalid_json_is_a_usage_error_with_its_position) {
     EXPECT_EQ(db.connect().execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
 }
 
-TEST(cli_start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_naming_the_path) {
+TEST(start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_naming_the_path) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::order_processing);
     const auto o = pgflow_cli(
@@ -262,7 +262,7 @@ TEST(cli_start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_nam
     EXPECT_EQ(db.connect().execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
 }
 
-TEST(cli_start, unregistered_flow_fails_and_says_how_to_register_it) {
+TEST(start, unregistered_flow_fails_and_says_how_to_register_it) {
     database db;
     const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 1})"});
     EXPECT_EQ(o.status, 1) << o;
@@ -273,7 +273,7 @@ TEST(cli_start, unregistered_flow_fails_and_says_how_to_register_it) {
     EXPECT_THAT(unknown.err, HasSubstr("flow \"no_such_flow\" is not registered in this database"));
 }
 
-TEST(cli_start, a_registered_flow_the_program_does_not_know_takes_any_json) {
+TEST(start, a_registered_flow_the_program_does_not_know_takes_any_json) {
     database db;
     pgflow::client{db.options()}.ensure_registered(doomed_flow());
     const auto o = pgflow_cli(db, {"start", "cli_doomed", R"([1, "two", null])"});
@@ -281,7 +281,7 @@ TEST(cli_start, a_registered_flow_the_program_does_not_know_takes_any_json) {
     EXPECT_TRUE(std::regex_match(o.out, uuid_line)) << o;
 }
 
-TEST(cli_start, wait_prints_the_output_when_the_run_completes) {
+TEST(start, wait_prints_the_output_when_the_run_completes) {
     database db;
     worker_thread worker{db, examples::example_flow};
     const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 4})", "--wait", "30"});
@@ -292,7 +292,7 @@ TEST(cli_start, wait_prints_the_output_when_the_run_completes) {
     EXPECT_EQ(boost::json::parse(ls[1]), boost::json::parse(R"({"thirdStep": {"finalValue": 1}})"));
 }
 
-TEST(cli_start, wait_exits_3_when_the_run_fails) {
+TEST(start, wait_exits_3_when_the_run_fails) {
     database db;
     worker_thread worker{db, doomed_flow()};
     const auto o = pgflow_cli(db, {"start", "cli_doomed", "{}", "--wait", "30"});
@@ -302,7 +302,7 @@ TEST(cli_start, wait_exits_3_when_the_run_fails) {
 
 // --- status -----------------------------------------------------------------------------------------
 
-TEST(cli_status, overview_of_a_database_without_runs_says_none_three_times) {
+TEST(status, overview_of_a_database_without_runs_says_none_three_times) {
     database db;
     const auto o = pgflow_cli(db, {"status"});
     ASSERT_EQ(o.status, 0) << o;
@@ -311,7 +311,7 @@ TEST(cli_status, overview_of_a_database_without_runs_says_none_three_times) {
     EXPECT_EQ(section(o.out, "Average completion time by flow"), "  (none)\n");
 }
 
-TEST(cli_status, overview_shows_active_runs_failed_tasks_and_completion_times) {
+TEST(status, overview_shows_active_runs_failed_tasks_and_completion_times) {
     database db;
     pgflow::client client{db.options()};
     {
@@ -337,7 +337,7 @@ TEST(cli_status, overview_shows_active_runs_failed_tasks_and_completion_times) {
     EXPECT_TRUE(std::regex_search(times[1], std::regex("^  example_flow +2 +[0-9]+\\.[0-9]+ +[0-9]+\\.[0-9]+$"))) << times[1];
 }
 
-TEST(cli_status, failed_tasks_are_limited_to_the_newest) {
+TEST(status, failed_tasks_are_limited_to_the_newest) {
     database db;
     pgflow::client client{db.options()};
     {
@@ -350,7 +350,7 @@ TEST(cli_status, failed_tasks_are_limited_to_the_newest) {
     EXPECT_THAT(o.out, HasSubstr("… 2 more (--limit)"));
 }
 
-TEST(cli_status, run_status_shows_the_run_and_every_step_in_order) {
+TEST(status, run_status_shows_the_run_and_every_step_in_order) {
     database db;
     worker_thread worker{db, examples::example_flow};
     pgflow::client client{db.options()};
@@ -370,7 +370,7 @@ TEST(cli_status, run_status_shows_the_run_and_every_step_in_order) {
     EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(root)], std::regex("rootStep +single +completed +1/1 +1 "))) << o;
 }
 
-TEST(cli_status, run_status_of_a_failed_run_shows_the_error) {
+TEST(status, run_status_of_a_failed_run_shows_the_error) {
     database db;
     worker_thread worker{db, doomed_flow()};
     pgflow::client client{db.options()};
@@ -382,7 +382,7 @@ TEST(cli_status, run_status_of_a_failed_run_shows_the_error) {
     EXPECT_TRUE(std::regex_search(o.out, std::regex("explode +single +failed +0/1 +1 .*the reactor is out of coolant"))) << o;
 }
 
-TEST(cli_status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
+TEST(status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
     database db;
     const auto unknown = pgflow_cli(db, {"status", "00000000-0000-0000-0000-000000000001"});
     EXPECT_EQ(unknown.status, 1) << unknown;
@@ -392,7 +392,7 @@ TEST(cli_status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
     EXPECT_THAT(malformed.err, HasSubstr("\"42\" is not a run id"));
 }
 
-TEST(cli_status, a_database_without_the_schema_gets_a_hint_to_install_it) {
+TEST(status, a_database_without_the_schema_gets_a_hint_to_install_it) {
     database db{false};
     const auto o = pgflow_cli(db, {"status"});
     EXPECT_EQ(o.status, 1) << o;
@@ -401,14 +401,14 @@ TEST(cli_status, a_database_without_the_schema_gets_a_hint_to_install_it) {
 
 // --- workers ----------------------------------------------------------------------------------------
 
-TEST(cli_workers, says_so_when_no_worker_runs) {
+TEST(workers, says_so_when_no_worker_runs) {
     database db;
     const auto o = pgflow_cli(db, {"workers"});
     ASSERT_EQ(o.status, 0) << o;
     EXPECT_THAT(o.out, HasSubstr("no running workers"));
 }
 
-TEST(cli_workers, lists_a_running_worker_and_after_it_stops_only_with_all) {
+TEST(workers, lists_a_running_worker_and_after_it_stops_only_with_all) {
     database db;
     std::string id;
     {
@@ -438,7 +438,7 @@ TEST(cli_workers, lists_a_running_worker_and_after_it_stops_only_with_all) {
 
 // --- watch ------------------------------------------------------------------------------------------
 
-TEST(cli_watch, prints_the_events_and_retries_of_a_run_until_it_completes) {
+TEST(watch, prints_the_events_and_retries_of_a_run_until_it_completes) {
     database db;
     pgflow::client client{db.options()};
     client.ensure_registered(examples::order_processing);
@@ -467,7 +467,7 @@ TEST(cli_watch, prints_the_events_and_retries_of_a_run_until_it_completes) {
     EXPECT_THAT(ls.back(), HasSubstr("\"charge_attempts\": 2"));
 }
 
-TEST(cli_watch, a_failed_run_exits_3_with_its_error) {
+TEST(watch, a_failed_run_exits_3_with_its_error) {
     database db;
     pgflow::client client{db.options()};
     client.ensure_registered(doomed_flow());
@@ -483,7 +483,7 @@ TEST(cli_watch, a_failed_run_exits_3_with_its_error) {
     EXPECT_EQ(ls.back(), "failed in step explode: the reactor is out of coolant") << o;
 }
 
-TEST(cli_watch, a_finished_run_prints_its_outcome_at_once) {
+TEST(watch, a_finished_run_prints_its_outcome_at_once) {
     database db;
     worker_thread worker{db, examples::example_flow};
     pgflow::client client{db.options()};
@@ -497,7 +497,7 @@ TEST(cli_watch, a_finished_run_prints_its_outcome_at_once) {
     EXPECT_EQ(ls[1], R"(output: {"thirdStep": {"finalValue": 1}})");
 }
 
-TEST(cli_watch, gives_up_after_its_timeout_with_status_1) {
+TEST(watch, gives_up_after_its_timeout_with_status_1) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);
     const auto id = start_run(db, "example_flow", R"({"value": 1})");  // no worker: it never ends
@@ -508,7 +508,7 @@ TEST(cli_watch, gives_up_after_its_timeout_with_status_1) {
     EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s);
 }
 
-TEST(cli_watch, unknown_run_fails) {
+TEST(watch, unknown_run_fails) {
     database db;
     const auto o = pgflow_cli(db, {"watch", "00000000-0000-0000-0000-000000000001"});
     EXPECT_EQ(o.status, 1) << o;
