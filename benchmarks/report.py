@@ -31,8 +31,13 @@ def load_rows(path):
     with open(path, newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
             key = (row["engine"], row["shape"], int(row["workers"]))
-            cells[key].append({k: float(row[k]) for k in NUMERIC})
-    return {k: {c: statistics.median(r[c] for r in v) for c in NUMERIC} | {"n": len(v)} for k, v in cells.items()}
+            cells[key].append({k: float(row[k]) for k in NUMERIC} | {"waits": row.get("waits", "-")})
+    # Median of every number; the wait profile of the window whose tasks/s is the median.
+    out = {}
+    for k, v in cells.items():
+        mid = sorted(v, key=lambda r: r["tasks_per_s"])[len(v) // 2]
+        out[k] = {c: statistics.median(r[c] for r in v) for c in NUMERIC} | {"n": len(v), "waits": mid["waits"]}
+    return out
 
 
 def fmt(v, digits=0):
@@ -85,10 +90,13 @@ def main():
     md += ["", "### Runs, latency and cost", "",
            "Latency is a run's start→complete time (`pgflow.runs.completed_at − started_at`) under the load of "
            "the row. CPU is seconds per 1,000 tasks: client = the worker threads, server = every process of "
-           "the cluster. Transactions = write transactions committed per task (starting runs included).", "",
+           "the cluster. Transactions = write transactions committed per task (starting runs included). The "
+           "last column samples the database's active backends every ~20 ms: CPU = running, Lock = row/"
+           "transaction locks, LWLock = internal locks (WAL insertion, buffer mapping...), IO = disk (WAL "
+           "flushes), Client = waiting for the worker.", "",
            "| shape | workers | engine | runs/s | p50 ms | p99 ms | client CPU | server CPU | WAL bytes/task "
-           "| transactions/task |",
-           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "| transactions/task | active backends: waiting on |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for s in shapes:
         for w in workers:
             for e in ("ours", "pgflow", "proposed"):
@@ -98,13 +106,13 @@ def main():
                 md.append(f"| {SHAPE_TITLES[s]} | {w} | {e} | {fmt(c['runs_per_s'], 1)} | {fmt(c['p50_ms'], 1)} | "
                           f"{fmt(c['p99_ms'], 1)} | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                           f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
-                          f"{fmt(c['xacts_per_task'], 2)} |")
+                          f"{fmt(c['xacts_per_task'], 2)} | {c['waits']} |")
     for w in workers:
         c = cells.get(("limit", "queue", w))
         if c:
             md.append(f"| bare queue | {w} | limit | – | – | – | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                       f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
-                      f"{fmt(c['xacts_per_task'], 2)} |")
+                      f"{fmt(c['xacts_per_task'], 2)} | – |")
 
     if a.sql_cost and os.path.exists(a.sql_cost) and os.path.getsize(a.sql_cost) > 0:
         cost = defaultdict(dict)

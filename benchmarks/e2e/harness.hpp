@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -40,6 +41,25 @@ struct measurement {
     double client_cpu = 0, server_cpu = 0;  ///< seconds in the window
     double wal_bytes = 0;
     long long transactions = 0;  ///< write transactions (transaction ids assigned) in the window
+    std::map<std::string, long long> waits;  ///< sampled active backends by wait event type (CPU: none)
+
+    /// "CPU 70% Lock 20% ..." — where the active backends of the database were when sampled.
+    [[nodiscard]] std::string wait_profile() const {
+        long long total = 0;
+        for (const auto& [k, n] : waits) total += n;
+        if (total == 0) return "-";
+        std::vector<std::pair<long long, std::string>> v;
+        for (const auto& [k, n] : waits) v.emplace_back(n, k);
+        std::sort(v.rbegin(), v.rend());
+        std::string out;
+        for (const auto& [n, k] : v) {
+            const long long pct = (100 * n + total / 2) / total;
+            if (pct == 0) continue;
+            if (!out.empty()) out += ' ';
+            out += k + ' ' + std::to_string(pct) + '%';
+        }
+        return out;
+    }
 
     [[nodiscard]] double tasks_per_s() const { return seconds > 0 ? tasks / seconds : 0; }
     [[nodiscard]] double runs_per_s() const { return seconds > 0 ? runs / seconds : 0; }
@@ -48,15 +68,15 @@ struct measurement {
 
     static std::string tsv_header() {
         return "engine\tshape\tworkers\tseconds\ttasks\truns\ttasks_per_s\truns_per_s\tp50_ms\tp99_ms\t"
-               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\txacts_per_task";
+               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\txacts_per_task\twaits";
     }
     [[nodiscard]] std::string tsv() const {
         char buf[512];
-        std::snprintf(buf, sizeof buf, "%s\t%s\t%d\t%.2f\t%lld\t%lld\t%.1f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.0f\t%.2f",
+        std::snprintf(buf, sizeof buf, "%s\t%s\t%d\t%.2f\t%lld\t%lld\t%.1f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.0f\t%.2f\t",
                       label.c_str(), shape.c_str(), workers, seconds, tasks, runs, tasks_per_s(), runs_per_s(), p50_ms,
                       p99_ms, per_1k(client_cpu), per_1k(server_cpu), per_task(wal_bytes),
                       per_task(static_cast<double>(transactions)));
-        return buf;
+        return buf + wait_profile();
     }
 };
 
@@ -158,6 +178,11 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
     control.prepare("finished", "select run_id::text, status from pgflow.runs "
                                 "where run_id = any($1::uuid[]) and status <> 'started'");
+    control.prepare("waits", "select coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) from pg_stat_activity "
+                             "where datname = current_database() and state = 'active' and pid <> pg_backend_pid() "
+                             "group by 1");
+    std::map<std::string, long long> waits;
+    int iteration = 0;
     const std::string input = s.run_input();
     const int target = runs_in_flight(s, workers);
 
@@ -186,6 +211,10 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
             if (!first && now >= deadline_warm) {
                 analyze_runtime_tables(control, s);
                 first = snapshot::take(control, postmaster, c);
+            }
+            if (first && ++iteration % 2 == 0) {
+                auto sample = control.exec_prepared("waits");
+                for (int i = 0; i < sample.rows(); ++i) waits[std::string(sample.get(i, 0))] += sample.get_int(i, 1);
             }
             if (first && now - first->at >= measure) {
                 last = snapshot::take(control, postmaster, c);
@@ -223,6 +252,7 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     m.p50_ms = percentile(ms, 0.50);
     m.p99_ms = percentile(ms, 0.99);
     m.failed_runs = failed;
+    m.waits = std::move(waits);
     m.shape = s.name;
     m.workers = workers;
     return m;
