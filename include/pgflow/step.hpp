@@ -10,7 +10,7 @@
 // A step handler takes the flow input, then one parameter per dependency in after<...> order; a map
 // handler takes one element of the array it maps over (the flow input for a map without
 // dependencies, else its dependency's output). Either may take a trailing
-// `const pgflow::task_context&`. Checks that need only the step itself (slug rules, self-dependency,
+// `const pgflow::task_context&`, which is passed when the handler cannot be called without it. Checks that need only the step itself (slug rules, self-dependency,
 // a dependency listed twice, a map with two dependencies) fire here; the rest when the flow is built.
 
 #include <pgflow/checks.hpp>

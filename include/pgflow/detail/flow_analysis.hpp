@@ -117,11 +117,13 @@ template <class Handler, class Arguments>
 struct call_analysis;
 template <class Handler, class... A>
 struct call_analysis<Handler, type_list<A...>> {
+    // The task_context is passed only to handlers that cannot be called without it, so a
+    // variadic generic handler is not handed one it did not ask for.
     static constexpr auto verdict() {
-        if constexpr (callable_with<Handler, A..., const task_context&>)
-            return with_result<true, call_result_t<Handler, A..., const task_context&>>();
-        else if constexpr (callable_with<Handler, A...>)
+        if constexpr (callable_with<Handler, A...>)
             return with_result<false, call_result_t<Handler, A...>>();
+        else if constexpr (callable_with<Handler, A..., const task_context&>)
+            return with_result<true, call_result_t<Handler, A..., const task_context&>>();
         else
             return step_verdict<step_problem::handler_not_callable, type_list<A...>>{};
     }
