@@ -32,7 +32,8 @@ pgflow_cluster_stop() {
 
 # pgflow_cluster_start DATA_DIR [DBNAME]
 pgflow_cluster_start() {
-  local data="$1" db="${2:-pgflow_test}"
+  local data db="${2:-pgflow_test}"
+  data=$(realpath -m "$1")  # the socket directory must not be relative
   if [ -n "${PGFLOW_DATABASE_URL:-}" ]; then
     echo "using the server at PGFLOW_DATABASE_URL (no throwaway cluster started)"
     export PGFLOW_EXTERNAL_SERVER=1
