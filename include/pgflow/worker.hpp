@@ -159,7 +159,16 @@ private:
         bool completed = true;
         std::string payload;  ///< output JSON when completed, error message when failed
         bool alone = false;   ///< report in a transaction of its own (its batch failed)
+        int retries = 0;      ///< transient failures (deadlocks) so far
     };
+
+    static constexpr int max_retries = 10;
+
+    // Failures that say nothing about the statement itself: trying again may succeed.
+    static bool is_transient(const database_error& e) {
+        const auto& s = e.sqlstate();
+        return s.rfind("40", 0) == 0 || s == "55P03";
+    }
 
     // What a handler thread hands back to the loop: an ack, or nothing for a task it abandoned
     // because the worker was stopping (its message reappears after the task's timeout).
@@ -429,7 +438,11 @@ RETURNING deprecated_at IS NOT NULL)");
                 if (in_batch[p]) continue;
                 ack& a = pending[p];
                 if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
-                    if (a.completed) {
+                    if (is_transient(*e) && a.retries < max_retries) {
+                        // A deadlock or serialization failure says nothing about the result.
+                        ++a.retries;
+                        requeue.push_back(std::move(a));
+                    } else if (a.completed) {
                         // complete_task refused the output (e.g. a \u0000 in it): fail the task so
                         // that the run does not wait for a result that can never be stored.
                         log("could not store the output of " + describe(a) + ": " + e->what() + "; failing the task");
