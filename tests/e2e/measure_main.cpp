@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -87,6 +88,14 @@ void stop_process(pid_t pid, int sig) {
     ::kill(pid, sig);
     ::waitpid(pid, nullptr, 0);
 }
+
+// Stops a worker process however the measurement ends (an exception included).
+struct process_guard {
+    pid_t pid;
+    ~process_guard() {
+        if (pid > 0) stop_process(pid, SIGTERM);
+    }
+};
 
 void throughput(int tasks) {
     scratch_database db;
@@ -161,7 +170,7 @@ void worker_kill() {
     scratch_database db;
     pgflow::client client{db.options};
     client.ensure_registered(e2e::flows::slow);
-    const pid_t doomed = spawn_worker(db.name, "e2e_slow");
+    process_guard doomed{spawn_worker(db.name, "e2e_slow")};
     const auto id = client.start(e2e::flows::slow, 60000);
     auto c = db.options.connect();
     while (c.execute("SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id)
@@ -169,14 +178,13 @@ void worker_kill() {
         std::this_thread::sleep_for(5ms);
     const auto task_started = clock_type::now();
     std::this_thread::sleep_for(200ms);
-    stop_process(doomed, SIGKILL);
+    stop_process(std::exchange(doomed.pid, -1), SIGKILL);
     const auto killed = clock_type::now();
-    const pid_t rescuer = spawn_worker(db.name, "e2e_slow");
+    const process_guard rescuer{spawn_worker(db.name, "e2e_slow")};
     client.wait(id, 60s);
     std::printf("worker kill: SIGKILL 0.2 s into a task with timeout 1 s; run completed %.2f s after the kill "
                 "(%.2f s after the task started; the re-claim deadline is timeout + 2 s = 3 s)\n",
                 seconds_since(killed), seconds_since(task_started));
-    stop_process(rescuer, SIGTERM);
 }
 
 void server_restart() {
@@ -189,8 +197,8 @@ void server_restart() {
     pgflow::client client{db.options};
     client.ensure_registered(e2e::flows::steady);
     client.ensure_registered(e2e::flows::echo);
-    const pid_t steady = spawn_worker(db.name, "e2e_steady");
-    const pid_t echo = spawn_worker(db.name, "e2e_echo");
+    const process_guard steady{spawn_worker(db.name, "e2e_steady")};
+    const process_guard echo{spawn_worker(db.name, "e2e_echo")};
     std::vector<pgflow::run_id> runs;
     for (int i = 0; i < 8; ++i) runs.push_back(client.start(e2e::flows::steady, i));
     std::this_thread::sleep_for(400ms);
@@ -208,8 +216,6 @@ void server_restart() {
     std::printf("server restart: pg_ctl restart took %.2f s; after it, a new run completed in %.2f s and all 8 "
                 "in-flight runs in %.2f s\n",
                 std::chrono::duration<double>(restarted - restart_begun).count(), first_run, seconds_since(restarted));
-    stop_process(steady, SIGTERM);
-    stop_process(echo, SIGTERM);
 }
 
 }  // namespace
