@@ -46,6 +46,11 @@ struct step_storage<std::index_sequence<Is...>, Steps...> : step_slot<Is, Steps>
 /// What flow<...>(...) returns when one of its checks failed (the check already reported it).
 struct invalid_flow {};
 
+/// Only flow<...>(...), after its checks, constructs a flow_definition.
+struct checked_flow {
+    explicit checked_flow() = default;
+};
+
 }  // namespace detail
 
 /// A flow: its steps (with their handlers), options and registration SQL. Built by flow<...>(...).
@@ -62,7 +67,7 @@ public:
     /// One member per leaf step, read with pgflow::get<"slug">(out) (output.hpp).
     using output_type = typename detail::leaf_steps<traits>::output_type;
 
-    constexpr flow_definition(flow_options options, Steps... steps)
+    constexpr flow_definition(detail::checked_flow, flow_options options, Steps... steps)
         : options_(options), steps_(std::move(steps)...) {
         check_options(std::index_sequence_for<Steps...>{});
         sql_size_ = detail::write_registration_sql(sql_, slug, traits::graph, traits::types, options_,
@@ -126,7 +131,7 @@ template <fixed_string Slug, class Input = boost::json::value, detail::step_argu
         static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
         return detail::invalid_flow{};
     } else {
-        return flow_definition<Slug, Input, Steps...>(options, std::move(steps)...);
+        return flow_definition<Slug, Input, Steps...>(detail::checked_flow{}, options, std::move(steps)...);
     }
 }
 template <fixed_string Slug, class Input = boost::json::value, detail::step_argument... Steps>
