@@ -3,6 +3,8 @@
 -- maps over an empty array): each becomes 'completed' with output [] (step:completed broadcast in
 -- step_index order), its dependents lose one remaining dep per completed parent (a dependent map
 -- learns it is empty too) and runs.remaining_steps drops. Returns how many steps it completed.
+-- Times are now(), or the step's created_at when another transaction created it after this one
+-- began (as in every function here, so that the tables' ordering CHECKs always hold).
 -- Error: 'Cascade loop exceeded safety limit of 50 iterations' (so at most 49 levels).
 CREATE OR REPLACE FUNCTION pgflow.cascade_complete_taskless_steps(run_id uuid)
 RETURNS integer
@@ -27,8 +29,8 @@ BEGIN
     WITH completed AS (
       UPDATE pgflow.step_states AS ss
       SET status = 'completed',
-          started_at = now(),
-          completed_at = now(),
+          started_at = greatest(now(), ss.created_at),
+          completed_at = greatest(now(), ss.created_at),
           remaining_tasks = 0
       WHERE ss.run_id = cascade_complete_taskless_steps.run_id
         AND ss.status = 'created'

@@ -44,7 +44,7 @@ BEGIN
     marked AS (
       UPDATE pgflow.step_states AS ss
       SET status = 'started',
-          started_at = now(),
+          started_at = greatest(now(), ss.created_at),
           remaining_tasks = ss.initial_tasks
       FROM ready
       WHERE ss.run_id = start_ready_steps.run_id

@@ -2,7 +2,8 @@
 -- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
 -- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
 -- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
--- error_message). Claimed: attempts_count + 1, status 'started', started_at now(), last_worker_id.
+-- error_message). Claimed: attempts_count + 1, status 'started', started_at now() (or queued_at,
+-- when the run was committed after the claiming transaction began), last_worker_id.
 -- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
 -- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
 -- 'Task timed out after <timeout> s' (failing its step and run) and not returned.
@@ -64,7 +65,7 @@ BEGIN
     UPDATE pgflow.step_tasks AS t
     SET attempts_count = t.attempts_count + 1,
         status = 'started',
-        started_at = now(),
+        started_at = greatest(now(), t.queued_at),
         last_worker_id = start_tasks.worker_id,
         error_message = CASE WHEN t.status = 'started'
                              THEN format('Task timed out after %s s', c.timeout)

@@ -6,6 +6,8 @@
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
 -- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
+-- Times are now(), or the row's own start when another transaction started it after this one
+-- began (the tables' ordering CHECKs always hold); events carry the stored times.
 CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, task_index integer, output jsonb)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
@@ -21,6 +23,7 @@ DECLARE
   task_message bigint;
   step_row record;
   step_output jsonb;
+  failed_time timestamptz;
 BEGIN
   SELECT r.flow_slug, r.status, s.step_type INTO run_flow, run_status, step_kind
   FROM pgflow.runs AS r
@@ -51,8 +54,9 @@ BEGIN
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
 
-    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = now()
-    WHERE r.run_id = complete_task.run_id;
+    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+    WHERE r.run_id = complete_task.run_id
+    RETURNING r.failed_at INTO failed_time;
 
     PERFORM pgflow_cpp.broadcast(
       jsonb_build_object(
@@ -60,7 +64,7 @@ BEGIN
         'run_id', complete_task.run_id,
         'flow_slug', run_flow,
         'status', 'failed',
-        'failed_at', now()
+        'failed_at', failed_time
       ),
       'run:failed',
       complete_task.run_id);
@@ -74,7 +78,7 @@ BEGIN
 
     UPDATE pgflow.step_tasks AS t
     SET status = 'failed',
-        failed_at = now(),
+        failed_at = greatest(now(), t.queued_at, t.started_at),
         output = complete_task.output,
         error_message = '[TYPE_VIOLATION] Produced ' || produced || ' instead of array'
     WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
@@ -83,11 +87,12 @@ BEGIN
 
     UPDATE pgflow.step_states AS ss
     SET status = 'failed',
-        failed_at = now(),
+        failed_at = greatest(now(), ss.started_at),
         error_message = '[TYPE_VIOLATION] Map step ' || violated_map
                         || ' expects array input but dependency ' || complete_task.step_slug
                         || ' produced ' || produced
-    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug;
+    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+    RETURNING ss.failed_at INTO failed_time;
 
     PERFORM pgflow_cpp.broadcast(
       jsonb_build_object(
@@ -98,7 +103,7 @@ BEGIN
         'error_message', '[TYPE_VIOLATION] Map step ' || violated_map
                          || ' expects array input but dependency ' || complete_task.step_slug
                          || ' produced ' || produced,
-        'failed_at', now()
+        'failed_at', failed_time
       ),
       'step:' || complete_task.step_slug || ':failed',
       complete_task.run_id);
@@ -111,7 +116,7 @@ BEGIN
 
   UPDATE pgflow.step_tasks AS t
   SET status = 'completed',
-      completed_at = now(),
+      completed_at = greatest(now(), t.queued_at, t.started_at),
       output = complete_task.output
   WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
     AND t.task_index = complete_task.task_index AND t.status = 'started'
@@ -121,7 +126,7 @@ BEGIN
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
-        completed_at = CASE WHEN ss.remaining_tasks = 1 THEN now() ELSE NULL END
+        completed_at = CASE WHEN ss.remaining_tasks = 1 THEN greatest(now(), ss.started_at) END
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 

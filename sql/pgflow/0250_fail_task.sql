@@ -4,6 +4,8 @@
 -- task, its step and the run fail (step:failed, then run:failed), and every queued or started
 -- message of the run is archived. On an already failed run a started task is just marked failed
 -- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
+-- Times are now(), or the row's own start when another transaction started it after this one
+-- began (the tables' ordering CHECKs always hold); events carry the stored times.
 CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
@@ -16,13 +18,16 @@ DECLARE
   max_attempts integer;
   base_delay integer;
   task record;
+  step_failed_time timestamptz;
+  run_failed_time timestamptz;
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
   FROM pgflow.runs AS r WHERE r.run_id = fail_task.run_id;
 
   IF run_status = 'failed' THEN
     UPDATE pgflow.step_tasks AS t
-    SET status = 'failed', failed_at = now(), error_message = fail_task.error_message
+    SET status = 'failed', failed_at = greatest(now(), t.queued_at, t.started_at),
+        error_message = fail_task.error_message
     WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
       AND t.task_index = fail_task.task_index AND t.status = 'started';
 
@@ -45,7 +50,8 @@ BEGIN
 
   UPDATE pgflow.step_tasks AS t
   SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
-      failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE now() END,
+      failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
+                       ELSE greatest(now(), t.queued_at, t.started_at) END,
       started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
       error_message = fail_task.error_message
   WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
@@ -64,11 +70,13 @@ BEGIN
 
   ELSIF task.status = 'failed' THEN
     UPDATE pgflow.step_states AS ss
-    SET status = 'failed', failed_at = now(), error_message = fail_task.error_message
-    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
+    SET status = 'failed', failed_at = greatest(now(), ss.started_at), error_message = fail_task.error_message
+    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug
+    RETURNING ss.failed_at INTO step_failed_time;
 
-    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = now()
-    WHERE r.run_id = fail_task.run_id;
+    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+    WHERE r.run_id = fail_task.run_id
+    RETURNING r.failed_at INTO run_failed_time;
 
     PERFORM pgflow_cpp.broadcast(
       jsonb_build_object(
@@ -77,7 +85,7 @@ BEGIN
         'step_slug', fail_task.step_slug,
         'status', 'failed',
         'error_message', fail_task.error_message,
-        'failed_at', now()
+        'failed_at', step_failed_time
       ),
       'step:' || fail_task.step_slug || ':failed',
       fail_task.run_id);
@@ -89,7 +97,7 @@ BEGIN
         'flow_slug', run_flow,
         'status', 'failed',
         'error_message', fail_task.error_message,
-        'failed_at', now()
+        'failed_at', run_failed_time
       ),
       'run:failed',
       fail_task.run_id);

@@ -13,7 +13,7 @@ DECLARE
 BEGIN
   UPDATE pgflow.runs AS r
   SET status = 'completed',
-      completed_at = now(),
+      completed_at = greatest(now(), r.started_at),
       output = (
         SELECT jsonb_object_agg(
                  ss.step_slug,
