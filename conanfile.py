@@ -28,6 +28,7 @@ class PgflowCppConan(ConanFile):
         tc.cache_variables["PGFLOW_BUILD_TESTS"] = False
         tc.cache_variables["PGFLOW_BUILD_EXAMPLES"] = False
         tc.cache_variables["PGFLOW_BUILD_BENCHMARKS"] = False
+        tc.cache_variables["PGFLOW_BUILD_CLI"] = False
         tc.cache_variables["PGFLOW_INSTALL"] = True
         tc.generate()
 
