@@ -83,6 +83,15 @@ inline const boost::json::object& task_input_object(const boost::json::value& in
     }
 }
 
+/// A handler's result as JSON; C strings and string views become strings (see handler_output).
+template <class Output, class Result>
+boost::json::value encode_result(const Result& result) {
+    if constexpr (std::is_same_v<Output, Result>)
+        return json_codec<Output>::encode(result);
+    else
+        return json_codec<Output>::encode(Output(result));
+}
+
 /// Runs one step: decodes its input, calls its handler, encodes the result. Named after the step and
 /// its verdict only (not the whole flow), and reached through `const void*`, so that each thunk is
 /// a function with a short symbol name: flows of hundreds of steps stay cheap to compile.
@@ -117,14 +126,14 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
                 handler(static_cast<Args&&>(args)..., ctx);
                 return nullptr;
             } else {
-                return json_codec<output>::encode(handler(static_cast<Args&&>(args)..., ctx));
+                return encode_result<output>(handler(static_cast<Args&&>(args)..., ctx));
             }
         } else {
             if constexpr (std::is_void_v<call_result_t<Handler, Args...>>) {
                 handler(static_cast<Args&&>(args)...);
                 return nullptr;
             } else {
-                return json_codec<output>::encode(handler(static_cast<Args&&>(args)...));
+                return encode_result<output>(handler(static_cast<Args&&>(args)...));
             }
         }
     }

@@ -10,6 +10,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace shop {
@@ -194,6 +196,25 @@ TEST(dispatch, handlers_may_be_function_pointers_and_generic_lambdas) {
     const auto dispatch = pgflow::make_dispatcher(f);
     EXPECT_EQ(dispatch("twice", value{{"run", 5}}, context("twice")), value(10));
     EXPECT_EQ(dispatch("sum", value{{"run", 5}, {"twice", 10}}, context("sum")), value(15));
+}
+
+TEST(dispatch, string_literals_and_views_are_stored_as_strings) {
+    constexpr auto f = pgflow::flow<"texts", int>(
+        pgflow::step<"literal">([](int n) { return n > 0 ? "positive" : "not positive"; }),
+        pgflow::step<"view", pgflow::after<"literal">>([](int, const std::string& s) { return std::string_view(s).substr(0, 3); }));
+    static_assert(std::is_same_v<pgflow::step_output_t<decltype(f), "literal">, std::string>);
+    static_assert(std::is_same_v<pgflow::step_output_t<decltype(f), "view">, std::string>);
+    const auto dispatch = pgflow::make_dispatcher(f);
+    EXPECT_EQ(dispatch("literal", value{{"run", 2}}, context("literal")), value("positive"));
+    EXPECT_EQ(dispatch("view", value{{"run", 2}, {"literal", "positive"}}, context("view")), value("pos"));
+}
+
+TEST(dispatch, variadic_generic_handlers_get_no_context) {
+    constexpr auto f = pgflow::flow<"sums", int>(
+        pgflow::step<"a">([](int n) { return n; }), pgflow::step<"b">([](int n) { return 2 * n; }),
+        pgflow::step<"total", pgflow::after<"a", "b">>([](auto... xs) { return (0 + ... + xs); }));
+    const auto dispatch = pgflow::make_dispatcher(f);
+    EXPECT_EQ(dispatch("total", value{{"run", 1}, {"a", 2}, {"b", 3}}, context("total")), value(6));
 }
 
 TEST(dispatch, handlers_may_capture_in_flows_built_at_run_time) {

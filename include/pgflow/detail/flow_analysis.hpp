@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -102,8 +103,24 @@ struct step_verdict {
     using result = Result;
 };
 
+/// What a handler's result is stored as: void is JSON null; C strings and string views (handy to
+/// return, unsafe to keep) are copied into a std::string.
 template <class R>
-using handler_output_t = std::conditional_t<std::is_void_v<R>, std::nullptr_t, std::remove_cvref_t<R>>;
+struct handler_output {
+    using type = std::remove_cvref_t<R>;
+};
+template <>
+struct handler_output<void> {
+    using type = std::nullptr_t;
+};
+template <class R>
+    requires std::is_same_v<std::decay_t<R>, const char*> || std::is_same_v<std::decay_t<R>, char*> ||
+             std::is_same_v<std::remove_cvref_t<R>, std::string_view>
+struct handler_output<R> {
+    using type = std::string;
+};
+template <class R>
+using handler_output_t = typename handler_output<R>::type;
 
 /// Handler h can be called as h(args...) on a const h with rvalue arguments, as the dispatcher
 /// calls it. (A requires-expression is much cheaper to compile than std::is_invocable.)
