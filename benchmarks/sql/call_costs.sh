@@ -4,7 +4,8 @@
 # database of its own on one throwaway cluster (or the server of PGFLOW_DATABASE_URL), and the
 # script runs ROUNDS times over all of them in alternating order; the report gives the median
 # (and the spread, min..max) of the CPU and wall milliseconds per unit.
-#   benchmarks/sql/call_costs.sh [REV ...]        e.g. benchmarks/sql/call_costs.sh HEAD~1
+#   benchmarks/sql/call_costs.sh [REV | DIR ...]  e.g. benchmarks/sql/call_costs.sh HEAD~1
+# (DIR: a directory with its own sql/install.sql, e.g. a variant being tried out)
 #   ROUNDS=5 RUNS=1000 benchmarks/sql/call_costs.sh
 set -euo pipefail
 
@@ -20,7 +21,13 @@ work=$(mktemp -d)
 labels=(worktree)
 dirs=("$repo")
 for rev in "$@"; do
-  git -C "$repo" rev-parse --verify --quiet "$rev^{commit}" >/dev/null || { echo "error: not a git revision: $rev" >&2; exit 2; }
+  if [ -f "$rev/sql/install.sql" ]; then
+    # A directory holding another sql/ (e.g. a variant being tried out).
+    labels+=("$(basename "$rev")")
+    dirs+=("$(cd "$rev" && pwd)")
+    continue
+  fi
+  git -C "$repo" rev-parse --verify --quiet "$rev^{commit}" >/dev/null || { echo "error: neither a git revision nor a directory with sql/install.sql: $rev" >&2; exit 2; }
   mkdir -p "$work/$rev"
   git -C "$repo" archive "$rev" sql | tar -x -C "$work/$rev"
   labels+=("$rev")

@@ -137,11 +137,11 @@ ALTER TABLE pgflow.step_states SET (autovacuum_enabled = off);
 ALTER TABLE pgflow.runs SET (autovacuum_enabled = off);
 SELECT jsonb_agg(g) AS map_input FROM generate_series(0, 999) AS g \gset
 
--- A map of 1,000 on never-analyzed tables: the first big map after an install.
+-- Five maps of 1,000 on never-analyzed tables: the first big maps after an install.
 CALL pg_temp.reset_runtime(ARRAY['cc_map']);
-CALL pg_temp.start_runs('cc_map', :'map_input', 1, 'map1000 fresh: start_flow');
-CALL pg_temp.claim_all('cc_map', 10, 'map1000 fresh: read(10) + start_tasks');
-CALL pg_temp.complete_all('map1000 fresh: complete_task', 1);
+CALL pg_temp.start_runs('cc_map', :'map_input', 5, 'map1000 x5 fresh: start_flow');
+CALL pg_temp.claim_all('cc_map', 10, 'map1000 x5 fresh: read(10) + start_tasks');
+CALL pg_temp.complete_all('map1000 x5 fresh: complete_task', 1);
 
 -- The same with statistics for tables of that size.
 CALL pg_temp.reset_runtime(ARRAY['cc_map']);

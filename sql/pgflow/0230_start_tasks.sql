@@ -16,77 +16,85 @@ VOLATILE
 SET search_path = ''
 AS $$
 DECLARE
-  expired record;
-  claimed_runs uuid[];
-  claimed_steps text[];
-  claimed_indexes integer[];
-  claimed_msgs bigint[];
-  claimed_vts integer[];
+  candidate record;
+  failed_runs uuid[] := '{}';
+  claim record;
+  claimed_runs uuid[] := '{}';
+  claimed_steps text[] := '{}';
+  claimed_indexes integer[] := '{}';
+  claimed_msgs bigint[] := '{}';
+  claimed_vts integer[] := '{}';
 BEGIN
   IF start_tasks.msg_ids IS NULL OR cardinality(start_tasks.msg_ids) = 0 THEN
     RETURN;
   END IF;
 
-  -- Timed-out tasks with no attempt left fail like a handler failure would.
-  FOR expired IN
-    SELECT t.run_id, t.step_slug, t.task_index, coalesce(s.opt_timeout, f.opt_timeout) AS timeout
-    FROM pgflow.step_tasks AS t
-    JOIN pgflow.runs AS r ON r.run_id = t.run_id
-    JOIN pgflow.steps AS s ON s.flow_slug = t.flow_slug AND s.step_slug = t.step_slug
-    JOIN pgflow.flows AS f ON f.flow_slug = t.flow_slug
-    WHERE t.flow_slug = start_tasks.flow_slug
-      AND t.message_id = ANY (start_tasks.msg_ids)
-      AND t.status = 'started'
-      AND r.status <> 'failed'
-      AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()
-      AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts)
-    ORDER BY t.message_id
-  LOOP
-    PERFORM pgflow.fail_task(expired.run_id, expired.step_slug, expired.task_index,
-                             format('Task timed out after %s s', expired.timeout));
-  END LOOP;
-
-  -- The claim re-checks each row's status under its row lock, so of two sessions claiming the
-  -- same message only one gets the task.
-  WITH candidates AS (
-    SELECT t.run_id, t.step_slug, t.task_index,
+  -- The tasks are looked up from the messages: one probe of the message_id index per message.
+  -- The OFFSET 0 keeps that lookup a per-message subquery, and the flow is checked outside it,
+  -- so that no plan (whatever the table statistics say, e.g. on tables never analyzed) scans the
+  -- flow's tasks instead: a claim costs O(messages), not O(tasks in flight). Queued tasks and
+  -- started ones past their deadline (started_at + timeout + 2 s) qualify.
+  FOR candidate IN
+    SELECT t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count,
            coalesce(s.opt_timeout, f.opt_timeout) AS timeout,
            coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts
-    FROM pgflow.step_tasks AS t
+    FROM (SELECT DISTINCT m.id FROM unnest(start_tasks.msg_ids) AS m(id)) AS m
+    CROSS JOIN LATERAL (
+      SELECT t.flow_slug, t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.started_at,
+             t.message_id
+      FROM pgflow.step_tasks AS t
+      WHERE t.message_id = m.id
+      OFFSET 0
+    ) AS t
     JOIN pgflow.runs AS r ON r.run_id = t.run_id
-    JOIN pgflow.steps AS s ON s.flow_slug = t.flow_slug AND s.step_slug = t.step_slug
-    JOIN pgflow.flows AS f ON f.flow_slug = t.flow_slug
+    JOIN pgflow.steps AS s ON s.flow_slug = start_tasks.flow_slug AND s.step_slug = t.step_slug
+    JOIN pgflow.flows AS f ON f.flow_slug = start_tasks.flow_slug
     WHERE t.flow_slug = start_tasks.flow_slug
-      AND t.message_id = ANY (start_tasks.msg_ids)
-      AND t.status IN ('queued', 'started')
       AND r.status <> 'failed'
-  ),
-  claimed AS (
+      AND (t.status = 'queued'
+           OR (t.status = 'started'
+               AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
+    ORDER BY t.status = 'queued', t.message_id
+  LOOP
+    -- Timed-out tasks come first (the ORDER BY): one with no attempt left fails like a handler
+    -- failure would, which fails its run, and then no other task of that run is claimed.
+    IF candidate.status = 'started' AND candidate.attempts_count >= candidate.max_attempts THEN
+      PERFORM pgflow.fail_task(candidate.run_id, candidate.step_slug, candidate.task_index,
+                               format('Task timed out after %s s', candidate.timeout));
+      failed_runs := failed_runs || candidate.run_id;
+      CONTINUE;
+    END IF;
+    CONTINUE WHEN candidate.run_id = ANY (failed_runs);
+
+    -- One row by its primary key. The conditions are checked again under the row lock, so of two
+    -- sessions claiming the same message only one gets the task (the other finds it started).
     UPDATE pgflow.step_tasks AS t
     SET attempts_count = t.attempts_count + 1,
         status = 'started',
         started_at = greatest(now(), t.queued_at),
         last_worker_id = start_tasks.worker_id,
         error_message = CASE WHEN t.status = 'started'
-                             THEN format('Task timed out after %s s', c.timeout)
+                             THEN format('Task timed out after %s s', candidate.timeout)
                              ELSE t.error_message END
-    FROM candidates AS c
-    WHERE t.run_id = c.run_id
-      AND t.step_slug = c.step_slug
-      AND t.task_index = c.task_index
+    WHERE t.run_id = candidate.run_id
+      AND t.step_slug = candidate.step_slug
+      AND t.task_index = candidate.task_index
       AND (t.status = 'queued'
            OR (t.status = 'started'
-               AND t.started_at + make_interval(secs => c.timeout + 2) <= clock_timestamp()
-               AND t.attempts_count < c.max_attempts))
-    RETURNING t.run_id, t.step_slug, t.task_index, t.message_id, c.timeout + 2 AS vt
-  )
-  SELECT array_agg(c.run_id ORDER BY c.message_id), array_agg(c.step_slug ORDER BY c.message_id),
-         array_agg(c.task_index ORDER BY c.message_id), array_agg(c.message_id ORDER BY c.message_id),
-         array_agg(c.vt ORDER BY c.message_id)
-  INTO claimed_runs, claimed_steps, claimed_indexes, claimed_msgs, claimed_vts
-  FROM claimed AS c;
+               AND t.started_at + make_interval(secs => candidate.timeout + 2) <= clock_timestamp()
+               AND t.attempts_count < candidate.max_attempts))
+    RETURNING t.run_id, t.step_slug, t.task_index, t.message_id INTO claim;
 
-  IF claimed_msgs IS NULL THEN
+    IF FOUND THEN
+      claimed_runs := claimed_runs || claim.run_id;
+      claimed_steps := claimed_steps || claim.step_slug;
+      claimed_indexes := claimed_indexes || claim.task_index;
+      claimed_msgs := claimed_msgs || claim.message_id;
+      claimed_vts := claimed_vts || (candidate.timeout + 2);
+    END IF;
+  END LOOP;
+
+  IF cardinality(claimed_msgs) = 0 THEN
     RETURN;
   END IF;
 

@@ -27,12 +27,14 @@ BEGIN
       array_length(set_vt_batch.msg_ids, 1), array_length(set_vt_batch.vt_offsets, 1);
   END IF;
 
+  -- "q.msg_id = ANY ($1)" repeats the join condition so that the plan finds the messages through
+  -- the primary key even where statistics would make it scan the whole queue (never analyzed).
   RETURN QUERY EXECUTE format(
     $SQL$
     UPDATE pgmq.%I AS q
     SET vt = clock_timestamp() + make_interval(secs => input.vt_offset)
     FROM unnest($1, $2) AS input(msg_id, vt_offset)
-    WHERE q.msg_id = input.msg_id
+    WHERE q.msg_id = input.msg_id AND q.msg_id = ANY ($1)
     RETURNING q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers
     $SQL$,
     pgmq.format_table_name(set_vt_batch.queue_name, 'q'))
