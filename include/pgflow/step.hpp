@@ -10,8 +10,9 @@
 // A step handler takes the flow input, then one parameter per dependency in after<...> order; a map
 // handler takes one element of the array it maps over (the flow input for a map without
 // dependencies, else its dependency's output). Either may take a trailing
-// `const pgflow::task_context&`, which is passed when the handler cannot be called without it. Checks that need only the step itself (slug rules, self-dependency,
-// a dependency listed twice, a map with two dependencies) fire here; the rest when the flow is built.
+// `const pgflow::task_context&`, which is passed when the handler cannot be called without it.
+// Checks that need only the step itself (slug rules, self-dependency, a dependency listed twice, a
+// map with two dependencies) fire here; the rest when the flow is built.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/detail/slug_index.hpp>
@@ -85,7 +86,8 @@ constexpr auto step_declaration_problem() {
         return std::type_identity<check_map_has_at_most_one_dependency<Slug, After>>{};
     } else if constexpr (std::find(After::slugs.begin(), After::slugs.end(), Slug.view()) != After::slugs.end()) {
         return std::type_identity<check_step_does_not_depend_on_itself<Slug>>{};
-    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs); repeated != slug_index<After::size>::npos) {
+    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs);
+                         repeated != slug_index<After::size>::npos) {
         return std::type_identity<check_dependency_listed_once<Slug, After::template slug<repeated>>>{};
     } else {
         return std::type_identity<no_problem>{};
