@@ -10,6 +10,7 @@
 // Option ranges are values, not types: they are checked while a constexpr flow is constructed, by
 // calling a non-constexpr function whose name is the diagnostic (see the end of this file).
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
@@ -209,10 +210,9 @@ struct check_adapted_struct_is_default_constructible {
 
 [[noreturn]] inline void throw_option_out_of_range(std::string_view flow, std::string_view step,
                                                    std::string_view option, std::string_view rule, int value) {
-    std::string message = "pgflow: flow \"" + std::string(flow) + "\"";
-    if (!step.empty()) message += ", step \"" + std::string(step) + "\"";
-    message += ": " + std::string(option) + " must be " + std::string(rule) + ", got " + std::to_string(value);
-    throw definition_error(message);
+    const std::string step_part = step.empty() ? std::string() : concat({", step \"", step, "\""});
+    throw definition_error(
+        concat({"pgflow: flow \"", flow, "\"", step_part, ": ", option, " must be ", rule, ", got ", std::to_string(value)}));
 }
 
 [[noreturn]] inline void flow_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow, int value) {

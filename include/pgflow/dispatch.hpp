@@ -9,6 +9,7 @@
 // outputs in after<...> order, then the task_context if it takes one) and encodes its result.
 // Lookup is a binary search over a constexpr table; no virtual call, no allocation besides JSON.
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/json.hpp>
@@ -36,10 +37,10 @@ struct task_site {
 };
 
 [[noreturn]] inline void rethrow_task_input_error(const json_decode_error& e, const task_site& site) {
-    std::string message = "pgflow: flow \"" + std::string(site.flow) + "\", step \"" + std::string(site.step) + "\"";
-    if (site.map_task) message += " (map task " + std::to_string(site.context.task_index) + ")";
-    message += ": cannot decode the task input ";
-    message += e.what();
+    const std::string task =
+        site.map_task ? concat({" (map task ", std::to_string(site.context.task_index), ")"}) : std::string();
+    std::string message =
+        concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\"", task, ": cannot decode the task input ", e.what()});
     throw json_decode_error(std::move(message), e.path());
 }
 
@@ -57,7 +58,7 @@ T decode_argument(const boost::json::value& v, const json_path& path, const task
 [[noreturn]] inline void fail_missing_member(const json_path& path, std::string_view key, std::string_view what,
                                              const task_site& site) {
     try {
-        path.fail("missing member \"" + std::string(key) + "\" (" + std::string(what) + ")");
+        path.fail(concat({"missing member \"", key, "\" (", what, ")"}));
     } catch (const json_decode_error& e) {
         rethrow_task_input_error(e, site);
     }
@@ -195,10 +196,14 @@ private:
     }
 
     [[noreturn]] static void throw_unknown_step(std::string_view step_slug) {
-        std::string message = "pgflow: flow \"" + std::string(Flow::slug) + "\" has no step \"" +
-                              std::string(step_slug) + "\" (its steps:";
-        for (const std::string_view s : Flow::step_slugs()) message += " " + std::string(s);
-        throw unknown_step_error(message + ")");
+        std::string message =
+            detail::concat({"pgflow: flow \"", Flow::slug, "\" has no step \"", step_slug, "\" (its steps:"});
+        for (const std::string_view s : Flow::step_slugs()) {
+            message += ' ';
+            message += s;
+        }
+        message += ')';
+        throw unknown_step_error(message);
     }
 
     const Flow* flow_;

@@ -14,6 +14,7 @@
 // Decoding is strict where JSON is ambiguous: an integer target rejects 2.5 and out-of-range
 // values, a required struct member must be present; unknown object members are ignored.
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/checks.hpp>
 #include <pgflow/detail/type_name.hpp>
 #include <pgflow/error.hpp>
@@ -90,7 +91,7 @@ public:
     /// Throws json_decode_error("at <path>: <problem>") carrying this path.
     [[noreturn]] void fail(std::string_view problem) const {
         std::string path = str();
-        std::string message = "at " + path + ": " + std::string(problem);
+        std::string message = detail::concat({"at ", path, ": ", problem});
         throw json_decode_error(std::move(message), std::move(path));
     }
 
@@ -146,15 +147,15 @@ inline std::string describe_json(const boost::json::value& v) {
         case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
         case boost::json::kind::int64:
         case boost::json::kind::uint64:
-        case boost::json::kind::double_: return "a number (" + number_text(v) + ")";
+        case boost::json::kind::double_: return concat({"a number (", number_text(v), ")"});
         case boost::json::kind::string: {
             std::string text = boost::json::serialize(v);
-            if (text.size() > 40) text = text.substr(0, 36) + "...\"";
-            return "a string (" + text + ")";
+            if (text.size() > 40) text = concat({std::string_view(text).substr(0, 36), "...\""});
+            return concat({"a string (", text, ")"});
         }
         case boost::json::kind::array: {
             const std::size_t n = v.get_array().size();
-            return "an array of " + std::to_string(n) + (n == 1 ? " element" : " elements");
+            return concat({"an array of ", std::to_string(n), n == 1 ? " element" : " elements"});
         }
         case boost::json::kind::object: return "an object";
     }
@@ -162,7 +163,7 @@ inline std::string describe_json(const boost::json::value& v) {
 }
 
 [[noreturn]] inline void fail_expected(const json_path& path, std::string_view expected, const boost::json::value& got) {
-    path.fail("expected " + std::string(expected) + ", got " + describe_json(got));
+    path.fail(concat({"expected ", expected, ", got ", describe_json(got)}));
 }
 
 template <class T>
@@ -330,8 +331,8 @@ struct json_codec<T> {
         } else {
             detail::fail_expected(path, "an integer", v);
         }
-        path.fail("expected an integer from " + std::to_string(std::numeric_limits<T>::min()) + " to " +
-                  std::to_string(std::numeric_limits<T>::max()) + ", got " + detail::number_text(v));
+        path.fail(detail::concat({"expected an integer from ", std::to_string(std::numeric_limits<T>::min()), " to ",
+                                  std::to_string(std::numeric_limits<T>::max()), ", got ", detail::number_text(v)}));
     }
 };
 
@@ -339,8 +340,8 @@ template <std::floating_point T>
 struct json_codec<T> {
     static boost::json::value encode(T x) {
         if (!std::isfinite(x))
-            throw error("pgflow::to_json: " + std::string(std::isnan(x) ? "NaN" : "an infinite number") +
-                        " has no JSON representation");
+            throw error(detail::concat(
+                {"pgflow::to_json: ", std::isnan(x) ? "NaN" : "an infinite number", " has no JSON representation"}));
         return boost::json::value(static_cast<double>(x));
     }
     static T decode(const boost::json::value& v, const json_path& path) {
@@ -355,8 +356,8 @@ struct json_codec<T> {
             detail::fail_expected(path, "a number", v);
         if constexpr (sizeof(T) < sizeof(double)) {
             if (std::abs(d) > static_cast<double>(std::numeric_limits<T>::max()))
-                path.fail("expected a number that fits a " + std::string(detail::type_name<T>()) + ", got " +
-                          detail::number_text(v));
+                path.fail(detail::concat(
+                    {"expected a number that fits a ", detail::type_name<T>(), ", got ", detail::number_text(v)}));
         }
         return static_cast<T>(d);
     }
@@ -422,7 +423,8 @@ struct json_codec<std::array<T, N>> {
     static std::array<T, N> decode(const boost::json::value& v, const json_path& path) {
         const auto* a = v.if_array();
         if (a == nullptr || a->size() != N)
-            detail::fail_expected(path, "an array of " + std::to_string(N) + (N == 1 ? " element" : " elements"), v);
+            detail::fail_expected(
+                path, detail::concat({"an array of ", std::to_string(N), N == 1 ? " element" : " elements"}), v);
         std::array<T, N> out{};
         for (std::size_t i = 0; i < N; ++i) out[i] = json_codec<T>::decode((*a)[i], path.index(i));
         return out;
@@ -516,8 +518,8 @@ private:
         else if constexpr (detail::is_optional<member>::value)
             boost::hana::second(pair)(out) = std::nullopt;
         else
-            member_path.fail("missing member \"" + std::string(name) + "\" (required by " +
-                             std::string(detail::type_name<T>()) + ")");
+            member_path.fail(
+                detail::concat({"missing member \"", name, "\" (required by ", detail::type_name<T>(), ")"}));
     }
     [[noreturn]] static T decode_unreachable(const boost::json::value&, const json_path& path) {
         path.fail("cannot decode a type without a default constructor");

@@ -5,6 +5,7 @@
 //   auto out = pgflow::from_json<decltype(f)::output_type>(run_output_json);
 //   const Charge& c = pgflow::get<"charge">(out);      // or out.get<"charge">()
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/json.hpp>
 
@@ -103,7 +104,7 @@ private:
         constexpr std::string_view slug = Field::slug_string.view();
         const json_path field_path = path.member(slug);
         const boost::json::value* v = o.if_contains(slug);
-        if (v == nullptr) field_path.fail("missing the output of leaf step \"" + std::string(slug) + "\"");
+        if (v == nullptr) field_path.fail(detail::concat({"missing the output of leaf step \"", slug, "\""}));
         static_cast<Field&>(out).value = json_codec<typename Field::value_type>::decode(*v, field_path);
     }
 };

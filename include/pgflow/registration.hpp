@@ -5,6 +5,7 @@
 //   shape_of(f)         — a run-time description (pgflow::flow_shape) to compare with what a
 //                         database has registered.
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/detail/type_name.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/options.hpp>
@@ -104,10 +105,10 @@ template <flow_type Flow>
         if (s.type == step_type::map) {
             s.input_type = std::string(names.arguments[first]);
         } else {
-            s.input_type = "{\"run\": " + std::string(names.arguments[first]);
+            s.input_type = detail::concat({"{\"run\": ", names.arguments[first]});
             for (std::size_t k = 0; k < s.dependencies.size(); ++k)
-                s.input_type += ", \"" + s.dependencies[k] + "\": " + std::string(names.arguments[first + 1 + k]);
-            s.input_type += "}";
+                s.input_type += detail::concat({", \"", s.dependencies[k], "\": ", names.arguments[first + 1 + k]});
+            s.input_type += '}';
         }
         s.output_type = std::string(names.output[i]);
     }
