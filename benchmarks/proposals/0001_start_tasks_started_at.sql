@@ -12,14 +12,20 @@
 -- transactions), so pgflow 0.8.1's behaviour and tests are unchanged.
 --
 -- Applied here by rewriting the installed function's text, so that the change is exactly this line.
+-- Adopted in sql/ (commit 92f178d); kept so that older installs can be measured.
 DO $proposal$
 DECLARE
   def text := pg_get_functiondef('pgflow.start_tasks(text, bigint[], uuid)'::regprocedure);
   fixed text;
 BEGIN
+  IF position('greatest(now(), t.queued_at)' IN def) > 0 THEN
+    RAISE NOTICE 'proposal 0001 is already in sql/ (start_tasks uses greatest(now(), t.queued_at))';
+    RETURN;
+  END IF;
   fixed := replace(def, 'started_at = now(),', 'started_at = greatest(now(), t.queued_at),');
   IF fixed = def THEN
-    RAISE EXCEPTION 'proposal 0001 does not apply: start_tasks no longer contains "started_at = now(),"';
+    RAISE WARNING 'proposal 0001 does not apply: start_tasks no longer contains "started_at = now(),"';
+    RETURN;
   END IF;
   EXECUTE fixed;
 END

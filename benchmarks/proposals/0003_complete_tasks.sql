@@ -19,6 +19,9 @@
 -- Errors: arrays of different lengths raise 'complete_tasks: run_ids, step_slugs, task_indexes
 -- and outputs must have the same length (…)'. A worker must retry a batch that failed with a
 -- serialization failure or deadlock (SQLSTATE 40001 / 40P01) rather than fail its tasks.
+-- When sql/ already has pgflow.complete_tasks (sql/pgflow/0245_complete_tasks.sql), that one is kept.
+SELECT to_regprocedure('pgflow.complete_tasks(uuid[], text[], integer[], jsonb[])') IS NULL AS pgflow_bench_define_batch \gset
+\if :pgflow_bench_define_batch
 CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[],
                                                  outputs jsonb[])
 RETURNS integer
@@ -136,3 +139,6 @@ BEGIN
   RETURN completed;
 END;
 $$;
+\else
+\echo proposal 0003: pgflow.complete_tasks is already in sql/, kept
+\endif
