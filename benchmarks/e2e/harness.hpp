@@ -98,7 +98,7 @@ struct snapshot {
     long long tasks = 0, next_xid = 0;
     double server_cpu = 0, process_cpu = 0, coordinator_cpu = 0, wal = 0;
 
-    static snapshot take(connection& control, int postmaster, const counters& c) {
+    static snapshot take(connection& control, int postmaster, const counters& c, const std::vector<int>& harness_tids = {}) {
         snapshot s;
         auto r = control.exec("select clock_timestamp()::text, pg_current_wal_lsn()::text, "
                               "pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
@@ -110,6 +110,7 @@ struct snapshot {
         s.server_cpu = cluster_cpu_seconds(postmaster);
         s.process_cpu = rusage_seconds(RUSAGE_SELF);
         s.coordinator_cpu = rusage_seconds(RUSAGE_THREAD);
+        for (int tid : harness_tids) s.coordinator_cpu += thread_cpu_seconds(tid);
         return s;
     }
 };
@@ -170,64 +171,111 @@ inline double percentile(std::vector<double> v, double p) {
     return v[idx];
 }
 
+/// One client starting runs: keeps `target` runs of the shape in flight on its own connection,
+/// polling every 5 ms which of them finished. Several run at once, so that starting runs (one
+/// start_flow transaction each, like independent clients) never limits what the workers can do.
+class run_starter {
+public:
+    run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
+        : conn_(conninfo), slug_(s.flow_slug), input_(s.run_input()), target_(target), c_(c) {
+        conn_.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+        conn_.prepare("finished", "select run_id::text, status from pgflow.runs "
+                                  "where run_id = any($1::uuid[]) and status <> 'started'");
+    }
+
+    void run(const std::atomic<bool>& stop) {
+        tid_ = static_cast<int>(::gettid());
+        try {
+            std::set<std::string> in_flight;
+            while (!stop && !c_.stop) {
+                while (static_cast<int>(in_flight.size()) < target_)
+                    in_flight.insert(std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0)));
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                std::string ids = "{";
+                for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
+                ids += "}";
+                auto done = conn_.exec_prepared("finished", {ids});
+                for (int i = 0; i < done.rows(); ++i) {
+                    in_flight.erase(std::string(done.get(i, 0)));
+                    if (done.get(i, 1) == "failed") ++failed_;
+                }
+            }
+        } catch (const std::exception& e) {
+            if (!stop && !c_.stop) c_.fail(std::string("starting runs: ") + e.what());
+        }
+    }
+
+    [[nodiscard]] int tid() const { return tid_; }
+    [[nodiscard]] long long failed() const { return failed_; }
+
+private:
+    connection conn_;
+    std::string slug_, input_;
+    int target_;
+    counters& c_;
+    std::atomic<int> tid_{0};
+    std::atomic<long long> failed_{0};
+};
+
 /// Runs a closed loop of flow runs of `s` against the workers `group` and measures one window.
 inline measurement measure_flow(const std::string& conninfo, const shape& s, int workers, counters& c,
                                 worker_group& group, const window_options& w) {
     connection control(conninfo);
     const int postmaster = parent_pid_of(control.backend_pid());
-    control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
-    control.prepare("finished", "select run_id::text, status from pgflow.runs "
-                                "where run_id = any($1::uuid[]) and status <> 'started'");
     control.prepare("waits", "select coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) from pg_stat_activity "
                              "where datname = current_database() and state = 'active' and pid <> pg_backend_pid() "
                              "group by 1");
     std::map<std::string, long long> waits;
-    int iteration = 0;
-    const std::string input = s.run_input();
     const int target = runs_in_flight(s, workers);
+    const int starter_count = std::min(4, target);
+
+    std::vector<std::unique_ptr<run_starter>> starters;
+    for (int i = 0; i < starter_count; ++i)
+        starters.push_back(std::make_unique<run_starter>(conninfo, s, (target + starter_count - 1) / starter_count, c));
+    std::atomic<bool> stop_starting{false};
+    std::vector<std::thread> starter_threads;
+    auto stop_all = [&] {
+        stop_starting = true;
+        for (auto& t : starter_threads) t.join();
+        starter_threads.clear();
+        c.stop = true;
+        group.join();
+    };
+    // The harness's own threads: their CPU is not the workers'.
+    auto harness_tids = [&] {
+        std::vector<int> tids;
+        for (auto& st : starters) tids.push_back(st->tid());
+        return tids;
+    };
 
     group.start();
-    std::set<std::string> in_flight;
-    long long failed = 0;
+    for (auto& st : starters) starter_threads.emplace_back([&st, &stop_starting] { st->run(stop_starting); });
     auto deadline_warm = std::chrono::steady_clock::now() + std::chrono::duration<double>(w.warmup_s);
     std::optional<snapshot> first;
     std::optional<snapshot> last;
     const auto measure = std::chrono::duration<double>(w.measure_s);
     try {
         while (!c.stop) {
-            while (static_cast<int>(in_flight.size()) < target) {
-                in_flight.insert(std::string(control.exec_prepared("start_flow", {s.flow_slug, input}).get(0, 0)));
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            std::string ids = "{";
-            for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
-            ids += "}";
-            auto done = control.exec_prepared("finished", {ids});
-            for (int i = 0; i < done.rows(); ++i) {
-                in_flight.erase(std::string(done.get(i, 0)));
-                if (done.get(i, 1) == "failed") ++failed;
-            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
             auto now = std::chrono::steady_clock::now();
             if (!first && now >= deadline_warm) {
                 analyze_runtime_tables(control, s);
-                first = snapshot::take(control, postmaster, c);
+                first = snapshot::take(control, postmaster, c, harness_tids());
             }
-            if (first && ++iteration % 2 == 0) {
+            if (first) {
                 auto sample = control.exec_prepared("waits");
                 for (int i = 0; i < sample.rows(); ++i) waits[std::string(sample.get(i, 0))] += sample.get_int(i, 1);
             }
             if (first && now - first->at >= measure) {
-                last = snapshot::take(control, postmaster, c);
+                last = snapshot::take(control, postmaster, c, harness_tids());
                 break;
             }
         }
     } catch (...) {
-        c.stop = true;
-        group.join();
+        stop_all();
         throw;
     }
-    c.stop = true;
-    group.join();
+    stop_all();
     {
         std::lock_guard lock(c.error_mutex);
         if (!c.first_error.empty()) throw std::runtime_error(c.first_error);
@@ -251,7 +299,7 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     m.runs = static_cast<long long>(ms.size());
     m.p50_ms = percentile(ms, 0.50);
     m.p99_ms = percentile(ms, 0.99);
-    m.failed_runs = failed;
+    for (auto& st : starters) m.failed_runs += st->failed();
     m.waits = std::move(waits);
     m.shape = s.name;
     m.workers = workers;

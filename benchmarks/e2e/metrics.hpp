@@ -3,8 +3,9 @@
 // Server: the PostgreSQL cluster's processes, read from /proc (the harness runs on the server's
 // machine). The postmaster's cutime/cstime already hold every backend that exited, so
 // postmaster (self + reaped children) + every live child process = all CPU the cluster spent.
-// Client: this process minus the coordinating thread (which starts runs and takes snapshots),
-// i.e. the worker threads, whoever created them (our drivers or pgflow::worker).
+// Client: this process minus the harness's own threads (the coordinator taking snapshots and the
+// clients starting runs), i.e. the worker threads, whoever created them (our drivers or
+// pgflow::worker).
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -63,6 +64,12 @@ inline double cluster_cpu_seconds(int postmaster_pid) {
 inline int parent_pid_of(int pid) {
     proc_times t;
     return read_proc_stat("/proc/" + std::to_string(pid) + "/stat", t) ? t.ppid : 0;
+}
+
+/// CPU seconds of one thread of this process (0 for an unknown thread).
+inline double thread_cpu_seconds(int tid) {
+    proc_times t;
+    return tid > 0 && read_proc_stat("/proc/self/task/" + std::to_string(tid) + "/stat", t) ? t.self : 0;
 }
 
 inline double rusage_seconds(int who) {
