@@ -124,14 +124,22 @@ def main():
                 if key not in order:
                     order.append(key)
                 cost[key][engine + (", batched" if mode == "batched" else "")] = float(ms)
+        columns = []
+        for key in order:
+            for label in cost[key]:
+                if label not in columns:
+                    columns.append(label)
+        titles = {"pgflow": "pgflow 0.8.1"}
         md += ["", "### Server CPU per task of each SQL call", "",
                "One backend, each call in its own transaction as a worker makes it, CPU from the backend's own "
-               "`/proc/self/stat` (so other load does not inflate it; 10 ms clock ticks). `benchmarks/sql_cost.sql`.",
-               "", "| flow | call | pgflow 0.8.1 | ours | proposed | proposed, batched (complete_tasks, 10 per call) |", "|---|---|---:|---:|---:|---:|"]
+               "`/proc/self/stat` (so other load does not inflate it; 10 ms clock ticks). `benchmarks/sql_cost.sql`. "
+               "*batched*: the same tasks acknowledged with `pgflow.complete_tasks`, 10 per call.",
+               "", "| flow | call | " + " | ".join(titles.get(c, c) for c in columns) + " |",
+               "|---|---|" + "---:|" * len(columns)]
         for key in order:
             c = cost[key]
             md.append(f"| {key[0]} | {key[1]} | " + " | ".join(
-                f"{c[e]:.2f} ms" if e in c else "–" for e in ("pgflow", "ours", "proposed", "proposed, batched")) + " |")
+                f"{c[e]:.2f} ms" if e in c else "–" for e in columns) + " |")
 
     if a.idle and os.path.exists(a.idle) and os.path.getsize(a.idle) > 0:
         md += ["", "### Idle latency: start_flow → handler entry", "",
