@@ -68,6 +68,8 @@ BEGIN
 
     -- One row by its primary key. The conditions are checked again under the row lock, so of two
     -- sessions claiming the same message only one gets the task (the other finds it started).
+    -- COLLATE "C": the same equality, but no partial index on status may stand in for the key
+    -- (see complete_task).
     UPDATE pgflow.step_tasks AS t
     SET attempts_count = t.attempts_count + 1,
         status = 'started',
@@ -79,8 +81,8 @@ BEGIN
     WHERE t.run_id = candidate.run_id
       AND t.step_slug = candidate.step_slug
       AND t.task_index = candidate.task_index
-      AND (t.status = 'queued'
-           OR (t.status = 'started'
+      AND (t.status = 'queued' COLLATE "C"
+           OR (t.status = 'started' COLLATE "C"
                AND t.started_at + make_interval(secs => candidate.timeout + 2) <= clock_timestamp()
                AND t.attempts_count < candidate.max_attempts))
     RETURNING t.run_id, t.step_slug, t.task_index, t.message_id INTO claim;
@@ -158,11 +160,13 @@ BEGIN
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
-             -- A map over a map: element i of the parent's aggregated output is its task i's output.
+             -- A map over a map: element i of the parent's aggregated output is its task i's output
+             -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
+             -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
                        JOIN pgflow.deps AS d ON d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
-                         AND pt.task_index = c.task_index AND pt.status = 'completed'),
+                         AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,

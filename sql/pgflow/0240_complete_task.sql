@@ -114,12 +114,16 @@ BEGIN
     RETURN;
   END IF;
 
+  -- The task by its primary key. COLLATE "C" is the same text equality, but it keeps the status
+  -- test from implying the predicate of the partial index idx_step_tasks_started: with statistics
+  -- that count few started tasks the planner would otherwise prefer that index and scan every
+  -- started task (O(tasks in flight) per completion).
   UPDATE pgflow.step_tasks AS t
   SET status = 'completed',
       completed_at = greatest(now(), t.queued_at, t.started_at),
       output = complete_task.output
   WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-    AND t.task_index = complete_task.task_index AND t.status = 'started'
+    AND t.task_index = complete_task.task_index AND t.status = 'started' COLLATE "C"
   RETURNING t.message_id INTO task_message;
 
   IF FOUND THEN

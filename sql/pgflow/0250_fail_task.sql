@@ -29,7 +29,7 @@ BEGIN
     SET status = 'failed', failed_at = greatest(now(), t.queued_at, t.started_at),
         error_message = fail_task.error_message
     WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index AND t.status = 'started';
+      AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C";
 
     PERFORM pgmq.archive(run_flow, t.message_id)
     FROM pgflow.step_tasks AS t
@@ -48,6 +48,8 @@ BEGIN
   JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
   WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
 
+  -- COLLATE "C" (here and above): the task by its primary key, never by a scan of the partial
+  -- index of started tasks (see complete_task).
   UPDATE pgflow.step_tasks AS t
   SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
       failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
@@ -55,7 +57,7 @@ BEGIN
       started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
       error_message = fail_task.error_message
   WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-    AND t.task_index = fail_task.task_index AND t.status = 'started'
+    AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C"
   RETURNING t.status, t.attempts_count, t.message_id INTO task;
 
   IF task.status = 'queued' THEN
