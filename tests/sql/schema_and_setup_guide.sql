@@ -1,7 +1,7 @@
 -- The installed schema matches pgflow 0.8.1 (tables, column order, constraint names, type,
 -- function signatures) and the checks of pgflow's set-up guide pass, including its three
 -- monitoring queries after a few runs.
-SELECT plan(35);
+SELECT plan(36);
 
 -- Set-up guide: 7 tables, at least 14 functions.
 SELECT is((SELECT count(*) FROM pg_tables WHERE schemaname = 'pgflow'), 7::bigint,
@@ -98,10 +98,12 @@ SELECT indexes_are('pgflow', 'deps', ARRAY['deps_pkey', 'idx_deps_by_flow_step',
 SELECT indexes_are('pgflow', 'runs', ARRAY['runs_pkey', 'idx_runs_flow_slug', 'idx_runs_status'], 'runs indexes');
 SELECT indexes_are('pgflow', 'workers', ARRAY['workers_pkey', 'idx_workers_queue_name', 'idx_workers_heartbeat'], 'workers indexes');
 
--- Function catalogue: signatures with argument names and defaults, one overload each.
+-- Function catalogue: signatures with argument names and defaults, one overload each; pgflow
+-- 0.8.1's functions, and this project's additions (sql/README.md, "Additions").
 SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' || pg_get_function_result(p.oid)
                             ORDER BY proname)
-           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'pgflow'),
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'pgflow' AND proname NOT IN ('complete_tasks')),
           ARRAY[
             'add_step(flow_slug text, step_slug text, deps_slugs text[] DEFAULT ''{}''::text[], max_attempts integer DEFAULT NULL::integer, base_delay integer DEFAULT NULL::integer, timeout integer DEFAULT NULL::integer, start_delay integer DEFAULT NULL::integer, step_type text DEFAULT ''single''::text) -> pgflow.steps',
             'calculate_retry_delay(base_delay numeric, attempts_count integer) -> integer',
@@ -120,6 +122,14 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
             'start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid) -> SETOF pgflow.step_task_record'
           ],
           'pgflow function catalogue: names, argument names, defaults and results as pgflow 0.8.1');
+SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' || pg_get_function_result(p.oid)
+                            ORDER BY proname)
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'pgflow' AND proname IN ('complete_tasks')),
+          ARRAY[
+            'complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[], outputs jsonb[]) -> SETOF pgflow.step_tasks'
+          ],
+          'the additions to schema pgflow');
 
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.prosecdef),

@@ -1,0 +1,183 @@
+-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs) -> setof pgflow.step_tasks
+-- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
+-- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
+-- that order: the same rows, counters, type violations, cascades, started steps, events (and
+-- their order) and run completions. Returns, in input order, the rows those calls would return:
+-- the task row for each element, nothing for an element that is a type violation or names no
+-- task. Empty or NULL arrays complete nothing.
+-- How: a started task of a started step that does not complete its step (a map task with others
+-- still to come) only counts down; such tasks are completed here set-wise (one UPDATE per task by
+-- its key, one per step, one archive call per flow, no events), every other element goes through
+-- complete_task in batch order. A run with an element that could be a type violation (a single
+-- step's non-array output where a map depends on it) goes through complete_task entirely, in
+-- order, so nothing of it after the violation is completed.
+-- Locks: the step_states rows of the batch are locked first, in (run_id, step_slug) order, so
+-- batches completing tasks of the same steps run one after the other rather than deadlock.
+-- Errors: 'complete_tasks: run_ids, step_slugs, task_indexes and outputs must be one-dimensional
+-- arrays of the same length (got <a>, <b>, <c>, <d>)'. Any error raised while completing an
+-- element (e.g. deadlock_detected, serialization_failure, a statement timeout) aborts the call
+-- as a whole: nothing of the batch is kept.
+CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[],
+                                                 outputs jsonb[])
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
+  bulk_ords bigint[];
+  rest_ords bigint[];
+  emitted boolean[];
+  done_flows text[] := '{}';
+  done_runs uuid[] := '{}';
+  done_steps text[] := '{}';
+  done_messages bigint[] := '{}';
+  task record;
+  step record;
+  archive record;
+  i bigint;
+BEGIN
+  IF coalesce(array_ndims(complete_tasks.run_ids), 1) <> 1 OR coalesce(array_ndims(complete_tasks.step_slugs), 1) <> 1
+     OR coalesce(array_ndims(complete_tasks.task_indexes), 1) <> 1 OR coalesce(array_ndims(complete_tasks.outputs), 1) <> 1
+     OR coalesce(cardinality(complete_tasks.step_slugs), 0) <> n OR coalesce(cardinality(complete_tasks.task_indexes), 0) <> n
+     OR coalesce(cardinality(complete_tasks.outputs), 0) <> n THEN
+    RAISE EXCEPTION 'complete_tasks: run_ids, step_slugs, task_indexes and outputs must be one-dimensional arrays of the same length (got %, %, %, %)',
+      n, coalesce(cardinality(complete_tasks.step_slugs), 0), coalesce(cardinality(complete_tasks.task_indexes), 0),
+      coalesce(cardinality(complete_tasks.outputs), 0)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF n = 0 THEN
+    RETURN;
+  END IF;
+  emitted := array_fill(false, ARRAY[n]);
+
+  -- Step states first, in a fixed order: every completion of these steps waits on them. Each row
+  -- is reached by its key (LATERAL ... OFFSET 0: an index probe per step whatever the table
+  -- statistics say), in the order of the sorted keys.
+  PERFORM 1
+  FROM (SELECT DISTINCT u.run_id, u.step_slug
+        FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs) AS u(run_id, step_slug)
+        ORDER BY u.run_id, u.step_slug) AS k
+  CROSS JOIN LATERAL (
+    SELECT 1 FROM pgflow.step_states AS ss
+    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug
+    FOR NO KEY UPDATE
+  ) AS locked;
+
+  -- Which elements only count down (bulk) and which go through complete_task (rest). With the
+  -- step states locked, remaining_tasks cannot change under us: of a step's started tasks in the
+  -- batch, the first remaining_tasks - 1 (in batch order) are bulk, the one that completes the
+  -- step (and any beyond) are not.
+  SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk)
+  INTO bulk_ords, rest_ords
+  FROM (
+    SELECT e.ord,
+           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk
+    FROM (
+      SELECT d.ord, d.countable, d.remaining_tasks,
+             bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
+             count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
+      FROM (
+        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks,
+               coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
+                        false) AS countable,
+               -- complete_task's type check, without the dependent's initial_tasks (conservative).
+               coalesce(s.step_type = 'single'
+                        AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
+                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                    JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
+                        false) AS risky
+        FROM (
+          SELECT x.*,
+                 row_number() OVER (PARTITION BY x.run_id, x.step_slug, x.task_index ORDER BY x.ord) = 1 AS first_of_task
+          FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes,
+                      complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_slug, task_index, output, ord)
+        ) AS u
+        LEFT JOIN LATERAL (
+          SELECT t.status FROM pgflow.step_tasks AS t
+          WHERE t.run_id = u.run_id AND t.step_slug = u.step_slug AND t.task_index = u.task_index
+          OFFSET 0
+        ) AS t ON true
+        LEFT JOIN LATERAL (
+          SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
+          WHERE ss.run_id = u.run_id AND ss.step_slug = u.step_slug
+          OFFSET 0
+        ) AS ss ON true
+        LEFT JOIN LATERAL (
+          SELECT r.status, r.flow_slug FROM pgflow.runs AS r
+          WHERE r.run_id = u.run_id
+          OFFSET 0
+        ) AS r ON true
+        LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
+      ) AS d
+    ) AS e
+  ) AS c;
+
+  -- Bulk: each task by its key (still 'started', checked under its row lock; COLLATE "C" as in
+  -- complete_task, so that no partial index on status stands in for the key), then each step's
+  -- counter once, then the messages, one archive call per flow.
+  IF bulk_ords IS NOT NULL THEN
+    FOREACH i IN ARRAY bulk_ords LOOP
+      emitted[i] := true;
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'completed',
+          completed_at = greatest(now(), t.queued_at, t.started_at),
+          output = complete_tasks.outputs[i]
+      WHERE t.run_id = complete_tasks.run_ids[i] AND t.step_slug = complete_tasks.step_slugs[i]
+        AND t.task_index = complete_tasks.task_indexes[i] AND t.status = 'started' COLLATE "C"
+      RETURNING t.flow_slug, t.message_id INTO task;
+      IF FOUND THEN
+        done_flows := done_flows || task.flow_slug;
+        done_runs := done_runs || complete_tasks.run_ids[i];
+        done_steps := done_steps || complete_tasks.step_slugs[i];
+        done_messages := done_messages || task.message_id;
+      END IF;
+    END LOOP;
+
+    FOR step IN
+      SELECT d.run_id, d.step_slug, count(*)::integer AS completed
+      FROM unnest(done_runs, done_steps) AS d(run_id, step_slug)
+      GROUP BY d.run_id, d.step_slug
+    LOOP
+      UPDATE pgflow.step_states AS ss
+      SET remaining_tasks = ss.remaining_tasks - step.completed
+      WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
+    END LOOP;
+
+    FOR archive IN
+      SELECT m.flow_slug, array_agg(m.message_id ORDER BY m.message_id) AS ids
+      FROM unnest(done_flows, done_messages) AS m(flow_slug, message_id)
+      WHERE m.message_id IS NOT NULL
+      GROUP BY m.flow_slug
+    LOOP
+      PERFORM pgmq.archive(archive.flow_slug, archive.ids);
+    END LOOP;
+  END IF;
+
+  -- Rest, in batch order.
+  IF rest_ords IS NOT NULL THEN
+    FOREACH i IN ARRAY rest_ords LOOP
+      PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
+                                          complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
+      emitted[i] := FOUND;
+    END LOOP;
+  END IF;
+
+  -- What complete_task returns per element: its task row (as the batch left it: no later element
+  -- changes a row an earlier one returned), in input order.
+  RETURN QUERY
+  SELECT t.*
+  FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes, emitted)
+         WITH ORDINALITY AS u(run_id, step_slug, task_index, emitted, ord)
+  CROSS JOIN LATERAL (
+    SELECT t.* FROM pgflow.step_tasks AS t
+    WHERE t.run_id = u.run_id AND t.step_slug = u.step_slug AND t.task_index = u.task_index
+    OFFSET 0
+  ) AS t
+  WHERE u.emitted
+  ORDER BY u.ord;
+END;
+$$;
