@@ -1,6 +1,4 @@
-#include <pgflow/client.hpp>
 #include <pgflow/pgflow.hpp>
-#include <pgflow/worker.hpp>
 
 #include <iostream>
 #include <thread>

@@ -7,7 +7,7 @@
 # mapping). Compiles each with g++-12 and clang++-16 (default constexpr and template limits) and
 # prints wall-clock seconds, CPU seconds (user + system: the fairer figure on a busy machine) and
 # peak memory from /usr/bin/time -v. The baseline row compiles a translation unit that only
-# includes <pgflow/pgflow.hpp>.
+# includes <pgflow/dsl.hpp>.
 #
 #   benchmarks/compile_time/run.sh                 all sizes, both compilers
 #   STEPS="200" COMPILERS="clang++-16" benchmarks/compile_time/run.sh
@@ -41,7 +41,7 @@ CPP
 
 generate_chain() {
     local n=$1
-    echo '#include <pgflow/pgflow.hpp>'
+    echo '#include <pgflow/dsl.hpp>'
     echo "constexpr auto bench_flow = pgflow::flow<\"chain_$n\", int>("
     echo '    pgflow::flow_options{.max_attempts = 3},'
     printf '    pgflow::step<"s0">([](int n) { return n; })'
@@ -55,7 +55,7 @@ generate_chain() {
 
 generate_fan_in() {
     local n=$1 last=$(($1 - 1))
-    echo '#include <pgflow/pgflow.hpp>'
+    echo '#include <pgflow/dsl.hpp>'
     echo "constexpr auto bench_flow = pgflow::flow<\"fan_in_$n\", int>("
     for ((i = 0; i < last; i++)); do
         printf '    pgflow::step<"s%d">([](int n) { return n + %d; }),\n' "$i" "$i"
@@ -94,7 +94,7 @@ if [[ ${1:-} == --emit ]]; then
     exit 0
 fi
 
-echo '#include <pgflow/pgflow.hpp>' > "$work/baseline.cpp"
+echo '#include <pgflow/dsl.hpp>' > "$work/baseline.cpp"
 printf '%-11s %-9s %6s %9s %9s %9s\n' compiler shape steps wall_s cpu_s peak_MiB
 for compiler in $compilers; do
     read -r wall cpu mib < <(measure "$compiler" "$work/baseline.cpp")

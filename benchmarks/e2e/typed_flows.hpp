@@ -4,7 +4,7 @@
 
 #include "sql_drivers.hpp"
 
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

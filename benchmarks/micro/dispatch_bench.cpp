@@ -3,7 +3,7 @@
 // Small payloads (a few numbers) show the fixed cost; large ones (an order of 200 lines, ~19 kB)
 // show the JSON mapping's throughput. The handlers do trivial work so only pgflow's part is timed.
 
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <benchmark/benchmark.h>
 #include <boost/hana/adapt_struct.hpp>

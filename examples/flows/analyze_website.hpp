@@ -17,7 +17,7 @@
 #include "text_analysis.hpp"
 
 #include <pgflow/connection_options.hpp>
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

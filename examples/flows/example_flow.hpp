@@ -11,7 +11,7 @@
 // Same slugs, options and JSON, so its registration SQL is byte for byte what pgflow's
 // compileFlow prints for the TypeScript flow.
 
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

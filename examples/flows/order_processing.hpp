@@ -7,7 +7,7 @@
 // The step options mirror the set-up guide's SQL (3 attempts, a 30 s timeout per step) with a
 // base delay of one second so that the demo does not wait long.
 
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

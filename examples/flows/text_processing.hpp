@@ -12,7 +12,7 @@
 // `normalize` runs one task per input text, `capitalize` one task per normalized text; the tasks of
 // a map run in parallel on whatever workers are free.
 
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

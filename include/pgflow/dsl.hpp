@@ -1,6 +1,7 @@
 #pragma once
-// pgflow-cpp: durable DAG workflows on PostgreSQL, compatible with pgflow 0.8.1.
-// The umbrella header: every public header, nothing else.
+// pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks, registration SQL, JSON
+// mapping and typed dispatch. No libpq: headers that only declare flows include this one and stay
+// cheap to compile; programs that run flows include <pgflow/pgflow.hpp>.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/dispatch.hpp>

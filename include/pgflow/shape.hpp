@@ -13,7 +13,7 @@ enum class step_type { single, map };
 constexpr const char* to_string(step_type t) noexcept { return t == step_type::map ? "map" : "single"; }
 
 struct step_shape {
-    std::string slug;
+    std::string slug{};
     step_type type = step_type::single;
     std::vector<std::string> dependencies;  ///< in declaration order
     std::optional<int> max_attempts;        ///< NULL in pgflow.steps = inherit the flow's value
@@ -27,7 +27,7 @@ struct step_shape {
 };
 
 struct flow_shape {
-    std::string slug;
+    std::string slug{};
     int max_attempts = 3;  ///< effective values, create_flow's defaults when not given
     int base_delay = 5;
     int timeout = 60;

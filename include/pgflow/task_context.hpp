@@ -9,12 +9,12 @@ namespace pgflow {
 /// Passed (by const reference) as an optional trailing handler parameter.
 /// The views stay valid for the duration of the handler call only.
 struct task_context {
-    std::string_view flow_slug;
-    std::string_view run_id;     ///< canonical UUID text
-    std::string_view step_slug;
+    std::string_view flow_slug{};
+    std::string_view run_id{};   ///< canonical UUID text
+    std::string_view step_slug{};
     int task_index = 0;          ///< 0 for single steps, the element index for map steps
     int attempt = 1;             ///< 1 for the first attempt (pgflow.step_tasks.attempts_count)
-    std::stop_token stop_token;  ///< requested when the worker is shutting down
+    std::stop_token stop_token{};  ///< requested when the worker is shutting down
 };
 
 }  // namespace pgflow

@@ -4,7 +4,7 @@
 // keep the suite fast.
 
 #include <pgflow/dynamic_flow.hpp>
-#include <pgflow/pgflow.hpp>
+#include <pgflow/dsl.hpp>
 
 #include <boost/json.hpp>
 
