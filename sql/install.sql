@@ -15,6 +15,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir queue/0000_schema.sql
 \ir queue/format_table_name.sql
 \ir queue/validate_queue_name.sql
+\ir queue/_create_queue.sql
 \ir queue/create_non_partitioned.sql
 \ir queue/create_unlogged.sql
 \ir queue/create.sql

@@ -6,42 +6,7 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-DECLARE
-  qtable text := pgmq.format_table_name(queue_name, 'q');
-  atable text := pgmq.format_table_name(queue_name, 'a');
 BEGIN
-  PERFORM pgmq.validate_queue_name(queue_name);
-
-  EXECUTE format(
-    $DDL$
-    CREATE TABLE IF NOT EXISTS pgmq.%I (
-      msg_id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
-      read_ct integer DEFAULT 0 NOT NULL,
-      enqueued_at timestamp with time zone DEFAULT now() NOT NULL,
-      vt timestamp with time zone NOT NULL,
-      message jsonb,
-      headers jsonb
-    )
-    $DDL$, qtable);
-
-  EXECUTE format(
-    $DDL$
-    CREATE TABLE IF NOT EXISTS pgmq.%I (
-      msg_id bigint PRIMARY KEY,
-      read_ct integer DEFAULT 0 NOT NULL,
-      enqueued_at timestamp with time zone DEFAULT now() NOT NULL,
-      archived_at timestamp with time zone DEFAULT now() NOT NULL,
-      vt timestamp with time zone NOT NULL,
-      message jsonb,
-      headers jsonb
-    )
-    $DDL$, atable);
-
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I (vt ASC)', qtable || '_vt_idx', qtable);
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name, atable);
-
-  INSERT INTO pgmq.meta (queue_name, is_partitioned, is_unlogged)
-  VALUES (queue_name, false, false)
-  ON CONFLICT DO NOTHING;
+  PERFORM pgmq._create_queue(queue_name, false);
 END;
 $$;

@@ -3,6 +3,8 @@
 -- (queue, msg, delay timestamptz), (queue, msg, headers, delay seconds),
 -- (queue, msg, headers, delay timestamptz). The message becomes visible at clock_timestamp() +
 -- delay (or at the given time). Unknown queue: relation "pgmq.q_<name>" does not exist.
+-- The last form does the work (one row: a simpler statement than send_batch's); the others are
+-- PL/pgSQL, whose call of it is planned once per session.
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb, delay timestamp with time zone)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
@@ -18,40 +20,50 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb, delay integer)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send(queue_name, msg, headers, clock_timestamp() + make_interval(secs => delay));
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send(queue_name, msg, headers, clock_timestamp() + make_interval(secs => delay));
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, clock_timestamp());
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, clock_timestamp());
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb, headers jsonb)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send(queue_name, msg, headers, clock_timestamp());
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send(queue_name, msg, headers, clock_timestamp());
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb, delay integer)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, clock_timestamp() + make_interval(secs => delay));
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, clock_timestamp() + make_interval(secs => delay));
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send(queue_name text, msg jsonb, delay timestamp with time zone)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, delay);
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send(queue_name, msg, NULL::jsonb, delay);
+END;
 $$;

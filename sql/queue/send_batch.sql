@@ -3,6 +3,9 @@
 -- headers[i] goes with msgs[i] (NULL when headers is NULL or shorter). Six forms, as pgmq 1.5.1:
 -- (queue, msgs), (queue, msgs, headers), (queue, msgs, delay seconds), (queue, msgs, delay
 -- timestamptz), (queue, msgs, headers, delay seconds), (queue, msgs, headers, delay timestamptz).
+-- The last one does the work; the others are PL/pgSQL, whose call of it is planned once per
+-- session (a LANGUAGE sql wrapper with SET search_path cannot be inlined and is planned on every
+-- call).
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay timestamp with time zone)
 RETURNS SETOF bigint
 LANGUAGE plpgsql
@@ -25,40 +28,50 @@ $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[], delay integer)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send_batch(queue_name, msgs, headers, clock_timestamp() + make_interval(secs => delay));
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send_batch(queue_name, msgs, headers, clock_timestamp() + make_interval(secs => delay));
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[])
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], clock_timestamp());
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], clock_timestamp());
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], headers jsonb[])
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send_batch(queue_name, msgs, headers, clock_timestamp());
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send_batch(queue_name, msgs, headers, clock_timestamp());
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], delay integer)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], clock_timestamp() + make_interval(secs => delay));
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], clock_timestamp() + make_interval(secs => delay));
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgmq.send_batch(queue_name text, msgs jsonb[], delay timestamp with time zone)
 RETURNS SETOF bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-  SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], delay);
+BEGIN
+  RETURN QUERY SELECT * FROM pgmq.send_batch(queue_name, msgs, NULL::jsonb[], delay);
+END;
 $$;
