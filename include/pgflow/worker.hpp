@@ -188,6 +188,7 @@ private:
         std::deque<ack> pending;
         int in_flight = 0;
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
+        bool batch_function = false;
         clock::time_point next_claim = clock::now(), next_heartbeat = clock::now(), grace_end{};
         detail::runtime_backoff backoff{w.options_.reconnect_delay, w.options_.max_reconnect_delay};
         std::string queue_channel = "pgflow:queue:" + w.flow_slug_;
@@ -242,10 +243,16 @@ JOIN pgflow.step_tasks AS st
             c.prepare("pgflow_complete",
                       "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
             c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
-            // Completions finished together are reported in one transaction: one commit (WAL
-            // flush) instead of one per task. Sorted by run, so that concurrent batches lock runs
-            // in the same order.
-            c.prepare("pgflow_complete_batch", R"(
+            // Completions finished together are reported in one statement: one commit (WAL
+            // flush) instead of one per task. pgflow-cpp's schema has pgflow.complete_tasks, which
+            // completes map tasks set-wise; pgflow 0.8.1's own schema gets one complete_task per
+            // element. Sorted by run, so that concurrent batches lock runs in the same order.
+            batch_function = c.execute("SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') "
+                                       "IS NOT NULL")
+                                 .get<bool>(0, 0);
+            c.prepare("pgflow_complete_batch", batch_function ? R"(
+SELECT count(*) FROM pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[]))"
+                                                               : R"(
 SELECT count(*)
 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[]) AS a(run_id, step_slug, task_index, output)
 CROSS JOIN LATERAL pgflow.complete_task(a.run_id, a.step_slug, a.task_index, a.output) AS t)");
@@ -380,7 +387,7 @@ RETURNING deprecated_at IS NOT NULL)");
             std::vector<std::size_t> batch;  // indices into pending, in lock order
             for (std::size_t i = 0; i < acks; ++i)
                 if (pending[i].completed && !pending[i].alone) batch.push_back(i);
-            if (batch.size() < 2) batch.clear();
+            if (batch.size() < (batch_function ? 1u : 2u)) batch.clear();
             std::vector<bool> in_batch(acks, false);
             for (auto b : batch) in_batch[b] = true;
             for (std::size_t i = 0; i < acks; ++i) {
