@@ -4,6 +4,9 @@
 -- private false). It is always also NOTIFY'd on channel pgflow:run:<run_id> with the payload plus
 -- "event"; a payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message
 -- and says "trimmed": true, leaving what a listener needs to re-read the row.
+-- Cheap on purpose (it runs for every event): the schema lookup spares parsing the signature of
+-- realtime.send where there is no schema realtime, and the notification is the payload's text
+-- with "event" put in front, not a second jsonb value.
 CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -12,9 +15,11 @@ SET search_path = ''
 AS $$
 DECLARE
   topic text := 'pgflow:run:' || run_id::text;
-  notification text := (payload || jsonb_build_object('event', event))::text;
+  notification text := CASE WHEN payload = '{}' THEN jsonb_build_object('event', event)::text
+                            ELSE '{"event": ' || to_json(event)::text || ', ' || substr(payload::text, 2) END;
 BEGIN
-  IF to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
+  IF to_regnamespace('realtime') IS NOT NULL
+     AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
 
