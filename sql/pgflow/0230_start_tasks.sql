@@ -126,29 +126,16 @@ BEGIN
     CROSS JOIN LATERAL (
       SELECT CASE
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
-               WHEN g.parent_type = 'single' THEN
-                 (SELECT pt.output FROM pgflow.step_tasks AS pt
-                  WHERE pt.run_id = g.run_id AND pt.step_slug = g.dep_slug AND pt.status = 'completed'
-                  LIMIT 1)
+               WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
     ) AS src
   ),
-  -- Single steps get {"run": input, <dep>: <dep output>...}; a map dependency's output is the
-  -- array of its completed tasks' outputs by task_index ([] when it had none).
+  -- Single steps get {"run": input, <dep>: <dep output>...} (a map dependency's output is the
+  -- array of its completed tasks' outputs by task_index, [] when it had none).
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
-             SELECT jsonb_object_agg(
-                      d.dep_slug,
-                      CASE WHEN p.step_type = 'map' THEN
-                        (SELECT coalesce(jsonb_agg(pt.output ORDER BY pt.task_index), '[]'::jsonb)
-                         FROM pgflow.step_tasks AS pt
-                         WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug AND pt.status = 'completed')
-                      ELSE
-                        (SELECT pt.output FROM pgflow.step_tasks AS pt
-                         WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug AND pt.status = 'completed'
-                         LIMIT 1)
-                      END)
+             SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
              WHERE d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug

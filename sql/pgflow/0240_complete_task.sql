@@ -165,10 +165,7 @@ BEGIN
       WHERE r.run_id = complete_task.run_id;
 
       IF step_kind = 'map' THEN
-        SELECT coalesce(jsonb_agg(t.output ORDER BY t.task_index), '[]'::jsonb) INTO step_output
-        FROM pgflow.step_tasks AS t
-        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-          AND t.status = 'completed';
+        step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       ELSE
         step_output := complete_task.output;
       END IF;

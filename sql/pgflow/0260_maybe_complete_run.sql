@@ -15,17 +15,7 @@ BEGIN
   SET status = 'completed',
       completed_at = greatest(now(), r.started_at),
       output = (
-        SELECT jsonb_object_agg(
-                 ss.step_slug,
-                 CASE WHEN s.step_type = 'map' THEN
-                   (SELECT coalesce(jsonb_agg(t.output ORDER BY t.task_index), '[]'::jsonb)
-                    FROM pgflow.step_tasks AS t
-                    WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug AND t.status = 'completed')
-                 ELSE
-                   (SELECT t.output FROM pgflow.step_tasks AS t
-                    WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug AND t.status = 'completed'
-                    LIMIT 1)
-                 END)
+        SELECT jsonb_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))
         FROM pgflow.step_states AS ss
         JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
         WHERE ss.run_id = r.run_id
