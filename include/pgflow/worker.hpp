@@ -2,7 +2,9 @@
 // pgflow::worker — runs one flow's tasks: claims them from the flow's queue (pgmq.read +
 // pgflow.start_tasks), runs the handlers on max_concurrent threads and reports each result with
 // pgflow.complete_task / pgflow.fail_task. Protocol of pgflow 0.8.1's edge worker (spec §11), plus:
-// LISTEN/NOTIFY wake-ups, pipelined round trips, reconnection, and a graceful stop.
+// LISTEN/NOTIFY wake-ups (one listener per process and queue, each notification handed to one idle
+// worker), batched acknowledgements (pgflow.complete_tasks when the schema has it), pipelined
+// round trips, reconnection, and a graceful stop.
 //
 //   pgflow::worker worker{db, order_processing};
 //   pgflow::stop_on_signals signals;          // <pgflow/signals.hpp>: SIGINT/SIGTERM → stop
@@ -10,6 +12,7 @@
 
 #include <pgflow/connection_options.hpp>
 #include <pgflow/detail/runtime_backoff.hpp>
+#include <pgflow/detail/runtime_queue_listener.hpp>
 #include <pgflow/detail/runtime_registration.hpp>
 #include <pgflow/detail/runtime_thread_pool.hpp>
 #include <pgflow/detail/runtime_uuid.hpp>
@@ -181,6 +184,8 @@ private:
         worker& w;
         std::stop_token stop;
         detail::runtime_wakeup wake;
+        detail::runtime_queue_listener::subscriber subscriber;
+        std::shared_ptr<detail::runtime_queue_listener> listener;
         std::mutex inbox_mutex;
         std::vector<finished_task> inbox;
         std::stop_source handler_stop;
@@ -188,7 +193,7 @@ private:
         std::deque<ack> pending;
         int in_flight = 0;
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
-        bool batch_function = false;
+        bool batch_function = false;  ///< the schema has pgflow.complete_tasks (checked per connection)
         clock::time_point next_claim = clock::now(), next_heartbeat = clock::now(), grace_end{};
         detail::runtime_backoff backoff{w.options_.reconnect_delay, w.options_.max_reconnect_delay};
         std::string queue_channel = "pgflow:queue:" + w.flow_slug_;
@@ -201,6 +206,14 @@ private:
 
         void run() {
             std::stop_callback wake_on_stop(stop, [this] { wake.notify(); });
+            subscriber.wake = &wake;
+            subscriber.log = &w.options_.log;
+            listener = detail::runtime_queue_listener::acquire(w.db_, queue_channel);
+            listener->subscribe(&subscriber);
+            struct unsubscribe_guard {
+                session& s;
+                ~unsubscribe_guard() { s.listener->unsubscribe(&s.subscriber); }
+            } unsubscribe{*this};
             std::exception_ptr failure;
             {
                 detail::runtime_thread_pool pool(static_cast<std::size_t>(w.options_.max_concurrent));
@@ -263,7 +276,6 @@ RETURNING deprecated_at IS NOT NULL)");
             const auto table = c.execute("SELECT pgmq.format_table_name($1, 'q')", w.flow_slug_).get<std::string>(0, 0);
             c.prepare("pgflow_next_visible", "SELECT (extract(epoch FROM min(vt) - clock_timestamp()) * 1000)::bigint FROM pgmq." +
                                                  c.quote_identifier(table));
-            c.listen(queue_channel);
             if (c.execute_prepared("pgflow_heartbeat", w.id_, w.flow_slug_, w.options_.function_name).get<bool>(0, 0))
                 begin_stop("the worker is marked deprecated in pgflow.workers");
             next_heartbeat = clock::now() + w.options_.heartbeat_interval;
@@ -465,11 +477,21 @@ RETURNING deprecated_at IS NOT NULL)");
             }
             if (batched) {
                 if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
-                    // A deadlock, or one output the database refuses: report each on its own.
-                    log("reporting " + std::to_string(batch.size()) + " results together failed (" + e->what() +
-                        "); reporting them one by one");
+                    // The statement is all or nothing. A deadlock or serialization failure says
+                    // nothing about the results: send the batch again. Otherwise one output the
+                    // database refuses sinks the batch: report each on its own, so that only
+                    // that task fails.
+                    const bool again = is_transient(*e) && std::all_of(batch.begin(), batch.end(), [&](std::size_t b) {
+                                           return pending[b].retries < max_retries;
+                                       });
+                    if (!again)
+                        log("reporting " + std::to_string(batch.size()) + " results together failed (" + e->what() +
+                            "); reporting them one by one");
                     for (auto b : batch) {
-                        pending[b].alone = true;
+                        if (again)
+                            ++pending[b].retries;
+                        else
+                            pending[b].alone = true;
                         requeue.push_back(std::move(pending[b]));
                     }
                 }
@@ -516,12 +538,13 @@ RETURNING deprecated_at IS NOT NULL)");
                         submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
                                                   rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
                 }
-                if (!messages.empty()) {
-                    next_claim = now;  // there may be more
+                if (messages.rows() == quantity) {
+                    next_claim = now;  // a full claim: there may be more
+                    listener->pass_on();
                 } else {
-                    // Nothing visible: sleep until the next message becomes visible (a retry, a
-                    // start delay, a timed-out task), bounded by poll_interval and max_poll; a
-                    // NOTIFY cuts the sleep short.
+                    // The queue is drained: sleep until the next message becomes visible (a retry,
+                    // a start delay, a timed-out task), bounded by poll_interval and max_poll; a
+                    // wake-up from the queue listener cuts the sleep short.
                     auto idle = w.options_.max_poll;
                     if (const auto* v = std::get_if<pq::result>(&visible); v && !v->empty() && !v->is_null(0, 0))
                         idle = std::clamp(std::chrono::milliseconds{v->get<long long>(0, 0) + 1}, w.options_.poll_interval,
@@ -533,38 +556,37 @@ RETURNING deprecated_at IS NOT NULL)");
         }
 
         void wait_for_something() {
-            // Notifications that arrived with the last results are already in libpq's queue.
-            try {
-                if (drain_notifications()) return;
-            } catch (const database_error& e) {
-                lost_connection(e);
+            const bool can_claim = !stopping && in_flight < w.options_.max_concurrent;
+            if (subscriber.woken.exchange(false)) next_claim = clock::now();
+            const auto now = clock::now();
+            if (can_claim && next_claim <= now) return;
+            // Idle for claiming: the listener may hand this worker the next notification, or one
+            // it kept while every worker was busy.
+            if (can_claim && listener->enter_idle(&subscriber)) {
+                listener->leave_idle(&subscriber);
+                next_claim = now;
                 return;
             }
-            const auto now = clock::now();
             auto until = next_heartbeat;
-            const bool can_claim = !stopping && in_flight < w.options_.max_concurrent;
             if (can_claim) until = std::min(until, next_claim);
             if (stopping && !handlers_cancelled && in_flight > 0) until = std::min(until, grace_end);
             const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
-            if (timeout.count() <= 0) return;
-            const auto why = conn->wait_for_input(timeout, wake.fd());
-            if (why == pq::wait_result::wake) wake.drain();
-            if (why == pq::wait_result::input) {
-                try {
-                    drain_notifications();
-                } catch (const database_error& e) {
-                    lost_connection(e);
+            if (timeout.count() > 0) {
+                const auto why = conn->wait_for_input(timeout, wake.fd());
+                if (why == pq::wait_result::wake) wake.drain();
+                if (why == pq::wait_result::input) {
+                    // The connection listens to nothing: input means an error or a closed
+                    // connection, which reading reveals.
+                    try {
+                        while (conn->next_notification()) {
+                        }
+                    } catch (const database_error& e) {
+                        lost_connection(e);
+                    }
                 }
             }
-        }
-
-        // Reads pending notifications; a wake-up on this flow's queue makes the next claim due.
-        bool drain_notifications() {
-            bool queue_woke = false;
-            while (auto n = conn->next_notification())
-                if (n->channel == queue_channel) queue_woke = true;
-            if (queue_woke) next_claim = clock::now();
-            return queue_woke && !stopping && in_flight < w.options_.max_concurrent;
+            if (can_claim) listener->leave_idle(&subscriber);
+            if (subscriber.woken.exchange(false)) next_claim = clock::now();
         }
 
         static std::string describe(const ack& a) {

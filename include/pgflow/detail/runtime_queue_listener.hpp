@@ -1,0 +1,198 @@
+#pragma once
+// One LISTEN connection per process, database and queue channel, shared by every pgflow::worker of
+// that queue in the process. NOTIFY is a broadcast: if each worker listened on its own connection,
+// one new task would wake all of them and all but one would pay an empty queue read. The listener
+// hands each notification to one idle worker instead (round robin); when none is idle it keeps
+// the wake-up for the first worker that becomes idle, up to one per worker. A worker whose claim
+// came back full claims again as soon as it has a free handler slot, and passes a wake-up on to
+// one more idle worker, so a map step's many messages announced by one notification are spread
+// over the idle workers.
+
+#include <pgflow/connection_options.hpp>
+#include <pgflow/detail/runtime_backoff.hpp>
+#include <pgflow/detail/runtime_wakeup.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/pq/connection.hpp>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace pgflow::detail {
+
+class runtime_queue_listener {
+public:
+    /// A worker's side: the listener writes to `wake` and sets `woken` when it hands it a wake-up;
+    /// the listener's diagnostics go to the log of its longest-subscribed worker.
+    struct subscriber {
+        const runtime_wakeup* wake = nullptr;
+        const std::function<void(std::string_view)>* log = nullptr;
+        std::atomic<bool> woken{false};
+    };
+
+    /// The process's listener for `channel` on the database `db`, started on first use and
+    /// stopped when the last worker releases it.
+    static std::shared_ptr<runtime_queue_listener> acquire(const connection_options& db, const std::string& channel) {
+        static std::mutex registry_mutex;
+        static std::map<std::string, std::weak_ptr<runtime_queue_listener>> registry;
+        std::lock_guard lock(registry_mutex);
+        auto& slot = registry[db.conninfo() + '\n' + channel];
+        if (auto existing = slot.lock()) return existing;
+        std::shared_ptr<runtime_queue_listener> created(new runtime_queue_listener(db, channel));
+        slot = created;
+        return created;
+    }
+
+    runtime_queue_listener(const runtime_queue_listener&) = delete;
+    runtime_queue_listener& operator=(const runtime_queue_listener&) = delete;
+
+    ~runtime_queue_listener() {
+        stop_.store(true);
+        stop_wake_.notify();
+        thread_.join();
+    }
+
+    void subscribe(subscriber* s) {
+        std::lock_guard lock(mutex_);
+        subscribers_.push_back(s);
+    }
+
+    void unsubscribe(subscriber* s) {
+        std::lock_guard lock(mutex_);
+        std::erase(subscribers_, s);
+        std::erase(idle_, s);
+        pending_wakes_ = std::min(pending_wakes_, subscribers_.size());
+    }
+
+    /// The worker is about to sleep waiting for work. Returns true when a wake-up is already
+    /// waiting for it (claim now instead of sleeping).
+    bool enter_idle(subscriber* s) {
+        std::lock_guard lock(mutex_);
+        if (pending_wakes_ > 0) {
+            --pending_wakes_;
+            return true;
+        }
+        if (std::find(idle_.begin(), idle_.end(), s) == idle_.end()) idle_.push_back(s);
+        return false;
+    }
+
+    /// The worker has work again (claiming, or slots full): it gets no more wake-ups until it
+    /// calls enter_idle again.
+    void leave_idle(subscriber* s) {
+        std::lock_guard lock(mutex_);
+        std::erase(idle_, s);
+    }
+
+    /// A worker's claim came back full: more may be waiting (one notification can stand for many
+    /// messages, e.g. a map step's), so wake one more idle worker, if any.
+    void pass_on() {
+        std::lock_guard lock(mutex_);
+        wake_first_idle();
+    }
+
+    /// Whether notifications are arriving; while not, workers must poll.
+    [[nodiscard]] bool listening() const noexcept { return listening_.load(); }
+
+private:
+    runtime_queue_listener(const connection_options& db, std::string channel)
+        : db_(db.with_application_name("pgflow listener " + channel)), channel_(std::move(channel)) {
+        thread_ = std::thread([this] { run(); });
+    }
+
+    // One notification: to the idle worker that has waited longest, or kept for the next one.
+    void hand_out_one() {
+        std::lock_guard lock(mutex_);
+        if (!wake_first_idle() && pending_wakes_ < subscribers_.size()) ++pending_wakes_;
+    }
+
+    bool wake_first_idle() {
+        if (idle_.empty()) return false;
+        subscriber* s = idle_.front();
+        idle_.erase(idle_.begin());
+        s->woken.store(true);
+        s->wake->notify();
+        return true;
+    }
+
+    // After (re)connecting: notifications may have been missed, so everyone looks once.
+    void wake_everyone() {
+        std::lock_guard lock(mutex_);
+        for (auto* s : subscribers_) {
+            s->woken.store(true);
+            s->wake->notify();
+        }
+        idle_.clear();
+    }
+
+    void log(const std::string& line) {
+        std::lock_guard lock(mutex_);
+        if (!subscribers_.empty() && subscribers_.front()->log != nullptr && *subscribers_.front()->log)
+            (*subscribers_.front()->log)("pgflow queue listener " + channel_ + ": " + line);
+    }
+
+    void pause(std::chrono::milliseconds duration) {
+        pollfd fd{stop_wake_.fd(), POLLIN, 0};
+        while (::poll(&fd, 1, static_cast<int>(duration.count())) < 0 && errno == EINTR) {
+        }
+        stop_wake_.drain();
+    }
+
+    void run() {
+        runtime_backoff backoff{std::chrono::milliseconds{100}, std::chrono::milliseconds{5000}};
+        while (!stop_.load()) {
+            std::optional<pq::connection> conn;
+            try {
+                conn.emplace(db_.connect());
+                conn->listen(channel_);
+            } catch (const database_error& e) {
+                listening_.store(false);
+                const auto delay = backoff.next();
+                log("cannot listen (" + std::string(e.what()) +
+                     "); workers poll meanwhile; retrying in " + std::to_string(delay.count()) + " ms");
+                pause(delay);
+                continue;
+            }
+            backoff.reset();
+            listening_.store(true);
+            wake_everyone();
+            try {
+                while (!stop_.load()) {
+                    const auto why = conn->wait_for_input(std::chrono::hours{1}, stop_wake_.fd());
+                    if (why == pq::wait_result::wake) stop_wake_.drain();
+                    if (why != pq::wait_result::input) continue;
+                    while (auto n = conn->next_notification())
+                        if (n->channel == channel_) hand_out_one();
+                }
+            } catch (const database_error& e) {
+                listening_.store(false);
+                log("lost the connection (" + std::string(e.what()) +
+                     "); workers poll until it is back");
+                wake_everyone();
+            }
+        }
+    }
+
+    connection_options db_;
+    std::string channel_;
+    runtime_wakeup stop_wake_;
+    std::atomic<bool> stop_{false}, listening_{false};
+    std::mutex mutex_;
+    std::vector<subscriber*> subscribers_, idle_;
+    std::size_t pending_wakes_ = 0;
+    std::thread thread_;
+};
+
+}  // namespace pgflow::detail
