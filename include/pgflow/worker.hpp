@@ -245,10 +245,18 @@ private:
             // started_at with now(), the transaction's start, which must not precede the
             // queued_at of the messages it claims (constraint started_at_is_after_queued_at). A
             // read inside the claiming statement could see messages committed after it began.
-            c.prepare("pgflow_read", "SELECT msg_id FROM pgmq.read($1, $2::int, $3::int)");
+            // Claims commit without waiting for their WAL flush (synchronous_commit off for their
+            // transaction only): a claim lost in a server crash is a claim never made (the message
+            // reappears, the task is still queued or times out as if its worker had died), and
+            // the acknowledgement that follows is synchronous, so it flushes the claim's WAL
+            // before it is itself durable. Saves two of the three WAL flushes of an exchange.
+            c.prepare("pgflow_read", R"(
+SELECT m.msg_id
+FROM set_config('synchronous_commit', 'off', true) AS sc, pgmq.read($1, $2::int, $3::int) AS m)");
             c.prepare("pgflow_start_tasks", R"(
 SELECT t.run_id, t.step_slug, t.task_index, t.input::text, st.attempts_count + 1
-FROM pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
+FROM set_config('synchronous_commit', 'off', true) AS sc
+CROSS JOIN pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
 JOIN pgflow.step_tasks AS st
   ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)");
             // start_tasks runs inside the statement, whose own snapshot still sees attempts_count
