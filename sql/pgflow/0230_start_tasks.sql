@@ -16,14 +16,20 @@ VOLATILE
 SET search_path = ''
 AS $$
 DECLARE
-  candidate record;
-  failed_runs uuid[] := '{}';
-  claim record;
-  claimed_runs uuid[] := '{}';
-  claimed_steps text[] := '{}';
-  claimed_indexes integer[] := '{}';
-  claimed_msgs bigint[] := '{}';
-  claimed_vts integer[] := '{}';
+  cand_runs uuid[];
+  cand_steps text[];
+  cand_indexes integer[];
+  cand_timeouts integer[];
+  cand_max_attempts integer[];
+  expired_runs uuid[];
+  expired_steps text[];
+  expired_indexes integer[];
+  expired_timeouts integer[];
+  claimed_runs uuid[];
+  claimed_steps text[];
+  claimed_indexes integer[];
+  claimed_msgs bigint[];
+  claimed_vts integer[];
 BEGIN
   IF start_tasks.msg_ids IS NULL OR cardinality(start_tasks.msg_ids) = 0 THEN
     RETURN;
@@ -33,11 +39,24 @@ BEGIN
   -- The OFFSET 0 keeps that lookup a per-message subquery, and the flow is checked outside it,
   -- so that no plan (whatever the table statistics say, e.g. on tables never analyzed) scans the
   -- flow's tasks instead: a claim costs O(messages), not O(tasks in flight). Queued tasks and
-  -- started ones past their deadline (started_at + timeout + 2 s) qualify.
-  FOR candidate IN
-    SELECT t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count,
+  -- started ones past their deadline (started_at + timeout + 2 s) qualify; the latter without
+  -- attempts left ("expired") are failed below instead of claimed.
+  SELECT array_agg(c.run_id ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.step_slug ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.task_index ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.timeout ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.max_attempts ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.run_id ORDER BY c.message_id) FILTER (WHERE c.expired),
+         array_agg(c.step_slug ORDER BY c.message_id) FILTER (WHERE c.expired),
+         array_agg(c.task_index ORDER BY c.message_id) FILTER (WHERE c.expired),
+         array_agg(c.timeout ORDER BY c.message_id) FILTER (WHERE c.expired)
+  INTO cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts,
+       expired_runs, expired_steps, expired_indexes, expired_timeouts
+  FROM (
+    SELECT t.run_id, t.step_slug, t.task_index, t.message_id,
            coalesce(s.opt_timeout, f.opt_timeout) AS timeout,
-           coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts
+           coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts,
+           t.status = 'started' AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts) AS expired
     FROM (SELECT DISTINCT m.id FROM unnest(start_tasks.msg_ids) AS m(id)) AS m
     CROSS JOIN LATERAL (
       SELECT t.flow_slug, t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.started_at,
@@ -54,49 +73,57 @@ BEGIN
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
-    ORDER BY t.status = 'queued', t.message_id
-  LOOP
-    -- Timed-out tasks come first (the ORDER BY): one with no attempt left fails like a handler
-    -- failure would, which fails its run, and then no other task of that run is claimed.
-    IF candidate.status = 'started' AND candidate.attempts_count >= candidate.max_attempts THEN
-      PERFORM pgflow.fail_task(candidate.run_id, candidate.step_slug, candidate.task_index,
-                               format('Task timed out after %s s', candidate.timeout));
-      failed_runs := failed_runs || candidate.run_id;
-      CONTINUE;
-    END IF;
-    CONTINUE WHEN candidate.run_id = ANY (failed_runs);
+  ) AS c;
 
-    -- One row by its primary key. The conditions are checked again under the row lock, so of two
-    -- sessions claiming the same message only one gets the task (the other finds it started).
-    -- COLLATE "C": the same equality, but no partial index on status may stand in for the key
-    -- (see complete_task).
-    UPDATE pgflow.step_tasks AS t
-    SET attempts_count = t.attempts_count + 1,
-        status = 'started',
-        started_at = greatest(now(), t.queued_at),
-        last_worker_id = start_tasks.worker_id,
-        error_message = CASE WHEN t.status = 'started'
-                             THEN format('Task timed out after %s s', candidate.timeout)
-                             ELSE t.error_message END
-    WHERE t.run_id = candidate.run_id
-      AND t.step_slug = candidate.step_slug
-      AND t.task_index = candidate.task_index
-      AND (t.status = 'queued' COLLATE "C"
-           OR (t.status = 'started' COLLATE "C"
-               AND t.started_at + make_interval(secs => candidate.timeout + 2) <= clock_timestamp()
-               AND t.attempts_count < candidate.max_attempts))
-    RETURNING t.run_id, t.step_slug, t.task_index, t.message_id INTO claim;
+  -- Timed-out tasks without attempts left fail like a handler failure would, which fails their
+  -- run: no other task of such a run is claimed.
+  IF expired_runs IS NOT NULL THEN
+    FOR i IN 1 .. cardinality(expired_runs) LOOP
+      PERFORM pgflow.fail_task(expired_runs[i], expired_steps[i], expired_indexes[i],
+                               format('Task timed out after %s s', expired_timeouts[i]));
+    END LOOP;
+  END IF;
+  IF cand_runs IS NULL THEN
+    RETURN;
+  END IF;
 
-    IF FOUND THEN
-      claimed_runs := claimed_runs || claim.run_id;
-      claimed_steps := claimed_steps || claim.step_slug;
-      claimed_indexes := claimed_indexes || claim.task_index;
-      claimed_msgs := claimed_msgs || claim.message_id;
-      claimed_vts := claimed_vts || (candidate.timeout + 2);
-    END IF;
-  END LOOP;
+  -- The claim, by primary key. The conditions are checked again under each row lock, so of two
+  -- sessions claiming the same message only one gets the task (the other finds it started).
+  -- EXECUTE: planned for this claim's size and the table's current size on every call (a cached
+  -- plan made while the table was small could keep scanning it whole once it has grown; planning
+  -- this statement costs less than running one UPDATE per task). COLLATE "C": the same equality,
+  -- but no partial index on status may stand in for the key (see complete_task).
+  EXECUTE $claim$
+    WITH claimed AS (
+      UPDATE pgflow.step_tasks AS t
+      SET attempts_count = t.attempts_count + 1,
+          status = 'started',
+          started_at = greatest(now(), t.queued_at),
+          last_worker_id = $6,
+          error_message = CASE WHEN t.status = 'started'
+                               THEN format('Task timed out after %s s', c.timeout)
+                               ELSE t.error_message END
+      FROM unnest($1, $2, $3, $4, $5) AS c(run_id, step_slug, task_index, timeout, max_attempts)
+      WHERE t.run_id = c.run_id
+        AND t.step_slug = c.step_slug
+        AND t.task_index = c.task_index
+        AND c.run_id <> ALL ($7)
+        AND (t.status = 'queued' COLLATE "C"
+             OR (t.status = 'started' COLLATE "C"
+                 AND t.started_at + make_interval(secs => c.timeout + 2) <= clock_timestamp()
+                 AND t.attempts_count < c.max_attempts))
+      RETURNING t.run_id, t.step_slug, t.task_index, t.message_id, c.timeout + 2 AS vt
+    )
+    SELECT array_agg(c.run_id ORDER BY c.message_id), array_agg(c.step_slug ORDER BY c.message_id),
+           array_agg(c.task_index ORDER BY c.message_id), array_agg(c.message_id ORDER BY c.message_id),
+           array_agg(c.vt ORDER BY c.message_id)
+    FROM claimed AS c
+  $claim$
+  INTO claimed_runs, claimed_steps, claimed_indexes, claimed_msgs, claimed_vts
+  USING cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, start_tasks.worker_id,
+        coalesce(expired_runs, '{}');
 
-  IF cardinality(claimed_msgs) = 0 THEN
+  IF claimed_msgs IS NULL THEN
     RETURN;
   END IF;
 

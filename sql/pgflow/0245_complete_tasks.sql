@@ -29,11 +29,10 @@ DECLARE
   bulk_ords bigint[];
   rest_ords bigint[];
   emitted boolean[];
-  done_flows text[] := '{}';
-  done_runs uuid[] := '{}';
-  done_steps text[] := '{}';
-  done_messages bigint[] := '{}';
-  task record;
+  done_flows text[];
+  done_runs uuid[];
+  done_steps text[];
+  done_messages bigint[];
   step record;
   archive record;
   i bigint;
@@ -116,26 +115,33 @@ BEGIN
     ) AS e
   ) AS c;
 
-  -- Bulk: each task by its key (still 'started', checked under its row lock; COLLATE "C" as in
-  -- complete_task, so that no partial index on status stands in for the key), then each step's
-  -- counter once, then the messages, one archive call per flow.
+  -- Bulk: the tasks by their keys, still 'started' (checked under each row lock), in one UPDATE
+  -- planned for this batch and the table as they are now (EXECUTE: a plan cached while the
+  -- table was small could keep scanning it whole; COLLATE "C" as in complete_task, so that no
+  -- partial index on status stands in for the key); then each step's counter once, then the
+  -- messages, one archive call per flow.
   IF bulk_ords IS NOT NULL THEN
     FOREACH i IN ARRAY bulk_ords LOOP
       emitted[i] := true;
-      UPDATE pgflow.step_tasks AS t
-      SET status = 'completed',
-          completed_at = greatest(now(), t.queued_at, t.started_at),
-          output = complete_tasks.outputs[i]
-      WHERE t.run_id = complete_tasks.run_ids[i] AND t.step_slug = complete_tasks.step_slugs[i]
-        AND t.task_index = complete_tasks.task_indexes[i] AND t.status = 'started' COLLATE "C"
-      RETURNING t.flow_slug, t.message_id INTO task;
-      IF FOUND THEN
-        done_flows := done_flows || task.flow_slug;
-        done_runs := done_runs || complete_tasks.run_ids[i];
-        done_steps := done_steps || complete_tasks.step_slugs[i];
-        done_messages := done_messages || task.message_id;
-      END IF;
     END LOOP;
+
+    EXECUTE $bulk$
+      WITH done AS (
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'completed',
+            completed_at = greatest(now(), t.queued_at, t.started_at),
+            output = b.output
+        FROM (SELECT $1[o], $2[o], $3[o], $4[o] FROM unnest($5) AS o) AS b(run_id, step_slug, task_index, output)
+        WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
+          AND t.status = 'started' COLLATE "C"
+        RETURNING t.flow_slug, t.run_id, t.step_slug, t.message_id
+      )
+      SELECT array_agg(d.flow_slug), array_agg(d.run_id), array_agg(d.step_slug), array_agg(d.message_id)
+      FROM done AS d
+    $bulk$
+    INTO done_flows, done_runs, done_steps, done_messages
+    USING complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes, complete_tasks.outputs,
+          bulk_ords;
 
     FOR step IN
       SELECT d.run_id, d.step_slug, count(*)::integer AS completed
