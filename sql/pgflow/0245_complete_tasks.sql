@@ -6,8 +6,8 @@
 -- the task row for each element, nothing for an element that is a type violation or names no
 -- task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
--- still to come) only counts down; such tasks are completed here set-wise (one UPDATE per task by
--- its key, one per step, one archive call per flow, no events), every other element goes through
+-- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
+-- key, one per step, one archive call per flow, no events), every other element goes through
 -- complete_task in batch order. A run with an element that could be a type violation (a single
 -- step's non-array output where a map depends on it) goes through complete_task entirely, in
 -- order, so nothing of it after the violation is completed.
