@@ -438,6 +438,8 @@ RETURNING deprecated_at IS NOT NULL)");
                 statements.push_back({"pgflow_heartbeat", {}, pq::parameters(w.id_, w.flow_slug_, w.options_.function_name)});
             const int free_slots = w.options_.max_concurrent - in_flight;
             const int quantity = std::min(free_slots, w.options_.batch_size);
+            if (!stopping && quantity > 0 && now < next_claim && ack_statements > 0 && listener->take_kept_wake())
+                next_claim = now;
             const bool claim = !stopping && quantity > 0 && now >= next_claim;
             if (claim) {
                 statements.push_back({"pgflow_read", {},

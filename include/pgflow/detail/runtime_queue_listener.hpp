@@ -89,6 +89,15 @@ public:
         return false;
     }
 
+    /// Takes a wake-up kept while every worker was busy, if there is one: a worker about to send
+    /// results claims in the same round trip instead of waiting to become idle.
+    bool take_kept_wake() {
+        std::lock_guard lock(mutex_);
+        if (pending_wakes_ == 0) return false;
+        --pending_wakes_;
+        return true;
+    }
+
     /// The worker has work again (claiming, or slots full): it gets no more wake-ups until it
     /// calls enter_idle again.
     void leave_idle(subscriber* s) {
