@@ -55,23 +55,6 @@ std::string read_file(const fs::path& p) {
     return text.str();
 }
 
-// Spec 7.4: what Supabase's realtime.send does, on plain PostgreSQL.
-constexpr std::string_view realtime_stand_in = R"(
-CREATE SCHEMA realtime;
-CREATE TABLE realtime.messages (
-  topic text NOT NULL, extension text NOT NULL, payload jsonb, event text, private boolean DEFAULT false,
-  updated_at timestamp NOT NULL DEFAULT now(), inserted_at timestamp NOT NULL DEFAULT clock_timestamp(),
-  id uuid NOT NULL DEFAULT gen_random_uuid());
-CREATE FUNCTION realtime.send(payload jsonb, event text, topic text, private boolean DEFAULT true)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO realtime.messages (payload, event, topic, private, extension)
-  VALUES (payload, event, topic, private, 'broadcast');
-EXCEPTION WHEN OTHERS THEN
-  RAISE WARNING 'ErrorSendingBroadcastMessage: %', SQLERRM;
-END $$;
-)";
-
 }  // namespace
 
 TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
@@ -81,6 +64,9 @@ TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
     pgflow::client client{db.options()};
     client.install_schema(pgflow::install_options{pgflow::queue_mode::builtin, /*queue_only=*/true});
     auto c = db.connect();
+    // Spec 7.4: what Supabase's realtime.send does, on plain PostgreSQL (the pgTAP suite's fixture).
+    const auto realtime_stand_in = read_file(fs::path(PGFLOW_SQL_FIXTURES_DIR) / "realtime_stand_in.sql");
+    ASSERT_FALSE(realtime_stand_in.empty()) << "the realtime stand-in fixture is missing";
     c.execute_script(realtime_stand_in, "the realtime stand-in");
 
     std::vector<fs::path> files;
