@@ -9,12 +9,15 @@
 #include "shapes.hpp"
 #include "sql_drivers.hpp"
 
+#include <pgflow/client.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -174,11 +177,19 @@ inline double percentile(std::vector<double> v, double p) {
 /// One client starting runs: keeps `target` runs of the shape in flight on its own connection,
 /// polling every 5 ms which of them finished. Several run at once, so that starting runs (one
 /// start_flow transaction each, like independent clients) never limits what the workers can do.
+/// On pgflow-cpp's schema runs are started the way a C++ user starts them, with pgflow::client
+/// (which defers the start's NOTIFYs to a WAL-free second transaction of the same round trip);
+/// on pgflow 0.8.1's, with a prepared start_flow as its clients call it.
 class run_starter {
 public:
     run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
         : conn_(conninfo), slug_(s.flow_slug), input_(s.run_input()), target_(target), c_(c) {
         conn_.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+        if (conn_.exec("select to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') is not null")
+                .get(0, 0) == "t") {
+            client_.emplace(pgflow::connection_options(conninfo));
+            input_json_ = boost::json::parse(input_);
+        }
         conn_.prepare("finished", "select run_id::text, status from pgflow.runs "
                                   "where run_id = any($1::uuid[]) and status <> 'started'");
     }
@@ -189,7 +200,8 @@ public:
             std::set<std::string> in_flight;
             while (!stop && !c_.stop) {
                 while (static_cast<int>(in_flight.size()) < target_)
-                    in_flight.insert(std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0)));
+                    in_flight.insert(client_ ? client_->start(slug_, input_json_).str()
+                                             : std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0)));
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 std::string ids = "{";
                 for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
@@ -210,7 +222,9 @@ public:
 
 private:
     connection conn_;
+    std::optional<pgflow::client> client_;
     std::string slug_, input_;
+    boost::json::value input_json_;
     int target_;
     counters& c_;
     std::atomic<int> tid_{0};

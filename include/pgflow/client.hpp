@@ -86,6 +86,7 @@ public:
     void install_schema(queue_mode queue = queue_mode::automatic) { install_schema(install_options{queue, false}); }
     void install_schema(const install_options& options) {
         retrying([&](pq::connection& c) { pgflow::install_schema(c, options); });
+        defers_notifications_.reset();
     }
 
     /// Registers the flow (create_flow/add_step with its options) unless it is registered;
@@ -123,7 +124,7 @@ public:
         try {
             retrying([&](pq::connection& c) {
                 try {
-                    c.execute("SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)", flow_slug, input, chosen);
+                    start_flow(c, flow_slug, input, chosen);
                 } catch (const database_error& e) {
                     if (retried && e.sqlstate() == "23505" && std::string_view(e.what()).find("runs_pkey") != std::string_view::npos)
                         return;
@@ -215,6 +216,7 @@ SELECT pgflow.get_run_with_states($1::uuid),
     pq::connection& connection() {
         if (!conn_ || !conn_->is_ok()) {
             conn_.reset();
+            defers_notifications_.reset();
             conn_.emplace(db_.connect());
         }
         return *conn_;
@@ -223,6 +225,37 @@ SELECT pgflow.get_run_with_states($1::uuid),
     [[nodiscard]] const connection_options& options() const noexcept { return db_; }
 
 private:
+    // pgflow.start_flow. On pgflow-cpp's schema its NOTIFYs are deferred to a second transaction
+    // of the same round trip, which writes no WAL: a transaction that NOTIFYs holds PostgreSQL's
+    // database-wide NOTIFY lock through its WAL flush, serializing every start and completion
+    // (sql/pgflow/0065_notifications.sql).
+    void start_flow(pq::connection& c, std::string_view flow_slug, const boost::json::value& input,
+                    const pgflow::run_id& id) {
+        if (!defers_notifications_) {
+            defers_notifications_ =
+                c.execute("SELECT to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL")
+                    .get<bool>(0, 0);
+            c.prepare("pgflow_client_start", "SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)");
+            if (*defers_notifications_) {
+                c.prepare("pgflow_client_defer", "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)");
+                c.prepare("pgflow_client_publish", "SELECT pgflow_cpp.publish_deferred_notifications()");
+            }
+        }
+        if (!*defers_notifications_) {
+            c.execute_prepared("pgflow_client_start", flow_slug, input, id);
+            return;
+        }
+        std::vector<pq::pipelined_statement> statements;
+        statements.push_back({"pgflow_client_defer", {}, {}, true});
+        statements.push_back({"pgflow_client_start", {}, pq::parameters(flow_slug, input, id)});
+        statements.push_back({"pgflow_client_publish", {}, {}});
+        auto outcomes = c.run_pipeline(statements);
+        // A failed publication leaves the notifications deferred: the next one (any client's or
+        // worker's, workers publish on every heartbeat) sends them.
+        for (std::size_t i = 0; i < 2; ++i)
+            if (auto* e = std::get_if<database_error>(&outcomes[i])) throw std::move(*e);
+    }
+
     // Runs `action` on the connection; when the connection turns out to be broken (the server
     // restarted since the last call, say), once more on a new one.
     template <class Action>
@@ -357,6 +390,9 @@ SELECT r.status, r.output,
 
     connection_options db_;
     std::optional<pq::connection> conn_;
+    // Whether the schema behind conn_ has pgflow_cpp.publish_deferred_notifications (re-checked
+    // on every new connection).
+    std::optional<bool> defers_notifications_;
 };
 
 }  // namespace pgflow

@@ -170,7 +170,8 @@ private:
     // Failures that say nothing about the statement itself: trying again may succeed.
     static bool is_transient(const database_error& e) {
         const auto& s = e.sqlstate();
-        return s.rfind("40", 0) == 0 || s == "55P03";
+        // 25P02: skipped because an earlier statement of its transaction failed.
+        return s.rfind("40", 0) == 0 || s == "55P03" || s == "25P02";
     }
 
     // What a handler thread hands back to the loop: an ack, or nothing for a task it abandoned
@@ -194,6 +195,7 @@ private:
         int in_flight = 0;
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
         bool batch_function = false;  ///< the schema has pgflow.complete_tasks (checked per connection)
+        bool defer_notifications = false;  ///< the schema can defer NOTIFYs (pgflow-cpp's own)
         clock::time_point next_claim = clock::now(), next_heartbeat = clock::now(), grace_end{};
         detail::runtime_backoff backoff{w.options_.reconnect_delay, w.options_.max_reconnect_delay};
         std::string queue_channel = "pgflow:queue:" + w.flow_slug_;
@@ -268,9 +270,19 @@ JOIN pgflow.step_tasks AS st
             // flush) instead of one per task. pgflow-cpp's schema has pgflow.complete_tasks, which
             // completes map tasks set-wise; pgflow 0.8.1's own schema gets one complete_task per
             // element. Sorted by run, so that concurrent batches lock runs in the same order.
-            batch_function = c.execute("SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') "
-                                       "IS NOT NULL")
-                                 .get<bool>(0, 0);
+            const auto capabilities = c.execute(
+                "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
+                "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL");
+            batch_function = capabilities.get<bool>(0, 0);
+            defer_notifications = capabilities.get<bool>(0, 1);
+            if (defer_notifications) {
+                // Acknowledgements defer their NOTIFYs and publish them in a second transaction of
+                // the same round trip: a transaction that NOTIFYs holds PostgreSQL's database-wide
+                // NOTIFY lock through its WAL flush, which serializes every completion of every
+                // worker; the publishing transaction writes no WAL (see sql/pgflow/0065).
+                c.prepare("pgflow_defer_notifications", "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)");
+                c.prepare("pgflow_publish_notifications", "SELECT pgflow_cpp.publish_deferred_notifications()");
+            }
             c.prepare("pgflow_complete_batch", batch_function ? R"(
 SELECT count(*) FROM pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[]))"
                                                                : R"(
@@ -407,14 +419,21 @@ RETURNING deprecated_at IS NOT NULL)");
             std::vector<std::size_t> batch;  // indices into pending, in lock order
             for (std::size_t i = 0; i < acks; ++i)
                 if (pending[i].completed && !pending[i].alone) batch.push_back(i);
-            if (batch.size() < (batch_function ? 1u : 2u)) batch.clear();
+            // A lone completion goes through complete_task: the batch function only pays off for two or more.
+            if (batch.size() < 2) batch.clear();
             std::vector<bool> in_batch(acks, false);
             for (auto b : batch) in_batch[b] = true;
+            std::vector<std::size_t> ack_at;  // where each acknowledgement is among the statements
+            auto add_ack = [&](pq::pipelined_statement statement) {
+                if (defer_notifications) statements.push_back({"pgflow_defer_notifications", {}, {}, true});
+                ack_at.push_back(statements.size());
+                statements.push_back(std::move(statement));
+            };
             for (std::size_t i = 0; i < acks; ++i) {
                 if (in_batch[i]) continue;
                 const auto& a = pending[i];
-                statements.push_back({a.completed ? "pgflow_complete" : "pgflow_fail", {},
-                                      pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
+                add_ack({a.completed ? "pgflow_complete" : "pgflow_fail", {},
+                         pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
             }
             if (!batch.empty()) {
                 std::sort(batch.begin(), batch.end(), [&](std::size_t x, std::size_t y) {
@@ -430,10 +449,14 @@ RETURNING deprecated_at IS NOT NULL)");
                     task_indexes.push_back(pending[i].task_index);
                     outputs.push_back(pending[i].payload);
                 }
-                statements.push_back({"pgflow_complete_batch", {}, pq::parameters(run_ids, step_slugs, task_indexes, outputs)});
+                add_ack({"pgflow_complete_batch", {}, pq::parameters(run_ids, step_slugs, task_indexes, outputs)});
             }
-            const std::size_t ack_statements = statements.size();
             const bool heartbeat = now >= next_heartbeat;
+            // After acknowledgements, and on every heartbeat: the latter also publishes what a
+            // session that died between its two transactions left behind.
+            const bool publish = defer_notifications && (!ack_at.empty() || heartbeat);
+            if (publish) statements.push_back({"pgflow_publish_notifications", {}, {}});
+            const std::size_t ack_statements = statements.size();
             if (heartbeat)
                 statements.push_back({"pgflow_heartbeat", {}, pq::parameters(w.id_, w.flow_slug_, w.options_.function_name)});
             const int free_slots = w.options_.max_concurrent - in_flight;
@@ -461,12 +484,12 @@ RETURNING deprecated_at IS NOT NULL)");
             // Outcomes come in statement order: the lone acknowledgements (pending order), then
             // the batch, if any.
             std::vector<ack> requeue;
-            std::size_t i = 0;
+            std::size_t k = 0;  // index into ack_at
             const bool batched = !batch.empty();
             for (std::size_t p = 0; p < acks; ++p) {
                 if (in_batch[p]) continue;
                 ack& a = pending[p];
-                if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
+                if (const auto* e = std::get_if<database_error>(&outcomes[ack_at[k]])) {
                     if (is_transient(*e) && a.retries < max_retries) {
                         // A deadlock or serialization failure says nothing about the result.
                         ++a.retries;
@@ -483,10 +506,10 @@ RETURNING deprecated_at IS NOT NULL)");
                         log("could not record the failure of " + describe(a) + ": " + e->what());
                     }
                 }
-                ++i;
+                ++k;
             }
             if (batched) {
-                if (const auto* e = std::get_if<database_error>(&outcomes[i])) {
+                if (const auto* e = std::get_if<database_error>(&outcomes[ack_at[k]])) {
                     // The statement is all or nothing. A deadlock or serialization failure says
                     // nothing about the results: send the batch again. Otherwise one output the
                     // database refuses sinks the batch: report each on its own, so that only
@@ -505,9 +528,15 @@ RETURNING deprecated_at IS NOT NULL)");
                         requeue.push_back(std::move(pending[b]));
                     }
                 }
-                ++i;
+                ++k;
             }
-            if (i != ack_statements) throw error("pgflow: internal error: acknowledgement outcomes out of step");
+            if (k != ack_at.size()) throw error("pgflow: internal error: acknowledgement outcomes out of step");
+            if (publish) {
+                // What failed to publish stays deferred for the next publication.
+                if (const auto* e = std::get_if<database_error>(&outcomes[ack_statements - 1]))
+                    log("publishing notifications failed: " + std::string(e->what()));
+            }
+            std::size_t i = ack_statements;
             pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(acks));
             for (auto& a : requeue) pending.push_back(std::move(a));
             if (heartbeat) {

@@ -1,9 +1,10 @@
 -- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
 -- stand-in) the event goes through it exactly as pgflow 0.8.1 sends it (topic pgflow:run:<run_id>,
--- private false). It is always also NOTIFY'd on channel pgflow:run:<run_id> with the payload plus
--- "event"; a payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message
--- and says "trimmed": true, leaving what a listener needs to re-read the row.
+-- private false). It is always also NOTIFY'd (pgflow_cpp.notify: at once, or deferred when the
+-- transaction asks for it) on channel pgflow:run:<run_id> with the payload plus "event"; a
+-- payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message and says
+-- "trimmed": true, leaving what a listener needs to re-read the row.
 -- Cheap on purpose (it runs for every event): the schema lookup spares parsing the signature of
 -- realtime.send where there is no schema realtime, and the notification is the payload's text
 -- with "event" put in front, not a second jsonb value.
@@ -27,6 +28,6 @@ BEGIN
     notification := (payload - ARRAY['input', 'output', 'error_message']
                      || jsonb_build_object('event', event, 'trimmed', true))::text;
   END IF;
-  PERFORM pg_notify(topic, notification);
+  PERFORM pgflow_cpp.notify(topic, notification);
 END;
 $$;

@@ -84,13 +84,14 @@ BEGIN
                       'task_index', i)
              FROM generate_series(0, started.initial_tasks - 1) AS i
              ORDER BY i),
-           started.start_delay::integer) WITH ORDINALITY AS sent(msg_id, ord);
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => started.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
 
     wake := wake OR started.start_delay = 0;
   END LOOP;
 
   IF wake THEN
-    PERFORM pg_notify('pgflow:queue:' || run_flow, '');
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
   END IF;
 END;
 $$;

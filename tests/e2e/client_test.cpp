@@ -110,3 +110,70 @@ TEST(client, worker_whose_connection_is_cut_reconnects_and_reports_its_result) {
         << "the result of the first attempt was delivered after reconnecting";
     EXPECT_FALSE(worker.wait_exit(0ms).has_value()) << "the worker process survived";
 }
+
+// On pgflow-cpp's schema the client and the worker defer their NOTIFYs to a second, WAL-free
+// transaction of the same round trip (sql/pgflow/0065_notifications.sql): every event must still
+// arrive, at once, and nothing may stay behind in the deferred table.
+TEST(client, events_of_starts_and_completions_are_published_right_after_commit) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::chain);
+    auto listener = db.connect();
+    auto c = db.connect();
+    const auto id = pgflow::new_run_id();
+    listener.listen("pgflow:run:" + id.str());
+    listener.listen("pgflow:queue:e2e_chain");
+    std::vector<std::string> events;
+    bool queue_woken = false;
+    const auto collect_until = [&](std::string_view last, std::chrono::milliseconds timeout) {
+        const auto deadline = clock::now() + timeout;
+        while (clock::now() < deadline) {
+            while (auto n = listener.next_notification()) {
+                if (n->channel.rfind("pgflow:queue:", 0) == 0) {
+                    queue_woken = true;
+                    continue;
+                }
+                events.push_back(std::string(boost::json::parse(n->payload).at("event").as_string()));
+            }
+            if (!events.empty() && events.back() == last) return true;
+            listener.wait_for_input(std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()));
+        }
+        return false;
+    };
+
+    EXPECT_EQ(client.start(flows::chain, 2, id), id);
+    ASSERT_TRUE(collect_until("step:a:started", 2s)) << "start_flow's events were not published";
+    EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:a:started"}));
+    EXPECT_TRUE(queue_woken) << "the queue wake-up was not published";
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.deferred_notifications"), 0);
+
+    worker_thread worker{db, flows::chain};
+    ASSERT_TRUE(collect_until("run:completed", 20s)) << "the completions' events were not published";
+    EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:a:started", "step:a:completed", "step:b:started",
+                                                "step:b:completed", "step:c:started", "step:c:completed",
+                                                "run:completed"}));
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.deferred_notifications"), 0);
+}
+
+// A session that dies between a deferring transaction and its publication leaves rows behind;
+// a worker's heartbeat publishes them.
+TEST(client, notifications_left_by_a_dead_session_are_published_by_a_worker_heartbeat) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::chain);
+    auto listener = db.connect();
+    listener.listen("pgflow:orphaned");
+    {
+        auto dying = db.connect();
+        dying.execute("BEGIN");
+        dying.execute("SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)");
+        dying.execute("SELECT pgflow_cpp.notify('pgflow:orphaned', 'left behind')");
+        dying.execute("COMMIT");
+    }  // gone without publishing
+    EXPECT_EQ(listener.wait_for_input(300ms), pgflow::pq::wait_result::timeout);
+    auto options = quiet_options();
+    options.heartbeat_interval = 200ms;
+    worker_thread worker{db, flows::chain, options};
+    ASSERT_TRUE(eventually([&] { return listener.next_notification().has_value(); }, 5s))
+        << "no heartbeat published the orphaned notification";
+}

@@ -159,3 +159,26 @@ TEST(timestamps, postgres_json_timestamps_parse) {
     EXPECT_THROW(pgflow::detail::parse_timestamptz("yesterday"), pgflow::error);
     EXPECT_THROW(pgflow::detail::parse_timestamptz("2026-13-40T00:00:00+00:00"), pgflow::error);
 }
+
+TEST(pq, pipeline_statements_can_share_a_transaction) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    std::vector<pgflow::pq::pipelined_statement> statements;
+    // A local setting is seen by the next statement of the same transaction only.
+    statements.push_back({{}, "SELECT set_config('pgflow.test_setting', 'on', true)", {}, true});
+    statements.push_back({{}, "SELECT current_setting('pgflow.test_setting', true)", {}});
+    statements.push_back({{}, "SELECT coalesce(current_setting('pgflow.test_setting', true), '')", {}});
+    // A failure skips the rest of its transaction, not the statements after it.
+    statements.push_back({{}, "SELECT 1 / $1::int", pgflow::pq::parameters(0), true});
+    statements.push_back({{}, "SELECT 'skipped'", {}});
+    statements.push_back({{}, "SELECT 'runs'", {}});
+    const auto outcomes = c.run_pipeline(statements);
+    ASSERT_EQ(outcomes.size(), 6U);
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[1]).get<std::string>(0, 0), "on");
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[2]).get<std::string>(0, 0), "");
+    EXPECT_EQ(std::get<pgflow::database_error>(outcomes[3]).sqlstate(), "22012");
+    const auto& skipped = std::get<pgflow::database_error>(outcomes[4]);
+    EXPECT_EQ(skipped.sqlstate(), "25P02");
+    EXPECT_TRUE(contains(skipped.what(), "skipped")) << skipped.what();
+    EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[5]).get<std::string>(0, 0), "runs");
+    EXPECT_EQ(c.execute("SELECT 3").get<int>(0, 0), 3) << "the connection leaves pipeline mode";
+}

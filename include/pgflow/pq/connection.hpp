@@ -36,6 +36,9 @@ struct pipelined_statement {
     std::string prepared_name;  ///< non-empty: run this prepared statement
     std::string sql;            ///< otherwise: this single statement
     parameters params;
+    /// Runs in one transaction with the next statement (no sync in between): if it fails, the
+    /// rest of that transaction is skipped and reports a database_error saying so.
+    bool same_transaction_as_next = false;
 };
 
 /// What one pipelined statement produced: its result, or the error the server answered with.
@@ -193,9 +196,9 @@ public:
     }
 
     /// Sends every statement in one round trip, each in its own implicit transaction (a sync
-    /// after each, so one failing statement does not abort the others), and returns one outcome
-    /// per statement in order. A broken connection throws instead: the caller cannot know which
-    /// statements the server committed.
+    /// after each, so one failing statement does not abort the others) unless it is marked
+    /// same_transaction_as_next, and returns one outcome per statement in order. A broken
+    /// connection throws instead: the caller cannot know which statements the server committed.
     std::vector<pipelined_outcome> run_pipeline(const std::vector<pipelined_statement>& statements) {
         std::vector<pipelined_outcome> outcomes;
         if (statements.empty()) return outcomes;
@@ -214,29 +217,34 @@ public:
                                              nullptr, nullptr, 0)
                          : PQsendQueryPrepared(conn_.get(), s.prepared_name.c_str(), s.params.size(),
                                                pointers.data(), nullptr, nullptr, 0);
-            if (ok == 0 || PQpipelineSync(conn_.get()) == 0)
+            const bool last = &s == &statements.back();
+            if (ok == 0 || ((!s.same_transaction_as_next || last) && PQpipelineSync(conn_.get()) == 0))
                 throw pq::detail::make_error(nullptr, conn_.get(), "sending a pipeline");
         }
         for (const auto& s : statements) {
             std::optional<pipelined_outcome> outcome;
-            // The statement's results, a null separator, then the sync's PGRES_PIPELINE_SYNC.
+            // The statement's results up to the null that ends them, then, where a sync followed
+            // it, the sync's PGRES_PIPELINE_SYNC.
             for (;;) {
                 PGresult* r = PQgetResult(conn_.get());
                 if (r == nullptr) {
                     if (!is_ok()) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
+                    if (outcome) break;
                     continue;
                 }
                 const auto status = PQresultStatus(r);
-                if (status == PGRES_PIPELINE_SYNC) {
-                    PQclear(r);
-                    break;
-                }
                 if (outcome) {
                     PQclear(r);
                     continue;
                 }
                 if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
                     outcome.emplace(result{r});
+                } else if (status == PGRES_PIPELINE_ABORTED) {
+                    PQclear(r);
+                    outcome.emplace(database_error("pgflow: " + (s.prepared_name.empty() ? context_of(s.sql)
+                                                                                         : "statement " + s.prepared_name) +
+                                                       " was skipped: an earlier statement of its transaction failed",
+                                                   "25P02"));
                 } else {
                     auto e = pq::detail::make_error(r, conn_.get(),
                                                     s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name);
@@ -245,7 +253,12 @@ public:
                     outcome.emplace(std::move(e));
                 }
             }
-            if (!outcome) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
+            if (!s.same_transaction_as_next || &s == &statements.back()) {
+                PGresult* r = PQgetResult(conn_.get());
+                const bool synced = r != nullptr && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+                PQclear(r);
+                if (!synced) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
+            }
             outcomes.push_back(std::move(*outcome));
         }
         return outcomes;
