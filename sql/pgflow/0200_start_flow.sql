@@ -12,6 +12,7 @@ SET search_path = ''
 AS $$
 DECLARE
   created pgflow.runs;
+  taskless boolean;
 BEGIN
   IF EXISTS (SELECT 1 FROM pgflow.steps AS s
              WHERE s.flow_slug = start_flow.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
@@ -35,16 +36,20 @@ BEGIN
 
   -- initial_tasks: 1 for single steps, the input's length for root maps, unknown (NULL) for
   -- dependent maps until their dependency completes.
-  INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
-  SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count,
-         CASE
-           WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
-             CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
-           WHEN s.step_type = 'map' THEN NULL
-           ELSE 1
-         END
-  FROM pgflow.steps AS s
-  WHERE s.flow_slug = start_flow.flow_slug;
+  WITH inserted AS (
+    INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
+    SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count,
+           CASE
+             WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
+               CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
+             WHEN s.step_type = 'map' THEN NULL
+             ELSE 1
+           END
+    FROM pgflow.steps AS s
+    WHERE s.flow_slug = start_flow.flow_slug
+    RETURNING step_states.initial_tasks
+  )
+  SELECT coalesce(bool_or(i.initial_tasks = 0), false) INTO taskless FROM inserted AS i;
 
   PERFORM pgflow_cpp.broadcast(
     jsonb_build_object(
@@ -59,9 +64,15 @@ BEGIN
     'run:started',
     created.run_id);
 
-  PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
+  -- The cascade and the run's completion can only do something for a run with an empty step (a
+  -- root map over []) or without steps; other runs skip the two calls.
+  IF taskless OR created.remaining_steps = 0 THEN
+    PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
+  END IF;
   PERFORM pgflow.start_ready_steps(created.run_id);
-  PERFORM pgflow.maybe_complete_run(created.run_id);
+  IF taskless OR created.remaining_steps = 0 THEN
+    PERFORM pgflow.maybe_complete_run(created.run_id);
+  END IF;
 
   RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
 END;

@@ -18,6 +18,7 @@ DECLARE
   run_flow text;
   run_status text;
   step_kind text;
+  has_dependents boolean;
   violated_map text;
   produced text;
   task_message bigint;
@@ -25,7 +26,12 @@ DECLARE
   step_output jsonb;
   failed_time timestamptz;
 BEGIN
-  SELECT r.flow_slug, r.status, s.step_type INTO run_flow, run_status, step_kind
+  -- has_dependents: a leaf step's completion skips the statements that only concern dependents
+  -- (the type check, the dependents' counters, the cascade, starting steps): nothing can become
+  -- ready or empty when a step without dependents completes.
+  SELECT r.flow_slug, r.status, s.step_type,
+         EXISTS (SELECT 1 FROM pgflow.deps AS d WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug)
+  INTO run_flow, run_status, step_kind, has_dependents
   FROM pgflow.runs AS r
   LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = complete_task.step_slug
   WHERE r.run_id = complete_task.run_id;
@@ -38,7 +44,8 @@ BEGIN
   END IF;
 
   -- A single step whose output sizes a dependent map must produce an array.
-  IF step_kind = 'single' AND (complete_task.output IS NULL OR jsonb_typeof(complete_task.output) <> 'array') THEN
+  IF has_dependents AND step_kind = 'single'
+     AND (complete_task.output IS NULL OR jsonb_typeof(complete_task.output) <> 'array') THEN
     SELECT child.step_slug INTO violated_map
     FROM pgflow.deps AS d
     JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
@@ -134,7 +141,7 @@ BEGIN
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
-    IF step_row.status = 'completed' THEN
+    IF step_row.status = 'completed' AND has_dependents THEN
       -- Children are locked in step_slug order so that two completing parents cannot deadlock.
       PERFORM 1
       FROM pgflow.step_states AS child
@@ -160,7 +167,9 @@ BEGIN
       JOIN pgflow.steps AS cs ON cs.flow_slug = d.flow_slug AND cs.step_slug = d.step_slug
       WHERE d.flow_slug = run_flow AND d.dep_slug = complete_task.step_slug
         AND child.run_id = complete_task.run_id AND child.step_slug = d.step_slug;
+    END IF;
 
+    IF step_row.status = 'completed' THEN
       UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
       WHERE r.run_id = complete_task.run_id;
 
@@ -182,15 +191,19 @@ BEGIN
         'step:' || complete_task.step_slug || ':completed',
         complete_task.run_id);
 
-      PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
+      IF has_dependents THEN
+        PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
+      END IF;
     END IF;
 
     IF task_message IS NOT NULL THEN
-      PERFORM pgmq.archive(run_flow, task_message);
+      PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
     END IF;
 
     IF step_row.status = 'completed' THEN
-      PERFORM pgflow.start_ready_steps(complete_task.run_id);
+      IF has_dependents THEN
+        PERFORM pgflow.start_ready_steps(complete_task.run_id);
+      END IF;
       PERFORM pgflow.maybe_complete_run(complete_task.run_id);
     END IF;
   END IF;

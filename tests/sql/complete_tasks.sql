@@ -177,8 +177,8 @@ SELECT is((SELECT count(*) FROM pgflow.complete_tasks(
           8::bigint, 'a batch of all 8 tasks of a map returns 8 rows');
 SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task'), 1::bigint,
           'only the task that completes the step went through complete_task');
-SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'pgmq.archive(text,bigint)'::regprocedure), 1::bigint,
-          'only that task''s message was archived on its own, the other seven together');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'pgmq.archive(text,bigint[])'::regprocedure), 2::bigint,
+          'two archive calls: that task''s message on its own, the other seven together');
 COMMIT;
 SELECT results_eq($$SELECT status, remaining_tasks, (SELECT output FROM pgflow.step_tasks WHERE run_id = s.run_id AND step_slug = 'sum')
                     FROM pgflow.step_states AS s WHERE run_id = '00000000-0000-0000-0000-0000000000c3' AND step_slug = 'items'$$,
