@@ -196,6 +196,7 @@ private:
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
         bool batch_function = false;  ///< the schema has pgflow.complete_tasks (checked per connection)
         bool defer_notifications = false;  ///< the schema can defer NOTIFYs (pgflow-cpp's own)
+        bool one_statement_claim = false;  ///< the schema has pgflow_cpp.read_and_start_tasks
         clock::time_point next_claim = clock::now(), next_heartbeat = clock::now(), grace_end{};
         detail::runtime_backoff backoff{w.options_.reconnect_delay, w.options_.max_reconnect_delay};
         std::string queue_channel = "pgflow:queue:" + w.flow_slug_;
@@ -243,10 +244,11 @@ private:
                 }
                 registered_checked = true;
             }
-            // Reading and claiming are separate transactions on purpose: start_tasks stamps
-            // started_at with now(), the transaction's start, which must not precede the
-            // queued_at of the messages it claims (constraint started_at_is_after_queued_at). A
-            // read inside the claiming statement could see messages committed after it began.
+            // On pgflow 0.8.1's schema reading and claiming are separate transactions on purpose:
+            // its start_tasks stamps started_at with now(), the transaction's start, which must not
+            // precede the queued_at of the messages it claims (constraint
+            // started_at_is_after_queued_at). A read inside the claiming statement could see
+            // messages committed after it began.
             // Claims commit without waiting for their WAL flush (synchronous_commit off for their
             // transaction only): a claim lost in a server crash is a claim never made (the message
             // reappears, the task is still queued or times out as if its worker had died), and
@@ -272,9 +274,19 @@ JOIN pgflow.step_tasks AS st
             // element. Sorted by run, so that concurrent batches lock runs in the same order.
             const auto capabilities = c.execute(
                 "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
-                "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL");
+                "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
+                "to_regprocedure('pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)') IS NOT NULL");
             batch_function = capabilities.get<bool>(0, 0);
             defer_notifications = capabilities.get<bool>(0, 1);
+            one_statement_claim = capabilities.get<bool>(0, 2);
+            // pgflow-cpp's schema reads and claims in one statement (one round trip and one
+            // transaction less per claim); its start_tasks never stamps started_at before a
+            // task's queued_at, which pgflow 0.8.1's would when a run commits during the claim.
+            if (one_statement_claim)
+                c.prepare("pgflow_claim", R"(
+SELECT c.messages, c.run_id, c.step_slug, c.task_index, c.input::text, c.attempt
+FROM set_config('synchronous_commit', 'off', true) AS sc,
+     pgflow_cpp.read_and_start_tasks($1, $2::int, $3::int, $4::uuid) AS c)");
             if (defer_notifications) {
                 // Acknowledgements defer their NOTIFYs and publish them in a second transaction of
                 // the same round trip: a transaction that NOTIFYs holds PostgreSQL's database-wide
@@ -465,9 +477,11 @@ RETURNING deprecated_at IS NOT NULL)");
                 next_claim = now;
             const bool claim = !stopping && quantity > 0 && now >= next_claim;
             if (claim) {
-                statements.push_back({"pgflow_read", {},
-                                      pq::parameters(w.flow_slug_, static_cast<long long>(w.options_.visibility_timeout.count()),
-                                                     quantity)});
+                const auto visibility = static_cast<long long>(w.options_.visibility_timeout.count());
+                if (one_statement_claim)
+                    statements.push_back({"pgflow_claim", {}, pq::parameters(w.flow_slug_, visibility, quantity, w.id_)});
+                else
+                    statements.push_back({"pgflow_read", {}, pq::parameters(w.flow_slug_, visibility, quantity)});
                 statements.push_back({"pgflow_next_visible", {}, {}});
             }
             if (statements.empty()) return false;
@@ -552,12 +566,22 @@ RETURNING deprecated_at IS NOT NULL)");
                 const auto& claimed = outcomes[i];
                 const auto& visible = outcomes[i + 1];
                 if (const auto* e = std::get_if<database_error>(&claimed)) {
-                    log("reading the queue failed: " + std::string(e->what()));
+                    log("reading or claiming tasks failed: " + std::string(e->what()));
                     next_claim = now + w.options_.max_poll;
                     return true;
                 }
                 const auto& messages = std::get<pq::result>(claimed);
-                if (!messages.empty()) {
+                int read_count = messages.rows();
+                if (one_statement_claim) {
+                    // One row per claimed task, each with the number of messages read (a row of
+                    // nulls but that count when no message gave a task).
+                    read_count = messages.empty() ? 0 : messages.get<int>(0, 0);
+                    for (int r = 0; r < messages.rows(); ++r)
+                        if (!messages.is_null(r, 1))
+                            submit(pool, claimed_task{messages.get<std::string>(r, 1), messages.get<std::string>(r, 2),
+                                                      messages.get<std::string>(r, 4), messages.get<int>(r, 3),
+                                                      messages.get<int>(r, 5)});
+                } else if (!messages.empty()) {
                     std::vector<long long> ids;
                     for (int r = 0; r < messages.rows(); ++r) ids.push_back(messages.get<long long>(r, 0));
                     pq::result rows;
@@ -577,7 +601,7 @@ RETURNING deprecated_at IS NOT NULL)");
                         submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
                                                   rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
                 }
-                if (messages.rows() == quantity) {
+                if (read_count == quantity) {
                     next_claim = now;  // a full claim: there may be more
                     listener->pass_on();
                 } else {
