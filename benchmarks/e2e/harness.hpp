@@ -174,22 +174,39 @@ inline double percentile(std::vector<double> v, double p) {
     return v[idx];
 }
 
-/// One client starting runs: keeps `target` runs of the shape in flight on its own connection,
-/// polling every 5 ms which of them finished. Several run at once, so that starting runs (one
-/// start_flow transaction each, like independent clients) never limits what the workers can do.
-/// On pgflow-cpp's schema runs are started the way a C++ user starts them, with pgflow::client
-/// (which defers the start's NOTIFYs to a WAL-free second transaction of the same round trip);
-/// on pgflow 0.8.1's, with a prepared start_flow as its clients call it.
-class run_starter {
+/// How a benchmark client starts runs: on pgflow-cpp's schema with pgflow::client, as a C++ user
+/// does (its NOTIFYs deferred to a WAL-free second transaction of the same round trip); on pgflow
+/// 0.8.1's with a prepared start_flow, as its clients call it. Returns the run id.
+class run_launcher {
 public:
-    run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
-        : conn_(conninfo), slug_(s.flow_slug), input_(s.run_input()), target_(target), c_(c) {
+    run_launcher(const std::string& conninfo, connection& conn, const shape& s)
+        : conn_(conn), slug_(s.flow_slug), input_(s.run_input()) {
         conn_.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
         if (conn_.exec("select to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') is not null")
                 .get(0, 0) == "t") {
             client_.emplace(pgflow::connection_options(conninfo));
             input_json_ = boost::json::parse(input_);
         }
+    }
+    std::string start() {
+        return client_ ? client_->start(slug_, input_json_).str()
+                       : std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0));
+    }
+
+private:
+    connection& conn_;
+    std::optional<pgflow::client> client_;
+    std::string slug_, input_;
+    boost::json::value input_json_;
+};
+
+/// One client starting runs: keeps `target` runs of the shape in flight on its own connection,
+/// polling every 5 ms which of them finished. Several run at once, so that starting runs (one
+/// start_flow transaction each, like independent clients) never limits what the workers can do.
+class run_starter {
+public:
+    run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
+        : conn_(conninfo), launcher_(conninfo, conn_, s), target_(target), c_(c) {
         conn_.prepare("finished", "select run_id::text, status from pgflow.runs "
                                   "where run_id = any($1::uuid[]) and status <> 'started'");
     }
@@ -200,8 +217,7 @@ public:
             std::set<std::string> in_flight;
             while (!stop && !c_.stop) {
                 while (static_cast<int>(in_flight.size()) < target_)
-                    in_flight.insert(client_ ? client_->start(slug_, input_json_).str()
-                                             : std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0)));
+                    in_flight.insert(launcher_.start());
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 std::string ids = "{";
                 for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
@@ -222,9 +238,7 @@ public:
 
 private:
     connection conn_;
-    std::optional<pgflow::client> client_;
-    std::string slug_, input_;
-    boost::json::value input_json_;
+    run_launcher launcher_;
     int target_;
     counters& c_;
     std::atomic<int> tid_{0};
@@ -326,9 +340,8 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
 inline std::vector<double> measure_idle(const std::string& conninfo, const shape& s, counters& c, worker_group& group,
                                         int samples) {
     connection control(conninfo);
-    control.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
+    run_launcher launcher(conninfo, control, s);
     control.prepare("status", "select status from pgflow.runs where run_id = $1::uuid");
-    const std::string input = s.run_input();
     std::mt19937 rng(42);
     std::uniform_int_distribution<int> gap_ms(20, 120);
     std::vector<double> ms;
@@ -339,7 +352,7 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
             std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(rng)));
             const long long before = c.handler_entries.load();
             const auto t0 = std::chrono::steady_clock::now();
-            const std::string run_id(control.exec_prepared("start_flow", {s.flow_slug, input}).get(0, 0));
+            const std::string run_id = launcher.start();
             const auto limit = t0 + std::chrono::seconds(10);
             while (c.handler_entries.load() == before && !c.stop) {
                 if (std::chrono::steady_clock::now() > limit)
