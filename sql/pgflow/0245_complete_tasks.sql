@@ -7,12 +7,17 @@
 -- task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
--- key, one per step, one archive call per flow, no events), every other element goes through
--- complete_task in batch order. A run with an element that could be a type violation (a single
--- step's non-array output where a map depends on it) goes through complete_task entirely, in
--- order, so nothing of it after the violation is completed.
--- Locks: the step_states rows of the batch are locked first, in (run_id, step_slug) order, so
--- batches completing tasks of the same steps run one after the other rather than deadlock.
+-- key, one archive call per flow, one counter update per step, no events), every other element
+-- goes through complete_task in batch order. A run with an element that could be a type violation
+-- (a single step's non-array output where a map depends on it) goes through complete_task
+-- entirely, in order, so nothing of it after the violation is completed.
+-- Locks: the step_states rows of the batch are locked in (run_id, step_slug) order, so batches
+-- completing tasks of the same steps run one after the other rather than deadlock; and as late
+-- as possible, after the set-wise task updates and archiving, because every batch of a map step
+-- waits for that row until the previous batch commits. Which tasks only count down is decided
+-- from the unlocked counter first (it only decreases, so a task it shows as completing its step
+-- does) and checked under the lock: the step's last task of the batch, when it turns out to
+-- complete the step, is put back and goes through complete_task like the rest.
 -- Errors: 'complete_tasks: run_ids, step_slugs, task_indexes and outputs must be one-dimensional
 -- arrays of the same length (got <a>, <b>, <c>, <d>)'. Any error raised while completing an
 -- element (e.g. deadlock_detected, serialization_failure, a statement timeout) aborts the call
@@ -23,6 +28,7 @@ RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+SET enable_seqscan = off
 -- Generic plans: the cached statements reach rows by key whatever the statistics say (LATERAL
 -- ... OFFSET 0 probes), so re-planning them per call for its parameters (plan_cache_mode auto
 -- chose that every time) only costs: 0.25-0.35 ms per call each for the array-building
@@ -38,6 +44,9 @@ DECLARE
   done_runs uuid[];
   done_steps text[];
   done_messages bigint[];
+  done_ords bigint[];
+  remaining integer;
+  counted integer;
   step record;
   archive record;
   i bigint;
@@ -56,23 +65,9 @@ BEGIN
   END IF;
   emitted := array_fill(false, ARRAY[n]);
 
-  -- Step states first, in a fixed order: every completion of these steps waits on them. Each row
-  -- is reached by its key (LATERAL ... OFFSET 0: an index probe per step whatever the table
-  -- statistics say), in the order of the sorted keys.
-  PERFORM 1
-  FROM (SELECT DISTINCT u.run_id, u.step_slug
-        FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs) AS u(run_id, step_slug)
-        ORDER BY u.run_id, u.step_slug) AS k
-  CROSS JOIN LATERAL (
-    SELECT 1 FROM pgflow.step_states AS ss
-    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug
-    FOR NO KEY UPDATE
-  ) AS locked;
-
-  -- Which elements only count down (bulk) and which go through complete_task (rest). With the
-  -- step states locked, remaining_tasks cannot change under us: of a step's started tasks in the
-  -- batch, the first remaining_tasks - 1 (in batch order) are bulk, the one that completes the
-  -- step (and any beyond) are not.
+  -- Which elements may only count down (bulk) and which go through complete_task (rest): of a
+  -- step's started tasks in the batch, the first remaining_tasks - 1 (in batch order) are bulk.
+  -- remaining_tasks is read without a lock here and checked under it below.
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk)
   INTO bulk_ords, rest_ords
@@ -121,43 +116,35 @@ BEGIN
   ) AS c;
 
   -- Bulk: the tasks by their keys, still 'started' (checked under each row lock), in one UPDATE
-  -- planned for this batch and the table as they are now (EXECUTE: a plan cached while the
-  -- table was small could keep scanning it whole; COLLATE "C" as in complete_task, so that no
-  -- partial index on status stands in for the key); then each step's counter once, then the
-  -- messages, one archive call per flow.
+  -- (COLLATE "C" as in complete_task, so that no partial index on status stands in for the key);
+  -- then their messages, one archive call per flow.
   IF bulk_ords IS NOT NULL THEN
-    FOREACH i IN ARRAY bulk_ords LOOP
-      emitted[i] := true;
-    END LOOP;
+    WITH done AS (
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'completed',
+          completed_at = greatest(now(), t.queued_at, t.started_at),
+          output = b.output
+      FROM (SELECT o, complete_tasks.run_ids[o], complete_tasks.step_slugs[o], complete_tasks.task_indexes[o],
+                   complete_tasks.outputs[o]
+            FROM unnest(bulk_ords) AS o) AS b(ord, run_id, step_slug, task_index, output)
+      WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
+        AND t.status = 'started' COLLATE "C"
+      RETURNING b.ord, t.flow_slug, t.run_id, t.step_slug, t.message_id
+    )
+    SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.flow_slug ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord),
+           array_agg(d.step_slug ORDER BY d.ord), array_agg(d.message_id ORDER BY d.ord)
+    INTO done_ords, done_flows, done_runs, done_steps, done_messages
+    FROM done AS d;
 
-    EXECUTE $bulk$
-      WITH done AS (
-        UPDATE pgflow.step_tasks AS t
-        SET status = 'completed',
-            completed_at = greatest(now(), t.queued_at, t.started_at),
-            output = b.output
-        FROM (SELECT $1[o], $2[o], $3[o], $4[o] FROM unnest($5) AS o) AS b(run_id, step_slug, task_index, output)
-        WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
-          AND t.status = 'started' COLLATE "C"
-        RETURNING t.flow_slug, t.run_id, t.step_slug, t.message_id
-      )
-      SELECT array_agg(d.flow_slug), array_agg(d.run_id), array_agg(d.step_slug), array_agg(d.message_id)
-      FROM done AS d
-    $bulk$
-    INTO done_flows, done_runs, done_steps, done_messages
-    USING complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes, complete_tasks.outputs,
-          bulk_ords;
+    -- A bulk element whose task was no longer started (another session completed it meanwhile)
+    -- goes through complete_task, which returns the row as it is.
+    rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}')
+                                            || ARRAY(SELECT b FROM unnest(bulk_ords) AS b
+                                                     WHERE b <> ALL (coalesce(done_ords, '{}')))) AS o
+                       ORDER BY o);
 
-    FOR step IN
-      SELECT d.run_id, d.step_slug, count(*)::integer AS completed
-      FROM unnest(done_runs, done_steps) AS d(run_id, step_slug)
-      GROUP BY d.run_id, d.step_slug
-    LOOP
-      UPDATE pgflow.step_states AS ss
-      SET remaining_tasks = ss.remaining_tasks - step.completed
-      WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
-    END LOOP;
-
+    -- A task put back below goes through complete_task, which finds its message archived: the
+    -- same end state.
     FOR archive IN
       SELECT m.flow_slug, array_agg(m.message_id ORDER BY m.message_id) AS ids
       FROM unnest(done_flows, done_messages) AS m(flow_slug, message_id)
@@ -165,6 +152,50 @@ BEGIN
       GROUP BY m.flow_slug
     LOOP
       PERFORM pgmq.archive(archive.flow_slug, archive.ids);
+    END LOOP;
+  END IF;
+
+  -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
+  -- reached by its key (LATERAL ... OFFSET 0), in the order of the sorted keys.
+  PERFORM 1
+  FROM (SELECT DISTINCT u.run_id, u.step_slug
+        FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs) AS u(run_id, step_slug)
+        ORDER BY u.run_id, u.step_slug) AS k
+  CROSS JOIN LATERAL (
+    SELECT 1 FROM pgflow.step_states AS ss
+    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug
+    FOR NO KEY UPDATE
+  ) AS locked;
+
+  -- Each step's counter, once. Locked, remaining_tasks counts this batch's tasks too (they are
+  -- not committed): when it equals their number, the last of them completes the step and is put
+  -- back to go through complete_task.
+  IF done_ords IS NOT NULL THEN
+    FOR step IN
+      SELECT d.run_id, d.step_slug, count(*)::integer AS completed, max(d.ord) AS last_ord
+      FROM unnest(done_runs, done_steps, done_ords) AS d(run_id, step_slug, ord)
+      GROUP BY d.run_id, d.step_slug
+      ORDER BY d.run_id, d.step_slug
+    LOOP
+      SELECT ss.remaining_tasks INTO remaining
+      FROM pgflow.step_states AS ss
+      WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
+      counted := step.completed;
+      IF remaining <= step.completed THEN
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'started', completed_at = NULL, output = NULL
+        WHERE t.run_id = step.run_id AND t.step_slug = step.step_slug
+          AND t.task_index = complete_tasks.task_indexes[step.last_ord];
+        rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}') || step.last_ord) AS o ORDER BY o);
+        counted := counted - 1;
+      END IF;
+      UPDATE pgflow.step_states AS ss
+      SET remaining_tasks = ss.remaining_tasks - counted
+      WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
+    END LOOP;
+
+    FOREACH i IN ARRAY done_ords LOOP
+      emitted[i] := NOT (i = ANY (coalesce(rest_ords, '{}')));
     END LOOP;
   END IF;
 
