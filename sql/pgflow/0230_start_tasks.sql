@@ -9,7 +9,13 @@
 -- 'Task timed out after <timeout> s' (failing its step and run) and not returned.
 -- Returns one record per claimed task with its input (see pgflow's input rules).
 -- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
-CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid)
+--
+-- pgflow_cpp.claim_tasks(flow_slug, msg_ids, worker_id, hide_messages) is the implementation;
+-- hide_messages => false leaves the messages' visibility alone, for a caller that read them with
+-- the right vt already (pgflow_cpp.read_and_start_tasks, when every step of the flow has the same
+-- timeout): one dynamic UPDATE of the queue less per claim.
+CREATE OR REPLACE FUNCTION pgflow_cpp.claim_tasks(flow_slug text, msg_ids bigint[], worker_id uuid,
+                                                  hide_messages boolean)
 RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
@@ -38,7 +44,7 @@ DECLARE
   claimed_msgs bigint[];
   claimed_vts integer[];
 BEGIN
-  IF start_tasks.msg_ids IS NULL OR cardinality(start_tasks.msg_ids) = 0 THEN
+  IF claim_tasks.msg_ids IS NULL OR cardinality(claim_tasks.msg_ids) = 0 THEN
     RETURN;
   END IF;
 
@@ -64,7 +70,7 @@ BEGIN
            coalesce(s.opt_timeout, f.opt_timeout) AS timeout,
            coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts,
            t.status = 'started' AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts) AS expired
-    FROM (SELECT DISTINCT m.id FROM unnest(start_tasks.msg_ids) AS m(id)) AS m
+    FROM (SELECT DISTINCT m.id FROM unnest(claim_tasks.msg_ids) AS m(id)) AS m
     CROSS JOIN LATERAL (
       SELECT t.flow_slug, t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.started_at,
              t.message_id
@@ -73,9 +79,9 @@ BEGIN
       OFFSET 0
     ) AS t
     JOIN pgflow.runs AS r ON r.run_id = t.run_id
-    JOIN pgflow.steps AS s ON s.flow_slug = start_tasks.flow_slug AND s.step_slug = t.step_slug
-    JOIN pgflow.flows AS f ON f.flow_slug = start_tasks.flow_slug
-    WHERE t.flow_slug = start_tasks.flow_slug
+    JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
+    JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
+    WHERE t.flow_slug = claim_tasks.flow_slug
       AND r.status <> 'failed'
       AND (t.status = 'queued'
            OR (t.status = 'started'
@@ -104,7 +110,7 @@ BEGIN
     SET attempts_count = t.attempts_count + 1,
         status = 'started',
         started_at = greatest(now(), t.queued_at),
-        last_worker_id = start_tasks.worker_id,
+        last_worker_id = claim_tasks.worker_id,
         error_message = CASE WHEN t.status = 'started'
                              THEN format('Task timed out after %s s', c.timeout)
                              ELSE t.error_message END
@@ -130,7 +136,9 @@ BEGIN
     RETURN;
   END IF;
 
-  PERFORM pgflow.set_vt_batch(start_tasks.flow_slug, claimed_msgs, claimed_vts);
+  IF claim_tasks.hide_messages THEN
+    PERFORM pgflow.set_vt_batch(claim_tasks.flow_slug, claimed_msgs, claimed_vts);
+  END IF;
 
   RETURN QUERY
   WITH claimed AS (
@@ -138,7 +146,7 @@ BEGIN
            s.step_type, s.deps_count
     FROM unnest(claimed_runs, claimed_steps, claimed_indexes, claimed_msgs)
            AS c(run_id, step_slug, task_index, msg_id)
-    JOIN pgflow.steps AS s ON s.flow_slug = start_tasks.flow_slug AND s.step_slug = c.step_slug
+    JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = c.step_slug
   ),
   -- The array a map task takes its element from: the run input for a root map, the output of the
   -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
@@ -149,8 +157,8 @@ BEGIN
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
       FROM claimed AS c
-      LEFT JOIN pgflow.deps AS d ON d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
-      LEFT JOIN pgflow.steps AS p ON p.flow_slug = start_tasks.flow_slug AND p.step_slug = d.dep_slug
+      LEFT JOIN pgflow.deps AS d ON d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
+      LEFT JOIN pgflow.steps AS p ON p.flow_slug = claim_tasks.flow_slug AND p.step_slug = d.dep_slug
       WHERE c.step_type = 'map'
     ) AS g
     CROSS JOIN LATERAL (
@@ -168,12 +176,12 @@ BEGIN
              SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-             WHERE d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
+             WHERE d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
            ), '{}'::jsonb) AS input
     FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
     JOIN pgflow.runs AS r ON r.run_id = c.run_id
   )
-  SELECT start_tasks.flow_slug, c.run_id, c.step_slug,
+  SELECT claim_tasks.flow_slug, c.run_id, c.step_slug,
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
@@ -181,7 +189,7 @@ BEGIN
              -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
              -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
-                       JOIN pgflow.deps AS d ON d.flow_slug = start_tasks.flow_slug AND d.step_slug = c.step_slug
+                       JOIN pgflow.deps AS d ON d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
                          AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
@@ -192,5 +200,16 @@ BEGIN
   LEFT JOIN single_inputs AS si ON si.run_id = c.run_id AND si.step_slug = c.step_slug
   LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_slug
   ORDER BY c.msg_id;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid)
+RETURNS SETOF pgflow.step_task_record
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM pgflow_cpp.claim_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id, true);
 END;
 $$;

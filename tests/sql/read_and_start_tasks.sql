@@ -1,6 +1,6 @@
 -- pgflow_cpp.read_and_start_tasks: pgmq.read, then start_tasks on what was read, with each
 -- claimed task's attempt number and the number of messages read, in one call.
-SELECT plan(10);
+SELECT plan(14);
 
 SELECT pgflow.create_flow('rs', max_attempts => 2, timeout => 1);
 SELECT pgflow.add_step('rs', 'items', step_type => 'map');
@@ -56,6 +56,38 @@ SELECT ok((SELECT started_at >= queued_at FROM pgflow.step_tasks WHERE run_id = 
           'its started_at is not before its queued_at');
 COMMIT;
 SELECT dblink_disconnect('other');
+
+-- Visibility: with one timeout for every step the read already hides the messages for
+-- timeout + 2 s and start_tasks' set_vt_batch is spared; with several, each message gets its
+-- step's timeout + 2 s from set_vt_batch.
+SELECT pgflow.create_flow('same_timeouts', timeout => 7);
+SELECT pgflow.add_step('same_timeouts', 'a');
+SELECT pgflow.add_step('same_timeouts', 'b');
+SELECT pgflow.create_flow('mixed_timeouts', timeout => 7);
+SELECT pgflow.add_step('mixed_timeouts', 'a');
+SELECT pgflow.add_step('mixed_timeouts', 'b', timeout => 30);
+SELECT pgflow_tests.ensure_worker('same_timeouts');
+SELECT pgflow_tests.ensure_worker('mixed_timeouts');
+SELECT pgflow.start_flow('same_timeouts', '{}');
+SELECT pgflow.start_flow('mixed_timeouts', '{}');
+SET track_functions = 'pl';
+BEGIN;
+SELECT * FROM pgflow_cpp.read_and_start_tasks('same_timeouts', 2, 10, pgflow_tests.worker_id());
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'pgflow.set_vt_batch(text,bigint[],integer[])'::regprocedure),
+          NULL, 'one timeout for every step: no set_vt_batch call');
+SELECT ok((SELECT bool_and(vt - clock_timestamp() BETWEEN interval '8 s' AND interval '9 s') FROM pgmq.q_same_timeouts),
+          'the messages are hidden for timeout + 2 s (9 s) by the read itself');
+COMMIT;
+BEGIN;
+SELECT * FROM pgflow_cpp.read_and_start_tasks('mixed_timeouts', 2, 10, pgflow_tests.worker_id());
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'pgflow.set_vt_batch(text,bigint[],integer[])'::regprocedure),
+          1::bigint, 'different timeouts: set_vt_batch hides each message');
+SELECT results_eq($$SELECT t.step_slug, extract(epoch FROM q.vt - clock_timestamp()) BETWEEN s.secs - 1 AND s.secs
+                    FROM pgmq.q_mixed_timeouts AS q JOIN pgflow.step_tasks AS t ON t.message_id = q.msg_id AND t.flow_slug = 'mixed_timeouts'
+                    JOIN (VALUES ('a', 9), ('b', 32)) AS s(step_slug, secs) ON s.step_slug = t.step_slug ORDER BY 1$$,
+                  $$VALUES ('a', true), ('b', true)$$, 'for its own step''s timeout + 2 s (9 s and 32 s)');
+COMMIT;
+RESET track_functions;
 
 SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('no_such_flow', 30, 5, pgflow_tests.worker_id())$$,
                  '42P01', NULL, 'an unknown queue is an error');
