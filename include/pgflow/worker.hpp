@@ -244,34 +244,9 @@ private:
                 }
                 registered_checked = true;
             }
-            // On pgflow 0.8.1's schema reading and claiming are separate transactions on purpose:
-            // its start_tasks stamps started_at with now(), the transaction's start, which must not
-            // precede the queued_at of the messages it claims (constraint
-            // started_at_is_after_queued_at). A read inside the claiming statement could see
-            // messages committed after it began.
-            // Claims commit without waiting for their WAL flush (synchronous_commit off for their
-            // transaction only): a claim lost in a server crash is a claim never made (the message
-            // reappears, the task is still queued or times out as if its worker had died), and
-            // the acknowledgement that follows is synchronous, so it flushes the claim's WAL
-            // before it is itself durable. Saves two of the three WAL flushes of an exchange.
-            c.prepare("pgflow_read", R"(
-SELECT m.msg_id
-FROM set_config('synchronous_commit', 'off', true) AS sc, pgmq.read($1, $2::int, $3::int) AS m)");
-            c.prepare("pgflow_start_tasks", R"(
-SELECT t.run_id, t.step_slug, t.task_index, t.input::text, st.attempts_count + 1
-FROM set_config('synchronous_commit', 'off', true) AS sc
-CROSS JOIN pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
-JOIN pgflow.step_tasks AS st
-  ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)");
-            // start_tasks runs inside the statement, whose own snapshot still sees attempts_count
-            // from before the claim: hence the + 1.
             c.prepare("pgflow_complete",
                       "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
             c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
-            // Completions finished together are reported in one statement: one commit (WAL
-            // flush) instead of one per task. pgflow-cpp's schema has pgflow.complete_tasks, which
-            // completes map tasks set-wise; pgflow 0.8.1's own schema gets one complete_task per
-            // element. Sorted by run, so that concurrent batches lock runs in the same order.
             const auto capabilities = c.execute(
                 "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
                 "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
@@ -279,14 +254,37 @@ JOIN pgflow.step_tasks AS st
             batch_function = capabilities.get<bool>(0, 0);
             defer_notifications = capabilities.get<bool>(0, 1);
             one_statement_claim = capabilities.get<bool>(0, 2);
-            // pgflow-cpp's schema reads and claims in one statement (one round trip and one
-            // transaction less per claim); its start_tasks never stamps started_at before a
-            // task's queued_at, which pgflow 0.8.1's would when a run commits during the claim.
-            if (one_statement_claim)
+            // Claims commit without waiting for their WAL flush (synchronous_commit off for their
+            // transaction only): a claim lost in a server crash is a claim never made (the message
+            // reappears, the task is still queued or times out as if its worker had died), and
+            // the acknowledgement that follows is synchronous, so it flushes the claim's WAL
+            // before it is itself durable. Saves two of the three WAL flushes of an exchange.
+            if (one_statement_claim) {
+                // pgflow-cpp's schema reads and claims in one statement (one round trip and one
+                // transaction less per claim): its start_tasks never stamps started_at before a
+                // task's queued_at.
                 c.prepare("pgflow_claim", R"(
 SELECT c.messages, c.run_id, c.step_slug, c.task_index, c.input::text, c.attempt
 FROM set_config('synchronous_commit', 'off', true) AS sc,
      pgflow_cpp.read_and_start_tasks($1, $2::int, $3::int, $4::uuid) AS c)");
+            } else {
+                // On pgflow 0.8.1's schema reading and claiming are separate transactions on
+                // purpose: its start_tasks stamps started_at with now(), the transaction's start,
+                // which must not precede the queued_at of the messages it claims (constraint
+                // started_at_is_after_queued_at). A read inside the claiming statement could see
+                // messages committed after it began.
+                c.prepare("pgflow_read", R"(
+SELECT m.msg_id
+FROM set_config('synchronous_commit', 'off', true) AS sc, pgmq.read($1, $2::int, $3::int) AS m)");
+                // start_tasks runs inside the statement, whose own snapshot still sees
+                // attempts_count from before the claim: hence the + 1.
+                c.prepare("pgflow_start_tasks", R"(
+SELECT t.run_id, t.step_slug, t.task_index, t.input::text, st.attempts_count + 1
+FROM set_config('synchronous_commit', 'off', true) AS sc
+CROSS JOIN pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
+JOIN pgflow.step_tasks AS st
+  ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)");
+            }
             if (defer_notifications) {
                 // Acknowledgements defer their NOTIFYs and publish them in a second transaction of
                 // the same round trip: a transaction that NOTIFYs holds PostgreSQL's database-wide
@@ -295,6 +293,10 @@ FROM set_config('synchronous_commit', 'off', true) AS sc,
                 c.prepare("pgflow_defer_notifications", "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)");
                 c.prepare("pgflow_publish_notifications", "SELECT pgflow_cpp.publish_deferred_notifications()");
             }
+            // Completions finished together are reported in one statement: one commit (WAL
+            // flush) instead of one per task. pgflow-cpp's schema has pgflow.complete_tasks, which
+            // completes map tasks set-wise; pgflow 0.8.1's own schema gets one complete_task per
+            // element. Sorted by run, so that concurrent batches lock runs in the same order.
             c.prepare("pgflow_complete_batch", batch_function ? R"(
 SELECT count(*) FROM pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[]))"
                                                                : R"(
