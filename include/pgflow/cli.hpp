@@ -491,8 +491,10 @@ SELECT ss.step_slug, ss.status FROM pgflow.step_states ss
         {
             std::string line = "run " + id.str() + " of flow " + outcome->flow + ": " + outcome->status;
             std::string separator = " (";
-            for (int i = 0; i < steps.rows(); ++i, separator = ", ")
+            for (int i = 0; i < steps.rows(); ++i, separator = ", ") {
                 line += separator + cell(steps, i, 0) + " " + cell(steps, i, 1);
+                if (cell(steps, i, 1) != "created") started_steps_.push_back(cell(steps, i, 0));
+            }
             out_ << local_clock_time() << "  " << line << (steps.empty() ? "" : ")") << std::endl;
         }
 
@@ -504,6 +506,7 @@ SELECT ss.step_slug, ss.status FROM pgflow.step_states ss
         while (outcome->status == "started") {
             while (auto n = conn.next_notification())
                 if (n->channel == channel) {
+                    notified_ = true;
                     print_retries(conn, id);  // so that a retried attempt shows before its step's event
                     print_event(n->payload, full);
                 }
@@ -531,7 +534,9 @@ SELECT ss.step_slug, ss.status FROM pgflow.step_states ss
     }
 
     // Prints attempts that failed and were retried since the last call: a task keeps its last
-    // error_message while it is queued again, started again or completed.
+    // error_message while it is queued again, started again or completed. Once events arrive,
+    // only for steps whose start was printed: the table can be read before a step's step:started
+    // notification has been (its attempt may fail in the meantime).
     void print_retries(pq::connection& conn, const run_id& id) {
         const auto r = conn.execute(R"(
 SELECT step_slug, task_index,
@@ -541,6 +546,8 @@ SELECT step_slug, task_index,
  ORDER BY step_slug, task_index)",
                                     id);
         for (int i = 0; i < r.rows(); ++i) {
+            if (notified_ && std::find(started_steps_.begin(), started_steps_.end(), cell(r, i, 0)) == started_steps_.end())
+                continue;
             std::string key = cell(r, i, 0) + "[" + cell(r, i, 1) + "] attempt " + cell(r, i, 2);
             if (std::find(reported_retries_.begin(), reported_retries_.end(), key) != reported_retries_.end()) continue;
             out_ << local_clock_time() << "  task " << key << " failed: " << one_line(cell(r, i, 3))
@@ -586,6 +593,7 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
             line = "run started, input " + abbreviated(text("input"), full, 120);
         } else if (type == "step:started") {
             line = "step " + text("step_slug") + " started";
+            started_steps_.push_back(text("step_slug"));
             if (const auto tasks = text("remaining_tasks"); !tasks.empty())
                 line += " (" + tasks + (tasks == "1" ? " task)" : " tasks)");
         } else if (type == "step:completed") {
@@ -693,6 +701,8 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
     std::ostream& err_;
     connection_options database_{std::string()};
     bool run_ended_ = false;
+    bool notified_ = false;                   // the database sends run events
+    std::vector<std::string> started_steps_;  // steps whose start was printed
     std::vector<std::string> reported_retries_;
 };
 
