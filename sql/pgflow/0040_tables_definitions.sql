@@ -48,5 +48,16 @@ CREATE TABLE IF NOT EXISTS pgflow.deps (
   CONSTRAINT deps_flow_slug_step_slug_fkey FOREIGN KEY (flow_slug, step_slug) REFERENCES pgflow.steps (flow_slug, step_slug),
   CONSTRAINT deps_check CHECK (dep_slug <> step_slug)
 );
-CREATE INDEX IF NOT EXISTS idx_deps_by_flow_dep ON pgflow.deps (flow_slug, dep_slug);
-CREATE INDEX IF NOT EXISTS idx_deps_by_flow_step ON pgflow.deps (flow_slug, step_slug);
+-- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
+-- table even when the index exists, and hold it to the end of the install's transaction, where
+-- it deadlocks with running flows (a re-install while workers run).
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow.idx_deps_by_flow_dep') IS NULL THEN
+    CREATE INDEX idx_deps_by_flow_dep ON pgflow.deps (flow_slug, dep_slug);
+  END IF;
+  IF to_regclass('pgflow.idx_deps_by_flow_step') IS NULL THEN
+    CREATE INDEX idx_deps_by_flow_step ON pgflow.deps (flow_slug, step_slug);
+  END IF;
+END
+$indexes$;

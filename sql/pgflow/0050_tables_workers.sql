@@ -8,5 +8,16 @@ CREATE TABLE IF NOT EXISTS pgflow.workers (
   last_heartbeat_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT workers_pkey PRIMARY KEY (worker_id)
 );
-CREATE INDEX IF NOT EXISTS idx_workers_queue_name ON pgflow.workers (queue_name);
-CREATE INDEX IF NOT EXISTS idx_workers_heartbeat ON pgflow.workers (last_heartbeat_at);
+-- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
+-- table even when the index exists, and hold it to the end of the install's transaction, where
+-- it deadlocks with running flows (a re-install while workers run).
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow.idx_workers_queue_name') IS NULL THEN
+    CREATE INDEX idx_workers_queue_name ON pgflow.workers (queue_name);
+  END IF;
+  IF to_regclass('pgflow.idx_workers_heartbeat') IS NULL THEN
+    CREATE INDEX idx_workers_heartbeat ON pgflow.workers (last_heartbeat_at);
+  END IF;
+END
+$indexes$;

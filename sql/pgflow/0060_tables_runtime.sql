@@ -21,8 +21,19 @@ CREATE TABLE IF NOT EXISTS pgflow.runs (
   CONSTRAINT runs_remaining_steps_check CHECK (remaining_steps >= 0),
   CONSTRAINT status_is_valid CHECK (status = ANY (ARRAY['started'::text, 'failed'::text, 'completed'::text]))
 ) WITH (fillfactor = 80);
-CREATE INDEX IF NOT EXISTS idx_runs_flow_slug ON pgflow.runs (flow_slug);
-CREATE INDEX IF NOT EXISTS idx_runs_status ON pgflow.runs (status);
+-- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
+-- table even when the index exists, and hold it to the end of the install's transaction, where
+-- it deadlocks with running flows (a re-install while workers run).
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow.idx_runs_flow_slug') IS NULL THEN
+    CREATE INDEX idx_runs_flow_slug ON pgflow.runs (flow_slug);
+  END IF;
+  IF to_regclass('pgflow.idx_runs_status') IS NULL THEN
+    CREATE INDEX idx_runs_status ON pgflow.runs (status);
+  END IF;
+END
+$indexes$;
 
 CREATE TABLE IF NOT EXISTS pgflow.step_states (
   flow_slug text NOT NULL,
@@ -52,10 +63,25 @@ CREATE TABLE IF NOT EXISTS pgflow.step_states (
   CONSTRAINT remaining_tasks_state_consistency CHECK (remaining_tasks IS NULL OR status <> 'created'::text),
   CONSTRAINT step_states_initial_tasks_check CHECK (initial_tasks IS NULL OR initial_tasks >= 0)
 ) WITH (fillfactor = 80);
-CREATE INDEX IF NOT EXISTS idx_step_states_failed ON pgflow.step_states (run_id, step_slug) WHERE status = 'failed'::text;
-CREATE INDEX IF NOT EXISTS idx_step_states_flow_slug ON pgflow.step_states (flow_slug);
-CREATE INDEX IF NOT EXISTS idx_step_states_ready ON pgflow.step_states (run_id, status, remaining_deps) WHERE status = 'created'::text AND remaining_deps = 0;
-CREATE INDEX IF NOT EXISTS idx_step_states_run_id ON pgflow.step_states (run_id);
+-- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
+-- table even when the index exists, and hold it to the end of the install's transaction, where
+-- it deadlocks with running flows (a re-install while workers run).
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow.idx_step_states_failed') IS NULL THEN
+    CREATE INDEX idx_step_states_failed ON pgflow.step_states (run_id, step_slug) WHERE status = 'failed'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_states_flow_slug') IS NULL THEN
+    CREATE INDEX idx_step_states_flow_slug ON pgflow.step_states (flow_slug);
+  END IF;
+  IF to_regclass('pgflow.idx_step_states_ready') IS NULL THEN
+    CREATE INDEX idx_step_states_ready ON pgflow.step_states (run_id, status, remaining_deps) WHERE status = 'created'::text AND remaining_deps = 0;
+  END IF;
+  IF to_regclass('pgflow.idx_step_states_run_id') IS NULL THEN
+    CREATE INDEX idx_step_states_run_id ON pgflow.step_states (run_id);
+  END IF;
+END
+$indexes$;
 
 CREATE TABLE IF NOT EXISTS pgflow.step_tasks (
   flow_slug text NOT NULL,
@@ -87,11 +113,34 @@ CREATE TABLE IF NOT EXISTS pgflow.step_tasks (
   CONSTRAINT failed_at_is_after_started_at CHECK (failed_at IS NULL OR started_at IS NULL OR failed_at >= started_at),
   CONSTRAINT started_at_is_after_queued_at CHECK (started_at IS NULL OR started_at >= queued_at)
 );
-CREATE INDEX IF NOT EXISTS idx_step_tasks_completed ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'completed'::text;
-CREATE INDEX IF NOT EXISTS idx_step_tasks_failed ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'failed'::text;
-CREATE INDEX IF NOT EXISTS idx_step_tasks_flow_run_step ON pgflow.step_tasks (flow_slug, run_id, step_slug);
-CREATE INDEX IF NOT EXISTS idx_step_tasks_message_id ON pgflow.step_tasks (message_id);
-CREATE INDEX IF NOT EXISTS idx_step_tasks_queued ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'queued'::text;
-CREATE INDEX IF NOT EXISTS idx_step_tasks_last_worker ON pgflow.step_tasks (last_worker_id) WHERE status = 'started'::text;
-CREATE INDEX IF NOT EXISTS idx_step_tasks_queued_msg ON pgflow.step_tasks (message_id) WHERE status = 'queued'::text;
-CREATE INDEX IF NOT EXISTS idx_step_tasks_started ON pgflow.step_tasks (started_at) WHERE status = 'started'::text;
+-- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
+-- table even when the index exists, and hold it to the end of the install's transaction, where
+-- it deadlocks with running flows (a re-install while workers run).
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow.idx_step_tasks_completed') IS NULL THEN
+    CREATE INDEX idx_step_tasks_completed ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'completed'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_failed') IS NULL THEN
+    CREATE INDEX idx_step_tasks_failed ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'failed'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_flow_run_step') IS NULL THEN
+    CREATE INDEX idx_step_tasks_flow_run_step ON pgflow.step_tasks (flow_slug, run_id, step_slug);
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_message_id') IS NULL THEN
+    CREATE INDEX idx_step_tasks_message_id ON pgflow.step_tasks (message_id);
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_queued') IS NULL THEN
+    CREATE INDEX idx_step_tasks_queued ON pgflow.step_tasks (run_id, step_slug) WHERE status = 'queued'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_last_worker') IS NULL THEN
+    CREATE INDEX idx_step_tasks_last_worker ON pgflow.step_tasks (last_worker_id) WHERE status = 'started'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_queued_msg') IS NULL THEN
+    CREATE INDEX idx_step_tasks_queued_msg ON pgflow.step_tasks (message_id) WHERE status = 'queued'::text;
+  END IF;
+  IF to_regclass('pgflow.idx_step_tasks_started') IS NULL THEN
+    CREATE INDEX idx_step_tasks_started ON pgflow.step_tasks (started_at) WHERE status = 'started'::text;
+  END IF;
+END
+$indexes$;

@@ -17,14 +17,12 @@
 -- microseconds instead of an fsync. A session that dies between the two leaves its rows for the
 -- next publication by any session (workers also publish on every heartbeat), so no event is lost
 -- short of a server crash, which drops every LISTEN anyway.
+-- Rows live for milliseconds; autovacuum must keep up with the churn.
 CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.deferred_notifications (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   channel text NOT NULL,
   payload text NOT NULL
-);
--- Rows live for milliseconds; autovacuum must keep up with the churn.
-ALTER TABLE pgflow_cpp.deferred_notifications SET (autovacuum_vacuum_scale_factor = 0.0,
-                                                   autovacuum_vacuum_threshold = 5000);
+) WITH (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 5000);
 GRANT SELECT, INSERT, DELETE ON pgflow_cpp.deferred_notifications TO PUBLIC;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)

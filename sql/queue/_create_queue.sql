@@ -39,8 +39,14 @@ BEGIN
     )
     $DDL$, atable);
 
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I (vt ASC)', qtable || '_vt_idx', qtable);
-  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name, atable);
+  -- Only when missing: CREATE INDEX IF NOT EXISTS takes a SHARE lock on the table even when the
+  -- index exists, which deadlocks with a running flow's transactions (create_flow again, say).
+  IF to_regclass(format('pgmq.%I', qtable || '_vt_idx')) IS NULL THEN
+    EXECUTE format('CREATE INDEX %I ON pgmq.%I (vt ASC)', qtable || '_vt_idx', qtable);
+  END IF;
+  IF to_regclass(format('pgmq.%I', 'archived_at_idx_' || queue_name)) IS NULL THEN
+    EXECUTE format('CREATE INDEX %I ON pgmq.%I (archived_at)', 'archived_at_idx_' || queue_name, atable);
+  END IF;
 
   INSERT INTO pgmq.meta (queue_name, is_partitioned, is_unlogged)
   VALUES (queue_name, false, unlogged)

@@ -53,4 +53,23 @@ echo "ok 4 - the version is recorded once, with the built-in queue"
 tables=$(psql -X -At -d "$db" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'pgflow'")
 [ "$tables" = "7" ] || fail "schema pgflow has $tables tables, expected 7"
 echo "ok 5 - schema pgflow still has exactly 7 tables"
-echo "1..5"
+
+# Installing again (say, a deployment while workers run) takes no table lock that conflicts with a
+# running flow's row changes: CREATE INDEX IF NOT EXISTS on an existing index took SHARE locks on
+# runs, step_states, step_tasks, ... until commit, and deadlocked with completions.
+locks=$(cd "$repo/sql" && PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <<'SQL'
+BEGIN;
+\o /dev/null
+\ir install.sql
+\o
+SELECT coalesce(string_agg(c.oid::regclass::text || ' ' || l.mode, ', ' ORDER BY c.oid::regclass::text), 'none')
+FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+  AND c.relnamespace IN ('pgflow'::regnamespace, 'pgmq'::regnamespace)
+  AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock');
+ROLLBACK;
+SQL
+)
+[ "$locks" = "none" ] || fail "a second install locks tables running flows write: $locks"
+echo "ok 6 - a second install takes no lock that blocks running flows"
+echo "1..6"
