@@ -16,9 +16,12 @@
 DO $proposal$
 DECLARE
   def text := pg_get_functiondef('pgflow.start_tasks(text, bigint[], uuid)'::regprocedure);
+  -- sql/'s start_tasks calls pgflow_cpp.claim_tasks, which holds the claim.
+  implementation text := coalesce(pg_get_functiondef(
+    to_regprocedure('pgflow_cpp.claim_tasks(text, bigint[], uuid, boolean)')), def);
   fixed text;
 BEGIN
-  IF position('greatest(now(), t.queued_at)' IN def) > 0 THEN
+  IF position('greatest(now(), t.queued_at)' IN implementation) > 0 THEN
     RAISE NOTICE 'proposal 0001 is already in sql/ (start_tasks uses greatest(now(), t.queued_at))';
     RETURN;
   END IF;

@@ -28,12 +28,13 @@ RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
-SET enable_seqscan = off
--- Generic plans: the cached statements reach rows by key whatever the statistics say (LATERAL
--- ... OFFSET 0 probes), so re-planning them per call for its parameters (plan_cache_mode auto
--- chose that every time) only costs: 0.25-0.35 ms per call each for the array-building
--- statements. The statements whose best plan depends on the batch size stay EXECUTEd.
+-- Generic plans that reach rows by key whatever the statistics say: re-planning the statements per
+-- call for their parameters (what plan_cache_mode auto chose, every time) cost 0.25-0.35 ms per
+-- call each for the array-building statements. enable_seqscan = off keeps the cached bulk UPDATE
+-- a primary-key probe per task even when it was planned while step_tasks was small (as in
+-- start_tasks; sql.claim_plans checks both).
 SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
 AS $$
 DECLARE
   n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
