@@ -8,6 +8,9 @@
 -- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
+-- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
+-- the step completes the run's row, then the run's steps that have not started (dependents,
+-- cascade, steps started). Rows of not yet started steps are only locked under the run's row.
 CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, task_index integer, output jsonb)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
@@ -60,6 +63,11 @@ BEGIN
 
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
+
+    -- The step's state before the run's row, the order of every completion (see Locks above).
+    PERFORM 1 FROM pgflow.step_states AS ss
+    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+    FOR NO KEY UPDATE;
 
     UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
     WHERE r.run_id = complete_task.run_id
@@ -141,16 +149,14 @@ BEGIN
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
-    IF step_row.status = 'completed' AND has_dependents THEN
-      -- Children are locked in step_slug order so that two completing parents cannot deadlock.
-      PERFORM 1
-      FROM pgflow.step_states AS child
-      WHERE child.run_id = complete_task.run_id
-        AND child.step_slug IN (SELECT d.step_slug FROM pgflow.deps AS d
-                                WHERE d.flow_slug = run_flow AND d.dep_slug = complete_task.step_slug)
-      ORDER BY child.step_slug
-      FOR NO KEY UPDATE;
+    -- The run's row before any dependent's step state: whoever holds it is the only one changing
+    -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
+    IF step_row.status = 'completed' THEN
+      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
+      WHERE r.run_id = complete_task.run_id;
+    END IF;
 
+    IF step_row.status = 'completed' AND has_dependents THEN
       -- A dependent map learns its size now: the parent's task count (map parent) or the length of
       -- its array output (single parent).
       UPDATE pgflow.step_states AS child
@@ -170,9 +176,6 @@ BEGIN
     END IF;
 
     IF step_row.status = 'completed' THEN
-      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
-      WHERE r.run_id = complete_task.run_id;
-
       IF step_kind = 'map' THEN
         step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       ELSE

@@ -11,8 +11,12 @@
 -- goes through complete_task in batch order. A run with an element that could be a type violation
 -- (a single step's non-array output where a map depends on it) goes through complete_task
 -- entirely, in order, so nothing of it after the violation is completed.
--- Locks: the step_states rows of the batch are locked in (run_id, step_slug) order, so batches
--- completing tasks of the same steps run one after the other rather than deadlock; and as late
+-- Locks, in one global order whatever the order of the input (as complete_task, which takes the
+-- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states rows
+-- in (run_id, step_slug) order; the runs rows of the elements that go through complete_task, in
+-- run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
+-- their run's row changes. So two batches (or a batch and complete_task) completing tasks of the
+-- same runs wait for each other instead of deadlocking. The step_states rows are locked as late
 -- as possible, after the set-wise task updates and archiving, because every batch of a map step
 -- waits for that row until the previous batch commits. Which tasks only count down is decided
 -- from the unlocked counter first (it only decreases, so a task it shows as completing its step
@@ -157,14 +161,15 @@ BEGIN
   END IF;
 
   -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
-  -- reached by its key (LATERAL ... OFFSET 0), in the order of the sorted keys.
+  -- reached by its key (LATERAL ... OFFSET 0), in the order of the sorted keys. A step that has
+  -- not started (an element naming no task yet) is left to its run row's holder.
   PERFORM 1
   FROM (SELECT DISTINCT u.run_id, u.step_slug
         FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs) AS u(run_id, step_slug)
         ORDER BY u.run_id, u.step_slug) AS k
   CROSS JOIN LATERAL (
     SELECT 1 FROM pgflow.step_states AS ss
-    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug
+    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug AND ss.status <> 'created'
     FOR NO KEY UPDATE
   ) AS locked;
 
@@ -200,8 +205,17 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- Rest, in batch order.
+  -- Rest, in batch order, once their runs' rows are held in run_id order: otherwise two batches
+  -- completing steps of the same runs in crossed order would each hold one run's dependents and
+  -- wait for the other's.
   IF rest_ords IS NOT NULL THEN
+    PERFORM 1
+    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id FROM unnest(rest_ords) AS o ORDER BY 1) AS k
+    CROSS JOIN LATERAL (
+      SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
+      FOR NO KEY UPDATE
+    ) AS locked;
+
     FOREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
