@@ -14,7 +14,7 @@ rounds=${ROUNDS:-3}
 runs=${RUNS:-500}
 # shellcheck source=scripts/lib/cluster.sh
 source "$repo/scripts/lib/cluster.sh"
-pgflow_cluster_start "$repo/build/sql-call-costs/pgdata" postgres >/dev/null
+pgflow_cluster_start "$repo/build/sql-call-costs/pgdata" pgflow_call_costs >/dev/null
 [ -n "${PGFLOW_EXTERNAL_SERVER:-}" ] && source "$repo/tests/sql/lib.sh" && pgflow_sqltest_connect_env
 
 work=$(mktemp -d)

@@ -102,7 +102,10 @@ BEGIN
       n := n + cardinality(task.r);
     END LOOP;
   END IF;
-  CALL pg_temp.record(label, 'task', n);
+  IF label IS NOT NULL THEN
+    CALL pg_temp.record(label, 'task', n);
+  END IF;
+  TRUNCATE pg_temp.claimed;
   COMMIT;
 END;
 $$;
@@ -121,10 +124,15 @@ BEGIN
 END;
 $$;
 
--- Flows: one single step; a root map followed by a single step that takes its output; a single
--- step that retries.
+-- Flows: one single step; a root map followed by a single step that takes its output; a diamond;
+-- a single step that retries.
 SELECT pgflow.create_flow('cc_single');
 SELECT pgflow.add_step('cc_single', 'only');
+SELECT pgflow.create_flow('cc_diamond');
+SELECT pgflow.add_step('cc_diamond', 'a');
+SELECT pgflow.add_step('cc_diamond', 'b', ARRAY['a']);
+SELECT pgflow.add_step('cc_diamond', 'c', ARRAY['a']);
+SELECT pgflow.add_step('cc_diamond', 'd', ARRAY['b', 'c']);
 SELECT pgflow.create_flow('cc_map');
 SELECT pgflow.add_step('cc_map', 'each', step_type => 'map');
 SELECT pgflow.add_step('cc_map', 'total', ARRAY['each']);
@@ -170,6 +178,25 @@ CALL pg_temp.start_runs('cc_single', '{"value": 1}', :runs, NULL);
 ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
 CALL pg_temp.claim_all('cc_single', 10, NULL);
 CALL pg_temp.complete_all('single: complete_tasks (10 per call)', 10);
+\endif
+
+-- Diamonds (a -> b, c -> d): completing b and c, each a step completion with a dependent; the
+-- second of a run also starts d.
+CALL pg_temp.reset_runtime(ARRAY['cc_diamond']);
+CALL pg_temp.start_runs('cc_diamond', '{"value": 1}', :runs, NULL);
+CALL pg_temp.claim_all('cc_diamond', 10, NULL);
+CALL pg_temp.complete_all(NULL, 1);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_diamond', 10, NULL);
+CALL pg_temp.complete_all('diamond: complete_task (b and c)', 1);
+\if :has_batch
+CALL pg_temp.reset_runtime(ARRAY['cc_diamond']);
+CALL pg_temp.start_runs('cc_diamond', '{"value": 1}', :runs, NULL);
+CALL pg_temp.claim_all('cc_diamond', 10, NULL);
+CALL pg_temp.complete_all(NULL, 1);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_diamond', 10, NULL);
+CALL pg_temp.complete_all('diamond: complete_tasks (b and c, 10 per call)', 10);
 \endif
 
 -- A failed attempt that is retried (task re-queued, message delayed).
