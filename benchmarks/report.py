@@ -2,7 +2,9 @@
 """Turns scripts/bench's raw rows into results.md, throughput.png and the RESULT line.
 
 Every (engine, shape, workers) cell was measured one or more times, alternating engines; the
-report takes the median of each column per cell.
+report takes the median of each column per cell. A window whose engine failed has its error in
+the row's last column: the cell shows it instead of figures (or next to the figures of its other
+windows), and the errors are listed after the tables.
 """
 import argparse
 import csv
@@ -28,16 +30,38 @@ NUMERIC = ["seconds", "tasks", "runs", "tasks_per_s", "runs_per_s", "p50_ms", "p
 
 def load_rows(path):
     cells = defaultdict(list)
+    errors = defaultdict(list)
     with open(path, newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             key = (row["engine"], row["shape"], int(row["workers"]))
+            if row.get("error"):
+                errors[key].append(row["error"])
+                continue
             cells[key].append({k: float(row[k]) for k in NUMERIC} | {"waits": row.get("waits", "-")})
-    # Median of every number; the wait profile of the window whose tasks/s is the median.
+    # Median of every number; the wait profile of the window whose tasks/s is the median. n counts
+    # the measured windows, errors the failed ones.
     out = {}
-    for k, v in cells.items():
-        mid = sorted(v, key=lambda r: r["tasks_per_s"])[len(v) // 2]
-        out[k] = {c: statistics.median(r[c] for r in v) for c in NUMERIC} | {"n": len(v), "waits": mid["waits"]}
+    for k in list(cells) + [k for k in errors if k not in cells]:
+        v = cells.get(k, [])
+        out[k] = {"n": len(v), "errors": errors.get(k, [])}
+        if v:
+            mid = sorted(v, key=lambda r: r["tasks_per_s"])[len(v) // 2]
+            out[k] |= {c: statistics.median(r[c] for r in v) for c in NUMERIC} | {"waits": mid["waits"]}
     return out
+
+
+def md_text(text):
+    return text.replace("|", "\\|")
+
+
+def error_note(c):
+    """'error: <first line>' for a cell with no measured window, '(error in k of n windows)' for one
+    with some; '' when nothing failed."""
+    if not c or not c["errors"]:
+        return ""
+    if not c["n"]:
+        return "error: " + md_text(c["errors"][0])
+    return f" (error in {len(c['errors'])} of {len(c['errors']) + c['n']} windows)"
 
 
 def fmt(v, digits=0):
@@ -52,7 +76,16 @@ def ratio(a, b):
 
 def get(cells, engine, shape, w, col="tasks_per_s"):
     c = cells.get((engine, shape, w))
-    return c[col] if c else None
+    return c[col] if c and c["n"] else None
+
+
+def show(cells, engine, shape, w):
+    """A tasks/s cell: the figure, the error instead of it, or both."""
+    c = cells.get((engine, shape, w))
+    note = error_note(c)
+    if c and not c["n"]:
+        return note
+    return fmt(get(cells, engine, shape, w)) + note
 
 
 def main():
@@ -63,6 +96,7 @@ def main():
     ap.add_argument("--sql-cost")
     ap.add_argument("--out", required=True)
     ap.add_argument("--when", default="")
+    ap.add_argument("--no-plot", action="store_true", help="skip throughput.png (no gnuplot needed)")
     a = ap.parse_args()
 
     cells = load_rows(a.results)
@@ -79,8 +113,9 @@ def main():
         for w in workers:
             o, p, l = get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)
             pr = get(cells, "proposed", s, w)
-            md.append(f"| {SHAPE_TITLES[s]} | {w} | {fmt(o)} | {fmt(p)} | {fmt(ratio(o, p), 2)}× | {fmt(l)} | "
-                      f"{fmt(100 * ratio(o, l), 1)} % | {fmt(pr)} | "
+            md.append(f"| {SHAPE_TITLES[s]} | {w} | {show(cells, 'ours', s, w)} | {show(cells, 'pgflow', s, w)} | "
+                      f"{fmt(ratio(o, p), 2)}× | {show(cells, 'limit', 'queue', w)} | "
+                      f"{fmt(100 * ratio(o, l), 1)} % | {show(cells, 'proposed', s, w)} | "
                       f"{fmt(ratio(pr, p), 2) + '×' if pr is not None else '–'} |")
     md += ["", "*ours* = `pgflow::worker` running the typed C++ flows on pgflow-cpp's SQL; *pgflow 0.8.1 SQL* = "
            "pgflow's published migrations driven like its edge worker (read_with_poll → start_tasks → one "
@@ -103,16 +138,28 @@ def main():
                 c = cells.get((e, s, w))
                 if not c:
                     continue
+                if not c["n"]:
+                    md.append(f"| {SHAPE_TITLES[s]} | {w} | {e} | {error_note(c)} | – | – | – | – | – | – | – |")
+                    continue
                 md.append(f"| {SHAPE_TITLES[s]} | {w} | {e} | {fmt(c['runs_per_s'], 1)} | {fmt(c['p50_ms'], 1)} | "
                           f"{fmt(c['p99_ms'], 1)} | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                           f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
                           f"{fmt(c['xacts_per_task'], 2)} | {c['waits']} |")
     for w in workers:
         c = cells.get(("limit", "queue", w))
-        if c:
+        if c and not c["n"]:
+            md.append(f"| bare queue | {w} | limit | {error_note(c)} | – | – | – | – | – | – | – |")
+        elif c:
             md.append(f"| bare queue | {w} | limit | – | – | – | {fmt(c['client_cpu_s_per_1k'], 3)} | "
                       f"{fmt(c['server_cpu_s_per_1k'], 3)} | {fmt(c['wal_bytes_per_task'])} | "
                       f"{fmt(c['xacts_per_task'], 2)} | – |")
+
+    failed = [(k, e) for k, c in cells.items() for e in c["errors"]]
+    if failed:
+        md += ["", "### Errors", "", "Windows not measured because the engine failed (first line of the error).", "",
+               "| engine | shape | workers | error |", "|---|---|---:|---|"]
+        for (e, s, w), text in failed:
+            md.append(f"| {e} | {SHAPE_TITLES.get(s, s)} | {w} | {md_text(text)} |")
 
     if a.sql_cost and os.path.exists(a.sql_cost) and os.path.getsize(a.sql_cost) > 0:
         cost = defaultdict(dict)
@@ -148,6 +195,9 @@ def main():
             for line in f:
                 parts = line.strip().split("\t")
                 kv = dict(p.split("=", 1) for p in parts[2:])
+                if "error" in kv:
+                    md.append(f"| {parts[0]} | error: {md_text(kv['error'])} | – | – | – |")
+                    continue
                 md.append(f"| {parts[0]} | {kv['samples']} | {kv['p50_ms']} | {kv['p99_ms']} | {kv['max_ms']} |")
 
     if a.micro and os.path.exists(a.micro):
@@ -192,19 +242,22 @@ def main():
                   f"'' index {i} using 1:5 with points pt 9 ps 1.6 title 'proposed (benchmarks/proposals)'")
     gp.append("unset multiplot")
     try:
-        subprocess.run(["gnuplot"], input="\n".join(gp), text=True, check=True)
+        if not a.no_plot:
+            subprocess.run(["gnuplot"], input="\n".join(gp), text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"report: gnuplot failed: {e}", file=sys.stderr)
         return 1
 
     print("\n".join(md))
-    print(f"\nwrote {os.path.join(a.out, 'results.md')} and {png}")
+    print(f"\nwrote {os.path.join(a.out, 'results.md')}" + ("" if a.no_plot else f" and {png}"))
     o, p = get(cells, "ours", "single", 4), get(cells, "pgflow", "single", 4)
     om, pm = get(cells, "ours", "map100", 4), get(cells, "pgflow", "map100", 4)
     o1k, lim = get(cells, "ours", "map1000", 4), get(cells, "limit", "queue", 4)
     def num(v):
         return "nan" if v is None else f"{v:.0f}"
 
+    if failed:
+        print(f"report: {len(failed)} window(s) not measured because the engine failed; see results.md")
     print(f"RESULT ours_tasks_per_s={num(o)} pgflow_tasks_per_s={num(p)} "
           f"ratio={ratio(o, p):.2f} map_ratio={ratio(om, pm):.2f} limit_fraction={ratio(o1k, lim):.2f}")
     return 0

@@ -1,8 +1,11 @@
 # CTest smoke test of the end-to-end harness: every engine runs one tiny window against a database
 # of its own (created, installed and dropped here, so it cannot disturb other tests) and must
-# complete tasks. No timing is asserted. Needs the server of PGFLOW_DATABASE_URL or the PG*
-# environment; fails when it is unreachable.
-#   cmake -DBENCH=<bench_e2e> -DPSQL=<psql> -DSOURCE_DIR=<repo> -P smoke_test.cmake
+# complete tasks. No timing is asserted. Then an engine made to fail: its row carries the error,
+# --keep-going exits 0 (scripts/bench goes on with the next cell), and report.py shows the error
+# in the cell. Needs the server of PGFLOW_DATABASE_URL or the PG* environment; fails when it is
+# unreachable.
+#   cmake -DBENCH=<bench_e2e> -DPSQL=<psql> -DPYTHON=<python3> -DSOURCE_DIR=<repo> -DWORK_DIR=<dir>
+#         -P smoke_test.cmake
 set(db pgflow_bench_smoke)
 if(DEFINED ENV{PGFLOW_DATABASE_URL} AND NOT "$ENV{PGFLOW_DATABASE_URL}" STREQUAL "")
   set(admin "$ENV{PGFLOW_DATABASE_URL}")
@@ -28,10 +31,14 @@ foreach(p IN LISTS proposals)
   run(${PSQL} -X -q -v ON_ERROR_STOP=1 -d ${target} -f ${p})
 endforeach()
 
-foreach(engine_shape "worker;diamond" "worker;map100" "edge;single" "batch;map100" "limit;single")
+execute_process(COMMAND ${BENCH} --print-header OUTPUT_VARIABLE rows)
+foreach(engine_shape "worker;diamond;ours" "worker;map100;ours" "edge;single;pgflow" "batch;map100;proposed"
+                     "limit;single;limit")
   list(GET engine_shape 0 engine)
   list(GET engine_shape 1 shape)
-  run(${BENCH} --db ${target} --engine ${engine} --shape ${shape} --workers 2 --warmup 0.2 --seconds 0.3)
+  list(GET engine_shape 2 label)  # as scripts/bench labels the engine's rows
+  run(${BENCH} --db ${target} --engine ${engine} --label ${label} --shape ${shape} --workers 2 --warmup 0.2
+      --seconds 0.3)
   # engine, shape, workers, seconds, tasks, ...: the window must have completed tasks.
   string(REPLACE "\t" ";" fields "${last_output}")
   list(GET fields 4 tasks)
@@ -39,6 +46,43 @@ foreach(engine_shape "worker;diamond" "worker;map100" "edge;single" "batch;map10
     message(FATAL_ERROR "${engine} on ${shape}: no task completed in the window: ${last_output}")
   endif()
   message(STATUS "${engine} ${shape}: ${tasks} tasks")
+  string(APPEND rows "${last_output}")
 endforeach()
+
+# An engine that fails (here: every batch acknowledgement is refused). A file, because run()'s
+# arguments are a list and the function's semicolons would split them.
+file(MAKE_DIRECTORY ${WORK_DIR})
+file(WRITE ${WORK_DIR}/refuse_batches.sql
+     "CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[],
+                                                 outputs jsonb[]) RETURNS SETOF pgflow.step_tasks
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the smoke test'; END $$;\n")
+run(${PSQL} -X -q -v ON_ERROR_STOP=1 -d ${target} -f ${WORK_DIR}/refuse_batches.sql)
+set(failing ${BENCH} --db ${target} --engine batch --label proposed --shape diamond --workers 2 --warmup 0.2 --seconds 0.3)
+set(expected "batch worker: complete_batch: ERROR:  refused by the smoke test")
+execute_process(COMMAND ${failing} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_QUIET)
+if(rc EQUAL 0 OR NOT out MATCHES "^proposed\tdiamond\t2\t[^\n]*\t${expected}\n$")
+  message(FATAL_ERROR "a failing engine must print its row with the error and exit non-zero (${rc}): ${out}")
+endif()
+run(${failing} --keep-going)
+if(NOT last_output STREQUAL out)
+  message(FATAL_ERROR "with --keep-going the same row and status 0, got: ${last_output}")
+endif()
+string(APPEND rows "${last_output}")
+message(STATUS "batch diamond: ${expected}")
+
+# The report shows the error in the cell and lists it.
+file(WRITE ${WORK_DIR}/results.tsv "${rows}")
+run(${PYTHON} ${SOURCE_DIR}/benchmarks/report.py --results ${WORK_DIR}/results.tsv --out ${WORK_DIR} --no-plot)
+file(READ ${WORK_DIR}/results.md report)
+string(FIND "${report}" "| diamond (4 steps) | 2 | " at)
+if(NOT at EQUAL -1)
+  string(SUBSTRING "${report}" ${at} -1 diamond_row)
+endif()
+if(at EQUAL -1 OR NOT diamond_row MATCHES "^[^\n]*\\| error: ${expected} \\| – \\|\n")
+  message(FATAL_ERROR "report.py does not show the error in the proposed cell of the diamond row:\n${report}")
+endif()
+if(NOT last_output MATCHES "RESULT ")
+  message(FATAL_ERROR "report.py printed no RESULT line: ${last_output}")
+endif()
 
 run(${PSQL} -X -q -v ON_ERROR_STOP=1 ${admin} -c "DROP DATABASE ${db}")

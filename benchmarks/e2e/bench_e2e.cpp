@@ -5,6 +5,9 @@
 //   bench_e2e --db "dbname=pgflow" --engine edge   --label pgflow --shape map100 --workers 4
 //   bench_e2e --db "dbname=limit"  --engine limit  --workers 4 --batch-insert 1000
 //   bench_e2e --db ... --engine edge --idle 50         (start_flow → handler entry, p50/p99)
+// When the engine fails, the row carries the error's first line in its last column (its figures
+// are zeros, not measurements) and the exit status is 1, or 0 with --keep-going (scripts/bench:
+// one engine's error must not end a series of rows).
 
 #include "engines.hpp"
 #include "harness.hpp"
@@ -21,7 +24,8 @@ int main(int argc, char** argv) {
     int workers = 1, idle = 0, batch_insert = 1000;
     window_options w;
     engine_options eo;
-    bool header = false, header_only = false;
+    bool header = false, header_only = false, keep_going = false;
+    std::string error_row;
     app.add_option("--db", db, "libpq connection string of the database to drive");
     app.add_option("--engine", engine,
                    "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker), batch (claim + "
@@ -37,6 +41,10 @@ int main(int argc, char** argv) {
     app.add_option("--poll-interval-ms", eo.poll_interval_ms, "edge engine: pollIntervalMs of read_with_poll");
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");
+    app.add_flag("--keep-going", keep_going, "when the engine fails, print its row with the error and exit 0");
+    app.add_option("--error-row", error_row,
+                   "print the row of --label/--shape/--workers with this error and exit, measuring nothing "
+                   "(for a caller whose bench_e2e died)");
     CLI11_PARSE(app, argc, argv);
     if (header_only) {
         std::cout << measurement::tsv_header() << '\n';
@@ -47,6 +55,20 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (label.empty()) label = engine;
+    // A measurement row, or its error row.
+    const std::string row_shape = engine == "limit" ? "queue" : shape_name;
+    auto fail = [&](const std::string& what) {
+        std::cerr << "bench_e2e: " << what << '\n';
+        if (idle > 0)
+            std::printf("%s\tidle\terror=%s\n", label.c_str(), measurement::failed(label, row_shape, workers, what).error.c_str());
+        else
+            std::cout << measurement::failed(label, row_shape, workers, what).tsv() << std::endl;
+        return keep_going ? 0 : 1;
+    };
+    if (!error_row.empty()) {
+        std::cout << measurement::failed(label, row_shape, workers, error_row).tsv() << std::endl;
+        return 0;
+    }
 
     try {
         if (header) std::cout << measurement::tsv_header() << '\n';
@@ -72,14 +94,10 @@ int main(int argc, char** argv) {
         }
         auto m = measure_flow(db, s, workers, c, *group, w);
         m.label = label;
-        if (m.failed_runs > 0) {
-            std::cerr << "bench_e2e: " << m.failed_runs << " runs failed during the measurement\n";
-            return 1;
-        }
+        if (m.failed_runs > 0) return fail(std::to_string(m.failed_runs) + " runs failed during the measurement");
         std::cout << m.tsv() << std::endl;
     } catch (const std::exception& e) {
-        std::cerr << "bench_e2e: " << e.what() << '\n';
-        return 1;
+        return fail(e.what());
     }
     return 0;
 }

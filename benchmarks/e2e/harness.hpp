@@ -21,7 +21,9 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace pgflow_bench {
@@ -45,6 +47,19 @@ struct measurement {
     double wal_bytes = 0;
     long long transactions = 0;  ///< write transactions (transaction ids assigned) in the window
     std::map<std::string, long long> waits;  ///< sampled active backends by wait event type (CPU: none)
+    std::string error;  ///< why the window was not measured (first line); empty when it was
+
+    /// The row of a cell whose engine failed: no figures, the error's first line in the last column.
+    static measurement failed(std::string label, std::string shape, int workers, std::string_view what) {
+        measurement m;
+        m.label = std::move(label);
+        m.shape = std::move(shape);
+        m.workers = workers;
+        auto line = what.substr(0, what.find('\n'));
+        for (char ch : line) m.error += (ch == '\t' || ch == '\r') ? ' ' : ch;
+        if (m.error.empty()) m.error = "unknown error";
+        return m;
+    }
 
     /// "CPU 70% Lock 20% ..." — where the active backends of the database were when sampled.
     [[nodiscard]] std::string wait_profile() const {
@@ -71,7 +86,7 @@ struct measurement {
 
     static std::string tsv_header() {
         return "engine\tshape\tworkers\tseconds\ttasks\truns\ttasks_per_s\truns_per_s\tp50_ms\tp99_ms\t"
-               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\txacts_per_task\twaits";
+               "client_cpu_s_per_1k\tserver_cpu_s_per_1k\twal_bytes_per_task\txacts_per_task\twaits\terror";
     }
     [[nodiscard]] std::string tsv() const {
         char buf[512];
@@ -79,7 +94,7 @@ struct measurement {
                       label.c_str(), shape.c_str(), workers, seconds, tasks, runs, tasks_per_s(), runs_per_s(), p50_ms,
                       p99_ms, per_1k(client_cpu), per_1k(server_cpu), per_task(wal_bytes),
                       per_task(static_cast<double>(transactions)));
-        return buf + wait_profile();
+        return buf + wait_profile() + '\t' + error;
     }
 };
 
