@@ -208,7 +208,7 @@ BEGIN
   -- Rest, in batch order, once their runs' rows are held in run_id order: otherwise two batches
   -- completing steps of the same runs in crossed order would each hold one run's dependents and
   -- wait for the other's.
-  IF rest_ords IS NOT NULL THEN
+  IF cardinality(rest_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id FROM unnest(rest_ords) AS o ORDER BY 1) AS k
     CROSS JOIN LATERAL (
