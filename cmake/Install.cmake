@@ -1,10 +1,10 @@
-# cmake --install: headers (including the generated embedded SQL), sql/, the CMake package.
+# cmake --install: headers (the embedded SQL included), sql/, the CMake package.
 include(CMakePackageConfigHelpers)
 set(PGFLOW_INSTALL_CMAKEDIR ${CMAKE_INSTALL_DATADIR}/cmake/pgflow-cpp)
 set(PGFLOW_INSTALL_SQLDIR ${CMAKE_INSTALL_DATADIR}/pgflow-cpp/sql)
 
 install(TARGETS pgflow EXPORT pgflow-cppTargets)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ ${PGFLOW_GENERATED_INCLUDE_DIR}/
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sql/ DESTINATION ${PGFLOW_INSTALL_SQLDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pgflow-cpp)
