@@ -50,6 +50,8 @@ pgflow_configure() {
   local dir="$1"; shift
   cmake -S "$PGFLOW_ROOT" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
     cat "$dir.configure.log" >&2; return 1; }
+  # Warnings are worth seeing (one says the committed embedded SQL is out of date with sql/).
+  grep -A6 '^CMake Warning' "$dir.configure.log" >&2 || true
 }
 
 pgflow_build() {
