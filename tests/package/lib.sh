@@ -26,6 +26,5 @@ conan_env() {
   # conan create writes test_package's build and CMakeUserPresets.json next to the sources unless told.
   printf '%s\n' "tools.cmake.cmake_layout:test_folder=$1/test_package" \
     "tools.cmake.cmaketoolchain:user_presets=" >"$CONAN_HOME/global.conf"
-  conan profile detect --exist-ok >/dev/null 2>&1
   conan remote disable '*' >/dev/null
 }
