@@ -12,7 +12,9 @@
 #   \ir queue/choose.sql                      -> the query that decides the queue implementation
 #   \if :pgflow_builtin_queue ... \else ... \endif  -> built-in queue files / extension files
 #   every other \ir                           -> common files, in order
-cmake_minimum_required(VERSION 3.25)
+if(CMAKE_SCRIPT_MODE_FILE)
+  cmake_minimum_required(VERSION 3.25)
+endif()
 get_filename_component(_pgflow_root ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 set(_pgflow_sql_dir ${_pgflow_root}/sql)
 set(_pgflow_header ${_pgflow_root}/include/pgflow/detail/embedded_sql.hpp)
