@@ -10,3 +10,7 @@ compiler.cppstd=20
 [platform_requires]
 boost/1.81.0
 libpq/15.18
+
+[conf]
+# Ninja is what the project builds with (Debian's ninja-build); make need not be installed.
+tools.cmake.cmaketoolchain:generator=Ninja
