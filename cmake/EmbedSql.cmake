@@ -1,12 +1,25 @@
-# Generates <pgflow/detail/embedded_sql.hpp> from sql/install.sql so that client::install_schema()
-# runs exactly what `psql -f sql/install.sql` runs. install.sql's grammar (see sql/README.md):
+# Generates include/pgflow/detail/embedded_sql.hpp, committed so that the headers work without CMake,
+# from sql/install.sql so that client::install_schema() runs exactly what `psql -f sql/install.sql`
+# runs; and writes the version in VERSION into sql/pgflow/0990_record_version.sql.
+#
+#   cmake -P cmake/EmbedSql.cmake              regenerate both (after changing sql/ or VERSION)
+#   cmake -DCHECK=ON -P cmake/EmbedSql.cmake   fail if either is out of date (test package.embedded_sql_current)
+#
+# Included by the top-level CMakeLists.txt it only warns when they are out of date: sql/ stays the
+# single source and the build never rewrites files in the source tree.
+#
+# install.sql's grammar (see sql/README.md):
 #   \ir queue/choose.sql                      -> the query that decides the queue implementation
 #   \if :pgflow_builtin_queue ... \else ... \endif  -> built-in queue files / extension files
 #   every other \ir                           -> common files, in order
-include(GNUInstallDirs)
-set(PGFLOW_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/generated/include)
-set(_pgflow_sql_dir ${PROJECT_SOURCE_DIR}/sql)
-set(_pgflow_header ${PGFLOW_GENERATED_INCLUDE_DIR}/pgflow/detail/embedded_sql.hpp)
+if(CMAKE_SCRIPT_MODE_FILE)
+  cmake_minimum_required(VERSION 3.25)
+endif()
+get_filename_component(_pgflow_root ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+set(_pgflow_sql_dir ${_pgflow_root}/sql)
+set(_pgflow_header ${_pgflow_root}/include/pgflow/detail/embedded_sql.hpp)
+set(_pgflow_version_sql ${_pgflow_sql_dir}/pgflow/0990_record_version.sql)
+set(_pgflow_regenerate "cmake -P cmake/EmbedSql.cmake")
 
 function(_pgflow_cxx_literal out text)
   # Raw string literals; split in pieces well under compilers' literal limits.
@@ -24,56 +37,69 @@ function(_pgflow_cxx_literal out text)
   set(${out} "${pieces}" PARENT_SCOPE)
 endfunction()
 
+# The expected text of 0990_record_version.sql: VERSION's version written into its INSERT.
+file(STRINGS ${_pgflow_root}/VERSION _pgflow_version LIMIT_COUNT 1)
+if(NOT _pgflow_version MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+$")
+  message(FATAL_ERROR "VERSION must hold one MAJOR.MINOR.PATCH line, not '${_pgflow_version}'")
+endif()
+file(READ ${_pgflow_version_sql} _version_sql_now)
+string(REGEX REPLACE "VALUES \\('[^']*'" "VALUES ('${_pgflow_version}'" _version_sql "${_version_sql_now}")
+if(NOT _version_sql MATCHES "VALUES \\('${_pgflow_version}'")
+  message(FATAL_ERROR "${_pgflow_version_sql} has no INSERT ... VALUES ('<version>', ...) to write the version into")
+endif()
+
 set(_entries "")
 set(_count 0)
 set(_choose "")
-set(_depends ${_pgflow_sql_dir}/install.sql)
-if(EXISTS ${_pgflow_sql_dir}/install.sql)
-  file(STRINGS ${_pgflow_sql_dir}/install.sql _lines)
-  set(_section common)
-  foreach(line IN LISTS _lines)
-    string(STRIP "${line}" line)
-    if(line MATCHES "^\\\\if :pgflow_builtin_queue")
-      set(_section builtin_queue)
-    elseif(line MATCHES "^\\\\else" AND NOT _section STREQUAL "common")
-      set(_section extension_queue)
-    elseif(line MATCHES "^\\\\endif" AND NOT _section STREQUAL "common")
-      set(_section common)
-    elseif(line MATCHES "^\\\\ir[ \t]+([^ \t]+)")
-      set(rel ${CMAKE_MATCH_1})
-      set(path ${_pgflow_sql_dir}/${rel})
-      if(NOT EXISTS ${path})
-        message(FATAL_ERROR "sql/install.sql includes ${rel}, which does not exist")
-      endif()
-      list(APPEND _depends ${path})
-      file(READ ${path} content)
-      if(content MATCHES "\\)pgflow_sql\"")
-        message(FATAL_ERROR "${rel} contains the embedding delimiter )pgflow_sql\"")
-      endif()
-      if(rel STREQUAL "queue/choose.sql")
-        string(STRIP "${content}" content)
-        string(REGEX REPLACE "\\\\gset$" "" content "${content}")
-        string(STRIP "${content}" content)
-        _pgflow_cxx_literal(_choose "${content}")
-      else()
-        if(content MATCHES "(^|\n)[ \t]*\\\\")
-          message(FATAL_ERROR "${rel} contains a psql meta-command; included files must be plain SQL")
-        endif()
-        _pgflow_cxx_literal(lit "${content}")
-        string(APPEND _entries "    file{\"${rel}\", part::${_section},\n${lit}},\n")
-        math(EXPR _count "${_count} + 1")
-      endif()
+set(_depends ${_pgflow_root}/VERSION ${_pgflow_sql_dir}/install.sql)
+file(STRINGS ${_pgflow_sql_dir}/install.sql _lines)
+set(_section common)
+foreach(line IN LISTS _lines)
+  string(STRIP "${line}" line)
+  if(line MATCHES "^\\\\if :pgflow_builtin_queue")
+    set(_section builtin_queue)
+  elseif(line MATCHES "^\\\\else" AND NOT _section STREQUAL "common")
+    set(_section extension_queue)
+  elseif(line MATCHES "^\\\\endif" AND NOT _section STREQUAL "common")
+    set(_section common)
+  elseif(line MATCHES "^\\\\ir[ \t]+([^ \t]+)")
+    set(rel ${CMAKE_MATCH_1})
+    set(path ${_pgflow_sql_dir}/${rel})
+    if(NOT EXISTS ${path})
+      message(FATAL_ERROR "sql/install.sql includes ${rel}, which does not exist")
     endif()
-  endforeach()
-endif()
-set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_depends})
-if(_choose STREQUAL "")
-  set(_choose "\"\"")
+    list(APPEND _depends ${path})
+    if(path STREQUAL _pgflow_version_sql)
+      set(content "${_version_sql}")  # embed the version VERSION says, even before it is written
+    else()
+      file(READ ${path} content)
+    endif()
+    if(content MATCHES "\\)pgflow_sql\"")
+      message(FATAL_ERROR "${rel} contains the embedding delimiter )pgflow_sql\"")
+    endif()
+    if(rel STREQUAL "queue/choose.sql")
+      string(STRIP "${content}" content)
+      string(REGEX REPLACE "\\\\gset$" "" content "${content}")
+      string(STRIP "${content}" content)
+      _pgflow_cxx_literal(_choose "${content}")
+    else()
+      if(content MATCHES "(^|\n)[ \t]*\\\\")
+        message(FATAL_ERROR "${rel} contains a psql meta-command; included files must be plain SQL")
+      endif()
+      _pgflow_cxx_literal(lit "${content}")
+      string(APPEND _entries "    file{\"${rel}\", part::${_section},\n${lit}},\n")
+      math(EXPR _count "${_count} + 1")
+    endif()
+  endif()
+endforeach()
+if(_choose STREQUAL "" OR _count EQUAL 0)
+  message(FATAL_ERROR "sql/install.sql includes no queue/choose.sql or no other file")
 endif()
 
-file(CONFIGURE OUTPUT ${_pgflow_header} @ONLY CONTENT [=[
+string(CONFIGURE [=[
 #pragma once
-// Generated by cmake/EmbedSql.cmake from sql/install.sql; do not edit.
+// Generated by cmake/EmbedSql.cmake from sql/install.sql; do not edit. Regenerate with
+//   @_pgflow_regenerate@
 #include <array>
 #include <string_view>
 
@@ -87,6 +113,9 @@ struct file {
     std::string_view text;
 };
 
+/// The version of sql/ these files record (the project's VERSION).
+inline constexpr std::string_view version = "@_pgflow_version@";
+
 /// The files of sql/install.sql, in its order.
 inline constexpr std::array<file, @_count@> files{{
 @_entries@}};
@@ -96,4 +125,45 @@ inline constexpr std::string_view choose_queue_query =
 @_choose@;
 
 }  // namespace pgflow::detail::embedded_sql
-]=])
+]=] _header @ONLY)
+
+set(_stale "")
+if(EXISTS ${_pgflow_header})
+  file(READ ${_pgflow_header} _header_now)
+else()
+  set(_header_now "")
+endif()
+if(NOT _header_now STREQUAL _header)
+  list(APPEND _stale include/pgflow/detail/embedded_sql.hpp)
+endif()
+if(NOT _version_sql_now STREQUAL _version_sql)
+  list(APPEND _stale sql/pgflow/0990_record_version.sql)
+endif()
+list(JOIN _stale " and " _stale_text)
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  if(CHECK)
+    if(_stale)
+      message(FATAL_ERROR "${_stale_text} out of date with sql/ and VERSION; regenerate with:\n  ${_pgflow_regenerate}\n(from the repository's root) and commit the result.")
+    endif()
+    message(STATUS "include/pgflow/detail/embedded_sql.hpp and the recorded version are current")
+  else()
+    if(NOT _version_sql_now STREQUAL _version_sql)
+      file(WRITE ${_pgflow_version_sql} "${_version_sql}")
+    endif()
+    if(NOT _header_now STREQUAL _header)
+      file(WRITE ${_pgflow_header} "${_header}")
+    endif()
+    if(_stale)
+      message(STATUS "wrote ${_stale_text}")
+    else()
+      message(STATUS "nothing to do: ${_pgflow_header} is current")
+    endif()
+  endif()
+else()
+  set_property(DIRECTORY ${_pgflow_root} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_depends})
+  if(_stale)
+    message(WARNING "${_stale_text} out of date with sql/ and VERSION: the build embeds the old SQL. "
+                    "Regenerate with `${_pgflow_regenerate}` from ${_pgflow_root}.")
+  endif()
+endif()

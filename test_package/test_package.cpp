@@ -1,5 +1,9 @@
-// Builds pgflow's example flow against the installed package and checks its registration SQL.
+// Builds pgflow's example flow against the installed package and checks its registration SQL; links
+// libpq and Boost.JSON (a connection string parsed, a JSON value serialised) and reports the
+// embedded SQL's version.
 #include <pgflow/pgflow.hpp>
+
+#include <boost/json.hpp>
 
 #include <iostream>
 #include <string_view>
@@ -30,5 +34,11 @@ int main() {
         "SELECT pgflow.add_step('example_flow', 'thirdStep', ARRAY['normalStep']);";
     static_assert(sql == expected, "registration SQL differs from pgflow's compileFlow output");
     std::cout << sql << '\n';
+
+    const pgflow::connection_options parsed("host=localhost dbname=app");  // PQconninfoParse
+    std::cout << boost::json::serialize(boost::json::object{{"conninfo", parsed.conninfo()}}) << '\n';
+    namespace embedded = pgflow::detail::embedded_sql;
+    static_assert(!embedded::files.empty(), "the headers carry the schema's SQL");
+    std::cout << "embedded SQL: version " << embedded::version << ", " << embedded::files.size() << " files\n";
     return 0;
 }

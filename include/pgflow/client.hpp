@@ -81,7 +81,7 @@ public:
     /// Connects lazily, on the first call that needs the database.
     explicit client(connection_options db = {}) : db_(std::move(db)) {}
 
-    /// Installs or upgrades the pgflow schema (sql/install.sql, embedded at build time) in one
+    /// Installs or upgrades the pgflow schema (sql/install.sql, embedded in the headers) in one
     /// transaction. Idempotent.
     void install_schema(queue_mode queue = queue_mode::automatic) { install_schema(install_options{queue, false}); }
     void install_schema(const install_options& options) {

@@ -1,6 +1,7 @@
 #pragma once
-// pgflow::install_schema — installs (or upgrades) the pgflow schema from the SQL embedded at build
-// time from sql/install.sql, exactly what `psql -f sql/install.sql` does, in one transaction.
+// pgflow::install_schema — installs (or upgrades) the pgflow schema from the SQL of sql/install.sql
+// embedded in <pgflow/detail/embedded_sql.hpp>, exactly what `psql -f sql/install.sql` does, in one
+// transaction.
 
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
@@ -35,8 +36,6 @@ struct install_options {
 /// with an advisory lock. Throws database_error naming the file that failed.
 inline void install_schema(pq::connection& conn, install_options options = {}) {
     namespace sql = detail::embedded_sql;
-    if (sql::files.empty())
-        throw error("pgflow: this build has no embedded SQL (sql/install.sql was missing at configure time)");
     conn.execute("BEGIN");
     try {
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp install'))");

@@ -6,7 +6,7 @@ export PGFLOW_ROOT
 
 # Debian 12 packages the project builds, tests and demos with.
 PGFLOW_PACKAGES=(
-  cmake ninja-build g++ clang-16 libclang-rt-16-dev pkg-config python3 ca-certificates
+  cmake ninja-build g++ clang-16 libclang-rt-16-dev pkg-config python3 python3-venv ca-certificates
   libboost1.81-dev libboost-json1.81-dev libpq-dev
   postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
@@ -32,11 +32,26 @@ pgflow_ensure_packages() {
   # The Debian package starts a default cluster on port 5432; the project never uses it.
 }
 
+# Conan 2 for the test package.conan_create: the one on PATH, else one installed with pip into a
+# virtual environment under build/ (Debian's pip refuses system-wide installs) and put on PATH.
+pgflow_ensure_conan() {
+  local venv="$PGFLOW_ROOT/build/conan/venv"
+  [ -x "$venv/bin/conan" ] && export PATH="$venv/bin:$PATH"
+  if command -v conan >/dev/null && conan --version | grep -q '^Conan version 2\.'; then return 0; fi
+  pgflow_log "installing Conan 2 with pip into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'conan>=2.0.14,<3'
+  export PATH="$venv/bin:$PATH"
+}
+
 # pgflow_configure BUILD_DIR [cmake args...]
 pgflow_configure() {
   local dir="$1"; shift
   cmake -S "$PGFLOW_ROOT" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
     cat "$dir.configure.log" >&2; return 1; }
+  # Warnings are worth seeing (one says the committed embedded SQL is out of date with sql/).
+  grep -A6 '^CMake Warning' "$dir.configure.log" >&2 || true
 }
 
 pgflow_build() {

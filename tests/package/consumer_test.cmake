@@ -1,5 +1,5 @@
 # Installs pgflow-cpp into a fresh prefix and builds + runs test_package/ against it with plain CMake
-# (what `conan create` would do), or builds a project that add_subdirectory()s the source tree.
+# (find_package), or builds a project that add_subdirectory()s the source tree.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)

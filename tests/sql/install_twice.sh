@@ -43,8 +43,9 @@ psql -X -At -d "$db" -c "SELECT count(*) FROM pgflow.runs" | cmp -s - "$work/run
 echo "ok 2 - existing runs survive a second install"
 
 version=$(psql -X -At -d "$db" -c "SELECT pgflow_cpp.installed_version()")
-[ "$version" = "0.1.0" ] || fail "installed_version() is '$version', expected 0.1.0"
-echo "ok 3 - pgflow_cpp.installed_version() is 0.1.0"
+expected=$(cat "$repo/VERSION")
+[ "$version" = "$expected" ] || fail "installed_version() is '$version', expected VERSION's $expected"
+echo "ok 3 - pgflow_cpp.installed_version() is VERSION's $expected"
 
 rows=$(psql -X -At -d "$db" -c "SELECT count(*) || ' ' || min(queue) FROM pgflow_cpp.schema_versions")
 [ "$rows" = "1 builtin" ] || fail "schema_versions has '$rows', expected one builtin row"
