@@ -66,5 +66,6 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0300_poll_for_tasks.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
+\ir pgflow/0950_privileges.sql
 \ir pgflow/0990_record_version.sql
 SELECT pg_advisory_unlock(hashtext('pgflow-cpp install')) AS pgflow_install_unlocked \gset

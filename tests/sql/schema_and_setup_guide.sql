@@ -133,7 +133,10 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
 
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.prosecdef),
-          ARRAY['get_run_with_states', 'start_flow_with_states'], 'exactly the two *_with_states functions are SECURITY DEFINER');
+          ARRAY['add_step', 'complete_task', 'complete_tasks', 'create_flow', 'fail_task', 'get_run_with_states',
+                'start_flow', 'start_flow_with_states', 'start_tasks'],
+          'the *_with_states functions are SECURITY DEFINER as in pgflow, and so is every function that changes state '
+          '(sql/pgflow/0950_privileges.sql)');
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.provolatile = 'i'),
           ARRAY['calculate_retry_delay', 'is_valid_slug'], 'is_valid_slug and calculate_retry_delay are IMMUTABLE');
