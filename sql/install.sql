@@ -5,6 +5,9 @@
 --   psql -v ON_ERROR_STOP=1 -v queue=extension -f sql/install.sql  the pgmq extension or an error
 -- The C++ embedded installer parses this file: keep the shape documented in sql/README.md.
 \set ON_ERROR_STOP on
+-- The lock client::install_schema takes (for its transaction): concurrent installs, by either
+-- path, run one after the other. Held by this session until the last line (or its end).
+SELECT pg_advisory_lock(hashtext('pgflow-cpp install')) AS pgflow_install_lock \gset
 \if :{?queue}
 \else
 \set queue auto
@@ -63,4 +66,6 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0300_poll_for_tasks.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
+\ir pgflow/0950_privileges.sql
 \ir pgflow/0990_record_version.sql
+SELECT pg_advisory_unlock(hashtext('pgflow-cpp install')) AS pgflow_install_unlocked \gset

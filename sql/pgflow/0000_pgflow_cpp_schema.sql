@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.schema_versions (
   queue text NOT NULL CHECK (queue IN ('builtin', 'extension'))
 );
 
--- Any role that may call pgflow's functions needs the helpers; none of them is sensitive.
-GRANT USAGE ON SCHEMA pgflow_cpp TO PUBLIC;
+-- Like schema pgflow, usable only by the roles granted USAGE (README, "Least-privilege roles");
+-- earlier installs granted it to PUBLIC. The version record is no secret.
+REVOKE ALL ON SCHEMA pgflow_cpp FROM PUBLIC;
 GRANT SELECT ON pgflow_cpp.schema_versions TO PUBLIC;

@@ -61,3 +61,23 @@ BEGIN
   END IF;
 END
 $indexes$;
+
+-- (Addition.) A timeout must leave room for the 2 s start_tasks adds to it (timeout + 2 is a
+-- message's visibility in seconds, an integer): pgflow 0.8.1 accepts up to 2147483647, after which
+-- every claim fails with "integer out of range". Added to earlier installs, whose out-of-range
+-- timeouts (never able to run a task) are lowered to the bound first.
+DO $timeout_bound$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow.flows'::regclass AND conname = 'opt_timeout_fits_vt') THEN
+    UPDATE pgflow.flows SET opt_timeout = 2147483645 WHERE opt_timeout > 2147483645;
+    ALTER TABLE pgflow.flows ADD CONSTRAINT opt_timeout_fits_vt CHECK (opt_timeout <= 2147483645);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow.steps'::regclass AND conname = 'opt_timeout_fits_vt') THEN
+    UPDATE pgflow.steps SET opt_timeout = 2147483645 WHERE opt_timeout > 2147483645;
+    ALTER TABLE pgflow.steps ADD CONSTRAINT opt_timeout_fits_vt
+      CHECK (opt_timeout IS NULL OR opt_timeout <= 2147483645);
+  END IF;
+END
+$timeout_bound$;

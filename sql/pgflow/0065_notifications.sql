@@ -23,7 +23,26 @@ CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.deferred_notifications (
   channel text NOT NULL,
   payload text NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 5000);
-GRANT SELECT, INSERT, DELETE ON pgflow_cpp.deferred_notifications TO PUBLIC;
+-- Only the owner touches the rows, through notify and publish_deferred_notifications (SECURITY
+-- DEFINER, see 0950_privileges.sql): they carry run inputs and outputs. Earlier installs granted
+-- PUBLIC SELECT, INSERT, DELETE here.
+REVOKE ALL ON pgflow_cpp.deferred_notifications FROM PUBLIC;
+-- What NOTIFY accepts (a channel of 1-63 bytes, a payload under 8000 bytes), checked where a row
+-- is recorded: a row NOTIFY refuses would fail every publication that took it. Rows an earlier
+-- install let in are dropped (NOTIFY would never send them).
+DO $checks$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow_cpp.deferred_notifications'::regclass
+                   AND conname = 'deferred_notifications_notify_limits') THEN
+    DELETE FROM pgflow_cpp.deferred_notifications AS d
+    WHERE NOT (octet_length(d.channel) BETWEEN 1 AND 63 AND octet_length(d.payload) < 8000);
+    ALTER TABLE pgflow_cpp.deferred_notifications
+      ADD CONSTRAINT deferred_notifications_notify_limits
+      CHECK (octet_length(channel) BETWEEN 1 AND 63 AND octet_length(payload) < 8000);
+  END IF;
+END
+$checks$;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
@@ -33,8 +52,16 @@ SET search_path = ''
 AS $$
 BEGIN
   IF current_setting('pgflow_cpp.defer_notifications', true) = 'on' THEN
+    -- pg_notify's own checks and errors, so that deferring fails exactly where notifying would.
+    IF coalesce(notify.channel, '') = '' THEN
+      RAISE EXCEPTION 'channel name cannot be empty' USING ERRCODE = 'invalid_parameter_value';
+    ELSIF octet_length(notify.channel) > 63 THEN
+      RAISE EXCEPTION 'channel name too long' USING ERRCODE = 'invalid_parameter_value';
+    ELSIF octet_length(notify.payload) >= 8000 THEN
+      RAISE EXCEPTION 'payload string too long' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     INSERT INTO pgflow_cpp.deferred_notifications (channel, payload)
-    VALUES (notify.channel, notify.payload);
+    VALUES (notify.channel, coalesce(notify.payload, ''));
   ELSE
     PERFORM pg_notify(notify.channel, notify.payload);
   END IF;
@@ -45,6 +72,7 @@ $$;
 -- NOTIFYs up to max_count deferred notifications, oldest first, and removes them; returns how
 -- many. Rows another session is publishing at the same time are skipped, not waited for. Commits
 -- asynchronously: it changes nothing durable, and a notification is delivered at commit anyway.
+-- Runs as the owner (0950_privileges.sql); EXECUTE is granted to the roles that defer.
 CREATE OR REPLACE FUNCTION pgflow_cpp.publish_deferred_notifications(max_count integer DEFAULT 10000)
 RETURNS integer
 LANGUAGE plpgsql
@@ -64,8 +92,12 @@ BEGIN
                    FOR UPDATE SKIP LOCKED)
     RETURNING d.id, d.channel, d.payload
   )
+  -- A row NOTIFY would refuse (the table's CHECK keeps them out; this holds without it too) is
+  -- removed unsent rather than failing the publication of every other row.
   SELECT count(*) INTO published
-  FROM (SELECT pg_notify(t.channel, t.payload) FROM taken AS t ORDER BY t.id) AS sent;
+  FROM (SELECT pg_notify(t.channel, t.payload) FROM taken AS t
+        WHERE octet_length(t.channel) BETWEEN 1 AND 63 AND octet_length(t.payload) < 8000
+        ORDER BY t.id) AS sent;
   RETURN published;
 END;
 $$;

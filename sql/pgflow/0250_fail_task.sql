@@ -1,6 +1,7 @@
 -- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
--- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds. Otherwise the
+-- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
+-- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
 -- task, its step and the run fail (step:failed, then run:failed), and every queued or started
 -- message of the run is archived. On an already failed run a started task is just marked failed
 -- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
@@ -17,6 +18,7 @@ DECLARE
   run_status text;
   max_attempts integer;
   base_delay integer;
+  retry_delay integer;
   task record;
   step_failed_time timestamptz;
   run_failed_time timestamptz;
@@ -66,8 +68,12 @@ BEGIN
     WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
 
     IF task.message_id IS NOT NULL THEN
-      PERFORM pgmq.set_vt(run_flow, task.message_id,
-                          pgflow.calculate_retry_delay(base_delay, task.attempts_count));
+      retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
+      PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
+      -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
+      IF retry_delay <= 0 THEN
+        PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+      END IF;
     END IF;
 
   ELSIF task.status = 'failed' THEN

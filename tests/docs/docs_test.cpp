@@ -16,11 +16,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cli_test;
@@ -184,6 +186,7 @@ TEST(readme, least_privilege_roles_run_flows) {
     const auto owner = as_role(db, roles.owner), worker = as_role(db, roles.worker), client = as_role(db, roles.client),
                monitor = as_role(db, roles.monitor);
     pgflow::client{owner}.install_schema(pgflow::queue_mode::builtin);
+    owner.connect().execute_script(roles.rename(readme_block("grants-upgrade"), db.name()), "README grants upgrade");
     owner.connect().execute_script(roles.rename(readme_block("grants"), db.name()), "README grants");
     EXPECT_EQ(owner.connect().execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'pgflow'").get<std::string>(0, 0),
               roles.owner);
@@ -196,12 +199,44 @@ TEST(readme, least_privilege_roles_run_flows) {
     deployer.ensure_registered(examples::order_processing);
     deployer.ensure_registered(examples::text_processing);
     deployer.ensure_registered(doomed);
+    pgflow::dynamic_flow quick{"docs_quick"};
+    quick.step("only", [](const boost::json::value&) -> boost::json::value { return 1; });
+    deployer.ensure_registered(quick);
 
     pgflow::client app{client};
     {
         role_worker orders{worker, examples::order_processing};
         role_worker texts{worker, examples::text_processing};
         role_worker failing{worker, doomed};
+        role_worker quick_worker{worker, quick};
+
+        // Run events and queue wake-ups are delivered under these roles (the client and the workers
+        // publish what they deferred), so a one-step run takes a few round trips, not the workers'
+        // 2 s polling interval nor the client's re-reads; nothing is left undelivered.
+        auto listener = monitor.connect();
+        const pgflow::run_id watched{"00000000-0000-4000-8000-00000000d0c5"};
+        listener.listen("pgflow:run:" + watched.str());
+        app.wait(app.start("docs_quick", boost::json::value{}, watched), 30s);
+        std::vector<std::string> events;
+        for (const auto until = std::chrono::steady_clock::now() + 2s;
+             events.size() < 4 && std::chrono::steady_clock::now() < until;) {
+            listener.wait_for_input(100ms);
+            while (auto n = listener.next_notification())
+                events.push_back(boost::json::parse(n->payload).as_object().at("event").as_string().c_str());
+        }
+        EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:only:started", "step:only:completed", "run:completed"}))
+            << "a LISTENer did not receive the run's events";
+        for (int i = 0; i < 3; ++i) {
+            const auto begin = std::chrono::steady_clock::now();
+            app.wait(app.start("docs_quick", boost::json::value{}), 30s);
+            EXPECT_LT(std::chrono::steady_clock::now() - begin, 1s) << "one-step run " << i << ": took a polling interval";
+        }
+        auto pending = [&] {
+            return owner.connect().execute("SELECT count(*) FROM pgflow_cpp.deferred_notifications").get<long long>(0, 0);
+        };
+        for (const auto until = std::chrono::steady_clock::now() + 3s; pending() > 0 && std::chrono::steady_clock::now() < until;)
+            std::this_thread::sleep_for(50ms);
+        EXPECT_EQ(pending(), 0) << "deferred notifications pile up: a role cannot publish them";
 
         const auto order = app.start(examples::order_processing,
                                      examples::Order{1, "ada", {{"kettle", 2, 1500}}});
@@ -249,6 +284,14 @@ TEST(readme, least_privilege_roles_run_flows) {
     EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.start_flow('text_processing', '[]')"); }), "42501");
     EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued); }), "42501");
     EXPECT_EQ(sqlstate_of([&] { m.execute("DELETE FROM pgflow.runs"); }), "42501");
+    // Only through the functions: no role marks a run completed itself, nor starts runs by pgflow's
+    // SECURITY DEFINER entry point unless it is a client (sql.role_privileges checks every case).
+    for (auto* role : {&c, &w})
+        EXPECT_EQ(sqlstate_of([&] { role->execute("UPDATE pgflow.runs SET status = 'completed', completed_at = now(), output = '1' "
+                                                  "WHERE run_id = $1::uuid", queued); }),
+                  "42501");
+    EXPECT_EQ(sqlstate_of([&] { w.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }), "42501");
+    EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }), "42501");
     // The worker role, though, may finish the task it claimed.
     EXPECT_EQ(w.execute("SELECT count(*) FROM pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued).get<int>(0, 0), 1);
 }

@@ -54,13 +54,13 @@ SELECT is((SELECT array_agg(attname::text || ' ' || format_type(atttypid, atttyp
           ARRAY['flow_slug text', 'run_id uuid', 'step_slug text', 'input jsonb', 'msg_id bigint', 'task_index integer'],
           'step_task_record attributes, task_index last');
 
--- Constraint names (callers see them in error messages).
+-- Constraint names (callers see them in error messages); opt_timeout_fits_vt is an addition.
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.flows'::regclass),
           ARRAY['flows_pkey', 'opt_base_delay_is_nonnegative', 'opt_max_attempts_is_nonnegative',
-                'opt_timeout_is_positive', 'slug_is_valid'], 'flows constraint names');
+                'opt_timeout_fits_vt', 'opt_timeout_is_positive', 'slug_is_valid'], 'flows constraint names');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.steps'::regclass),
           ARRAY['opt_base_delay_is_nonnegative', 'opt_max_attempts_is_nonnegative', 'opt_start_delay_is_nonnegative',
-                'opt_timeout_is_positive', 'steps_deps_count_check', 'steps_flow_slug_fkey',
+                'opt_timeout_fits_vt', 'opt_timeout_is_positive', 'steps_deps_count_check', 'steps_flow_slug_fkey',
                 'steps_flow_slug_step_index_key', 'steps_pkey', 'steps_step_slug_check', 'steps_step_type_check'],
           'steps constraint names');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.deps'::regclass),
@@ -133,7 +133,10 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
 
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.prosecdef),
-          ARRAY['get_run_with_states', 'start_flow_with_states'], 'exactly the two *_with_states functions are SECURITY DEFINER');
+          ARRAY['add_step', 'complete_task', 'complete_tasks', 'create_flow', 'fail_task', 'get_run_with_states',
+                'start_flow', 'start_flow_with_states', 'start_tasks'],
+          'the *_with_states functions are SECURITY DEFINER as in pgflow, and so is every function that changes state '
+          '(sql/pgflow/0950_privileges.sql)');
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.provolatile = 'i'),
           ARRAY['calculate_retry_delay', 'is_valid_slug'], 'is_valid_slug and calculate_retry_delay are IMMUTABLE');

@@ -1,0 +1,61 @@
+-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
+-- (re)created: CREATE OR REPLACE FUNCTION resets SECURITY DEFINER, keeps the grants).
+--   * The functions that change state run as their owner, the role that installed the schema
+--     (SECURITY DEFINER; every one pins search_path, checked below). Roles therefore need no write
+--     privilege on any table: what a role may change is exactly what it may EXECUTE. Run as the
+--     owner, create_flow also makes the owner own each flow's queue tables, whoever calls it.
+--   * EXECUTE is revoked from PUBLIC on every function of both schemas but the read-only ones
+--     listed below; the README's "Least-privilege roles" grants it per role. Functions added later
+--     are thereby owner-only until granted.
+--   * Nobody but the owner reads or writes pgflow_cpp.deferred_notifications (0065).
+-- Idempotent: re-running sets the same attributes and revokes the same privileges; grants made
+-- to roles survive a re-install.
+DO $privileges$
+DECLARE
+  -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
+  run_as_owner constant text[] := ARRAY[
+    'pgflow.create_flow(text,integer,integer,integer)',
+    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text)',
+    'pgflow.start_flow(text,jsonb,uuid)',
+    'pgflow.start_flow_with_states(text,jsonb,uuid)',
+    'pgflow.get_run_with_states(uuid)',
+    'pgflow.start_tasks(text,bigint[],uuid)',
+    'pgflow.complete_task(uuid,text,integer,jsonb)',
+    'pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])',
+    'pgflow.fail_task(uuid,text,integer,text)',
+    'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
+    'pgflow_cpp.notify(text,text)',
+    'pgflow_cpp.publish_deferred_notifications(integer)'];
+  -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
+  everyone_may_execute constant text[] := ARRAY[
+    'pgflow.is_valid_slug(text)',
+    'pgflow.calculate_retry_delay(numeric,integer)',
+    'pgflow_cpp.installed_version()',
+    'pgflow_cpp.installed_queue()'];
+  f regprocedure;
+BEGIN
+  FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP
+    IF NOT (SELECT p.prosecdef FROM pg_proc AS p WHERE p.oid = f) THEN
+      EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER', f);
+    END IF;
+  END LOOP;
+
+  FOR f IN
+    SELECT p.oid FROM pg_proc AS p
+    WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace)
+      AND p.oid <> ALL (everyone_may_execute::regprocedure[])
+  LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+
+  -- A SECURITY DEFINER function that resolves names through the caller's search_path runs the
+  -- caller's objects with the owner's rights.
+  SELECT p.oid INTO f FROM pg_proc AS p
+  WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef
+    AND NOT coalesce('search_path=""' = ANY (p.proconfig), false)
+  LIMIT 1;
+  IF f IS NOT NULL THEN
+    RAISE EXCEPTION '% is SECURITY DEFINER but does not pin search_path = ''''', f;
+  END IF;
+END
+$privileges$;

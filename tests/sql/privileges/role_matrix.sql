@@ -1,0 +1,113 @@
+-- Run by tests/sql/role_privileges.sh in a database installed by the README's owner role and
+-- granted as its "grants" block says (role names carry the suffix in pgflow_test.role_suffix).
+-- Each role may do exactly its part: every statement below is tried as every role and rolled back.
+CREATE FUNCTION pg_temp.r(base text) RETURNS text LANGUAGE sql STABLE
+AS $$ SELECT base || current_setting('pgflow_test.role_suffix') $$;
+
+-- A login member of the owner role registers a flow without SET ROLE: registration runs as the
+-- owner, so the owner owns the queue tables and the workers' default privileges apply.
+SELECT set_config('role', pg_temp.r('pgflow_member'), false);
+SELECT pgflow.create_flow('matrix');
+SELECT pgflow.add_step('matrix', 'a');
+SELECT pgflow.add_step('matrix', 'b', ARRAY['a']);
+RESET ROLE;
+
+-- Two runs; the first one's task claimed by a registered worker (for complete/fail), the second's
+-- message left visible (for the claims).
+SELECT pgflow_tests.ensure_worker('matrix');
+SELECT pgflow.start_flow('matrix', '{"n": 1}', '00000000-0000-0000-0000-00000000e001');
+SELECT count(*) FROM pgflow.start_tasks('matrix', ARRAY(SELECT message_id FROM pgflow.step_tasks), pgflow_tests.worker_id());
+SELECT pgflow.start_flow('matrix', '{"n": 2}', '00000000-0000-0000-0000-00000000e002');
+
+-- ok: allowed (no error); 42501: permission denied; NULL: not asserted.
+CREATE TEMP TABLE matrix (what text, stmt text, owner text, worker text, client text, monitor text, nobody text);
+INSERT INTO matrix VALUES
+  ('register a flow (create_flow)', $$SELECT pgflow.create_flow('another')$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('add a step (add_step)', $$SELECT pgflow.add_step('matrix', 'c', ARRAY['b'])$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('start a run (start_flow)', $$SELECT pgflow.start_flow('matrix', '{}')$$, 'ok', '42501', 'ok', '42501', '42501'),
+  ('start a run (start_flow_with_states)', $$SELECT pgflow.start_flow_with_states('matrix', '{}')$$, 'ok', '42501', 'ok', '42501', '42501'),
+  ('read a run (get_run_with_states)', $$SELECT pgflow.get_run_with_states('00000000-0000-0000-0000-00000000e001')$$,
+   'ok', '42501', 'ok', 'ok', '42501'),
+  ('read runs, steps and tasks', $$SELECT count(*) FROM pgflow.runs, pgflow.step_states, pgflow.step_tasks$$, 'ok', 'ok', 'ok', 'ok', '42501'),
+  ('read queue metrics', $$SELECT * FROM pgmq.metrics_all()$$, 'ok', NULL, NULL, 'ok', '42501'),
+  ('claim tasks (read_and_start_tasks)', $$SELECT * FROM pgflow_cpp.read_and_start_tasks('matrix', 30, 10, '11111111-1111-1111-1111-111111111111')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('claim tasks as pgflow 0.8.1 workers do (pgmq.read_with_poll, start_tasks)',
+   $$SELECT * FROM pgflow.start_tasks('matrix', ARRAY(SELECT msg_id FROM pgmq.read_with_poll('matrix', 30, 10, 1, 50)), '11111111-1111-1111-1111-111111111111')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('complete a task (complete_task)', $$SELECT pgflow.complete_task('00000000-0000-0000-0000-00000000e001', 'a', 0, '1')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('complete tasks (complete_tasks)',
+   $$SELECT pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-00000000e001'::uuid], ARRAY['a'], ARRAY[0], ARRAY['1'::jsonb])$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('fail a task (fail_task)', $$SELECT pgflow.fail_task('00000000-0000-0000-0000-00000000e001', 'a', 0, 'no')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
+   $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
+     ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp() RETURNING deprecated_at IS NOT NULL$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('heartbeat and stop as pgflow 0.8.1''s worker (update workers)',
+   $$UPDATE pgflow.workers SET last_heartbeat_at = now(), deprecated_at = now() WHERE worker_id = '11111111-1111-1111-1111-111111111111'$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('publish deferred notifications', $$SELECT pgflow_cpp.publish_deferred_notifications()$$, 'ok', 'ok', 'ok', '42501', '42501'),
+  ('mark a run completed (UPDATE runs)',
+   $$UPDATE pgflow.runs SET status = 'completed', completed_at = now(), output = '1', remaining_steps = 0
+     WHERE run_id = '00000000-0000-0000-0000-00000000e001'$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('change a step (UPDATE step_states)', $$UPDATE pgflow.step_states SET error_message = 'x'$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('change a task (UPDATE step_tasks)', $$UPDATE pgflow.step_tasks SET error_message = 'x'$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('insert a run (INSERT runs)', $$INSERT INTO pgflow.runs (flow_slug, remaining_steps, input) VALUES ('matrix', 2, '{}')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('delete runs', $$DELETE FROM pgflow.step_tasks$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('change a flow (UPDATE flows)', $$UPDATE pgflow.flows SET opt_max_attempts = 9$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('send a queue message (pgmq.send)', $$SELECT pgmq.send('matrix', '{}')$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('delete queue messages', $$SELECT pgmq.purge_queue('matrix')$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('read deferred notifications', $$SELECT * FROM pgflow_cpp.deferred_notifications$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('delete deferred notifications', $$DELETE FROM pgflow_cpp.deferred_notifications$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('notify through pgflow_cpp.notify', $$SELECT pgflow_cpp.notify('pgflow:queue:matrix', '')$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('send a run event (pgflow_cpp.broadcast)', $$SELECT pgflow_cpp.broadcast('{}', 'run:completed', '00000000-0000-0000-0000-00000000e001')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('complete a run (maybe_complete_run)', $$SELECT pgflow.maybe_complete_run('00000000-0000-0000-0000-00000000e001')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('start steps (start_ready_steps)', $$SELECT pgflow.start_ready_steps('00000000-0000-0000-0000-00000000e001')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('hide messages (set_vt_batch)', $$SELECT * FROM pgflow.set_vt_batch('matrix', ARRAY[1::bigint], ARRAY[99])$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('read the installed version', $$SELECT pgflow_cpp.installed_version(), pgflow_cpp.installed_queue()$$, 'ok', 'ok', 'ok', 'ok', '42501');
+
+SELECT plan((SELECT count(*)::integer FROM matrix AS m, LATERAL (VALUES (m.owner), (m.worker), (m.client), (m.monitor), (m.nobody)) AS e(x)
+             WHERE e.x IS NOT NULL) + 6);
+
+SELECT is((SELECT array_agg(tableowner::text ORDER BY tablename) FROM pg_tables WHERE schemaname = 'pgmq' AND tablename LIKE '%\_matrix'),
+          ARRAY[pg_temp.r('pgflow_owner'), pg_temp.r('pgflow_owner')],
+          'the queue tables of a flow a member of the owner role registered without SET ROLE belong to the owner role');
+SELECT is((SELECT p.proowner::regrole::text FROM pg_proc AS p WHERE p.oid = 'pgflow.create_flow(text,integer,integer,integer)'::regprocedure),
+          pg_temp.r('pgflow_owner'), 'the functions belong to the role that installed the schema');
+SELECT is(pgflow_tests.sqlstate_as(pg_temp.r('pgflow_member'), $$SELECT pgflow.start_flow('matrix', '{}')$$), 'ok',
+          'a member of the owner role may do what the owner may');
+
+SELECT is(pgflow_tests.sqlstate_as(pg_temp.r(role), m.stmt), e.expected,
+          format('%s %s %s', role, CASE e.expected WHEN 'ok' THEN 'may' ELSE 'may not' END, m.what))
+FROM matrix AS m,
+     LATERAL (VALUES ('pgflow_owner', m.owner), ('pgflow_worker', m.worker), ('pgflow_client', m.client),
+                     ('pgflow_monitor', m.monitor), ('pgflow_nobody', m.nobody)) AS e(role, expected)
+WHERE e.expected IS NOT NULL;
+
+-- The model itself: PUBLIC executes only read-only functions, and every function that changes
+-- state runs as the owner with a pinned search_path.
+SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
+           FROM pg_proc AS p
+           WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace)
+             AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) AS a
+                                              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))),
+          ARRAY['pgflow.calculate_retry_delay(numeric,integer)', 'pgflow.is_valid_slug(text)',
+                'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()'],
+          'PUBLIC may execute only the pure and read-only functions');
+SELECT is((SELECT count(*) FROM pg_proc AS p
+           WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef
+             AND NOT coalesce(p.proconfig @> ARRAY['search_path=""'], false)),
+          0::bigint, 'every SECURITY DEFINER function pins search_path');
+SELECT is((SELECT count(*) FROM pg_class AS c, aclexplode(c.relacl) AS a
+           WHERE c.relnamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND c.relkind = 'r'
+             AND a.grantee <> c.relowner AND a.privilege_type <> 'SELECT'),
+          0::bigint, 'no role but the owner may write a whole table (workers write the columns of their heartbeat)');
+SELECT * FROM finish();
