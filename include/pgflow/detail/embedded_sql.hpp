@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 50> files{{
+inline constexpr std::array<file, 51> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -717,8 +717,9 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.schema_versions (
   queue text NOT NULL CHECK (queue IN ('builtin', 'extension'))
 );
 
--- Any role that may call pgflow's functions needs the helpers; none of them is sensitive.
-GRANT USAGE ON SCHEMA pgflow_cpp TO PUBLIC;
+-- Like schema pgflow, usable only by the roles granted USAGE (README, "Least-privilege roles");
+-- earlier installs granted it to PUBLIC. The version record is no secret.
+REVOKE ALL ON SCHEMA pgflow_cpp FROM PUBLIC;
 GRANT SELECT ON pgflow_cpp.schema_versions TO PUBLIC;
 )pgflow_sql"
 },
@@ -832,6 +833,26 @@ BEGIN
   END IF;
 END
 $indexes$;
+
+-- (Addition.) A timeout must leave room for the 2 s start_tasks adds to it (timeout + 2 is a
+-- message's visibility in seconds, an integer): pgflow 0.8.1 accepts up to 2147483647, after which
+-- every claim fails with "integer out of range". Added to earlier installs, whose out-of-range
+-- timeouts (never able to run a task) are lowered to the bound first.
+DO $timeout_bound$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow.flows'::regclass AND conname = 'opt_timeout_fits_vt') THEN
+    UPDATE pgflow.flows SET opt_timeout = 2147483645 WHERE opt_timeout > 2147483645;
+    ALTER TABLE pgflow.flows ADD CONSTRAINT opt_timeout_fits_vt CHECK (opt_timeout <= 2147483645);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow.steps'::regclass AND conname = 'opt_timeout_fits_vt') THEN
+    UPDATE pgflow.steps SET opt_timeout = 2147483645 WHERE opt_timeout > 2147483645;
+    ALTER TABLE pgflow.steps ADD CONSTRAINT opt_timeout_fits_vt
+      CHECK (opt_timeout IS NULL OR opt_timeout <= 2147483645);
+  END IF;
+END
+$timeout_bound$;
 )pgflow_sql"
 },
     file{"pgflow/0050_tables_workers.sql", part::common,
@@ -1035,7 +1056,26 @@ CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.deferred_notifications (
   channel text NOT NULL,
   payload text NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 5000);
-GRANT SELECT, INSERT, DELETE ON pgflow_cpp.deferred_notifications TO PUBLIC;
+-- Only the owner touches the rows, through notify and publish_deferred_notifications (SECURITY
+-- DEFINER, see 0950_privileges.sql): they carry run inputs and outputs. Earlier installs granted
+-- PUBLIC SELECT, INSERT, DELETE here.
+REVOKE ALL ON pgflow_cpp.deferred_notifications FROM PUBLIC;
+-- What NOTIFY accepts (a channel of 1-63 bytes, a payload under 8000 bytes), checked where a row
+-- is recorded: a row NOTIFY refuses would fail every publication that took it. Rows an earlier
+-- install let in are dropped (NOTIFY would never send them).
+DO $checks$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                 WHERE conrelid = 'pgflow_cpp.deferred_notifications'::regclass
+                   AND conname = 'deferred_notifications_notify_limits') THEN
+    DELETE FROM pgflow_cpp.deferred_notifications AS d
+    WHERE NOT (octet_length(d.channel) BETWEEN 1 AND 63 AND octet_length(d.payload) < 8000);
+    ALTER TABLE pgflow_cpp.deferred_notifications
+      ADD CONSTRAINT deferred_notifications_notify_limits
+      CHECK (octet_length(channel) BETWEEN 1 AND 63 AND octet_length(payload) < 8000);
+  END IF;
+END
+$checks$;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
@@ -1045,8 +1085,16 @@ SET search_path = ''
 AS $$
 BEGIN
   IF current_setting('pgflow_cpp.defer_notifications', true) = 'on' THEN
+    -- pg_notify's own checks and errors, so that deferring fails exactly where notifying would.
+    IF coalesce(notify.channel, '') = '' THEN
+      RAISE EXCEPTION 'channel name cannot be empty' USING ERRCODE = 'invalid_parameter_value';
+    ELSIF octet_length(notify.channel) > 63 THEN
+      RAISE EXCEPTION 'channel name too long' USING ERRCODE = 'invalid_parameter_value';
+    ELSIF octet_length(notify.payload) >= 8000 THEN
+      RAISE EXCEPTION 'payload string too long' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     INSERT INTO pgflow_cpp.deferred_notifications (channel, payload)
-    VALUES (notify.channel, notify.payload);
+    VALUES (notify.channel, coalesce(notify.payload, ''));
   ELSE
     PERFORM pg_notify(notify.channel, notify.payload);
   END IF;
@@ -1057,6 +1105,7 @@ $$;
 -- NOTIFYs up to max_count deferred notifications, oldest first, and removes them; returns how
 -- many. Rows another session is publishing at the same time are skipped, not waited for. Commits
 -- asynchronously: it changes nothing durable, and a notification is delivered at commit anyway.
+-- Runs as the owner (0950_privileges.sql); EXECUTE is granted to the roles that defer.
 CREATE OR REPLACE FUNCTION pgflow_cpp.publish_deferred_notifications(max_count integer DEFAULT 10000)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1076,8 +1125,12 @@ BEGIN
                    FOR UPDATE SKIP LOCKED)
     RETURNING d.id, d.channel, d.payload
   )
+  -- A row NOTIFY would refuse (the table's CHECK keeps them out; this holds without it too) is
+  -- removed unsent rather than failing the publication of every other row.
   SELECT count(*) INTO published
-  FROM (SELECT pg_notify(t.channel, t.payload) FROM taken AS t ORDER BY t.id) AS sent;
+  FROM (SELECT pg_notify(t.channel, t.payload) FROM taken AS t
+        WHERE octet_length(t.channel) BETWEEN 1 AND 63 AND octet_length(t.payload) < 8000
+        ORDER BY t.id) AS sent;
   RETURN published;
 END;
 $$;
@@ -1147,7 +1200,9 @@ $$;
 },
     file{"pgflow/0100_calculate_retry_delay.sql", part::common,
 R"pgflow_sql(-- pgflow.calculate_retry_delay(base_delay, attempts_count) -> int
--- Seconds before retry number attempts_count: floor(base_delay * 2^attempts_count), no cap.
+-- Seconds before retry number attempts_count: floor(base_delay * 2^attempts_count), saturating at
+-- 2147483647 (pgflow 0.8.1 fails with "integer out of range" there, e.g. base_delay 3600 from the
+-- 21st attempt on, and so does the fail_task that asked). NULL in, NULL out.
 CREATE OR REPLACE FUNCTION pgflow.calculate_retry_delay(base_delay numeric, attempts_count integer)
 RETURNS integer
 LANGUAGE sql
@@ -1155,7 +1210,10 @@ IMMUTABLE
 PARALLEL SAFE
 SET search_path = ''
 AS $$
-  SELECT floor(base_delay * power(2, attempts_count))::integer;
+  -- The exponent is capped at 64 (any delay of 2^-33 s or more has saturated by then) so that
+  -- power() cannot overflow double precision.
+  SELECT CASE WHEN d.seconds >= 2147483647 THEN 2147483647 ELSE d.seconds::integer END
+  FROM (SELECT floor(base_delay * power(2, least(attempts_count, 64))) AS seconds) AS d;
 $$;
 )pgflow_sql"
 },
@@ -1163,7 +1221,9 @@ $$;
 R"pgflow_sql(-- pgflow.create_flow(flow_slug, max_attempts = 3, base_delay = 5, timeout = 60) -> pgflow.flows
 -- Registers a flow and its queue (queue name = flow slug). Idempotent: an existing flow is returned
 -- unchanged (options are never updated) and a missing queue is (re)created.
--- Errors: slug_is_valid / opt_*_is_* CHECK violations; pgmq's "queue name is too long" for slugs of
+-- Refuses a slug that differs only in case from a registered one (pgmq lower-cases queue table
+-- names, so both flows would share one queue): SQLSTATE 23505, naming both slugs.
+-- Errors: slug_is_valid / opt_* CHECK violations; pgmq's "queue name is too long" for slugs of
 -- 48+ characters.
 CREATE OR REPLACE FUNCTION pgflow.create_flow(
   flow_slug text,
@@ -1178,7 +1238,21 @@ SET search_path = ''
 AS $$
 DECLARE
   result pgflow.flows;
+  namesake text;
 BEGIN
+  -- Serializes registrations of slugs that differ only in case, so that the check below sees
+  -- the other's row.
+  PERFORM pg_advisory_xact_lock(hashtext('pgflow-cpp flow slug ' || lower(create_flow.flow_slug)));
+  SELECT f.flow_slug INTO namesake FROM pgflow.flows AS f
+  WHERE lower(f.flow_slug) = lower(create_flow.flow_slug) AND f.flow_slug <> create_flow.flow_slug
+  LIMIT 1;
+  IF namesake IS NOT NULL THEN
+    RAISE EXCEPTION 'Flow slug "%" differs only in case from the registered flow "%": both would use the queue table pgmq.%',
+      create_flow.flow_slug, namesake, pgmq.format_table_name(create_flow.flow_slug, 'q')
+      USING ERRCODE = 'unique_violation',
+            HINT = 'Flow slugs must differ in more than case; pick another slug.';
+  END IF;
+
   INSERT INTO pgflow.flows (flow_slug, opt_max_attempts, opt_base_delay, opt_timeout)
   VALUES (create_flow.flow_slug, create_flow.max_attempts, create_flow.base_delay, create_flow.timeout)
   ON CONFLICT ON CONSTRAINT flows_pkey DO NOTHING
@@ -1830,6 +1904,9 @@ R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> s
 -- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
+-- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
+-- the step completes the run's row, then the run's steps that have not started (dependents,
+-- cascade, steps started). Rows of not yet started steps are only locked under the run's row.
 CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, task_index integer, output jsonb)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
@@ -1882,6 +1959,11 @@ BEGIN
 
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
+
+    -- The step's state before the run's row, the order of every completion (see Locks above).
+    PERFORM 1 FROM pgflow.step_states AS ss
+    WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+    FOR NO KEY UPDATE;
 
     UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
     WHERE r.run_id = complete_task.run_id
@@ -1963,16 +2045,14 @@ BEGIN
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
-    IF step_row.status = 'completed' AND has_dependents THEN
-      -- Children are locked in step_slug order so that two completing parents cannot deadlock.
-      PERFORM 1
-      FROM pgflow.step_states AS child
-      WHERE child.run_id = complete_task.run_id
-        AND child.step_slug IN (SELECT d.step_slug FROM pgflow.deps AS d
-                                WHERE d.flow_slug = run_flow AND d.dep_slug = complete_task.step_slug)
-      ORDER BY child.step_slug
-      FOR NO KEY UPDATE;
+    -- The run's row before any dependent's step state: whoever holds it is the only one changing
+    -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
+    IF step_row.status = 'completed' THEN
+      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
+      WHERE r.run_id = complete_task.run_id;
+    END IF;
 
+    IF step_row.status = 'completed' AND has_dependents THEN
       -- A dependent map learns its size now: the parent's task count (map parent) or the length of
       -- its array output (single parent).
       UPDATE pgflow.step_states AS child
@@ -1992,9 +2072,6 @@ BEGIN
     END IF;
 
     IF step_row.status = 'completed' THEN
-      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
-      WHERE r.run_id = complete_task.run_id;
-
       IF step_kind = 'map' THEN
         step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       ELSE
@@ -2051,8 +2128,12 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- goes through complete_task in batch order. A run with an element that could be a type violation
 -- (a single step's non-array output where a map depends on it) goes through complete_task
 -- entirely, in order, so nothing of it after the violation is completed.
--- Locks: the step_states rows of the batch are locked in (run_id, step_slug) order, so batches
--- completing tasks of the same steps run one after the other rather than deadlock; and as late
+-- Locks, in one global order whatever the order of the input (as complete_task, which takes the
+-- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states rows
+-- in (run_id, step_slug) order; the runs rows of the elements that go through complete_task, in
+-- run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
+-- their run's row changes. So two batches (or a batch and complete_task) completing tasks of the
+-- same runs wait for each other instead of deadlocking. The step_states rows are locked as late
 -- as possible, after the set-wise task updates and archiving, because every batch of a map step
 -- waits for that row until the previous batch commits. Which tasks only count down is decided
 -- from the unlocked counter first (it only decreases, so a task it shows as completing its step
@@ -2197,14 +2278,15 @@ BEGIN
   END IF;
 
   -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
-  -- reached by its key (LATERAL ... OFFSET 0), in the order of the sorted keys.
+  -- reached by its key (LATERAL ... OFFSET 0), in the order of the sorted keys. A step that has
+  -- not started (an element naming no task yet) is left to its run row's holder.
   PERFORM 1
   FROM (SELECT DISTINCT u.run_id, u.step_slug
         FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs) AS u(run_id, step_slug)
         ORDER BY u.run_id, u.step_slug) AS k
   CROSS JOIN LATERAL (
     SELECT 1 FROM pgflow.step_states AS ss
-    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug
+    WHERE ss.run_id = k.run_id AND ss.step_slug = k.step_slug AND ss.status <> 'created'
     FOR NO KEY UPDATE
   ) AS locked;
 
@@ -2240,8 +2322,17 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- Rest, in batch order.
-  IF rest_ords IS NOT NULL THEN
+  -- Rest, in batch order, once their runs' rows are held in run_id order: otherwise two batches
+  -- completing steps of the same runs in crossed order would each hold one run's dependents and
+  -- wait for the other's.
+  IF cardinality(rest_ords) > 0 THEN
+    PERFORM 1
+    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id FROM unnest(rest_ords) AS o ORDER BY 1) AS k
+    CROSS JOIN LATERAL (
+      SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
+      FOR NO KEY UPDATE
+    ) AS locked;
+
     FOREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
@@ -2269,7 +2360,8 @@ $$;
     file{"pgflow/0250_fail_task.sql", part::common,
 R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
--- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds. Otherwise the
+-- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
+-- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
 -- task, its step and the run fail (step:failed, then run:failed), and every queued or started
 -- message of the run is archived. On an already failed run a started task is just marked failed
 -- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
@@ -2286,6 +2378,7 @@ DECLARE
   run_status text;
   max_attempts integer;
   base_delay integer;
+  retry_delay integer;
   task record;
   step_failed_time timestamptz;
   run_failed_time timestamptz;
@@ -2335,8 +2428,12 @@ BEGIN
     WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
 
     IF task.message_id IS NOT NULL THEN
-      PERFORM pgmq.set_vt(run_flow, task.message_id,
-                          pgflow.calculate_retry_delay(base_delay, task.attempts_count));
+      retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
+      PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
+      -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
+      IF retry_delay <= 0 THEN
+        PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+      END IF;
     END IF;
 
   ELSIF task.status = 'failed' THEN
@@ -2581,6 +2678,70 @@ AS $$
   SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgmq')
               THEN 'extension' ELSE 'builtin' END;
 $$;
+)pgflow_sql"
+},
+    file{"pgflow/0950_privileges.sql", part::common,
+R"pgflow_sql(-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
+-- (re)created: CREATE OR REPLACE FUNCTION resets SECURITY DEFINER, keeps the grants).
+--   * The functions that change state run as their owner, the role that installed the schema
+--     (SECURITY DEFINER; every one pins search_path, checked below). Roles therefore need no write
+--     privilege on any table: what a role may change is exactly what it may EXECUTE. Run as the
+--     owner, create_flow also makes the owner own each flow's queue tables, whoever calls it.
+--   * EXECUTE is revoked from PUBLIC on every function of both schemas but the read-only ones
+--     listed below; the README's "Least-privilege roles" grants it per role. Functions added later
+--     are thereby owner-only until granted.
+--   * Nobody but the owner reads or writes pgflow_cpp.deferred_notifications (0065).
+-- Idempotent: re-running sets the same attributes and revokes the same privileges; grants made
+-- to roles survive a re-install.
+DO $privileges$
+DECLARE
+  -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
+  run_as_owner constant text[] := ARRAY[
+    'pgflow.create_flow(text,integer,integer,integer)',
+    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text)',
+    'pgflow.start_flow(text,jsonb,uuid)',
+    'pgflow.start_flow_with_states(text,jsonb,uuid)',
+    'pgflow.get_run_with_states(uuid)',
+    'pgflow.start_tasks(text,bigint[],uuid)',
+    'pgflow.complete_task(uuid,text,integer,jsonb)',
+    'pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])',
+    'pgflow.fail_task(uuid,text,integer,text)',
+    'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
+    'pgflow_cpp.notify(text,text)',
+    'pgflow_cpp.publish_deferred_notifications(integer)'];
+  -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
+  everyone_may_execute constant text[] := ARRAY[
+    'pgflow.is_valid_slug(text)',
+    'pgflow.calculate_retry_delay(numeric,integer)',
+    'pgflow_cpp.installed_version()',
+    'pgflow_cpp.installed_queue()'];
+  f regprocedure;
+BEGIN
+  FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP
+    IF NOT (SELECT p.prosecdef FROM pg_proc AS p WHERE p.oid = f) THEN
+      EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER', f);
+    END IF;
+  END LOOP;
+
+  FOR f IN
+    SELECT p.oid FROM pg_proc AS p
+    WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace)
+      AND p.oid <> ALL (everyone_may_execute::regprocedure[])
+  LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+
+  -- A SECURITY DEFINER function that resolves names through the caller's search_path runs the
+  -- caller's objects with the owner's rights.
+  SELECT p.oid INTO f FROM pg_proc AS p
+  WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef
+    AND NOT coalesce('search_path=""' = ANY (p.proconfig), false)
+  LIMIT 1;
+  IF f IS NOT NULL THEN
+    RAISE EXCEPTION '% is SECURITY DEFINER but does not pin search_path = ''''', f;
+  END IF;
+END
+$privileges$;
 )pgflow_sql"
 },
     file{"pgflow/0990_record_version.sql", part::common,
