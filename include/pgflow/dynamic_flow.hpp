@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,7 +91,7 @@ public:
                                    "\" is longer than 47 characters (it names a pgmq queue)");
         check_option("max_attempts", options.max_attempts, 0, "");
         check_option("base_delay", options.base_delay, 0, "");
-        check_option("timeout", options.timeout, 1, "");
+        check_option("timeout", options.timeout, 1, "", max_timeout);
         options_ = options;
         handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>();
     }
@@ -148,7 +149,7 @@ public:
         }
         check_option("max_attempts", s.options.max_attempts, 0, s.slug);
         check_option("base_delay", s.options.base_delay, 0, s.slug);
-        check_option("timeout", s.options.timeout, 1, s.slug);
+        check_option("timeout", s.options.timeout, 1, s.slug, max_timeout);
         check_option("start_delay", s.options.start_delay, 0, s.slug);
         if (handlers_.use_count() > 1)  // copies (a worker's dispatcher) keep the handlers they had
             handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>(*handlers_);
@@ -211,11 +212,16 @@ public:
     [[nodiscard]] const std::vector<dynamic_step>& steps() const noexcept { return steps_; }
 
 private:
-    void check_option(const char* name, const std::optional<int>& value, int minimum, const std::string& step) const {
-        if (value && *value < minimum)
-            throw definition_error("pgflow: dynamic flow \"" + slug_ + "\"" +
-                                   (step.empty() ? std::string{} : ": step \"" + step + "\"") + " option " + name +
-                                   " is " + std::to_string(*value) + " but must be at least " + std::to_string(minimum));
+    // timeout has an upper bound too: see pgflow::max_timeout.
+    void check_option(const char* name, const std::optional<int>& value, int minimum, const std::string& step,
+                      int maximum = std::numeric_limits<int>::max()) const {
+        if (!value || (*value >= minimum && *value <= maximum)) return;
+        const std::string rule = *value < minimum ? "at least " + std::to_string(minimum)
+                                                  : "at most " + std::to_string(maximum) +
+                                                        " (timeout + 2 must fit a PostgreSQL integer)";
+        throw definition_error("pgflow: dynamic flow \"" + slug_ + "\"" +
+                               (step.empty() ? std::string{} : ": step \"" + step + "\"") + " option " + name + " is " +
+                               std::to_string(*value) + " but must be " + rule);
     }
 
     // Called when no unplaced step has all its dependencies placed: walk unplaced dependencies
