@@ -333,4 +333,22 @@ TEST(registration, timeout_beyond_2147483645_throws_definition_error) {
               "(no definition_error)");
 }
 
+// A slug from outside (a plan in JSON may hold "\u0000") is printed escaped: a raw NUL would cut
+// what() short before the problem, a newline would forge a log line.
+TEST(registration, dynamic_flow_errors_print_control_characters_in_slugs_escaped) {
+    using namespace std::string_literals;
+    const auto handler = [](const boost::json::value& v) { return v; };
+    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"ab\0cd"s}; }),
+              "pgflow: dynamic flow slug \"ab\\0cd\" may contain only ASCII letters, digits and '_'");
+    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"f"}.step("st\0ep"s, handler); }),
+              "pgflow: dynamic flow \"f\": step \"st\\0ep\" has an invalid slug: it may contain only ASCII letters, "
+              "digits and '_'");
+    EXPECT_EQ(definition_error_of([&] {
+                  pgflow::dynamic_flow f{"f"};
+                  f.step("a", {"x\ny\0"s}, handler);
+                  return f.shape();
+              }),
+              "pgflow: dynamic flow \"f\": step \"a\" depends on undefined step \"x\\ny\\0\"");
+}
+
 }  // namespace
