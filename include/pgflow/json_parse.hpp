@@ -137,15 +137,21 @@ inline std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
         const auto b = static_cast<unsigned char>(text[i]);
         std::size_t length = 0;
         unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte (no overlongs, surrogates, > U+10FFFF)
-        if (b < 0x80) length = 1;
-        else if (b >= 0xC2 && b <= 0xDF) length = 2;
-        else if (b == 0xE0) length = 3, low = 0xA0;
-        else if (b == 0xED) length = 3, high = 0x9F;
-        else if (b >= 0xE1 && b <= 0xEF) length = 3;
-        else if (b == 0xF0) length = 4, low = 0x90;
-        else if (b == 0xF4) length = 4, high = 0x8F;
-        else if (b >= 0xF1 && b <= 0xF3) length = 4;
-        else return i;
+        if (b < 0x80) {
+            length = 1;
+        } else if (b >= 0xC2 && b <= 0xDF) {
+            length = 2;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            length = 3;
+            if (b == 0xE0) low = 0xA0;
+            if (b == 0xED) high = 0x9F;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            length = 4;
+            if (b == 0xF0) low = 0x90;
+            if (b == 0xF4) high = 0x8F;
+        } else {
+            return i;
+        }
         if (i + length > text.size()) return i;
         for (std::size_t k = 1; k < length; ++k) {
             const auto c = static_cast<unsigned char>(text[i + k]);
