@@ -224,6 +224,9 @@ struct check_adapted_struct_is_default_constructible {
 [[noreturn]] inline void flow_option_out_of_range__timeout_must_be_positive(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "timeout", "> 0", value);
 }
+[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow, int value) {
+    throw_option_out_of_range(flow, {}, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
+}
 [[noreturn]] inline void step_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow,
                                                                                     std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "max_attempts", ">= 0", value);
@@ -236,6 +239,10 @@ struct check_adapted_struct_is_default_constructible {
                                                                             int value) {
     throw_option_out_of_range(flow, step, "timeout", "> 0", value);
 }
+[[noreturn]] inline void step_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow,
+                                                                                      std::string_view step, int value) {
+    throw_option_out_of_range(flow, step, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
+}
 [[noreturn]] inline void step_option_out_of_range__start_delay_must_be_nonnegative(std::string_view flow,
                                                                                    std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "start_delay", ">= 0", value);
@@ -246,6 +253,8 @@ constexpr void check_flow_options(std::string_view flow, const flow_options& o) 
         flow_option_out_of_range__max_attempts_must_be_nonnegative(flow, *o.max_attempts);
     if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range__base_delay_must_be_nonnegative(flow, *o.base_delay);
     if (o.timeout && *o.timeout <= 0) flow_option_out_of_range__timeout_must_be_positive(flow, *o.timeout);
+    if (o.timeout && *o.timeout > max_timeout)
+        flow_option_out_of_range__timeout_must_be_at_most_2147483645(flow, *o.timeout);
 }
 
 constexpr void check_step_options(std::string_view flow, std::string_view step, const step_options& o) {
@@ -254,6 +263,8 @@ constexpr void check_step_options(std::string_view flow, std::string_view step, 
     if (o.base_delay && *o.base_delay < 0)
         step_option_out_of_range__base_delay_must_be_nonnegative(flow, step, *o.base_delay);
     if (o.timeout && *o.timeout <= 0) step_option_out_of_range__timeout_must_be_positive(flow, step, *o.timeout);
+    if (o.timeout && *o.timeout > max_timeout)
+        step_option_out_of_range__timeout_must_be_at_most_2147483645(flow, step, *o.timeout);
     if (o.start_delay && *o.start_delay < 0)
         step_option_out_of_range__start_delay_must_be_nonnegative(flow, step, *o.start_delay);
 }

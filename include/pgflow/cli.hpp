@@ -16,12 +16,14 @@
 
 #include <pgflow/client.hpp>
 #include <pgflow/connection_options.hpp>
+#include <pgflow/detail/text.hpp>
 #include <pgflow/detail/type_name.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/json.hpp>
+#include <pgflow/json_parse.hpp>
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/registration.hpp>
 #include <pgflow/run_id.hpp>
@@ -31,6 +33,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <functional>
@@ -40,6 +43,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -201,6 +205,20 @@ inline std::string local_clock_time() {
     return with_ms;
 }
 
+/// --wait / --timeout: seconds from 1 ms to 10^9 s (about 31 years), so that their milliseconds
+/// fit the clocks' counters (CLI::PositiveNumber let 1e300 overflow them, and 1e-300 round to 0).
+inline CLI::Validator seconds_in_range() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            double seconds = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+            if (ec != std::errc{} || end != text.data() + text.size() || !(seconds >= 0.001 && seconds <= 1e9))
+                return "expected a number of seconds from 0.001 to 1000000000, got " + text;
+            return {};
+        },
+        "SECONDS");
+}
+
 // --- the commands -------------------------------------------------------------------------------
 
 class command_line {
@@ -237,7 +255,7 @@ public:
         auto* wait_option = start->add_option("--wait", wait_seconds,
                                               "Then wait up to this many seconds for the run to end and print its "
                                               "output (a worker must be running)")
-                                ->check(CLI::PositiveNumber);
+                                ->check(seconds_in_range());
 
         bool full = false;
         int limit = 20;
@@ -256,11 +274,11 @@ public:
         watch->add_option("run_id", run_text, "A run id (UUID)")->required();
         watch->add_flag("--full", full, "Print outputs in full");
         watch->add_option("--timeout", watch_timeout, "Give up after this many seconds (exit status 1)")
-            ->check(CLI::PositiveNumber);
+            ->check(seconds_in_range());
 
         if (auto unknown = unknown_command(app, argc, argv))
-            return report(usage_error("pgflow: unknown command \"" + *unknown + "\" (commands: install, compile, start, "
-                                      "status, workers, watch; see --help)"),
+            return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
+                                      " (commands: install, compile, start, status, workers, watch; see --help)"),
                           pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
@@ -316,7 +334,7 @@ private:
 
     // start --------------------------------------------------------------------------------------
     int start_run(const std::string& flow_slug, const std::string& input_text, std::optional<double> wait_seconds) {
-        const boost::json::value input = parse_json(input_text);
+        const boost::json::value input = parse_input(input_text);
         const known_flow* known = nullptr;
         for (const auto& f : flows_)
             if (f.slug == flow_slug) known = &f;
@@ -330,7 +348,8 @@ private:
         }
         client c{database_};
         if (c.connection().execute("SELECT 1 FROM pgflow.flows WHERE flow_slug = $1", flow_slug).empty()) {
-            std::string message = "pgflow: flow \"" + flow_slug + "\" is not registered in this database";
+            std::string message =
+                "pgflow: flow " + detail::quoted(flow_slug) + " is not registered in this database";
             if (known != nullptr)
                 message += "; register it with `pgflow compile " + flow_slug +
                            " | psql`, or by starting its worker";
@@ -573,9 +592,12 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
     }
 
     void print_event(std::string_view payload_text, bool full) {
-        boost::system::error_code ec;
-        const auto payload = boost::json::parse(payload_text, ec);
-        if (ec || !payload.is_object()) {
+        boost::json::value payload;
+        try {
+            payload = pgflow::parse_json(payload_text, "an event");
+        } catch (const json_parse_error&) {  // left null: shown as it came, below
+        }
+        if (!payload.is_object()) {
             out_ << local_clock_time() << "  " << payload_text << std::endl;
             return;
         }
@@ -639,7 +661,7 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
     const known_flow& find_flow(const std::string& name) const {
         for (const auto& f : flows_)
             if (f.slug == name) return f;
-        throw usage_error("pgflow: unknown flow \"" + name + "\"; this program knows: " + flow_list());
+        throw usage_error("pgflow: unknown flow " + detail::quoted(name) + "; this program knows: " + flow_list());
     }
 
     std::string flow_list() const {
@@ -649,22 +671,22 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
         return list;
     }
 
-    static boost::json::value parse_json(std::string_view text) {
-        boost::json::stream_parser parser;
-        boost::system::error_code ec;
-        const std::size_t used = parser.write(text.data(), text.size(), ec);
-        if (!ec) parser.finish(ec);
-        if (ec)
-            throw usage_error("pgflow: the input is not valid JSON: " + ec.message() + " (at character " +
-                              std::to_string(used + 1) + " of " + std::string(text) + ")");
-        return parser.release();
+    // The library's reading (depth limit, exact numbers) with the command line's exit status.
+    static boost::json::value parse_input(std::string_view text) {
+        try {
+            return pgflow::parse_json(text, "the input");
+        } catch (const json_parse_error& e) {
+            if (!e.path().empty()) throw usage_error("pgflow: the input cannot be stored exactly: " + e.problem());
+            throw usage_error("pgflow: the input is not valid JSON: " + e.problem());
+        }
     }
 
     static run_id parse_run_id(const std::string& text) {
         try {
             return run_id{text};
         } catch (const std::invalid_argument&) {
-            throw usage_error("pgflow: \"" + text + "\" is not a run id (a UUID: 8-4-4-4-12 hex digits)");
+            throw usage_error("pgflow: " + detail::quoted(text) +
+                              " is not a run id (a UUID: 8-4-4-4-12 hex digits)");
         }
     }
 

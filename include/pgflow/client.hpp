@@ -12,6 +12,7 @@
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/json.hpp>
+#include <pgflow/json_parse.hpp>
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/run_id.hpp>
 #include <pgflow/shape.hpp>
@@ -318,9 +319,13 @@ SELECT r.status, r.output,
     }
 
     static bool is_final_event(std::string_view payload) {
-        boost::system::error_code ec;
-        const auto v = boost::json::parse(payload, ec);
-        if (ec || !v.is_object()) return true;  // cannot tell: re-read the row
+        boost::json::value v;
+        try {
+            v = parse_json(payload, "a run event");
+        } catch (const json_parse_error&) {
+            return true;  // cannot tell: re-read the row
+        }
+        if (!v.is_object()) return true;
         const auto& o = v.as_object();
         if (const auto* t = o.if_contains("trimmed"); t && t->is_bool() && t->as_bool()) return true;
         for (const char* key : {"event_type", "event"})

@@ -8,6 +8,7 @@
 //    .map("summaries", "fetch", [](const boost::json::value& page) { return summarize(page); })
 //    .step("report", {"summaries"}, [](const boost::json::value& in) { return join(in); });
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,13 +86,13 @@ public:
     /// slugs also name a pgmq queue, which limits them to 47 characters) or options out of range.
     explicit dynamic_flow(std::string slug, flow_options options = {}) : slug_(std::move(slug)) {
         if (auto problem = detail::slug_problem(slug_); !problem.empty())
-            throw definition_error("pgflow: dynamic flow slug \"" + slug_ + "\" " + problem);
+            throw definition_error("pgflow: dynamic flow slug " + detail::quoted(slug_) + " " + problem);
         if (slug_.size() > 47)
             throw definition_error("pgflow: dynamic flow slug \"" + slug_ +
                                    "\" is longer than 47 characters (it names a pgmq queue)");
         check_option("max_attempts", options.max_attempts, 0, "");
         check_option("base_delay", options.base_delay, 0, "");
-        check_option("timeout", options.timeout, 1, "");
+        check_option("timeout", options.timeout, 1, "", max_timeout);
         options_ = options;
         handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>();
     }
@@ -129,7 +131,7 @@ public:
     /// a map with more than one dependency, a step depending on itself, a missing handler or
     /// options out of range.
     dynamic_flow& add(dynamic_step s) {
-        const std::string where = "pgflow: dynamic flow \"" + slug_ + "\": step \"" + s.slug + "\" ";
+        const std::string where = "pgflow: dynamic flow \"" + slug_ + "\": step " + detail::quoted(s.slug) + " ";
         if (auto problem = detail::slug_problem(s.slug); !problem.empty())
             throw definition_error(where + "has an invalid slug: it " + problem);
         if (handlers_->contains(s.slug)) throw definition_error(where + "already exists in the flow");
@@ -144,11 +146,11 @@ public:
             if (s.dependencies[i] == s.slug) throw definition_error(where + "depends on itself");
             if (std::find(s.dependencies.begin(), s.dependencies.begin() + static_cast<std::ptrdiff_t>(i),
                           s.dependencies[i]) != s.dependencies.begin() + static_cast<std::ptrdiff_t>(i))
-                throw definition_error(where + "lists dependency \"" + s.dependencies[i] + "\" twice");
+                throw definition_error(where + "lists dependency " + detail::quoted(s.dependencies[i]) + " twice");
         }
         check_option("max_attempts", s.options.max_attempts, 0, s.slug);
         check_option("base_delay", s.options.base_delay, 0, s.slug);
-        check_option("timeout", s.options.timeout, 1, s.slug);
+        check_option("timeout", s.options.timeout, 1, s.slug, max_timeout);
         check_option("start_delay", s.options.start_delay, 0, s.slug);
         if (handlers_.use_count() > 1)  // copies (a worker's dispatcher) keep the handlers they had
             handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>(*handlers_);
@@ -173,7 +175,7 @@ public:
             for (const auto& d : s.dependencies)
                 if (!handlers_->contains(d))
                     throw definition_error("pgflow: dynamic flow \"" + slug_ + "\": step \"" + s.slug +
-                                           "\" depends on undefined step \"" + d + "\"");
+                                           "\" depends on undefined step " + detail::quoted(d));
         std::vector<bool> placed(steps_.size(), false);
         auto is_placed = [&](const std::string& slug) {
             for (std::size_t i = 0; i < steps_.size(); ++i)
@@ -204,18 +206,23 @@ public:
                                   const task_context& context) const {
         auto it = handlers_->find(step_slug);
         if (it == handlers_->end())
-            throw unknown_step_error("pgflow: dynamic flow \"" + slug_ + "\" has no step \"" + std::string(step_slug) + "\"");
+            throw unknown_step_error("pgflow: dynamic flow \"" + slug_ + "\" has no step " + detail::quoted(step_slug));
         return it->second(input, context);
     }
 
     [[nodiscard]] const std::vector<dynamic_step>& steps() const noexcept { return steps_; }
 
 private:
-    void check_option(const char* name, const std::optional<int>& value, int minimum, const std::string& step) const {
-        if (value && *value < minimum)
-            throw definition_error("pgflow: dynamic flow \"" + slug_ + "\"" +
-                                   (step.empty() ? std::string{} : ": step \"" + step + "\"") + " option " + name +
-                                   " is " + std::to_string(*value) + " but must be at least " + std::to_string(minimum));
+    // timeout has an upper bound too: see pgflow::max_timeout.
+    void check_option(const char* name, const std::optional<int>& value, int minimum, const std::string& step,
+                      int maximum = std::numeric_limits<int>::max()) const {
+        if (!value || (*value >= minimum && *value <= maximum)) return;
+        const std::string rule = *value < minimum ? "at least " + std::to_string(minimum)
+                                                  : "at most " + std::to_string(maximum) +
+                                                        " (timeout + 2 must fit a PostgreSQL integer)";
+        throw definition_error("pgflow: dynamic flow \"" + slug_ + "\"" +
+                               (step.empty() ? std::string{} : ": step \"" + step + "\"") + " option " + name + " is " +
+                               std::to_string(*value) + " but must be " + rule);
     }
 
     // Called when no unplaced step has all its dependencies placed: walk unplaced dependencies

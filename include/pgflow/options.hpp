@@ -7,7 +7,7 @@
 //   pgflow::step_options{.timeout = 30, .start_delay = 10}
 //
 // Ranges (checked at compile time for constexpr flows, else by pgflow::definition_error):
-// max_attempts >= 0, base_delay >= 0, timeout > 0, start_delay >= 0. (The explicit `= std::nullopt`
+// max_attempts >= 0, base_delay >= 0, 1 <= timeout <= max_timeout, start_delay >= 0. (The explicit `= std::nullopt`
 // keeps g++'s -Wmissing-field-initializers quiet about designated initializers that skip fields.)
 
 #include <optional>
@@ -38,5 +38,10 @@ struct step_options {
 inline constexpr int default_max_attempts = 3;
 inline constexpr int default_base_delay = 5;
 inline constexpr int default_timeout = 60;
+
+/// The largest timeout, in seconds: pgflow's SQL computes a claimed message's visibility as
+/// timeout + 2 in a PostgreSQL integer, so anything larger would make every claim of the step
+/// fail with "integer out of range". The schema's CHECK constraints use the same bound.
+inline constexpr int max_timeout = 2147483645;
 
 }  // namespace pgflow

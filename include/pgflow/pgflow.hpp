@@ -10,5 +10,6 @@
 #include <pgflow/connection_options.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/install.hpp>
+#include <pgflow/json_parse.hpp>
 #include <pgflow/signals.hpp>
 #include <pgflow/worker.hpp>

@@ -340,7 +340,7 @@ RETURNING deprecated_at IS NOT NULL)");
             pool.submit([this, task = std::move(task), token = handler_stop.get_token()] {
                 finished_task f;
                 try {
-                    const auto input = boost::json::parse(task.input);
+                    const auto input = parse_json(task.input, "the task input");
                     const task_context context{w.flow_slug_, task.run_id, task.step_slug, task.task_index, task.attempt, token};
                     const auto output = w.dispatch_(task.step_slug, input, context);
                     f.result = ack{task.run_id, task.step_slug, task.task_index, true, boost::json::serialize(output)};

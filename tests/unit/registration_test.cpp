@@ -2,6 +2,7 @@
 // TypeScript flow (spec 12.4), as a constant expression. Expectations are written from the spec's
 // rules and examples; the seed flows are pgflow's own example flows and the ex_pgflow ones.
 
+#include <pgflow/dynamic_flow.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/registration.hpp>
 
@@ -221,11 +222,11 @@ TEST(registration, dependency_arrays_keep_after_order) {
 
 TEST(registration, zero_and_extreme_option_values_are_written_as_given) {
     constexpr auto f = pgflow::flow<"extremes", int>(
-        pgflow::flow_options{.max_attempts = 0, .base_delay = 0, .timeout = 2147483647},
+        pgflow::flow_options{.max_attempts = 0, .base_delay = 0, .timeout = 2147483645},
         pgflow::step<"s">(pgflow::step_options{.max_attempts = 2147483647, .base_delay = 0, .timeout = 1, .start_delay = 0},
                           [](int n) { return n; }));
     EXPECT_EQ(pgflow::registration_sql(f),
-              "SELECT pgflow.create_flow('extremes', max_attempts => 0, base_delay => 0, timeout => 2147483647);\n"
+              "SELECT pgflow.create_flow('extremes', max_attempts => 0, base_delay => 0, timeout => 2147483645);\n"
               "SELECT pgflow.add_step('extremes', 's', max_attempts => 2147483647, base_delay => 0, timeout => 1, "
               "start_delay => 0);");
 }
@@ -292,6 +293,62 @@ TEST(registration, options_out_of_range_at_run_time_throw_definition_error) {
                       pgflow::step<"again">(pgflow::step_options{.max_attempts = minus_one}, [](int n) { return n; }));
               }),
               "pgflow: flow \"bad_flow\", step \"again\": max_attempts must be >= 0, got -1");
+}
+
+// timeout + 2 is a claimed message's visibility in pgflow's SQL: it must fit a PostgreSQL integer,
+// or every claim of the step fails with "integer out of range".
+TEST(registration, timeout_beyond_2147483645_throws_definition_error) {
+    int largest = pgflow::max_timeout;
+    int too_large = pgflow::max_timeout + 1;
+    EXPECT_EQ(largest, 2147483645);
+    EXPECT_EQ(definition_error_of([&] { return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.timeout = too_large}); }),
+              "pgflow: flow \"bad_flow\": timeout must be <= 2147483645 (timeout + 2 must fit a PostgreSQL integer), "
+              "got 2147483646");
+    EXPECT_EQ(definition_error_of([&] {
+                  return pgflow::flow<"bad_flow", int>(
+                      pgflow::step<"slow">(pgflow::step_options{.timeout = too_large}, [](int n) { return n; }));
+              }),
+              "pgflow: flow \"bad_flow\", step \"slow\": timeout must be <= 2147483645 (timeout + 2 must fit a "
+              "PostgreSQL integer), got 2147483646");
+    EXPECT_EQ(definition_error_of([&] {
+                  return pgflow::flow<"good_flow", int>(pgflow::flow_options{.timeout = largest},
+                                                        pgflow::step<"s">(pgflow::step_options{.timeout = largest},
+                                                                          [](int n) { return n; }));
+              }),
+              "(no definition_error)");
+
+    const auto handler = [](const boost::json::value& v, const pgflow::task_context&) { return v; };
+    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = too_large}}; }),
+              "pgflow: dynamic flow \"dyn\" option timeout is 2147483646 but must be at most 2147483645 (timeout + 2 "
+              "must fit a PostgreSQL integer)");
+    EXPECT_EQ(definition_error_of([&] {
+                  return pgflow::dynamic_flow{"dyn"}.step("slow", handler, pgflow::step_options{.timeout = too_large});
+              }),
+              "pgflow: dynamic flow \"dyn\": step \"slow\" option timeout is 2147483646 but must be at most "
+              "2147483645 (timeout + 2 must fit a PostgreSQL integer)");
+    EXPECT_EQ(definition_error_of([&] {
+                  return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = largest}}.step(
+                      "slow", handler, pgflow::step_options{.timeout = largest});
+              }),
+              "(no definition_error)");
+}
+
+// A slug from outside (a plan in JSON may hold "\u0000") is printed escaped: a raw NUL would cut
+// what() short before the problem, a newline would forge a log line.
+TEST(registration, dynamic_flow_errors_print_control_characters_in_slugs_escaped) {
+    using namespace std::string_literals;
+    const auto handler = [](const boost::json::value& v) { return v; };
+    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"ab\0cd"s}; }),
+              "pgflow: dynamic flow slug \"ab\\0cd\" may contain only ASCII letters, digits and '_'");
+    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"f"}.step("st\0ep"s, handler); }),
+              "pgflow: dynamic flow \"f\": step \"st\\0ep\" has an invalid slug: it may contain only ASCII letters, "
+              "digits and '_'");
+    EXPECT_EQ(definition_error_of([&] {
+                  pgflow::dynamic_flow f{"f"};
+                  f.step("a", {"x\ny\0"s}, handler);
+                  return f.shape();
+              }),
+              "pgflow: dynamic flow \"f\": step \"a\" depends on undefined step \"x\\ny\\0\"");
 }
 
 }  // namespace

@@ -2,11 +2,12 @@
 // pgflow::pq::result — an owned PGresult with checked, typed access to its text-format values,
 // and the conversion of libpq failures into pgflow::database_error.
 
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
+#include <pgflow/json_parse.hpp>
 
 #include <libpq-fe.h>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include <charconv>
@@ -165,10 +166,8 @@ private:
         } else if constexpr (std::is_same_v<T, double>) {
             return std::stod(std::string(s));
         } else if constexpr (std::is_same_v<T, boost::json::value>) {
-            boost::system::error_code ec;
-            auto v = boost::json::parse(s, ec);
-            if (ec) throw conversion_error(s.substr(0, 80), col, "JSON (" + ec.message() + ")");
-            return v;
+            return pgflow::parse_json(
+                s, pgflow::detail::concat({"the JSON of column \"", PQfname(handle_.get(), col), "\""}));
         } else {
             static_assert(detail::always_false<T>, "pgflow::pq::result::get: unsupported type");
         }
