@@ -2,7 +2,7 @@
 -- notifications wait in pgflow_cpp.deferred_notifications until
 -- pgflow_cpp.publish_deferred_notifications() sends them, oldest first, in a transaction of its
 -- own. Without the setting every notification is sent at once (events_notify.sql).
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT pgflow.create_flow('later');
 SELECT pgflow.add_step('later', 'a');
@@ -16,6 +16,9 @@ SELECT dblink_exec('listener', 'LISTEN "pgflow:queue:later"');
 SELECT has_table('pgflow_cpp', 'deferred_notifications', 'the deferred notifications table exists');
 SELECT is((SELECT relpersistence FROM pg_class WHERE oid = 'pgflow_cpp.deferred_notifications'::regclass), 'u',
           'it is unlogged: publishing writes no WAL, so its commit does not wait for a flush');
+SELECT is((SELECT relpersistence FROM pg_class
+           WHERE oid = pg_get_serial_sequence('pgflow_cpp.deferred_notifications', 'id')::regclass), 'p',
+          'its id sequence is logged: an unlogged one is all zeroes on a promoted standby');
 
 -- Deferred: nothing is delivered at commit; the rows wait.
 BEGIN;

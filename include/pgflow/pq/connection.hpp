@@ -230,7 +230,15 @@ public:
                 if (r == nullptr) {
                     if (!is_ok()) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
                     if (outcome) break;
-                    continue;
+                    // libpq ends each statement's results with one null and sends none after a
+                    // sync: a null where a result is due means it has nothing left queued for this
+                    // pipeline, and asking again would spin forever (the fail-over test's client
+                    // once did, on its connection to the killed primary). The caller reconnects.
+                    throw database_error("pgflow: reading a pipeline: libpq has no result for statement " +
+                                             std::to_string(&s - statements.data() + 1) + " of " +
+                                             std::to_string(statements.size()) + " (" +
+                                             pq::detail::trimmed(PQerrorMessage(conn_.get())) + ")",
+                                         "08006");
                 }
                 const auto status = PQresultStatus(r);
                 if (outcome) {
