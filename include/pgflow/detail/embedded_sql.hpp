@@ -1076,6 +1076,18 @@ BEGIN
   END IF;
 END
 $checks$;
+-- Its identity sequence is logged, although PostgreSQL 15+ makes it unlogged with the table: on a
+-- promoted standby an unlogged sequence created after the base backup is all zeroes ("bad magic
+-- number in sequence", seen on 15.18), which would fail every deferring start and completion
+-- after a fail-over. A logged sequence costs one WAL record per 32 values.
+DO $$
+DECLARE
+  seq regclass := pg_get_serial_sequence('pgflow_cpp.deferred_notifications', 'id')::regclass;
+BEGIN
+  IF (SELECT c.relpersistence FROM pg_class AS c WHERE c.oid = seq) = 'u' THEN
+    EXECUTE format('ALTER SEQUENCE %s SET LOGGED', seq);
+  END IF;
+END $$;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
