@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -120,6 +121,39 @@ inline constexpr auto steady = pgflow::flow<"e2e_steady", int>(
     pgflow::step<"three", pgflow::after<"two">>([](int, int two) {
         std::this_thread::sleep_for(std::chrono::milliseconds{150});
         return two + 1;
+    }));
+
+// A gate that handlers of `hung` block on, ignoring their stop token, until a test opens it (at
+// most a minute): handlers that do not return, filling a worker's threads.
+struct hang_gate {
+    std::mutex mutex;
+    std::condition_variable opened;
+    bool open = false;
+    int waiting = 0;
+    static hang_gate& instance() {
+        static hang_gate gate;
+        return gate;
+    }
+    void pass() {
+        std::unique_lock lock(mutex);
+        ++waiting;
+        opened.wait_for(lock, std::chrono::minutes{1}, [&] { return open; });
+        --waiting;
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex);
+            open = true;
+        }
+        opened.notify_all();
+    }
+};
+// Every attempt hangs until the gate opens. timeout 1 s, two attempts, no retry delay.
+inline constexpr auto hung = pgflow::flow<"e2e_hung", int>(
+    pgflow::flow_options{.max_attempts = 2, .base_delay = 0, .timeout = 1},
+    pgflow::step<"hang">([](int n) {
+        hang_gate::instance().pass();
+        return n;
     }));
 
 // A single trivial step: throughput and latency measurements.

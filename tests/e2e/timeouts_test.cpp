@@ -1,0 +1,41 @@
+// Timeouts and misbehaving handlers: handlers that never return, outputs too large to store,
+// workers that crash. A real server; workers on threads of this process or as processes.
+
+#include "e2e_support.hpp"
+#include "flows.hpp"
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace e2e;
+namespace flows = e2e::flows;
+
+TEST(timeouts, hung_handlers_filling_every_thread_still_time_out_and_fail_their_runs) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::hung);
+    auto c = db.connect();
+    pgflow::worker_options options;
+    options.batch_size = 3;
+    options.max_concurrent = 3;
+    worker_thread worker{db, flows::hung, quiet_options(options)};
+    struct release_on_exit {  // before the worker stops
+        ~release_on_exit() { flows::hang_gate::instance().release(); }
+    } release;
+    std::vector<pgflow::run_id> runs;
+    for (int i = 0; i < 3; ++i) runs.push_back(client.start(flows::hung, i));
+    const auto started = clock::now();
+    // Attempt 1 hangs past timeout 1 s, attempt 2 too: both end, and the run fails.
+    EXPECT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 3; }, 30s))
+        << scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'started'") << " task(s) still started after 30 s";
+    EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 15.0);
+    EXPECT_EQ(scalar(c, R"(SELECT count(*) FROM pgflow.step_tasks
+                           WHERE status = 'failed' AND attempts_count = 2 AND error_message LIKE 'Task timed out after 1 s%')"),
+              3);
+    // Its handlers never returned: the worker says it is unhealthy until they do.
+    EXPECT_FALSE(worker.get().healthy());
+    EXPECT_EQ(worker.get().stuck_handlers(), 6);
+    flows::hang_gate::instance().release();
+    EXPECT_TRUE(eventually([&] { return worker.get().healthy(); }, 5s));
+}
