@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -155,6 +156,16 @@ inline constexpr auto hung = pgflow::flow<"e2e_hung", int>(
         hang_gate::instance().pass();
         return n;
     }));
+
+// Each task returns a string of `megabytes` MiB of 'x': big results to store.
+inline constexpr auto big = pgflow::flow<"e2e_big", std::vector<int>>(
+    pgflow::flow_options{.max_attempts = 1, .timeout = 300},
+    pgflow::map<"blob">([](int megabytes) { return std::string(static_cast<std::size_t>(megabytes) << 20, 'x'); }));
+
+// The handler kills its worker process (as a segfault in a handler would).
+inline constexpr auto crash = pgflow::flow<"e2e_crash", int>(
+    pgflow::flow_options{.max_attempts = 1, .timeout = 1},
+    pgflow::step<"crash">([](int) -> int { std::abort(); }));
 
 // A single trivial step: throughput and latency measurements.
 inline constexpr auto echo = pgflow::flow<"e2e_echo", int>(pgflow::step<"echo">([](int n) { return n; }));

@@ -39,3 +39,32 @@ TEST(timeouts, hung_handlers_filling_every_thread_still_time_out_and_fail_their_
     flows::hang_gate::instance().release();
     EXPECT_TRUE(eventually([&] { return worker.get().healthy(); }, 5s));
 }
+
+TEST(timeouts, an_output_over_max_output_bytes_fails_its_task_naming_step_size_and_limit) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::big);
+    pgflow::worker_options options;
+    options.max_output_bytes = 1 << 20;
+    worker_thread worker{db, flows::big, quiet_options(options)};
+    const auto started = clock::now();
+    const auto id = client.start(flows::big, std::vector<int>{2});
+    auto c = db.connect();
+    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 1; }));
+    EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 5.0);
+    EXPECT_EQ(c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0),
+              "pgflow worker: the output of step blob is 2097154 bytes of JSON, more than "
+              "worker_options::max_output_bytes (1048576 bytes)");
+}
+
+TEST(timeouts, a_50_mib_output_is_stored) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::big);
+    worker_thread worker{db, flows::big};
+    const auto id = client.start(flows::big, std::vector<int>{50});
+    auto c = db.connect();
+    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status <> 'started'") == 1; }, 60s));
+    EXPECT_EQ(c.execute("SELECT status FROM pgflow.runs").get<std::string>(0, 0), "completed");
+    EXPECT_EQ(scalar(c, "SELECT octet_length(output::text) FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), (50 << 20) + 2);
+}
