@@ -569,9 +569,9 @@ RETURNING deprecated_at IS NOT NULL)");
         void loop() {
             // What becomes of a task this worker leaves unfinished (true whatever its run's state).
             static constexpr std::string_view left_to_timeout =
-                "; a task left unfinished can be claimed again once its timeout has passed (timeout + 2 s after "
-                "it started), as a new attempt if it has attempts left and its run has not failed, and is "
-                "failed as timed out if it has none left";
+                "; a task left unfinished can be claimed again by a worker once its timeout has passed (timeout "
+                "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
+                "out; a task of a failed run is not retried";
             for (;;) {
                 collect_finished();
                 if (stop.stop_requested()) begin_stop("stop requested");

@@ -8,6 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
 using namespace e2e;
 namespace flows = e2e::flows;
 
@@ -67,4 +72,39 @@ TEST(timeouts, a_50_mib_output_is_stored) {
     ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status <> 'started'") == 1; }, 60s));
     EXPECT_EQ(c.execute("SELECT status FROM pgflow.runs").get<std::string>(0, 0), "completed");
     EXPECT_EQ(scalar(c, "SELECT octet_length(output::text) FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), (50 << 20) + 2);
+}
+
+TEST(timeouts, a_stop_ends_a_second_after_the_grace_period_and_the_log_says_what_becomes_of_the_task) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::slow);
+    auto lines = std::make_shared<std::vector<std::string>>();
+    auto mutex = std::make_shared<std::mutex>();
+    pgflow::worker_options options;
+    options.shutdown_grace = 200ms;
+    options.log = [lines, mutex](std::string_view line) {
+        std::lock_guard lock(*mutex);
+        lines->emplace_back(line);
+    };
+    worker_thread worker{db, flows::slow, options};
+    auto c = db.connect();
+    const auto id = client.start(flows::slow, 3000);  // attempt 1 sleeps 3 s, ignoring its stop token
+    ASSERT_TRUE(eventually([&] {
+        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
+    }));
+    const auto asked = clock::now();
+    worker.stop();
+    EXPECT_LT(std::chrono::duration<double>(clock::now() - asked).count(), 2.5) << "the stop waited for the handler";
+    std::lock_guard lock(*mutex);
+    std::string log;
+    for (const auto& line : *lines) log += line + "\n";
+    // The task may be retried only if attempts remain and its run goes on: the log says so.
+    EXPECT_NE(log.find("shutdown grace period over: requested the stop token of 1 running handler(s); a task left "
+                       "unfinished can be claimed again by a worker once its timeout has passed (timeout + 2 s after "
+                       "it started): as a new attempt while attempts remain, otherwise it fails as timed out; a task "
+                       "of a failed run is not retried"),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("abandoning 1 handler(s) that did not return after their stop token"), std::string::npos) << log;
+    EXPECT_EQ(log.find("will be retried"), std::string::npos) << log;
 }
