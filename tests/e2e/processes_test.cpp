@@ -74,7 +74,7 @@ TEST(processes, sigterm_lets_the_running_task_finish_and_marks_the_worker_stoppe
     client.ensure_registered(flows::slow);
     auto c = db.connect();
     worker_process worker{db, "e2e_slow", {"--grace-ms", "10000"}};
-    const auto id = client.start(flows::slow, 1500);
+    const auto id = client.start(flows::slow, 800);  // within the step's timeout of 1 s
     ASSERT_TRUE(eventually([&] {
         return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
     }));
