@@ -258,6 +258,7 @@ private:
         std::deque<ack> pending;
         int in_flight = 0;  ///< running handlers not abandoned
         bool capacity_logged = false;
+        std::atomic<clock::time_point> stop_requested_at{clock::now()};
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
         bool batch_function = false;  ///< the schema has pgflow.complete_tasks (checked per connection)
         bool defer_notifications = false;  ///< the schema can defer NOTIFYs (pgflow-cpp's own)
@@ -273,7 +274,10 @@ private:
         }
 
         void run() {
-            std::stop_callback wake_on_stop(stop, [this] { wake.notify(); });
+            std::stop_callback wake_on_stop(stop, [this] {
+                stop_requested_at = clock::now();
+                wake.notify();
+            });
             subscriber.wake = &wake;
             subscriber.log = &w.options_.log;
             listener = detail::runtime_queue_listener::acquire(w.db_, queue_channel);
@@ -409,10 +413,12 @@ RETURNING deprecated_at IS NOT NULL)");
             next_claim = clock::now();
         }
 
-        void begin_stop(const std::string& why) {
+        // The grace period counts from `since`: a stop request is noticed only between round
+        // trips, which may be long (a big result being stored).
+        void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
             if (stopping) return;
             stopping = true;
-            grace_end = clock::now() + w.options_.shutdown_grace;
+            grace_end = since + w.options_.shutdown_grace;
             if (in_flight > 0) log("stopping (" + why + "); waiting for " + std::to_string(in_flight) + " running task(s)");
         }
 
@@ -574,7 +580,7 @@ RETURNING deprecated_at IS NOT NULL)");
                 "out; a task of a failed run is not retried";
             for (;;) {
                 collect_finished();
-                if (stop.stop_requested()) begin_stop("stop requested");
+                if (stop.stop_requested()) begin_stop("stop requested", stop_requested_at.load());
                 const auto now = clock::now();
                 enforce_deadlines(now);
                 if (stopping && !handlers_cancelled && in_flight > 0 && now >= grace_end) {

@@ -155,8 +155,9 @@ TEST(processes, sigterm_while_big_results_are_stored_stops_the_worker_within_its
     const double stopped = std::chrono::duration<double>(clock::now() - sent).count();
     std::printf("stopped %.2f s after SIGTERM; %lld of 6 results stored\n", stopped,
                 scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'completed'"));
-    // Results go one at a time (each is over 4 MiB): the worker waits for the one being stored,
-    // then gives up the rest after shutdown_grace + 1 s (3 s measured; before, all six results
-    // went in one statement and the worker took 51 s to stop).
-    EXPECT_LT(stopped, 8.0);
+    // Results go one at a time (each is over 4 MiB): the worker stores what it can until
+    // shutdown_grace + 1 s after the signal, waits for the result being stored then, and gives up
+    // the rest (3 s measured; before, all six results went in one statement and the worker took
+    // 51 s to stop). The bound leaves room for a loaded machine.
+    EXPECT_LT(stopped, 12.0);
 }
