@@ -14,7 +14,8 @@ struct task_context {
     std::string_view step_slug{};
     int task_index = 0;          ///< 0 for single steps, the element index for map steps
     int attempt = 1;             ///< 1 for the first attempt (pgflow.step_tasks.attempts_count)
-    std::stop_token stop_token{};  ///< requested when the worker is shutting down
+    /// Requested when the task's timeout has passed or the worker's shutdown grace is over.
+    std::stop_token stop_token{};
 };
 
 }  // namespace pgflow

@@ -4,7 +4,9 @@
 // pgflow.complete_task / pgflow.fail_task. Protocol of pgflow 0.8.1's edge worker (spec §11), plus:
 // LISTEN/NOTIFY wake-ups (one listener per process and queue, each notification handed to one idle
 // worker), batched acknowledgements (pgflow.complete_tasks when the schema has it), pipelined
-// round trips, reconnection, and a graceful stop.
+// round trips, reconnection, a graceful stop, and deadlines: a handler running past its step's
+// timeout has its stop token requested, and one that has still not returned a second later is
+// abandoned (its thread replaced, its attempt reported as timed out).
 //
 //   pgflow::worker worker{db, order_processing};
 //   pgflow::stop_on_signals signals;          // <pgflow/signals.hpp>: SIGINT/SIGTERM → stop
@@ -31,9 +33,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -61,7 +67,13 @@ struct worker_options {
     // pgflow-cpp's own.
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
-    std::chrono::milliseconds shutdown_grace{10000};      ///< time in-flight handlers get after stop
+    /// Time in-flight handlers get after stop (then their stop token is requested; what is not
+    /// finished and reported a second later is left for its timeout).
+    std::chrono::milliseconds shutdown_grace{10000};
+    /// Largest JSON output a task may report; a larger one fails the task (retried like any
+    /// failure) with an error naming the step, the size and this limit. jsonb holds at most 256 MB,
+    /// and one big result holds up the worker's round trips while it is stored.
+    std::size_t max_output_bytes = 64 * 1024 * 1024;
     /// pgflow.workers.function_name; empty: the program's name.
     std::string function_name;
     /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
@@ -111,7 +123,7 @@ public:
     /// A worker for the flow `flow_slug` with a hand-written dispatcher; the flow must already be
     /// registered.
     worker(connection_options db, std::string flow_slug, dispatch_function dispatch, worker_options options = {})
-        : db_(std::move(db)), flow_slug_(std::move(flow_slug)), dispatch_(std::move(dispatch)),
+        : db_(std::move(db)), flow_slug_(std::move(flow_slug)), dispatch_(std::make_shared<const dispatch_function>(std::move(dispatch))),
           options_(std::move(options)), id_(detail::random_uuid()) {
         auto positive = [&](long long v, const char* name) {
             if (v <= 0) throw error(std::string("pgflow: worker_options.") + name + " must be positive");
@@ -121,7 +133,8 @@ public:
         positive(options_.visibility_timeout.count(), "visibility_timeout");
         positive(options_.heartbeat_interval.count(), "heartbeat_interval");
         positive(options_.max_poll.count(), "max_poll");
-        if (!dispatch_) throw error("pgflow: worker needs a dispatch function");
+        if (options_.max_output_bytes == 0) throw error("pgflow: worker_options.max_output_bytes must be positive");
+        if (!*dispatch_) throw error("pgflow: worker needs a dispatch function");
         if (options_.function_name.empty()) options_.function_name = detail::program_name();
         if (!options_.log)
             options_.log = [](std::string_view line) {
@@ -137,10 +150,18 @@ public:
     [[nodiscard]] const std::string& id() const noexcept { return id_; }
     [[nodiscard]] const std::string& flow_slug() const noexcept { return flow_slug_; }
 
+    /// False while a handler this worker abandoned (it ran more than a second past its step's
+    /// timeout) has not returned. Such handlers' threads are replaced up to max_concurrent of them;
+    /// past that the worker claims fewer tasks, down to none. Safe to call from any thread.
+    [[nodiscard]] bool healthy() const noexcept { return stuck_handlers_.load() == 0; }
+    /// How many abandoned handlers have not returned yet.
+    [[nodiscard]] int stuck_handlers() const noexcept { return stuck_handlers_.load(); }
+
     /// Runs until `stop` is requested or the worker is deprecated in pgflow.workers: claims and
     /// runs tasks, reconnecting after a lost connection. On stop, in-flight handlers get
-    /// shutdown_grace to finish (then their task_context stop token is requested), every result
-    /// is reported, and the worker row gets deprecated_at. Throws for what retrying cannot fix:
+    /// shutdown_grace to finish (then their task_context stop token is requested), their results
+    /// are reported (what is not, a second after that, is left to the tasks' timeouts), and the
+    /// worker row gets deprecated_at. Throws for what retrying cannot fix:
     /// an unregistered flow, a shape that differs from the registered one. Runs once per worker.
     void run(std::stop_token stop = {}) {
         if (started_.exchange(true)) throw error("pgflow: worker::run may be called only once per worker");
@@ -163,7 +184,22 @@ private:
         std::string payload;  ///< output JSON when completed, error message when failed
         bool alone = false;   ///< report in a transaction of its own (its batch failed)
         int retries = 0;      ///< transient failures (deadlocks) so far
+        /// A timed-out attempt's failure: recorded only while the task is still this worker's
+        /// attempt `attempt` (the database may have handed it out again since).
+        int attempt = 0;
     };
+
+    // A step's timeout passed: the handler's stop token is requested. This much later, a handler
+    // that has not returned is abandoned. Less than the 2 s after which the database hands the
+    // task out again, so that the attempt is still this worker's when it is reported timed out.
+    static constexpr std::chrono::seconds abandon_after{1};
+    // Results are reported together up to this many bytes; a bigger one goes alone, so that a
+    // round trip (with its heartbeat and claim) never waits on more than one big result.
+    static constexpr std::size_t batch_bytes = 4 * 1024 * 1024;
+
+    static std::string timed_out(int timeout, int attempt) {
+        return "Task timed out after " + std::to_string(timeout) + " s: attempt " + std::to_string(attempt);
+    }
 
     static constexpr int max_retries = 10;
 
@@ -174,25 +210,55 @@ private:
         return s.rfind("40", 0) == 0 || s == "55P03" || s == "25P02";
     }
 
-    // What a handler thread hands back to the loop: an ack, or nothing for a task it abandoned
+    // What a handler thread hands back to the loop: an ack, or nothing for a task it gave up
     // because the worker was stopping (its message reappears after the task's timeout).
     struct finished_task {
+        std::uint64_t task = 0;  ///< running_task::id
         std::optional<ack> result;
     };
 
-    // One run(): the loop's state, owned by the calling thread except `inbox`.
+    // What handler threads share with the loop. Shared ownership: an abandoned handler may return
+    // after its session (and worker) ended.
+    struct mailbox {
+        std::mutex mutex;
+        std::vector<finished_task> inbox;
+        int stuck_returned = 0;  ///< abandoned handlers that returned since the loop last looked
+        detail::runtime_wakeup wake;
+    };
+
+    // One task's handler, as its thread and the loop see it.
+    struct task_slot {
+        std::stop_source stop;
+        std::atomic<bool> timed_out{false};  ///< `stop` was requested for the deadline
+        bool abandoned = false, finished = false;  ///< under mailbox::mutex
+    };
+
+    struct running_task {
+        std::uint64_t id = 0;
+        claimed_task task;
+        int timeout = 0;
+        clock::time_point deadline;  ///< claim + the step's timeout
+        std::shared_ptr<task_slot> slot;
+        bool stop_requested = false;
+    };
+
+    // One run(): the loop's state, owned by the calling thread except `box`.
     struct session {
         worker& w;
         std::stop_token stop;
-        detail::runtime_wakeup wake;
+        std::shared_ptr<mailbox> box = std::make_shared<mailbox>();
+        detail::runtime_wakeup& wake = box->wake;
         detail::runtime_queue_listener::subscriber subscriber;
         std::shared_ptr<detail::runtime_queue_listener> listener;
-        std::mutex inbox_mutex;
-        std::vector<finished_task> inbox;
-        std::stop_source handler_stop;
+        detail::runtime_thread_pool* pool = nullptr;
+        std::vector<running_task> running;
+        std::uint64_t next_task_id = 1;
+        std::map<std::string, int, std::less<>> step_timeouts;  ///< seconds, read on each connection
         std::optional<pq::connection> conn;
         std::deque<ack> pending;
-        int in_flight = 0;
+        int in_flight = 0;  ///< running handlers not abandoned
+        bool capacity_logged = false;
+        std::atomic<clock::time_point> stop_requested_at{clock::now()};
         bool stopping = false, handlers_cancelled = false, registered_checked = false;
         bool batch_function = false;  ///< the schema has pgflow.complete_tasks (checked per connection)
         bool defer_notifications = false;  ///< the schema can defer NOTIFYs (pgflow-cpp's own)
@@ -208,7 +274,10 @@ private:
         }
 
         void run() {
-            std::stop_callback wake_on_stop(stop, [this] { wake.notify(); });
+            std::stop_callback wake_on_stop(stop, [this] {
+                stop_requested_at = clock::now();
+                wake.notify();
+            });
             subscriber.wake = &wake;
             subscriber.log = &w.options_.log;
             listener = detail::runtime_queue_listener::acquire(w.db_, queue_channel);
@@ -219,14 +288,25 @@ private:
             } unsubscribe{*this};
             std::exception_ptr failure;
             {
-                detail::runtime_thread_pool pool(static_cast<std::size_t>(w.options_.max_concurrent));
+                // Abandoned handlers' threads are replaced up to max_concurrent of them.
+                const auto threads = static_cast<std::size_t>(w.options_.max_concurrent);
+                detail::runtime_thread_pool threads_pool(threads, 2 * threads);
+                pool = &threads_pool;
                 try {
-                    loop(pool);
+                    loop();
                 } catch (...) {
                     failure = std::current_exception();
-                    handler_stop.request_stop();
+                    // Handlers get the shutdown grace to return; the rest are abandoned.
+                    for (auto& r : running) r.slot->stop.request_stop();
+                    const auto until = clock::now() + w.options_.shutdown_grace;
+                    while (!running.empty() && clock::now() < until) {
+                        pause(std::chrono::ceil<std::chrono::milliseconds>(until - clock::now()));
+                        collect_finished();
+                    }
+                    abandon_all();
                 }
-            }  // joins the handler threads
+                pool = nullptr;
+            }  // waits for the handler threads not abandoned
             if (failure) std::rethrow_exception(failure);
         }
 
@@ -247,6 +327,23 @@ private:
             c.prepare("pgflow_complete",
                       "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
             c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
+            // A timed-out attempt fails only while the task is still this worker's attempt: the
+            // row lock re-checks that against a concurrent claim of the reappearing message.
+            c.prepare("pgflow_fail_attempt", R"(
+SELECT count(*)
+FROM (SELECT 1 FROM pgflow.step_tasks AS t
+      WHERE t.run_id = $1::uuid AND t.step_slug = $2 AND t.task_index = $3::int AND t.status = 'started'
+        AND t.last_worker_id = $5::uuid AND t.attempts_count = $6::int
+      FOR UPDATE) AS mine
+CROSS JOIN LATERAL pgflow.fail_task($1::uuid, $2, $3::int, $4) AS f)");
+            step_timeouts.clear();
+            const auto timeouts = c.execute(R"(
+SELECT s.step_slug, coalesce(s.opt_timeout, f.opt_timeout)
+FROM pgflow.steps AS s JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
+WHERE s.flow_slug = $1)",
+                                            w.flow_slug_);
+            for (int r = 0; r < timeouts.rows(); ++r)
+                step_timeouts[timeouts.get<std::string>(r, 0)] = timeouts.get<int>(r, 1);
             const auto capabilities = c.execute(
                 "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
                 "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
@@ -316,48 +413,147 @@ RETURNING deprecated_at IS NOT NULL)");
             next_claim = clock::now();
         }
 
-        void begin_stop(const std::string& why) {
+        // The grace period counts from `since`: a stop request is noticed only between round
+        // trips, which may be long (a big result being stored).
+        void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
             if (stopping) return;
             stopping = true;
-            grace_end = clock::now() + w.options_.shutdown_grace;
+            grace_end = since + w.options_.shutdown_grace;
             if (in_flight > 0) log("stopping (" + why + "); waiting for " + std::to_string(in_flight) + " running task(s)");
         }
 
         void collect_finished() {
             std::vector<finished_task> done;
+            int returned = 0;
             {
-                std::lock_guard lock(inbox_mutex);
-                done.swap(inbox);
+                std::lock_guard lock(box->mutex);
+                done.swap(box->inbox);
+                returned = std::exchange(box->stuck_returned, 0);
             }
             for (auto& f : done) {
                 --in_flight;
+                std::erase_if(running, [&](const running_task& r) { return r.id == f.task; });
                 if (f.result) pending.push_back(std::move(*f.result));
+            }
+            if (returned > 0) {
+                const int still = w.stuck_handlers_ -= returned;
+                log(std::to_string(returned) + " abandoned handler(s) returned at last; " + std::to_string(still) +
+                    " still stuck" + (still == 0 ? ": the worker is healthy again" : ""));
             }
         }
 
-        void submit(detail::runtime_thread_pool& pool, claimed_task task) {
+        // Tasks this worker may claim now: free handler threads, fewer when abandoned handlers
+        // left the pool short of threads.
+        [[nodiscard]] int capacity() const {
+            const auto threads = std::min(static_cast<std::size_t>(w.options_.max_concurrent), pool->available());
+            return std::max(0, static_cast<int>(threads) - in_flight);
+        }
+
+        void submit(claimed_task task) {
             ++in_flight;
-            pool.submit([this, task = std::move(task), token = handler_stop.get_token()] {
-                finished_task f;
+            auto slot = std::make_shared<task_slot>();
+            const auto it = step_timeouts.find(task.step_slug);
+            const int timeout = it != step_timeouts.end() ? it->second : 60;  // pgflow's default
+            const auto id = next_task_id++;
+            running.push_back(running_task{id, task, timeout, clock::now() + std::chrono::seconds{timeout}, slot});
+            // The job holds no reference to the session or the worker: it may outlive both.
+            pool->submit([box = box, slot = std::move(slot), id, task = std::move(task), dispatch = w.dispatch_,
+                          flow_slug = w.flow_slug_, max_output = w.options_.max_output_bytes, timeout]() -> bool {
+                finished_task f{id, std::nullopt};
+                const auto token = slot->stop.get_token();
+                auto failure = [&](std::string message, int attempt = 0) {
+                    return ack{task.run_id, task.step_slug, task.task_index, false, std::move(message), false, 0, attempt};
+                };
                 try {
                     const auto input = parse_json(task.input, "the task input");
-                    const task_context context{w.flow_slug_, task.run_id, task.step_slug, task.task_index, task.attempt, token};
-                    const auto output = w.dispatch_(task.step_slug, input, context);
-                    f.result = ack{task.run_id, task.step_slug, task.task_index, true, boost::json::serialize(output)};
+                    const task_context context{flow_slug, task.run_id, task.step_slug, task.task_index, task.attempt, token};
+                    auto output = boost::json::serialize((*dispatch)(task.step_slug, input, context));
+                    if (output.size() > max_output)
+                        f.result = failure("pgflow worker: the output of step " + task.step_slug + " is " +
+                                           std::to_string(output.size()) +
+                                           " bytes of JSON, more than worker_options::max_output_bytes (" +
+                                           std::to_string(max_output) + " bytes)");
+                    else
+                        f.result = ack{task.run_id, task.step_slug, task.task_index, true, std::move(output)};
                 } catch (const std::exception& e) {
-                    if (!token.stop_requested())
-                        f.result = ack{task.run_id, task.step_slug, task.task_index, false, e.what()};
+                    if (slot->timed_out)
+                        f.result = failure(timed_out(timeout, task.attempt) + "'s handler stopped when asked: " + e.what(),
+                                           task.attempt);
+                    else if (!token.stop_requested())
+                        f.result = failure(e.what());
                 } catch (...) {
-                    if (!token.stop_requested())
-                        f.result = ack{task.run_id, task.step_slug, task.task_index, false,
-                                       "the handler threw an exception not derived from std::exception"};
+                    if (slot->timed_out)
+                        f.result = failure(timed_out(timeout, task.attempt) + "'s handler stopped when asked", task.attempt);
+                    else if (!token.stop_requested())
+                        f.result = failure("the handler threw an exception not derived from std::exception");
                 }
-                {
-                    std::lock_guard lock(inbox_mutex);
-                    inbox.push_back(std::move(f));
+                std::lock_guard lock(box->mutex);
+                if (slot->abandoned) {
+                    ++box->stuck_returned;
+                } else {
+                    slot->finished = true;
+                    box->inbox.push_back(std::move(f));
                 }
-                wake.notify();
+                box->wake.notify();
+                return slot->abandoned;
             });
+        }
+
+        // Gives up the handler of `r`, unless it has just finished. Returns whether it did.
+        bool abandon(running_task& r, bool replace) {
+            {
+                std::lock_guard lock(box->mutex);
+                if (r.slot->finished) return false;
+                r.slot->abandoned = true;
+            }
+            pool->abandon(replace);
+            --in_flight;
+            ++w.stuck_handlers_;
+            return true;
+        }
+
+        // Past a task's timeout its handler's stop token is requested; a second later a handler
+        // that has not returned is abandoned and its attempt reported timed out.
+        void enforce_deadlines(clock::time_point now) {
+            for (auto it = running.begin(); it != running.end();) {
+                auto& r = *it;
+                if (!r.stop_requested && now >= r.deadline) {
+                    r.slot->timed_out = true;
+                    r.slot->stop.request_stop();
+                    r.stop_requested = true;
+                }
+                if (now < r.deadline + abandon_after || !abandon(r, true)) {
+                    ++it;
+                    continue;
+                }
+                const auto& t = r.task;
+                log("the handler of task " + t.step_slug + "[" + std::to_string(t.task_index) + "] of run " + t.run_id +
+                    " (attempt " + std::to_string(t.attempt) + ") has not returned " + std::to_string(abandon_after.count()) +
+                    " s after its timeout of " + std::to_string(r.timeout) + " s: its thread is abandoned and the attempt "
+                    "reported timed out; the worker is unhealthy while " + std::to_string(w.stuck_handlers_.load()) +
+                    " handler(s) are stuck");
+                pending.push_back(ack{t.run_id, t.step_slug, t.task_index, false,
+                                      timed_out(r.timeout, t.attempt) + "'s handler did not return; worker " + w.id_ +
+                                          " abandoned its thread",
+                                      false, 0, t.attempt});
+                it = running.erase(it);
+            }
+        }
+
+        // When enforce_deadlines has something to do next.
+        [[nodiscard]] std::optional<clock::time_point> next_deadline() const {
+            std::optional<clock::time_point> next;
+            for (const auto& r : running) {
+                const auto at = r.stop_requested ? r.deadline + abandon_after : r.deadline;
+                if (!next || at < *next) next = at;
+            }
+            return next;
+        }
+
+        // Gives up every running handler, without reports: their tasks are left to their timeouts.
+        void abandon_all() {
+            for (auto& r : running) abandon(r, false);
+            running.clear();
         }
 
         // Sleeps until the wake pipe fires or the time passes (no connection to wait on).
@@ -376,23 +572,34 @@ RETURNING deprecated_at IS NOT NULL)");
             conn.reset();
         }
 
-        void loop(detail::runtime_thread_pool& pool) {
+        void loop() {
+            // What becomes of a task this worker leaves unfinished (true whatever its run's state).
+            static constexpr std::string_view left_to_timeout =
+                "; a task left unfinished can be claimed again by a worker once its timeout has passed (timeout "
+                "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
+                "out; a task of a failed run is not retried";
             for (;;) {
                 collect_finished();
-                if (stop.stop_requested()) begin_stop("stop requested");
+                if (stop.stop_requested()) begin_stop("stop requested", stop_requested_at.load());
                 const auto now = clock::now();
+                enforce_deadlines(now);
                 if (stopping && !handlers_cancelled && in_flight > 0 && now >= grace_end) {
                     handlers_cancelled = true;
-                    handler_stop.request_stop();
+                    for (auto& r : running) r.slot->stop.request_stop();
                     log("shutdown grace period over: requested the stop token of " + std::to_string(in_flight) +
-                        " running handler(s); their tasks will be retried after their timeout");
+                        " running handler(s)" + std::string(left_to_timeout));
                 }
                 if (stopping && in_flight == 0 && pending.empty()) break;
-                if (stopping && in_flight == 0 && !conn && now >= grace_end) {
-                    log("giving up reporting " + std::to_string(pending.size()) +
-                        " result(s) while stopping: the database is unreachable; their tasks will be retried "
-                        "after their timeout");
-                    return;
+                // A second after the grace period the worker stops, whatever is still running or
+                // unreported (a handler ignoring its stop token, a slow or unreachable database).
+                if (stopping && now >= grace_end + abandon_after) {
+                    if (in_flight > 0)
+                        log("abandoning " + std::to_string(in_flight) + " handler(s) that did not return after their stop token");
+                    abandon_all();
+                    if (!pending.empty())
+                        log("giving up reporting " + std::to_string(pending.size()) + " result(s) while stopping" +
+                            (conn ? "" : " (the database is unreachable)") + std::string(left_to_timeout));
+                    if (in_flight == 0) break;
                 }
 
                 if (!conn) {
@@ -410,7 +617,7 @@ RETURNING deprecated_at IS NOT NULL)");
                     }
                 }
 
-                if (exchange(pool)) continue;
+                if (exchange()) continue;
                 wait_for_something();
             }
             if (conn) {
@@ -425,11 +632,16 @@ RETURNING deprecated_at IS NOT NULL)");
 
         // One round trip with everything due: results, heartbeat, a claim. Returns whether
         // anything was sent.
-        bool exchange(detail::runtime_thread_pool& pool) {
+        bool exchange() {
             constexpr std::size_t max_acks = 100;
             const auto now = clock::now();
             std::vector<pq::pipelined_statement> statements;
-            const std::size_t acks = std::min(pending.size(), max_acks);
+            // Up to max_acks results and batch_bytes of them; one bigger result goes alone.
+            std::size_t acks = 0;
+            for (std::size_t bytes = 0; acks < std::min(pending.size(), max_acks); ++acks) {
+                bytes += pending[acks].payload.size();
+                if (bytes > batch_bytes && acks > 0) break;
+            }
             std::vector<std::size_t> batch;  // indices into pending, in lock order
             for (std::size_t i = 0; i < acks; ++i)
                 if (pending[i].completed && !pending[i].alone) batch.push_back(i);
@@ -446,8 +658,12 @@ RETURNING deprecated_at IS NOT NULL)");
             for (std::size_t i = 0; i < acks; ++i) {
                 if (in_batch[i]) continue;
                 const auto& a = pending[i];
-                add_ack({a.completed ? "pgflow_complete" : "pgflow_fail", {},
-                         pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
+                if (a.attempt > 0)
+                    add_ack({"pgflow_fail_attempt", {},
+                             pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload, w.id_, a.attempt)});
+                else
+                    add_ack({a.completed ? "pgflow_complete" : "pgflow_fail", {},
+                             pq::parameters(a.run_id, a.step_slug, a.task_index, a.payload)});
             }
             if (!batch.empty()) {
                 std::sort(batch.begin(), batch.end(), [&](std::size_t x, std::size_t y) {
@@ -473,8 +689,14 @@ RETURNING deprecated_at IS NOT NULL)");
             const std::size_t ack_statements = statements.size();
             if (heartbeat)
                 statements.push_back({"pgflow_heartbeat", {}, pq::parameters(w.id_, w.flow_slug_, w.options_.function_name)});
-            const int free_slots = w.options_.max_concurrent - in_flight;
-            const int quantity = std::min(free_slots, w.options_.batch_size);
+            const int quantity = std::min(capacity(), w.options_.batch_size);
+            if (!stopping && in_flight == 0 && quantity == 0 && !capacity_logged) {
+                capacity_logged = true;
+                log("claiming nothing: " + std::to_string(w.stuck_handlers_.load()) +
+                    " abandoned handlers hold every thread the worker may run; restart the process");
+            } else if (quantity > 0) {
+                capacity_logged = false;
+            }
             if (!stopping && quantity > 0 && now < next_claim && ack_statements > 0 && listener->take_kept_wake())
                 next_claim = now;
             const bool claim = !stopping && quantity > 0 && now >= next_claim;
@@ -580,7 +802,7 @@ RETURNING deprecated_at IS NOT NULL)");
                     read_count = messages.empty() ? 0 : messages.get<int>(0, 0);
                     for (int r = 0; r < messages.rows(); ++r)
                         if (!messages.is_null(r, 1))
-                            submit(pool, claimed_task{messages.get<std::string>(r, 1), messages.get<std::string>(r, 2),
+                            submit(claimed_task{messages.get<std::string>(r, 1), messages.get<std::string>(r, 2),
                                                       messages.get<std::string>(r, 4), messages.get<int>(r, 3),
                                                       messages.get<int>(r, 5)});
                 } else if (!messages.empty()) {
@@ -600,7 +822,7 @@ RETURNING deprecated_at IS NOT NULL)");
                         return true;
                     }
                     for (int r = 0; r < rows.rows(); ++r)
-                        submit(pool, claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
+                        submit(claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
                                                   rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
                 }
                 if (read_count == quantity) {
@@ -621,7 +843,7 @@ RETURNING deprecated_at IS NOT NULL)");
         }
 
         void wait_for_something() {
-            const bool can_claim = !stopping && in_flight < w.options_.max_concurrent;
+            const bool can_claim = !stopping && capacity() > 0;
             if (subscriber.woken.exchange(false)) next_claim = clock::now();
             const auto now = clock::now();
             if (can_claim && next_claim <= now) return;
@@ -634,7 +856,8 @@ RETURNING deprecated_at IS NOT NULL)");
             }
             auto until = next_heartbeat;
             if (can_claim) until = std::min(until, next_claim);
-            if (stopping && !handlers_cancelled && in_flight > 0) until = std::min(until, grace_end);
+            if (stopping) until = std::min(until, handlers_cancelled ? grace_end + abandon_after : grace_end);
+            if (const auto deadline = next_deadline()) until = std::min(until, *deadline);
             const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
             if (timeout.count() > 0) {
                 const auto why = conn->wait_for_input(timeout, wake.fd());
@@ -661,11 +884,13 @@ RETURNING deprecated_at IS NOT NULL)");
 
     connection_options db_;
     std::string flow_slug_;
-    dispatch_function dispatch_;
+    // Shared with the handler threads: an abandoned one may outlive the worker.
+    std::shared_ptr<const dispatch_function> dispatch_;
     worker_options options_;
     std::string id_;
     std::optional<flow_shape> shape_;
     std::atomic<bool> started_{false};
+    std::atomic<int> stuck_handlers_{0};
 };
 
 }  // namespace pgflow

@@ -98,7 +98,7 @@ TEST(client, worker_whose_connection_is_cut_reconnects_and_reports_its_result) {
     client.ensure_registered(flows::slow);
     worker_process worker{db, "e2e_slow"};
     auto c = db.connect();
-    const auto id = client.start(flows::slow, 1000);
+    const auto id = client.start(flows::slow, 700);  // within the step's timeout of 1 s
     ASSERT_TRUE(eventually([&] {
         return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
     }));

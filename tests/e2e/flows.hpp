@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -121,6 +123,46 @@ inline constexpr auto steady = pgflow::flow<"e2e_steady", int>(
         std::this_thread::sleep_for(std::chrono::milliseconds{150});
         return two + 1;
     }));
+
+// A gate that handlers of `hung` block on, ignoring their stop token, until a test opens it (at
+// most a minute): handlers that do not return, filling a worker's threads.
+struct hang_gate {
+    std::mutex mutex;
+    std::condition_variable opened;
+    bool open = false;
+    static hang_gate& instance() {
+        static hang_gate gate;
+        return gate;
+    }
+    void pass() {
+        std::unique_lock lock(mutex);
+        opened.wait_for(lock, std::chrono::minutes{1}, [&] { return open; });
+    }
+    void release() {
+        {
+            std::lock_guard lock(mutex);
+            open = true;
+        }
+        opened.notify_all();
+    }
+};
+// Every attempt hangs until the gate opens. timeout 1 s, two attempts, no retry delay.
+inline constexpr auto hung = pgflow::flow<"e2e_hung", int>(
+    pgflow::flow_options{.max_attempts = 2, .base_delay = 0, .timeout = 1},
+    pgflow::step<"hang">([](int n) {
+        hang_gate::instance().pass();
+        return n;
+    }));
+
+// Each task returns a string of `megabytes` MiB of 'x': big results to store.
+inline constexpr auto big = pgflow::flow<"e2e_big", std::vector<int>>(
+    pgflow::flow_options{.max_attempts = 1, .timeout = 300},
+    pgflow::map<"blob">([](int megabytes) { return std::string(static_cast<std::size_t>(megabytes) << 20, 'x'); }));
+
+// The handler kills its worker process (as a segfault in a handler would).
+inline constexpr auto crash = pgflow::flow<"e2e_crash", int>(
+    pgflow::flow_options{.max_attempts = 1, .timeout = 1},
+    pgflow::step<"crash">([](int) -> int { std::abort(); }));
 
 // A single trivial step: throughput and latency measurements.
 inline constexpr auto echo = pgflow::flow<"e2e_echo", int>(pgflow::step<"echo">([](int n) { return n; }));

@@ -74,7 +74,7 @@ TEST(processes, sigterm_lets_the_running_task_finish_and_marks_the_worker_stoppe
     client.ensure_registered(flows::slow);
     auto c = db.connect();
     worker_process worker{db, "e2e_slow", {"--grace-ms", "10000"}};
-    const auto id = client.start(flows::slow, 1500);
+    const auto id = client.start(flows::slow, 800);  // within the step's timeout of 1 s
     ASSERT_TRUE(eventually([&] {
         return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
     }));
@@ -111,4 +111,53 @@ TEST(processes, a_deprecated_worker_stops_at_its_next_heartbeat) {
     ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.workers") == 1; }));
     c.execute("UPDATE pgflow.workers SET deprecated_at = now()");
     EXPECT_EQ(worker.wait_exit(8s), 0) << "heartbeats come every 5 s; the worker should have stopped by then";
+}
+
+TEST(processes, a_handler_that_kills_its_worker_fails_the_task_saying_the_worker_crashed) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::crash);
+    auto c = db.connect();
+    worker_process doomed{db, "e2e_crash"};
+    const auto id = client.start(flows::crash, 1);
+    EXPECT_EQ(doomed.wait_exit(10s), 128 + SIGABRT);
+    const auto dead = c.execute("SELECT worker_id::text FROM pgflow.workers").get<std::string>(0, 0);
+    // Workers heartbeat every 5 s: one silent for over 10 s has crashed. The next worker claims
+    // the message once it is that old, and, with no attempt left, fails the task.
+    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.workers WHERE last_heartbeat_at < now() - interval '10.5 s'") == 1; }, 30s));
+    worker_process next{db, "e2e_crash"};
+    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 1; }, 15s));
+    const auto error = c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0);
+    EXPECT_TRUE(error.starts_with("Task timed out after 1 s: attempt 1's worker " + dead + " has sent no heartbeat for "))
+        << error;
+    EXPECT_NE(error.find("it crashed (a handler may have killed its process)"), std::string::npos) << error;
+    EXPECT_EQ(next.wait_exit(0ms), std::nullopt) << "the second worker never ran the handler";
+}
+
+TEST(processes, sigterm_while_big_results_are_stored_stops_the_worker_within_its_grace_and_one_result) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::big);
+    auto c = db.connect();
+    worker_process worker{db, "e2e_big", {"--grace-ms", "1000", "--max-concurrent", "6", "--batch-size", "6"}};
+    client.start(flows::big, std::vector<int>{30, 30, 30, 30, 30, 30});
+    // SIGTERM while the worker's connection stores a result.
+    ASSERT_TRUE(eventually(
+        [&] {
+            return scalar(c, R"(SELECT count(*) FROM pg_stat_activity
+                                WHERE datname = current_database() AND application_name = 'pgflow worker e2e_big'
+                                  AND state = 'active' AND query LIKE '%complete_task%')") == 1;
+        },
+        60s, 5ms));
+    const auto sent = clock::now();
+    worker.signal(SIGTERM);
+    EXPECT_EQ(worker.wait_exit(60s), 0);
+    const double stopped = std::chrono::duration<double>(clock::now() - sent).count();
+    std::printf("stopped %.2f s after SIGTERM; %lld of 6 results stored\n", stopped,
+                scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'completed'"));
+    // Results go one at a time (each is over 4 MiB): the worker stores what it can until
+    // shutdown_grace + 1 s after the signal, waits for the result being stored then, and gives up
+    // the rest (3 s measured; before, all six results went in one statement and the worker took
+    // 51 s to stop). The bound leaves room for a loaded machine.
+    EXPECT_LT(stopped, 12.0);
 }

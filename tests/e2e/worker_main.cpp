@@ -66,6 +66,8 @@ int main(int argc, char** argv) try {
     if (flow == "e2e_steady") return run(db, f::steady, options);
     if (flow == "e2e_chain") return run(db, f::chain, options);
     if (flow == "e2e_echo") return run(db, f::echo, options);
+    if (flow == "e2e_big") return run(db, f::big, options);
+    if (flow == "e2e_crash") return run(db, f::crash, options);
     return usage("no flow named " + flow + " in flows.hpp");
 } catch (const std::exception& e) {
     std::cerr << "pgflow_e2e_worker: " << e.what() << std::endl;
