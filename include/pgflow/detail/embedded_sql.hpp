@@ -1630,11 +1630,13 @@ R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflo
 -- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
 -- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
 -- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
--- error_message). Claimed: attempts_count + 1, status 'started', started_at now() (or queued_at,
+-- error_message, which names the attempt and its worker: stopped (deprecated_at), silent (no
+-- heartbeat for over 10 s: it crashed or lost the database), or still heartbeating, when the
+-- handler merely ran long). Claimed: attempts_count + 1, status 'started', started_at now() (or queued_at,
 -- when the run was committed after the claiming transaction began), last_worker_id.
 -- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
 -- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
--- 'Task timed out after <timeout> s' (failing its step and run) and not returned.
+-- 'Task timed out after <timeout> s: attempt <n>…' (failing its step and run) and not returned.
 -- Returns one record per claimed task with its input (see pgflow's input rules).
 -- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
 --
@@ -1662,10 +1664,11 @@ DECLARE
   cand_indexes integer[];
   cand_timeouts integer[];
   cand_max_attempts integer[];
+  cand_messages text[];
   expired_runs uuid[];
   expired_steps text[];
   expired_indexes integer[];
-  expired_timeouts integer[];
+  expired_messages text[];
   claimed_runs uuid[];
   claimed_steps text[];
   claimed_indexes integer[];
@@ -1687,21 +1690,41 @@ BEGIN
          array_agg(c.task_index ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
          array_agg(c.timeout ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
          array_agg(c.max_attempts ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
+         array_agg(c.timeout_message ORDER BY c.message_id) FILTER (WHERE NOT c.expired),
          array_agg(c.run_id ORDER BY c.message_id) FILTER (WHERE c.expired),
          array_agg(c.step_slug ORDER BY c.message_id) FILTER (WHERE c.expired),
          array_agg(c.task_index ORDER BY c.message_id) FILTER (WHERE c.expired),
-         array_agg(c.timeout ORDER BY c.message_id) FILTER (WHERE c.expired)
-  INTO cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts,
-       expired_runs, expired_steps, expired_indexes, expired_timeouts
+         array_agg(c.timeout_message ORDER BY c.message_id) FILTER (WHERE c.expired)
+  INTO cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages,
+       expired_runs, expired_steps, expired_indexes, expired_messages
   FROM (
     SELECT t.run_id, t.step_slug, t.task_index, t.message_id,
            coalesce(s.opt_timeout, f.opt_timeout) AS timeout,
            coalesce(s.opt_max_attempts, f.opt_max_attempts) AS max_attempts,
-           t.status = 'started' AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts) AS expired
+           t.status = 'started' AND t.attempts_count >= coalesce(s.opt_max_attempts, f.opt_max_attempts) AS expired,
+           -- What became of the timed-out attempt, as far as its worker's row tells: workers
+           -- heartbeat every 5 s, so one silent for over 10 s is gone (a crash, e.g. in a
+           -- handler, or a lost database); one still heartbeating ran the handler past its deadline.
+           CASE WHEN t.status = 'started' THEN
+             format('Task timed out after %s s: attempt %s', coalesce(s.opt_timeout, f.opt_timeout), t.attempts_count)
+             || (SELECT CASE
+                          WHEN w.worker_id IS NULL THEN '''s worker is unknown'
+                          WHEN w.deprecated_at IS NOT NULL THEN
+                            format('''s worker %s stopped %s s ago without reporting it', w.worker_id,
+                                   floor(extract(epoch FROM clock_timestamp() - w.deprecated_at)))
+                          WHEN w.last_heartbeat_at < clock_timestamp() - interval '10 seconds' THEN
+                            format('''s worker %s has sent no heartbeat for %s s: it crashed (a handler may have '
+                                   'killed its process) or lost the database', w.worker_id,
+                                   floor(extract(epoch FROM clock_timestamp() - w.last_heartbeat_at)))
+                          ELSE format(' ran past its deadline on worker %s, which is still heartbeating', w.worker_id)
+                        END
+                 FROM (SELECT t.last_worker_id) AS held(worker_id)
+                 LEFT JOIN pgflow.workers AS w ON w.worker_id = held.worker_id)
+           END AS timeout_message
     FROM (SELECT DISTINCT m.id FROM unnest(claim_tasks.msg_ids) AS m(id)) AS m
     CROSS JOIN LATERAL (
       SELECT t.flow_slug, t.run_id, t.step_slug, t.task_index, t.status, t.attempts_count, t.started_at,
-             t.message_id
+             t.message_id, t.last_worker_id
       FROM pgflow.step_tasks AS t
       WHERE t.message_id = m.id
       OFFSET 0
@@ -1720,8 +1743,7 @@ BEGIN
   -- run: no other task of such a run is claimed.
   IF expired_runs IS NOT NULL THEN
     FOR i IN 1 .. cardinality(expired_runs) LOOP
-      PERFORM pgflow.fail_task(expired_runs[i], expired_steps[i], expired_indexes[i],
-                               format('Task timed out after %s s', expired_timeouts[i]));
+      PERFORM pgflow.fail_task(expired_runs[i], expired_steps[i], expired_indexes[i], expired_messages[i]);
     END LOOP;
   END IF;
   IF cand_runs IS NULL THEN
@@ -1739,11 +1761,9 @@ BEGIN
         status = 'started',
         started_at = greatest(now(), t.queued_at),
         last_worker_id = claim_tasks.worker_id,
-        error_message = CASE WHEN t.status = 'started'
-                             THEN format('Task timed out after %s s', c.timeout)
-                             ELSE t.error_message END
-    FROM unnest(cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts)
-           AS c(run_id, step_slug, task_index, timeout, max_attempts)
+        error_message = CASE WHEN t.status = 'started' THEN c.timeout_message ELSE t.error_message END
+    FROM unnest(cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages)
+           AS c(run_id, step_slug, task_index, timeout, max_attempts, timeout_message)
     WHERE t.run_id = c.run_id
       AND t.step_slug = c.step_slug
       AND t.task_index = c.task_index
