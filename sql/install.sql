@@ -59,6 +59,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0240_complete_task.sql
 \ir pgflow/0245_complete_tasks.sql
 \ir pgflow/0250_fail_task.sql
+\ir pgflow/0255_fail_task_attempt.sql
 \ir pgflow/0260_maybe_complete_run.sql
 \ir pgflow/0270_set_vt_batch.sql
 \ir pgflow/0280_get_run_with_states.sql

@@ -327,15 +327,6 @@ private:
             c.prepare("pgflow_complete",
                       "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)");
             c.prepare("pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)");
-            // A timed-out attempt fails only while the task is still this worker's attempt: the
-            // row lock re-checks that against a concurrent claim of the reappearing message.
-            c.prepare("pgflow_fail_attempt", R"(
-SELECT count(*)
-FROM (SELECT 1 FROM pgflow.step_tasks AS t
-      WHERE t.run_id = $1::uuid AND t.step_slug = $2 AND t.task_index = $3::int AND t.status = 'started'
-        AND t.last_worker_id = $5::uuid AND t.attempts_count = $6::int
-      FOR UPDATE) AS mine
-CROSS JOIN LATERAL pgflow.fail_task($1::uuid, $2, $3::int, $4) AS f)");
             step_timeouts.clear();
             const auto timeouts = c.execute(R"(
 SELECT s.step_slug, coalesce(s.opt_timeout, f.opt_timeout)
@@ -347,10 +338,24 @@ WHERE s.flow_slug = $1)",
             const auto capabilities = c.execute(
                 "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
                 "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
-                "to_regprocedure('pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)') IS NOT NULL");
+                "to_regprocedure('pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)') IS NOT NULL, "
+                "to_regprocedure('pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)') IS NOT NULL");
             batch_function = capabilities.get<bool>(0, 0);
             defer_notifications = capabilities.get<bool>(0, 1);
             one_statement_claim = capabilities.get<bool>(0, 2);
+            // A timed-out attempt fails only while the task is still this worker's attempt: the
+            // row lock re-checks that against a concurrent claim of the reappearing message.
+            // pgflow-cpp's schema does it in a function the worker role may execute (it has no
+            // UPDATE on step_tasks there); on pgflow 0.8.1's own schema the worker locks the row.
+            c.prepare("pgflow_fail_attempt", capabilities.get<bool>(0, 3) ? R"(
+SELECT pgflow_cpp.fail_task_attempt($1::uuid, $2, $3::int, $6::int, $5::uuid, $4))"
+                                                                          : R"(
+SELECT count(*)
+FROM (SELECT 1 FROM pgflow.step_tasks AS t
+      WHERE t.run_id = $1::uuid AND t.step_slug = $2 AND t.task_index = $3::int AND t.status = 'started'
+        AND t.last_worker_id = $5::uuid AND t.attempts_count = $6::int
+      FOR UPDATE) AS mine
+CROSS JOIN LATERAL pgflow.fail_task($1::uuid, $2, $3::int, $4) AS f)");
             // Claims commit without waiting for their WAL flush (synchronous_commit off for their
             // transaction only): a claim lost in a server crash is a claim never made (the message
             // reappears, the task is still queued or times out as if its worker had died), and

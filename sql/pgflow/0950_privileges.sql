@@ -23,6 +23,7 @@ DECLARE
     'pgflow.complete_task(uuid,text,integer,jsonb)',
     'pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])',
     'pgflow.fail_task(uuid,text,integer,text)',
+    'pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)',
     'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];

@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 51> files{{
+inline constexpr std::array<file, 52> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -2519,6 +2519,36 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0255_fail_task_attempt.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, attempt, worker_id, error_message)
+--   -> integer (1 when the attempt was failed, 0 when it was no longer that worker's)
+-- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for one attempt only: the task is failed
+-- only while it is still `started` as attempt `attempt` of worker `worker_id`. A worker that
+-- abandons a handler past its timeout uses it, so that a task claimed again elsewhere in the
+-- meantime is never failed by the worker that gave it up. The row lock orders it against claims.
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
+  run_id uuid, step_slug text, task_index integer, attempt integer, worker_id uuid, error_message text)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  PERFORM 1 FROM pgflow.step_tasks AS t
+  WHERE t.run_id = fail_task_attempt.run_id AND t.step_slug = fail_task_attempt.step_slug
+    AND t.task_index = fail_task_attempt.task_index AND t.status = 'started'
+    AND t.last_worker_id = fail_task_attempt.worker_id AND t.attempts_count = fail_task_attempt.attempt
+  FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN 0;
+  END IF;
+  PERFORM pgflow.fail_task(fail_task_attempt.run_id, fail_task_attempt.step_slug,
+                           fail_task_attempt.task_index, fail_task_attempt.error_message);
+  RETURN 1;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0260_maybe_complete_run.sql", part::common,
 R"pgflow_sql(-- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
@@ -2738,6 +2768,7 @@ DECLARE
     'pgflow.complete_task(uuid,text,integer,jsonb)',
     'pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])',
     'pgflow.fail_task(uuid,text,integer,text)',
+    'pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)',
     'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];

@@ -42,6 +42,9 @@ INSERT INTO matrix VALUES
    'ok', 'ok', '42501', '42501', '42501'),
   ('fail a task (fail_task)', $$SELECT pgflow.fail_task('00000000-0000-0000-0000-00000000e001', 'a', 0, 'no')$$,
    'ok', 'ok', '42501', '42501', '42501'),
+  ('fail an abandoned attempt (fail_task_attempt)',
+   $$SELECT pgflow_cpp.fail_task_attempt('00000000-0000-0000-0000-00000000e001', 'a', 0, 1, pgflow_tests.worker_id(), 'no')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
      ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp() RETURNING deprecated_at IS NOT NULL$$,
