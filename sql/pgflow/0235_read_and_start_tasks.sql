@@ -16,6 +16,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.read_and_start_tasks(flow_slug text, vt in
 RETURNS TABLE (messages integer, run_id uuid, step_slug text, task_index integer, input jsonb, attempt integer)
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 -- As in start_tasks: one generic plan per statement, reaching tasks by key whatever the statistics.
 SET plan_cache_mode = force_generic_plan
@@ -32,6 +33,15 @@ BEGIN
   FROM pgflow.flows AS f
   JOIN pgflow.steps AS s ON s.flow_slug = f.flow_slug
   WHERE f.flow_slug = read_and_start_tasks.flow_slug;
+  -- Only a flow's queue: the function runs as the schema owner, so a name that is not a flow
+  -- must not let a caller hide the messages of some other queue (a flow without steps has none).
+  IF shortest IS NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = read_and_start_tasks.flow_slug) THEN
+      RAISE EXCEPTION 'read_and_start_tasks: "%" is not a registered flow', read_and_start_tasks.flow_slug
+        USING ERRCODE = 'undefined_table';
+    END IF;
+    RETURN;
+  END IF;
 
   SELECT array_agg(m.msg_id ORDER BY m.msg_id) INTO msg_ids
   FROM pgmq.read(read_and_start_tasks.flow_slug,

@@ -15,6 +15,7 @@ CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, tas
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -64,7 +65,12 @@ BEGIN
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
 
-    -- The step's state before the run's row, the order of every completion (see Locks above).
+    -- The task, then the step's state, then the run's row: the order of every completion (see
+    -- Locks above).
+    PERFORM 1 FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index
+    FOR NO KEY UPDATE;
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;

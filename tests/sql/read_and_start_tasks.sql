@@ -1,6 +1,6 @@
 -- pgflow_cpp.read_and_start_tasks: pgmq.read, then start_tasks on what was read, with each
 -- claimed task's attempt number and the number of messages read, in one call.
-SELECT plan(14);
+SELECT plan(16);
 
 SELECT pgflow.create_flow('rs', max_attempts => 2, timeout => 1);
 SELECT pgflow.add_step('rs', 'items', step_type => 'map');
@@ -91,5 +91,13 @@ RESET track_functions;
 
 SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('no_such_flow', 30, 5, pgflow_tests.worker_id())$$,
                  '42P01', NULL, 'an unknown queue is an error');
+-- It runs as the schema owner: a queue that is not a flow's is refused before it is read.
+SELECT pgmq.create('not_a_flow');
+SELECT pgmq.send('not_a_flow', '{}');
+SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('not_a_flow', 3600, 5, pgflow_tests.worker_id())$$,
+                 '42P01', 'read_and_start_tasks: "not_a_flow" is not a registered flow',
+                 'a queue that is not a flow''s is an error naming it');
+SELECT is((SELECT count(*) FROM pgmq.q_not_a_flow WHERE vt <= clock_timestamp() AND read_ct = 0), 1::bigint,
+          'and its message is left visible and unread');
 
 SELECT * FROM finish();
