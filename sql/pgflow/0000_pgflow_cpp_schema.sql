@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.schema_versions (
 );
 
 -- Like schema pgflow, usable only by the roles granted USAGE (README, "Least-privilege roles");
--- earlier installs granted it to PUBLIC. The version record is no secret.
+-- earlier installs granted it to PUBLIC. The version record is no secret: any role granted USAGE
+-- on the schema may read it.
 REVOKE ALL ON SCHEMA pgflow_cpp FROM PUBLIC;
 GRANT SELECT ON pgflow_cpp.schema_versions TO PUBLIC;

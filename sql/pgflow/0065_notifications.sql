@@ -60,6 +60,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
@@ -89,6 +90,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.publish_deferred_notifications(max_count i
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE

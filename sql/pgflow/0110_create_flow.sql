@@ -14,6 +14,7 @@ CREATE OR REPLACE FUNCTION pgflow.create_flow(
 RETURNS pgflow.flows
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE

@@ -18,6 +18,7 @@ CREATE OR REPLACE FUNCTION pgflow.add_step(
 RETURNS pgflow.steps
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE

@@ -8,6 +8,7 @@ CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id
 RETURNS SETOF pgflow.runs
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE

@@ -31,6 +31,7 @@ CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 -- Generic plans that reach rows by key whatever the statistics say: re-planning the statements per
 -- call for their parameters (what plan_cache_mode auto chose, every time) cost 0.25-0.35 ms per

@@ -11,6 +11,7 @@ CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_in
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE

@@ -9,6 +9,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN

@@ -1,15 +1,15 @@
 -- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
--- (re)created: CREATE OR REPLACE FUNCTION resets SECURITY DEFINER, keeps the grants).
---   * The functions that change state run as their owner, the role that installed the schema
---     (SECURITY DEFINER; every one pins search_path, checked below). Roles therefore need no write
+-- created; CREATE OR REPLACE FUNCTION keeps the grants and revocations of an earlier install).
+--   * The functions that change state run as their owner, the role that installed the schema:
+--     each is declared SECURITY DEFINER where it is created (so a re-install never runs them as
+--     the caller, even for a moment), and checked below to be so and to pin search_path. Roles therefore need no write
 --     privilege on any table: what a role may change is exactly what it may EXECUTE. Run as the
 --     owner, create_flow also makes the owner own each flow's queue tables, whoever calls it.
 --   * EXECUTE is revoked from PUBLIC on every function of both schemas but the read-only ones
 --     listed below; the README's "Least-privilege roles" grants it per role. Functions added later
 --     are thereby owner-only until granted.
 --   * Nobody but the owner reads or writes pgflow_cpp.deferred_notifications (0065).
--- Idempotent: re-running sets the same attributes and revokes the same privileges; grants made
--- to roles survive a re-install.
+-- Idempotent: re-running revokes the same privileges; grants made to roles survive a re-install.
 DO $privileges$
 DECLARE
   -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
@@ -37,7 +37,7 @@ DECLARE
 BEGIN
   FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP
     IF NOT (SELECT p.prosecdef FROM pg_proc AS p WHERE p.oid = f) THEN
-      EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER', f);
+      RAISE EXCEPTION '% changes state and must be declared SECURITY DEFINER', f;
     END IF;
   END LOOP;
 

@@ -718,7 +718,8 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.schema_versions (
 );
 
 -- Like schema pgflow, usable only by the roles granted USAGE (README, "Least-privilege roles");
--- earlier installs granted it to PUBLIC. The version record is no secret.
+-- earlier installs granted it to PUBLIC. The version record is no secret: any role granted USAGE
+-- on the schema may read it.
 REVOKE ALL ON SCHEMA pgflow_cpp FROM PUBLIC;
 GRANT SELECT ON pgflow_cpp.schema_versions TO PUBLIC;
 )pgflow_sql"
@@ -1093,6 +1094,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
@@ -1122,6 +1124,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.publish_deferred_notifications(max_count i
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -1246,6 +1249,7 @@ CREATE OR REPLACE FUNCTION pgflow.create_flow(
 RETURNS pgflow.flows
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -1304,6 +1308,7 @@ CREATE OR REPLACE FUNCTION pgflow.add_step(
 RETURNS pgflow.steps
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -1359,6 +1364,7 @@ CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id
 RETURNS SETOF pgflow.runs
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -1855,6 +1861,7 @@ CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], 
 RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
@@ -1882,6 +1889,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.read_and_start_tasks(flow_slug text, vt in
 RETURNS TABLE (messages integer, run_id uuid, step_slug text, task_index integer, input jsonb, attempt integer)
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 -- As in start_tasks: one generic plan per statement, reaching tasks by key whatever the statistics.
 SET plan_cache_mode = force_generic_plan
@@ -1898,6 +1906,15 @@ BEGIN
   FROM pgflow.flows AS f
   JOIN pgflow.steps AS s ON s.flow_slug = f.flow_slug
   WHERE f.flow_slug = read_and_start_tasks.flow_slug;
+  -- Only a flow's queue: the function runs as the schema owner, so a name that is not a flow
+  -- must not let a caller hide the messages of some other queue (a flow without steps has none).
+  IF shortest IS NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = read_and_start_tasks.flow_slug) THEN
+      RAISE EXCEPTION 'read_and_start_tasks: "%" is not a registered flow', read_and_start_tasks.flow_slug
+        USING ERRCODE = 'undefined_table';
+    END IF;
+    RETURN;
+  END IF;
 
   SELECT array_agg(m.msg_id ORDER BY m.msg_id) INTO msg_ids
   FROM pgmq.read(read_and_start_tasks.flow_slug,
@@ -1943,6 +1960,7 @@ CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, tas
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -1992,7 +2010,12 @@ BEGIN
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
 
-    -- The step's state before the run's row, the order of every completion (see Locks above).
+    -- The task, then the step's state, then the run's row: the order of every completion (see
+    -- Locks above).
+    PERFORM 1 FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index
+    FOR NO KEY UPDATE;
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;
@@ -2180,6 +2203,7 @@ CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 -- Generic plans that reach rows by key whatever the statistics say: re-planning the statements per
 -- call for their parameters (what plan_cache_mode auto chose, every time) cost 0.25-0.35 ms per
@@ -2403,6 +2427,7 @@ CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_in
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
@@ -2531,6 +2556,7 @@ CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
@@ -2744,17 +2770,17 @@ $$;
 },
     file{"pgflow/0950_privileges.sql", part::common,
 R"pgflow_sql(-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
--- (re)created: CREATE OR REPLACE FUNCTION resets SECURITY DEFINER, keeps the grants).
---   * The functions that change state run as their owner, the role that installed the schema
---     (SECURITY DEFINER; every one pins search_path, checked below). Roles therefore need no write
+-- created; CREATE OR REPLACE FUNCTION keeps the grants and revocations of an earlier install).
+--   * The functions that change state run as their owner, the role that installed the schema:
+--     each is declared SECURITY DEFINER where it is created (so a re-install never runs them as
+--     the caller, even for a moment), and checked below to be so and to pin search_path. Roles therefore need no write
 --     privilege on any table: what a role may change is exactly what it may EXECUTE. Run as the
 --     owner, create_flow also makes the owner own each flow's queue tables, whoever calls it.
 --   * EXECUTE is revoked from PUBLIC on every function of both schemas but the read-only ones
 --     listed below; the README's "Least-privilege roles" grants it per role. Functions added later
 --     are thereby owner-only until granted.
 --   * Nobody but the owner reads or writes pgflow_cpp.deferred_notifications (0065).
--- Idempotent: re-running sets the same attributes and revokes the same privileges; grants made
--- to roles survive a re-install.
+-- Idempotent: re-running revokes the same privileges; grants made to roles survive a re-install.
 DO $privileges$
 DECLARE
   -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
@@ -2782,7 +2808,7 @@ DECLARE
 BEGIN
   FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP
     IF NOT (SELECT p.prosecdef FROM pg_proc AS p WHERE p.oid = f) THEN
-      EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER', f);
+      RAISE EXCEPTION '% changes state and must be declared SECURITY DEFINER', f;
     END IF;
   END LOOP;
 
