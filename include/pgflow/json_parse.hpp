@@ -13,7 +13,7 @@
 //   1e400) is an error naming its JSON path, not a silent rounding; send such numbers as strings.
 //   A number the double prints back with the same value (0.1, 1e23, 2.50) is accepted.
 // - Errors say what is wrong and where: "invalid UTF-8 at byte 7", "nested deeper than 10000
-//   levels at byte 10001", "syntax error at byte 4".
+//   levels of arrays and objects at byte 10001", "syntax error at byte 4".
 
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
@@ -305,20 +305,20 @@ inline boost::json::value parse_json(std::string_view text, std::string_view sub
     builder.values.reset();
     boost::json::error_code ec;
     const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-    const std::string at = " at byte " + std::to_string(used + 1);
+    const auto at = [used] { return " at byte " + std::to_string(used + 1); };  // errors only
     if (!builder.problem.empty())
         throw json_parse_error(subject, "at " + builder.path + ": " + builder.problem, builder.path, used);
     if (ec == boost::json::error::too_deep)
         throw json_parse_error(
-            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at, {},
+            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at(), {},
             used);
     if (ec) {
         if (const auto bad = detail::invalid_utf8_at(text); bad && *bad <= used)
             throw json_parse_error(subject, "invalid UTF-8 at byte " + std::to_string(*bad + 1), {}, *bad);
         if (used >= text.size()) throw json_parse_error(subject, "the text ends before the JSON value does", {}, used);
-        throw json_parse_error(subject, ec.message() + at, {}, used);
+        throw json_parse_error(subject, ec.message() + at(), {}, used);
     }
-    if (used < text.size()) throw json_parse_error(subject, "unexpected text after the JSON value" + at, {}, used);
+    if (used < text.size()) throw json_parse_error(subject, "unexpected text after the JSON value" + at(), {}, used);
     return builder.values.release();
 }
 

@@ -166,8 +166,13 @@ private:
         } else if constexpr (std::is_same_v<T, double>) {
             return std::stod(std::string(s));
         } else if constexpr (std::is_same_v<T, boost::json::value>) {
-            return pgflow::parse_json(
-                s, pgflow::detail::concat({"the JSON of column \"", PQfname(handle_.get(), col), "\""}));
+            try {
+                return pgflow::parse_json(s);
+            } catch (const json_parse_error& e) {  // the column's name only on the error path
+                throw json_parse_error(
+                    pgflow::detail::concat({"the JSON of column \"", PQfname(handle_.get(), col), "\""}), e.problem(),
+                    e.path(), e.offset());
+            }
         } else {
             static_assert(detail::always_false<T>, "pgflow::pq::result::get: unsupported type");
         }
