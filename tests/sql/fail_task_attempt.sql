@@ -7,7 +7,7 @@ SELECT pgflow.create_flow('abandon', max_attempts => 3, base_delay => 0);
 SELECT pgflow.add_step('abandon', 'hangs');
 SELECT pgflow.start_flow('abandon', '{}', '00000000-0000-0000-0000-0000000d0001');
 SELECT count(*) FROM pgflow_tests.read_and_start('abandon');
-CREATE TEMP TABLE other_worker AS SELECT '22222222-2222-2222-2222-222222222222'::uuid AS id;
+CREATE TEMP TABLE other_worker AS SELECT pgflow_tests.ensure_worker('abandon', '22222222-2222-2222-2222-222222222222') AS id;
 
 SELECT is(pgflow_cpp.fail_task_attempt('00000000-0000-0000-0000-0000000d0001', 'hangs', 0, 1,
                                        (SELECT id FROM other_worker), 'gave up'), 0,

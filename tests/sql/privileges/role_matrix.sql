@@ -43,7 +43,7 @@ INSERT INTO matrix VALUES
   ('fail a task (fail_task)', $$SELECT pgflow.fail_task('00000000-0000-0000-0000-00000000e001', 'a', 0, 'no')$$,
    'ok', 'ok', '42501', '42501', '42501'),
   ('fail an abandoned attempt (fail_task_attempt)',
-   $$SELECT pgflow_cpp.fail_task_attempt('00000000-0000-0000-0000-00000000e001', 'a', 0, 1, pgflow_tests.worker_id(), 'no')$$,
+   $$SELECT pgflow_cpp.fail_task_attempt('00000000-0000-0000-0000-00000000e001', 'a', 0, 1, '11111111-1111-1111-1111-111111111111', 'no')$$,
    'ok', 'ok', '42501', '42501', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
