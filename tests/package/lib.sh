@@ -13,6 +13,14 @@ readme_block() {
   }
 }
 
+# run_first_flow WORK_DIR DB: runs WORK_DIR/commands.sh (README commands that build the first flow as
+# app.cpp and run it) in WORK_DIR/project against database DB, and checks what the flow printed.
+run_first_flow() {
+  cat "$1/commands.sh"
+  (cd "$1/project" && PGFLOW_DATABASE_URL="" PGDATABASE="$2" bash -euo pipefail "$1/commands.sh") | tee "$1/out"
+  grep -qx 'Hello, world!' "$1/out" || { echo "error: the program did not print Hello, world!" >&2; return 1; }
+}
+
 # conan_env WORK_DIR: Conan on PATH (scripts/test installs it into build/conan/venv) with its own
 # cache under WORK_DIR, every remote disabled so that nothing is fetched.
 conan_env() {

@@ -19,9 +19,7 @@ cp "$PGFLOW_SOURCE_DIR/examples/first_flow.cpp" "$work/project/app.cpp"
 # The README's build directory and prefix, here this build and a prefix under the test's directory.
 readme_block package.pkg_config \
   | sed -e "s|cmake --install build |cmake --install '$binary_dir' |" -e "s|/opt/pgflow-cpp|$work/prefix|g" >"$work/commands.sh"
-cat "$work/commands.sh"
-(cd "$work/project" && PGFLOW_DATABASE_URL="" PGDATABASE="$db" bash -euo pipefail "$work/commands.sh") | tee "$work/out"
-grep -qx 'Hello, world!' "$work/out" || { echo "error: the program did not print Hello, world!" >&2; exit 1; }
+run_first_flow "$work" "$db"
 
 export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
 [ "$(pkg-config --modversion pgflow-cpp)" = "$(cat "$PGFLOW_SOURCE_DIR/VERSION")" ] || {

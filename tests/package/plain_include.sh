@@ -18,9 +18,7 @@ rm -rf "$work" && mkdir -p "$work/project"
 cp -r "$PGFLOW_SOURCE_DIR/include" "$work/project/include"
 cp "$PGFLOW_SOURCE_DIR/examples/first_flow.cpp" "$work/project/app.cpp"
 readme_block package.plain_include >"$work/commands.sh"
-cat "$work/commands.sh"
-(cd "$work/project" && PGFLOW_DATABASE_URL="" PGDATABASE="$db" bash -euo pipefail "$work/commands.sh") | tee "$work/out"
-grep -qx 'Hello, world!' "$work/out" || { echo "error: the program did not print Hello, world!" >&2; exit 1; }
+run_first_flow "$work" "$db"
 
 version=$(psql -X -At -d "$db" -c 'SELECT pgflow_cpp.installed_version()')
 [ "$version" = "$(cat "$PGFLOW_SOURCE_DIR/VERSION")" ] || {
