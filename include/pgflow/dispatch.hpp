@@ -147,7 +147,7 @@ template <flow_type Flow>
 class dispatcher {
 public:
     constexpr explicit dispatcher(const Flow& f) noexcept
-        : flow_(&f), steps_(step_addresses(f, std::make_index_sequence<Flow::step_count>{})) {}
+        : steps_(step_addresses(f, std::make_index_sequence<Flow::step_count>{})) {}
 
     /// Runs step `step_slug` on a task input as start_tasks builds it and returns the handler's
     /// result as JSON. Throws unknown_step_error for a slug the flow lacks, json_decode_error (naming
@@ -161,7 +161,6 @@ public:
 
     [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept { return find(step_slug) != nullptr; }
     [[nodiscard]] static constexpr std::string_view flow_slug() noexcept { return Flow::slug; }
-    [[nodiscard]] constexpr const Flow& flow() const noexcept { return *flow_; }
 
 private:
     using thunk = boost::json::value (*)(const void*, std::string_view, const boost::json::value&, const task_context&);
@@ -206,7 +205,6 @@ private:
         throw unknown_step_error(message);
     }
 
-    const Flow* flow_;
     std::array<const void*, Flow::step_count> steps_;
 };
 

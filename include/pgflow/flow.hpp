@@ -79,13 +79,6 @@ public:
     /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (spec 12.4).
     [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
 
-    /// The I-th step as declared (declaration order).
-    template <std::size_t I>
-    [[nodiscard]] constexpr const auto& step_at() const noexcept {
-        using step = detail::type_at<I, Steps...>;
-        return static_cast<const detail::step_slot<I, step>&>(steps_).step;
-    }
-
     /// The steps' storage (machinery for the dispatcher, not API).
     [[nodiscard]] constexpr const auto& storage() const noexcept { return steps_; }
 

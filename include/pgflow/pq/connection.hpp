@@ -117,8 +117,6 @@ public:
         prepared_.insert(name);
     }
 
-    [[nodiscard]] bool is_prepared(const std::string& name) const { return prepared_.contains(name); }
-
     template <class... Args>
     result execute_prepared(const std::string& name, const Args&... args) {
         if constexpr (sizeof...(Args) == 1 && (std::is_same_v<Args, parameters> && ...)) {
