@@ -106,22 +106,18 @@ def main():
 
     md = [f"Measured {a.when}; median of {reps} alternated window(s) per cell.", ""]
     md += ["### Tasks per second", "",
-           "| shape | workers | ours | pgflow 0.8.1 SQL | ours / pgflow | limit (bare queue) | ours / limit "
-           "| proposed | proposed / pgflow |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "| shape | workers | ours | pgflow 0.8.1 SQL | ours / pgflow | limit (bare queue) | ours / limit |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
     for s in shapes:
         for w in workers:
             o, p, l = get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)
-            pr = get(cells, "proposed", s, w)
             md.append(f"| {SHAPE_TITLES[s]} | {w} | {show(cells, 'ours', s, w)} | {show(cells, 'pgflow', s, w)} | "
                       f"{fmt(ratio(o, p), 2)}× | {show(cells, 'limit', 'queue', w)} | "
-                      f"{fmt(100 * ratio(o, l), 1)} % | {show(cells, 'proposed', s, w)} | "
-                      f"{fmt(ratio(pr, p), 2) + '×' if pr is not None else '–'} |")
+                      f"{fmt(100 * ratio(o, l), 1)} % |")
     md += ["", "*ours* = `pgflow::worker` running the typed C++ flows on pgflow-cpp's SQL; *pgflow 0.8.1 SQL* = "
            "pgflow's published migrations driven like its edge worker (read_with_poll → start_tasks → one "
            "complete_task per task, 4 connections, its defaults); *limit* = one-table SKIP LOCKED queue, claims and "
-           "acknowledgements 10 per transaction; *proposed* = our SQL plus `benchmarks/proposals/*.sql`, "
-           "acknowledged in batches with `pgflow.complete_tasks` (the harness's batch driver)."]
+           "acknowledgements 10 per transaction."]
     md += ["", "### Runs, latency and cost", "",
            "Latency is a run's start→complete time (`pgflow.runs.completed_at − started_at`) under the load of "
            "the row. CPU is seconds per 1,000 tasks: client = the worker threads, server = every process of "
@@ -134,7 +130,7 @@ def main():
            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for s in shapes:
         for w in workers:
-            for e in ("ours", "pgflow", "proposed"):
+            for e in ("ours", "pgflow"):
                 c = cells.get((e, s, w))
                 if not c:
                     continue
@@ -220,8 +216,7 @@ def main():
         for s in shapes:
             f.write(f"# {s}\n")
             for w in workers:
-                vals = [get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w),
-                        get(cells, "proposed", s, w)]
+                vals = [get(cells, "ours", s, w), get(cells, "pgflow", s, w), get(cells, "limit", "queue", w)]
                 f.write(f"{w} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
             f.write("\n\n")
     png = os.path.join(a.out, "throughput.png")
@@ -238,8 +233,7 @@ def main():
         gp.append(f"set title '{SHAPE_TITLES[s]}'")
         gp.append(f"plot '{dat}' index {i} using 1:2 with linespoints lw 2 pt 7 title 'pgflow-cpp', "
                   f"'' index {i} using 1:3 with linespoints lw 2 pt 5 title 'pgflow 0.8.1 SQL', "
-                  f"'' index {i} using 1:4 with lines dt 2 lw 2 title 'limit (bare queue)', "
-                  f"'' index {i} using 1:5 with points pt 9 ps 1.6 title 'proposed (benchmarks/proposals)'")
+                  f"'' index {i} using 1:4 with lines dt 2 lw 2 title 'limit (bare queue)'")
     gp.append("unset multiplot")
     try:
         if not a.no_plot:

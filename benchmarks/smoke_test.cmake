@@ -25,15 +25,9 @@ endfunction()
 
 run(${PSQL} -X -q -v ON_ERROR_STOP=1 ${admin} -c "DROP DATABASE IF EXISTS ${db}" -c "CREATE DATABASE ${db}")
 run(${PSQL} -X -q -v ON_ERROR_STOP=1 -v queue=builtin -d ${target} -f ${SOURCE_DIR}/sql/install.sql)
-file(GLOB proposals ${SOURCE_DIR}/benchmarks/proposals/*.sql)
-list(SORT proposals)
-foreach(p IN LISTS proposals)
-  run(${PSQL} -X -q -v ON_ERROR_STOP=1 -d ${target} -f ${p})
-endforeach()
 
 execute_process(COMMAND ${BENCH} --print-header OUTPUT_VARIABLE rows)
-foreach(engine_shape "worker;diamond;ours" "worker;map100;ours" "edge;single;pgflow" "batch;map100;proposed"
-                     "limit;single;limit")
+foreach(engine_shape "worker;diamond;ours" "worker;map100;ours" "edge;single;pgflow" "limit;single;limit")
   list(GET engine_shape 0 engine)
   list(GET engine_shape 1 shape)
   list(GET engine_shape 2 label)  # as scripts/bench labels the engine's rows
@@ -49,18 +43,18 @@ foreach(engine_shape "worker;diamond;ours" "worker;map100;ours" "edge;single;pgf
   string(APPEND rows "${last_output}")
 endforeach()
 
-# An engine that fails (here: every batch acknowledgement is refused). A file, because run()'s
-# arguments are a list and the function's semicolons would split them.
+# An engine that fails (here: every acknowledgement of the edge worker is refused). A file,
+# because run()'s arguments are a list and the function's semicolons would split them.
 file(MAKE_DIRECTORY ${WORK_DIR})
-file(WRITE ${WORK_DIR}/refuse_batches.sql
-     "CREATE OR REPLACE FUNCTION pgflow.complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[],
-                                                 outputs jsonb[]) RETURNS SETOF pgflow.step_tasks
+file(WRITE ${WORK_DIR}/refuse_completions.sql
+     "CREATE OR REPLACE FUNCTION pgflow.complete_task(run_id uuid, step_slug text, task_index integer, output jsonb)
+      RETURNS SETOF pgflow.step_tasks
       LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the smoke test'; END $$;\n")
-run(${PSQL} -X -q -v ON_ERROR_STOP=1 -d ${target} -f ${WORK_DIR}/refuse_batches.sql)
-set(failing ${BENCH} --db ${target} --engine batch --label proposed --shape diamond --workers 2 --warmup 0.2 --seconds 0.3)
-set(expected "batch worker: complete_batch: ERROR:  refused by the smoke test")
+run(${PSQL} -X -q -v ON_ERROR_STOP=1 -d ${target} -f ${WORK_DIR}/refuse_completions.sql)
+set(failing ${BENCH} --db ${target} --engine edge --label pgflow --shape diamond --workers 2 --warmup 0.2 --seconds 0.3)
+set(expected "edge worker: complete: ERROR:  refused by the smoke test")
 execute_process(COMMAND ${failing} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_QUIET)
-if(rc EQUAL 0 OR NOT out MATCHES "^proposed\tdiamond\t2\t[^\n]*\t${expected}\n$")
+if(rc EQUAL 0 OR NOT out MATCHES "^pgflow\tdiamond\t2\t[^\n]*\t${expected}\n$")
   message(FATAL_ERROR "a failing engine must print its row with the error and exit non-zero (${rc}): ${out}")
 endif()
 run(${failing} --keep-going)
@@ -68,7 +62,7 @@ if(NOT last_output STREQUAL out)
   message(FATAL_ERROR "with --keep-going the same row and status 0, got: ${last_output}")
 endif()
 string(APPEND rows "${last_output}")
-message(STATUS "batch diamond: ${expected}")
+message(STATUS "edge diamond: ${expected}")
 
 # The report shows the error in the cell and lists it.
 file(WRITE ${WORK_DIR}/results.tsv "${rows}")
@@ -78,8 +72,9 @@ string(FIND "${report}" "| diamond (4 steps) | 2 | " at)
 if(NOT at EQUAL -1)
   string(SUBSTRING "${report}" ${at} -1 diamond_row)
 endif()
-if(at EQUAL -1 OR NOT diamond_row MATCHES "^[^\n]*\\| error: ${expected} \\| – \\|\n")
-  message(FATAL_ERROR "report.py does not show the error in the proposed cell of the diamond row:\n${report}")
+# shape | workers | ours | pgflow: the error | ours / pgflow: no figure | ...
+if(at EQUAL -1 OR NOT diamond_row MATCHES "^\\| [^|]* \\| 2 \\| [^|]* \\| error: ${expected} \\| –× \\|")
+  message(FATAL_ERROR "report.py does not show the error in the pgflow cell of the diamond row:\n${report}")
 endif()
 if(NOT last_output MATCHES "RESULT ")
   message(FATAL_ERROR "report.py printed no RESULT line: ${last_output}")

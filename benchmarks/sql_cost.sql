@@ -1,8 +1,8 @@
 -- Server CPU per task of each pgflow SQL call, measured inside one backend from its own
 -- /proc/self/stat (so other load on the machine does not inflate it), every call in its own
 -- transaction as a worker makes it. Empties the run tables first. Needs a superuser (pg_read_file) and the flows bench_single and
--- bench_map1000 as bench_e2e registers them. Runs on whatever SQL the database has: ours, pgflow
--- 0.8.1's, or ours plus benchmarks/proposals (then also the batched pgflow.complete_tasks).
+-- bench_map1000 as bench_e2e registers them. Runs on whatever SQL the database has: ours (then
+-- also the batched pgflow.complete_tasks) or pgflow 0.8.1's.
 --   psql -X -q -v ON_ERROR_STOP=1 -d <db> [-v runs=300] -f benchmarks/sql_cost.sql
 -- Prints TSV rows: flow, mode (one by one / batched), call, tasks, server CPU ms per task (10 ms clock ticks: ±10 ms / tasks).
 \if :{?runs}

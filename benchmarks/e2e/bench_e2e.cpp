@@ -28,9 +28,8 @@ int main(int argc, char** argv) {
     std::string error_row;
     app.add_option("--db", db, "libpq connection string of the database to drive");
     app.add_option("--engine", engine,
-                   "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker), batch (claim + "
-                   "pgflow.complete_tasks of proposal 0003) or limit")
-        ->check(CLI::IsMember({"edge", "worker", "batch", "limit"}));
+                   "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker) or limit")
+        ->check(CLI::IsMember({"edge", "worker", "limit"}));
     app.add_option("--label", label, "engine name printed in the result row (default: the engine)");
     app.add_option("--shape", shape_name, "single, chain5, diamond, map100 or map1000");
     app.add_option("--workers", workers, "number of workers")->check(CLI::Range(1, 64));

@@ -106,32 +106,10 @@ private:
     std::vector<std::thread> threads_;
 };
 
-/// W batch_worker threads: pgflow::worker's claim plus proposal 0003's batched acknowledgement.
-class batch_group final : public worker_group {
-public:
-    batch_group(const std::string& db, const shape& s, int workers, counters& c) : c_(c) {
-        for (int i = 0; i < workers; ++i) workers_.push_back(std::make_unique<batch_worker>(db, s.flow_slug, c, 10));
-    }
-    void start() override {
-        for (auto& w : workers_) threads_.emplace_back([&w] { w->run(); });
-    }
-    void join() override {
-        c_.stop = true;
-        for (auto& t : threads_) t.join();
-        threads_.clear();
-    }
-
-private:
-    counters& c_;
-    std::vector<std::unique_ptr<batch_worker>> workers_;
-    std::vector<std::thread> threads_;
-};
-
 inline std::unique_ptr<worker_group> make_group(const std::string& engine, const std::string& db, const shape& s,
                                                 int workers, counters& c, const engine_options& o) {
     if (engine == "edge") return std::make_unique<edge_group>(db, s, workers, c, o);
     if (engine == "worker") return std::make_unique<pgflow_worker_group>(db, s, workers, c);
-    if (engine == "batch") return std::make_unique<batch_group>(db, s, workers, c);
     throw std::invalid_argument("unknown engine '" + engine + "'");
 }
 
