@@ -1,7 +1,8 @@
 #pragma once
 // pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks, registration SQL, JSON
-// mapping and typed dispatch. No libpq: headers that only declare flows include this one and stay
-// cheap to compile; programs that run flows include <pgflow/pgflow.hpp>.
+// mapping and typed dispatch. No libpq (test unit.dsl_without_libpq): headers that only declare
+// flows include this one and stay cheap to compile; programs that run flows include
+// <pgflow/pgflow.hpp>.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/dispatch.hpp>
