@@ -1,7 +1,8 @@
 -- Supabase's realtime.send for a plain PostgreSQL database holding pgflow 0.8.1's own migrations
--- (spec 7.4): pgflow calls realtime.send for every event, and on Supabase that inserts one row
--- into realtime.messages, catching errors as warnings. This stand-in does the same work, so the
--- baseline pays what it pays in production. Timestamps use clock_timestamp() as the spec advises.
+-- (as tests/sql/fixtures/realtime_stand_in.sql does for the tests): pgflow calls realtime.send for
+-- every event, and on Supabase that inserts one row into realtime.messages, catching errors as
+-- warnings. This stand-in does the same work, so the baseline pays what it pays in production.
+-- Timestamps use clock_timestamp(), so that events of one transaction keep their order.
 CREATE SCHEMA IF NOT EXISTS realtime;
 
 CREATE TABLE IF NOT EXISTS realtime.messages (

@@ -21,7 +21,7 @@ struct engine_options {
     int poll_interval_ms = 100;  ///< edge engine: pollIntervalMs of read_with_poll
 };
 
-/// W emulated pgflow 0.8.1 edge workers (flow mode, spec 11.3 defaults).
+/// W emulated pgflow 0.8.1 edge workers (flow mode, its defaults: see edge_settings).
 class edge_group final : public worker_group {
 public:
     edge_group(const std::string& db, const shape& s, int workers, counters& c, const engine_options& o) : c_(c) {

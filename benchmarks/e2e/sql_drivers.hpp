@@ -1,7 +1,7 @@
 #pragma once
 // Workers that speak SQL directly, for the two reference points:
-//  - edge_worker: pgflow 0.8.1's edge worker in flow mode, its loop (spec 11.2) and defaults
-//    (spec 11.3): read_with_poll(vt 2, qty 10, 2 s, 100 ms) → start_tasks → one complete_task per
+//  - edge_worker: pgflow 0.8.1's edge worker in flow mode, its loop and defaults:
+//    read_with_poll(vt 2, qty 10, 2 s, 100 ms) → start_tasks → one complete_task per
 //    task, up to maxConcurrent 10 at once over a pool of maxPgConnections 4, heartbeat every 5 s.
 //  - limit_worker: the smallest durable queue PostgreSQL can run: one table, SKIP LOCKED claims
 //    of 10 rows in one transaction, acknowledgements of 10 rows (DELETE) in one transaction.

@@ -52,7 +52,7 @@ inline constexpr std::array<review, 6> review_corpus{{
     {"kettle", "Broken lid on arrival, the worst kettle I have owned.", 1},
 }};
 
-/// The handlers a plan may name. Inputs and outputs are JSON (spec 8.1: a single step gets
+/// The handlers a plan may name. Inputs and outputs are JSON (docs/registration.md: a single step gets
 /// {"run": <flow input>, "<dependency>": <its output>, …}, a map task gets one array element).
 inline const std::map<std::string, pgflow::json_handler, std::less<>>& ai_analysis_catalogue() {
     static const std::map<std::string, pgflow::json_handler, std::less<>> catalogue{

@@ -44,7 +44,7 @@ template <fixed_string Flow>
 struct check_flow_slug_is_valid {
     static_assert(failed_check<Flow>,
                   "invalid flow slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
-                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow spec 2.1)");
+                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow.is_valid_slug's rule)");
 };
 template <fixed_string Flow>
 struct check_flow_slug_is_not_reserved {
@@ -60,7 +60,7 @@ template <fixed_string Step>
 struct check_step_slug_is_valid {
     static_assert(failed_check<Step>,
                   "invalid step slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
-                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow spec 2.1)");
+                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow.is_valid_slug's rule)");
 };
 template <fixed_string Step>
 struct check_step_slug_is_not_reserved {

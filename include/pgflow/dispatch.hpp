@@ -4,7 +4,7 @@
 //   auto dispatch = pgflow::make_dispatcher(order_processing);
 //   boost::json::value output = dispatch("charge", task_input, context);
 //
-// A thunk decodes the task input (spec 8.1: `{"run": ..., "<dependency>": ...}` for a step, the
+// A thunk decodes the task input (docs/registration.md: `{"run": ..., "<dependency>": ...}` for a step, the
 // bare element for a map task), calls the handler (flow input first, then the dependencies'
 // outputs in after<...> order, then the task_context if it takes one) and encodes its result.
 // Lookup is a binary search over a constexpr table; no virtual call, no allocation besides JSON.
@@ -73,7 +73,7 @@ T decode_member(const boost::json::object& input, std::string_view key, std::str
     return decode_argument<T>(*v, path, site);
 }
 
-/// A single step's input is `{"run": ..., "<dependency>": ...}` (spec 8.1).
+/// A single step's input is `{"run": ..., "<dependency>": ...}`, as start_tasks builds it.
 inline const boost::json::object& task_input_object(const boost::json::value& input, const json_path& root,
                                                     const task_site& site) {
     if (const boost::json::object* object = input.if_object()) return *object;

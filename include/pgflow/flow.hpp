@@ -76,7 +76,7 @@ public:
 
     [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
 
-    /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (spec 12.4).
+    /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (docs/registration.md).
     [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
 
     /// The steps' storage (machinery for the dispatcher, not API).

@@ -1,6 +1,6 @@
 #pragma once
 // pgflow::flow_options and pgflow::step_options — the retry and timing options of a flow and of its
-// steps (spec 12.3). Every field is optional: an unset field is left out of the registration SQL,
+// steps (docs/flows.md, Options). Every field is optional: an unset field is left out of the registration SQL,
 // so pgflow's defaults apply (flow: 3 attempts, base delay 5 s, timeout 60 s; step: the flow's).
 //
 //   pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = 60}

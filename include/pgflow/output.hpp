@@ -1,6 +1,6 @@
 #pragma once
 // pgflow::flow_output — the typed output of a run: one member per leaf step (a step no other step
-// depends on, spec 8.3), read by slug:
+// depends on; docs/json.md), read by slug:
 //
 //   auto out = pgflow::from_json<decltype(f)::output_type>(run_output_json);
 //   const Charge& c = pgflow::get<"charge">(out);      // or out.get<"charge">()

@@ -1,6 +1,6 @@
 #pragma once
 // What a flow looks like to the database:
-//   registration_sql(f) — pgflow 0.8.1's compileFlow text (spec 12.4), a constant expression for a
+//   registration_sql(f) — pgflow 0.8.1's compileFlow text (docs/registration.md), a constant expression for a
 //                         constexpr flow: `constexpr std::string_view sql = registration_sql(f);`
 //   shape_of(f)         — a run-time description (pgflow::flow_shape) to compare with what a
 //                         database has registered.

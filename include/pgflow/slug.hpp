@@ -1,6 +1,6 @@
 #pragma once
-// Slug rules (spec 2.1): what pgflow.is_valid_slug accepts, plus the 47-character limit that pgmq
-// puts on flow slugs (the flow slug is the queue name, spec 3.5). Usable at compile time.
+// Slug rules (docs/flows.md, Slugs): what pgflow.is_valid_slug accepts, plus the 47-character limit
+// that pgmq puts on flow slugs (the flow slug is the queue name). Usable at compile time.
 
 #include <cstddef>
 #include <string_view>

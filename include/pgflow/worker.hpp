@@ -1,7 +1,7 @@
 #pragma once
 // pgflow::worker — runs one flow's tasks: claims them from the flow's queue (pgmq.read +
 // pgflow.start_tasks), runs the handlers on max_concurrent threads and reports each result with
-// pgflow.complete_task / pgflow.fail_task. Protocol of pgflow 0.8.1's edge worker (spec §11), plus:
+// pgflow.complete_task / pgflow.fail_task. Protocol of pgflow 0.8.1's edge worker (docs/runtime.md), plus:
 // LISTEN/NOTIFY wake-ups (one listener per process and queue, each notification handed to one idle
 // worker), batched acknowledgements (pgflow.complete_tasks when the schema has it), pipelined
 // round trips, reconnection, a graceful stop, and deadlines: a handler running past its step's
@@ -57,7 +57,7 @@ using dispatch_function =
     std::function<boost::json::value(std::string_view step_slug, const boost::json::value& input, const task_context&)>;
 
 struct worker_options {
-    // pgflow 0.8.1's flow-worker defaults (spec §11.3).
+    // pgflow 0.8.1's flow-worker defaults (docs/runtime.md, Worker).
     int batch_size = 10;                                  ///< most messages read per claim
     int max_concurrent = 10;                              ///< handler threads
     std::chrono::seconds visibility_timeout{2};           ///< vt of the queue read

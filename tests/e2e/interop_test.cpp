@@ -5,7 +5,7 @@
 // The package is fetched with `npm pack` into the build directory on first use. pgflow's first
 // migration creates the pgmq extension, which the built-in queue replaces: that one statement is
 // skipped. pgflow 0.8.1 broadcasts through Supabase's realtime.send, so the test installs the
-// plain-PostgreSQL stand-in of spec 7.4. pgflow 0.8.1 sends no pg_notify: the worker finds tasks
+// plain-PostgreSQL stand-in of tests/sql/fixtures. pgflow 0.8.1 sends no pg_notify: the worker finds tasks
 // by polling and the client's wait by re-reading the run, which is what this test also shows.
 
 #include "e2e_support.hpp"
@@ -64,7 +64,7 @@ TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
     pgflow::client client{db.options()};
     client.install_schema(pgflow::install_options{pgflow::queue_mode::builtin, /*queue_only=*/true});
     auto c = db.connect();
-    // Spec 7.4: what Supabase's realtime.send does, on plain PostgreSQL (the pgTAP suite's fixture).
+    // What Supabase's realtime.send does, on plain PostgreSQL (the pgTAP suite's fixture).
     const auto realtime_stand_in = read_file(fs::path(PGFLOW_SQL_FIXTURES_DIR) / "realtime_stand_in.sql");
     ASSERT_FALSE(realtime_stand_in.empty()) << "the realtime stand-in fixture is missing";
     c.execute_script(realtime_stand_in, "the realtime stand-in");

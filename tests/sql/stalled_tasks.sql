@@ -1,4 +1,4 @@
--- Timeouts (decisions.md #1): a claimed task's message is hidden for timeout + 2 s; a task still
+-- Timeouts (sql/README.md, difference 1): a claimed task's message is hidden for timeout + 2 s; a task still
 -- started after that deadline (its worker presumed dead) is claimed again as a new attempt, and
 -- fails like a handler failure once its attempts are used up. The recorded error names the
 -- attempt and what its worker's row says: still heartbeating (the handler ran long), silent for

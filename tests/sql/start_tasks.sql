@@ -1,5 +1,5 @@
 -- start_tasks: claiming, task inputs for every step kind, what it ignores, and the visibility
--- timeout it sets (timeout + 2 s, decisions.md #1).
+-- timeout it sets (timeout + 2 s, sql/README.md difference 1).
 SELECT plan(25);
 
 SELECT pgflow.create_flow('inputs', timeout => 20);
@@ -99,7 +99,7 @@ SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, NULL) FROM pgfl
 SELECT results_eq($$SELECT input FROM pgflow_tests.read_and_start('nulls')$$, $$VALUES ('{"run": 1, "a": null}'::jsonb)$$,
                   'a NULL dependency output is passed as JSON null');
 
--- Falsy outputs are passed on as they are (decisions.md #2).
+-- Falsy outputs are passed on as they are (sql/README.md, difference 2).
 SELECT pgflow.create_flow('falsy');
 SELECT pgflow.add_step('falsy', 'zero');
 SELECT pgflow.add_step('falsy', 'no');

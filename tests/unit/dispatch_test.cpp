@@ -1,4 +1,4 @@
-// The dispatcher: typed handler calls with decoded task inputs (spec 8.1), map elements, the
+// The dispatcher: typed handler calls with decoded task inputs (docs/registration.md), map elements, the
 // task_context, unknown steps, and decode errors that name flow, step and JSON path.
 
 #include <pgflow/dispatch.hpp>

@@ -1,4 +1,4 @@
-// The flow's output type: one member per leaf step (spec 8.3), read by slug, decoded from a run's
+// The flow's output type: one member per leaf step (docs/json.md), read by slug, decoded from a run's
 // output JSON.
 
 #include <pgflow/flow.hpp>

@@ -1,6 +1,6 @@
 // registration_sql(): byte for byte what pgflow 0.8.1's compileFlow emits for the equivalent
-// TypeScript flow (spec 12.4), as a constant expression. Expectations are written from the spec's
-// rules and examples; the seed flows are pgflow's own example flows and the ex_pgflow ones.
+// TypeScript flow, as a constant expression. Expectations are written from compileFlow's rules and
+// examples; the seed flows are pgflow's own example flows and the ex_pgflow ones.
 
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/flow.hpp>
@@ -128,7 +128,7 @@ constexpr std::string_view ai_analysis_sql =
     "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
     "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);";
 
-// The spec's own examples (12.4): every flow option, step options on a dependent step, a root map
+// compileFlow's documented examples: every flow option, step options on a dependent step, a root map
 // with every option but start_delay, a dependent map.
 constexpr auto analyze_website = pgflow::flow<"analyze_website", std::string>(
     pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = 10},

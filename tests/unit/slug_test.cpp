@@ -1,4 +1,4 @@
-// Slug rules (spec 2.1) and fixed_string, at compile time and at run time.
+// Slug rules (docs/flows.md, Slugs) and fixed_string, at compile time and at run time.
 
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/slug.hpp>

@@ -1189,9 +1189,9 @@ $$;
 },
     file{"pgflow/0080_step_output.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.step_output(run_id, step_slug, step_type) -> jsonb
--- A completed step's output as the rest of the run sees it (spec 8.2): for a map step the array
--- of its completed tasks' outputs in task_index order ([] when it had none), for a single step its
--- task's output. The one definition behind dependents' task inputs (start_tasks), the
+-- A completed step's output as the rest of the run sees it, as in pgflow 0.8.1: for a map step the
+-- array of its completed tasks' outputs in task_index order ([] when it had none), for a single
+-- step its task's output. The one definition behind dependents' task inputs (start_tasks), the
 -- step:completed event (complete_task) and the run output (maybe_complete_run).
 CREATE OR REPLACE FUNCTION pgflow_cpp.step_output(run_id uuid, step_slug text, step_type text)
 RETURNS jsonb

@@ -1,5 +1,5 @@
 #pragma once
-// The text of pgflow 0.8.1's compileFlow (spec 12.4), written at compile time into a buffer whose
+// The text of pgflow 0.8.1's compileFlow (docs/registration.md), written at compile time into a buffer whose
 // size is bounded from the slugs alone (option values are not part of the flow's type).
 
 #include <pgflow/detail/graph.hpp>
