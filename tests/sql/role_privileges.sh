@@ -19,23 +19,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The fenced block after <!-- test: NAME --> in README.md, with this test's role and database names.
-readme_block() {
-  awk -v marker="<!-- test: $1 -->" '
-    $0 == marker { found = 1; next }
-    found && /^```/ { if (++fences == 2) exit; next }
-    found && fences == 1 { print }' "$repo/README.md" |
+# The fenced block after <!-- test: NAME --> in README.md (the package tests' reader), with this
+# test's role and database names.
+export PGFLOW_SOURCE_DIR="$repo"
+source "$repo/tests/package/lib.sh"
+readme_sql() {
+  readme_block "$1" |
     sed -E "s/\b(pgflow_(owner|worker|client|monitor))\b/\1$suffix/g; s/DATABASE app /DATABASE \"$db\" /"
 }
 
-readme_block roles | psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null
+readme_sql roles | psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<SQL
 CREATE ROLE "pgflow_member$suffix" LOGIN IN ROLE "pgflow_owner$suffix";  -- registers without SET ROLE
 CREATE ROLE "pgflow_nobody$suffix";                                     -- no grants at all
 SQL
 PGOPTIONS="-c role=pgflow_owner$suffix -c client_min_messages=warning" \
   psql -X -q -v ON_ERROR_STOP=1 -v queue=builtin -d "$db" -f "$repo/sql/install.sql" >/dev/null
-readme_block grants | PGOPTIONS="-c role=pgflow_owner$suffix" psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null
+readme_sql grants | PGOPTIONS="-c role=pgflow_owner$suffix" psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
   -c 'CREATE EXTENSION IF NOT EXISTS pgtap' \
   -f "$here/fixtures/helpers.sql" >/dev/null
