@@ -5,9 +5,9 @@
 // from one thread at a time.
 
 #include <pgflow/connection_options.hpp>
-#include <pgflow/detail/runtime_registration.hpp>
-#include <pgflow/detail/runtime_time.hpp>
-#include <pgflow/detail/runtime_uuid.hpp>
+#include <pgflow/runtime/registration.hpp>
+#include <pgflow/runtime/time.hpp>
+#include <pgflow/runtime/uuid.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>

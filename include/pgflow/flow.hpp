@@ -15,8 +15,8 @@
 // registration_sql(f) is a constant expression for a constexpr flow.
 
 #include <pgflow/checks.hpp>
-#include <pgflow/detail/flow_analysis.hpp>
-#include <pgflow/detail/registration_text.hpp>
+#include <pgflow/compile/flow_analysis.hpp>
+#include <pgflow/compile/registration_text.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/step.hpp>

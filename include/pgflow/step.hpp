@@ -15,8 +15,8 @@
 // map with two dependencies) fire here; the rest when the flow is built.
 
 #include <pgflow/checks.hpp>
-#include <pgflow/detail/slug_index.hpp>
-#include <pgflow/detail/type_list.hpp>
+#include <pgflow/compile/slug_index.hpp>
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>

@@ -13,12 +13,12 @@
 //   worker.run(signals.token());
 
 #include <pgflow/connection_options.hpp>
-#include <pgflow/detail/runtime_backoff.hpp>
-#include <pgflow/detail/runtime_queue_listener.hpp>
-#include <pgflow/detail/runtime_registration.hpp>
-#include <pgflow/detail/runtime_thread_pool.hpp>
-#include <pgflow/detail/runtime_uuid.hpp>
-#include <pgflow/detail/runtime_wakeup.hpp>
+#include <pgflow/runtime/backoff.hpp>
+#include <pgflow/runtime/queue_listener.hpp>
+#include <pgflow/runtime/registration.hpp>
+#include <pgflow/runtime/thread_pool.hpp>
+#include <pgflow/runtime/uuid.hpp>
+#include <pgflow/runtime/wakeup.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>

@@ -9,7 +9,7 @@
 #include "flows/order_processing.hpp"
 #include "flows/text_processing.hpp"
 
-#include <pgflow/detail/runtime_registration.hpp>
+#include <pgflow/runtime/registration.hpp>
 #include <pgflow/dynamic_flow.hpp>
 
 #include <boost/json.hpp>

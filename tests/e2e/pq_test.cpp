@@ -4,7 +4,7 @@
 
 #include "e2e_support.hpp"
 
-#include <pgflow/detail/runtime_time.hpp>
+#include <pgflow/runtime/time.hpp>
 #include <pgflow/pq/connection.hpp>
 
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // checks report (duplicate, undeclared dependency, cycle), on the constexpr algorithm directly and
 // through valid flows.
 
-#include <pgflow/detail/graph.hpp>
+#include <pgflow/compile/graph.hpp>
 #include <pgflow/flow.hpp>
 
 #include <gtest/gtest.h>

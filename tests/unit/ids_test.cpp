@@ -1,7 +1,7 @@
 // Worker ids and run ids (detail::random_uuid): distinct across processes forked after the
 // parent has made ids, as forked workers and clients need (issue 10, defect 6).
 
-#include <pgflow/detail/runtime_uuid.hpp>
+#include <pgflow/runtime/uuid.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // detail::runtime_thread_pool: jobs run on the pool's threads; a job given up (abandon) no longer
 // holds a thread of the pool, is replaced up to the limit, and may return after the pool is gone.
 
-#include <pgflow/detail/runtime_thread_pool.hpp>
+#include <pgflow/runtime/thread_pool.hpp>
 
 #include <gtest/gtest.h>
 

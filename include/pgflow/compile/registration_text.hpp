@@ -2,7 +2,7 @@
 // The text of pgflow 0.8.1's compileFlow (docs/registration.md), written at compile time into a buffer whose
 // size is bounded from the slugs alone (option values are not part of the flow's type).
 
-#include <pgflow/detail/graph.hpp>
+#include <pgflow/compile/graph.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
 

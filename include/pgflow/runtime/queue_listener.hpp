@@ -9,8 +9,8 @@
 // over the idle workers.
 
 #include <pgflow/connection_options.hpp>
-#include <pgflow/detail/runtime_backoff.hpp>
-#include <pgflow/detail/runtime_wakeup.hpp>
+#include <pgflow/runtime/backoff.hpp>
+#include <pgflow/runtime/wakeup.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
 

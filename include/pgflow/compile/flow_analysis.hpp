@@ -1,13 +1,13 @@
 #pragma once
-// Compile-time analysis of a flow: its graph (detail/graph.hpp), then per step, in topological
+// Compile-time analysis of a flow: its graph (compile/graph.hpp), then per step, in topological
 // order, what its handler is called with, what it returns and whether that is valid. The checks
 // run in stages and stop at the first failure, whose named check (checks.hpp) is the only error
 // the user sees: no cascade of follow-up errors.
 
 #include <pgflow/checks.hpp>
-#include <pgflow/detail/callable.hpp>
-#include <pgflow/detail/graph.hpp>
-#include <pgflow/detail/type_list.hpp>
+#include <pgflow/compile/callable.hpp>
+#include <pgflow/compile/graph.hpp>
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/json.hpp>
 #include <pgflow/output.hpp>
 #include <pgflow/shape.hpp>

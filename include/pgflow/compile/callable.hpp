@@ -3,7 +3,7 @@
 // and function objects with a single, non-template operator()). Used only to explain why a handler
 // cannot be called; generic lambdas get the general diagnostic.
 
-#include <pgflow/detail/type_list.hpp>
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/task_context.hpp>
 
 #include <type_traits>

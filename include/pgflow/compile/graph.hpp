@@ -4,7 +4,7 @@
 // cycle). Plain algorithms over std::array, evaluated once per flow type: compile time stays
 // roughly linear in the number of steps, with no recursive template instantiation.
 
-#include <pgflow/detail/slug_index.hpp>
+#include <pgflow/compile/slug_index.hpp>
 
 #include <algorithm>
 #include <array>
