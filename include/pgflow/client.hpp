@@ -5,6 +5,7 @@
 // from one thread at a time.
 
 #include <pgflow/connection_options.hpp>
+#include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/runtime/uuid.hpp>
@@ -144,11 +145,7 @@ public:
 
     /// The run and its steps. Throws pgflow::error for an unknown run id.
     run_state status(const pgflow::run_id& id) {
-        auto r = retrying([&](pq::connection& c) { return c.execute(R"(
-SELECT pgflow.get_run_with_states($1::uuid),
-       (SELECT json_agg(s.step_slug ORDER BY s.step_index)
-          FROM pgflow.steps s JOIN pgflow.runs r ON r.flow_slug = s.flow_slug WHERE r.run_id = $1::uuid))",
-                                                                     id); });
+        auto r = retrying([&](pq::connection& c) { return c.execute(detail::queries::run_with_states, id); });
         if (r.is_null(0, 0)) throw error("pgflow: there is no run " + id.str());
         const auto doc = r.get<boost::json::value>(0, 0);
         const auto order = r.get<std::optional<boost::json::value>>(0, 1);
@@ -280,28 +277,11 @@ private:
 
     // The run's output when it completed, nullopt while it runs; throws when it failed.
     static std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
-        auto r = c.execute(R"(
-SELECT r.status, r.output,
-       (SELECT json_build_object('step', s.step_slug, 'error', s.error_message)
-          FROM pgflow.step_states s
-         WHERE s.run_id = r.run_id AND s.status = 'failed'
-         ORDER BY s.failed_at LIMIT 1)
-  FROM pgflow.runs r WHERE r.run_id = $1::uuid)",
-                           id);
-        if (r.empty()) throw error("pgflow: there is no run " + id.str());
-        const auto status = r.get<std::string_view>(0, 0);
-        if (status == "completed") {
-            auto output = r.get<std::optional<boost::json::value>>(0, 1);
-            return output ? std::move(*output) : boost::json::value{};
-        }
-        if (status == "failed") {
-            std::string step, message;
-            if (auto failed = r.get<std::optional<boost::json::value>>(0, 2)) {
-                if (const auto* s = failed->as_object().if_contains("step"); s && s->is_string()) step = s->as_string();
-                if (const auto* m = failed->as_object().if_contains("error"); m && m->is_string()) message = m->as_string();
-            }
-            throw run_failed_error(id.str(), step, message);
-        }
+        const auto row = detail::queries::read_run_outcome(c.execute(detail::queries::run_outcome, id));
+        if (!row) throw error("pgflow: there is no run " + id.str());
+        if (row->status == "completed") return row->output ? parse_json(*row->output) : boost::json::value{};
+        if (row->status == "failed")
+            throw run_failed_error(id.str(), row->failed_step.value_or(""), row->error_message.value_or(""));
         return std::nullopt;
     }
 

@@ -1,0 +1,189 @@
+#pragma once
+// The command line's parser (CLI11): its commands and options, and the exit status of each outcome.
+
+#include <pgflow/cli/commands.hpp>
+#include <pgflow/cli/context.hpp>
+#include <pgflow/cli/exit_status.hpp>
+#include <pgflow/cli/flows.hpp>
+#include <pgflow/cli/watch.hpp>
+#include <pgflow/connection_options.hpp>
+#include <pgflow/detail/text.hpp>
+#include <pgflow/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace pgflow::detail::cli {
+
+/// --wait / --timeout: seconds from 1 ms to 10^9 s (about 31 years), so that their milliseconds
+/// fit the clocks' counters (CLI::PositiveNumber let 1e300 overflow them, and 1e-300 round to 0).
+inline CLI::Validator seconds_in_range() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            double seconds = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+            if (ec != std::errc{} || end != text.data() + text.size() || !(seconds >= 0.001 && seconds <= 1e9))
+                return "expected a number of seconds from 0.001 to 1000000000, got " + text;
+            return {};
+        },
+        "SECONDS");
+}
+
+/// What the command line was given; the parser writes into it.
+struct arguments {
+    std::string database_url, queue = "auto", flow_name, input_text, run_text;
+    double wait_seconds = 0, watch_timeout = 0;
+    bool full = false, all_workers = false;
+    int limit = 20;
+    CLI::App *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr, *workers = nullptr,
+             *watch = nullptr;
+    CLI::Option* wait_option = nullptr;
+};
+
+class command_line {
+public:
+    command_line(std::vector<known_flow> flows, std::ostream& out, std::ostream& err)
+        : ctx_{std::move(flows), out, err} {}
+
+    int run(int argc, const char* const* argv) {
+        CLI::App app{"pgflow-cpp: durable DAG workflows on PostgreSQL, compatible with pgflow 0.8.1", "pgflow"};
+        arguments args;
+        describe(app, args);
+        if (auto unknown = unknown_command(app, argc, argv))
+            return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
+                                      " (commands: install, compile, start, status, workers, watch; see --help)"),
+                          pgflow::cli::usage_error);
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::ParseError& e) {
+            const int code = app.exit(e, ctx_.out, ctx_.err);
+            return code == 0 ? pgflow::cli::success : pgflow::cli::usage_error;
+        }
+
+        try {
+            ctx_.database = args.database_url.empty() ? connection_options::from_environment()
+                                                      : connection_options(args.database_url);
+        } catch (const error& e) {
+            return report(e, pgflow::cli::usage_error);
+        }
+        ctx_.database = ctx_.database.with_application_name("pgflow cli");
+
+        try {
+            return dispatch(args);
+        } catch (const usage_error& e) {
+            return report(e, pgflow::cli::usage_error);
+        } catch (const database_error& e) {
+            return report_database_error(e);
+        } catch (const std::exception& e) {
+            return report(e, pgflow::cli::failure);
+        }
+    }
+
+private:
+    // The commands and their options, writing into `args`.
+    void describe(CLI::App& app, arguments& args) const {
+        app.require_subcommand(1);
+        app.fallthrough();
+        app.add_option("-d,--database-url", args.database_url,
+                       "PostgreSQL URL or key=value connection string (default: PGFLOW_DATABASE_URL, else the "
+                       "PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD variables as psql reads them)");
+        app.footer("Exit status: 0 success; 1 the command failed (server unreachable, unknown run, database "
+                   "error); 2 bad arguments (unknown command or flow, invalid JSON or run id); 3 the watched "
+                   "run failed.\nFlows this program knows: " + ctx_.flow_list());
+
+        args.install = app.add_subcommand("install", "Install or upgrade the pgflow schema (idempotent)");
+        args.install->add_option("--queue", args.queue, "pgmq implementation: auto (the extension when the server has pgmq "
+                                                        ">= 1.5, else the built-in queue), builtin or extension")
+            ->check(CLI::IsMember({"auto", "builtin", "extension"}));
+
+        args.compile = app.add_subcommand("compile", "Print the registration SQL of a flow (pgflow's compileFlow text)");
+        args.compile->add_option("flow", args.flow_name, "Flow slug: " + ctx_.flow_list())->required();
+
+        args.start = app.add_subcommand("start", "Start a run of a registered flow and print its run id");
+        args.start->add_option("flow", args.flow_name, "Flow slug")->required();
+        args.start->add_option("input", args.input_text, "Run input as JSON, e.g. '{\"value\": 23}'")->required();
+        args.wait_option = args.start->add_option("--wait", args.wait_seconds,
+                                                  "Then wait up to this many seconds for the run to end and print its "
+                                                  "output (a worker must be running)")
+                               ->check(seconds_in_range());
+
+        args.status = app.add_subcommand("status", "Without a run id: active runs per flow, failed tasks and average "
+                                                   "completion time per flow. With one: the run and its steps");
+        args.status->add_option("run_id", args.run_text, "A run id (UUID)");
+        args.status->add_flag("--full", args.full, "Print inputs, outputs and errors in full");
+        args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first)")
+            ->check(CLI::NonNegativeNumber);
+
+        args.workers = app.add_subcommand("workers", "List the workers registered in pgflow.workers");
+        args.workers->add_flag("--all", args.all_workers, "Include stopped (deprecated) workers");
+
+        args.watch = app.add_subcommand("watch", "Print a run's events as they happen until it completes or fails");
+        args.watch->add_option("run_id", args.run_text, "A run id (UUID)")->required();
+        args.watch->add_flag("--full", args.full, "Print outputs in full");
+        args.watch->add_option("--timeout", args.watch_timeout, "Give up after this many seconds (exit status 1)")
+            ->check(seconds_in_range());
+    }
+
+    int dispatch(const arguments& args) {
+        if (args.install->parsed()) return install_schema(ctx_, args.queue);
+        if (args.compile->parsed()) return compile_flow(ctx_, args.flow_name);
+        if (args.start->parsed())
+            return start_run(ctx_, args.flow_name, args.input_text,
+                             args.wait_option->count() > 0 ? std::optional<double>(args.wait_seconds) : std::nullopt);
+        if (args.status->parsed())
+            return args.run_text.empty() ? overview(ctx_, args.full, args.limit) : run_status(ctx_, args.run_text, args.full);
+        if (args.workers->parsed()) return list_workers(ctx_, args.all_workers);
+        if (args.watch->parsed())
+            return run_watch{ctx_}.watch(args.run_text, args.full,
+                                         args.watch_timeout > 0 ? std::optional<double>(args.watch_timeout) : std::nullopt);
+        return report(usage_error("no command given (see --help)"), pgflow::cli::usage_error);
+    }
+
+    // The first word that is neither an option nor an option's value, when it names no command.
+    static std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* const* argv) {
+        for (int i = 1; i < argc; ++i) {
+            const std::string_view arg = argv[i];
+            if (arg == "-d" || arg == "--database-url") {
+                ++i;
+                continue;
+            }
+            if (arg.starts_with("-")) continue;
+            try {
+                static_cast<void>(app.get_subcommand(std::string(arg)));
+                return std::nullopt;
+            } catch (const CLI::OptionNotFound&) {
+                return std::string(arg);
+            }
+        }
+        return std::nullopt;
+    }
+
+    int report(const std::exception& e, int status) {
+        const std::string_view what = e.what();
+        ctx_.err << (what.starts_with("pgflow") ? "" : "pgflow: ") << what << '\n';
+        return status;
+    }
+
+    int report_database_error(const database_error& e) {
+        // 3F000 invalid_schema_name, 42P01 undefined_table, 42883 undefined_function: most likely
+        // a database without the schema.
+        if (e.sqlstate() == "3F000" || e.sqlstate() == "42P01" || e.sqlstate() == "42883") {
+            ctx_.err << e.what() << "\npgflow: is the pgflow schema installed in this database? `pgflow install` installs it\n";
+            return pgflow::cli::failure;
+        }
+        return report(e, pgflow::cli::failure);
+    }
+
+    context ctx_;
+};
+
+}  // namespace pgflow::detail::cli

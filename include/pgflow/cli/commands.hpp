@@ -1,0 +1,157 @@
+#pragma once
+// The command line's one-shot commands: install, compile, start, status, workers (`watch` is in
+// <pgflow/cli/watch.hpp>). Each prints to the context's streams and returns an exit status.
+
+#include <pgflow/cli/context.hpp>
+#include <pgflow/cli/exit_status.hpp>
+#include <pgflow/cli/format.hpp>
+#include <pgflow/client.hpp>
+#include <pgflow/detail/text.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/install.hpp>
+#include <pgflow/run_id.hpp>
+#include <pgflow/runtime/queries.hpp>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace pgflow::detail::cli {
+
+inline int install_schema(const context& ctx, const std::string& queue) {
+    auto conn = ctx.connect();
+    const auto mode = queue == "builtin"     ? queue_mode::builtin
+                      : queue == "extension" ? queue_mode::extension
+                                             : queue_mode::automatic;
+    pgflow::install_schema(conn, install_options{mode, false});
+    const auto r = conn.execute(queries::installation);
+    ctx.out << "pgflow schema " << cell(r, 0, 0) << " installed in database " << cell(r, 0, 2) << " (queue: "
+            << (cell(r, 0, 1) == "extension" ? "the pgmq extension" : "built-in pgmq-compatible") << ")\n";
+    return pgflow::cli::success;
+}
+
+inline int compile_flow(const context& ctx, const std::string& name) {
+    ctx.out << ctx.find_flow(name).registration_sql() << '\n';
+    return pgflow::cli::success;
+}
+
+// --- start ----------------------------------------------------------------------------------------
+
+// Checks the input against the flow's input type when the program knows the flow.
+inline void check_input(const known_flow* known, const std::string& flow_slug, const boost::json::value& input) {
+    if (known == nullptr || !known->check_input) return;
+    try {
+        known->check_input(input);
+    } catch (const json_decode_error& e) {
+        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " +
+                          known->input_type + "): " + e.what());
+    }
+}
+
+inline int start_run(const context& ctx, const std::string& flow_slug, const std::string& input_text,
+                     std::optional<double> wait_seconds) {
+    const boost::json::value input = parse_input(input_text);
+    const known_flow* known = ctx.known(flow_slug);
+    check_input(known, flow_slug, input);
+    client c{ctx.database};
+    if (c.connection().execute(queries::flow_registered, flow_slug).empty()) {
+        std::string message = "pgflow: flow " + detail::quoted(flow_slug) + " is not registered in this database";
+        if (known != nullptr)
+            message += "; register it with `pgflow compile " + flow_slug + " | psql`, or by starting its worker";
+        throw error(message);
+    }
+    const auto id = c.start(flow_slug, input);
+    ctx.out << id.str() << std::endl;
+    if (!wait_seconds) return pgflow::cli::success;
+    try {
+        const auto output = c.wait(id, std::chrono::milliseconds{static_cast<long long>(*wait_seconds * 1000)});
+        ctx.out << boost::json::serialize(output) << '\n';
+        return pgflow::cli::success;
+    } catch (const run_failed_error& e) {
+        ctx.err << e.what() << '\n';
+        return pgflow::cli::run_failed;
+    }
+}
+
+// --- status ---------------------------------------------------------------------------------------
+
+inline void print_failed_tasks(const context& ctx, pq::connection& conn, bool full, int limit) {
+    table t({"failed at", "flow", "step", "task", "attempts", "run", "error"});
+    const auto r = conn.execute(queries::failed_tasks, limit);
+    for (int i = 0; i < r.rows(); ++i)
+        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
+               abbreviated(one_line(cell(r, i, 6)), full, 120)});
+    print_or_none(ctx.out, t);
+    if (!r.empty() && r.get<long long>(0, 7) > r.rows())
+        ctx.out << "  … " << r.get<long long>(0, 7) - r.rows() << " more (--limit)\n";
+}
+
+inline int overview(const context& ctx, bool full, int limit) {
+    auto conn = ctx.connect();
+    ctx.out << "Active runs per flow\n";
+    {
+        table t({"flow", "running", "oldest started"});
+        const auto r = conn.execute(queries::active_runs_per_flow);
+        for (int i = 0; i < r.rows(); ++i) t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2)});
+        print_or_none(ctx.out, t);
+    }
+    ctx.out << "\nFailed tasks (newest first)\n";
+    print_failed_tasks(ctx, conn, full, limit);
+    ctx.out << "\nAverage completion time by flow\n";
+    {
+        table t({"flow", "completed runs", "avg seconds", "max seconds"});
+        const auto r = conn.execute(queries::completion_times);
+        for (int i = 0; i < r.rows(); ++i) t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3)});
+        print_or_none(ctx.out, t);
+    }
+    return pgflow::cli::success;
+}
+
+inline int run_status(const context& ctx, const std::string& run_text, bool full) {
+    const run_id id = parse_run_id(run_text);
+    auto conn = ctx.connect();
+    const auto run = conn.execute(queries::run_summary, id);
+    if (run.empty()) throw error("pgflow: there is no run " + id.str() + " in this database");
+    const std::string run_state = cell(run, 0, 1);
+    ctx.out << "run " << id.str() << '\n';
+    table facts({"flow", cell(run, 0, 0)});
+    facts.add({"status", run_state});
+    facts.add({"started", cell(run, 0, 5)});
+    if (run_state == "started")
+        facts.add({"running for", cell(run, 0, 7) + " s, " + cell(run, 0, 4) + " step(s) to go"});
+    else
+        facts.add({run_state, cell(run, 0, 6) + " (after " + cell(run, 0, 7) + " s)"});
+    facts.add({"input", abbreviated(cell(run, 0, 2), full)});
+    if (run_state == "completed") facts.add({"output", abbreviated(cell(run, 0, 3), full)});
+    facts.print(ctx.out);
+
+    ctx.out << '\n';
+    table steps({"step", "type", "status", "tasks done", "attempts", "started", "finished", "error"});
+    const auto r = conn.execute(queries::run_steps, id);
+    for (int i = 0; i < r.rows(); ++i)
+        steps.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
+                   cell(r, i, 6), r.is_null(i, 7) ? "" : abbreviated(one_line(cell(r, i, 7)), full, 120)});
+    steps.print(ctx.out);
+    return pgflow::cli::success;
+}
+
+// --- workers --------------------------------------------------------------------------------------
+
+inline int list_workers(const context& ctx, bool all) {
+    auto conn = ctx.connect();
+    const auto r = conn.execute(queries::workers, all);
+    if (r.empty()) {
+        ctx.out << (all ? "no workers have registered in this database\n"
+                        : "no running workers (--all lists stopped ones too)\n");
+        return pgflow::cli::success;
+    }
+    table t({"worker", "flow", "function", "started", "last heartbeat", "state", "tasks running"});
+    for (int i = 0; i < r.rows(); ++i)
+        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5), cell(r, i, 6)});
+    t.print(ctx.out, "");
+    return pgflow::cli::success;
+}
+
+}  // namespace pgflow::detail::cli

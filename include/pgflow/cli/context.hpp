@@ -1,0 +1,72 @@
+#pragma once
+// What every command of the command line works with: the flows it knows, its output streams, the
+// database; and the reading of the arguments every command shares.
+
+#include <pgflow/cli/flows.hpp>
+#include <pgflow/connection_options.hpp>
+#include <pgflow/detail/text.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/json_parse.hpp>
+#include <pgflow/pq/connection.hpp>
+#include <pgflow/run_id.hpp>
+
+#include <boost/json.hpp>
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pgflow::detail::cli {
+
+struct context {
+    std::vector<known_flow> flows;
+    std::ostream& out;
+    std::ostream& err;
+    connection_options database{std::string()};
+
+    [[nodiscard]] pq::connection connect() const { return database.connect(); }
+
+    /// The flow with that slug, or nullptr.
+    [[nodiscard]] const known_flow* known(std::string_view slug) const {
+        const known_flow* found = nullptr;
+        for (const auto& f : flows)
+            if (f.slug == slug) found = &f;
+        return found;
+    }
+
+    [[nodiscard]] const known_flow& find_flow(const std::string& name) const {
+        for (const auto& f : flows)
+            if (f.slug == name) return f;
+        throw usage_error("pgflow: unknown flow " + detail::quoted(name) + "; this program knows: " + flow_list());
+    }
+
+    [[nodiscard]] std::string flow_list() const {
+        if (flows.empty()) return "(none)";
+        std::string list;
+        for (const auto& f : flows) list += (list.empty() ? "" : ", ") + f.slug;
+        return list;
+    }
+};
+
+// The library's reading (depth limit, exact numbers) with the command line's exit status.
+inline boost::json::value parse_input(std::string_view text) {
+    try {
+        return pgflow::parse_json(text, "the input");
+    } catch (const json_parse_error& e) {
+        if (!e.path().empty()) throw usage_error("pgflow: the input cannot be stored exactly: " + e.problem());
+        throw usage_error("pgflow: the input is not valid JSON: " + e.problem());
+    }
+}
+
+inline run_id parse_run_id(const std::string& text) {
+    try {
+        return run_id{text};
+    } catch (const std::invalid_argument&) {
+        throw usage_error("pgflow: " + detail::quoted(text) + " is not a run id (a UUID: 8-4-4-4-12 hex digits)");
+    }
+}
+
+}  // namespace pgflow::detail::cli

@@ -1,0 +1,171 @@
+#pragma once
+// `pgflow watch <run_id>`: the run's state, then its events as they arrive, until it ends.
+
+#include <pgflow/cli/context.hpp>
+#include <pgflow/cli/exit_status.hpp>
+#include <pgflow/cli/format.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/json_parse.hpp>
+#include <pgflow/pq/connection.hpp>
+#include <pgflow/run_id.hpp>
+#include <pgflow/runtime/queries.hpp>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pgflow::detail::cli {
+
+class run_watch {
+public:
+    explicit run_watch(const context& ctx) : ctx_(ctx), out_(ctx.out) {}
+
+    int watch(const std::string& run_text, bool full, std::optional<double> timeout_seconds) {
+        const run_id id = parse_run_id(run_text);
+        const auto deadline = timeout_seconds ? std::optional(std::chrono::steady_clock::now() +
+                                                              std::chrono::milliseconds{static_cast<long long>(*timeout_seconds * 1000)})
+                                              : std::nullopt;
+        auto conn = ctx_.connect();
+        const std::string channel = "pgflow:run:" + id.str();
+        conn.listen(channel);  // before reading the state, so that no event slips in between
+        auto outcome = print_state(conn, id);
+
+        // Notifications carry the events; the state is also re-read twice a second in case the
+        // database does not send them (pgflow 0.8.1's own SQL only uses Supabase Realtime), and to
+        // see failed attempts that pgflow retries (retries send no event).
+        const bool ended_before = outcome.status != "started";
+        auto next_check = std::chrono::steady_clock::now() + std::chrono::milliseconds{500};
+        while (outcome.status == "started") {
+            while (auto n = conn.next_notification())
+                if (n->channel == channel) {
+                    notified_ = true;
+                    print_retries(conn, id);  // so that a retried attempt shows before its step's event
+                    print_event(n->payload, full);
+                }
+            const auto now = std::chrono::steady_clock::now();
+            if (run_ended_ || now >= next_check) {  // a run-level event ends the watch; the row says how
+                print_retries(conn, id);
+                outcome = final_state(conn, id);
+                next_check = now + std::chrono::milliseconds{500};
+                if (outcome.status != "started") break;
+            }
+            if (deadline && now >= *deadline) {
+                ctx_.err << "pgflow: run " << id.str() << " is still running after " << *timeout_seconds << " s\n";
+                return pgflow::cli::failure;
+            }
+            conn.wait_for_input(std::chrono::ceil<std::chrono::milliseconds>((deadline ? std::min(next_check, *deadline) : next_check) - now));
+        }
+        const bool completed = outcome.status == "completed";
+        if (!ended_before && !run_ended_) out_ << local_clock_time() << "  run " << outcome.status << std::endl;
+        if (completed) {
+            out_ << "output: " << abbreviated(outcome.output, full) << '\n';
+            return pgflow::cli::success;
+        }
+        out_ << "failed in step " << outcome.failed_step << ": " << outcome.error << '\n';
+        return pgflow::cli::run_failed;
+    }
+
+private:
+    struct run_outcome {
+        std::string flow, status, output, failed_step, error;
+    };
+
+    static run_outcome final_state(pq::connection& conn, const run_id& id) {
+        auto row = queries::read_run_outcome(conn.execute(queries::run_outcome, id));
+        if (!row) throw error("pgflow: there is no run " + id.str() + " in this database");
+        return run_outcome{std::move(row->flow_slug), std::move(row->status), row->output.value_or("null"),
+                           row->failed_step.value_or("-"), row->error_message.value_or("-")};
+    }
+
+    // The run's state when the watch begins: its status and each step's.
+    run_outcome print_state(pq::connection& conn, const run_id& id) {
+        const auto steps = conn.execute(queries::step_statuses, id);
+        auto outcome = final_state(conn, id);
+        std::string line = "run " + id.str() + " of flow " + outcome.flow + ": " + outcome.status;
+        std::string separator = " (";
+        for (int i = 0; i < steps.rows(); ++i, separator = ", ") {
+            line += separator + cell(steps, i, 0) + " " + cell(steps, i, 1);
+            if (cell(steps, i, 1) != "created") started_steps_.push_back(cell(steps, i, 0));
+        }
+        out_ << local_clock_time() << "  " << line << (steps.empty() ? "" : ")") << std::endl;
+        return outcome;
+    }
+
+    // Prints attempts that failed and were retried since the last call. Once events arrive, only
+    // for steps whose start was printed: the table can be read before a step's step:started
+    // notification has been (its attempt may fail in the meantime).
+    void print_retries(pq::connection& conn, const run_id& id) {
+        const auto r = conn.execute(queries::retried_tasks, id);
+        for (int i = 0; i < r.rows(); ++i) {
+            if (notified_ && std::find(started_steps_.begin(), started_steps_.end(), cell(r, i, 0)) == started_steps_.end())
+                continue;
+            std::string key = cell(r, i, 0) + "[" + cell(r, i, 1) + "] attempt " + cell(r, i, 2);
+            if (std::find(reported_retries_.begin(), reported_retries_.end(), key) != reported_retries_.end()) continue;
+            out_ << local_clock_time() << "  task " << key << " failed: " << one_line(cell(r, i, 3))
+                 << (cell(r, i, 4) == "queued" ? " (retry queued)" : " (retried)") << std::endl;
+            reported_retries_.push_back(std::move(key));
+        }
+    }
+
+    // One event's line; a payload that is not a JSON object is shown as it came.
+    void print_event(std::string_view payload_text, bool full) {
+        boost::json::value payload;
+        try {
+            payload = pgflow::parse_json(payload_text, "an event");
+        } catch (const json_parse_error&) {  // left null: shown as it came, below
+        }
+        if (!payload.is_object()) {
+            out_ << local_clock_time() << "  " << payload_text << std::endl;
+            return;
+        }
+        out_ << local_clock_time() << "  " << event_line(payload.as_object(), payload_text, full) << std::endl;
+    }
+
+    std::string event_line(const boost::json::object& o, std::string_view payload_text, bool full) {
+        auto text = [&](std::string_view key) -> std::string {
+            const auto* v = o.if_contains(key);
+            if (v == nullptr) return {};
+            if (v->is_string()) return std::string(v->as_string());
+            return boost::json::serialize(*v);
+        };
+        const std::string type = text("event_type");
+        const bool trimmed = o.contains("trimmed");
+        std::string line;
+        if (type == "run:started") {
+            line = "run started, input " + abbreviated(text("input"), full, 120);
+        } else if (type == "step:started") {
+            line = "step " + text("step_slug") + " started";
+            started_steps_.push_back(text("step_slug"));
+            if (const auto tasks = text("remaining_tasks"); !tasks.empty())
+                line += " (" + tasks + (tasks == "1" ? " task)" : " tasks)");
+        } else if (type == "step:completed") {
+            line = "step " + text("step_slug") + " completed";
+            if (!trimmed) line += ", output " + abbreviated(text("output"), full, 120);
+        } else if (type == "step:failed") {
+            line = "step " + text("step_slug") + " failed";
+            if (!trimmed) line += ": " + one_line(text("error_message"));
+        } else if (type == "run:completed" || type == "run:failed") {
+            line = type == "run:completed" ? "run completed" : "run failed";
+            run_ended_ = true;
+        } else {
+            line = std::string(payload_text);
+        }
+        return line;
+    }
+
+    const context& ctx_;
+    std::ostream& out_;
+    bool run_ended_ = false;
+    bool notified_ = false;                   // the database sends run events
+    std::vector<std::string> started_steps_;  // steps whose start was printed
+    std::vector<std::string> reported_retries_;
+};
+
+}  // namespace pgflow::detail::cli
