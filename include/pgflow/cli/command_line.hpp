@@ -101,11 +101,14 @@ private:
                    "run failed.\nFlows this program knows: " + ctx_.flow_list());
 
         args.install = app.add_subcommand("install", "Install or upgrade the pgflow schema (idempotent)");
-        args.install->add_option("--queue", args.queue, "pgmq implementation: auto (the extension when the server has pgmq "
-                                                        ">= 1.5, else the built-in queue), builtin or extension")
+        args.install
+            ->add_option("--queue", args.queue,
+                         "pgmq implementation: auto (the extension when the server has pgmq >= 1.5, else the "
+                         "built-in queue), builtin or extension")
             ->check(CLI::IsMember({"auto", "builtin", "extension"}));
 
-        args.compile = app.add_subcommand("compile", "Print the registration SQL of a flow (pgflow's compileFlow text)");
+        args.compile =
+            app.add_subcommand("compile", "Print the registration SQL of a flow (pgflow's compileFlow text)");
         args.compile->add_option("flow", args.flow_name, "Flow slug: " + ctx_.flow_list())->required();
 
         args.start = app.add_subcommand("start", "Start a run of a registered flow and print its run id");
@@ -140,11 +143,13 @@ private:
             return start_run(ctx_, args.flow_name, args.input_text,
                              args.wait_option->count() > 0 ? std::optional<double>(args.wait_seconds) : std::nullopt);
         if (args.status->parsed())
-            return args.run_text.empty() ? overview(ctx_, args.full, args.limit) : run_status(ctx_, args.run_text, args.full);
+            return args.run_text.empty() ? overview(ctx_, args.full, args.limit)
+                                         : run_status(ctx_, args.run_text, args.full);
         if (args.workers->parsed()) return list_workers(ctx_, args.all_workers);
         if (args.watch->parsed())
-            return run_watch{ctx_}.watch(args.run_text, args.full,
-                                         args.watch_timeout > 0 ? std::optional<double>(args.watch_timeout) : std::nullopt);
+            return run_watch{ctx_}.watch(
+                args.run_text, args.full,
+                args.watch_timeout > 0 ? std::optional<double>(args.watch_timeout) : std::nullopt);
         return report(usage_error("no command given (see --help)"), pgflow::cli::usage_error);
     }
 
@@ -177,7 +182,8 @@ private:
         // 3F000 invalid_schema_name, 42P01 undefined_table, 42883 undefined_function: most likely
         // a database without the schema.
         if (e.sqlstate() == "3F000" || e.sqlstate() == "42P01" || e.sqlstate() == "42883") {
-            ctx_.err << e.what() << "\npgflow: is the pgflow schema installed in this database? `pgflow install` installs it\n";
+            ctx_.err << e.what()
+                     << "\npgflow: is the pgflow schema installed in this database? `pgflow install` installs it\n";
             return pgflow::cli::failure;
         }
         return report(e, pgflow::cli::failure);

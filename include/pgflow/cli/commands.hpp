@@ -149,7 +149,8 @@ inline int list_workers(const context& ctx, bool all) {
     }
     table t({"worker", "flow", "function", "started", "last heartbeat", "state", "tasks running"});
     for (int i = 0; i < r.rows(); ++i)
-        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5), cell(r, i, 6)});
+        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
+               cell(r, i, 6)});
     t.print(ctx.out, "");
     return pgflow::cli::success;
 }

@@ -25,7 +25,8 @@ public:
     void print(std::ostream& out, std::string_view indent = "  ") const {
         std::vector<std::size_t> widths(headers_.size(), 0);
         auto measure = [&](const std::vector<std::string>& row) {
-            for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
+            for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
+                widths[i] = std::max(widths[i], width(row[i]));
         };
         measure(headers_);
         for (const auto& row : rows_) measure(row);

@@ -29,9 +29,10 @@ public:
 
     int watch(const std::string& run_text, bool full, std::optional<double> timeout_seconds) {
         const run_id id = parse_run_id(run_text);
-        const auto deadline = timeout_seconds ? std::optional(std::chrono::steady_clock::now() +
-                                                              std::chrono::milliseconds{static_cast<long long>(*timeout_seconds * 1000)})
-                                              : std::nullopt;
+        using std::chrono::milliseconds;
+        std::optional<std::chrono::steady_clock::time_point> deadline;
+        if (timeout_seconds)
+            deadline = std::chrono::steady_clock::now() + milliseconds{static_cast<long long>(*timeout_seconds * 1000)};
         auto conn = ctx_.connect();
         const std::string channel = "pgflow:run:" + id.str();
         conn.listen(channel);  // before reading the state, so that no event slips in between
@@ -41,7 +42,7 @@ public:
         // database does not send them (pgflow 0.8.1's own SQL only uses Supabase Realtime), and to
         // see failed attempts that pgflow retries (retries send no event).
         const bool ended_before = outcome.status != "started";
-        auto next_check = std::chrono::steady_clock::now() + std::chrono::milliseconds{500};
+        auto next_check = std::chrono::steady_clock::now() + milliseconds{500};
         while (outcome.status == "started") {
             while (auto n = conn.next_notification())
                 if (n->channel == channel) {
@@ -53,14 +54,15 @@ public:
             if (run_ended_ || now >= next_check) {  // a run-level event ends the watch; the row says how
                 print_retries(conn, id);
                 outcome = final_state(conn, id);
-                next_check = now + std::chrono::milliseconds{500};
+                next_check = now + milliseconds{500};
                 if (outcome.status != "started") break;
             }
             if (deadline && now >= *deadline) {
                 ctx_.err << "pgflow: run " << id.str() << " is still running after " << *timeout_seconds << " s\n";
                 return pgflow::cli::failure;
             }
-            conn.wait_for_input(std::chrono::ceil<std::chrono::milliseconds>((deadline ? std::min(next_check, *deadline) : next_check) - now));
+            const auto wake_at = deadline ? std::min(next_check, *deadline) : next_check;
+            conn.wait_for_input(std::chrono::ceil<milliseconds>(wake_at - now));
         }
         const bool completed = outcome.status == "completed";
         if (!ended_before && !run_ended_) out_ << local_clock_time() << "  run " << outcome.status << std::endl;
@@ -104,8 +106,9 @@ private:
     void print_retries(pq::connection& conn, const run_id& id) {
         const auto r = conn.execute(queries::retried_tasks, id);
         for (int i = 0; i < r.rows(); ++i) {
-            if (notified_ && std::find(started_steps_.begin(), started_steps_.end(), cell(r, i, 0)) == started_steps_.end())
-                continue;
+            const bool step_started =
+                std::find(started_steps_.begin(), started_steps_.end(), cell(r, i, 0)) != started_steps_.end();
+            if (notified_ && !step_started) continue;
             std::string key = cell(r, i, 0) + "[" + cell(r, i, 1) + "] attempt " + cell(r, i, 2);
             if (std::find(reported_retries_.begin(), reported_retries_.end(), key) != reported_retries_.end()) continue;
             out_ << local_clock_time() << "  task " << key << " failed: " << one_line(cell(r, i, 3))

@@ -63,7 +63,8 @@ SELECT ss.step_slug, s.step_type, ss.status,
        (SELECT count(*) FILTER (WHERE t.status = 'completed') FROM pgflow.step_tasks t
          WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug)::text
          || '/' || coalesce(ss.initial_tasks::text, '?'),
-       (SELECT max(t.attempts_count) FROM pgflow.step_tasks t WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug),
+       (SELECT max(t.attempts_count) FROM pgflow.step_tasks t
+         WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug),
        date_trunc('milliseconds', ss.started_at)::text,
        date_trunc('milliseconds', coalesce(ss.completed_at, ss.failed_at))::text,
        ss.error_message
