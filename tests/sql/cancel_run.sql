@@ -4,7 +4,7 @@
 -- cancelling twice is harmless; finished and unknown runs are refused. Also pgflow 0.15.1's rule:
 -- a run that fails cancels its other active tasks.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(29);
+SELECT plan(31);
 
 CREATE FUNCTION pg_temp.events(run uuid) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(event ORDER BY id), '{}') FROM realtime.messages WHERE topic = 'pgflow:run:' || run
@@ -138,5 +138,18 @@ SELECT count(*) FROM pgflow_tests.read_and_start('tv', 30, 10);
 SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000c0004', 'src', 0, '"not an array"');
 SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c0004'), ARRAY['side0:cancelled', 'src0:failed'],
           'a type violation: the culprit failed, the other active task cancelled');
+
+-- The events also arrive by pg_notify on pgflow:run:<run_id>, after the commit, with "event".
+SELECT pgflow.start_flow('cx', '{"n": 5}', '00000000-0000-0000-0000-0000000c0005');
+SELECT dblink_connect('listener', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-0000000c0005"');
+SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c0005');
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 3);
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FROM got),
+          ARRAY['step:a:cancelled', 'step:b:cancelled', 'run:cancelled'], 'pg_notify: the same events, in order');
+SELECT is((SELECT payload::jsonb - 'cancelled_at' FROM got WHERE seq = 3),
+          '{"event": "run:cancelled", "event_type": "run:cancelled", "run_id": "00000000-0000-0000-0000-0000000c0005",
+            "flow_slug": "cx", "status": "cancelled"}'::jsonb, 'pg_notify: run:cancelled payload plus "event"');
+SELECT dblink_disconnect('listener');
 
 SELECT * FROM finish();

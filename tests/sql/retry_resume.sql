@@ -4,7 +4,7 @@
 -- the output an uninterrupted run gives. Errors name the run and its state; a run is restarted
 -- once: a second, also concurrent (dblink), restart is refused.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(32);
+SELECT plan(33);
 
 CREATE FUNCTION pg_temp.events(run uuid) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(event ORDER BY id), '{}') FROM realtime.messages WHERE topic = 'pgflow:run:' || run
@@ -169,5 +169,17 @@ SELECT results_eq(format($$SELECT step_slug, status, remaining_deps, initial_tas
                   $$VALUES ('a'::text, 'started'::text, 0, 1), ('extra', 'created', 1, 1), ('items', 'created', 1, NULL),
                            ('side', 'started', 0, 1), ('sum', 'created', 2, 1)$$,
                   'resume of a run that completed nothing is a run from the start');
+
+-- A resumed run that fails again is resumed again: the copies are reused like originals.
+SELECT pgflow.start_flow('rr', '{"k": 4}', '00000000-0000-0000-0000-0000000d0004');
+SELECT pg_temp.work('00000000-0000-0000-0000-0000000d0004');
+SELECT pg_temp.work('00000000-0000-0000-0000-0000000d0004', fail_at => 9);
+SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-0000000d0004') AS second \gset
+SELECT pgflow_cpp.cancel_run(:'second');
+SELECT pgflow_cpp.resume_run(:'second') AS third \gset
+SELECT is(pg_temp.tasks(:'third'),
+          ARRAY['a0:completed', 'items0:completed', 'items1:completed', 'items2:completed',
+                'items3:completed', 'items4:completed', 'items5:completed', 'items6:completed', 'items7:completed',
+                'items8:completed', 'items9:queued', 'side0:completed'], 'a resume of a resume reuses the reused tasks');
 
 SELECT * FROM finish();
