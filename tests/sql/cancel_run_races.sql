@@ -1,7 +1,7 @@
 -- pgflow_cpp.cancel_run racing, in a second session (dblink), a completion, a claim and another
 -- cancel, in both orders: nothing is counted twice or lost, no task of the cancelled run stays
 -- active, and the one that waits finds the other's result.
-SELECT plan(19);
+SELECT plan(23);
 
 SELECT pgflow.create_flow('cr');
 SELECT pgflow.add_step('cr', 'a');
@@ -88,6 +88,33 @@ SELECT pg_sleep(0.3);
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT b FROM dblink_get_result('s3') AS t(b boolean)), false, 'a concurrent second cancel returns false');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(b boolean)), 0::bigint, 'session 3 is done');
+
+-- 6. A cancel that PostgreSQL picks as a deadlock's victim (here a trigger raises 40P01 in the
+--    first attempt, at its last step: the run:cancelled notification, deferred) undoes that attempt
+--    and tries again: one cancellation, each event once.
+\ir fixtures/realtime_stand_in.sql
+CREATE SEQUENCE pgflow_tests.fake_deadlocks;
+CREATE FUNCTION pgflow_tests.fake_deadlock() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF NEW.payload LIKE '%"run:cancelled"%' AND nextval('pgflow_tests.fake_deadlocks') = 1 THEN
+    RAISE EXCEPTION 'fake deadlock' USING ERRCODE = 'deadlock_detected';
+  END IF;
+  RETURN NEW;
+END;
+$f$;
+CREATE TRIGGER fake_deadlock BEFORE INSERT ON pgflow_cpp.deferred_notifications
+  FOR EACH ROW EXECUTE FUNCTION pgflow_tests.fake_deadlock();
+SELECT pgflow.start_flow('cr', '{}', '00000000-0000-0000-0000-0000000c1006');
+BEGIN;
+SET LOCAL pgflow_cpp.defer_notifications = on;
+SELECT is(pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1006'), true, 'a cancel that hit a deadlock is retried');
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY id) FROM pgflow_cpp.deferred_notifications
+           WHERE channel = 'pgflow:run:00000000-0000-0000-0000-0000000c1006'),
+          ARRAY['step:a:cancelled', 'run:cancelled'], 'each event once (the aborted attempt''s are gone)');
+COMMIT;
+SELECT is((SELECT last_value FROM pgflow_tests.fake_deadlocks), 2::bigint, 'the first attempt did hit the deadlock');
+SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c1006'), ARRAY['a0:cancelled'], 'the task is cancelled');
+DROP TRIGGER fake_deadlock ON pgflow_cpp.deferred_notifications;
 
 SELECT dblink_disconnect('s2');
 SELECT dblink_disconnect('s3');
