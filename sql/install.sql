@@ -45,6 +45,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0040_tables_definitions.sql
 \ir pgflow/0050_tables_workers.sql
 \ir pgflow/0060_tables_runtime.sql
+\ir pgflow/0061_upgrade_task_statuses.sql
 \ir pgflow/0065_notifications.sql
 \ir pgflow/0070_broadcast.sql
 \ir pgflow/0080_step_output.sql
@@ -65,6 +66,14 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0280_get_run_with_states.sql
 \ir pgflow/0290_start_flow_with_states.sql
 \ir pgflow/0300_poll_for_tasks.sql
+\ir pgflow/0400_run_control.sql
+\ir pgflow/0410_cancel_active_tasks.sql
+\ir pgflow/0420_cancel_run.sql
+\ir pgflow/0430_retry_run.sql
+\ir pgflow/0440_resume_run.sql
+\ir pgflow/0450_fail_task_permanently.sql
+\ir pgflow/0460_start_flow_idempotent.sql
+\ir pgflow/0470_run_status.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

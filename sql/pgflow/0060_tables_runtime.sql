@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS pgflow.step_tasks (
   CONSTRAINT completed_at_or_failed_at CHECK (NOT (completed_at IS NOT NULL AND failed_at IS NOT NULL)),
   CONSTRAINT failed_at_is_after_queued_at CHECK (failed_at IS NULL OR failed_at >= queued_at),
   CONSTRAINT output_valid_only_for_completed CHECK (output IS NULL OR status = ANY (ARRAY['completed'::text, 'failed'::text])),
-  CONSTRAINT valid_status CHECK (status = ANY (ARRAY['queued'::text, 'started'::text, 'completed'::text, 'failed'::text])),
+  CONSTRAINT valid_status CHECK (status = ANY (ARRAY['queued'::text, 'started'::text, 'completed'::text, 'failed'::text, 'skipped'::text, 'cancelled'::text])),
   CONSTRAINT completed_at_is_after_started_at CHECK (completed_at IS NULL OR started_at IS NULL OR completed_at >= started_at),
   CONSTRAINT failed_at_is_after_started_at CHECK (failed_at IS NULL OR started_at IS NULL OR failed_at >= started_at),
   CONSTRAINT started_at_is_after_queued_at CHECK (started_at IS NULL OR started_at >= queued_at)

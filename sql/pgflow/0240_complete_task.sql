@@ -5,7 +5,8 @@
 -- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
--- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
+-- '[TYPE_VIOLATION] ...' messages, its other active tasks are cancelled (pgflow 0.15.1), the
+-- run's messages are archived, and the result is empty.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
 -- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
@@ -90,6 +91,8 @@ BEGIN
       'run:failed',
       complete_task.run_id);
 
+    -- pgflow 0.15.1: the run's other active tasks are cancelled (this one is held, and failed below).
+    PERFORM pgflow_cpp.cancel_active_tasks(complete_task.run_id, run_flow, true);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = complete_task.run_id

@@ -2,8 +2,8 @@
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
 -- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
 -- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
--- task, its step and the run fail (step:failed, then run:failed), and every queued or started
--- message of the run is archived. On an already failed run a started task is just marked failed
+-- task, its step and the run fail (step:failed, then run:failed), the run's other queued or
+-- started tasks become 'cancelled' (pgflow 0.15.1) and every message of them is archived. On an already failed run a started task is just marked failed
 -- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
@@ -50,6 +50,10 @@ BEGIN
   FROM pgflow.steps AS s
   JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
   WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
+  -- Set (transaction-locally) only by pgflow_cpp.fail_task_permanently: no attempt is left.
+  IF current_setting('pgflow_cpp.fail_permanently', true) = 'on' THEN
+    max_attempts := 0;
+  END IF;
 
   -- COLLATE "C" (here and above): the task by its primary key, never by a scan of the partial
   -- index of started tasks (see complete_task).
@@ -112,6 +116,8 @@ BEGIN
       fail_task.run_id);
 
     -- The run is over: no other task of it may be picked up (the failed one's message included).
+    -- pgflow 0.15.1: its other active tasks are cancelled (and their messages archived) first.
+    PERFORM pgflow_cpp.cancel_active_tasks(fail_task.run_id, run_flow, true);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = fail_task.run_id

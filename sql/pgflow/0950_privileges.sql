@@ -25,6 +25,12 @@ DECLARE
     'pgflow.fail_task(uuid,text,integer,text)',
     'pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)',
     'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
+    'pgflow_cpp.cancel_run(uuid)',
+    'pgflow_cpp.retry_run(uuid)',
+    'pgflow_cpp.resume_run(uuid)',
+    'pgflow_cpp.fail_task_permanently(uuid,text,integer,text)',
+    'pgflow_cpp.start_flow_idempotent(text,jsonb,text,uuid)',
+    'pgflow_cpp.run_status(uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

@@ -104,7 +104,8 @@ SELECT pgflow.start_flow('halted', '{}', '00000000-0000-0000-0000-0000000000d5')
 SELECT pgflow.start_tasks('halted', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE flow_slug = 'halted'), pgflow_tests.worker_id());
 SELECT pgflow.fail_task('00000000-0000-0000-0000-0000000000d5', 'bad_step', 0, 'nope');
 SELECT results_eq($$SELECT status, output FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000d5', 'ok_step', 0, '"late"')$$,
-                  $$VALUES ('started'::text, NULL::jsonb)$$, 'on a failed run complete_task returns the task unchanged');
+                  $$VALUES ('cancelled'::text, NULL::jsonb)$$,
+                  'on a failed run complete_task returns the task unchanged (cancelled when the run failed: pgflow 0.15.1)');
 SELECT results_eq($$SELECT status, remaining_tasks FROM pgflow.step_states WHERE run_id = '00000000-0000-0000-0000-0000000000d5' AND step_slug = 'ok_step'$$,
                   $$VALUES ('started'::text, 1)$$, 'its step is not advanced');
 SELECT results_eq($$SELECT status, remaining_steps FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000000d5'$$,

@@ -52,15 +52,15 @@ SELECT is((SELECT count(*) FROM pgflow_tests.queued_messages('retry')), 0::bigin
 SELECT is(pgflow_tests.archived_ids('retry'), ARRAY(SELECT message_id FROM pgflow.step_tasks ORDER BY message_id),
           'they are in the archive');
 SELECT results_eq($$SELECT task_index, status FROM pgflow.step_tasks WHERE step_slug = 'wide' ORDER BY 1$$,
-                  $$VALUES (0, 'started'::text), (1, 'started'), (2, 'started')$$,
-                  'sibling tasks keep their status');
+                  $$VALUES (0, 'cancelled'::text), (1, 'cancelled'), (2, 'cancelled')$$,
+                  'sibling tasks are cancelled (pgflow 0.15.1: a failed run keeps no active task)');
 SELECT results_eq($$SELECT status FROM pgflow.step_states WHERE step_slug = 'wide'$$, $$VALUES ('started'::text)$$,
                   'other steps keep their status');
 SELECT is((SELECT remaining_steps FROM pgflow.runs), 2, 'remaining_steps is not reduced');
 
--- On a failed run: a started task is marked failed and its message archived, without retry.
+-- On a failed run: a late fail_task of a (cancelled) task changes nothing, without retry.
 SELECT results_eq($$SELECT status, error_message, attempts_count FROM pgflow.fail_task('00000000-0000-0000-0000-0000000000a1', 'wide', 1, 'late')$$,
-                  $$VALUES ('failed'::text, 'late'::text, 1)$$, 'fail_task on a failed run marks a started task failed');
+                  $$VALUES ('cancelled'::text, NULL::text, 1)$$, 'fail_task on a failed run leaves the cancelled task as it is');
 SELECT is((SELECT status FROM pgflow.step_states WHERE step_slug = 'wide'), 'started', 'without touching its step');
 
 -- No-ops.

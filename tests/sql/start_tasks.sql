@@ -123,7 +123,7 @@ SELECT is((SELECT count(*) FROM pgflow.start_tasks('doomed', ARRAY(SELECT messag
                                                    pgflow_tests.worker_id())),
           0::bigint, 'tasks of a failed run are not claimed');
 SELECT results_eq($$SELECT task_index, status FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-000000000006' ORDER BY 1$$,
-                  $$VALUES (0, 'failed'::text), (1, 'queued')$$, 'the sibling of the failed task stays queued');
+                  $$VALUES (0, 'failed'::text), (1, 'cancelled')$$, 'the sibling of the failed task is cancelled (pgflow 0.15.1)');
 
 -- Completed tasks are not claimed.
 SELECT is((SELECT count(*) FROM pgflow.start_tasks('inputs', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE flow_slug = 'inputs' AND status = 'completed'),

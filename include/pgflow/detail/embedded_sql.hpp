@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 52> files{{
+inline constexpr std::array<file, 61> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -993,7 +993,7 @@ CREATE TABLE IF NOT EXISTS pgflow.step_tasks (
   CONSTRAINT completed_at_or_failed_at CHECK (NOT (completed_at IS NOT NULL AND failed_at IS NOT NULL)),
   CONSTRAINT failed_at_is_after_queued_at CHECK (failed_at IS NULL OR failed_at >= queued_at),
   CONSTRAINT output_valid_only_for_completed CHECK (output IS NULL OR status = ANY (ARRAY['completed'::text, 'failed'::text])),
-  CONSTRAINT valid_status CHECK (status = ANY (ARRAY['queued'::text, 'started'::text, 'completed'::text, 'failed'::text])),
+  CONSTRAINT valid_status CHECK (status = ANY (ARRAY['queued'::text, 'started'::text, 'completed'::text, 'failed'::text, 'skipped'::text, 'cancelled'::text])),
   CONSTRAINT completed_at_is_after_started_at CHECK (completed_at IS NULL OR started_at IS NULL OR completed_at >= started_at),
   CONSTRAINT failed_at_is_after_started_at CHECK (failed_at IS NULL OR started_at IS NULL OR failed_at >= started_at),
   CONSTRAINT started_at_is_after_queued_at CHECK (started_at IS NULL OR started_at >= queued_at)
@@ -1029,6 +1029,25 @@ BEGIN
   END IF;
 END
 $indexes$;
+)pgflow_sql"
+},
+    file{"pgflow/0061_upgrade_task_statuses.sql", part::common,
+R"pgflow_sql(-- Upgrade step: step_tasks.valid_status admits pgflow 0.15.1's task statuses `skipped` and
+-- `cancelled` (same constraint name, upstream's list and order). A database installed before
+-- has the 0.8.1 list; the constraint is replaced only then (NOT VALID + VALIDATE: the old rows
+-- all satisfy the wider check, and the validation takes no lock that blocks running flows).
+DO $upgrade$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint AS c
+                 WHERE c.conrelid = 'pgflow.step_tasks'::regclass AND c.conname = 'valid_status'
+                   AND pg_get_constraintdef(c.oid) LIKE '%''cancelled''%') THEN
+    ALTER TABLE pgflow.step_tasks DROP CONSTRAINT IF EXISTS valid_status;
+    ALTER TABLE pgflow.step_tasks ADD CONSTRAINT valid_status CHECK (status = ANY (ARRAY['queued'::text,
+      'started'::text, 'completed'::text, 'failed'::text, 'skipped'::text, 'cancelled'::text])) NOT VALID;
+    ALTER TABLE pgflow.step_tasks VALIDATE CONSTRAINT valid_status;
+  END IF;
+END
+$upgrade$;
 )pgflow_sql"
 },
     file{"pgflow/0065_notifications.sql", part::common,
@@ -1950,7 +1969,8 @@ R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> s
 -- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
--- '[TYPE_VIOLATION] ...' messages, the run's messages are archived, and the result is empty.
+-- '[TYPE_VIOLATION] ...' messages, its other active tasks are cancelled (pgflow 0.15.1), the
+-- run's messages are archived, and the result is empty.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
 -- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
@@ -2035,6 +2055,8 @@ BEGIN
       'run:failed',
       complete_task.run_id);
 
+    -- pgflow 0.15.1: the run's other active tasks are cancelled (this one is held, and failed below).
+    PERFORM pgflow_cpp.cancel_active_tasks(complete_task.run_id, run_flow, true);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = complete_task.run_id
@@ -2418,8 +2440,8 @@ R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
 -- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
 -- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
--- task, its step and the run fail (step:failed, then run:failed), and every queued or started
--- message of the run is archived. On an already failed run a started task is just marked failed
+-- task, its step and the run fail (step:failed, then run:failed), the run's other queued or
+-- started tasks become 'cancelled' (pgflow 0.15.1) and every message of them is archived. On an already failed run a started task is just marked failed
 -- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
@@ -2466,6 +2488,10 @@ BEGIN
   FROM pgflow.steps AS s
   JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
   WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
+  -- Set (transaction-locally) only by pgflow_cpp.fail_task_permanently: no attempt is left.
+  IF current_setting('pgflow_cpp.fail_permanently', true) = 'on' THEN
+    max_attempts := 0;
+  END IF;
 
   -- COLLATE "C" (here and above): the task by its primary key, never by a scan of the partial
   -- index of started tasks (see complete_task).
@@ -2528,6 +2554,8 @@ BEGIN
       fail_task.run_id);
 
     -- The run is over: no other task of it may be picked up (the failed one's message included).
+    -- pgflow 0.15.1: its other active tasks are cancelled (and their messages archived) first.
+    PERFORM pgflow_cpp.cancel_active_tasks(fail_task.run_id, run_flow, true);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = fail_task.run_id
@@ -2738,6 +2766,521 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0400_run_control.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a run (one row per run that uses
+-- it; other runs have none). Not columns of pgflow.runs: cancel, retry, resume and idempotent
+-- starts are upstream designs that pgflow has not shipped, so they live in pgflow_cpp, named
+-- after upstream's design (restart_of_run_id), where a later pgflow release cannot collide.
+--   cancelled_at       set by cancel_run; the run itself is then 'failed' in pgflow.runs (with
+--                      failed_at = cancelled_at), so pgflow 0.8.1 workers and clients see a
+--                      finished run they already handle; pgflow_cpp.run_status says 'cancelled'.
+--   restart_of_run_id  the run this one retries or resumes (the immediate predecessor); a run is
+--                      restarted at most once (run_control_restart_of_run_id_key), so lineage is a
+--                      chain and two concurrent retries of one run cannot both start a run.
+--   restart_kind       'retry' (a fresh run of the same input) or 'resume' (completed work reused).
+--   idempotency_key    the key start_flow_idempotent was called with: one run per (flow, key).
+-- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  cancelled_at timestamptz NULL,
+  restart_of_run_id uuid NULL,
+  restart_kind text NULL,
+  idempotency_key text NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT run_control_pkey PRIMARY KEY (run_id),
+  CONSTRAINT run_control_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
+  CONSTRAINT run_control_restart_of_run_id_fkey FOREIGN KEY (restart_of_run_id)
+    REFERENCES pgflow.runs (run_id) ON DELETE SET NULL,
+  CONSTRAINT run_control_restart_of_run_id_key UNIQUE (restart_of_run_id),
+  CONSTRAINT run_control_idempotency_key UNIQUE (flow_slug, idempotency_key),
+  CONSTRAINT run_control_restart_kind_check CHECK (restart_kind IN ('retry', 'resume')),
+  CONSTRAINT run_control_restart_kind_known CHECK (restart_of_run_id IS NULL OR restart_kind IS NOT NULL),
+  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id)
+);
+)pgflow_sql"
+},
+    file{"pgflow/0410_cancel_active_tasks.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.cancel_active_tasks(run_id, flow_slug, skip_locked) -> table (step_slug, tasks)
+-- (Internal.) pgflow 0.15.1's rule "no task of a finished run stays active": every 'queued' or
+-- 'started' task of the run becomes 'cancelled' (nothing else of the row changes: upstream has no
+-- cancelled_at; the run's failed_at is the time), then their messages are archived (tasks before
+-- queue rows, upstream's lock order). skip_locked leaves the tasks another session holds to it
+-- (fail_task and the type violation hold their step's state, which a concurrent completion of a
+-- sibling task waits for while holding that task: waiting here would deadlock; that session finds
+-- the run failed or completes its task). Returns the number of tasks cancelled per step.
+CREATE OR REPLACE FUNCTION pgflow_cpp.cancel_active_tasks(run_id uuid, flow_slug text, skip_locked boolean)
+RETURNS TABLE (step_slug text, tasks integer)
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  steps text[];
+  messages bigint[];
+BEGIN
+  IF skip_locked THEN
+    WITH cancelled AS (
+      UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
+      FROM (SELECT a.step_slug, a.task_index FROM pgflow.step_tasks AS a
+            WHERE a.run_id = cancel_active_tasks.run_id AND a.status IN ('queued', 'started')
+            FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
+      WHERE t.run_id = cancel_active_tasks.run_id AND t.step_slug = a.step_slug AND t.task_index = a.task_index
+        AND t.status IN ('queued', 'started')
+      RETURNING t.step_slug, t.message_id)
+    SELECT array_agg(c.step_slug), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
+    INTO steps, messages FROM cancelled AS c;
+  ELSE
+    WITH cancelled AS (
+      UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
+      WHERE t.run_id = cancel_active_tasks.run_id AND t.status IN ('queued', 'started')
+      RETURNING t.step_slug, t.message_id)
+    SELECT array_agg(c.step_slug), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
+    INTO steps, messages FROM cancelled AS c;
+  END IF;
+
+  IF messages IS NOT NULL THEN
+    PERFORM pgmq.archive(cancel_active_tasks.flow_slug, messages);
+  END IF;
+  RETURN QUERY SELECT s.slug, count(*)::integer FROM unnest(steps) AS s(slug) GROUP BY s.slug ORDER BY s.slug;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0420_cancel_run.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; false: it already was)
+-- (Addition: not in pgflow 0.8.1; upstream has only designed it.) Ends a started run as
+-- cancelled: its queued and started tasks become 'cancelled' and their messages are archived,
+-- the run becomes 'failed' in pgflow.runs (failed_at = the cancellation time, so workers and
+-- clients written for pgflow 0.8.1 see a finished run) and pgflow_cpp.run_control.cancelled_at
+-- records that it was cancelled, not failed (pgflow_cpp.run_status reports 'cancelled').
+-- Events, in this order: step:<slug>:cancelled for each step that had active tasks (in step order;
+-- {event_type: step:cancelled, run_id, step_slug, status: cancelled, cancelled_tasks, cancelled_at}),
+-- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}).
+-- Afterwards a late complete_task / complete_tasks / fail_task / start_tasks of the run changes
+-- nothing (the run is failed, its tasks cancelled): no event, no counter.
+-- Errors: P0002 'Run <id> does not exist'; 55000 'Run <id> is completed|failed: only a started run
+-- can be cancelled'. Cancelling a cancelled run returns false with a NOTICE, changing nothing.
+-- Locks: the run's active tasks first (waiting for completions and claims in flight, which lock a
+-- task before the run's row), then the run's row, then the tasks that became active meanwhile
+-- (steps started by a completion that took the run's row first). When one of those is already
+-- being completed by a session that waits for the run's row, the two deadlock; should this call be
+-- the one PostgreSQL aborts (40P01), cancel_run undoes its part (a subtransaction) and tries again.
+--
+-- pgflow_cpp.cancel_run_once(run_id) is one such try (internal).
+CREATE OR REPLACE FUNCTION pgflow_cpp.cancel_run_once(run_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow text;
+  run_status text;
+  cancelled_time timestamptz;
+  step record;
+BEGIN
+  FOR attempt IN 1 .. 2 LOOP
+    SELECT r.flow_slug, r.status INTO run_flow, run_status FROM pgflow.runs AS r WHERE r.run_id = cancel_run_once.run_id;
+    IF run_flow IS NULL THEN
+      RAISE EXCEPTION 'Run % does not exist', cancel_run_once.run_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF run_status = 'failed' AND EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS c
+                                         WHERE c.run_id = cancel_run_once.run_id AND c.cancelled_at IS NOT NULL) THEN
+      RAISE NOTICE 'Run % is already cancelled', cancel_run_once.run_id;
+      RETURN false;
+    END IF;
+    IF run_status <> 'started' THEN
+      RAISE EXCEPTION 'Run % is %: only a started run can be cancelled', cancel_run_once.run_id, run_status
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXIT WHEN attempt = 2;
+
+    PERFORM 1 FROM pgflow.step_tasks AS t
+    WHERE t.run_id = cancel_run_once.run_id AND t.status IN ('queued', 'started')
+    ORDER BY t.step_slug, t.task_index
+    FOR NO KEY UPDATE;
+    -- The run's row; whatever finished the run meanwhile (its last completion, a failure, another
+    -- cancel) is seen by the second round of checks above.
+    PERFORM 1 FROM pgflow.runs AS r WHERE r.run_id = cancel_run_once.run_id FOR NO KEY UPDATE;
+  END LOOP;
+
+  UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+  WHERE r.run_id = cancel_run_once.run_id
+  RETURNING r.failed_at INTO cancelled_time;
+
+  INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, cancelled_at)
+  VALUES (cancel_run_once.run_id, run_flow, cancelled_time)
+  ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE SET cancelled_at = excluded.cancelled_at;
+
+  FOR step IN
+    SELECT a.step_slug, a.tasks
+    FROM pgflow_cpp.cancel_active_tasks(cancel_run_once.run_id, run_flow, false) AS a
+    JOIN pgflow.steps AS s ON s.flow_slug = run_flow AND s.step_slug = a.step_slug
+    ORDER BY s.step_index
+  LOOP
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:cancelled',
+        'run_id', cancel_run_once.run_id,
+        'step_slug', step.step_slug,
+        'status', 'cancelled',
+        'cancelled_tasks', step.tasks,
+        'cancelled_at', cancelled_time
+      ),
+      'step:' || step.step_slug || ':cancelled',
+      cancel_run_once.run_id);
+  END LOOP;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:cancelled',
+      'run_id', cancel_run_once.run_id,
+      'flow_slug', run_flow,
+      'status', 'cancelled',
+      'cancelled_at', cancelled_time
+    ),
+    'run:cancelled',
+    cancel_run_once.run_id);
+  RETURN true;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp.cancel_run(run_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+BEGIN
+  FOR attempt IN 1 .. 3 LOOP
+    BEGIN
+      RETURN pgflow_cpp.cancel_run_once(cancel_run.run_id);
+    EXCEPTION WHEN deadlock_detected THEN
+      IF attempt = 3 THEN
+        RAISE;
+      END IF;
+    END;
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0430_retry_run.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.lock_restart_source(run_id, action) -> pgflow.runs (internal)
+-- The run a retry or resume starts from, locked (FOR NO KEY UPDATE: concurrent restarts of one
+-- run queue here, late callbacks of it are not blocked), after checking that it exists, is failed
+-- or cancelled, and has not been restarted yet (a run is restarted at most once; lineage is a
+-- chain). action ('retried' / 'resumed') only words the errors:
+-- P0002 'Run <id> does not exist'; 55000 'Run <id> is started|completed: only a failed or
+-- cancelled run can be <action>'; 55000 'Run <id> was already restarted as run <id> (<kind>)'.
+CREATE OR REPLACE FUNCTION pgflow_cpp.lock_restart_source(run_id uuid, action text)
+RETURNS pgflow.runs
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  source pgflow.runs;
+  restart record;
+BEGIN
+  SELECT * INTO source FROM pgflow.runs AS r WHERE r.run_id = lock_restart_source.run_id FOR NO KEY UPDATE;
+  IF source.run_id IS NULL THEN
+    RAISE EXCEPTION 'Run % does not exist', lock_restart_source.run_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF source.status <> 'failed' THEN
+    RAISE EXCEPTION 'Run % is %: only a failed or cancelled run can be %', source.run_id, source.status,
+      lock_restart_source.action USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  SELECT c.run_id, c.restart_kind INTO restart
+  FROM pgflow_cpp.run_control AS c WHERE c.restart_of_run_id = source.run_id;
+  IF restart.run_id IS NOT NULL THEN
+    RAISE EXCEPTION 'Run % was already restarted as run % (%)', source.run_id, restart.run_id, restart.restart_kind
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = format('Retry or resume run %s instead.', restart.run_id);
+  END IF;
+  RETURN source;
+END;
+$$;
+
+-- pgflow_cpp.retry_run(run_id) -> uuid (the new run)
+-- (Addition: not in pgflow 0.8.1; upstream's design #657.) Starts a new run of a failed or
+-- cancelled run's flow with the same input through pgflow.start_flow (same events, same
+-- everything: no state of the old run is reused; the old run is not changed) and records
+-- pgflow_cpp.run_control.restart_of_run_id = run_id, restart_kind = 'retry'.
+-- Errors: those of lock_restart_source above, and start_flow's. Two concurrent retries (or a
+-- retry and a resume) of one run: the second waits for the first and then fails with
+-- 'Run <id> was already restarted as run <new id> (retry)' (SQLSTATE 55000).
+CREATE OR REPLACE FUNCTION pgflow_cpp.retry_run(run_id uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  source pgflow.runs := pgflow_cpp.lock_restart_source(retry_run.run_id, 'retried');
+  new_run uuid;
+BEGIN
+  SELECT r.run_id INTO new_run FROM pgflow.start_flow(source.flow_slug, source.input) AS r;
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'retry');
+  RETURN new_run;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0440_resume_run.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
+-- (Addition: not in pgflow 0.8.1; upstream's design #658, task-level.) Starts a new run of a
+-- failed or cancelled run's flow with the same input that reuses what the old run completed and
+-- runs only the rest: every completed step is created completed with copies of its completed
+-- tasks (their outputs, attempts, times and workers; no message), every completed task of a step
+-- that did not complete (a partly completed map, including a map step that failed) is copied the
+-- same way, and that step starts with tasks (and queue messages) for the missing indexes only.
+-- The other steps are created waiting for the dependencies the old run did not complete, then the
+-- run goes on as any run does (start_ready_steps, cascade, completion), so its output is the one
+-- an uninterrupted run gives. Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
+-- exactly as a run started by start_flow; none for the reused steps.
+-- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
+-- 55000 already restarted); 55000 'Run <id> cannot be resumed: flow <slug> has changed shape since
+-- the run started (steps added: <slugs>)' — the steps a run has states for cannot be removed or
+-- changed (foreign keys), so steps added later are the only possible change of shape.
+CREATE OR REPLACE FUNCTION pgflow_cpp.resume_run(run_id uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  source pgflow.runs := pgflow_cpp.lock_restart_source(resume_run.run_id, 'resumed');
+  new_run uuid := gen_random_uuid();
+  created pgflow.runs;
+  added text;
+  partial record;
+  missing integer[];
+  wake boolean := false;
+BEGIN
+  SELECT string_agg(s.step_slug, ', ' ORDER BY s.step_index) INTO added
+  FROM pgflow.steps AS s
+  WHERE s.flow_slug = source.flow_slug
+    AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.step_slug = s.step_slug);
+  IF added IS NOT NULL THEN
+    RAISE EXCEPTION 'Run % cannot be resumed: flow % has changed shape since the run started (steps added: %)',
+      source.run_id, source.flow_slug, added
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'pgflow_cpp.retry_run starts it again from the beginning.';
+  END IF;
+
+  INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
+  VALUES (new_run, source.flow_slug, source.input,
+          (SELECT count(*) FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.status <> 'completed'))
+  RETURNING * INTO created;
+
+  -- initial_tasks is the old run's: 1 for single steps, the input's length for root maps, and for
+  -- a dependent map the size its dependency gave it (NULL while that dependency had not completed).
+  INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, status, remaining_tasks, remaining_deps,
+                                  started_at, completed_at, initial_tasks)
+  SELECT s.flow_slug, new_run, s.step_slug,
+         CASE WHEN old.status = 'completed' THEN 'completed' ELSE 'created' END,
+         CASE WHEN old.status = 'completed' THEN 0 END,
+         CASE WHEN old.status = 'completed' THEN 0 ELSE
+           (SELECT count(*) FROM pgflow.deps AS d
+            JOIN pgflow.step_states AS od ON od.run_id = source.run_id AND od.step_slug = d.dep_slug
+            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND od.status <> 'completed') END,
+         CASE WHEN old.status = 'completed' THEN now() END,
+         CASE WHEN old.status = 'completed' THEN now() END,
+         old.initial_tasks
+  FROM pgflow.steps AS s
+  JOIN pgflow.step_states AS old ON old.run_id = source.run_id AND old.step_slug = s.step_slug
+  WHERE s.flow_slug = source.flow_slug;
+
+  -- Only steps whose dependencies all completed can have completed tasks.
+  INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, message_id, task_index, status, attempts_count,
+                                 error_message, output, queued_at, completed_at, started_at, last_worker_id)
+  SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
+         t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = source.run_id AND t.status = 'completed';
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:started',
+      'run_id', created.run_id,
+      'flow_slug', created.flow_slug,
+      'input', created.input,
+      'status', 'started',
+      'remaining_steps', created.remaining_steps,
+      'started_at', created.started_at
+    ),
+    'run:started',
+    created.run_id);
+
+  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
+  -- them all), as start_ready_steps starts a step: event, then one message per task.
+  FOR partial IN
+    WITH done AS (
+      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
+      WHERE t.run_id = new_run GROUP BY t.step_slug
+    ),
+    marked AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
+      FROM done
+      WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
+    )
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    FROM marked AS m
+    JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    ORDER BY m.step_slug
+  LOOP
+    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
+      RAISE EXCEPTION 'Run % cannot be resumed: step % of it is not completed but has % completed tasks of %',
+        source.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
+        USING ERRCODE = 'data_corrupted';
+    END IF;
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:started',
+        'run_id', new_run,
+        'step_slug', partial.step_slug,
+        'status', 'started',
+        'started_at', partial.started_at,
+        'remaining_tasks', partial.remaining_tasks,
+        'remaining_deps', partial.remaining_deps
+      ),
+      'step:' || partial.step_slug || ':started',
+      new_run);
+
+    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
+                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
+                                       WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
+                     ORDER BY i);
+    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
+    FROM pgmq.send_batch(
+           created.flow_slug,
+           ARRAY(SELECT jsonb_build_object('flow_slug', created.flow_slug, 'run_id', new_run,
+                                           'step_slug', partial.step_slug, 'task_index', m.i)
+                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    wake := wake OR partial.start_delay = 0;
+  END LOOP;
+  IF wake THEN
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+  END IF;
+
+  PERFORM pgflow.cascade_complete_taskless_steps(new_run);
+  PERFORM pgflow.start_ready_steps(new_run);
+  PERFORM pgflow.maybe_complete_run(new_run);
+
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
+  RETURN new_run;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0450_fail_task_permanently.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
+-- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
+-- handler's permanent error): a started task fails at once whatever attempts remain, which fails
+-- its step and run exactly as an exhausted task does (error stored as usual, step:failed and
+-- run:failed, the run's other active tasks cancelled, messages archived). Anything else is as
+-- fail_task: a task that is not 'started', or of a failed (or cancelled) run, is not re-queued and
+-- no event is sent. Returns the task row.
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_permanently(run_id uuid, step_slug text, task_index integer,
+                                                            error_message text)
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+BEGIN
+  -- Transaction-local, and undone with the subtransaction when fail_task raises.
+  PERFORM set_config('pgflow_cpp.fail_permanently', 'on', true);
+  RETURN QUERY SELECT * FROM pgflow.fail_task(fail_task_permanently.run_id, fail_task_permanently.step_slug,
+                                              fail_task_permanently.task_index, fail_task_permanently.error_message);
+  PERFORM set_config('pgflow_cpp.fail_permanently', 'off', true);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0460_start_flow_idempotent.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.start_flow_idempotent(flow_slug, input, idempotency_key, run_id = NULL) -> setof pgflow.runs
+-- (Addition: not in pgflow 0.8.1.) pgflow.start_flow once per (flow_slug, idempotency_key): the
+-- first call starts the run (run_id given or generated) and records the key in
+-- pgflow_cpp.run_control; every later call with the same flow and key returns that run's row as
+-- it now is and starts nothing (whatever its input or run_id; no event). Concurrent calls with one
+-- key wait for each other on a transaction-level advisory lock, so exactly one run is started
+-- (the unique constraint run_control_idempotency_key backs it). A key is free again once its run
+-- is deleted. Errors: 22004 'idempotency_key must not be NULL', and start_flow's.
+CREATE OR REPLACE FUNCTION pgflow_cpp.start_flow_idempotent(flow_slug text, input jsonb, idempotency_key text,
+                                                            run_id uuid DEFAULT NULL)
+RETURNS SETOF pgflow.runs
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  existing uuid;
+  started uuid;
+BEGIN
+  IF start_flow_idempotent.idempotency_key IS NULL THEN
+    RAISE EXCEPTION 'idempotency_key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtext('pgflow-cpp idempotency key'),
+                                hashtext(start_flow_idempotent.flow_slug || '/' || start_flow_idempotent.idempotency_key));
+  SELECT c.run_id INTO existing FROM pgflow_cpp.run_control AS c
+  WHERE c.flow_slug = start_flow_idempotent.flow_slug AND c.idempotency_key = start_flow_idempotent.idempotency_key;
+  IF existing IS NOT NULL THEN
+    RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = existing;
+    RETURN;
+  END IF;
+
+  SELECT r.run_id INTO started
+  FROM pgflow.start_flow(start_flow_idempotent.flow_slug, start_flow_idempotent.input, start_flow_idempotent.run_id) AS r;
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, idempotency_key)
+  VALUES (started, start_flow_idempotent.flow_slug, start_flow_idempotent.idempotency_key);
+  RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = started;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0470_run_status.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cancelled_at, restart_of_run_id,
+--   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
+-- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
+-- pgflow.runs.status ('started', 'completed', 'failed'), or 'cancelled' for a run cancel_run
+-- ended (its pgflow.runs.status is 'failed'); restart_of_* names the run this one retries or
+-- resumes, restarted_as_* the run that retried or resumed this one (NULL when none). No row for an
+-- unknown run_id. Read-only; runs as the owner only to read pgflow_cpp.run_control.
+CREATE OR REPLACE FUNCTION pgflow_cpp.run_status(run_id uuid)
+RETURNS TABLE (flow_slug text, status text, cancelled_at timestamptz, restart_of_run_id uuid,
+               restart_kind text, restarted_as_run_id uuid, restarted_as_kind text, idempotency_key text)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER  -- reads pgflow_cpp.run_control, which only the owner may: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  SELECT r.flow_slug,
+         CASE WHEN c.cancelled_at IS NOT NULL AND r.status = 'failed' THEN 'cancelled' ELSE r.status END,
+         c.cancelled_at, c.restart_of_run_id, c.restart_kind, n.run_id, n.restart_kind, c.idempotency_key
+  FROM pgflow.runs AS r
+  LEFT JOIN pgflow_cpp.run_control AS c ON c.run_id = r.run_id
+  LEFT JOIN pgflow_cpp.run_control AS n ON n.restart_of_run_id = r.run_id
+  WHERE r.run_id = run_status.run_id;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0900_installed_version.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
@@ -2796,6 +3339,12 @@ DECLARE
     'pgflow.fail_task(uuid,text,integer,text)',
     'pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)',
     'pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)',
+    'pgflow_cpp.cancel_run(uuid)',
+    'pgflow_cpp.retry_run(uuid)',
+    'pgflow_cpp.resume_run(uuid)',
+    'pgflow_cpp.fail_task_permanently(uuid,text,integer,text)',
+    'pgflow_cpp.start_flow_idempotent(text,jsonb,text,uuid)',
+    'pgflow_cpp.run_status(uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

@@ -1,0 +1,31 @@
+-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a run (one row per run that uses
+-- it; other runs have none). Not columns of pgflow.runs: cancel, retry, resume and idempotent
+-- starts are upstream designs that pgflow has not shipped, so they live in pgflow_cpp, named
+-- after upstream's design (restart_of_run_id), where a later pgflow release cannot collide.
+--   cancelled_at       set by cancel_run; the run itself is then 'failed' in pgflow.runs (with
+--                      failed_at = cancelled_at), so pgflow 0.8.1 workers and clients see a
+--                      finished run they already handle; pgflow_cpp.run_status says 'cancelled'.
+--   restart_of_run_id  the run this one retries or resumes (the immediate predecessor); a run is
+--                      restarted at most once (run_control_restart_of_run_id_key), so lineage is a
+--                      chain and two concurrent retries of one run cannot both start a run.
+--   restart_kind       'retry' (a fresh run of the same input) or 'resume' (completed work reused).
+--   idempotency_key    the key start_flow_idempotent was called with: one run per (flow, key).
+-- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  cancelled_at timestamptz NULL,
+  restart_of_run_id uuid NULL,
+  restart_kind text NULL,
+  idempotency_key text NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT run_control_pkey PRIMARY KEY (run_id),
+  CONSTRAINT run_control_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
+  CONSTRAINT run_control_restart_of_run_id_fkey FOREIGN KEY (restart_of_run_id)
+    REFERENCES pgflow.runs (run_id) ON DELETE SET NULL,
+  CONSTRAINT run_control_restart_of_run_id_key UNIQUE (restart_of_run_id),
+  CONSTRAINT run_control_idempotency_key UNIQUE (flow_slug, idempotency_key),
+  CONSTRAINT run_control_restart_kind_check CHECK (restart_kind IN ('retry', 'resume')),
+  CONSTRAINT run_control_restart_kind_known CHECK (restart_of_run_id IS NULL OR restart_kind IS NOT NULL),
+  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id)
+);

@@ -1,0 +1,153 @@
+-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
+-- (Addition: not in pgflow 0.8.1; upstream's design #658, task-level.) Starts a new run of a
+-- failed or cancelled run's flow with the same input that reuses what the old run completed and
+-- runs only the rest: every completed step is created completed with copies of its completed
+-- tasks (their outputs, attempts, times and workers; no message), every completed task of a step
+-- that did not complete (a partly completed map, including a map step that failed) is copied the
+-- same way, and that step starts with tasks (and queue messages) for the missing indexes only.
+-- The other steps are created waiting for the dependencies the old run did not complete, then the
+-- run goes on as any run does (start_ready_steps, cascade, completion), so its output is the one
+-- an uninterrupted run gives. Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
+-- exactly as a run started by start_flow; none for the reused steps.
+-- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
+-- 55000 already restarted); 55000 'Run <id> cannot be resumed: flow <slug> has changed shape since
+-- the run started (steps added: <slugs>)' — the steps a run has states for cannot be removed or
+-- changed (foreign keys), so steps added later are the only possible change of shape.
+CREATE OR REPLACE FUNCTION pgflow_cpp.resume_run(run_id uuid)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  source pgflow.runs := pgflow_cpp.lock_restart_source(resume_run.run_id, 'resumed');
+  new_run uuid := gen_random_uuid();
+  created pgflow.runs;
+  added text;
+  partial record;
+  missing integer[];
+  wake boolean := false;
+BEGIN
+  SELECT string_agg(s.step_slug, ', ' ORDER BY s.step_index) INTO added
+  FROM pgflow.steps AS s
+  WHERE s.flow_slug = source.flow_slug
+    AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.step_slug = s.step_slug);
+  IF added IS NOT NULL THEN
+    RAISE EXCEPTION 'Run % cannot be resumed: flow % has changed shape since the run started (steps added: %)',
+      source.run_id, source.flow_slug, added
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'pgflow_cpp.retry_run starts it again from the beginning.';
+  END IF;
+
+  INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
+  VALUES (new_run, source.flow_slug, source.input,
+          (SELECT count(*) FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.status <> 'completed'))
+  RETURNING * INTO created;
+
+  -- initial_tasks is the old run's: 1 for single steps, the input's length for root maps, and for
+  -- a dependent map the size its dependency gave it (NULL while that dependency had not completed).
+  INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, status, remaining_tasks, remaining_deps,
+                                  started_at, completed_at, initial_tasks)
+  SELECT s.flow_slug, new_run, s.step_slug,
+         CASE WHEN old.status = 'completed' THEN 'completed' ELSE 'created' END,
+         CASE WHEN old.status = 'completed' THEN 0 END,
+         CASE WHEN old.status = 'completed' THEN 0 ELSE
+           (SELECT count(*) FROM pgflow.deps AS d
+            JOIN pgflow.step_states AS od ON od.run_id = source.run_id AND od.step_slug = d.dep_slug
+            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND od.status <> 'completed') END,
+         CASE WHEN old.status = 'completed' THEN now() END,
+         CASE WHEN old.status = 'completed' THEN now() END,
+         old.initial_tasks
+  FROM pgflow.steps AS s
+  JOIN pgflow.step_states AS old ON old.run_id = source.run_id AND old.step_slug = s.step_slug
+  WHERE s.flow_slug = source.flow_slug;
+
+  -- Only steps whose dependencies all completed can have completed tasks.
+  INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, message_id, task_index, status, attempts_count,
+                                 error_message, output, queued_at, completed_at, started_at, last_worker_id)
+  SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
+         t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = source.run_id AND t.status = 'completed';
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:started',
+      'run_id', created.run_id,
+      'flow_slug', created.flow_slug,
+      'input', created.input,
+      'status', 'started',
+      'remaining_steps', created.remaining_steps,
+      'started_at', created.started_at
+    ),
+    'run:started',
+    created.run_id);
+
+  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
+  -- them all), as start_ready_steps starts a step: event, then one message per task.
+  FOR partial IN
+    WITH done AS (
+      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
+      WHERE t.run_id = new_run GROUP BY t.step_slug
+    ),
+    marked AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
+      FROM done
+      WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
+    )
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    FROM marked AS m
+    JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    ORDER BY m.step_slug
+  LOOP
+    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
+      RAISE EXCEPTION 'Run % cannot be resumed: step % of it is not completed but has % completed tasks of %',
+        source.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
+        USING ERRCODE = 'data_corrupted';
+    END IF;
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:started',
+        'run_id', new_run,
+        'step_slug', partial.step_slug,
+        'status', 'started',
+        'started_at', partial.started_at,
+        'remaining_tasks', partial.remaining_tasks,
+        'remaining_deps', partial.remaining_deps
+      ),
+      'step:' || partial.step_slug || ':started',
+      new_run);
+
+    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
+                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
+                                       WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
+                     ORDER BY i);
+    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
+    FROM pgmq.send_batch(
+           created.flow_slug,
+           ARRAY(SELECT jsonb_build_object('flow_slug', created.flow_slug, 'run_id', new_run,
+                                           'step_slug', partial.step_slug, 'task_index', m.i)
+                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    wake := wake OR partial.start_delay = 0;
+  END LOOP;
+  IF wake THEN
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+  END IF;
+
+  PERFORM pgflow.cascade_complete_taskless_steps(new_run);
+  PERFORM pgflow.start_ready_steps(new_run);
+  PERFORM pgflow.maybe_complete_run(new_run);
+
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
+  RETURN new_run;
+END;
+$$;
