@@ -32,7 +32,9 @@ const schema_capabilities deferring{true, true, true, true};
 const database_error deadlock{"deadlock detected", "40P01"};
 const database_error bad_output{"unsupported Unicode escape sequence", "22P05"};
 
-std::vector<const database_error*> none(const acknowledgement_plan& p) { return std::vector<const database_error*>(p.statements.size()); }
+std::vector<const database_error*> none(const acknowledgement_plan& p) {
+    return std::vector<const database_error*>(p.statements.size());
+}
 
 TEST(acknowledgements, nothing_pending_plans_nothing_unless_a_heartbeat_publishes) {
     const std::deque<acknowledgement> pending;
@@ -52,11 +54,12 @@ TEST(acknowledgements, a_lone_completion_goes_through_complete_task) {
 TEST(acknowledgements, completions_are_batched_in_lock_order_after_the_lone_failures) {
     acknowledgement timed_out = failed("r0", "t");
     timed_out.attempt = 2;
-    const std::deque<acknowledgement> pending{done("r2", "b"), failed("r1", "x"), done("r1", "b", 1), done("r1", "b", 0),
-                                              timed_out};
+    const std::deque<acknowledgement> pending{done("r2", "b"), failed("r1", "x"), done("r1", "b", 1),
+                                              done("r1", "b", 0), timed_out};
     const auto plan = plan_acknowledgements(pending, plain, false);
     EXPECT_EQ(plan.taken, 5u);
-    EXPECT_EQ(kinds(plan), (std::vector{ack_statement::fail, ack_statement::fail_attempt, ack_statement::complete_batch}));
+    EXPECT_EQ(kinds(plan),
+              (std::vector{ack_statement::fail, ack_statement::fail_attempt, ack_statement::complete_batch}));
     EXPECT_EQ(plan.statements[0].acks, std::vector<std::size_t>{1});
     EXPECT_EQ(plan.statements[1].acks, std::vector<std::size_t>{4});
     EXPECT_EQ(plan.statements[2].acks, (std::vector<std::size_t>{3, 2, 0}));
@@ -108,8 +111,9 @@ TEST(acknowledgements, an_output_over_max_output_bytes_fails_its_task) {
     const auto too_big = completion_of("r", "s", 3, "[1,2,3]", 5);
     EXPECT_FALSE(too_big.completed);
     EXPECT_EQ(too_big.task_index, 3);
-    EXPECT_EQ(too_big.payload, "pgflow worker: the output of step s is 7 bytes of JSON, more than "
-                               "worker_options::max_output_bytes (5 bytes)");
+    EXPECT_EQ(too_big.payload,
+              "pgflow worker: the output of step s is 7 bytes of JSON, more than "
+              "worker_options::max_output_bytes (5 bytes)");
 }
 
 TEST(acknowledgements, successes_are_settled_and_removed) {
@@ -170,10 +174,12 @@ TEST(acknowledgements, a_batch_the_database_refuses_is_reported_one_by_one) {
     const auto plan = plan_acknowledgements(pending, plain, false);
     const auto s = settle_acknowledgements(pending, plan, std::vector{&bad_output});
     ASSERT_EQ(s.log.size(), 1u);
-    EXPECT_EQ(s.log[0], "reporting 2 results together failed (unsupported Unicode escape sequence); reporting them one by one");
+    EXPECT_EQ(s.log[0],
+              "reporting 2 results together failed (unsupported Unicode escape sequence); reporting them one by one");
     ASSERT_EQ(pending.size(), 2u);
     EXPECT_TRUE(pending[0].alone && pending[1].alone);
-    EXPECT_EQ(kinds(plan_acknowledgements(pending, plain, false)), (std::vector{ack_statement::complete, ack_statement::complete}));
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, plain, false)),
+              (std::vector{ack_statement::complete, ack_statement::complete}));
 }
 
 TEST(acknowledgements, a_failed_publication_is_logged_and_settles_nothing_else) {

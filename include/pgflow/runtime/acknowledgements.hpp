@@ -75,7 +75,9 @@ struct planned_statement {
     std::vector<std::size_t> acks;  ///< indices into the pending queue: one, or a batch in lock order
     bool same_transaction_as_next = false;
 
-    [[nodiscard]] bool reports() const noexcept { return kind != ack_statement::defer && kind != ack_statement::publish; }
+    [[nodiscard]] bool reports() const noexcept {
+        return kind != ack_statement::defer && kind != ack_statement::publish;
+    }
 };
 
 struct acknowledgement_plan {
@@ -87,17 +89,18 @@ struct acknowledgement_plan {
 
 inline std::string_view name_of(ack_statement kind) {
     switch (kind) {
-    case ack_statement::defer: return statements::defer_notifications.name;
-    case ack_statement::complete: return statements::complete.name;
-    case ack_statement::fail: return statements::fail.name;
-    case ack_statement::fail_attempt: return statements::fail_attempt_function.name;
-    case ack_statement::complete_batch: return statements::complete_batch_function.name;
-    default: return statements::publish_notifications.name;
+        case ack_statement::defer: return statements::defer_notifications.name;
+        case ack_statement::complete: return statements::complete.name;
+        case ack_statement::fail: return statements::fail.name;
+        case ack_statement::fail_attempt: return statements::fail_attempt_function.name;
+        case ack_statement::complete_batch: return statements::complete_batch_function.name;
+        default: return statements::publish_notifications.name;
     }
 }
 
 // Up to max_acks results and batch_bytes of them; one bigger result goes alone.
-inline std::size_t acknowledgements_to_take(const std::deque<acknowledgement>& pending, const acknowledgement_limits& l) {
+inline std::size_t acknowledgements_to_take(const std::deque<acknowledgement>& pending,
+                                            const acknowledgement_limits& l) {
     std::size_t taken = 0;
     for (std::size_t bytes = 0; taken < std::min(pending.size(), l.max_acks); ++taken) {
         bytes += pending[taken].payload.size();
@@ -109,8 +112,9 @@ inline std::size_t acknowledgements_to_take(const std::deque<acknowledgement>& p
 /// The statements reporting the first results of `pending`. `heartbeat`: the round trip carries a
 /// heartbeat, which publishes deferred notifications even without results (those a session that
 /// died between its two transactions left behind).
-inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgement>& pending, const schema_capabilities& caps,
-                                                  bool heartbeat, const acknowledgement_limits& limits = {}) {
+inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgement>& pending,
+                                                  const schema_capabilities& caps, bool heartbeat,
+                                                  const acknowledgement_limits& limits = {}) {
     acknowledgement_plan plan;
     plan.taken = acknowledgements_to_take(pending, limits);
     std::vector<std::size_t> batch;
@@ -125,7 +129,10 @@ inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgeme
     for (std::size_t i = 0; i < plan.taken; ++i) {
         if (std::find(batch.begin(), batch.end(), i) != batch.end()) continue;
         const auto& a = pending[i];
-        add(a.attempt > 0 ? ack_statement::fail_attempt : a.completed ? ack_statement::complete : ack_statement::fail, {i});
+        add(a.attempt > 0 ? ack_statement::fail_attempt
+            : a.completed ? ack_statement::complete
+                          : ack_statement::fail,
+            {i});
     }
     if (!batch.empty()) {
         std::sort(batch.begin(), batch.end(), [&](std::size_t x, std::size_t y) {
@@ -135,7 +142,8 @@ inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgeme
         });
         add(ack_statement::complete_batch, std::move(batch));
     }
-    if (caps.defer_notifications && (plan.taken > 0 || heartbeat)) plan.statements.push_back({ack_statement::publish, {}});
+    if (caps.defer_notifications && (plan.taken > 0 || heartbeat))
+        plan.statements.push_back({ack_statement::publish, {}});
     return plan;
 }
 
@@ -161,9 +169,9 @@ inline void lone_failed(acknowledgement& a, const database_error& e, std::vector
         // complete_task refused the output (e.g. a \u0000 in it): fail the task so that the run
         // does not wait for a result that can never be stored.
         s.log.push_back("could not store the output of " + describe(a) + ": " + e.what() + "; failing the task");
-        again.push_back(acknowledgement{a.run_id, a.step_slug, a.task_index, false,
-                                        "pgflow worker: the database rejected the step output: " + std::string(e.what()),
-                                        true});
+        again.push_back(
+            acknowledgement{a.run_id, a.step_slug, a.task_index, false,
+                            "pgflow worker: the database rejected the step output: " + std::string(e.what()), true});
         ++s.retried;
     } else {
         s.log.push_back("could not record the failure of " + describe(a) + ": " + e.what());
@@ -197,7 +205,8 @@ inline void batch_failed(std::deque<acknowledgement>& pending, const std::vector
 
 /// Settles the plan's results given each planned statement's error (nullptr: it succeeded):
 /// removes the taken results from `pending` and queues again those to retry, in statement order.
-inline acknowledgement_settlement settle_acknowledgements(std::deque<acknowledgement>& pending, const acknowledgement_plan& plan,
+inline acknowledgement_settlement settle_acknowledgements(std::deque<acknowledgement>& pending,
+                                                          const acknowledgement_plan& plan,
                                                           std::span<const database_error* const> errors,
                                                           const acknowledgement_limits& limits = {}) {
     if (errors.size() != plan.statements.size())

@@ -23,7 +23,8 @@ inline schema_capabilities probe_capabilities(pq::connection& c) {
 
 /// Prepares every statement a worker of `flow_slug` sends (one round trip each, plus one to name
 /// the queue's table).
-inline void prepare_worker_statements(pq::connection& c, const schema_capabilities& caps, const std::string& flow_slug) {
+inline void prepare_worker_statements(pq::connection& c, const schema_capabilities& caps,
+                                      const std::string& flow_slug) {
     namespace s = statements;
     prepare(c, s::complete);
     prepare(c, s::fail);
@@ -81,7 +82,8 @@ inline std::vector<pq::pipelined_statement> pipeline_of(const acknowledgement_pl
                                                         const std::string& worker_id) {
     std::vector<pq::pipelined_statement> out;
     for (const auto& s : plan.statements)
-        out.push_back({std::string(name_of(s.kind)), {}, parameters_of(s, pending, worker_id), s.same_transaction_as_next});
+        out.push_back(
+            {std::string(name_of(s.kind)), {}, parameters_of(s, pending, worker_id), s.same_transaction_as_next});
     return out;
 }
 

@@ -11,10 +11,10 @@ namespace pgflow::detail {
 
 /// What the schema behind a connection offers beyond pgflow 0.8.1's, probed once per connection.
 struct schema_capabilities {
-    bool complete_tasks = false;       ///< pgflow.complete_tasks: set-wise batch completion
-    bool defer_notifications = false;  ///< pgflow_cpp.publish_deferred_notifications
-    bool read_and_start_tasks = false; ///< pgflow_cpp.read_and_start_tasks: a claim in one statement
-    bool fail_task_attempt = false;    ///< pgflow_cpp.fail_task_attempt: a timed-out attempt's failure
+    bool complete_tasks = false;        ///< pgflow.complete_tasks: set-wise batch completion
+    bool defer_notifications = false;   ///< pgflow_cpp.publish_deferred_notifications
+    bool read_and_start_tasks = false;  ///< pgflow_cpp.read_and_start_tasks: a claim in one statement
+    bool fail_task_attempt = false;     ///< pgflow_cpp.fail_task_attempt: a timed-out attempt's failure
 };
 
 /// One row of four booleans, in schema_capabilities' order.
@@ -38,9 +38,10 @@ inline std::string run_channel(std::string_view run_id) { return "pgflow:run:" +
 namespace statements {
 
 // Acknowledgements. $1 run_id, $2 step_slug, $3 task_index, $4 output or error message.
-inline constexpr prepared_statement complete{"pgflow_complete",
-                                             "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)"};
-inline constexpr prepared_statement fail{"pgflow_fail", "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)"};
+inline constexpr prepared_statement complete{
+    "pgflow_complete", "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)"};
+inline constexpr prepared_statement fail{"pgflow_fail",
+                                         "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)"};
 
 // A timed-out attempt fails only while the task is still this worker's attempt ($5 worker id, $6
 // attempt): the row lock re-checks that against a concurrent claim of the reappearing message.
@@ -71,8 +72,8 @@ CROSS JOIN LATERAL pgflow.complete_task(a.run_id, a.step_slug, a.task_index, a.o
 // same round trip: a transaction that NOTIFYs holds PostgreSQL's database-wide NOTIFY lock through
 // its WAL flush, which serializes every start and completion of every worker; the publishing
 // transaction writes no WAL (sql/pgflow/0065_notifications.sql).
-inline constexpr prepared_statement defer_notifications{"pgflow_defer_notifications",
-                                                        "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)"};
+inline constexpr prepared_statement defer_notifications{
+    "pgflow_defer_notifications", "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)"};
 inline constexpr prepared_statement publish_notifications{"pgflow_publish_notifications",
                                                           "SELECT pgflow_cpp.publish_deferred_notifications()"};
 

@@ -74,6 +74,11 @@ struct running_task {
     bool stop_requested = false;
 };
 
+// A task's failure; `attempt` only for a timed-out attempt's (see acknowledgement::attempt).
+inline acknowledgement failure_of(const claimed_task& t, std::string message, int attempt = 0) {
+    return {t.run_id, t.step_slug, t.task_index, false, std::move(message), false, 0, attempt};
+}
+
 // One task's handler on a pool thread. Holds no reference to the session or the worker: it may
 // outlive both.
 struct handler_job {
@@ -98,7 +103,8 @@ struct handler_job {
         } catch (const std::exception& e) {
             f.result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
         } catch (...) {
-            f.result = thrown(token, "'s handler stopped when asked", "the handler threw an exception not derived from std::exception");
+            f.result = thrown(token, "'s handler stopped when asked",
+                              "the handler threw an exception not derived from std::exception");
         }
         std::lock_guard lock(box->mutex);
         if (slot->abandoned) {
@@ -115,10 +121,9 @@ struct handler_job {
     std::optional<acknowledgement> thrown(const std::stop_token& token, const std::string& timed_out_suffix,
                                           std::string message) const {
         if (slot->timed_out)
-            return acknowledgement{task.run_id, task.step_slug, task.task_index, false,
-                                   timed_out_message(timeout, task.attempt) + timed_out_suffix, false, 0, task.attempt};
+            return failure_of(task, timed_out_message(timeout, task.attempt) + timed_out_suffix, task.attempt);
         if (token.stop_requested()) return std::nullopt;
-        return acknowledgement{task.run_id, task.step_slug, task.task_index, false, std::move(message)};
+        return failure_of(task, std::move(message));
     }
 };
 
@@ -130,7 +135,7 @@ public:
     std::shared_ptr<handler_mailbox> box = std::make_shared<handler_mailbox>();
     runtime_thread_pool* pool = nullptr;
     std::vector<running_task> running;
-    int in_flight = 0;                                       ///< running handlers not abandoned
+    int in_flight = 0;                                      ///< running handlers not abandoned
     std::map<std::string, int, std::less<>> step_timeouts;  ///< seconds, read on each connection
 
     // Moves the finished handlers' acknowledgements to `pending`.
@@ -196,11 +201,12 @@ public:
                              std::to_string(abandon_after.count()) + " s after its timeout of " +
                              std::to_string(r.timeout) +
                              " s: its thread is abandoned and the attempt reported timed out; the worker is "
-                             "unhealthy while " + std::to_string(w_.stuck_handlers.load()) + " handler(s) are stuck");
-            pending.push_back(acknowledgement{t.run_id, t.step_slug, t.task_index, false,
-                                              timed_out_message(r.timeout, t.attempt) +
-                                                  "'s handler did not return; worker " + w_.id + " abandoned its thread",
-                                              false, 0, t.attempt});
+                             "unhealthy while " +
+                             std::to_string(w_.stuck_handlers.load()) + " handler(s) are stuck");
+            pending.push_back(failure_of(t,
+                                         timed_out_message(r.timeout, t.attempt) +
+                                             "'s handler did not return; worker " + w_.id + " abandoned its thread",
+                                         t.attempt));
             it = running.erase(it);
         }
     }

@@ -180,8 +180,8 @@ private:
             if (!e.is_connection_error()) throw;
             conn_.reset();
             const auto delay = backoff_.next();
-            log("cannot reach the database (" + std::string(e.what()) + "); retrying in " + std::to_string(delay.count()) +
-                " ms");
+            log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
+                std::to_string(delay.count()) + " ms");
             pause(delay);
             return false;
         }
@@ -214,8 +214,9 @@ private:
         const auto plan = plan_acknowledgements(pending_, caps_, heartbeat);
         auto pipeline = pipeline_of(plan, pending_, w_.id);
         if (heartbeat)
-            pipeline.push_back({std::string(statements::heartbeat.name), {},
-                                  pq::parameters(w_.id, w_.flow_slug, w_.options.function_name)});
+            pipeline.push_back({std::string(statements::heartbeat.name),
+                                {},
+                                pq::parameters(w_.id, w_.flow_slug, w_.options.function_name)});
         const int quantity = claim_quantity(now, !plan.statements.empty());
         if (quantity > 0) add_claim(pipeline, quantity);
         if (pipeline.empty()) return false;
@@ -230,7 +231,8 @@ private:
         }
         // Outcomes come in statement order: acknowledgements, heartbeat, claim.
         std::vector<const database_error*> errors;
-        for (std::size_t k = 0; k < plan.statements.size(); ++k) errors.push_back(std::get_if<database_error>(&outcomes[k]));
+        for (std::size_t k = 0; k < plan.statements.size(); ++k)
+            errors.push_back(std::get_if<database_error>(&outcomes[k]));
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
@@ -256,10 +258,11 @@ private:
     void add_claim(std::vector<pq::pipelined_statement>& pipeline, int quantity) const {
         const auto visibility = static_cast<long long>(w_.options.visibility_timeout.count());
         if (caps_.read_and_start_tasks)
-            pipeline.push_back({std::string(statements::claim.name), {},
-                                  pq::parameters(w_.flow_slug, visibility, quantity, w_.id)});
+            pipeline.push_back(
+                {std::string(statements::claim.name), {}, pq::parameters(w_.flow_slug, visibility, quantity, w_.id)});
         else
-            pipeline.push_back({std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
+            pipeline.push_back(
+                {std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
         pipeline.push_back({std::string(statements::next_visible_name), {}, {}});
     }
 
