@@ -5,6 +5,7 @@
 // from one thread at a time.
 
 #include <pgflow/connection_options.hpp>
+#include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/time.hpp>
@@ -88,7 +89,7 @@ public:
     void install_schema(queue_mode queue = queue_mode::automatic) { install_schema(install_options{queue, false}); }
     void install_schema(const install_options& options) {
         retrying([&](pq::connection& c) { pgflow::install_schema(c, options); });
-        defers_notifications_.reset();
+        capabilities_.reset();
     }
 
     /// Registers the flow (create_flow/add_step with its options) unless it is registered;
@@ -214,7 +215,7 @@ public:
     pq::connection& connection() {
         if (!conn_ || !conn_->is_ok()) {
             conn_.reset();
-            defers_notifications_.reset();
+            capabilities_.reset();
             conn_.emplace(db_.connect());
         }
         return *conn_;
@@ -224,29 +225,22 @@ public:
 
 private:
     // pgflow.start_flow. On pgflow-cpp's schema its NOTIFYs are deferred to a second transaction
-    // of the same round trip, which writes no WAL: a transaction that NOTIFYs holds PostgreSQL's
-    // database-wide NOTIFY lock through its WAL flush, serializing every start and completion
-    // (sql/pgflow/0065_notifications.sql).
+    // of the same round trip, which writes no WAL (runtime/statements.hpp says why).
     void start_flow(pq::connection& c, std::string_view flow_slug, const boost::json::value& input,
                     const pgflow::run_id& id) {
-        if (!defers_notifications_) {
-            defers_notifications_ =
-                c.execute("SELECT to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL")
-                    .get<bool>(0, 0);
-            c.prepare("pgflow_client_start", "SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)");
-            if (*defers_notifications_) {
-                c.prepare("pgflow_client_defer", "SELECT set_config('pgflow_cpp.defer_notifications', 'on', true)");
-                c.prepare("pgflow_client_publish", "SELECT pgflow_cpp.publish_deferred_notifications()");
-            }
+        namespace s = detail::statements;
+        if (!capabilities_) {
+            capabilities_ = detail::probe_capabilities(c);
+            detail::prepare_client_statements(c, *capabilities_);
         }
-        if (!*defers_notifications_) {
-            c.execute_prepared("pgflow_client_start", flow_slug, input, id);
+        if (!capabilities_->defer_notifications) {
+            c.execute_prepared(std::string(s::start_flow.name), flow_slug, input, id);
             return;
         }
         std::vector<pq::pipelined_statement> statements;
-        statements.push_back({"pgflow_client_defer", {}, {}, true});
-        statements.push_back({"pgflow_client_start", {}, pq::parameters(flow_slug, input, id)});
-        statements.push_back({"pgflow_client_publish", {}, {}});
+        statements.push_back({std::string(s::defer_notifications.name), {}, {}, true});
+        statements.push_back({std::string(s::start_flow.name), {}, pq::parameters(flow_slug, input, id)});
+        statements.push_back({std::string(s::publish_notifications.name), {}, {}});
         auto outcomes = c.run_pipeline(statements);
         // A failed publication leaves the notifications deferred: the next one (any client's or
         // worker's, workers publish on every heartbeat) sends them.
@@ -375,9 +369,8 @@ private:
 
     connection_options db_;
     std::optional<pq::connection> conn_;
-    // Whether the schema behind conn_ has pgflow_cpp.publish_deferred_notifications (re-checked
-    // on every new connection).
-    std::optional<bool> defers_notifications_;
+    // What the schema behind conn_ offers (probed again on every new connection).
+    std::optional<detail::schema_capabilities> capabilities_;
 };
 
 }  // namespace pgflow

@@ -1,0 +1,52 @@
+#pragma once
+// Claimed tasks: the one claim row layout both claim statements return (runtime/statements.hpp:
+// run_id, step_slug, task_index, input, attempt; the one-statement claim adds the number of
+// messages read), and how long to wait after a claim.
+
+#include <pgflow/pq/result.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgflow::detail {
+
+struct claimed_task {
+    std::string run_id, step_slug, input;
+    int task_index = 0, attempt = 1;
+};
+
+/// The tasks of a claim's rows. A row of nulls but the message count (messages read, none gave a
+/// task) is skipped.
+inline std::vector<claimed_task> claimed_tasks_of(const pq::result& rows) {
+    std::vector<claimed_task> tasks;
+    for (int r = 0; r < rows.rows(); ++r)
+        if (!rows.is_null(r, 0))
+            tasks.push_back(claimed_task{rows.get<std::string>(r, 0), rows.get<std::string>(r, 1),
+                                         rows.get<std::string>(r, 3), rows.get<int>(r, 2), rows.get<int>(r, 4)});
+    return tasks;
+}
+
+/// Messages a one-statement claim read: every row carries the count; no row, none.
+inline int messages_read_of(const pq::result& rows) { return rows.empty() ? 0 : rows.get<int>(0, 5); }
+
+/// The message ids of a read (pgflow 0.8.1's two-step claim).
+inline std::vector<long long> message_ids_of(const pq::result& rows) {
+    std::vector<long long> ids;
+    for (int r = 0; r < rows.rows(); ++r) ids.push_back(rows.get<long long>(r, 0));
+    return ids;
+}
+
+/// After a claim that drained the queue: sleep until the next message becomes visible (a retry, a
+/// start delay, a timed-out task), `next_visible_ms` from now if known, bounded by poll_interval
+/// and max_poll.
+inline std::chrono::milliseconds idle_after_drain(std::optional<long long> next_visible_ms,
+                                                  std::chrono::milliseconds poll_interval,
+                                                  std::chrono::milliseconds max_poll) {
+    if (!next_visible_ms) return max_poll;
+    return std::clamp(std::chrono::milliseconds{*next_visible_ms + 1}, poll_interval, max_poll);
+}
+
+}  // namespace pgflow::detail

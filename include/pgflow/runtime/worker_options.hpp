@@ -1,0 +1,71 @@
+#pragma once
+// pgflow::worker_options and pgflow::dispatch_function (public; <pgflow/worker.hpp> is where users
+// find them), and what a worker's session reads of its worker.
+
+#include <pgflow/connection_options.hpp>
+#include <pgflow/shape.hpp>
+#include <pgflow/task_context.hpp>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pgflow {
+
+/// Runs the handler of a step: (step slug, task input, context) → step output. Throwing fails the
+/// task with the exception's what().
+using dispatch_function =
+    std::function<boost::json::value(std::string_view step_slug, const boost::json::value& input, const task_context&)>;
+
+struct worker_options {
+    // pgflow 0.8.1's flow-worker defaults (docs/runtime.md, Worker).
+    int batch_size = 10;                                  ///< most messages read per claim
+    int max_concurrent = 10;                              ///< handler threads
+    std::chrono::seconds visibility_timeout{2};           ///< vt of the queue read
+    std::chrono::milliseconds poll_interval{100};         ///< shortest pause between empty claims
+    std::chrono::milliseconds max_poll{2000};             ///< longest idle pause without a NOTIFY
+    std::chrono::milliseconds heartbeat_interval{5000};   ///< pgflow.workers.last_heartbeat_at
+    // pgflow-cpp's own.
+    std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
+    std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
+    /// Time in-flight handlers get after stop (then their stop token is requested; what is not
+    /// finished and reported a second later is left for its timeout).
+    std::chrono::milliseconds shutdown_grace{10000};
+    /// Largest JSON output a task may report; a larger one fails the task (retried like any
+    /// failure) with an error naming the step, the size and this limit. jsonb holds at most 256 MB,
+    /// and one big result holds up the worker's round trips while it is stored.
+    std::size_t max_output_bytes = 64 * 1024 * 1024;
+    /// pgflow.workers.function_name; empty: the program's name.
+    std::string function_name;
+    /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
+    /// with a shape; a worker built from a bare dispatch function only checks the flow exists.
+    bool ensure_registered = true;
+    /// Diagnostics (connection lost, results that could not be stored, …); default: stderr.
+    std::function<void(std::string_view)> log;
+};
+
+namespace detail {
+
+/// A worker as its session sees it: set when the worker is built, except stuck_handlers.
+struct worker_setup {
+    connection_options db;
+    std::string flow_slug;
+    // Shared with the handler threads: an abandoned one may outlive the worker.
+    std::shared_ptr<const dispatch_function> dispatch;
+    worker_options options;
+    std::string id;
+    std::optional<flow_shape> shape;
+    /// Abandoned handlers that have not returned; read from any thread.
+    std::atomic<int> stuck_handlers{0};
+};
+
+}  // namespace detail
+
+}  // namespace pgflow

@@ -1,0 +1,378 @@
+#pragma once
+// One pgflow::worker::run(): the loop that connects (and reconnects), and in each round trip
+// reports finished tasks, sends the heartbeat and claims tasks (exchange), then sleeps until
+// something is due: a handler finished, a queue notification, a deadline, the next claim.
+
+#include <pgflow/error.hpp>
+#include <pgflow/pq/connection.hpp>
+#include <pgflow/runtime/acknowledgements.hpp>
+#include <pgflow/runtime/backoff.hpp>
+#include <pgflow/runtime/claims.hpp>
+#include <pgflow/runtime/protocol.hpp>
+#include <pgflow/runtime/queue_listener.hpp>
+#include <pgflow/runtime/registration.hpp>
+#include <pgflow/runtime/statements.hpp>
+#include <pgflow/runtime/thread_pool.hpp>
+#include <pgflow/runtime/worker_handlers.hpp>
+#include <pgflow/runtime/worker_options.hpp>
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace pgflow::detail {
+
+class worker_session {
+public:
+    worker_session(worker_setup& w, std::stop_token stop) : w_(w), stop_(std::move(stop)) {}
+
+    void run() {
+        std::stop_callback wake_on_stop(stop_, [this] {
+            stop_requested_at_ = worker_clock::now();
+            wake_.notify();
+        });
+        subscriber_.wake = &wake_;
+        subscriber_.log = &w_.options.log;
+        listener_ = runtime_queue_listener::acquire(w_.db, queue_channel(w_.flow_slug));
+        listener_->subscribe(&subscriber_);
+        struct unsubscribe_guard {
+            worker_session& s;
+            ~unsubscribe_guard() { s.listener_->unsubscribe(&s.subscriber_); }
+        } unsubscribe{*this};
+        std::exception_ptr failure;
+        {
+            // Abandoned handlers' threads are replaced up to max_concurrent of them.
+            const auto threads = static_cast<std::size_t>(w_.options.max_concurrent);
+            runtime_thread_pool threads_pool(threads, 2 * threads);
+            handlers_.pool = &threads_pool;
+            try {
+                loop();
+            } catch (...) {
+                failure = std::current_exception();
+                // Handlers get the shutdown grace to return; the rest are abandoned.
+                handlers_.request_stop_all();
+                const auto until = worker_clock::now() + w_.options.shutdown_grace;
+                while (!handlers_.running.empty() && worker_clock::now() < until) {
+                    pause(std::chrono::ceil<std::chrono::milliseconds>(until - worker_clock::now()));
+                    handlers_.collect(pending_);
+                }
+                handlers_.abandon_all();
+            }
+            handlers_.pool = nullptr;
+        }  // waits for the handler threads not abandoned
+        if (failure) std::rethrow_exception(failure);
+    }
+
+private:
+    using clock = worker_clock;
+
+    // What becomes of a task this worker leaves unfinished (true whatever its run's state).
+    static constexpr std::string_view left_to_timeout =
+        "; a task left unfinished can be claimed again by a worker once its timeout has passed (timeout "
+        "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
+        "out; a task of a failed run is not retried";
+
+    void log(const std::string& line) const { log_line(w_, line); }
+
+    void connect() {
+        conn_.reset();
+        conn_.emplace(w_.db.connect());
+        auto& c = *conn_;
+        if (!registered_checked_) {
+            check_registered(c);
+            registered_checked_ = true;
+        }
+        handlers_.step_timeouts.clear();
+        const auto timeouts = c.execute(statements::step_timeouts, w_.flow_slug);
+        for (int r = 0; r < timeouts.rows(); ++r)
+            handlers_.step_timeouts[timeouts.get<std::string>(r, 0)] = timeouts.get<int>(r, 1);
+        caps_ = probe_capabilities(c);
+        prepare_worker_statements(c, caps_, w_.flow_slug);
+        if (c.execute_prepared(std::string(statements::heartbeat.name), w_.id, w_.flow_slug, w_.options.function_name)
+                .get<bool>(0, 0))
+            begin_stop("the worker is marked deprecated in pgflow.workers");
+        next_heartbeat_ = clock::now() + w_.options.heartbeat_interval;
+        next_claim_ = clock::now();
+    }
+
+    void check_registered(pq::connection& c) {
+        if (w_.shape && w_.options.ensure_registered) {
+            ensure_registered(c, *w_.shape);
+        } else if (c.execute(statements::flow_exists, w_.flow_slug).empty()) {
+            throw error("pgflow: flow \"" + w_.flow_slug +
+                        "\" is not registered in the database; register it first "
+                        "(pgflow::client::ensure_registered) before starting its worker");
+        }
+    }
+
+    // The grace period counts from `since`: a stop request is noticed only between round trips,
+    // which may be long (a big result being stored).
+    void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
+        if (stopping_) return;
+        stopping_ = true;
+        grace_end_ = since + w_.options.shutdown_grace;
+        if (handlers_.in_flight > 0)
+            log("stopping (" + why + "); waiting for " + std::to_string(handlers_.in_flight) + " running task(s)");
+    }
+
+    // Sleeps until the wake pipe fires or the time passes (no connection to wait on).
+    void pause(std::chrono::milliseconds duration) {
+        pollfd fd{wake_.fd(), POLLIN, 0};
+        int n;
+        do {
+            n = ::poll(&fd, 1, static_cast<int>(std::max<long long>(0, duration.count())));
+        } while (n < 0 && errno == EINTR);
+        wake_.drain();
+    }
+
+    void lost_connection(const database_error& e) {
+        log("lost the database connection (" + std::string(e.what()) + "); " + std::to_string(pending_.size()) +
+            " result(s) will be reported after reconnecting");
+        conn_.reset();
+    }
+
+    // The stopping side of a loop iteration. Returns whether the loop is done.
+    bool stop_is_done(clock::time_point now) {
+        if (stopping_ && !handlers_cancelled_ && handlers_.in_flight > 0 && now >= grace_end_) {
+            handlers_cancelled_ = true;
+            handlers_.request_stop_all();
+            log("shutdown grace period over: requested the stop token of " + std::to_string(handlers_.in_flight) +
+                " running handler(s)" + std::string(left_to_timeout));
+        }
+        if (stopping_ && handlers_.in_flight == 0 && pending_.empty()) return true;
+        // A second after the grace period the worker stops, whatever is still running or
+        // unreported (a handler ignoring its stop token, a slow or unreachable database).
+        if (stopping_ && now >= grace_end_ + abandon_after) {
+            if (handlers_.in_flight > 0)
+                log("abandoning " + std::to_string(handlers_.in_flight) +
+                    " handler(s) that did not return after their stop token");
+            handlers_.abandon_all();
+            if (!pending_.empty())
+                log("giving up reporting " + std::to_string(pending_.size()) + " result(s) while stopping" +
+                    (conn_ ? "" : " (the database is unreachable)") + std::string(left_to_timeout));
+            if (handlers_.in_flight == 0) return true;
+        }
+        return false;
+    }
+
+    // Connects when not connected. Returns whether there is a connection (else it paused).
+    bool connected() {
+        if (conn_) return true;
+        try {
+            connect();
+            backoff_.reset();
+            return true;
+        } catch (const database_error& e) {
+            if (!e.is_connection_error()) throw;
+            conn_.reset();
+            const auto delay = backoff_.next();
+            log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
+                std::to_string(delay.count()) + " ms");
+            pause(delay);
+            return false;
+        }
+    }
+
+    void loop() {
+        for (;;) {
+            handlers_.collect(pending_);
+            if (stop_.stop_requested()) begin_stop("stop requested", stop_requested_at_.load());
+            const auto now = clock::now();
+            handlers_.enforce_deadlines(now, pending_);
+            if (stop_is_done(now)) break;
+            if (!connected()) continue;
+            if (exchange()) continue;
+            wait_for_something();
+        }
+        if (!conn_) return;
+        try {
+            conn_->execute(statements::deprecate_worker, w_.id);
+        } catch (const database_error& e) {
+            log("could not mark the worker stopped: " + std::string(e.what()));
+        }
+    }
+
+    // One round trip with everything due: results, heartbeat, a claim. Returns whether anything
+    // was sent.
+    bool exchange() {
+        const auto now = clock::now();
+        const bool heartbeat = now >= next_heartbeat_;
+        const auto plan = plan_acknowledgements(pending_, caps_, heartbeat);
+        auto pipeline = pipeline_of(plan, pending_, w_.id);
+        if (heartbeat)
+            pipeline.push_back({std::string(statements::heartbeat.name),
+                                {},
+                                pq::parameters(w_.id, w_.flow_slug, w_.options.function_name)});
+        const int quantity = claim_quantity(now, !plan.statements.empty());
+        if (quantity > 0) add_claim(pipeline, quantity);
+        if (pipeline.empty()) return false;
+
+        std::vector<pq::pipelined_outcome> outcomes;
+        try {
+            outcomes = conn_->run_pipeline(pipeline);
+        } catch (const database_error& e) {
+            if (!e.is_connection_error()) throw;
+            lost_connection(e);
+            return true;
+        }
+        // Outcomes come in statement order: acknowledgements, heartbeat, claim.
+        std::vector<const database_error*> errors;
+        for (std::size_t k = 0; k < plan.statements.size(); ++k)
+            errors.push_back(std::get_if<database_error>(&outcomes[k]));
+        for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
+        std::size_t i = plan.statements.size();
+        if (heartbeat) settle_heartbeat(outcomes[i++], now);
+        if (quantity > 0) settle_claim(outcomes[i], outcomes[i + 1], quantity, now);
+        return true;
+    }
+
+    // How many tasks this round trip claims; 0: none.
+    int claim_quantity(clock::time_point now, bool acknowledging) {
+        const int quantity = std::min(handlers_.capacity(), w_.options.batch_size);
+        if (!stopping_ && handlers_.in_flight == 0 && quantity == 0 && !capacity_logged_) {
+            capacity_logged_ = true;
+            log("claiming nothing: " + std::to_string(w_.stuck_handlers.load()) +
+                " abandoned handlers hold every thread the worker may run; restart the process");
+        } else if (quantity > 0) {
+            capacity_logged_ = false;
+        }
+        if (!stopping_ && quantity > 0 && now < next_claim_ && acknowledging && listener_->take_kept_wake())
+            next_claim_ = now;
+        return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
+    }
+
+    void add_claim(std::vector<pq::pipelined_statement>& pipeline, int quantity) const {
+        const auto visibility = static_cast<long long>(w_.options.visibility_timeout.count());
+        if (caps_.read_and_start_tasks)
+            pipeline.push_back(
+                {std::string(statements::claim.name), {}, pq::parameters(w_.flow_slug, visibility, quantity, w_.id)});
+        else
+            pipeline.push_back(
+                {std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
+        pipeline.push_back({std::string(statements::next_visible_name), {}, {}});
+    }
+
+    void settle_heartbeat(const pq::pipelined_outcome& outcome, clock::time_point now) {
+        next_heartbeat_ = now + w_.options.heartbeat_interval;
+        if (const auto* r = std::get_if<pq::result>(&outcome)) {
+            if (!r->empty() && r->get<bool>(0, 0)) begin_stop("the worker is marked deprecated in pgflow.workers");
+        } else {
+            log("heartbeat failed: " + std::string(std::get<database_error>(outcome).what()));
+        }
+    }
+
+    void settle_claim(const pq::pipelined_outcome& claimed, const pq::pipelined_outcome& visible, int quantity,
+                      clock::time_point now) {
+        if (const auto* e = std::get_if<database_error>(&claimed)) {
+            log("reading or claiming tasks failed: " + std::string(e->what()));
+            next_claim_ = now + w_.options.max_poll;
+            return;
+        }
+        const auto& rows = std::get<pq::result>(claimed);
+        int read_count = rows.rows();
+        std::vector<claimed_task> tasks;
+        if (caps_.read_and_start_tasks) {
+            read_count = messages_read_of(rows);
+            tasks = claimed_tasks_of(rows);
+        } else if (!rows.empty()) {
+            auto started = start_tasks(message_ids_of(rows), now);
+            if (!started) return;
+            tasks = claimed_tasks_of(*started);
+        }
+        for (auto& t : tasks) handlers_.submit(std::move(t));
+        if (read_count == quantity) {
+            next_claim_ = now;  // a full claim: there may be more
+            listener_->pass_on();
+            return;
+        }
+        // The queue is drained: sleep until the next message becomes visible; a wake-up from the
+        // queue listener cuts the sleep short.
+        std::optional<long long> next_visible;
+        if (const auto* v = std::get_if<pq::result>(&visible); v && !v->empty() && !v->is_null(0, 0))
+            next_visible = v->get<long long>(0, 0);
+        next_claim_ = now + idle_after_drain(next_visible, w_.options.poll_interval, w_.options.max_poll);
+    }
+
+    // pgflow 0.8.1's second step of a claim: a round trip of its own.
+    std::optional<pq::result> start_tasks(const std::vector<long long>& ids, clock::time_point now) {
+        try {
+            return conn_->execute_prepared(std::string(statements::start_tasks.name), w_.flow_slug, ids, w_.id);
+        } catch (const database_error& e) {
+            if (e.is_connection_error()) {
+                lost_connection(e);
+                return std::nullopt;
+            }
+            // The messages reappear after visibility_timeout.
+            log("claiming tasks failed: " + std::string(e.what()));
+            next_claim_ = now + w_.options.max_poll;
+            return std::nullopt;
+        }
+    }
+
+    void wait_for_something() {
+        const bool can_claim = !stopping_ && handlers_.capacity() > 0;
+        if (subscriber_.woken.exchange(false)) next_claim_ = clock::now();
+        const auto now = clock::now();
+        if (can_claim && next_claim_ <= now) return;
+        // Idle for claiming: the listener may hand this worker the next notification, or one it
+        // kept while every worker was busy.
+        if (can_claim && listener_->enter_idle(&subscriber_)) {
+            listener_->leave_idle(&subscriber_);
+            next_claim_ = now;
+            return;
+        }
+        auto until = next_heartbeat_;
+        if (can_claim) until = std::min(until, next_claim_);
+        if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
+        if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
+        const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+        if (timeout.count() > 0) wait_on_connection(timeout);
+        if (can_claim) listener_->leave_idle(&subscriber_);
+        if (subscriber_.woken.exchange(false)) next_claim_ = clock::now();
+    }
+
+    void wait_on_connection(std::chrono::milliseconds timeout) {
+        const auto why = conn_->wait_for_input(timeout, wake_.fd());
+        if (why == pq::wait_result::wake) wake_.drain();
+        if (why != pq::wait_result::input) return;
+        // The connection listens to nothing: input means an error or a closed connection, which
+        // reading reveals.
+        try {
+            while (conn_->next_notification()) {
+            }
+        } catch (const database_error& e) {
+            lost_connection(e);
+        }
+    }
+
+    worker_setup& w_;
+    std::stop_token stop_;
+    worker_handlers handlers_{w_};
+    runtime_wakeup& wake_ = handlers_.box->wake;
+    runtime_queue_listener::subscriber subscriber_;
+    std::shared_ptr<runtime_queue_listener> listener_;
+    std::optional<pq::connection> conn_;
+    schema_capabilities caps_;  ///< of the schema behind conn_
+    std::deque<acknowledgement> pending_;
+    bool capacity_logged_ = false;
+    std::atomic<clock::time_point> stop_requested_at_{clock::now()};
+    bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
+    clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
+    runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
+};
+
+}  // namespace pgflow::detail

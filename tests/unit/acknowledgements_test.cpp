@@ -1,0 +1,203 @@
+// runtime/acknowledgements.hpp without a database: which statements a round trip sends for the
+// pending results (batching, 4 MiB, fail vs complete, deferred notifications) and what their
+// outcomes make of the results (settled, retried, reported alone, lost).
+#include <pgflow/runtime/acknowledgements.hpp>
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace {
+
+using pgflow::database_error;
+using namespace pgflow::detail;
+
+acknowledgement done(std::string run, std::string step, int index = 0, std::string output = "1") {
+    return {std::move(run), std::move(step), index, true, std::move(output)};
+}
+acknowledgement failed(std::string run, std::string step, std::string message = "boom") {
+    return {std::move(run), std::move(step), 0, false, std::move(message)};
+}
+
+std::vector<ack_statement> kinds(const acknowledgement_plan& p) {
+    std::vector<ack_statement> k;
+    for (const auto& s : p.statements) k.push_back(s.kind);
+    return k;
+}
+
+const schema_capabilities plain{};
+const schema_capabilities deferring{true, true, true, true};
+const database_error deadlock{"deadlock detected", "40P01"};
+const database_error bad_output{"unsupported Unicode escape sequence", "22P05"};
+
+std::vector<const database_error*> none(const acknowledgement_plan& p) {
+    return std::vector<const database_error*>(p.statements.size());
+}
+
+TEST(acknowledgements, nothing_pending_plans_nothing_unless_a_heartbeat_publishes) {
+    const std::deque<acknowledgement> pending;
+    EXPECT_TRUE(plan_acknowledgements(pending, plain, true).statements.empty());
+    EXPECT_TRUE(plan_acknowledgements(pending, deferring, false).statements.empty());
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, deferring, true)), std::vector{ack_statement::publish});
+}
+
+TEST(acknowledgements, a_lone_completion_goes_through_complete_task) {
+    const std::deque<acknowledgement> pending{done("r1", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_EQ(plan.taken, 1u);
+    EXPECT_EQ(kinds(plan), std::vector{ack_statement::complete});
+    EXPECT_EQ(name_of(plan.statements[0].kind), "pgflow_complete");
+}
+
+TEST(acknowledgements, completions_are_batched_in_lock_order_after_the_lone_failures) {
+    acknowledgement timed_out = failed("r0", "t");
+    timed_out.attempt = 2;
+    const std::deque<acknowledgement> pending{done("r2", "b"), failed("r1", "x"), done("r1", "b", 1),
+                                              done("r1", "b", 0), timed_out};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_EQ(plan.taken, 5u);
+    EXPECT_EQ(kinds(plan),
+              (std::vector{ack_statement::fail, ack_statement::fail_attempt, ack_statement::complete_batch}));
+    EXPECT_EQ(plan.statements[0].acks, std::vector<std::size_t>{1});
+    EXPECT_EQ(plan.statements[1].acks, std::vector<std::size_t>{4});
+    EXPECT_EQ(plan.statements[2].acks, (std::vector<std::size_t>{3, 2, 0}));
+}
+
+TEST(acknowledgements, deferred_notifications_wrap_each_report_and_publish_last) {
+    const std::deque<acknowledgement> pending{failed("r1", "x"), done("r1", "a"), done("r2", "a")};
+    const auto plan = plan_acknowledgements(pending, deferring, false);
+    EXPECT_EQ(kinds(plan), (std::vector{ack_statement::defer, ack_statement::fail, ack_statement::defer,
+                                        ack_statement::complete_batch, ack_statement::publish}));
+    EXPECT_TRUE(plan.statements[0].same_transaction_as_next);
+    EXPECT_FALSE(plan.statements[1].same_transaction_as_next);
+    EXPECT_FALSE(plan.statements[4].same_transaction_as_next);
+}
+
+TEST(acknowledgements, results_marked_alone_are_not_batched) {
+    auto alone = done("r1", "a");
+    alone.alone = true;
+    const std::deque<acknowledgement> pending{alone, done("r2", "a"), done("r3", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_EQ(kinds(plan), (std::vector{ack_statement::complete, ack_statement::complete_batch}));
+    EXPECT_EQ(plan.statements[1].acks, (std::vector<std::size_t>{1, 2}));
+}
+
+TEST(acknowledgements, a_round_trip_takes_at_most_4_mib_and_a_bigger_result_alone) {
+    const std::string mib(1024 * 1024, 'x');
+    std::deque<acknowledgement> pending;
+    for (int i = 0; i < 6; ++i) pending.push_back(done("r", "a", i, mib));
+    EXPECT_EQ(plan_acknowledgements(pending, plain, false).taken, 4u);
+    std::deque<acknowledgement> big{done("r", "a", 0, std::string(5 * 1024 * 1024, 'x')), done("r", "a", 1)};
+    const auto plan = plan_acknowledgements(big, plain, false);
+    EXPECT_EQ(plan.taken, 1u);
+    EXPECT_EQ(kinds(plan), std::vector{ack_statement::complete});
+}
+
+TEST(acknowledgements, a_round_trip_takes_at_most_100_results) {
+    std::deque<acknowledgement> pending;
+    for (int i = 0; i < 150; ++i) pending.push_back(done("r", "a", i));
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_EQ(plan.taken, 100u);
+    ASSERT_EQ(plan.statements.size(), 1u);
+    EXPECT_EQ(plan.statements[0].acks.size(), 100u);
+}
+
+TEST(acknowledgements, an_output_over_max_output_bytes_fails_its_task) {
+    const auto ok = completion_of("r", "s", 3, "[1,2]", 5);
+    EXPECT_TRUE(ok.completed);
+    EXPECT_EQ(ok.payload, "[1,2]");
+    const auto too_big = completion_of("r", "s", 3, "[1,2,3]", 5);
+    EXPECT_FALSE(too_big.completed);
+    EXPECT_EQ(too_big.task_index, 3);
+    EXPECT_EQ(too_big.payload,
+              "pgflow worker: the output of step s is 7 bytes of JSON, more than "
+              "worker_options::max_output_bytes (5 bytes)");
+}
+
+TEST(acknowledgements, successes_are_settled_and_removed) {
+    std::deque<acknowledgement> pending{done("r1", "a"), done("r2", "a"), failed("r3", "a"), done("r4", "late")};
+    const auto plan = plan_acknowledgements(pending, deferring, true, acknowledgement_limits{.max_acks = 3});
+    EXPECT_EQ(plan.taken, 3u);
+    const auto s = settle_acknowledgements(pending, plan, none(plan));
+    EXPECT_EQ(s.settled, 3u);
+    EXPECT_EQ(s.retried + s.lost, 0u);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].step_slug, "late");
+}
+
+TEST(acknowledgements, a_deadlocked_report_is_retried_up_to_the_limit) {
+    std::deque<acknowledgement> pending{failed("r1", "a")};
+    for (int attempt = 1; attempt <= 10; ++attempt) {
+        const auto plan = plan_acknowledgements(pending, plain, false);
+        const auto s = settle_acknowledgements(pending, plan, std::vector{&deadlock});
+        EXPECT_EQ(s.retried, 1u);
+        ASSERT_EQ(pending.size(), 1u);
+        EXPECT_EQ(pending[0].retries, attempt);
+    }
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    const auto s = settle_acknowledgements(pending, plan, std::vector{&deadlock});
+    EXPECT_EQ(s.lost, 1u);
+    EXPECT_TRUE(pending.empty());
+    ASSERT_EQ(s.log.size(), 1u);
+    EXPECT_EQ(s.log[0], "could not record the failure of task a[0] of run r1: deadlock detected");
+}
+
+TEST(acknowledgements, a_refused_output_becomes_the_tasks_failure_reported_alone) {
+    std::deque<acknowledgement> pending{done("r1", "a", 2)};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    const auto s = settle_acknowledgements(pending, plan, std::vector{&bad_output});
+    EXPECT_EQ(s.retried, 1u);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_FALSE(pending[0].completed);
+    EXPECT_TRUE(pending[0].alone);
+    EXPECT_EQ(pending[0].task_index, 2);
+    EXPECT_EQ(pending[0].payload,
+              "pgflow worker: the database rejected the step output: unsupported Unicode escape sequence");
+}
+
+TEST(acknowledgements, a_deadlocked_batch_is_sent_again_as_a_batch) {
+    std::deque<acknowledgement> pending{done("r2", "a"), done("r1", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    const auto s = settle_acknowledgements(pending, plan, std::vector{&deadlock});
+    EXPECT_TRUE(s.log.empty());
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[0].run_id, "r1");  // requeued in lock order
+    EXPECT_EQ(pending[0].retries, 1);
+    EXPECT_FALSE(pending[0].alone);
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, plain, false)), std::vector{ack_statement::complete_batch});
+}
+
+TEST(acknowledgements, a_batch_the_database_refuses_is_reported_one_by_one) {
+    std::deque<acknowledgement> pending{done("r1", "a"), done("r2", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    const auto s = settle_acknowledgements(pending, plan, std::vector{&bad_output});
+    ASSERT_EQ(s.log.size(), 1u);
+    EXPECT_EQ(s.log[0],
+              "reporting 2 results together failed (unsupported Unicode escape sequence); reporting them one by one");
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_TRUE(pending[0].alone && pending[1].alone);
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, plain, false)),
+              (std::vector{ack_statement::complete, ack_statement::complete}));
+}
+
+TEST(acknowledgements, a_failed_publication_is_logged_and_settles_nothing_else) {
+    std::deque<acknowledgement> pending{done("r1", "a")};
+    const auto plan = plan_acknowledgements(pending, deferring, false);
+    ASSERT_EQ(plan.statements.size(), 3u);
+    const database_error gone{"publish failed", "XX000"};
+    const auto s = settle_acknowledgements(pending, plan, std::vector<const database_error*>{nullptr, nullptr, &gone});
+    EXPECT_EQ(s.settled, 1u);
+    EXPECT_TRUE(pending.empty());
+    ASSERT_EQ(s.log.size(), 1u);
+    EXPECT_EQ(s.log[0], "publishing notifications failed: publish failed");
+}
+
+TEST(acknowledgements, outcomes_must_match_the_plan) {
+    std::deque<acknowledgement> pending{done("r1", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_THROW(settle_acknowledgements(pending, plan, std::vector<const database_error*>{}), pgflow::error);
+}
+
+}  // namespace
