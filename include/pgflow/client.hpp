@@ -158,7 +158,7 @@ public:
     /// when `timeout` passes first. Survives a lost connection within the timeout.
     boost::json::value wait(const pgflow::run_id& id, std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
-        const std::string channel = "pgflow:run:" + id.str();
+        const std::string channel = detail::run_channel(id.str());
         for (;;) {
             try {
                 auto& c = connection();

@@ -9,6 +9,7 @@
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/run_id.hpp>
 #include <pgflow/runtime/queries.hpp>
+#include <pgflow/runtime/statements.hpp>
 
 #include <boost/json.hpp>
 
@@ -34,7 +35,7 @@ public:
         if (timeout_seconds)
             deadline = std::chrono::steady_clock::now() + milliseconds{static_cast<long long>(*timeout_seconds * 1000)};
         auto conn = ctx_.connect();
-        const std::string channel = "pgflow:run:" + id.str();
+        const std::string channel = run_channel(id.str());
         conn.listen(channel);  // before reading the state, so that no event slips in between
         auto outcome = print_state(conn, id);
 

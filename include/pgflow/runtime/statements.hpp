@@ -122,7 +122,6 @@ inline constexpr prepared_statement start_flow{"pgflow_client_start",
                                                "SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)"};
 
 // Plain statements of the worker's set-up and stop.
-inline constexpr std::string_view flow_exists = "SELECT 1 FROM pgflow.flows WHERE flow_slug = $1";
 inline constexpr std::string_view step_timeouts = R"(
 SELECT s.step_slug, coalesce(s.opt_timeout, f.opt_timeout)
 FROM pgflow.steps AS s JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug

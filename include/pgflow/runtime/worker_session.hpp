@@ -9,6 +9,7 @@
 #include <pgflow/runtime/backoff.hpp>
 #include <pgflow/runtime/claims.hpp>
 #include <pgflow/runtime/protocol.hpp>
+#include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/queue_listener.hpp>
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/statements.hpp>
@@ -112,7 +113,7 @@ private:
     void check_registered(pq::connection& c) {
         if (w_.shape && w_.options.ensure_registered) {
             ensure_registered(c, *w_.shape);
-        } else if (c.execute(statements::flow_exists, w_.flow_slug).empty()) {
+        } else if (c.execute(queries::flow_registered, w_.flow_slug).empty()) {
             throw error("pgflow: flow \"" + w_.flow_slug +
                         "\" is not registered in the database; register it first "
                         "(pgflow::client::ensure_registered) before starting its worker");
