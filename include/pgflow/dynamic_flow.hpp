@@ -170,6 +170,7 @@ public:
         shape.max_attempts = options_.max_attempts.value_or(3);
         shape.base_delay = options_.base_delay.value_or(5);
         shape.timeout = options_.timeout.value_or(60);
+        shape.stated_options = options_;
         shape.input_type = "boost::json::value";
         for (const auto& s : steps_)
             for (const auto& d : s.dependencies)
