@@ -89,4 +89,62 @@ constexpr bool writes_at_compile_time() {
 }
 static_assert(writes_at_compile_time());
 
+template <class Make>
+std::string definition_error_of(Make make) {
+    try {
+        static_cast<void>(make());
+    } catch (const pgflow::definition_error& e) {
+        return e.what();
+    }
+    return "(no definition_error)";
+}
+
+// A dynamic flow is checked by the compiled flows' rules and says so in their words (checks.hpp,
+// slug.hpp), without the DSL's after<...> hints.
+TEST(flow_model, dynamic_flows_break_rules_in_the_compiled_flows_words) {
+    const auto h = [](const boost::json::value& v) { return v; };
+    using pgflow::dynamic_flow;
+    EXPECT_EQ(definition_error_of([] { return dynamic_flow{"run"}; }), "pgflow: flow \"run\": " PGFLOW_DETAIL_RESERVED_FLOW_SLUG);
+    EXPECT_EQ(definition_error_of([] { return dynamic_flow{std::string(48, 'q')}; }),
+              "pgflow: flow \"" + std::string(48, 'q') + "\": " PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG);
+    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("run", h); }),
+              "pgflow: flow \"f\", step \"run\": " PGFLOW_DETAIL_RESERVED_STEP_SLUG);
+    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("a", h); }),
+              "pgflow: flow \"f\", step \"a\": two steps of this flow have the same slug: give every step its own slug");
+    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", {"a"}, h); }),
+              "pgflow: flow \"f\", step \"a\": a step cannot depend on itself");
+    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("b", {"a", "a"}, h); }),
+              "pgflow: flow \"f\", step \"b\": a dependency is listed twice: \"a\"");
+    EXPECT_EQ(definition_error_of([&] {
+                  return dynamic_flow{"f"}.add({"m", pgflow::step_type::map, {"a", "b"},
+                                                [](const boost::json::value& v, const pgflow::task_context&) { return v; },
+                                                {}});
+              }),
+              "pgflow: flow \"f\", step \"m\": a map step has at most one dependency, the step whose array output it "
+              "maps over; it lists 2: \"a\", \"b\"");
+    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h, pgflow::step_options{.start_delay = -1}); }),
+              "pgflow: flow \"f\", step \"a\": start_delay must be >= 0, got -1");
+    EXPECT_EQ(definition_error_of([] { return dynamic_flow{"f", pgflow::flow_options{.max_attempts = -1}}; }),
+              "pgflow: flow \"f\": max_attempts must be >= 0, got -1");
+    EXPECT_EQ(definition_error_of([&] {
+                  dynamic_flow f{"f"};
+                  f.step("c", {"b"}, h).step("a", {"c"}, h).step("b", {"a"}, h);
+                  return f.shape();
+              }),
+              "pgflow: flow \"f\": " PGFLOW_DETAIL_DEPENDENCY_CYCLE ": c -> b -> a -> c");
+}
+
+// One graph analysis: the same registration order as the compiled flow declared the same way.
+TEST(flow_model, dynamic_flows_are_ordered_as_compiled_flows_are) {
+    constexpr auto compiled = pgflow::flow<"late_deps", int>(
+        pgflow::step<"join", pgflow::after<"left", "right">>([](int, int l, int r) { return l + r; }),
+        pgflow::step<"right", pgflow::after<"top">>([](int, int t) { return t + 2; }),
+        pgflow::step<"left", pgflow::after<"top">>([](int, int t) { return t + 1; }),
+        pgflow::step<"top">([](int n) { return n; }));
+    const auto h = [](const boost::json::value& v) { return v; };
+    pgflow::dynamic_flow dynamic{"late_deps"};
+    dynamic.step("join", {"left", "right"}, h).step("right", {"top"}, h).step("left", {"top"}, h).step("top", h);
+    EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(dynamic)), std::string(pgflow::registration_sql(compiled)));
+}
+
 }  // namespace
