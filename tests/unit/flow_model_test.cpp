@@ -106,7 +106,7 @@ TEST(flow_model, dynamic_flows_break_rules_in_the_compiled_flows_words) {
     using pgflow::dynamic_flow;
     EXPECT_EQ(definition_error_of([] { return dynamic_flow{"run"}; }), "pgflow: flow \"run\": " PGFLOW_DETAIL_RESERVED_FLOW_SLUG);
     EXPECT_EQ(definition_error_of([] { return dynamic_flow{std::string(48, 'q')}; }),
-              "pgflow: flow \"" + std::string(48, 'q') + "\": " PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG);
+              pgflow::detail::concat({"pgflow: flow \"", std::string(48, 'q'), "\": " PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG}));
     EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("run", h); }),
               "pgflow: flow \"f\", step \"run\": " PGFLOW_DETAIL_RESERVED_STEP_SLUG);
     EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("a", h); }),
