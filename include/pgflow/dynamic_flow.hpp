@@ -116,7 +116,8 @@ public:
     dynamic_flow& add(dynamic_step s) {
         if (const std::string_view problem = slug_problem(s.slug); !problem.empty())
             throw detail::flow_definition_error(slug_, s.slug, problem);
-        if (handlers_->contains(s.slug)) throw detail::flow_definition_error(slug_, s.slug, PGFLOW_DETAIL_DUPLICATE_STEP);
+        if (handlers_->contains(s.slug))
+            throw detail::flow_definition_error(slug_, s.slug, PGFLOW_DETAIL_DUPLICATE_STEP);
         if (!s.handler) throw detail::flow_definition_error(slug_, s.slug, "the step has no handler");
         if (const auto check = detail::check_step_declaration(s.slug, s.type, s.dependencies);
             check.verdict != detail::declaration_verdict::valid)
@@ -149,7 +150,8 @@ public:
             std::string cycle;
             for (std::size_t k = 0; k < g.cycle_length; ++k) cycle += detail::concat({g.slugs[g.cycle[k]], " -> "});
             cycle += g.slugs[g.cycle[0]];
-            throw detail::flow_definition_error(slug_, {}, detail::concat({PGFLOW_DETAIL_DEPENDENCY_CYCLE ": ", cycle}));
+            throw detail::flow_definition_error(slug_, {},
+                                                detail::concat({PGFLOW_DETAIL_DEPENDENCY_CYCLE ": ", cycle}));
         }
         flow_shape shape;
         shape.slug = slug_;
@@ -199,7 +201,8 @@ private:
         if (check.verdict == detail::declaration_verdict::dependency_twice)
             return detail::concat({rule, ": ", detail::quoted(dependencies[check.position])});
         std::string listed;
-        for (const std::string& d : dependencies) listed += detail::concat({listed.empty() ? "" : ", ", detail::quoted(d)});
+        for (const std::string& d : dependencies)
+            listed += detail::concat({listed.empty() ? "" : ", ", detail::quoted(d)});
         return detail::concat({rule, "; it lists ", std::to_string(dependencies.size()), ": ", listed});
     }
 

@@ -232,7 +232,8 @@ TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {
                                   [](const value& v, const pgflow::task_context&) { return v; }, {}});
                          }),
                          "at most one dependency, the step whose array output it maps over; it lists 2: \"a\", \"b\""));
-    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", {"a"}, handler); }), "step \"a\": a step cannot depend on itself"));
+    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", {"a"}, handler); }),
+                         "step \"a\": a step cannot depend on itself"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow{"f"}.step("a", handler, pgflow::step_options{.timeout = 0});
                          }),

@@ -20,7 +20,8 @@ namespace {
 
 template <class Flow>
 void expect_one_writer_for(const Flow& flow) {
-    EXPECT_EQ(std::string(pgflow::registration_sql(flow)), pgflow::registration_sql(pgflow::shape_of(flow))) << flow.slug;
+    EXPECT_EQ(std::string(pgflow::registration_sql(flow)), pgflow::registration_sql(pgflow::shape_of(flow)))
+        << flow.slug;
 }
 template <class... Flows>
 void expect_one_writer(const Flows&... flows) {

@@ -176,7 +176,9 @@ struct dynamic_graph {
     std::vector<std::size_t> cycle;
 
     [[nodiscard]] std::vector<std::size_t> scratch() const { return std::vector<std::size_t>(slugs.size() + 1, 0); }
-    [[nodiscard]] std::vector<std::size_t> edge_scratch() const { return std::vector<std::size_t>(dep_index.size(), 0); }
+    [[nodiscard]] std::vector<std::size_t> edge_scratch() const {
+        return std::vector<std::size_t>(dep_index.size(), 0);
+    }
 };
 
 /// Step i depends on dep_slugs[dep_begin[i]] .. dep_slugs[dep_begin[i + 1] - 1].

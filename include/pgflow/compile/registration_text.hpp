@@ -157,7 +157,9 @@ struct graph_source {
     [[nodiscard]] constexpr std::string_view flow_slug() const noexcept { return slug; }
     [[nodiscard]] constexpr pgflow::flow_options flow_options() const noexcept { return options; }
     [[nodiscard]] static constexpr std::size_t step_count() noexcept { return N; }
-    [[nodiscard]] constexpr std::string_view step_slug(std::size_t k) const noexcept { return graph.slugs[graph.order[k]]; }
+    [[nodiscard]] constexpr std::string_view step_slug(std::size_t k) const noexcept {
+        return graph.slugs[graph.order[k]];
+    }
     [[nodiscard]] constexpr step_type type(std::size_t k) const noexcept { return types[graph.order[k]]; }
     [[nodiscard]] constexpr std::size_t dependency_count(std::size_t k) const noexcept {
         return graph.dependency_count(graph.order[k]);
@@ -165,7 +167,9 @@ struct graph_source {
     [[nodiscard]] constexpr std::string_view dependency(std::size_t k, std::size_t d) const noexcept {
         return graph.slugs[graph.dependency(graph.order[k], d)];
     }
-    [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept { return steps[graph.order[k]]; }
+    [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept {
+        return steps[graph.order[k]];
+    }
 };
 
 /// The longest registration text of a flow with this graph: every option at its widest value (option
