@@ -1,8 +1,10 @@
 #pragma once
-// Registering a flow from its shape (parameterized create_flow/add_step in one transaction) and
+// Registering a flow from its shape (its registration_sql text, in one transaction) and
 // comparing a shape with the one a database already has. Shared by the client, the worker and
 // dynamic flows.
 
+#include <pgflow/compile/registration_text.hpp>
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/shape.hpp>
@@ -132,12 +134,7 @@ inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
                 throw shape_mismatch_error(message);
             }
         } else {
-            conn.execute("SELECT pgflow.create_flow($1, $2::int, $3::int, $4::int)", shape.slug, shape.max_attempts,
-                         shape.base_delay, shape.timeout);
-            for (const auto& step : shape.steps)
-                conn.execute("SELECT pgflow.add_step($1, $2, $3::text[], $4::int, $5::int, $6::int, $7::int, $8)",
-                             shape.slug, step.slug, step.dependencies, step.max_attempts, step.base_delay,
-                             step.timeout, step.start_delay, std::string(to_string(step.type)));
+            conn.execute_script(registration_sql(shape), "the registration of flow " + quoted(shape.slug));
         }
         conn.execute("COMMIT");
     } catch (...) {
