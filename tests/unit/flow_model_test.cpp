@@ -78,6 +78,28 @@ TEST(flow_model, a_shape_built_by_hand_registers_its_effective_options) {
               "SELECT pgflow.add_step('by_hand', 'o''clock', timeout => 5, step_type => 'map');");
 }
 
+// Run-time registration runs the same statements with every slug and option value as a parameter.
+TEST(flow_model, run_time_registration_passes_slugs_and_options_as_parameters) {
+    pgflow::flow_shape shape;
+    shape.slug = "by_hand";
+    shape.max_attempts = 7;
+    shape.steps.emplace_back().slug = "first";
+    pgflow::step_shape& step = shape.steps.emplace_back();
+    step.slug = "o'clock";
+    step.dependencies = {"first"};
+    step.type = pgflow::step_type::map;
+    step.timeout = 5;
+    pgflow::detail::parameterized_statements out;
+    pgflow::detail::write_registration(out, pgflow::detail::shape_source{shape});
+    ASSERT_EQ(out.statements.size(), 3U);
+    EXPECT_EQ(out.statements[0].sql, "SELECT pgflow.create_flow($1, max_attempts => $2::int);");
+    EXPECT_EQ(out.statements[0].values, (std::vector<std::string>{"by_hand", "7"}));
+    EXPECT_EQ(out.statements[1].sql, "SELECT pgflow.add_step($1, $2);");
+    EXPECT_EQ(out.statements[2].sql,
+              "SELECT pgflow.add_step($1, $2, ARRAY[$3], timeout => $4::int, step_type => 'map');");
+    EXPECT_EQ(out.statements[2].values, (std::vector<std::string>{"by_hand", "o'clock", "first", "5"}));
+}
+
 // The writer is usable in constant expressions on a shape as well as on a flow.
 constexpr bool writes_at_compile_time() {
     pgflow::flow_shape shape;

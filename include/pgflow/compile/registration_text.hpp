@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pgflow::detail {
 
@@ -37,6 +39,31 @@ struct text_string {
     std::string& out;
     constexpr void put(std::string_view s) { out += s; }
     constexpr void put(char c) { out += c; }
+};
+
+/// Registration as separate statements whose slugs and option values are parameters ($1, $2, …),
+/// for running it from C++: values are never spliced into statement text, even validated slugs.
+struct parameterized_statements {
+    struct statement {
+        std::string sql;
+        std::vector<std::string> values;
+    };
+    std::vector<statement> statements = std::vector<statement>(1);
+
+    void put(std::string_view s) { statements.back().sql += s; }
+    void put(char c) { statements.back().sql += c; }
+    void literal(std::string_view value) { placeholder(std::string(value), ""); }
+    void integer(int value) { placeholder(std::to_string(value), "::int"); }
+    void next_statement() { statements.emplace_back(); }
+
+private:
+    void placeholder(std::string value, std::string_view cast) {
+        statement& s = statements.back();
+        s.values.push_back(std::move(value));
+        s.sql += '$';
+        s.sql += std::to_string(s.values.size());
+        s.sql += cast;
+    }
 };
 
 template <class Out>
@@ -69,13 +96,40 @@ constexpr void put_literal(Out& out, std::string_view text) {
     out.put('\'');
 }
 
+/// A sink may take slugs and option values itself (parameterized_statements does, to make them
+/// parameters); the text sinks write them as literals.
+template <class Out>
+constexpr void emit_literal(Out& out, std::string_view text) {
+    if constexpr (requires { out.literal(text); }) {
+        out.literal(text);
+    } else {
+        put_literal(out, text);
+    }
+}
+template <class Out>
+constexpr void emit_integer(Out& out, int value) {
+    if constexpr (requires { out.integer(value); }) {
+        out.integer(value);
+    } else {
+        put_int(out, value);
+    }
+}
+template <class Out>
+constexpr void next_statement(Out& out) {
+    if constexpr (requires { out.next_statement(); }) {
+        out.next_statement();
+    } else {
+        out.put('\n');
+    }
+}
+
 template <class Out>
 constexpr void put_option(Out& out, std::string_view name, const std::optional<int>& value) {
     if (!value) return;
     out.put(", ");
     out.put(name);
     out.put(" => ");
-    put_int(out, *value);
+    emit_integer(out, *value);
 }
 
 /// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
@@ -84,22 +138,23 @@ constexpr void put_option(Out& out, std::string_view name, const std::optional<i
 template <class Out, class Source>
 constexpr void write_registration(Out& out, const Source& flow) {
     out.put("SELECT pgflow.create_flow(");
-    put_literal(out, flow.flow_slug());
+    emit_literal(out, flow.flow_slug());
     const flow_options options = flow.flow_options();
     put_option(out, "max_attempts", options.max_attempts);
     put_option(out, "base_delay", options.base_delay);
     put_option(out, "timeout", options.timeout);
     out.put(");");
     for (std::size_t k = 0; k < flow.step_count(); ++k) {
-        out.put("\nSELECT pgflow.add_step(");
-        put_literal(out, flow.flow_slug());
+        next_statement(out);
+        out.put("SELECT pgflow.add_step(");
+        emit_literal(out, flow.flow_slug());
         out.put(", ");
-        put_literal(out, flow.step_slug(k));
+        emit_literal(out, flow.step_slug(k));
         if (flow.dependency_count(k) > 0) {
             out.put(", ARRAY[");
             for (std::size_t d = 0; d < flow.dependency_count(k); ++d) {
                 if (d > 0) out.put(", ");
-                put_literal(out, flow.dependency(k, d));
+                emit_literal(out, flow.dependency(k, d));
             }
             out.put(']');
         }

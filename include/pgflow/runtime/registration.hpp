@@ -134,7 +134,13 @@ inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
                 throw shape_mismatch_error(message);
             }
         } else {
-            conn.execute_script(registration_sql(shape), "the registration of flow " + quoted(shape.slug));
+            parameterized_statements registration;
+            write_registration(registration, shape_source{shape});
+            for (const auto& statement : registration.statements) {
+                pq::parameters values;
+                for (const auto& value : statement.values) values.add(value);
+                conn.execute_with(statement.sql, values);
+            }
         }
         conn.execute("COMMIT");
     } catch (...) {
