@@ -6,6 +6,7 @@
 #include <pgflow/error.hpp>
 #include <pgflow/pq/parameters.hpp>
 #include <pgflow/pq/result.hpp>
+#include <pgflow/pq/sqlstate.hpp>
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -70,11 +71,12 @@ public:
         keys.push_back(nullptr);
         values.push_back(nullptr);
         conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
-        if (!conn_) throw database_error("pgflow: could not allocate a libpq connection", "08001");
+        if (!conn_) throw database_error("pgflow: could not allocate a libpq connection",
+                                        std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         if (PQstatus(conn_.get()) != CONNECTION_OK)
             throw database_error("pgflow: could not connect to PostgreSQL: " +
                                      pq::detail::trimmed(PQerrorMessage(conn_.get())),
-                                 "08001");
+                                 std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
         PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
     }
@@ -236,7 +238,7 @@ public:
                                              std::to_string(&s - statements.data() + 1) + " of " +
                                              std::to_string(statements.size()) + " (" +
                                              pq::detail::trimmed(PQerrorMessage(conn_.get())) + ")",
-                                         "08006");
+                                         std::string(sqlstate::connection_failure));
                 }
                 const auto status = PQresultStatus(r);
                 if (outcome) {
@@ -250,7 +252,7 @@ public:
                     outcome.emplace(database_error("pgflow: " + (s.prepared_name.empty() ? context_of(s.sql)
                                                                                          : "statement " + s.prepared_name) +
                                                        " was skipped: an earlier statement of its transaction failed",
-                                                   "25P02"));
+                                                   std::string(sqlstate::in_failed_sql_transaction)));
                 } else {
                     auto e = pq::detail::make_error(r, conn_.get(),
                                                     s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name);
