@@ -684,7 +684,7 @@ SELECT r.flow_slug, r.status, r.output::text, s.step_slug, s.error_message
     static run_id parse_run_id(const std::string& text) {
         try {
             return run_id{text};
-        } catch (const std::invalid_argument&) {
+        } catch (const invalid_argument_error&) {
             throw usage_error("pgflow: " + detail::quoted(text) +
                               " is not a run id (a UUID: 8-4-4-4-12 hex digits)");
         }
