@@ -126,8 +126,9 @@ inline std::optional<std::string> inexact_number(double value, std::string_view 
         if (to_decimal(plain_text) == stored) shortest = plain_text;
     }
     const std::string shown = literal.size() > 60 ? concat({literal.substr(0, 60), "…"}) : std::string(literal);
-    return concat({"the number ", shown, " cannot be held exactly (pgflow-cpp reads JSON numbers as 64-bit integers "
-                   "or doubles, and it would become ", shortest, "); send it as a string"});
+    constexpr std::string_view why =
+        " cannot be held exactly (pgflow-cpp reads JSON numbers as 64-bit integers or doubles, and it would become ";
+    return concat({"the number ", shown, why, shortest, "); send it as a string"});
 }
 
 /// The offset of the first byte of `text` that does not start a valid UTF-8 sequence, if any.
