@@ -1,0 +1,33 @@
+# hygiene.clang_format: every C++ source of the repository is formatted as .clang-format says.
+# cmake -DSOURCE_DIR=… -DCLANG_FORMAT=… -P clang_format.cmake
+# The generated include/pgflow/detail/embedded_sql.hpp is left out (cmake/EmbedSql.cmake writes it).
+if(NOT CLANG_FORMAT)
+  message("skipped: clang-format-16 not found")
+  return()
+endif()
+set(patterns "")
+foreach(dir IN ITEMS include examples tools tests benchmarks)
+  foreach(ext IN ITEMS hpp cpp h cpp.in)
+    list(APPEND patterns ${SOURCE_DIR}/${dir}/*.${ext})
+  endforeach()
+endforeach()
+file(GLOB_RECURSE sources ${patterns})
+list(FILTER sources EXCLUDE REGEX "/include/pgflow/detail/embedded_sql\\.hpp$")
+list(SORT sources)
+list(LENGTH sources count)
+execute_process(COMMAND ${CLANG_FORMAT} --dry-run --Werror --style=file ${sources}
+                WORKING_DIRECTORY ${SOURCE_DIR} RESULT_VARIABLE status ERROR_VARIABLE findings)
+if(NOT status EQUAL 0)
+  string(REGEX MATCHALL "[^\n]+: error: code should be clang-formatted" lines "${findings}")
+  set(files "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE ":[0-9]+:[0-9]+: error: .*" "" file "${line}")
+    list(APPEND files "${file}")
+  endforeach()
+  list(REMOVE_DUPLICATES files)
+  list(LENGTH files bad)
+  list(JOIN files "\n  " listed)
+  message(FATAL_ERROR "${bad} of ${count} files are not formatted as .clang-format says:\n  ${listed}\n"
+                      "Reformat with: clang-format-16 -i <file> (or git clang-format-16 for changed lines).")
+endif()
+message("${count} files formatted as .clang-format says")
