@@ -1,13 +1,14 @@
 # hygiene.clang_format: every C++ source of the repository is formatted as .clang-format says.
 # cmake -DSOURCE_DIR=… -DCLANG_FORMAT=… -P clang_format.cmake
-# The generated include/pgflow/detail/embedded_sql.hpp is left out (cmake/EmbedSql.cmake writes it).
+# Left out: the generated include/pgflow/detail/embedded_sql.hpp (cmake/EmbedSql.cmake writes it)
+# and the .cpp.in templates, whose @placeholders@ are not C++.
 if(NOT CLANG_FORMAT)
   message("skipped: clang-format-16 not found")
   return()
 endif()
 set(patterns "")
 foreach(dir IN ITEMS include examples tools tests benchmarks)
-  foreach(ext IN ITEMS hpp cpp h cpp.in)
+  foreach(ext IN ITEMS hpp cpp h)
     list(APPEND patterns ${SOURCE_DIR}/${dir}/*.${ext})
   endforeach()
 endforeach()
