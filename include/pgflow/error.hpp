@@ -20,8 +20,7 @@ public:
 /// `$.items[3].price`; `what()` also names the flow and step when known.
 class json_decode_error : public error {
 public:
-    json_decode_error(std::string message, std::string path)
-        : error(std::move(message)), path_(std::move(path)) {}
+    json_decode_error(std::string message, std::string path) : error(std::move(message)), path_(std::move(path)) {}
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:

@@ -20,9 +20,9 @@ enum class queue_mode { automatic, builtin, extension };
 
 constexpr std::string_view to_string(queue_mode m) noexcept {
     switch (m) {
-    case queue_mode::builtin: return "builtin";
-    case queue_mode::extension: return "extension";
-    default: return "auto";
+        case queue_mode::builtin: return "builtin";
+        case queue_mode::extension: return "extension";
+        default: return "auto";
     }
 }
 

@@ -258,7 +258,8 @@ struct json_codec<T> {
             const auto* o = v.if_object();
             if (o == nullptr) detail::fail_expected(path, "an object", v);
             T out{};
-            boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... pairs) { (decode_member(out, *o, path, pairs), ...); });
+            boost::hana::unpack(boost::hana::accessors<T>(),
+                                [&](auto... pairs) { (decode_member(out, *o, path, pairs), ...); });
             return out;
         }
     }

@@ -311,8 +311,8 @@ inline boost::json::value parse_json(std::string_view text, std::string_view sub
         throw json_parse_error(subject, "at " + builder.path + ": " + builder.problem, builder.path, used);
     if (ec == boost::json::error::too_deep)
         throw json_parse_error(
-            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at(), {},
-            used);
+            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at(),
+            {}, used);
     if (ec) {
         if (const auto bad = detail::invalid_utf8_at(text); bad && *bad <= used)
             throw json_parse_error(subject, "invalid UTF-8 at byte " + std::to_string(*bad + 1), {}, *bad);

@@ -63,8 +63,7 @@ private:
     static constexpr bool is_identifier(std::string_view s) noexcept {
         if (s.empty() || (s.front() >= '0' && s.front() <= '9')) return false;
         for (const char c : s)
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-                return false;
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
         return true;
     }
 

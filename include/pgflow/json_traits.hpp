@@ -90,14 +90,15 @@ inline std::string describe_json(const boost::json::value& v) {
     return "an unknown JSON value";
 }
 
-[[noreturn]] inline void fail_expected(const json_path& path, std::string_view expected, const boost::json::value& got) {
+[[noreturn]] inline void fail_expected(const json_path& path, std::string_view expected,
+                                       const boost::json::value& got) {
     path.fail(concat({"expected ", expected, ", got ", describe_json(got)}));
 }
 
 template <class T>
-inline constexpr bool is_char_type = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> ||
-                                     std::is_same_v<T, char8_t> || std::is_same_v<T, char16_t> ||
-                                     std::is_same_v<T, char32_t>;
+inline constexpr bool is_char_type =
+    std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
+    std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
 
 template <class T>
 concept json_integer = std::integral<T> && !std::is_same_v<T, bool> && !is_char_type<T>;
@@ -132,16 +133,17 @@ concept map_shaped = std::is_class_v<T> && !json_native<T> && requires {
 
 /// Shape of a sequence (or set) container, whatever its element type. Strings are not sequences.
 template <class T>
-concept sequence_shaped = std::is_class_v<T> && !json_native<T> && !std::is_same_v<T, std::string> &&
-                          !is_std_array<T>::value && !hana_struct<T> &&
-                          !requires { typename T::mapped_type; } && !requires { typename T::traits_type; } &&
-                          requires(const T& c) {
-                              typename T::value_type;
-                              c.begin();
-                              c.end();
-                          } &&
-                          (requires(T& c, typename T::value_type v) { c.push_back(std::move(v)); } ||
-                           requires(T& c, typename T::value_type v) { c.insert(std::move(v)); });
+concept sequence_shaped =
+    std::is_class_v<T> && !json_native<T> && !std::is_same_v<T, std::string> && !is_std_array<T>::value &&
+    !hana_struct<T> && !requires { typename T::mapped_type; } && !requires { typename T::traits_type; } &&
+    requires(const T& c) {
+        typename T::value_type;
+        c.begin();
+        c.end();
+    } &&
+    (
+        requires(T& c, typename T::value_type v) { c.push_back(std::move(v)); } ||
+        requires(T& c, typename T::value_type v) { c.insert(std::move(v)); });
 
 template <class T, class Pair>
 using hana_member_t = std::remove_cvref_t<decltype(boost::hana::second(std::declval<Pair>())(std::declval<T&>()))>;

@@ -53,7 +53,5 @@ private:
 
 template <>
 struct std::hash<pgflow::run_id> {
-    std::size_t operator()(const pgflow::run_id& id) const noexcept {
-        return std::hash<std::string>{}(id.str());
-    }
+    std::size_t operator()(const pgflow::run_id& id) const noexcept { return std::hash<std::string>{}(id.str()); }
 };

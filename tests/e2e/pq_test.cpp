@@ -24,10 +24,11 @@ bool contains(std::string_view text, std::string_view part) { return text.find(p
 TEST(pq, parameters_of_every_kind_reach_the_server_as_values) {
     auto c = pgflow::connection_options::from_environment().connect();
     const std::vector<std::string> texts{"plain", "with,comma", "quote\"d", "back\\slash", "{brace}", "NULL", ""};
-    auto r = c.execute("SELECT $1::int + 1, $2::text, $3::bool, $4::jsonb ->> 'k', $5::text[] = $6::text[], "
-                       "array_length($5::text[], 1), $7::bigint[], $8::text IS NULL, $9::uuid",
-                       41, std::string_view("it's; DROP TABLE x; --"), true, boost::json::value({{"k", "v"}}), texts,
-                       texts, std::vector<long long>{1, -2, 3}, std::optional<int>{}, pgflow::run_id{"6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b"});
+    auto r = c.execute(
+        "SELECT $1::int + 1, $2::text, $3::bool, $4::jsonb ->> 'k', $5::text[] = $6::text[], "
+        "array_length($5::text[], 1), $7::bigint[], $8::text IS NULL, $9::uuid",
+        41, std::string_view("it's; DROP TABLE x; --"), true, boost::json::value({{"k", "v"}}), texts, texts,
+        std::vector<long long>{1, -2, 3}, std::optional<int>{}, pgflow::run_id{"6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b"});
     EXPECT_EQ(r.get<int>(0, 0), 42);
     EXPECT_EQ(r.get<std::string>(0, 1), "it's; DROP TABLE x; --");
     EXPECT_TRUE(r.get<bool>(0, 2));

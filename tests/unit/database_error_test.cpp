@@ -68,8 +68,9 @@ TEST(database_error, names_the_objects_it_was_given_and_none_otherwise) {
     EXPECT_TRUE(bare.table_name().empty());
     EXPECT_TRUE(bare.schema_name().empty());
 
-    const pgflow::database_error violation("pgflow: duplicate key", std::string(sqlstate::unique_violation),
-                                           {.schema_name = "pgflow", .table_name = "runs", .constraint_name = "runs_pkey"});
+    const pgflow::database_error violation(
+        "pgflow: duplicate key", std::string(sqlstate::unique_violation),
+        {.schema_name = "pgflow", .table_name = "runs", .constraint_name = "runs_pkey"});
     EXPECT_EQ(violation.constraint_name(), "runs_pkey");
     EXPECT_EQ(violation.table_name(), "runs");
     EXPECT_EQ(violation.schema_name(), "pgflow");
@@ -79,8 +80,8 @@ TEST(database_error, names_the_objects_it_was_given_and_none_otherwise) {
 }
 
 TEST(run_id, text_that_is_not_a_uuid_is_a_pgflow_invalid_argument_error_naming_it) {
-    for (const char* text : {"", "not-a-uuid", "6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6", "6f1c2a38x0b1e-4e3f-9b7a-1c2d3e4f5a6b",
-                             "6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6g"}) {
+    for (const char* text : {"", "not-a-uuid", "6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6",
+                             "6f1c2a38x0b1e-4e3f-9b7a-1c2d3e4f5a6b", "6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6g"}) {
         try {
             static_cast<void>(pgflow::run_id{text});
             ADD_FAILURE() << '"' << text << "\" was accepted";

@@ -78,7 +78,8 @@ inline database_error make_error(const PGresult* r, const PGconn* conn, std::str
     }
     // A connection that broke while the statement ran reports SQLSTATE 08006 where the server could
     // not say anything itself; callers decide on reconnecting from is_connection_error().
-    if (sqlstate.empty() && conn != nullptr && PQstatus(conn) == CONNECTION_BAD) sqlstate = sqlstate::connection_failure;
+    if (sqlstate.empty() && conn != nullptr && PQstatus(conn) == CONNECTION_BAD)
+        sqlstate = sqlstate::connection_failure;
     if (!sqlstate.empty()) {
         message.append(" [SQLSTATE ");
         message.append(sqlstate);
@@ -122,8 +123,7 @@ public:
     /// The text value of a cell ("" for NULL); valid while this result lives.
     [[nodiscard]] std::string_view text(int row, int col) const {
         check_cell(row, col);
-        return {PQgetvalue(handle_.get(), row, col),
-                static_cast<std::size_t>(PQgetlength(handle_.get(), row, col))};
+        return {PQgetvalue(handle_.get(), row, col), static_cast<std::size_t>(PQgetlength(handle_.get(), row, col))};
     }
 
     /// A cell converted to T: std::string, std::string_view, bool, an integer, double,
@@ -194,8 +194,8 @@ private:
     }
 
     [[nodiscard]] error conversion_error(std::string_view s, int col, const std::string& what) const {
-        return error("pgflow: column \"" + std::string(PQfname(handle_.get(), col)) + "\" value \"" +
-                     std::string(s) + "\" is not " + what);
+        return error("pgflow: column \"" + std::string(PQfname(handle_.get(), col)) + "\" value \"" + std::string(s) +
+                     "\" is not " + what);
     }
 
     std::unique_ptr<PGresult, detail::result_deleter> handle_;
@@ -206,13 +206,11 @@ inline result checked(PGresult* r, const PGconn* conn, std::string_view context)
     result owned{r};
     if (r == nullptr) throw detail::make_error(nullptr, conn, context);
     switch (PQresultStatus(r)) {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-    case PGRES_EMPTY_QUERY:
-    case PGRES_PIPELINE_SYNC:
-        return owned;
-    default:
-        throw detail::make_error(r, conn, context);
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_EMPTY_QUERY:
+        case PGRES_PIPELINE_SYNC: return owned;
+        default: throw detail::make_error(r, conn, context);
     }
 }
 
