@@ -225,58 +225,64 @@ struct check_adapted_struct_is_default_constructible {
     throw flow_definition_error(flow, step, concat({option, " must be ", rule, ", got ", std::to_string(value)}));
 }
 
-[[noreturn]] inline void flow_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow, int value) {
+// Namespaces, not a `__` in one name (reserved in C++): the diagnostic reads
+// `flow_option_out_of_range::timeout_must_be_positive(...)`.
+namespace flow_option_out_of_range {
+[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "max_attempts", ">= 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow, int value) {
+[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "base_delay", ">= 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_positive(std::string_view flow, int value) {
+[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "timeout", "> 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow, int value) {
+[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
 }
-[[noreturn]] inline void step_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow,
+}  // namespace flow_option_out_of_range
+namespace step_option_out_of_range {
+[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow,
                                                                                     std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "max_attempts", ">= 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow,
+[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow,
                                                                                   std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "base_delay", ">= 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__timeout_must_be_positive(std::string_view flow, std::string_view step,
+[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, std::string_view step,
                                                                             int value) {
     throw_option_out_of_range(flow, step, "timeout", "> 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow,
+[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow,
                                                                                       std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
 }
-[[noreturn]] inline void step_option_out_of_range__start_delay_must_be_nonnegative(std::string_view flow,
+[[noreturn]] inline void start_delay_must_be_nonnegative(std::string_view flow,
                                                                                    std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "start_delay", ">= 0", value);
 }
+}  // namespace step_option_out_of_range
 
 constexpr void check_flow_options(std::string_view flow, const flow_options& o) {
     if (o.max_attempts && *o.max_attempts < 0)
-        flow_option_out_of_range__max_attempts_must_be_nonnegative(flow, *o.max_attempts);
-    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range__base_delay_must_be_nonnegative(flow, *o.base_delay);
-    if (o.timeout && *o.timeout <= 0) flow_option_out_of_range__timeout_must_be_positive(flow, *o.timeout);
+        flow_option_out_of_range::max_attempts_must_be_nonnegative(flow, *o.max_attempts);
+    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range::base_delay_must_be_nonnegative(flow, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) flow_option_out_of_range::timeout_must_be_positive(flow, *o.timeout);
     if (o.timeout && *o.timeout > max_timeout)
-        flow_option_out_of_range__timeout_must_be_at_most_2147483645(flow, *o.timeout);
+        flow_option_out_of_range::timeout_must_be_at_most_2147483645(flow, *o.timeout);
 }
 
 constexpr void check_step_options(std::string_view flow, std::string_view step, const step_options& o) {
     if (o.max_attempts && *o.max_attempts < 0)
-        step_option_out_of_range__max_attempts_must_be_nonnegative(flow, step, *o.max_attempts);
+        step_option_out_of_range::max_attempts_must_be_nonnegative(flow, step, *o.max_attempts);
     if (o.base_delay && *o.base_delay < 0)
-        step_option_out_of_range__base_delay_must_be_nonnegative(flow, step, *o.base_delay);
-    if (o.timeout && *o.timeout <= 0) step_option_out_of_range__timeout_must_be_positive(flow, step, *o.timeout);
+        step_option_out_of_range::base_delay_must_be_nonnegative(flow, step, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) step_option_out_of_range::timeout_must_be_positive(flow, step, *o.timeout);
     if (o.timeout && *o.timeout > max_timeout)
-        step_option_out_of_range__timeout_must_be_at_most_2147483645(flow, step, *o.timeout);
+        step_option_out_of_range::timeout_must_be_at_most_2147483645(flow, step, *o.timeout);
     if (o.start_delay && *o.start_delay < 0)
-        step_option_out_of_range__start_delay_must_be_nonnegative(flow, step, *o.start_delay);
+        step_option_out_of_range::start_delay_must_be_nonnegative(flow, step, *o.start_delay);
 }
 
 }  // namespace pgflow::detail

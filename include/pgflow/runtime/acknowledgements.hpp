@@ -62,9 +62,8 @@ inline acknowledgement completion_of(std::string run_id, std::string step_slug, 
 
 // Failures that say nothing about the statement itself: trying again may succeed.
 inline bool is_transient(const database_error& e) {
-    const auto& s = e.sqlstate();
-    // 25P02: skipped because an earlier statement of its transaction failed.
-    return s.rfind("40", 0) == 0 || s == "55P03" || s == "25P02";
+    // Includes 25P02: skipped because an earlier statement of its transaction failed.
+    return e.is_retryable_transaction_error();
 }
 
 enum class ack_statement { defer, complete, fail, fail_attempt, complete_batch, publish };
