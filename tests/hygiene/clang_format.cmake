@@ -3,7 +3,7 @@
 # Left out: the generated include/pgflow/detail/embedded_sql.hpp (cmake/EmbedSql.cmake writes it)
 # and the .cpp.in templates, whose @placeholders@ are not C++.
 if(NOT CLANG_FORMAT)
-  message("skipped: clang-format-16 not found")
+  message(FATAL_ERROR "clang-format-16 not found: apt-get install clang-format-16")
   return()
 endif()
 set(patterns "")

@@ -36,7 +36,7 @@ struct acknowledgement_limits {
     std::size_t max_acks = 100;  ///< results per round trip
     // Results are reported together up to this many bytes; a bigger one goes alone, so that a
     // round trip (with its heartbeat and claim) never waits on more than one big result.
-    std::size_t batch_bytes = 4 * 1024 * 1024;
+    std::size_t batch_bytes = std::size_t{4} * 1024 * 1024;
     int max_retries = 10;  ///< transient failures of one result before it is given up
 };
 
