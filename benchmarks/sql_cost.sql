@@ -30,7 +30,7 @@ DECLARE
   mode text := CASE WHEN batched THEN 'batched' ELSE 'one by one' END;
 BEGIN
   -- A benchmark database: start from empty run tables every time.
-  EXECUTE format('TRUNCATE pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers, pgmq.%I, pgmq.%I',
+  EXECUTE format('TRUNCATE pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers, pgmq.%I, pgmq.%I CASCADE',
                  'q_' || lower(flow), 'a_' || lower(flow));
   IF to_regclass('realtime.messages') IS NOT NULL THEN
     TRUNCATE realtime.messages;

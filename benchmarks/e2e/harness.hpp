@@ -159,10 +159,11 @@ inline void ensure_flow(connection& db, const shape& s) {
     db.exec("commit");
 }
 
-/// Empties the run-time tables and the flow's queue so every measurement starts alike.
+/// Empties the run-time tables and the flow's queue so every measurement starts alike (CASCADE: with
+/// pgflow_cpp.run_control, which references runs).
 inline void reset_runs(connection& db, const shape& s) {
     auto stmt = db.exec(
-        "select format('truncate pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers, pgmq.%I, pgmq.%I',"
+        "select format('truncate pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers, pgmq.%I, pgmq.%I CASCADE',"
         " 'q_' || lower($1), 'a_' || lower($1))",
         {s.flow_slug});
     db.exec(std::string(stmt.get(0, 0)));

@@ -39,7 +39,7 @@ DECLARE
   f text;
 BEGIN
   -- TRUNCATE also forgets the tables' statistics (reltuples -1): the state of a fresh install.
-  TRUNCATE pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers;
+  TRUNCATE pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgflow.workers CASCADE;
   FOREACH f IN ARRAY flows LOOP
     EXECUTE format('TRUNCATE pgmq.%I, pgmq.%I', pgmq.format_table_name(f, 'q'), pgmq.format_table_name(f, 'a'));
   END LOOP;
