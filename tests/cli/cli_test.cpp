@@ -478,6 +478,55 @@ TEST(status, a_database_without_the_schema_gets_a_hint_to_install_it) {
     EXPECT_THAT(o.err, HasSubstr("pgflow install"));
 }
 
+// --- cancel, retry, resume -------------------------------------------------------------------------
+
+TEST(run_control, cancel_then_retry_and_resume_and_status_shows_the_lineage) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(doomed_flow());
+    const auto id = client.start("cli_doomed", boost::json::value{});  // no worker: it stays started
+    auto o = pgflow_cli(db, {"cancel", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out, "cancelled run " + id.str() + "\n");
+    o = pgflow_cli(db, {"cancel", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out, "run was already cancelled: " + id.str() + "\n");
+    o = pgflow_cli(db, {"status", id.str()});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  status +cancelled\n"))) << o;
+
+    const auto retried = pgflow_cli(db, {"retry", id.str()});
+    ASSERT_EQ(retried.status, 0) << retried;
+    EXPECT_TRUE(std::regex_match(retried.out, uuid_line)) << retried;
+    const std::string new_id = retried.out.substr(0, 36);
+    o = pgflow_cli(db, {"status", new_id});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  retry of +" + id.str() + "\n"))) << o;
+    o = pgflow_cli(db, {"status", id.str()});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  restarted as +" + new_id + " \\(retry\\)\n"))) << o;
+
+    // A run is restarted once; a started run can be neither resumed nor retried.
+    o = pgflow_cli(db, {"resume", id.str()});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("cannot resume run " + id.str() + ": Run " + id.str() + " was already restarted"));
+    o = pgflow_cli(db, {"resume", new_id});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("is started"));
+    EXPECT_EQ(pgflow_cli(db, {"cancel", new_id}).status, 0);
+    const auto resumed = pgflow_cli(db, {"resume", new_id});
+    ASSERT_EQ(resumed.status, 0) << resumed;
+    o = pgflow_cli(db, {"status", resumed.out.substr(0, 36)});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  resume of +" + new_id + "\n"))) << o;
+}
+
+TEST(run_control, unknown_and_finished_runs_fail_with_status_1_naming_the_run) {
+    database db;
+    const auto unknown = pgflow_cli(db, {"cancel", "00000000-0000-0000-0000-000000000001"});
+    EXPECT_EQ(unknown.status, 1) << unknown;
+    EXPECT_THAT(unknown.err, HasSubstr("cannot cancel run 00000000-0000-0000-0000-000000000001"));
+    EXPECT_THAT(unknown.err, HasSubstr("does not exist"));
+    EXPECT_EQ(pgflow_cli(db, {"retry", "42"}).status, 2);
+    EXPECT_EQ(pgflow_cli(db, {"resume"}).status, 2);
+}
+
 // --- workers ----------------------------------------------------------------------------------------
 
 TEST(workers, says_so_when_no_worker_runs) {
