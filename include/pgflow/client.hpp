@@ -308,16 +308,19 @@ private:
     }
 
     // The run's output when it completed, nullopt while it runs; throws when it failed.
-    static std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
+    // A cancelled run is `failed` with no failed step: its error says it was cancelled.
+    std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
         const auto row = detail::queries::read_run_outcome(c.execute(detail::queries::run_outcome, id));
         if (!row) throw error("pgflow: there is no run " + id.str());
         if (row->status == "completed") return row->output ? parse_json(*row->output) : boost::json::value{};
-        if (row->status == "failed")
-            throw run_failed_error(id.str(), row->failed_step.value_or(""), row->error_message.value_or(""));
-        return std::nullopt;
+        if (row->status != "failed") return std::nullopt;
+        auto message = row->error_message.value_or("");
+        if (!row->failed_step && capabilities(c).run_control)
+            if (const auto l = detail::read_run_lineage(c, id); l && l->first == "cancelled") message = "cancelled";
+        throw run_failed_error(id.str(), row->failed_step.value_or(""), message);
     }
 
-    // Waits for a run-level event (run:completed / run:failed, or a trimmed payload) on the
+    // Waits for a run-level event (run:completed / run:failed / run:cancelled, or a trimmed payload) on the
     // channel until `until`. Returns whether one came.
     static bool wait_for_run_event(pq::connection& c, const std::string& channel,
                                    std::chrono::steady_clock::time_point until) {
@@ -342,7 +345,9 @@ private:
         if (const auto* t = o.if_contains("trimmed"); t && t->is_bool() && t->as_bool()) return true;
         for (const char* key : {"event_type", "event"})
             if (const auto* e = o.if_contains(key); e && e->is_string())
-                if (e->as_string() == "run:completed" || e->as_string() == "run:failed") return true;
+                if (e->as_string() == "run:completed" || e->as_string() == "run:failed" ||
+                    e->as_string() == "run:cancelled")
+                    return true;
         return false;
     }
 

@@ -96,18 +96,37 @@ TEST(run_control, a_cancelled_runs_handler_sees_its_stop_token_within_a_second_a
     worker_thread worker{db, sleeper};
     const auto run = client.start(sleeper, 30000);
     ASSERT_TRUE(eventually([] { return sleeper_started.load(); }));
-    std::this_thread::sleep_for(200ms);
+    // A wait in progress ends on the run:cancelled event.
+    std::atomic<steady::rep> wait_ended_at{0};
+    std::jthread waiter([&] {
+        pgflow::client own{db.options()};
+        try {
+            own.wait(run, 20s);
+        } catch (const pgflow::run_failed_error&) {
+            wait_ended_at = steady::now().time_since_epoch().count();
+        }
+    });
+    std::this_thread::sleep_for(1500ms);  // the waiter's re-reads have backed off to 1 s
     const auto cancelled_at = steady::now();
     EXPECT_TRUE(client.cancel(run));
     ASSERT_TRUE(eventually([] { return sleeper_stopped_at.load() != 0; }, 5s, 5ms));
     const auto observed = steady::time_point{steady::duration{sleeper_stopped_at.load()}} - cancelled_at;
     EXPECT_LT(observed, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(observed).count() << " ms";
+    waiter.join();
+    const auto waited = steady::time_point{steady::duration{wait_ended_at.load()}} - cancelled_at;
+    EXPECT_LT(waited, 500ms) << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() << " ms";
 
     EXPECT_FALSE(client.cancel(run)) << "cancelling twice is harmless";
     const auto state = client.status(run);
     EXPECT_EQ(state.status, pgflow::run_status::cancelled);
     EXPECT_TRUE(state.lineage.cancelled_at.has_value());
-    EXPECT_THROW(client.wait(run, 5s), pgflow::run_failed_error);
+    try {
+        client.wait(run, 5s);
+        ADD_FAILURE() << "wait returned for a cancelled run";
+    } catch (const pgflow::run_failed_error& e) {
+        EXPECT_EQ(e.error_message(), "cancelled");
+        EXPECT_EQ(std::string(e.what()), "pgflow run " + run.str() + " failed: cancelled");
+    }
 
     // The worker goes on with other runs; nothing of the cancelled one completes.
     EXPECT_EQ(client.wait(client.start(sleeper, 1), 20s), boost::json::parse(R"({"sleep":1})"));
