@@ -14,6 +14,7 @@
 #include <pgflow/error.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
+#include <pgflow/slug.hpp>
 
 #include <string>
 #include <string_view>
@@ -40,33 +41,26 @@ struct handler_parameters {};
 
 // --- slugs --------------------------------------------------------------------------------------
 
+// The messages are slug.hpp's: dynamic flows throw the same words.
 template <fixed_string Flow>
 struct check_flow_slug_is_valid {
-    static_assert(failed_check<Flow>,
-                  "invalid flow slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
-                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow.is_valid_slug's rule)");
+    static_assert(failed_check<Flow>, PGFLOW_DETAIL_INVALID_FLOW_SLUG);
 };
 template <fixed_string Flow>
 struct check_flow_slug_is_not_reserved {
-    static_assert(failed_check<Flow>, "invalid flow slug: \"run\" is reserved by pgflow; choose another name");
+    static_assert(failed_check<Flow>, PGFLOW_DETAIL_RESERVED_FLOW_SLUG);
 };
 template <fixed_string Flow>
 struct check_flow_slug_fits_queue_name {
-    static_assert(failed_check<Flow>,
-                  "flow slug longer than 47 characters: the flow slug is also its pgmq queue name, and pgmq "
-                  "rejects names of 48 characters or more; choose a shorter slug");
+    static_assert(failed_check<Flow>, PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG);
 };
 template <fixed_string Step>
 struct check_step_slug_is_valid {
-    static_assert(failed_check<Step>,
-                  "invalid step slug: a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and "
-                  "underscores, not starting with a digit) and has 1 to 128 characters (pgflow.is_valid_slug's rule)");
+    static_assert(failed_check<Step>, PGFLOW_DETAIL_INVALID_STEP_SLUG);
 };
 template <fixed_string Step>
 struct check_step_slug_is_not_reserved {
-    static_assert(failed_check<Step>,
-                  "invalid step slug: \"run\" is reserved, a step's input has the flow input under the key "
-                  "\"run\"; choose another name");
+    static_assert(failed_check<Step>, PGFLOW_DETAIL_RESERVED_STEP_SLUG);
 };
 
 template <fixed_string Step, class After>
@@ -77,39 +71,48 @@ struct check_dependencies_are_listed_with_after {
 };
 
 // --- dependencies -------------------------------------------------------------------------------
+// Each rule's words (a macro: a static_assert takes only a string literal) are what a dynamic flow
+// throws; the compile-time diagnostic may add how to fix it in the DSL (after<...>).
+
+#define PGFLOW_DETAIL_SELF_DEPENDENCY "a step cannot depend on itself"
+#define PGFLOW_DETAIL_DEPENDENCY_TWICE "a dependency is listed twice"
+#define PGFLOW_DETAIL_MAP_DEPENDENCIES \
+    "a map step has at most one dependency, the step whose array output it maps over"
+#define PGFLOW_DETAIL_DUPLICATE_STEP "two steps of this flow have the same slug: give every step its own slug"
+#define PGFLOW_DETAIL_UNDECLARED_DEPENDENCY "a step depends on a step that is not declared in this flow"
+#define PGFLOW_DETAIL_DEPENDENCY_CYCLE                                                                   \
+    "the dependencies form a cycle (\"a -> b\" means a depends on b), so none of these steps could ever " \
+    "start: remove one of the dependencies on the cycle"
 
 template <fixed_string Step>
 struct check_step_does_not_depend_on_itself {
-    static_assert(failed_check<Step>, "a step cannot depend on itself: remove its own slug from after<...>");
+    static_assert(failed_check<Step>, PGFLOW_DETAIL_SELF_DEPENDENCY ": remove its own slug from after<...>");
 };
 template <fixed_string Step, fixed_string Dependency>
 struct check_dependency_listed_once {
     static_assert(failed_check<Step, Dependency>,
-                  "a dependency is listed twice in after<...>: list each dependency once");
+                  PGFLOW_DETAIL_DEPENDENCY_TWICE " in after<...>: list each dependency once");
 };
 template <fixed_string Step, class After>
 struct check_map_has_at_most_one_dependency {
     static_assert(failed_type_check<After>,
-                  "a map step has at most one dependency, the step whose array output it maps over: "
-                  "give the map a single after<\"dependency\">, or none to map over the flow input");
+                  PGFLOW_DETAIL_MAP_DEPENDENCIES ": give the map a single after<\"dependency\">, or none to map "
+                                                 "over the flow input");
 };
 template <fixed_string Flow, fixed_string Step>
 struct check_step_declared_once {
-    static_assert(failed_check<Flow, Step>,
-                  "two steps of this flow have the same slug: give every step its own slug");
+    static_assert(failed_check<Flow, Step>, PGFLOW_DETAIL_DUPLICATE_STEP);
 };
 template <fixed_string Flow, fixed_string Step, fixed_string Dependency>
 struct check_dependency_declared {
     static_assert(failed_check<Flow, Step, Dependency>,
-                  "a step depends on a step that is not declared in this flow: check the spelling in "
-                  "after<...> or add the missing step to the flow");
+                  PGFLOW_DETAIL_UNDECLARED_DEPENDENCY ": check the spelling in after<...> or add the missing step "
+                                                      "to the flow");
 };
 /// Cycle reads "a -> b -> a": a depends on b, which depends on a.
 template <fixed_string Flow, fixed_string Cycle>
 struct check_no_dependency_cycle {
-    static_assert(failed_check<Flow, Cycle>,
-                  "the dependencies form a cycle (\"a -> b\" means a depends on b), so none of these steps "
-                  "could ever start: remove one of the dependencies on the cycle");
+    static_assert(failed_check<Flow, Cycle>, PGFLOW_DETAIL_DEPENDENCY_CYCLE);
 };
 
 // --- types --------------------------------------------------------------------------------------
@@ -208,65 +211,78 @@ struct check_adapted_struct_is_default_constructible {
 // functions, not templates, so valid flows pay one cheap call per step. At run time they throw
 // pgflow::definition_error.
 
-[[noreturn]] inline void throw_option_out_of_range(std::string_view flow, std::string_view step,
-                                                   std::string_view option, std::string_view rule, int value) {
-    const std::string step_part = step.empty() ? std::string() : concat({", step \"", step, "\""});
-    throw definition_error(
-        concat({"pgflow: flow \"", flow, "\"", step_part, ": ", option, " must be ", rule, ", got ", std::to_string(value)}));
+/// `pgflow: flow "<flow>"[, step "<step>"]: <problem>`, what a flow that breaks a rule at run time throws
+/// (options of any flow; every rule of a dynamic flow). Slugs are quoted with escapes: a dynamic flow's
+/// come from outside.
+[[nodiscard]] inline definition_error flow_definition_error(std::string_view flow, std::string_view step,
+                                                            std::string_view problem) {
+    const std::string step_part = step.empty() ? std::string() : concat({", step ", quoted(step)});
+    return definition_error(concat({"pgflow: flow ", quoted(flow), step_part, ": ", problem}));
 }
 
-[[noreturn]] inline void flow_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow, int value) {
+[[noreturn]] inline void throw_option_out_of_range(std::string_view flow, std::string_view step,
+                                                   std::string_view option, std::string_view rule, int value) {
+    throw flow_definition_error(flow, step, concat({option, " must be ", rule, ", got ", std::to_string(value)}));
+}
+
+// Namespaces, not a `__` in one name (reserved in C++): the diagnostic reads
+// `flow_option_out_of_range::timeout_must_be_positive(...)`.
+namespace flow_option_out_of_range {
+[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "max_attempts", ">= 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow, int value) {
+[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "base_delay", ">= 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_positive(std::string_view flow, int value) {
+[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "timeout", "> 0", value);
 }
-[[noreturn]] inline void flow_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow, int value) {
+[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow, int value) {
     throw_option_out_of_range(flow, {}, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
 }
-[[noreturn]] inline void step_option_out_of_range__max_attempts_must_be_nonnegative(std::string_view flow,
+}  // namespace flow_option_out_of_range
+namespace step_option_out_of_range {
+[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow,
                                                                                     std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "max_attempts", ">= 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__base_delay_must_be_nonnegative(std::string_view flow,
+[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow,
                                                                                   std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "base_delay", ">= 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__timeout_must_be_positive(std::string_view flow, std::string_view step,
+[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, std::string_view step,
                                                                             int value) {
     throw_option_out_of_range(flow, step, "timeout", "> 0", value);
 }
-[[noreturn]] inline void step_option_out_of_range__timeout_must_be_at_most_2147483645(std::string_view flow,
+[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow,
                                                                                       std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
 }
-[[noreturn]] inline void step_option_out_of_range__start_delay_must_be_nonnegative(std::string_view flow,
+[[noreturn]] inline void start_delay_must_be_nonnegative(std::string_view flow,
                                                                                    std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "start_delay", ">= 0", value);
 }
+}  // namespace step_option_out_of_range
 
 constexpr void check_flow_options(std::string_view flow, const flow_options& o) {
     if (o.max_attempts && *o.max_attempts < 0)
-        flow_option_out_of_range__max_attempts_must_be_nonnegative(flow, *o.max_attempts);
-    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range__base_delay_must_be_nonnegative(flow, *o.base_delay);
-    if (o.timeout && *o.timeout <= 0) flow_option_out_of_range__timeout_must_be_positive(flow, *o.timeout);
+        flow_option_out_of_range::max_attempts_must_be_nonnegative(flow, *o.max_attempts);
+    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range::base_delay_must_be_nonnegative(flow, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) flow_option_out_of_range::timeout_must_be_positive(flow, *o.timeout);
     if (o.timeout && *o.timeout > max_timeout)
-        flow_option_out_of_range__timeout_must_be_at_most_2147483645(flow, *o.timeout);
+        flow_option_out_of_range::timeout_must_be_at_most_2147483645(flow, *o.timeout);
 }
 
 constexpr void check_step_options(std::string_view flow, std::string_view step, const step_options& o) {
     if (o.max_attempts && *o.max_attempts < 0)
-        step_option_out_of_range__max_attempts_must_be_nonnegative(flow, step, *o.max_attempts);
+        step_option_out_of_range::max_attempts_must_be_nonnegative(flow, step, *o.max_attempts);
     if (o.base_delay && *o.base_delay < 0)
-        step_option_out_of_range__base_delay_must_be_nonnegative(flow, step, *o.base_delay);
-    if (o.timeout && *o.timeout <= 0) step_option_out_of_range__timeout_must_be_positive(flow, step, *o.timeout);
+        step_option_out_of_range::base_delay_must_be_nonnegative(flow, step, *o.base_delay);
+    if (o.timeout && *o.timeout <= 0) step_option_out_of_range::timeout_must_be_positive(flow, step, *o.timeout);
     if (o.timeout && *o.timeout > max_timeout)
-        step_option_out_of_range__timeout_must_be_at_most_2147483645(flow, step, *o.timeout);
+        step_option_out_of_range::timeout_must_be_at_most_2147483645(flow, step, *o.timeout);
     if (o.start_delay && *o.start_delay < 0)
-        step_option_out_of_range__start_delay_must_be_nonnegative(flow, step, *o.start_delay);
+        step_option_out_of_range::start_delay_must_be_nonnegative(flow, step, *o.start_delay);
 }
 
 }  // namespace pgflow::detail

@@ -18,6 +18,7 @@
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/flows.hpp>
 
+#include <exception>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -28,10 +29,15 @@ namespace pgflow::cli {
 /// dynamic flows) as the flows it knows. Returns the process exit status (exit_status).
 template <class... Flows>
 int main(int argc, const char* const* argv, const Flows&... flows) {
-    std::vector<detail::cli::known_flow> known;
-    (known.push_back(detail::cli::describe_flow(flows)), ...);
-    detail::cli::command_line command_line{std::move(known), std::cout, std::cerr};
-    return command_line.run(argc, argv);
+    try {
+        std::vector<detail::cli::known_flow> known;
+        (known.push_back(detail::cli::describe_flow(flows)), ...);
+        detail::cli::command_line command_line{std::move(known), std::cout, std::cerr};
+        return command_line.run(argc, argv);
+    } catch (const std::exception& e) {  // run() reports pgflow's errors; this is what is left (bad_alloc)
+        std::cerr << "pgflow: " << e.what() << '\n';
+        return failure;
+    }
 }
 
 }  // namespace pgflow::cli

@@ -18,6 +18,7 @@
 #include <pgflow/json.hpp>
 #include <pgflow/json_parse.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/pq/sqlstate.hpp>
 #include <pgflow/run_id.hpp>
 #include <pgflow/shape.hpp>
 
@@ -84,14 +85,14 @@ public:
                 try {
                     start_flow(c, flow_slug, input, chosen);
                 } catch (const database_error& e) {
-                    if (retried && e.sqlstate() == "23505" && std::string_view(e.what()).find("runs_pkey") != std::string_view::npos)
+                    if (retried && e.sqlstate() == pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
                         return;
                     retried = e.is_connection_error();
                     throw;
                 }
             });
         } catch (const database_error& e) {
-            if (e.sqlstate() == "23503" && std::string_view(e.what()).find("runs_flow_slug_fkey") != std::string_view::npos)
+            if (e.sqlstate() == pq::sqlstate::foreign_key_violation && e.constraint_name() == "runs_flow_slug_fkey")
                 throw not_registered(flow_slug);
             throw;
         }
@@ -121,7 +122,7 @@ public:
                         .text(0, 0))};
             });
         } catch (const database_error& e) {
-            if (e.sqlstate() == "23503") throw not_registered(flow_slug);
+            if (e.sqlstate() == pq::sqlstate::foreign_key_violation) throw not_registered(flow_slug);
             throw;
         }
     }

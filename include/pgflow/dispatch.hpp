@@ -39,8 +39,8 @@ struct task_site {
 [[noreturn]] inline void rethrow_task_input_error(const json_decode_error& e, const task_site& site) {
     const std::string task =
         site.map_task ? concat({" (map task ", std::to_string(site.context.task_index), ")"}) : std::string();
-    std::string message =
-        concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\"", task, ": cannot decode the task input ", e.what()});
+    std::string message = concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\"", task,
+                                  ": cannot decode the task input ", e.what()});
     throw json_decode_error(std::move(message), e.path());
 }
 
@@ -159,7 +159,9 @@ public:
         return e->run(steps_[e->index], Flow::slug, input, ctx);
     }
 
-    [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept { return find(step_slug) != nullptr; }
+    [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept {
+        return find(step_slug) != nullptr;
+    }
     [[nodiscard]] static constexpr std::string_view flow_slug() noexcept { return Flow::slug; }
 
 private:
@@ -174,7 +176,8 @@ private:
     using step_at = typename Flow::traits::template step_at<I>;
 
     template <std::size_t... Is>
-    static constexpr std::array<const void*, Flow::step_count> step_addresses(const Flow& f, std::index_sequence<Is...>) {
+    static constexpr std::array<const void*, Flow::step_count> step_addresses(const Flow& f,
+                                                                              std::index_sequence<Is...>) {
         return {&static_cast<const detail::step_slot<Is, step_at<Is>>&>(f.storage()).step...};
     }
 
@@ -182,11 +185,13 @@ private:
     static constexpr std::array<entry, Flow::step_count> make_table(std::index_sequence<Is...>) {
         std::array<entry, Flow::step_count> t{
             entry{step_at<Is>::slug, Is,
-                  &detail::task_runner<step_at<Is>, typename detail::step_analysis<typename Flow::traits, Is>::verdict>::run}...};
+                  &detail::task_runner<step_at<Is>,
+                                       typename detail::step_analysis<typename Flow::traits, Is>::verdict>::run}...};
         std::sort(t.begin(), t.end(), [](const entry& a, const entry& b) { return a.slug < b.slug; });
         return t;
     }
-    static constexpr std::array<entry, Flow::step_count> table = make_table(std::make_index_sequence<Flow::step_count>{});
+    static constexpr std::array<entry, Flow::step_count> table =
+        make_table(std::make_index_sequence<Flow::step_count>{});
 
     static constexpr const entry* find(std::string_view step_slug) noexcept {
         const auto it = std::lower_bound(table.begin(), table.end(), step_slug,

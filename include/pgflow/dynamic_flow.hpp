@@ -8,17 +8,19 @@
 //    .map("summaries", "fetch", [](const boost::json::value& page) { return summarize(page); })
 //    .step("report", {"summaries"}, [](const boost::json::value& in) { return join(in); });
 
+#include <pgflow/checks.hpp>
+#include <pgflow/compile/graph.hpp>
+#include <pgflow/compile/step_rules.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
+#include <pgflow/slug.hpp>
 #include <pgflow/task_context.hpp>
 
 #include <boost/json/value.hpp>
 
-#include <algorithm>
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,20 +47,6 @@ struct dynamic_step {
 
 namespace detail {
 
-/// pgflow.is_valid_slug: ASCII letter or '_' first, then letters, digits, '_'; 1–128 characters;
-/// not the reserved "run".
-inline std::string slug_problem(std::string_view slug) {
-    if (slug.empty()) return "is empty";
-    if (slug.size() > 128) return "is longer than 128 characters";
-    if (slug == "run") return "is reserved (\"run\" names the flow input)";
-    auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-    if (!letter(slug.front())) return "must start with an ASCII letter or '_'";
-    for (char c : slug)
-        if (!letter(c) && !(c >= '0' && c <= '9'))
-            return "may contain only ASCII letters, digits and '_'";
-    return {};
-}
-
 template <class H>
 json_handler make_json_handler(H&& h) {
     using F = std::decay_t<H>;
@@ -82,17 +70,12 @@ public:
     using input_type = boost::json::value;
     using output_type = boost::json::value;
 
-    /// Throws definition_error for a slug pgflow would reject (see detail::slug_problem; flow
-    /// slugs also name a pgmq queue, which limits them to 47 characters) or options out of range.
+    /// Throws definition_error for a slug pgflow would reject (pgflow::flow_slug_problem) or options out
+    /// of range, with the words of the compiled flows' checks.
     explicit dynamic_flow(std::string slug, flow_options options = {}) : slug_(std::move(slug)) {
-        if (auto problem = detail::slug_problem(slug_); !problem.empty())
-            throw definition_error("pgflow: dynamic flow slug " + detail::quoted(slug_) + " " + problem);
-        if (slug_.size() > 47)
-            throw definition_error("pgflow: dynamic flow slug \"" + slug_ +
-                                   "\" is longer than 47 characters (it names a pgmq queue)");
-        check_option("max_attempts", options.max_attempts, 0, "");
-        check_option("base_delay", options.base_delay, 0, "");
-        check_option("timeout", options.timeout, 1, "", max_timeout);
+        if (const std::string_view problem = flow_slug_problem(slug_); !problem.empty())
+            throw detail::flow_definition_error(slug_, {}, problem);
+        detail::check_flow_options(slug_, options);
         options_ = options;
         handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>();
     }
@@ -127,31 +110,19 @@ public:
                     detail::make_json_handler(std::forward<H>(handler)), options});
     }
 
-    /// Adds a step described by data. Throws definition_error for an invalid or duplicate slug,
-    /// a map with more than one dependency, a step depending on itself, a missing handler or
-    /// options out of range.
+    /// Adds a step described by data. Throws definition_error for an invalid or duplicate slug, a map
+    /// with more than one dependency, a step depending on itself or listing a dependency twice, a
+    /// missing handler or options out of range.
     dynamic_flow& add(dynamic_step s) {
-        const std::string where = "pgflow: dynamic flow \"" + slug_ + "\": step " + detail::quoted(s.slug) + " ";
-        if (auto problem = detail::slug_problem(s.slug); !problem.empty())
-            throw definition_error(where + "has an invalid slug: it " + problem);
-        if (handlers_->contains(s.slug)) throw definition_error(where + "already exists in the flow");
-        if (!s.handler) throw definition_error(where + "has no handler");
-        if (s.type == step_type::map && s.dependencies.size() > 1) {
-            std::string list;
-            for (const auto& d : s.dependencies) list += (list.empty() ? "" : ", ") + d;
-            throw definition_error(where + "is a map step and can have at most one dependency, but " +
-                                   std::to_string(s.dependencies.size()) + " were provided: " + list);
-        }
-        for (std::size_t i = 0; i < s.dependencies.size(); ++i) {
-            if (s.dependencies[i] == s.slug) throw definition_error(where + "depends on itself");
-            if (std::find(s.dependencies.begin(), s.dependencies.begin() + static_cast<std::ptrdiff_t>(i),
-                          s.dependencies[i]) != s.dependencies.begin() + static_cast<std::ptrdiff_t>(i))
-                throw definition_error(where + "lists dependency " + detail::quoted(s.dependencies[i]) + " twice");
-        }
-        check_option("max_attempts", s.options.max_attempts, 0, s.slug);
-        check_option("base_delay", s.options.base_delay, 0, s.slug);
-        check_option("timeout", s.options.timeout, 1, s.slug, max_timeout);
-        check_option("start_delay", s.options.start_delay, 0, s.slug);
+        if (const std::string_view problem = slug_problem(s.slug); !problem.empty())
+            throw detail::flow_definition_error(slug_, s.slug, problem);
+        if (handlers_->contains(s.slug))
+            throw detail::flow_definition_error(slug_, s.slug, PGFLOW_DETAIL_DUPLICATE_STEP);
+        if (!s.handler) throw detail::flow_definition_error(slug_, s.slug, "the step has no handler");
+        if (const auto check = detail::check_step_declaration(s.slug, s.type, s.dependencies);
+            check.verdict != detail::declaration_verdict::valid)
+            throw detail::flow_definition_error(slug_, s.slug, declaration_problem(check, s.dependencies));
+        detail::check_step_options(slug_, s.slug, s.options);
         if (handlers_.use_count() > 1)  // copies (a worker's dispatcher) keep the handlers they had
             handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>(*handlers_);
         handlers_->emplace(s.slug, s.handler);
@@ -162,40 +133,38 @@ public:
     [[nodiscard]] const std::string& slug() const noexcept { return slug_; }
 
     /// The flow's shape with steps in a dependencies-first order (declaration order where the
-    /// dependencies allow). Throws definition_error for an unknown dependency or a cycle (naming
-    /// the steps on it).
+    /// dependencies allow), by the compiled flows' graph analysis. Throws definition_error for an
+    /// unknown dependency or a cycle (naming the steps on it).
     [[nodiscard]] flow_shape shape() const {
+        const detail::dynamic_graph g = graph();
+        if (g.duplicate != detail::npos)  // add() refuses duplicates; kept for completeness
+            throw detail::flow_definition_error(slug_, g.slugs[g.duplicate], PGFLOW_DETAIL_DUPLICATE_STEP);
+        if (g.undeclared_step != detail::npos) {
+            const dynamic_step& s = steps_[g.undeclared_step];
+            throw detail::flow_definition_error(
+                slug_, s.slug,
+                detail::concat({PGFLOW_DETAIL_UNDECLARED_DEPENDENCY ": ",
+                                detail::quoted(s.dependencies[g.undeclared_position])}));
+        }
+        if (g.cycle_length != 0) {
+            std::string cycle;
+            for (std::size_t k = 0; k < g.cycle_length; ++k) cycle += detail::concat({g.slugs[g.cycle[k]], " -> "});
+            cycle += g.slugs[g.cycle[0]];
+            throw detail::flow_definition_error(slug_, {},
+                                                detail::concat({PGFLOW_DETAIL_DEPENDENCY_CYCLE ": ", cycle}));
+        }
         flow_shape shape;
         shape.slug = slug_;
-        shape.max_attempts = options_.max_attempts.value_or(3);
-        shape.base_delay = options_.base_delay.value_or(5);
-        shape.timeout = options_.timeout.value_or(60);
+        shape.max_attempts = options_.max_attempts.value_or(default_max_attempts);
+        shape.base_delay = options_.base_delay.value_or(default_base_delay);
+        shape.timeout = options_.timeout.value_or(default_timeout);
+        shape.stated_options = options_;
         shape.input_type = "boost::json::value";
-        for (const auto& s : steps_)
-            for (const auto& d : s.dependencies)
-                if (!handlers_->contains(d))
-                    throw definition_error("pgflow: dynamic flow \"" + slug_ + "\": step \"" + s.slug +
-                                           "\" depends on undefined step " + detail::quoted(d));
-        std::vector<bool> placed(steps_.size(), false);
-        auto is_placed = [&](const std::string& slug) {
-            for (std::size_t i = 0; i < steps_.size(); ++i)
-                if (steps_[i].slug == slug) return static_cast<bool>(placed[i]);
-            return false;
-        };
-        while (shape.steps.size() < steps_.size()) {
-            bool progress = false;
-            for (std::size_t i = 0; i < steps_.size(); ++i) {
-                if (placed[i]) continue;
-                const auto& s = steps_[i];
-                if (!std::all_of(s.dependencies.begin(), s.dependencies.end(), is_placed)) continue;
-                placed[i] = true;
-                progress = true;
-                shape.steps.push_back(step_shape{s.slug, s.type, s.dependencies, s.options.max_attempts,
-                                                 s.options.base_delay, s.options.timeout, s.options.start_delay,
-                                                 "boost::json::value", "boost::json::value"});
-                break;  // restart from the first step so declaration order wins
-            }
-            if (!progress) throw definition_error(describe_cycle(placed));
+        for (const std::size_t i : g.order) {
+            const dynamic_step& s = steps_[i];
+            shape.steps.push_back(step_shape{s.slug, s.type, s.dependencies, s.options.max_attempts,
+                                             s.options.base_delay, s.options.timeout, s.options.start_delay,
+                                             "boost::json::value", "boost::json::value"});
         }
         return shape;
     }
@@ -213,45 +182,28 @@ public:
     [[nodiscard]] const std::vector<dynamic_step>& steps() const noexcept { return steps_; }
 
 private:
-    // timeout has an upper bound too: see pgflow::max_timeout.
-    void check_option(const char* name, const std::optional<int>& value, int minimum, const std::string& step,
-                      int maximum = std::numeric_limits<int>::max()) const {
-        if (!value || (*value >= minimum && *value <= maximum)) return;
-        const std::string rule = *value < minimum ? "at least " + std::to_string(minimum)
-                                                  : "at most " + std::to_string(maximum) +
-                                                        " (timeout + 2 must fit a PostgreSQL integer)";
-        throw definition_error("pgflow: dynamic flow \"" + slug_ + "\"" +
-                               (step.empty() ? std::string{} : ": step \"" + step + "\"") + " option " + name + " is " +
-                               std::to_string(*value) + " but must be " + rule);
+    [[nodiscard]] detail::dynamic_graph graph() const {
+        std::vector<std::string_view> slugs;
+        std::vector<std::size_t> begin{0};
+        std::vector<std::string_view> dependencies;
+        for (const dynamic_step& s : steps_) {
+            slugs.emplace_back(s.slug);
+            for (const std::string& d : s.dependencies) dependencies.emplace_back(d);
+            begin.push_back(dependencies.size());
+        }
+        return detail::analyze_graph(std::move(slugs), std::move(begin), dependencies);
     }
 
-    // Called when no unplaced step has all its dependencies placed: walk unplaced dependencies
-    // from any unplaced step until a step repeats; the repeated stretch is a cycle.
-    std::string describe_cycle(const std::vector<bool>& placed) const {
-        auto index_of = [&](const std::string& slug) {
-            for (std::size_t i = 0; i < steps_.size(); ++i)
-                if (steps_[i].slug == slug) return i;
-            return steps_.size();
-        };
-        std::size_t current = 0;
-        while (placed[current]) ++current;
-        std::vector<std::size_t> path;
-        while (std::find(path.begin(), path.end(), current) == path.end()) {
-            path.push_back(current);
-            for (const auto& d : steps_[current].dependencies) {
-                const auto j = index_of(d);
-                if (!placed[j]) {
-                    current = j;
-                    break;
-                }
-            }
-        }
-        std::string cycle;
-        for (auto it = std::find(path.begin(), path.end(), current); it != path.end(); ++it)
-            cycle += "\"" + steps_[*it].slug + "\" -> ";
-        cycle += "\"" + steps_[current].slug + "\"";
-        return "pgflow: dynamic flow \"" + slug_ + "\" has a dependency cycle: " + cycle +
-               " (each step depends on the next)";
+    static std::string declaration_problem(const detail::declaration_check& check,
+                                           const std::vector<std::string>& dependencies) {
+        const std::string_view rule = detail::declaration_message(check.verdict);
+        if (check.verdict == detail::declaration_verdict::self_dependency) return std::string(rule);
+        if (check.verdict == detail::declaration_verdict::dependency_twice)
+            return detail::concat({rule, ": ", detail::quoted(dependencies[check.position])});
+        std::string listed;
+        for (const std::string& d : dependencies)
+            listed += detail::concat({listed.empty() ? "" : ", ", detail::quoted(d)});
+        return detail::concat({rule, "; it lists ", std::to_string(dependencies.size()), ": ", listed});
     }
 
     std::string slug_;

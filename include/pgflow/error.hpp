@@ -2,6 +2,8 @@
 // The exceptions pgflow-cpp throws. Every message names what was wrong (flow, step, JSON path,
 // SQLSTATE…) so that a log line alone is enough to act on.
 
+#include <pgflow/pq/sqlstate.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -18,8 +20,7 @@ public:
 /// `$.items[3].price`; `what()` also names the flow and step when known.
 class json_decode_error : public error {
 public:
-    json_decode_error(std::string message, std::string path)
-        : error(std::move(message)), path_(std::move(path)) {}
+    json_decode_error(std::string message, std::string path) : error(std::move(message)), path_(std::move(path)) {}
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
@@ -32,21 +33,47 @@ public:
     using error::error;
 };
 
+/// The database objects a server error names (libpq's PG_DIAG_SCHEMA_NAME, PG_DIAG_TABLE_NAME and
+/// PG_DIAG_CONSTRAINT_NAME fields); empty where the error names none.
+struct database_error_objects {
+    std::string schema_name;
+    std::string table_name;
+    std::string constraint_name;
+};
+
 /// A statement the server rejected, or a connection problem. `sqlstate()` is the five-character
-/// SQLSTATE ("08006" and friends for connection failures), empty when libpq gave none.
+/// SQLSTATE ("08006" and friends for connection failures), empty when libpq gave none; the codes
+/// and their families are named in <pgflow/pq/sqlstate.hpp>.
 class database_error : public error {
 public:
-    database_error(std::string message, std::string sqlstate)
-        : error(std::move(message)), sqlstate_(std::move(sqlstate)) {}
+    database_error(std::string message, std::string sqlstate, database_error_objects objects = {})
+        : error(std::move(message)), sqlstate_(std::move(sqlstate)), objects_(std::move(objects)) {}
     [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+    /// The constraint a violation (SQLSTATE class 23) names, e.g. "runs_pkey"; from the server's
+    /// error field, not from the message text.
+    [[nodiscard]] const std::string& constraint_name() const noexcept { return objects_.constraint_name; }
+    [[nodiscard]] const std::string& table_name() const noexcept { return objects_.table_name; }
+    [[nodiscard]] const std::string& schema_name() const noexcept { return objects_.schema_name; }
     /// True for connection-class errors (SQLSTATE class 08, 57P01-57P03) and a lost connection.
-    [[nodiscard]] bool is_connection_error() const noexcept {
-        return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0 || sqlstate_ == "57P01" ||
-               sqlstate_ == "57P02" || sqlstate_ == "57P03";
+    [[nodiscard]] bool is_connection_error() const noexcept { return pq::sqlstate::is_connection_lost(sqlstate_); }
+    /// True for a transaction that may succeed when tried again (class 40, 55P03, 25P02).
+    [[nodiscard]] bool is_retryable_transaction_error() const noexcept {
+        return pq::sqlstate::is_retryable_transaction(sqlstate_);
+    }
+    /// True for a schema, table or function that does not exist (3F000, 42P01, 42883).
+    [[nodiscard]] bool is_undefined_object_error() const noexcept {
+        return pq::sqlstate::is_undefined_object(sqlstate_);
     }
 
 private:
     std::string sqlstate_;
+    database_error_objects objects_;
+};
+
+/// An argument the library refuses, e.g. text given to pgflow::run_id that is not a UUID.
+class invalid_argument_error : public error {
+public:
+    using error::error;
 };
 
 /// A run that ended in status 'failed'; carries the failing step and its error message.

@@ -70,8 +70,10 @@ public:
     constexpr flow_definition(detail::checked_flow, flow_options options, Steps... steps)
         : options_(options), steps_(std::move(steps)...) {
         check_options(std::index_sequence_for<Steps...>{});
-        sql_size_ = detail::write_registration_sql(sql_, slug, traits::graph, traits::types, options_,
-                                                   declared_step_options());
+        detail::text_buffer<sql_capacity> sql{sql_};
+        detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
+                                            slug, traits::graph, traits::types, options_, declared_step_options()});
+        sql_size_ = sql.size;
     }
 
     [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
@@ -107,7 +109,7 @@ private:
         return {static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options...};
     }
 
-    static constexpr std::size_t sql_capacity = detail::registration_capacity(slug, traits::graph);
+    static constexpr std::size_t sql_capacity = detail::registration_capacity(slug, traits::graph, traits::types);
 
     flow_options options_;
     detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;

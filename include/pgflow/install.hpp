@@ -5,6 +5,7 @@
 
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/pq/transaction.hpp>
 
 #include <pgflow/detail/embedded_sql.hpp>
 
@@ -19,9 +20,9 @@ enum class queue_mode { automatic, builtin, extension };
 
 constexpr std::string_view to_string(queue_mode m) noexcept {
     switch (m) {
-    case queue_mode::builtin: return "builtin";
-    case queue_mode::extension: return "extension";
-    default: return "auto";
+        case queue_mode::builtin: return "builtin";
+        case queue_mode::extension: return "extension";
+        default: return "auto";
     }
 }
 
@@ -36,27 +37,16 @@ struct install_options {
 /// with an advisory lock. Throws database_error naming the file that failed.
 inline void install_schema(pq::connection& conn, install_options options = {}) {
     namespace sql = detail::embedded_sql;
-    conn.execute("BEGIN");
-    try {
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp install'))");
-        conn.execute("SELECT set_config('pgflow.install_queue', $1, true)", to_string(options.queue));
-        const bool builtin = conn.execute(sql::choose_queue_query).get<bool>(0, 0);
-        for (const auto& file : sql::files) {
-            const bool wanted = file.section == sql::part::common
-                                    ? !options.queue_only
-                                    : (file.section == sql::part::builtin_queue) == builtin;
-            if (wanted) conn.execute_script(file.text, "installing sql/" + std::string(file.path));
-        }
-        conn.execute("COMMIT");
-    } catch (...) {
-        if (conn.is_ok()) {
-            try {
-                conn.execute("ROLLBACK");
-            } catch (const database_error&) {  // the original error is the one worth reporting
-            }
-        }
-        throw;
+    pq::transaction tx(conn);
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp install'))");
+    conn.execute("SELECT set_config('pgflow.install_queue', $1, true)", to_string(options.queue));
+    const bool builtin = conn.execute(sql::choose_queue_query).get<bool>(0, 0);
+    for (const auto& file : sql::files) {
+        const bool wanted = file.section == sql::part::common ? !options.queue_only
+                                                              : (file.section == sql::part::builtin_queue) == builtin;
+        if (wanted) conn.execute_script(file.text, "installing sql/" + std::string(file.path));
     }
+    tx.commit();
 }
 
 }  // namespace pgflow

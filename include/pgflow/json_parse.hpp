@@ -126,8 +126,9 @@ inline std::optional<std::string> inexact_number(double value, std::string_view 
         if (to_decimal(plain_text) == stored) shortest = plain_text;
     }
     const std::string shown = literal.size() > 60 ? concat({literal.substr(0, 60), "…"}) : std::string(literal);
-    return concat({"the number ", shown, " cannot be held exactly (pgflow-cpp reads JSON numbers as 64-bit integers "
-                   "or doubles, and it would become ", shortest, "); send it as a string"});
+    constexpr std::string_view why =
+        " cannot be held exactly (pgflow-cpp reads JSON numbers as 64-bit integers or doubles, and it would become ";
+    return concat({"the number ", shown, why, shortest, "); send it as a string"});
 }
 
 /// The offset of the first byte of `text` that does not start a valid UTF-8 sequence, if any.
@@ -310,8 +311,8 @@ inline boost::json::value parse_json(std::string_view text, std::string_view sub
         throw json_parse_error(subject, "at " + builder.path + ": " + builder.problem, builder.path, used);
     if (ec == boost::json::error::too_deep)
         throw json_parse_error(
-            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at(), {},
-            used);
+            subject, "nested deeper than " + std::to_string(max_json_depth) + " levels of arrays and objects" + at(),
+            {}, used);
     if (ec) {
         if (const auto bad = detail::invalid_utf8_at(text); bad && *bad <= used)
             throw json_parse_error(subject, "invalid UTF-8 at byte " + std::to_string(*bad + 1), {}, *bad);

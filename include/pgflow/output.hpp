@@ -46,14 +46,16 @@ struct flow_output : Fields... {
 
     template <fixed_string Slug>
     [[nodiscard]] constexpr auto& get() & noexcept {
-        static_assert(has<Slug>, "the flow output has no member for this step: only leaf steps (steps no other step "
-                                 "depends on) are part of a run's output");
+        static_assert(has<Slug>,
+                      "the flow output has no member for this step: only leaf steps (steps no other step "
+                      "depends on) are part of a run's output");
         return detail::field_value<Slug>(*this);
     }
     template <fixed_string Slug>
     [[nodiscard]] constexpr const auto& get() const& noexcept {
-        static_assert(has<Slug>, "the flow output has no member for this step: only leaf steps (steps no other step "
-                                 "depends on) are part of a run's output");
+        static_assert(has<Slug>,
+                      "the flow output has no member for this step: only leaf steps (steps no other step "
+                      "depends on) are part of a run's output");
         return detail::field_value<Slug>(*this);
     }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What a flow looks like to the database:
 //   registration_sql(f) — pgflow 0.8.1's compileFlow text (docs/registration.md), a constant expression for a
-//                         constexpr flow: `constexpr std::string_view sql = registration_sql(f);`
+//                         constexpr flow: `constexpr std::string_view sql = registration_sql(f);`. The
+//                         same text as registration_sql(shape_of(f)): one writer, compile/registration_text.hpp.
 //   shape_of(f)         — a run-time description (pgflow::flow_shape) to compare with what a
 //                         database has registered.
 
@@ -89,6 +90,7 @@ template <flow_type Flow>
     shape.max_attempts = f.options().max_attempts.value_or(default_max_attempts);
     shape.base_delay = f.options().base_delay.value_or(default_base_delay);
     shape.timeout = f.options().timeout.value_or(default_timeout);
+    shape.stated_options = f.options();
     shape.input_type = std::string(detail::type_name<typename Flow::input_type>());
     shape.steps.reserve(Flow::step_count);
     for (const std::size_t i : g.order) {

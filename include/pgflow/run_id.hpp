@@ -1,10 +1,11 @@
 #pragma once
 // pgflow::run_id — the UUID that names one execution of a flow (pgflow.runs.run_id).
 
+#include <pgflow/error.hpp>
+
 #include <compare>
 #include <functional>
 #include <ostream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -29,11 +30,11 @@ constexpr bool is_canonical_uuid(std::string_view s) noexcept {
 class run_id {
 public:
     run_id() = default;
-    /// Throws std::invalid_argument naming the text when it is not a UUID.
+    /// Throws pgflow::invalid_argument_error naming the text when it is not a UUID.
     explicit run_id(std::string_view text) : value_(text) {
         if (!detail::is_canonical_uuid(text))
-            throw std::invalid_argument("pgflow::run_id: \"" + std::string(text) +
-                                        "\" is not a UUID (expected 8-4-4-4-12 hex digits)");
+            throw invalid_argument_error("pgflow::run_id: \"" + std::string(text) +
+                                         "\" is not a UUID (expected 8-4-4-4-12 hex digits)");
         for (char& c : value_)
             if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
     }
@@ -52,7 +53,5 @@ private:
 
 template <>
 struct std::hash<pgflow::run_id> {
-    std::size_t operator()(const pgflow::run_id& id) const noexcept {
-        return std::hash<std::string>{}(id.str());
-    }
+    std::size_t operator()(const pgflow::run_id& id) const noexcept { return std::hash<std::string>{}(id.str()); }
 };

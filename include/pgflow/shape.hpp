@@ -1,6 +1,9 @@
 #pragma once
 // pgflow::flow_shape — a run-time description of a flow definition: what the DSL compiled, what a
-// dynamic flow builder holds, or what a database has registered. Used to compare them.
+// dynamic flow builder holds, or what a database has registered. Used to compare them, and to write
+// the registration SQL (compile/registration_text.hpp). Usable in constant expressions.
+
+#include <pgflow/options.hpp>
 
 #include <optional>
 #include <string>
@@ -33,6 +36,9 @@ struct flow_shape {
     int timeout = 60;
     std::vector<step_shape> steps;  ///< in registration (step_index) order
     std::string input_type;
+    /// The flow options as the definition states them (shape_of, dynamic_flow::shape): pgflow's
+    /// compileFlow writes a stated option even when it equals the default. The values above count.
+    flow_options stated_options{};
 
     friend bool operator==(const flow_shape&, const flow_shape&) = default;
 };

@@ -16,6 +16,7 @@
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/slug_index.hpp>
+#include <pgflow/compile/step_rules.hpp>
 #include <pgflow/compile/type_list.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
@@ -78,17 +79,17 @@ template <fixed_string Slug, class After, step_type Type>
 constexpr auto step_declaration_problem() {
     if constexpr (!is_after<After>::value) {
         return std::type_identity<check_dependencies_are_listed_with_after<Slug, After>>{};
-    } else if constexpr (Slug.view() == "run") {
+    } else if constexpr (check_slug(Slug.view(), false) == slug_verdict::reserved) {
         return std::type_identity<check_step_slug_is_not_reserved<Slug>>{};
-    } else if constexpr (!is_valid_slug(Slug.view())) {
+    } else if constexpr (check_slug(Slug.view(), false) != slug_verdict::valid) {
         return std::type_identity<check_step_slug_is_valid<Slug>>{};
-    } else if constexpr (Type == step_type::map && After::size > 1) {
+    } else if constexpr (constexpr declaration_check check = check_step_declaration(Slug.view(), Type, After::slugs);
+                         check.verdict == declaration_verdict::map_with_dependencies) {
         return std::type_identity<check_map_has_at_most_one_dependency<Slug, After>>{};
-    } else if constexpr (std::find(After::slugs.begin(), After::slugs.end(), Slug.view()) != After::slugs.end()) {
+    } else if constexpr (check.verdict == declaration_verdict::self_dependency) {
         return std::type_identity<check_step_does_not_depend_on_itself<Slug>>{};
-    } else if constexpr (constexpr std::size_t repeated = first_repeated(After::slugs);
-                         repeated != slug_index<After::size>::npos) {
-        return std::type_identity<check_dependency_listed_once<Slug, After::template slug<repeated>>>{};
+    } else if constexpr (check.verdict == declaration_verdict::dependency_twice) {
+        return std::type_identity<check_dependency_listed_once<Slug, After::template slug<check.position>>>{};
     } else {
         return std::type_identity<no_problem>{};
     }

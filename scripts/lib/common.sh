@@ -6,7 +6,8 @@ export PGFLOW_ROOT
 
 # Debian 12 packages the project builds, tests and demos with.
 PGFLOW_PACKAGES=(
-  cmake ninja-build g++ clang-16 libclang-rt-16-dev pkg-config python3 python3-venv ca-certificates
+  cmake ninja-build g++ clang-16 libclang-rt-16-dev clang-tidy-16 clang-format-16 pkg-config python3 python3-venv
+  ca-certificates
   libboost1.81-dev libboost-json1.81-dev libpq-dev
   postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev

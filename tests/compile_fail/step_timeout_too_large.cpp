@@ -1,5 +1,5 @@
 #include <pgflow/flow.hpp>
-// expect: step_option_out_of_range__timeout_must_be_at_most_2147483645
+// expect: step_option_out_of_range::timeout_must_be_at_most_2147483645
 // The failing step: g++ prints the argument expressions, clang their values.
 // expect-gcc: check_step_options\(.*"orders".*::slug, (pgflow::)?step_definition<(pgflow::)?fixed_string<[0-9]+>."charge"
 // expect-clang: check_step_options\(.*"orders".*"charge"

@@ -223,32 +223,33 @@ TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {
     EXPECT_TRUE(contains(message_of([] { pgflow::dynamic_flow{"bad-slug"}; }), "\"bad-slug\"")) ;
     EXPECT_TRUE(contains(message_of([] { pgflow::dynamic_flow{std::string(48, 'x')}; }), "47 characters"));
     EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("run", handler); }), "reserved"));
-    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("1st", handler); }), "must start with"));
+    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("1st", handler); }), "invalid step slug"));
     EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", handler).step("a", handler); }),
-                         "step \"a\" already exists"));
+                         "step \"a\": two steps of this flow have the same slug"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow{"f"}.add(
                                  {"m", pgflow::step_type::map, {"a", "b"},
                                   [](const value& v, const pgflow::task_context&) { return v; }, {}});
                          }),
-                         "at most one dependency, but 2 were provided: a, b"));
-    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", {"a"}, handler); }), "depends on itself"));
+                         "at most one dependency, the step whose array output it maps over; it lists 2: \"a\", \"b\""));
+    EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", {"a"}, handler); }),
+                         "step \"a\": a step cannot depend on itself"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow{"f"}.step("a", handler, pgflow::step_options{.timeout = 0});
                          }),
-                         "timeout is 0 but must be at least 1"));
+                         "step \"a\": timeout must be > 0, got 0"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow f{"f"};
                              f.step("a", {"missing"}, handler);
                              (void)f.shape();
                          }),
-                         "step \"a\" depends on undefined step \"missing\""));
+                         "step \"a\": a step depends on a step that is not declared in this flow: \"missing\""));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow f{"f"};
                              f.step("root", handler).step("a", {"root", "c"}, handler).step("b", {"a"}, handler).step("c", {"b"}, handler);
                              (void)f.shape();
                          }),
-                         "dependency cycle: \"a\" -> \"c\" -> \"b\" -> \"a\""));
+                         "remove one of the dependencies on the cycle: a -> c -> b -> a"));
     // Steps may come before their dependencies; the shape lists dependencies first.
     pgflow::dynamic_flow f{"f"};
     f.step("late", {"early"}, handler).step("early", handler);

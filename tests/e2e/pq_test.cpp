@@ -1,11 +1,13 @@
 // The libpq layer and the connection options against a real server: parameters of every kind,
 // checked results, errors with the server's message and SQLSTATE, scripts, pipelines whose
-// statements fail independently, LISTEN/NOTIFY.
+// statements fail independently, LISTEN/NOTIFY, the objects an error names, transactions.
 
 #include "e2e_support.hpp"
 
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/pq/sqlstate.hpp>
+#include <pgflow/pq/transaction.hpp>
 
 #include <gtest/gtest.h>
 
@@ -22,10 +24,11 @@ bool contains(std::string_view text, std::string_view part) { return text.find(p
 TEST(pq, parameters_of_every_kind_reach_the_server_as_values) {
     auto c = pgflow::connection_options::from_environment().connect();
     const std::vector<std::string> texts{"plain", "with,comma", "quote\"d", "back\\slash", "{brace}", "NULL", ""};
-    auto r = c.execute("SELECT $1::int + 1, $2::text, $3::bool, $4::jsonb ->> 'k', $5::text[] = $6::text[], "
-                       "array_length($5::text[], 1), $7::bigint[], $8::text IS NULL, $9::uuid",
-                       41, std::string_view("it's; DROP TABLE x; --"), true, boost::json::value({{"k", "v"}}), texts,
-                       texts, std::vector<long long>{1, -2, 3}, std::optional<int>{}, pgflow::run_id{"6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b"});
+    auto r = c.execute(
+        "SELECT $1::int + 1, $2::text, $3::bool, $4::jsonb ->> 'k', $5::text[] = $6::text[], "
+        "array_length($5::text[], 1), $7::bigint[], $8::text IS NULL, $9::uuid",
+        41, std::string_view("it's; DROP TABLE x; --"), true, boost::json::value({{"k", "v"}}), texts, texts,
+        std::vector<long long>{1, -2, 3}, std::optional<int>{}, pgflow::run_id{"6f1c2a38-0b1e-4e3f-9b7a-1c2d3e4f5a6b"});
     EXPECT_EQ(r.get<int>(0, 0), 42);
     EXPECT_EQ(r.get<std::string>(0, 1), "it's; DROP TABLE x; --");
     EXPECT_TRUE(r.get<bool>(0, 2));
@@ -181,4 +184,98 @@ TEST(pq, pipeline_statements_can_share_a_transaction) {
     EXPECT_TRUE(contains(skipped.what(), "skipped")) << skipped.what();
     EXPECT_EQ(std::get<pgflow::pq::result>(outcomes[5]).get<std::string>(0, 0), "runs");
     EXPECT_EQ(c.execute("SELECT 3").get<int>(0, 0), 3) << "the connection leaves pipeline mode";
+}
+
+TEST(pq, a_constraint_violation_names_its_constraint_table_and_schema_from_the_servers_fields) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    c.execute("CREATE TEMP TABLE parent (id int CONSTRAINT parent_pkey PRIMARY KEY)");
+    c.execute("CREATE TEMP TABLE child (parent_id int CONSTRAINT child_parent_fkey REFERENCES parent)");
+    c.execute("INSERT INTO parent VALUES (1)");
+    try {
+        c.execute("INSERT INTO parent VALUES ($1::int)", 1);
+        FAIL() << "a duplicate key was accepted";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), pgflow::pq::sqlstate::unique_violation);
+        EXPECT_EQ(e.constraint_name(), "parent_pkey");
+        EXPECT_EQ(e.table_name(), "parent");
+        EXPECT_TRUE(e.schema_name().starts_with("pg_temp")) << e.schema_name();
+    }
+    try {
+        c.execute("INSERT INTO child VALUES (2)");
+        FAIL() << "a dangling reference was accepted";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), pgflow::pq::sqlstate::foreign_key_violation);
+        EXPECT_EQ(e.constraint_name(), "child_parent_fkey");
+        EXPECT_EQ(e.table_name(), "child");
+    }
+    try {
+        c.execute("SELECT * FROM no_such_table");
+        FAIL() << "an unknown table was found";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_undefined_object_error()) << e.sqlstate();
+        EXPECT_TRUE(e.constraint_name().empty());
+    }
+}
+
+namespace {
+
+int rows_of(pgflow::pq::connection& c) { return c.execute("SELECT count(*)::int FROM t").get<int>(0, 0); }
+bool idle(const pgflow::pq::connection& c) { return PQtransactionStatus(c.native()) == PQTRANS_IDLE; }
+
+}  // namespace
+
+TEST(pq, a_transaction_commits_when_told_and_rolls_back_otherwise) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    c.execute("CREATE TEMP TABLE t (x int)");
+    {
+        pgflow::pq::transaction tx(c);
+        c.execute("INSERT INTO t VALUES (1)");
+        EXPECT_TRUE(tx.active());
+        tx.commit();
+        EXPECT_FALSE(tx.active());
+    }
+    EXPECT_EQ(rows_of(c), 1);
+    EXPECT_THROW(
+        {
+            pgflow::pq::transaction tx(c);
+            c.execute("INSERT INTO t VALUES (2)");
+            throw std::runtime_error("the caller gives up");
+        },
+        std::runtime_error);
+    EXPECT_TRUE(idle(c)) << "the guard ended the transaction";
+    EXPECT_EQ(rows_of(c), 1) << "the uncommitted row was rolled back";
+    // A failed statement leaves the transaction aborted; the guard's ROLLBACK ends it all the same,
+    // and the statement's error is the one that reaches the caller.
+    try {
+        pgflow::pq::transaction tx(c);
+        c.execute("INSERT INTO t VALUES (3)");
+        c.execute("SELECT 1 / $1::int", 0);
+        tx.commit();
+        FAIL() << "division by zero succeeded";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22012");
+    }
+    EXPECT_TRUE(idle(c));
+    EXPECT_EQ(rows_of(c), 1);
+    {
+        pgflow::pq::transaction tx(c);
+        c.execute("INSERT INTO t VALUES (4)");
+        tx.rollback();
+        EXPECT_TRUE(idle(c));
+    }
+    EXPECT_EQ(rows_of(c), 1);
+}
+
+TEST(pq, a_transaction_on_a_lost_connection_ends_without_throwing_from_its_destructor) {
+    auto victim = pgflow::connection_options::from_environment().connect();
+    auto killer = pgflow::connection_options::from_environment().connect();
+    try {
+        pgflow::pq::transaction tx(victim);
+        killer.execute("SELECT pg_terminate_backend($1::int)", victim.backend_pid());
+        victim.execute("SELECT 1");
+        FAIL() << "a terminated connection still answered";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what();
+    }
+    EXPECT_FALSE(victim.is_ok());
 }

@@ -117,7 +117,7 @@ int run_client(const std::string& acks_path, std::chrono::milliseconds pace) {
                 client.start(chain, n, id);
                 break;
             } catch (const pgflow::database_error& e) {
-                if (retried && e.sqlstate() == "23505" && std::string_view(e.what()).find("runs_pkey") != std::string_view::npos)
+                if (retried && e.sqlstate() == pgflow::pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
                     break;
                 if (!e.is_connection_error()) throw;
                 ++refused;

@@ -319,13 +319,13 @@ TEST(registration, timeout_beyond_2147483645_throws_definition_error) {
 
     const auto handler = [](const boost::json::value& v, const pgflow::task_context&) { return v; };
     EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = too_large}}; }),
-              "pgflow: dynamic flow \"dyn\" option timeout is 2147483646 but must be at most 2147483645 (timeout + 2 "
-              "must fit a PostgreSQL integer)");
+              "pgflow: flow \"dyn\": timeout must be <= 2147483645 (timeout + 2 must fit a PostgreSQL integer), "
+              "got 2147483646");
     EXPECT_EQ(definition_error_of([&] {
                   return pgflow::dynamic_flow{"dyn"}.step("slow", handler, pgflow::step_options{.timeout = too_large});
               }),
-              "pgflow: dynamic flow \"dyn\": step \"slow\" option timeout is 2147483646 but must be at most "
-              "2147483645 (timeout + 2 must fit a PostgreSQL integer)");
+              "pgflow: flow \"dyn\", step \"slow\": timeout must be <= 2147483645 (timeout + 2 must fit a "
+              "PostgreSQL integer), got 2147483646");
     EXPECT_EQ(definition_error_of([&] {
                   return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = largest}}.step(
                       "slow", handler, pgflow::step_options{.timeout = largest});
@@ -339,16 +339,16 @@ TEST(registration, dynamic_flow_errors_print_control_characters_in_slugs_escaped
     using namespace std::string_literals;
     const auto handler = [](const boost::json::value& v) { return v; };
     EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"ab\0cd"s}; }),
-              "pgflow: dynamic flow slug \"ab\\0cd\" may contain only ASCII letters, digits and '_'");
+              "pgflow: flow \"ab\\0cd\": " PGFLOW_DETAIL_INVALID_FLOW_SLUG);
     EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"f"}.step("st\0ep"s, handler); }),
-              "pgflow: dynamic flow \"f\": step \"st\\0ep\" has an invalid slug: it may contain only ASCII letters, "
-              "digits and '_'");
+              "pgflow: flow \"f\", step \"st\\0ep\": " PGFLOW_DETAIL_INVALID_STEP_SLUG);
     EXPECT_EQ(definition_error_of([&] {
                   pgflow::dynamic_flow f{"f"};
                   f.step("a", {"x\ny\0"s}, handler);
                   return f.shape();
               }),
-              "pgflow: dynamic flow \"f\": step \"a\" depends on undefined step \"x\\ny\\0\"");
+              "pgflow: flow \"f\", step \"a\": a step depends on a step that is not declared in this flow: "
+              "\"x\\ny\\0\"");
 }
 
 }  // namespace

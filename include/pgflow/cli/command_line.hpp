@@ -195,7 +195,7 @@ private:
     int report_database_error(const database_error& e) {
         // 3F000 invalid_schema_name, 42P01 undefined_table, 42883 undefined_function: most likely
         // a database without the schema.
-        if (e.sqlstate() == "3F000" || e.sqlstate() == "42P01" || e.sqlstate() == "42883") {
+        if (e.is_undefined_object_error()) {
             ctx_.err << e.what()
                      << "\npgflow: is the pgflow schema installed in this database? `pgflow install` installs it\n";
             return pgflow::cli::failure;

@@ -64,7 +64,7 @@ inline boost::json::value parse_input(std::string_view text) {
 inline run_id parse_run_id(const std::string& text) {
     try {
         return run_id{text};
-    } catch (const std::invalid_argument&) {
+    } catch (const invalid_argument_error&) {
         throw usage_error("pgflow: " + detail::quoted(text) + " is not a run id (a UUID: 8-4-4-4-12 hex digits)");
     }
 }

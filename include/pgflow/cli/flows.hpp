@@ -14,7 +14,6 @@
 
 #include <concepts>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,55 +34,6 @@ struct known_flow {
     std::function<void(const boost::json::value&)> check_input;  ///< throws json_decode_error; may be empty
 };
 
-/// compileFlow's text for a flow known only by its shape (a dynamic flow): the same statements
-/// and argument order, leaving out flow options equal to create_flow's defaults.
-inline std::string registration_sql_of(const flow_shape& shape) {
-    // Appends only: g++ 12 at -O3 reports a bogus -Wrestrict for "literal" + std::string&&.
-    std::string sql;
-    auto quoted = [&sql](std::string_view slug) {
-        sql += '\'';
-        sql += slug;
-        sql += '\'';
-    };
-    auto option = [&sql](std::string_view name, const std::optional<int>& value) {
-        if (!value) return;
-        sql += ", ";
-        sql += name;
-        sql += " => ";
-        sql += std::to_string(*value);
-    };
-    auto flow_option = [&](std::string_view name, int value, int default_value) {
-        if (value != default_value) option(name, value);
-    };
-    sql += "SELECT pgflow.create_flow(";
-    quoted(shape.slug);
-    flow_option("max_attempts", shape.max_attempts, default_max_attempts);
-    flow_option("base_delay", shape.base_delay, default_base_delay);
-    flow_option("timeout", shape.timeout, default_timeout);
-    sql += ");";
-    for (const auto& step : shape.steps) {
-        sql += "\nSELECT pgflow.add_step(";
-        quoted(shape.slug);
-        sql += ", ";
-        quoted(step.slug);
-        if (!step.dependencies.empty()) {
-            sql += ", ARRAY[";
-            for (std::size_t i = 0; i < step.dependencies.size(); ++i) {
-                if (i > 0) sql += ", ";
-                quoted(step.dependencies[i]);
-            }
-            sql += "]";
-        }
-        option("max_attempts", step.max_attempts);
-        option("base_delay", step.base_delay);
-        option("timeout", step.timeout);
-        option("start_delay", step.start_delay);
-        if (step.type == step_type::map) sql += ", step_type => 'map'";
-        sql += ");";
-    }
-    return sql;
-}
-
 template <class F>
 known_flow describe_flow(const F& f) {
     if constexpr (flow_type<F>) {
@@ -96,7 +46,7 @@ known_flow describe_flow(const F& f) {
                       "pgflow::cli::main takes compiled flows (pgflow::flow<...>) and pgflow::dynamic_flow objects");
         flow_shape shape = shape_of(f);
         std::string slug = shape.slug;
-        return {std::move(slug), "JSON", [shape = std::move(shape)] { return registration_sql_of(shape); }, {}};
+        return {std::move(slug), "JSON", [shape = std::move(shape)] { return pgflow::registration_sql(shape); }, {}};
     }
 }
 

@@ -371,11 +371,12 @@ struct flow_checks {
 
 template <fixed_string Slug>
 constexpr auto flow_slug_problem() {
-    if constexpr (Slug.view() == "run")
+    constexpr slug_verdict verdict = check_slug(Slug.view(), true);
+    if constexpr (verdict == slug_verdict::reserved)
         return std::type_identity<check_flow_slug_is_not_reserved<Slug>>{};
-    else if constexpr (!is_valid_slug(Slug.view()))
+    else if constexpr (verdict == slug_verdict::invalid)
         return std::type_identity<check_flow_slug_is_valid<Slug>>{};
-    else if constexpr (Slug.size() > max_flow_slug_length)
+    else if constexpr (verdict == slug_verdict::too_long_for_a_queue)
         return std::type_identity<check_flow_slug_fits_queue_name<Slug>>{};
     else
         return std::type_identity<no_problem>{};

@@ -10,6 +10,8 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pgflow::detail {
 
@@ -29,6 +31,10 @@ struct flow_graph {
     std::size_t cycle_length = 0;         ///< > 0: cycle[k] depends on cycle[k+1], the last on cycle[0]
     std::array<std::size_t, N> cycle{};
 
+    /// Scratch space of the analysis (N + 1 covers every use).
+    [[nodiscard]] static constexpr std::array<std::size_t, N + 1> scratch() noexcept { return {}; }
+    [[nodiscard]] static constexpr std::array<std::size_t, E> edge_scratch() noexcept { return {}; }
+
     [[nodiscard]] constexpr bool valid() const noexcept {
         return duplicate == npos && undeclared_step == npos && cycle_length == 0;
     }
@@ -46,57 +52,53 @@ struct flow_graph {
     }
 };
 
-template <std::size_t N, std::size_t E>
-constexpr flow_graph<N, E> analyze_graph(const std::array<std::string_view, N>& slugs,
-                                         const std::array<std::size_t, N + 1>& dep_begin,
-                                         const std::array<std::string_view, E>& dep_slugs) {
-    flow_graph<N, E> g;
-    g.slugs = slugs;
-    g.dep_begin = dep_begin;
-
-    slug_index<N> index;
-    for (std::size_t i = 0; i < N; ++i)
-        if (index.insert(slugs, i) != npos && g.duplicate == npos) g.duplicate = i;
-    if (g.duplicate != npos) return g;
-
-    for (std::size_t e = 0; e < E; ++e) g.dep_index[e] = index.find(slugs, dep_slugs[e]);
-    for (std::size_t i = 0; i < N && g.undeclared_step == npos; ++i)
-        for (std::size_t e = dep_begin[i]; e < dep_begin[i + 1]; ++e)
-            if (g.dep_index[e] == npos) {
-                g.undeclared_step = i;
-                g.undeclared_position = e - dep_begin[i];
+/// Every step left waits on another step left: walk dependencies until a step repeats. The cycle is
+/// reported from its step declared first, so the text does not depend on the walk.
+template <class Graph, class Waiting>
+constexpr void find_cycle(Graph& g, const Waiting& waiting_on) {
+    auto position = g.scratch();
+    for (auto& p : position) p = npos;
+    std::size_t current = 0;
+    while (waiting_on[current] == 0) ++current;
+    auto path = g.scratch();
+    std::size_t length = 0;
+    while (position[current] == npos) {
+        position[current] = length;
+        path[length++] = current;
+        for (std::size_t e = g.dep_begin[current]; e < g.dep_begin[current + 1]; ++e)
+            if (waiting_on[g.dep_index[e]] != 0) {
+                current = g.dep_index[e];
                 break;
             }
-    if (g.undeclared_step != npos) return g;
-
-    bool declaration_order_is_topological = true;
-    for (std::size_t i = 0; i < N; ++i)
-        for (std::size_t e = dep_begin[i]; e < dep_begin[i + 1]; ++e) {
-            ++g.dependent_count[g.dep_index[e]];
-            if (g.dep_index[e] >= i) declaration_order_is_topological = false;
-        }
-    if (declaration_order_is_topological) {
-        for (std::size_t i = 0; i < N; ++i) g.order[i] = i;
-        return g;
     }
+    std::size_t first = position[current];
+    for (std::size_t k = position[current]; k < length; ++k)
+        if (path[k] < path[first]) first = k;
+    for (std::size_t k = first; k < length; ++k) g.cycle[g.cycle_length++] = path[k];
+    for (std::size_t k = position[current]; k < first; ++k) g.cycle[g.cycle_length++] = path[k];
+}
 
-    // Kahn's algorithm, always taking the ready step declared first (a min-heap of indices).
-    std::array<std::size_t, N + 1> child_begin{};
-    for (std::size_t i = 0; i < N; ++i) child_begin[i + 1] = child_begin[i] + g.dependent_count[i];
-    std::array<std::size_t, E> children{};
-    std::array<std::size_t, N> filled{};
-    std::array<std::size_t, N> waiting_on{};
-    for (std::size_t i = 0; i < N; ++i) {
-        waiting_on[i] = dep_begin[i + 1] - dep_begin[i];
-        for (std::size_t e = dep_begin[i]; e < dep_begin[i + 1]; ++e) {
+/// Kahn's algorithm, always taking the ready step declared first (a min-heap of indices); a cycle when
+/// some steps are never ready.
+template <class Graph>
+constexpr void topological_order(Graph& g) {
+    const std::size_t n = g.slugs.size();
+    auto child_begin = g.scratch();
+    for (std::size_t i = 0; i < n; ++i) child_begin[i + 1] = child_begin[i] + g.dependent_count[i];
+    auto children = g.edge_scratch();
+    auto filled = g.scratch();
+    auto waiting_on = g.scratch();
+    for (std::size_t i = 0; i < n; ++i) {
+        waiting_on[i] = g.dep_begin[i + 1] - g.dep_begin[i];
+        for (std::size_t e = g.dep_begin[i]; e < g.dep_begin[i + 1]; ++e) {
             const std::size_t d = g.dep_index[e];
             children[child_begin[d] + filled[d]++] = i;
         }
     }
-    std::array<std::size_t, N> heap{};
+    auto heap = g.scratch();
     std::size_t heap_size = 0;
     const auto later = [](std::size_t a, std::size_t b) { return a > b; };
-    for (std::size_t i = 0; i < N; ++i)
+    for (std::size_t i = 0; i < n; ++i)
         if (waiting_on[i] == 0) heap[heap_size++] = i;
     std::make_heap(heap.begin(), heap.begin() + heap_size, later);
     std::size_t done = 0;
@@ -110,30 +112,88 @@ constexpr flow_graph<N, E> analyze_graph(const std::array<std::string_view, N>& 
                 std::push_heap(heap.begin(), heap.begin() + heap_size, later);
             }
     }
-    if (done == N) return g;
+    if (done < n) find_cycle(g, waiting_on);
+}
 
-    // Every step left waits on another step left: walk dependencies until a step repeats.
-    std::array<std::size_t, N> position{};
-    for (auto& p : position) p = npos;
-    std::size_t current = 0;
-    while (waiting_on[current] == 0) ++current;
-    std::array<std::size_t, N> path{};
-    std::size_t length = 0;
-    while (position[current] == npos) {
-        position[current] = length;
-        path[length++] = current;
-        for (std::size_t e = dep_begin[current]; e < dep_begin[current + 1]; ++e)
-            if (waiting_on[g.dep_index[e]] != 0) {
-                current = g.dep_index[e];
+/// The one graph algorithm, for a compile-time flow_graph (arrays) and a run-time dynamic_graph
+/// (vectors): reads g.slugs and g.dep_begin, the dependency slug of each edge and an empty slug index
+/// of the graph's size; fills in the rest. Scratch space comes from the graph's scratch() (sized n + 1,
+/// enough for every use below).
+template <class Graph, class DependencySlugs, class Index>
+constexpr void analyze_graph_into(Graph& g, const DependencySlugs& dep_slugs, Index& index) {
+    const std::size_t n = g.slugs.size();
+    const std::size_t edges = g.dep_index.size();
+    for (std::size_t i = 0; i < n; ++i)
+        if (index.insert(g.slugs, i) != npos && g.duplicate == npos) g.duplicate = i;
+    if (g.duplicate != npos) return;
+
+    for (std::size_t e = 0; e < edges; ++e) g.dep_index[e] = index.find(g.slugs, dep_slugs[e]);
+    for (std::size_t i = 0; i < n && g.undeclared_step == npos; ++i)
+        for (std::size_t e = g.dep_begin[i]; e < g.dep_begin[i + 1]; ++e)
+            if (g.dep_index[e] == npos) {
+                g.undeclared_step = i;
+                g.undeclared_position = e - g.dep_begin[i];
                 break;
             }
+    if (g.undeclared_step != npos) return;
+
+    bool declaration_order_is_topological = true;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t e = g.dep_begin[i]; e < g.dep_begin[i + 1]; ++e) {
+            ++g.dependent_count[g.dep_index[e]];
+            if (g.dep_index[e] >= i) declaration_order_is_topological = false;
+        }
+    if (declaration_order_is_topological) {
+        for (std::size_t i = 0; i < n; ++i) g.order[i] = i;
+        return;
     }
-    // Report the cycle starting from its step declared first, so the text does not depend on the walk.
-    std::size_t first = position[current];
-    for (std::size_t k = position[current]; k < length; ++k)
-        if (path[k] < path[first]) first = k;
-    for (std::size_t k = first; k < length; ++k) g.cycle[g.cycle_length++] = path[k];
-    for (std::size_t k = position[current]; k < first; ++k) g.cycle[g.cycle_length++] = path[k];
+    topological_order(g);
+}
+
+template <std::size_t N, std::size_t E>
+constexpr flow_graph<N, E> analyze_graph(const std::array<std::string_view, N>& slugs,
+                                         const std::array<std::size_t, N + 1>& dep_begin,
+                                         const std::array<std::string_view, E>& dep_slugs) {
+    flow_graph<N, E> g;
+    g.slugs = slugs;
+    g.dep_begin = dep_begin;
+    slug_index<N> index;
+    analyze_graph_into(g, dep_slugs, index);
+    return g;
+}
+
+/// A dynamic flow's graph: flow_graph's fields with run-time sizes, analyzed by the same algorithm.
+struct dynamic_graph {
+    std::vector<std::string_view> slugs;
+    std::vector<std::size_t> dep_begin;
+    std::vector<std::size_t> dep_index;
+    std::vector<std::size_t> dependent_count;
+    std::vector<std::size_t> order;
+    std::size_t duplicate = npos;
+    std::size_t undeclared_step = npos;
+    std::size_t undeclared_position = 0;
+    std::size_t cycle_length = 0;
+    std::vector<std::size_t> cycle;
+
+    [[nodiscard]] std::vector<std::size_t> scratch() const { return std::vector<std::size_t>(slugs.size() + 1, 0); }
+    [[nodiscard]] std::vector<std::size_t> edge_scratch() const {
+        return std::vector<std::size_t>(dep_index.size(), 0);
+    }
+};
+
+/// Step i depends on dep_slugs[dep_begin[i]] .. dep_slugs[dep_begin[i + 1] - 1].
+inline dynamic_graph analyze_graph(std::vector<std::string_view> slugs, std::vector<std::size_t> dep_begin,
+                                   const std::vector<std::string_view>& dep_slugs) {
+    dynamic_graph g;
+    const std::size_t n = slugs.size();
+    g.slugs = std::move(slugs);
+    g.dep_begin = std::move(dep_begin);
+    g.dep_index.assign(dep_slugs.size(), npos);
+    g.dependent_count.assign(n, 0);
+    g.order.assign(n, 0);
+    g.cycle.assign(n, 0);
+    runtime_slug_index index(n);
+    analyze_graph_into(g, dep_slugs, index);
     return g;
 }
 

@@ -1,6 +1,9 @@
 #pragma once
-// The text of pgflow 0.8.1's compileFlow (docs/registration.md), written at compile time into a buffer whose
-// size is bounded from the slugs alone (option values are not part of the flow's type).
+// registration_sql(shape) — the one writer of a flow's registration SQL: pgflow 0.8.1's compileFlow text
+// (docs/registration.md). write_registration() reads a flow through a small source interface, so the same
+// code writes a run-time flow_shape (dynamic flows, the CLI, run-time registration) and, at compile time,
+// a compiled flow's graph: first a sizing pass over its widest possible options (the buffer's size must
+// be known from the flow's type), then into the flow's buffer, with no allocation in constant evaluation.
 
 #include <pgflow/compile/graph.hpp>
 #include <pgflow/options.hpp>
@@ -8,105 +11,246 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pgflow::detail {
 
-/// Widest text of one `, name => <int>` option.
-constexpr std::size_t option_capacity(std::string_view name) noexcept {
-    return 2 + name.size() + 4 + 11;  // ", " name " => " and up to 11 characters of an int
-}
-
-template <std::size_t N, std::size_t E>
-constexpr std::size_t registration_capacity(std::string_view flow_slug, const flow_graph<N, E>& g) noexcept {
-    std::size_t n = std::string_view("SELECT pgflow.create_flow('").size() + flow_slug.size() + 1 +
-                    option_capacity("max_attempts") + option_capacity("base_delay") + option_capacity("timeout") + 2;
-    for (std::size_t i = 0; i < N; ++i) {
-        n += 1 + std::string_view("SELECT pgflow.add_step('").size() + flow_slug.size() + 4 + g.slugs[i].size() + 1;
-        const std::size_t deps = g.dep_begin[i + 1] - g.dep_begin[i];
-        if (deps > 0) {
-            n += std::string_view(", ARRAY[").size() + 1;
-            for (std::size_t e = g.dep_begin[i]; e < g.dep_begin[i + 1]; ++e)
-                n += g.dep_index[e] < N ? g.slugs[g.dep_index[e]].size() + 4 : 4;
-        }
-        n += option_capacity("max_attempts") + option_capacity("base_delay") + option_capacity("timeout") +
-             option_capacity("start_delay") + std::string_view(", step_type => 'map'").size() + 2;
-    }
-    return n;
-}
-
+/// Sinks of write_registration: one counts (the sizing pass), one fills a fixed buffer, one a string.
+struct text_size {
+    std::size_t size = 0;
+    constexpr void put(std::string_view s) noexcept { size += s.size(); }
+    constexpr void put(char) noexcept { ++size; }
+};
 template <std::size_t Capacity>
-struct text_writer {
+struct text_buffer {
     std::array<char, Capacity>& out;
     std::size_t size = 0;
-
     constexpr void put(std::string_view s) noexcept {
         for (const char c : s) out[size++] = c;
     }
-    constexpr void put(int value) noexcept {
-        char digits[11]{};
-        std::size_t n = 0;
-        // Negative values are rejected before any SQL is written; long long keeps INT_MIN safe anyway.
-        long long v = value;
-        if (v < 0) {
-            out[size++] = '-';
-            v = -v;
-        }
-        do {
-            digits[n++] = static_cast<char>('0' + v % 10);
-            v /= 10;
-        } while (v > 0);
-        while (n > 0) out[size++] = digits[--n];
-    }
-    constexpr void option(std::string_view name, const std::optional<int>& value) noexcept {
-        if (!value) return;
-        put(", ");
-        put(name);
-        put(" => ");
-        put(*value);
+    constexpr void put(char c) noexcept { out[size++] = c; }
+};
+struct text_string {
+    std::string& out;
+    constexpr void put(std::string_view s) { out += s; }
+    constexpr void put(char c) { out += c; }
+};
+
+/// Registration as separate statements whose slugs and option values are parameters ($1, $2, …),
+/// for running it from C++: values are never spliced into statement text, even validated slugs.
+struct parameterized_statements {
+    struct statement {
+        std::string sql;
+        std::vector<std::string> values;
+    };
+    std::vector<statement> statements = std::vector<statement>(1);
+
+    void put(std::string_view s) { statements.back().sql += s; }
+    void put(char c) { statements.back().sql += c; }
+    void literal(std::string_view value) { placeholder(std::string(value), ""); }
+    void integer(int value) { placeholder(std::to_string(value), "::int"); }
+    void next_statement() { statements.emplace_back(); }
+
+private:
+    void placeholder(std::string value, std::string_view cast) {
+        statement& s = statements.back();
+        s.values.push_back(std::move(value));
+        s.sql += '$';
+        s.sql += std::to_string(s.values.size());
+        s.sql += cast;
     }
 };
 
-/// Writes the statements, `\n`-joined, steps in the graph's topological order; returns the length.
-template <std::size_t Capacity, std::size_t N, std::size_t E>
-constexpr std::size_t write_registration_sql(std::array<char, Capacity>& buffer, std::string_view flow_slug,
-                                             const flow_graph<N, E>& g, const std::array<step_type, N>& types,
-                                             const flow_options& flow_opts,
-                                             const std::array<step_options, N>& step_opts) noexcept {
-    text_writer<Capacity> w{buffer};
-    w.put("SELECT pgflow.create_flow('");
-    w.put(flow_slug);
-    w.put("'");
-    w.option("max_attempts", flow_opts.max_attempts);
-    w.option("base_delay", flow_opts.base_delay);
-    w.option("timeout", flow_opts.timeout);
-    w.put(");");
-    for (std::size_t k = 0; k < N; ++k) {
-        const std::size_t i = g.order[k];
-        w.put("\nSELECT pgflow.add_step('");
-        w.put(flow_slug);
-        w.put("', '");
-        w.put(g.slugs[i]);
-        w.put("'");
-        if (g.dep_begin[i + 1] > g.dep_begin[i]) {
-            w.put(", ARRAY[");
-            for (std::size_t e = g.dep_begin[i]; e < g.dep_begin[i + 1]; ++e) {
-                if (e > g.dep_begin[i]) w.put(", ");
-                w.put("'");
-                w.put(g.slugs[g.dep_index[e]]);
-                w.put("'");
-            }
-            w.put("]");
-        }
-        w.option("max_attempts", step_opts[i].max_attempts);
-        w.option("base_delay", step_opts[i].base_delay);
-        w.option("timeout", step_opts[i].timeout);
-        w.option("start_delay", step_opts[i].start_delay);
-        if (types[i] == step_type::map) w.put(", step_type => 'map'");
-        w.put(");");
+template <class Out>
+constexpr void put_int(Out& out, int value) {
+    char digits[11]{};
+    std::size_t n = 0;
+    long long v = value;  // long long keeps INT_MIN's negation safe
+    if (v < 0) {
+        out.put('-');
+        v = -v;
     }
-    return w.size;
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0) out.put(digits[--n]);
+}
+
+/// A slug as an SQL string literal. Valid slugs have no quote; doubling one keeps a shape built by hand
+/// from writing anything but a literal.
+template <class Out>
+constexpr void put_literal(Out& out, std::string_view text) {
+    out.put('\'');
+    for (std::size_t quote = text.find('\''); quote != std::string_view::npos; quote = text.find('\'')) {
+        out.put(text.substr(0, quote + 1));
+        out.put('\'');
+        text.remove_prefix(quote + 1);
+    }
+    out.put(text);
+    out.put('\'');
+}
+
+/// A sink may take slugs and option values itself (parameterized_statements does, to make them
+/// parameters); the text sinks write them as literals.
+template <class Out>
+constexpr void emit_literal(Out& out, std::string_view text) {
+    if constexpr (requires { out.literal(text); }) {
+        out.literal(text);
+    } else {
+        put_literal(out, text);
+    }
+}
+template <class Out>
+constexpr void emit_integer(Out& out, int value) {
+    if constexpr (requires { out.integer(value); }) {
+        out.integer(value);
+    } else {
+        put_int(out, value);
+    }
+}
+template <class Out>
+constexpr void next_statement(Out& out) {
+    if constexpr (requires { out.next_statement(); }) {
+        out.next_statement();
+    } else {
+        out.put('\n');
+    }
+}
+
+template <class Out>
+constexpr void put_option(Out& out, std::string_view name, const std::optional<int>& value) {
+    if (!value) return;
+    out.put(", ");
+    out.put(name);
+    out.put(" => ");
+    emit_integer(out, *value);
+}
+
+/// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
+/// flow_options() (the ones to write), step_count(), and per step k: step_slug(k), type(k),
+/// dependency_count(k), dependency(k, d), step_options(k).
+template <class Out, class Source>
+constexpr void write_registration(Out& out, const Source& flow) {
+    out.put("SELECT pgflow.create_flow(");
+    emit_literal(out, flow.flow_slug());
+    const flow_options options = flow.flow_options();
+    put_option(out, "max_attempts", options.max_attempts);
+    put_option(out, "base_delay", options.base_delay);
+    put_option(out, "timeout", options.timeout);
+    out.put(");");
+    for (std::size_t k = 0; k < flow.step_count(); ++k) {
+        next_statement(out);
+        out.put("SELECT pgflow.add_step(");
+        emit_literal(out, flow.flow_slug());
+        out.put(", ");
+        emit_literal(out, flow.step_slug(k));
+        if (flow.dependency_count(k) > 0) {
+            out.put(", ARRAY[");
+            for (std::size_t d = 0; d < flow.dependency_count(k); ++d) {
+                if (d > 0) out.put(", ");
+                emit_literal(out, flow.dependency(k, d));
+            }
+            out.put(']');
+        }
+        const step_options step = flow.step_options(k);
+        put_option(out, "max_attempts", step.max_attempts);
+        put_option(out, "base_delay", step.base_delay);
+        put_option(out, "timeout", step.timeout);
+        put_option(out, "start_delay", step.start_delay);
+        if (flow.type(k) == step_type::map) out.put(", step_type => 'map'");
+        out.put(");");
+    }
+}
+
+/// A flow_shape as a source. compileFlow writes the flow options a definition states, even a default;
+/// a shape without them (built by hand, read from a database) writes its effective values that differ
+/// from create_flow's defaults.
+struct shape_source {
+    const flow_shape& shape;
+
+    static constexpr std::optional<int> to_write(int effective, const std::optional<int>& stated, int default_value) {
+        if (stated || effective != default_value) return effective;
+        return std::nullopt;
+    }
+    [[nodiscard]] constexpr std::string_view flow_slug() const noexcept { return shape.slug; }
+    [[nodiscard]] constexpr pgflow::flow_options flow_options() const noexcept {
+        const pgflow::flow_options& stated = shape.stated_options;
+        return {to_write(shape.max_attempts, stated.max_attempts, default_max_attempts),
+                to_write(shape.base_delay, stated.base_delay, default_base_delay),
+                to_write(shape.timeout, stated.timeout, default_timeout)};
+    }
+    [[nodiscard]] constexpr std::size_t step_count() const noexcept { return shape.steps.size(); }
+    [[nodiscard]] constexpr std::string_view step_slug(std::size_t k) const noexcept { return shape.steps[k].slug; }
+    [[nodiscard]] constexpr step_type type(std::size_t k) const noexcept { return shape.steps[k].type; }
+    [[nodiscard]] constexpr std::size_t dependency_count(std::size_t k) const noexcept {
+        return shape.steps[k].dependencies.size();
+    }
+    [[nodiscard]] constexpr std::string_view dependency(std::size_t k, std::size_t d) const noexcept {
+        return shape.steps[k].dependencies[d];
+    }
+    [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept {
+        const step_shape& s = shape.steps[k];
+        return {s.max_attempts, s.base_delay, s.timeout, s.start_delay};
+    }
+};
+
+/// A compiled flow as a source: its graph (steps in topological order), step types and options as declared.
+template <std::size_t N, std::size_t E>
+struct graph_source {
+    std::string_view slug;
+    const flow_graph<N, E>& graph;
+    const std::array<step_type, N>& types;
+    pgflow::flow_options options;
+    std::array<pgflow::step_options, N> steps;
+
+    [[nodiscard]] constexpr std::string_view flow_slug() const noexcept { return slug; }
+    [[nodiscard]] constexpr pgflow::flow_options flow_options() const noexcept { return options; }
+    [[nodiscard]] static constexpr std::size_t step_count() noexcept { return N; }
+    [[nodiscard]] constexpr std::string_view step_slug(std::size_t k) const noexcept {
+        return graph.slugs[graph.order[k]];
+    }
+    [[nodiscard]] constexpr step_type type(std::size_t k) const noexcept { return types[graph.order[k]]; }
+    [[nodiscard]] constexpr std::size_t dependency_count(std::size_t k) const noexcept {
+        return graph.dependency_count(graph.order[k]);
+    }
+    [[nodiscard]] constexpr std::string_view dependency(std::size_t k, std::size_t d) const noexcept {
+        return graph.slugs[graph.dependency(graph.order[k], d)];
+    }
+    [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept {
+        return steps[graph.order[k]];
+    }
+};
+
+/// The longest registration text of a flow with this graph: every option at its widest value (option
+/// values are not part of the flow's type; the slugs and the step types are).
+template <std::size_t N, std::size_t E>
+constexpr std::size_t registration_capacity(std::string_view flow_slug, const flow_graph<N, E>& g,
+                                            const std::array<step_type, N>& types) {
+    constexpr int widest = std::numeric_limits<int>::min();
+    graph_source<N, E> widest_flow{flow_slug, g, types, {widest, widest, widest}, {}};
+    for (pgflow::step_options& s : widest_flow.steps) s = {widest, widest, widest, widest};
+    text_size size;
+    write_registration(size, widest_flow);
+    return size.size;
 }
 
 }  // namespace pgflow::detail
+
+namespace pgflow {
+
+/// `SELECT pgflow.create_flow(...);` then one `SELECT pgflow.add_step(...);` per step in the shape's
+/// order, joined by '\n' without a trailing newline.
+[[nodiscard]] constexpr std::string registration_sql(const flow_shape& shape) {
+    std::string out;
+    detail::text_string sink{out};
+    detail::write_registration(sink, detail::shape_source{shape});
+    return out;
+}
+
+}  // namespace pgflow

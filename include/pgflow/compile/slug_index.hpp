@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace pgflow::detail {
 
@@ -17,32 +19,45 @@ constexpr std::uint32_t slug_hash(std::string_view s) noexcept {
     return h;
 }
 
-/// Indices into an array of N slugs, hashed by slug.
-template <std::size_t N>
-class slug_index {
+/// Indices into a list of slugs, hashed by slug. Slots is a std::array for a compile-time flow of N
+/// steps (slug_index<N>), a std::vector sized at run time for a dynamic flow (runtime_slug_index).
+template <class Slots>
+class basic_slug_index {
 public:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+    constexpr basic_slug_index() = default;
+    constexpr explicit basic_slug_index(Slots slots) : slots_(std::move(slots)), mask_(slots_.size() - 1) {}
+
     /// Adds slugs[i]; returns the index of an earlier equal slug, or npos.
-    constexpr std::size_t insert(const std::array<std::string_view, N>& slugs, std::size_t i) noexcept {
-        std::size_t s = slug_hash(slugs[i]) & mask;
-        for (; slots_[s] != 0; s = (s + 1) & mask)
+    template <class Slugs>
+    constexpr std::size_t insert(const Slugs& slugs, std::size_t i) noexcept {
+        std::size_t s = slug_hash(slugs[i]) & mask_;
+        for (; slots_[s] != 0; s = (s + 1) & mask_)
             if (slugs[slots_[s] - 1] == slugs[i]) return slots_[s] - 1;
         slots_[s] = i + 1;
         return npos;
     }
     /// Index of the slug equal to `slug`, or npos.
-    [[nodiscard]] constexpr std::size_t find(const std::array<std::string_view, N>& slugs,
-                                             std::string_view slug) const noexcept {
-        for (std::size_t s = slug_hash(slug) & mask; slots_[s] != 0; s = (s + 1) & mask)
+    template <class Slugs>
+    [[nodiscard]] constexpr std::size_t find(const Slugs& slugs, std::string_view slug) const noexcept {
+        for (std::size_t s = slug_hash(slug) & mask_; slots_[s] != 0; s = (s + 1) & mask_)
             if (slugs[slots_[s] - 1] == slug) return slots_[s] - 1;
         return npos;
     }
 
 private:
-    static constexpr std::size_t capacity = std::bit_ceil(2 * N + 1);
-    static constexpr std::size_t mask = capacity - 1;
-    std::array<std::size_t, capacity> slots_{};  ///< index + 1, 0 = empty
+    Slots slots_{};  ///< index + 1, 0 = empty
+    std::size_t mask_ = slots_.size() - 1;
+};
+
+template <std::size_t N>
+using slug_index = basic_slug_index<std::array<std::size_t, std::bit_ceil(2 * N + 1)>>;
+
+/// A slug index for n slugs known at run time.
+struct runtime_slug_index : basic_slug_index<std::vector<std::size_t>> {
+    explicit runtime_slug_index(std::size_t n)
+        : basic_slug_index<std::vector<std::size_t>>(std::vector<std::size_t>(std::bit_ceil(2 * n + 1), 0)) {}
 };
 
 /// Position of the first slug equal to an earlier one, or npos.

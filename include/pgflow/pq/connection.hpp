@@ -6,6 +6,7 @@
 #include <pgflow/error.hpp>
 #include <pgflow/pq/parameters.hpp>
 #include <pgflow/pq/result.hpp>
+#include <pgflow/pq/sqlstate.hpp>
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -70,13 +71,16 @@ public:
         keys.push_back(nullptr);
         values.push_back(nullptr);
         conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
-        if (!conn_) throw database_error("pgflow: could not allocate a libpq connection", "08001");
+        if (!conn_)
+            throw database_error("pgflow: could not allocate a libpq connection",
+                                 std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         if (PQstatus(conn_.get()) != CONNECTION_OK)
-            throw database_error("pgflow: could not connect to PostgreSQL: " +
-                                     pq::detail::trimmed(PQerrorMessage(conn_.get())),
-                                 "08001");
+            throw database_error(
+                "pgflow: could not connect to PostgreSQL: " + pq::detail::trimmed(PQerrorMessage(conn_.get())),
+                std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
-        PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+        PQsetNoticeProcessor(
+            conn_.get(), [](void*, const char*) {}, nullptr);
     }
 
     /// Connects with a connection string ("host=… dbname=…" or "postgresql://…"); an empty string
@@ -103,9 +107,9 @@ public:
     result execute_with(std::string_view sql, const parameters& params) {
         std::string text(sql);
         auto pointers = params.pointers();
-        return checked(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, pointers.data(),
-                                    nullptr, nullptr, 0),
-                       conn_.get(), context_of(sql));
+        return checked(
+            PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr, pointers.data(), nullptr, nullptr, 0),
+            conn_.get(), context_of(sql));
     }
 
     /// Prepares `sql` under `name` unless this connection already has it.
@@ -128,8 +132,7 @@ public:
 
     result execute_prepared_with(const std::string& name, const parameters& params) {
         auto pointers = params.pointers();
-        return checked(PQexecPrepared(conn_.get(), name.c_str(), params.size(), pointers.data(), nullptr,
-                                      nullptr, 0),
+        return checked(PQexecPrepared(conn_.get(), name.c_str(), params.size(), pointers.data(), nullptr, nullptr, 0),
                        conn_.get(), "statement " + name);
     }
 
@@ -137,14 +140,12 @@ public:
     /// and throws, the first error; `what` names the script in the message.
     void execute_script(std::string_view script, std::string_view what) {
         std::string text(script);
-        if (PQsendQuery(conn_.get(), text.c_str()) == 0)
-            throw pq::detail::make_error(nullptr, conn_.get(), what);
+        if (PQsendQuery(conn_.get(), text.c_str()) == 0) throw pq::detail::make_error(nullptr, conn_.get(), what);
         std::optional<database_error> first_error;
         while (PGresult* r = PQgetResult(conn_.get())) {
             result owned{r};
             const auto status = PQresultStatus(r);
-            if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY &&
-                !first_error)
+            if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY && !first_error)
                 first_error = pq::detail::make_error(r, conn_.get(), what);
         }
         if (first_error) throw *first_error;
@@ -166,7 +167,8 @@ public:
     /// Reads whatever the server has sent (without blocking) and returns the next notification.
     /// Throws a connection database_error when the connection turns out to be broken.
     std::optional<notification> next_notification() {
-        if (PQconsumeInput(conn_.get()) == 0) throw pq::detail::make_error(nullptr, conn_.get(), "reading notifications");
+        if (PQconsumeInput(conn_.get()) == 0)
+            throw pq::detail::make_error(nullptr, conn_.get(), "reading notifications");
         return pop_notification();
     }
 
@@ -213,8 +215,8 @@ public:
             int ok = s.prepared_name.empty()
                          ? PQsendQueryParams(conn_.get(), s.sql.c_str(), s.params.size(), nullptr, pointers.data(),
                                              nullptr, nullptr, 0)
-                         : PQsendQueryPrepared(conn_.get(), s.prepared_name.c_str(), s.params.size(),
-                                               pointers.data(), nullptr, nullptr, 0);
+                         : PQsendQueryPrepared(conn_.get(), s.prepared_name.c_str(), s.params.size(), pointers.data(),
+                                               nullptr, nullptr, 0);
             const bool last = &s == &statements.back();
             if (ok == 0 || ((!s.same_transaction_as_next || last) && PQpipelineSync(conn_.get()) == 0))
                 throw pq::detail::make_error(nullptr, conn_.get(), "sending a pipeline");
@@ -236,7 +238,7 @@ public:
                                              std::to_string(&s - statements.data() + 1) + " of " +
                                              std::to_string(statements.size()) + " (" +
                                              pq::detail::trimmed(PQerrorMessage(conn_.get())) + ")",
-                                         "08006");
+                                         std::string(sqlstate::connection_failure));
                 }
                 const auto status = PQresultStatus(r);
                 if (outcome) {
@@ -247,13 +249,13 @@ public:
                     outcome.emplace(result{r});
                 } else if (status == PGRES_PIPELINE_ABORTED) {
                     PQclear(r);
-                    outcome.emplace(database_error("pgflow: " + (s.prepared_name.empty() ? context_of(s.sql)
-                                                                                         : "statement " + s.prepared_name) +
-                                                       " was skipped: an earlier statement of its transaction failed",
-                                                   "25P02"));
+                    outcome.emplace(database_error(
+                        "pgflow: " + (s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name) +
+                            " was skipped: an earlier statement of its transaction failed",
+                        std::string(sqlstate::in_failed_sql_transaction)));
                 } else {
-                    auto e = pq::detail::make_error(r, conn_.get(),
-                                                    s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name);
+                    auto e = pq::detail::make_error(
+                        r, conn_.get(), s.prepared_name.empty() ? context_of(s.sql) : "statement " + s.prepared_name);
                     PQclear(r);
                     if (e.is_connection_error() && !is_ok()) throw e;
                     outcome.emplace(std::move(e));

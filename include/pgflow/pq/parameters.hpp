@@ -41,8 +41,7 @@ template <class T>
 concept string_like = std::convertible_to<const T&, std::string_view>;
 
 template <class R>
-concept string_range = std::ranges::input_range<R> && string_like<std::ranges::range_value_t<R>> &&
-                       !string_like<R>;
+concept string_range = std::ranges::input_range<R> && string_like<std::ranges::range_value_t<R>> && !string_like<R>;
 
 template <class R>
 concept integer_range = std::ranges::input_range<R> && std::integral<std::ranges::range_value_t<R>> &&
@@ -106,7 +105,8 @@ class parameters {
 public:
     parameters() = default;
     template <class... Args>
-        requires(sizeof...(Args) > 0 && !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, parameters> && ...)))
+        requires(sizeof...(Args) > 0 &&
+                 !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, parameters> && ...)))
     explicit parameters(const Args&... args) {
         values_.reserve(sizeof...(Args));
         (values_.push_back(to_parameter(args)), ...);

@@ -5,6 +5,7 @@
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/json_parse.hpp>
+#include <pgflow/pq/sqlstate.hpp>
 
 #include <libpq-fe.h>
 
@@ -33,6 +34,18 @@ inline std::string trimmed(const char* text) {
     return s;
 }
 
+inline std::string error_field(const PGresult* r, int field) {
+    const char* value = PQresultErrorField(r, field);
+    return value != nullptr ? value : "";
+}
+
+/// The objects a server error names, from libpq's own fields (the message text is translated and
+/// may change between server versions; these do not).
+inline database_error_objects error_objects(const PGresult* r) {
+    return {error_field(r, PG_DIAG_SCHEMA_NAME), error_field(r, PG_DIAG_TABLE_NAME),
+            error_field(r, PG_DIAG_CONSTRAINT_NAME)};
+}
+
 /// The error a failed result (or a null result, meaning the connection failed) stands for.
 /// `context` says what was being done ("preparing statement complete_task", …).
 inline database_error make_error(const PGresult* r, const PGconn* conn, std::string_view context) {
@@ -42,6 +55,7 @@ inline database_error make_error(const PGresult* r, const PGconn* conn, std::str
         message.append(": ");
     }
     std::string sqlstate;
+    database_error_objects objects;
     if (r != nullptr && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) != nullptr) {
         message.append(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
         if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL)) {
@@ -55,6 +69,7 @@ inline database_error make_error(const PGresult* r, const PGconn* conn, std::str
             message.push_back(')');
         }
         if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) sqlstate = state;
+        objects = error_objects(r);
     } else if (r != nullptr && *PQresultErrorMessage(r) != '\0') {
         message.append(trimmed(PQresultErrorMessage(r)));
     } else {
@@ -63,13 +78,14 @@ inline database_error make_error(const PGresult* r, const PGconn* conn, std::str
     }
     // A connection that broke while the statement ran reports SQLSTATE 08006 where the server could
     // not say anything itself; callers decide on reconnecting from is_connection_error().
-    if (sqlstate.empty() && conn != nullptr && PQstatus(conn) == CONNECTION_BAD) sqlstate = "08006";
+    if (sqlstate.empty() && conn != nullptr && PQstatus(conn) == CONNECTION_BAD)
+        sqlstate = sqlstate::connection_failure;
     if (!sqlstate.empty()) {
         message.append(" [SQLSTATE ");
         message.append(sqlstate);
         message.push_back(']');
     }
-    return database_error(std::move(message), std::move(sqlstate));
+    return {std::move(message), std::move(sqlstate), std::move(objects)};
 }
 
 template <class T>
@@ -107,8 +123,7 @@ public:
     /// The text value of a cell ("" for NULL); valid while this result lives.
     [[nodiscard]] std::string_view text(int row, int col) const {
         check_cell(row, col);
-        return {PQgetvalue(handle_.get(), row, col),
-                static_cast<std::size_t>(PQgetlength(handle_.get(), row, col))};
+        return {PQgetvalue(handle_.get(), row, col), static_cast<std::size_t>(PQgetlength(handle_.get(), row, col))};
     }
 
     /// A cell converted to T: std::string, std::string_view, bool, an integer, double,
@@ -179,8 +194,8 @@ private:
     }
 
     [[nodiscard]] error conversion_error(std::string_view s, int col, const std::string& what) const {
-        return error("pgflow: column \"" + std::string(PQfname(handle_.get(), col)) + "\" value \"" +
-                     std::string(s) + "\" is not " + what);
+        return error("pgflow: column \"" + std::string(PQfname(handle_.get(), col)) + "\" value \"" + std::string(s) +
+                     "\" is not " + what);
     }
 
     std::unique_ptr<PGresult, detail::result_deleter> handle_;
@@ -191,13 +206,11 @@ inline result checked(PGresult* r, const PGconn* conn, std::string_view context)
     result owned{r};
     if (r == nullptr) throw detail::make_error(nullptr, conn, context);
     switch (PQresultStatus(r)) {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-    case PGRES_EMPTY_QUERY:
-    case PGRES_PIPELINE_SYNC:
-        return owned;
-    default:
-        throw detail::make_error(r, conn, context);
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_EMPTY_QUERY:
+        case PGRES_PIPELINE_SYNC: return owned;
+        default: throw detail::make_error(r, conn, context);
     }
 }
 

@@ -38,7 +38,7 @@ struct acknowledgement_limits {
     std::size_t max_acks = 100;  ///< results per round trip
     // Results are reported together up to this many bytes; a bigger one goes alone, so that a
     // round trip (with its heartbeat and claim) never waits on more than one big result.
-    std::size_t batch_bytes = 4 * 1024 * 1024;
+    std::size_t batch_bytes = std::size_t{4} * 1024 * 1024;
     int max_retries = 10;  ///< transient failures of one result before it is given up
 };
 
@@ -64,9 +64,8 @@ inline acknowledgement completion_of(std::string run_id, std::string step_slug, 
 
 // Failures that say nothing about the statement itself: trying again may succeed.
 inline bool is_transient(const database_error& e) {
-    const auto& s = e.sqlstate();
-    // 25P02: skipped because an earlier statement of its transaction failed.
-    return s.rfind("40", 0) == 0 || s == "55P03" || s == "25P02";
+    // Includes 25P02: skipped because an earlier statement of its transaction failed.
+    return e.is_retryable_transaction_error();
 }
 
 enum class ack_statement { defer, complete, fail, fail_attempt, fail_permanently, complete_batch, publish };

@@ -1,10 +1,13 @@
 #pragma once
-// Registering a flow from its shape (parameterized create_flow/add_step in one transaction) and
+// Registering a flow from its shape (its registration_sql text, in one transaction) and
 // comparing a shape with the one a database already has. Shared by the client, the worker and
 // dynamic flows.
 
+#include <pgflow/compile/registration_text.hpp>
+#include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/pq/transaction.hpp>
 #include <pgflow/shape.hpp>
 
 #include <boost/json.hpp>
@@ -118,37 +121,28 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
 /// advisory lock so that concurrent registrations of one slug cannot interleave. Throws
 /// shape_mismatch_error listing every difference.
 inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
-    conn.execute("BEGIN");
-    try {
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp register ' || $1))", shape.slug);
-        if (auto registered = read_registered_shape(conn, shape.slug)) {
-            auto diff = shape_differences(*registered, shape);
-            if (!diff.empty()) {
-                std::string message = "pgflow: flow \"" + shape.slug +
-                                      "\" is registered with a different shape. pgflow flows are immutable: "
-                                      "give the changed flow a new slug (or delete the old flow's data first). "
-                                      "Differences:";
-                for (const auto& line : diff) message += "\n  - " + line;
-                throw shape_mismatch_error(message);
-            }
-        } else {
-            conn.execute("SELECT pgflow.create_flow($1, $2::int, $3::int, $4::int)", shape.slug, shape.max_attempts,
-                         shape.base_delay, shape.timeout);
-            for (const auto& step : shape.steps)
-                conn.execute("SELECT pgflow.add_step($1, $2, $3::text[], $4::int, $5::int, $6::int, $7::int, $8)",
-                             shape.slug, step.slug, step.dependencies, step.max_attempts, step.base_delay,
-                             step.timeout, step.start_delay, std::string(to_string(step.type)));
+    pq::transaction transaction(conn);
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp register ' || $1))", shape.slug);
+    if (auto registered = read_registered_shape(conn, shape.slug)) {
+        auto diff = shape_differences(*registered, shape);
+        if (!diff.empty()) {
+            std::string message = "pgflow: flow \"" + shape.slug +
+                                  "\" is registered with a different shape. pgflow flows are immutable: "
+                                  "give the changed flow a new slug (or delete the old flow's data first). "
+                                  "Differences:";
+            for (const auto& line : diff) message += "\n  - " + line;
+            throw shape_mismatch_error(message);
         }
-        conn.execute("COMMIT");
-    } catch (...) {
-        if (conn.is_ok()) {
-            try {
-                conn.execute("ROLLBACK");
-            } catch (const database_error&) {  // keep the original error
-            }
+    } else {
+        parameterized_statements registration;
+        write_registration(registration, shape_source{shape});
+        for (const auto& statement : registration.statements) {
+            pq::parameters values;
+            for (const auto& value : statement.values) values.add(value);
+            conn.execute_with(statement.sql, values);
         }
-        throw;
     }
+    transaction.commit();
 }
 
 }  // namespace pgflow::detail

@@ -41,6 +41,10 @@ struct run_lineage {
 
 namespace pgflow::detail {
 
+// The refusals of pgflow_cpp's run-control functions (sql/README.md, "Run control").
+inline constexpr std::string_view no_such_run = "P0002";       // no_data_found: unknown run
+inline constexpr std::string_view state_forbids_it = "55000";       // object_not_in_prerequisite_state
+
 namespace run_control_sql {
 inline constexpr std::string_view cancel = "SELECT pgflow_cpp.cancel_run($1::uuid)";
 inline constexpr std::string_view retry = "SELECT pgflow_cpp.retry_run($1::uuid)::text";
@@ -82,7 +86,7 @@ inline pq::result run_control_call(pq::connection& c, const schema_capabilities&
     try {
         return c.execute(sql, id);
     } catch (const database_error& e) {
-        if (e.sqlstate() != "P0002" && e.sqlstate() != "55000") throw;
+        if (e.sqlstate() != no_such_run && e.sqlstate() != state_forbids_it) throw;
         throw error("pgflow: cannot " + std::string(action) + " run " + id.str() + ": " + server_message(e));
     }
 }

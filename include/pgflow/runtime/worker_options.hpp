@@ -41,7 +41,7 @@ struct worker_options {
     /// Largest JSON output a task may report; a larger one fails the task (retried like any
     /// failure) with an error naming the step, the size and this limit. jsonb holds at most 256 MB,
     /// and one big result holds up the worker's round trips while it is stored.
-    std::size_t max_output_bytes = 64 * 1024 * 1024;
+    std::size_t max_output_bytes = std::size_t{64} * 1024 * 1024;
     /// pgflow.workers.function_name; empty: the program's name.
     std::string function_name;
     /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
