@@ -52,7 +52,9 @@ public:
     /// otherwise verifies the registered shape and throws shape_mismatch_error listing every
     /// difference (pgflow flows are immutable: a changed flow needs a new slug).
     template <class F>
-        requires requires(const F& f) { { shape_of(f) } -> std::convertible_to<flow_shape>; }
+        requires requires(const F& f) {
+            { shape_of(f) } -> std::convertible_to<flow_shape>;
+        }
     void ensure_registered(const F& flow) {
         ensure_registered(flow_shape(shape_of(flow)));
     }
@@ -116,10 +118,9 @@ public:
             // Safe to send again after a lost connection: the key makes it start once.
             return retrying([&](pq::connection& c) {
                 detail::require_run_control(capabilities(c), "client::start with an idempotency key");
-                return pgflow::run_id{std::string_view(
-                    c.execute(detail::run_control_sql::start_idempotent, flow_slug, input, *options.idempotency_key,
-                              chosen)
-                        .text(0, 0))};
+                return pgflow::run_id{std::string_view(c.execute(detail::run_control_sql::start_idempotent, flow_slug,
+                                                                 input, *options.idempotency_key, chosen)
+                                                           .text(0, 0))};
             });
         } catch (const database_error& e) {
             if (e.sqlstate() == pq::sqlstate::foreign_key_violation) throw not_registered(flow_slug);

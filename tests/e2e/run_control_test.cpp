@@ -26,20 +26,20 @@ std::atomic<bool> sleeper_started{false};
 std::atomic<steady::rep> sleeper_stopped_at{0};
 
 // Sleeps `input` ms in slices, returning early (by throwing) when its stop token is requested.
-constexpr auto sleeper = pgflow::flow<"rc_sleeper", int>(
-    pgflow::flow_options{.max_attempts = 1, .timeout = 120},
-    pgflow::step<"sleep">([](int ms, const pgflow::task_context& context) {
-        if (ms >= 1000) sleeper_started = true;
-        const auto until = steady::now() + std::chrono::milliseconds{ms};
-        while (steady::now() < until) {
-            if (context.stop_token.stop_requested()) {
-                sleeper_stopped_at = steady::now().time_since_epoch().count();
-                throw std::runtime_error("stopped");
-            }
-            std::this_thread::sleep_for(5ms);
-        }
-        return ms;
-    }));
+constexpr auto sleeper =
+    pgflow::flow<"rc_sleeper", int>(pgflow::flow_options{.max_attempts = 1, .timeout = 120},
+                                    pgflow::step<"sleep">([](int ms, const pgflow::task_context& context) {
+                                        if (ms >= 1000) sleeper_started = true;
+                                        const auto until = steady::now() + std::chrono::milliseconds{ms};
+                                        while (steady::now() < until) {
+                                            if (context.stop_token.stop_requested()) {
+                                                sleeper_stopped_at = steady::now().time_since_epoch().count();
+                                                throw std::runtime_error("stopped");
+                                            }
+                                            std::this_thread::sleep_for(5ms);
+                                        }
+                                        return ms;
+                                    }));
 
 // 100 elements; in the "failing" phase element 70 fails (permanently) once the 0..69 have returned,
 // and 71..99 wait for their stop token: the run fails with exactly 70 tasks completed.
@@ -69,13 +69,13 @@ constexpr auto elements = pgflow::flow<"rc_elements", std::vector<int>>(
     }));
 
 std::atomic<int> validate_calls{0};
-constexpr auto orders = pgflow::flow<"rc_orders", int>(
-    pgflow::flow_options{.max_attempts = 3, .base_delay = 1},
-    pgflow::step<"validate">([](int lines) {
-        ++validate_calls;
-        if (lines <= 0) throw pgflow::permanent_error("order has no lines");
-        return lines;
-    }));
+constexpr auto orders = pgflow::flow<"rc_orders", int>(pgflow::flow_options{.max_attempts = 3, .base_delay = 1},
+                                                       pgflow::step<"validate">([](int lines) {
+                                                           ++validate_calls;
+                                                           if (lines <= 0)
+                                                               throw pgflow::permanent_error("order has no lines");
+                                                           return lines;
+                                                       }));
 
 std::string error_of(const std::function<void()>& call) {
     try {
@@ -131,11 +131,9 @@ TEST(run_control, a_cancelled_runs_handler_sees_its_stop_token_within_a_second_a
     // The worker goes on with other runs; nothing of the cancelled one completes.
     EXPECT_EQ(client.wait(client.start(sleeper, 1), 20s), boost::json::parse(R"({"sleep":1})"));
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'",
-                     run),
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", run),
               0);
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'cancelled'",
-                     run),
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'cancelled'", run),
               1);
 }
 
@@ -154,9 +152,9 @@ TEST(run_control, resume_runs_only_the_missing_map_elements_and_gives_the_uninte
     const auto failed = client.start(elements, input);
     EXPECT_THROW(client.wait(failed, 60s), pgflow::run_failed_error);
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'",
-                     failed),
-              70);
+    EXPECT_EQ(
+        scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", failed),
+        70);
     failing = false;
 
     element_calls = 0;

@@ -31,8 +31,9 @@ inline int install_schema(const context& ctx, const std::string& queue) {
                                              : queue_mode::automatic;
     pgflow::install_schema(conn, install_options{mode, false});
     const auto r = conn.execute(queries::installation);
-    ctx.out << "pgflow schema " << cell(r, 0, 0) << " installed in database " << cell(r, 0, 2) << " (queue: "
-            << (cell(r, 0, 1) == "extension" ? "the pgmq extension" : "built-in pgmq-compatible") << ")\n";
+    ctx.out << "pgflow schema " << cell(r, 0, 0) << " installed in database " << cell(r, 0, 2)
+            << " (queue: " << (cell(r, 0, 1) == "extension" ? "the pgmq extension" : "built-in pgmq-compatible")
+            << ")\n";
     return pgflow::cli::success;
 }
 
@@ -49,8 +50,8 @@ inline void check_input(const known_flow* known, const std::string& flow_slug, c
     try {
         known->check_input(input);
     } catch (const json_decode_error& e) {
-        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " +
-                          known->input_type + "): " + e.what());
+        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " + known->input_type +
+                          "): " + e.what());
     }
 }
 
@@ -185,8 +186,8 @@ inline int list_workers(const context& ctx, bool all) {
     }
     table t({"worker", "flow", "function", "started", "last heartbeat", "state", "tasks running"});
     for (int i = 0; i < r.rows(); ++i)
-        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
-               cell(r, i, 6)});
+        t.add(
+            {cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5), cell(r, i, 6)});
     t.print(ctx.out, "");
     return pgflow::cli::success;
 }

@@ -131,10 +131,10 @@ inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgeme
     for (std::size_t i = 0; i < plan.taken; ++i) {
         if (std::find(batch.begin(), batch.end(), i) != batch.end()) continue;
         const auto& a = pending[i];
-        add(a.attempt > 0                        ? ack_statement::fail_attempt
-            : a.completed                        ? ack_statement::complete
+        add(a.attempt > 0                     ? ack_statement::fail_attempt
+            : a.completed                     ? ack_statement::complete
             : a.permanent && caps.run_control ? ack_statement::fail_permanently
-                                                 : ack_statement::fail,
+                                              : ack_statement::fail,
             {i});
     }
     if (!batch.empty()) {

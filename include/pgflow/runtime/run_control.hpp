@@ -30,8 +30,8 @@ struct start_options {
 /// A run's cancellation and lineage (pgflow_cpp.run_status); empty on pgflow 0.8.1's schema.
 struct run_lineage {
     std::optional<std::chrono::system_clock::time_point> cancelled_at;
-    std::optional<pgflow::run_id> restart_of;  ///< the run this one retries or resumes
-    std::string restart_kind;                  ///< "retry" or "resume" (with restart_of)
+    std::optional<pgflow::run_id> restart_of;    ///< the run this one retries or resumes
+    std::string restart_kind;                    ///< "retry" or "resume" (with restart_of)
     std::optional<pgflow::run_id> restarted_as;  ///< the run that retried or resumed this one
     std::string restarted_as_kind;               ///< "retry" or "resume" (with restarted_as)
     std::optional<std::string> idempotency_key;
@@ -43,7 +43,7 @@ namespace pgflow::detail {
 
 // The refusals of pgflow_cpp's run-control functions (sql/README.md, "Run control").
 inline constexpr std::string_view no_such_run = "P0002";       // no_data_found: unknown run
-inline constexpr std::string_view state_forbids_it = "55000";       // object_not_in_prerequisite_state
+inline constexpr std::string_view state_forbids_it = "55000";  // object_not_in_prerequisite_state
 
 namespace run_control_sql {
 inline constexpr std::string_view cancel = "SELECT pgflow_cpp.cancel_run($1::uuid)";

@@ -31,10 +31,10 @@ constexpr std::string_view to_string(run_status s) noexcept {
 }
 constexpr std::string_view to_string(step_status s) noexcept {
     switch (s) {
-    case step_status::started: return "started";
-    case step_status::completed: return "completed";
-    case step_status::failed: return "failed";
-    default: return "created";
+        case step_status::started: return "started";
+        case step_status::completed: return "completed";
+        case step_status::failed: return "failed";
+        default: return "created";
     }
 }
 
@@ -75,7 +75,8 @@ struct run_state {
 
 namespace pgflow::detail {
 
-inline std::optional<std::chrono::system_clock::time_point> optional_time(const boost::json::object& o, const char* key) {
+inline std::optional<std::chrono::system_clock::time_point> optional_time(const boost::json::object& o,
+                                                                          const char* key) {
     const auto* v = o.if_contains(key);
     if (v == nullptr || !v->is_string()) return std::nullopt;
     return detail::parse_timestamptz(v->as_string());
@@ -93,7 +94,9 @@ inline run_state parse_run_state(const boost::json::value& doc, const boost::jso
     state.run_id = pgflow::run_id{std::string_view(run.at("run_id").as_string())};
     state.flow_slug = run.at("flow_slug").as_string();
     const auto status = run.at("status").as_string();
-    state.status = status == "completed" ? run_status::completed : status == "failed" ? run_status::failed : run_status::started;
+    state.status = status == "completed" ? run_status::completed
+                   : status == "failed"  ? run_status::failed
+                                         : run_status::started;
     state.input = run.at("input");
     if (const auto* out = run.if_contains("output")) state.output = *out;
     state.remaining_steps = optional_int(run, "remaining_steps").value_or(0);
@@ -113,7 +116,8 @@ inline run_state parse_run_state(const boost::json::value& doc, const boost::jso
             step.initial_tasks = optional_int(s, "initial_tasks");
             step.remaining_tasks = optional_int(s, "remaining_tasks");
             step.remaining_deps = optional_int(s, "remaining_deps").value_or(0);
-            if (const auto* m = s.if_contains("error_message"); m && m->is_string()) step.error_message = std::string(m->as_string());
+            if (const auto* m = s.if_contains("error_message"); m && m->is_string())
+                step.error_message = std::string(m->as_string());
             step.created_at = optional_time(s, "created_at").value_or(std::chrono::system_clock::time_point{});
             step.started_at = optional_time(s, "started_at");
             step.completed_at = optional_time(s, "completed_at");
@@ -128,8 +132,9 @@ inline run_state parse_run_state(const boost::json::value& doc, const boost::jso
                 if (a[i].is_string() && a[i].as_string() == slug) return i;
             return a.size();
         };
-        std::stable_sort(state.steps.begin(), state.steps.end(),
-                         [&](const step_state& a, const step_state& b) { return rank(a.step_slug) < rank(b.step_slug); });
+        std::stable_sort(state.steps.begin(), state.steps.end(), [&](const step_state& a, const step_state& b) {
+            return rank(a.step_slug) < rank(b.step_slug);
+        });
     }
     return state;
 }

@@ -47,8 +47,7 @@ inline constexpr prepared_statement fail{"pgflow_fail",
 
 // A handler's permanent_error: no attempt left (needs run_control; pgflow 0.8.1 gets `fail`).
 inline constexpr prepared_statement fail_permanently{
-    "pgflow_fail_permanently",
-    "SELECT count(*) FROM pgflow_cpp.fail_task_permanently($1::uuid, $2, $3::int, $4)"};
+    "pgflow_fail_permanently", "SELECT count(*) FROM pgflow_cpp.fail_task_permanently($1::uuid, $2, $3::int, $4)"};
 
 // A timed-out attempt fails only while the task is still this worker's attempt ($5 worker id, $6
 // attempt): the row lock re-checks that against a concurrent claim of the reappearing message.
@@ -131,8 +130,7 @@ inline constexpr prepared_statement start_flow{"pgflow_client_start",
 // Runs among those of the running handlers ($1) that ended (cancelled, or failed elsewhere): their
 // handlers' stop tokens are requested. Plain SELECT on pgflow.runs, so it works on any schema.
 inline constexpr prepared_statement ended_runs{
-    "pgflow_ended_runs",
-    "SELECT run_id::text FROM pgflow.runs WHERE run_id = ANY($1::uuid[]) AND status <> 'started'"};
+    "pgflow_ended_runs", "SELECT run_id::text FROM pgflow.runs WHERE run_id = ANY($1::uuid[]) AND status <> 'started'"};
 
 // Plain statements of the worker's set-up and stop.
 inline constexpr std::string_view step_timeouts = R"(
