@@ -8,6 +8,7 @@
 // base delay of one second so that the demo does not wait long.
 
 #include <pgflow/dsl.hpp>
+#include <pgflow/error.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 
@@ -54,15 +55,15 @@ BOOST_HANA_ADAPT_STRUCT(examples::Shipment, order_id, status, transaction_id, ch
 
 namespace examples {
 
-/// The order's total and item count; throws for an order that cannot be charged (pgflow retries
-/// every failure, so such an order fails its run after max_attempts attempts).
+/// The order's total and item count; throws pgflow::permanent_error for an order that can never be
+/// charged: no retry can fix it, so its task fails at once and so does its run.
 inline ValidatedOrder validate_order(const Order& order) {
-    if (order.lines.empty()) throw std::invalid_argument("order " + std::to_string(order.order_id) + " has no lines");
+    if (order.lines.empty()) throw pgflow::permanent_error("order " + std::to_string(order.order_id) + " has no lines");
     ValidatedOrder v;
     for (const auto& line : order.lines) {
         if (line.quantity <= 0 || line.unit_price_cents < 0)
-            throw std::invalid_argument("order " + std::to_string(order.order_id) + ": line " + line.sku +
-                                        " has a bad quantity or price");
+            throw pgflow::permanent_error("order " + std::to_string(order.order_id) + ": line " + line.sku +
+                                          " has a bad quantity or price");
         v.total_cents += line.quantity * line.unit_price_cents;
         v.item_count += line.quantity;
     }

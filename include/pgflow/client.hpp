@@ -8,6 +8,8 @@
 #include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/registration.hpp>
+#include <pgflow/runtime/run_control.hpp>
+#include <pgflow/runtime/run_state.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/runtime/uuid.hpp>
 #include <pgflow/dynamic_flow.hpp>
@@ -33,53 +35,6 @@
 
 namespace pgflow {
 
-enum class run_status { started, completed, failed };
-enum class step_status { created, started, completed, failed };
-
-constexpr std::string_view to_string(run_status s) noexcept {
-    return s == run_status::completed ? "completed" : s == run_status::failed ? "failed" : "started";
-}
-constexpr std::string_view to_string(step_status s) noexcept {
-    switch (s) {
-    case step_status::started: return "started";
-    case step_status::completed: return "completed";
-    case step_status::failed: return "failed";
-    default: return "created";
-    }
-}
-
-/// One row of pgflow.step_states.
-struct step_state {
-    std::string step_slug;
-    step_status status = step_status::created;
-    std::optional<int> initial_tasks;    ///< unknown for a dependent map until its dependency completes
-    std::optional<int> remaining_tasks;  ///< unset while created
-    int remaining_deps = 0;
-    std::optional<std::string> error_message;
-    std::chrono::system_clock::time_point created_at;
-    std::optional<std::chrono::system_clock::time_point> started_at, completed_at, failed_at;
-};
-
-/// A run and its steps, as pgflow.get_run_with_states reports them; steps in step_index order.
-struct run_state {
-    pgflow::run_id run_id;
-    std::string flow_slug;
-    run_status status = run_status::started;
-    boost::json::value input;
-    boost::json::value output;  ///< null until completed
-    int remaining_steps = 0;
-    std::chrono::system_clock::time_point started_at;
-    std::optional<std::chrono::system_clock::time_point> completed_at, failed_at;
-    std::vector<step_state> steps;
-
-    /// The step with that slug, or nullptr.
-    [[nodiscard]] const step_state* step(std::string_view slug) const {
-        for (const auto& s : steps)
-            if (s.step_slug == slug) return &s;
-        return nullptr;
-    }
-};
-
 class client {
 public:
     /// Connects lazily, on the first call that needs the database.
@@ -97,7 +52,9 @@ public:
     /// otherwise verifies the registered shape and throws shape_mismatch_error listing every
     /// difference (pgflow flows are immutable: a changed flow needs a new slug).
     template <class F>
-        requires requires(const F& f) { { shape_of(f) } -> std::convertible_to<flow_shape>; }
+        requires requires(const F& f) {
+            { shape_of(f) } -> std::convertible_to<flow_shape>;
+        }
     void ensure_registered(const F& flow) {
         ensure_registered(flow_shape(shape_of(flow)));
     }
@@ -138,20 +95,84 @@ public:
             });
         } catch (const database_error& e) {
             if (e.sqlstate() == pq::sqlstate::foreign_key_violation && e.constraint_name() == "runs_flow_slug_fkey")
-                throw error("pgflow: cannot start flow \"" + std::string(flow_slug) +
-                            "\": it is not registered (client::ensure_registered registers it)");
+                throw not_registered(flow_slug);
             throw;
         }
         return chosen;
     }
 
-    /// The run and its steps. Throws pgflow::error for an unknown run id.
+    /// start() with options: with an idempotency key, at most one run per (flow, key) ever
+    /// starts; later starts return its id (needs pgflow-cpp's schema, see run control).
+    template <class F>
+        requires requires { typename F::input_type; }
+    pgflow::run_id start(const F& flow, const typename F::input_type& input, const start_options& options) {
+        if constexpr (std::is_same_v<typename F::input_type, boost::json::value>)
+            return start(flow_slug_of(flow), input, options);
+        else
+            return start(flow_slug_of(flow), pgflow::to_json(input), options);
+    }
+    pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input, const start_options& options) {
+        if (!options.idempotency_key) return start(flow_slug, input, options.run_id);
+        const pgflow::run_id chosen = options.run_id ? *options.run_id : new_run_id();
+        try {
+            // Safe to send again after a lost connection: the key makes it start once.
+            return retrying([&](pq::connection& c) {
+                detail::require_run_control(capabilities(c), "client::start with an idempotency key");
+                return pgflow::run_id{std::string_view(c.execute(detail::run_control_sql::start_idempotent, flow_slug,
+                                                                 input, *options.idempotency_key, chosen)
+                                                           .text(0, 0))};
+            });
+        } catch (const database_error& e) {
+            if (e.sqlstate() == pq::sqlstate::foreign_key_violation) throw not_registered(flow_slug);
+            throw;
+        }
+    }
+
+    /// Cancels a started run: its queued and started tasks become `cancelled`, its running
+    /// handlers see their stop token. False when it was already cancelled. Throws pgflow::error
+    /// naming the run and its state for a finished or unknown run.
+    bool cancel(const pgflow::run_id& id) {
+        return retrying([&](pq::connection& c) {
+            return detail::run_control_call(c, capabilities(c), "cancel", id, detail::run_control_sql::cancel)
+                .get<bool>(0, 0);
+        });
+    }
+
+    /// A new run of a failed or cancelled run's flow with the same input (restart_of = `id`);
+    /// returns its id. A run is restarted (retried or resumed) at most once.
+    pgflow::run_id retry(const pgflow::run_id& id) { return restart("retry", id, detail::run_control_sql::retry); }
+
+    /// A new run of a failed or cancelled run that reuses its completed steps and map elements and
+    /// runs only the rest; returns its id. Throws when the run is not of `flow`.
+    template <class F>
+        requires requires { typename F::input_type; }
+    pgflow::run_id resume(const F& flow, const pgflow::run_id& id) {
+        return resume(std::string_view(flow_slug_of(flow)), id);
+    }
+    pgflow::run_id resume(std::string_view flow_slug, const pgflow::run_id& id) {
+        const auto r = retrying([&](pq::connection& c) { return c.execute(detail::run_control_sql::run_flow, id); });
+        if (!r.empty() && r.text(0, 0) != flow_slug)
+            throw error("pgflow: cannot resume run " + id.str() + " as flow \"" + std::string(flow_slug) +
+                        "\": it is a run of flow \"" + std::string(r.text(0, 0)) + "\"");
+        return resume(id);
+    }
+    pgflow::run_id resume(const pgflow::run_id& id) { return restart("resume", id, detail::run_control_sql::resume); }
+
+    /// The run and its steps (and, on pgflow-cpp's schema, its cancellation and lineage).
+    /// Throws pgflow::error for an unknown run id.
     run_state status(const pgflow::run_id& id) {
         auto r = retrying([&](pq::connection& c) { return c.execute(detail::queries::run_with_states, id); });
         if (r.is_null(0, 0)) throw error("pgflow: there is no run " + id.str());
         const auto doc = r.get<boost::json::value>(0, 0);
         const auto order = r.get<std::optional<boost::json::value>>(0, 1);
-        return parse_run_state(doc, order ? *order : boost::json::value{});
+        auto state = detail::parse_run_state(doc, order ? *order : boost::json::value{});
+        auto& c = connection();
+        if (!capabilities(c).run_control) return state;
+        if (auto row = detail::read_run_lineage(c, id)) {
+            if (row->first == "cancelled") state.status = run_status::cancelled;
+            state.lineage = std::move(row->second);
+        }
+        return state;
     }
 
     /// Waits for the run to end and returns the flow's output (an object keyed by leaf step slug).
@@ -225,16 +246,34 @@ public:
     [[nodiscard]] const connection_options& options() const noexcept { return db_; }
 
 private:
+    static error not_registered(std::string_view flow_slug) {
+        return error("pgflow: cannot start flow \"" + std::string(flow_slug) +
+                     "\": it is not registered (client::ensure_registered registers it)");
+    }
+
+    // What the schema behind `c` (the client's connection) offers, probed once per connection.
+    const detail::schema_capabilities& capabilities(pq::connection& c) {
+        if (!capabilities_) {
+            capabilities_ = detail::probe_capabilities(c);
+            detail::prepare_client_statements(c, *capabilities_);
+        }
+        return *capabilities_;
+    }
+
+    // retry_run / resume_run. Not sent again after a lost connection: the first may have restarted
+    // the run, and a second would be refused as "already restarted".
+    pgflow::run_id restart(std::string_view action, const pgflow::run_id& id, std::string_view sql) {
+        auto& c = connection();
+        const auto r = detail::run_control_call(c, capabilities(c), action, id, sql);
+        return pgflow::run_id{std::string_view(r.text(0, 0))};
+    }
+
     // pgflow.start_flow. On pgflow-cpp's schema its NOTIFYs are deferred to a second transaction
     // of the same round trip, which writes no WAL (runtime/statements.hpp says why).
     void start_flow(pq::connection& c, std::string_view flow_slug, const boost::json::value& input,
                     const pgflow::run_id& id) {
         namespace s = detail::statements;
-        if (!capabilities_) {
-            capabilities_ = detail::probe_capabilities(c);
-            detail::prepare_client_statements(c, *capabilities_);
-        }
-        if (!capabilities_->defer_notifications) {
+        if (!capabilities(c).defer_notifications) {
             c.execute_prepared(std::string(s::start_flow.name), flow_slug, input, id);
             return;
         }
@@ -271,16 +310,19 @@ private:
     }
 
     // The run's output when it completed, nullopt while it runs; throws when it failed.
-    static std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
+    // A cancelled run is `failed` with no failed step: its error says it was cancelled.
+    std::optional<boost::json::value> finished_output(pq::connection& c, const pgflow::run_id& id) {
         const auto row = detail::queries::read_run_outcome(c.execute(detail::queries::run_outcome, id));
         if (!row) throw error("pgflow: there is no run " + id.str());
         if (row->status == "completed") return row->output ? parse_json(*row->output) : boost::json::value{};
-        if (row->status == "failed")
-            throw run_failed_error(id.str(), row->failed_step.value_or(""), row->error_message.value_or(""));
-        return std::nullopt;
+        if (row->status != "failed") return std::nullopt;
+        auto message = row->error_message.value_or("");
+        if (!row->failed_step && capabilities(c).run_control)
+            if (const auto l = detail::read_run_lineage(c, id); l && l->first == "cancelled") message = "cancelled";
+        throw run_failed_error(id.str(), row->failed_step.value_or(""), message);
     }
 
-    // Waits for a run-level event (run:completed / run:failed, or a trimmed payload) on the
+    // Waits for a run-level event (run:completed / run:failed / run:cancelled, or a trimmed payload) on the
     // channel until `until`. Returns whether one came.
     static bool wait_for_run_event(pq::connection& c, const std::string& channel,
                                    std::chrono::steady_clock::time_point until) {
@@ -305,67 +347,10 @@ private:
         if (const auto* t = o.if_contains("trimmed"); t && t->is_bool() && t->as_bool()) return true;
         for (const char* key : {"event_type", "event"})
             if (const auto* e = o.if_contains(key); e && e->is_string())
-                if (e->as_string() == "run:completed" || e->as_string() == "run:failed") return true;
+                if (e->as_string() == "run:completed" || e->as_string() == "run:failed" ||
+                    e->as_string() == "run:cancelled")
+                    return true;
         return false;
-    }
-
-    static std::optional<std::chrono::system_clock::time_point> optional_time(const boost::json::object& o, const char* key) {
-        const auto* v = o.if_contains(key);
-        if (v == nullptr || !v->is_string()) return std::nullopt;
-        return detail::parse_timestamptz(v->as_string());
-    }
-
-    static std::optional<int> optional_int(const boost::json::object& o, const char* key) {
-        const auto* v = o.if_contains(key);
-        if (v == nullptr || v->is_null()) return std::nullopt;
-        return static_cast<int>(v->to_number<long long>());
-    }
-
-    static run_state parse_run_state(const boost::json::value& doc, const boost::json::value& order) {
-        const auto& run = doc.at("run").as_object();
-        run_state state;
-        state.run_id = pgflow::run_id{std::string_view(run.at("run_id").as_string())};
-        state.flow_slug = run.at("flow_slug").as_string();
-        const auto status = run.at("status").as_string();
-        state.status = status == "completed" ? run_status::completed : status == "failed" ? run_status::failed : run_status::started;
-        state.input = run.at("input");
-        if (const auto* out = run.if_contains("output")) state.output = *out;
-        state.remaining_steps = optional_int(run, "remaining_steps").value_or(0);
-        state.started_at = optional_time(run, "started_at").value_or(std::chrono::system_clock::time_point{});
-        state.completed_at = optional_time(run, "completed_at");
-        state.failed_at = optional_time(run, "failed_at");
-        if (const auto* steps = doc.as_object().if_contains("steps"); steps && steps->is_array()) {
-            for (const auto& sv : steps->as_array()) {
-                const auto& s = sv.as_object();
-                step_state step;
-                step.step_slug = s.at("step_slug").as_string();
-                const auto st = s.at("status").as_string();
-                step.status = st == "started"     ? step_status::started
-                              : st == "completed" ? step_status::completed
-                              : st == "failed"    ? step_status::failed
-                                                  : step_status::created;
-                step.initial_tasks = optional_int(s, "initial_tasks");
-                step.remaining_tasks = optional_int(s, "remaining_tasks");
-                step.remaining_deps = optional_int(s, "remaining_deps").value_or(0);
-                if (const auto* m = s.if_contains("error_message"); m && m->is_string()) step.error_message = std::string(m->as_string());
-                step.created_at = optional_time(s, "created_at").value_or(std::chrono::system_clock::time_point{});
-                step.started_at = optional_time(s, "started_at");
-                step.completed_at = optional_time(s, "completed_at");
-                step.failed_at = optional_time(s, "failed_at");
-                state.steps.push_back(std::move(step));
-            }
-        }
-        if (order.is_array()) {
-            auto rank = [&](const std::string& slug) {
-                const auto& a = order.as_array();
-                for (std::size_t i = 0; i < a.size(); ++i)
-                    if (a[i].is_string() && a[i].as_string() == slug) return i;
-                return a.size();
-            };
-            std::stable_sort(state.steps.begin(), state.steps.end(),
-                             [&](const step_state& a, const step_state& b) { return rank(a.step_slug) < rank(b.step_slug); });
-        }
-        return state;
     }
 
     connection_options db_;

@@ -110,4 +110,12 @@ public:
     using error::error;
 };
 
+/// Thrown by a handler for a failure no retry can fix (an invalid order, say): its task fails at
+/// once, whatever attempts remain, with this message as its error. On a database installed from
+/// pgflow 0.8.1's migrations (no pgflow_cpp.fail_task_permanently) it is an ordinary failure.
+class permanent_error : public error {
+public:
+    using error::error;
+};
+
 }  // namespace pgflow

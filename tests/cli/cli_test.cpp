@@ -29,7 +29,8 @@ namespace {
 const std::regex uuid_line{"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$"};
 
 /// An order whose charge fails its first attempt (see examples/flows/order_processing.hpp).
-const char* const good_order = R"({"order_id": 7, "customer": "ada", "lines": [{"sku": "kettle", "quantity": 2, "unit_price_cents": 1500}]})";
+const char* const good_order =
+    R"({"order_id": 7, "customer": "ada", "lines": [{"sku": "kettle", "quantity": 2, "unit_price_cents": 1500}]})";
 
 /// A flow whose only step always fails, after one attempt.
 pgflow::dynamic_flow doomed_flow() {
@@ -60,7 +61,8 @@ std::string section(const std::string& output, const std::string& title) {
 TEST(usage, help_lists_every_command_and_the_known_flows) {
     const auto o = pgflow_cli({"--help"});
     ASSERT_EQ(o.status, 0) << o;
-    for (const char* command : {"install", "compile", "start", "status", "workers", "watch"}) EXPECT_THAT(o.out, HasSubstr(command));
+    for (const char* command : {"install", "compile", "start", "status", "workers", "watch"})
+        EXPECT_THAT(o.out, HasSubstr(command));
     EXPECT_THAT(o.out, HasSubstr("example_flow, text_processing, order_processing, analyze_website, ai_analysis"));
     EXPECT_THAT(o.out, HasSubstr("PGFLOW_DATABASE_URL"));
 }
@@ -85,8 +87,9 @@ TEST(connection, unreachable_server_fails_every_command_with_status_1) {
     // Port 1 on the loopback interface: nothing listens there, the connection is refused at once.
     const std::string nowhere = "postgresql://postgres@127.0.0.1:1/pgflow";
     const std::vector<std::vector<std::string>> commands{
-        {"install"}, {"start", "example_flow", R"({"value": 1})"}, {"status"},
-        {"status", "00000000-0000-0000-0000-000000000001"}, {"workers"}, {"watch", "00000000-0000-0000-0000-000000000001"}};
+        {"install"}, {"start", "example_flow", R"({"value": 1})"},
+        {"status"},  {"status", "00000000-0000-0000-0000-000000000001"},
+        {"workers"}, {"watch", "00000000-0000-0000-0000-000000000001"}};
     for (auto command : commands) {
         command.insert(command.begin(), {"--database-url", nowhere});
         const auto o = pgflow_cli(command);
@@ -187,11 +190,12 @@ TEST(compile, prints_pgflow_compileflow_text_for_the_example_flow) {
 TEST(compile, prints_a_dynamic_flow_from_its_plan) {
     const auto o = pgflow_cli({"compile", "ai_analysis"});
     ASSERT_EQ(o.status, 0) << o;
-    EXPECT_EQ(o.out,
-              "SELECT pgflow.create_flow('ai_analysis', timeout => 120);\n"
-              "SELECT pgflow.add_step('ai_analysis', 'fetch_data');\n"
-              "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
-              "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);\n");
+    EXPECT_EQ(
+        o.out,
+        "SELECT pgflow.create_flow('ai_analysis', timeout => 120);\n"
+        "SELECT pgflow.add_step('ai_analysis', 'fetch_data');\n"
+        "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
+        "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);\n");
 }
 
 TEST(compile, output_piped_into_psql_registers_exactly_the_flow) {
@@ -205,8 +209,9 @@ TEST(compile, output_piped_into_psql_registers_exactly_the_flow) {
     auto c = db.connect();
     for (const auto& [slug, shape] : flows) {
         // The documented way to register a flow by hand: pgflow compile <flow> | psql
-        const auto o = process({"/bin/sh", "-c", std::string(PGFLOW_CLI) + " compile " + slug +
-                                                     " | psql -X -q -v ON_ERROR_STOP=1 \"$TEST_DATABASE\""},
+        const auto o = process({"/bin/sh", "-c",
+                                std::string(PGFLOW_CLI) + " compile " + slug +
+                                    " | psql -X -q -v ON_ERROR_STOP=1 \"$TEST_DATABASE\""},
                                {{"TEST_DATABASE", db.url()}})
                            .wait();
         ASSERT_EQ(o.status, 0) << slug << ": " << o;
@@ -239,8 +244,8 @@ TEST(start, starts_a_run_and_prints_its_id) {
     ASSERT_EQ(o.status, 0) << o;
     ASSERT_TRUE(std::regex_match(o.out, uuid_line)) << o;
     auto c = db.connect();
-    const auto run = c.execute("SELECT flow_slug, status, input FROM pgflow.runs WHERE run_id = $1::uuid",
-                               o.out.substr(0, 36));
+    const auto run =
+        c.execute("SELECT flow_slug, status, input FROM pgflow.runs WHERE run_id = $1::uuid", o.out.substr(0, 36));
     ASSERT_EQ(run.rows(), 1);
     EXPECT_EQ(run.get<std::string>(0, 0), "example_flow");
     EXPECT_EQ(run.get<std::string>(0, 1), "started");
@@ -284,7 +289,8 @@ TEST(start, a_number_beyond_double_precision_is_a_usage_error_naming_its_path) {
     database db;
     pgflow::client client{db.options()};
     client.ensure_registered(doomed_flow());
-    for (const char* input : {"12345678901234567890123456789", R"({"order": {"ids": [1, 12345678901234567890123456789]}})"}) {
+    for (const char* input :
+         {"12345678901234567890123456789", R"({"order": {"ids": [1, 12345678901234567890123456789]}})"}) {
         const auto o = pgflow_cli(db, {"start", "cli_doomed", input});
         EXPECT_EQ(o.status, 2) << o;
         EXPECT_THAT(o.err, HasSubstr("the number 12345678901234567890123456789 cannot be held exactly")) << input;
@@ -334,7 +340,8 @@ TEST(start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_naming_
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::order_processing);
     const auto o = pgflow_cli(
-        db, {"start", "order_processing", R"({"order_id": 1, "customer": "x", "lines": [{"sku": "a", "quantity": "two", "unit_price_cents": 1}]})"});
+        db, {"start", "order_processing",
+             R"({"order_id": 1, "customer": "x", "lines": [{"sku": "a", "quantity": "two", "unit_price_cents": 1}]})"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("does not fit flow \"order_processing\" (input type examples::Order)"));
     EXPECT_THAT(o.err, HasSubstr("$.lines[0].quantity"));
@@ -413,7 +420,8 @@ TEST(status, overview_shows_active_runs_failed_tasks_and_completion_times) {
     EXPECT_THAT(failed[1], HasSubstr("the reactor is out of coolant"));
     const auto times = lines(section(o.out, "Average completion time by flow"));
     ASSERT_EQ(times.size(), 2u) << o;
-    EXPECT_TRUE(std::regex_search(times[1], std::regex("^  example_flow +2 +[0-9]+\\.[0-9]+ +[0-9]+\\.[0-9]+$"))) << times[1];
+    EXPECT_TRUE(std::regex_search(times[1], std::regex("^  example_flow +2 +[0-9]+\\.[0-9]+ +[0-9]+\\.[0-9]+$")))
+        << times[1];
 }
 
 TEST(status, failed_tasks_are_limited_to_the_newest) {
@@ -421,7 +429,8 @@ TEST(status, failed_tasks_are_limited_to_the_newest) {
     pgflow::client client{db.options()};
     {
         worker_thread doomed_worker{db, doomed_flow()};
-        for (int i = 0; i < 3; ++i) EXPECT_THROW(client.wait(client.start("cli_doomed", boost::json::value(i)), 30s), pgflow::run_failed_error);
+        for (int i = 0; i < 3; ++i)
+            EXPECT_THROW(client.wait(client.start("cli_doomed", boost::json::value(i)), 30s), pgflow::run_failed_error);
     }
     const auto o = pgflow_cli(db, {"status", "--limit", "1"});
     ASSERT_EQ(o.status, 0) << o;
@@ -442,11 +451,14 @@ TEST(status, run_status_shows_the_run_and_every_step_in_order) {
     EXPECT_THAT(o.out, HasSubstr(R"({"value": 21})"));
     EXPECT_THAT(o.out, HasSubstr(R"({"thirdStep": {"finalValue": 1}})"));
     const auto ls = lines(o.out);
-    const long root = find_line(ls, "  rootStep "), normal = find_line(ls, "  normalStep "), third = find_line(ls, "  thirdStep ");
+    const long root = find_line(ls, "  rootStep "), normal = find_line(ls, "  normalStep "),
+               third = find_line(ls, "  thirdStep ");
     ASSERT_GE(root, 0) << o;
     EXPECT_GT(normal, root);
     EXPECT_GT(third, normal);
-    EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(root)], std::regex("rootStep +single +completed +1/1 +1 "))) << o;
+    EXPECT_TRUE(
+        std::regex_search(ls[static_cast<std::size_t>(root)], std::regex("rootStep +single +completed +1/1 +1 ")))
+        << o;
 }
 
 TEST(status, run_status_of_a_failed_run_shows_the_error) {
@@ -458,7 +470,8 @@ TEST(status, run_status_of_a_failed_run_shows_the_error) {
     const auto o = pgflow_cli(db, {"status", id.str()});
     ASSERT_EQ(o.status, 0) << o;
     EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  status +failed\n"))) << o;
-    EXPECT_TRUE(std::regex_search(o.out, std::regex("explode +single +failed +0/1 +1 .*the reactor is out of coolant"))) << o;
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("explode +single +failed +0/1 +1 .*the reactor is out of coolant")))
+        << o;
 }
 
 TEST(status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
@@ -478,6 +491,55 @@ TEST(status, a_database_without_the_schema_gets_a_hint_to_install_it) {
     EXPECT_THAT(o.err, HasSubstr("pgflow install"));
 }
 
+// --- cancel, retry, resume -------------------------------------------------------------------------
+
+TEST(run_control, cancel_then_retry_and_resume_and_status_shows_the_lineage) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(doomed_flow());
+    const auto id = client.start("cli_doomed", boost::json::value{});  // no worker: it stays started
+    auto o = pgflow_cli(db, {"cancel", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out, "cancelled run " + id.str() + "\n");
+    o = pgflow_cli(db, {"cancel", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    EXPECT_EQ(o.out, "run was already cancelled: " + id.str() + "\n");
+    o = pgflow_cli(db, {"status", id.str()});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  status +cancelled\n"))) << o;
+
+    const auto retried = pgflow_cli(db, {"retry", id.str()});
+    ASSERT_EQ(retried.status, 0) << retried;
+    EXPECT_TRUE(std::regex_match(retried.out, uuid_line)) << retried;
+    const std::string new_id = retried.out.substr(0, 36);
+    o = pgflow_cli(db, {"status", new_id});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  retry of +" + id.str() + "\n"))) << o;
+    o = pgflow_cli(db, {"status", id.str()});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  restarted as +" + new_id + " \\(retry\\)\n"))) << o;
+
+    // A run is restarted once; a started run can be neither resumed nor retried.
+    o = pgflow_cli(db, {"resume", id.str()});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("cannot resume run " + id.str() + ": Run " + id.str() + " was already restarted"));
+    o = pgflow_cli(db, {"resume", new_id});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("is started"));
+    EXPECT_EQ(pgflow_cli(db, {"cancel", new_id}).status, 0);
+    const auto resumed = pgflow_cli(db, {"resume", new_id});
+    ASSERT_EQ(resumed.status, 0) << resumed;
+    o = pgflow_cli(db, {"status", resumed.out.substr(0, 36)});
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  resume of +" + new_id + "\n"))) << o;
+}
+
+TEST(run_control, unknown_and_finished_runs_fail_with_status_1_naming_the_run) {
+    database db;
+    const auto unknown = pgflow_cli(db, {"cancel", "00000000-0000-0000-0000-000000000001"});
+    EXPECT_EQ(unknown.status, 1) << unknown;
+    EXPECT_THAT(unknown.err, HasSubstr("cannot cancel run 00000000-0000-0000-0000-000000000001"));
+    EXPECT_THAT(unknown.err, HasSubstr("does not exist"));
+    EXPECT_EQ(pgflow_cli(db, {"retry", "42"}).status, 2);
+    EXPECT_EQ(pgflow_cli(db, {"resume"}).status, 2);
+}
+
 // --- workers ----------------------------------------------------------------------------------------
 
 TEST(workers, says_so_when_no_worker_runs) {
@@ -494,15 +556,15 @@ TEST(workers, lists_a_running_worker_and_after_it_stops_only_with_all) {
         worker_thread worker{db, examples::example_flow};
         id = worker.id();
         auto c = db.connect();
-        ASSERT_TRUE(eventually([&] {
-            return c.execute("SELECT 1 FROM pgflow.workers WHERE worker_id = $1::uuid", id).rows() == 1;
-        }));
+        ASSERT_TRUE(eventually(
+            [&] { return c.execute("SELECT 1 FROM pgflow.workers WHERE worker_id = $1::uuid", id).rows() == 1; }));
         const auto o = pgflow_cli(db, {"workers"});
         ASSERT_EQ(o.status, 0) << o;
         const auto ls = lines(o.out);
         const long row = find_line(ls, id);
         ASSERT_GE(row, 1) << o;
-        EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(row)], std::regex("example_flow .* running +0$"))) << o;
+        EXPECT_TRUE(std::regex_search(ls[static_cast<std::size_t>(row)], std::regex("example_flow .* running +0$")))
+            << o;
     }
     const auto running = pgflow_cli(db, {"workers"});
     ASSERT_EQ(running.status, 0) << running;
@@ -523,12 +585,15 @@ TEST(watch, prints_the_events_and_retries_of_a_run_until_it_completes) {
     client.ensure_registered(examples::order_processing);
     const auto id = start_run(db, "order_processing", good_order);
     process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", id.str()});
-    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow order_processing") != std::string::npos; }));
+    ASSERT_TRUE(
+        eventually([&] { return watch.output_so_far().find("of flow order_processing") != std::string::npos; }));
     worker_thread worker{db, examples::order_processing};
     const auto o = watch.wait(30s);
     ASSERT_EQ(o.status, 0) << o;
     const auto ls = lines(o.out);
-    const long first = find_line(ls, "run " + id.str() + " of flow order_processing: started (validate started, charge created, fulfill created)");
+    const long first =
+        find_line(ls, "run " + id.str() +
+                          " of flow order_processing: started (validate started, charge created, fulfill created)");
     const long validated = find_line(ls, "step validate completed, output {\"item_count\":2,\"total_cents\":3000}");
     const long charge_started = find_line(ls, "step charge started (1 task)");
     const long retried = find_line(ls, "task charge[0] attempt 1 failed: payment gateway timed out (attempt 1)");

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -114,4 +115,20 @@ TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
     worker_thread doomed_worker{db, flows::doomed, options};
     const auto failing = client.start(flows::doomed, 1);
     EXPECT_THROW(client.wait(failing, 30s), pgflow::run_failed_error);
+
+    // Run control needs pgflow-cpp's schema: each call fails at once, naming the capability.
+    auto refused = [](const std::function<void()>& call) {
+        try {
+            call();
+        } catch (const pgflow::error& e) {
+            return std::string(e.what()).find("needs pgflow-cpp's run control") != std::string::npos &&
+                   std::string(e.what()).find("pgflow 0.8.1's migrations") != std::string::npos;
+        }
+        return false;
+    };
+    EXPECT_TRUE(refused([&] { client.cancel(maps); }));
+    EXPECT_TRUE(refused([&] { client.retry(failing); }));
+    EXPECT_TRUE(refused([&] { client.resume(flows::doomed, failing); }));
+    EXPECT_TRUE(refused([&] { client.start(flows::diamond, 1, pgflow::start_options{.idempotency_key = "k"}); }));
+    EXPECT_EQ(client.status(failing).status, pgflow::run_status::failed);
 }

@@ -194,6 +194,37 @@ TEST(acknowledgements, a_failed_publication_is_logged_and_settles_nothing_else) 
     EXPECT_EQ(s.log[0], "publishing notifications failed: publish failed");
 }
 
+TEST(acknowledgements, a_permanent_failure_goes_through_fail_task_permanently_where_the_schema_has_it) {
+    acknowledgement permanent = failed("r1", "validate", "order 1004 has no lines");
+    permanent.permanent = true;
+    const std::deque<acknowledgement> pending{permanent, failed("r2", "x"), done("r3", "a")};
+    const schema_capabilities run_control{true, false, true, true, true};
+    const auto plan = plan_acknowledgements(pending, run_control, false);
+    EXPECT_EQ(kinds(plan),
+              (std::vector{ack_statement::fail_permanently, ack_statement::fail, ack_statement::complete}));
+    EXPECT_EQ(name_of(plan.statements[0].kind), "pgflow_fail_permanently");
+    EXPECT_EQ(plan.statements[0].acks, std::vector<std::size_t>{0});
+    // pgflow 0.8.1's schema has no fail_task_permanently: an ordinary failure (retried while attempts remain).
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, plain, false)),
+              (std::vector{ack_statement::fail, ack_statement::fail, ack_statement::complete}));
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, deferring, false)),
+              (std::vector{ack_statement::defer, ack_statement::fail, ack_statement::defer, ack_statement::fail,
+                           ack_statement::defer, ack_statement::complete, ack_statement::publish}));
+}
+
+TEST(acknowledgements, a_permanent_failure_that_cannot_be_recorded_is_lost_like_any_failure) {
+    acknowledgement permanent = failed("r1", "validate");
+    permanent.permanent = true;
+    std::deque<acknowledgement> pending{permanent};
+    const schema_capabilities run_control{false, false, false, false, true};
+    const auto plan = plan_acknowledgements(pending, run_control, false);
+    const auto s = settle_acknowledgements(pending, plan, std::vector{&deadlock});
+    EXPECT_EQ(s.retried, 1u);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_TRUE(pending[0].permanent);
+    EXPECT_EQ(kinds(plan_acknowledgements(pending, run_control, false)), std::vector{ack_statement::fail_permanently});
+}
+
 TEST(acknowledgements, outcomes_must_match_the_plan) {
     std::deque<acknowledgement> pending{done("r1", "a")};
     const auto plan = plan_acknowledgements(pending, plain, false);

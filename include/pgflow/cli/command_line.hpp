@@ -45,7 +45,7 @@ struct arguments {
     bool full = false, all_workers = false;
     int limit = 20;
     CLI::App *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr, *workers = nullptr,
-             *watch = nullptr;
+             *watch = nullptr, *cancel = nullptr, *retry = nullptr, *resume = nullptr;
     CLI::Option* wait_option = nullptr;
 };
 
@@ -60,7 +60,8 @@ public:
         describe(app, args);
         if (auto unknown = unknown_command(app, argc, argv))
             return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
-                                      " (commands: install, compile, start, status, workers, watch; see --help)"),
+                                      " (commands: install, compile, start, status, cancel, retry, resume, "
+                                      "workers, watch; see --help)"),
                           pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
@@ -96,9 +97,11 @@ private:
         app.add_option("-d,--database-url", args.database_url,
                        "PostgreSQL URL or key=value connection string (default: PGFLOW_DATABASE_URL, else the "
                        "PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD variables as psql reads them)");
-        app.footer("Exit status: 0 success; 1 the command failed (server unreachable, unknown run, database "
-                   "error); 2 bad arguments (unknown command or flow, invalid JSON or run id); 3 the watched "
-                   "run failed.\nFlows this program knows: " + ctx_.flow_list());
+        app.footer(
+            "Exit status: 0 success; 1 the command failed (server unreachable, unknown run, database "
+            "error); 2 bad arguments (unknown command or flow, invalid JSON or run id); 3 the watched "
+            "run failed.\nFlows this program knows: " +
+            ctx_.flow_list());
 
         args.install = app.add_subcommand("install", "Install or upgrade the pgflow schema (idempotent)");
         args.install
@@ -114,17 +117,32 @@ private:
         args.start = app.add_subcommand("start", "Start a run of a registered flow and print its run id");
         args.start->add_option("flow", args.flow_name, "Flow slug")->required();
         args.start->add_option("input", args.input_text, "Run input as JSON, e.g. '{\"value\": 23}'")->required();
-        args.wait_option = args.start->add_option("--wait", args.wait_seconds,
-                                                  "Then wait up to this many seconds for the run to end and print its "
-                                                  "output (a worker must be running)")
+        args.wait_option = args.start
+                               ->add_option("--wait", args.wait_seconds,
+                                            "Then wait up to this many seconds for the run to end and print its "
+                                            "output (a worker must be running)")
                                ->check(seconds_in_range());
 
-        args.status = app.add_subcommand("status", "Without a run id: active runs per flow, failed tasks and average "
-                                                   "completion time per flow. With one: the run and its steps");
+        args.status = app.add_subcommand("status",
+                                         "Without a run id: active runs per flow, failed tasks and average "
+                                         "completion time per flow. With one: the run and its steps");
         args.status->add_option("run_id", args.run_text, "A run id (UUID)");
         args.status->add_flag("--full", args.full, "Print inputs, outputs and errors in full");
         args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first)")
             ->check(CLI::NonNegativeNumber);
+
+        args.cancel = app.add_subcommand("cancel",
+                                         "Cancel a started run: its tasks become cancelled, its running "
+                                         "handlers are asked to stop (pgflow-cpp's schema)");
+        args.cancel->add_option("run_id", args.run_text, "A run id (UUID)")->required();
+        args.retry = app.add_subcommand("retry",
+                                        "Start a failed or cancelled run again from the start with the "
+                                        "same input; prints the new run's id");
+        args.retry->add_option("run_id", args.run_text, "A run id (UUID)")->required();
+        args.resume = app.add_subcommand("resume",
+                                         "Continue a failed or cancelled run in a new run that reuses its "
+                                         "completed steps and map elements; prints the new run's id");
+        args.resume->add_option("run_id", args.run_text, "A run id (UUID)")->required();
 
         args.workers = app.add_subcommand("workers", "List the workers registered in pgflow.workers");
         args.workers->add_flag("--all", args.all_workers, "Include stopped (deprecated) workers");
@@ -145,6 +163,9 @@ private:
         if (args.status->parsed())
             return args.run_text.empty() ? overview(ctx_, args.full, args.limit)
                                          : run_status(ctx_, args.run_text, args.full);
+        if (args.cancel->parsed()) return cancel_run(ctx_, args.run_text);
+        if (args.retry->parsed()) return restart_run(ctx_, args.run_text, false);
+        if (args.resume->parsed()) return restart_run(ctx_, args.run_text, true);
         if (args.workers->parsed()) return list_workers(ctx_, args.all_workers);
         if (args.watch->parsed())
             return run_watch{ctx_}.watch(

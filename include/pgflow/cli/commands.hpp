@@ -1,5 +1,6 @@
 #pragma once
-// The command line's one-shot commands: install, compile, start, status, workers (`watch` is in
+// The command line's one-shot commands: install, compile, start, status, cancel, retry, resume,
+// workers (`watch` is in
 // <pgflow/cli/watch.hpp>). Each prints to the context's streams and returns an exit status.
 
 #include <pgflow/cli/context.hpp>
@@ -10,13 +11,16 @@
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/run_id.hpp>
+#include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
+#include <pgflow/runtime/run_control.hpp>
 
 #include <boost/json.hpp>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace pgflow::detail::cli {
 
@@ -27,8 +31,9 @@ inline int install_schema(const context& ctx, const std::string& queue) {
                                              : queue_mode::automatic;
     pgflow::install_schema(conn, install_options{mode, false});
     const auto r = conn.execute(queries::installation);
-    ctx.out << "pgflow schema " << cell(r, 0, 0) << " installed in database " << cell(r, 0, 2) << " (queue: "
-            << (cell(r, 0, 1) == "extension" ? "the pgmq extension" : "built-in pgmq-compatible") << ")\n";
+    ctx.out << "pgflow schema " << cell(r, 0, 0) << " installed in database " << cell(r, 0, 2)
+            << " (queue: " << (cell(r, 0, 1) == "extension" ? "the pgmq extension" : "built-in pgmq-compatible")
+            << ")\n";
     return pgflow::cli::success;
 }
 
@@ -45,8 +50,8 @@ inline void check_input(const known_flow* known, const std::string& flow_slug, c
     try {
         known->check_input(input);
     } catch (const json_decode_error& e) {
-        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " +
-                          known->input_type + "): " + e.what());
+        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " + known->input_type +
+                          "): " + e.what());
     }
 }
 
@@ -109,12 +114,26 @@ inline int overview(const context& ctx, bool full, int limit) {
     return pgflow::cli::success;
 }
 
+// Cancellation and lineage (pgflow-cpp's schema only; nothing on pgflow 0.8.1's).
+inline std::optional<std::pair<std::string, run_lineage>> lineage_of(pq::connection& conn, const run_id& id) {
+    if (!probe_capabilities(conn).run_control) return std::nullopt;
+    return read_run_lineage(conn, id);
+}
+
+inline void add_lineage_facts(const run_lineage& l, table& facts) {
+    if (l.restart_of) facts.add({l.restart_kind + " of", l.restart_of->str()});
+    if (l.restarted_as) facts.add({"restarted as", l.restarted_as->str() + " (" + l.restarted_as_kind + ")"});
+    if (l.idempotency_key) facts.add({"idempotency key", *l.idempotency_key});
+}
+
 inline int run_status(const context& ctx, const std::string& run_text, bool full) {
     const run_id id = parse_run_id(run_text);
     auto conn = ctx.connect();
     const auto run = conn.execute(queries::run_summary, id);
     if (run.empty()) throw error("pgflow: there is no run " + id.str() + " in this database");
-    const std::string run_state = cell(run, 0, 1);
+    const auto lineage = lineage_of(conn, id);
+    // A cancelled run is `failed` in pgflow.runs; run control tells them apart.
+    const std::string run_state = lineage ? lineage->first : cell(run, 0, 1);
     ctx.out << "run " << id.str() << '\n';
     table facts({"flow", cell(run, 0, 0)});
     facts.add({"status", run_state});
@@ -123,6 +142,7 @@ inline int run_status(const context& ctx, const std::string& run_text, bool full
         facts.add({"running for", cell(run, 0, 7) + " s, " + cell(run, 0, 4) + " step(s) to go"});
     else
         facts.add({run_state, cell(run, 0, 6) + " (after " + cell(run, 0, 7) + " s)"});
+    if (lineage) add_lineage_facts(lineage->second, facts);
     facts.add({"input", abbreviated(cell(run, 0, 2), full)});
     if (run_state == "completed") facts.add({"output", abbreviated(cell(run, 0, 3), full)});
     facts.print(ctx.out);
@@ -134,6 +154,23 @@ inline int run_status(const context& ctx, const std::string& run_text, bool full
         steps.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
                    cell(r, i, 6), r.is_null(i, 7) ? "" : abbreviated(one_line(cell(r, i, 7)), full, 120)});
     steps.print(ctx.out);
+    return pgflow::cli::success;
+}
+
+// --- cancel, retry, resume ----------------------------------------------------------------------
+
+inline int cancel_run(const context& ctx, const std::string& run_text) {
+    const run_id id = parse_run_id(run_text);
+    client c{ctx.database};
+    ctx.out << (c.cancel(id) ? "cancelled run " : "run was already cancelled: ") << id.str() << '\n';
+    return pgflow::cli::success;
+}
+
+// `retry` or `resume`: prints the new run's id.
+inline int restart_run(const context& ctx, const std::string& run_text, bool resume) {
+    const run_id id = parse_run_id(run_text);
+    client c{ctx.database};
+    ctx.out << (resume ? c.resume(id) : c.retry(id)).str() << std::endl;
     return pgflow::cli::success;
 }
 
@@ -149,8 +186,8 @@ inline int list_workers(const context& ctx, bool all) {
     }
     table t({"worker", "flow", "function", "started", "last heartbeat", "state", "tasks running"});
     for (int i = 0; i < r.rows(); ++i)
-        t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
-               cell(r, i, 6)});
+        t.add(
+            {cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5), cell(r, i, 6)});
     t.print(ctx.out, "");
     return pgflow::cli::success;
 }

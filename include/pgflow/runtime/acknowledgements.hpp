@@ -30,6 +30,8 @@ struct acknowledgement {
     /// A timed-out attempt's failure: recorded only while the task is still this worker's
     /// attempt `attempt` (the database may have handed it out again since).
     int attempt = 0;
+    /// A handler's permanent_error: the task fails with no attempt left.
+    bool permanent = false;
 };
 
 struct acknowledgement_limits {
@@ -66,7 +68,7 @@ inline bool is_transient(const database_error& e) {
     return e.is_retryable_transaction_error();
 }
 
-enum class ack_statement { defer, complete, fail, fail_attempt, complete_batch, publish };
+enum class ack_statement { defer, complete, fail, fail_attempt, fail_permanently, complete_batch, publish };
 
 /// One statement of a round trip's acknowledgements.
 struct planned_statement {
@@ -92,6 +94,7 @@ inline std::string_view name_of(ack_statement kind) {
         case ack_statement::complete: return statements::complete.name;
         case ack_statement::fail: return statements::fail.name;
         case ack_statement::fail_attempt: return statements::fail_attempt_function.name;
+        case ack_statement::fail_permanently: return statements::fail_permanently.name;
         case ack_statement::complete_batch: return statements::complete_batch_function.name;
         default: return statements::publish_notifications.name;
     }
@@ -128,9 +131,10 @@ inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgeme
     for (std::size_t i = 0; i < plan.taken; ++i) {
         if (std::find(batch.begin(), batch.end(), i) != batch.end()) continue;
         const auto& a = pending[i];
-        add(a.attempt > 0 ? ack_statement::fail_attempt
-            : a.completed ? ack_statement::complete
-                          : ack_statement::fail,
+        add(a.attempt > 0                     ? ack_statement::fail_attempt
+            : a.completed                     ? ack_statement::complete
+            : a.permanent && caps.run_control ? ack_statement::fail_permanently
+                                              : ack_statement::fail,
             {i});
     }
     if (!batch.empty()) {

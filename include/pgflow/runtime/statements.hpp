@@ -15,14 +15,16 @@ struct schema_capabilities {
     bool defer_notifications = false;   ///< pgflow_cpp.publish_deferred_notifications
     bool read_and_start_tasks = false;  ///< pgflow_cpp.read_and_start_tasks: a claim in one statement
     bool fail_task_attempt = false;     ///< pgflow_cpp.fail_task_attempt: a timed-out attempt's failure
+    bool run_control = false;           ///< pgflow_cpp.cancel_run and the rest of run control
 };
 
-/// One row of four booleans, in schema_capabilities' order.
+/// One row of five booleans, in schema_capabilities' order.
 inline constexpr std::string_view capability_probe_sql =
     "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)') IS NOT NULL, "
-    "to_regprocedure('pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)') IS NOT NULL";
+    "to_regprocedure('pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)') IS NOT NULL, "
+    "to_regprocedure('pgflow_cpp.fail_task_permanently(uuid,text,integer,text)') IS NOT NULL";
 
 /// A prepared statement: its name on the connection and its text.
 struct prepared_statement {
@@ -42,6 +44,10 @@ inline constexpr prepared_statement complete{
     "pgflow_complete", "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)"};
 inline constexpr prepared_statement fail{"pgflow_fail",
                                          "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)"};
+
+// A handler's permanent_error: no attempt left (needs run_control; pgflow 0.8.1 gets `fail`).
+inline constexpr prepared_statement fail_permanently{
+    "pgflow_fail_permanently", "SELECT count(*) FROM pgflow_cpp.fail_task_permanently($1::uuid, $2, $3::int, $4)"};
 
 // A timed-out attempt fails only while the task is still this worker's attempt ($5 worker id, $6
 // attempt): the row lock re-checks that against a concurrent claim of the reappearing message.
@@ -120,6 +126,11 @@ inline constexpr std::string_view next_visible_sql_prefix =
 // The client's start of a run: $1 flow slug, $2 input, $3 run id.
 inline constexpr prepared_statement start_flow{"pgflow_client_start",
                                                "SELECT 1 FROM pgflow.start_flow($1, $2::jsonb, $3::uuid)"};
+
+// Runs among those of the running handlers ($1) that ended (cancelled, or failed elsewhere): their
+// handlers' stop tokens are requested. Plain SELECT on pgflow.runs, so it works on any schema.
+inline constexpr prepared_statement ended_runs{
+    "pgflow_ended_runs", "SELECT run_id::text FROM pgflow.runs WHERE run_id = ANY($1::uuid[]) AND status <> 'started'"};
 
 // Plain statements of the worker's set-up and stop.
 inline constexpr std::string_view step_timeouts = R"(

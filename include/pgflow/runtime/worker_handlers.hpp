@@ -4,6 +4,7 @@
 // step's timeout has its stop token requested, and one that has still not returned a second later
 // is abandoned (its thread replaced, its attempt reported as timed out).
 
+#include <pgflow/error.hpp>
 #include <pgflow/json_parse.hpp>
 #include <pgflow/runtime/acknowledgements.hpp>
 #include <pgflow/runtime/claims.hpp>
@@ -26,6 +27,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -71,7 +73,8 @@ struct running_task {
     int timeout = 0;
     worker_clock::time_point deadline;  ///< claim + the step's timeout
     std::shared_ptr<task_slot> slot;
-    bool stop_requested = false;
+    bool stop_requested = false;          ///< for the deadline
+    bool stop_requested_for_run = false;  ///< its run ended
 };
 
 // A task's failure; `attempt` only for a timed-out attempt's (see acknowledgement::attempt).
@@ -100,6 +103,9 @@ struct handler_job {
             const task_context context{flow_slug, task.run_id, task.step_slug, task.task_index, task.attempt, token};
             f.result = completion_of(task.run_id, task.step_slug, task.task_index,
                                      boost::json::serialize((*dispatch)(task.step_slug, input, context)), max_output);
+        } catch (const permanent_error& e) {
+            f.result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
+            if (f.result && f.result->attempt == 0) f.result->permanent = true;
         } catch (const std::exception& e) {
             f.result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
         } catch (...) {
@@ -179,6 +185,43 @@ public:
 
     void request_stop_all() {
         for (auto& r : running) r.slot->stop.request_stop();
+    }
+
+    // The runs of handlers that have run `at_least` (those worth asking the database about: a
+    // cancel of a short task is left to its refused completion). Distinct, not yet stopped.
+    [[nodiscard]] std::vector<std::string> long_running_runs(worker_clock::time_point now,
+                                                             worker_clock::duration at_least) const {
+        std::vector<std::string> runs;
+        for (const auto& r : running)
+            if (!r.stop_requested && !r.stop_requested_for_run &&
+                now - (r.deadline - std::chrono::seconds{r.timeout}) >= at_least &&
+                std::find(runs.begin(), runs.end(), r.task.run_id) == runs.end())
+                runs.push_back(r.task.run_id);
+        return runs;
+    }
+
+    // When the earliest handler still watched by long_running_runs was claimed.
+    [[nodiscard]] std::optional<worker_clock::time_point> oldest_watched_claim() const {
+        std::optional<worker_clock::time_point> oldest;
+        for (const auto& r : running)
+            if (!r.stop_requested && !r.stop_requested_for_run) {
+                const auto at = r.deadline - std::chrono::seconds{r.timeout};
+                if (!oldest || at < *oldest) oldest = at;
+            }
+        return oldest;
+    }
+
+    // The run ended (cancelled, or failed by another task): its handlers' stop tokens are
+    // requested; a handler that then throws reports nothing, one that returns is refused.
+    int request_stop_run(std::string_view run_id) {
+        int stopped = 0;
+        for (auto& r : running)
+            if (r.task.run_id == run_id && !r.stop_requested && !r.stop_requested_for_run) {
+                r.stop_requested_for_run = true;
+                r.slot->stop.request_stop();
+                ++stopped;
+            }
+        return stopped;
     }
 
     // Past a task's timeout its handler's stop token is requested; a second later a handler that

@@ -87,6 +87,11 @@ private:
         "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
         "out; a task of a failed run is not retried";
 
+    // A handler running this long has its run's state checked every ended_check_every (in the
+    // round trips, one small SELECT), so that a cancelled run's handlers see their stop token
+    // within a second. Short tasks cost nothing: a cancel only refuses their completion.
+    static constexpr std::chrono::milliseconds ended_check_after{300}, ended_check_every{400};
+
     void log(const std::string& line) const { log_line(w_, line); }
 
     void connect() {
@@ -218,6 +223,12 @@ private:
             pipeline.push_back({std::string(statements::heartbeat.name),
                                 {},
                                 pq::parameters(w_.id, w_.flow_slug, w_.options.function_name)});
+        std::vector<std::string> watched;
+        if (now >= next_ended_check_) watched = handlers_.long_running_runs(now, ended_check_after);
+        if (!watched.empty()) {
+            next_ended_check_ = now + ended_check_every;
+            pipeline.push_back({std::string(statements::ended_runs.name), {}, pq::parameters(watched)});
+        }
         const int quantity = claim_quantity(now, !plan.statements.empty());
         if (quantity > 0) add_claim(pipeline, quantity);
         if (pipeline.empty()) return false;
@@ -230,13 +241,14 @@ private:
             lost_connection(e);
             return true;
         }
-        // Outcomes come in statement order: acknowledgements, heartbeat, claim.
+        // Outcomes come in statement order: acknowledgements, heartbeat, ended runs, claim.
         std::vector<const database_error*> errors;
         for (std::size_t k = 0; k < plan.statements.size(); ++k)
             errors.push_back(std::get_if<database_error>(&outcomes[k]));
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
+        if (!watched.empty()) settle_ended_runs(outcomes[i++]);
         if (quantity > 0) settle_claim(outcomes[i], outcomes[i + 1], quantity, now);
         return true;
     }
@@ -273,6 +285,21 @@ private:
             if (!r->empty() && r->get<bool>(0, 0)) begin_stop("the worker is marked deprecated in pgflow.workers");
         } else {
             log("heartbeat failed: " + std::string(std::get<database_error>(outcome).what()));
+        }
+    }
+
+    void settle_ended_runs(const pq::pipelined_outcome& outcome) {
+        const auto* r = std::get_if<pq::result>(&outcome);
+        if (r == nullptr) {
+            log("checking the runs of running handlers failed: " +
+                std::string(std::get<database_error>(outcome).what()));
+            return;
+        }
+        for (int row = 0; row < r->rows(); ++row) {
+            const auto run = r->get<std::string>(row, 0);
+            if (const int n = handlers_.request_stop_run(run); n > 0)
+                log("run " + run + " ended (cancelled, or failed in another task): requested the stop token of " +
+                    std::to_string(n) + " running handler(s)");
         }
     }
 
@@ -340,6 +367,8 @@ private:
         if (can_claim) until = std::min(until, next_claim_);
         if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
+        if (const auto claimed = handlers_.oldest_watched_claim())
+            until = std::min(until, std::max(next_ended_check_, *claimed + ended_check_after));
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
         if (timeout.count() > 0) wait_on_connection(timeout);
         if (can_claim) listener_->leave_idle(&subscriber_);
@@ -373,6 +402,7 @@ private:
     std::atomic<clock::time_point> stop_requested_at_{clock::now()};
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
+    clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
 };
 
