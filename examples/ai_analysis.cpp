@@ -28,7 +28,8 @@ int main(int argc, char** argv) try {
     }
     const pgflow::dynamic_flow flow = examples::build_flow(boost::json::parse(plan_text));
     std::cout << flow.slug() << ": planned " << flow.steps().size() << " steps:";
-    for (const auto& step : flow.shape().steps) std::cout << ' ' << step.slug << (step.type == pgflow::step_type::map ? " (map)" : "");
+    for (const auto& step : flow.shape().steps)
+        std::cout << ' ' << step.slug << (step.type == pgflow::step_type::map ? " (map)" : "");
     std::cout << '\n';
 
     pgflow::client client;
@@ -40,7 +41,8 @@ int main(int argc, char** argv) try {
         std::string name, verdict;
         int reviews, positive, negative;
     };
-    const std::vector<product> products{{"grinder", "mostly positive", 4, 3, 1}, {"kettle", "mostly negative", 2, 0, 2}};
+    const std::vector<product> products{{"grinder", "mostly positive", 4, 3, 1},
+                                        {"kettle", "mostly negative", 2, 0, 2}};
     std::vector<pgflow::run_id> runs;
     for (const auto& p : products) runs.push_back(client.start(flow, boost::json::object{{"product", p.name}}));
 
@@ -52,12 +54,13 @@ int main(int argc, char** argv) try {
     examples::checks check;
     for (std::size_t i = 0; i < products.size(); ++i) {
         const auto* summary = outputs[i].is_object() ? outputs[i].as_object().if_contains("summarize") : nullptr;
-        if (!check.expect(summary != nullptr && summary->is_object(), "the run output has no summarize object")) continue;
+        if (!check.expect(summary != nullptr && summary->is_object(), "the run output has no summarize object"))
+            continue;
         const auto& s = summary->as_object();
         std::cout << "  " << products[i].name << ": " << s.at("reviews").to_number<int>() << " reviews, "
                   << s.at("positive").to_number<int>() << " positive, " << s.at("negative").to_number<int>()
-                  << " negative, " << examples::decimal(s.at("average_stars").to_number<double>()) << " stars on average: "
-                  << std::string_view(s.at("verdict").as_string()) << '\n';
+                  << " negative, " << examples::decimal(s.at("average_stars").to_number<double>())
+                  << " stars on average: " << std::string_view(s.at("verdict").as_string()) << '\n';
         check.expect(s.at("reviews").to_number<int>() == products[i].reviews &&
                          s.at("positive").to_number<int>() == products[i].positive &&
                          s.at("negative").to_number<int>() == products[i].negative &&

@@ -27,9 +27,8 @@ int main() try {
         std::string url;
         int expected_sign;  // of the sentiment score
     };
-    const std::vector<page> pages{{"https://example.com/launch", 1},
-                                  {"https://example.com/outage", -1},
-                                  {"https://example.com/changelog", 0}};
+    const std::vector<page> pages{
+        {"https://example.com/launch", 1}, {"https://example.com/outage", -1}, {"https://example.com/changelog", 0}};
     std::vector<pgflow::run_id> runs;
     for (const auto& p : pages) runs.push_back(client.start(analyze_website, {.url = p.url}));
 
@@ -43,8 +42,8 @@ int main() try {
     examples::checks check;
     for (std::size_t i = 0; i < pages.size(); ++i) {
         const auto& s = saved[i];
-        std::cout << "  " << s.url << ": sentiment " << examples::decimal(s.score) << ", \"" << s.summary
-                  << "\" (row " << s.row_id << ")\n";
+        std::cout << "  " << s.url << ": sentiment " << examples::decimal(s.score) << ", \"" << s.summary << "\" (row "
+                  << s.row_id << ")\n";
         const int sign = (s.score > 0) - (s.score < 0);
         check.expect(sign == pages[i].expected_sign, s.url + ": sentiment " + examples::decimal(s.score));
         check.expect(s.url == pages[i].url, "saveToDb saved " + s.url + " for " + pages[i].url);
@@ -58,13 +57,15 @@ SELECT a.url, a.sentiment, a.summary,
   JOIN pgflow.step_tasks t ON t.run_id = a.run_id AND t.step_slug = 'saveToDb'
  WHERE a.id = $1 AND a.run_id = $2::uuid)",
                                     s.row_id, runs[i]);
-        if (!check.expect(row.rows() == 1, "website_analyses has no row " + std::to_string(s.row_id) + " for run " + runs[i].str()))
+        if (!check.expect(row.rows() == 1,
+                          "website_analyses has no row " + std::to_string(s.row_id) + " for run " + runs[i].str()))
             continue;
         check.expect(row.get<std::string>(0, 0) == s.url && row.get<double>(0, 1) == s.score &&
                          row.get<std::string>(0, 2) == s.summary,
                      "row " + std::to_string(s.row_id) + " differs from saveToDb's output");
-        check.expect(row.get<double>(0, 3) >= 1.0, "saveToDb's task started " + examples::decimal(row.get<double>(0, 3)) +
-                                                        " s after the step became ready, before its start_delay of 1 s");
+        check.expect(row.get<double>(0, 3) >= 1.0, "saveToDb's task started " +
+                                                       examples::decimal(row.get<double>(0, 3)) +
+                                                       " s after the step became ready, before its start_delay of 1 s");
     }
     return check.exit_code();
 } catch (const std::exception& e) {

@@ -35,7 +35,8 @@ int main() try {
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const int value = static_cast<int>(i) + 1;
         const auto doubled = pgflow::from_json<examples::RootOutput>(
-            db.execute("SELECT output FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug = 'rootStep'", runs[i])
+            db.execute("SELECT output FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug = 'rootStep'",
+                       runs[i])
                 .get<boost::json::value>(0, 0));
         const int final_value = pgflow::get<"thirdStep">(outputs[i]).finalValue;
         if (i < 3 || i + 1 == runs.size())
@@ -43,8 +44,8 @@ int main() try {
                       << ", thirdStep.finalValue = " << final_value << '\n';
         else if (i == 3)
             std::cout << "  ...\n";
-        check.expect(doubled.doubledValue == 2 * value, "rootStep of value " + std::to_string(value) + " gave " +
-                                                            std::to_string(doubled.doubledValue));
+        check.expect(doubled.doubledValue == 2 * value,
+                     "rootStep of value " + std::to_string(value) + " gave " + std::to_string(doubled.doubledValue));
         check.expect(final_value == 1, "thirdStep of value " + std::to_string(value) + " gave finalValue " +
                                            std::to_string(final_value) + ", expected 1");
     }

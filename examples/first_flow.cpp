@@ -3,10 +3,10 @@
 #include <iostream>
 #include <thread>
 
-constexpr auto greet = pgflow::flow<"greet", std::string>(
-    pgflow::step<"hello">([](const std::string& name) { return "Hello, " + name; }),
-    pgflow::step<"shout", pgflow::after<"hello">>(
-        [](const std::string&, const std::string& hello) { return hello + "!"; }));
+constexpr auto greet =
+    pgflow::flow<"greet", std::string>(pgflow::step<"hello">([](const std::string& name) { return "Hello, " + name; }),
+                                       pgflow::step<"shout", pgflow::after<"hello">>(
+                                           [](const std::string&, const std::string& hello) { return hello + "!"; }));
 
 int main() {
     pgflow::client client;  // PGFLOW_DATABASE_URL, or PGHOST, PGPORT, … as psql reads them

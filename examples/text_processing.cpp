@@ -22,7 +22,9 @@ struct batch {
     std::vector<std::string> expected;
 };
 
-std::string quoted_list(const std::vector<std::string>& items) { return boost::json::serialize(pgflow::to_json(items)); }
+std::string quoted_list(const std::vector<std::string>& items) {
+    return boost::json::serialize(pgflow::to_json(items));
+}
 
 }  // namespace
 
@@ -56,9 +58,11 @@ int main() try {
         const auto& s = summaries[i];
         std::cout << "  " << quoted_list(batches[i].texts) << "\n    -> processed " << s.processed << ": "
                   << quoted_list(s.results) << '\n';
-        check.expect(s.results == batches[i].expected, "batch " + std::to_string(i) + " gave " + quoted_list(s.results) +
-                                                           ", expected " + quoted_list(batches[i].expected));
-        check.expect(s.processed == static_cast<int>(batches[i].expected.size()), "processed count of batch " + std::to_string(i));
+        check.expect(s.results == batches[i].expected, "batch " + std::to_string(i) + " gave " +
+                                                           quoted_list(s.results) + ", expected " +
+                                                           quoted_list(batches[i].expected));
+        check.expect(s.processed == static_cast<int>(batches[i].expected.size()),
+                     "processed count of batch " + std::to_string(i));
     }
     const auto& big = summaries.back();
     std::cout << "  200 texts -> processed " << big.processed << ", first \"" << big.results.front() << "\", last \""
@@ -66,7 +70,8 @@ int main() try {
     check.expect(big.processed == 200, "the 200-text batch processed " + std::to_string(big.processed));
     for (int i = 0; i < 200 && i < big.processed; ++i)
         check.expect(big.results[static_cast<std::size_t>(i)] == "Text number " + std::to_string(i),
-                     "result " + std::to_string(i) + " of the 200-text batch is \"" + big.results[static_cast<std::size_t>(i)] + "\"");
+                     "result " + std::to_string(i) + " of the 200-text batch is \"" +
+                         big.results[static_cast<std::size_t>(i)] + "\"");
     return check.exit_code();
 } catch (const std::exception& e) {
     std::cerr << "text_processing: " << e.what() << '\n';

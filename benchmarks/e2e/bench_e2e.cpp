@@ -27,8 +27,7 @@ int main(int argc, char** argv) {
     bool header = false, header_only = false, keep_going = false;
     std::string error_row;
     app.add_option("--db", db, "libpq connection string of the database to drive");
-    app.add_option("--engine", engine,
-                   "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker) or limit")
+    app.add_option("--engine", engine, "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker) or limit")
         ->check(CLI::IsMember({"edge", "worker", "limit"}));
     app.add_option("--label", label, "engine name printed in the result row (default: the engine)");
     app.add_option("--shape", shape_name, "single, chain5, diamond, map100 or map1000");
@@ -59,7 +58,8 @@ int main(int argc, char** argv) {
     auto fail = [&](const std::string& what) {
         std::cerr << "bench_e2e: " << what << '\n';
         if (idle > 0)
-            std::printf("%s\tidle\terror=%s\n", label.c_str(), measurement::failed(label, row_shape, workers, what).error.c_str());
+            std::printf("%s\tidle\terror=%s\n", label.c_str(),
+                        measurement::failed(label, row_shape, workers, what).error.c_str());
         else
             std::cout << measurement::failed(label, row_shape, workers, what).tsv() << std::endl;
         return keep_going ? 0 : 1;

@@ -73,12 +73,18 @@ public:
             for (int i = 0; i < workers; ++i)
                 workers_.push_back(std::make_unique<pgflow::worker>(pgflow::connection_options(db), flow, options));
         };
-        if (s.name == "single") add(single_flow);
-        else if (s.name == "chain5") add(chain5_flow);
-        else if (s.name == "diamond") add(diamond_flow);
-        else if (s.name == "map100") add(map100_flow);
-        else if (s.name == "map1000") add(map1000_flow);
-        else throw std::invalid_argument("no typed flow for shape '" + s.name + "'");
+        if (s.name == "single")
+            add(single_flow);
+        else if (s.name == "chain5")
+            add(chain5_flow);
+        else if (s.name == "diamond")
+            add(diamond_flow);
+        else if (s.name == "map100")
+            add(map100_flow);
+        else if (s.name == "map1000")
+            add(map1000_flow);
+        else
+            throw std::invalid_argument("no typed flow for shape '" + s.name + "'");
     }
     ~pgflow_worker_group() override { handler_probe = nullptr; }
 

@@ -45,9 +45,9 @@ struct measurement {
     double p50_ms = -1, p99_ms = -1;
     double client_cpu = 0, server_cpu = 0;  ///< seconds in the window
     double wal_bytes = 0;
-    long long transactions = 0;  ///< write transactions (transaction ids assigned) in the window
+    long long transactions = 0;              ///< write transactions (transaction ids assigned) in the window
     std::map<std::string, long long> waits;  ///< sampled active backends by wait event type (CPU: none)
-    std::string error;  ///< why the window was not measured (first line); empty when it was
+    std::string error;                       ///< why the window was not measured (first line); empty when it was
 
     /// The row of a cell whose engine failed: no figures, the error's first line in the last column.
     static measurement failed(std::string label, std::string shape, int workers, std::string_view what) {
@@ -116,10 +116,12 @@ struct snapshot {
     long long tasks = 0, next_xid = 0;
     double server_cpu = 0, process_cpu = 0, coordinator_cpu = 0, wal = 0;
 
-    static snapshot take(connection& control, int postmaster, const counters& c, const std::vector<int>& harness_tids = {}) {
+    static snapshot take(connection& control, int postmaster, const counters& c,
+                         const std::vector<int>& harness_tids = {}) {
         snapshot s;
-        auto r = control.exec("select clock_timestamp()::text, pg_current_wal_lsn()::text, "
-                              "pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
+        auto r = control.exec(
+            "select clock_timestamp()::text, pg_current_wal_lsn()::text, "
+            "pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
         s.server_time = std::string(r.get(0, 0));
         s.wal = lsn_bytes(r.get(0, 1));
         s.next_xid = r.get_int(0, 2);
@@ -177,9 +179,10 @@ inline void reset_runs(connection& db, const shape& s) {
 /// warm-up (sequential scans of then-tiny tables) would stay for the whole window; ANALYZE
 /// invalidates them, so every engine is measured with plans made for the tables' real sizes.
 inline void analyze_runtime_tables(connection& db, const shape& s) {
-    auto stmt = db.exec("select format('analyze pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgmq.%I, pgmq.%I',"
-                        " 'q_' || lower($1), 'a_' || lower($1))",
-                        {s.flow_slug});
+    auto stmt = db.exec(
+        "select format('analyze pgflow.step_tasks, pgflow.step_states, pgflow.runs, pgmq.%I, pgmq.%I',"
+        " 'q_' || lower($1), 'a_' || lower($1))",
+        {s.flow_slug});
     db.exec(std::string(stmt.get(0, 0)));
 }
 
@@ -223,8 +226,9 @@ class run_starter {
 public:
     run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
         : conn_(conninfo), launcher_(conninfo, conn_, s), target_(target), c_(c) {
-        conn_.prepare("finished", "select run_id::text, status from pgflow.runs "
-                                  "where run_id = any($1::uuid[]) and status <> 'started'");
+        conn_.prepare("finished",
+                      "select run_id::text, status from pgflow.runs "
+                      "where run_id = any($1::uuid[]) and status <> 'started'");
     }
 
     void run(const std::atomic<bool>& stop) {
@@ -232,8 +236,7 @@ public:
         try {
             std::set<std::string> in_flight;
             while (!stop && !c_.stop) {
-                while (static_cast<int>(in_flight.size()) < target_)
-                    in_flight.insert(launcher_.start());
+                while (static_cast<int>(in_flight.size()) < target_) in_flight.insert(launcher_.start());
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 std::string ids = "{";
                 for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
@@ -266,9 +269,10 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
                                 worker_group& group, const window_options& w) {
     connection control(conninfo);
     const int postmaster = parent_pid_of(control.backend_pid());
-    control.prepare("waits", "select coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) from pg_stat_activity "
-                             "where datname = current_database() and state = 'active' and pid <> pg_backend_pid() "
-                             "group by 1");
+    control.prepare("waits",
+                    "select coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) from pg_stat_activity "
+                    "where datname = current_database() and state = 'active' and pid <> pg_backend_pid() "
+                    "group by 1");
     std::map<std::string, long long> waits;
     const int target = runs_in_flight(s, workers);
     const int starter_count = std::min(4, target);
@@ -329,9 +333,10 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
     measurement m = window_between(*first, *last);
     // Completed tasks are counted in the database, the same way for every engine.
     m.tasks = control
-                  .exec("select count(*) from pgflow.step_tasks where flow_slug = $1 and status = 'completed' "
-                        "and completed_at > $2::timestamptz and completed_at <= $3::timestamptz",
-                        {s.flow_slug, first->server_time, last->server_time})
+                  .exec(
+                      "select count(*) from pgflow.step_tasks where flow_slug = $1 and status = 'completed' "
+                      "and completed_at > $2::timestamptz and completed_at <= $3::timestamptz",
+                      {s.flow_slug, first->server_time, last->server_time})
                   .get_int(0, 0);
     auto lat = control.exec(
         "select extract(epoch from completed_at - started_at) * 1000 from pgflow.runs "
@@ -401,8 +406,9 @@ inline measurement measure_limit(const std::string& conninfo, int workers, int b
     control.exec_script(limit_worker::schema_sql, "limit queue schema");
     control.exec("truncate bench_limit.jobs");
     control.exec("vacuum analyze bench_limit.jobs");
-    control.prepare("produce", "insert into bench_limit.jobs (payload) "
-                               "select jsonb_build_object('i', g) from generate_series(1, $1::int) g");
+    control.prepare("produce",
+                    "insert into bench_limit.jobs (payload) "
+                    "select jsonb_build_object('i', g) from generate_series(1, $1::int) g");
     counters c;
     std::vector<std::unique_ptr<limit_worker>> ws;
     for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, 10));

@@ -41,8 +41,10 @@ class connection {
 public:
     explicit connection(const std::string& conninfo) : c_(PQconnectdb(conninfo.c_str()), &PQfinish) {
         if (!c_ || PQstatus(c_.get()) != CONNECTION_OK)
-            throw pg_error("cannot connect to '" + conninfo + "': " + (c_ ? PQerrorMessage(c_.get()) : "out of memory"));
-        PQsetNoticeProcessor(c_.get(), [](void*, const char*) {}, nullptr);
+            throw pg_error("cannot connect to '" + conninfo +
+                           "': " + (c_ ? PQerrorMessage(c_.get()) : "out of memory"));
+        PQsetNoticeProcessor(
+            c_.get(), [](void*, const char*) {}, nullptr);
         cancel_.reset(PQgetCancel(c_.get()));
     }
 
@@ -53,9 +55,9 @@ public:
     /// One statement with $n parameters (text), result checked.
     result exec(const std::string& sql, const params& p = {}) {
         auto v = values(p);
-        return checked(PQexecParams(c_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, v.data(), nullptr,
-                                    nullptr, 0),
-                       sql);
+        return checked(
+            PQexecParams(c_.get(), sql.c_str(), static_cast<int>(p.size()), nullptr, v.data(), nullptr, nullptr, 0),
+            sql);
     }
 
     /// A script of statements without parameters (schema installation).
@@ -71,8 +73,7 @@ public:
     result exec_prepared(const std::string& name, const params& p = {}) {
         auto v = values(p);
         return checked(
-            PQexecPrepared(c_.get(), name.c_str(), static_cast<int>(p.size()), v.data(), nullptr, nullptr, 0),
-            name);
+            PQexecPrepared(c_.get(), name.c_str(), static_cast<int>(p.size()), v.data(), nullptr, nullptr, 0), name);
     }
 
     /// Asynchronous form: send now, collect with finish() once the socket is readable.

@@ -19,12 +19,12 @@ struct step_def {
 };
 
 struct shape {
-    std::string name;        ///< single, chain5, diamond, map100, map1000
-    std::string flow_slug;   ///< the flow registered for it
+    std::string name;       ///< single, chain5, diamond, map100, map1000
+    std::string flow_slug;  ///< the flow registered for it
     std::vector<step_def> steps;
-    int map_size = 0;        ///< root map element count (0: no map)
+    int map_size = 0;  ///< root map element count (0: no map)
     int tasks_per_run = 0;
-    int ready_width = 1;     ///< most tasks of one run that are ready at the same time
+    int ready_width = 1;  ///< most tasks of one run that are ready at the same time
 
     /// The run input: {"value": 1} for single-step shapes, an array of map_size numbers for maps.
     [[nodiscard]] std::string run_input() const {
@@ -43,7 +43,10 @@ inline std::vector<shape> all_shapes() {
     v.push_back({"single", "bench_single", {{"only", {}, false}}, 0, 1, 1});
     v.push_back({"chain5",
                  "bench_chain5",
-                 {{"s1", {}, false}, {"s2", {"s1"}, false}, {"s3", {"s2"}, false}, {"s4", {"s3"}, false},
+                 {{"s1", {}, false},
+                  {"s2", {"s1"}, false},
+                  {"s3", {"s2"}, false},
+                  {"s4", {"s3"}, false},
                   {"s5", {"s4"}, false}},
                  0,
                  5,

@@ -25,7 +25,7 @@ namespace pgflow_bench {
 
 /// What every worker reports, shared with the coordinator.
 struct counters {
-    std::atomic<long long> tasks{0};        ///< tasks whose completion was committed
+    std::atomic<long long> tasks{0};  ///< tasks whose completion was committed
     std::atomic<long long> handler_entries{0};
     std::atomic<std::int64_t> last_handler_entry_ns{0};  ///< steady_clock of the latest handler call
     std::atomic<bool> stop{false};
@@ -75,15 +75,19 @@ public:
                                            "values ($1, gen_random_uuid(), 'pgflow-bench-edge') returning worker_id",
                                            {slug_})
                                      .get(0, 0));
-        main.prepare("read", "select msg_id from pgmq.read_with_poll(queue_name => $1, vt => $2::int, qty => $3::int, "
-                             "max_poll_seconds => $4::int, poll_interval_ms => $5::int)");
-        main.prepare("start", "select run_id, step_slug, task_index, input from pgflow.start_tasks("
-                              "flow_slug => $1, msg_ids => $2::bigint[], worker_id => $3::uuid)");
-        main.prepare("heartbeat", "update pgflow.workers set last_heartbeat_at = clock_timestamp() "
-                                  "where worker_id = $1::uuid returning (deprecated_at is not null)");
+        main.prepare("read",
+                     "select msg_id from pgmq.read_with_poll(queue_name => $1, vt => $2::int, qty => $3::int, "
+                     "max_poll_seconds => $4::int, poll_interval_ms => $5::int)");
+        main.prepare("start",
+                     "select run_id, step_slug, task_index, input from pgflow.start_tasks("
+                     "flow_slug => $1, msg_ids => $2::bigint[], worker_id => $3::uuid)");
+        main.prepare("heartbeat",
+                     "update pgflow.workers set last_heartbeat_at = clock_timestamp() "
+                     "where worker_id = $1::uuid returning (deprecated_at is not null)");
         for (auto& conn : pool_)
-            conn.prepare("complete", "select 1 from pgflow.complete_task(run_id => $1::uuid, step_slug => $2, "
-                                     "task_index => $3::int, output => $4::jsonb)");
+            conn.prepare("complete",
+                         "select 1 from pgflow.complete_task(run_id => $1::uuid, step_slug => $2, "
+                         "task_index => $3::int, output => $4::jsonb)");
     }
 
     /// Interrupts a read_with_poll in progress (called from the coordinator at the end).
@@ -128,8 +132,8 @@ private:
                 c_.handler_entered();
                 auto step = std::string(tasks.get(i, 1));
                 auto out = compute_output(step, boost::json::parse(tasks.get(i, 3)));
-                work.push_back({std::string(tasks.get(i, 0)), step, std::string(tasks.get(i, 2)),
-                                boost::json::serialize(out)});
+                work.push_back(
+                    {std::string(tasks.get(i, 0)), step, std::string(tasks.get(i, 2)), boost::json::serialize(out)});
             }
             complete_all(work);
         }

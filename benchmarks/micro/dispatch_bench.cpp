@@ -50,8 +50,9 @@ namespace {
 
 const auto small_flow = pgflow::flow<"micro_small", bench::counter>(
     pgflow::step<"first">([](const bench::counter& run) { return bench::counter{run.value + 1}; }),
-    pgflow::step<"second", pgflow::after<"first">>(
-        [](const bench::counter& run, const bench::counter& first) { return bench::counter{run.value + first.value}; }));
+    pgflow::step<"second", pgflow::after<"first">>([](const bench::counter& run, const bench::counter& first) {
+        return bench::counter{run.value + first.value};
+    }));
 
 const auto map_flow =
     pgflow::flow<"micro_map", std::vector<std::int64_t>>(pgflow::map<"double">([](std::int64_t x) { return x * 2; }));

@@ -70,9 +70,8 @@ inline const std::map<std::string, pgflow::json_handler, std::less<>>& ai_analys
         {"score_review",
          [](const boost::json::value& review, const pgflow::task_context&) -> boost::json::value {
              const auto sentiment = analyze_sentiment(review.at("text").as_string());
-             return boost::json::object{{"id", review.at("id")},
-                                        {"stars", review.at("stars")},
-                                        {"sentiment", pgflow::to_json(sentiment)}};
+             return boost::json::object{
+                 {"id", review.at("id")}, {"stars", review.at("stars")}, {"sentiment", pgflow::to_json(sentiment)}};
          }},
         {"aggregate_scores",
          [](const boost::json::value& input, const pgflow::task_context&) -> boost::json::value {
@@ -103,14 +102,17 @@ namespace detail {
 inline std::optional<int> optional_int(const boost::json::object& o, std::string_view key, std::string_view where) {
     const auto* v = o.if_contains(key);
     if (v == nullptr) return std::nullopt;
-    if (!v->is_int64()) throw pgflow::definition_error("plan: " + std::string(where) + ": \"" + std::string(key) + "\" must be an integer");
+    if (!v->is_int64())
+        throw pgflow::definition_error("plan: " + std::string(where) + ": \"" + std::string(key) +
+                                       "\" must be an integer");
     return static_cast<int>(v->as_int64());
 }
 inline const boost::json::string& required_string(const boost::json::object& o, std::string_view key,
                                                   std::string_view where) {
     const auto* v = o.if_contains(key);
     if (v == nullptr || !v->is_string())
-        throw pgflow::definition_error("plan: " + std::string(where) + ": \"" + std::string(key) + "\" must be a string");
+        throw pgflow::definition_error("plan: " + std::string(where) + ": \"" + std::string(key) +
+                                       "\" must be a string");
     return v->as_string();
 }
 }  // namespace detail
@@ -121,10 +123,11 @@ inline const boost::json::string& required_string(const boost::json::object& o, 
 inline pgflow::dynamic_flow build_flow(const boost::json::value& plan_value) {
     const auto* plan = plan_value.if_object();
     if (plan == nullptr) throw pgflow::definition_error("plan: must be a JSON object");
-    pgflow::dynamic_flow flow{std::string(detail::required_string(*plan, "slug", "the plan")),
-                              pgflow::flow_options{.max_attempts = detail::optional_int(*plan, "max_attempts", "the plan"),
-                                                   .base_delay = detail::optional_int(*plan, "base_delay", "the plan"),
-                                                   .timeout = detail::optional_int(*plan, "timeout", "the plan")}};
+    pgflow::dynamic_flow flow{
+        std::string(detail::required_string(*plan, "slug", "the plan")),
+        pgflow::flow_options{.max_attempts = detail::optional_int(*plan, "max_attempts", "the plan"),
+                             .base_delay = detail::optional_int(*plan, "base_delay", "the plan"),
+                             .timeout = detail::optional_int(*plan, "timeout", "the plan")}};
     const auto* steps = plan->if_contains("steps");
     if (steps == nullptr || !steps->is_array() || steps->as_array().empty())
         throw pgflow::definition_error("plan: \"steps\" must be a non-empty array");
@@ -149,9 +152,11 @@ inline pgflow::dynamic_flow build_flow(const boost::json::value& plan_value) {
             s.dependencies.emplace_back(detail::required_string(*step, "map", where));
         }
         if (const auto* after = step->if_contains("after")) {
-            if (!after->is_array()) throw pgflow::definition_error("plan: " + where + ": \"after\" must be an array of step slugs");
+            if (!after->is_array())
+                throw pgflow::definition_error("plan: " + where + ": \"after\" must be an array of step slugs");
             for (const auto& d : after->as_array()) {
-                if (!d.is_string()) throw pgflow::definition_error("plan: " + where + ": \"after\" must be an array of step slugs");
+                if (!d.is_string())
+                    throw pgflow::definition_error("plan: " + where + ": \"after\" must be an array of step slugs");
                 s.dependencies.emplace_back(d.as_string());
             }
         }

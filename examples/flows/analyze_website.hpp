@@ -112,16 +112,14 @@ RETURNING id)",
 inline constexpr auto analyze_website = pgflow::flow<"analyze_website", WebsiteInput>(
     pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = 10},
     pgflow::step<"website">([](const WebsiteInput& run) { return fetch_page(run.url); }),
-    pgflow::step<"sentiment", pgflow::after<"website">>(pgflow::step_options{.max_attempts = 5, .timeout = 30},
-                                                       [](const WebsiteInput&, const WebsitePage& page) {
-                                                           return analyze_sentiment(page.content);
-                                                       }),
+    pgflow::step<"sentiment", pgflow::after<"website">>(
+        pgflow::step_options{.max_attempts = 5, .timeout = 30},
+        [](const WebsiteInput&, const WebsitePage& page) { return analyze_sentiment(page.content); }),
     pgflow::step<"summary", pgflow::after<"website">>(
         [](const WebsiteInput&, const WebsitePage& page) { return summarize_text(page.content); }),
     pgflow::step<"saveToDb", pgflow::after<"sentiment", "summary">>(
         pgflow::step_options{.start_delay = 1},
-        [](const WebsiteInput& run, const Sentiment& sentiment, const Summary& summary, const pgflow::task_context& task) {
-            return save_analysis(run.url, sentiment, summary, task.run_id);
-        }));
+        [](const WebsiteInput& run, const Sentiment& sentiment, const Summary& summary,
+           const pgflow::task_context& task) { return save_analysis(run.url, sentiment, summary, task.run_id); }));
 
 }  // namespace examples

@@ -50,7 +50,8 @@ namespace examples {
 
 inline constexpr auto text_processing = pgflow::flow<"text_processing", std::vector<std::string>>(
     pgflow::map<"normalize">([](const std::string& text) { return trim_and_lower(text); }),
-    pgflow::map<"capitalize", pgflow::after<"normalize">>([](const std::string& text) { return capitalize_first(text); }),
+    pgflow::map<"capitalize", pgflow::after<"normalize">>(
+        [](const std::string& text) { return capitalize_first(text); }),
     pgflow::step<"summarize", pgflow::after<"capitalize">>(
         [](const std::vector<std::string>&, const std::vector<std::string>& capitalized) {
             return TextSummary{static_cast<int>(capitalized.size()), capitalized};

@@ -76,11 +76,10 @@ struct check_dependencies_are_listed_with_after {
 
 #define PGFLOW_DETAIL_SELF_DEPENDENCY "a step cannot depend on itself"
 #define PGFLOW_DETAIL_DEPENDENCY_TWICE "a dependency is listed twice"
-#define PGFLOW_DETAIL_MAP_DEPENDENCIES \
-    "a map step has at most one dependency, the step whose array output it maps over"
+#define PGFLOW_DETAIL_MAP_DEPENDENCIES "a map step has at most one dependency, the step whose array output it maps over"
 #define PGFLOW_DETAIL_DUPLICATE_STEP "two steps of this flow have the same slug: give every step its own slug"
 #define PGFLOW_DETAIL_UNDECLARED_DEPENDENCY "a step depends on a step that is not declared in this flow"
-#define PGFLOW_DETAIL_DEPENDENCY_CYCLE                                                                   \
+#define PGFLOW_DETAIL_DEPENDENCY_CYCLE                                                                    \
     "the dependencies form a cycle (\"a -> b\" means a depends on b), so none of these steps could ever " \
     "start: remove one of the dependencies on the cycle"
 
@@ -95,9 +94,9 @@ struct check_dependency_listed_once {
 };
 template <fixed_string Step, class After>
 struct check_map_has_at_most_one_dependency {
-    static_assert(failed_type_check<After>,
-                  PGFLOW_DETAIL_MAP_DEPENDENCIES ": give the map a single after<\"dependency\">, or none to map "
-                                                 "over the flow input");
+    static_assert(failed_type_check<After>, PGFLOW_DETAIL_MAP_DEPENDENCIES
+                  ": give the map a single after<\"dependency\">, or none to map "
+                  "over the flow input");
 };
 template <fixed_string Flow, fixed_string Step>
 struct check_step_declared_once {
@@ -105,9 +104,9 @@ struct check_step_declared_once {
 };
 template <fixed_string Flow, fixed_string Step, fixed_string Dependency>
 struct check_dependency_declared {
-    static_assert(failed_check<Flow, Step, Dependency>,
-                  PGFLOW_DETAIL_UNDECLARED_DEPENDENCY ": check the spelling in after<...> or add the missing step "
-                                                      "to the flow");
+    static_assert(failed_check<Flow, Step, Dependency>, PGFLOW_DETAIL_UNDECLARED_DEPENDENCY
+                  ": check the spelling in after<...> or add the missing step "
+                  "to the flow");
 };
 /// Cycle reads "a -> b -> a": a depends on b, which depends on a.
 template <fixed_string Flow, fixed_string Cycle>
@@ -242,24 +241,20 @@ namespace flow_option_out_of_range {
 }
 }  // namespace flow_option_out_of_range
 namespace step_option_out_of_range {
-[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow,
-                                                                                    std::string_view step, int value) {
+[[noreturn]] inline void max_attempts_must_be_nonnegative(std::string_view flow, std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "max_attempts", ">= 0", value);
 }
-[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow,
-                                                                                  std::string_view step, int value) {
+[[noreturn]] inline void base_delay_must_be_nonnegative(std::string_view flow, std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "base_delay", ">= 0", value);
 }
-[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, std::string_view step,
-                                                                            int value) {
+[[noreturn]] inline void timeout_must_be_positive(std::string_view flow, std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "timeout", "> 0", value);
 }
-[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow,
-                                                                                      std::string_view step, int value) {
-    throw_option_out_of_range(flow, step, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)", value);
+[[noreturn]] inline void timeout_must_be_at_most_2147483645(std::string_view flow, std::string_view step, int value) {
+    throw_option_out_of_range(flow, step, "timeout", "<= 2147483645 (timeout + 2 must fit a PostgreSQL integer)",
+                              value);
 }
-[[noreturn]] inline void start_delay_must_be_nonnegative(std::string_view flow,
-                                                                                   std::string_view step, int value) {
+[[noreturn]] inline void start_delay_must_be_nonnegative(std::string_view flow, std::string_view step, int value) {
     throw_option_out_of_range(flow, step, "start_delay", ">= 0", value);
 }
 }  // namespace step_option_out_of_range
@@ -267,7 +262,8 @@ namespace step_option_out_of_range {
 constexpr void check_flow_options(std::string_view flow, const flow_options& o) {
     if (o.max_attempts && *o.max_attempts < 0)
         flow_option_out_of_range::max_attempts_must_be_nonnegative(flow, *o.max_attempts);
-    if (o.base_delay && *o.base_delay < 0) flow_option_out_of_range::base_delay_must_be_nonnegative(flow, *o.base_delay);
+    if (o.base_delay && *o.base_delay < 0)
+        flow_option_out_of_range::base_delay_must_be_nonnegative(flow, *o.base_delay);
     if (o.timeout && *o.timeout <= 0) flow_option_out_of_range::timeout_must_be_positive(flow, *o.timeout);
     if (o.timeout && *o.timeout > max_timeout)
         flow_option_out_of_range::timeout_must_be_at_most_2147483645(flow, *o.timeout);

@@ -106,8 +106,11 @@ public:
     /// A map over the array output of `array_dependency`.
     template <class H>
     dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, step_options options = {}) {
-        return add({std::move(slug), step_type::map, {std::move(array_dependency)},
-                    detail::make_json_handler(std::forward<H>(handler)), options});
+        return add({std::move(slug),
+                    step_type::map,
+                    {std::move(array_dependency)},
+                    detail::make_json_handler(std::forward<H>(handler)),
+                    options});
     }
 
     /// Adds a step described by data. Throws definition_error for an invalid or duplicate slug, a map
@@ -143,8 +146,8 @@ public:
             const dynamic_step& s = steps_[g.undeclared_step];
             throw detail::flow_definition_error(
                 slug_, s.slug,
-                detail::concat({PGFLOW_DETAIL_UNDECLARED_DEPENDENCY ": ",
-                                detail::quoted(s.dependencies[g.undeclared_position])}));
+                detail::concat(
+                    {PGFLOW_DETAIL_UNDECLARED_DEPENDENCY ": ", detail::quoted(s.dependencies[g.undeclared_position])}));
         }
         if (g.cycle_length != 0) {
             std::string cycle;

@@ -100,7 +100,8 @@ private:
     template <std::size_t... Is>
     constexpr void check_options(std::index_sequence<Is...>) const {
         detail::check_flow_options(slug, options_);
-        (detail::check_step_options(slug, Steps::slug, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
+        (detail::check_step_options(slug, Steps::slug,
+                                    static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
          ...);
     }
     template <std::size_t... Is>

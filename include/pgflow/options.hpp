@@ -29,7 +29,8 @@ struct step_options {
     std::optional<int> max_attempts = std::nullopt;
     std::optional<int> base_delay = std::nullopt;
     std::optional<int> timeout = std::nullopt;
-    std::optional<int> start_delay = std::nullopt;  ///< seconds between the step becoming ready and its tasks being visible
+    std::optional<int> start_delay =
+        std::nullopt;  ///< seconds between the step becoming ready and its tasks being visible
 
     friend constexpr bool operator==(const step_options&, const step_options&) = default;
 };

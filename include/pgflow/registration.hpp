@@ -97,7 +97,8 @@ template <flow_type Flow>
         step_shape& s = shape.steps.emplace_back();
         s.slug = std::string(g.slugs[i]);
         s.type = traits::types[i];
-        for (std::size_t k = 0; k < g.dependency_count(i); ++k) s.dependencies.emplace_back(g.slugs[g.dependency(i, k)]);
+        for (std::size_t k = 0; k < g.dependency_count(i); ++k)
+            s.dependencies.emplace_back(g.slugs[g.dependency(i, k)]);
         s.max_attempts = options[i].max_attempts;
         s.base_delay = options[i].base_delay;
         s.timeout = options[i].timeout;

@@ -8,16 +8,16 @@
 #include <cstddef>
 #include <string_view>
 
-#define PGFLOW_DETAIL_SLUG_RULE                                                                           \
+#define PGFLOW_DETAIL_SLUG_RULE                                                                            \
     "a slug matches ^[a-zA-Z_][a-zA-Z0-9_]*$ (ASCII letters, digits and underscores, not starting with a " \
     "digit) and has 1 to 128 characters (pgflow.is_valid_slug's rule)"
 #define PGFLOW_DETAIL_INVALID_FLOW_SLUG "invalid flow slug: " PGFLOW_DETAIL_SLUG_RULE
 #define PGFLOW_DETAIL_RESERVED_FLOW_SLUG "invalid flow slug: \"run\" is reserved by pgflow; choose another name"
-#define PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG                                                                 \
+#define PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG                                                                \
     "flow slug longer than 47 characters: the flow slug is also its pgmq queue name, and pgmq rejects " \
     "names of 48 characters or more; choose a shorter slug"
 #define PGFLOW_DETAIL_INVALID_STEP_SLUG "invalid step slug: " PGFLOW_DETAIL_SLUG_RULE
-#define PGFLOW_DETAIL_RESERVED_STEP_SLUG                                                            \
+#define PGFLOW_DETAIL_RESERVED_STEP_SLUG                                                                \
     "invalid step slug: \"run\" is reserved, a step's input has the flow input under the key \"run\"; " \
     "choose another name"
 
@@ -45,10 +45,10 @@ enum class slug_verdict { valid, invalid, reserved, too_long_for_a_queue };
 
 [[nodiscard]] constexpr std::string_view slug_message(slug_verdict verdict, bool flow) noexcept {
     switch (verdict) {
-    case slug_verdict::valid: return {};
-    case slug_verdict::invalid: return flow ? PGFLOW_DETAIL_INVALID_FLOW_SLUG : PGFLOW_DETAIL_INVALID_STEP_SLUG;
-    case slug_verdict::reserved: return flow ? PGFLOW_DETAIL_RESERVED_FLOW_SLUG : PGFLOW_DETAIL_RESERVED_STEP_SLUG;
-    case slug_verdict::too_long_for_a_queue: return PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG;
+        case slug_verdict::valid: return {};
+        case slug_verdict::invalid: return flow ? PGFLOW_DETAIL_INVALID_FLOW_SLUG : PGFLOW_DETAIL_INVALID_STEP_SLUG;
+        case slug_verdict::reserved: return flow ? PGFLOW_DETAIL_RESERVED_FLOW_SLUG : PGFLOW_DETAIL_RESERVED_STEP_SLUG;
+        case slug_verdict::too_long_for_a_queue: return PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG;
     }
     return {};
 }

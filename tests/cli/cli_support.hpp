@@ -48,7 +48,8 @@ public:
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         for (const char* part : {info->test_suite_name(), "_", info->name()})
             for (const char* c = part; *c; ++c)
-                name_.push_back(std::isalnum(static_cast<unsigned char>(*c)) ? static_cast<char>(std::tolower(*c)) : '_');
+                name_.push_back(std::isalnum(static_cast<unsigned char>(*c)) ? static_cast<char>(std::tolower(*c))
+                                                                             : '_');
         const std::string suffix = "_" + std::to_string(::getpid());
         if (name_.size() + suffix.size() > 63) name_.resize(63 - suffix.size());
         name_ += suffix;
@@ -57,9 +58,10 @@ public:
         // A key=value string naming the same server explicitly, so that the program under test
         // needs no environment to find it.
         PGconn* c = admin_.native();
-        url_ = "host=" + std::string(PQhost(c)) + " port=" + std::string(PQport(c)) + " user=" + std::string(PQuser(c)) +
-               " dbname=" + name_;
-        if (const char* password = PQpass(c); password != nullptr && *password != '\0') url_ += " password=" + std::string(password);
+        url_ = "host=" + std::string(PQhost(c)) + " port=" + std::string(PQport(c)) +
+               " user=" + std::string(PQuser(c)) + " dbname=" + name_;
+        if (const char* password = PQpass(c); password != nullptr && *password != '\0')
+            url_ += " password=" + std::string(password);
         if (install) pgflow::client{options()}.install_schema(pgflow::queue_mode::builtin);
     }
     database(const database&) = delete;

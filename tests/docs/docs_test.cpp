@@ -56,7 +56,8 @@ std::string readme_block(const std::string& name) {
 }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
     return text;
 }
 
@@ -92,7 +93,8 @@ struct readme_roles {
     ~readme_roles() {
         try {
             auto admin = admin_connection();
-            for (const auto& role : {owner, worker, client, monitor}) admin.execute("DROP ROLE IF EXISTS " + admin.quote_identifier(role));
+            for (const auto& role : {owner, worker, client, monitor})
+                admin.execute("DROP ROLE IF EXISTS " + admin.quote_identifier(role));
         } catch (const std::exception& e) {
             ADD_FAILURE() << "could not drop the test roles: " << e.what();
         }
@@ -158,13 +160,10 @@ TEST(readme, first_flow_is_the_built_example) {
 TEST(readme, compile_error_is_what_gxx_prints) {
     const fs::path dir = fs::temp_directory_path() / ("pgflow-docs-" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    {
-        std::ofstream(dir / "order_processing.cpp") << readme_block("compile-error source");
-    }
-    const auto [status, output] =
-        shell("cd '" + dir.string() + "' && LC_ALL=C " + std::string(PGFLOW_GXX) +
-              " -std=c++20 -fsyntax-only -fdiagnostics-color=never -I'" + (source_dir / "include").string() +
-              "' order_processing.cpp");
+    { std::ofstream(dir / "order_processing.cpp") << readme_block("compile-error source"); }
+    const auto [status, output] = shell("cd '" + dir.string() + "' && LC_ALL=C " + std::string(PGFLOW_GXX) +
+                                        " -std=c++20 -fsyntax-only -fdiagnostics-color=never -I'" +
+                                        (source_dir / "include").string() + "' order_processing.cpp");
     fs::remove_all(dir);
     EXPECT_NE(status, 0) << "the README's misspelt dependency compiled:\n" << output;
     const auto produced = lines(output);
@@ -173,7 +172,8 @@ TEST(readme, compile_error_is_what_gxx_prints) {
         const auto pattern = output_line_pattern(shown);
         while (next < produced.size() && !std::regex_match(produced[next], pattern)) ++next;
         ASSERT_LT(next, produced.size()) << "g++ no longer prints this README line (in this order):\n  " << shown
-                                         << "\n--- g++ output ---\n" << output;
+                                         << "\n--- g++ output ---\n"
+                                         << output;
         ++next;
     }
 }
@@ -188,7 +188,9 @@ TEST(readme, least_privilege_roles_run_flows) {
     pgflow::client{owner}.install_schema(pgflow::queue_mode::builtin);
     owner.connect().execute_script(roles.rename(readme_block("grants-upgrade"), db.name()), "README grants upgrade");
     owner.connect().execute_script(roles.rename(readme_block("grants"), db.name()), "README grants");
-    EXPECT_EQ(owner.connect().execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'pgflow'").get<std::string>(0, 0),
+    EXPECT_EQ(owner.connect()
+                  .execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'pgflow'")
+                  .get<std::string>(0, 0),
               roles.owner);
 
     // The deployment step registers the flows as the owner; the queue tables it creates get the
@@ -224,22 +226,26 @@ TEST(readme, least_privilege_roles_run_flows) {
             while (auto n = listener.next_notification())
                 events.push_back(boost::json::parse(n->payload).as_object().at("event").as_string().c_str());
         }
-        EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:only:started", "step:only:completed", "run:completed"}))
+        EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:only:started", "step:only:completed",
+                                                    "run:completed"}))
             << "a LISTENer did not receive the run's events";
         for (int i = 0; i < 3; ++i) {
             const auto begin = std::chrono::steady_clock::now();
             app.wait(app.start("docs_quick", boost::json::value{}), 30s);
-            EXPECT_LT(std::chrono::steady_clock::now() - begin, 1s) << "one-step run " << i << ": took a polling interval";
+            EXPECT_LT(std::chrono::steady_clock::now() - begin, 1s)
+                << "one-step run " << i << ": took a polling interval";
         }
         auto pending = [&] {
-            return owner.connect().execute("SELECT count(*) FROM pgflow_cpp.deferred_notifications").get<long long>(0, 0);
+            return owner.connect()
+                .execute("SELECT count(*) FROM pgflow_cpp.deferred_notifications")
+                .get<long long>(0, 0);
         };
-        for (const auto until = std::chrono::steady_clock::now() + 3s; pending() > 0 && std::chrono::steady_clock::now() < until;)
+        for (const auto until = std::chrono::steady_clock::now() + 3s;
+             pending() > 0 && std::chrono::steady_clock::now() < until;)
             std::this_thread::sleep_for(50ms);
         EXPECT_EQ(pending(), 0) << "deferred notifications pile up: a role cannot publish them";
 
-        const auto order = app.start(examples::order_processing,
-                                     examples::Order{1, "ada", {{"kettle", 2, 1500}}});
+        const auto order = app.start(examples::order_processing, examples::Order{1, "ada", {{"kettle", 2, 1500}}});
         const auto texts_run = app.start(examples::text_processing, {" Hello ", "WORLD"});
         const auto empty_run = app.start(examples::text_processing, std::vector<std::string>{});
         const auto failing_run = app.start("docs_doomed", boost::json::value{});
@@ -269,31 +275,45 @@ TEST(readme, least_privilege_roles_run_flows) {
     // report on:
     const auto queued = app.start(examples::text_processing, {"x"});
     auto w = worker.connect();
-    w.execute("INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES ($1::uuid, 'text_processing', 'docs')",
-              "00000000-0000-0000-0000-00000000d0c5");
-    ASSERT_EQ(w.execute("SELECT * FROM pgflow.start_tasks('text_processing', ARRAY(SELECT msg_id FROM pgmq.read('text_processing', 30, 10)), "
-                        "'00000000-0000-0000-0000-00000000d0c5')")
-                  .rows(),
-              1);
+    w.execute(
+        "INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES ($1::uuid, 'text_processing', 'docs')",
+        "00000000-0000-0000-0000-00000000d0c5");
+    ASSERT_EQ(
+        w.execute(
+             "SELECT * FROM pgflow.start_tasks('text_processing', ARRAY(SELECT msg_id FROM pgmq.read('text_processing', 30, 10)), "
+             "'00000000-0000-0000-0000-00000000d0c5')")
+            .rows(),
+        1);
     auto c = client.connect();
-    EXPECT_EQ(sqlstate_of([&] { c.execute("SELECT pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued); }), "42501");
-    EXPECT_EQ(sqlstate_of([&] { c.execute("SELECT pgflow.fail_task($1::uuid, 'normalize', 0, 'no')", queued); }), "42501");
+    EXPECT_EQ(sqlstate_of([&] { c.execute("SELECT pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued); }),
+              "42501");
+    EXPECT_EQ(sqlstate_of([&] { c.execute("SELECT pgflow.fail_task($1::uuid, 'normalize', 0, 'no')", queued); }),
+              "42501");
     EXPECT_EQ(sqlstate_of([&] { c.execute("SELECT pgflow.create_flow('sneaky')"); }), "42501");
     EXPECT_EQ(sqlstate_of([&] { w.execute("SELECT pgflow.start_flow('text_processing', '[]')"); }), "42501");
     auto m = monitor.connect();
     EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.start_flow('text_processing', '[]')"); }), "42501");
-    EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued); }), "42501");
+    EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued); }),
+              "42501");
     EXPECT_EQ(sqlstate_of([&] { m.execute("DELETE FROM pgflow.runs"); }), "42501");
     // Only through the functions: no role marks a run completed itself, nor starts runs by pgflow's
     // SECURITY DEFINER entry point unless it is a client (sql.role_privileges checks every case).
     for (auto* role : {&c, &w})
-        EXPECT_EQ(sqlstate_of([&] { role->execute("UPDATE pgflow.runs SET status = 'completed', completed_at = now(), output = '1' "
-                                                  "WHERE run_id = $1::uuid", queued); }),
+        EXPECT_EQ(sqlstate_of([&] {
+                      role->execute(
+                          "UPDATE pgflow.runs SET status = 'completed', completed_at = now(), output = '1' "
+                          "WHERE run_id = $1::uuid",
+                          queued);
+                  }),
                   "42501");
-    EXPECT_EQ(sqlstate_of([&] { w.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }), "42501");
-    EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }), "42501");
+    EXPECT_EQ(sqlstate_of([&] { w.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }),
+              "42501");
+    EXPECT_EQ(sqlstate_of([&] { m.execute("SELECT pgflow.start_flow_with_states('text_processing', '[]')"); }),
+              "42501");
     // The worker role, though, may finish the task it claimed.
-    EXPECT_EQ(w.execute("SELECT count(*) FROM pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued).get<int>(0, 0), 1);
+    EXPECT_EQ(w.execute("SELECT count(*) FROM pgflow.complete_task($1::uuid, 'normalize', 0, '\"x\"')", queued)
+                  .get<int>(0, 0),
+              1);
 }
 
 TEST(readme, prune_deletes_only_runs_that_ended_long_ago) {
@@ -311,11 +331,13 @@ TEST(readme, prune_deletes_only_runs_that_ended_long_ago) {
     auto c = db.connect();
     // Two runs ended 40 days ago (with their messages archived then), two recently.
     for (std::size_t i = 0; i < 2; ++i) {
-        c.execute("UPDATE pgflow.runs SET started_at = started_at - interval '40 days', completed_at = completed_at - interval '40 days' "
-                  "WHERE run_id = $1::uuid",
-                  runs[i]);
-        c.execute("UPDATE pgmq.a_text_processing SET archived_at = archived_at - interval '40 days' WHERE message->>'run_id' = $1",
-                  runs[i]);
+        c.execute(
+            "UPDATE pgflow.runs SET started_at = started_at - interval '40 days', completed_at = completed_at - interval '40 days' "
+            "WHERE run_id = $1::uuid",
+            runs[i]);
+        c.execute(
+            "UPDATE pgmq.a_text_processing SET archived_at = archived_at - interval '40 days' WHERE message->>'run_id' = $1",
+            runs[i]);
     }
     auto count = [&](const char* sql) { return c.execute(sql).get<long long>(0, 0); };
     EXPECT_EQ(count("SELECT count(*) FROM pgflow.runs"), 5);
@@ -324,7 +346,8 @@ TEST(readme, prune_deletes_only_runs_that_ended_long_ago) {
 
     EXPECT_EQ(count("SELECT count(*) FROM pgflow.runs"), 3);
     for (std::size_t i = 0; i < 4; ++i)
-        EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid", runs[i]).get<long long>(0, 0), i < 2 ? 0 : 1);
+        EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid", runs[i]).get<long long>(0, 0),
+                  i < 2 ? 0 : 1);
     EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid", running).get<long long>(0, 0), 1);
     EXPECT_EQ(count("SELECT count(*) FROM pgflow.step_states WHERE run_id NOT IN (SELECT run_id FROM pgflow.runs)"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM pgflow.step_tasks WHERE run_id NOT IN (SELECT run_id FROM pgflow.runs)"), 0);

@@ -69,7 +69,8 @@ TEST(bad_input, non_array_input_to_a_root_map_is_refused_by_start) {
         FAIL() << "start accepted an object for a root map";
     } catch (const pgflow::database_error& e) {
         EXPECT_EQ(e.sqlstate(), "P0001");
-        EXPECT_TRUE(contains(e.what(), "Flow e2e_squares has root map steps but input is not an array (got object)")) << e.what();
+        EXPECT_TRUE(contains(e.what(), "Flow e2e_squares has root map steps but input is not an array (got object)"))
+            << e.what();
     }
 }
 
@@ -97,7 +98,8 @@ TEST(bad_input, a_changed_flow_shape_is_refused_with_a_readable_diff) {
     pgflow::dynamic_flow changed{"e2e_shape", pgflow::flow_options{.max_attempts = 4}};
     changed.step("a", [](const value& v) { return v; })
         .step("z", [](const value& v) { return v; })
-        .map("b", "z", [](const value& v) { return v; }, pgflow::step_options{.timeout = 9});
+        .map(
+            "b", "z", [](const value& v) { return v; }, pgflow::step_options{.timeout = 9});
     try {
         client.ensure_registered(changed);
         FAIL() << "a changed shape was accepted";
@@ -131,7 +133,9 @@ TEST(bad_input, output_the_database_cannot_store_fails_the_task) {
 TEST(bad_input, a_task_for_a_step_the_worker_does_not_know_fails_with_unknown_step) {
     database db;
     pgflow::dynamic_flow registered{"e2e_unknown_step", pgflow::flow_options{.max_attempts = 1}};
-    registered.step("known", [](const value& v) { return v; }).step("ghost", {"known"}, [](const value& v) { return v; });
+    registered.step("known", [](const value& v) { return v; }).step("ghost", {"known"}, [](const value& v) {
+        return v;
+    });
     pgflow::client client{db.options()};
     client.ensure_registered(registered);
     pgflow::dynamic_flow partial{"e2e_unknown_step"};
@@ -148,7 +152,8 @@ TEST(bad_input, a_task_for_a_step_the_worker_does_not_know_fails_with_unknown_st
 TEST(bad_input, worker_for_an_unregistered_flow_refuses_to_start) {
     database db;
     pgflow::worker worker{db.options(), "e2e_nowhere",
-                          [](std::string_view, const value& v, const pgflow::task_context&) { return v; }, quiet_options()};
+                          [](std::string_view, const value& v, const pgflow::task_context&) { return v; },
+                          quiet_options()};
     try {
         worker.run();
         FAIL() << "the worker ran a flow that is not registered";
@@ -198,7 +203,8 @@ TEST(bad_input, worker_keeps_retrying_an_unreachable_server_until_stopped) {
     options.log = [&](std::string_view line) {
         if (line.find("cannot reach the database") != std::string_view::npos) ++complaints;
     };
-    pgflow::worker worker{pgflow::connection_options{"postgresql://postgres@127.0.0.1:1/nothing"}, flows::echo, options};
+    pgflow::worker worker{pgflow::connection_options{"postgresql://postgres@127.0.0.1:1/nothing"}, flows::echo,
+                          options};
     std::stop_source stop;
     std::jthread stopper([&] {
         std::this_thread::sleep_for(600ms);
@@ -220,7 +226,7 @@ TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {
         }
         return "(no error)";
     };
-    EXPECT_TRUE(contains(message_of([] { pgflow::dynamic_flow{"bad-slug"}; }), "\"bad-slug\"")) ;
+    EXPECT_TRUE(contains(message_of([] { pgflow::dynamic_flow{"bad-slug"}; }), "\"bad-slug\""));
     EXPECT_TRUE(contains(message_of([] { pgflow::dynamic_flow{std::string(48, 'x')}; }), "47 characters"));
     EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("run", handler); }), "reserved"));
     EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("1st", handler); }), "invalid step slug"));
@@ -228,16 +234,18 @@ TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {
                          "step \"a\": two steps of this flow have the same slug"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow{"f"}.add(
-                                 {"m", pgflow::step_type::map, {"a", "b"},
-                                  [](const value& v, const pgflow::task_context&) { return v; }, {}});
+                                 {"m",
+                                  pgflow::step_type::map,
+                                  {"a", "b"},
+                                  [](const value& v, const pgflow::task_context&) { return v; },
+                                  {}});
                          }),
                          "at most one dependency, the step whose array output it maps over; it lists 2: \"a\", \"b\""));
     EXPECT_TRUE(contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", {"a"}, handler); }),
                          "step \"a\": a step cannot depend on itself"));
-    EXPECT_TRUE(contains(message_of([&] {
-                             pgflow::dynamic_flow{"f"}.step("a", handler, pgflow::step_options{.timeout = 0});
-                         }),
-                         "step \"a\": timeout must be > 0, got 0"));
+    EXPECT_TRUE(
+        contains(message_of([&] { pgflow::dynamic_flow{"f"}.step("a", handler, pgflow::step_options{.timeout = 0}); }),
+                 "step \"a\": timeout must be > 0, got 0"));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow f{"f"};
                              f.step("a", {"missing"}, handler);
@@ -246,7 +254,10 @@ TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {
                          "step \"a\": a step depends on a step that is not declared in this flow: \"missing\""));
     EXPECT_TRUE(contains(message_of([&] {
                              pgflow::dynamic_flow f{"f"};
-                             f.step("root", handler).step("a", {"root", "c"}, handler).step("b", {"a"}, handler).step("c", {"b"}, handler);
+                             f.step("root", handler)
+                                 .step("a", {"root", "c"}, handler)
+                                 .step("b", {"a"}, handler)
+                                 .step("c", {"b"}, handler);
                              (void)f.shape();
                          }),
                          "remove one of the dependencies on the cycle: a -> c -> b -> a"));

@@ -16,8 +16,12 @@ TEST(client, install_schema_twice_changes_nothing) {
     pgflow::client client{db.options()};
     auto c = db.connect();
     const auto objects = [&] {
-        return scalar(c, "SELECT count(*) FROM pg_class WHERE relnamespace IN ('pgflow'::regnamespace, 'pgmq'::regnamespace)") +
-               scalar(c, "SELECT count(*) FROM pg_proc WHERE pronamespace IN ('pgflow'::regnamespace, 'pgmq'::regnamespace)");
+        return scalar(
+                   c,
+                   "SELECT count(*) FROM pg_class WHERE relnamespace IN ('pgflow'::regnamespace, 'pgmq'::regnamespace)") +
+               scalar(
+                   c,
+                   "SELECT count(*) FROM pg_proc WHERE pronamespace IN ('pgflow'::regnamespace, 'pgmq'::regnamespace)");
     };
     client.ensure_registered(flows::chain);
     const auto before = objects();
@@ -100,7 +104,8 @@ TEST(client, worker_whose_connection_is_cut_reconnects_and_reports_its_result) {
     auto c = db.connect();
     const auto id = client.start(flows::slow, 700);  // within the step's timeout of 1 s
     ASSERT_TRUE(eventually([&] {
-        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
+        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) ==
+               1;
     }));
     EXPECT_EQ(scalar(c, R"(SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                          WHERE datname = current_database() AND application_name = 'pgflow worker e2e_slow')"),
@@ -149,9 +154,9 @@ TEST(client, events_of_starts_and_completions_are_published_right_after_commit) 
 
     worker_thread worker{db, flows::chain};
     ASSERT_TRUE(collect_until("run:completed", 20s)) << "the completions' events were not published";
-    EXPECT_EQ(events, (std::vector<std::string>{"run:started", "step:a:started", "step:a:completed", "step:b:started",
-                                                "step:b:completed", "step:c:started", "step:c:completed",
-                                                "run:completed"}));
+    EXPECT_EQ(events,
+              (std::vector<std::string>{"run:started", "step:a:started", "step:a:completed", "step:b:started",
+                                        "step:b:completed", "step:c:started", "step:c:completed", "run:completed"}));
     EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.deferred_notifications"), 0);
 }
 

@@ -37,7 +37,8 @@ inline std::string database_name_for_current_test() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = "e2e_";
     for (const char* part : {info->test_suite_name(), "_", info->name()})
-        for (const char* c = part; *c; ++c) name.push_back(std::isalnum(static_cast<unsigned char>(*c)) ? static_cast<char>(std::tolower(*c)) : '_');
+        for (const char* c = part; *c; ++c)
+            name.push_back(std::isalnum(static_cast<unsigned char>(*c)) ? static_cast<char>(std::tolower(*c)) : '_');
     const std::string suffix = "_" + std::to_string(::getpid());
     if (name.size() + suffix.size() > 63) name.resize(63 - suffix.size());
     return name + suffix;

@@ -32,7 +32,8 @@ TEST(flow, sequential_chain_passes_each_output_to_the_next_step) {
     EXPECT_EQ(pgflow::to_json(typed), json(R"({"c":"4:10"})"));
 
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", id), 3);
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", id),
+              3);
     // Each step started only after its dependency completed.
     EXPECT_EQ(scalar(c, R"(SELECT count(*) FROM pgflow.step_states a JOIN pgflow.step_states b
                          ON a.run_id = b.run_id AND (a.step_slug, b.step_slug) IN (('a','b'), ('b','c'))
@@ -77,7 +78,8 @@ TEST(flow, root_map_of_fifty_runs_one_task_per_element_in_order) {
     const auto id = client.start(flows::squares, input);
     EXPECT_EQ(client.wait(id, 30s), (boost::json::object{{"square", expected}}));
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", id), 50);
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'completed'", id),
+              50);
     EXPECT_EQ(scalar(c, "SELECT max(attempts_count) FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), 1);
 }
 
@@ -91,7 +93,8 @@ TEST(flow, empty_root_map_completes_without_tasks) {
     const auto id = client.start(flows::map_chain, std::vector<int>{});
     EXPECT_EQ(client.wait(id, 20s), json(R"({"total":0})"));
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug <> 'total'", id), 0);
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug <> 'total'", id),
+              0);
     const auto state = client.status(id);
     ASSERT_EQ(state.steps.size(), 3U);
     EXPECT_EQ(state.steps[0].step_slug, "doubled");
@@ -108,7 +111,8 @@ TEST(flow, map_then_map_then_single_aggregates_in_task_order) {
     const auto id = client.start(flows::map_chain, std::vector<int>{1, 2, 3, 4, 5});
     EXPECT_EQ(client.wait(id, 20s), json(R"({"total":35})"));
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug = 'plus_one'", id), 5);
+    EXPECT_EQ(
+        scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug = 'plus_one'", id), 5);
     EXPECT_EQ(c.execute(R"(SELECT json_agg(output ORDER BY task_index)::text FROM pgflow.step_tasks
                            WHERE run_id = $1::uuid AND step_slug = 'plus_one')",
                         id)
@@ -159,8 +163,9 @@ TEST(flow, failing_task_is_retried_with_exponential_backoff_then_succeeds) {
     EXPECT_LT(second_gap, 6.5);
     auto c = db.connect();
     EXPECT_EQ(scalar(c, "SELECT attempts_count FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), 3);
-    EXPECT_EQ(c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0),
-              "flaky: attempt 2 fails");
+    EXPECT_EQ(
+        c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0),
+        "flaky: attempt 2 fails");
 }
 
 TEST(flow, permanent_failure_fails_the_run_and_wait_throws) {

@@ -47,8 +47,9 @@ TEST(json_input, a_run_whose_input_nests_1000_levels_completes) {
     value expected = boost::json::object{{"last", pgflow::parse_json(deep)}};
     EXPECT_EQ(client.wait(id, 30s), expected);
     auto c = db.connect();
-    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid AND input = $2::jsonb "
-                        "AND output = jsonb_build_object('last', $2::jsonb)",
+    EXPECT_EQ(scalar(c,
+                     "SELECT count(*) FROM pgflow.runs WHERE run_id = $1::uuid AND input = $2::jsonb "
+                     "AND output = jsonb_build_object('last', $2::jsonb)",
                      id, deep),
               1);
     EXPECT_EQ(client.status(id).input, pgflow::parse_json(deep));

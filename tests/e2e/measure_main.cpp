@@ -101,9 +101,10 @@ void throughput(int tasks) {
     scratch_database db;
     pgflow::client client{db.options};
     client.ensure_registered(e2e::flows::echo);
-    client.connection().execute("SELECT count(*) FROM generate_series(1, $1::int) AS i, "
-                                "LATERAL pgflow.start_flow('e2e_echo', to_jsonb(i))",
-                                tasks);
+    client.connection().execute(
+        "SELECT count(*) FROM generate_series(1, $1::int) AS i, "
+        "LATERAL pgflow.start_flow('e2e_echo', to_jsonb(i))",
+        tasks);
     pgflow::worker worker{db.options, e2e::flows::echo, quiet()};
     const auto started = clock_type::now();
     std::jthread runner([&](std::stop_token stop) { worker.run(stop); });
@@ -118,8 +119,9 @@ void throughput(int tasks) {
         std::this_thread::sleep_for(5ms);
     }
     runner.request_stop();
-    std::printf("throughput: one worker (batch_size 10, max_concurrent 10), single-step flow: %d tasks in %.2f s = %.0f tasks/s\n",
-                tasks, elapsed, tasks / elapsed);
+    std::printf(
+        "throughput: one worker (batch_size 10, max_concurrent 10), single-step flow: %d tasks in %.2f s = %.0f tasks/s\n",
+        tasks, elapsed, tasks / elapsed);
 }
 
 void latency(int samples) {
@@ -161,9 +163,10 @@ void latency(int samples) {
         std::sort(v.begin(), v.end());
         return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
     };
-    std::printf("latency: client.start() called -> handler entered, idle server, %d samples: p50 %.2f ms, p99 %.2f ms\n"
-                "         client.start() returned -> handler entered: p50 %.2f ms, p99 %.2f ms\n",
-                samples, pct(ms, 0.50), pct(ms, 0.99), pct(after_commit, 0.50), pct(after_commit, 0.99));
+    std::printf(
+        "latency: client.start() called -> handler entered, idle server, %d samples: p50 %.2f ms, p99 %.2f ms\n"
+        "         client.start() returned -> handler entered: p50 %.2f ms, p99 %.2f ms\n",
+        samples, pct(ms, 0.50), pct(ms, 0.99), pct(after_commit, 0.50), pct(after_commit, 0.99));
 }
 
 void worker_kill() {
@@ -182,9 +185,10 @@ void worker_kill() {
     const auto killed = clock_type::now();
     const process_guard rescuer{spawn_worker(db.name, "e2e_slow")};
     client.wait(id, 60s);
-    std::printf("worker kill: SIGKILL 0.2 s into a task with timeout 1 s; run completed %.2f s after the kill "
-                "(%.2f s after the task started; the re-claim deadline is timeout + 2 s = 3 s)\n",
-                seconds_since(killed), seconds_since(task_started));
+    std::printf(
+        "worker kill: SIGKILL 0.2 s into a task with timeout 1 s; run completed %.2f s after the kill "
+        "(%.2f s after the task started; the re-claim deadline is timeout + 2 s = 3 s)\n",
+        seconds_since(killed), seconds_since(task_started));
 }
 
 void server_restart() {
@@ -213,9 +217,10 @@ void server_restart() {
     client.wait(probe, 60s);
     const double first_run = seconds_since(restarted);
     for (const auto& id : runs) client.wait(id, 60s);
-    std::printf("server restart: pg_ctl restart took %.2f s; after it, a new run completed in %.2f s and all 8 "
-                "in-flight runs in %.2f s\n",
-                std::chrono::duration<double>(restarted - restart_begun).count(), first_run, seconds_since(restarted));
+    std::printf(
+        "server restart: pg_ctl restart took %.2f s; after it, a new run completed in %.2f s and all 8 "
+        "in-flight runs in %.2f s\n",
+        std::chrono::duration<double>(restarted - restart_begun).count(), first_run, seconds_since(restarted));
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ TEST(processes, task_of_a_killed_worker_is_run_again_after_its_timeout) {
     worker_process doomed{db, "e2e_slow"};
     const auto id = client.start(flows::slow, 30000);  // the first attempt would take 30 s
     ASSERT_TRUE(eventually([&] {
-        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
+        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) ==
+               1;
     })) << "the worker never started the task";
     doomed.signal(SIGKILL);
     EXPECT_EQ(doomed.wait_exit(5s), 128 + SIGKILL);
@@ -76,7 +77,8 @@ TEST(processes, sigterm_lets_the_running_task_finish_and_marks_the_worker_stoppe
     worker_process worker{db, "e2e_slow", {"--grace-ms", "10000"}};
     const auto id = client.start(flows::slow, 800);  // within the step's timeout of 1 s
     ASSERT_TRUE(eventually([&] {
-        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
+        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) ==
+               1;
     }));
     worker.signal(SIGTERM);
     EXPECT_EQ(worker.wait_exit(10s), 0) << "the worker did not exit cleanly after SIGTERM";
@@ -124,11 +126,20 @@ TEST(processes, a_handler_that_kills_its_worker_fails_the_task_saying_the_worker
     const auto dead = c.execute("SELECT worker_id::text FROM pgflow.workers").get<std::string>(0, 0);
     // Workers heartbeat every 5 s: one silent for over 10 s has crashed. The next worker claims
     // the message once it is that old, and, with no attempt left, fails the task.
-    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.workers WHERE last_heartbeat_at < now() - interval '10.5 s'") == 1; }, 30s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return scalar(c,
+                          "SELECT count(*) FROM pgflow.workers WHERE last_heartbeat_at < now() - interval '10.5 s'") ==
+                   1;
+        },
+        30s));
     worker_process next{db, "e2e_crash"};
-    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 1; }, 15s));
-    const auto error = c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0);
-    EXPECT_TRUE(error.starts_with("Task timed out after 1 s: attempt 1's worker " + dead + " has sent no heartbeat for "))
+    ASSERT_TRUE(
+        eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 1; }, 15s));
+    const auto error =
+        c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0);
+    EXPECT_TRUE(
+        error.starts_with("Task timed out after 1 s: attempt 1's worker " + dead + " has sent no heartbeat for "))
         << error;
     EXPECT_NE(error.find("it crashed (a handler may have killed its process)"), std::string::npos) << error;
     EXPECT_EQ(next.wait_exit(0ms), std::nullopt) << "the second worker never ran the handler";

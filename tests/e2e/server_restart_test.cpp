@@ -44,7 +44,8 @@ TEST(server, restart_mid_run_workers_reconnect_and_all_runs_complete) {
     for (int i = 0; i < 12; ++i) runs.push_back(client.start(flows::steady, i));
     {
         auto c = db.connect();
-        ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'completed'") >= 4; }));
+        ASSERT_TRUE(eventually(
+            [&] { return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'completed'") >= 4; }));
     }
     restart_server(data_dir);
     const auto restarted = clock::now();

@@ -32,8 +32,10 @@ TEST(timeouts, hung_handlers_filling_every_thread_still_time_out_and_fail_their_
     for (int i = 0; i < 3; ++i) runs.push_back(client.start(flows::hung, i));
     const auto started = clock::now();
     // Attempt 1 hangs past timeout 1 s, attempt 2 too: both end, and the run fails.
-    EXPECT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 3; }, 30s))
-        << scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'started'") << " task(s) still started after 30 s";
+    EXPECT_TRUE(
+        eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 3; }, 30s))
+        << scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE status = 'started'")
+        << " task(s) still started after 30 s";
     EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 15.0);
     EXPECT_EQ(scalar(c, R"(SELECT count(*) FROM pgflow.step_tasks
                            WHERE status = 'failed' AND attempts_count = 2 AND error_message LIKE 'Task timed out after 1 s%')"),
@@ -57,9 +59,10 @@ TEST(timeouts, an_output_over_max_output_bytes_fails_its_task_naming_step_size_a
     auto c = db.connect();
     ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'failed'") == 1; }));
     EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 5.0);
-    EXPECT_EQ(c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0),
-              "pgflow worker: the output of step blob is 2097154 bytes of JSON, more than "
-              "worker_options::max_output_bytes (1048576 bytes)");
+    EXPECT_EQ(
+        c.execute("SELECT error_message FROM pgflow.step_tasks WHERE run_id = $1::uuid", id).get<std::string>(0, 0),
+        "pgflow worker: the output of step blob is 2097154 bytes of JSON, more than "
+        "worker_options::max_output_bytes (1048576 bytes)");
 }
 
 TEST(timeouts, a_50_mib_output_is_stored) {
@@ -69,9 +72,11 @@ TEST(timeouts, a_50_mib_output_is_stored) {
     worker_thread worker{db, flows::big};
     const auto id = client.start(flows::big, std::vector<int>{50});
     auto c = db.connect();
-    ASSERT_TRUE(eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status <> 'started'") == 1; }, 60s));
+    ASSERT_TRUE(
+        eventually([&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status <> 'started'") == 1; }, 60s));
     EXPECT_EQ(c.execute("SELECT status FROM pgflow.runs").get<std::string>(0, 0), "completed");
-    EXPECT_EQ(scalar(c, "SELECT octet_length(output::text) FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), (50 << 20) + 2);
+    EXPECT_EQ(scalar(c, "SELECT octet_length(output::text) FROM pgflow.step_tasks WHERE run_id = $1::uuid", id),
+              (50 << 20) + 2);
 }
 
 TEST(timeouts, a_stop_ends_a_second_after_the_grace_period_and_the_log_says_what_becomes_of_the_task) {
@@ -90,7 +95,8 @@ TEST(timeouts, a_stop_ends_a_second_after_the_grace_period_and_the_log_says_what
     auto c = db.connect();
     const auto id = client.start(flows::slow, 3000);  // attempt 1 sleeps 3 s, ignoring its stop token
     ASSERT_TRUE(eventually([&] {
-        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) == 1;
+        return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) ==
+               1;
     }));
     const auto asked = clock::now();
     worker.stop();

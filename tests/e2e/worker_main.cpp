@@ -48,12 +48,18 @@ int main(int argc, char** argv) try {
         if (i + 1 >= argc) return usage("missing value after " + std::string(arg));
         const std::string value = argv[++i];
         try {
-            if (arg == "--flow") flow = value;
-            else if (arg == "--database") database = value;
-            else if (arg == "--max-concurrent") options.max_concurrent = std::stoi(value);
-            else if (arg == "--batch-size") options.batch_size = std::stoi(value);
-            else if (arg == "--grace-ms") options.shutdown_grace = std::chrono::milliseconds{std::stoi(value)};
-            else return usage("unknown option " + std::string(arg));
+            if (arg == "--flow")
+                flow = value;
+            else if (arg == "--database")
+                database = value;
+            else if (arg == "--max-concurrent")
+                options.max_concurrent = std::stoi(value);
+            else if (arg == "--batch-size")
+                options.batch_size = std::stoi(value);
+            else if (arg == "--grace-ms")
+                options.shutdown_grace = std::chrono::milliseconds{std::stoi(value)};
+            else
+                return usage("unknown option " + std::string(arg));
         } catch (const std::logic_error&) {
             return usage("option " + std::string(arg) + " needs a number, not \"" + value + "\"");
         }

@@ -43,7 +43,8 @@ long long epoch_ms() {
 // One line per write(2) on an O_APPEND descriptor: lines of concurrent writers never interleave.
 class line_file {
 public:
-    explicit line_file(const std::string& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
+    explicit line_file(const std::string& path)
+        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
         if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
     }
     line_file(const line_file&) = delete;
@@ -62,8 +63,9 @@ private:
 line_file* executions = nullptr;
 
 void record_execution(const pgflow::task_context& c) {
-    executions->append(std::to_string(epoch_ms()) + " " + std::to_string(::getpid()) + " " + std::string(c.run_id) + " " +
-                       std::string(c.step_slug) + " " + std::to_string(c.task_index) + " " + std::to_string(c.attempt));
+    executions->append(std::to_string(epoch_ms()) + " " + std::to_string(::getpid()) + " " + std::string(c.run_id) +
+                       " " + std::string(c.step_slug) + " " + std::to_string(c.task_index) + " " +
+                       std::to_string(c.attempt));
 }
 
 // first → second, 50 ms each: the run's output is {"second": (n + 1) * 2}. timeout 5 s: a task
@@ -81,9 +83,7 @@ constexpr auto chain = pgflow::flow<"failover_chain", int>(
         return first * 2;
     }));
 
-void log(std::string_view line) {
-    std::cerr << epoch_ms() << " " << line << std::endl;
-}
+void log(std::string_view line) { std::cerr << epoch_ms() << " " << line << std::endl; }
 
 int run_worker(const std::string& executions_path) {
     line_file file{executions_path};
@@ -117,7 +117,8 @@ int run_client(const std::string& acks_path, std::chrono::milliseconds pace) {
                 client.start(chain, n, id);
                 break;
             } catch (const pgflow::database_error& e) {
-                if (retried && e.sqlstate() == pgflow::pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
+                if (retried && e.sqlstate() == pgflow::pq::sqlstate::unique_violation &&
+                    e.constraint_name() == "runs_pkey")
                     break;
                 if (!e.is_connection_error()) throw;
                 ++refused;

@@ -50,10 +50,11 @@ constexpr auto order_processing = pgflow::flow<"order_processing", Order>(
             return Charge{"c-" + std::to_string(o.id), std::move(o.items)};
         }),
     pgflow::step<"pick_items", pgflow::after<"charge">>([](const Order&, const Charge& c) { return c.items; }),
-    pgflow::map<"ship_items", pgflow::after<"pick_items">>([](const std::string& item, const pgflow::task_context& ctx) {
-        return item + "@" + std::string(ctx.run_id) + "#" + std::to_string(ctx.task_index) + "/" +
-               std::to_string(ctx.attempt);
-    }),
+    pgflow::map<"ship_items", pgflow::after<"pick_items">>(
+        [](const std::string& item, const pgflow::task_context& ctx) {
+            return item + "@" + std::string(ctx.run_id) + "#" + std::to_string(ctx.task_index) + "/" +
+                   std::to_string(ctx.attempt);
+        }),
     pgflow::step<"notify", pgflow::after<"ship_items", "validate">>(
         [](const Order&, const std::vector<std::string>& shipped, Validated v) { return v.ok && !shipped.empty(); }),
     pgflow::step<"audit", pgflow::after<"charge">>([](const Order&, const Charge&) {}));
@@ -97,9 +98,10 @@ TEST(dispatch, dependent_step_gets_flow_input_then_dependencies_in_after_order) 
     EXPECT_EQ(dispatch("notify", value{{"run", run}, {"validate", {{"ok", true}}}, {"ship_items", {"x", "y"}}},
                        context("notify")),
               value(true));
-    EXPECT_EQ(dispatch("notify", value{{"run", run}, {"validate", {{"ok", true}}}, {"ship_items", boost::json::array{}}},
-                       context("notify")),
-              value(false));
+    EXPECT_EQ(
+        dispatch("notify", value{{"run", run}, {"validate", {{"ok", true}}}, {"ship_items", boost::json::array{}}},
+                 context("notify")),
+        value(false));
 }
 
 TEST(dispatch, map_task_gets_its_element_and_the_context) {
@@ -129,9 +131,11 @@ TEST(dispatch, handler_exceptions_propagate_unchanged) {
 
 TEST(dispatch, unknown_step_names_the_flow_and_its_steps) {
     const auto dispatch = pgflow::make_dispatcher(order_processing);
-    EXPECT_THROW(static_cast<void>(dispatch("refund", value{{"run", run}}, context("refund"))), pgflow::unknown_step_error);
-    EXPECT_EQ(error_of(dispatch, "refund", value{{"run", run}}),
-              "pgflow: flow \"order_processing\" has no step \"refund\" (its steps: validate charge pick_items ship_items notify audit)");
+    EXPECT_THROW(static_cast<void>(dispatch("refund", value{{"run", run}}, context("refund"))),
+                 pgflow::unknown_step_error);
+    EXPECT_EQ(
+        error_of(dispatch, "refund", value{{"run", run}}),
+        "pgflow: flow \"order_processing\" has no step \"refund\" (its steps: validate charge pick_items ship_items notify audit)");
     EXPECT_TRUE(dispatch.contains("charge"));
     EXPECT_FALSE(dispatch.contains("Charge"));
     EXPECT_EQ(dispatch.flow_slug(), "order_processing");
@@ -139,14 +143,14 @@ TEST(dispatch, unknown_step_names_the_flow_and_its_steps) {
 
 TEST(dispatch, decode_errors_name_flow_step_and_path_in_the_run_input) {
     const auto dispatch = pgflow::make_dispatcher(order_processing);
-    EXPECT_EQ(error_of(dispatch, "charge",
-                       parse(R"({"run":{"id":7,"amount":"lots","items":[]},"validate":{"ok":true}})")),
-              "$.run.amount | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
-              "$.run.amount: expected a number, got a string (\"lots\")");
-    EXPECT_EQ(error_of(dispatch, "charge",
-                       parse(R"({"run":{"id":7,"amount":1,"items":["ok",3]},"validate":{"ok":true}})")),
-              "$.run.items[1] | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
-              "$.run.items[1]: expected a string, got a number (3)");
+    EXPECT_EQ(
+        error_of(dispatch, "charge", parse(R"({"run":{"id":7,"amount":"lots","items":[]},"validate":{"ok":true}})")),
+        "$.run.amount | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+        "$.run.amount: expected a number, got a string (\"lots\")");
+    EXPECT_EQ(
+        error_of(dispatch, "charge", parse(R"({"run":{"id":7,"amount":1,"items":["ok",3]},"validate":{"ok":true}})")),
+        "$.run.items[1] | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+        "$.run.items[1]: expected a string, got a number (3)");
 }
 
 TEST(dispatch, decode_errors_name_the_dependency_path) {
@@ -167,9 +171,10 @@ TEST(dispatch, decode_errors_name_the_dependency_path) {
 
 TEST(dispatch, map_decode_errors_name_the_task) {
     const auto dispatch = pgflow::make_dispatcher(order_processing);
-    EXPECT_EQ(error_of(dispatch, "ship_items", value(5)),
-              "$ | pgflow: flow \"order_processing\", step \"ship_items\" (map task 2): cannot decode the task input at "
-              "$: expected a string, got a number (5)");
+    EXPECT_EQ(
+        error_of(dispatch, "ship_items", value(5)),
+        "$ | pgflow: flow \"order_processing\", step \"ship_items\" (map task 2): cannot decode the task input at "
+        "$: expected a string, got a number (5)");
 }
 
 TEST(dispatch, handler_json_errors_are_not_mistaken_for_input_errors) {
@@ -199,9 +204,10 @@ TEST(dispatch, handlers_may_be_function_pointers_and_generic_lambdas) {
 }
 
 TEST(dispatch, string_literals_and_views_are_stored_as_strings) {
-    constexpr auto f = pgflow::flow<"texts", int>(
-        pgflow::step<"literal">([](int n) { return n > 0 ? "positive" : "not positive"; }),
-        pgflow::step<"view", pgflow::after<"literal">>([](int, const std::string& s) { return std::string_view(s).substr(0, 3); }));
+    constexpr auto f =
+        pgflow::flow<"texts", int>(pgflow::step<"literal">([](int n) { return n > 0 ? "positive" : "not positive"; }),
+                                   pgflow::step<"view", pgflow::after<"literal">>(
+                                       [](int, const std::string& s) { return std::string_view(s).substr(0, 3); }));
     static_assert(std::is_same_v<pgflow::step_output_t<decltype(f), "literal">, std::string>);
     static_assert(std::is_same_v<pgflow::step_output_t<decltype(f), "view">, std::string>);
     const auto dispatch = pgflow::make_dispatcher(f);

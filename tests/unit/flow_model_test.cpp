@@ -40,11 +40,12 @@ TEST(flow_model, e2e_flows_register_the_same_text_from_their_shape) {
 }
 
 TEST(flow_model, dynamic_flows_register_the_compiled_flows_text) {
-    EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(examples::ai_analysis())),
-              "SELECT pgflow.create_flow('ai_analysis', timeout => 120);\n"
-              "SELECT pgflow.add_step('ai_analysis', 'fetch_data');\n"
-              "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
-              "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);");
+    EXPECT_EQ(
+        pgflow::registration_sql(pgflow::shape_of(examples::ai_analysis())),
+        "SELECT pgflow.create_flow('ai_analysis', timeout => 120);\n"
+        "SELECT pgflow.add_step('ai_analysis', 'fetch_data');\n"
+        "SELECT pgflow.add_step('ai_analysis', 'analyze', ARRAY['fetch_data'], timeout => 300, step_type => 'map');\n"
+        "SELECT pgflow.add_step('ai_analysis', 'summarize', ARRAY['analyze']);");
     EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(e2e::flows::type_violation())),
               "SELECT pgflow.create_flow('e2e_dyn_violation', max_attempts => 1);\n"
               "SELECT pgflow.add_step('e2e_dyn_violation', 'produce');\n"
@@ -61,7 +62,8 @@ TEST(flow_model, a_dynamic_flow_stating_a_default_registers_it_as_a_compiled_flo
     pgflow::dynamic_flow f{"example_flow", pgflow::flow_options{.max_attempts = 3}};
     const auto handler = [](const boost::json::value& v) { return v; };
     f.step("rootStep", handler).step("normalStep", {"rootStep"}, handler).step("thirdStep", {"normalStep"}, handler);
-    EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(f)), std::string(pgflow::registration_sql(examples::example_flow)));
+    EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(f)),
+              std::string(pgflow::registration_sql(examples::example_flow)));
 }
 
 TEST(flow_model, a_shape_built_by_hand_registers_its_effective_options) {
@@ -127,27 +129,38 @@ std::string definition_error_of(Make make) {
 TEST(flow_model, dynamic_flows_break_rules_in_the_compiled_flows_words) {
     const auto h = [](const boost::json::value& v) { return v; };
     using pgflow::dynamic_flow;
-    EXPECT_EQ(definition_error_of([] { return dynamic_flow{"run"}; }), "pgflow: flow \"run\": " PGFLOW_DETAIL_RESERVED_FLOW_SLUG);
-    EXPECT_EQ(definition_error_of([] { return dynamic_flow{std::string(48, 'q')}; }),
-              pgflow::detail::concat({"pgflow: flow \"", std::string(48, 'q'), "\": " PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG}));
+    EXPECT_EQ(definition_error_of([] { return dynamic_flow{"run"}; }),
+              "pgflow: flow \"run\": " PGFLOW_DETAIL_RESERVED_FLOW_SLUG);
+    EXPECT_EQ(
+        definition_error_of([] { return dynamic_flow{std::string(48, 'q')}; }),
+        pgflow::detail::concat({"pgflow: flow \"", std::string(48, 'q'), "\": " PGFLOW_DETAIL_FLOW_SLUG_TOO_LONG}));
     EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("run", h); }),
               "pgflow: flow \"f\", step \"run\": " PGFLOW_DETAIL_RESERVED_STEP_SLUG);
-    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("a", h); }),
-              "pgflow: flow \"f\", step \"a\": two steps of this flow have the same slug: give every step its own slug");
+    EXPECT_EQ(
+        definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("a", h); }),
+        "pgflow: flow \"f\", step \"a\": two steps of this flow have the same slug: give every step its own slug");
     EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", {"a"}, h); }),
               "pgflow: flow \"f\", step \"a\": a step cannot depend on itself");
-    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h).step("b", {"a", "a"}, h); }),
-              "pgflow: flow \"f\", step \"b\": a dependency is listed twice: \"a\"");
     EXPECT_EQ(definition_error_of([&] {
-                  return dynamic_flow{"f"}.add({"m", pgflow::step_type::map, {"a", "b"},
-                                                [](const boost::json::value& v, const pgflow::task_context&) { return v; },
-                                                {}});
+                  return dynamic_flow{"f"}.step("a", h).step("b", {"a", "a"}, h);
               }),
-              "pgflow: flow \"f\", step \"m\": a map step has at most one dependency, the step whose array output it "
-              "maps over; it lists 2: \"a\", \"b\"");
-    EXPECT_EQ(definition_error_of([&] { return dynamic_flow{"f"}.step("a", h, pgflow::step_options{.start_delay = -1}); }),
-              "pgflow: flow \"f\", step \"a\": start_delay must be >= 0, got -1");
-    EXPECT_EQ(definition_error_of([] { return dynamic_flow{"f", pgflow::flow_options{.max_attempts = -1}}; }),
+              "pgflow: flow \"f\", step \"b\": a dependency is listed twice: \"a\"");
+    EXPECT_EQ(
+        definition_error_of([&] {
+            return dynamic_flow{"f"}.add({"m",
+                                          pgflow::step_type::map,
+                                          {"a", "b"},
+                                          [](const boost::json::value& v, const pgflow::task_context&) { return v; },
+                                          {}});
+        }),
+        "pgflow: flow \"f\", step \"m\": a map step has at most one dependency, the step whose array output it "
+        "maps over; it lists 2: \"a\", \"b\"");
+    EXPECT_EQ(
+        definition_error_of([&] { return dynamic_flow{"f"}.step("a", h, pgflow::step_options{.start_delay = -1}); }),
+        "pgflow: flow \"f\", step \"a\": start_delay must be >= 0, got -1");
+    EXPECT_EQ(definition_error_of([] {
+                  return dynamic_flow{"f", pgflow::flow_options{.max_attempts = -1}};
+              }),
               "pgflow: flow \"f\": max_attempts must be >= 0, got -1");
     EXPECT_EQ(definition_error_of([&] {
                   dynamic_flow f{"f"};

@@ -91,8 +91,7 @@ TEST(graph, empty_graph) {
 // Through the DSL: steps declared out of order register dependencies first.
 constexpr auto out_of_order = pgflow::flow<"out_of_order", int>(
     pgflow::step<"sum", pgflow::after<"double", "triple">>([](int, int d, int t) { return d + t; }),
-    pgflow::step<"triple">([](int n) { return 3 * n; }),
-    pgflow::step<"double">([](int n) { return 2 * n; }));
+    pgflow::step<"triple">([](int n) { return 3 * n; }), pgflow::step<"double">([](int n) { return 2 * n; }));
 
 TEST(graph, flows_list_step_slugs_in_registration_order) {
     constexpr auto slugs = decltype(out_of_order)::step_slugs();
@@ -103,9 +102,8 @@ TEST(graph, step_output_types_follow_the_handlers) {
     static_assert(std::is_same_v<pgflow::step_output_t<decltype(out_of_order), "sum">, int>);
     constexpr auto mapped = pgflow::flow<"mapped", std::vector<int>>(
         pgflow::map<"halves">([](int x) { return x / 2.0; }),
-        pgflow::step<"count", pgflow::after<"halves">>([](const std::vector<int>& in, const std::vector<double>& h) {
-            return in.size() + h.size();
-        }));
+        pgflow::step<"count", pgflow::after<"halves">>(
+            [](const std::vector<int>& in, const std::vector<double>& h) { return in.size() + h.size(); }));
     static_assert(std::is_same_v<pgflow::step_output_t<decltype(mapped), "halves">, std::vector<double>>);
     static_assert(std::is_same_v<pgflow::step_output_t<decltype(mapped), "count">, std::size_t>);
     EXPECT_EQ(mapped.step_count, 2u);

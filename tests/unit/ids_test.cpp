@@ -46,7 +46,8 @@ TEST(ids, forked_processes_make_distinct_ids) {
     for (int i = 0; i < ids_per_process; ++i) seen.insert(pgflow::detail::random_uuid());
     std::string all;
     char buffer[4096];
-    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) all.append(buffer, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+        all.append(buffer, static_cast<std::size_t>(n));
     ::close(pipe_fds[0]);
     for (const pid_t pid : pids) {
         int status = 0;

@@ -57,16 +57,18 @@ TEST(json_parse, a_number_beyond_double_precision_is_an_error_naming_its_path) {
         FAIL() << "no json_parse_error";
     } catch (const pgflow::json_parse_error& e) {
         EXPECT_EQ(e.path(), "$.order.lines[1].id");
-        EXPECT_STREQ(e.what(), "pgflow: cannot read JSON: at $.order.lines[1].id: the number "
-                               "12345678901234567890123456789 cannot be held exactly (pgflow-cpp reads JSON numbers "
-                               "as 64-bit integers or doubles, and it would become 1.2345678901234568e+28); send it "
-                               "as a string");
+        EXPECT_STREQ(e.what(),
+                     "pgflow: cannot read JSON: at $.order.lines[1].id: the number "
+                     "12345678901234567890123456789 cannot be held exactly (pgflow-cpp reads JSON numbers "
+                     "as 64-bit integers or doubles, and it would become 1.2345678901234568e+28); send it "
+                     "as a string");
     }
     EXPECT_NE(error_of("18446744073709551616").find("would become 1.8446744073709552e+19"), std::string::npos);
     EXPECT_NE(error_of("-9223372036854775809").find("at $: the number -9223372036854775809"), std::string::npos);
-    EXPECT_NE(error_of("[0.1000000000000000001]").find("at $[0]: the number 0.1000000000000000001 cannot be held "
-                                                       "exactly (pgflow-cpp reads JSON numbers as 64-bit integers or "
-                                                       "doubles, and it would become 0.1)"),
+    EXPECT_NE(error_of("[0.1000000000000000001]")
+                  .find("at $[0]: the number 0.1000000000000000001 cannot be held "
+                        "exactly (pgflow-cpp reads JSON numbers as 64-bit integers or "
+                        "doubles, and it would become 0.1)"),
               std::string::npos);
     EXPECT_NE(error_of(R"({"a b": 1e400})").find(R"(at $["a b"]: the number 1e400 cannot be held exactly)"),
               std::string::npos);
@@ -77,7 +79,8 @@ TEST(json_parse, invalid_utf8_is_reported_as_such_with_its_byte) {
     EXPECT_EQ(error_of("[1, \"ab\xff\"]"), "pgflow: cannot read JSON: invalid UTF-8 at byte 8");
     EXPECT_EQ(error_of("{\"k\xc3\": 1}"), "pgflow: cannot read JSON: invalid UTF-8 at byte 4");
     EXPECT_EQ(error_of("\"\xed\xa0\x80\""), "pgflow: cannot read JSON: invalid UTF-8 at byte 2");  // a surrogate
-    EXPECT_EQ(boost::json::serialize(pgflow::parse_json("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"")), "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+    EXPECT_EQ(boost::json::serialize(pgflow::parse_json("\"caf\xc3\xa9 \xf0\x9f\x98\x80\"")),
+              "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
 }
 
 TEST(json_parse, syntax_errors_say_where) {

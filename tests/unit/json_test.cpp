@@ -107,7 +107,8 @@ TEST(json, containers_round_trip) {
 TEST(json, adapted_structs_are_objects_keyed_by_member_name) {
     const shop::Order order{7, {{"a-1", 9.5, 2}, {"b-2", 1, std::nullopt}}, {{"gift", "yes"}}, std::nullopt};
     const value j = pgflow::to_json(order);
-    EXPECT_EQ(j, parse(R"({"id":7,"items":[{"sku":"a-1","price":9.5,"quantity":2},{"sku":"b-2","price":1.0,"quantity":null}],
+    EXPECT_EQ(
+        j, parse(R"({"id":7,"items":[{"sku":"a-1","price":9.5,"quantity":2},{"sku":"b-2","price":1.0,"quantity":null}],
                          "tags":{"gift":"yes"},"note":null})"));
     const auto back = pgflow::from_json<shop::Order>(j);
     EXPECT_EQ(back.id, 7);
@@ -155,9 +156,11 @@ TEST(json, integers_reject_fractions_and_out_of_range_values) {
     EXPECT_EQ(decode_error<int>(parse("2.5")), "$ | at $: expected an integer, got a number (2.5)");
     EXPECT_EQ(decode_error<std::int8_t>(parse("300")), "$ | at $: expected an integer from -128 to 127, got 300");
     EXPECT_EQ(decode_error<unsigned>(parse("-1")), "$ | at $: expected an integer from 0 to 4294967295, got -1");
-    EXPECT_EQ(decode_error<std::int64_t>(parse("18446744073709551615")),
-              "$ | at $: expected an integer from -9223372036854775808 to 9223372036854775807, got 18446744073709551615");
-    EXPECT_EQ(decode_error<int>(parse("1e10")), "$ | at $: expected an integer from -2147483648 to 2147483647, got 1e+10");
+    EXPECT_EQ(
+        decode_error<std::int64_t>(parse("18446744073709551615")),
+        "$ | at $: expected an integer from -9223372036854775808 to 9223372036854775807, got 18446744073709551615");
+    EXPECT_EQ(decode_error<int>(parse("1e10")),
+              "$ | at $: expected an integer from -2147483648 to 2147483647, got 1e+10");
     // Integral doubles are integers (PostgreSQL's jsonb may print 3 as 3.0 after arithmetic).
     EXPECT_EQ(pgflow::from_json<int>(parse("3.0")), 3);
     EXPECT_EQ(pgflow::from_json<double>(parse("3")), 3.0);
@@ -182,12 +185,14 @@ TEST(json, json_values_pass_through) {
     EXPECT_EQ(pgflow::from_json<boost::json::object>(doc), doc.as_object());
     EXPECT_EQ(pgflow::from_json<boost::json::array>(doc.at("any")), doc.at("any").as_array());
     EXPECT_EQ(decode_error<boost::json::array>(doc), "$ | at $: expected an array, got an object");
-    EXPECT_EQ(decode_error<boost::json::object>(parse("[]")), "$ | at $: expected an object, got an array of 0 elements");
+    EXPECT_EQ(decode_error<boost::json::object>(parse("[]")),
+              "$ | at $: expected an object, got an array of 0 elements");
 }
 
 TEST(json, user_codecs_are_used_everywhere) {
     expect_round_trip(std::vector<shop::Money>{{150}, {-3}}, R"(["150","-3"])");
-    EXPECT_EQ(decode_error<std::vector<shop::Money>>(parse(R"(["1",2])")), "$[1] | at $[1]: expected cents as a string");
+    EXPECT_EQ(decode_error<std::vector<shop::Money>>(parse(R"(["1",2])")),
+              "$[1] | at $[1]: expected cents as a string");
 }
 
 TEST(json, paths_can_start_below_the_root) {

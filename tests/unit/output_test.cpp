@@ -31,7 +31,8 @@ static_assert(output::has<"left"> && output::has<"right"> && output::has<"discon
 static_assert(!output::has<"connected_root">);  // not a leaf
 static_assert(std::is_same_v<std::remove_cvref_t<decltype(pgflow::get<"left">(std::declval<output&>()))>, int>);
 static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<const output&>().get<"right">())>, std::string>);
-static_assert(std::is_same_v<std::remove_cvref_t<decltype(pgflow::get<"each">(std::declval<output&>()))>, std::vector<double>>);
+static_assert(
+    std::is_same_v<std::remove_cvref_t<decltype(pgflow::get<"each">(std::declval<output&>()))>, std::vector<double>>);
 static_assert(pgflow::json_convertible<output>);
 
 TEST(output, leaf_steps_in_declaration_order) {
@@ -43,8 +44,8 @@ TEST(output, leaf_steps_in_declaration_order) {
 
 TEST(output, decodes_a_run_output_and_reads_members_by_slug) {
     // As maybe_complete_run stores it: jsonb, keys sorted.
-    const auto out = pgflow::from_json<output>(
-        parse(R"({"disconnected_root": true, "each": [0.5, 1.0], "left": 1, "right": "3"})"));
+    const auto out =
+        pgflow::from_json<output>(parse(R"({"disconnected_root": true, "each": [0.5, 1.0], "left": 1, "right": "3"})"));
     EXPECT_EQ(pgflow::get<"left">(out), 1);
     EXPECT_EQ(out.get<"right">(), "3");
     EXPECT_TRUE(pgflow::get<"disconnected_root">(out));
@@ -73,8 +74,8 @@ TEST(output, a_missing_leaf_names_its_path) {
 
 TEST(output, a_wrong_leaf_value_names_its_path) {
     try {
-        static_cast<void>(pgflow::from_json<output>(
-            parse(R"({"left":1,"right":"3","disconnected_root":true,"each":[1,"x"]})")));
+        static_cast<void>(
+            pgflow::from_json<output>(parse(R"({"left":1,"right":"3","disconnected_root":true,"each":[1,"x"]})")));
         FAIL() << "decoded";
     } catch (const pgflow::json_decode_error& e) {
         EXPECT_EQ(e.path(), "$.each[1]");
@@ -82,8 +83,9 @@ TEST(output, a_wrong_leaf_value_names_its_path) {
 }
 
 TEST(output, a_chain_has_one_member) {
-    constexpr auto chain = pgflow::flow<"chain", int>(pgflow::step<"a">([](int n) { return n; }),
-                                                      pgflow::step<"b", pgflow::after<"a">>([](int, int a) { return a; }));
+    constexpr auto chain =
+        pgflow::flow<"chain", int>(pgflow::step<"a">([](int n) { return n; }),
+                                   pgflow::step<"b", pgflow::after<"a">>([](int, int a) { return a; }));
     using chain_output = decltype(chain)::output_type;
     static_assert(chain_output::slugs.size() == 1);
     EXPECT_EQ(pgflow::get<"b">(pgflow::from_json<chain_output>(parse(R"({"b":3})"))), 3);

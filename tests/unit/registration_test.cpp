@@ -87,13 +87,16 @@ constexpr std::string_view text_processing_sql =
 constexpr auto parallel_analysis = pgflow::flow<"parallel_analysis", std::string>(
     pgflow::flow_options{.base_delay = 2},
     pgflow::step<"fetch">([](const std::string& url) { return "fetched " + url; }),
-    pgflow::step<"analyze", pgflow::after<"fetch">>(pgflow::step_options{.timeout = 30},
-                                                   [](const std::string&, const std::string& page) { return page.size(); }),
-    pgflow::step<"summarize", pgflow::after<"fetch">>(pgflow::step_options{.start_delay = 60},
-                                                     [](const std::string&, const std::string& page) { return page.substr(0, 3); }),
+    pgflow::step<"analyze", pgflow::after<"fetch">>(
+        pgflow::step_options{.timeout = 30}, [](const std::string&, const std::string& page) { return page.size(); }),
+    pgflow::step<"summarize", pgflow::after<"fetch">>(
+        pgflow::step_options{.start_delay = 60},
+        [](const std::string&, const std::string& page) { return page.substr(0, 3); }),
     pgflow::step<"save", pgflow::after<"analyze", "summarize">>(
         pgflow::step_options{.max_attempts = 1},
-        [](const std::string&, std::size_t length, const std::string& summary) { return summary + std::to_string(length); }));
+        [](const std::string&, std::size_t length, const std::string& summary) {
+            return summary + std::to_string(length);
+        }));
 
 constexpr std::string_view parallel_analysis_sql =
     "SELECT pgflow.create_flow('parallel_analysis', base_delay => 2);\n"
@@ -112,10 +115,11 @@ BOOST_HANA_ADAPT_STRUCT(seed::Dataset, dataset_id);
 namespace seed {
 
 constexpr auto ai_analysis = pgflow::flow<"ai_analysis", Dataset>(
-    pgflow::flow_options{.timeout = 120},
-    pgflow::step<"fetch_data">([](const Dataset& d) { return std::vector<std::string>{d.dataset_id + "/1", d.dataset_id + "/2"}; }),
+    pgflow::flow_options{.timeout = 120}, pgflow::step<"fetch_data">([](const Dataset& d) {
+        return std::vector<std::string>{d.dataset_id + "/1", d.dataset_id + "/2"};
+    }),
     pgflow::map<"analyze", pgflow::after<"fetch_data">>(pgflow::step_options{.timeout = 300},
-                                                       [](const std::string& row) { return row.size() > 3; }),
+                                                        [](const std::string& row) { return row.size() > 3; }),
     pgflow::step<"summarize", pgflow::after<"analyze">>([](const Dataset&, const std::vector<bool>& verdicts) {
         int positive = 0;
         for (const bool v : verdicts) positive += v ? 1 : 0;
@@ -134,7 +138,7 @@ constexpr auto analyze_website = pgflow::flow<"analyze_website", std::string>(
     pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = 10},
     pgflow::step<"website">([](const std::string& url) { return url; }),
     pgflow::step<"sentiment", pgflow::after<"website">>(pgflow::step_options{.max_attempts = 5, .timeout = 30},
-                                                       [](const std::string&, const std::string&) { return 0.5; }),
+                                                        [](const std::string&, const std::string&) { return 0.5; }),
     pgflow::step<"summary", pgflow::after<"website">>([](const std::string&, const std::string& w) { return w; }),
     pgflow::step<"saveToDb", pgflow::after<"sentiment", "summary">>(
         [](const std::string&, double, const std::string&) { return true; }));
@@ -223,8 +227,9 @@ TEST(registration, dependency_arrays_keep_after_order) {
 TEST(registration, zero_and_extreme_option_values_are_written_as_given) {
     constexpr auto f = pgflow::flow<"extremes", int>(
         pgflow::flow_options{.max_attempts = 0, .base_delay = 0, .timeout = 2147483645},
-        pgflow::step<"s">(pgflow::step_options{.max_attempts = 2147483647, .base_delay = 0, .timeout = 1, .start_delay = 0},
-                          [](int n) { return n; }));
+        pgflow::step<"s">(
+            pgflow::step_options{.max_attempts = 2147483647, .base_delay = 0, .timeout = 1, .start_delay = 0},
+            [](int n) { return n; }));
     EXPECT_EQ(pgflow::registration_sql(f),
               "SELECT pgflow.create_flow('extremes', max_attempts => 0, base_delay => 0, timeout => 2147483645);\n"
               "SELECT pgflow.add_step('extremes', 's', max_attempts => 2147483647, base_delay => 0, timeout => 1, "
@@ -241,8 +246,9 @@ TEST(registration, a_flow_built_at_run_time_gives_the_same_text) {
     const auto f = pgflow::flow<"analyze_website", std::string>(
         pgflow::flow_options{.max_attempts = 3, .base_delay = 5, .timeout = timeout},
         pgflow::step<"website">([](const std::string& url) { return url; }),
-        pgflow::step<"sentiment", pgflow::after<"website">>(pgflow::step_options{.max_attempts = 5, .timeout = 3 * timeout},
-                                                           [](const std::string&, const std::string&) { return 0.5; }),
+        pgflow::step<"sentiment", pgflow::after<"website">>(
+            pgflow::step_options{.max_attempts = 5, .timeout = 3 * timeout},
+            [](const std::string&, const std::string&) { return 0.5; }),
         pgflow::step<"summary", pgflow::after<"website">>([](const std::string&, const std::string& w) { return w; }),
         pgflow::step<"saveToDb", pgflow::after<"sentiment", "summary">>(
             [](const std::string&, double, const std::string&) { return true; }));
@@ -267,9 +273,8 @@ TEST(registration, options_out_of_range_at_run_time_throw_definition_error) {
                                                        pgflow::step<"s">([](int n) { return n; }));
               }),
               "pgflow: flow \"bad_flow\": max_attempts must be >= 0, got -1");
-    EXPECT_EQ(definition_error_of([&] {
-                  return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.base_delay = minus_one});
-              }),
+    EXPECT_EQ(definition_error_of(
+                  [&] { return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.base_delay = minus_one}); }),
               "pgflow: flow \"bad_flow\": base_delay must be >= 0, got -1");
     EXPECT_EQ(definition_error_of([&] { return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.timeout = zero}); }),
               "pgflow: flow \"bad_flow\": timeout must be > 0, got 0");
@@ -301,9 +306,10 @@ TEST(registration, timeout_beyond_2147483645_throws_definition_error) {
     int largest = pgflow::max_timeout;
     int too_large = pgflow::max_timeout + 1;
     EXPECT_EQ(largest, 2147483645);
-    EXPECT_EQ(definition_error_of([&] { return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.timeout = too_large}); }),
-              "pgflow: flow \"bad_flow\": timeout must be <= 2147483645 (timeout + 2 must fit a PostgreSQL integer), "
-              "got 2147483646");
+    EXPECT_EQ(
+        definition_error_of([&] { return pgflow::flow<"bad_flow", int>(pgflow::flow_options{.timeout = too_large}); }),
+        "pgflow: flow \"bad_flow\": timeout must be <= 2147483645 (timeout + 2 must fit a PostgreSQL integer), "
+        "got 2147483646");
     EXPECT_EQ(definition_error_of([&] {
                   return pgflow::flow<"bad_flow", int>(
                       pgflow::step<"slow">(pgflow::step_options{.timeout = too_large}, [](int n) { return n; }));
@@ -311,14 +317,16 @@ TEST(registration, timeout_beyond_2147483645_throws_definition_error) {
               "pgflow: flow \"bad_flow\", step \"slow\": timeout must be <= 2147483645 (timeout + 2 must fit a "
               "PostgreSQL integer), got 2147483646");
     EXPECT_EQ(definition_error_of([&] {
-                  return pgflow::flow<"good_flow", int>(pgflow::flow_options{.timeout = largest},
-                                                        pgflow::step<"s">(pgflow::step_options{.timeout = largest},
-                                                                          [](int n) { return n; }));
+                  return pgflow::flow<"good_flow", int>(
+                      pgflow::flow_options{.timeout = largest},
+                      pgflow::step<"s">(pgflow::step_options{.timeout = largest}, [](int n) { return n; }));
               }),
               "(no definition_error)");
 
     const auto handler = [](const boost::json::value& v, const pgflow::task_context&) { return v; };
-    EXPECT_EQ(definition_error_of([&] { return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = too_large}}; }),
+    EXPECT_EQ(definition_error_of([&] {
+                  return pgflow::dynamic_flow{"dyn", pgflow::flow_options{.timeout = too_large}};
+              }),
               "pgflow: flow \"dyn\": timeout must be <= 2147483645 (timeout + 2 must fit a PostgreSQL integer), "
               "got 2147483646");
     EXPECT_EQ(definition_error_of([&] {

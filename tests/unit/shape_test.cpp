@@ -15,7 +15,9 @@ constexpr auto with_options = pgflow::flow<"with_options", std::vector<int>>(
     pgflow::flow_options{.max_attempts = 7, .timeout = 90},
     pgflow::step<"total", pgflow::after<"doubled", "first">>(
         pgflow::step_options{.max_attempts = 1, .base_delay = 2, .timeout = 3, .start_delay = 4},
-        [](const std::vector<int>&, const std::vector<int>& d, int first) { return static_cast<int>(d.size()) + first; }),
+        [](const std::vector<int>&, const std::vector<int>& d, int first) {
+            return static_cast<int>(d.size()) + first;
+        }),
     pgflow::map<"doubled">(pgflow::step_options{.timeout = 10}, [](int x) { return 2 * x; }),
     pgflow::step<"first">([](const std::vector<int>& in) { return in.empty() ? 0 : in.front(); }));
 

@@ -42,8 +42,10 @@ known_flow describe_flow(const F& f) {
                 [&f] { return std::string(pgflow::registration_sql(f)); },
                 [](const boost::json::value& v) { static_cast<void>(pgflow::from_json<input>(v)); }};
     } else {
-        static_assert(requires { { shape_of(f) } -> std::convertible_to<flow_shape>; },
-                      "pgflow::cli::main takes compiled flows (pgflow::flow<...>) and pgflow::dynamic_flow objects");
+        static_assert(
+            requires {
+                { shape_of(f) } -> std::convertible_to<flow_shape>;
+            }, "pgflow::cli::main takes compiled flows (pgflow::flow<...>) and pgflow::dynamic_flow objects");
         flow_shape shape = shape_of(f);
         std::string slug = shape.slug;
         return {std::move(slug), "JSON", [shape = std::move(shape)] { return pgflow::registration_sql(shape); }, {}};

@@ -43,8 +43,7 @@ struct without_trailing_context {
     using type = List;
 };
 template <class... Ps>
-    requires(sizeof...(Ps) > 0) &&
-            std::is_same_v<std::remove_cvref_t<type_at<sizeof...(Ps) - 1, Ps...>>, task_context>
+    requires(sizeof...(Ps) > 0) && std::is_same_v<std::remove_cvref_t<type_at<sizeof...(Ps) - 1, Ps...>>, task_context>
 struct without_trailing_context<type_list<Ps...>> {
     template <std::size_t... Is>
     static auto drop_last(std::index_sequence<Is...>) -> type_list<type_at<Is, Ps...>...>;

@@ -261,13 +261,15 @@ template <fixed_string Flow, class Step, class Arguments, class Declared>
 struct parameter_count_problem;
 template <fixed_string Flow, class Step, class... E, class... P>
 struct parameter_count_problem<Flow, Step, type_list<E...>, type_list<P...>> {
-    using type = check_handler_parameter_count<Flow, Step::slug_string, expected_parameters<E...>, handler_parameters<P...>>;
+    using type =
+        check_handler_parameter_count<Flow, Step::slug_string, expected_parameters<E...>, handler_parameters<P...>>;
 };
 template <fixed_string Flow, class Step, class Arguments>
 struct callable_problem;
 template <fixed_string Flow, class Step, class... E>
 struct callable_problem<Flow, Step, type_list<E...>> {
-    using type = check_handler_is_callable<Flow, Step::slug_string, expected_parameters<E...>, typename Step::handler_type>;
+    using type =
+        check_handler_is_callable<Flow, Step::slug_string, expected_parameters<E...>, typename Step::handler_type>;
 };
 
 template <fixed_string Flow, class Step, class Arguments>
@@ -291,11 +293,12 @@ constexpr auto step_problem_check() {
     constexpr auto flow_slug = Traits::slug_string;
     constexpr step_problem problem = analysis::verdict::problem;
     if constexpr (problem == step_problem::root_map_input_not_array) {
-        return std::type_identity<check_root_map_input_is_array<flow_slug, step::slug_string, typename Traits::input_type>>{};
+        return std::type_identity<
+            check_root_map_input_is_array<flow_slug, step::slug_string, typename Traits::input_type>>{};
     } else if constexpr (problem == step_problem::map_dependency_not_array) {
-        return std::type_identity<check_map_dependency_output_is_array<
-            flow_slug, step::slug_string, step::dependencies::template slug<0>,
-            typename analysis::template dependency<0>::output_type>>{};
+        return std::type_identity<
+            check_map_dependency_output_is_array<flow_slug, step::slug_string, step::dependencies::template slug<0>,
+                                                 typename analysis::template dependency<0>::output_type>>{};
     } else if constexpr (problem == step_problem::output_not_json) {
         using output = typename analysis::task_output_type;
         return std::type_identity<
@@ -340,7 +343,8 @@ struct flow_checks {
     template <std::size_t... Ks>
     static constexpr std::size_t first_step_with_problem(std::index_sequence<Ks...>) {
         // Analyses are instantiated in topological order, so each finds its dependencies' done.
-        constexpr std::array<step_problem, sizeof...(Ks)> problems{step_analysis<Traits, g.order[Ks]>::verdict::problem...};
+        constexpr std::array<step_problem, sizeof...(Ks)> problems{
+            step_analysis<Traits, g.order[Ks]>::verdict::problem...};
         for (std::size_t k = 0; k < sizeof...(Ks); ++k)
             if (problems[k] != step_problem::none && problems[k] != step_problem::blocked) return g.order[k];
         return npos;

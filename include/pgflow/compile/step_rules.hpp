@@ -41,10 +41,10 @@ constexpr declaration_check check_step_declaration(std::string_view slug, step_t
 
 [[nodiscard]] constexpr std::string_view declaration_message(declaration_verdict verdict) noexcept {
     switch (verdict) {
-    case declaration_verdict::valid: return {};
-    case declaration_verdict::map_with_dependencies: return PGFLOW_DETAIL_MAP_DEPENDENCIES;
-    case declaration_verdict::self_dependency: return PGFLOW_DETAIL_SELF_DEPENDENCY;
-    case declaration_verdict::dependency_twice: return PGFLOW_DETAIL_DEPENDENCY_TWICE;
+        case declaration_verdict::valid: return {};
+        case declaration_verdict::map_with_dependencies: return PGFLOW_DETAIL_MAP_DEPENDENCIES;
+        case declaration_verdict::self_dependency: return PGFLOW_DETAIL_SELF_DEPENDENCY;
+        case declaration_verdict::dependency_twice: return PGFLOW_DETAIL_DEPENDENCY_TWICE;
     }
     return {};
 }

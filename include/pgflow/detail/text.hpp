@@ -29,20 +29,20 @@ inline std::string quoted(std::string_view text) {
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\0': out += "\\0"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (byte < 0x20 || byte == 0x7f) {
-                out += "\\x";
-                out += hex[byte >> 4];
-                out += hex[byte & 0x0f];
-            } else {
-                out += c;
-            }
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\0': out += "\\0"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (byte < 0x20 || byte == 0x7f) {
+                    out += "\\x";
+                    out += hex[byte >> 4];
+                    out += hex[byte & 0x0f];
+                } else {
+                    out += c;
+                }
         }
     }
     out += '"';

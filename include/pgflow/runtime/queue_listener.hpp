@@ -169,8 +169,8 @@ private:
             } catch (const database_error& e) {
                 listening_.store(false);
                 const auto delay = backoff.next();
-                log("cannot listen (" + std::string(e.what()) +
-                     "); workers poll meanwhile; retrying in " + std::to_string(delay.count()) + " ms");
+                log("cannot listen (" + std::string(e.what()) + "); workers poll meanwhile; retrying in " +
+                    std::to_string(delay.count()) + " ms");
                 pause(delay);
                 continue;
             }
@@ -187,8 +187,7 @@ private:
                 }
             } catch (const database_error& e) {
                 listening_.store(false);
-                log("lost the connection (" + std::string(e.what()) +
-                     "); workers poll until it is back");
+                log("lost the connection (" + std::string(e.what()) + "); workers poll until it is back");
                 wake_everyone();
             }
         }

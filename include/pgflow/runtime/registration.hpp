@@ -78,8 +78,8 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
     std::vector<std::string> diff;
     auto flow_option = [&](const char* name, int db, int here) {
         if (db != here)
-            diff.push_back("flow option " + std::string(name) + ": registered " + std::to_string(db) +
-                           ", defined " + std::to_string(here));
+            diff.push_back("flow option " + std::string(name) + ": registered " + std::to_string(db) + ", defined " +
+                           std::to_string(here));
     };
     flow_option("max_attempts", registered.max_attempts, defined.max_attempts);
     flow_option("base_delay", registered.base_delay, defined.base_delay);
@@ -101,10 +101,12 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
         auto a = theirs->dependencies, b = mine.dependencies;
         std::sort(a.begin(), a.end());
         std::sort(b.begin(), b.end());
-        if (a != b) diff.push_back(name + "dependencies registered " + describe_list(a) + ", defined " + describe_list(b));
+        if (a != b)
+            diff.push_back(name + "dependencies registered " + describe_list(a) + ", defined " + describe_list(b));
         auto step_option = [&](const char* option, const std::optional<int>& db, const std::optional<int>& here) {
             if (db != here)
-                diff.push_back(name + option + " registered " + describe_option(db) + ", defined " + describe_option(here));
+                diff.push_back(name + option + " registered " + describe_option(db) + ", defined " +
+                               describe_option(here));
         };
         step_option("max_attempts", theirs->max_attempts, mine.max_attempts);
         step_option("base_delay", theirs->base_delay, mine.base_delay);

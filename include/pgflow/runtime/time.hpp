@@ -12,7 +12,9 @@
 namespace pgflow::detail {
 
 inline std::chrono::system_clock::time_point parse_timestamptz(std::string_view text) {
-    auto fail = [&]() -> error { return error("pgflow: \"" + std::string(text) + "\" is not a timestamp with time zone"); };
+    auto fail = [&]() -> error {
+        return error("pgflow: \"" + std::string(text) + "\" is not a timestamp with time zone");
+    };
     std::size_t pos = 0;
     auto number = [&](std::size_t digits) {
         if (pos + digits > text.size()) throw fail();

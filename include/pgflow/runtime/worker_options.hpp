@@ -26,12 +26,12 @@ using dispatch_function =
 
 struct worker_options {
     // pgflow 0.8.1's flow-worker defaults (docs/runtime.md, Worker).
-    int batch_size = 10;                                  ///< most messages read per claim
-    int max_concurrent = 10;                              ///< handler threads
-    std::chrono::seconds visibility_timeout{2};           ///< vt of the queue read
-    std::chrono::milliseconds poll_interval{100};         ///< shortest pause between empty claims
-    std::chrono::milliseconds max_poll{2000};             ///< longest idle pause without a NOTIFY
-    std::chrono::milliseconds heartbeat_interval{5000};   ///< pgflow.workers.last_heartbeat_at
+    int batch_size = 10;                                 ///< most messages read per claim
+    int max_concurrent = 10;                             ///< handler threads
+    std::chrono::seconds visibility_timeout{2};          ///< vt of the queue read
+    std::chrono::milliseconds poll_interval{100};        ///< shortest pause between empty claims
+    std::chrono::milliseconds max_poll{2000};            ///< longest idle pause without a NOTIFY
+    std::chrono::milliseconds heartbeat_interval{5000};  ///< pgflow.workers.last_heartbeat_at
     // pgflow-cpp's own.
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
