@@ -123,7 +123,8 @@ public:
                                                            .text(0, 0))};
             });
         } catch (const database_error& e) {
-            if (e.sqlstate() == pq::sqlstate::foreign_key_violation) throw not_registered(flow_slug);
+            if (e.sqlstate() == pq::sqlstate::foreign_key_violation && e.constraint_name() == "runs_flow_slug_fkey")
+                throw not_registered(flow_slug);
             throw;
         }
     }

@@ -75,6 +75,17 @@ BEGIN
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;
+    -- Checked again under the locks: a run cancelled or failed since the read above keeps its
+    -- state and events (a late completion changes nothing, as at the top).
+    PERFORM 1 FROM pgflow.runs AS r
+    WHERE r.run_id = complete_task.run_id AND r.status = 'started'
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+      RETURN;
+    END IF;
 
     UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
     WHERE r.run_id = complete_task.run_id

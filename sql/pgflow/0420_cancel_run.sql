@@ -92,6 +92,19 @@ BEGIN
     ),
     'run:cancelled',
     cancel_run_once.run_id);
+  -- The run is 'failed' in pgflow.runs: pgflow 0.8.1's listeners, which know no run:cancelled,
+  -- learn that it ended from the run:failed they wait for (error_message 'cancelled').
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:failed',
+      'run_id', cancel_run_once.run_id,
+      'flow_slug', run_flow,
+      'status', 'failed',
+      'error_message', 'cancelled',
+      'failed_at', cancelled_time
+    ),
+    'run:failed',
+    cancel_run_once.run_id);
   RETURN true;
 END;
 $$;

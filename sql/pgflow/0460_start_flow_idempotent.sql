@@ -6,6 +6,8 @@
 -- key wait for each other on a transaction-level advisory lock, so exactly one run is started
 -- (the unique constraint run_control_idempotency_key backs it). A key is free again once its run
 -- is deleted. Errors: 22004 'idempotency_key must not be NULL', and start_flow's.
+-- READ COMMITTED (the default) is assumed: under REPEATABLE READ or SERIALIZABLE the snapshot
+-- predates a racing caller's committed key, and the call fails with 23505 (run_control_idempotency_key).
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_flow_idempotent(flow_slug text, input jsonb, idempotency_key text,
                                                             run_id uuid DEFAULT NULL)
 RETURNS SETOF pgflow.runs

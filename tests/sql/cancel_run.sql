@@ -59,8 +59,8 @@ SELECT results_eq($$SELECT step_slug, status, remaining_tasks, remaining_deps FR
                     WHERE run_id = '00000000-0000-0000-0000-0000000c0001' ORDER BY step_slug$$,
                   $$SELECT * FROM counters ORDER BY step_slug$$, 'step states and counters are left as they were');
 SELECT is(pg_temp.events('00000000-0000-0000-0000-0000000c0001'),
-          ARRAY['step:b:cancelled', 'step:items:cancelled', 'run:cancelled'],
-          'events: step:<slug>:cancelled per step with active tasks (step order), then run:cancelled');
+          ARRAY['step:b:cancelled', 'step:items:cancelled', 'run:cancelled', 'run:failed'],
+          'events: step:<slug>:cancelled per step with active tasks (step order), run:cancelled, then run:failed for 0.8.1 listeners');
 SELECT is(pg_temp.payload('00000000-0000-0000-0000-0000000c0001', 'step:items:cancelled'),
           jsonb_build_object('event_type', 'step:cancelled', 'run_id', '00000000-0000-0000-0000-0000000c0001',
                              'step_slug', 'items', 'status', 'cancelled', 'cancelled_tasks', 3,
@@ -144,9 +144,9 @@ SELECT pgflow.start_flow('cx', '{"n": 5}', '00000000-0000-0000-0000-0000000c0005
 SELECT dblink_connect('listener', pgflow_tests.dblink_connstr());
 SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-0000000c0005"');
 SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c0005');
-CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 3);
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 4);
 SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FROM got),
-          ARRAY['step:a:cancelled', 'step:b:cancelled', 'run:cancelled'], 'pg_notify: the same events, in order');
+          ARRAY['step:a:cancelled', 'step:b:cancelled', 'run:cancelled', 'run:failed'], 'pg_notify: the same events, in order');
 SELECT is((SELECT payload::jsonb - 'cancelled_at' FROM got WHERE seq = 3),
           '{"event": "run:cancelled", "event_type": "run:cancelled", "run_id": "00000000-0000-0000-0000-0000000c0005",
             "flow_slug": "cx", "status": "cancelled"}'::jsonb, 'pg_notify: run:cancelled payload plus "event"');

@@ -1034,8 +1034,9 @@ $indexes$;
     file{"pgflow/0061_upgrade_task_statuses.sql", part::common,
 R"pgflow_sql(-- Upgrade step: step_tasks.valid_status admits pgflow 0.15.1's task statuses `skipped` and
 -- `cancelled` (same constraint name, upstream's list and order). A database installed before
--- has the 0.8.1 list; the constraint is replaced only then (NOT VALID + VALIDATE: the old rows
--- all satisfy the wider check, and the validation takes no lock that blocks running flows).
+-- has the 0.8.1 list; the constraint is replaced only then. The install is one transaction, so
+-- step_tasks stays locked (ACCESS EXCLUSIVE) until it commits: the validation scans a table that
+-- running flows wait for; the old rows all satisfy the wider check.
 DO $upgrade$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_constraint AS c
@@ -1048,6 +1049,27 @@ BEGIN
   END IF;
 END
 $upgrade$;
+
+-- pgflow 0.15.1's repair of older data: tasks still queued or started on a failed run become
+-- 'cancelled' and their messages are archived, as pgflow_cpp.cancel_active_tasks (0410, not yet
+-- defined here) does for runs that fail from now on. A fresh install has no rows to repair.
+DO $repair$
+DECLARE
+  f record;
+BEGIN
+  FOR f IN
+    WITH cancelled AS (
+      UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
+      FROM pgflow.runs AS r
+      WHERE r.run_id = t.run_id AND r.status = 'failed' AND t.status IN ('queued', 'started')
+      RETURNING t.flow_slug, t.message_id)
+    SELECT c.flow_slug, array_agg(c.message_id) AS messages
+    FROM cancelled AS c WHERE c.message_id IS NOT NULL GROUP BY c.flow_slug
+  LOOP
+    PERFORM pgmq.archive(f.flow_slug, f.messages);
+  END LOOP;
+END
+$repair$;
 )pgflow_sql"
 },
     file{"pgflow/0065_notifications.sql", part::common,
@@ -2039,6 +2061,17 @@ BEGIN
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;
+    -- Checked again under the locks: a run cancelled or failed since the read above keeps its
+    -- state and events (a late completion changes nothing, as at the top).
+    PERFORM 1 FROM pgflow.runs AS r
+    WHERE r.run_id = complete_task.run_id AND r.status = 'started'
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+      RETURN;
+    END IF;
 
     UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
     WHERE r.run_id = complete_task.run_id
@@ -2942,6 +2975,19 @@ BEGIN
     ),
     'run:cancelled',
     cancel_run_once.run_id);
+  -- The run is 'failed' in pgflow.runs: pgflow 0.8.1's listeners, which know no run:cancelled,
+  -- learn that it ended from the run:failed they wait for (error_message 'cancelled').
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:failed',
+      'run_id', cancel_run_once.run_id,
+      'flow_slug', run_flow,
+      'status', 'failed',
+      'error_message', 'cancelled',
+      'failed_at', cancelled_time
+    ),
+    'run:failed',
+    cancel_run_once.run_id);
   RETURN true;
 END;
 $$;
@@ -3222,6 +3268,8 @@ R"pgflow_sql(-- pgflow_cpp.start_flow_idempotent(flow_slug, input, idempotency_k
 -- key wait for each other on a transaction-level advisory lock, so exactly one run is started
 -- (the unique constraint run_control_idempotency_key backs it). A key is free again once its run
 -- is deleted. Errors: 22004 'idempotency_key must not be NULL', and start_flow's.
+-- READ COMMITTED (the default) is assumed: under REPEATABLE READ or SERIALIZABLE the snapshot
+-- predates a racing caller's committed key, and the call fails with 23505 (run_control_idempotency_key).
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_flow_idempotent(flow_slug text, input jsonb, idempotency_key text,
                                                             run_id uuid DEFAULT NULL)
 RETURNS SETOF pgflow.runs
