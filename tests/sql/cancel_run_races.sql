@@ -110,7 +110,7 @@ SET LOCAL pgflow_cpp.defer_notifications = on;
 SELECT is(pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1006'), true, 'a cancel that hit a deadlock is retried');
 SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY id) FROM pgflow_cpp.deferred_notifications
            WHERE channel = 'pgflow:run:00000000-0000-0000-0000-0000000c1006'),
-          ARRAY['step:a:cancelled', 'run:cancelled'], 'each event once (the aborted attempt''s are gone)');
+          ARRAY['step:a:cancelled', 'run:cancelled', 'run:failed'], 'each event once (the aborted attempt''s are gone)');
 COMMIT;
 SELECT is((SELECT last_value FROM pgflow_tests.fake_deadlocks), 2::bigint, 'the first attempt did hit the deadlock');
 SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c1006'), ARRAY['a0:cancelled'], 'the task is cancelled');
