@@ -112,7 +112,12 @@ constexpr bool writes_at_compile_time() {
     return pgflow::registration_sql(shape) ==
            "SELECT pgflow.create_flow('constant');\nSELECT pgflow.add_step('constant', 's', start_delay => -5);";
 }
+// clang 16 cannot evaluate libstdc++ 12's std::string in a constant expression (it rejects the
+// string's own constructor), so the compile-time check is g++'s; both compilers run it below.
+#if !defined(__clang__)
 static_assert(writes_at_compile_time());
+#endif
+TEST(flow_model, the_writer_on_a_shape_is_a_constexpr_function) { EXPECT_TRUE(writes_at_compile_time()); }
 
 template <class Make>
 std::string definition_error_of(Make make) {
