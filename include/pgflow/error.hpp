@@ -34,11 +34,13 @@ public:
 };
 
 /// The database objects a server error names (libpq's PG_DIAG_SCHEMA_NAME, PG_DIAG_TABLE_NAME and
-/// PG_DIAG_CONSTRAINT_NAME fields); empty where the error names none.
+/// PG_DIAG_CONSTRAINT_NAME fields) and its primary message (PG_DIAG_MESSAGE_PRIMARY); empty where
+/// the error has none.
 struct database_error_objects {
     std::string schema_name;
     std::string table_name;
     std::string constraint_name;
+    std::string primary_message;
 };
 
 /// A statement the server rejected, or a connection problem. `sqlstate()` is the five-character
@@ -54,6 +56,9 @@ public:
     [[nodiscard]] const std::string& constraint_name() const noexcept { return objects_.constraint_name; }
     [[nodiscard]] const std::string& table_name() const noexcept { return objects_.table_name; }
     [[nodiscard]] const std::string& schema_name() const noexcept { return objects_.schema_name; }
+    /// The server's message alone ("Run <id> is completed: ..."), without the statement, detail,
+    /// hint and SQLSTATE that what() adds; empty for errors the server did not send.
+    [[nodiscard]] const std::string& primary_message() const noexcept { return objects_.primary_message; }
     /// True for connection-class errors (SQLSTATE class 08, 57P01-57P03) and a lost connection.
     [[nodiscard]] bool is_connection_error() const noexcept { return pq::sqlstate::is_connection_lost(sqlstate_); }
     /// True for a transaction that may succeed when tried again (class 40, 55P03, 25P02).

@@ -197,6 +197,7 @@ TEST(pq, a_constraint_violation_names_its_constraint_table_and_schema_from_the_s
     } catch (const pgflow::database_error& e) {
         EXPECT_EQ(e.sqlstate(), pgflow::pq::sqlstate::unique_violation);
         EXPECT_EQ(e.constraint_name(), "parent_pkey");
+        EXPECT_EQ(e.primary_message(), "duplicate key value violates unique constraint \"parent_pkey\"");
         EXPECT_EQ(e.table_name(), "parent");
         EXPECT_TRUE(e.schema_name().starts_with("pg_temp")) << e.schema_name();
     }

@@ -67,13 +67,18 @@ TEST(database_error, names_the_objects_it_was_given_and_none_otherwise) {
     EXPECT_TRUE(bare.constraint_name().empty());
     EXPECT_TRUE(bare.table_name().empty());
     EXPECT_TRUE(bare.schema_name().empty());
+    EXPECT_TRUE(bare.primary_message().empty());
 
     const pgflow::database_error violation(
         "pgflow: duplicate key", std::string(sqlstate::unique_violation),
-        {.schema_name = "pgflow", .table_name = "runs", .constraint_name = "runs_pkey"});
+        {.schema_name = "pgflow",
+         .table_name = "runs",
+         .constraint_name = "runs_pkey",
+         .primary_message = "duplicate key value violates unique constraint \"runs_pkey\""});
     EXPECT_EQ(violation.constraint_name(), "runs_pkey");
     EXPECT_EQ(violation.table_name(), "runs");
     EXPECT_EQ(violation.schema_name(), "pgflow");
+    EXPECT_EQ(violation.primary_message(), "duplicate key value violates unique constraint \"runs_pkey\"");
     EXPECT_STREQ(violation.what(), "pgflow: duplicate key");
     const pgflow::error& base = violation;  // still a pgflow::error
     EXPECT_STREQ(base.what(), "pgflow: duplicate key");

@@ -43,7 +43,7 @@ inline std::string error_field(const PGresult* r, int field) {
 /// may change between server versions; these do not).
 inline database_error_objects error_objects(const PGresult* r) {
     return {error_field(r, PG_DIAG_SCHEMA_NAME), error_field(r, PG_DIAG_TABLE_NAME),
-            error_field(r, PG_DIAG_CONSTRAINT_NAME)};
+            error_field(r, PG_DIAG_CONSTRAINT_NAME), error_field(r, PG_DIAG_MESSAGE_PRIMARY)};
 }
 
 /// The error a failed result (or a null result, meaning the connection failed) stands for.

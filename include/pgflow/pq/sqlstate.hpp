@@ -34,6 +34,10 @@ inline constexpr std::string_view invalid_schema_name = "3F000";
 inline constexpr std::string_view undefined_table = "42P01";
 inline constexpr std::string_view undefined_function = "42883";
 
+// What pgflow_cpp's run-control functions raise when they refuse (sql/README.md, "Run control").
+inline constexpr std::string_view no_data_found = "P0002";                     ///< an unknown run
+inline constexpr std::string_view object_not_in_prerequisite_state = "55000";  ///< a state that forbids it
+
 /// True when `code` belongs to the two-character class `sqlstate_class` ("08", "23", "40"…).
 constexpr bool in_class(std::string_view code, std::string_view sqlstate_class) noexcept {
     return code.size() == 5 && code.substr(0, 2) == sqlstate_class;

@@ -6,6 +6,7 @@
 
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/pq/sqlstate.hpp>
 #include <pgflow/run_id.hpp>
 #include <pgflow/runtime/statements.hpp>
 #include <pgflow/runtime/time.hpp>
@@ -41,10 +42,6 @@ struct run_lineage {
 
 namespace pgflow::detail {
 
-// The refusals of pgflow_cpp's run-control functions (sql/README.md, "Run control").
-inline constexpr std::string_view no_such_run = "P0002";       // no_data_found: unknown run
-inline constexpr std::string_view state_forbids_it = "55000";  // object_not_in_prerequisite_state
-
 namespace run_control_sql {
 inline constexpr std::string_view cancel = "SELECT pgflow_cpp.cancel_run($1::uuid)";
 inline constexpr std::string_view retry = "SELECT pgflow_cpp.retry_run($1::uuid)::text";
@@ -70,14 +67,6 @@ inline void require_run_control(const schema_capabilities& caps, std::string_vie
                 "client::install_schema) to use it");
 }
 
-/// The server's own message of a database error ("Run <id> is completed: ..."), without the
-/// "pgflow: <statement>: " prefix libpq errors get here.
-inline std::string server_message(const database_error& e) {
-    const std::string_view what = e.what();
-    if (const auto at = what.find("Run "); at != std::string_view::npos) return std::string(what.substr(at));
-    return std::string(what);
-}
-
 /// Sends a run-control call about run `id`; a refusal (unknown run P0002, a state that forbids the
 /// call 55000) becomes a pgflow::error naming the action, the run and its state.
 inline pq::result run_control_call(pq::connection& c, const schema_capabilities& caps, std::string_view action,
@@ -86,8 +75,10 @@ inline pq::result run_control_call(pq::connection& c, const schema_capabilities&
     try {
         return c.execute(sql, id);
     } catch (const database_error& e) {
-        if (e.sqlstate() != no_such_run && e.sqlstate() != state_forbids_it) throw;
-        throw error("pgflow: cannot " + std::string(action) + " run " + id.str() + ": " + server_message(e));
+        if (e.sqlstate() != pq::sqlstate::no_data_found &&
+            e.sqlstate() != pq::sqlstate::object_not_in_prerequisite_state)
+            throw;
+        throw error("pgflow: cannot " + std::string(action) + " run " + id.str() + ": " + e.primary_message());
     }
 }
 
