@@ -165,9 +165,15 @@ public:
         shape.input_type = "boost::json::value";
         for (const std::size_t i : g.order) {
             const dynamic_step& s = steps_[i];
-            shape.steps.push_back(step_shape{s.slug, s.type, s.dependencies, s.options.max_attempts,
-                                             s.options.base_delay, s.options.timeout, s.options.start_delay,
-                                             "boost::json::value", "boost::json::value"});
+            shape.steps.push_back(step_shape{.slug = s.slug,
+                                             .type = s.type,
+                                             .dependencies = s.dependencies,
+                                             .max_attempts = s.options.max_attempts,
+                                             .base_delay = s.options.base_delay,
+                                             .timeout = s.options.timeout,
+                                             .start_delay = s.options.start_delay,
+                                             .input_type = "boost::json::value",
+                                             .output_type = "boost::json::value"});
         }
         return shape;
     }

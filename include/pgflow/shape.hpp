@@ -15,6 +15,21 @@ enum class step_type { single, map };
 
 constexpr const char* to_string(step_type t) noexcept { return t == step_type::map ? "map" : "single"; }
 
+/// What happens to a step whose condition is unmet (`when_unmet`) or whose task exhausted its
+/// attempts (`when_exhausted`), pgflow 0.14's three modes: fail the run, skip the step (its
+/// dependents run without it), or skip it and every step that depends on it, transitively.
+enum class condition_mode { fail, skip, skip_cascade };
+
+/// The text pgflow stores in steps.when_unmet / when_exhausted.
+constexpr const char* to_string(condition_mode m) noexcept {
+    switch (m) {
+        case condition_mode::fail: return "fail";
+        case condition_mode::skip: return "skip";
+        case condition_mode::skip_cascade: break;
+    }
+    return "skip-cascade";
+}
+
 struct step_shape {
     std::string slug{};
     step_type type = step_type::single;
@@ -23,6 +38,15 @@ struct step_shape {
     std::optional<int> base_delay;
     std::optional<int> timeout;
     std::optional<int> start_delay;
+    /// pgflow 0.14's condition (`required_input_pattern` / `forbidden_input_pattern`): compact JSON
+    /// object text, empty when not set. The step runs only when its input contains the required
+    /// pattern and does not contain the forbidden one (jsonb `@>`).
+    std::string required_input_pattern{};
+    std::string forbidden_input_pattern{};
+    /// As the definition states them; unset means pgflow's defaults (when_unmet skip, when_exhausted
+    /// fail) and is left out of the registration SQL.
+    std::optional<condition_mode> when_unmet{};
+    std::optional<condition_mode> when_exhausted{};
     std::string input_type;   ///< C++ type name of the handler input, empty when unknown (database)
     std::string output_type;  ///< C++ type name of the step output, empty when unknown
 
