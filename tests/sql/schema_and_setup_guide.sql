@@ -124,6 +124,7 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
             'is_valid_slug(slug text) -> boolean',
             'maybe_complete_run(run_id uuid) -> void',
             'poll_for_tasks(queue_name text, vt integer, qty integer, max_poll_seconds integer DEFAULT 5, poll_interval_ms integer DEFAULT 100) -> SETOF pgflow.step_task_record',
+            'prune_data_older_than(retention_interval interval) -> void',
             'set_vt_batch(queue_name text, msg_ids bigint[], vt_offsets integer[]) -> TABLE(msg_id bigint, read_ct integer, enqueued_at timestamp with time zone, vt timestamp with time zone, message jsonb, headers jsonb)',
             'start_flow(flow_slug text, input jsonb, run_id uuid DEFAULT NULL::uuid) -> SETOF pgflow.runs',
             'start_flow_with_states(flow_slug text, input jsonb, run_id uuid DEFAULT NULL::uuid) -> jsonb',
@@ -143,7 +144,7 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.prosecdef),
           ARRAY['add_step', 'complete_task', 'complete_tasks', 'create_flow', 'fail_task', 'get_run_with_states',
-                'start_flow', 'start_flow_with_states', 'start_tasks'],
+                'prune_data_older_than', 'start_flow', 'start_flow_with_states', 'start_tasks'],
           'the *_with_states functions are SECURITY DEFINER as in pgflow, and so is every function that changes state '
           '(sql/pgflow/0950_privileges.sql)');
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

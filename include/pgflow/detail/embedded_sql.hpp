@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 63> files{{
+inline constexpr std::array<file, 64> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -3549,6 +3549,65 @@ AS $$
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0480_prune_data_older_than.sql", part::common,
+R"pgflow_sql(-- pgflow.prune_data_older_than(retention_interval) -> void
+-- Retention, with the signature and order of pgflow's documented maintenance function (upstream
+-- ships it as a snippet to install by hand; here it is part of the install). With
+-- cutoff = now() - retention_interval:
+--   1. workers whose last heartbeat is older than the cutoff are deleted (their tasks keep
+--      last_worker_id NULL: step_tasks_last_worker_id_fkey is ON DELETE SET NULL);
+--   2. runs that completed or failed before the cutoff lose their tasks' messages still in the
+--      active queue (pgmq.delete, per flow), then
+--   3. all of their step_tasks, then all of their step_states (any status), then the runs
+--      themselves (pgflow_cpp.run_control rows go with them: ON DELETE CASCADE, so an idempotency
+--      key of a pruned run may start a new run);
+--   4. every flow's archive table loses the rows archived before the cutoff.
+-- Never touches a run still 'started', nor flow or step definitions. Keep the retention longer
+-- than the longest start_delay and than the time callers still wait for results.
+CREATE OR REPLACE FUNCTION pgflow.prune_data_older_than(retention_interval interval)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  cutoff constant timestamptz := now() - retention_interval;
+  old_runs uuid[];
+  q record;
+BEGIN
+  IF retention_interval IS NULL THEN
+    RAISE EXCEPTION 'prune_data_older_than: retention_interval must not be NULL';
+  END IF;
+
+  DELETE FROM pgflow.workers AS w WHERE w.last_heartbeat_at < cutoff;
+
+  SELECT array_agg(r.run_id) INTO old_runs
+  FROM pgflow.runs AS r
+  WHERE r.status IN ('completed', 'failed') AND (r.completed_at < cutoff OR r.failed_at < cutoff);
+  IF old_runs IS NOT NULL THEN
+    FOR q IN
+      SELECT t.flow_slug, array_agg(t.message_id) AS messages
+      FROM pgflow.step_tasks AS t
+      WHERE t.run_id = ANY (old_runs) AND t.message_id IS NOT NULL
+      GROUP BY t.flow_slug
+    LOOP
+      PERFORM pgmq.delete(q.flow_slug, q.messages);
+    END LOOP;
+    DELETE FROM pgflow.step_tasks AS t WHERE t.run_id = ANY (old_runs);
+    DELETE FROM pgflow.step_states AS s WHERE s.run_id = ANY (old_runs);
+    DELETE FROM pgflow.runs AS r WHERE r.run_id = ANY (old_runs);
+  END IF;
+
+  FOR q IN SELECT f.flow_slug, pgmq.format_table_name(f.flow_slug, 'a') AS archive FROM pgflow.flows AS f LOOP
+    IF to_regclass(format('pgmq.%I', q.archive)) IS NOT NULL THEN
+      EXECUTE format('DELETE FROM pgmq.%I WHERE archived_at < $1', q.archive) USING cutoff;
+    END IF;
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0900_installed_version.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
@@ -3613,6 +3672,7 @@ DECLARE
     'pgflow_cpp.fail_task_permanently(uuid,text,integer,text)',
     'pgflow_cpp.start_flow_idempotent(text,jsonb,text,uuid)',
     'pgflow_cpp.run_status(uuid)',
+    'pgflow.prune_data_older_than(interval)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

@@ -64,6 +64,8 @@ INSERT INTO matrix VALUES
   ('archive a task''s message (pgflow._archive_task_message, internal)',
    $$SELECT pgflow._archive_task_message('00000000-0000-0000-0000-00000000e001', 'a', 0)$$,
    'ok', '42501', '42501', '42501', '42501'),
+  ('prune old runs (prune_data_older_than)', $$SELECT pgflow.prune_data_older_than(interval '30 days')$$,
+   'ok', '42501', '42501', '42501', '42501'),
   ('read run control rows', $$SELECT * FROM pgflow_cpp.run_control$$, 'ok', '42501', '42501', '42501', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
