@@ -32,6 +32,7 @@ DECLARE
     'pgflow_cpp.start_flow_idempotent(text,jsonb,text,uuid)',
     'pgflow_cpp.run_status(uuid)',
     'pgflow.prune_data_older_than(interval)',
+    'pgflow_cpp.start_many(text,jsonb[],uuid[])',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

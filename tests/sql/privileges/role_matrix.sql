@@ -66,6 +66,8 @@ INSERT INTO matrix VALUES
    'ok', '42501', '42501', '42501', '42501'),
   ('prune old runs (prune_data_older_than)', $$SELECT pgflow.prune_data_older_than(interval '30 days')$$,
    'ok', '42501', '42501', '42501', '42501'),
+  ('start runs in a batch (start_many)', $$SELECT pgflow_cpp.start_many('matrix', ARRAY['{}'::jsonb])$$,
+   'ok', '42501', 'ok', '42501', '42501'),
   ('read run control rows', $$SELECT * FROM pgflow_cpp.run_control$$, 'ok', '42501', '42501', '42501', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
