@@ -11,6 +11,7 @@
 \set detail_every 20
 \endif
 SET client_min_messages = warning;
+\o /dev/null
 SELECT pgflow.create_flow('dash_alpha');
 SELECT pgflow.add_step('dash_alpha', 'only');
 SELECT pgflow.create_flow('dash_beta', max_attempts => 3);
@@ -20,12 +21,13 @@ SELECT pgflow.add_step('dash_beta', 'save', ARRAY['parse']);
 SELECT pgflow.create_flow('dash_gamma');
 SELECT pgflow.add_step('dash_gamma', 'items', step_type => 'map');
 SELECT pgflow.add_step('dash_gamma', 'total', ARRAY['items']);
+\o
 
 CREATE TEMP TABLE fill_runs AS
 SELECT i,
        md5('dash-run-' || i)::uuid AS run_id,
        CASE WHEN i % 10 < 5 THEN 'dash_alpha' WHEN i % 10 < 8 THEN 'dash_beta' ELSE 'dash_gamma' END AS flow_slug,
-       CASE WHEN i % 100 < 5 THEN 'started' WHEN i % 100 < 15 THEN 'failed' ELSE 'completed' END AS status,
+       CASE WHEN (i / 10) % 100 < 5 THEN 'started' WHEN (i / 10) % 100 < 15 THEN 'failed' ELSE 'completed' END AS status,
        -- run i started i * 30 days / :runs ago: newest first in i.
        now() - make_interval(secs => i * (30.0 * 86400 / :runs)) AS started_at,
        make_interval(secs => 0.05 + (i % 997) / 100.0) AS took
