@@ -37,6 +37,7 @@ int rows(pgflow::pq::connection& c, const std::string& sql, const Args&... args)
     return c.execute(sql, args...).rows();
 }
 
+// ORDER BY names r.started_at: a bare started_at would mean the output column (its text).
 const std::string run_columns =
     "run_id::text, flow_slug, status, started_at::text, completed_at::text, failed_at::text, remaining_steps";
 
@@ -74,24 +75,25 @@ std::vector<route> routes(pgflow::pq::connection& c) {
          }},
         {"/api/runs",
          [](auto& c) {
-             return rows(c,
-                         "SELECT " + run_columns + " FROM pgflow.runs ORDER BY started_at DESC, run_id DESC LIMIT 51");
+             return rows(
+                 c, "SELECT " + run_columns + " FROM pgflow.runs r ORDER BY r.started_at DESC, r.run_id DESC LIMIT 51");
          }},
         {"/api/runs?flow&status",
          [](auto& c) {
              return rows(c,
                          "SELECT " + run_columns +
-                             " FROM pgflow.runs WHERE flow_slug = $1 AND status = $2 ORDER BY started_at DESC, "
-                             "run_id DESC LIMIT 51",
+                             " FROM pgflow.runs r WHERE flow_slug = $1 AND status = $2 ORDER BY r.started_at DESC, "
+                             "r.run_id DESC LIMIT 51",
                          "dash_gamma", "failed");
          }},
         {"/api/runs?before (5000 deep)",
          [at, id](auto& c) {
-             return rows(c,
-                         "SELECT " + run_columns +
-                             " FROM pgflow.runs WHERE (started_at, run_id) < ($1::timestamptz, $2::uuid) ORDER BY "
-                             "started_at DESC, run_id DESC LIMIT 51",
-                         at, id);
+             return rows(
+                 c,
+                 "SELECT " + run_columns +
+                     " FROM pgflow.runs r WHERE (r.started_at, r.run_id) < ($1::timestamptz, $2::uuid) ORDER BY "
+                     "r.started_at DESC, r.run_id DESC LIMIT 51",
+                 at, id);
          }},
         {"/api/runs/<id>",
          [detailed](auto& c) {
