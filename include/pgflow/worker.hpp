@@ -101,6 +101,8 @@ public:
                 std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
             };
         w_.db = w_.db.with_application_name("pgflow worker " + w_.flow_slug);
+        w_.observer =
+            detail::make_observer_hooks(o.observer, o.log, "pgflow worker " + w_.flow_slug + " " + w_.id.substr(0, 8));
     }
 
     worker(const worker&) = delete;

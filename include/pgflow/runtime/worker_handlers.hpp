@@ -94,24 +94,18 @@ struct handler_job {
     std::size_t max_output = 0;
     int timeout = 0;
 
+    std::shared_ptr<observer_hooks> observer;  ///< null: no hooks
+
     // Returns whether the handler had been abandoned.
     bool operator()() {
         finished_task f{id, std::nullopt};
         const auto token = slot->stop.get_token();
-        try {
-            const auto input = parse_json(task.input, "the task input");
-            const task_context context{flow_slug, task.run_id, task.step_slug, task.task_index, task.attempt, token};
-            f.result = completion_of(task.run_id, task.step_slug, task.task_index,
-                                     boost::json::serialize((*dispatch)(task.step_slug, input, context)), max_output);
-        } catch (const permanent_error& e) {
-            f.result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
-            if (f.result && f.result->attempt == 0) f.result->permanent = true;
-        } catch (const std::exception& e) {
-            f.result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
-        } catch (...) {
-            f.result = thrown(token, "'s handler stopped when asked",
-                              "the handler threw an exception not derived from std::exception");
-        }
+        const bool observed = observer && observer->wants_task_events();
+        const auto started_at = observed ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point{};
+        const auto started = observed ? worker_clock::now() : worker_clock::time_point{};
+        if (observed) observer->task_started({flow_slug, task.step_slug, task.run_id, task.task_index, task.attempt});
+        f.result = run_handler(token);
+        if (observed) report_end(f.result, started_at, worker_clock::now() - started);
         std::lock_guard lock(box->mutex);
         if (slot->abandoned) {
             ++box->stuck_returned;
@@ -121,6 +115,40 @@ struct handler_job {
         }
         box->wake.notify();
         return slot->abandoned;
+    }
+
+    // Calls the handler; its acknowledgement, or none when it was stopped.
+    std::optional<acknowledgement> run_handler(const std::stop_token& token) {
+        try {
+            const auto input = parse_json(task.input, "the task input");
+            const task_context context{flow_slug, task.run_id, task.step_slug, task.task_index, task.attempt, token};
+            return completion_of(task.run_id, task.step_slug, task.task_index,
+                                 boost::json::serialize((*dispatch)(task.step_slug, input, context)), max_output);
+        } catch (const permanent_error& e) {
+            auto result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
+            if (result && result->attempt == 0) result->permanent = true;
+            return result;
+        } catch (const std::exception& e) {
+            return thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
+        } catch (...) {
+            return thrown(token, "'s handler stopped when asked",
+                          "the handler threw an exception not derived from std::exception");
+        }
+    }
+
+    void report_end(const std::optional<acknowledgement>& result, std::chrono::system_clock::time_point started_at,
+                    worker_clock::duration took) const {
+        auto outcome = task_outcome::stopped;
+        std::string_view error;
+        if (result) {
+            outcome = result->completed   ? task_outcome::completed
+                      : result->attempt   ? task_outcome::timed_out
+                      : result->permanent ? task_outcome::failed_permanently
+                                          : task_outcome::failed;
+            if (!result->completed) error = result->payload;
+        }
+        observer->task_ended({flow_slug, task.step_slug, task.run_id, task.task_index, task.attempt, outcome, error,
+                              started_at, std::chrono::duration_cast<std::chrono::nanoseconds>(took)});
     }
 
     // The failure of a handler that threw: timed out, or its own error; none when it was stopped.
@@ -180,7 +208,7 @@ public:
         const auto id = next_task_id_++;
         running.push_back(running_task{id, task, timeout, worker_clock::now() + std::chrono::seconds{timeout}, slot});
         pool->submit(handler_job{box, std::move(slot), id, std::move(task), w_.dispatch, w_.flow_slug,
-                                 w_.options.max_output_bytes, timeout});
+                                 w_.options.max_output_bytes, timeout, w_.observer});
     }
 
     void request_stop_all() {

@@ -3,6 +3,7 @@
 // find them), and what a worker's session reads of its worker.
 
 #include <pgflow/connection_options.hpp>
+#include <pgflow/runtime/worker_observer.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/task_context.hpp>
 
@@ -49,6 +50,9 @@ struct worker_options {
     bool ensure_registered = true;
     /// Diagnostics (connection lost, results that could not be stored, …); default: stderr.
     std::function<void(std::string_view)> log;
+    /// Hooks called on claims and around each handler (runtime/worker_observer.hpp); none by
+    /// default.
+    worker_observer observer;
 };
 
 namespace detail {
@@ -62,6 +66,8 @@ struct worker_setup {
     worker_options options;
     std::string id;
     std::optional<flow_shape> shape;
+    /// options.observer's hooks; null when none is set. Shared with the handler threads.
+    std::shared_ptr<observer_hooks> observer;
     /// Abandoned handlers that have not returned; read from any thread.
     std::atomic<int> stuck_handlers{0};
 };

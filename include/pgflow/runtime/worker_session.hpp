@@ -321,7 +321,9 @@ private:
             if (!started) return;
             tasks = claimed_tasks_of(*started);
         }
+        const auto claimed_count = static_cast<int>(tasks.size());
         for (auto& t : tasks) handlers_.submit(std::move(t));
+        if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
