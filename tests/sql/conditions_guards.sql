@@ -3,7 +3,7 @@
 -- steps of started runs, start_ready_steps leaves finished runs alone, and a type violation
 -- returns the failed task row and fails the run whatever when_exhausted says.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(23);
+SELECT plan(25);
 
 CREATE FUNCTION pg_temp.event_count(run uuid) RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM realtime.messages WHERE topic = 'pgflow:run:' || run
@@ -133,3 +133,17 @@ SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '3') FROM pgflo
 SELECT results_eq($$SELECT status, output FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000a0008'$$,
                   $$VALUES ('completed'::text, '{"dropped": 1, "also_dropped": 3}'::jsonb)$$,
                   'all leaves completed: all in the output');
+
+-- 7. start_flow_with_states and start_flow_idempotent go through start_flow: conditions included.
+SELECT pgflow.create_flow('wrapped');
+SELECT pgflow.add_step('wrapped', 'gate', required_input_pattern => '{"go": true}', when_unmet => 'fail');
+SELECT pgflow.add_step('wrapped', 'maybe', forbidden_input_pattern => '{"go": true}');
+SELECT is((SELECT s->'run'->>'status' FROM pgflow.start_flow_with_states('wrapped', '{}') AS s), 'failed',
+          'start_flow_with_states returns the run failed by a condition');
+SELECT is((SELECT jsonb_agg(jsonb_build_object('slug', st->>'step_slug', 'status', st->>'status', 'reason', st->'skip_reason',
+                                               'skipped', st->'skipped_at' <> 'null') ORDER BY st->>'step_slug')
+           FROM jsonb_array_elements(pgflow.get_run_with_states(
+                  (SELECT run_id FROM pgflow_cpp.start_flow_idempotent('wrapped', '{"go": true}', 'key-1')))->'steps') AS st),
+          '[{"slug": "gate", "status": "started", "reason": null, "skipped": false},
+            {"slug": "maybe", "status": "skipped", "reason": "condition_unmet", "skipped": true}]'::jsonb,
+          'start_flow_idempotent evaluates conditions; get_run_with_states shows skip_reason and skipped_at');
