@@ -54,6 +54,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0110_create_flow.sql
 \ir pgflow/0120_add_step.sql
 \ir pgflow/0200_start_flow.sql
+\ir pgflow/0205_cascade_resolve_conditions.sql
 \ir pgflow/0210_cascade_complete_taskless_steps.sql
 \ir pgflow/0215_cascade_force_skip_steps.sql
 \ir pgflow/0220_start_ready_steps.sql

@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 66> files{{
+inline constexpr std::array<file, 67> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1514,8 +1514,10 @@ $$;
     file{"pgflow/0200_start_flow.sql", part::common,
 R"pgflow_sql(-- pgflow.start_flow(flow_slug, input, run_id = NULL) -> setof pgflow.runs
 -- Creates a run (run_id given or generated) with one step_state per step, broadcasts run:started,
--- completes taskless steps (empty root maps and their empty descendants), starts the ready steps
--- and completes the run if nothing is left; returns the run row as it then is.
+-- evaluates the root steps' conditions (pgflow 0.14: cascade_resolve_conditions; a `fail` one that
+-- is unmet fails the run, and the failed run row is returned with no task created), completes
+-- taskless steps (empty root maps and their empty descendants), starts the ready steps and
+-- completes the run if nothing is left; returns the run row as it then is.
 -- Errors: 'Flow <slug> has root map steps but input is NULL' / '... input is not an array (got <t>)';
 -- runs_flow_slug_fkey (unknown flow); NOT NULL on runs.input; runs_pkey (run_id taken).
 CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id uuid DEFAULT NULL)
@@ -1528,9 +1530,14 @@ AS $$
 DECLARE
   created pgflow.runs;
   taskless boolean;
+  root_maps boolean;
+  conditional boolean;
 BEGIN
-  IF EXISTS (SELECT 1 FROM pgflow.steps AS s
-             WHERE s.flow_slug = start_flow.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
+  SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
+  INTO root_maps, conditional
+  FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
+  IF root_maps THEN
     IF start_flow.input IS NULL THEN
       RAISE EXCEPTION 'Flow % has root map steps but input is NULL', start_flow.flow_slug;
     END IF;
@@ -1579,8 +1586,18 @@ BEGIN
     'run:started',
     created.run_id);
 
+  -- Conditions first: a skipped step is never started, and a failed run starts nothing.
+  IF conditional THEN
+    IF NOT pgflow.cascade_resolve_conditions(created.run_id) THEN
+      RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+      RETURN;
+    END IF;
+  END IF;
+
   -- The cascade and the run's completion can only do something for a run with an empty step (a
-  -- root map over []) or without steps; other runs skip the two calls.
+  -- root map over []), without steps, or whose conditions skipped steps (which may empty a
+  -- dependent map or leave nothing to run); other runs skip the two calls.
+  taskless := taskless OR conditional;
   IF taskless OR created.remaining_steps = 0 THEN
     PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
   END IF;
@@ -1594,6 +1611,186 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0205_cascade_resolve_conditions.sql", part::common,
+R"pgflow_sql(-- pgflow.cascade_resolve_conditions(run_id) -> boolean
+-- (pgflow 0.14 with 0.15.1's changes.) Evaluates the conditions of the run's steps that have just
+-- become ready: every step_state still 'created' with no remaining deps whose step has an `if`
+-- (required_input_pattern) or `ifNot` (forbidden_input_pattern). The input tested is the run's
+-- input for a root step, else {<dep>: <dep output>} over the dependencies that completed (a
+-- skipped one has no key). Met: input @> required and NOT input @> forbidden (an unset pattern
+-- always passes). Unmet steps, by when_unmet:
+--   fail          the first of them by step_index fails ('Condition not met') and the run with it,
+--                 provided the run is still 'started' (else nothing happens): step:failed,
+--                 run:failed, the run's queued/started tasks become 'cancelled' and their messages
+--                 are archived. Returns false.
+--   skip          all at once 'skipped' ('condition_unmet'), one step:<slug>:skipped each (with
+--                 flow_slug) in step_index order; each child loses one remaining dep per skipped
+--                 parent (a dependent map's size becomes 0), remaining_steps drops; repeated
+--                 while it skips something, so children released by a skip are evaluated too.
+--   skip-cascade  pgflow._cascade_force_skip_steps(run_id, step, 'condition_unmet'), step_index
+--                 order (the step and all its dependents are skipped; nothing is released).
+-- No task is ever created for a skipped step. Returns true when the run may go on, false when it
+-- is (or already was) failed. A run with nothing conditional to evaluate costs one probe (the
+-- worker's completions call this). Callers hold the run's row; it is locked here too before
+-- anything changes, so that the function is safe on its own.
+-- Error: 'cascade_resolve_conditions exceeded safety limit of 50 iterations'.
+CREATE OR REPLACE FUNCTION pgflow.cascade_resolve_conditions(run_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+  max_iterations constant integer := 50;
+  iterations integer := 0;
+  run_row record;
+  unmet_slugs text[];
+  unmet_modes text[];
+  failing_slug text;
+  skip_slugs text[];
+  failed_time timestamptz;
+  step_failed_time timestamptz;
+  cascade_slug text;
+BEGIN
+  -- The cheap exit: one probe of the ready steps' partial index (with the steps' keys).
+  SELECT r.status,
+         EXISTS (SELECT 1
+                 FROM pgflow.step_states AS ss
+                 JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+                 WHERE ss.run_id = r.run_id AND ss.status = 'created' AND ss.remaining_deps = 0
+                   AND (s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL)) AS pending
+  INTO run_row
+  FROM pgflow.runs AS r WHERE r.run_id = cascade_resolve_conditions.run_id;
+  IF run_row.status IS DISTINCT FROM 'started' OR NOT run_row.pending THEN
+    RETURN run_row.status IS DISTINCT FROM 'failed';
+  END IF;
+
+  LOOP
+    iterations := iterations + 1;
+    IF iterations > max_iterations THEN
+      RAISE EXCEPTION 'cascade_resolve_conditions exceeded safety limit of % iterations', max_iterations;
+    END IF;
+
+    SELECT r.flow_slug, r.status, r.input INTO run_row
+    FROM pgflow.runs AS r WHERE r.run_id = cascade_resolve_conditions.run_id
+    FOR NO KEY UPDATE;
+    IF run_row.status <> 'started' THEN
+      RETURN run_row.status <> 'failed';
+    END IF;
+
+    -- The ready conditional steps whose condition is unmet, by step_index.
+    SELECT array_agg(e.step_slug ORDER BY e.step_index), array_agg(e.when_unmet ORDER BY e.step_index)
+    INTO unmet_slugs, unmet_modes
+    FROM (
+      SELECT s.step_slug, s.step_index, s.when_unmet, s.required_input_pattern, s.forbidden_input_pattern,
+             CASE
+               WHEN s.deps_count = 0 THEN run_row.input
+               ELSE coalesce((
+                 SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))
+                 FROM pgflow.deps AS d
+                 JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+                 JOIN pgflow.step_states AS ds ON ds.run_id = ss.run_id AND ds.step_slug = d.dep_slug
+                 WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND ds.status = 'completed'
+               ), '{}'::jsonb)
+             END AS input
+      FROM pgflow.step_states AS ss
+      JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.status = 'created' AND ss.remaining_deps = 0
+        AND (s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL)
+    ) AS e
+    WHERE NOT ((e.required_input_pattern IS NULL OR e.input @> e.required_input_pattern)
+               AND (e.forbidden_input_pattern IS NULL OR NOT e.input @> e.forbidden_input_pattern));
+
+    IF unmet_slugs IS NULL THEN
+      RETURN true;
+    END IF;
+
+    -- 1. fail: the first such step fails the run (only a run still started: replays change nothing).
+    failing_slug := (SELECT u.slug FROM unnest(unmet_slugs, unmet_modes) WITH ORDINALITY AS u(slug, mode, ord)
+                     WHERE u.mode = 'fail' ORDER BY u.ord LIMIT 1);
+    IF failing_slug IS NOT NULL THEN
+      UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+      WHERE r.run_id = cascade_resolve_conditions.run_id AND r.status = 'started'
+      RETURNING r.failed_at INTO failed_time;
+      IF FOUND THEN
+        UPDATE pgflow.step_states AS ss
+        SET status = 'failed', failed_at = greatest(now(), ss.created_at), error_message = 'Condition not met'
+        WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = failing_slug
+        RETURNING ss.failed_at INTO step_failed_time;
+
+        PERFORM pgflow_cpp.broadcast(
+          jsonb_build_object('event_type', 'step:failed', 'run_id', cascade_resolve_conditions.run_id,
+                             'step_slug', failing_slug, 'status', 'failed', 'error_message', 'Condition not met',
+                             'failed_at', step_failed_time),
+          'step:' || failing_slug || ':failed', cascade_resolve_conditions.run_id);
+        PERFORM pgflow_cpp.broadcast(
+          jsonb_build_object('event_type', 'run:failed', 'run_id', cascade_resolve_conditions.run_id,
+                             'flow_slug', run_row.flow_slug, 'status', 'failed', 'error_message', 'Condition not met',
+                             'failed_at', failed_time),
+          'run:failed', cascade_resolve_conditions.run_id);
+        -- Tasks another session holds (a sibling completion waiting for a step row this
+        -- transaction holds) are left to it: waiting here would deadlock, and it finds the run failed.
+        PERFORM pgflow_cpp.cancel_active_tasks(cascade_resolve_conditions.run_id, run_row.flow_slug, true);
+      END IF;
+      RETURN false;
+    END IF;
+
+    -- 2. skip, all at once.
+    WITH skipped AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'skipped', skip_reason = 'condition_unmet', skipped_at = greatest(now(), ss.created_at)
+      FROM unnest(unmet_slugs, unmet_modes) AS u(slug, mode)
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = u.slug AND u.mode = 'skip'
+        AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.skipped_at
+    ),
+    events AS (
+      SELECT k.step_slug, pgflow_cpp.broadcast(
+               jsonb_build_object('event_type', 'step:skipped', 'run_id', cascade_resolve_conditions.run_id,
+                                  'flow_slug', run_row.flow_slug, 'step_slug', k.step_slug, 'status', 'skipped',
+                                  'skip_reason', 'condition_unmet', 'skipped_at', k.skipped_at),
+               'step:' || k.step_slug || ':skipped', cascade_resolve_conditions.run_id)
+      FROM skipped AS k
+      JOIN pgflow.steps AS s ON s.flow_slug = run_row.flow_slug AND s.step_slug = k.step_slug
+      ORDER BY s.step_index
+    )
+    SELECT array_agg(e.step_slug) INTO skip_slugs FROM events AS e;
+
+    IF skip_slugs IS NOT NULL THEN
+      UPDATE pgflow.step_states AS ss
+      SET remaining_deps = ss.remaining_deps - parents.skipped_count,
+          initial_tasks = CASE WHEN child.step_type = 'map' AND child.deps_count = 1 THEN 0 ELSE ss.initial_tasks END
+      FROM (
+        SELECT d.step_slug, count(*)::integer AS skipped_count
+        FROM pgflow.deps AS d
+        WHERE d.flow_slug = run_row.flow_slug AND d.dep_slug = ANY (skip_slugs)
+        GROUP BY d.step_slug
+      ) AS parents
+      JOIN pgflow.steps AS child ON child.flow_slug = run_row.flow_slug AND child.step_slug = parents.step_slug
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = parents.step_slug;
+
+      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - cardinality(skip_slugs)
+      WHERE r.run_id = cascade_resolve_conditions.run_id;
+    END IF;
+
+    -- 3. skip-cascade, one trigger at a time (a later one may already be skipped by an earlier one).
+    FOR cascade_slug IN
+      SELECT u.slug FROM unnest(unmet_slugs, unmet_modes) WITH ORDINALITY AS u(slug, mode, ord)
+      WHERE u.mode = 'skip-cascade' ORDER BY u.ord
+    LOOP
+      PERFORM pgflow._cascade_force_skip_steps(cascade_resolve_conditions.run_id, cascade_slug, 'condition_unmet');
+    END LOOP;
+
+    -- Only a plain skip releases children (a cascade skips all of them).
+    EXIT WHEN skip_slugs IS NULL;
+  END LOOP;
+
+  RETURN true;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0210_cascade_complete_taskless_steps.sql", part::common,
 R"pgflow_sql(-- pgflow.cascade_complete_taskless_steps(run_id) -> int
 -- Completes, wave by wave, the run's steps that are ready but have no tasks (initial_tasks = 0:
@@ -1602,6 +1799,11 @@ R"pgflow_sql(-- pgflow.cascade_complete_taskless_steps(run_id) -> int
 -- learns it is empty too) and runs.remaining_steps drops. Returns how many steps it completed.
 -- Times are now(), or the step's created_at when another transaction created it after this one
 -- began (as in every function here, so that the tables' ordering CHECKs always hold).
+-- After each wave the conditions of the steps it released are evaluated
+-- (pgflow.cascade_resolve_conditions), as for any step that becomes ready; a plain skip there can
+-- make a dependent map empty, which the next wave completes. (Upstream evaluates nothing here, so
+-- a step released by an empty map started whatever its condition: pgflow-cpp fixes that.) Stops
+-- when a condition failed the run.
 -- Error: 'Cascade loop exceeded safety limit of 50 iterations' (so at most 49 levels).
 CREATE OR REPLACE FUNCTION pgflow.cascade_complete_taskless_steps(run_id uuid)
 RETURNS integer
@@ -1682,6 +1884,8 @@ BEGIN
         'step:' || wave.step_slug || ':completed',
         cascade_complete_taskless_steps.run_id);
     END LOOP;
+
+    EXIT WHEN NOT pgflow.cascade_resolve_conditions(cascade_complete_taskless_steps.run_id);
   END LOOP;
 
   RETURN total;
@@ -1796,7 +2000,7 @@ $$;
     file{"pgflow/0220_start_ready_steps.sql", part::common,
 R"pgflow_sql(-- pgflow.start_ready_steps(run_id) -> void
 -- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
--- count (nothing on a failed run): status 'started', remaining_tasks = initial_tasks, a
+-- count (nothing on a failed or completed run, as in pgflow 0.14): status 'started', remaining_tasks = initial_tasks, a
 -- step:started broadcast, then per step (in step_slug order) one queue message per task sent with
 -- one pgmq.send_batch (delayed by opt_start_delay) and one step_tasks row per message. When any
 -- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
@@ -1817,7 +2021,7 @@ DECLARE
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
   FROM pgflow.runs AS r WHERE r.run_id = start_ready_steps.run_id;
-  IF run_status IS NULL OR run_status = 'failed' THEN
+  IF run_status IS DISTINCT FROM 'started' THEN
     RETURN;
   END IF;
 
@@ -1895,8 +2099,8 @@ $$;
 },
     file{"pgflow/0230_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
--- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
--- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
+-- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
+-- (pgflow 0.14; 0.8.1 only excluded failed runs): each 'queued' task, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
 -- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
 -- error_message, which names the attempt and its worker: stopped (deprecated_at), silent (no
 -- heartbeat for over 10 s: it crashed or lost the database), or still heartbeating, when the
@@ -1905,7 +2109,8 @@ R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflo
 -- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
 -- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
 -- 'Task timed out after <timeout> s: attempt <n>…' (failing its step and run) and not returned.
--- Returns one record per claimed task with its input (see pgflow's input rules).
+-- Returns one record per claimed task with its input (see pgflow's input rules; a dependency that
+-- did not complete, i.e. was skipped, has no key in a single step's input: pgflow 0.14).
 -- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
 --
 -- pgflow_cpp.claim_tasks(flow_slug, msg_ids, worker_id, hide_messages) is the implementation;
@@ -1998,10 +2203,12 @@ BEGIN
       OFFSET 0
     ) AS t
     JOIN pgflow.runs AS r ON r.run_id = t.run_id
+    JOIN pgflow.step_states AS ss ON ss.run_id = t.run_id AND ss.step_slug = t.step_slug
     JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
     JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
     WHERE t.flow_slug = claim_tasks.flow_slug
-      AND r.status <> 'failed'
+      AND r.status = 'started'
+      AND ss.status = 'started'
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
@@ -2084,15 +2291,18 @@ BEGIN
              END AS arr
     ) AS src
   ),
-  -- Single steps get {"run": input, <dep>: <dep output>...} (a map dependency's output is the
-  -- array of its completed tasks' outputs by task_index, [] when it had none).
+  -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
+  -- skipped one has no key: pgflow 0.14; a map dependency's output is the array of its completed
+  -- tasks' outputs by task_index, [] when it had none).
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
              SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+             JOIN pgflow.step_states AS ds ON ds.run_id = c.run_id AND ds.step_slug = d.dep_slug
              WHERE d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
+               AND ds.status = 'completed'
            ), '{}'::jsonb) AS input
     FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
     JOIN pgflow.runs AS r ON r.run_id = c.run_id
@@ -2208,12 +2418,16 @@ $$;
 R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
 -- Records a started task's output. The last task of a step completes the step (step:completed
 -- with the step's output), counts it off its dependents (a dependent map learns its size) and
--- the run, completes taskless descendants, starts what became ready and completes the run when
--- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
+-- the run, evaluates the conditions of the dependents it made ready (pgflow 0.14:
+-- cascade_resolve_conditions; when one fails the run, the task's message is archived and its row
+-- returned), completes taskless descendants, starts what became ready and completes the run when
+-- nothing is left. Returns the task row; a task that is not 'started' is left as it is, and so is
+-- a task whose step is no longer 'started' (e.g. skipped: pgflow 0.14), whose message is archived.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
--- '[TYPE_VIOLATION] ...' messages, its other active tasks are cancelled (pgflow 0.15.1), the
--- run's messages are archived, and the result is empty.
+-- '[TYPE_VIOLATION] ...' messages whatever the step's when_exhausted, its other active tasks are
+-- cancelled (pgflow 0.15.1), the run's messages are archived, and the failed task row is returned
+-- (pgflow 0.14; 0.8.1 returned nothing).
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
 -- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
@@ -2353,6 +2567,9 @@ BEGIN
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, task_message);
     END IF;
+    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
     RETURN;
   END IF;
 
@@ -2374,7 +2591,22 @@ BEGIN
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
         completed_at = CASE WHEN ss.remaining_tasks = 1 THEN greatest(now(), ss.started_at) END
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+      AND ss.status = 'started'
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
+
+    -- pgflow 0.14: a late completion of a step no longer running (skipped while this task was
+    -- held by this call) changes nothing: the task is put back as it was and its message archived.
+    IF NOT FOUND THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
+      PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+      RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+      RETURN;
+    END IF;
 
     -- The run's row before any dependent's step state: whoever holds it is the only one changing
     -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
@@ -2422,6 +2654,16 @@ BEGIN
         complete_task.run_id);
 
       IF has_dependents THEN
+        -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
+        IF NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
+          IF task_message IS NOT NULL THEN
+            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+          END IF;
+          RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+            WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+              AND t.task_index = complete_task.task_index;
+          RETURN;
+        END IF;
         PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
       END IF;
     END IF;
@@ -2436,6 +2678,11 @@ BEGIN
       END IF;
       PERFORM pgflow.maybe_complete_run(complete_task.run_id);
     END IF;
+  ELSIF EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+                  AND ss.status NOT IN ('created', 'started')) THEN
+    -- Not started, and its step no longer runs (pgflow 0.14: e.g. skipped): only the message goes.
+    PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
   END IF;
 
   RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
@@ -2451,8 +2698,8 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
 -- that order: the same rows, counters, type violations, cascades, started steps, events (and
 -- their order) and run completions. Returns, in input order, the rows those calls would return:
--- the task row for each element, nothing for an element that is a type violation or names no
--- task. Empty or NULL arrays complete nothing.
+-- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
+-- an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), every other element
