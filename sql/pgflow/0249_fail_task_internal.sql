@@ -51,7 +51,9 @@ BEGIN
     RETURN;
   END IF;
 
-  IF run_status = 'started' AND task.status = 'started' THEN
+  -- (Not only for a started run: a task a sibling's skip left to a claim in flight can outlive a
+  -- run that completed without its skipped step.)
+  IF run_status <> 'failed' AND task.status = 'started' THEN
     SELECT ss.status INTO step_status
     FROM pgflow.step_states AS ss
     WHERE ss.run_id = fail_task_internal.run_id AND ss.step_slug = fail_task_internal.step_slug
