@@ -28,6 +28,7 @@ DECLARE
   run_status text;
   step_kind text;
   has_dependents boolean;
+  conditional_dependents boolean;
   violated_map text;
   produced text;
   task_message bigint;
@@ -37,10 +38,16 @@ DECLARE
 BEGIN
   -- has_dependents: a leaf step's completion skips the statements that only concern dependents
   -- (the type check, the dependents' counters, the cascade, starting steps): nothing can become
-  -- ready or empty when a step without dependents completes.
+  -- ready or empty when a step without dependents completes. conditional_dependents: only a
+  -- dependent with a condition can need cascade_resolve_conditions when this step completes (the
+  -- steps it releases are its dependents; the taskless cascade evaluates the ones it releases).
   SELECT r.flow_slug, r.status, s.step_type,
-         EXISTS (SELECT 1 FROM pgflow.deps AS d WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug)
-  INTO run_flow, run_status, step_kind, has_dependents
+         EXISTS (SELECT 1 FROM pgflow.deps AS d WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug),
+         EXISTS (SELECT 1 FROM pgflow.deps AS d
+                 JOIN pgflow.steps AS c ON c.flow_slug = d.flow_slug AND c.step_slug = d.step_slug
+                 WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug
+                   AND (c.required_input_pattern IS NOT NULL OR c.forbidden_input_pattern IS NOT NULL))
+  INTO run_flow, run_status, step_kind, has_dependents, conditional_dependents
   FROM pgflow.runs AS r
   LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = complete_task.step_slug
   WHERE r.run_id = complete_task.run_id;
@@ -238,7 +245,7 @@ BEGIN
 
       IF has_dependents THEN
         -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
-        IF NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
+        IF conditional_dependents AND NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
           IF task_message IS NOT NULL THEN
             PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
           END IF;

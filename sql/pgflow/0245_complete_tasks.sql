@@ -54,6 +54,7 @@ DECLARE
   remaining integer;
   counted integer;
   step record;
+  step_status text;
   archive record;
   i bigint;
 BEGIN
@@ -184,9 +185,19 @@ BEGIN
       GROUP BY d.run_id, d.step_slug
       ORDER BY d.run_id, d.step_slug
     LOOP
-      SELECT ss.remaining_tasks INTO remaining
+      SELECT ss.remaining_tasks, ss.status INTO remaining, step_status
       FROM pgflow.step_states AS ss
       WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
+      -- pgflow 0.14: a step that stopped running meanwhile (skipped) takes no late completion. Its
+      -- tasks are put back as they were (their messages are archived), as complete_task does.
+      IF step_status <> 'started' THEN
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'started', completed_at = NULL, output = NULL
+        FROM unnest(done_runs, done_steps, done_ords) AS d(run_id, step_slug, ord)
+        WHERE d.run_id = step.run_id AND d.step_slug = step.step_slug
+          AND t.run_id = d.run_id AND t.step_slug = d.step_slug AND t.task_index = complete_tasks.task_indexes[d.ord];
+        CONTINUE;
+      END IF;
       counted := step.completed;
       IF remaining <= step.completed THEN
         UPDATE pgflow.step_tasks AS t

@@ -2445,6 +2445,7 @@ DECLARE
   run_status text;
   step_kind text;
   has_dependents boolean;
+  conditional_dependents boolean;
   violated_map text;
   produced text;
   task_message bigint;
@@ -2454,10 +2455,16 @@ DECLARE
 BEGIN
   -- has_dependents: a leaf step's completion skips the statements that only concern dependents
   -- (the type check, the dependents' counters, the cascade, starting steps): nothing can become
-  -- ready or empty when a step without dependents completes.
+  -- ready or empty when a step without dependents completes. conditional_dependents: only a
+  -- dependent with a condition can need cascade_resolve_conditions when this step completes (the
+  -- steps it releases are its dependents; the taskless cascade evaluates the ones it releases).
   SELECT r.flow_slug, r.status, s.step_type,
-         EXISTS (SELECT 1 FROM pgflow.deps AS d WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug)
-  INTO run_flow, run_status, step_kind, has_dependents
+         EXISTS (SELECT 1 FROM pgflow.deps AS d WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug),
+         EXISTS (SELECT 1 FROM pgflow.deps AS d
+                 JOIN pgflow.steps AS c ON c.flow_slug = d.flow_slug AND c.step_slug = d.step_slug
+                 WHERE d.flow_slug = r.flow_slug AND d.dep_slug = complete_task.step_slug
+                   AND (c.required_input_pattern IS NOT NULL OR c.forbidden_input_pattern IS NOT NULL))
+  INTO run_flow, run_status, step_kind, has_dependents, conditional_dependents
   FROM pgflow.runs AS r
   LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = complete_task.step_slug
   WHERE r.run_id = complete_task.run_id;
@@ -2655,7 +2662,7 @@ BEGIN
 
       IF has_dependents THEN
         -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
-        IF NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
+        IF conditional_dependents AND NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
           IF task_message IS NOT NULL THEN
             PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
           END IF;
@@ -2749,6 +2756,7 @@ DECLARE
   remaining integer;
   counted integer;
   step record;
+  step_status text;
   archive record;
   i bigint;
 BEGIN
@@ -2879,9 +2887,19 @@ BEGIN
       GROUP BY d.run_id, d.step_slug
       ORDER BY d.run_id, d.step_slug
     LOOP
-      SELECT ss.remaining_tasks INTO remaining
+      SELECT ss.remaining_tasks, ss.status INTO remaining, step_status
       FROM pgflow.step_states AS ss
       WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
+      -- pgflow 0.14: a step that stopped running meanwhile (skipped) takes no late completion. Its
+      -- tasks are put back as they were (their messages are archived), as complete_task does.
+      IF step_status <> 'started' THEN
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'started', completed_at = NULL, output = NULL
+        FROM unnest(done_runs, done_steps, done_ords) AS d(run_id, step_slug, ord)
+        WHERE d.run_id = step.run_id AND d.step_slug = step.step_slug
+          AND t.run_id = d.run_id AND t.step_slug = d.step_slug AND t.task_index = complete_tasks.task_indexes[d.ord];
+        CONTINUE;
+      END IF;
       counted := step.completed;
       IF remaining <= step.completed THEN
         UPDATE pgflow.step_tasks AS t
