@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 66> files{{
+inline constexpr std::array<file, 69> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1924,7 +1924,8 @@ $$;
 -- upstream's lock order), and the run's remaining_steps drops by the number skipped. Nobody's
 -- remaining_deps changes: every dependent is skipped too. Steps skipped before are left alone, so
 -- a second call returns 0 and sends nothing. Callers hold the run's row; it is locked here as well
--- so that the function is safe on its own.
+-- so that the function is safe on its own. skipped_at is now(), or the step's created_at when
+-- another transaction created it after this one began (skipped_at_is_after_created_at holds).
 CREATE OR REPLACE FUNCTION pgflow._cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1956,7 +1957,7 @@ BEGIN
     SET status = 'skipped',
         skip_reason = CASE WHEN ss.step_slug = _cascade_force_skip_steps.step_slug
                            THEN _cascade_force_skip_steps.skip_reason ELSE 'dependency_skipped' END,
-        skipped_at = now(),
+        skipped_at = greatest(now(), ss.created_at),
         remaining_tasks = NULL
     FROM affected AS a
     WHERE ss.run_id = _cascade_force_skip_steps.run_id AND ss.step_slug = a.step_slug
@@ -2953,140 +2954,315 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0250_fail_task.sql", part::common,
-R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
--- Records a failed attempt of a started task. With attempts left the task is re-queued and its
--- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
--- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
--- task, its step and the run fail (step:failed, then run:failed), the run's other queued or
--- started tasks become 'cancelled' (pgflow 0.15.1) and every message of them is archived. On an already failed run a started task is just marked failed
--- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
+    file{"pgflow/0247_fail_exhausted_step.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_exhausted_step(run_id, flow_slug, step_slug, task_index, error_message) -> void
+-- (Internal; fail_task_internal's when_exhausted 'fail'.) The task (already 'failed') took its
+-- attempts with it: its step and run fail with error_message (step:failed, then run:failed), the
+-- run's other active tasks become 'cancelled' (pgflow 0.15.1) and every message of them and of the
+-- failed task is archived. The caller holds the task, the step's state and the run's row.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
-CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_exhausted_step(run_id uuid, flow_slug text, step_slug text,
+                                                          task_index integer, error_message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  step_failed_time timestamptz;
+  run_failed_time timestamptz;
+BEGIN
+  UPDATE pgflow.step_states AS ss
+  SET status = 'failed', failed_at = greatest(now(), ss.started_at), error_message = fail_exhausted_step.error_message
+  WHERE ss.run_id = fail_exhausted_step.run_id AND ss.step_slug = fail_exhausted_step.step_slug
+  RETURNING ss.failed_at INTO step_failed_time;
+
+  UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+  WHERE r.run_id = fail_exhausted_step.run_id
+  RETURNING r.failed_at INTO run_failed_time;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'step:failed',
+      'run_id', fail_exhausted_step.run_id,
+      'step_slug', fail_exhausted_step.step_slug,
+      'status', 'failed',
+      'error_message', fail_exhausted_step.error_message,
+      'failed_at', step_failed_time
+    ),
+    'step:' || fail_exhausted_step.step_slug || ':failed',
+    fail_exhausted_step.run_id);
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:failed',
+      'run_id', fail_exhausted_step.run_id,
+      'flow_slug', fail_exhausted_step.flow_slug,
+      'status', 'failed',
+      'error_message', fail_exhausted_step.error_message,
+      'failed_at', run_failed_time
+    ),
+    'run:failed',
+    fail_exhausted_step.run_id);
+
+  -- The run is over: no other task of it may be picked up (the failed one's message included).
+  -- Tasks another session holds are left to it (skip locked): it finds the run failed.
+  PERFORM pgflow_cpp.cancel_active_tasks(fail_exhausted_step.run_id, fail_exhausted_step.flow_slug, true);
+  PERFORM pgmq.archive(fail_exhausted_step.flow_slug, array_agg(t.message_id))
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = fail_exhausted_step.run_id
+    AND (t.status IN ('queued', 'started')
+         OR (t.step_slug = fail_exhausted_step.step_slug AND t.task_index = fail_exhausted_step.task_index))
+    AND t.message_id IS NOT NULL
+  HAVING count(*) > 0;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0248_skip_exhausted_step.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.skip_exhausted_step(run_id, flow_slug, step_slug, task_message, error_message,
+--                                cascade_to_dependents) -> void
+-- (Internal; fail_task_internal's when_exhausted 'skip' / 'skip-cascade', pgflow 0.14 with
+-- 0.15.1's task statuses.) The task (already 'failed', its message task_message) took its
+-- attempts with it and its step is skipped instead of failing the run: status 'skipped',
+-- skip_reason 'handler_failed', error_message kept, remaining_tasks NULL; the run's
+-- remaining_steps drops by one; the step's other queued or started tasks become 'skipped' (those
+-- another session holds are left to it: it finds the step skipped) and their messages and the
+-- failed task's are archived; step:<slug>:skipped {event_type, run_id, step_slug, status,
+-- skip_reason, error_message, skipped_at} (upstream's payload: no flow_slug). cascade_to_dependents: the
+-- step's dependents, transitively, are skipped too (_cascade_force_skip_steps). Otherwise each
+-- dependent loses one remaining dependency (a dependent map becomes empty), conditions are
+-- resolved (a 'fail' condition fails the run: nothing more), empty steps complete and ready steps
+-- start. Last the run completes when no step is left. The caller holds the task, the step's state
+-- and the run's row, so the step is skipped once.
+CREATE OR REPLACE FUNCTION pgflow_cpp.skip_exhausted_step(run_id uuid, flow_slug text, step_slug text,
+                                                          task_message bigint, error_message text,
+                                                          cascade_to_dependents boolean)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  skipped_time timestamptz;
+  messages bigint[];
+BEGIN
+  UPDATE pgflow.step_states AS ss
+  SET status = 'skipped', skip_reason = 'handler_failed', skipped_at = greatest(now(), ss.started_at),
+      error_message = skip_exhausted_step.error_message, remaining_tasks = NULL
+  WHERE ss.run_id = skip_exhausted_step.run_id AND ss.step_slug = skip_exhausted_step.step_slug
+  RETURNING ss.skipped_at INTO skipped_time;
+
+  UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
+  WHERE r.run_id = skip_exhausted_step.run_id;
+
+  -- Task rows before queue rows (upstream's lock order).
+  WITH skipped AS (
+    UPDATE pgflow.step_tasks AS t SET status = 'skipped'
+    FROM (SELECT a.task_index FROM pgflow.step_tasks AS a
+          WHERE a.run_id = skip_exhausted_step.run_id AND a.step_slug = skip_exhausted_step.step_slug
+            AND a.status IN ('queued', 'started')
+          FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
+    WHERE t.run_id = skip_exhausted_step.run_id AND t.step_slug = skip_exhausted_step.step_slug
+      AND t.task_index = a.task_index AND t.status IN ('queued', 'started')
+    RETURNING t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped AS s;
+  IF skip_exhausted_step.task_message IS NOT NULL THEN
+    messages := coalesce(messages, '{}') || skip_exhausted_step.task_message;
+  END IF;
+  IF messages IS NOT NULL THEN
+    PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
+  END IF;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'step:skipped',
+      'run_id', skip_exhausted_step.run_id,
+      'step_slug', skip_exhausted_step.step_slug,
+      'status', 'skipped',
+      'skip_reason', 'handler_failed',
+      'error_message', skip_exhausted_step.error_message,
+      'skipped_at', skipped_time
+    ),
+    'step:' || skip_exhausted_step.step_slug || ':skipped',
+    skip_exhausted_step.run_id);
+
+  IF cascade_to_dependents THEN
+    -- The step itself is skipped already: only its dependents change.
+    PERFORM pgflow._cascade_force_skip_steps(skip_exhausted_step.run_id, skip_exhausted_step.step_slug,
+                                             'handler_failed');
+  ELSE
+    UPDATE pgflow.step_states AS child
+    SET remaining_deps = child.remaining_deps - 1,
+        initial_tasks = CASE WHEN cs.step_type = 'map' AND cs.deps_count = 1 THEN 0 ELSE child.initial_tasks END
+    FROM pgflow.deps AS d
+    JOIN pgflow.steps AS cs ON cs.flow_slug = d.flow_slug AND cs.step_slug = d.step_slug
+    WHERE d.flow_slug = skip_exhausted_step.flow_slug AND d.dep_slug = skip_exhausted_step.step_slug
+      AND child.run_id = skip_exhausted_step.run_id AND child.step_slug = d.step_slug;
+
+    IF NOT pgflow.cascade_resolve_conditions(skip_exhausted_step.run_id) THEN
+      RETURN;
+    END IF;
+    PERFORM pgflow.cascade_complete_taskless_steps(skip_exhausted_step.run_id);
+    PERFORM pgflow.start_ready_steps(skip_exhausted_step.run_id);
+  END IF;
+
+  PERFORM pgflow.maybe_complete_run(skip_exhausted_step.run_id);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0249_fail_task_internal.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_task_internal(run_id, step_slug, task_index, error_message, permanently)
+--   -> setof pgflow.step_tasks
+-- (Internal.) The one body of every task failure: pgflow.fail_task (permanently => false),
+-- pgflow_cpp.fail_task_permanently (true: no attempt is left, whatever max_attempts says), and
+-- through fail_task the abandoned (fail_task_attempt) and timed-out (start_tasks) attempts. A
+-- started task with attempts left is re-queued (fail_task's back-off). An exhausted one ends its
+-- step as the step's when_exhausted says (pgflow 0.14 with 0.15.1's task statuses):
+--   'fail'         the step and the run fail (step:failed, run:failed); the run's other active
+--                  tasks are cancelled and every message of the run is archived;
+--   'skip'         the step is skipped (skip_reason 'handler_failed', the error kept), its other
+--                  active tasks skipped and their messages archived, one step:skipped; its
+--                  dependents lose one remaining dependency (a dependent map learns it is empty),
+--                  conditions are resolved, taskless steps completed, ready steps started;
+--   'skip-cascade' the step is skipped likewise and so is every step that depends on it
+--                  (_cascade_force_skip_steps, reason 'dependency_skipped');
+-- either skip counts the step off the run once and completes the run when nothing is left.
+-- Late calls change no counter and send no event: on a failed (or cancelled) run the task, if
+-- still active, becomes 'cancelled' and its message is archived; a started task of a step that
+-- is no longer started (skipped by a sibling's failure) becomes 'skipped' and its message is
+-- archived; a task that is not started is left as it is. Returns the task row (none when unknown).
+-- Locks, in this order (as complete_task): the task, its step's state, the run's row, then the
+-- run's steps that have not started. The step's other tasks are taken SKIP LOCKED: a session
+-- holding one (a sibling's completion or failure) waits for the step's state, and then finds the
+-- step no longer started.
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_internal(run_id uuid, step_slug text, task_index integer,
+                                                         error_message text, permanently boolean)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
-SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
   run_flow text;
   run_status text;
+  step_status text;
+  task record;
   max_attempts integer;
   base_delay integer;
+  exhausted_mode text;
   retry_delay integer;
-  task record;
-  step_failed_time timestamptz;
-  run_failed_time timestamptz;
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
-  FROM pgflow.runs AS r WHERE r.run_id = fail_task.run_id;
+  FROM pgflow.runs AS r WHERE r.run_id = fail_task_internal.run_id;
 
-  IF run_status = 'failed' THEN
-    UPDATE pgflow.step_tasks AS t
-    SET status = 'failed', failed_at = greatest(now(), t.queued_at, t.started_at),
-        error_message = fail_task.error_message
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C";
-
-    PERFORM pgmq.archive(run_flow, t.message_id)
-    FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index AND t.message_id IS NOT NULL;
-
-    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
-      WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-        AND t.task_index = fail_task.task_index;
+  SELECT t.status, t.message_id INTO task
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+    AND t.task_index = fail_task_internal.task_index
+  FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
     RETURN;
   END IF;
 
-  SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay)
-  INTO max_attempts, base_delay
-  FROM pgflow.steps AS s
-  JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
-  WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
-  -- Set (transaction-locally) only by pgflow_cpp.fail_task_permanently: no attempt is left.
-  IF current_setting('pgflow_cpp.fail_permanently', true) = 'on' THEN
-    max_attempts := 0;
+  -- (Not only for a started run: a task a sibling's skip left to a claim in flight can outlive a
+  -- run that completed without its skipped step.)
+  IF run_status <> 'failed' AND task.status = 'started' THEN
+    SELECT ss.status INTO step_status
+    FROM pgflow.step_states AS ss
+    WHERE ss.run_id = fail_task_internal.run_id AND ss.step_slug = fail_task_internal.step_slug
+    FOR NO KEY UPDATE;
+    -- Again under the lock: a run failed or cancelled meanwhile keeps its state and events.
+    SELECT r.status INTO run_status
+    FROM pgflow.runs AS r WHERE r.run_id = fail_task_internal.run_id
+    FOR NO KEY UPDATE;
   END IF;
 
-  -- COLLATE "C" (here and above): the task by its primary key, never by a scan of the partial
-  -- index of started tasks (see complete_task).
-  UPDATE pgflow.step_tasks AS t
-  SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
-      failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
-                       ELSE greatest(now(), t.queued_at, t.started_at) END,
-      started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
-      error_message = fail_task.error_message
-  WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-    AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C"
-  RETURNING t.status, t.attempts_count, t.message_id INTO task;
-
-  IF task.status = 'queued' THEN
-    UPDATE pgflow.step_states AS ss
-    SET failed_at = NULL, error_message = NULL
-    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
-
-    IF task.message_id IS NOT NULL THEN
-      retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
-      PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
-      -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
-      IF retry_delay <= 0 THEN
-        PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+  IF run_status = 'failed' OR (task.status = 'started' AND step_status <> 'started') THEN
+    -- Cancellation (or the sibling's skip) wins: the task ends as the run's or step's other tasks
+    -- did, when the session that ended them had to leave it to this one.
+    IF task.status IN ('queued', 'started') THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = CASE WHEN run_status = 'failed' THEN 'cancelled' ELSE 'skipped' END
+      WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+        AND t.task_index = fail_task_internal.task_index;
+      IF task.message_id IS NOT NULL THEN
+        PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
     END IF;
+  ELSIF task.status = 'started' THEN
+    SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),
+           s.when_exhausted
+    INTO max_attempts, base_delay, exhausted_mode
+    FROM pgflow.steps AS s
+    JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
+    WHERE s.flow_slug = run_flow AND s.step_slug = fail_task_internal.step_slug;
+    IF permanently THEN
+      max_attempts := 0;
+    END IF;
 
-  ELSIF task.status = 'failed' THEN
-    UPDATE pgflow.step_states AS ss
-    SET status = 'failed', failed_at = greatest(now(), ss.started_at), error_message = fail_task.error_message
-    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug
-    RETURNING ss.failed_at INTO step_failed_time;
+    UPDATE pgflow.step_tasks AS t
+    SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
+        failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
+                         ELSE greatest(now(), t.queued_at, t.started_at) END,
+        started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
+        error_message = fail_task_internal.error_message
+    WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+      AND t.task_index = fail_task_internal.task_index
+    RETURNING t.status, t.attempts_count, t.message_id INTO task;
 
-    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
-    WHERE r.run_id = fail_task.run_id
-    RETURNING r.failed_at INTO run_failed_time;
-
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:failed',
-        'run_id', fail_task.run_id,
-        'step_slug', fail_task.step_slug,
-        'status', 'failed',
-        'error_message', fail_task.error_message,
-        'failed_at', step_failed_time
-      ),
-      'step:' || fail_task.step_slug || ':failed',
-      fail_task.run_id);
-
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'run:failed',
-        'run_id', fail_task.run_id,
-        'flow_slug', run_flow,
-        'status', 'failed',
-        'error_message', fail_task.error_message,
-        'failed_at', run_failed_time
-      ),
-      'run:failed',
-      fail_task.run_id);
-
-    -- The run is over: no other task of it may be picked up (the failed one's message included).
-    -- pgflow 0.15.1: its other active tasks are cancelled (and their messages archived) first.
-    PERFORM pgflow_cpp.cancel_active_tasks(fail_task.run_id, run_flow, true);
-    PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
-    FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id
-      AND (t.status IN ('queued', 'started')
-           OR (t.step_slug = fail_task.step_slug AND t.task_index = fail_task.task_index))
-      AND t.message_id IS NOT NULL
-    HAVING count(*) > 0;
+    IF task.status = 'queued' THEN
+      UPDATE pgflow.step_states AS ss
+      SET failed_at = NULL, error_message = NULL
+      WHERE ss.run_id = fail_task_internal.run_id AND ss.step_slug = fail_task_internal.step_slug;
+      IF task.message_id IS NOT NULL THEN
+        retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
+        PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
+        -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
+        IF retry_delay <= 0 THEN
+          PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+        END IF;
+      END IF;
+    ELSIF exhausted_mode = 'fail' THEN
+      PERFORM pgflow_cpp.fail_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
+                                             fail_task_internal.task_index, fail_task_internal.error_message);
+    ELSE
+      PERFORM pgflow_cpp.skip_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
+                                             task.message_id, fail_task_internal.error_message,
+                                             exhausted_mode = 'skip-cascade');
+    END IF;
   END IF;
 
   RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index;
+    WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+      AND t.task_index = fail_task_internal.task_index;
 END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0250_fail_task.sql", part::common,
+R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
+-- Records a failed attempt of a started task. With attempts left the task is re-queued and its
+-- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
+-- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). An exhausted task ends its
+-- step as the step's when_exhausted says (pgflow 0.14): 'fail' (the default) fails the step and
+-- the run (step:failed, then run:failed; the run's other active tasks 'cancelled', pgflow 0.15.1,
+-- and every message of the run archived); 'skip' skips the step (step:skipped, skip_reason
+-- 'handler_failed') and the run goes on without it; 'skip-cascade' also skips its dependents.
+-- Late calls (a failed or cancelled run, a step skipped meanwhile, a task that is not 'started')
+-- change no counter and send no event. Returns the task row.
+-- The body is pgflow_cpp.fail_task_internal (0249), shared with fail_task_permanently.
+CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  SELECT * FROM pgflow_cpp.fail_task_internal(fail_task.run_id, fail_task.step_slug, fail_task.task_index,
+                                              fail_task.error_message, false);
 $$;
 )pgflow_sql"
 },
@@ -3097,6 +3273,8 @@ R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, atte
 -- only while it is still `started` as attempt `attempt` of worker `worker_id`. A worker that
 -- abandons a handler past its timeout uses it, so that a task claimed again elsewhere in the
 -- meantime is never failed by the worker that gave it up. The row lock orders it against claims.
+-- The failure is fail_task's (0249's shared body): retried while attempts are left, and an
+-- exhausted task ends its step as when_exhausted says (fail, skip or skip-cascade).
 CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
   run_id uuid, step_slug text, task_index integer, attempt integer, worker_id uuid, error_message text)
 RETURNS integer
@@ -3114,8 +3292,8 @@ BEGIN
   IF NOT FOUND THEN
     RETURN 0;
   END IF;
-  PERFORM pgflow.fail_task(fail_task_attempt.run_id, fail_task_attempt.step_slug,
-                           fail_task_attempt.task_index, fail_task_attempt.error_message);
+  PERFORM pgflow_cpp.fail_task_internal(fail_task_attempt.run_id, fail_task_attempt.step_slug,
+                                        fail_task_attempt.task_index, fail_task_attempt.error_message, false);
   RETURN 1;
 END;
 $$;
@@ -3570,11 +3748,16 @@ R"pgflow_sql(-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
 -- tasks (their outputs, attempts, times and workers; no message), every completed task of a step
 -- that did not complete (a partly completed map, including a map step that failed) is copied the
 -- same way, and that step starts with tasks (and queue messages) for the missing indexes only.
--- The other steps are created waiting for the dependencies the old run did not complete, then the
--- run goes on as any run does (start_ready_steps, cascade, completion), so its output is the one
--- an uninterrupted run gives. Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- A skipped step (pgflow 0.14: condition unmet, exhausted with when_exhausted skip, or a skipped
+-- dependency's cascade) stays skipped, with its skip_reason and error: its condition would see
+-- the same input, and its dependents went on without it. The other steps are created waiting for
+-- the dependencies the old run neither completed nor skipped, then the run goes on as any run
+-- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
+-- condition fails the new run, which is still returned), empty steps complete, ready steps start,
+-- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
--- exactly as a run started by start_flow; none for the reused steps.
+-- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
 -- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
 -- 55000 already restarted); 55000 'Run <id> cannot be resumed: flow <slug> has changed shape since
 -- the run started (steps added: <slugs>)' — the steps a run has states for cannot be removed or
@@ -3608,34 +3791,43 @@ BEGIN
 
   INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
   VALUES (new_run, source.flow_slug, source.input,
-          (SELECT count(*) FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.status <> 'completed'))
+          (SELECT count(*) FROM pgflow.step_states AS ss
+           WHERE ss.run_id = source.run_id AND ss.status NOT IN ('completed', 'skipped')))
   RETURNING * INTO created;
 
   -- initial_tasks is the old run's: 1 for single steps, the input's length for root maps, and for
   -- a dependent map the size its dependency gave it (NULL while that dependency had not completed).
+  -- (A map whose only dependency was skipped has initial_tasks 0 already.)
   INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, status, remaining_tasks, remaining_deps,
-                                  started_at, completed_at, initial_tasks)
+                                  started_at, completed_at, initial_tasks, skip_reason, skipped_at, error_message)
   SELECT s.flow_slug, new_run, s.step_slug,
-         CASE WHEN old.status = 'completed' THEN 'completed' ELSE 'created' END,
+         CASE WHEN old.status IN ('completed', 'skipped') THEN old.status ELSE 'created' END,
          CASE WHEN old.status = 'completed' THEN 0 END,
-         CASE WHEN old.status = 'completed' THEN 0 ELSE
+         CASE WHEN old.status IN ('completed', 'skipped') THEN 0 ELSE
            (SELECT count(*) FROM pgflow.deps AS d
             JOIN pgflow.step_states AS od ON od.run_id = source.run_id AND od.step_slug = d.dep_slug
-            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND od.status <> 'completed') END,
+            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug
+              AND od.status NOT IN ('completed', 'skipped')) END,
          CASE WHEN old.status = 'completed' THEN now() END,
          CASE WHEN old.status = 'completed' THEN now() END,
-         old.initial_tasks
+         old.initial_tasks,
+         CASE WHEN old.status = 'skipped' THEN old.skip_reason END,
+         CASE WHEN old.status = 'skipped' THEN now() END,
+         CASE WHEN old.status = 'skipped' THEN old.error_message END
   FROM pgflow.steps AS s
   JOIN pgflow.step_states AS old ON old.run_id = source.run_id AND old.step_slug = s.step_slug
   WHERE s.flow_slug = source.flow_slug;
 
-  -- Only steps whose dependencies all completed can have completed tasks.
+  -- Only steps whose dependencies all completed or were skipped can have completed tasks; those of
+  -- a skipped step (a map skipped when one of its tasks was exhausted) are not carried over.
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, message_id, task_index, status, attempts_count,
                                  error_message, output, queued_at, completed_at, started_at, last_worker_id)
   SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
          t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
   FROM pgflow.step_tasks AS t
-  WHERE t.run_id = source.run_id AND t.status = 'completed';
+  WHERE t.run_id = source.run_id AND t.status = 'completed'
+    AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                    WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
   PERFORM pgflow_cpp.broadcast(
     jsonb_build_object(
@@ -3707,9 +3899,12 @@ BEGIN
     PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
   END IF;
 
-  PERFORM pgflow.cascade_complete_taskless_steps(new_run);
-  PERFORM pgflow.start_ready_steps(new_run);
-  PERFORM pgflow.maybe_complete_run(new_run);
+  -- Steps ready now have their conditions resolved before anything starts them (as start_flow).
+  IF pgflow.cascade_resolve_conditions(new_run) THEN
+    PERFORM pgflow.cascade_complete_taskless_steps(new_run);
+    PERFORM pgflow.start_ready_steps(new_run);
+    PERFORM pgflow.maybe_complete_run(new_run);
+  END IF;
 
   INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
   VALUES (new_run, source.flow_slug, source.run_id, 'resume');
@@ -3721,26 +3916,24 @@ $$;
     file{"pgflow/0450_fail_task_permanently.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
--- handler's permanent error): a started task fails at once whatever attempts remain, which fails
--- its step and run exactly as an exhausted task does (error stored as usual, step:failed and
--- run:failed, the run's other active tasks cancelled, messages archived). Anything else is as
--- fail_task: a task that is not 'started', or of a failed (or cancelled) run, is not re-queued and
--- no event is sent. Returns the task row.
+-- handler's permanent error): a started task is exhausted at once whatever attempts remain, and
+-- its step ends exactly as an exhausted task's does under its when_exhausted ('fail': step and run
+-- fail, step:failed and run:failed, the run's other active tasks cancelled, messages archived;
+-- 'skip' / 'skip-cascade': the step, or it and its dependents, skipped with skip_reason
+-- 'handler_failed'). Anything else is as fail_task: a task that is not 'started', or of a failed
+-- (or cancelled) run, is not re-queued and no event is sent. Returns the task row.
+-- The body is pgflow_cpp.fail_task_internal (0249), shared with fail_task.
 CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_permanently(run_id uuid, step_slug text, task_index integer,
                                                             error_message text)
 RETURNS SETOF pgflow.step_tasks
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
-BEGIN
-  -- Transaction-local, and undone with the subtransaction when fail_task raises.
-  PERFORM set_config('pgflow_cpp.fail_permanently', 'on', true);
-  RETURN QUERY SELECT * FROM pgflow.fail_task(fail_task_permanently.run_id, fail_task_permanently.step_slug,
-                                              fail_task_permanently.task_index, fail_task_permanently.error_message);
-  PERFORM set_config('pgflow_cpp.fail_permanently', 'off', true);
-END;
+  SELECT * FROM pgflow_cpp.fail_task_internal(fail_task_permanently.run_id, fail_task_permanently.step_slug,
+                                              fail_task_permanently.task_index, fail_task_permanently.error_message,
+                                              true);
 $$;
 )pgflow_sql"
 },
