@@ -186,7 +186,8 @@ def test_routes(db):
         check(code == 200 and headers.get("Content-Type", "").startswith("text/html") and "<html" in body.lower(),
               f"/ answers the page as text/html ({code})")
         overview = dash.json("/api/overview")
-        check(overview.get("flows") == 2 and overview.get("runs") == {"started": 3, "completed": 1, "failed": 1},
+        check(overview.get("flows") == 2 and
+              overview.get("runs") == {"started": 3, "completed": 1, "failed": 1, "capped_at": 10000},
               f"overview counts flows and runs by status: {overview}")
         flows = dash.json("/api/flows")["flows"]
         check([f["flow_slug"] for f in flows] == ["dash_map", "dash_test"], "flows lists both flows")
@@ -194,7 +195,8 @@ def test_routes(db):
         check([s["step_slug"] for s in flow["steps"]] == ["first", "second"], "a flow lists its steps in order")
         check(flow["steps"][1]["dependencies"] == ["first"], "a step lists its dependencies")
         check(flow["options"] == {"max_attempts": 1, "base_delay": 0, "timeout": 60}, "a flow shows its options")
-        check(flow["runs"] == {"started": 2, "completed": 1, "failed": 1}, f"a flow counts its runs: {flow['runs']}")
+        check(flow["runs"] == {"started": 2, "completed": 1, "failed": 1, "capped_at": 10000},
+              f"a flow counts its runs: {flow['runs']}")
 
         listed = dash.json("/api/runs")
         check(len(listed["runs"]) == 5 and listed["next"] is None, "runs lists every run, no next page")
