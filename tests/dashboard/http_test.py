@@ -393,8 +393,9 @@ def test_events(db):
         answer = connection.getresponse()
         check(answer.status == 200 and answer.getheader("Content-Type") == "text/event-stream", "an event stream")
         sock = answer.fp.raw._sock if hasattr(answer.fp, "raw") else connection.sock
-        data = answer.fp.peek() if hasattr(answer.fp, "peek") else b""
-        data += read_events(sock, time.monotonic() + 10, b"event: snapshot")
+        data = answer.fp.peek() if hasattr(answer.fp, "peek") else b""  # what the header read buffered
+        if b"event: snapshot" not in data:
+            data += read_events(sock, time.monotonic() + 10, b"event: snapshot")
         check(b"event: snapshot\ndata: {}\n\n" in data, f"the stream starts with a snapshot: {data!r}")
         others = [http.client.HTTPConnection("127.0.0.1", dash.port, timeout=10) for _ in range(3)]
         for other in others:  # more clients of the same run share the listening connection
