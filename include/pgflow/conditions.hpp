@@ -119,21 +119,20 @@ struct step_condition_text {
 /// What the conditions given to a step (the template arguments after after<...>) amount to.
 template <class... Cs>
 struct step_conditions {
-    static constexpr std::size_t count(condition_kind k) noexcept {
-        return (std::size_t{0} + ... + (condition_traits<Cs>::kind == k ? 1 : 0));
-    }
+    template <condition_kind K>
+    static constexpr std::size_t count = (std::size_t{0} + ... + (condition_traits<Cs>::kind == K ? 1 : 0));
     template <condition_kind K>
     using first = typename first_condition<K, Cs...>::type;
 
-    static constexpr bool has_pattern = count(condition_kind::only_if) + count(condition_kind::only_if_not) > 0;
+    static constexpr bool has_pattern = count<condition_kind::only_if> + count<condition_kind::only_if_not> > 0;
     static constexpr std::optional<condition_mode> when_unmet = [] {
-        if constexpr (count(condition_kind::when_unmet) > 0)
+        if constexpr (count<condition_kind::when_unmet> > 0)
             return std::optional(first<condition_kind::when_unmet>::mode);
         else
             return std::optional<condition_mode>();
     }();
     static constexpr std::optional<condition_mode> when_exhausted = [] {
-        if constexpr (count(condition_kind::when_exhausted) > 0)
+        if constexpr (count<condition_kind::when_exhausted> > 0)
             return std::optional(first<condition_kind::when_exhausted>::mode);
         else
             return std::optional<condition_mode>();

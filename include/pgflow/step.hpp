@@ -110,10 +110,12 @@ template <fixed_string Slug, class After, step_type Type, class... Cs>
 constexpr auto conditions_problem() {
     using conditions = step_conditions<Cs...>;
     constexpr std::size_t unknown = index_of_first<!is_condition<Cs>...>();
-    constexpr std::size_t twice = index_of_first<(conditions::count(condition_traits<Cs>::kind) > 1)...>();
+    constexpr std::size_t twice = index_of_first<(conditions::template count<condition_traits<Cs>::kind> > 1)...>();
     using required = typename conditions::template first<condition_kind::only_if>;
     using forbidden = typename conditions::template first<condition_kind::only_if_not>;
-    if constexpr (unknown < sizeof...(Cs)) {
+    if constexpr (sizeof...(Cs) == 0) {
+        return std::type_identity<no_problem>{};
+    } else if constexpr (unknown < sizeof...(Cs)) {
         return std::type_identity<check_step_condition_is_known<Slug, type_at<unknown, Cs...>>>{};
     } else if constexpr (twice < sizeof...(Cs)) {
         constexpr condition_kind kind = condition_traits<type_at<twice, Cs...>>::kind;
