@@ -113,9 +113,7 @@ constexpr auto conditions_problem() {
     constexpr std::size_t twice = index_of_first<(conditions::template count<condition_traits<Cs>::kind> > 1)...>();
     using required = typename conditions::template first<condition_kind::only_if>;
     using forbidden = typename conditions::template first<condition_kind::only_if_not>;
-    if constexpr (sizeof...(Cs) == 0) {
-        return std::type_identity<no_problem>{};
-    } else if constexpr (unknown < sizeof...(Cs)) {
+    if constexpr (unknown < sizeof...(Cs)) {
         return std::type_identity<check_step_condition_is_known<Slug, type_at<unknown, Cs...>>>{};
     } else if constexpr (twice < sizeof...(Cs)) {
         constexpr condition_kind kind = condition_traits<type_at<twice, Cs...>>::kind;
@@ -141,49 +139,58 @@ constexpr auto conditions_problem() {
 template <fixed_string Slug, class After, step_type Type, class... Cs, class Handler>
 constexpr auto make_step(step_options options, Handler handler) {
     using problem = typename decltype(step_declaration_problem<Slug, After, Type>())::type;
-    using condition_problem = typename decltype(conditions_problem<Slug, After, Type, Cs...>())::type;
     if constexpr (!std::is_same_v<problem, no_problem>) {
         static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
         return invalid_step{};
-    } else if constexpr (!std::is_same_v<condition_problem, no_problem>) {
-        static_assert(sizeof(condition_problem) > 0);
-        return invalid_step{};
+    } else if constexpr (sizeof...(Cs) == 0) {  // most steps: nothing of conditions_problem instantiated
+        return step_definition<Slug, After, Type, Handler>{options, std::move(handler)};
     } else {
-        return step_definition<Slug, After, Type, Handler, step_conditions<Cs...>>{options, std::move(handler)};
+        using condition_problem = typename decltype(conditions_problem<Slug, After, Type, Cs...>())::type;
+        if constexpr (!std::is_same_v<condition_problem, no_problem>) {
+            static_assert(sizeof(condition_problem) > 0);
+            return invalid_step{};
+        } else {
+            return step_definition<Slug, After, Type, Handler, step_conditions<Cs...>>{options, std::move(handler)};
+        }
     }
-}
-
-/// step<"s", only_if<...>>: a root step may give its conditions without an empty after<>.
-template <fixed_string Slug, step_type Type, class After, class... Cs, class Handler>
-constexpr auto declare_step(step_options options, Handler handler) {
-    if constexpr (is_condition<After>)
-        return make_step<Slug, after<>, Type, After, Cs...>(options, std::move(handler));
-    else
-        return make_step<Slug, After, Type, Cs...>(options, std::move(handler));
 }
 
 }  // namespace detail
 
 /// A step that runs once per run: `handler(flow_input, dependency_outputs..., [task_context])`.
-/// Conditions (conditions.hpp) follow after<...>.
+/// Conditions (conditions.hpp) follow after<...>; a root step may give them without it.
 template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto step(step_options options, Handler handler) {
-    return detail::declare_step<Slug, step_type::single, After, Conditions...>(options, std::move(handler));
+    if constexpr (detail::is_condition<After>)  // step<"s", only_if<...>>: no after<> needed
+        return detail::make_step<Slug, after<>, step_type::single, After, Conditions...>(options, std::move(handler));
+    else
+        return detail::make_step<Slug, After, step_type::single, Conditions...>(options, std::move(handler));
 }
 template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto step(Handler handler) {
-    return detail::declare_step<Slug, step_type::single, After, Conditions...>(step_options{}, std::move(handler));
+    if constexpr (detail::is_condition<After>)  // step<"s", only_if<...>>: no after<> needed
+        return detail::make_step<Slug, after<>, step_type::single, After, Conditions...>(step_options{},
+                                                                                         std::move(handler));
+    else
+        return detail::make_step<Slug, After, step_type::single, Conditions...>(step_options{}, std::move(handler));
 }
 
 /// A step that runs once per array element: `handler(element, [task_context])`; its output is the
 /// array of the results, in element order. Without dependencies it maps over the flow input.
 template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto map(step_options options, Handler handler) {
-    return detail::declare_step<Slug, step_type::map, After, Conditions...>(options, std::move(handler));
+    if constexpr (detail::is_condition<After>)  // map<"s", only_if<...>>: no after<> needed
+        return detail::make_step<Slug, after<>, step_type::map, After, Conditions...>(options, std::move(handler));
+    else
+        return detail::make_step<Slug, After, step_type::map, Conditions...>(options, std::move(handler));
 }
 template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto map(Handler handler) {
-    return detail::declare_step<Slug, step_type::map, After, Conditions...>(step_options{}, std::move(handler));
+    if constexpr (detail::is_condition<After>)  // map<"s", only_if<...>>: no after<> needed
+        return detail::make_step<Slug, after<>, step_type::map, After, Conditions...>(step_options{},
+                                                                                      std::move(handler));
+    else
+        return detail::make_step<Slug, After, step_type::map, Conditions...>(step_options{}, std::move(handler));
 }
 
 }  // namespace pgflow

@@ -107,4 +107,14 @@ constexpr auto condition_pattern_problem() {
         return pattern_diagnostic<Traits::slug_string, step, "only_if_not", analysis::forbidden>();
 }
 
+/// The check the first step with a pattern problem fails, or no_problem.
+template <class Traits>
+constexpr auto pattern_problem_check() {
+    constexpr std::size_t bad = first_step_with_pattern_problem<Traits>(std::make_index_sequence<Traits::step_count>{});
+    if constexpr (bad != npos)
+        return condition_pattern_problem<Traits, bad>();
+    else
+        return std::type_identity<no_problem>{};
+}
+
 }  // namespace pgflow::detail

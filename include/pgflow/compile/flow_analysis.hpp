@@ -65,6 +65,7 @@ struct flow_traits {
     static constexpr std::array<step_condition_text, step_count> conditions{Steps::conditions::text()...};
     static constexpr std::array<bool, step_count> may_be_skipped{Steps::conditions::may_be_skipped...};
     static constexpr std::array<bool, step_count> skips_dependents{Steps::conditions::skips_dependents...};
+    static constexpr bool has_patterns = (false || ... || Steps::conditions::has_pattern);
 
     static constexpr flow_graph<step_count, edge_count> build_graph() {
         std::array<std::string_view, step_count> slugs{Steps::slug...};
@@ -157,12 +158,17 @@ struct call_analysis<Handler, type_list<A...>> {
     }
 };
 
+/// T, or std::optional<T> (T itself when already one) when the value may be missing.
+template <bool MayBeMissing, class T>
+struct optional_if {
+    using type = T;
+};
 template <class T>
-struct optional_of {
+struct optional_if<true, T> {
     using type = std::optional<T>;
 };
 template <class T>
-struct optional_of<std::optional<T>> {
+struct optional_if<true, std::optional<T>> {
     using type = std::optional<T>;
 };
 
@@ -178,9 +184,8 @@ struct step_analysis {
     using dependency = step_analysis<Traits, Traits::graph.dependency(I, K)>;
     /// What the handler takes for dependency K: std::optional when that step can be skipped alone.
     template <std::size_t K>
-    using dependency_argument = std::conditional_t<dependency<K>::step::conditions::skipped_alone,
-                                                   typename optional_of<typename dependency<K>::output_type>::type,
-                                                   typename dependency<K>::output_type>;
+    using dependency_argument =
+        typename optional_if<dependency<K>::step::conditions::skipped_alone, typename dependency<K>::output_type>::type;
 
     template <std::size_t... Ks>
     static constexpr auto analyze(std::index_sequence<Ks...>) {
@@ -243,9 +248,7 @@ struct leaf_steps {
         return out;
     }();
     template <std::size_t I>
-    using leaf_output =
-        std::conditional_t<may_be_absent[I], typename optional_of<typename step_analysis<Traits, I>::output_type>::type,
-                           typename step_analysis<Traits, I>::output_type>;
+    using leaf_output = typename optional_if<may_be_absent[I], typename step_analysis<Traits, I>::output_type>::type;
     template <std::size_t... Ks>
     static auto output(std::index_sequence<Ks...>)
         -> flow_output<output_field<Traits::template step_at<indices[Ks]>::slug_string, leaf_output<indices[Ks]>>...>;
