@@ -102,6 +102,35 @@ TEST(flow_model, run_time_registration_passes_slugs_and_options_as_parameters) {
     EXPECT_EQ(out.statements[2].values, (std::vector<std::string>{"by_hand", "o'clock", "first", "5"}));
 }
 
+// Condition patterns are parameters cast to jsonb, modes parameters too.
+TEST(flow_model, run_time_registration_passes_conditions_as_parameters) {
+    pgflow::flow_shape shape;
+    shape.slug = "by_hand";
+    shape.steps.emplace_back().slug = "first";
+    pgflow::step_shape& step = shape.steps.emplace_back();
+    step.slug = "second";
+    step.dependencies = {"first"};
+    step.max_attempts = 2;
+    step.required_input_pattern = R"({"first":{"ok":true}})";
+    step.forbidden_input_pattern = R"({"first":{"why":"it's"}})";
+    step.when_unmet = pgflow::condition_mode::skip_cascade;
+    step.when_exhausted = pgflow::condition_mode::skip;
+    pgflow::detail::parameterized_statements out;
+    pgflow::detail::write_registration(out, pgflow::detail::shape_source{shape});
+    ASSERT_EQ(out.statements.size(), 3U);
+    EXPECT_EQ(out.statements[2].sql,
+              "SELECT pgflow.add_step($1, $2, ARRAY[$3], max_attempts => $4::int, required_input_pattern => "
+              "$5::jsonb, forbidden_input_pattern => $6::jsonb, when_unmet => $7, when_exhausted => $8);");
+    EXPECT_EQ(out.statements[2].values,
+              (std::vector<std::string>{"by_hand", "second", "first", "2", R"({"first":{"ok":true}})",
+                                        R"({"first":{"why":"it's"}})", "skip-cascade", "skip"}));
+    EXPECT_EQ(
+        pgflow::registration_sql(shape).substr(pgflow::registration_sql(shape).rfind('\n') + 1),
+        "SELECT pgflow.add_step('by_hand', 'second', ARRAY['first'], max_attempts => 2, required_input_pattern "
+        "=> '{\"first\":{\"ok\":true}}'::jsonb, forbidden_input_pattern => '{\"first\":{\"why\":\"it''s\"}}'::jsonb, "
+        "when_unmet => 'skip-cascade', when_exhausted => 'skip');");
+}
+
 // The writer is usable in constant expressions on a shape as well as on a flow.
 constexpr bool writes_at_compile_time() {
     pgflow::flow_shape shape;

@@ -35,6 +35,14 @@ BOOST_HANA_ADAPT_STRUCT(seed::RootOut, doubledValue);
 BOOST_HANA_ADAPT_STRUCT(seed::NormalOut, doubledValueArray);
 BOOST_HANA_ADAPT_STRUCT(seed::ThirdOut, finalValue);
 
+namespace conditional {
+struct Fraud {
+    bool approved;
+    std::string note;
+};
+}  // namespace conditional
+BOOST_HANA_ADAPT_STRUCT(conditional::Fraud, approved, note);
+
 namespace seed {
 
 constexpr auto example_flow = pgflow::flow<"example_flow", ExampleInput>(
@@ -253,6 +261,40 @@ TEST(registration, a_flow_built_at_run_time_gives_the_same_text) {
         pgflow::step<"saveToDb", pgflow::after<"sentiment", "summary">>(
             [](const std::string&, double, const std::string&) { return true; }));
     EXPECT_EQ(pgflow::registration_sql(f), seed::analyze_website_sql);
+}
+
+// pgflow 0.14's conditions: add_step's named arguments after the options, each only when stated,
+// patterns as compact JSON cast to jsonb, then step_type last.
+
+TEST(registration, conditions_follow_the_options_in_add_step_order) {
+    using conditional::Fraud;
+    constexpr auto f = pgflow::flow<"orders", int>(
+        pgflow::step<"fraud_check">([](int n) {
+            return Fraud{n > 0, ""};
+        }),
+        pgflow::step<"charge", pgflow::after<"fraud_check">, pgflow::only_if<R"({"fraud_check": {"approved": true}})">,
+                     pgflow::when_exhausted<pgflow::skip>>(pgflow::step_options{.max_attempts = 5},
+                                                           [](int n, const Fraud&) { return n; }),
+        pgflow::step<"notify", pgflow::after<"fraud_check">, pgflow::when_unmet<pgflow::skip_cascade>,
+                     pgflow::only_if_not<R"( { "fraud_check" : { "note" : "it's \u0041" } } )">,
+                     pgflow::only_if<R"({"fraud_check": {}})">, pgflow::when_exhausted<pgflow::fail>>(
+            [](int n, const Fraud&) { return std::vector<int>{n}; }),
+        pgflow::map<"each", pgflow::after<"notify">, pgflow::when_exhausted<pgflow::skip_cascade>>(
+            pgflow::step_options{.start_delay = 1}, [](const boost::json::value& v) { return v; }));
+    constexpr std::string_view expected =
+        "SELECT pgflow.create_flow('orders');\n"
+        "SELECT pgflow.add_step('orders', 'fraud_check');\n"
+        "SELECT pgflow.add_step('orders', 'charge', ARRAY['fraud_check'], max_attempts => 5, "
+        "required_input_pattern => '{\"fraud_check\":{\"approved\":true}}'::jsonb, when_exhausted => 'skip');\n"
+        "SELECT pgflow.add_step('orders', 'notify', ARRAY['fraud_check'], "
+        "required_input_pattern => '{\"fraud_check\":{}}'::jsonb, "
+        "forbidden_input_pattern => '{\"fraud_check\":{\"note\":\"it''s A\"}}'::jsonb, "
+        "when_unmet => 'skip-cascade', when_exhausted => 'fail');\n"
+        "SELECT pgflow.add_step('orders', 'each', ARRAY['notify'], start_delay => 1, "
+        "when_exhausted => 'skip-cascade', step_type => 'map');";
+    static_assert(pgflow::registration_sql(f) == expected);
+    EXPECT_EQ(pgflow::registration_sql(f), expected);
+    EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(f)), expected);
 }
 
 template <class Make>
