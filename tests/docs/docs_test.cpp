@@ -157,18 +157,22 @@ TEST(readme, first_flow_is_the_built_example) {
         << "README.md's first flow and examples/first_flow.cpp differ: keep them identical";
 }
 
-TEST(readme, compile_error_is_what_gxx_prints) {
-    const fs::path dir = fs::temp_directory_path() / ("pgflow-docs-" + std::to_string(::getpid()));
+namespace {
+
+/// Compiles the README block `<name> source` with g++ and checks that it fails with the lines of
+/// the block `<name> output`, in order (line numbers aside). `file` is the name the output shows.
+void expect_gxx_prints(const std::string& name, const std::string& file) {
+    const fs::path dir = fs::temp_directory_path() / ("pgflow-docs-" + name + "-" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    { std::ofstream(dir / "order_processing.cpp") << readme_block("compile-error source"); }
+    { std::ofstream(dir / file) << readme_block(name + " source"); }
     const auto [status, output] = shell("cd '" + dir.string() + "' && LC_ALL=C " + std::string(PGFLOW_GXX) +
                                         " -std=c++20 -fsyntax-only -fdiagnostics-color=never -I'" +
-                                        (source_dir / "include").string() + "' order_processing.cpp");
+                                        (source_dir / "include").string() + "' " + file);
     fs::remove_all(dir);
-    EXPECT_NE(status, 0) << "the README's misspelt dependency compiled:\n" << output;
+    EXPECT_NE(status, 0) << "the README's " << name << " snippet compiled:\n" << output;
     const auto produced = lines(output);
     std::size_t next = 0;
-    for (const auto& shown : lines(readme_block("compile-error output"))) {
+    for (const auto& shown : lines(readme_block(name + " output"))) {
         const auto pattern = output_line_pattern(shown);
         while (next < produced.size() && !std::regex_match(produced[next], pattern)) ++next;
         ASSERT_LT(next, produced.size()) << "g++ no longer prints this README line (in this order):\n  " << shown
@@ -177,6 +181,12 @@ TEST(readme, compile_error_is_what_gxx_prints) {
         ++next;
     }
 }
+
+}  // namespace
+
+TEST(readme, compile_error_is_what_gxx_prints) { expect_gxx_prints("compile-error", "order_processing.cpp"); }
+
+TEST(readme, condition_error_is_what_gxx_prints) { expect_gxx_prints("condition-error", "orders.cpp"); }
 
 TEST(readme, least_privilege_roles_run_flows) {
     readme_roles roles;  // dropped after the database
