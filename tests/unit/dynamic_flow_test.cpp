@@ -1,13 +1,16 @@
 // Dynamic flows with pgflow 0.14's conditions: the step_conditions a step takes, the rules checked
-// when the flow is built (definition_error naming flow and step), and the shape they produce.
+// when the flow is built (definition_error naming flow and step), the shape they produce, and how
+// registration compares conditions with the ones a database has.
 
 #include <pgflow/dynamic_flow.hpp>
+#include <pgflow/runtime/registration.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -152,6 +155,54 @@ TEST(dynamic_flow, a_refused_step_is_not_added) {
     EXPECT_THROW(f.step("b", {"a"}, echo, step_conditions{.only_if = object{{"z", 1}}}), pgflow::definition_error);
     EXPECT_EQ(f.steps().size(), 1U);
     EXPECT_NO_THROW(f.step("b", {"a"}, echo));
+}
+
+// What read_registered_shape gives for orders(): jsonb's normalised text (spaces, its own key
+// order) and every mode stated, the defaults included.
+pgflow::flow_shape as_registered() {
+    pgflow::flow_shape db = orders().shape();
+    for (auto& step : db.steps) {
+        step.input_type.clear();
+        step.output_type.clear();
+        step.when_unmet = step.when_unmet.value_or(condition_mode::skip);
+        step.when_exhausted = step.when_exhausted.value_or(condition_mode::fail);
+    }
+    db.steps[1].required_input_pattern = R"({"fraud_check": {"approved": true}})";
+    return db;
+}
+
+TEST(dynamic_flow, registration_compares_patterns_as_json_and_unstated_modes_as_defaults) {
+    EXPECT_TRUE(pgflow::detail::shape_differences(as_registered(), orders().shape()).empty());
+    pgflow::flow_shape db = as_registered();
+    db.steps[0].required_input_pattern = R"({"b": 1, "a": [1, 2]})";
+    pgflow::flow_shape defined = orders().shape();
+    defined.steps[0].required_input_pattern = R"({"a":[1,2],"b":1})";
+    EXPECT_TRUE(pgflow::detail::shape_differences(db, defined).empty());
+}
+
+TEST(dynamic_flow, registration_reports_each_difference_in_conditions) {
+    pgflow::flow_shape db = as_registered();
+    db.steps[1].required_input_pattern = R"({"fraud_check": {"approved": false}})";
+    db.steps[2].forbidden_input_pattern.clear();
+    db.steps[2].when_unmet = condition_mode::skip;
+    db.steps[3].when_exhausted = condition_mode::skip_cascade;
+    const std::vector<std::string> expected{
+        R"(step "charge": required_input_pattern (only_if) registered {"fraud_check":{"approved":false}}, defined {"fraud_check":{"approved":true}})",
+        R"(step "notify_rejection": forbidden_input_pattern (only_if_not) registered none, defined {"fraud_check":{"approved":true}})",
+        R"(step "notify_rejection": when_unmet registered skip, defined skip-cascade)",
+        R"(step "summary": when_exhausted registered skip-cascade, defined fail)"};
+    EXPECT_EQ(pgflow::detail::shape_differences(db, orders().shape()), expected);
+}
+
+TEST(dynamic_flow, a_flow_with_conditions_names_the_first_step_that_uses_one) {
+    pgflow::flow_shape shape = orders().shape();
+    EXPECT_EQ(pgflow::detail::first_condition(shape.steps[0]), nullptr);
+    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[1]), "only_if");
+    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "only_if_not");
+    shape.steps[2].forbidden_input_pattern.clear();
+    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "when_unmet");
+    shape.steps[2].when_unmet.reset();
+    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "when_exhausted");
 }
 
 }  // namespace
