@@ -46,6 +46,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0050_tables_workers.sql
 \ir pgflow/0060_tables_runtime.sql
 \ir pgflow/0061_upgrade_task_statuses.sql
+\ir pgflow/0062_upgrade_step_conditions.sql
 \ir pgflow/0065_notifications.sql
 \ir pgflow/0070_broadcast.sql
 \ir pgflow/0080_step_output.sql
@@ -54,6 +55,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0120_add_step.sql
 \ir pgflow/0200_start_flow.sql
 \ir pgflow/0210_cascade_complete_taskless_steps.sql
+\ir pgflow/0215_cascade_force_skip_steps.sql
 \ir pgflow/0220_start_ready_steps.sql
 \ir pgflow/0230_start_tasks.sql
 \ir pgflow/0235_read_and_start_tasks.sql

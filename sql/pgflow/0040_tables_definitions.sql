@@ -1,6 +1,7 @@
 -- Flow definitions: flows, steps, deps. Columns in the order of a database migrated to pgflow
--- 0.8.1 (opt_start_delay last in steps); constraint and index names as pgflow's, because
--- callers see them in error messages.
+-- 0.8.1 (opt_start_delay last of 0.8.1's columns in steps), then pgflow 0.14's condition columns
+-- (appended, as 0062_upgrade_step_conditions.sql adds them to older installs); constraint and
+-- index names as pgflow's, because callers see them in error messages.
 CREATE TABLE IF NOT EXISTS pgflow.flows (
   flow_slug text NOT NULL,
   opt_max_attempts integer NOT NULL DEFAULT 3,
@@ -25,6 +26,10 @@ CREATE TABLE IF NOT EXISTS pgflow.steps (
   opt_timeout integer NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   opt_start_delay integer NULL,
+  required_input_pattern jsonb NULL,
+  forbidden_input_pattern jsonb NULL,
+  when_unmet text NOT NULL DEFAULT 'skip',
+  when_exhausted text NOT NULL DEFAULT 'fail',
   CONSTRAINT steps_pkey PRIMARY KEY (flow_slug, step_slug),
   CONSTRAINT steps_flow_slug_step_index_key UNIQUE (flow_slug, step_index),
   CONSTRAINT steps_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
@@ -34,7 +39,11 @@ CREATE TABLE IF NOT EXISTS pgflow.steps (
   CONSTRAINT opt_start_delay_is_nonnegative CHECK (opt_start_delay IS NULL OR opt_start_delay >= 0),
   CONSTRAINT steps_deps_count_check CHECK (deps_count >= 0),
   CONSTRAINT steps_step_slug_check CHECK (pgflow.is_valid_slug(step_slug)),
-  CONSTRAINT steps_step_type_check CHECK (step_type = ANY (ARRAY['single'::text, 'map'::text]))
+  CONSTRAINT steps_step_type_check CHECK (step_type = ANY (ARRAY['single'::text, 'map'::text])),
+  CONSTRAINT required_input_pattern_is_object CHECK (required_input_pattern IS NULL OR jsonb_typeof(required_input_pattern) = 'object'),
+  CONSTRAINT forbidden_input_pattern_is_object CHECK (forbidden_input_pattern IS NULL OR jsonb_typeof(forbidden_input_pattern) = 'object'),
+  CONSTRAINT when_unmet_is_valid CHECK (when_unmet = ANY (ARRAY['fail'::text, 'skip'::text, 'skip-cascade'::text])),
+  CONSTRAINT when_exhausted_is_valid CHECK (when_exhausted = ANY (ARRAY['fail'::text, 'skip'::text, 'skip-cascade'::text]))
 );
 
 CREATE TABLE IF NOT EXISTS pgflow.deps (

@@ -48,20 +48,25 @@ CREATE TABLE IF NOT EXISTS pgflow.step_states (
   failed_at timestamptz NULL,
   error_message text NULL,
   initial_tasks integer NULL,
+  skip_reason text NULL,
+  skipped_at timestamptz NULL,
   CONSTRAINT step_states_pkey PRIMARY KEY (run_id, step_slug),
   CONSTRAINT step_states_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
   CONSTRAINT step_states_flow_slug_step_slug_fkey FOREIGN KEY (flow_slug, step_slug) REFERENCES pgflow.steps (flow_slug, step_slug),
   CONSTRAINT step_states_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id),
   CONSTRAINT completed_at_is_after_started_at CHECK (completed_at IS NULL OR completed_at >= started_at),
-  CONSTRAINT completed_at_or_failed_at CHECK (NOT (completed_at IS NOT NULL AND failed_at IS NOT NULL)),
+  CONSTRAINT completed_at_or_failed_at_or_skipped_at CHECK ((CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END
+    + CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END + CASE WHEN skipped_at IS NOT NULL THEN 1 ELSE 0 END) <= 1),
   CONSTRAINT failed_at_is_after_started_at CHECK (failed_at IS NULL OR failed_at >= started_at),
   CONSTRAINT started_at_is_after_created_at CHECK (started_at IS NULL OR started_at >= created_at),
   CONSTRAINT status_and_remaining_tasks_match CHECK (status <> 'completed'::text OR remaining_tasks = 0),
-  CONSTRAINT status_is_valid CHECK (status = ANY (ARRAY['created'::text, 'started'::text, 'completed'::text, 'failed'::text])),
+  CONSTRAINT status_is_valid CHECK (status = ANY (ARRAY['created'::text, 'started'::text, 'completed'::text, 'failed'::text, 'skipped'::text])),
   CONSTRAINT step_states_remaining_deps_check CHECK (remaining_deps >= 0),
   CONSTRAINT initial_tasks_known_when_started CHECK (status <> 'started'::text OR initial_tasks IS NOT NULL),
-  CONSTRAINT remaining_tasks_state_consistency CHECK (remaining_tasks IS NULL OR status <> 'created'::text),
-  CONSTRAINT step_states_initial_tasks_check CHECK (initial_tasks IS NULL OR initial_tasks >= 0)
+  CONSTRAINT remaining_tasks_state_consistency CHECK (remaining_tasks IS NULL OR status <> ALL (ARRAY['created'::text, 'skipped'::text])),
+  CONSTRAINT step_states_initial_tasks_check CHECK (initial_tasks IS NULL OR initial_tasks >= 0),
+  CONSTRAINT skip_reason_matches_status CHECK ((status = 'skipped'::text) = (skip_reason IS NOT NULL)),
+  CONSTRAINT skipped_at_is_after_created_at CHECK (skipped_at IS NULL OR skipped_at >= created_at)
 ) WITH (fillfactor = 80);
 -- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
 -- table even when the index exists, and hold it to the end of the install's transaction, where
@@ -76,6 +81,9 @@ BEGIN
   END IF;
   IF to_regclass('pgflow.idx_step_states_ready') IS NULL THEN
     CREATE INDEX idx_step_states_ready ON pgflow.step_states (run_id, status, remaining_deps) WHERE status = 'created'::text AND remaining_deps = 0;
+  END IF;
+  IF to_regclass('pgflow.idx_step_states_skipped') IS NULL THEN
+    CREATE INDEX idx_step_states_skipped ON pgflow.step_states (run_id, step_slug) WHERE status = 'skipped'::text;
   END IF;
   IF to_regclass('pgflow.idx_step_states_run_id') IS NULL THEN
     CREATE INDEX idx_step_states_run_id ON pgflow.step_states (run_id);

@@ -1,5 +1,10 @@
 -- pgflow.add_step(flow_slug, step_slug, deps_slugs = '{}', max_attempts, base_delay, timeout,
---                 start_delay, step_type = 'single') -> pgflow.steps
+--                 start_delay, step_type = 'single', required_input_pattern, forbidden_input_pattern,
+--                 when_unmet = 'skip', when_exhausted = 'fail') -> pgflow.steps
+-- pgflow 0.14's signature: the four condition parameters come last with upstream's defaults, so
+-- every 0.8.1 call (positional or named) means what it meant. They are stored as given; the
+-- CHECK constraints are their only validation (upstream's errors, e.g. violates check constraint
+-- "when_unmet_is_valid"); a when_unmet without a pattern is stored and inert, as upstream.
 -- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
 -- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
 -- Errors: 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
@@ -13,7 +18,11 @@ CREATE OR REPLACE FUNCTION pgflow.add_step(
   base_delay integer DEFAULT NULL,
   timeout integer DEFAULT NULL,
   start_delay integer DEFAULT NULL,
-  step_type text DEFAULT 'single'
+  step_type text DEFAULT 'single',
+  required_input_pattern jsonb DEFAULT NULL,
+  forbidden_input_pattern jsonb DEFAULT NULL,
+  when_unmet text DEFAULT 'skip',
+  when_exhausted text DEFAULT 'fail'
 )
 RETURNS pgflow.steps
 LANGUAGE plpgsql
@@ -31,7 +40,8 @@ BEGIN
   END IF;
 
   INSERT INTO pgflow.steps (flow_slug, step_slug, step_type, step_index, deps_count,
-                            opt_max_attempts, opt_base_delay, opt_timeout, opt_start_delay)
+                            opt_max_attempts, opt_base_delay, opt_timeout, opt_start_delay,
+                            required_input_pattern, forbidden_input_pattern, when_unmet, when_exhausted)
   VALUES (
     add_step.flow_slug,
     add_step.step_slug,
@@ -41,7 +51,11 @@ BEGIN
     add_step.max_attempts,
     add_step.base_delay,
     add_step.timeout,
-    add_step.start_delay
+    add_step.start_delay,
+    add_step.required_input_pattern,
+    add_step.forbidden_input_pattern,
+    add_step.when_unmet,
+    add_step.when_exhausted
   )
   ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING
   RETURNING * INTO result;

@@ -15,7 +15,7 @@ DECLARE
   -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
   run_as_owner constant text[] := ARRAY[
     'pgflow.create_flow(text,integer,integer,integer)',
-    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text)',
+    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text,jsonb,jsonb,text,text)',
     'pgflow.start_flow(text,jsonb,uuid)',
     'pgflow.start_flow_with_states(text,jsonb,uuid)',
     'pgflow.get_run_with_states(uuid)',

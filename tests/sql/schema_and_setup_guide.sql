@@ -21,8 +21,10 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
            WHERE attrelid = 'pgflow.steps'::regclass AND attnum > 0 AND NOT attisdropped),
           ARRAY['flow_slug', 'step_slug', 'step_type', 'step_index', 'deps_count', 'opt_max_attempts',
-                'opt_base_delay', 'opt_timeout', 'created_at', 'opt_start_delay'],
-          'steps columns in migration order (opt_start_delay last)');
+                'opt_base_delay', 'opt_timeout', 'created_at', 'opt_start_delay',
+                -- pgflow 0.14's conditions, appended
+                'required_input_pattern', 'forbidden_input_pattern', 'when_unmet', 'when_exhausted'],
+          'steps columns in migration order (opt_start_delay last of 0.8.1, then 0.14''s)');
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
            WHERE attrelid = 'pgflow.deps'::regclass AND attnum > 0 AND NOT attisdropped),
           ARRAY['flow_slug', 'dep_slug', 'step_slug', 'created_at'],
@@ -35,8 +37,9 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
            WHERE attrelid = 'pgflow.step_states'::regclass AND attnum > 0 AND NOT attisdropped),
           ARRAY['flow_slug', 'run_id', 'step_slug', 'status', 'remaining_tasks', 'remaining_deps',
-                'created_at', 'started_at', 'completed_at', 'failed_at', 'error_message', 'initial_tasks'],
-          'step_states columns in migration order (error_message, initial_tasks last)');
+                'created_at', 'started_at', 'completed_at', 'failed_at', 'error_message', 'initial_tasks',
+                'skip_reason', 'skipped_at'],
+          'step_states columns in migration order (error_message, initial_tasks last of 0.8.1, then 0.14''s)');
 SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
            WHERE attrelid = 'pgflow.step_tasks'::regclass AND attnum > 0 AND NOT attisdropped),
           ARRAY['flow_slug', 'run_id', 'step_slug', 'message_id', 'task_index', 'status', 'attempts_count',
@@ -59,9 +62,11 @@ SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint W
           ARRAY['flows_pkey', 'opt_base_delay_is_nonnegative', 'opt_max_attempts_is_nonnegative',
                 'opt_timeout_fits_vt', 'opt_timeout_is_positive', 'slug_is_valid'], 'flows constraint names');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.steps'::regclass),
-          ARRAY['opt_base_delay_is_nonnegative', 'opt_max_attempts_is_nonnegative', 'opt_start_delay_is_nonnegative',
-                'opt_timeout_fits_vt', 'opt_timeout_is_positive', 'steps_deps_count_check', 'steps_flow_slug_fkey',
-                'steps_flow_slug_step_index_key', 'steps_pkey', 'steps_step_slug_check', 'steps_step_type_check'],
+          ARRAY['forbidden_input_pattern_is_object', 'opt_base_delay_is_nonnegative', 'opt_max_attempts_is_nonnegative',
+                'opt_start_delay_is_nonnegative', 'opt_timeout_fits_vt', 'opt_timeout_is_positive',
+                'required_input_pattern_is_object', 'steps_deps_count_check', 'steps_flow_slug_fkey',
+                'steps_flow_slug_step_index_key', 'steps_pkey', 'steps_step_slug_check', 'steps_step_type_check',
+                'when_exhausted_is_valid', 'when_unmet_is_valid'],
           'steps constraint names');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.deps'::regclass),
           ARRAY['deps_check', 'deps_flow_slug_dep_slug_fkey', 'deps_flow_slug_fkey', 'deps_flow_slug_step_slug_fkey', 'deps_pkey'],
@@ -71,8 +76,9 @@ SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint W
                 'runs_flow_slug_fkey', 'runs_pkey', 'runs_remaining_steps_check', 'status_is_valid'],
           'runs constraint names');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conrelid = 'pgflow.step_states'::regclass),
-          ARRAY['completed_at_is_after_started_at', 'completed_at_or_failed_at', 'failed_at_is_after_started_at',
-                'initial_tasks_known_when_started', 'remaining_tasks_state_consistency', 'started_at_is_after_created_at',
+          ARRAY['completed_at_is_after_started_at', 'completed_at_or_failed_at_or_skipped_at', 'failed_at_is_after_started_at',
+                'initial_tasks_known_when_started', 'remaining_tasks_state_consistency', 'skip_reason_matches_status',
+                'skipped_at_is_after_created_at', 'started_at_is_after_created_at',
                 'status_and_remaining_tasks_match', 'status_is_valid', 'step_states_flow_slug_fkey',
                 'step_states_flow_slug_step_slug_fkey', 'step_states_initial_tasks_check', 'step_states_pkey',
                 'step_states_remaining_deps_check', 'step_states_run_id_fkey'],
@@ -93,7 +99,7 @@ SELECT indexes_are('pgflow', 'step_tasks',
         'idx_step_tasks_last_worker'], 'step_tasks indexes');
 SELECT indexes_are('pgflow', 'step_states',
   ARRAY['step_states_pkey', 'idx_step_states_ready', 'idx_step_states_failed', 'idx_step_states_flow_slug',
-        'idx_step_states_run_id'], 'step_states indexes');
+        'idx_step_states_run_id', 'idx_step_states_skipped'], 'step_states indexes');
 SELECT indexes_are('pgflow', 'deps', ARRAY['deps_pkey', 'idx_deps_by_flow_step', 'idx_deps_by_flow_dep'], 'deps indexes');
 SELECT indexes_are('pgflow', 'runs', ARRAY['runs_pkey', 'idx_runs_flow_slug', 'idx_runs_status'], 'runs indexes');
 SELECT indexes_are('pgflow', 'workers', ARRAY['workers_pkey', 'idx_workers_queue_name', 'idx_workers_heartbeat'], 'workers indexes');
@@ -105,7 +111,10 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND proname NOT IN ('complete_tasks')),
           ARRAY[
-            'add_step(flow_slug text, step_slug text, deps_slugs text[] DEFAULT ''{}''::text[], max_attempts integer DEFAULT NULL::integer, base_delay integer DEFAULT NULL::integer, timeout integer DEFAULT NULL::integer, start_delay integer DEFAULT NULL::integer, step_type text DEFAULT ''single''::text) -> pgflow.steps',
+            -- pgflow 0.14's internal helpers and add_step's four condition parameters
+            '_archive_task_message(p_run_id uuid, p_step_slug text, p_task_index integer) -> void',
+            '_cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text) -> integer',
+            'add_step(flow_slug text, step_slug text, deps_slugs text[] DEFAULT ''{}''::text[], max_attempts integer DEFAULT NULL::integer, base_delay integer DEFAULT NULL::integer, timeout integer DEFAULT NULL::integer, start_delay integer DEFAULT NULL::integer, step_type text DEFAULT ''single''::text, required_input_pattern jsonb DEFAULT NULL::jsonb, forbidden_input_pattern jsonb DEFAULT NULL::jsonb, when_unmet text DEFAULT ''skip''::text, when_exhausted text DEFAULT ''fail''::text) -> pgflow.steps',
             'calculate_retry_delay(base_delay numeric, attempts_count integer) -> integer',
             'cascade_complete_taskless_steps(run_id uuid) -> integer',
             'complete_task(run_id uuid, step_slug text, task_index integer, output jsonb) -> SETOF pgflow.step_tasks',
@@ -121,7 +130,7 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
             'start_ready_steps(run_id uuid) -> void',
             'start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid) -> SETOF pgflow.step_task_record'
           ],
-          'pgflow function catalogue: names, argument names, defaults and results as pgflow 0.8.1');
+          'pgflow function catalogue: names, argument names, defaults and results as pgflow 0.8.1 (plus 0.14''s)');
 SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' || pg_get_function_result(p.oid)
                             ORDER BY proname)
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 61> files{{
+inline constexpr std::array<file, 63> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -772,8 +772,9 @@ $$;
 },
     file{"pgflow/0040_tables_definitions.sql", part::common,
 R"pgflow_sql(-- Flow definitions: flows, steps, deps. Columns in the order of a database migrated to pgflow
--- 0.8.1 (opt_start_delay last in steps); constraint and index names as pgflow's, because
--- callers see them in error messages.
+-- 0.8.1 (opt_start_delay last of 0.8.1's columns in steps), then pgflow 0.14's condition columns
+-- (appended, as 0062_upgrade_step_conditions.sql adds them to older installs); constraint and
+-- index names as pgflow's, because callers see them in error messages.
 CREATE TABLE IF NOT EXISTS pgflow.flows (
   flow_slug text NOT NULL,
   opt_max_attempts integer NOT NULL DEFAULT 3,
@@ -798,6 +799,10 @@ CREATE TABLE IF NOT EXISTS pgflow.steps (
   opt_timeout integer NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   opt_start_delay integer NULL,
+  required_input_pattern jsonb NULL,
+  forbidden_input_pattern jsonb NULL,
+  when_unmet text NOT NULL DEFAULT 'skip',
+  when_exhausted text NOT NULL DEFAULT 'fail',
   CONSTRAINT steps_pkey PRIMARY KEY (flow_slug, step_slug),
   CONSTRAINT steps_flow_slug_step_index_key UNIQUE (flow_slug, step_index),
   CONSTRAINT steps_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
@@ -807,7 +812,11 @@ CREATE TABLE IF NOT EXISTS pgflow.steps (
   CONSTRAINT opt_start_delay_is_nonnegative CHECK (opt_start_delay IS NULL OR opt_start_delay >= 0),
   CONSTRAINT steps_deps_count_check CHECK (deps_count >= 0),
   CONSTRAINT steps_step_slug_check CHECK (pgflow.is_valid_slug(step_slug)),
-  CONSTRAINT steps_step_type_check CHECK (step_type = ANY (ARRAY['single'::text, 'map'::text]))
+  CONSTRAINT steps_step_type_check CHECK (step_type = ANY (ARRAY['single'::text, 'map'::text])),
+  CONSTRAINT required_input_pattern_is_object CHECK (required_input_pattern IS NULL OR jsonb_typeof(required_input_pattern) = 'object'),
+  CONSTRAINT forbidden_input_pattern_is_object CHECK (forbidden_input_pattern IS NULL OR jsonb_typeof(forbidden_input_pattern) = 'object'),
+  CONSTRAINT when_unmet_is_valid CHECK (when_unmet = ANY (ARRAY['fail'::text, 'skip'::text, 'skip-cascade'::text])),
+  CONSTRAINT when_exhausted_is_valid CHECK (when_exhausted = ANY (ARRAY['fail'::text, 'skip'::text, 'skip-cascade'::text]))
 );
 
 CREATE TABLE IF NOT EXISTS pgflow.deps (
@@ -933,20 +942,25 @@ CREATE TABLE IF NOT EXISTS pgflow.step_states (
   failed_at timestamptz NULL,
   error_message text NULL,
   initial_tasks integer NULL,
+  skip_reason text NULL,
+  skipped_at timestamptz NULL,
   CONSTRAINT step_states_pkey PRIMARY KEY (run_id, step_slug),
   CONSTRAINT step_states_flow_slug_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug),
   CONSTRAINT step_states_flow_slug_step_slug_fkey FOREIGN KEY (flow_slug, step_slug) REFERENCES pgflow.steps (flow_slug, step_slug),
   CONSTRAINT step_states_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id),
   CONSTRAINT completed_at_is_after_started_at CHECK (completed_at IS NULL OR completed_at >= started_at),
-  CONSTRAINT completed_at_or_failed_at CHECK (NOT (completed_at IS NOT NULL AND failed_at IS NOT NULL)),
+  CONSTRAINT completed_at_or_failed_at_or_skipped_at CHECK ((CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END
+    + CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END + CASE WHEN skipped_at IS NOT NULL THEN 1 ELSE 0 END) <= 1),
   CONSTRAINT failed_at_is_after_started_at CHECK (failed_at IS NULL OR failed_at >= started_at),
   CONSTRAINT started_at_is_after_created_at CHECK (started_at IS NULL OR started_at >= created_at),
   CONSTRAINT status_and_remaining_tasks_match CHECK (status <> 'completed'::text OR remaining_tasks = 0),
-  CONSTRAINT status_is_valid CHECK (status = ANY (ARRAY['created'::text, 'started'::text, 'completed'::text, 'failed'::text])),
+  CONSTRAINT status_is_valid CHECK (status = ANY (ARRAY['created'::text, 'started'::text, 'completed'::text, 'failed'::text, 'skipped'::text])),
   CONSTRAINT step_states_remaining_deps_check CHECK (remaining_deps >= 0),
   CONSTRAINT initial_tasks_known_when_started CHECK (status <> 'started'::text OR initial_tasks IS NOT NULL),
-  CONSTRAINT remaining_tasks_state_consistency CHECK (remaining_tasks IS NULL OR status <> 'created'::text),
-  CONSTRAINT step_states_initial_tasks_check CHECK (initial_tasks IS NULL OR initial_tasks >= 0)
+  CONSTRAINT remaining_tasks_state_consistency CHECK (remaining_tasks IS NULL OR status <> ALL (ARRAY['created'::text, 'skipped'::text])),
+  CONSTRAINT step_states_initial_tasks_check CHECK (initial_tasks IS NULL OR initial_tasks >= 0),
+  CONSTRAINT skip_reason_matches_status CHECK ((status = 'skipped'::text) = (skip_reason IS NOT NULL)),
+  CONSTRAINT skipped_at_is_after_created_at CHECK (skipped_at IS NULL OR skipped_at >= created_at)
 ) WITH (fillfactor = 80);
 -- Each index only when missing: CREATE INDEX IF NOT EXISTS would take a SHARE lock on the
 -- table even when the index exists, and hold it to the end of the install's transaction, where
@@ -961,6 +975,9 @@ BEGIN
   END IF;
   IF to_regclass('pgflow.idx_step_states_ready') IS NULL THEN
     CREATE INDEX idx_step_states_ready ON pgflow.step_states (run_id, status, remaining_deps) WHERE status = 'created'::text AND remaining_deps = 0;
+  END IF;
+  IF to_regclass('pgflow.idx_step_states_skipped') IS NULL THEN
+    CREATE INDEX idx_step_states_skipped ON pgflow.step_states (run_id, step_slug) WHERE status = 'skipped'::text;
   END IF;
   IF to_regclass('pgflow.idx_step_states_run_id') IS NULL THEN
     CREATE INDEX idx_step_states_run_id ON pgflow.step_states (run_id);
@@ -1070,6 +1087,92 @@ BEGIN
   END LOOP;
 END
 $repair$;
+)pgflow_sql"
+},
+    file{"pgflow/0062_upgrade_step_conditions.sql", part::common,
+R"pgflow_sql(-- Upgrade step: pgflow 0.14's conditional steps and graceful failure (spec after-0.8.1 §1.1) for a
+-- database installed before them. A fresh install already has all of it from 0040/0060; here
+-- every change is guarded, so the file does nothing there.
+-- steps: required_input_pattern, forbidden_input_pattern, when_unmet, when_exhausted (appended,
+-- in upstream's order) and their CHECKs. step_states: skip_reason, skipped_at, status `skipped`,
+-- and the constraints that now account for a skipped step.
+-- Guarded by a catalog lookup, not ADD COLUMN IF NOT EXISTS alone: ALTER TABLE takes its ACCESS
+-- EXCLUSIVE lock even when there is nothing to add, and a re-install while workers run would then
+-- queue behind (and in front of) every running flow until the install's transaction ends.
+DO $columns$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow.steps'::regclass AND attname = 'when_exhausted' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow.steps
+      ADD COLUMN IF NOT EXISTS required_input_pattern jsonb NULL,
+      ADD COLUMN IF NOT EXISTS forbidden_input_pattern jsonb NULL,
+      ADD COLUMN IF NOT EXISTS when_unmet text NOT NULL DEFAULT 'skip',
+      ADD COLUMN IF NOT EXISTS when_exhausted text NOT NULL DEFAULT 'fail';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow.step_states'::regclass AND attname = 'skipped_at' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow.step_states
+      ADD COLUMN IF NOT EXISTS skip_reason text NULL,
+      ADD COLUMN IF NOT EXISTS skipped_at timestamptz NULL;
+  END IF;
+END
+$columns$;
+
+DO $upgrade$
+DECLARE
+  c record;
+BEGIN
+  -- Added when missing; replaced when they still have 0.8.1's definition.
+  FOR c IN
+    SELECT * FROM (VALUES
+      ('pgflow.steps', 'required_input_pattern_is_object', NULL,
+       'CHECK (required_input_pattern IS NULL OR jsonb_typeof(required_input_pattern) = ''object'')'),
+      ('pgflow.steps', 'forbidden_input_pattern_is_object', NULL,
+       'CHECK (forbidden_input_pattern IS NULL OR jsonb_typeof(forbidden_input_pattern) = ''object'')'),
+      ('pgflow.steps', 'when_unmet_is_valid', NULL,
+       'CHECK (when_unmet = ANY (ARRAY[''fail''::text, ''skip''::text, ''skip-cascade''::text]))'),
+      ('pgflow.steps', 'when_exhausted_is_valid', NULL,
+       'CHECK (when_exhausted = ANY (ARRAY[''fail''::text, ''skip''::text, ''skip-cascade''::text]))'),
+      ('pgflow.step_states', 'status_is_valid', '%''skipped''%',
+       'CHECK (status = ANY (ARRAY[''created''::text, ''started''::text, ''completed''::text, ''failed''::text, ''skipped''::text]))'),
+      ('pgflow.step_states', 'remaining_tasks_state_consistency', '%''skipped''%',
+       'CHECK (remaining_tasks IS NULL OR status <> ALL (ARRAY[''created''::text, ''skipped''::text]))'),
+      ('pgflow.step_states', 'completed_at_or_failed_at_or_skipped_at', NULL,
+       'CHECK ((CASE WHEN completed_at IS NOT NULL THEN 1 ELSE 0 END + CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END'
+       ' + CASE WHEN skipped_at IS NOT NULL THEN 1 ELSE 0 END) <= 1)'),
+      ('pgflow.step_states', 'skip_reason_matches_status', NULL,
+       'CHECK ((status = ''skipped''::text) = (skip_reason IS NOT NULL))'),
+      ('pgflow.step_states', 'skipped_at_is_after_created_at', NULL,
+       'CHECK (skipped_at IS NULL OR skipped_at >= created_at)')
+    ) AS v(tbl, name, current_like, definition)
+  LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint AS k
+                   WHERE k.conrelid = c.tbl::regclass AND k.conname = c.name
+                     AND (c.current_like IS NULL OR pg_get_constraintdef(k.oid) LIKE c.current_like)) THEN
+      IF EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conrelid = c.tbl::regclass AND k.conname = c.name) THEN
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.tbl, c.name);
+      END IF;
+      EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.tbl, c.name, c.definition);
+    END IF;
+  END LOOP;
+  -- 0.8.1's two-way rule is subsumed by the three-way one (upstream drops it too).
+  IF EXISTS (SELECT 1 FROM pg_constraint
+             WHERE conrelid = 'pgflow.step_states'::regclass AND conname = 'completed_at_or_failed_at') THEN
+    ALTER TABLE pgflow.step_states DROP CONSTRAINT completed_at_or_failed_at;
+  END IF;
+END
+$upgrade$;
+
+-- add_step gained four parameters: the 0.8.1 signature is dropped (0120 creates the new one, whose
+-- defaults keep every 0.8.1 call, positional or named, working). Only on an older install, where
+-- the old one exists; privileges are granted again by 0950.
+DO $add_step$
+BEGIN
+  IF to_regprocedure('pgflow.add_step(text,text,text[],integer,integer,integer,integer,text)') IS NOT NULL THEN
+    DROP FUNCTION pgflow.add_step(text, text, text[], integer, integer, integer, integer, text);
+  END IF;
+END
+$add_step$;
 )pgflow_sql"
 },
     file{"pgflow/0065_notifications.sql", part::common,
@@ -1330,7 +1433,12 @@ $$;
 },
     file{"pgflow/0120_add_step.sql", part::common,
 R"pgflow_sql(-- pgflow.add_step(flow_slug, step_slug, deps_slugs = '{}', max_attempts, base_delay, timeout,
---                 start_delay, step_type = 'single') -> pgflow.steps
+--                 start_delay, step_type = 'single', required_input_pattern, forbidden_input_pattern,
+--                 when_unmet = 'skip', when_exhausted = 'fail') -> pgflow.steps
+-- pgflow 0.14's signature: the four condition parameters come last with upstream's defaults, so
+-- every 0.8.1 call (positional or named) means what it meant. They are stored as given; the
+-- CHECK constraints are their only validation (upstream's errors, e.g. violates check constraint
+-- "when_unmet_is_valid"); a when_unmet without a pattern is stored and inert, as upstream.
 -- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
 -- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
 -- Errors: 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
@@ -1344,7 +1452,11 @@ CREATE OR REPLACE FUNCTION pgflow.add_step(
   base_delay integer DEFAULT NULL,
   timeout integer DEFAULT NULL,
   start_delay integer DEFAULT NULL,
-  step_type text DEFAULT 'single'
+  step_type text DEFAULT 'single',
+  required_input_pattern jsonb DEFAULT NULL,
+  forbidden_input_pattern jsonb DEFAULT NULL,
+  when_unmet text DEFAULT 'skip',
+  when_exhausted text DEFAULT 'fail'
 )
 RETURNS pgflow.steps
 LANGUAGE plpgsql
@@ -1362,7 +1474,8 @@ BEGIN
   END IF;
 
   INSERT INTO pgflow.steps (flow_slug, step_slug, step_type, step_index, deps_count,
-                            opt_max_attempts, opt_base_delay, opt_timeout, opt_start_delay)
+                            opt_max_attempts, opt_base_delay, opt_timeout, opt_start_delay,
+                            required_input_pattern, forbidden_input_pattern, when_unmet, when_exhausted)
   VALUES (
     add_step.flow_slug,
     add_step.step_slug,
@@ -1372,7 +1485,11 @@ BEGIN
     add_step.max_attempts,
     add_step.base_delay,
     add_step.timeout,
-    add_step.start_delay
+    add_step.start_delay,
+    add_step.required_input_pattern,
+    add_step.forbidden_input_pattern,
+    add_step.when_unmet,
+    add_step.when_exhausted
   )
   ON CONFLICT ON CONSTRAINT steps_pkey DO NOTHING
   RETURNING * INTO result;
@@ -1568,6 +1685,109 @@ BEGIN
   END LOOP;
 
   RETURN total;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0215_cascade_force_skip_steps.sql", part::common,
+R"pgflow_sql(-- pgflow._archive_task_message(p_run_id, p_step_slug, p_task_index) -> void
+-- (Internal, pgflow 0.14.) Archives one task's queue message if it has one; the queue is the flow's.
+-- Used where a late completion or failure finds its step no longer running.
+CREATE OR REPLACE FUNCTION pgflow._archive_task_message(p_run_id uuid, p_step_slug text, p_task_index integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  task record;
+BEGIN
+  SELECT t.flow_slug, t.message_id INTO task
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = p_run_id AND t.step_slug = p_step_slug AND t.task_index = p_task_index;
+  IF task.message_id IS NOT NULL THEN
+    PERFORM pgmq.archive(task.flow_slug, task.message_id);
+  END IF;
+END;
+$$;
+
+-- pgflow._cascade_force_skip_steps(run_id, step_slug, skip_reason) -> integer
+-- (Internal, pgflow 0.14 with 0.15.1's task statuses.) Skips a step and every step that depends on
+-- it, transitively: each of them still `created` or `started` becomes `skipped` (the trigger with
+-- skip_reason, the others with 'dependency_skipped'), one step:<slug>:skipped event each in
+-- dependency order (step_index: a step's dependencies are registered before it), their queued or
+-- started tasks become `skipped` and their messages are archived (task rows before queue rows,
+-- upstream's lock order), and the run's remaining_steps drops by the number skipped. Nobody's
+-- remaining_deps changes: every dependent is skipped too. Steps skipped before are left alone, so
+-- a second call returns 0 and sends nothing. Callers hold the run's row; it is locked here as well
+-- so that the function is safe on its own.
+CREATE OR REPLACE FUNCTION pgflow._cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow_slug text;
+  skipped_count integer;
+  skipped_slugs text[];
+  messages bigint[];
+BEGIN
+  SELECT r.flow_slug INTO run_flow_slug
+  FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR UPDATE;
+  IF run_flow_slug IS NULL THEN
+    RAISE EXCEPTION 'Run not found: %', _cascade_force_skip_steps.run_id;
+  END IF;
+
+  WITH RECURSIVE affected(step_slug) AS (
+    SELECT _cascade_force_skip_steps.step_slug
+    UNION
+    SELECT d.step_slug
+    FROM pgflow.deps AS d
+    JOIN affected AS a ON a.step_slug = d.dep_slug
+    WHERE d.flow_slug = run_flow_slug
+  ),
+  skipped AS (
+    UPDATE pgflow.step_states AS ss
+    SET status = 'skipped',
+        skip_reason = CASE WHEN ss.step_slug = _cascade_force_skip_steps.step_slug
+                           THEN _cascade_force_skip_steps.skip_reason ELSE 'dependency_skipped' END,
+        skipped_at = now(),
+        remaining_tasks = NULL
+    FROM affected AS a
+    WHERE ss.run_id = _cascade_force_skip_steps.run_id AND ss.step_slug = a.step_slug
+      AND ss.status IN ('created', 'started')
+    RETURNING ss.step_slug, ss.skip_reason, ss.skipped_at
+  ),
+  events AS (
+    SELECT s.step_slug, pgflow_cpp.broadcast(
+             jsonb_build_object('event_type', 'step:skipped', 'run_id', _cascade_force_skip_steps.run_id,
+                                'flow_slug', run_flow_slug, 'step_slug', s.step_slug, 'status', 'skipped',
+                                'skip_reason', s.skip_reason, 'skipped_at', s.skipped_at),
+             'step:' || s.step_slug || ':skipped', _cascade_force_skip_steps.run_id)
+    FROM skipped AS s
+    JOIN pgflow.steps AS st ON st.flow_slug = run_flow_slug AND st.step_slug = s.step_slug
+    ORDER BY st.step_index
+  )
+  SELECT count(*)::integer, array_agg(e.step_slug) INTO skipped_count, skipped_slugs FROM events AS e;
+
+  IF skipped_count = 0 THEN
+    RETURN 0;
+  END IF;
+
+  WITH skipped_tasks AS (
+    UPDATE pgflow.step_tasks AS t SET status = 'skipped'
+    WHERE t.run_id = _cascade_force_skip_steps.run_id AND t.step_slug = ANY (skipped_slugs)
+      AND t.status IN ('queued', 'started')
+    RETURNING t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped_tasks AS s;
+  IF messages IS NOT NULL THEN
+    PERFORM pgmq.archive(run_flow_slug, messages);
+  END IF;
+
+  UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - skipped_count
+  WHERE r.run_id = _cascade_force_skip_steps.run_id;
+  RETURN skipped_count;
 END;
 $$;
 )pgflow_sql"
@@ -3377,7 +3597,7 @@ DECLARE
   -- pgflow 0.8.1 makes start_flow_with_states and get_run_with_states SECURITY DEFINER already.
   run_as_owner constant text[] := ARRAY[
     'pgflow.create_flow(text,integer,integer,integer)',
-    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text)',
+    'pgflow.add_step(text,text,text[],integer,integer,integer,integer,text,jsonb,jsonb,text,text)',
     'pgflow.start_flow(text,jsonb,uuid)',
     'pgflow.start_flow_with_states(text,jsonb,uuid)',
     'pgflow.get_run_with_states(uuid)',

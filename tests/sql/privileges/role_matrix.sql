@@ -58,6 +58,12 @@ INSERT INTO matrix VALUES
    $$SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-00000000e002')$$, '55000', '42501', '55000', '42501', '42501'),
   ('read a run''s status and lineage (run_status)', $$SELECT * FROM pgflow_cpp.run_status('00000000-0000-0000-0000-00000000e001')$$,
    'ok', '42501', 'ok', 'ok', '42501'),
+  ('skip a step and its dependents (pgflow._cascade_force_skip_steps, internal)',
+   $$SELECT pgflow._cascade_force_skip_steps('00000000-0000-0000-0000-00000000e002', 'b', 'condition_unmet')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('archive a task''s message (pgflow._archive_task_message, internal)',
+   $$SELECT pgflow._archive_task_message('00000000-0000-0000-0000-00000000e001', 'a', 0)$$,
+   'ok', '42501', '42501', '42501', '42501'),
   ('read run control rows', $$SELECT * FROM pgflow_cpp.run_control$$, 'ok', '42501', '42501', '42501', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
