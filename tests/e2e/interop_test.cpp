@@ -136,8 +136,9 @@ TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
     // statement, naming the capability, the step and the flow.
     pgflow::dynamic_flow conditional{"interop_conditional"};
     conditional.step("check", [](const boost::json::value& in) { return in; })
-        .step("charge", {"check"}, [](const boost::json::value& in) { return in; },
-              pgflow::step_conditions{.only_if = boost::json::object{{"check", {{"approved", true}}}}});
+        .step(
+            "charge", {"check"}, [](const boost::json::value& in) { return in; },
+            pgflow::step_conditions{.only_if = boost::json::object{{"check", {{"approved", true}}}}});
     try {
         client.ensure_registered(conditional);
         ADD_FAILURE() << "a flow with conditions registered on pgflow 0.8.1's schema";
