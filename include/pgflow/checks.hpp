@@ -202,6 +202,73 @@ struct check_adapted_struct_is_default_constructible {
                   "members: give the type a default constructor, or specialize pgflow::json_codec");
 };
 
+// --- conditions (conditions.hpp) ----------------------------------------------------------------
+
+template <fixed_string Step, class Argument>
+struct check_step_condition_is_known {
+    static_assert(failed_type_check<Argument>,
+                  "the template arguments of step<...> / map<...> after after<...> are the step's conditions: "
+                  "pgflow::only_if<\"{...}\">, pgflow::only_if_not<\"{...}\">, pgflow::when_unmet<mode> or "
+                  "pgflow::when_exhausted<mode>");
+};
+/// Condition is "only_if", "only_if_not", "when_unmet" or "when_exhausted".
+template <fixed_string Step, fixed_string Condition>
+struct check_condition_given_once {
+    static_assert(failed_check<Step, Condition>,
+                  "a step takes each condition at most once: merge two only_if / only_if_not patterns into "
+                  "one object (the step needs all of its members), and state each mode once");
+};
+/// Where is the pattern up to the point it failed, Problem what was wrong there.
+template <fixed_string Step, fixed_string Condition, fixed_string Where, fixed_string Problem>
+struct check_condition_pattern_is_json_object {
+    static_assert(failed_check<Step, Condition, Where, Problem>,
+                  "a condition pattern is a JSON object written as a string literal, e.g. "
+                  "pgflow::only_if<R\"({\"validate\": {\"ok\": true}})\">: fix the text at the end of Where");
+};
+template <fixed_string Step>
+struct check_when_unmet_has_a_pattern {
+    static_assert(failed_check<Step>,
+                  "when_unmet<...> says what happens when the step's condition is not met, but the step has no "
+                  "condition: add pgflow::only_if<...> or pgflow::only_if_not<...>, or remove when_unmet");
+};
+template <fixed_string Step>
+struct check_root_map_has_no_pattern {
+    static_assert(failed_check<Step>,
+                  "a map step without dependencies is matched against the flow input, an array, and a pattern "
+                  "is an object, so its condition could never be met (upstream pgflow accepts it and never runs "
+                  "the step): put the condition on the steps that depend on the map, or give the map an "
+                  "after<\"dependency\">");
+};
+/// Condition is "only_if" or "only_if_not"; Key is the pattern's top-level key.
+template <fixed_string Flow, fixed_string Step, fixed_string Condition, fixed_string Key>
+struct check_condition_pattern_keys_are_dependencies {
+    static_assert(failed_check<Flow, Step, Condition, Key>,
+                  "a dependent step's condition is matched against {\"<dependency>\": <its output>, ...}: every "
+                  "top-level key of the pattern must be one of the step's after<...> dependencies");
+};
+/// Member is the path of the member in the pattern; Type the C++ type it is matched against.
+template <fixed_string Flow, fixed_string Step, fixed_string Condition, fixed_string Member, fixed_string Type>
+struct check_condition_pattern_member_exists {
+    static_assert(failed_check<Flow, Step, Condition, Member, Type>,
+                  "a condition pattern names a member that the C++ type it is matched against (Type) does not "
+                  "have, so the condition could never be met: check the spelling of the member");
+};
+/// Member is the path of the value in the pattern ("" for the whole flow input).
+template <fixed_string Flow, fixed_string Step, fixed_string Condition, fixed_string Member, fixed_string Type,
+          fixed_string Expected, fixed_string Found>
+struct check_condition_pattern_value_kind {
+    static_assert(failed_check<Flow, Step, Condition, Member, Type, Expected, Found>,
+                  "a value in a condition pattern has another JSON kind than the C++ type it is matched against "
+                  "(Type, whose JSON is Expected; the pattern has Found), so the condition could never be met");
+};
+template <fixed_string Flow, fixed_string Step, fixed_string Dependency, class DependencyOutput>
+struct check_skippable_dependency_is_optional {
+    static_assert(failed_type_check<DependencyOutput>,
+                  "the dependency Dependency can be skipped (its condition with when_unmet skip, the default, or "
+                  "when_exhausted<pgflow::skip>), and then Step runs without its output: take that parameter as "
+                  "std::optional<DependencyOutput>");
+};
+
 // --- options ------------------------------------------------------------------------------------
 // Option values are not part of a flow's type. A constexpr flow with an option out of range fails
 // to compile in a call to one of the (non-constexpr) functions below, whose name says what is

@@ -16,6 +16,7 @@
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/flow_analysis.hpp>
+#include <pgflow/compile/flow_checks.hpp>
 #include <pgflow/compile/registration_text.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
@@ -71,8 +72,9 @@ public:
         : options_(options), steps_(std::move(steps)...) {
         check_options(std::index_sequence_for<Steps...>{});
         detail::text_buffer<sql_capacity> sql{sql_};
-        detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
-                                            slug, traits::graph, traits::types, options_, declared_step_options()});
+        detail::write_registration(
+            sql, detail::graph_source<step_count, traits::edge_count>{
+                     slug, traits::graph, traits::types, traits::conditions, options_, declared_step_options()});
         sql_size_ = sql.size;
     }
 
@@ -110,7 +112,8 @@ private:
         return {static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options...};
     }
 
-    static constexpr std::size_t sql_capacity = detail::registration_capacity(slug, traits::graph, traits::types);
+    static constexpr std::size_t sql_capacity =
+        detail::registration_capacity(slug, traits::graph, traits::types, traits::conditions);
 
     flow_options options_;
     detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;

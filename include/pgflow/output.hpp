@@ -4,6 +4,9 @@
 //
 //   auto out = pgflow::from_json<decltype(f)::output_type>(run_output_json);
 //   const Charge& c = pgflow::get<"charge">(out);      // or out.get<"charge">()
+//
+// A leaf the run may complete without (a step that can be skipped, or below a skip-cascade;
+// conditions.hpp) is a std::optional: absent from the run output, it is std::nullopt.
 
 #include <pgflow/detail/text.hpp>
 #include <pgflow/fixed_string.hpp>
@@ -72,7 +75,8 @@ template <fixed_string Slug, class... Fields>
     return out.template get<Slug>();
 }
 
-/// A run's output: an object keyed by leaf step slug. Zero leaves (a flow without steps) is null.
+/// A run's output: an object keyed by leaf step slug. Zero leaves (a flow without steps) is null, and
+/// so is the output of a run whose leaves were all skipped (then every member is optional).
 template <class... Fields>
     requires(json_convertible<typename Fields::value_type> && ...)
 struct json_codec<flow_output<Fields...>> {
@@ -82,9 +86,8 @@ struct json_codec<flow_output<Fields...>> {
             return nullptr;
         } else {
             boost::json::object o;
-            (o.emplace(Fields::slug_string.view(),
-                       json_codec<typename Fields::value_type>::encode(static_cast<const Fields&>(out).value)),
-             ...);
+            (encode_field<Fields>(o, out), ...);
+            if (o.empty() && (detail::is_optional<typename Fields::value_type>::value && ...)) return nullptr;
             return o;
         }
     }
@@ -93,6 +96,7 @@ struct json_codec<flow_output<Fields...>> {
         if constexpr (sizeof...(Fields) == 0) {
             if (!v.is_null() && !v.is_object()) detail::fail_expected(path, "null", v);
         } else {
+            if (v.is_null() && (detail::is_optional<typename Fields::value_type>::value && ...)) return out;
             const auto* o = v.if_object();
             if (o == nullptr) detail::fail_expected(path, "an object keyed by leaf step slug", v);
             (decode_field<Fields>(out, *o, path), ...);
@@ -101,11 +105,21 @@ struct json_codec<flow_output<Fields...>> {
     }
 
 private:
+    /// A skipped leaf (nullopt) is left out, as the run output leaves it out.
+    template <class Field>
+    static void encode_field(boost::json::object& o, const output& out) {
+        const auto& value = static_cast<const Field&>(out).value;
+        if constexpr (detail::is_optional<typename Field::value_type>::value) {
+            if (!value) return;
+        }
+        o.emplace(Field::slug_string.view(), json_codec<typename Field::value_type>::encode(value));
+    }
     template <class Field>
     static void decode_field(output& out, const boost::json::object& o, const json_path& path) {
         constexpr std::string_view slug = Field::slug_string.view();
         const json_path field_path = path.member(slug);
         const boost::json::value* v = o.if_contains(slug);
+        if (v == nullptr && detail::is_optional<typename Field::value_type>::value) return;
         if (v == nullptr) field_path.fail(detail::concat({"missing the output of leaf step \"", slug, "\""}));
         static_cast<Field&>(out).value = json_codec<typename Field::value_type>::decode(*v, field_path);
     }

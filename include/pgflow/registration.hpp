@@ -103,6 +103,10 @@ template <flow_type Flow>
         s.base_delay = options[i].base_delay;
         s.timeout = options[i].timeout;
         s.start_delay = options[i].start_delay;
+        s.required_input_pattern = std::string(traits::conditions[i].required);
+        s.forbidden_input_pattern = std::string(traits::conditions[i].forbidden);
+        s.when_unmet = traits::conditions[i].when_unmet;
+        s.when_exhausted = traits::conditions[i].when_exhausted;
         // A map task gets one element; a step gets {"run": input, "<dependency>": output, ...}.
         const std::size_t first = names.argument_begin[i];
         if (s.type == step_type::map) {

@@ -1,6 +1,6 @@
 #pragma once
-// The step vocabulary: after<...>, step<Slug, after<...>>(options?, handler) and
-// map<Slug, after<Dep>>(options?, handler).
+// The step vocabulary: after<...>, step<Slug, after<...>, conditions...>(options?, handler) and
+// map<Slug, after<Dep>, conditions...>(options?, handler). Conditions: conditions.hpp.
 //
 //   pgflow::step<"validate">([](const Order& o) { return Validated{o.amount > 0}; })
 //   pgflow::step<"charge", pgflow::after<"validate">>(pgflow::step_options{.timeout = 30},
@@ -12,12 +12,13 @@
 // dependencies, else its dependency's output). Either may take a trailing
 // `const pgflow::task_context&`, which is passed when the handler cannot be called without it.
 // Checks that need only the step itself (slug rules, self-dependency, a dependency listed twice, a
-// map with two dependencies) fire here; the rest when the flow is built.
+// map with two dependencies, a condition's own rules) fire here; the rest when the flow is built.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/slug_index.hpp>
 #include <pgflow/compile/step_rules.hpp>
 #include <pgflow/compile/type_list.hpp>
+#include <pgflow/conditions.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
@@ -43,13 +44,14 @@ struct after {
 };
 
 /// A declared step: what step<...>(...) and map<...>(...) return.
-template <fixed_string Slug, class After, step_type Type, class Handler>
+template <fixed_string Slug, class After, step_type Type, class Handler, class Conditions = detail::step_conditions<>>
 struct step_definition {
     static constexpr auto slug_string = Slug;
     static constexpr std::string_view slug = Slug.view();
     static constexpr step_type type = Type;
     using dependencies = After;
     using handler_type = Handler;
+    using conditions = Conditions;
 
     step_options options;
     Handler handler;
@@ -64,8 +66,8 @@ struct is_after<after<Ds...>> : std::true_type {};
 
 template <class T>
 struct is_step_definition : std::false_type {};
-template <fixed_string S, class A, step_type T, class H>
-struct is_step_definition<step_definition<S, A, T, H>> : std::true_type {};
+template <fixed_string S, class A, step_type T, class H, class C>
+struct is_step_definition<step_definition<S, A, T, H, C>> : std::true_type {};
 
 /// What step<...>(...) returns when one of its checks failed (the check already reported it);
 /// the flow then stays silent instead of piling up follow-up errors.
@@ -95,38 +97,93 @@ constexpr auto step_declaration_problem() {
     }
 }
 
-template <fixed_string Slug, class After, step_type Type, class Handler>
+template <class Condition>
+constexpr bool pattern_is_invalid() {
+    if constexpr (std::is_void_v<Condition>)
+        return false;
+    else
+        return read_pattern(Condition::pattern.view()).failed();
+}
+
+/// The check a step's conditions fail first, or no_problem.
+template <fixed_string Slug, class After, step_type Type, class... Cs>
+constexpr auto conditions_problem() {
+    using conditions = step_conditions<Cs...>;
+    constexpr std::size_t unknown = index_of_first<!is_condition<Cs>...>();
+    constexpr std::size_t twice = index_of_first<(conditions::template count<condition_traits<Cs>::kind> > 1)...>();
+    using required = typename conditions::template first<condition_kind::only_if>;
+    using forbidden = typename conditions::template first<condition_kind::only_if_not>;
+    if constexpr (sizeof...(Cs) == 0) {
+        return std::type_identity<no_problem>{};
+    } else if constexpr (unknown < sizeof...(Cs)) {
+        return std::type_identity<check_step_condition_is_known<Slug, type_at<unknown, Cs...>>>{};
+    } else if constexpr (twice < sizeof...(Cs)) {
+        constexpr condition_kind kind = condition_traits<type_at<twice, Cs...>>::kind;
+        return std::type_identity<
+            check_condition_given_once<Slug, fixed_string<condition_name(kind).size() + 1>(condition_name(kind))>>{};
+    } else if constexpr (conditions::when_unmet && !conditions::has_pattern) {
+        return std::type_identity<check_when_unmet_has_a_pattern<Slug>>{};
+    } else if constexpr (Type == step_type::map && After::size == 0 && conditions::has_pattern) {
+        return std::type_identity<check_root_map_has_no_pattern<Slug>>{};
+    } else if constexpr (pattern_is_invalid<required>()) {
+        return std::type_identity<
+            check_condition_pattern_is_json_object<Slug, "only_if", pattern_error_text<required::pattern>::where,
+                                                   pattern_error_text<required::pattern>::problem>>{};
+    } else if constexpr (pattern_is_invalid<forbidden>()) {
+        return std::type_identity<
+            check_condition_pattern_is_json_object<Slug, "only_if_not", pattern_error_text<forbidden::pattern>::where,
+                                                   pattern_error_text<forbidden::pattern>::problem>>{};
+    } else {
+        return std::type_identity<no_problem>{};
+    }
+}
+
+template <fixed_string Slug, class After, step_type Type, class... Cs, class Handler>
 constexpr auto make_step(step_options options, Handler handler) {
     using problem = typename decltype(step_declaration_problem<Slug, After, Type>())::type;
+    using condition_problem = typename decltype(conditions_problem<Slug, After, Type, Cs...>())::type;
     if constexpr (!std::is_same_v<problem, no_problem>) {
         static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
         return invalid_step{};
+    } else if constexpr (!std::is_same_v<condition_problem, no_problem>) {
+        static_assert(sizeof(condition_problem) > 0);
+        return invalid_step{};
     } else {
-        return step_definition<Slug, After, Type, Handler>{options, std::move(handler)};
+        return step_definition<Slug, After, Type, Handler, step_conditions<Cs...>>{options, std::move(handler)};
     }
+}
+
+/// step<"s", only_if<...>>: a root step may give its conditions without an empty after<>.
+template <fixed_string Slug, step_type Type, class After, class... Cs, class Handler>
+constexpr auto declare_step(step_options options, Handler handler) {
+    if constexpr (is_condition<After>)
+        return make_step<Slug, after<>, Type, After, Cs...>(options, std::move(handler));
+    else
+        return make_step<Slug, After, Type, Cs...>(options, std::move(handler));
 }
 
 }  // namespace detail
 
 /// A step that runs once per run: `handler(flow_input, dependency_outputs..., [task_context])`.
-template <fixed_string Slug, class After = after<>, class Handler>
+/// Conditions (conditions.hpp) follow after<...>.
+template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto step(step_options options, Handler handler) {
-    return detail::make_step<Slug, After, step_type::single>(options, std::move(handler));
+    return detail::declare_step<Slug, step_type::single, After, Conditions...>(options, std::move(handler));
 }
-template <fixed_string Slug, class After = after<>, class Handler>
+template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto step(Handler handler) {
-    return detail::make_step<Slug, After, step_type::single>(step_options{}, std::move(handler));
+    return detail::declare_step<Slug, step_type::single, After, Conditions...>(step_options{}, std::move(handler));
 }
 
 /// A step that runs once per array element: `handler(element, [task_context])`; its output is the
 /// array of the results, in element order. Without dependencies it maps over the flow input.
-template <fixed_string Slug, class After = after<>, class Handler>
+template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto map(step_options options, Handler handler) {
-    return detail::make_step<Slug, After, step_type::map>(options, std::move(handler));
+    return detail::declare_step<Slug, step_type::map, After, Conditions...>(options, std::move(handler));
 }
-template <fixed_string Slug, class After = after<>, class Handler>
+template <fixed_string Slug, class After = after<>, class... Conditions, class Handler>
 [[nodiscard]] constexpr auto map(Handler handler) {
-    return detail::make_step<Slug, After, step_type::map>(step_options{}, std::move(handler));
+    return detail::declare_step<Slug, step_type::map, After, Conditions...>(step_options{}, std::move(handler));
 }
 
 }  // namespace pgflow

@@ -1,8 +1,7 @@
 #pragma once
 // Compile-time analysis of a flow: its graph (compile/graph.hpp), then per step, in topological
-// order, what its handler is called with, what it returns and whether that is valid. The checks
-// run in stages and stop at the first failure, whose named check (checks.hpp) is the only error
-// the user sees: no cascade of follow-up errors.
+// order, what its handler is called with, what it returns and whether that is valid, and the
+// flow's output type. Which check to report is compile/flow_checks.hpp's.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/callable.hpp>
@@ -17,6 +16,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -62,6 +62,9 @@ struct flow_traits {
     using step_at = type_at<I, Steps...>;
 
     static constexpr std::array<step_type, step_count> types{Steps::type...};
+    static constexpr std::array<step_condition_text, step_count> conditions{Steps::conditions::text()...};
+    static constexpr std::array<bool, step_count> may_be_skipped{Steps::conditions::may_be_skipped...};
+    static constexpr std::array<bool, step_count> skips_dependents{Steps::conditions::skips_dependents...};
 
     static constexpr flow_graph<step_count, edge_count> build_graph() {
         std::array<std::string_view, step_count> slugs{Steps::slug...};
@@ -154,6 +157,15 @@ struct call_analysis<Handler, type_list<A...>> {
     }
 };
 
+template <class T>
+struct optional_of {
+    using type = std::optional<T>;
+};
+template <class T>
+struct optional_of<std::optional<T>> {
+    using type = std::optional<T>;
+};
+
 // Everything step_analysis knows lives in types (the verdict's members have short names). Its own
 // static data members would be named after the whole flow type, one very long symbol per step,
 // which compilers (g++ especially) are slow to mangle and emit.
@@ -164,13 +176,18 @@ struct step_analysis {
     using input = typename Traits::input_type;
     template <std::size_t K>
     using dependency = step_analysis<Traits, Traits::graph.dependency(I, K)>;
+    /// What the handler takes for dependency K: std::optional when that step can be skipped alone.
+    template <std::size_t K>
+    using dependency_argument = std::conditional_t<dependency<K>::step::conditions::skipped_alone,
+                                                   typename optional_of<typename dependency<K>::output_type>::type,
+                                                   typename dependency<K>::output_type>;
 
     template <std::size_t... Ks>
     static constexpr auto analyze(std::index_sequence<Ks...>) {
         if constexpr (((dependency<Ks>::verdict::problem != step_problem::none) || ... || false)) {
             return step_verdict<step_problem::blocked>{};
         } else if constexpr (step::type == step_type::single) {
-            return call_analysis<handler, type_list<input, typename dependency<Ks>::output_type...>>::verdict();
+            return call_analysis<handler, type_list<input, dependency_argument<Ks>...>>::verdict();
         } else if constexpr (sizeof...(Ks) == 0) {
             if constexpr (array_element<input>::is_array)
                 return call_analysis<handler, type_list<typename array_element<input>::type>>::verdict();
@@ -195,210 +212,6 @@ struct step_analysis {
         std::conditional_t<step::type == step_type::map, std::vector<task_output_type>, task_output_type>;
 };
 
-// --- diagnostics ----------------------------------------------------------------------------------
-
-/// Name of the K-th argument of a step's handler in diagnostics: "run", a dependency slug, "element".
-template <class Step, std::size_t K>
-constexpr auto argument_name() {
-    if constexpr (Step::type == step_type::map)
-        return fixed_string("element");
-    else if constexpr (K == 0)
-        return fixed_string("run");
-    else
-        return Step::dependencies::template slug<K - 1>;
-}
-
-template <class Parameter, class Provided>
-inline constexpr bool accepts = std::is_convertible_v<Provided&&, Parameter>;
-
-template <fixed_string Flow, class Step, class Expected, class Declared>
-struct handler_diagnosis;
-template <fixed_string Flow, class Step, class... E, class... P>
-struct handler_diagnosis<Flow, Step, type_list<E...>, type_list<P...>> {
-    static constexpr std::size_t n = sizeof...(E);
-    static constexpr std::array<bool, n> positional{accepts<P, E>...};
-
-    template <std::size_t... Cells>
-    static constexpr std::array<bool, n * n> matrix(std::index_sequence<Cells...>) {
-        return {accepts<type_at<Cells / n, P...>, type_at<Cells % n, E...>>...};
-    }
-    /// Every parameter accepts some argument and every argument fits some parameter.
-    static constexpr bool some_order_fits() {
-        constexpr auto m = matrix(std::make_index_sequence<n * n>{});
-        for (std::size_t p = 0; p < n; ++p) {
-            bool row = false;
-            bool column = false;
-            for (std::size_t e = 0; e < n; ++e) {
-                row = row || m[p * n + e];
-                column = column || m[e * n + p];
-            }
-            if (!row || !column) return false;
-        }
-        return true;
-    }
-    static constexpr std::size_t first_mismatch() {
-        for (std::size_t k = 0; k < n; ++k)
-            if (!positional[k]) return k;
-        return npos;
-    }
-
-    /// The check to report (see no_problem in checks.hpp).
-    static constexpr auto problem() {
-        constexpr std::size_t k = first_mismatch();
-        if constexpr (k == npos)
-            return std::type_identity<check_handler_is_callable<Flow, Step::slug_string, expected_parameters<E...>,
-                                                                typename Step::handler_type>>{};
-        else if constexpr (n > 1 && some_order_fits())
-            return std::type_identity<check_handler_parameter_order<Flow, Step::slug_string, expected_parameters<E...>,
-                                                                    handler_parameters<P...>>>{};
-        else
-            return std::type_identity<check_handler_parameter_type<Flow, Step::slug_string, argument_name<Step, k>(),
-                                                                   type_at<k, E...>, type_at<k, P...>>>{};
-    }
-};
-
-template <fixed_string Flow, class Step, class Arguments, class Declared>
-struct parameter_count_problem;
-template <fixed_string Flow, class Step, class... E, class... P>
-struct parameter_count_problem<Flow, Step, type_list<E...>, type_list<P...>> {
-    using type =
-        check_handler_parameter_count<Flow, Step::slug_string, expected_parameters<E...>, handler_parameters<P...>>;
-};
-template <fixed_string Flow, class Step, class Arguments>
-struct callable_problem;
-template <fixed_string Flow, class Step, class... E>
-struct callable_problem<Flow, Step, type_list<E...>> {
-    using type =
-        check_handler_is_callable<Flow, Step::slug_string, expected_parameters<E...>, typename Step::handler_type>;
-};
-
-template <fixed_string Flow, class Step, class Arguments>
-constexpr auto handler_problem() {
-    using signature = callable_signature<typename Step::handler_type>;
-    if constexpr (!signature::known) {
-        return std::type_identity<typename callable_problem<Flow, Step, Arguments>::type>{};
-    } else {
-        using declared = typename without_trailing_context<typename signature::parameters>::type;
-        if constexpr (declared::size != Arguments::size)
-            return std::type_identity<typename parameter_count_problem<Flow, Step, Arguments, declared>::type>{};
-        else
-            return handler_diagnosis<Flow, Step, Arguments, declared>::problem();
-    }
-}
-
-template <class Traits, std::size_t I>
-constexpr auto step_problem_check() {
-    using analysis = step_analysis<Traits, I>;
-    using step = typename analysis::step;
-    constexpr auto flow_slug = Traits::slug_string;
-    constexpr step_problem problem = analysis::verdict::problem;
-    if constexpr (problem == step_problem::root_map_input_not_array) {
-        return std::type_identity<
-            check_root_map_input_is_array<flow_slug, step::slug_string, typename Traits::input_type>>{};
-    } else if constexpr (problem == step_problem::map_dependency_not_array) {
-        return std::type_identity<
-            check_map_dependency_output_is_array<flow_slug, step::slug_string, step::dependencies::template slug<0>,
-                                                 typename analysis::template dependency<0>::output_type>>{};
-    } else if constexpr (problem == step_problem::output_not_json) {
-        using output = typename analysis::task_output_type;
-        return std::type_identity<
-            check_step_output_is_json_convertible<flow_slug, step::slug_string, output, json_culprit_t<output>>>{};
-    } else {
-        return handler_problem<flow_slug, step, typename analysis::arguments>();
-    }
-}
-
-/// "a -> b -> a" for the graph's cycle, as a template argument.
-template <class Traits>
-struct cycle_text {
-    static constexpr auto& g = Traits::graph;
-    static constexpr std::size_t length = [] {
-        std::size_t n = g.slugs[g.cycle[0]].size();
-        for (std::size_t k = 0; k < g.cycle_length; ++k) n += g.slugs[g.cycle[k]].size() + 4;
-        return n;
-    }();
-    static constexpr auto value = [] {
-        std::array<char, length> text{};
-        std::size_t n = 0;
-        const auto put = [&](std::string_view s) {
-            for (const char c : s) text[n++] = c;
-        };
-        for (std::size_t k = 0; k < g.cycle_length; ++k) {
-            put(g.slugs[g.cycle[k]]);
-            put(" -> ");
-        }
-        put(g.slugs[g.cycle[0]]);
-        return fixed_string<length + 1>(std::string_view(text.data(), length));
-    }();
-};
-
-template <class Traits>
-struct flow_checks {
-    static constexpr auto& g = Traits::graph;
-    static constexpr auto flow_slug = Traits::slug_string;
-    template <std::size_t I>
-    using step_at = typename Traits::template step_at<I>;
-
-    /// The first step, in topological order, with a problem of its own; npos if none.
-    template <std::size_t... Ks>
-    static constexpr std::size_t first_step_with_problem(std::index_sequence<Ks...>) {
-        // Analyses are instantiated in topological order, so each finds its dependencies' done.
-        constexpr std::array<step_problem, sizeof...(Ks)> problems{
-            step_analysis<Traits, g.order[Ks]>::verdict::problem...};
-        for (std::size_t k = 0; k < sizeof...(Ks); ++k)
-            if (problems[k] != step_problem::none && problems[k] != step_problem::blocked) return g.order[k];
-        return npos;
-    }
-
-    /// The first failing check, in the order the header of flow.hpp lists them, or no_problem.
-    static constexpr auto problem() {
-        if constexpr (g.duplicate != npos) {
-            return std::type_identity<check_step_declared_once<flow_slug, step_at<g.duplicate>::slug_string>>{};
-        } else if constexpr (g.undeclared_step != npos) {
-            using step = step_at<g.undeclared_step>;
-            return std::type_identity<check_dependency_declared<
-                flow_slug, step::slug_string, step::dependencies::template slug<g.undeclared_position>>>{};
-        } else if constexpr (g.cycle_length != 0) {
-            return std::type_identity<check_no_dependency_cycle<flow_slug, cycle_text<Traits>::value>>{};
-        } else if constexpr (!json_convertible<typename Traits::input_type>) {
-            using input = typename Traits::input_type;
-            return std::type_identity<check_flow_input_is_json_convertible<flow_slug, input, json_culprit_t<input>>>{};
-        } else if constexpr (constexpr std::size_t bad =
-                                 first_step_with_problem(std::make_index_sequence<Traits::step_count>{});
-                             bad != npos) {
-            return step_problem_check<Traits, bad>();
-        } else {
-            return std::type_identity<no_problem>{};
-        }
-    }
-};
-
-template <fixed_string Slug>
-constexpr auto flow_slug_problem() {
-    constexpr slug_verdict verdict = check_slug(Slug.view(), true);
-    if constexpr (verdict == slug_verdict::reserved)
-        return std::type_identity<check_flow_slug_is_not_reserved<Slug>>{};
-    else if constexpr (verdict == slug_verdict::invalid)
-        return std::type_identity<check_flow_slug_is_valid<Slug>>{};
-    else if constexpr (verdict == slug_verdict::too_long_for_a_queue)
-        return std::type_identity<check_flow_slug_fits_queue_name<Slug>>{};
-    else
-        return std::type_identity<no_problem>{};
-}
-
-/// The first check the flow fails, or no_problem. A step whose own check failed (invalid_step)
-/// has reported it already: the flow then reports nothing more.
-template <fixed_string Slug, class Input, class... Steps>
-constexpr auto flow_problem() {
-    using slug_problem = typename decltype(flow_slug_problem<Slug>())::type;
-    if constexpr (!std::is_same_v<slug_problem, no_problem>)
-        return std::type_identity<slug_problem>{};
-    else if constexpr ((std::is_same_v<Steps, invalid_step> || ... || false))
-        return std::type_identity<invalid_step>{};
-    else
-        return flow_checks<flow_traits<Slug, Input, Steps...>>::problem();
-}
-
 // --- the flow's output type -------------------------------------------------------------------
 
 template <class Traits>
@@ -416,10 +229,26 @@ struct leaf_steps {
             if (g.is_leaf(i)) out[n++] = i;
         return out;
     }();
+    /// Steps a run may complete without: skipped themselves, or by an ancestor's skip-cascade.
+    static constexpr std::array<bool, Traits::step_count> may_be_absent = [] {
+        std::array<bool, Traits::step_count> cascaded{};
+        std::array<bool, Traits::step_count> out{};
+        for (const std::size_t i : g.order) {
+            for (std::size_t k = 0; k < g.dependency_count(i); ++k) {
+                const std::size_t d = g.dependency(i, k);
+                cascaded[i] = cascaded[i] || Traits::skips_dependents[d] || cascaded[d];
+            }
+            out[i] = Traits::may_be_skipped[i] || cascaded[i];
+        }
+        return out;
+    }();
+    template <std::size_t I>
+    using leaf_output =
+        std::conditional_t<may_be_absent[I], typename optional_of<typename step_analysis<Traits, I>::output_type>::type,
+                           typename step_analysis<Traits, I>::output_type>;
     template <std::size_t... Ks>
     static auto output(std::index_sequence<Ks...>)
-        -> flow_output<output_field<Traits::template step_at<indices[Ks]>::slug_string,
-                                    typename step_analysis<Traits, indices[Ks]>::output_type>...>;
+        -> flow_output<output_field<Traits::template step_at<indices[Ks]>::slug_string, leaf_output<indices[Ks]>>...>;
     using output_type = decltype(output(std::make_index_sequence<count>{}));
 };
 

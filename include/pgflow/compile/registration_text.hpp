@@ -6,6 +6,7 @@
 // be known from the flow's type), then into the flow's buffer, with no allocation in constant evaluation.
 
 #include <pgflow/compile/graph.hpp>
+#include <pgflow/conditions.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
 
@@ -54,6 +55,7 @@ struct parameterized_statements {
     void put(char c) { statements.back().sql += c; }
     void literal(std::string_view value) { placeholder(std::string(value), ""); }
     void integer(int value) { placeholder(std::to_string(value), "::int"); }
+    void jsonb(std::string_view value) { placeholder(std::string(value), "::jsonb"); }
     void next_statement() { statements.emplace_back(); }
 
 private:
@@ -114,6 +116,16 @@ constexpr void emit_integer(Out& out, int value) {
         put_int(out, value);
     }
 }
+/// A condition pattern (compact JSON text): a parameter cast to jsonb, or a literal cast to jsonb.
+template <class Out>
+constexpr void emit_jsonb(Out& out, std::string_view text) {
+    if constexpr (requires { out.jsonb(text); }) {
+        out.jsonb(text);
+    } else {
+        put_literal(out, text);
+        out.put("::jsonb");
+    }
+}
 template <class Out>
 constexpr void next_statement(Out& out) {
     if constexpr (requires { out.next_statement(); }) {
@@ -132,9 +144,33 @@ constexpr void put_option(Out& out, std::string_view name, const std::optional<i
     emit_integer(out, *value);
 }
 
+/// pgflow 0.14's condition arguments of add_step, each only when stated: a flow without conditions
+/// keeps pgflow 0.8.1's text.
+template <class Out>
+constexpr void put_conditions(Out& out, const step_condition_text& c) {
+    const auto pattern = [&](std::string_view name, std::string_view text) {
+        if (text.empty()) return;
+        out.put(", ");
+        out.put(name);
+        out.put(" => ");
+        emit_jsonb(out, text);
+    };
+    const auto mode = [&](std::string_view name, const std::optional<condition_mode>& m) {
+        if (!m) return;
+        out.put(", ");
+        out.put(name);
+        out.put(" => ");
+        emit_literal(out, to_string(*m));
+    };
+    pattern("required_input_pattern", c.required);
+    pattern("forbidden_input_pattern", c.forbidden);
+    mode("when_unmet", c.when_unmet);
+    mode("when_exhausted", c.when_exhausted);
+}
+
 /// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
 /// flow_options() (the ones to write), step_count(), and per step k: step_slug(k), type(k),
-/// dependency_count(k), dependency(k, d), step_options(k).
+/// dependency_count(k), dependency(k, d), step_options(k), step_conditions(k).
 template <class Out, class Source>
 constexpr void write_registration(Out& out, const Source& flow) {
     out.put("SELECT pgflow.create_flow(");
@@ -163,6 +199,7 @@ constexpr void write_registration(Out& out, const Source& flow) {
         put_option(out, "base_delay", step.base_delay);
         put_option(out, "timeout", step.timeout);
         put_option(out, "start_delay", step.start_delay);
+        put_conditions(out, flow.step_conditions(k));
         if (flow.type(k) == step_type::map) out.put(", step_type => 'map'");
         out.put(");");
     }
@@ -198,14 +235,20 @@ struct shape_source {
         const step_shape& s = shape.steps[k];
         return {s.max_attempts, s.base_delay, s.timeout, s.start_delay};
     }
+    [[nodiscard]] constexpr step_condition_text step_conditions(std::size_t k) const noexcept {
+        const step_shape& s = shape.steps[k];
+        return {s.required_input_pattern, s.forbidden_input_pattern, s.when_unmet, s.when_exhausted};
+    }
 };
 
-/// A compiled flow as a source: its graph (steps in topological order), step types and options as declared.
+/// A compiled flow as a source: its graph (steps in topological order), step types, conditions and
+/// options as declared.
 template <std::size_t N, std::size_t E>
 struct graph_source {
     std::string_view slug;
     const flow_graph<N, E>& graph;
     const std::array<step_type, N>& types;
+    const std::array<step_condition_text, N>& conditions;
     pgflow::flow_options options;
     std::array<pgflow::step_options, N> steps;
 
@@ -225,15 +268,19 @@ struct graph_source {
     [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept {
         return steps[graph.order[k]];
     }
+    [[nodiscard]] constexpr step_condition_text step_conditions(std::size_t k) const noexcept {
+        return conditions[graph.order[k]];
+    }
 };
 
 /// The longest registration text of a flow with this graph: every option at its widest value (option
-/// values are not part of the flow's type; the slugs and the step types are).
+/// values are not part of the flow's type; the slugs, step types and conditions are).
 template <std::size_t N, std::size_t E>
 constexpr std::size_t registration_capacity(std::string_view flow_slug, const flow_graph<N, E>& g,
-                                            const std::array<step_type, N>& types) {
+                                            const std::array<step_type, N>& types,
+                                            const std::array<step_condition_text, N>& conditions) {
     constexpr int widest = std::numeric_limits<int>::min();
-    graph_source<N, E> widest_flow{flow_slug, g, types, {widest, widest, widest}, {}};
+    graph_source<N, E> widest_flow{flow_slug, g, types, conditions, {widest, widest, widest}, {}};
     for (pgflow::step_options& s : widest_flow.steps) s = {widest, widest, widest, widest};
     text_size size;
     write_registration(size, widest_flow);

@@ -45,6 +45,15 @@ struct list_at_impl<I, type_list<Ts...>> {
 template <std::size_t I, class List>
 using list_at = typename list_at_impl<I, List>::type;
 
+/// Position of the first true of Bs; sizeof...(Bs) when none is.
+template <bool... Bs>
+constexpr std::size_t index_of_first() noexcept {
+    constexpr bool values[] = {Bs..., false};
+    std::size_t i = 0;
+    while (i < sizeof...(Bs) && !values[i]) ++i;
+    return i;
+}
+
 /// A slug as a type, so that packs of slugs can be indexed like packs of types.
 template <fixed_string Slug>
 struct slug_constant {
