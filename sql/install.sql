@@ -54,6 +54,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0110_create_flow.sql
 \ir pgflow/0120_add_step.sql
 \ir pgflow/0200_start_flow.sql
+\ir pgflow/0205_cascade_resolve_conditions.sql
 \ir pgflow/0210_cascade_complete_taskless_steps.sql
 \ir pgflow/0215_cascade_force_skip_steps.sql
 \ir pgflow/0220_start_ready_steps.sql
@@ -61,6 +62,9 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0235_read_and_start_tasks.sql
 \ir pgflow/0240_complete_task.sql
 \ir pgflow/0245_complete_tasks.sql
+\ir pgflow/0247_fail_exhausted_step.sql
+\ir pgflow/0248_skip_exhausted_step.sql
+\ir pgflow/0249_fail_task_internal.sql
 \ir pgflow/0250_fail_task.sql
 \ir pgflow/0255_fail_task_attempt.sql
 \ir pgflow/0260_maybe_complete_run.sql

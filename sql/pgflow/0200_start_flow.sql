@@ -1,7 +1,9 @@
 -- pgflow.start_flow(flow_slug, input, run_id = NULL) -> setof pgflow.runs
 -- Creates a run (run_id given or generated) with one step_state per step, broadcasts run:started,
--- completes taskless steps (empty root maps and their empty descendants), starts the ready steps
--- and completes the run if nothing is left; returns the run row as it then is.
+-- evaluates the root steps' conditions (pgflow 0.14: cascade_resolve_conditions; a `fail` one that
+-- is unmet fails the run, and the failed run row is returned with no task created), completes
+-- taskless steps (empty root maps and their empty descendants), starts the ready steps and
+-- completes the run if nothing is left; returns the run row as it then is.
 -- Errors: 'Flow <slug> has root map steps but input is NULL' / '... input is not an array (got <t>)';
 -- runs_flow_slug_fkey (unknown flow); NOT NULL on runs.input; runs_pkey (run_id taken).
 CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id uuid DEFAULT NULL)
@@ -14,9 +16,14 @@ AS $$
 DECLARE
   created pgflow.runs;
   taskless boolean;
+  root_maps boolean;
+  conditional boolean;
 BEGIN
-  IF EXISTS (SELECT 1 FROM pgflow.steps AS s
-             WHERE s.flow_slug = start_flow.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
+  SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
+  INTO root_maps, conditional
+  FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
+  IF root_maps THEN
     IF start_flow.input IS NULL THEN
       RAISE EXCEPTION 'Flow % has root map steps but input is NULL', start_flow.flow_slug;
     END IF;
@@ -65,8 +72,18 @@ BEGIN
     'run:started',
     created.run_id);
 
+  -- Conditions first: a skipped step is never started, and a failed run starts nothing.
+  IF conditional THEN
+    IF NOT pgflow.cascade_resolve_conditions(created.run_id) THEN
+      RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+      RETURN;
+    END IF;
+  END IF;
+
   -- The cascade and the run's completion can only do something for a run with an empty step (a
-  -- root map over []) or without steps; other runs skip the two calls.
+  -- root map over []), without steps, or whose conditions skipped steps (which may empty a
+  -- dependent map or leave nothing to run); other runs skip the two calls.
+  taskless := taskless OR conditional;
   IF taskless OR created.remaining_steps = 0 THEN
     PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
   END IF;

@@ -5,6 +5,11 @@
 -- learns it is empty too) and runs.remaining_steps drops. Returns how many steps it completed.
 -- Times are now(), or the step's created_at when another transaction created it after this one
 -- began (as in every function here, so that the tables' ordering CHECKs always hold).
+-- After each wave the conditions of the steps it released are evaluated
+-- (pgflow.cascade_resolve_conditions), as for any step that becomes ready; a plain skip there can
+-- make a dependent map empty, which the next wave completes. (Upstream evaluates nothing here, so
+-- a step released by an empty map started whatever its condition: pgflow-cpp fixes that.) Stops
+-- when a condition failed the run.
 -- Error: 'Cascade loop exceeded safety limit of 50 iterations' (so at most 49 levels).
 CREATE OR REPLACE FUNCTION pgflow.cascade_complete_taskless_steps(run_id uuid)
 RETURNS integer
@@ -85,6 +90,8 @@ BEGIN
         'step:' || wave.step_slug || ':completed',
         cascade_complete_taskless_steps.run_id);
     END LOOP;
+
+    EXIT WHEN NOT pgflow.cascade_resolve_conditions(cascade_complete_taskless_steps.run_id);
   END LOOP;
 
   RETURN total;

@@ -28,7 +28,8 @@ $$;
 -- upstream's lock order), and the run's remaining_steps drops by the number skipped. Nobody's
 -- remaining_deps changes: every dependent is skipped too. Steps skipped before are left alone, so
 -- a second call returns 0 and sends nothing. Callers hold the run's row; it is locked here as well
--- so that the function is safe on its own.
+-- so that the function is safe on its own. skipped_at is now(), or the step's created_at when
+-- another transaction created it after this one began (skipped_at_is_after_created_at holds).
 CREATE OR REPLACE FUNCTION pgflow._cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -60,7 +61,7 @@ BEGIN
     SET status = 'skipped',
         skip_reason = CASE WHEN ss.step_slug = _cascade_force_skip_steps.step_slug
                            THEN _cascade_force_skip_steps.skip_reason ELSE 'dependency_skipped' END,
-        skipped_at = now(),
+        skipped_at = greatest(now(), ss.created_at),
         remaining_tasks = NULL
     FROM affected AS a
     WHERE ss.run_id = _cascade_force_skip_steps.run_id AND ss.step_slug = a.step_slug

@@ -1,6 +1,6 @@
 -- pgflow.start_ready_steps(run_id) -> void
 -- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
--- count (nothing on a failed run): status 'started', remaining_tasks = initial_tasks, a
+-- count (nothing on a failed or completed run, as in pgflow 0.14): status 'started', remaining_tasks = initial_tasks, a
 -- step:started broadcast, then per step (in step_slug order) one queue message per task sent with
 -- one pgmq.send_batch (delayed by opt_start_delay) and one step_tasks row per message. When any
 -- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
@@ -21,7 +21,7 @@ DECLARE
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
   FROM pgflow.runs AS r WHERE r.run_id = start_ready_steps.run_id;
-  IF run_status IS NULL OR run_status = 'failed' THEN
+  IF run_status IS DISTINCT FROM 'started' THEN
     RETURN;
   END IF;
 

@@ -1,6 +1,6 @@
 -- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
--- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
--- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
+-- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
+-- (pgflow 0.14; 0.8.1 only excluded failed runs): each 'queued' task, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
 -- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
 -- error_message, which names the attempt and its worker: stopped (deprecated_at), silent (no
 -- heartbeat for over 10 s: it crashed or lost the database), or still heartbeating, when the
@@ -9,7 +9,8 @@
 -- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
 -- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
 -- 'Task timed out after <timeout> s: attempt <n>…' (failing its step and run) and not returned.
--- Returns one record per claimed task with its input (see pgflow's input rules).
+-- Returns one record per claimed task with its input (see pgflow's input rules; a dependency that
+-- did not complete, i.e. was skipped, has no key in a single step's input: pgflow 0.14).
 -- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
 --
 -- pgflow_cpp.claim_tasks(flow_slug, msg_ids, worker_id, hide_messages) is the implementation;
@@ -102,10 +103,12 @@ BEGIN
       OFFSET 0
     ) AS t
     JOIN pgflow.runs AS r ON r.run_id = t.run_id
+    JOIN pgflow.step_states AS ss ON ss.run_id = t.run_id AND ss.step_slug = t.step_slug
     JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
     JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
     WHERE t.flow_slug = claim_tasks.flow_slug
-      AND r.status <> 'failed'
+      AND r.status = 'started'
+      AND ss.status = 'started'
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
@@ -188,15 +191,18 @@ BEGIN
              END AS arr
     ) AS src
   ),
-  -- Single steps get {"run": input, <dep>: <dep output>...} (a map dependency's output is the
-  -- array of its completed tasks' outputs by task_index, [] when it had none).
+  -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
+  -- skipped one has no key: pgflow 0.14; a map dependency's output is the array of its completed
+  -- tasks' outputs by task_index, [] when it had none).
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
              SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+             JOIN pgflow.step_states AS ds ON ds.run_id = c.run_id AND ds.step_slug = d.dep_slug
              WHERE d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
+               AND ds.status = 'completed'
            ), '{}'::jsonb) AS input
     FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
     JOIN pgflow.runs AS r ON r.run_id = c.run_id

@@ -1,12 +1,16 @@
 -- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
 -- Records a started task's output. The last task of a step completes the step (step:completed
 -- with the step's output), counts it off its dependents (a dependent map learns its size) and
--- the run, completes taskless descendants, starts what became ready and completes the run when
--- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
+-- the run, evaluates the conditions of the dependents it made ready (pgflow 0.14:
+-- cascade_resolve_conditions; when one fails the run, the task's message is archived and its row
+-- returned), completes taskless descendants, starts what became ready and completes the run when
+-- nothing is left. Returns the task row; a task that is not 'started' is left as it is, and so is
+-- a task whose step is no longer 'started' (e.g. skipped: pgflow 0.14), whose message is archived.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
--- '[TYPE_VIOLATION] ...' messages, its other active tasks are cancelled (pgflow 0.15.1), the
--- run's messages are archived, and the result is empty.
+-- '[TYPE_VIOLATION] ...' messages whatever the step's when_exhausted, its other active tasks are
+-- cancelled (pgflow 0.15.1), the run's messages are archived, and the failed task row is returned
+-- (pgflow 0.14; 0.8.1 returned nothing).
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
 -- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
@@ -146,6 +150,9 @@ BEGIN
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, task_message);
     END IF;
+    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
     RETURN;
   END IF;
 
@@ -167,7 +174,22 @@ BEGIN
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
         completed_at = CASE WHEN ss.remaining_tasks = 1 THEN greatest(now(), ss.started_at) END
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+      AND ss.status = 'started'
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
+
+    -- pgflow 0.14: a late completion of a step no longer running (skipped while this task was
+    -- held by this call) changes nothing: the task is put back as it was and its message archived.
+    IF NOT FOUND THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
+      PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+      RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+      RETURN;
+    END IF;
 
     -- The run's row before any dependent's step state: whoever holds it is the only one changing
     -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
@@ -215,6 +237,16 @@ BEGIN
         complete_task.run_id);
 
       IF has_dependents THEN
+        -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
+        IF NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
+          IF task_message IS NOT NULL THEN
+            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+          END IF;
+          RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+            WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+              AND t.task_index = complete_task.task_index;
+          RETURN;
+        END IF;
         PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
       END IF;
     END IF;
@@ -229,6 +261,11 @@ BEGIN
       END IF;
       PERFORM pgflow.maybe_complete_run(complete_task.run_id);
     END IF;
+  ELSIF EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+                  AND ss.status NOT IN ('created', 'started')) THEN
+    -- Not started, and its step no longer runs (pgflow 0.14: e.g. skipped): only the message goes.
+    PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
   END IF;
 
   RETURN QUERY SELECT * FROM pgflow.step_tasks AS t

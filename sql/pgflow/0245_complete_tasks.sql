@@ -3,8 +3,8 @@
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
 -- that order: the same rows, counters, type violations, cascades, started steps, events (and
 -- their order) and run completions. Returns, in input order, the rows those calls would return:
--- the task row for each element, nothing for an element that is a type violation or names no
--- task. Empty or NULL arrays complete nothing.
+-- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
+-- an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), every other element

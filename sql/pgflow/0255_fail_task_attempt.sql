@@ -4,6 +4,8 @@
 -- only while it is still `started` as attempt `attempt` of worker `worker_id`. A worker that
 -- abandons a handler past its timeout uses it, so that a task claimed again elsewhere in the
 -- meantime is never failed by the worker that gave it up. The row lock orders it against claims.
+-- The failure is fail_task's (0249's shared body): retried while attempts are left, and an
+-- exhausted task ends its step as when_exhausted says (fail, skip or skip-cascade).
 CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
   run_id uuid, step_slug text, task_index integer, attempt integer, worker_id uuid, error_message text)
 RETURNS integer
@@ -21,8 +23,8 @@ BEGIN
   IF NOT FOUND THEN
     RETURN 0;
   END IF;
-  PERFORM pgflow.fail_task(fail_task_attempt.run_id, fail_task_attempt.step_slug,
-                           fail_task_attempt.task_index, fail_task_attempt.error_message);
+  PERFORM pgflow_cpp.fail_task_internal(fail_task_attempt.run_id, fail_task_attempt.step_slug,
+                                        fail_task_attempt.task_index, fail_task_attempt.error_message, false);
   RETURN 1;
 END;
 $$;

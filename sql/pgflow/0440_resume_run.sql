@@ -5,11 +5,16 @@
 -- tasks (their outputs, attempts, times and workers; no message), every completed task of a step
 -- that did not complete (a partly completed map, including a map step that failed) is copied the
 -- same way, and that step starts with tasks (and queue messages) for the missing indexes only.
--- The other steps are created waiting for the dependencies the old run did not complete, then the
--- run goes on as any run does (start_ready_steps, cascade, completion), so its output is the one
--- an uninterrupted run gives. Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- A skipped step (pgflow 0.14: condition unmet, exhausted with when_exhausted skip, or a skipped
+-- dependency's cascade) stays skipped, with its skip_reason and error: its condition would see
+-- the same input, and its dependents went on without it. The other steps are created waiting for
+-- the dependencies the old run neither completed nor skipped, then the run goes on as any run
+-- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
+-- condition fails the new run, which is still returned), empty steps complete, ready steps start,
+-- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
--- exactly as a run started by start_flow; none for the reused steps.
+-- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
 -- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
 -- 55000 already restarted); 55000 'Run <id> cannot be resumed: flow <slug> has changed shape since
 -- the run started (steps added: <slugs>)' — the steps a run has states for cannot be removed or
@@ -43,34 +48,43 @@ BEGIN
 
   INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
   VALUES (new_run, source.flow_slug, source.input,
-          (SELECT count(*) FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.status <> 'completed'))
+          (SELECT count(*) FROM pgflow.step_states AS ss
+           WHERE ss.run_id = source.run_id AND ss.status NOT IN ('completed', 'skipped')))
   RETURNING * INTO created;
 
   -- initial_tasks is the old run's: 1 for single steps, the input's length for root maps, and for
   -- a dependent map the size its dependency gave it (NULL while that dependency had not completed).
+  -- (A map whose only dependency was skipped has initial_tasks 0 already.)
   INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, status, remaining_tasks, remaining_deps,
-                                  started_at, completed_at, initial_tasks)
+                                  started_at, completed_at, initial_tasks, skip_reason, skipped_at, error_message)
   SELECT s.flow_slug, new_run, s.step_slug,
-         CASE WHEN old.status = 'completed' THEN 'completed' ELSE 'created' END,
+         CASE WHEN old.status IN ('completed', 'skipped') THEN old.status ELSE 'created' END,
          CASE WHEN old.status = 'completed' THEN 0 END,
-         CASE WHEN old.status = 'completed' THEN 0 ELSE
+         CASE WHEN old.status IN ('completed', 'skipped') THEN 0 ELSE
            (SELECT count(*) FROM pgflow.deps AS d
             JOIN pgflow.step_states AS od ON od.run_id = source.run_id AND od.step_slug = d.dep_slug
-            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND od.status <> 'completed') END,
+            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug
+              AND od.status NOT IN ('completed', 'skipped')) END,
          CASE WHEN old.status = 'completed' THEN now() END,
          CASE WHEN old.status = 'completed' THEN now() END,
-         old.initial_tasks
+         old.initial_tasks,
+         CASE WHEN old.status = 'skipped' THEN old.skip_reason END,
+         CASE WHEN old.status = 'skipped' THEN now() END,
+         CASE WHEN old.status = 'skipped' THEN old.error_message END
   FROM pgflow.steps AS s
   JOIN pgflow.step_states AS old ON old.run_id = source.run_id AND old.step_slug = s.step_slug
   WHERE s.flow_slug = source.flow_slug;
 
-  -- Only steps whose dependencies all completed can have completed tasks.
+  -- Only steps whose dependencies all completed or were skipped can have completed tasks; those of
+  -- a skipped step (a map skipped when one of its tasks was exhausted) are not carried over.
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, message_id, task_index, status, attempts_count,
                                  error_message, output, queued_at, completed_at, started_at, last_worker_id)
   SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
          t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
   FROM pgflow.step_tasks AS t
-  WHERE t.run_id = source.run_id AND t.status = 'completed';
+  WHERE t.run_id = source.run_id AND t.status = 'completed'
+    AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                    WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
   PERFORM pgflow_cpp.broadcast(
     jsonb_build_object(
@@ -142,9 +156,12 @@ BEGIN
     PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
   END IF;
 
-  PERFORM pgflow.cascade_complete_taskless_steps(new_run);
-  PERFORM pgflow.start_ready_steps(new_run);
-  PERFORM pgflow.maybe_complete_run(new_run);
+  -- Steps ready now have their conditions resolved before anything starts them (as start_flow).
+  IF pgflow.cascade_resolve_conditions(new_run) THEN
+    PERFORM pgflow.cascade_complete_taskless_steps(new_run);
+    PERFORM pgflow.start_ready_steps(new_run);
+    PERFORM pgflow.maybe_complete_run(new_run);
+  END IF;
 
   INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
   VALUES (new_run, source.flow_slug, source.run_id, 'resume');

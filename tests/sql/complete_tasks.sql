@@ -141,8 +141,8 @@ CREATE TABLE pg_temp.batched AS SELECT * FROM pg_temp.scenario('bbbbbbbb', true)
 -- 1. Same results, same state, same events.
 SELECT results_eq($$SELECT * FROM pg_temp.batched$$, $$SELECT * FROM pg_temp.one_by_one$$,
                   'complete_tasks returns, in input order, the rows complete_task returns one element at a time');
-SELECT is((SELECT count(*) FROM pg_temp.batched), 18::bigint,
-          'one row per element, none for the type violation and the unknown task');
+SELECT is((SELECT count(*) FROM pg_temp.batched), 19::bigint,
+          'one row per element (the type violation''s failed task too), none for the unknown task');
 SELECT set_eq($$SELECT * FROM pg_temp.state('bbbbbbbb')$$, $$SELECT * FROM pg_temp.state('aaaaaaaa')$$,
               'runs, step states, tasks and queue messages end up the same');
 SELECT is(pg_temp.events('bbbbbbbb'), pg_temp.events('aaaaaaaa'), 'the same events in the same order');

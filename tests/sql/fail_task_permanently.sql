@@ -1,6 +1,7 @@
 -- pgflow_cpp.fail_task_permanently: a started task fails at once, attempts left or not, like an
 -- exhausted task (events, cancelled siblings, archived messages); anything else as fail_task; it
--- leaves no trace on later fail_task calls of the transaction.
+-- leaves no trace on later fail_task calls of the transaction, and no setting a session could set
+-- makes fail_task fail permanently.
 \ir fixtures/realtime_stand_in.sql
 SELECT plan(8);
 
@@ -32,6 +33,11 @@ SELECT pgflow_cpp.fail_task_permanently('00000000-0000-0000-0000-0000000f0003', 
 SELECT is((SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-0000000f0003', 'a', 0, 'transient')), 'queued',
           'fail_task afterwards in the same transaction re-queues as usual');
 COMMIT;
-SELECT ok(current_setting('pgflow_cpp.fail_permanently', true) IS DISTINCT FROM 'on', 'the setting is not left on');
+SELECT pgflow_tests.make_visible('perm');
+SELECT count(*) FROM pgflow_tests.read_and_start('perm', 30, 10);
+SET pgflow_cpp.fail_permanently = on;
+SELECT is((SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-0000000f0003', 'a', 0, 'transient')), 'queued',
+          'a session''s pgflow_cpp.fail_permanently setting (the former mechanism) does not make fail_task permanent');
+RESET pgflow_cpp.fail_permanently;
 
 SELECT * FROM finish();

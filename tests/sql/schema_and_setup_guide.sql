@@ -117,6 +117,7 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
             'add_step(flow_slug text, step_slug text, deps_slugs text[] DEFAULT ''{}''::text[], max_attempts integer DEFAULT NULL::integer, base_delay integer DEFAULT NULL::integer, timeout integer DEFAULT NULL::integer, start_delay integer DEFAULT NULL::integer, step_type text DEFAULT ''single''::text, required_input_pattern jsonb DEFAULT NULL::jsonb, forbidden_input_pattern jsonb DEFAULT NULL::jsonb, when_unmet text DEFAULT ''skip''::text, when_exhausted text DEFAULT ''fail''::text) -> pgflow.steps',
             'calculate_retry_delay(base_delay numeric, attempts_count integer) -> integer',
             'cascade_complete_taskless_steps(run_id uuid) -> integer',
+            'cascade_resolve_conditions(run_id uuid) -> boolean',
             'complete_task(run_id uuid, step_slug text, task_index integer, output jsonb) -> SETOF pgflow.step_tasks',
             'create_flow(flow_slug text, max_attempts integer DEFAULT 3, base_delay integer DEFAULT 5, timeout integer DEFAULT 60) -> pgflow.flows',
             'fail_task(run_id uuid, step_slug text, task_index integer, error_message text) -> SETOF pgflow.step_tasks',

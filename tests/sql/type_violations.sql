@@ -1,6 +1,6 @@
 -- A single step feeding a map must produce an array; otherwise complete_task fails the task, the
 -- step and the run with pgflow's [TYPE_VIOLATION] messages, archives the run's messages and
--- returns an empty set (no exception).
+-- returns the failed task row (no exception; pgflow 0.14, 0.8.1 returned an empty set).
 SELECT plan(16);
 
 SELECT pgflow.create_flow('typed');
@@ -26,7 +26,7 @@ BEGIN
 END
 $$;
 
-SELECT is((SELECT sum(returned) FROM outcome), 0::numeric, 'complete_task returns an empty set on a type violation');
+SELECT is((SELECT sum(returned) FROM outcome), 6::numeric, 'complete_task returns one row on a type violation');
 SELECT is((SELECT count(*) FROM pgflow.runs WHERE status = 'failed' AND failed_at IS NOT NULL), 6::bigint,
           'every run with a non-array output failed');
 SELECT is((SELECT count(*) FROM outcome o JOIN pgflow.step_tasks t ON t.run_id = o.run AND t.step_slug = 'producer'

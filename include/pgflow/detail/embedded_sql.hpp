@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 63> files{{
+inline constexpr std::array<file, 67> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1514,8 +1514,10 @@ $$;
     file{"pgflow/0200_start_flow.sql", part::common,
 R"pgflow_sql(-- pgflow.start_flow(flow_slug, input, run_id = NULL) -> setof pgflow.runs
 -- Creates a run (run_id given or generated) with one step_state per step, broadcasts run:started,
--- completes taskless steps (empty root maps and their empty descendants), starts the ready steps
--- and completes the run if nothing is left; returns the run row as it then is.
+-- evaluates the root steps' conditions (pgflow 0.14: cascade_resolve_conditions; a `fail` one that
+-- is unmet fails the run, and the failed run row is returned with no task created), completes
+-- taskless steps (empty root maps and their empty descendants), starts the ready steps and
+-- completes the run if nothing is left; returns the run row as it then is.
 -- Errors: 'Flow <slug> has root map steps but input is NULL' / '... input is not an array (got <t>)';
 -- runs_flow_slug_fkey (unknown flow); NOT NULL on runs.input; runs_pkey (run_id taken).
 CREATE OR REPLACE FUNCTION pgflow.start_flow(flow_slug text, input jsonb, run_id uuid DEFAULT NULL)
@@ -1528,9 +1530,14 @@ AS $$
 DECLARE
   created pgflow.runs;
   taskless boolean;
+  root_maps boolean;
+  conditional boolean;
 BEGIN
-  IF EXISTS (SELECT 1 FROM pgflow.steps AS s
-             WHERE s.flow_slug = start_flow.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
+  SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
+  INTO root_maps, conditional
+  FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
+  IF root_maps THEN
     IF start_flow.input IS NULL THEN
       RAISE EXCEPTION 'Flow % has root map steps but input is NULL', start_flow.flow_slug;
     END IF;
@@ -1579,8 +1586,18 @@ BEGIN
     'run:started',
     created.run_id);
 
+  -- Conditions first: a skipped step is never started, and a failed run starts nothing.
+  IF conditional THEN
+    IF NOT pgflow.cascade_resolve_conditions(created.run_id) THEN
+      RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+      RETURN;
+    END IF;
+  END IF;
+
   -- The cascade and the run's completion can only do something for a run with an empty step (a
-  -- root map over []) or without steps; other runs skip the two calls.
+  -- root map over []), without steps, or whose conditions skipped steps (which may empty a
+  -- dependent map or leave nothing to run); other runs skip the two calls.
+  taskless := taskless OR conditional;
   IF taskless OR created.remaining_steps = 0 THEN
     PERFORM pgflow.cascade_complete_taskless_steps(created.run_id);
   END IF;
@@ -1594,6 +1611,186 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0205_cascade_resolve_conditions.sql", part::common,
+R"pgflow_sql(-- pgflow.cascade_resolve_conditions(run_id) -> boolean
+-- (pgflow 0.14 with 0.15.1's changes.) Evaluates the conditions of the run's steps that have just
+-- become ready: every step_state still 'created' with no remaining deps whose step has an `if`
+-- (required_input_pattern) or `ifNot` (forbidden_input_pattern). The input tested is the run's
+-- input for a root step, else {<dep>: <dep output>} over the dependencies that completed (a
+-- skipped one has no key). Met: input @> required and NOT input @> forbidden (an unset pattern
+-- always passes). Unmet steps, by when_unmet:
+--   fail          the first of them by step_index fails ('Condition not met') and the run with it,
+--                 provided the run is still 'started' (else nothing happens): step:failed,
+--                 run:failed, the run's queued/started tasks become 'cancelled' and their messages
+--                 are archived. Returns false.
+--   skip          all at once 'skipped' ('condition_unmet'), one step:<slug>:skipped each (with
+--                 flow_slug) in step_index order; each child loses one remaining dep per skipped
+--                 parent (a dependent map's size becomes 0), remaining_steps drops; repeated
+--                 while it skips something, so children released by a skip are evaluated too.
+--   skip-cascade  pgflow._cascade_force_skip_steps(run_id, step, 'condition_unmet'), step_index
+--                 order (the step and all its dependents are skipped; nothing is released).
+-- No task is ever created for a skipped step. Returns true when the run may go on, false when it
+-- is (or already was) failed. A run with nothing conditional to evaluate costs one probe (the
+-- worker's completions call this). Callers hold the run's row; it is locked here too before
+-- anything changes, so that the function is safe on its own.
+-- Error: 'cascade_resolve_conditions exceeded safety limit of 50 iterations'.
+CREATE OR REPLACE FUNCTION pgflow.cascade_resolve_conditions(run_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+  max_iterations constant integer := 50;
+  iterations integer := 0;
+  run_row record;
+  unmet_slugs text[];
+  unmet_modes text[];
+  failing_slug text;
+  skip_slugs text[];
+  failed_time timestamptz;
+  step_failed_time timestamptz;
+  cascade_slug text;
+BEGIN
+  -- The cheap exit: one probe of the ready steps' partial index (with the steps' keys).
+  SELECT r.status,
+         EXISTS (SELECT 1
+                 FROM pgflow.step_states AS ss
+                 JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+                 WHERE ss.run_id = r.run_id AND ss.status = 'created' AND ss.remaining_deps = 0
+                   AND (s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL)) AS pending
+  INTO run_row
+  FROM pgflow.runs AS r WHERE r.run_id = cascade_resolve_conditions.run_id;
+  IF run_row.status IS DISTINCT FROM 'started' OR NOT run_row.pending THEN
+    RETURN run_row.status IS DISTINCT FROM 'failed';
+  END IF;
+
+  LOOP
+    iterations := iterations + 1;
+    IF iterations > max_iterations THEN
+      RAISE EXCEPTION 'cascade_resolve_conditions exceeded safety limit of % iterations', max_iterations;
+    END IF;
+
+    SELECT r.flow_slug, r.status, r.input INTO run_row
+    FROM pgflow.runs AS r WHERE r.run_id = cascade_resolve_conditions.run_id
+    FOR NO KEY UPDATE;
+    IF run_row.status <> 'started' THEN
+      RETURN run_row.status <> 'failed';
+    END IF;
+
+    -- The ready conditional steps whose condition is unmet, by step_index.
+    SELECT array_agg(e.step_slug ORDER BY e.step_index), array_agg(e.when_unmet ORDER BY e.step_index)
+    INTO unmet_slugs, unmet_modes
+    FROM (
+      SELECT s.step_slug, s.step_index, s.when_unmet, s.required_input_pattern, s.forbidden_input_pattern,
+             CASE
+               WHEN s.deps_count = 0 THEN run_row.input
+               ELSE coalesce((
+                 SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))
+                 FROM pgflow.deps AS d
+                 JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+                 JOIN pgflow.step_states AS ds ON ds.run_id = ss.run_id AND ds.step_slug = d.dep_slug
+                 WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND ds.status = 'completed'
+               ), '{}'::jsonb)
+             END AS input
+      FROM pgflow.step_states AS ss
+      JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.status = 'created' AND ss.remaining_deps = 0
+        AND (s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL)
+    ) AS e
+    WHERE NOT ((e.required_input_pattern IS NULL OR e.input @> e.required_input_pattern)
+               AND (e.forbidden_input_pattern IS NULL OR NOT e.input @> e.forbidden_input_pattern));
+
+    IF unmet_slugs IS NULL THEN
+      RETURN true;
+    END IF;
+
+    -- 1. fail: the first such step fails the run (only a run still started: replays change nothing).
+    failing_slug := (SELECT u.slug FROM unnest(unmet_slugs, unmet_modes) WITH ORDINALITY AS u(slug, mode, ord)
+                     WHERE u.mode = 'fail' ORDER BY u.ord LIMIT 1);
+    IF failing_slug IS NOT NULL THEN
+      UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+      WHERE r.run_id = cascade_resolve_conditions.run_id AND r.status = 'started'
+      RETURNING r.failed_at INTO failed_time;
+      IF FOUND THEN
+        UPDATE pgflow.step_states AS ss
+        SET status = 'failed', failed_at = greatest(now(), ss.created_at), error_message = 'Condition not met'
+        WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = failing_slug
+        RETURNING ss.failed_at INTO step_failed_time;
+
+        PERFORM pgflow_cpp.broadcast(
+          jsonb_build_object('event_type', 'step:failed', 'run_id', cascade_resolve_conditions.run_id,
+                             'step_slug', failing_slug, 'status', 'failed', 'error_message', 'Condition not met',
+                             'failed_at', step_failed_time),
+          'step:' || failing_slug || ':failed', cascade_resolve_conditions.run_id);
+        PERFORM pgflow_cpp.broadcast(
+          jsonb_build_object('event_type', 'run:failed', 'run_id', cascade_resolve_conditions.run_id,
+                             'flow_slug', run_row.flow_slug, 'status', 'failed', 'error_message', 'Condition not met',
+                             'failed_at', failed_time),
+          'run:failed', cascade_resolve_conditions.run_id);
+        -- Tasks another session holds (a sibling completion waiting for a step row this
+        -- transaction holds) are left to it: waiting here would deadlock, and it finds the run failed.
+        PERFORM pgflow_cpp.cancel_active_tasks(cascade_resolve_conditions.run_id, run_row.flow_slug, true);
+      END IF;
+      RETURN false;
+    END IF;
+
+    -- 2. skip, all at once.
+    WITH skipped AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'skipped', skip_reason = 'condition_unmet', skipped_at = greatest(now(), ss.created_at)
+      FROM unnest(unmet_slugs, unmet_modes) AS u(slug, mode)
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = u.slug AND u.mode = 'skip'
+        AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.skipped_at
+    ),
+    events AS (
+      SELECT k.step_slug, pgflow_cpp.broadcast(
+               jsonb_build_object('event_type', 'step:skipped', 'run_id', cascade_resolve_conditions.run_id,
+                                  'flow_slug', run_row.flow_slug, 'step_slug', k.step_slug, 'status', 'skipped',
+                                  'skip_reason', 'condition_unmet', 'skipped_at', k.skipped_at),
+               'step:' || k.step_slug || ':skipped', cascade_resolve_conditions.run_id)
+      FROM skipped AS k
+      JOIN pgflow.steps AS s ON s.flow_slug = run_row.flow_slug AND s.step_slug = k.step_slug
+      ORDER BY s.step_index
+    )
+    SELECT array_agg(e.step_slug) INTO skip_slugs FROM events AS e;
+
+    IF skip_slugs IS NOT NULL THEN
+      UPDATE pgflow.step_states AS ss
+      SET remaining_deps = ss.remaining_deps - parents.skipped_count,
+          initial_tasks = CASE WHEN child.step_type = 'map' AND child.deps_count = 1 THEN 0 ELSE ss.initial_tasks END
+      FROM (
+        SELECT d.step_slug, count(*)::integer AS skipped_count
+        FROM pgflow.deps AS d
+        WHERE d.flow_slug = run_row.flow_slug AND d.dep_slug = ANY (skip_slugs)
+        GROUP BY d.step_slug
+      ) AS parents
+      JOIN pgflow.steps AS child ON child.flow_slug = run_row.flow_slug AND child.step_slug = parents.step_slug
+      WHERE ss.run_id = cascade_resolve_conditions.run_id AND ss.step_slug = parents.step_slug;
+
+      UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - cardinality(skip_slugs)
+      WHERE r.run_id = cascade_resolve_conditions.run_id;
+    END IF;
+
+    -- 3. skip-cascade, one trigger at a time (a later one may already be skipped by an earlier one).
+    FOR cascade_slug IN
+      SELECT u.slug FROM unnest(unmet_slugs, unmet_modes) WITH ORDINALITY AS u(slug, mode, ord)
+      WHERE u.mode = 'skip-cascade' ORDER BY u.ord
+    LOOP
+      PERFORM pgflow._cascade_force_skip_steps(cascade_resolve_conditions.run_id, cascade_slug, 'condition_unmet');
+    END LOOP;
+
+    -- Only a plain skip releases children (a cascade skips all of them).
+    EXIT WHEN skip_slugs IS NULL;
+  END LOOP;
+
+  RETURN true;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0210_cascade_complete_taskless_steps.sql", part::common,
 R"pgflow_sql(-- pgflow.cascade_complete_taskless_steps(run_id) -> int
 -- Completes, wave by wave, the run's steps that are ready but have no tasks (initial_tasks = 0:
@@ -1602,6 +1799,11 @@ R"pgflow_sql(-- pgflow.cascade_complete_taskless_steps(run_id) -> int
 -- learns it is empty too) and runs.remaining_steps drops. Returns how many steps it completed.
 -- Times are now(), or the step's created_at when another transaction created it after this one
 -- began (as in every function here, so that the tables' ordering CHECKs always hold).
+-- After each wave the conditions of the steps it released are evaluated
+-- (pgflow.cascade_resolve_conditions), as for any step that becomes ready; a plain skip there can
+-- make a dependent map empty, which the next wave completes. (Upstream evaluates nothing here, so
+-- a step released by an empty map started whatever its condition: pgflow-cpp fixes that.) Stops
+-- when a condition failed the run.
 -- Error: 'Cascade loop exceeded safety limit of 50 iterations' (so at most 49 levels).
 CREATE OR REPLACE FUNCTION pgflow.cascade_complete_taskless_steps(run_id uuid)
 RETURNS integer
@@ -1682,6 +1884,8 @@ BEGIN
         'step:' || wave.step_slug || ':completed',
         cascade_complete_taskless_steps.run_id);
     END LOOP;
+
+    EXIT WHEN NOT pgflow.cascade_resolve_conditions(cascade_complete_taskless_steps.run_id);
   END LOOP;
 
   RETURN total;
@@ -1720,7 +1924,8 @@ $$;
 -- upstream's lock order), and the run's remaining_steps drops by the number skipped. Nobody's
 -- remaining_deps changes: every dependent is skipped too. Steps skipped before are left alone, so
 -- a second call returns 0 and sends nothing. Callers hold the run's row; it is locked here as well
--- so that the function is safe on its own.
+-- so that the function is safe on its own. skipped_at is now(), or the step's created_at when
+-- another transaction created it after this one began (skipped_at_is_after_created_at holds).
 CREATE OR REPLACE FUNCTION pgflow._cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1752,7 +1957,7 @@ BEGIN
     SET status = 'skipped',
         skip_reason = CASE WHEN ss.step_slug = _cascade_force_skip_steps.step_slug
                            THEN _cascade_force_skip_steps.skip_reason ELSE 'dependency_skipped' END,
-        skipped_at = now(),
+        skipped_at = greatest(now(), ss.created_at),
         remaining_tasks = NULL
     FROM affected AS a
     WHERE ss.run_id = _cascade_force_skip_steps.run_id AND ss.step_slug = a.step_slug
@@ -1795,7 +2000,7 @@ $$;
     file{"pgflow/0220_start_ready_steps.sql", part::common,
 R"pgflow_sql(-- pgflow.start_ready_steps(run_id) -> void
 -- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
--- count (nothing on a failed run): status 'started', remaining_tasks = initial_tasks, a
+-- count (nothing on a failed or completed run, as in pgflow 0.14): status 'started', remaining_tasks = initial_tasks, a
 -- step:started broadcast, then per step (in step_slug order) one queue message per task sent with
 -- one pgmq.send_batch (delayed by opt_start_delay) and one step_tasks row per message. When any
 -- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
@@ -1816,7 +2021,7 @@ DECLARE
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
   FROM pgflow.runs AS r WHERE r.run_id = start_ready_steps.run_id;
-  IF run_status IS NULL OR run_status = 'failed' THEN
+  IF run_status IS DISTINCT FROM 'started' THEN
     RETURN;
   END IF;
 
@@ -1894,8 +2099,8 @@ $$;
 },
     file{"pgflow/0230_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
--- Claims the tasks of this flow whose queue messages are msg_ids: each 'queued' task of a run that
--- has not failed, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
+-- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
+-- (pgflow 0.14; 0.8.1 only excluded failed runs): each 'queued' task, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
 -- passed, i.e. whose worker is presumed dead (a new attempt; the timed-out one is recorded in
 -- error_message, which names the attempt and its worker: stopped (deprecated_at), silent (no
 -- heartbeat for over 10 s: it crashed or lost the database), or still heartbeating, when the
@@ -1904,7 +2109,8 @@ R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflo
 -- Their messages are hidden for timeout + 2 s, so a running task is not handed out again before
 -- its deadline. A timed-out task without attempts left is failed through pgflow.fail_task with
 -- 'Task timed out after <timeout> s: attempt <n>…' (failing its step and run) and not returned.
--- Returns one record per claimed task with its input (see pgflow's input rules).
+-- Returns one record per claimed task with its input (see pgflow's input rules; a dependency that
+-- did not complete, i.e. was skipped, has no key in a single step's input: pgflow 0.14).
 -- Errors: step_tasks_last_worker_id_fkey when worker_id is not in pgflow.workers.
 --
 -- pgflow_cpp.claim_tasks(flow_slug, msg_ids, worker_id, hide_messages) is the implementation;
@@ -1997,10 +2203,12 @@ BEGIN
       OFFSET 0
     ) AS t
     JOIN pgflow.runs AS r ON r.run_id = t.run_id
+    JOIN pgflow.step_states AS ss ON ss.run_id = t.run_id AND ss.step_slug = t.step_slug
     JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
     JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
     WHERE t.flow_slug = claim_tasks.flow_slug
-      AND r.status <> 'failed'
+      AND r.status = 'started'
+      AND ss.status = 'started'
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
@@ -2083,15 +2291,18 @@ BEGIN
              END AS arr
     ) AS src
   ),
-  -- Single steps get {"run": input, <dep>: <dep output>...} (a map dependency's output is the
-  -- array of its completed tasks' outputs by task_index, [] when it had none).
+  -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
+  -- skipped one has no key: pgflow 0.14; a map dependency's output is the array of its completed
+  -- tasks' outputs by task_index, [] when it had none).
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
              SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+             JOIN pgflow.step_states AS ds ON ds.run_id = c.run_id AND ds.step_slug = d.dep_slug
              WHERE d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
+               AND ds.status = 'completed'
            ), '{}'::jsonb) AS input
     FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
     JOIN pgflow.runs AS r ON r.run_id = c.run_id
@@ -2207,12 +2418,16 @@ $$;
 R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
 -- Records a started task's output. The last task of a step completes the step (step:completed
 -- with the step's output), counts it off its dependents (a dependent map learns its size) and
--- the run, completes taskless descendants, starts what became ready and completes the run when
--- nothing is left. Returns the task row; a task that is not 'started' is left as it is.
+-- the run, evaluates the conditions of the dependents it made ready (pgflow 0.14:
+-- cascade_resolve_conditions; when one fails the run, the task's message is archived and its row
+-- returned), completes taskless descendants, starts what became ready and completes the run when
+-- nothing is left. Returns the task row; a task that is not 'started' is left as it is, and so is
+-- a task whose step is no longer 'started' (e.g. skipped: pgflow 0.14), whose message is archived.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
 -- size is unknown, and output is not an array): the run, the task and the step fail with
--- '[TYPE_VIOLATION] ...' messages, its other active tasks are cancelled (pgflow 0.15.1), the
--- run's messages are archived, and the result is empty.
+-- '[TYPE_VIOLATION] ...' messages whatever the step's when_exhausted, its other active tasks are
+-- cancelled (pgflow 0.15.1), the run's messages are archived, and the failed task row is returned
+-- (pgflow 0.14; 0.8.1 returned nothing).
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
 -- Locks, in this order (as complete_tasks and fail_task): the task, its step's state, and when
@@ -2352,6 +2567,9 @@ BEGIN
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, task_message);
     END IF;
+    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
     RETURN;
   END IF;
 
@@ -2373,7 +2591,22 @@ BEGIN
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
         completed_at = CASE WHEN ss.remaining_tasks = 1 THEN greatest(now(), ss.started_at) END
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+      AND ss.status = 'started'
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
+
+    -- pgflow 0.14: a late completion of a step no longer running (skipped while this task was
+    -- held by this call) changes nothing: the task is put back as it was and its message archived.
+    IF NOT FOUND THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+        AND t.task_index = complete_task.task_index;
+      PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+      RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+      RETURN;
+    END IF;
 
     -- The run's row before any dependent's step state: whoever holds it is the only one changing
     -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
@@ -2421,6 +2654,16 @@ BEGIN
         complete_task.run_id);
 
       IF has_dependents THEN
+        -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
+        IF NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
+          IF task_message IS NOT NULL THEN
+            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+          END IF;
+          RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+            WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+              AND t.task_index = complete_task.task_index;
+          RETURN;
+        END IF;
         PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
       END IF;
     END IF;
@@ -2435,6 +2678,11 @@ BEGIN
       END IF;
       PERFORM pgflow.maybe_complete_run(complete_task.run_id);
     END IF;
+  ELSIF EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
+                  AND ss.status NOT IN ('created', 'started')) THEN
+    -- Not started, and its step no longer runs (pgflow 0.14: e.g. skipped): only the message goes.
+    PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
   END IF;
 
   RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
@@ -2450,8 +2698,8 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
 -- that order: the same rows, counters, type violations, cascades, started steps, events (and
 -- their order) and run completions. Returns, in input order, the rows those calls would return:
--- the task row for each element, nothing for an element that is a type violation or names no
--- task. Empty or NULL arrays complete nothing.
+-- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
+-- an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), every other element
@@ -2688,140 +2936,313 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0250_fail_task.sql", part::common,
-R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
--- Records a failed attempt of a started task. With attempts left the task is re-queued and its
--- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
--- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). Otherwise the
--- task, its step and the run fail (step:failed, then run:failed), the run's other queued or
--- started tasks become 'cancelled' (pgflow 0.15.1) and every message of them is archived. On an already failed run a started task is just marked failed
--- and its message archived. A task that is not 'started' is left as it is. Returns the task row.
+    file{"pgflow/0247_fail_exhausted_step.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_exhausted_step(run_id, flow_slug, step_slug, task_index, error_message) -> void
+-- (Internal; fail_task_internal's when_exhausted 'fail'.) The task (already 'failed') took its
+-- attempts with it: its step and run fail with error_message (step:failed, then run:failed), the
+-- run's other active tasks become 'cancelled' (pgflow 0.15.1) and every message of them and of the
+-- failed task is archived. The caller holds the task, the step's state and the run's row.
 -- Times are now(), or the row's own start when another transaction started it after this one
 -- began (the tables' ordering CHECKs always hold); events carry the stored times.
-CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_exhausted_step(run_id uuid, flow_slug text, step_slug text,
+                                                          task_index integer, error_message text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  step_failed_time timestamptz;
+  run_failed_time timestamptz;
+BEGIN
+  UPDATE pgflow.step_states AS ss
+  SET status = 'failed', failed_at = greatest(now(), ss.started_at), error_message = fail_exhausted_step.error_message
+  WHERE ss.run_id = fail_exhausted_step.run_id AND ss.step_slug = fail_exhausted_step.step_slug
+  RETURNING ss.failed_at INTO step_failed_time;
+
+  UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
+  WHERE r.run_id = fail_exhausted_step.run_id
+  RETURNING r.failed_at INTO run_failed_time;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'step:failed',
+      'run_id', fail_exhausted_step.run_id,
+      'step_slug', fail_exhausted_step.step_slug,
+      'status', 'failed',
+      'error_message', fail_exhausted_step.error_message,
+      'failed_at', step_failed_time
+    ),
+    'step:' || fail_exhausted_step.step_slug || ':failed',
+    fail_exhausted_step.run_id);
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'run:failed',
+      'run_id', fail_exhausted_step.run_id,
+      'flow_slug', fail_exhausted_step.flow_slug,
+      'status', 'failed',
+      'error_message', fail_exhausted_step.error_message,
+      'failed_at', run_failed_time
+    ),
+    'run:failed',
+    fail_exhausted_step.run_id);
+
+  -- The run is over: no other task of it may be picked up (the failed one's message included).
+  -- Tasks another session holds are left to it (skip locked): it finds the run failed.
+  PERFORM pgflow_cpp.cancel_active_tasks(fail_exhausted_step.run_id, fail_exhausted_step.flow_slug, true);
+  PERFORM pgmq.archive(fail_exhausted_step.flow_slug, array_agg(t.message_id))
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = fail_exhausted_step.run_id
+    AND (t.status IN ('queued', 'started')
+         OR (t.step_slug = fail_exhausted_step.step_slug AND t.task_index = fail_exhausted_step.task_index))
+    AND t.message_id IS NOT NULL
+  HAVING count(*) > 0;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0248_skip_exhausted_step.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.skip_exhausted_step(run_id, flow_slug, step_slug, task_message, error_message,
+--                                cascade_to_dependents) -> void
+-- (Internal; fail_task_internal's when_exhausted 'skip' / 'skip-cascade', pgflow 0.14 with
+-- 0.15.1's task statuses.) The task (already 'failed', its message task_message) took its
+-- attempts with it and its step is skipped instead of failing the run: status 'skipped',
+-- skip_reason 'handler_failed', error_message kept, remaining_tasks NULL; the run's
+-- remaining_steps drops by one; the step's other queued or started tasks become 'skipped' (those
+-- another session holds are left to it: it finds the step skipped) and their messages and the
+-- failed task's are archived; step:<slug>:skipped {event_type, run_id, step_slug, status,
+-- skip_reason, error_message, skipped_at} (upstream's payload: no flow_slug). cascade_to_dependents: the
+-- step's dependents, transitively, are skipped too (_cascade_force_skip_steps). Otherwise each
+-- dependent loses one remaining dependency (a dependent map becomes empty), conditions are
+-- resolved (a 'fail' condition fails the run: nothing more), empty steps complete and ready steps
+-- start. Last the run completes when no step is left. The caller holds the task, the step's state
+-- and the run's row, so the step is skipped once.
+CREATE OR REPLACE FUNCTION pgflow_cpp.skip_exhausted_step(run_id uuid, flow_slug text, step_slug text,
+                                                          task_message bigint, error_message text,
+                                                          cascade_to_dependents boolean)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  skipped_time timestamptz;
+  messages bigint[];
+BEGIN
+  UPDATE pgflow.step_states AS ss
+  SET status = 'skipped', skip_reason = 'handler_failed', skipped_at = greatest(now(), ss.started_at),
+      error_message = skip_exhausted_step.error_message, remaining_tasks = NULL
+  WHERE ss.run_id = skip_exhausted_step.run_id AND ss.step_slug = skip_exhausted_step.step_slug
+  RETURNING ss.skipped_at INTO skipped_time;
+
+  UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
+  WHERE r.run_id = skip_exhausted_step.run_id;
+
+  -- Task rows before queue rows (upstream's lock order).
+  WITH skipped AS (
+    UPDATE pgflow.step_tasks AS t SET status = 'skipped'
+    FROM (SELECT a.task_index FROM pgflow.step_tasks AS a
+          WHERE a.run_id = skip_exhausted_step.run_id AND a.step_slug = skip_exhausted_step.step_slug
+            AND a.status IN ('queued', 'started')
+          FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
+    WHERE t.run_id = skip_exhausted_step.run_id AND t.step_slug = skip_exhausted_step.step_slug
+      AND t.task_index = a.task_index AND t.status IN ('queued', 'started')
+    RETURNING t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped AS s;
+  IF skip_exhausted_step.task_message IS NOT NULL THEN
+    messages := coalesce(messages, '{}') || skip_exhausted_step.task_message;
+  END IF;
+  IF messages IS NOT NULL THEN
+    PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
+  END IF;
+
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'step:skipped',
+      'run_id', skip_exhausted_step.run_id,
+      'step_slug', skip_exhausted_step.step_slug,
+      'status', 'skipped',
+      'skip_reason', 'handler_failed',
+      'error_message', skip_exhausted_step.error_message,
+      'skipped_at', skipped_time
+    ),
+    'step:' || skip_exhausted_step.step_slug || ':skipped',
+    skip_exhausted_step.run_id);
+
+  IF cascade_to_dependents THEN
+    -- The step itself is skipped already: only its dependents change.
+    PERFORM pgflow._cascade_force_skip_steps(skip_exhausted_step.run_id, skip_exhausted_step.step_slug,
+                                             'handler_failed');
+  ELSE
+    UPDATE pgflow.step_states AS child
+    SET remaining_deps = child.remaining_deps - 1,
+        initial_tasks = CASE WHEN cs.step_type = 'map' AND cs.deps_count = 1 THEN 0 ELSE child.initial_tasks END
+    FROM pgflow.deps AS d
+    JOIN pgflow.steps AS cs ON cs.flow_slug = d.flow_slug AND cs.step_slug = d.step_slug
+    WHERE d.flow_slug = skip_exhausted_step.flow_slug AND d.dep_slug = skip_exhausted_step.step_slug
+      AND child.run_id = skip_exhausted_step.run_id AND child.step_slug = d.step_slug;
+
+    IF NOT pgflow.cascade_resolve_conditions(skip_exhausted_step.run_id) THEN
+      RETURN;
+    END IF;
+    PERFORM pgflow.cascade_complete_taskless_steps(skip_exhausted_step.run_id);
+    PERFORM pgflow.start_ready_steps(skip_exhausted_step.run_id);
+  END IF;
+
+  PERFORM pgflow.maybe_complete_run(skip_exhausted_step.run_id);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0249_fail_task_internal.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.fail_task_internal(run_id, step_slug, task_index, error_message, permanently)
+--   -> setof pgflow.step_tasks
+-- (Internal.) The one body of every task failure: pgflow.fail_task (permanently => false),
+-- pgflow_cpp.fail_task_permanently (true: no attempt is left, whatever max_attempts says), and
+-- through fail_task the abandoned (fail_task_attempt) and timed-out (start_tasks) attempts. A
+-- started task with attempts left is re-queued (fail_task's back-off). An exhausted one ends its
+-- step as the step's when_exhausted says (pgflow 0.14 with 0.15.1's task statuses):
+--   'fail'         the step and the run fail (step:failed, run:failed); the run's other active
+--                  tasks are cancelled and every message of the run is archived;
+--   'skip'         the step is skipped (skip_reason 'handler_failed', the error kept), its other
+--                  active tasks skipped and their messages archived, one step:skipped; its
+--                  dependents lose one remaining dependency (a dependent map learns it is empty),
+--                  conditions are resolved, taskless steps completed, ready steps started;
+--   'skip-cascade' the step is skipped likewise and so is every step that depends on it
+--                  (_cascade_force_skip_steps, reason 'dependency_skipped');
+-- either skip counts the step off the run once and completes the run when nothing is left.
+-- Late calls change no counter and send no event: on a failed (or cancelled) run the task, if
+-- still active, becomes 'cancelled' and its message is archived; a started task of a step that
+-- is no longer started (skipped by a sibling's failure) becomes 'skipped' and its message is
+-- archived; a task that is not started is left as it is. Returns the task row (none when unknown).
+-- Locks, in this order (as complete_task): the task, its step's state, the run's row, then the
+-- run's steps that have not started. The step's other tasks are taken SKIP LOCKED: a session
+-- holding one (a sibling's completion or failure) waits for the step's state, and then finds the
+-- step no longer started.
+CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_internal(run_id uuid, step_slug text, task_index integer,
+                                                         error_message text, permanently boolean)
 RETURNS SETOF pgflow.step_tasks
 LANGUAGE plpgsql
 VOLATILE
-SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 DECLARE
   run_flow text;
   run_status text;
+  step_status text;
+  task record;
   max_attempts integer;
   base_delay integer;
+  exhausted_mode text;
   retry_delay integer;
-  task record;
-  step_failed_time timestamptz;
-  run_failed_time timestamptz;
 BEGIN
   SELECT r.flow_slug, r.status INTO run_flow, run_status
-  FROM pgflow.runs AS r WHERE r.run_id = fail_task.run_id;
+  FROM pgflow.runs AS r WHERE r.run_id = fail_task_internal.run_id;
 
-  IF run_status = 'failed' THEN
-    UPDATE pgflow.step_tasks AS t
-    SET status = 'failed', failed_at = greatest(now(), t.queued_at, t.started_at),
-        error_message = fail_task.error_message
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C";
-
-    PERFORM pgmq.archive(run_flow, t.message_id)
-    FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index AND t.message_id IS NOT NULL;
-
-    RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
-      WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-        AND t.task_index = fail_task.task_index;
+  SELECT t.status, t.message_id INTO task
+  FROM pgflow.step_tasks AS t
+  WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+    AND t.task_index = fail_task_internal.task_index
+  FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
     RETURN;
   END IF;
 
-  SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay)
-  INTO max_attempts, base_delay
-  FROM pgflow.steps AS s
-  JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
-  WHERE s.flow_slug = run_flow AND s.step_slug = fail_task.step_slug;
-  -- Set (transaction-locally) only by pgflow_cpp.fail_task_permanently: no attempt is left.
-  IF current_setting('pgflow_cpp.fail_permanently', true) = 'on' THEN
-    max_attempts := 0;
+  IF run_status = 'started' AND task.status = 'started' THEN
+    SELECT ss.status INTO step_status
+    FROM pgflow.step_states AS ss
+    WHERE ss.run_id = fail_task_internal.run_id AND ss.step_slug = fail_task_internal.step_slug
+    FOR NO KEY UPDATE;
+    -- Again under the lock: a run failed or cancelled meanwhile keeps its state and events.
+    SELECT r.status INTO run_status
+    FROM pgflow.runs AS r WHERE r.run_id = fail_task_internal.run_id
+    FOR NO KEY UPDATE;
   END IF;
 
-  -- COLLATE "C" (here and above): the task by its primary key, never by a scan of the partial
-  -- index of started tasks (see complete_task).
-  UPDATE pgflow.step_tasks AS t
-  SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
-      failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
-                       ELSE greatest(now(), t.queued_at, t.started_at) END,
-      started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
-      error_message = fail_task.error_message
-  WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-    AND t.task_index = fail_task.task_index AND t.status = 'started' COLLATE "C"
-  RETURNING t.status, t.attempts_count, t.message_id INTO task;
-
-  IF task.status = 'queued' THEN
-    UPDATE pgflow.step_states AS ss
-    SET failed_at = NULL, error_message = NULL
-    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug;
-
-    IF task.message_id IS NOT NULL THEN
-      retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
-      PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
-      -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
-      IF retry_delay <= 0 THEN
-        PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+  IF run_status = 'failed' OR (task.status = 'started' AND step_status <> 'started') THEN
+    -- Cancellation (or the sibling's skip) wins: the task ends as the run's or step's other tasks
+    -- did, when the session that ended them had to leave it to this one.
+    IF task.status IN ('queued', 'started') THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = CASE WHEN run_status = 'failed' THEN 'cancelled' ELSE 'skipped' END
+      WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+        AND t.task_index = fail_task_internal.task_index;
+      IF task.message_id IS NOT NULL THEN
+        PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
     END IF;
+  ELSIF task.status = 'started' THEN
+    SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),
+           s.when_exhausted
+    INTO max_attempts, base_delay, exhausted_mode
+    FROM pgflow.steps AS s
+    JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
+    WHERE s.flow_slug = run_flow AND s.step_slug = fail_task_internal.step_slug;
+    IF permanently THEN
+      max_attempts := 0;
+    END IF;
 
-  ELSIF task.status = 'failed' THEN
-    UPDATE pgflow.step_states AS ss
-    SET status = 'failed', failed_at = greatest(now(), ss.started_at), error_message = fail_task.error_message
-    WHERE ss.run_id = fail_task.run_id AND ss.step_slug = fail_task.step_slug
-    RETURNING ss.failed_at INTO step_failed_time;
+    UPDATE pgflow.step_tasks AS t
+    SET status = CASE WHEN t.attempts_count < max_attempts THEN 'queued' ELSE 'failed' END,
+        failed_at = CASE WHEN t.attempts_count < max_attempts THEN NULL
+                         ELSE greatest(now(), t.queued_at, t.started_at) END,
+        started_at = CASE WHEN t.attempts_count < max_attempts THEN NULL ELSE t.started_at END,
+        error_message = fail_task_internal.error_message
+    WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+      AND t.task_index = fail_task_internal.task_index
+    RETURNING t.status, t.attempts_count, t.message_id INTO task;
 
-    UPDATE pgflow.runs AS r SET status = 'failed', failed_at = greatest(now(), r.started_at)
-    WHERE r.run_id = fail_task.run_id
-    RETURNING r.failed_at INTO run_failed_time;
-
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:failed',
-        'run_id', fail_task.run_id,
-        'step_slug', fail_task.step_slug,
-        'status', 'failed',
-        'error_message', fail_task.error_message,
-        'failed_at', step_failed_time
-      ),
-      'step:' || fail_task.step_slug || ':failed',
-      fail_task.run_id);
-
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'run:failed',
-        'run_id', fail_task.run_id,
-        'flow_slug', run_flow,
-        'status', 'failed',
-        'error_message', fail_task.error_message,
-        'failed_at', run_failed_time
-      ),
-      'run:failed',
-      fail_task.run_id);
-
-    -- The run is over: no other task of it may be picked up (the failed one's message included).
-    -- pgflow 0.15.1: its other active tasks are cancelled (and their messages archived) first.
-    PERFORM pgflow_cpp.cancel_active_tasks(fail_task.run_id, run_flow, true);
-    PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
-    FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id
-      AND (t.status IN ('queued', 'started')
-           OR (t.step_slug = fail_task.step_slug AND t.task_index = fail_task.task_index))
-      AND t.message_id IS NOT NULL
-    HAVING count(*) > 0;
+    IF task.status = 'queued' THEN
+      UPDATE pgflow.step_states AS ss
+      SET failed_at = NULL, error_message = NULL
+      WHERE ss.run_id = fail_task_internal.run_id AND ss.step_slug = fail_task_internal.step_slug;
+      IF task.message_id IS NOT NULL THEN
+        retry_delay := pgflow.calculate_retry_delay(base_delay, task.attempts_count);
+        PERFORM pgmq.set_vt(run_flow, task.message_id, retry_delay);
+        -- Visible at once: wake idle workers, as start_ready_steps does for new tasks.
+        IF retry_delay <= 0 THEN
+          PERFORM pgflow_cpp.notify('pgflow:queue:' || run_flow, '');
+        END IF;
+      END IF;
+    ELSIF exhausted_mode = 'fail' THEN
+      PERFORM pgflow_cpp.fail_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
+                                             fail_task_internal.task_index, fail_task_internal.error_message);
+    ELSE
+      PERFORM pgflow_cpp.skip_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
+                                             task.message_id, fail_task_internal.error_message,
+                                             exhausted_mode = 'skip-cascade');
+    END IF;
   END IF;
 
   RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
-    WHERE t.run_id = fail_task.run_id AND t.step_slug = fail_task.step_slug
-      AND t.task_index = fail_task.task_index;
+    WHERE t.run_id = fail_task_internal.run_id AND t.step_slug = fail_task_internal.step_slug
+      AND t.task_index = fail_task_internal.task_index;
 END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0250_fail_task.sql", part::common,
+R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
+-- Records a failed attempt of a started task. With attempts left the task is re-queued and its
+-- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
+-- sends the queue wake-up pgflow:queue:<flow_slug>, as new tasks do). An exhausted task ends its
+-- step as the step's when_exhausted says (pgflow 0.14): 'fail' (the default) fails the step and
+-- the run (step:failed, then run:failed; the run's other active tasks 'cancelled', pgflow 0.15.1,
+-- and every message of the run archived); 'skip' skips the step (step:skipped, skip_reason
+-- 'handler_failed') and the run goes on without it; 'skip-cascade' also skips its dependents.
+-- Late calls (a failed or cancelled run, a step skipped meanwhile, a task that is not 'started')
+-- change no counter and send no event. Returns the task row.
+-- The body is pgflow_cpp.fail_task_internal (0249), shared with fail_task_permanently.
+CREATE OR REPLACE FUNCTION pgflow.fail_task(run_id uuid, step_slug text, task_index integer, error_message text)
+RETURNS SETOF pgflow.step_tasks
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  SELECT * FROM pgflow_cpp.fail_task_internal(fail_task.run_id, fail_task.step_slug, fail_task.task_index,
+                                              fail_task.error_message, false);
 $$;
 )pgflow_sql"
 },
@@ -2832,6 +3253,8 @@ R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, atte
 -- only while it is still `started` as attempt `attempt` of worker `worker_id`. A worker that
 -- abandons a handler past its timeout uses it, so that a task claimed again elsewhere in the
 -- meantime is never failed by the worker that gave it up. The row lock orders it against claims.
+-- The failure is fail_task's (0249's shared body): retried while attempts are left, and an
+-- exhausted task ends its step as when_exhausted says (fail, skip or skip-cascade).
 CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_attempt(
   run_id uuid, step_slug text, task_index integer, attempt integer, worker_id uuid, error_message text)
 RETURNS integer
@@ -2849,8 +3272,8 @@ BEGIN
   IF NOT FOUND THEN
     RETURN 0;
   END IF;
-  PERFORM pgflow.fail_task(fail_task_attempt.run_id, fail_task_attempt.step_slug,
-                           fail_task_attempt.task_index, fail_task_attempt.error_message);
+  PERFORM pgflow_cpp.fail_task_internal(fail_task_attempt.run_id, fail_task_attempt.step_slug,
+                                        fail_task_attempt.task_index, fail_task_attempt.error_message, false);
   RETURN 1;
 END;
 $$;
@@ -3305,11 +3728,16 @@ R"pgflow_sql(-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
 -- tasks (their outputs, attempts, times and workers; no message), every completed task of a step
 -- that did not complete (a partly completed map, including a map step that failed) is copied the
 -- same way, and that step starts with tasks (and queue messages) for the missing indexes only.
--- The other steps are created waiting for the dependencies the old run did not complete, then the
--- run goes on as any run does (start_ready_steps, cascade, completion), so its output is the one
--- an uninterrupted run gives. Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- A skipped step (pgflow 0.14: condition unmet, exhausted with when_exhausted skip, or a skipped
+-- dependency's cascade) stays skipped, with its skip_reason and error: its condition would see
+-- the same input, and its dependents went on without it. The other steps are created waiting for
+-- the dependencies the old run neither completed nor skipped, then the run goes on as any run
+-- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
+-- condition fails the new run, which is still returned), empty steps complete, ready steps start,
+-- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
--- exactly as a run started by start_flow; none for the reused steps.
+-- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
 -- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
 -- 55000 already restarted); 55000 'Run <id> cannot be resumed: flow <slug> has changed shape since
 -- the run started (steps added: <slugs>)' — the steps a run has states for cannot be removed or
@@ -3343,34 +3771,43 @@ BEGIN
 
   INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
   VALUES (new_run, source.flow_slug, source.input,
-          (SELECT count(*) FROM pgflow.step_states AS ss WHERE ss.run_id = source.run_id AND ss.status <> 'completed'))
+          (SELECT count(*) FROM pgflow.step_states AS ss
+           WHERE ss.run_id = source.run_id AND ss.status NOT IN ('completed', 'skipped')))
   RETURNING * INTO created;
 
   -- initial_tasks is the old run's: 1 for single steps, the input's length for root maps, and for
   -- a dependent map the size its dependency gave it (NULL while that dependency had not completed).
+  -- (A map whose only dependency was skipped has initial_tasks 0 already.)
   INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, status, remaining_tasks, remaining_deps,
-                                  started_at, completed_at, initial_tasks)
+                                  started_at, completed_at, initial_tasks, skip_reason, skipped_at, error_message)
   SELECT s.flow_slug, new_run, s.step_slug,
-         CASE WHEN old.status = 'completed' THEN 'completed' ELSE 'created' END,
+         CASE WHEN old.status IN ('completed', 'skipped') THEN old.status ELSE 'created' END,
          CASE WHEN old.status = 'completed' THEN 0 END,
-         CASE WHEN old.status = 'completed' THEN 0 ELSE
+         CASE WHEN old.status IN ('completed', 'skipped') THEN 0 ELSE
            (SELECT count(*) FROM pgflow.deps AS d
             JOIN pgflow.step_states AS od ON od.run_id = source.run_id AND od.step_slug = d.dep_slug
-            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug AND od.status <> 'completed') END,
+            WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug
+              AND od.status NOT IN ('completed', 'skipped')) END,
          CASE WHEN old.status = 'completed' THEN now() END,
          CASE WHEN old.status = 'completed' THEN now() END,
-         old.initial_tasks
+         old.initial_tasks,
+         CASE WHEN old.status = 'skipped' THEN old.skip_reason END,
+         CASE WHEN old.status = 'skipped' THEN now() END,
+         CASE WHEN old.status = 'skipped' THEN old.error_message END
   FROM pgflow.steps AS s
   JOIN pgflow.step_states AS old ON old.run_id = source.run_id AND old.step_slug = s.step_slug
   WHERE s.flow_slug = source.flow_slug;
 
-  -- Only steps whose dependencies all completed can have completed tasks.
+  -- Only steps whose dependencies all completed or were skipped can have completed tasks; those of
+  -- a skipped step (a map skipped when one of its tasks was exhausted) are not carried over.
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, message_id, task_index, status, attempts_count,
                                  error_message, output, queued_at, completed_at, started_at, last_worker_id)
   SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
          t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
   FROM pgflow.step_tasks AS t
-  WHERE t.run_id = source.run_id AND t.status = 'completed';
+  WHERE t.run_id = source.run_id AND t.status = 'completed'
+    AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
+                    WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
   PERFORM pgflow_cpp.broadcast(
     jsonb_build_object(
@@ -3442,9 +3879,12 @@ BEGIN
     PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
   END IF;
 
-  PERFORM pgflow.cascade_complete_taskless_steps(new_run);
-  PERFORM pgflow.start_ready_steps(new_run);
-  PERFORM pgflow.maybe_complete_run(new_run);
+  -- Steps ready now have their conditions resolved before anything starts them (as start_flow).
+  IF pgflow.cascade_resolve_conditions(new_run) THEN
+    PERFORM pgflow.cascade_complete_taskless_steps(new_run);
+    PERFORM pgflow.start_ready_steps(new_run);
+    PERFORM pgflow.maybe_complete_run(new_run);
+  END IF;
 
   INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
   VALUES (new_run, source.flow_slug, source.run_id, 'resume');
@@ -3456,26 +3896,24 @@ $$;
     file{"pgflow/0450_fail_task_permanently.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
--- handler's permanent error): a started task fails at once whatever attempts remain, which fails
--- its step and run exactly as an exhausted task does (error stored as usual, step:failed and
--- run:failed, the run's other active tasks cancelled, messages archived). Anything else is as
--- fail_task: a task that is not 'started', or of a failed (or cancelled) run, is not re-queued and
--- no event is sent. Returns the task row.
+-- handler's permanent error): a started task is exhausted at once whatever attempts remain, and
+-- its step ends exactly as an exhausted task's does under its when_exhausted ('fail': step and run
+-- fail, step:failed and run:failed, the run's other active tasks cancelled, messages archived;
+-- 'skip' / 'skip-cascade': the step, or it and its dependents, skipped with skip_reason
+-- 'handler_failed'). Anything else is as fail_task: a task that is not 'started', or of a failed
+-- (or cancelled) run, is not re-queued and no event is sent. Returns the task row.
+-- The body is pgflow_cpp.fail_task_internal (0249), shared with fail_task.
 CREATE OR REPLACE FUNCTION pgflow_cpp.fail_task_permanently(run_id uuid, step_slug text, task_index integer,
                                                             error_message text)
 RETURNS SETOF pgflow.step_tasks
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
-BEGIN
-  -- Transaction-local, and undone with the subtransaction when fail_task raises.
-  PERFORM set_config('pgflow_cpp.fail_permanently', 'on', true);
-  RETURN QUERY SELECT * FROM pgflow.fail_task(fail_task_permanently.run_id, fail_task_permanently.step_slug,
-                                              fail_task_permanently.task_index, fail_task_permanently.error_message);
-  PERFORM set_config('pgflow_cpp.fail_permanently', 'off', true);
-END;
+  SELECT * FROM pgflow_cpp.fail_task_internal(fail_task_permanently.run_id, fail_task_permanently.step_slug,
+                                              fail_task_permanently.task_index, fail_task_permanently.error_message,
+                                              true);
 $$;
 )pgflow_sql"
 },
