@@ -56,7 +56,7 @@ inline const boost::json::key_value_pair* key_outside(const boost::json::object&
 /// array input, it can never hold: decision 9) and a dependent step's pattern over a key that is
 /// not one of its dependencies (its input has no other keys).
 inline void check_step_conditions(std::string_view flow, std::string_view step, step_type type,
-                                  const std::vector<std::string>& dependencies, const step_conditions& c) {
+                                  const std::vector<std::string>& dependencies, const pgflow::step_conditions& c) {
     const bool has_pattern = c.only_if || c.only_if_not;
     if (c.when_unmet && !has_pattern)
         throw flow_definition_error(flow, step,
@@ -84,7 +84,7 @@ inline void check_step_conditions(std::string_view flow, std::string_view step, 
 }
 
 /// Writes the conditions into a step's shape: patterns as compact JSON text, modes as stated.
-inline void apply_conditions(step_shape& shape, const step_conditions& c) {
+inline void apply_conditions(step_shape& shape, const pgflow::step_conditions& c) {
     if (c.only_if) shape.required_input_pattern = boost::json::serialize(*c.only_if);
     if (c.only_if_not) shape.forbidden_input_pattern = boost::json::serialize(*c.only_if_not);
     shape.when_unmet = c.when_unmet;
