@@ -196,13 +196,13 @@ TEST(dynamic_flow, registration_reports_each_difference_in_conditions) {
 
 TEST(dynamic_flow, a_flow_with_conditions_names_the_first_step_that_uses_one) {
     pgflow::flow_shape shape = orders().shape();
-    EXPECT_EQ(pgflow::detail::first_condition(shape.steps[0]), nullptr);
-    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[1]), "only_if");
-    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "only_if_not");
+    EXPECT_EQ(pgflow::detail::first_stated_condition(shape.steps[0]), nullptr);
+    EXPECT_STREQ(pgflow::detail::first_stated_condition(shape.steps[1]), "only_if");
+    EXPECT_STREQ(pgflow::detail::first_stated_condition(shape.steps[2]), "only_if_not");
     shape.steps[2].forbidden_input_pattern.clear();
-    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "when_unmet");
+    EXPECT_STREQ(pgflow::detail::first_stated_condition(shape.steps[2]), "when_unmet");
     shape.steps[2].when_unmet.reset();
-    EXPECT_STREQ(pgflow::detail::first_condition(shape.steps[2]), "when_exhausted");
+    EXPECT_STREQ(pgflow::detail::first_stated_condition(shape.steps[2]), "when_exhausted");
 }
 
 }  // namespace

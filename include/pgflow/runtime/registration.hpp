@@ -174,7 +174,7 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
 }
 
 /// The first condition a step states (only_if, only_if_not, when_unmet, when_exhausted), or null.
-inline const char* first_condition(const step_shape& s) {
+inline const char* first_stated_condition(const step_shape& s) {
     if (!s.required_input_pattern.empty()) return "only_if";
     if (!s.forbidden_input_pattern.empty()) return "only_if_not";
     if (s.when_unmet) return "when_unmet";
@@ -186,7 +186,7 @@ inline const char* first_condition(const step_shape& s) {
 /// (pgflow 0.8.1's own schema, say) has none: they would be lost, or fail halfway (decision 10).
 inline void require_step_conditions(pq::connection& conn, const flow_shape& shape) {
     for (const auto& step : shape.steps) {
-        const char* condition = first_condition(step);
+        const char* condition = first_stated_condition(step);
         if (condition == nullptr) continue;
         if (probe_capabilities(conn).step_conditions) return;
         throw error("pgflow: the database's pgflow schema has no step conditions (pgflow 0.14): step \"" + step.slug +
