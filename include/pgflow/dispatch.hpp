@@ -80,11 +80,11 @@ T decode_member(const boost::json::object& input, std::string_view key, std::str
 /// pgflow 0.14 leaves a skipped dependency out of the task input. Retrying cannot bring it back,
 /// hence a permanent_error: the task fails at once.
 [[noreturn]] inline void fail_skipped_dependency(std::string_view dependency, const task_site& site) {
+    constexpr std::string_view why =
+        "\" was skipped (pgflow 0.14 conditions leave a skipped step's output out of the task input), but the "
+        "handler takes it as a plain value; take it as std::optional to run without it";
     throw permanent_error(
-        concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\": its dependency \"", dependency,
-                "\" was skipped (pgflow 0.14 conditions leave a skipped step's output out of "
-                "the task input), but the handler takes it as a plain value; take it as "
-                "std::optional to run without it"}));
+        concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\": its dependency \"", dependency, why}));
 }
 
 /// A dependency's output: std::nullopt for an optional parameter when the dependency was skipped.

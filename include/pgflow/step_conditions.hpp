@@ -73,12 +73,12 @@ inline void check_step_conditions(std::string_view flow, std::string_view step, 
         if (const auto* key = key_outside(**pattern, dependencies)) {
             std::string listed;
             for (const std::string& d : dependencies) listed += concat({listed.empty() ? "" : ", ", quoted(d)});
-            throw flow_definition_error(
-                flow, step,
-                concat({pattern == &c.only_if ? "only_if" : "only_if_not", " names ", quoted(key->key()),
-                        ", which is not a dependency of the step: a dependent step's condition is matched "
-                        "against its dependencies' outputs, keyed by their slugs (",
-                        listed, ")"}));
+            constexpr std::string_view why =
+                ", which is not a dependency of the step: a dependent step's condition is matched against its "
+                "dependencies' outputs, keyed by their slugs (";
+            throw flow_definition_error(flow, step,
+                                        concat({pattern == &c.only_if ? "only_if" : "only_if_not", " names ",
+                                                quoted(key->key()), why, listed, ")"}));
         }
     }
 }
