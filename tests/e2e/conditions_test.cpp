@@ -157,7 +157,6 @@ TEST(conditions, registration_compares_the_conditions_the_database_has) {
 }
 
 // --- the compile-time DSL (pgflow::only_if and friends) -------------------------------------------
-#if __has_include(<pgflow/conditions.hpp>)
 
 constexpr auto checkout = pgflow::flow<"cond_checkout", cond::Order>(
     pgflow::step<"fraud_check">([](const cond::Order& o) {
@@ -272,7 +271,5 @@ TEST(conditions, a_skippable_leaf_reads_as_optional_in_the_typed_output) {
     EXPECT_EQ(c.execute("SELECT output::text FROM pgflow.runs WHERE run_id = $1::uuid", plain_run).text(0, 0),
               R"({"greeting": "hello"})");
 }
-
-#endif  // __has_include(<pgflow/conditions.hpp>)
 
 }  // namespace
