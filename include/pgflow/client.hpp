@@ -223,10 +223,14 @@ public:
         requires requires { typename F::output_type; }
     typename F::output_type wait(const F&, const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
         auto output = wait(id, std::chrono::ceil<std::chrono::milliseconds>(timeout));
-        if constexpr (std::is_same_v<typename F::output_type, boost::json::value>)
+        if constexpr (std::is_same_v<typename F::output_type, boost::json::value>) {
             return output;
-        else
+        } else {
+            // pgflow leaves skipped leaves out of the output, and stores no output (null) when
+            // every leaf was skipped: the typed output then has all its (optional) leaves unset.
+            if (output.is_null()) output = boost::json::object{};
             return pgflow::from_json<typename F::output_type>(output);
+        }
     }
 
     template <class Rep, class Period>

@@ -7,6 +7,8 @@
 // A thunk decodes the task input (docs/registration.md: `{"run": ..., "<dependency>": ...}` for a step, the
 // bare element for a map task), calls the handler (flow input first, then the dependencies'
 // outputs in after<...> order, then the task_context if it takes one) and encodes its result.
+// A dependency that pgflow 0.14 skipped is absent from the input: a std::optional parameter gets
+// std::nullopt for it, a plain one fails the task (permanent_error naming step and dependency).
 // Lookup is a binary search over a constexpr table; no virtual call, no allocation besides JSON.
 
 #include <pgflow/detail/text.hpp>
@@ -20,8 +22,10 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace pgflow {
@@ -73,6 +77,70 @@ T decode_member(const boost::json::object& input, std::string_view key, std::str
     return decode_argument<T>(*v, path, site);
 }
 
+/// pgflow 0.14 leaves a skipped dependency out of the task input. Retrying cannot bring it back,
+/// hence a permanent_error: the task fails at once.
+[[noreturn]] inline void fail_skipped_dependency(std::string_view dependency, const task_site& site) {
+    constexpr std::string_view why =
+        "\" was skipped (pgflow 0.14 conditions leave a skipped step's output out of the task input), but the "
+        "handler takes it as a plain value; take it as std::optional to run without it";
+    throw permanent_error(
+        concat({"pgflow: flow \"", site.flow, "\", step \"", site.step, "\": its dependency \"", dependency, why}));
+}
+
+/// A dependency's output: std::nullopt for an optional parameter when the dependency was skipped.
+template <class T>
+T decode_dependency(const boost::json::object& input, std::string_view dependency, const json_path& root,
+                    const task_site& site) {
+    const boost::json::value* v = input.if_contains(dependency);
+    if (v == nullptr) {
+        if constexpr (is_optional<T>::value)
+            return T{};
+        else
+            fail_skipped_dependency(dependency, site);
+    }
+    return decode_argument<T>(*v, root.member(dependency), site);
+}
+
+/// The parameter types of a handler with one call operator (a lambda, a function object, a
+/// function pointer). Generic and overloaded handlers have none to read (`known` is false).
+template <class... Parameters>
+struct known_parameters {
+    static constexpr bool known = true;
+    using types = type_list<Parameters...>;
+};
+template <class F>
+struct callable_parameters {
+    static constexpr bool known = false;
+    using types = type_list<>;
+};
+template <class R, class... A>
+struct callable_parameters<R (*)(A...)> : known_parameters<A...> {};
+template <class R, class... A>
+struct callable_parameters<R (*)(A...) noexcept> : known_parameters<A...> {};
+template <class R, class C, class... A>
+struct callable_parameters<R (C::*)(A...) const> : known_parameters<A...> {};
+template <class R, class C, class... A>
+struct callable_parameters<R (C::*)(A...) const noexcept> : known_parameters<A...> {};
+template <class F>
+    requires requires { typename std::type_identity<decltype(&F::operator())>::type; }
+struct callable_parameters<F> : callable_parameters<decltype(&F::operator())> {};
+
+/// Whether the handler's parameter at `Position` is a std::optional: then a skipped dependency
+/// there is passed as std::nullopt.
+template <class Handler, std::size_t Position>
+constexpr bool parameter_is_optional() {
+    using parameters = callable_parameters<Handler>;
+    if constexpr (parameters::known && Position < parameters::types::size)
+        return is_optional<std::remove_cvref_t<list_at<Position, typename parameters::types>>>::value;
+    else
+        return false;
+}
+
+/// What a dependency of output type T is decoded as for the handler parameter at `Position`.
+template <class Handler, std::size_t Position, class T>
+using dependency_argument_t =
+    std::conditional_t<!is_optional<T>::value && parameter_is_optional<Handler, Position>(), std::optional<T>, T>;
+
 /// A single step's input is `{"run": ..., "<dependency>": ...}`, as start_tasks builds it.
 inline const boost::json::object& task_input_object(const boost::json::value& input, const json_path& root,
                                                     const task_site& site) {
@@ -112,11 +180,12 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
         if constexpr (Step::type == step_type::map) {
             return call(handler, ctx, decode_argument<First>(input, root, site));
         } else {
-            // First is the flow input, Rest the dependencies' outputs in after<...> order.
+            // First is the flow input, Rest the dependencies' outputs in after<...> order (handler
+            // parameters 1, 2, …).
             const boost::json::object& object = task_input_object(input, root, site);
             return call(handler, ctx, decode_member<First>(object, "run", "the flow input", root, site),
-                        decode_member<Rest>(object, Step::dependencies::slugs[Ks], "the output of a dependency", root,
-                                            site)...);
+                        decode_dependency<dependency_argument_t<typename Step::handler_type, Ks + 1, Rest>>(
+                            object, Step::dependencies::slugs[Ks], root, site)...);
         }
     }
 

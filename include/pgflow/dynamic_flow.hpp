@@ -7,6 +7,8 @@
 //   f.step("fetch", [](const boost::json::value& in) { return fetch(in.at("run")); })
 //    .map("summaries", "fetch", [](const boost::json::value& page) { return summarize(page); })
 //    .step("report", {"summaries"}, [](const boost::json::value& in) { return join(in); });
+//
+// A step may carry pgflow 0.14's conditions (pgflow/step_conditions.hpp) after its options.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/graph.hpp>
@@ -16,6 +18,7 @@
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/slug.hpp>
+#include <pgflow/step_conditions.hpp>
 #include <pgflow/task_context.hpp>
 
 #include <boost/json/value.hpp>
@@ -33,7 +36,7 @@
 namespace pgflow {
 
 /// A dynamic step's handler: the task input (`{"run": …, "<dep>": …}` for a single step, one
-/// element for a map step) to the step's output.
+/// element for a map step; a skipped dependency has no key) to the step's output.
 using json_handler = std::function<boost::json::value(const boost::json::value& input, const task_context&)>;
 
 /// Everything about one step, for callers that build steps from data.
@@ -43,6 +46,7 @@ struct dynamic_step {
     std::vector<std::string> dependencies;
     json_handler handler;
     step_options options;
+    step_conditions conditions{};
 };
 
 namespace detail {
@@ -83,39 +87,67 @@ public:
     /// A single step. `dependencies` name steps of this flow (they may be added later; unknown
     /// ones are reported by shape()).
     template <class H>
-    dynamic_flow& step(std::string slug, std::vector<std::string> dependencies, H&& handler,
-                       step_options options = {}) {
+    dynamic_flow& step(std::string slug, std::vector<std::string> dependencies, H&& handler, step_options options = {},
+                       step_conditions conditions = {}) {
         return add({std::move(slug), step_type::single, std::move(dependencies),
-                    detail::make_json_handler(std::forward<H>(handler)), options});
+                    detail::make_json_handler(std::forward<H>(handler)), options, std::move(conditions)});
+    }
+    template <class H>
+    dynamic_flow& step(std::string slug, std::vector<std::string> dependencies, H&& handler,
+                       step_conditions conditions) {
+        return step(std::move(slug), std::move(dependencies), std::forward<H>(handler), {}, std::move(conditions));
     }
 
     /// A root single step (input `{"run": <flow input>}`).
     template <class H>
         requires(!std::is_convertible_v<H, std::vector<std::string>>)
-    dynamic_flow& step(std::string slug, H&& handler, step_options options = {}) {
-        return step(std::move(slug), {}, std::forward<H>(handler), options);
+    dynamic_flow& step(std::string slug, H&& handler, step_options options = {}, step_conditions conditions = {}) {
+        return step(std::move(slug), {}, std::forward<H>(handler), options, std::move(conditions));
+    }
+    template <class H>
+        requires(!std::is_convertible_v<H, std::vector<std::string>>)
+    dynamic_flow& step(std::string slug, H&& handler, step_conditions conditions) {
+        return step(std::move(slug), {}, std::forward<H>(handler), {}, std::move(conditions));
     }
 
-    /// A root map over the flow input, which must then be a JSON array.
+    /// A root map over the flow input, which must then be a JSON array. It may not have a
+    /// condition (no object pattern matches an array), only when_exhausted.
     template <class H>
         requires(!std::is_convertible_v<H, std::string>)
-    dynamic_flow& map(std::string slug, H&& handler, step_options options = {}) {
-        return add({std::move(slug), step_type::map, {}, detail::make_json_handler(std::forward<H>(handler)), options});
+    dynamic_flow& map(std::string slug, H&& handler, step_options options = {}, step_conditions conditions = {}) {
+        return add({std::move(slug),
+                    step_type::map,
+                    {},
+                    detail::make_json_handler(std::forward<H>(handler)),
+                    options,
+                    std::move(conditions)});
+    }
+    template <class H>
+        requires(!std::is_convertible_v<H, std::string>)
+    dynamic_flow& map(std::string slug, H&& handler, step_conditions conditions) {
+        return map(std::move(slug), std::forward<H>(handler), {}, std::move(conditions));
     }
 
     /// A map over the array output of `array_dependency`.
     template <class H>
-    dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, step_options options = {}) {
+    dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, step_options options = {},
+                      step_conditions conditions = {}) {
         return add({std::move(slug),
                     step_type::map,
                     {std::move(array_dependency)},
                     detail::make_json_handler(std::forward<H>(handler)),
-                    options});
+                    options,
+                    std::move(conditions)});
+    }
+    template <class H>
+    dynamic_flow& map(std::string slug, std::string array_dependency, H&& handler, step_conditions conditions) {
+        return map(std::move(slug), std::move(array_dependency), std::forward<H>(handler), {}, std::move(conditions));
     }
 
     /// Adds a step described by data. Throws definition_error for an invalid or duplicate slug, a map
     /// with more than one dependency, a step depending on itself or listing a dependency twice, a
-    /// missing handler or options out of range.
+    /// missing handler, options out of range or conditions that cannot work
+    /// (detail::check_step_conditions).
     dynamic_flow& add(dynamic_step s) {
         if (const std::string_view problem = slug_problem(s.slug); !problem.empty())
             throw detail::flow_definition_error(slug_, s.slug, problem);
@@ -126,6 +158,7 @@ public:
             check.verdict != detail::declaration_verdict::valid)
             throw detail::flow_definition_error(slug_, s.slug, declaration_problem(check, s.dependencies));
         detail::check_step_options(slug_, s.slug, s.options);
+        detail::check_step_conditions(slug_, s.slug, s.type, s.dependencies, s.conditions);
         if (handlers_.use_count() > 1)  // copies (a worker's dispatcher) keep the handlers they had
             handlers_ = std::make_shared<std::map<std::string, json_handler, std::less<>>>(*handlers_);
         handlers_->emplace(s.slug, s.handler);
@@ -165,15 +198,17 @@ public:
         shape.input_type = "boost::json::value";
         for (const std::size_t i : g.order) {
             const dynamic_step& s = steps_[i];
-            shape.steps.push_back(step_shape{.slug = s.slug,
-                                             .type = s.type,
-                                             .dependencies = s.dependencies,
-                                             .max_attempts = s.options.max_attempts,
-                                             .base_delay = s.options.base_delay,
-                                             .timeout = s.options.timeout,
-                                             .start_delay = s.options.start_delay,
-                                             .input_type = "boost::json::value",
-                                             .output_type = "boost::json::value"});
+            step_shape step{.slug = s.slug,
+                            .type = s.type,
+                            .dependencies = s.dependencies,
+                            .max_attempts = s.options.max_attempts,
+                            .base_delay = s.options.base_delay,
+                            .timeout = s.options.timeout,
+                            .start_delay = s.options.start_delay,
+                            .input_type = "boost::json::value",
+                            .output_type = "boost::json::value"};
+            detail::apply_conditions(step, s.conditions);
+            shape.steps.push_back(std::move(step));
         }
         return shape;
     }

@@ -41,6 +41,30 @@ pgflow::dynamic_flow doomed_flow() {
     return f;
 }
 
+/// pgflow 0.14's conditions: `charge` runs only for approved orders, `notify_rejection` only for
+/// rejected ones, and `enrich` fails its only attempt and is skipped (when_exhausted skip).
+pgflow::dynamic_flow branching_flow() {
+    const boost::json::object approved{{"check", {{"approved", true}}}};
+    pgflow::dynamic_flow f{"cli_branching", pgflow::flow_options{.max_attempts = 1}};
+    f.step("check",
+           [](const boost::json::value& in) {
+               return boost::json::value{{"approved", in.at("run").at("amount").to_number<int>() < 1000}};
+           })
+        .step(
+            "charge", {"check"}, [](const boost::json::value&) { return boost::json::value("charged"); },
+            pgflow::step_conditions{.only_if = approved})
+        .step(
+            "notify_rejection", {"check"}, [](const boost::json::value&) { return boost::json::value("told"); },
+            pgflow::step_conditions{.only_if_not = approved})
+        .step(
+            "enrich", {"check"},
+            [](const boost::json::value&) -> boost::json::value {
+                throw std::runtime_error("enrichment service unavailable");
+            },
+            pgflow::step_conditions{.when_exhausted = pgflow::condition_mode::skip});
+    return f;
+}
+
 pgflow::run_id start_run(const database& db, std::string_view flow, const char* json) {
     return pgflow::client{db.options()}.start(flow, boost::json::parse(json));
 }
@@ -474,6 +498,25 @@ TEST(status, run_status_of_a_failed_run_shows_the_error) {
         << o;
 }
 
+TEST(status, run_status_shows_skipped_steps_with_their_reason_and_time) {
+    database db;
+    worker_thread worker{db, branching_flow()};
+    pgflow::client client{db.options()};
+    const auto id = client.start("cli_branching", boost::json::parse(R"({"amount": 5000})"));
+    client.wait(id, 30s);
+    const auto o = pgflow_cli(db, {"status", id.str()});
+    ASSERT_EQ(o.status, 0) << o;
+    const std::string time = "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+[+-][0-9:]+";
+    // charge: skipped by its condition, never started, skipped at a time
+    EXPECT_TRUE(std::regex_search(
+        o.out, std::regex("\n  charge +single +skipped \\(condition_unmet\\) +[0-9?/]+ +- +- +" + time + " *\n")))
+        << o;
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  notify_rejection +single +completed +1/1 ")));
+    EXPECT_TRUE(std::regex_search(o.out, std::regex("\n  enrich +single +skipped \\(handler_failed\\) +0/1 +1 +" +
+                                                    time + " +" + time + " +enrichment service unavailable\n")))
+        << o;
+}
+
 TEST(status, unknown_run_fails_and_a_malformed_run_id_is_a_usage_error) {
     database db;
     const auto unknown = pgflow_cli(db, {"status", "00000000-0000-0000-0000-000000000001"});
@@ -625,6 +668,30 @@ TEST(watch, a_failed_run_exits_3_with_its_error) {
     EXPECT_GT(find_line(ls, "step explode failed: the reactor is out of coolant"), 0) << o;
     EXPECT_GT(find_line(ls, "run failed"), find_line(ls, "step explode failed")) << o;
     EXPECT_EQ(ls.back(), "failed in step explode: the reactor is out of coolant") << o;
+}
+
+TEST(watch, prints_skipped_steps_with_their_reason) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(branching_flow());
+    const auto id = start_run(db, "cli_branching", R"({"amount": 10})");
+    process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", id.str()});
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow cli_branching") != std::string::npos; }));
+    worker_thread worker{db, branching_flow()};
+    const auto o = watch.wait(30s);
+    ASSERT_EQ(o.status, 0) << o;
+    const auto ls = lines(o.out);
+    const long checked = find_line(ls, "step check completed");
+    EXPECT_GT(find_line(ls, "step notify_rejection skipped (condition_unmet)"), checked) << o;
+    EXPECT_GT(find_line(ls, "step enrich skipped (handler_failed): enrichment service unavailable"), checked) << o;
+    EXPECT_GT(find_line(ls, "step charge completed"), checked) << o;
+    EXPECT_EQ(find_line(ls, "step charge skipped"), -1) << o;
+
+    // Watched again once finished: the state line says which steps were skipped and why.
+    const auto again = pgflow_cli(db, {"watch", id.str()}, 10s);
+    ASSERT_EQ(again.status, 0) << again;
+    EXPECT_THAT(again.out, HasSubstr(": completed (check completed, charge completed, notify_rejection skipped "
+                                     "(condition_unmet), enrich skipped (handler_failed))"));
 }
 
 TEST(watch, a_finished_run_prints_its_outcome_at_once) {

@@ -131,4 +131,26 @@ TEST(interop, our_worker_and_client_run_flows_on_pgflow_0_8_1s_own_schema) {
     EXPECT_TRUE(refused([&] { client.resume(flows::doomed, failing); }));
     EXPECT_TRUE(refused([&] { client.start(flows::diamond, 1, pgflow::start_options{.idempotency_key = "k"}); }));
     EXPECT_EQ(client.status(failing).status, pgflow::run_status::failed);
+
+    // So do pgflow 0.14's step conditions: registering a flow that uses them fails before any
+    // statement, naming the capability, the step and the flow.
+    pgflow::dynamic_flow conditional{"interop_conditional"};
+    conditional.step("check", [](const boost::json::value& in) { return in; })
+        .step(
+            "charge", {"check"}, [](const boost::json::value& in) { return in; },
+            pgflow::step_conditions{.only_if = boost::json::object{{"check", {{"approved", true}}}}});
+    try {
+        client.ensure_registered(conditional);
+        ADD_FAILURE() << "a flow with conditions registered on pgflow 0.8.1's schema";
+    } catch (const pgflow::error& e) {
+        EXPECT_NE(std::string(e.what()).find("the database's pgflow schema has no step conditions (pgflow 0.14): "
+                                             "step \"charge\" of flow \"interop_conditional\" uses only_if"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.flows WHERE flow_slug = 'interop_conditional'"), 0);
+    const auto steps = client.status(maps).steps;
+    EXPECT_TRUE(std::all_of(steps.begin(), steps.end(), [](const pgflow::step_state& s) {
+        return s.status == pgflow::step_status::completed && !s.skip_reason && !s.skipped_at;
+    }));
 }

@@ -150,9 +150,12 @@ inline int run_status(const context& ctx, const std::string& run_text, bool full
     ctx.out << '\n';
     table steps({"step", "type", "status", "tasks done", "attempts", "started", "finished", "error"});
     const auto r = conn.execute(queries::run_steps, id);
-    for (int i = 0; i < r.rows(); ++i)
-        steps.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
-                   cell(r, i, 6), r.is_null(i, 7) ? "" : abbreviated(one_line(cell(r, i, 7)), full, 120)});
+    for (int i = 0; i < r.rows(); ++i) {
+        // A skipped step says why: condition_unmet, dependency_skipped or handler_failed.
+        const std::string status = r.is_null(i, 8) ? cell(r, i, 2) : cell(r, i, 2) + " (" + cell(r, i, 8) + ")";
+        steps.add({cell(r, i, 0), cell(r, i, 1), status, cell(r, i, 3), cell(r, i, 4), cell(r, i, 5), cell(r, i, 6),
+                   r.is_null(i, 7) ? "" : abbreviated(one_line(cell(r, i, 7)), full, 120)});
+    }
     steps.print(ctx.out);
     return pgflow::cli::success;
 }

@@ -95,6 +95,7 @@ private:
         std::string separator = " (";
         for (int i = 0; i < steps.rows(); ++i, separator = ", ") {
             line += separator + cell(steps, i, 0) + " " + cell(steps, i, 1);
+            if (!steps.is_null(i, 2)) line += " (" + cell(steps, i, 2) + ")";
             if (cell(steps, i, 1) != "created") started_steps_.push_back(cell(steps, i, 0));
         }
         out_ << local_clock_time() << "  " << line << (steps.empty() ? "" : ")") << std::endl;
@@ -155,6 +156,11 @@ private:
         } else if (type == "step:failed") {
             line = "step " + text("step_slug") + " failed";
             if (!trimmed) line += ": " + one_line(text("error_message"));
+        } else if (type == "step:skipped") {
+            // condition_unmet, dependency_skipped, or handler_failed with the handler's error
+            line = "step " + text("step_slug") + " skipped (" + text("skip_reason") + ")";
+            if (const auto* e = o.if_contains("error_message"); !trimmed && e && e->is_string())
+                line += ": " + one_line(std::string(e->as_string()));
         } else if (type == "run:completed" || type == "run:failed") {
             line = type == "run:completed" ? "run completed" : "run failed";
             run_ended_ = true;

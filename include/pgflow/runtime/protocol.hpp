@@ -18,7 +18,8 @@ inline void prepare(pq::connection& c, const prepared_statement& s) { c.prepare(
 /// One round trip: what the schema behind `c` offers.
 inline schema_capabilities probe_capabilities(pq::connection& c) {
     const auto r = c.execute(capability_probe_sql);
-    return {r.get<bool>(0, 0), r.get<bool>(0, 1), r.get<bool>(0, 2), r.get<bool>(0, 3), r.get<bool>(0, 4)};
+    return {r.get<bool>(0, 0), r.get<bool>(0, 1), r.get<bool>(0, 2),
+            r.get<bool>(0, 3), r.get<bool>(0, 4), r.get<bool>(0, 5)};
 }
 
 /// Prepares every statement a worker of `flow_slug` sends (one round trip each, plus one to name

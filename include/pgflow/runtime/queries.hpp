@@ -56,8 +56,11 @@ SELECT flow_slug, status, input::text, output::text, remaining_steps,
 
 // --- steps and tasks ------------------------------------------------------------------------------
 
+// pgflow 0.14's step_states.skip_reason and skipped_at are read through to_jsonb(row): the same
+// query works on pgflow 0.8.1's own schema, which has neither (they read as null there).
+
 /// A run's steps in step_index order: slug, type, status, "tasks done/initial tasks", most
-/// attempts, start, end, error.
+/// attempts, start, end (completed, failed or skipped), error, skip reason.
 inline constexpr std::string_view run_steps = R"(
 SELECT ss.step_slug, s.step_type, ss.status,
        (SELECT count(*) FILTER (WHERE t.status = 'completed') FROM pgflow.step_tasks t
@@ -66,27 +69,29 @@ SELECT ss.step_slug, s.step_type, ss.status,
        (SELECT max(t.attempts_count) FROM pgflow.step_tasks t
          WHERE t.run_id = ss.run_id AND t.step_slug = ss.step_slug),
        date_trunc('milliseconds', ss.started_at)::text,
-       date_trunc('milliseconds', coalesce(ss.completed_at, ss.failed_at))::text,
-       ss.error_message
+       date_trunc('milliseconds',
+                  coalesce(ss.completed_at, ss.failed_at, (to_jsonb(ss) ->> 'skipped_at')::timestamptz))::text,
+       ss.error_message, to_jsonb(ss) ->> 'skip_reason'
   FROM pgflow.step_states ss
   JOIN pgflow.steps s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
  WHERE ss.run_id = $1::uuid
  ORDER BY s.step_index)";
 
-/// A run's step slugs and statuses in step_index order.
+/// A run's step slugs, statuses and skip reasons in step_index order.
 inline constexpr std::string_view step_statuses = R"(
-SELECT ss.step_slug, ss.status FROM pgflow.step_states ss
+SELECT ss.step_slug, ss.status, to_jsonb(ss) ->> 'skip_reason' FROM pgflow.step_states ss
   JOIN pgflow.steps s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
  WHERE ss.run_id = $1::uuid ORDER BY s.step_index)";
 
 /// A run's tasks whose last attempt failed and that were (or are to be) tried again: step, task
 /// index, the failed attempt's number, its error, the task's status. A task keeps its last
-/// error_message while it is queued again, started again or completed.
+/// error_message while it is queued again, started again or completed. A task `skipped` (pgflow
+/// 0.15.1: its step was skipped while it waited or ran) is left out: it was not retried.
 inline constexpr std::string_view retried_tasks = R"(
 SELECT step_slug, task_index,
        CASE WHEN status = 'queued' THEN attempts_count ELSE attempts_count - 1 END, error_message, status
   FROM pgflow.step_tasks
- WHERE run_id = $1::uuid AND error_message IS NOT NULL AND status <> 'failed'
+ WHERE run_id = $1::uuid AND error_message IS NOT NULL AND status NOT IN ('failed', 'skipped')
  ORDER BY step_slug, task_index)";
 
 // --- the overview (`pgflow status`) ---------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/pq/transaction.hpp>
+#include <pgflow/runtime/protocol.hpp>
 #include <pgflow/shape.hpp>
 
 #include <boost/json.hpp>
@@ -24,8 +25,23 @@ inline std::optional<int> optional_int(const boost::json::value& v) {
     return static_cast<int>(v.to_number<long long>());
 }
 
+inline std::optional<condition_mode> optional_mode(const boost::json::value& v) {
+    if (!v.is_string()) return std::nullopt;
+    const auto& text = v.as_string();
+    if (text == "fail") return condition_mode::fail;
+    if (text == "skip") return condition_mode::skip;
+    if (text == "skip-cascade") return condition_mode::skip_cascade;
+    throw error("pgflow: the database has a step mode pgflow-cpp does not know: \"" + std::string(text) + "\"");
+}
+
+inline std::string pattern_text(const boost::json::value& v) {
+    return v.is_null() ? std::string() : boost::json::serialize(v);
+}
+
 /// The flow as registered in pgflow.flows/steps/deps, or nullopt when the slug is unknown.
-/// Dependencies come sorted by slug (the database keeps no declaration order).
+/// Dependencies come sorted by slug (the database keeps no declaration order). The step
+/// conditions are read through to_jsonb(row), so that the query works on pgflow 0.8.1's schema,
+/// which has no such columns (they read as null, i.e. no condition).
 inline std::optional<flow_shape> read_registered_shape(pq::connection& conn, std::string_view flow_slug) {
     auto r = conn.execute(R"(
 SELECT json_build_object(
@@ -34,6 +50,8 @@ SELECT json_build_object(
     SELECT json_agg(json_build_object(
       'slug', s.step_slug, 'type', s.step_type, 'max_attempts', s.opt_max_attempts,
       'base_delay', s.opt_base_delay, 'timeout', s.opt_timeout, 'start_delay', s.opt_start_delay,
+      'required', to_jsonb(s) -> 'required_input_pattern', 'forbidden', to_jsonb(s) -> 'forbidden_input_pattern',
+      'when_unmet', to_jsonb(s) -> 'when_unmet', 'when_exhausted', to_jsonb(s) -> 'when_exhausted',
       'deps', coalesce((SELECT json_agg(d.dep_slug ORDER BY d.dep_slug) FROM pgflow.deps d
                         WHERE d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug), '[]'::json))
       ORDER BY s.step_index)
@@ -55,6 +73,10 @@ FROM pgflow.flows f WHERE f.flow_slug = $1)",
         step.base_delay = optional_int(s.at("base_delay"));
         step.timeout = optional_int(s.at("timeout"));
         step.start_delay = optional_int(s.at("start_delay"));
+        step.required_input_pattern = pattern_text(s.at("required"));
+        step.forbidden_input_pattern = pattern_text(s.at("forbidden"));
+        step.when_unmet = optional_mode(s.at("when_unmet"));
+        step.when_exhausted = optional_mode(s.at("when_exhausted"));
         for (const auto& d : s.at("deps").as_array()) step.dependencies.emplace_back(d.as_string());
         shape.steps.push_back(std::move(step));
     }
@@ -69,6 +91,37 @@ inline std::string describe_list(std::vector<std::string> items) {
     std::string out = "[";
     for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
     return out + "]";
+}
+
+/// A pattern's text as JSON (null when none): jsonb normalises the text it stores (spaces, key
+/// order), so patterns compare as parsed values.
+inline boost::json::value parsed_pattern(const std::string& text) {
+    return text.empty() ? boost::json::value() : boost::json::parse(text);
+}
+
+inline std::string describe_pattern(const std::string& text) {
+    return text.empty() ? std::string("none") : boost::json::serialize(boost::json::parse(text));
+}
+
+/// The differences in one step's conditions. An unstated mode is pgflow's default (when_unmet
+/// skip, when_exhausted fail), which is what the database stores for it.
+inline void condition_differences(const step_shape& registered, const step_shape& defined, const std::string& name,
+                                  std::vector<std::string>& diff) {
+    auto pattern = [&](const char* what, const std::string& db, const std::string& here) {
+        if (parsed_pattern(db) != parsed_pattern(here))
+            diff.push_back(name + what + " registered " + describe_pattern(db) + ", defined " + describe_pattern(here));
+    };
+    pattern("required_input_pattern (only_if)", registered.required_input_pattern, defined.required_input_pattern);
+    pattern("forbidden_input_pattern (only_if_not)", registered.forbidden_input_pattern,
+            defined.forbidden_input_pattern);
+    auto mode = [&](const char* what, std::optional<condition_mode> db, std::optional<condition_mode> here,
+                    condition_mode default_mode) {
+        if (db.value_or(default_mode) != here.value_or(default_mode))
+            diff.push_back(name + what + " registered " + to_string(db.value_or(default_mode)) + ", defined " +
+                           to_string(here.value_or(default_mode)));
+    };
+    mode("when_unmet", registered.when_unmet, defined.when_unmet, condition_mode::skip);
+    mode("when_exhausted", registered.when_exhausted, defined.when_exhausted, condition_mode::fail);
 }
 
 /// Human-readable differences between what the database has and what the program defines; empty
@@ -112,6 +165,7 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
         step_option("base_delay", theirs->base_delay, mine.base_delay);
         step_option("timeout", theirs->timeout, mine.timeout);
         step_option("start_delay", theirs->start_delay, mine.start_delay);
+        condition_differences(*theirs, mine, name, diff);
     }
     for (const auto& theirs : registered.steps)
         if (find(defined, theirs.slug) == nullptr)
@@ -119,10 +173,34 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
     return diff;
 }
 
+/// The first condition a step states (only_if, only_if_not, when_unmet, when_exhausted), or null.
+inline const char* first_stated_condition(const step_shape& s) {
+    if (!s.required_input_pattern.empty()) return "only_if";
+    if (!s.forbidden_input_pattern.empty()) return "only_if_not";
+    if (s.when_unmet) return "when_unmet";
+    if (s.when_exhausted) return "when_exhausted";
+    return nullptr;
+}
+
+/// Throws, before anything is sent, when the flow uses pgflow 0.14's conditions and the database
+/// (pgflow 0.8.1's own schema, say) has none: they would be lost, or fail halfway (decision 10).
+inline void require_step_conditions(pq::connection& conn, const flow_shape& shape) {
+    for (const auto& step : shape.steps) {
+        const char* condition = first_stated_condition(step);
+        if (condition == nullptr) continue;
+        if (probe_capabilities(conn).step_conditions) return;
+        throw error("pgflow: the database's pgflow schema has no step conditions (pgflow 0.14): step \"" + step.slug +
+                    "\" of flow \"" + shape.slug + "\" uses " + condition +
+                    ". Install pgflow-cpp's schema (`pgflow install` or client::install_schema) to use them");
+    }
+}
+
 /// Registers `shape` unless the database has it; verifies it otherwise. One transaction, with an
 /// advisory lock so that concurrent registrations of one slug cannot interleave. Throws
-/// shape_mismatch_error listing every difference.
+/// shape_mismatch_error listing every difference, and pgflow::error for a flow with conditions on
+/// a database without them.
 inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
+    require_step_conditions(conn, shape);
     pq::transaction transaction(conn);
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp register ' || $1))", shape.slug);
     if (auto registered = read_registered_shape(conn, shape.slug)) {

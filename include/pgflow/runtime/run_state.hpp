@@ -21,7 +21,8 @@ namespace pgflow {
 
 /// `cancelled`: ended by client::cancel (pgflow.runs says `failed`; pgflow_cpp.run_status tells).
 enum class run_status { started, completed, failed, cancelled };
-enum class step_status { created, started, completed, failed };
+/// `skipped`: pgflow 0.14's conditions or when_exhausted left the step out (see step_state::skip_reason).
+enum class step_status { created, started, completed, failed, skipped };
 
 constexpr std::string_view to_string(run_status s) noexcept {
     return s == run_status::completed   ? "completed"
@@ -34,6 +35,7 @@ constexpr std::string_view to_string(step_status s) noexcept {
         case step_status::started: return "started";
         case step_status::completed: return "completed";
         case step_status::failed: return "failed";
+        case step_status::skipped: return "skipped";
         default: return "created";
     }
 }
@@ -45,9 +47,13 @@ struct step_state {
     std::optional<int> initial_tasks;    ///< unknown for a dependent map until its dependency completes
     std::optional<int> remaining_tasks;  ///< unset while created
     int remaining_deps = 0;
-    std::optional<std::string> error_message;
+    std::optional<std::string> error_message;  ///< also the handler's error of a step skipped as handler_failed
+    /// Why a skipped step was: condition_unmet (its condition), dependency_skipped (a skip-cascade
+    /// from a step it depends on) or handler_failed (its task used up its attempts and its
+    /// when_exhausted says skip). Unset unless skipped (and on schemas without conditions).
+    std::optional<std::string> skip_reason;
     std::chrono::system_clock::time_point created_at;
-    std::optional<std::chrono::system_clock::time_point> started_at, completed_at, failed_at;
+    std::optional<std::chrono::system_clock::time_point> started_at, completed_at, failed_at, skipped_at;
 };
 
 /// A run and its steps, as pgflow.get_run_with_states reports them; steps in step_index order.
@@ -112,16 +118,20 @@ inline run_state parse_run_state(const boost::json::value& doc, const boost::jso
             step.status = st == "started"     ? step_status::started
                           : st == "completed" ? step_status::completed
                           : st == "failed"    ? step_status::failed
+                          : st == "skipped"   ? step_status::skipped
                                               : step_status::created;
             step.initial_tasks = optional_int(s, "initial_tasks");
             step.remaining_tasks = optional_int(s, "remaining_tasks");
             step.remaining_deps = optional_int(s, "remaining_deps").value_or(0);
             if (const auto* m = s.if_contains("error_message"); m && m->is_string())
                 step.error_message = std::string(m->as_string());
+            if (const auto* r = s.if_contains("skip_reason"); r && r->is_string())
+                step.skip_reason = std::string(r->as_string());
             step.created_at = optional_time(s, "created_at").value_or(std::chrono::system_clock::time_point{});
             step.started_at = optional_time(s, "started_at");
             step.completed_at = optional_time(s, "completed_at");
             step.failed_at = optional_time(s, "failed_at");
+            step.skipped_at = optional_time(s, "skipped_at");
             state.steps.push_back(std::move(step));
         }
     }

@@ -16,15 +16,18 @@ struct schema_capabilities {
     bool read_and_start_tasks = false;  ///< pgflow_cpp.read_and_start_tasks: a claim in one statement
     bool fail_task_attempt = false;     ///< pgflow_cpp.fail_task_attempt: a timed-out attempt's failure
     bool run_control = false;           ///< pgflow_cpp.cancel_run and the rest of run control
+    bool step_conditions = false;       ///< pgflow 0.14's conditions: pgflow.steps.required_input_pattern
 };
 
-/// One row of five booleans, in schema_capabilities' order.
+/// One row of six booleans, in schema_capabilities' order.
 inline constexpr std::string_view capability_probe_sql =
     "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.read_and_start_tasks(text,integer,integer,uuid)') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)') IS NOT NULL, "
-    "to_regprocedure('pgflow_cpp.fail_task_permanently(uuid,text,integer,text)') IS NOT NULL";
+    "to_regprocedure('pgflow_cpp.fail_task_permanently(uuid,text,integer,text)') IS NOT NULL, "
+    "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('pgflow.steps') "
+    "AND attname = 'required_input_pattern' AND NOT attisdropped)";
 
 /// A prepared statement: its name on the connection and its text.
 struct prepared_statement {
