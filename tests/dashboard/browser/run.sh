@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# dashboard.browser: prepares a database with runs in every state and a `pgflow dashboard` serving
+# it, then runs test.mjs (playwright-core driving Debian's Chromium) against it.
+#   run.sh PGFLOW_PROGRAM SOURCE_DIR WORK_DIR
+# The server is the one the environment names (PGFLOW_DATABASE_URL, as scripts/test exports it);
+# the test works in a database of its own. Fails, never skips, when anything it needs is missing.
+set -euo pipefail
+cli=$1 src=$2 work=$3
+source "$src/scripts/lib/common.sh"
+source "$src/scripts/lib/cluster.sh"  # pgflow_free_port
+
+fail() { echo "dashboard.browser: $*" >&2; exit 1; }
+[ -n "${PGFLOW_DATABASE_URL:-}" ] || fail "PGFLOW_DATABASE_URL is not set: start a cluster (scripts/lib/cluster.sh) first"
+[ -x "$cli" ] || fail "$cli is not built"
+command -v node >/dev/null || fail "node not found: apt-get install nodejs (scripts/lib/common.sh lists it)"
+command -v psql >/dev/null || fail "psql not found: apt-get install postgresql-client-15"
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || fail "$chromium not found: apt-get install chromium (scripts/lib/common.sh lists it)"
+modules=$(pgflow_ensure_playwright) || fail "could not install playwright-core with npm (tests/dashboard/browser/package-lock.json)"
+
+# A database of the test's own, on the server PGFLOW_DATABASE_URL names.
+db=pgflow_dashboard_browser
+base_url=${PGFLOW_DATABASE_URL%%\?*}
+db_url="${base_url%/*}/$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$PGFLOW_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+PGFLOW_DATABASE_URL="$db_url" "$cli" install >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db_url" -f "$src/tests/dashboard/browser/seed.sql" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$db_url" -f "$src/tests/dashboard/browser/runs.sql" >/dev/null
+
+mkdir -p "$work"
+port=$(pgflow_free_port)
+log="$work/dashboard.log"
+PGFLOW_DATABASE_URL="$db_url" "$cli" dashboard --listen "127.0.0.1:$port" --allow-actions >"$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; fail "pgflow dashboard exited before it answered"; }
+  if node -e "fetch('http://127.0.0.1:$port/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then
+    break
+  fi
+  sleep 0.2
+done
+node -e "fetch('http://127.0.0.1:$port/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" \
+  || { cat "$log" >&2; fail "pgflow dashboard did not answer on 127.0.0.1:$port within 20 s"; }
+
+BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$db_url" SCREENSHOTS="$work/screenshots" \
+  PLAYWRIGHT_MODULES="$modules" CHROMIUM="$chromium" node "$src/tests/dashboard/browser/test.mjs"
+echo "screenshots: $work/screenshots"
