@@ -200,6 +200,7 @@ a.summary-card:hover { border-color: var(--accent); text-decoration: none; }
 .dag-node.status-started .dag-sub { fill: var(--started); }
 @keyframes pulse { 50% { stroke-width: 3; } }
 @media (prefers-reduced-motion: reduce) { .dag-node.status-started .dag-box { animation: none; } }
+.dag-ended .dag-node.status-started .dag-box { animation: none; }
 
 .legend { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; font-size: 0.85rem; color: var(--muted); margin-top: 0.4rem; align-items: center; }
 .legend-item { display: inline-flex; align-items: center; gap: 0.35rem; }
@@ -216,7 +217,7 @@ a.summary-card:hover { border-color: var(--accent); text-decoration: none; }
 .table th, .table td { padding: 0.45rem 0.75rem; border-bottom: 1px solid var(--border); vertical-align: top; }
 .table tbody tr:last-child td { border-bottom: none; }
 .table tbody tr:hover { background: var(--bg); }
-.table .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.table .num, .table th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .table time { white-space: nowrap; }
 .empty { background: var(--panel); border: 1px dashed var(--border); border-radius: var(--radius); padding: 1.2rem; color: var(--muted); text-align: center; }
 
@@ -533,12 +534,13 @@ function node(step, pos, state, onSelect) {
 
 /**
  * The DAG of `steps` as an <svg>. `states` (optional): Map slug -> step state from a run, which
- * colours the nodes and edges; `onSelect(slug)` makes nodes clickable.
+ * colours the nodes and edges; `onSelect(slug)` makes nodes clickable; `ended`: the run is over, so
+ * a step still marked started is not animated as running.
  */
-export function dagSvg(steps, {states, onSelect, testid = 'dag', label = 'Flow graph'} = {}) {
+export function dagSvg(steps, {states, onSelect, testid = 'dag', label = 'Flow graph', ended = false} = {}) {
   const {nodes, width, height} = layout(steps);
   const svg = s('svg', {
-    class: 'dag',
+    class: ['dag', ended && 'dag-ended'],
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
@@ -798,11 +800,16 @@ export function show(ctx, ...children) {
   ctx.main.replaceChildren(...children);
   document.title = `${ctx.main.querySelector('h1')?.textContent || 'Dashboard'} · pgflow`;
 }
+
+/** A table's <thead>; the columns named in `numeric` are right-aligned like their cells. */
+export function tableHead(names, numeric = []) {
+  return h('thead', null, h('tr', null, names.map((name) => h('th', {scope: 'col', class: numeric.includes(name) ? 'num' : null}, name))));
+}
 )pgflow_asset"
 },
     {"/assets/flows.js", "text/javascript; charset=utf-8",
 R"pgflow_asset(// The overview (totals and every flow with its graph) and one flow's page.
-import {api, badge, count, h, show} from './dom.js';
+import {api, badge, count, h, show, tableHead} from './dom.js';
 import {conditionText, dagSvg} from './dag.js';
 
 const STATUSES = ['started', 'completed', 'failed'];
@@ -868,8 +875,8 @@ function conditionCell(condition) {
 
 function stepsTable(steps) {
   return h('table', {class: 'table', testid: 'flow-steps'},
-    h('thead', null, h('tr', null, ['#', 'step', 'type', 'depends on', 'max attempts', 'base delay', 'timeout', 'start delay', 'condition']
-      .map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['#', 'step', 'type', 'depends on', 'max attempts', 'base delay', 'timeout', 'start delay', 'condition'],
+      ['#', 'max attempts', 'base delay', 'timeout', 'start delay']),
     h('tbody', null, steps.map((st) => {
       const o = st.options || {};
       return h('tr', {testid: `flow-step-${st.step_slug}`},
@@ -915,7 +922,7 @@ R"pgflow_asset(// One run: its graph coloured by step state, its steps with thei
 // and the run-control buttons when the server allows actions. Live: the server's event stream
 // for the run (a snapshot on connect, then one event per notification) triggers a refetch,
 // debounced so that a burst of task completions costs one request.
-import {api, badge, between, errorBox, h, jsonView, post, show, timeCell} from './dom.js';
+import {api, badge, between, errorBox, h, jsonView, post, show, tableHead, timeCell} from './dom.js';
 import {dagSvg} from './dag.js';
 import {legend} from './flows.js';
 
@@ -953,8 +960,7 @@ function tasksTable(step) {
   const capped = Number.isFinite(step.tasks_total) && step.tasks_total > tasks.length;
   return [
     h('div', {class: 'table-scroll'}, h('table', {class: 'table tasks', testid: `tasks-${step.step_slug}`},
-      h('thead', null, h('tr', null, ['task', 'status', 'attempts', 'queued', 'started', 'ended', 'took', 'error', 'output']
-        .map((t) => h('th', {scope: 'col'}, t)))),
+      tableHead(['task', 'status', 'attempts', 'queued', 'started', 'ended', 'took', 'error', 'output'], ['task', 'attempts', 'took']),
       h('tbody', null, tasks.map(taskRow)))),
     capped ? h('p', {class: 'muted'}, `Showing the first ${tasks.length} of ${step.tasks_total} tasks.`) : null,
   ];
@@ -1081,7 +1087,7 @@ export async function runPage(ctx) {
       ...header(ctx, data, live.el, refresh, setMessage),
       message,
       h('section', {class: 'card', 'aria-label': 'Graph'},
-        h('div', {class: 'dag-scroll'}, dagSvg(steps, {states, onSelect: select, label: `Graph of run ${data.run.run_id}`})),
+        h('div', {class: 'dag-scroll'}, dagSvg(steps, {states, onSelect: select, label: `Graph of run ${data.run.run_id}`, ended: data.run.status !== 'started'})),
         legend(STEP_STATUSES)),
       h('section', {class: 'io', 'aria-label': 'Input and output'},
         jsonView('input', data.run.input, {testid: 'run-input'}),
@@ -1139,7 +1145,7 @@ export async function runPage(ctx) {
     {"/assets/runs.js", "text/javascript; charset=utf-8",
 R"pgflow_asset(// The runs list: filters (flow, status, time) kept in the URL's hash, newest first, one page at a
 // time through the server's keyset cursor (`next` -> `before`).
-import {api, badge, between, h, parseTime, query, show, timeCell} from './dom.js';
+import {api, badge, between, h, parseTime, query, show, tableHead, timeCell} from './dom.js';
 
 const STATUSES = ['started', 'completed', 'failed'];
 
@@ -1202,7 +1208,7 @@ export async function runsPage(ctx) {
     page.next ? h('a', {class: 'button', href: `#/runs${query({...filters, before: page.next})}`, testid: 'runs-older'}, 'Older runs »') : null);
   const table = page.runs.length
     ? h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'runs-table'},
-      h('thead', null, h('tr', null, ['run', 'flow', 'status', 'started', 'ended', 'duration', 'steps left'].map((t) => h('th', {scope: 'col'}, t)))),
+      tableHead(['run', 'flow', 'status', 'started', 'ended', 'duration', 'steps left'], ['duration', 'steps left']),
       h('tbody', null, page.runs.map(runRow))))
     : h('p', {class: 'empty', testid: 'runs-table'}, 'No runs match these filters.');
   show(ctx,
@@ -1216,7 +1222,7 @@ export async function runsPage(ctx) {
     {"/assets/workers.js", "text/javascript; charset=utf-8",
 R"pgflow_asset(// Workers (heartbeats, tasks running), queues (depth, oldest message age) and a chart of tasks
 // completed and failed per minute. Refreshed every few seconds while the page is open.
-import {ago, api, count, formatDuration, h, parseTime, query, s, show, timeCell} from './dom.js';
+import {ago, api, count, formatDuration, h, parseTime, query, s, show, tableHead, timeCell} from './dom.js';
 
 const REFRESH_MS = 5000;
 const RANGES = [[60, 'last hour'], [360, 'last 6 hours'], [1440, 'last 24 hours']];
@@ -1225,8 +1231,7 @@ function workersTable(workers) {
   if (workers.length === 0) return h('p', {class: 'empty', testid: 'workers-table'}, 'No workers have registered.');
   const sorted = [...workers].sort((a, b) => Number(b.alive) - Number(a.alive) || parseTime(b.last_heartbeat_at) - parseTime(a.last_heartbeat_at));
   return h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'workers-table'},
-    h('thead', null, h('tr', null, ['worker', 'queue', 'function', 'state', 'last heartbeat', 'started', 'tasks running']
-      .map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['worker', 'queue', 'function', 'state', 'last heartbeat', 'started', 'tasks running'], ['tasks running']),
     h('tbody', null, sorted.map((w) => h('tr', {testid: 'worker-row', 'data-alive': String(Boolean(w.alive))},
       h('td', null, h('span', {class: 'mono', title: w.worker_id}, w.worker_id)),
       h('td', null, w.queue_name),
@@ -1241,7 +1246,7 @@ function workersTable(workers) {
 function queuesTable(queues) {
   if (queues.length === 0) return h('p', {class: 'empty', testid: 'queues-table'}, 'No queues.');
   return h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'queues-table'},
-    h('thead', null, h('tr', null, ['queue', 'messages waiting', 'oldest message'].map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['queue', 'messages waiting', 'oldest message'], ['messages waiting', 'oldest message']),
     h('tbody', null, queues.map((q) => h('tr', {testid: 'queue-row'},
       h('td', null, q.queue_name),
       h('td', {class: 'num'}, count(q.depth)),

@@ -150,12 +150,13 @@ function node(step, pos, state, onSelect) {
 
 /**
  * The DAG of `steps` as an <svg>. `states` (optional): Map slug -> step state from a run, which
- * colours the nodes and edges; `onSelect(slug)` makes nodes clickable.
+ * colours the nodes and edges; `onSelect(slug)` makes nodes clickable; `ended`: the run is over, so
+ * a step still marked started is not animated as running.
  */
-export function dagSvg(steps, {states, onSelect, testid = 'dag', label = 'Flow graph'} = {}) {
+export function dagSvg(steps, {states, onSelect, testid = 'dag', label = 'Flow graph', ended = false} = {}) {
   const {nodes, width, height} = layout(steps);
   const svg = s('svg', {
-    class: 'dag',
+    class: ['dag', ended && 'dag-ended'],
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,

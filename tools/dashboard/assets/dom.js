@@ -225,3 +225,8 @@ export function show(ctx, ...children) {
   ctx.main.replaceChildren(...children);
   document.title = `${ctx.main.querySelector('h1')?.textContent || 'Dashboard'} · pgflow`;
 }
+
+/** A table's <thead>; the columns named in `numeric` are right-aligned like their cells. */
+export function tableHead(names, numeric = []) {
+  return h('thead', null, h('tr', null, names.map((name) => h('th', {scope: 'col', class: numeric.includes(name) ? 'num' : null}, name))));
+}

@@ -1,5 +1,5 @@
 // The overview (totals and every flow with its graph) and one flow's page.
-import {api, badge, count, h, show} from './dom.js';
+import {api, badge, count, h, show, tableHead} from './dom.js';
 import {conditionText, dagSvg} from './dag.js';
 
 const STATUSES = ['started', 'completed', 'failed'];
@@ -65,8 +65,8 @@ function conditionCell(condition) {
 
 function stepsTable(steps) {
   return h('table', {class: 'table', testid: 'flow-steps'},
-    h('thead', null, h('tr', null, ['#', 'step', 'type', 'depends on', 'max attempts', 'base delay', 'timeout', 'start delay', 'condition']
-      .map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['#', 'step', 'type', 'depends on', 'max attempts', 'base delay', 'timeout', 'start delay', 'condition'],
+      ['#', 'max attempts', 'base delay', 'timeout', 'start delay']),
     h('tbody', null, steps.map((st) => {
       const o = st.options || {};
       return h('tr', {testid: `flow-step-${st.step_slug}`},

@@ -2,7 +2,7 @@
 // and the run-control buttons when the server allows actions. Live: the server's event stream
 // for the run (a snapshot on connect, then one event per notification) triggers a refetch,
 // debounced so that a burst of task completions costs one request.
-import {api, badge, between, errorBox, h, jsonView, post, show, timeCell} from './dom.js';
+import {api, badge, between, errorBox, h, jsonView, post, show, tableHead, timeCell} from './dom.js';
 import {dagSvg} from './dag.js';
 import {legend} from './flows.js';
 
@@ -40,8 +40,7 @@ function tasksTable(step) {
   const capped = Number.isFinite(step.tasks_total) && step.tasks_total > tasks.length;
   return [
     h('div', {class: 'table-scroll'}, h('table', {class: 'table tasks', testid: `tasks-${step.step_slug}`},
-      h('thead', null, h('tr', null, ['task', 'status', 'attempts', 'queued', 'started', 'ended', 'took', 'error', 'output']
-        .map((t) => h('th', {scope: 'col'}, t)))),
+      tableHead(['task', 'status', 'attempts', 'queued', 'started', 'ended', 'took', 'error', 'output'], ['task', 'attempts', 'took']),
       h('tbody', null, tasks.map(taskRow)))),
     capped ? h('p', {class: 'muted'}, `Showing the first ${tasks.length} of ${step.tasks_total} tasks.`) : null,
   ];
@@ -168,7 +167,7 @@ export async function runPage(ctx) {
       ...header(ctx, data, live.el, refresh, setMessage),
       message,
       h('section', {class: 'card', 'aria-label': 'Graph'},
-        h('div', {class: 'dag-scroll'}, dagSvg(steps, {states, onSelect: select, label: `Graph of run ${data.run.run_id}`})),
+        h('div', {class: 'dag-scroll'}, dagSvg(steps, {states, onSelect: select, label: `Graph of run ${data.run.run_id}`, ended: data.run.status !== 'started'})),
         legend(STEP_STATUSES)),
       h('section', {class: 'io', 'aria-label': 'Input and output'},
         jsonView('input', data.run.input, {testid: 'run-input'}),

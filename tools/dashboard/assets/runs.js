@@ -1,6 +1,6 @@
 // The runs list: filters (flow, status, time) kept in the URL's hash, newest first, one page at a
 // time through the server's keyset cursor (`next` -> `before`).
-import {api, badge, between, h, parseTime, query, show, timeCell} from './dom.js';
+import {api, badge, between, h, parseTime, query, show, tableHead, timeCell} from './dom.js';
 
 const STATUSES = ['started', 'completed', 'failed'];
 
@@ -63,7 +63,7 @@ export async function runsPage(ctx) {
     page.next ? h('a', {class: 'button', href: `#/runs${query({...filters, before: page.next})}`, testid: 'runs-older'}, 'Older runs »') : null);
   const table = page.runs.length
     ? h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'runs-table'},
-      h('thead', null, h('tr', null, ['run', 'flow', 'status', 'started', 'ended', 'duration', 'steps left'].map((t) => h('th', {scope: 'col'}, t)))),
+      tableHead(['run', 'flow', 'status', 'started', 'ended', 'duration', 'steps left'], ['duration', 'steps left']),
       h('tbody', null, page.runs.map(runRow))))
     : h('p', {class: 'empty', testid: 'runs-table'}, 'No runs match these filters.');
   show(ctx,

@@ -1,6 +1,6 @@
 // Workers (heartbeats, tasks running), queues (depth, oldest message age) and a chart of tasks
 // completed and failed per minute. Refreshed every few seconds while the page is open.
-import {ago, api, count, formatDuration, h, parseTime, query, s, show, timeCell} from './dom.js';
+import {ago, api, count, formatDuration, h, parseTime, query, s, show, tableHead, timeCell} from './dom.js';
 
 const REFRESH_MS = 5000;
 const RANGES = [[60, 'last hour'], [360, 'last 6 hours'], [1440, 'last 24 hours']];
@@ -9,8 +9,7 @@ function workersTable(workers) {
   if (workers.length === 0) return h('p', {class: 'empty', testid: 'workers-table'}, 'No workers have registered.');
   const sorted = [...workers].sort((a, b) => Number(b.alive) - Number(a.alive) || parseTime(b.last_heartbeat_at) - parseTime(a.last_heartbeat_at));
   return h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'workers-table'},
-    h('thead', null, h('tr', null, ['worker', 'queue', 'function', 'state', 'last heartbeat', 'started', 'tasks running']
-      .map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['worker', 'queue', 'function', 'state', 'last heartbeat', 'started', 'tasks running'], ['tasks running']),
     h('tbody', null, sorted.map((w) => h('tr', {testid: 'worker-row', 'data-alive': String(Boolean(w.alive))},
       h('td', null, h('span', {class: 'mono', title: w.worker_id}, w.worker_id)),
       h('td', null, w.queue_name),
@@ -25,7 +24,7 @@ function workersTable(workers) {
 function queuesTable(queues) {
   if (queues.length === 0) return h('p', {class: 'empty', testid: 'queues-table'}, 'No queues.');
   return h('div', {class: 'table-scroll'}, h('table', {class: 'table', testid: 'queues-table'},
-    h('thead', null, h('tr', null, ['queue', 'messages waiting', 'oldest message'].map((t) => h('th', {scope: 'col'}, t)))),
+    tableHead(['queue', 'messages waiting', 'oldest message'], ['messages waiting', 'oldest message']),
     h('tbody', null, queues.map((q) => h('tr', {testid: 'queue-row'},
       h('td', null, q.queue_name),
       h('td', {class: 'num'}, count(q.depth)),
