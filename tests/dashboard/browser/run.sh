@@ -19,6 +19,7 @@ chromium=${CHROMIUM:-/usr/bin/chromium}
 modules=$(pgflow_ensure_playwright) || fail "could not install playwright-core with npm (tests/dashboard/browser/package-lock.json)"
 
 # A database of the test's own, on the server PGFLOW_DATABASE_URL names.
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 db=pgflow_dashboard_browser
 base_url=${PGFLOW_DATABASE_URL%%\?*}
 db_url="${base_url%/*}/$db"

@@ -58,6 +58,10 @@ export async function flowsPage(ctx) {
       : h('p', {class: 'empty', testid: 'flow-list'}, 'No flows are registered yet.'));
 }
 
+function inherited() {
+  return h('span', {class: 'muted', title: 'the flow\'s option applies'}, 'flow');
+}
+
 function conditionCell(condition) {
   if (!condition) return h('span', {class: 'muted'}, '—');
   return h('span', {class: 'condition'}, conditionText(condition));
@@ -74,9 +78,9 @@ function stepsTable(steps) {
         h('td', null, h('code', null, st.step_slug)),
         h('td', null, st.step_type === 'map' ? h('span', {class: 'tag tag-map'}, 'map') : 'single'),
         h('td', null, st.dependencies?.length ? st.dependencies.map((d, i) => [i ? ', ' : '', h('code', null, d)]) : h('span', {class: 'muted'}, 'root')),
-        h('td', {class: 'num'}, o.max_attempts ?? h('span', {class: 'muted'}, 'flow')),
-        h('td', {class: 'num'}, o.base_delay == null ? h('span', {class: 'muted'}, 'flow') : seconds(o.base_delay)),
-        h('td', {class: 'num'}, o.timeout == null ? h('span', {class: 'muted'}, 'flow') : seconds(o.timeout)),
+        h('td', {class: 'num'}, o.max_attempts ?? inherited()),
+        h('td', {class: 'num'}, o.base_delay == null ? inherited() : seconds(o.base_delay)),
+        h('td', {class: 'num'}, o.timeout == null ? inherited() : seconds(o.timeout)),
         h('td', {class: 'num'}, seconds(o.start_delay)),
         h('td', null, conditionCell(st.condition)));
     })));
