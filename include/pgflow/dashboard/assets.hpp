@@ -341,7 +341,12 @@ function markNav(active) {
   }
 }
 
+let generation = 0;
+
 async function route() {
+  const mine = ++generation;
+  const settingsNow = await serverSettings();
+  if (mine !== generation) return; // another hash change came first: it renders
   if (current) current.close();
   const {path, params} = parseHash();
   const main = document.getElementById('main');
@@ -358,10 +363,9 @@ async function route() {
       alive = false;
       for (const fn of cleanups.splice(0)) fn();
     },
-    settings: await serverSettings(),
+    settings: settingsNow,
   };
   current = ctx;
-  if (!ctx.alive()) return;
   markNav(match?.r.nav);
   main.setAttribute('aria-busy', 'true');
   main.replaceChildren(h('p', {class: 'muted loading'}, 'Loading…'));
@@ -738,6 +742,9 @@ function prettyJson(value) {
   return value === undefined ? 'undefined' : JSON.stringify(value, null, 2);
 }
 
+// Values loaded in full, by href: a live page redraws often and must not forget them.
+const fullValues = new Map();
+
 /**
  * A JSON value, collapsible: <details> with a one-line preview as summary. A value the server
  * truncated shows its size and a button that fetches the whole value from its href.
@@ -756,12 +763,15 @@ export function jsonView(label, value, {open = false, testid} = {}) {
       button.disabled = true;
       button.textContent = 'Loading…';
       try {
-        fill(await api(value.href));
+        const full = await api(value.href);
+        fullValues.set(value.href, full);
+        fill(full);
       } catch (error) {
         body.replaceChildren(h('p', {class: 'error-text'}, `Could not load the value: ${error.message}`));
       }
     });
     body.replaceChildren(button);
+    if (fullValues.has(value.href)) fill(fullValues.get(value.href));
   } else {
     const text = JSON.stringify(value);
     preview = text === undefined ? '—' : text.length > 80 ? `${text.slice(0, 77)}…` : text;
@@ -944,7 +954,14 @@ function stepStatus(run, step) {
   return step.status;
 }
 
-function taskRow(task) {
+/** Keeps a <details>' open state across the live page's redraws. */
+function remembered(details, key, openState) {
+  if (openState.has(key)) details.open = openState.get(key);
+  details.addEventListener('toggle', () => openState.set(key, details.open));
+  return details;
+}
+
+function taskRow(step, task, openState) {
   const ended = task.completed_at || task.failed_at;
   return h('tr', {testid: `task-${task.task_index}`, 'data-status': task.status},
     h('td', {class: 'num'}, task.task_index),
@@ -955,17 +972,18 @@ function taskRow(task) {
     h('td', null, timeCell(ended)),
     h('td', {class: 'num'}, task.started_at ? between(task.started_at, ended, task.status === 'started') : '—'),
     h('td', {class: 'task-error'}, task.error_message ? h('pre', {class: 'error-text'}, task.error_message) : ''),
-    h('td', null, task.output === null || task.output === undefined ? h('span', {class: 'muted'}, '—') : jsonView('output', task.output)));
+    h('td', null, task.output === null || task.output === undefined ? h('span', {class: 'muted'}, '—')
+      : remembered(jsonView('output', task.output), `task:${step.step_slug}:${task.task_index}`, openState)));
 }
 
-function tasksTable(step) {
+function tasksTable(step, openState) {
   const tasks = step.tasks || [];
   if (tasks.length === 0) return h('p', {class: 'muted'}, step.status === 'created' ? 'No tasks yet.' : 'No tasks.');
   const capped = Number.isFinite(step.tasks_total) && step.tasks_total > tasks.length;
   return [
     h('div', {class: 'table-scroll'}, h('table', {class: 'table tasks', testid: `tasks-${step.step_slug}`},
       tableHead(['task', 'status', 'attempts', 'queued', 'started', 'ended', 'took', 'error', 'output'], ['task', 'attempts', 'took']),
-      h('tbody', null, tasks.map(taskRow)))),
+      h('tbody', null, tasks.map((task) => taskRow(step, task, openState))))),
     capped ? h('p', {class: 'muted'}, `Showing the first ${tasks.length} of ${step.tasks_total} tasks.`) : null,
   ];
 }
@@ -999,7 +1017,7 @@ function stepSection(run, step, openState) {
         h('dt', null, 'depends on'), h('dd', null, step.dependencies?.length ? step.dependencies.join(', ') : 'nothing (root)')),
       step.skip_reason ? h('p', null, h('strong', null, 'Skipped: '), step.skip_reason) : null,
       step.error_message ? h('pre', {class: 'error-text', testid: `step-error-${step.step_slug}`}, step.error_message) : null,
-      tasksTable(step)));
+      tasksTable(step, openState)));
   return details;
 }
 
@@ -1094,8 +1112,9 @@ export async function runPage(ctx) {
         h('div', {class: 'dag-scroll'}, dagSvg(steps, {states, onSelect: select, label: `Graph of run ${data.run.run_id}`, ended: data.run.status !== 'started'})),
         legend(STEP_STATUSES)),
       h('section', {class: 'io', 'aria-label': 'Input and output'},
-        jsonView('input', data.run.input, {testid: 'run-input'}),
-        data.run.output === null || data.run.output === undefined ? null : jsonView('output', data.run.output, {testid: 'run-output'})),
+        remembered(jsonView('input', data.run.input, {testid: 'run-input'}), 'input', openState),
+        data.run.output === null || data.run.output === undefined ? null
+          : remembered(jsonView('output', data.run.output, {testid: 'run-output'}), 'output', openState)),
       h('h2', {class: 'section-title'}, 'Steps'),
       h('div', {class: 'steps', testid: 'steps'}, steps.map((st) => stepSection(data.run, st, openState))));
   };

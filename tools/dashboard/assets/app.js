@@ -45,7 +45,12 @@ function markNav(active) {
   }
 }
 
+let generation = 0;
+
 async function route() {
+  const mine = ++generation;
+  const settingsNow = await serverSettings();
+  if (mine !== generation) return; // another hash change came first: it renders
   if (current) current.close();
   const {path, params} = parseHash();
   const main = document.getElementById('main');
@@ -62,10 +67,9 @@ async function route() {
       alive = false;
       for (const fn of cleanups.splice(0)) fn();
     },
-    settings: await serverSettings(),
+    settings: settingsNow,
   };
   current = ctx;
-  if (!ctx.alive()) return;
   markNav(match?.r.nav);
   main.setAttribute('aria-busy', 'true');
   main.replaceChildren(h('p', {class: 'muted loading'}, 'Loading…'));

@@ -163,6 +163,9 @@ function prettyJson(value) {
   return value === undefined ? 'undefined' : JSON.stringify(value, null, 2);
 }
 
+// Values loaded in full, by href: a live page redraws often and must not forget them.
+const fullValues = new Map();
+
 /**
  * A JSON value, collapsible: <details> with a one-line preview as summary. A value the server
  * truncated shows its size and a button that fetches the whole value from its href.
@@ -181,12 +184,15 @@ export function jsonView(label, value, {open = false, testid} = {}) {
       button.disabled = true;
       button.textContent = 'Loading…';
       try {
-        fill(await api(value.href));
+        const full = await api(value.href);
+        fullValues.set(value.href, full);
+        fill(full);
       } catch (error) {
         body.replaceChildren(h('p', {class: 'error-text'}, `Could not load the value: ${error.message}`));
       }
     });
     body.replaceChildren(button);
+    if (fullValues.has(value.href)) fill(fullValues.get(value.href));
   } else {
     const text = JSON.stringify(value);
     preview = text === undefined ? '—' : text.length > 80 ? `${text.slice(0, 77)}…` : text;
