@@ -47,6 +47,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0060_tables_runtime.sql
 \ir pgflow/0061_upgrade_task_statuses.sql
 \ir pgflow/0065_notifications.sql
+\ir pgflow/0066_dashboard_indexes.sql
 \ir pgflow/0070_broadcast.sql
 \ir pgflow/0080_step_output.sql
 \ir pgflow/0100_calculate_retry_delay.sql

@@ -3,6 +3,7 @@
 
 #include <pgflow/cli/commands.hpp>
 #include <pgflow/cli/context.hpp>
+#include <pgflow/cli/dashboard.hpp>
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/flows.hpp>
 #include <pgflow/cli/watch.hpp>
@@ -47,6 +48,8 @@ struct arguments {
     CLI::App *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr, *workers = nullptr,
              *watch = nullptr, *cancel = nullptr, *retry = nullptr, *resume = nullptr;
     CLI::Option* wait_option = nullptr;
+    CLI::App* dashboard = nullptr;
+    dashboard_arguments dashboard_args;
 };
 
 class command_line {
@@ -61,7 +64,7 @@ public:
         if (auto unknown = unknown_command(app, argc, argv))
             return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
                                       " (commands: install, compile, start, status, cancel, retry, resume, "
-                                      "workers, watch; see --help)"),
+                                      "workers, watch, dashboard; see --help)"),
                           pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
@@ -152,6 +155,15 @@ private:
         args.watch->add_flag("--full", args.full, "Print outputs in full");
         args.watch->add_option("--timeout", args.watch_timeout, "Give up after this many seconds (exit status 1)")
             ->check(seconds_in_range());
+
+        args.dashboard =
+            app.add_subcommand("dashboard", "Serve the web dashboard (flows, runs live, workers, /metrics)");
+        args.dashboard->add_option("--listen", args.dashboard_args.listen, "host:port (default 127.0.0.1:8080)");
+        args.dashboard->add_option("--token", args.dashboard_args.token,
+                                   "Token every request needs (default: PGFLOW_DASHBOARD_TOKEN); required "
+                                   "off loopback");
+        args.dashboard->add_flag("--allow-actions", args.dashboard_args.allow_actions,
+                                 "Enable the cancel, retry and resume buttons");
     }
 
     int dispatch(const arguments& args) {
@@ -171,6 +183,7 @@ private:
             return run_watch{ctx_}.watch(
                 args.run_text, args.full,
                 args.watch_timeout > 0 ? std::optional<double>(args.watch_timeout) : std::nullopt);
+        if (args.dashboard->parsed()) return serve_dashboard(ctx_, args.dashboard_args);
         return report(usage_error("no command given (see --help)"), pgflow::cli::usage_error);
     }
 
