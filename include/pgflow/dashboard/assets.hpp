@@ -253,7 +253,7 @@ button:disabled { opacity: 0.6; cursor: progress; }
 .json-label { font-weight: 600; }
 .json-preview { color: var(--muted); }
 .json-body { padding: 0 0.75rem 0.6rem; }
-pre.json { margin: 0; max-height: 28rem; overflow: auto; background: var(--bg); padding: 0.6rem; border-radius: 6px; }
+pre.json { margin: 0; max-height: 28rem; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); padding: 0.6rem; border-radius: 6px; }
 .table .json-view { border: none; background: none; max-width: 26rem; }
 .table .json-view > summary { padding: 0; }
 .table .json-body { padding: 0.3rem 0; }
@@ -515,7 +515,7 @@ function node(step, pos, state, onSelect) {
   g.appendChild(s('rect', {class: 'dag-box', width: NODE_W, height: NODE_H, rx: 8}));
   g.appendChild(s('text', {class: 'dag-slug', x: 12, y: 19}, fitText(step.step_slug, 19)));
   const sub = [isMap ? 'map' : 'single'];
-  if (state && isMap && Number.isFinite(state.initial_tasks)) {
+  if (state && isMap && state.started_at && Number.isFinite(state.initial_tasks)) {
     sub.push(`${state.initial_tasks - (state.remaining_tasks ?? 0)}/${state.initial_tasks} tasks`);
   } else if (status) {
     sub.push(status);
@@ -992,6 +992,9 @@ function stepSection(run, step, openState) {
   const status = stepStatus(run, step);
   const key = `step:${step.step_slug}`;
   const ended = step.completed_at || step.failed_at || step.skipped_at;
+  // A step still marked started in an ended run stopped when the run did.
+  const running = status === 'started' && run.status === 'started';
+  const until = ended || (running ? null : run.completed_at || run.failed_at);
   const defaultOpen = status === 'failed' || status === 'started';
   const details = h('details', {
     class: ['step', `status-${status}`],
@@ -1001,13 +1004,14 @@ function stepSection(run, step, openState) {
     open: openState.has(key) ? openState.get(key) : defaultOpen,
   });
   details.addEventListener('toggle', () => openState.set(key, details.open));
-  const tasksDone = Number.isFinite(step.initial_tasks) ? `${step.initial_tasks - (step.remaining_tasks ?? 0)}/${step.initial_tasks} tasks` : '';
+  const tasksDone = step.started_at && Number.isFinite(step.initial_tasks)
+    ? `${step.initial_tasks - (step.remaining_tasks ?? 0)}/${step.initial_tasks} tasks` : '';
   details.append(
     h('summary', null,
       badge(status, `step-status-${step.step_slug}`),
       h('code', {class: 'step-slug'}, step.step_slug),
       step.step_type === 'map' ? h('span', {class: 'tag tag-map'}, 'map') : null,
-      h('span', {class: 'muted step-meta'}, [tasksDone, step.started_at ? `took ${between(step.started_at, ended, status === 'started')}` : '']
+      h('span', {class: 'muted step-meta'}, [tasksDone, step.started_at ? `took ${between(step.started_at, until, running)}` : '']
         .filter(Boolean).join(' · ')),
       step.error_message ? h('span', {class: 'step-error-preview'}, step.error_message.split('\n')[0]) : null),
     h('div', {class: 'step-body'},

@@ -86,7 +86,7 @@ await step('overview', async () => {
   for (const slug of ['fetch', 'translate', 'summarize', 'publish']) {
     check(await page.locator(`${testid('flow-card-browser_demo')} ${testid(`dag-node-${slug}`)}`).count() === 1, `overview graph has step ${slug}`);
   }
-  check(await page.locator(`${testid('flow-card-browser_demo')} .dag-edge`).count() === 5, 'overview graph has the 5 edges of browser_demo');
+  check(await page.locator(`${testid('flow-card-browser_demo')} .dag-edge`).count() === 4, 'overview graph has the 4 edges of browser_demo');
   check(await page.locator(`${testid('flow-card-browser_demo')} ${testid('dag-node-translate')}.dag-map`).count() === 1, 'map step drawn as a map');
   const failed = Number((await page.locator(`${testid('overview-failed')} .card-value`).textContent()).replace(/,/g, ''));
   check(failed >= 2, `overview counts the failed runs (${failed})`);

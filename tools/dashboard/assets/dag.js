@@ -127,7 +127,7 @@ function node(step, pos, state, onSelect) {
   g.appendChild(s('rect', {class: 'dag-box', width: NODE_W, height: NODE_H, rx: 8}));
   g.appendChild(s('text', {class: 'dag-slug', x: 12, y: 19}, fitText(step.step_slug, 19)));
   const sub = [isMap ? 'map' : 'single'];
-  if (state && isMap && Number.isFinite(state.initial_tasks)) {
+  if (state && isMap && state.started_at && Number.isFinite(state.initial_tasks)) {
     sub.push(`${state.initial_tasks - (state.remaining_tasks ?? 0)}/${state.initial_tasks} tasks`);
   } else if (status) {
     sub.push(status);

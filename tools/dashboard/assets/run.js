@@ -58,6 +58,9 @@ function stepSection(run, step, openState) {
   const status = stepStatus(run, step);
   const key = `step:${step.step_slug}`;
   const ended = step.completed_at || step.failed_at || step.skipped_at;
+  // A step still marked started in an ended run stopped when the run did.
+  const running = status === 'started' && run.status === 'started';
+  const until = ended || (running ? null : run.completed_at || run.failed_at);
   const defaultOpen = status === 'failed' || status === 'started';
   const details = h('details', {
     class: ['step', `status-${status}`],
@@ -67,13 +70,14 @@ function stepSection(run, step, openState) {
     open: openState.has(key) ? openState.get(key) : defaultOpen,
   });
   details.addEventListener('toggle', () => openState.set(key, details.open));
-  const tasksDone = Number.isFinite(step.initial_tasks) ? `${step.initial_tasks - (step.remaining_tasks ?? 0)}/${step.initial_tasks} tasks` : '';
+  const tasksDone = step.started_at && Number.isFinite(step.initial_tasks)
+    ? `${step.initial_tasks - (step.remaining_tasks ?? 0)}/${step.initial_tasks} tasks` : '';
   details.append(
     h('summary', null,
       badge(status, `step-status-${step.step_slug}`),
       h('code', {class: 'step-slug'}, step.step_slug),
       step.step_type === 'map' ? h('span', {class: 'tag tag-map'}, 'map') : null,
-      h('span', {class: 'muted step-meta'}, [tasksDone, step.started_at ? `took ${between(step.started_at, ended, status === 'started')}` : '']
+      h('span', {class: 'muted step-meta'}, [tasksDone, step.started_at ? `took ${between(step.started_at, until, running)}` : '']
         .filter(Boolean).join(' · ')),
       step.error_message ? h('span', {class: 'step-error-preview'}, step.error_message.split('\n')[0]) : null),
     h('div', {class: 'step-body'},
