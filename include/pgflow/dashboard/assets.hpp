@@ -165,7 +165,7 @@ a.summary-card:hover { border-color: var(--accent); text-decoration: none; }
   background: var(--created-bg); color: var(--created); text-transform: lowercase; white-space: nowrap;
   border: 1px solid currentColor;
 }
-.badge.status-started, .badge.status-queued { background: var(--started-bg); color: var(--started); }
+.badge.status-started { background: var(--started-bg); color: var(--started); }
 .badge.status-completed { background: var(--completed-bg); color: var(--completed); }
 .badge.status-failed { background: var(--failed-bg); color: var(--failed); }
 .badge.status-skipped { background: var(--skipped-bg); color: var(--skipped); }
@@ -1017,7 +1017,8 @@ function stepSection(run, step, openState) {
     h('div', {class: 'step-body'},
       h('dl', {class: 'meta'},
         h('dt', null, 'started'), h('dd', null, timeCell(step.started_at)),
-        h('dt', null, status === 'failed' ? 'failed' : status === 'skipped' ? 'skipped' : 'completed'), h('dd', null, timeCell(ended)),
+        h('dt', null, step.failed_at ? 'failed' : step.skipped_at ? 'skipped' : step.completed_at ? 'completed' : 'ended'),
+        h('dd', null, timeCell(ended)),
         h('dt', null, 'depends on'), h('dd', null, step.dependencies?.length ? step.dependencies.join(', ') : 'nothing (root)')),
       step.skip_reason ? h('p', null, h('strong', null, 'Skipped: '), step.skip_reason) : null,
       step.error_message ? h('pre', {class: 'error-text', testid: `step-error-${step.step_slug}`}, step.error_message) : null,
@@ -1069,7 +1070,8 @@ function header(ctx, data, live, refresh, setMessage) {
     h('dl', {class: 'meta run-meta'},
       h('dt', null, 'flow'), h('dd', null, h('a', {href: `#/flows/${encodeURIComponent(run.flow_slug)}`}, run.flow_slug)),
       h('dt', null, 'started'), h('dd', null, timeCell(run.started_at)),
-      h('dt', null, run.cancelled_at ? 'cancelled' : run.failed_at ? 'failed' : 'completed'), h('dd', null, timeCell(run.cancelled_at || ended)),
+      h('dt', null, run.cancelled_at ? 'cancelled' : run.failed_at ? 'failed' : run.completed_at ? 'completed' : 'ended'),
+      h('dd', null, timeCell(run.cancelled_at || ended)),
       h('dt', null, 'duration'), h('dd', null, between(run.started_at, ended, run.status === 'started')),
       h('dt', null, 'steps left'), h('dd', {testid: 'run-remaining'}, run.remaining_steps ?? '—')),
   ];

@@ -31,7 +31,10 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$db_url" -f "$src/tests/dashboard/browser/runs
 mkdir -p "$work"
 port=$(pgflow_free_port)
 log="$work/dashboard.log"
-PGFLOW_DATABASE_URL="$db_url" "$cli" dashboard --listen "127.0.0.1:$port" --allow-actions >"$log" 2>&1 &
+# With a token, as a dashboard listening beyond loopback has one: the page signs in through
+# /?token= (a cookie) and every fetch and event stream must carry it.
+token="browser-test-$RANDOM$RANDOM"
+PGFLOW_DATABASE_URL="$db_url" "$cli" dashboard --listen "127.0.0.1:$port" --token "$token" --allow-actions >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -44,6 +47,6 @@ done
 node -e "fetch('http://127.0.0.1:$port/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" \
   || { cat "$log" >&2; fail "pgflow dashboard did not answer on 127.0.0.1:$port within 20 s"; }
 
-BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$db_url" SCREENSHOTS="$work/screenshots" \
+BASE_URL="http://127.0.0.1:$port" DASHBOARD_TOKEN="$token" DATABASE_URL="$db_url" SCREENSHOTS="$work/screenshots" \
   PLAYWRIGHT_MODULES="$modules" CHROMIUM="$chromium" node "$src/tests/dashboard/browser/test.mjs"
 echo "screenshots: $work/screenshots"

@@ -15,6 +15,7 @@ const env = (name) => {
   return value;
 };
 const BASE_URL = env('BASE_URL');
+const TOKEN = env('DASHBOARD_TOKEN');
 const DATABASE_URL = env('DATABASE_URL');
 const SCREENSHOTS = env('SCREENSHOTS');
 const {chromium} = await import(pathToFileURL(join(env('PLAYWRIGHT_MODULES'), 'playwright-core', 'index.mjs')).href);
@@ -77,8 +78,16 @@ const go = async (hash, ready) => {
   await page.waitForSelector(ready);
 };
 
-const overview = await (await fetch(`${BASE_URL}/api/overview`)).json();
+check((await fetch(`${BASE_URL}/api/overview`)).status === 401, 'the API refuses a request without the token');
+const overview = await (await fetch(`${BASE_URL}/api/overview`, {headers: {Authorization: `Bearer ${TOKEN}`}})).json();
 const actionsAllowed = overview.actions_allowed === true;
+if (!('actions_allowed' in overview)) console.log('# /api/overview has no actions_allowed: the page treats actions as disabled');
+
+await step('sign in', async () => {
+  await page.goto(`${BASE_URL}/?token=${encodeURIComponent(TOKEN)}`);
+  await page.waitForSelector(testid('flow-list'));
+  check(!page.url().includes('token='), 'opening /?token= signs in and leaves the token out of the address');
+});
 
 await step('overview', async () => {
   await go('#/flows', testid('flow-card-browser_demo'));
@@ -193,6 +202,16 @@ await step('live run page', async () => {
   check(await page.evaluate(() => window.__noReload === true), 'the page was not reloaded');
   await shot('run-live');
 });
+
+if (actionsAllowed) {
+  await step('cancel action', async () => {
+    await go(`#/runs/${runs.started}`, testid('action-cancel'));
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click(testid('action-cancel'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'cancelled');
+    check(true, 'the cancel button cancels the run and the page shows it');
+  });
+}
 
 check(problems.length === 0, `no page errors, console errors or 5xx responses${problems.length ? `: ${problems.join('; ')}` : ''}`);
 await browser.close();
