@@ -37,15 +37,14 @@ token="browser-test-$RANDOM$RANDOM"
 PGFLOW_DATABASE_URL="$db_url" "$cli" dashboard --listen "127.0.0.1:$port" --token "$token" --allow-actions >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
+# Up once its port accepts connections (a bash /dev/tcp probe: no process per try).
+up=0
+for _ in $(seq 1 200); do
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; fail "pgflow dashboard exited before it answered"; }
-  if node -e "fetch('http://127.0.0.1:$port/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then
-    break
-  fi
-  sleep 0.2
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+  sleep 0.1
 done
-node -e "fetch('http://127.0.0.1:$port/').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" \
-  || { cat "$log" >&2; fail "pgflow dashboard did not answer on 127.0.0.1:$port within 20 s"; }
+[ "$up" = 1 ] || { cat "$log" >&2; fail "pgflow dashboard did not listen on 127.0.0.1:$port within 20 s"; }
 
 BASE_URL="http://127.0.0.1:$port" DASHBOARD_TOKEN="$token" DATABASE_URL="$db_url" SCREENSHOTS="$work/screenshots" \
   PLAYWRIGHT_MODULES="$modules" CHROMIUM="$chromium" node "$src/tests/dashboard/browser/test.mjs"
