@@ -1177,6 +1177,7 @@ R"pgflow_asset(// The runs list: filters (flow, status, time) kept in the URL's 
 import {api, badge, between, h, parseTime, query, show, tableHead, timeCell} from './dom.js';
 
 const STATUSES = ['started', 'completed', 'failed'];
+const PAGE_SIZE = 50;
 
 function localInputValue(iso) {
   const ms = parseTime(iso);
@@ -1227,10 +1228,11 @@ function runRow(run) {
 }
 
 export async function runsPage(ctx) {
-  const filters = Object.fromEntries(['flow', 'status', 'since', 'until', 'before'].map((k) => [k, ctx.params.get(k) || '']));
+  // limit: runs per page (the server allows 1..500); kept in the hash so that paging keeps it.
+  const filters = Object.fromEntries(['flow', 'status', 'since', 'until', 'limit', 'before'].map((k) => [k, ctx.params.get(k) || '']));
   const [flows, page] = await Promise.all([
     api('/api/flows'),
-    api(`/api/runs${query({...filters, limit: 50})}`),
+    api(`/api/runs${query({...filters, limit: filters.limit || PAGE_SIZE})}`),
   ]);
   const pager = h('nav', {class: 'pager', 'aria-label': 'Pages'},
     filters.before ? h('a', {class: 'button', href: `#/runs${query({...filters, before: ''})}`, testid: 'runs-newest'}, '« Newest') : null,

@@ -120,6 +120,22 @@ await step('runs list', async () => {
   check(statuses.length === 2 && statuses.every((st) => st === 'failed'), `status filter: 2 failed runs (${statuses})`);
   await go('#/runs?flow=browser_slow', testid('runs-table'));
   check(await page.locator(testid('run-row')).count() === 1, 'flow filter: one run of browser_slow');
+  // Keyset pages through the UI: two runs a page, Older until the end, each run once.
+  const total = Number(sql('SELECT count(*) FROM pgflow.runs')[0][0]);
+  await go('#/runs?limit=2', testid('runs-table'));
+  const seen = [];
+  for (let pageNo = 0; pageNo < 10; pageNo++) {
+    seen.push(...await page.locator(testid('run-row')).evaluateAll((rows) => rows.map((r) => r.dataset.runId)));
+    if (await page.locator(testid('runs-older')).count() === 0) break;
+    const first = seen[seen.length - 1];
+    await page.click(testid('runs-older'));
+    // The next page has rendered when its rows are others (pages never share a run).
+    await page.waitForFunction((last) => {
+      const ids = [...document.querySelectorAll('[data-testid="run-row"]')].map((r) => r.dataset.runId);
+      return ids.length > 0 && !ids.includes(last) && !document.getElementById('main').hasAttribute('aria-busy');
+    }, first);
+  }
+  check(seen.length === total && new Set(seen).size === total, `paging two at a time shows each of the ${total} runs once (${seen.length} rows)`);
   await page.selectOption(testid('filter-flow'), 'browser_demo');
   await page.click('form[data-testid="runs-filters"] button[type=submit]');
   await page.waitForFunction(() => location.hash.includes('flow=browser_demo'));
