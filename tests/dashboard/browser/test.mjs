@@ -73,9 +73,12 @@ page.on('response', (response) => {
 mkdirSync(SCREENSHOTS, {recursive: true});
 const shot = (name) => page.screenshot({path: join(SCREENSHOTS, `${name}.png`), fullPage: true});
 const testid = (id) => `[data-testid="${id}"]`;
+const timings = [];
 const go = async (hash, ready) => {
+  const start = Date.now();
   await page.goto(`${BASE_URL}/${hash}`);
   await page.waitForSelector(ready);
+  timings.push(`${hash.replace(/[0-9a-f-]{36}/, '<id>')} ${Date.now() - start} ms`);
 };
 
 check((await fetch(`${BASE_URL}/api/overview`)).status === 401, 'the API refuses a request without the token');
@@ -231,5 +234,6 @@ if (actionsAllowed) {
 
 check(problems.length === 0, `no page errors, console errors or 5xx responses${problems.length ? `: ${problems.join('; ')}` : ''}`);
 await browser.close();
+console.log(`# page load to its content: ${timings.join(', ')}`);
 console.log(`${checks - failures} passed, ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);
