@@ -90,12 +90,14 @@ SELECT is((SELECT confdeltype::text FROM pg_constraint WHERE conname = 'step_tas
 SELECT indexes_are('pgflow', 'step_tasks',
   ARRAY['step_tasks_pkey', 'idx_step_tasks_message_id', 'idx_step_tasks_queued', 'idx_step_tasks_completed',
         'idx_step_tasks_failed', 'idx_step_tasks_flow_run_step', 'idx_step_tasks_started', 'idx_step_tasks_queued_msg',
-        'idx_step_tasks_last_worker'], 'step_tasks indexes');
+        'idx_step_tasks_last_worker', 'idx_step_tasks_finished_at'], 'step_tasks indexes');
 SELECT indexes_are('pgflow', 'step_states',
   ARRAY['step_states_pkey', 'idx_step_states_ready', 'idx_step_states_failed', 'idx_step_states_flow_slug',
         'idx_step_states_run_id'], 'step_states indexes');
 SELECT indexes_are('pgflow', 'deps', ARRAY['deps_pkey', 'idx_deps_by_flow_step', 'idx_deps_by_flow_dep'], 'deps indexes');
-SELECT indexes_are('pgflow', 'runs', ARRAY['runs_pkey', 'idx_runs_flow_slug', 'idx_runs_status'], 'runs indexes');
+SELECT indexes_are('pgflow', 'runs', ARRAY['runs_pkey', 'idx_runs_flow_slug', 'idx_runs_status', 'idx_runs_started_at',
+                                           'idx_runs_flow_slug_status_started_at', 'idx_runs_status_started_at'],
+                   'runs indexes (the last three: the dashboard''s)');
 SELECT indexes_are('pgflow', 'workers', ARRAY['workers_pkey', 'idx_workers_queue_name', 'idx_workers_heartbeat'], 'workers indexes');
 
 -- Function catalogue: signatures with argument names and defaults, one overload each; pgflow

@@ -77,7 +77,7 @@ inline run_cursor cursor_parameter(std::string_view text) {
     return c;
 }
 
-inline response overview(pq::connection& c) { return json_response(c.execute(sql::overview).get<std::string>(0, 0)); }
+inline response overview(pq::connection& c) { return json_response(c.execute(sql::overview()).get<std::string>(0, 0)); }
 
 inline response flows(pq::connection& c) { return json_response(c.execute(sql::flows()).get<std::string>(0, 0)); }
 
@@ -113,10 +113,8 @@ inline response runs(pq::connection& c, const target& t) {
         params.add(cursor.id);
         conditions.push_back(sql::before_cursor(params.size() - 1, params.size()));
     }
-    std::string statement(sql::runs_select);
-    for (std::size_t i = 0; i < conditions.size(); ++i) statement += (i == 0 ? " WHERE " : " AND ") + conditions[i];
     // One row more than the page: whether there is a next page.
-    statement += " ORDER BY r.started_at DESC, r.run_id DESC LIMIT " + bind(limit + 1) + "::int";
+    const std::string statement = sql::runs_page(conditions, t.get("flow") && !t.get("status"), bind(limit + 1));
     const auto r = c.execute_with(statement, params);
     std::string body = "{\"runs\":[";
     const int shown = r.rows() > limit ? static_cast<int>(limit) : r.rows();

@@ -11,6 +11,8 @@
 #include <pgflow/runtime/statements.hpp>
 #include <pgflow/runtime/wakeup.hpp>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -109,6 +111,8 @@ private:
     void loop() {
         auto delay = std::chrono::milliseconds{100};
         while (!stop_.load()) {
+            wait_for_subscribers();  // no idle connection, and no reconnecting, while nobody watches
+            if (stop_.load()) break;
             try {
                 auto connection = db_.connect();
                 listened_.clear();
@@ -160,6 +164,14 @@ private:
         std::lock_guard lock(mutex_);
         for (auto& [id, s] : subscribers_)
             if (s.listening && s.channel == channel) s.deliver(frame);
+    }
+
+    void wait_for_subscribers() {
+        pollfd wake{wake_.fd(), POLLIN, 0};
+        while (!stop_.load() && subscribers() == 0) {
+            ::poll(&wake, 1, 1000);
+            wake_.drain();
+        }
     }
 
     void wait(std::chrono::milliseconds delay) {

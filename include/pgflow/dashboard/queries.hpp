@@ -4,8 +4,10 @@
 // a parameter. Each is backed by an index (sql/pgflow/0066_dashboard_indexes.sql for the run
 // lists and the throughput; primary keys for the rest). docs/dashboard.md lists the routes.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgflow::dashboard::detail::sql {
 
@@ -23,20 +25,33 @@ inline std::string truncated(std::string_view value, std::string_view of) {
            ", 'href', '/api/runs/' || r.run_id || '/value?of=' || " + std::string(of) + ") ELSE " + v + " END";
 }
 
-inline constexpr std::string_view overview = R"(
-SELECT json_build_object(
-  'flows', (SELECT count(*) FROM pgflow.flows),
-  'runs', json_build_object(
-    'started', (SELECT count(*) FROM pgflow.runs WHERE status = 'started'),
-    'completed', (SELECT count(*) FROM pgflow.runs WHERE status = 'completed'),
-    'failed', (SELECT count(*) FROM pgflow.runs WHERE status = 'failed')),
-  'workers_alive', (SELECT count(*) FROM pgflow.workers
-                    WHERE deprecated_at IS NULL AND last_heartbeat_at > clock_timestamp() - interval '15 seconds')
-)::text)";
+/// Run counts stop at this many: counting is linear in the rows counted, and a million runs would
+/// take a second on a busy server. A count equal to it means "at least"; the answers say so with
+/// "capped_at". Every count reads an index only (idx_runs_status, the flow index).
+inline constexpr int count_cap = 10000;
+
+/// Runs of status `status` meeting `condition` (SQL over `r`), counted up to count_cap.
+inline std::string capped_count(std::string_view status, std::string_view condition) {
+    return "(SELECT count(*) FROM (SELECT 1 FROM pgflow.runs AS r WHERE r.status = '" + std::string(status) + "'" +
+           std::string(condition) + " LIMIT " + std::to_string(count_cap) + ") AS c)";
+}
+
+/// The `runs` object of a flow or of the overview: capped counts by status.
+inline std::string run_counts(std::string_view condition) {
+    return "json_build_object('started', " + capped_count("started", condition) + ", 'completed', " +
+           capped_count("completed", condition) + ", 'failed', " + capped_count("failed", condition) +
+           ", 'capped_at', " + std::to_string(count_cap) + ")";
+}
+
+inline std::string overview() {
+    return "SELECT json_build_object('flows', (SELECT count(*) FROM pgflow.flows), 'runs', " + run_counts("") +
+           ", 'workers_alive', (SELECT count(*) FROM pgflow.workers WHERE deprecated_at IS NULL "
+           "AND last_heartbeat_at > clock_timestamp() - interval '15 seconds'))::text";
+}
 
 // One flow `f` as JSON: options, steps (dependencies, options, condition when the schema has
 // pgflow 0.14's condition columns) and run counts by status.
-inline constexpr std::string_view flow_object = R"(json_build_object(
+inline constexpr std::string_view flow_object_start = R"(json_build_object(
   'flow_slug', f.flow_slug,
   'options', json_build_object('max_attempts', f.opt_max_attempts, 'base_delay', f.opt_base_delay,
                                'timeout', f.opt_timeout),
@@ -53,30 +68,48 @@ inline constexpr std::string_view flow_object = R"(json_build_object(
         'when_unmet', to_jsonb(s) -> 'when_unmet', 'when_exhausted', to_jsonb(s) -> 'when_exhausted') END)
       ORDER BY s.step_index)
     FROM pgflow.steps AS s WHERE s.flow_slug = f.flow_slug), '[]'),
-  'runs', json_build_object(
-    'started', (SELECT count(*) FROM pgflow.runs AS r WHERE r.status = 'started' AND r.flow_slug = f.flow_slug),
-    'completed', (SELECT count(*) FROM pgflow.runs AS r WHERE r.status = 'completed' AND r.flow_slug = f.flow_slug),
-    'failed', (SELECT count(*) FROM pgflow.runs AS r WHERE r.status = 'failed' AND r.flow_slug = f.flow_slug)))
-)";
+  'runs', )";
+
+inline std::string flow_object() {
+    return std::string(flow_object_start) + run_counts(" AND r.flow_slug = f.flow_slug") + ")";
+}
 
 inline std::string flows() {
-    return "SELECT json_build_object('flows', coalesce(json_agg(" + std::string(flow_object) +
+    return "SELECT json_build_object('flows', coalesce(json_agg(" + flow_object() +
            " ORDER BY f.flow_slug), '[]'))::text FROM pgflow.flows AS f";
 }
 
 /// $1 flow slug; no row for an unknown flow.
-inline std::string flow() {
-    return "SELECT " + std::string(flow_object) + "::text FROM pgflow.flows AS f WHERE f.flow_slug = $1";
-}
+inline std::string flow() { return "SELECT " + flow_object() + "::text FROM pgflow.flows AS f WHERE f.flow_slug = $1"; }
 
-/// The run list's select list: one JSON object per run and its keyset cursor (started_at in
-/// microseconds since the epoch, and the run id). The caller appends WHERE, ORDER BY and LIMIT.
+/// The run list's select list: one JSON object per run, its keyset cursor (started_at in
+/// microseconds since the epoch, and the run id), and the sort key. The caller appends WHERE,
+/// ORDER BY and LIMIT.
 inline constexpr std::string_view runs_select = R"(
 SELECT json_build_object('run_id', r.run_id, 'flow_slug', r.flow_slug, 'status', r.status,
                          'started_at', r.started_at, 'completed_at', r.completed_at, 'failed_at', r.failed_at,
-                         'remaining_steps', r.remaining_steps)::text,
-       (extract(epoch FROM r.started_at) * 1000000)::bigint::text || '_' || r.run_id::text
+                         'remaining_steps', r.remaining_steps)::text AS run,
+       (extract(epoch FROM r.started_at) * 1000000)::bigint::text || '_' || r.run_id::text AS cursor,
+       r.started_at, r.run_id
 FROM pgflow.runs AS r)";
+
+/// A page of the run list: the runs meeting `conditions` (SQL over `r`, values as parameters),
+/// newest first, at most `limit` (a parameter) of them. One flow's runs of any status are read
+/// status by status from idx_runs_flow_slug_status_started_at, each newest first, and merged:
+/// PostgreSQL 15 cannot skip over the index's status column itself.
+inline std::string runs_page(const std::vector<std::string>& conditions, bool flow_of_any_status,
+                             const std::string& limit) {
+    auto page = [&](std::string_view status) {
+        std::string statement(runs_select);
+        std::vector<std::string> all = conditions;
+        if (!status.empty()) all.push_back("r.status = '" + std::string(status) + "'");
+        for (std::size_t i = 0; i < all.size(); ++i) statement += (i == 0 ? " WHERE " : " AND ") + all[i];
+        return statement + " ORDER BY r.started_at DESC, r.run_id DESC LIMIT " + limit + "::int";
+    };
+    if (!flow_of_any_status) return page({});
+    return "SELECT * FROM ((" + page("started") + ") UNION ALL (" + page("completed") + ") UNION ALL (" +
+           page("failed") + ")) AS p ORDER BY p.started_at DESC, p.run_id DESC LIMIT " + limit + "::int";
+}
 
 /// Keyset condition on the cursor: $a microseconds since the epoch, $b run id.
 inline std::string before_cursor(int micros_parameter, int run_parameter) {
