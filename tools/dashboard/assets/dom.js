@@ -163,8 +163,18 @@ function prettyJson(value) {
   return value === undefined ? 'undefined' : JSON.stringify(value, null, 2);
 }
 
-// Values loaded in full, by href: a live page redraws often and must not forget them.
+// Values loaded in full (promises, by href): a live page redraws often, and a redrawn view must
+// show a value loaded, or being loaded, for the view it replaced.
 const fullValues = new Map();
+
+function loadFull(href) {
+  if (!fullValues.has(href)) {
+    const loading = api(href);
+    fullValues.set(href, loading);
+    loading.catch(() => fullValues.delete(href));
+  }
+  return fullValues.get(href);
+}
 
 /**
  * A JSON value, collapsible: <details> with a one-line preview as summary. A value the server
@@ -180,19 +190,18 @@ export function jsonView(label, value, {open = false, testid} = {}) {
     preview = `${formatBytes(value.bytes)} (truncated)`;
     const button = h('button', {type: 'button', class: 'link-button', testid: testid ? `${testid}-load` : null},
       `Load the full value (${formatBytes(value.bytes)})`);
-    button.addEventListener('click', async () => {
+    const load = async () => {
       button.disabled = true;
       button.textContent = 'Loading…';
       try {
-        const full = await api(value.href);
-        fullValues.set(value.href, full);
-        fill(full);
+        fill(await loadFull(value.href));
       } catch (error) {
         body.replaceChildren(h('p', {class: 'error-text'}, `Could not load the value: ${error.message}`));
       }
-    });
+    };
+    button.addEventListener('click', load);
     body.replaceChildren(button);
-    if (fullValues.has(value.href)) fill(fullValues.get(value.href));
+    if (fullValues.has(value.href)) load();
   } else {
     const text = JSON.stringify(value);
     preview = text === undefined ? '—' : text.length > 80 ? `${text.slice(0, 77)}…` : text;
