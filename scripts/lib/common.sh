@@ -11,6 +11,7 @@ PGFLOW_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libpq-dev
   postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  chromium fonts-dejavu-core nodejs
 )
 
 pgflow_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -44,6 +45,22 @@ pgflow_ensure_conan() {
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'conan>=2.0.14,<3'
   export PATH="$venv/bin:$PATH"
+}
+
+# playwright-core for the dashboard's browser test (dashboard.browser), at the version that
+# tests/dashboard/browser/package-lock.json pins, installed with `npm ci` into build/ (it drives
+# Debian's Chromium; it never downloads a browser). Idempotent: nothing happens when the installed
+# lock matches. Prints the node_modules directory.
+pgflow_ensure_playwright() {
+  local src="$PGFLOW_ROOT/tests/dashboard/browser" dir="$PGFLOW_ROOT/build/node/dashboard-browser"
+  command -v npm >/dev/null || pgflow_ensure_packages npm >&2 || return 1
+  if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$src/package-lock.json" "$dir/package-lock.json"; then
+    echo "$dir/node_modules"; return 0
+  fi
+  pgflow_log "installing playwright-core with npm ci into $dir" >&2
+  mkdir -p "$dir" && cp "$src/package.json" "$src/package-lock.json" "$dir/" || return 1
+  (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2) || return 1
+  echo "$dir/node_modules"
 }
 
 # pgflow_configure BUILD_DIR [cmake args...]

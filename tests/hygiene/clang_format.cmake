@@ -1,6 +1,7 @@
 # hygiene.clang_format: every C++ source of the repository is formatted as .clang-format says.
 # cmake -DSOURCE_DIR=… -DCLANG_FORMAT=… -P clang_format.cmake
-# Left out: the generated include/pgflow/detail/embedded_sql.hpp (cmake/EmbedSql.cmake writes it)
+# Left out: the generated include/pgflow/detail/embedded_sql.hpp (cmake/EmbedSql.cmake writes it),
+# include/pgflow/dashboard/assets.hpp (cmake/EmbedDashboard.cmake writes it)
 # and the .cpp.in templates, whose @placeholders@ are not C++.
 if(NOT CLANG_FORMAT)
   message(FATAL_ERROR "clang-format-16 not found: apt-get install clang-format-16")
@@ -13,7 +14,7 @@ foreach(dir IN ITEMS include examples tools tests benchmarks)
   endforeach()
 endforeach()
 file(GLOB_RECURSE sources ${patterns})
-list(FILTER sources EXCLUDE REGEX "/include/pgflow/detail/embedded_sql\\.hpp$")
+list(FILTER sources EXCLUDE REGEX "/include/pgflow/(detail/embedded_sql|dashboard/assets)\\.hpp$")
 list(SORT sources)
 list(LENGTH sources count)
 execute_process(COMMAND ${CLANG_FORMAT} --dry-run --Werror --style=file ${sources}

@@ -1,9 +1,10 @@
 # hygiene.header_size: no library header over 450 lines, so that each stays readable in one sitting;
-# the generated include/pgflow/detail/embedded_sql.hpp (the SQL as data) is the one exception.
+# the generated include/pgflow/detail/embedded_sql.hpp (the SQL as data) and
+# include/pgflow/dashboard/assets.hpp (the dashboard's pages as data) are the exceptions.
 # cmake -DSOURCE_DIR=… -P header_size.cmake
 set(limit 450)
 file(GLOB_RECURSE headers RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/include/*.hpp)
-list(REMOVE_ITEM headers include/pgflow/detail/embedded_sql.hpp)
+list(REMOVE_ITEM headers include/pgflow/detail/embedded_sql.hpp include/pgflow/dashboard/assets.hpp)
 list(SORT headers)
 set(too_long "")
 foreach(header IN LISTS headers)
