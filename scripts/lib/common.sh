@@ -11,8 +11,11 @@ PGFLOW_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libpq-dev
   postgresql-15 postgresql-client-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  chromium fonts-dejavu-core nodejs
 )
+# What only scripts/test needs on top: the dashboard's browser test (Debian's Chromium, driven by
+# playwright-core under node). npm is installed separately, only when missing: a Node.js that
+# bundles it (NodeSource's) conflicts with Debian's npm package.
+PGFLOW_TEST_PACKAGES=(chromium fonts-dejavu-core nodejs)
 
 pgflow_log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
