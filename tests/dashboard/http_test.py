@@ -189,6 +189,7 @@ def test_routes(db):
         check(overview.get("flows") == 2 and
               overview.get("runs") == {"started": 3, "completed": 1, "failed": 1, "capped_at": 10000},
               f"overview counts flows and runs by status: {overview}")
+        check(overview.get("actions_allowed") is False, f"overview says actions are not allowed: {overview}")
         flows = dash.json("/api/flows")["flows"]
         check([f["flow_slug"] for f in flows] == ["dash_map", "dash_test"], "flows lists both flows")
         flow = dash.json("/api/flows/dash_test")

@@ -77,7 +77,10 @@ inline run_cursor cursor_parameter(std::string_view text) {
     return c;
 }
 
-inline response overview(pq::connection& c) { return json_response(c.execute(sql::overview()).get<std::string>(0, 0)); }
+/// The totals, and whether this server accepts actions (the pages show their buttons only then).
+inline response overview(pq::connection& c, bool actions_allowed) {
+    return json_response(c.execute(sql::overview(), actions_allowed).get<std::string>(0, 0));
+}
 
 inline response flows(pq::connection& c) { return json_response(c.execute(sql::flows()).get<std::string>(0, 0)); }
 

@@ -46,7 +46,7 @@ inline std::string run_counts(std::string_view condition) {
 inline std::string overview() {
     return "SELECT json_build_object('flows', (SELECT count(*) FROM pgflow.flows), 'runs', " + run_counts("") +
            ", 'workers_alive', (SELECT count(*) FROM pgflow.workers WHERE deprecated_at IS NULL "
-           "AND last_heartbeat_at > clock_timestamp() - interval '15 seconds'))::text";
+           "AND last_heartbeat_at > clock_timestamp() - interval '15 seconds'), 'actions_allowed', $1::boolean)::text";
 }
 
 // One flow `f` as JSON: options, steps (dependencies, options, condition when the schema has

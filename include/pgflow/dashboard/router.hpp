@@ -133,12 +133,12 @@ inline std::optional<response> check_request(const options& o, const request_fac
 /// Runs a route that needs the database, on a connection of `pool`. A database failure is a 500
 /// with its message, except data exceptions (SQLSTATE class 22: a value the server cannot read),
 /// which are the request's fault.
-inline response call_route(connection_pool& pool, const route& r, const target& t) {
+inline response call_route(connection_pool& pool, const route& r, const target& t, bool actions_allowed) {
     try {
         auto lease = pool.acquire();
         auto& c = lease->connection;
         switch (r.kind) {
-            case route_kind::overview: return overview(c);
+            case route_kind::overview: return overview(c, actions_allowed);
             case route_kind::flows: return flows(c);
             case route_kind::flow: return flow(c, r.argument);
             case route_kind::runs: return runs(c, t);

@@ -183,7 +183,7 @@ private:
             throw http_error(503, "the dashboard is busy; try again later");
         }
         asio::post(state_.database_threads, [self = shared_from_this(), r, t] {
-            auto answer = call_route(self->state_.pool, r, t);
+            auto answer = call_route(self->state_.pool, r, t, self->state_.settings.allow_actions);
             self->state_.queued_requests.fetch_sub(1);
             asio::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
                 self->send(std::move(answer), self->request_.keep_alive());
