@@ -35,7 +35,7 @@ inline response run_action(pq::connection& c, std::string_view name, std::string
                          "its schema was installed from pgflow 0.8.1's migrations");
     try {
         const auto r = c.execute(statement, id);
-        std::string body = "{\"ok\":true,\"run_id\":" + json_quoted(id.str());
+        std::string body = R"({"ok":true,"run_id":)" + json_quoted(id.str());
         if (name == "cancel")
             body += std::string(",\"cancelled\":") + (r.get<bool>(0, 0) ? "true" : "false");
         else

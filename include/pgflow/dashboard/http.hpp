@@ -19,9 +19,9 @@ namespace pgflow::dashboard::detail {
 
 /// What one request may be: a dashboard request is a short GET or an empty POST.
 struct request_limits {
-    static constexpr std::size_t header_bytes = 8 * 1024;
-    static constexpr std::size_t body_bytes = 16 * 1024;
-    static constexpr std::size_t target_bytes = 2 * 1024;
+    static constexpr std::size_t header_bytes = std::size_t{8} * 1024;
+    static constexpr std::size_t body_bytes = std::size_t{16} * 1024;
+    static constexpr std::size_t target_bytes = std::size_t{2} * 1024;
     static constexpr std::size_t query_parameters = 16;
 };
 
