@@ -43,7 +43,7 @@ DECLARE
   messages bigint[];
 BEGIN
   SELECT r.flow_slug INTO run_flow_slug
-  FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR UPDATE;
+  FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR NO KEY UPDATE;
   IF run_flow_slug IS NULL THEN
     RAISE EXCEPTION 'Run not found: %', _cascade_force_skip_steps.run_id;
   END IF;

@@ -47,6 +47,7 @@ DECLARE
   claimed_indexes integer[];
   claimed_msgs bigint[];
   claimed_vts integer[];
+  stale_messages bigint[];
 BEGIN
   IF claim_tasks.msg_ids IS NULL OR cardinality(claim_tasks.msg_ids) = 0 THEN
     RETURN;
@@ -114,12 +115,36 @@ BEGIN
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
   ) AS c;
 
-  -- Timed-out tasks without attempts left fail like a handler failure would, which fails their
-  -- run: no other task of such a run is claimed.
+  -- Timed-out tasks without attempts left fail like a handler failure would. No other task of a
+  -- run that this failed is claimed; a step whose when_exhausted skips it lets its run go on, and
+  -- the run's other tasks are claimed as usual (their skipped siblings no longer qualify).
   IF expired_runs IS NOT NULL THEN
     FOR i IN 1 .. cardinality(expired_runs) LOOP
       PERFORM pgflow.fail_task(expired_runs[i], expired_steps[i], expired_indexes[i], expired_messages[i]);
     END LOOP;
+    expired_runs := ARRAY(SELECT r.run_id FROM pgflow.runs AS r
+                          WHERE r.run_id = ANY (expired_runs) AND r.status <> 'started');
+  END IF;
+
+  -- A message whose task is still active under a step or run that has ended: a claim or completion
+  -- held the task while a skip or a cancellation passed it over (SKIP LOCKED), and its worker then
+  -- died. The task ends as its siblings did and its message is archived, so that it does not come
+  -- back every visibility timeout. Looked for only when some message was not a candidate (rare:
+  -- a running task's message stays hidden until its deadline).
+  IF coalesce(cardinality(cand_runs), 0) + coalesce(cardinality(expired_steps), 0) < cardinality(claim_tasks.msg_ids) THEN
+    WITH stale AS (
+      UPDATE pgflow.step_tasks AS t
+      SET status = CASE WHEN r.status = 'failed' THEN 'cancelled' ELSE 'skipped' END
+      FROM pgflow.runs AS r, pgflow.step_states AS ss
+      WHERE t.message_id = ANY (claim_tasks.msg_ids) AND t.flow_slug = claim_tasks.flow_slug
+        AND t.status IN ('queued', 'started')
+        AND r.run_id = t.run_id AND ss.run_id = t.run_id AND ss.step_slug = t.step_slug
+        AND (r.status = 'failed' OR ss.status IN ('skipped', 'failed'))
+      RETURNING t.message_id)
+    SELECT array_agg(st.message_id) INTO stale_messages FROM stale AS st;
+    IF stale_messages IS NOT NULL THEN
+      PERFORM pgmq.archive(claim_tasks.flow_slug, stale_messages);
+    END IF;
   END IF;
   IF cand_runs IS NULL THEN
     RETURN;

@@ -53,6 +53,14 @@ BEGIN
   WHERE r.run_id = complete_task.run_id;
 
   IF run_status = 'failed' THEN
+    -- No task of a failed run stays active (pgflow 0.15.1): one the run's cancellation passed over
+    -- while it was held (SKIP LOCKED) is cancelled now, and its message archived.
+    UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index AND t.status IN ('queued', 'started');
+    IF FOUND THEN
+      PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+    END IF;
     RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
       WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
         AND t.task_index = complete_task.task_index;
@@ -184,11 +192,15 @@ BEGIN
       AND ss.status = 'started'
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
-    -- pgflow 0.14: a late completion of a step no longer running (skipped while this task was
-    -- held by this call) changes nothing: the task is put back as it was and its message archived.
+    -- pgflow 0.14: a late completion of a step no longer running (skipped, or failed with its run,
+    -- while this call held the task, so that the skip or the cancellation passed it over) counts
+    -- nothing: the task ends as its siblings did ('skipped', or 'cancelled' on a failed run, never
+    -- left 'started') and its message is archived.
     IF NOT FOUND THEN
       UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
+      SET status = CASE WHEN (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = complete_task.run_id) = 'failed'
+                        THEN 'cancelled' ELSE 'skipped' END,
+          completed_at = NULL, output = NULL
       WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
         AND t.task_index = complete_task.task_index;
       PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
@@ -202,7 +214,24 @@ BEGIN
     -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
     IF step_row.status = 'completed' THEN
       UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
-      WHERE r.run_id = complete_task.run_id;
+      WHERE r.run_id = complete_task.run_id AND r.status = 'started';
+      -- The run failed (a condition, a cancel, another task) after the check at the top, while this
+      -- call held the task and the step: cancellation wins, as in fail_task. The step stays as the
+      -- failure left it and this task is cancelled like its siblings; no event.
+      IF NOT FOUND THEN
+        UPDATE pgflow.step_states AS ss
+        SET status = 'started', completed_at = NULL, remaining_tasks = ss.remaining_tasks + 1
+        WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug;
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'cancelled', completed_at = NULL, output = NULL
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+        PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+        RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+          WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+            AND t.task_index = complete_task.task_index;
+        RETURN;
+      END IF;
     END IF;
 
     IF step_row.status = 'completed' AND has_dependents THEN

@@ -188,11 +188,14 @@ BEGIN
       SELECT ss.remaining_tasks, ss.status INTO remaining, step_status
       FROM pgflow.step_states AS ss
       WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
-      -- pgflow 0.14: a step that stopped running meanwhile (skipped) takes no late completion. Its
-      -- tasks are put back as they were (their messages are archived), as complete_task does.
+      -- pgflow 0.14: a step that stopped running meanwhile (skipped, or failed with its run) takes
+      -- no late completion. Its tasks end as their siblings did, 'skipped' or 'cancelled' on a
+      -- failed run (their messages are archived above), as complete_task does.
       IF step_status <> 'started' THEN
         UPDATE pgflow.step_tasks AS t
-        SET status = 'started', completed_at = NULL, output = NULL
+        SET status = CASE WHEN (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = step.run_id) = 'failed'
+                          THEN 'cancelled' ELSE 'skipped' END,
+            completed_at = NULL, output = NULL
         FROM unnest(done_runs, done_steps, done_ords) AS d(run_id, step_slug, ord)
         WHERE d.run_id = step.run_id AND d.step_slug = step.step_slug
           AND t.run_id = d.run_id AND t.step_slug = d.step_slug AND t.task_index = complete_tasks.task_indexes[d.ord];

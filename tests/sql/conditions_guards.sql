@@ -45,8 +45,8 @@ SELECT pgflow_tests.make_visible('late');
 SELECT set_config('t.events', pg_temp.event_count('00000000-0000-0000-0000-0000000a0002')::text, false);
 SELECT ok(pg_temp.in_queue('late', '00000000-0000-0000-0000-0000000a0002', 'm', 0), 'the task''s message is in the queue');
 SELECT results_eq($$SELECT status, output, completed_at FROM pgflow.complete_task('00000000-0000-0000-0000-0000000a0002', 'm', 0, '"x"')$$,
-                  $$VALUES ('started'::text, NULL::jsonb, NULL::timestamptz)$$,
-                  'complete_task of a started task of a skipped step returns it unchanged');
+                  $$VALUES ('skipped'::text, NULL::jsonb, NULL::timestamptz)$$,
+                  'complete_task of a started task of a skipped step ends it skipped, like its siblings (no output kept)');
 SELECT ok(NOT pg_temp.in_queue('late', '00000000-0000-0000-0000-0000000a0002', 'm', 0), 'and archives its message');
 SELECT results_eq($$SELECT ss.status, ss.remaining_tasks, r.remaining_steps
                     FROM pgflow.step_states AS ss JOIN pgflow.runs AS r ON r.run_id = ss.run_id
@@ -55,7 +55,7 @@ SELECT results_eq($$SELECT ss.status, ss.remaining_tasks, r.remaining_steps
 SELECT results_eq($$SELECT task_index, status, output FROM pgflow.complete_tasks(
                       ARRAY['00000000-0000-0000-0000-0000000a0002', '00000000-0000-0000-0000-0000000a0002']::uuid[],
                       ARRAY['m', 'm'], ARRAY[1, 2], ARRAY['"y"', '"z"']::jsonb[])$$,
-                  $$VALUES (1, 'started'::text, NULL::jsonb), (2, 'started', NULL)$$,
+                  $$VALUES (1, 'skipped'::text, NULL::jsonb), (2, 'skipped', NULL)$$,
                   'complete_tasks: the same for a batch of them');
 SELECT ok(NOT pg_temp.in_queue('late', '00000000-0000-0000-0000-0000000a0002', 'm', 2), 'their messages are archived');
 SELECT is(pg_temp.event_count('00000000-0000-0000-0000-0000000a0002'), current_setting('t.events')::bigint, 'no event');
@@ -68,10 +68,10 @@ SELECT is((SELECT count(*) FROM pgflow.start_tasks('late', ARRAY(SELECT message_
                                                                  WHERE run_id = '00000000-0000-0000-0000-0000000a0003'),
                                                    pgflow_tests.worker_id())), 0::bigint,
           'does_not_start_tasks_for_skipped_step: start_tasks claims nothing');
-SELECT results_eq($$SELECT messages, run_id FROM pgflow_cpp.read_and_start_tasks('late', 30, 10, pgflow_tests.worker_id())$$,
-                  $$VALUES (2, NULL::uuid)$$, 'read_and_start_tasks reads the two messages and claims nothing');
+SELECT is((SELECT count(*) FROM pgflow_cpp.read_and_start_tasks('late', 30, 10, pgflow_tests.worker_id())), 0::bigint,
+          'read_and_start_tasks finds nothing left: the claim archived the two messages');
 SELECT results_eq($$SELECT status, attempts_count FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000a0003'$$,
-                  $$VALUES ('queued'::text, 0), ('queued', 0)$$, 'no attempt is counted');
+                  $$VALUES ('skipped'::text, 0), ('skipped', 0)$$, 'no attempt is counted; the tasks end skipped like their step');
 
 -- 4. Claims on a run that is not started (here: completed while a task was queued) take nothing.
 SELECT pgflow.create_flow('finished');

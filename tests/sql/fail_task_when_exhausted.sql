@@ -274,15 +274,15 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wx_timeout', 30, 1);
 UPDATE pgflow.step_tasks SET queued_at = queued_at - interval '1 hour', started_at = started_at - interval '1 hour'
 WHERE run_id = '00000000-0000-0000-0000-00000000f010' AND status = 'started';
 SELECT pgflow_tests.make_visible('wx_timeout');
-SELECT is((SELECT array_agg(step_slug) FROM pgflow_tests.read_and_start('wx_timeout', 30, 10)), NULL::text[],
-          'timeout: the claim that finds the deadline passed returns no task of the run');
+SELECT is((SELECT array_agg(step_slug) FROM pgflow_tests.read_and_start('wx_timeout', 30, 10)), ARRAY['c'],
+          'timeout: the claim that finds the deadline passed skips the step and claims the run''s other task (the run goes on)');
 SELECT is(pg_temp.steps('00000000-0000-0000-0000-00000000f010'),
           ARRAY['a:skipped:handler_failed', 'b:skipped:dependency_skipped', 'c:started'],
           'timeout: the timed-out step is skipped with its dependent, as an exhausted task''s');
 SELECT ok((SELECT error_message LIKE 'Task timed out%' FROM pgflow.step_states
            WHERE run_id = '00000000-0000-0000-0000-00000000f010' AND step_slug = 'a'), 'timeout: the step keeps the timeout error');
 SELECT pgflow_tests.make_visible('wx_timeout');
-SELECT is((SELECT array_agg(step_slug) FROM pgflow_tests.read_and_start('wx_timeout', 30, 10)), ARRAY['c'],
-          'timeout: the run goes on: the other step''s task is claimed');
+SELECT is((SELECT array_agg(step_slug) FROM pgflow_tests.read_and_start('wx_timeout', 30, 10)), NULL::text[],
+          'timeout: nothing is left to claim');
 
 SELECT * FROM finish();

@@ -178,6 +178,12 @@ TEST(dynamic_flow, registration_compares_patterns_as_json_and_unstated_modes_as_
     pgflow::flow_shape defined = orders().shape();
     defined.steps[0].required_input_pattern = R"({"a":[1,2],"b":1})";
     EXPECT_TRUE(pgflow::detail::shape_differences(db, defined).empty());
+    // jsonb keeps numbers by value: `1E0` comes back as 1, `2.50` as 2.50 (Boost.JSON: int64 / double).
+    db.steps[0].required_input_pattern = R"({"b": 1, "a": [1, 2.50]})";
+    defined.steps[0].required_input_pattern = R"({"a":[1E0,2.5],"b":1.0})";
+    EXPECT_TRUE(pgflow::detail::shape_differences(db, defined).empty());
+    defined.steps[0].required_input_pattern = R"({"a":[1,2.5],"b":2})";
+    EXPECT_EQ(pgflow::detail::shape_differences(db, defined).size(), 1U);
 }
 
 TEST(dynamic_flow, registration_reports_each_difference_in_conditions) {

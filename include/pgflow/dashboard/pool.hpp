@@ -39,7 +39,7 @@ public:
     class lease {
     public:
         lease(connection_pool& pool, std::unique_ptr<pooled_connection> c) : pool_(&pool), c_(std::move(c)) {}
-        lease(lease&& other) noexcept : pool_(other.pool_), c_(std::move(other.c_)) {}
+        lease(lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), c_(std::move(other.c_)) {}
         lease& operator=(lease&&) = delete;
         ~lease() {
             if (pool_ != nullptr) pool_->give_back(std::move(c_));

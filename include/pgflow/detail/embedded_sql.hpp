@@ -1968,7 +1968,7 @@ DECLARE
   messages bigint[];
 BEGIN
   SELECT r.flow_slug INTO run_flow_slug
-  FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR UPDATE;
+  FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR NO KEY UPDATE;
   IF run_flow_slug IS NULL THEN
     RAISE EXCEPTION 'Run not found: %', _cascade_force_skip_steps.run_id;
   END IF;
@@ -2176,6 +2176,7 @@ DECLARE
   claimed_indexes integer[];
   claimed_msgs bigint[];
   claimed_vts integer[];
+  stale_messages bigint[];
 BEGIN
   IF claim_tasks.msg_ids IS NULL OR cardinality(claim_tasks.msg_ids) = 0 THEN
     RETURN;
@@ -2243,12 +2244,36 @@ BEGIN
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
   ) AS c;
 
-  -- Timed-out tasks without attempts left fail like a handler failure would, which fails their
-  -- run: no other task of such a run is claimed.
+  -- Timed-out tasks without attempts left fail like a handler failure would. No other task of a
+  -- run that this failed is claimed; a step whose when_exhausted skips it lets its run go on, and
+  -- the run's other tasks are claimed as usual (their skipped siblings no longer qualify).
   IF expired_runs IS NOT NULL THEN
     FOR i IN 1 .. cardinality(expired_runs) LOOP
       PERFORM pgflow.fail_task(expired_runs[i], expired_steps[i], expired_indexes[i], expired_messages[i]);
     END LOOP;
+    expired_runs := ARRAY(SELECT r.run_id FROM pgflow.runs AS r
+                          WHERE r.run_id = ANY (expired_runs) AND r.status <> 'started');
+  END IF;
+
+  -- A message whose task is still active under a step or run that has ended: a claim or completion
+  -- held the task while a skip or a cancellation passed it over (SKIP LOCKED), and its worker then
+  -- died. The task ends as its siblings did and its message is archived, so that it does not come
+  -- back every visibility timeout. Looked for only when some message was not a candidate (rare:
+  -- a running task's message stays hidden until its deadline).
+  IF coalesce(cardinality(cand_runs), 0) + coalesce(cardinality(expired_steps), 0) < cardinality(claim_tasks.msg_ids) THEN
+    WITH stale AS (
+      UPDATE pgflow.step_tasks AS t
+      SET status = CASE WHEN r.status = 'failed' THEN 'cancelled' ELSE 'skipped' END
+      FROM pgflow.runs AS r, pgflow.step_states AS ss
+      WHERE t.message_id = ANY (claim_tasks.msg_ids) AND t.flow_slug = claim_tasks.flow_slug
+        AND t.status IN ('queued', 'started')
+        AND r.run_id = t.run_id AND ss.run_id = t.run_id AND ss.step_slug = t.step_slug
+        AND (r.status = 'failed' OR ss.status IN ('skipped', 'failed'))
+      RETURNING t.message_id)
+    SELECT array_agg(st.message_id) INTO stale_messages FROM stale AS st;
+    IF stale_messages IS NOT NULL THEN
+      PERFORM pgmq.archive(claim_tasks.flow_slug, stale_messages);
+    END IF;
   END IF;
   IF cand_runs IS NULL THEN
     RETURN;
@@ -2499,6 +2524,14 @@ BEGIN
   WHERE r.run_id = complete_task.run_id;
 
   IF run_status = 'failed' THEN
+    -- No task of a failed run stays active (pgflow 0.15.1): one the run's cancellation passed over
+    -- while it was held (SKIP LOCKED) is cancelled now, and its message archived.
+    UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index AND t.status IN ('queued', 'started');
+    IF FOUND THEN
+      PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+    END IF;
     RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
       WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
         AND t.task_index = complete_task.task_index;
@@ -2630,11 +2663,15 @@ BEGIN
       AND ss.status = 'started'
     RETURNING ss.status, ss.completed_at, ss.initial_tasks INTO step_row;
 
-    -- pgflow 0.14: a late completion of a step no longer running (skipped while this task was
-    -- held by this call) changes nothing: the task is put back as it was and its message archived.
+    -- pgflow 0.14: a late completion of a step no longer running (skipped, or failed with its run,
+    -- while this call held the task, so that the skip or the cancellation passed it over) counts
+    -- nothing: the task ends as its siblings did ('skipped', or 'cancelled' on a failed run, never
+    -- left 'started') and its message is archived.
     IF NOT FOUND THEN
       UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
+      SET status = CASE WHEN (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = complete_task.run_id) = 'failed'
+                        THEN 'cancelled' ELSE 'skipped' END,
+          completed_at = NULL, output = NULL
       WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
         AND t.task_index = complete_task.task_index;
       PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
@@ -2648,7 +2685,24 @@ BEGIN
     -- the run's not yet started steps, so completions cannot deadlock on them (see Locks above).
     IF step_row.status = 'completed' THEN
       UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - 1
-      WHERE r.run_id = complete_task.run_id;
+      WHERE r.run_id = complete_task.run_id AND r.status = 'started';
+      -- The run failed (a condition, a cancel, another task) after the check at the top, while this
+      -- call held the task and the step: cancellation wins, as in fail_task. The step stays as the
+      -- failure left it and this task is cancelled like its siblings; no event.
+      IF NOT FOUND THEN
+        UPDATE pgflow.step_states AS ss
+        SET status = 'started', completed_at = NULL, remaining_tasks = ss.remaining_tasks + 1
+        WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug;
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'cancelled', completed_at = NULL, output = NULL
+        WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+          AND t.task_index = complete_task.task_index;
+        PERFORM pgflow._archive_task_message(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+        RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
+          WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+            AND t.task_index = complete_task.task_index;
+        RETURN;
+      END IF;
     END IF;
 
     IF step_row.status = 'completed' AND has_dependents THEN
@@ -2919,11 +2973,14 @@ BEGIN
       SELECT ss.remaining_tasks, ss.status INTO remaining, step_status
       FROM pgflow.step_states AS ss
       WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
-      -- pgflow 0.14: a step that stopped running meanwhile (skipped) takes no late completion. Its
-      -- tasks are put back as they were (their messages are archived), as complete_task does.
+      -- pgflow 0.14: a step that stopped running meanwhile (skipped, or failed with its run) takes
+      -- no late completion. Its tasks end as their siblings did, 'skipped' or 'cancelled' on a
+      -- failed run (their messages are archived above), as complete_task does.
       IF step_status <> 'started' THEN
         UPDATE pgflow.step_tasks AS t
-        SET status = 'started', completed_at = NULL, output = NULL
+        SET status = CASE WHEN (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = step.run_id) = 'failed'
+                          THEN 'cancelled' ELSE 'skipped' END,
+            completed_at = NULL, output = NULL
         FROM unnest(done_runs, done_steps, done_ords) AS d(run_id, step_slug, ord)
         WHERE d.run_id = step.run_id AND d.step_slug = step.step_slug
           AND t.run_id = d.run_id AND t.step_slug = d.step_slug AND t.task_index = complete_tasks.task_indexes[d.ord];

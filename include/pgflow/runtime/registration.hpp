@@ -99,6 +99,31 @@ inline boost::json::value parsed_pattern(const std::string& text) {
     return text.empty() ? boost::json::value() : boost::json::parse(text);
 }
 
+/// JSON equality as jsonb sees it: numbers by value (the database stores `1E0` or `1.0` as
+/// numeric and hands back `1` or `1.0`, which Boost.JSON reads as int64 or double).
+inline bool same_json(const boost::json::value& a, const boost::json::value& b) {
+    if (a.is_number() && b.is_number()) return a.to_number<double>() == b.to_number<double>();
+    if (a.is_object() && b.is_object()) {
+        const auto& x = a.get_object();
+        const auto& y = b.get_object();
+        if (x.size() != y.size()) return false;
+        for (const auto& [key, value] : x) {
+            const auto* other = y.if_contains(key);
+            if (other == nullptr || !same_json(value, *other)) return false;
+        }
+        return true;
+    }
+    if (a.is_array() && b.is_array()) {
+        const auto& x = a.get_array();
+        const auto& y = b.get_array();
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (!same_json(x[i], y[i])) return false;
+        return true;
+    }
+    return a == b;
+}
+
 inline std::string describe_pattern(const std::string& text) {
     return text.empty() ? std::string("none") : boost::json::serialize(boost::json::parse(text));
 }
@@ -108,7 +133,7 @@ inline std::string describe_pattern(const std::string& text) {
 inline void condition_differences(const step_shape& registered, const step_shape& defined, const std::string& name,
                                   std::vector<std::string>& diff) {
     auto pattern = [&](const char* what, const std::string& db, const std::string& here) {
-        if (parsed_pattern(db) != parsed_pattern(here))
+        if (!same_json(parsed_pattern(db), parsed_pattern(here)))
             diff.push_back(name + what + " registered " + describe_pattern(db) + ", defined " + describe_pattern(here));
     };
     pattern("required_input_pattern (only_if)", registered.required_input_pattern, defined.required_input_pattern);
