@@ -10,6 +10,14 @@
 
 namespace pgflow::detail {
 
+/// Where `c` is in `set`, or npos. (Not string_view::find: g++'s UBSan instrumentation of find's
+/// pointer test is not a constant expression, and the ASan+UBSan build evaluates patterns too.)
+constexpr std::size_t char_index(std::string_view set, char c) noexcept {
+    for (std::size_t i = 0; i < set.size(); ++i)
+        if (set[i] == c) return i;
+    return std::string_view::npos;
+}
+
 enum class json_kind { null, boolean, number, string, array, object };
 
 /// "number", "object"... as diagnostics say it.
@@ -128,7 +136,7 @@ struct json_reader {
                         if (pos + k >= text.size() || json_hex_value(text[pos + k]) < 0)
                             return fail("expected 4 hex digits");
                     pos += 4;
-                } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+                } else if (char_index("\"\\/bfnrt", e) == std::string_view::npos) {
                     return fail("invalid escape");
                 }
             }
@@ -223,7 +231,7 @@ constexpr std::size_t decode_json_char(std::string_view raw, std::size_t i, Put 
     if (e != 'u') {
         constexpr std::string_view from = "\"\\/bfnrt";
         constexpr std::string_view to = "\"\\/\b\f\n\r\t";
-        put(to[from.find(e)]);
+        put(to[char_index(from, e)]);
         return i + 2;
     }
     unsigned code = json_escape_code(raw, i + 1);
@@ -292,7 +300,7 @@ constexpr void write_compact_json(Out& out, std::string_view text) {
         const auto put = [&](char d) {
             constexpr std::string_view plain = "\"\\\b\f\n\r\t";
             constexpr std::string_view escaped = "\"\\bfnrt";
-            if (const std::size_t k = plain.find(d); k != std::string_view::npos) {
+            if (const std::size_t k = char_index(plain, d); k != std::string_view::npos) {
                 out.put('\\');
                 out.put(escaped[k]);
             } else if (static_cast<unsigned char>(d) < 0x20) {
