@@ -47,9 +47,9 @@ struct LoyaltyPoints {
 };
 struct OrderSummary {
     int order_id = 0;
-    std::string outcome;  ///< "charged" or "rejected"
-    int points = 0;       ///< 0 when the loyalty partner was unavailable
-    bool points_pending = false;
+    std::string outcome;          ///< "charged" or "rejected"
+    int points = 0;               ///< 0 when the loyalty partner was unavailable
+    bool points_pending = false;  ///< charged, but the loyalty partner was unavailable
 };
 
 }  // namespace examples
@@ -91,8 +91,10 @@ inline constexpr auto fraud_screening = pgflow::flow<"fraud_screening", Purchase
     pgflow::step<"summary", pgflow::after<"charge", "notify_rejection", "loyalty_points">>(
         [](const Purchase& p, const std::optional<Charge>& charge, const std::optional<RejectionNotice>&,
            const std::optional<LoyaltyPoints>& points) {
+            // Points are pending only for a charged order whose loyalty step was skipped after its
+            // attempts; a rejected order earns none and owes none.
             return OrderSummary{p.order_id, charge ? "charged" : "rejected", points ? points->points : 0,
-                                !points.has_value()};
+                                charge.has_value() && !points.has_value()};
         }));
 
 }  // namespace examples
