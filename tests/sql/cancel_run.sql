@@ -12,10 +12,6 @@ $$;
 CREATE FUNCTION pg_temp.payload(run uuid, ev text) RETURNS jsonb LANGUAGE sql AS $$
   SELECT payload FROM realtime.messages WHERE topic = 'pgflow:run:' || run AND event = ev ORDER BY id DESC LIMIT 1
 $$;
-CREATE FUNCTION pg_temp.tasks(run uuid) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(step_slug || task_index || ':' || status ORDER BY step_slug, task_index)
-  FROM pgflow.step_tasks WHERE run_id = run
-$$;
 
 SELECT pgflow.create_flow('cx', max_attempts => 2, base_delay => 0);
 SELECT pgflow.add_step('cx', 'a');
@@ -47,7 +43,7 @@ SELECT results_eq($$SELECT r.status, r.failed_at IS NOT NULL, r.completed_at, c.
                   'the run is failed in pgflow.runs (0.8.1 callers see it finished), cancelled_at = failed_at');
 SELECT is((SELECT status FROM pgflow_cpp.run_status('00000000-0000-0000-0000-0000000c0001')), 'cancelled',
           'run_status says cancelled');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c0001'),
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c0001'),
           ARRAY['a0:completed', 'b0:cancelled', 'items0:completed', 'items1:cancelled', 'items2:cancelled', 'items3:cancelled'],
           'queued and started tasks are cancelled, completed ones kept');
 SELECT is((SELECT count(*) FROM pgflow.step_tasks WHERE status = 'cancelled'
@@ -83,7 +79,7 @@ SELECT is((SELECT count(*) FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-
           'a late complete_tasks completes nothing');
 SELECT is((SELECT count(*) FROM pgflow.start_tasks('cx', (SELECT ids FROM active_msgs), pgflow_tests.worker_id())), 0::bigint,
           'a late start_tasks with the old messages claims nothing');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c0001'),
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c0001'),
           ARRAY['a0:completed', 'b0:cancelled', 'items0:completed', 'items1:cancelled', 'items2:cancelled', 'items3:cancelled'],
           'the tasks are unchanged');
 SELECT results_eq($$SELECT step_slug, status, remaining_tasks, remaining_deps FROM pgflow.step_states
@@ -118,7 +114,7 @@ SELECT count(*) FROM pgflow.start_tasks('cx', ARRAY(SELECT message_id FROM pgflo
                                                    WHERE run_id = '00000000-0000-0000-0000-0000000c0003' AND step_slug = 'a'),
                                         pgflow_tests.worker_id());
 SELECT pgflow.fail_task('00000000-0000-0000-0000-0000000c0003', 'a', 0, 'second');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c0003'), ARRAY['a0:failed', 'b0:cancelled'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c0003'), ARRAY['a0:failed', 'b0:cancelled'],
           'a failing run: the culprit failed, the other active task cancelled');
 SELECT ok((SELECT array_agg(message_id) FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000c0003')
           <@ pgflow_tests.archived_ids('cx'), 'all of its messages archived');
@@ -136,7 +132,7 @@ SELECT pgflow.add_step('tv', 'each', ARRAY['src'], step_type => 'map');
 SELECT pgflow.start_flow('tv', '{}', '00000000-0000-0000-0000-0000000c0004');
 SELECT count(*) FROM pgflow_tests.read_and_start('tv', 30, 10);
 SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000c0004', 'src', 0, '"not an array"');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c0004'), ARRAY['side0:cancelled', 'src0:failed'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c0004'), ARRAY['side0:cancelled', 'src0:failed'],
           'a type violation: the culprit failed, the other active task cancelled');
 
 -- The events also arrive by pg_notify on pgflow:run:<run_id>, after the commit, with "event".

@@ -10,16 +10,6 @@ SELECT pgflow_tests.ensure_worker('cr');
 SELECT dblink_connect('s2', pgflow_tests.dblink_connstr());
 SELECT dblink_connect('s3', pgflow_tests.dblink_connstr());
 
-CREATE FUNCTION pg_temp.tasks(run uuid) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(step_slug || task_index || ':' || status ORDER BY step_slug, task_index)
-  FROM pgflow.step_tasks WHERE run_id = run
-$$;
-CREATE FUNCTION pg_temp.waits(conn text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_sleep(0.3);
-  RETURN dblink_is_busy(conn) = 1;
-END;
-$$;
 
 -- 1. A completion that starts the map (session 2, open) first; cancel waits for it, then also
 --    cancels the tasks that completion created.
@@ -28,11 +18,11 @@ SELECT count(*) FROM pgflow_tests.read_and_start('cr', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow.complete_task('00000000-0000-0000-0000-0000000c1001', 'a', 0, '[1, 2, 3]'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1001')$$);
-SELECT ok(pg_temp.waits('s3'), 'cancel waits for the completion in flight');
+SELECT ok(pgflow_tests.session_waits('s3'), 'cancel waits for the completion in flight');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT b FROM dblink_get_result('s3') AS t(b boolean)), true, 'then cancels the run');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(b boolean)), 0::bigint, 'session 3 is done');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c1001'),
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c1001'),
           ARRAY['a0:completed', 'items0:cancelled', 'items1:cancelled', 'items2:cancelled'],
           'the completion counts, and the map tasks it created are cancelled');
 SELECT results_eq($$SELECT status, remaining_steps FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000c1001'$$,
@@ -47,7 +37,7 @@ SELECT count(*) FROM pgflow_tests.read_and_start('cr', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1002'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000c1002', 'items', 0, '1')$$);
-SELECT ok(pg_temp.waits('s3'), 'a completion waits for the cancel in flight');
+SELECT ok(pgflow_tests.session_waits('s3'), 'a completion waits for the cancel in flight');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT s FROM dblink_get_result('s3') AS t(s text)), 'cancelled', 'then returns the task cancelled');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(s text)), 0::bigint, 'session 3 is done');
@@ -61,7 +51,7 @@ SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', format($q$DO $d$ BEGIN PERFORM count(*) FROM pgflow.start_tasks('cr', ARRAY[%s]::bigint[], %L); END $d$$q$,
   (SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000c1003'), pgflow_tests.worker_id()));
 SELECT dblink_send_query('s3', $$SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1003')$$);
-SELECT ok(pg_temp.waits('s3'), 'cancel waits for the claim in flight');
+SELECT ok(pgflow_tests.session_waits('s3'), 'cancel waits for the claim in flight');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT b FROM dblink_get_result('s3') AS t(b boolean)), true, 'then cancels the run');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(b boolean)), 0::bigint, 'session 3 is done');
@@ -74,7 +64,7 @@ SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000c1004'); END $d$$q$);
 SELECT dblink_send_query('s3', format($$SELECT count(*) FROM pgflow.start_tasks('cr', ARRAY[%s]::bigint[], %L)$$,
   (SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000c1004'), pgflow_tests.worker_id()));
-SELECT ok(pg_temp.waits('s3'), 'a claim waits for the cancel in flight');
+SELECT ok(pgflow_tests.session_waits('s3'), 'a claim waits for the cancel in flight');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT n FROM dblink_get_result('s3') AS t(n bigint)), 0::bigint, 'then claims nothing');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(n bigint)), 0::bigint, 'session 3 is done');
@@ -113,7 +103,7 @@ SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY id) FROM pgflow_cp
           ARRAY['step:a:cancelled', 'run:cancelled', 'run:failed'], 'each event once (the aborted attempt''s are gone)');
 COMMIT;
 SELECT is((SELECT last_value FROM pgflow_tests.fake_deadlocks), 2::bigint, 'the first attempt did hit the deadlock');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000c1006'), ARRAY['a0:cancelled'], 'the task is cancelled');
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000c1006'), ARRAY['a0:cancelled'], 'the task is cancelled');
 DROP TRIGGER fake_deadlock ON pgflow_cpp.deferred_notifications;
 
 SELECT dblink_disconnect('s2');

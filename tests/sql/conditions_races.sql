@@ -19,12 +19,6 @@ SELECT pgflow_tests.ensure_worker('race_fail');
 SELECT dblink_connect('s2', pgflow_tests.dblink_connstr());
 SELECT dblink_connect('s3', pgflow_tests.dblink_connstr());
 
-CREATE FUNCTION pg_temp.waits(conn text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_sleep(0.3);
-  RETURN dblink_is_busy(conn) = 1;
-END;
-$$;
 CREATE FUNCTION pg_temp.events(run uuid, pattern text) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(event ORDER BY id), '{}') FROM realtime.messages
   WHERE topic = 'pgflow:run:' || run AND event LIKE pattern
@@ -41,7 +35,7 @@ BEGIN
   PERFORM dblink_send_query('s3', CASE WHEN batched
     THEN format($q$SELECT count(*) FROM pgflow.complete_tasks(ARRAY[%L]::uuid[], ARRAY['p2'], ARRAY[0], ARRAY['{"v": 2}']::jsonb[])$q$, run)
     ELSE format($q$SELECT count(*) FROM pgflow.complete_task(%L, 'p2', 0, '{"v": 2}')$q$, run) END);
-  waited := pg_temp.waits('s3');
+  waited := pgflow_tests.session_waits('s3');
   PERFORM dblink_exec('s2', 'COMMIT');
   PERFORM * FROM dblink_get_result('s3') AS t(n bigint);
   PERFORM * FROM dblink_get_result('s3') AS t(n bigint);

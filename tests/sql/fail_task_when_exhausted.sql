@@ -13,10 +13,6 @@ CREATE FUNCTION pg_temp.steps(run uuid) RETURNS text[] LANGUAGE sql AS $$
   SELECT array_agg(step_slug || ':' || status || coalesce(':' || skip_reason, '') ORDER BY step_slug)
   FROM pgflow.step_states WHERE run_id = run
 $$;
-CREATE FUNCTION pg_temp.tasks(run uuid) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(step_slug || task_index || ':' || status ORDER BY step_slug, task_index)
-  FROM pgflow.step_tasks WHERE run_id = run
-$$;
 CREATE FUNCTION pg_temp.events(run uuid) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(event ORDER BY id), '{}') FROM realtime.messages WHERE topic = 'pgflow:run:' || run
 $$;
@@ -173,7 +169,7 @@ SELECT pgflow.start_flow('wx_siblings', '[1, 2, 3, 4]', '00000000-0000-0000-0000
 SELECT count(*) FROM pgflow_tests.read_and_start('wx_siblings', 30, 3);
 SELECT is((SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-00000000f009', 'm', 1, 'x')), 'failed',
           'siblings: one map task is exhausted');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-00000000f009'), ARRAY['m0:skipped', 'm1:failed', 'm2:skipped', 'm3:skipped'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-00000000f009'), ARRAY['m0:skipped', 'm1:failed', 'm2:skipped', 'm3:skipped'],
           'siblings: the others, started or queued, are skipped');
 SELECT is((SELECT count(*) FROM pgflow_tests.queued_messages('wx_siblings')), 0::bigint, 'siblings: every message is archived');
 SELECT results_eq($$SELECT status, output FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-00000000f009'$$,

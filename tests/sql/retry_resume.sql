@@ -9,10 +9,6 @@ SELECT plan(33);
 CREATE FUNCTION pg_temp.events(run uuid) RETURNS text[] LANGUAGE sql AS $$
   SELECT coalesce(array_agg(event ORDER BY id), '{}') FROM realtime.messages WHERE topic = 'pgflow:run:' || run
 $$;
-CREATE FUNCTION pg_temp.tasks(run uuid) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(step_slug || task_index || ':' || status ORDER BY step_slug, task_index)
-  FROM pgflow.step_tasks WHERE run_id = run
-$$;
 -- Claims the run's visible tasks and completes each: a -> [1..10], items[i] -> input * 10, side -> "s",
 -- sum -> the sum of its items input; except the items task with index fail_at, which fails for good.
 CREATE FUNCTION pg_temp.work(run uuid, fail_at integer DEFAULT -1) RETURNS integer LANGUAGE plpgsql AS $$
@@ -66,7 +62,7 @@ SELECT results_eq($$SELECT status FROM pgflow.runs WHERE run_id = '00000000-0000
 SELECT results_eq($$SELECT status, attempts_count, error_message FROM pgflow.step_tasks
                     WHERE run_id = '00000000-0000-0000-0000-0000000d0001' AND step_slug = 'items' AND task_index = 7$$,
                   $$VALUES ('failed'::text, 1, 'bad item'::text)$$, 'with attempts left (1 of 3), the error stored as usual');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000d0001'),
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000d0001'),
           ARRAY['a0:completed', 'items0:completed', 'items1:completed', 'items2:completed', 'items3:completed',
                 'items4:completed', 'items5:completed', 'items6:completed', 'items7:failed', 'items8:cancelled',
                 'items9:cancelled', 'side0:completed'], 'the failed run: 7 items done, one failed, two cancelled');
@@ -90,7 +86,7 @@ SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-0000000d0001') AS resumed 
 SELECT results_eq(format($$SELECT flow_slug, status, input, remaining_steps FROM pgflow.runs WHERE run_id = %L$$, :'resumed'),
                   $$VALUES ('rr'::text, 'started'::text, '{"k": 1}'::jsonb, 2)$$,
                   'resume: a new started run, same flow and input, only items and sum left');
-SELECT is(pg_temp.tasks(:'resumed'),
+SELECT is(pgflow_tests.task_statuses(:'resumed'),
           ARRAY['a0:completed', 'items0:completed', 'items1:completed', 'items2:completed', 'items3:completed',
                 'items4:completed', 'items5:completed', 'items6:completed', 'items7:queued', 'items8:queued',
                 'items9:queued', 'side0:completed'], 'completed tasks are reused, the missing three queued');
@@ -110,7 +106,7 @@ SELECT results_eq(format($$SELECT restart_of_run_id, restart_kind, status FROM p
 SELECT results_eq($$SELECT restarted_as_run_id::text, restarted_as_kind, status FROM pgflow_cpp.run_status('00000000-0000-0000-0000-0000000d0001')$$,
                   format($$VALUES (%L::text, 'resume'::text, 'failed'::text)$$, :'resumed'),
                   'run_status: the old run names its successor');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000d0001'),
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000d0001'),
           ARRAY['a0:completed', 'items0:completed', 'items1:completed', 'items2:completed', 'items3:completed',
                 'items4:completed', 'items5:completed', 'items6:completed', 'items7:failed', 'items8:cancelled',
                 'items9:cancelled', 'side0:completed'], 'the old run is unchanged');
@@ -129,7 +125,7 @@ DELETE FROM realtime.messages;
 SELECT pgflow_cpp.retry_run('00000000-0000-0000-0000-0000000d0002') AS retried \gset
 SELECT results_eq(format($$SELECT flow_slug, status, input, remaining_steps FROM pgflow.runs WHERE run_id = %L$$, :'retried'),
                   $$VALUES ('rr'::text, 'started'::text, '{"k": 2}'::jsonb, 4)$$, 'retry: a new run of everything, same input');
-SELECT is(pg_temp.tasks(:'retried'), ARRAY['a0:queued', 'side0:queued'], 'retry reuses nothing');
+SELECT is(pgflow_tests.task_statuses(:'retried'), ARRAY['a0:queued', 'side0:queued'], 'retry reuses nothing');
 SELECT is(pg_temp.events(:'retried'), ARRAY['run:started', 'step:a:started', 'step:side:started'], 'events as start_flow');
 SELECT results_eq(format($$SELECT restart_of_run_id, restart_kind FROM pgflow_cpp.run_status(%L)$$, :'retried'),
                   $$VALUES ('00000000-0000-0000-0000-0000000d0002'::uuid, 'retry'::text)$$, 'lineage of the retry');
@@ -177,7 +173,7 @@ SELECT pg_temp.work('00000000-0000-0000-0000-0000000d0004', fail_at => 9);
 SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-0000000d0004') AS second \gset
 SELECT pgflow_cpp.cancel_run(:'second');
 SELECT pgflow_cpp.resume_run(:'second') AS third \gset
-SELECT is(pg_temp.tasks(:'third'),
+SELECT is(pgflow_tests.task_statuses(:'third'),
           ARRAY['a0:completed', 'items0:completed', 'items1:completed', 'items2:completed',
                 'items3:completed', 'items4:completed', 'items5:completed', 'items6:completed', 'items7:completed',
                 'items8:completed', 'items9:queued', 'side0:completed'], 'a resume of a resume reuses the reused tasks');

@@ -15,16 +15,6 @@ SELECT pgflow_tests.ensure_worker('wr');
 SELECT dblink_connect('s2', pgflow_tests.dblink_connstr());
 SELECT dblink_connect('s3', pgflow_tests.dblink_connstr());
 
-CREATE FUNCTION pg_temp.tasks(run uuid) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(step_slug || task_index || ':' || status ORDER BY step_slug, task_index)
-  FROM pgflow.step_tasks WHERE run_id = run
-$$;
-CREATE FUNCTION pg_temp.waits(conn text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_sleep(0.3);
-  RETURN dblink_is_busy(conn) = 1;
-END;
-$$;
 CREATE FUNCTION pg_temp.skipped_events(run uuid) RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM realtime.messages WHERE topic = 'pgflow:run:' || run AND event = 'step:m:skipped'
 $$;
@@ -35,11 +25,11 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wr', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow.fail_task('00000000-0000-0000-0000-0000000e1001', 'm', 0, 'one'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-0000000e1001', 'm', 1, 'two')$$);
-SELECT ok(pg_temp.waits('s3'), 'sibling failures: the second waits for the first');
+SELECT ok(pgflow_tests.session_waits('s3'), 'sibling failures: the second waits for the first');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT s FROM dblink_get_result('s3') AS t(s text)), 'skipped', 'then finds its step skipped: its task is skipped');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(s text)), 0::bigint, 'session 3 is done');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000e1001'), ARRAY['m0:failed', 'm1:skipped', 'm2:skipped', 'z0:queued'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000e1001'), ARRAY['m0:failed', 'm1:skipped', 'm2:skipped', 'z0:queued'],
           'one failed task, the siblings skipped, the dependent started');
 SELECT results_eq($$SELECT status, remaining_steps FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000e1001'$$,
                   $$VALUES ('started'::text, 1)$$, 'remaining_steps counted down once');
@@ -51,7 +41,7 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wr', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow.fail_task('00000000-0000-0000-0000-0000000e1002', 'm', 0, 'one'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000e1002', 'm', 1, '1')$$);
-SELECT ok(pg_temp.waits('s3'), 'failure first: the sibling''s completion waits');
+SELECT ok(pgflow_tests.session_waits('s3'), 'failure first: the sibling''s completion waits');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT ok((SELECT s FROM dblink_get_result('s3') AS t(s text)) IN ('completed', 'skipped'), 'then ends its task');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(s text)), 0::bigint, 'session 3 is done');
@@ -69,11 +59,11 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wr', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow.complete_task('00000000-0000-0000-0000-0000000e1003', 'm', 1, '1'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-0000000e1003', 'm', 0, 'one')$$);
-SELECT ok(pg_temp.waits('s3'), 'completion first: the failure waits');
+SELECT ok(pgflow_tests.session_waits('s3'), 'completion first: the failure waits');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT s FROM dblink_get_result('s3') AS t(s text)), 'failed', 'then fails its task');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(s text)), 0::bigint, 'session 3 is done');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000e1003'), ARRAY['m0:failed', 'm1:completed', 'm2:skipped', 'z0:queued'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000e1003'), ARRAY['m0:failed', 'm1:completed', 'm2:skipped', 'z0:queued'],
           'the completed sibling stays completed, the other is skipped, the dependent started');
 SELECT is((SELECT remaining_steps FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000e1003'), 1,
           'remaining_steps counted down once');
@@ -84,11 +74,11 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wc', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow.fail_task('00000000-0000-0000-0000-0000000e1004', 'a', 0, 'one'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000e1004')$$);
-SELECT ok(pg_temp.waits('s3'), 'failure first: cancel waits');
+SELECT ok(pgflow_tests.session_waits('s3'), 'failure first: cancel waits');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT b FROM dblink_get_result('s3') AS t(b boolean)), true, 'then cancels the run');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(b boolean)), 0::bigint, 'session 3 is done');
-SELECT is(pg_temp.tasks('00000000-0000-0000-0000-0000000e1004'), ARRAY['a0:failed', 'b0:cancelled'],
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000e1004'), ARRAY['a0:failed', 'b0:cancelled'],
           'the skipped step''s task stays failed, the dependent the skip started is cancelled');
 SELECT results_eq($$SELECT r.status, c.status, s.status FROM pgflow.runs r
                     CROSS JOIN pgflow_cpp.run_status(r.run_id) c JOIN pgflow.step_states s USING (run_id)
@@ -101,7 +91,7 @@ SELECT count(*) FROM pgflow_tests.read_and_start('wc', 30, 10);
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', $q$DO $d$ BEGIN PERFORM pgflow_cpp.cancel_run('00000000-0000-0000-0000-0000000e1005'); END $d$$q$);
 SELECT dblink_send_query('s3', $$SELECT status FROM pgflow.fail_task('00000000-0000-0000-0000-0000000e1005', 'a', 0, 'one')$$);
-SELECT ok(pg_temp.waits('s3'), 'cancel first: the failure waits');
+SELECT ok(pgflow_tests.session_waits('s3'), 'cancel first: the failure waits');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT s FROM dblink_get_result('s3') AS t(s text)), 'cancelled', 'then returns the task cancelled');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(s text)), 0::bigint, 'session 3 is done');
