@@ -99,16 +99,16 @@ TEST(client, idle_worker_is_woken_by_notify_not_by_polling) {
 TEST(client, worker_whose_connection_is_cut_reconnects_and_reports_its_result) {
     database db;
     pgflow::client client{db.options()};
-    client.ensure_registered(flows::slow);
-    worker_process worker{db, "e2e_slow"};
+    client.ensure_registered(flows::slow_patient);
+    worker_process worker{db, "e2e_slow_patient"};
     auto c = db.connect();
-    const auto id = client.start(flows::slow, 700);  // within the step's timeout of 1 s
+    const auto id = client.start(flows::slow_patient, 700);  // well within the step's timeout of 10 s
     ASSERT_TRUE(eventually([&] {
         return scalar(c, "SELECT count(*) FROM pgflow.step_tasks WHERE run_id = $1::uuid AND status = 'started'", id) ==
                1;
     }));
     EXPECT_EQ(scalar(c, R"(SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                         WHERE datname = current_database() AND application_name = 'pgflow worker e2e_slow')"),
+                         WHERE datname = current_database() AND application_name = 'pgflow worker e2e_slow_patient')"),
               1);
     EXPECT_EQ(client.wait(id, 20s), boost::json::parse(R"({"slow":1})"));
     EXPECT_EQ(scalar(c, "SELECT attempts_count FROM pgflow.step_tasks WHERE run_id = $1::uuid", id), 1)

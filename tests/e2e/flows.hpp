@@ -93,6 +93,16 @@ inline constexpr auto slow =
                                       return context.attempt;
                                   }));
 
+// The same with a 10 s timeout, for a test whose worker must reconnect and report before the
+// message reappears (timeout + 2 s): 1 + 2 s was not always enough on a loaded machine.
+inline constexpr auto slow_patient =
+    pgflow::flow<"e2e_slow_patient", int>(pgflow::flow_options{.max_attempts = 3, .base_delay = 1, .timeout = 10},
+                                          pgflow::step<"slow">([](int sleep_ms, const pgflow::task_context& context) {
+                                              if (context.attempt == 1)
+                                                  std::this_thread::sleep_for(std::chrono::milliseconds{sleep_ms});
+                                              return context.attempt;
+                                          }));
+
 // Many small tasks for several workers at once.
 inline constexpr auto fanout = pgflow::flow<"e2e_fanout", std::vector<int>>(
     pgflow::flow_options{.max_attempts = 1, .timeout = 30}, pgflow::map<"work">([](int x) {

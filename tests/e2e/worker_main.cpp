@@ -68,6 +68,7 @@ int main(int argc, char** argv) try {
     const auto db = pgflow::connection_options::from_environment().with_database(database);
     namespace f = e2e::flows;
     if (flow == "e2e_slow") return run(db, f::slow, options);
+    if (flow == "e2e_slow_patient") return run(db, f::slow_patient, options);
     if (flow == "e2e_fanout") return run(db, f::fanout, options);
     if (flow == "e2e_steady") return run(db, f::steady, options);
     if (flow == "e2e_chain") return run(db, f::chain, options);

@@ -35,8 +35,8 @@ TEST(flow_model, example_flows_register_the_same_text_from_their_shape) {
 
 TEST(flow_model, e2e_flows_register_the_same_text_from_their_shape) {
     using namespace e2e::flows;
-    expect_one_writer(chain, diamond, squares, map_chain, delayed, flaky, doomed, slow, fanout, steady, hung, big,
-                      crash, echo);
+    expect_one_writer(chain, diamond, squares, map_chain, delayed, flaky, doomed, slow, slow_patient, fanout, steady,
+                      hung, big, crash, echo);
 }
 
 TEST(flow_model, dynamic_flows_register_the_compiled_flows_text) {
