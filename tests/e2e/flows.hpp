@@ -83,25 +83,22 @@ inline constexpr auto doomed = pgflow::flow<"e2e_doomed", int>(
         [](int, int) -> int { throw std::runtime_error("explode: the reactor is out of coolant"); }));
 
 // The first attempt sleeps for `input` milliseconds (long enough to kill or stop the worker in the
-// middle); later attempts return at once. timeout 1 s: a task whose worker died is claimed again
-// 1 + 2 s after it started.
+// middle); later attempts return at once.
+inline constexpr auto sleep_on_first_attempt = [](int sleep_ms, const pgflow::task_context& context) {
+    if (context.attempt == 1) std::this_thread::sleep_for(std::chrono::milliseconds{sleep_ms});
+    return context.attempt;
+};
+
+// timeout 1 s: a task whose worker died is claimed again 1 + 2 s after it started.
 inline constexpr auto slow =
     pgflow::flow<"e2e_slow", int>(pgflow::flow_options{.max_attempts = 3, .base_delay = 1, .timeout = 1},
-                                  pgflow::step<"slow">([](int sleep_ms, const pgflow::task_context& context) {
-                                      if (context.attempt == 1)
-                                          std::this_thread::sleep_for(std::chrono::milliseconds{sleep_ms});
-                                      return context.attempt;
-                                  }));
+                                  pgflow::step<"slow">(sleep_on_first_attempt));
 
 // The same with a 10 s timeout, for a test whose worker must reconnect and report before the
 // message reappears (timeout + 2 s): 1 + 2 s was not always enough on a loaded machine.
 inline constexpr auto slow_patient =
     pgflow::flow<"e2e_slow_patient", int>(pgflow::flow_options{.max_attempts = 3, .base_delay = 1, .timeout = 10},
-                                          pgflow::step<"slow">([](int sleep_ms, const pgflow::task_context& context) {
-                                              if (context.attempt == 1)
-                                                  std::this_thread::sleep_for(std::chrono::milliseconds{sleep_ms});
-                                              return context.attempt;
-                                          }));
+                                          pgflow::step<"slow">(sleep_on_first_attempt));
 
 // Many small tasks for several workers at once.
 inline constexpr auto fanout = pgflow::flow<"e2e_fanout", std::vector<int>>(
