@@ -12,6 +12,7 @@
 #include <pgflow/runtime/run_state.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/runtime/uuid.hpp>
+#include <pgflow/runtime/waiting.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>
@@ -173,7 +174,24 @@ public:
             if (row->first == "cancelled") state.status = run_status::cancelled;
             state.lineage = std::move(row->second);
         }
+        state.waiting = detail::read_waiting_tasks(c, capabilities(c), id);
         return state;
+    }
+
+    /// Completes the waiting task `task_index` of the signal step `step_slug` with `value` (its
+    /// output; the run goes on). Throws signal_refused_error, changing nothing, for an unknown run
+    /// or step, a step that is not a signal step, a task that is not waiting (not ready yet,
+    /// signalled already, failed, the run ended) or a value of the wrong shape. Not sent again
+    /// after a lost connection: the first may have gone through.
+    void signal(const pgflow::run_id& id, std::string_view step_slug, const boost::json::value& value,
+                int task_index = 0) {
+        auto& c = connection();
+        detail::send_signal(c, capabilities(c), id, step_slug, value, task_index);
+    }
+
+    /// The run's tasks that wait without a worker (signals, sleeps, subflows), in step order.
+    std::vector<waiting_task> waiting(const pgflow::run_id& id) {
+        return retrying([&](pq::connection& c) { return detail::read_waiting_tasks(c, capabilities(c), id); });
     }
 
     /// Waits for the run to end and returns the flow's output (an object keyed by leaf step slug).

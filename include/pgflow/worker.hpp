@@ -93,6 +93,7 @@ public:
         positive(o.visibility_timeout.count(), "visibility_timeout");
         positive(o.heartbeat_interval.count(), "heartbeat_interval");
         positive(o.max_poll.count(), "max_poll");
+        positive(o.wait_check_interval.count(), "wait_check_interval");
         if (o.max_output_bytes == 0) throw error("pgflow: worker_options.max_output_bytes must be positive");
         if (!*w_.dispatch) throw error("pgflow: worker needs a dispatch function");
         if (o.function_name.empty()) o.function_name = detail::program_name();

@@ -43,6 +43,10 @@ struct worker_options {
     /// failure) with an error naming the step, the size and this limit. jsonb holds at most 256 MB,
     /// and one big result holds up the worker's round trips while it is stored.
     std::size_t max_output_bytes = std::size_t{64} * 1024 * 1024;
+    /// Longest time between two calls of pgflow_cpp.wake_due_waits, which ends due waits of steps
+    /// without handlers (signal timeouts, sleeps, subflow retries) of every flow; the worker calls
+    /// it sooner when the next wait is due sooner. Only on a schema that has such steps.
+    std::chrono::milliseconds wait_check_interval{1000};
     /// pgflow.workers.function_name; empty: the program's name.
     std::string function_name;
     /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
