@@ -14,6 +14,8 @@
 #include <pgflow/runtime/uuid.hpp>
 #include <pgflow/runtime/waiting.hpp>
 #include <pgflow/dynamic_flow.hpp>
+#include <pgflow/registration.hpp>
+#include <pgflow/wait_steps.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/json.hpp>
@@ -57,7 +59,11 @@ public:
             { shape_of(f) } -> std::convertible_to<flow_shape>;
         }
     void ensure_registered(const F& flow) {
-        ensure_registered(flow_shape(shape_of(flow)));
+        if constexpr (flow_type<F>) {  // the child flows of subflow steps first
+            for (const flow_shape& shape : registration_shapes(flow)) ensure_registered(shape);
+        } else {
+            ensure_registered(flow_shape(shape_of(flow)));
+        }
     }
     void ensure_registered(const flow_shape& shape) {
         retrying([&](pq::connection& c) { detail::ensure_registered(c, shape); });
@@ -138,6 +144,27 @@ public:
             return detail::run_control_call(c, capabilities(c), "cancel", id, detail::run_control_sql::cancel)
                 .get<bool>(0, 0);
         });
+    }
+
+    /// Completes the waiting signal step `step_slug` of a run (task `task_index` of it) with `value`,
+    /// its output: pgflow_cpp.signal. Throws database_error, changing nothing, for an unknown run or
+    /// step (no_data_found), a step that is not a signal step or a value of the wrong shape
+    /// (invalid_parameter_value), a task that is not waiting (object_not_in_prerequisite_state).
+    void signal(const pgflow::run_id& id, std::string_view step_slug, const boost::json::value& value,
+                int task_index = 0) {
+        retrying([&](pq::connection& c) {
+            c.execute("SELECT pgflow_cpp.signal($1::uuid, $2::text, $3::jsonb, $4::int)", id, step_slug, value,
+                      task_index);
+        });
+    }
+
+    /// The typed form: `client.signal<"approval">(flow, run_id, Approval{...})`. Checked at compile
+    /// time: Step is a signal step of `flow` and `value` is of its value type (wait_steps.hpp).
+    template <fixed_string Step, flow_type Flow, class Value>
+    void signal(const Flow&, const pgflow::run_id& id, const Value& value, int task_index = 0) {
+        using expected = signal_value_t<Flow, Step, Value>;
+        if constexpr (!std::is_same_v<expected, detail::invalid_output>)
+            signal(id, Step.view(), json_codec<expected>::encode(value), task_index);
     }
 
     /// A new run of a failed or cancelled run's flow with the same input (restart_of = `id`);
