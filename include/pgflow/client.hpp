@@ -146,18 +146,6 @@ public:
         });
     }
 
-    /// Completes the waiting signal step `step_slug` of a run (task `task_index` of it) with `value`,
-    /// its output: pgflow_cpp.signal. Throws database_error, changing nothing, for an unknown run or
-    /// step (no_data_found), a step that is not a signal step or a value of the wrong shape
-    /// (invalid_parameter_value), a task that is not waiting (object_not_in_prerequisite_state).
-    void signal(const pgflow::run_id& id, std::string_view step_slug, const boost::json::value& value,
-                int task_index = 0) {
-        retrying([&](pq::connection& c) {
-            c.execute("SELECT pgflow_cpp.signal($1::uuid, $2::text, $3::jsonb, $4::int)", id, step_slug, value,
-                      task_index);
-        });
-    }
-
     /// The typed form: `client.signal<"approval">(flow, run_id, Approval{...})`. Checked at compile
     /// time: Step is a signal step of `flow` and `value` is of its value type (wait_steps.hpp).
     template <fixed_string Step, flow_type Flow, class Value>

@@ -16,6 +16,7 @@
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/registration.hpp>
 #include <pgflow/runtime/uuid.hpp>
 #include <pgflow/runtime/worker_options.hpp>
 #include <pgflow/runtime/worker_session.hpp>
@@ -74,6 +75,10 @@ public:
         : worker(std::move(db), detail::flow_slug_of(flow), dispatch_function(make_dispatcher(flow)),
                  std::move(options)) {
         w_.shape = shape_of(flow);
+        if constexpr (flow_type<F>) {
+            w_.child_shapes = registration_shapes(flow);
+            w_.child_shapes.pop_back();  // the flow itself comes last
+        }
     }
 
     /// A worker for the flow `flow_slug` with a hand-written dispatcher; the flow must already be

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgflow {
 
@@ -70,6 +71,8 @@ struct worker_setup {
     worker_options options;
     std::string id;
     std::optional<flow_shape> shape;
+    /// The flows its subflow steps run (children before their parents), registered before it.
+    std::vector<flow_shape> child_shapes;
     /// options.observer's hooks; null when none is set. Shared with the handler threads.
     std::shared_ptr<observer_hooks> observer;
     /// Abandoned handlers that have not returned; read from any thread.

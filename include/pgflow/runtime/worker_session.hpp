@@ -118,6 +118,7 @@ private:
 
     void check_registered(pq::connection& c) {
         if (w_.shape && w_.options.ensure_registered) {
+            for (const auto& child : w_.child_shapes) ensure_registered(c, child);
             ensure_registered(c, *w_.shape);
         } else if (c.execute(queries::flow_registered, w_.flow_slug).empty()) {
             throw error("pgflow: flow \"" + w_.flow_slug +
