@@ -46,7 +46,10 @@ inline step_kind step_kind_of(std::string_view text) {
 }
 
 /// The kinds of the flow's steps without handlers (pgflow_cpp.step_kinds; schemas that have them).
+/// A role that may not read the table (least privilege) compares no kinds: asking would abort the
+/// registration's transaction.
 inline void read_step_kinds(pq::connection& conn, flow_shape& shape) {
+    if (!conn.execute("SELECT has_table_privilege('pgflow_cpp.step_kinds', 'SELECT')").get<bool>(0, 0)) return;
     const auto r = conn.execute(
         "SELECT step_slug, kind, signal_timeout, value_shape::text, child_flow_slug FROM pgflow_cpp.step_kinds "
         "WHERE flow_slug = $1",

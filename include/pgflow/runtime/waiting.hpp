@@ -63,15 +63,13 @@ namespace pgflow::detail {
 namespace wait_sql {
 inline constexpr std::string_view signal = "SELECT pgflow_cpp.signal($1::uuid, $2, $3::jsonb, $4::int)";
 /// A run's waiting tasks in step_index, task_index order: step, task index, kind, waiting since,
-/// wake at, child run id. A wait whose task is no longer queued (cancelled, skipped) is stale.
+/// wake at, child run id (pgflow_cpp.run_waits: only tasks that still wait, of a started run).
 inline constexpr std::string_view waiting_tasks = R"(
 SELECT w.step_slug, w.task_index, w.kind, to_json(w.waiting_since) #>> '{}', to_json(w.wake_at) #>> '{}',
        w.child_run_id::text
-  FROM pgflow_cpp.waits w
-  JOIN pgflow.step_tasks t
-    ON t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index AND t.status = 'queued'
-  JOIN pgflow.steps s ON s.flow_slug = t.flow_slug AND s.step_slug = t.step_slug
- WHERE w.run_id = $1::uuid
+  FROM pgflow_cpp.run_waits($1::uuid) w
+  JOIN pgflow.runs r ON r.run_id = $1::uuid
+  JOIN pgflow.steps s ON s.flow_slug = r.flow_slug AND s.step_slug = w.step_slug
  ORDER BY s.step_index, w.task_index)";
 }  // namespace wait_sql
 
