@@ -36,9 +36,10 @@ long long waiting_count(pgflow::pq::connection& c, const pgflow::run_id& id, std
 /// What a sample of the database says about work in progress while runs wait.
 struct busy_sample {
     long long started_tasks = 0;  ///< tasks a handler is running
-    long long busy_sessions = 0;  ///< sessions of the test database other than ours running a
-                                  ///< statement for more than 100 ms, or idle in a transaction
-    long long sessions = 0;       ///< sessions of the test database other than ours
+    /// Sessions of the test database other than ours that have been running a statement, or idle
+    /// in a transaction, for more than 2 s (a round trip of a worker takes milliseconds).
+    long long busy_sessions = 0;
+    long long sessions = 0;  ///< sessions of the worker processes (worker and listener connections)
 };
 
 busy_sample sample(pgflow::pq::connection& c) {
@@ -46,10 +47,11 @@ busy_sample sample(pgflow::pq::connection& c) {
 SELECT (SELECT count(*) FROM pgflow.step_tasks WHERE status = 'started'),
        (SELECT count(*) FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-           AND (state LIKE 'idle in transaction%'
-                OR (state = 'active' AND query NOT LIKE 'LISTEN%' AND clock_timestamp() - query_start > interval '100 ms'))),
+           AND (state LIKE 'idle in transaction%' OR state = 'active')
+           AND clock_timestamp() - state_change > interval '2 s'),
        (SELECT count(*) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'))");
+         WHERE datname = current_database()
+           AND (application_name LIKE 'pgflow worker%' OR application_name LIKE 'pgflow listener%')))");
     return {r.get<long long>(0, 0), r.get<long long>(0, 1), r.get<long long>(0, 2)};
 }
 
@@ -114,7 +116,11 @@ TEST(waits, a_signal_awaited_across_a_restart_of_every_worker_holds_no_worker_an
     EXPECT_EQ(second->wait_exit(5s), 128 + SIGKILL);
     first.reset();
     second.reset();
-    const auto alone = worst_while(c, wait / 3);
+    const auto alone_since = clock::now();
+    // The server ends the killed process's sessions when it notices their sockets closed.
+    EXPECT_TRUE(eventually([&] { return sample(c).sessions == 0; }, 10s)) << "the stopped workers' sessions remain";
+    const auto alone =
+        worst_while(c, std::chrono::ceil<std::chrono::milliseconds>(alone_since + wait / 3 - clock::now()));
     first = std::make_unique<worker_process>(db, "e2e_approval");
     second = std::make_unique<worker_process>(db, "e2e_approval");
     const auto after = worst_while(c, wait - 2 * (wait / 3), &samples_after);
@@ -122,7 +128,7 @@ TEST(waits, a_signal_awaited_across_a_restart_of_every_worker_holds_no_worker_an
               << " s on a signal; worst of " << samples_before + samples_after
               << " samples with workers running: started tasks " << std::max(before.started_tasks, after.started_tasks)
               << ", busy sessions " << std::max(before.busy_sessions, after.busy_sessions) << ", sessions "
-              << std::max(before.sessions, after.sessions) << " (none with no worker: " << alone.sessions << ")\n";
+              << std::max(before.sessions, after.sessions) << " (with no worker process: " << alone.sessions << ")\n";
     for (const auto& s : {before, alone, after}) {
         EXPECT_EQ(s.started_tasks, 0) << "a handler ran while the runs waited";
         EXPECT_EQ(s.busy_sessions, 0) << "a session worked or held a transaction while the runs waited";
@@ -151,11 +157,12 @@ TEST(waits, a_five_second_sleep_completes_after_five_to_six_seconds_with_no_hand
     database db;
     pgflow::client client{db.options()};
     client.ensure_registered(flows::nap);
-    std::atomic<int> running{0}, most_running_while_asleep{0};
+    std::atomic<int> running{0}, most_running_while_asleep{0}, nap_handlers{0};
     std::atomic<bool> asleep{false};
     auto options = quiet_options();
-    options.observer.on_task_start = [&](const pgflow::task_start_event&) {
+    options.observer.on_task_start = [&](const pgflow::task_start_event& e) {
         const int now = ++running;
+        if (e.step_slug == "nap") ++nap_handlers;
         if (asleep) most_running_while_asleep = std::max(most_running_while_asleep.load(), now);
     };
     options.observer.on_task_end = [&](const pgflow::task_end_event&) { --running; };
@@ -163,14 +170,16 @@ TEST(waits, a_five_second_sleep_completes_after_five_to_six_seconds_with_no_hand
     auto c = db.connect();
     const auto id = client.start(flows::nap, 5);
     ASSERT_TRUE(eventually([&] { return waiting_count(c, id, "nap") == 1; }, 20s));
+    // Sampled for 3.5 s of the 5: no handler starts or runs, no task is started, no session works.
     asleep = true;
     const auto worst = worst_while(c, 3500ms);
+    EXPECT_EQ(running.load(), 0);
+    asleep = false;
     EXPECT_EQ(worst.started_tasks, 0);
     EXPECT_EQ(worst.busy_sessions, 0);
-    EXPECT_EQ(running.load(), 0);
-    const auto out = client.wait(flows::nap, id, 20s);
-    asleep = false;
     EXPECT_EQ(most_running_while_asleep.load(), 0) << "a handler ran while the step slept";
+    const auto out = client.wait(flows::nap, id, 20s);
+    EXPECT_EQ(nap_handlers.load(), 1) << "the deadline function runs once, when the worker claims the task";
     // From the task's claim (when the worker computed the deadline) to its completion.
     const double slept = seconds(c,
                                  "SELECT extract(epoch FROM completed_at - started_at)::float8 FROM pgflow.step_tasks "
@@ -245,7 +254,7 @@ TEST(waits, signal_refusals_change_nothing_and_say_why) {
     // No worker yet: draft has not run, so approval is not waiting.
     auto message = refusal_of(client, id, "approval", good, why::not_waiting);
     EXPECT_NE(message.find("cannot signal step \"approval\" of run " + id.str()), std::string::npos) << message;
-    EXPECT_NE(message.find("created"), std::string::npos) << message;
+    EXPECT_NE(message.find("not ready yet"), std::string::npos) << message;
 
     auto c = db.connect();
     {
@@ -263,6 +272,7 @@ TEST(waits, signal_refusals_change_nothing_and_say_why) {
 
         client.signal(id, "approval", good);
         message = refusal_of(client, id, "approval", good, why::not_waiting);  // twice
+        EXPECT_NE(message.find("signalled already"), std::string::npos) << message;
         EXPECT_EQ(pgflow::get<"decide">(client.wait(flows::approval, id, 20s)), "approved 300 by ada");
     }
     message = refusal_of(client, id, "approval", good, why::not_waiting);  // a finished run
