@@ -209,16 +209,6 @@ BEGIN
   END IF;
 
   IF (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = run_finished.run_id) = 'failed' THEN
-    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
-    DELETE FROM pgflow_cpp.waits AS w
-    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
-           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
-          pgflow.step_tasks AS t
-    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
-      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
-      AND t.status NOT IN ('queued', 'started')
-      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
-                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
     FOR child IN
       SELECT c.run_id FROM pgflow_cpp.run_control AS c
       JOIN pgflow.runs AS r ON r.run_id = c.run_id
@@ -231,6 +221,16 @@ BEGIN
         NULL;  -- it ended meanwhile
       END;
     END LOOP;
+    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
+    DELETE FROM pgflow_cpp.waits AS w
+    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
+           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
+          pgflow.step_tasks AS t
+    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
+      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
+      AND t.status NOT IN ('queued', 'started')
+      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
+                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
   END IF;
 END;
 $$;
