@@ -5,7 +5,7 @@
 -- recursively, a failed parent cancels its running children, a child that cannot start fails the
 -- task, and prune removes runs with children.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(40);
+SELECT plan(49);
 
 SELECT pgflow.create_flow('kid', max_attempts => 1);
 SELECT pgflow.add_step('kid', 'work');
@@ -142,6 +142,36 @@ SELECT is((SELECT count(*) FROM pgflow_cpp.run_control AS c JOIN pgflow.runs AS 
 SELECT lives_ok($$SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-00000000b007')$$, 'resume_run of the failed parent');
 SELECT is((SELECT count(*) FROM pgflow_cpp.waits AS w JOIN pgflow_cpp.run_control AS c ON c.run_id = w.run_id
            WHERE c.restart_of_run_id = '00000000-0000-0000-0000-00000000b007'), 1::bigint, 'the resumed run''s subflow task waits again');
+
+-- 7b. Resume of a partly completed map of subflows: the missing task waits on a new child run.
+SELECT pgflow.create_flow('fan1');
+SELECT pgflow.add_step('fan1', 'each', step_type => 'map', max_attempts => 1);
+SELECT pgflow_cpp.set_step_kind('fan1', 'each', 'subflow', child_flow_slug => 'kid');
+SELECT pgflow.start_flow('fan1', '[1, 2, 3]', '00000000-0000-0000-0000-00000000b008');
+SELECT is(pgflow_cpp.wake_due_waits(), 1, 'the resumed parent''s child cannot start either: handled');
+CREATE TEMP TABLE kid_tasks AS SELECT t.*, r.input AS run_input FROM pgflow_tests.read_and_start('kid', 30, 10) AS t
+  JOIN pgflow.runs AS r ON r.run_id = t.run_id;
+SELECT count(*) FROM kid_tasks AS t, LATERAL pgflow.complete_task(t.run_id, t.step_slug, t.task_index, t.run_input) AS c
+WHERE t.run_input <> '3';
+SELECT is(pgflow_cpp.wake_due_waits(1), 1, 'one at a time (max_count)');
+SELECT is(pgflow_cpp.wake_due_waits(), 1, 'then the other');
+SELECT count(*) FROM kid_tasks AS t, LATERAL pgflow.fail_task(t.run_id, t.step_slug, t.task_index, 'three') AS c
+WHERE t.run_input = '3';
+SELECT is(pgflow_cpp.wake_due_waits(), 1, 'then the failed one');
+SELECT is((SELECT status FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-00000000b008'), 'failed', 'the map''s third child failed it');
+SELECT is((SELECT count(*) FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-00000000b008' AND status = 'completed'), 2::bigint,
+          'two tasks completed');
+CREATE TEMP TABLE resumed AS SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-00000000b008') AS run_id;
+SELECT results_eq($$SELECT t.task_index, t.status, t.message_id IS NULL, w.child_run_id IS NOT NULL
+                    FROM pgflow.step_tasks AS t LEFT JOIN pgflow_cpp.waits AS w USING (run_id, step_slug, task_index)
+                    WHERE t.run_id = (SELECT run_id FROM resumed) ORDER BY t.task_index$$,
+                  $$VALUES (0, 'completed'::text, true, false), (1, 'completed', true, false), (2, 'queued', true, true)$$,
+                  'resumed: the completed tasks are reused, the missing one waits on a new child run (no message)');
+SELECT count(*) FROM pgflow_tests.read_and_start('kid', 30, 10) AS t, LATERAL pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '"3 again"') AS c;
+SELECT is(pgflow_cpp.wake_due_waits(), 1, 'its child completed');
+SELECT results_eq($$SELECT status, output FROM pgflow.runs WHERE run_id = (SELECT run_id FROM resumed)$$,
+                  $$VALUES ('completed'::text, '{"each": [{"work": 1}, {"work": 2}, {"work": "3 again"}]}'::jsonb)$$,
+                  'the resumed run completes with the outputs in order');
 
 -- 8. Prune: runs with children and children of pruned parents.
 SELECT lives_ok($$SELECT pgflow.prune_data_older_than(interval '-1 hour')$$, 'prune runs with children');

@@ -2175,7 +2175,7 @@ BEGIN
     -- A signal or subflow step's tasks get no message: they wait (pgflow_cpp.start_waiting_tasks).
     IF started.kind IN ('signal', 'subflow') THEN
       PERFORM pgflow_cpp.start_waiting_tasks(start_ready_steps.run_id, run_flow, started.step_slug, started.kind,
-                                             started.initial_tasks);
+                                             ARRAY(SELECT generate_series(0, started.initial_tasks - 1)));
       CONTINUE;
     END IF;
 
@@ -4056,9 +4056,10 @@ BEGIN
       WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
@@ -4083,6 +4084,11 @@ BEGIN
                      WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
                                        WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
                      ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
     -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
     SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
@@ -4616,12 +4622,13 @@ BEGIN
 END;
 $$;
 
--- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_count) -> void
--- (Internal; start_ready_steps.) The tasks of a signal or subflow step that has just started: each
+-- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_indexes) -> void
+-- (Internal; start_ready_steps, and resume_run for a partly completed map.) The tasks task_indexes
+-- of a signal or subflow step that has just started: each
 -- 'queued' with no queue message (no worker can claim it), and waiting: for its signal (until the
 -- step's signal_timeout) or for the child run started for it.
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_waiting_tasks(run_id uuid, flow_slug text, step_slug text, kind text,
-                                                          task_count integer)
+                                                          task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -4629,14 +4636,15 @@ SET search_path = ''
 AS $$
 DECLARE
   timeout integer;
+  i integer;
 BEGIN
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, NULL
-  FROM generate_series(0, start_waiting_tasks.task_count - 1) AS i;
+  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, x.idx, NULL
+  FROM unnest(start_waiting_tasks.task_indexes) AS x(idx);
 
   SELECT k.signal_timeout INTO timeout FROM pgflow_cpp.step_kinds AS k
   WHERE k.flow_slug = start_waiting_tasks.flow_slug AND k.step_slug = start_waiting_tasks.step_slug;
-  FOR i IN 0 .. start_waiting_tasks.task_count - 1 LOOP
+  FOREACH i IN ARRAY start_waiting_tasks.task_indexes LOOP
     IF kind = 'signal' THEN
       PERFORM pgflow_cpp.open_wait(start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, 'signal',
                                    now() + make_interval(secs => timeout), NULL);
