@@ -5,7 +5,7 @@
 -- recursively, a failed parent cancels its running children, a child that cannot start fails the
 -- task, and prune removes runs with children.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(49);
+SELECT plan(50);
 
 SELECT pgflow.create_flow('kid', max_attempts => 1);
 SELECT pgflow.add_step('kid', 'work');
@@ -16,6 +16,14 @@ SELECT pgflow.add_step('mom', 'after', ARRAY['sub']);
 SELECT pgflow_cpp.set_step_kind('mom', 'sub', 'subflow', child_flow_slug => 'kid');
 SELECT throws_ok($$SELECT pgflow_cpp.set_step_kind('mom', 'sub', 'subflow', child_flow_slug => 'mom')$$, '22023', NULL,
                  'a flow cannot be its own subflow');
+SELECT pgflow.create_flow('loop_a');
+SELECT pgflow.add_step('loop_a', 's');
+SELECT pgflow.create_flow('loop_b');
+SELECT pgflow.add_step('loop_b', 's');
+SELECT pgflow_cpp.set_step_kind('loop_b', 's', 'subflow', child_flow_slug => 'loop_a');
+SELECT throws_ok($$SELECT pgflow_cpp.set_step_kind('loop_a', 's', 'subflow', child_flow_slug => 'loop_b')$$, '22023',
+                 'Step "s" of flow "loop_a": child flow "loop_b" runs flow "loop_a" itself (a cycle of subflows)',
+                 'a cycle of subflows is refused');
 SELECT pgflow_tests.ensure_worker('mom');
 SELECT pgflow_tests.ensure_worker('kid');
 
