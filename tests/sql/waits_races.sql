@@ -2,7 +2,7 @@
 -- handles each wait once; a signal racing a timeout (either first) and a signal racing a signal:
 -- exactly one wins, the other finds the result; a child run's completion racing its parent's
 -- cancellation: neither deadlocks, the parent ends cancelled and no wait is left.
-SELECT plan(23);
+SELECT plan(28);
 
 CREATE FUNCTION pgflow_tests.try_sql(stmt text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -98,4 +98,18 @@ SELECT is(pgflow_cpp.wake_due_waits(), 0, 'the parent''s wait went with the canc
 SELECT results_eq($$SELECT s.status FROM pgflow.runs AS r CROSS JOIN LATERAL pgflow_cpp.run_status(r.run_id) AS s
                     WHERE r.flow_slug IN ('wmom', 'wkid') ORDER BY r.flow_slug$$,
                   $$VALUES ('completed'::text), ('cancelled')$$, 'the child completed, the parent is cancelled');
+-- 6. wake_due_waits completing a parent's task from its child (session 2, open) racing the
+--    parent's cancellation: the cancel waits, then cancels the rest; the completion counts.
+SELECT pgflow.add_step('wmom', 'other');
+SELECT pgflow.start_flow('wmom', '{}', '00000000-0000-0000-0000-0000000e0202');
+SELECT count(*) FROM pgflow_tests.read_and_start('wkid', 30, 10) AS t, LATERAL pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '"kid2"') AS c;
+SELECT dblink_exec('s2', 'BEGIN');
+SELECT is((SELECT n FROM dblink('s2', 'SELECT pgflow_cpp.wake_due_waits()') AS t(n integer)), 1, 'session 2 completes the parent''s task (open)');
+SELECT dblink_send_query('s3', $$SELECT pgflow_tests.try_sql('SELECT pgflow_cpp.cancel_run(''00000000-0000-0000-0000-0000000e0202'')')$$);
+SELECT ok(pgflow_tests.session_waits('s3'), 'the parent''s cancel waits for it');
+SELECT dblink_exec('s2', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('s3') AS t(r text)), 'ok', 'then cancels the parent');
+SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(r text)), 0::bigint, 'session 3 is done');
+SELECT is(pgflow_tests.task_statuses('00000000-0000-0000-0000-0000000e0202'), ARRAY['other0:cancelled', 'sub0:completed'],
+          'the subflow task completed, the other task is cancelled');
 SELECT * FROM finish();
