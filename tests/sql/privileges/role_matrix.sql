@@ -98,7 +98,7 @@ INSERT INTO matrix VALUES
   ('wake one wait (pgflow_cpp.wake_wait, internal)',
    $$SELECT pgflow_cpp.wake_wait('00000000-0000-0000-0000-00000000e001', 'a', 0)$$, 'ok', '42501', '42501', '42501', '42501'),
   ('read waits rows', $$SELECT * FROM pgflow_cpp.waits$$, 'ok', '42501', '42501', '42501', '42501'),
-  ('read step kinds', $$SELECT * FROM pgflow_cpp.step_kinds$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('read step kinds (definitions, as pgflow.steps)', $$SELECT * FROM pgflow_cpp.step_kinds$$, 'ok', 'ok', 'ok', 'ok', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
      ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp() RETURNING deprecated_at IS NOT NULL$$,
