@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.step_kinds (
   CONSTRAINT step_kinds_shape_only_for_signal CHECK (value_shape IS NULL OR kind = 'signal')
 );
 
+-- Definitions, like pgflow.steps: any role granted USAGE on the schema may read them (a worker
+-- verifying a registered flow compares its steps' kinds).
+GRANT SELECT ON pgflow_cpp.step_kinds TO PUBLIC;
+
 -- waits: one row per task that waits.
 --   waiting_since  when this wait began (a retry or a sleep begins a new one).
 --   wake_at        when pgflow_cpp.wake_due_waits must act: a signal's timeout, a sleep's end, a

@@ -77,7 +77,7 @@ BEGIN
     -- A signal or subflow step's tasks get no message: they wait (pgflow_cpp.start_waiting_tasks).
     IF started.kind IN ('signal', 'subflow') THEN
       PERFORM pgflow_cpp.start_waiting_tasks(start_ready_steps.run_id, run_flow, started.step_slug, started.kind,
-                                             started.initial_tasks);
+                                             ARRAY(SELECT generate_series(0, started.initial_tasks - 1)));
       CONTINUE;
     END IF;
 

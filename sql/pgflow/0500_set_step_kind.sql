@@ -84,7 +84,8 @@ $$;
 -- change in place, the kind and the child flow may not (an error naming both).
 -- Errors: 02000 unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
 -- not belong to the kind, a non-positive timeout, a shape that is not an object, a subflow of its
--- own flow, or a step already declared with another kind or child flow.
+-- own flow (directly or through other subflows), or a step already declared with another kind or
+-- child flow.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_kind(flow_slug text, step_slug text, kind text,
                                                     signal_timeout integer DEFAULT NULL,
                                                     value_shape jsonb DEFAULT NULL,
@@ -126,6 +127,17 @@ BEGIN
   IF child_flow_slug IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = set_step_kind.child_flow_slug) THEN
     RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" is not registered (register it before its parent)',
       step_slug, flow_slug, child_flow_slug USING ERRCODE = 'no_data_found';
+  END IF;
+  -- A child flow that runs this flow, however deep, would start runs without end.
+  IF child_flow_slug IS NOT NULL AND EXISTS (
+       WITH RECURSIVE reached(flow) AS (
+         SELECT set_step_kind.child_flow_slug
+         UNION
+         SELECT k.child_flow_slug FROM pgflow_cpp.step_kinds AS k JOIN reached ON k.flow_slug = reached.flow
+         WHERE k.child_flow_slug IS NOT NULL)
+       SELECT 1 FROM reached WHERE reached.flow = set_step_kind.flow_slug) THEN
+    RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" runs flow "%" itself (a cycle of subflows)',
+      step_slug, flow_slug, child_flow_slug, flow_slug USING ERRCODE = 'invalid_parameter_value';
   END IF;
   PERFORM pgflow_cpp.json_matches_shape('null', value_shape);  -- a bad shape fails now, not at the signal
 

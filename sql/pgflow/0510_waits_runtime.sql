@@ -147,12 +147,13 @@ BEGIN
 END;
 $$;
 
--- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_count) -> void
--- (Internal; start_ready_steps.) The tasks of a signal or subflow step that has just started: each
+-- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_indexes) -> void
+-- (Internal; start_ready_steps, and resume_run for a partly completed map.) The tasks task_indexes
+-- of a signal or subflow step that has just started: each
 -- 'queued' with no queue message (no worker can claim it), and waiting: for its signal (until the
 -- step's signal_timeout) or for the child run started for it.
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_waiting_tasks(run_id uuid, flow_slug text, step_slug text, kind text,
-                                                          task_count integer)
+                                                          task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -160,14 +161,15 @@ SET search_path = ''
 AS $$
 DECLARE
   timeout integer;
+  i integer;
 BEGIN
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, NULL
-  FROM generate_series(0, start_waiting_tasks.task_count - 1) AS i;
+  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, x.idx, NULL
+  FROM unnest(start_waiting_tasks.task_indexes) AS x(idx);
 
   SELECT k.signal_timeout INTO timeout FROM pgflow_cpp.step_kinds AS k
   WHERE k.flow_slug = start_waiting_tasks.flow_slug AND k.step_slug = start_waiting_tasks.step_slug;
-  FOR i IN 0 .. start_waiting_tasks.task_count - 1 LOOP
+  FOREACH i IN ARRAY start_waiting_tasks.task_indexes LOOP
     IF kind = 'signal' THEN
       PERFORM pgflow_cpp.open_wait(start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, 'signal',
                                    now() + make_interval(secs => timeout), NULL);
@@ -209,16 +211,6 @@ BEGIN
   END IF;
 
   IF (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = run_finished.run_id) = 'failed' THEN
-    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
-    DELETE FROM pgflow_cpp.waits AS w
-    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
-           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
-          pgflow.step_tasks AS t
-    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
-      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
-      AND t.status NOT IN ('queued', 'started')
-      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
-                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
     FOR child IN
       SELECT c.run_id FROM pgflow_cpp.run_control AS c
       JOIN pgflow.runs AS r ON r.run_id = c.run_id
@@ -231,6 +223,16 @@ BEGIN
         NULL;  -- it ended meanwhile
       END;
     END LOOP;
+    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
+    DELETE FROM pgflow_cpp.waits AS w
+    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
+           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
+          pgflow.step_tasks AS t
+    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
+      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
+      AND t.status NOT IN ('queued', 'started')
+      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
+                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
   END IF;
 END;
 $$;

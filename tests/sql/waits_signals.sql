@@ -2,7 +2,7 @@
 -- message that pgflow_cpp.signal completes, every refusal, timeouts (retry opens a new wait;
 -- exhausted: fail or skip per when_exhausted), next_wake_at, run_waits and the events.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(54);
+SELECT plan(59);
 
 -- json_matches_shape
 SELECT is(pgflow_cpp.json_matches_shape('{"approved": true, "by": "ann"}',
@@ -91,6 +91,11 @@ SELECT is((SELECT status FROM pgflow.runs WHERE run_id = '00000000-0000-0000-000
 SELECT throws_ok($$SELECT pgflow_cpp.signal('00000000-0000-0000-0000-0000000051a1', 'approval', '{"approved": false}')$$, '55000',
                  'Signal "approval" of run 00000000-0000-0000-0000-0000000051a1 is not waiting: the run is completed', 'a finished run is refused');
 
+SELECT is((SELECT array_agg(event ORDER BY id) FROM realtime.messages WHERE topic = 'pgflow:run:00000000-0000-0000-0000-0000000051a1'),
+          ARRAY['run:started', 'step:draft:started', 'step:draft:completed', 'step:approval:started', 'step:approval:waiting',
+                'step:approval:completed', 'step:publish:started', 'step:publish:completed', 'run:completed'],
+          'the run''s events: step:waiting after step:started, then the usual ones');
+
 -- A cancelled run is refused too.
 SELECT pgflow.start_flow('sig', '{}', '00000000-0000-0000-0000-0000000051a2');
 SELECT pgflow_tests.run_visible_tasks('sig');
@@ -141,4 +146,26 @@ SELECT pgflow.start_flow('sigs', '{}', '00000000-0000-0000-0000-0000000051c2');
 SELECT pgflow_cpp.signal('00000000-0000-0000-0000-0000000051c2', 'maybe', NULL);
 SELECT is((SELECT output FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000051c2' AND step_slug = 'maybe'),
           'null'::jsonb, 'a NULL value is JSON null');
+
+-- A map of signals: each task waits and is signalled by its index; a signal that a dependent map
+-- needs as its array is a type violation like a handler's output.
+SELECT pgflow.create_flow('sigm');
+SELECT pgflow.add_step('sigm', 'votes', step_type => 'map');
+SELECT pgflow.add_step('sigm', 'list');
+SELECT pgflow.add_step('sigm', 'each', ARRAY['list'], step_type => 'map');
+SELECT pgflow_cpp.set_step_kind('sigm', 'votes', 'signal');
+SELECT pgflow_cpp.set_step_kind('sigm', 'list', 'signal');
+SELECT pgflow.start_flow('sigm', '["a", "b"]', '00000000-0000-0000-0000-0000000051d1');
+SELECT is((SELECT array_agg(task_index ORDER BY task_index) FROM pgflow_cpp.run_waits('00000000-0000-0000-0000-0000000051d1')
+           WHERE step_slug = 'votes'), ARRAY[0, 1], 'a map of signals: one wait per task');
+SELECT pgflow_cpp.signal('00000000-0000-0000-0000-0000000051d1', 'votes', '"no"', 1);
+SELECT pgflow_cpp.signal('00000000-0000-0000-0000-0000000051d1', 'votes', '"yes"', 0);
+SELECT is((SELECT output FROM pgflow.step_states AS ss CROSS JOIN LATERAL (SELECT pgflow_cpp.step_output(ss.run_id, ss.step_slug, 'map') AS output) AS o
+           WHERE ss.run_id = '00000000-0000-0000-0000-0000000051d1' AND ss.step_slug = 'votes' AND ss.status = 'completed'),
+          '["yes", "no"]'::jsonb, 'signalled by index, the step''s output is in task order');
+SELECT pgflow_cpp.signal('00000000-0000-0000-0000-0000000051d1', 'list', '{"not": "an array"}');
+SELECT results_eq($$SELECT status FROM pgflow.runs WHERE run_id = '00000000-0000-0000-0000-0000000051d1'$$,
+                  $$VALUES ('failed'::text)$$, 'a signal value that is no array for a dependent map fails the run (type violation)');
+SELECT ok((SELECT error_message LIKE '[TYPE_VIOLATION]%' FROM pgflow.step_tasks
+           WHERE run_id = '00000000-0000-0000-0000-0000000051d1' AND step_slug = 'list'), 'as a handler''s output would');
 SELECT * FROM finish();

@@ -2,7 +2,7 @@
 -- archived, no worker held, step:waiting) and wake_due_waits completes it at until with
 -- to_jsonb(until); an until in the past completes at once; refusals.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(16);
+SELECT plan(18);
 
 SELECT pgflow.create_flow('nap');
 SELECT pgflow.add_step('nap', 'shipped');
@@ -48,4 +48,20 @@ SELECT pgflow_cpp.sleep_task('00000000-0000-0000-0000-00000000a002', 'wait_a_day
 SELECT results_eq($$SELECT status, output FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-00000000a002' AND step_slug = 'wait_a_day'$$,
                   $$VALUES ('completed'::text, '"2001-01-01T00:00:00+00:00"'::jsonb)$$, 'a past until completes at once');
 SELECT is((SELECT count(*) FROM pgflow_cpp.waits), 0::bigint, 'without a wait');
+-- A cancelled run's task cannot sleep; a sleeping task's run cancelled takes its wait with it.
+SELECT pgflow.start_flow('nap', '{}', '00000000-0000-0000-0000-00000000a003');
+SELECT pgflow_tests.run_visible_tasks('nap');
+SELECT count(*) FROM pgflow_tests.read_and_start('nap', 30, 10);
+SELECT pgflow.start_flow('nap', '{}', '00000000-0000-0000-0000-00000000a004');
+SELECT pgflow_tests.run_visible_tasks('nap');
+SELECT count(*) FROM pgflow_tests.read_and_start('nap', 30, 10);
+SELECT pgflow_cpp.sleep_task('00000000-0000-0000-0000-00000000a004', 'wait_a_day', 0, now() + interval '1 hour');
+SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-00000000a003');
+SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-00000000a004');
+SELECT throws_ok($$SELECT pgflow_cpp.sleep_task('00000000-0000-0000-0000-00000000a003', 'wait_a_day', 0, now() + interval '1 hour')$$,
+                 '55000', 'Task 0 of sleep step "wait_a_day" of run 00000000-0000-0000-0000-00000000a003 is cancelled, not started: only a claimed task can sleep',
+                 'a cancelled task cannot sleep');
+SELECT results_eq($$SELECT t.status, (SELECT count(*) FROM pgflow_cpp.waits) FROM pgflow.step_tasks AS t
+                    WHERE t.run_id = '00000000-0000-0000-0000-00000000a004' AND t.step_slug = 'wait_a_day'$$,
+                  $$VALUES ('cancelled'::text, 0::bigint)$$, 'a sleeping task is cancelled with its run, and its wait is gone');
 SELECT * FROM finish();

@@ -1354,6 +1354,10 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.step_kinds (
   CONSTRAINT step_kinds_shape_only_for_signal CHECK (value_shape IS NULL OR kind = 'signal')
 );
 
+-- Definitions, like pgflow.steps: any role granted USAGE on the schema may read them (a worker
+-- verifying a registered flow compares its steps' kinds).
+GRANT SELECT ON pgflow_cpp.step_kinds TO PUBLIC;
+
 -- waits: one row per task that waits.
 --   waiting_since  when this wait began (a retry or a sleep begins a new one).
 --   wake_at        when pgflow_cpp.wake_due_waits must act: a signal's timeout, a sleep's end, a
@@ -2175,7 +2179,7 @@ BEGIN
     -- A signal or subflow step's tasks get no message: they wait (pgflow_cpp.start_waiting_tasks).
     IF started.kind IN ('signal', 'subflow') THEN
       PERFORM pgflow_cpp.start_waiting_tasks(start_ready_steps.run_id, run_flow, started.step_slug, started.kind,
-                                             started.initial_tasks);
+                                             ARRAY(SELECT generate_series(0, started.initial_tasks - 1)));
       CONTINUE;
     END IF;
 
@@ -4056,9 +4060,10 @@ BEGIN
       WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
@@ -4083,6 +4088,11 @@ BEGIN
                      WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
                                        WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
                      ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
     -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
     SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
@@ -4402,7 +4412,8 @@ $$;
 -- change in place, the kind and the child flow may not (an error naming both).
 -- Errors: 02000 unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
 -- not belong to the kind, a non-positive timeout, a shape that is not an object, a subflow of its
--- own flow, or a step already declared with another kind or child flow.
+-- own flow (directly or through other subflows), or a step already declared with another kind or
+-- child flow.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_kind(flow_slug text, step_slug text, kind text,
                                                     signal_timeout integer DEFAULT NULL,
                                                     value_shape jsonb DEFAULT NULL,
@@ -4444,6 +4455,17 @@ BEGIN
   IF child_flow_slug IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = set_step_kind.child_flow_slug) THEN
     RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" is not registered (register it before its parent)',
       step_slug, flow_slug, child_flow_slug USING ERRCODE = 'no_data_found';
+  END IF;
+  -- A child flow that runs this flow, however deep, would start runs without end.
+  IF child_flow_slug IS NOT NULL AND EXISTS (
+       WITH RECURSIVE reached(flow) AS (
+         SELECT set_step_kind.child_flow_slug
+         UNION
+         SELECT k.child_flow_slug FROM pgflow_cpp.step_kinds AS k JOIN reached ON k.flow_slug = reached.flow
+         WHERE k.child_flow_slug IS NOT NULL)
+       SELECT 1 FROM reached WHERE reached.flow = set_step_kind.flow_slug) THEN
+    RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" runs flow "%" itself (a cycle of subflows)',
+      step_slug, flow_slug, child_flow_slug, flow_slug USING ERRCODE = 'invalid_parameter_value';
   END IF;
   PERFORM pgflow_cpp.json_matches_shape('null', value_shape);  -- a bad shape fails now, not at the signal
 
@@ -4616,12 +4638,13 @@ BEGIN
 END;
 $$;
 
--- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_count) -> void
--- (Internal; start_ready_steps.) The tasks of a signal or subflow step that has just started: each
+-- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_indexes) -> void
+-- (Internal; start_ready_steps, and resume_run for a partly completed map.) The tasks task_indexes
+-- of a signal or subflow step that has just started: each
 -- 'queued' with no queue message (no worker can claim it), and waiting: for its signal (until the
 -- step's signal_timeout) or for the child run started for it.
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_waiting_tasks(run_id uuid, flow_slug text, step_slug text, kind text,
-                                                          task_count integer)
+                                                          task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
@@ -4629,14 +4652,15 @@ SET search_path = ''
 AS $$
 DECLARE
   timeout integer;
+  i integer;
 BEGIN
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, NULL
-  FROM generate_series(0, start_waiting_tasks.task_count - 1) AS i;
+  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, x.idx, NULL
+  FROM unnest(start_waiting_tasks.task_indexes) AS x(idx);
 
   SELECT k.signal_timeout INTO timeout FROM pgflow_cpp.step_kinds AS k
   WHERE k.flow_slug = start_waiting_tasks.flow_slug AND k.step_slug = start_waiting_tasks.step_slug;
-  FOR i IN 0 .. start_waiting_tasks.task_count - 1 LOOP
+  FOREACH i IN ARRAY start_waiting_tasks.task_indexes LOOP
     IF kind = 'signal' THEN
       PERFORM pgflow_cpp.open_wait(start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, 'signal',
                                    now() + make_interval(secs => timeout), NULL);
@@ -4678,16 +4702,6 @@ BEGIN
   END IF;
 
   IF (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = run_finished.run_id) = 'failed' THEN
-    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
-    DELETE FROM pgflow_cpp.waits AS w
-    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
-           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
-          pgflow.step_tasks AS t
-    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
-      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
-      AND t.status NOT IN ('queued', 'started')
-      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
-                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
     FOR child IN
       SELECT c.run_id FROM pgflow_cpp.run_control AS c
       JOIN pgflow.runs AS r ON r.run_id = c.run_id
@@ -4700,6 +4714,16 @@ BEGIN
         NULL;  -- it ended meanwhile
       END;
     END LOOP;
+    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
+    DELETE FROM pgflow_cpp.waits AS w
+    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
+           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
+          pgflow.step_tasks AS t
+    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
+      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
+      AND t.status NOT IN ('queued', 'started')
+      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
+                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
   END IF;
 END;
 $$;
