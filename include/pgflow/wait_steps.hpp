@@ -59,28 +59,6 @@ concept declared_flow = requires {
     typename T::traits;
 };
 
-template <class T>
-struct is_system_time : std::false_type {};
-template <class D>
-struct is_system_time<std::chrono::time_point<std::chrono::system_clock, D>> : std::true_type {};
-template <class T>
-struct is_duration : std::false_type {};
-template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
-
-/// What a sleep step's function may return.
-template <class T>
-concept deadline = is_system_time<std::remove_cvref_t<T>>::value || is_duration<std::remove_cvref_t<T>>::value;
-
-/// The wake time a sleep step's function returned; a duration counts from now.
-template <class T>
-std::chrono::system_clock::time_point wake_time(const T& deadline) {
-    if constexpr (is_duration<T>::value)
-        return std::chrono::system_clock::now() + std::chrono::ceil<std::chrono::system_clock::duration>(deadline);
-    else
-        return std::chrono::time_point_cast<std::chrono::system_clock::duration>(deadline);
-}
-
 /// step<"s", only_if<...>> may leave after<> out; so may the wait steps.
 template <class After>
 using after_or_root = std::conditional_t<is_condition<After>, pgflow::after<>, After>;
