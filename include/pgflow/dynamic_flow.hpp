@@ -93,7 +93,7 @@ template <class D>
 deadline_function make_deadline_function(D&& d) {
     using F = std::decay_t<D>;
     if constexpr (std::is_invocable_v<const F&, const boost::json::value&, const task_context&>) {
-        static_assert(deadline<std::invoke_result_t<const F&, const boost::json::value&, const task_context&>>,
+        static_assert(sleep_deadline<std::invoke_result_t<const F&, const boost::json::value&, const task_context&>>,
                       "a dynamic sleep step's function returns a std::chrono::system_clock::time_point or a duration");
         return [f = F(std::forward<D>(d))](const boost::json::value& input, const task_context& context) {
             return wake_time(f(input, context));
@@ -102,7 +102,7 @@ deadline_function make_deadline_function(D&& d) {
         static_assert(std::is_invocable_v<const F&, const boost::json::value&>,
                       "a dynamic sleep step's function takes (const boost::json::value& input) or "
                       "(const boost::json::value& input, const pgflow::task_context&)");
-        static_assert(deadline<std::invoke_result_t<const F&, const boost::json::value&>>,
+        static_assert(sleep_deadline<std::invoke_result_t<const F&, const boost::json::value&>>,
                       "a dynamic sleep step's function returns a std::chrono::system_clock::time_point or a duration");
         return [f = F(std::forward<D>(d))](const boost::json::value& input, const task_context&) {
             return wake_time(f(input));

@@ -84,10 +84,10 @@ struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
 
 /// What a sleep step's function may return: when to wake, or how long from now.
 template <class T>
-concept deadline = is_system_time<std::remove_cvref_t<T>>::value || is_duration<std::remove_cvref_t<T>>::value;
+concept sleep_deadline = is_system_time<std::remove_cvref_t<T>>::value || is_duration<std::remove_cvref_t<T>>::value;
 
 /// The wake time a sleep step's function returned; a duration counts from now.
-template <deadline T>
+template <sleep_deadline T>
 std::chrono::system_clock::time_point wake_time(const T& deadline) {
     if constexpr (is_duration<T>::value)
         return std::chrono::system_clock::now() + std::chrono::ceil<std::chrono::system_clock::duration>(deadline);

@@ -175,7 +175,7 @@ struct call_analysis<Handler, type_list<A...>, Deadline> {
     template <bool UsesContext, class R>
     static constexpr auto with_result() {
         using output = handler_output_t<R>;
-        if constexpr (Deadline && deadline<R>)
+        if constexpr (Deadline && sleep_deadline<R>)
             return step_verdict<step_problem::none, type_list<A...>, UsesContext, std::string>{};
         else if constexpr (Deadline)
             return step_verdict<step_problem::deadline_not_a_time, type_list<A...>, UsesContext, output>{};
