@@ -13,6 +13,7 @@
 // Steps without handlers (waits.hpp, wait_steps.hpp), by data:
 //   f.signal("approval", {"draft"}, value_shape, pgflow::signal_options{.timeout = 3600})
 //       value_shape: a JSON object in pgflow_cpp.json_matches_shape's terms, or null for any JSON;
+//       f.signal_map("approvals", {"items"}, value_shape) waits for one signal per element;
 //   f.sleep("cool_off", {"ship"}, [](const boost::json::value& in) { return std::chrono::hours(24); })
 //       a time_point or a duration from now, computed from the task input;
 //   f.subflow("charge", {"order"}, "charge_flow") / f.subflow_map("charges", {"orders"}, "charge_flow")
@@ -116,7 +117,6 @@ inline void prepare_handlerless_step(std::string_view flow, dynamic_step& s) {
     const auto refuse = [&](std::string_view problem) { throw flow_definition_error(flow, s.slug, problem); };
     if (s.handler) refuse("a signal, sleep or subflow step has no handler");
     if (s.kind == step_kind::signal) {
-        if (s.type == step_type::map) refuse("a signal step is a single step, not a map");
         if (!s.value_shape.is_null() && !s.value_shape.is_object())
             refuse("a signal's value shape is a JSON object (or null for any JSON)");
         if (s.signal_timeout && *s.signal_timeout <= 0)
@@ -227,6 +227,22 @@ public:
                          step_conditions conditions = {}) {
         dynamic_step s{std::move(slug),
                        step_type::single,
+                       std::move(dependencies),
+                       {},
+                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
+                       std::move(conditions)};
+        s.kind = step_kind::signal;
+        s.signal_timeout = options.timeout;
+        s.value_shape = std::move(value_shape);
+        return add(std::move(s));
+    }
+
+    /// One signal per element of the array it maps over (the flow input without a dependency).
+    dynamic_flow& signal_map(std::string slug, std::vector<std::string> dependencies,
+                             boost::json::value value_shape = nullptr, signal_options options = {},
+                             step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug),
+                       step_type::map,
                        std::move(dependencies),
                        {},
                        step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},

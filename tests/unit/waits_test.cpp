@@ -149,6 +149,29 @@ TEST(Waits, SignalWithoutTimeoutOrTypeWritesNulls) {
     static_assert(std::is_same_v<pgflow::signal_value_t<decltype(f), "webhook">, boost::json::value>);
 }
 
+TEST(Waits, SignalMapWaitsPerElement) {
+    constexpr auto f = pgflow::flow<"reviews", std::vector<int>>(
+        pgflow::signal_map<"approvals", pgflow::after<>, bool>(pgflow::signal_options{.timeout = 60}),
+        pgflow::step<"count", pgflow::after<"approvals">>(
+            [](const std::vector<int>&, const std::vector<bool>& a) { return a.size(); }));
+    static_assert(std::is_same_v<pgflow::step_output_t<decltype(f), "approvals">, std::vector<bool>>);
+    static_assert(std::is_same_v<pgflow::signal_value_t<decltype(f), "approvals">, bool>);
+    EXPECT_EQ(pgflow::registration_sql(f),
+              "SELECT pgflow.create_flow('reviews');\n"
+              "SELECT pgflow.add_step('reviews', 'approvals', step_type => 'map');\n"
+              "SELECT pgflow_cpp.set_step_kind('reviews', 'approvals', 'signal', 60, '{\"type\":\"boolean\"}'::jsonb, "
+              "NULL);\n"
+              "SELECT pgflow.add_step('reviews', 'count', ARRAY['approvals']);");
+    pgflow::dynamic_flow d{"dyn_reviews"};
+    d.signal_map("approvals", {}, boost::json::parse(R"({"type":"boolean"})"), pgflow::signal_options{.timeout = 60})
+        .step("count", {"approvals"},
+              [](const boost::json::value& in) { return in.at("approvals").as_array().size(); });
+    EXPECT_EQ(pgflow::registration_sql(d.shape()).substr(0, 146),
+              "SELECT pgflow.create_flow('dyn_reviews');\n"
+              "SELECT pgflow.add_step('dyn_reviews', 'approvals', step_type => 'map');\n"
+              "SELECT pgflow_cpp.set_step_kind(");
+}
+
 // --- value shapes -------------------------------------------------------------------------------
 
 template <class T>
