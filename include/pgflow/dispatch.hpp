@@ -217,15 +217,6 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
     }
 };
 
-/// A signal or subflow step has no queue message, so no worker should ever be handed one; if one
-/// is, its task fails at once rather than pretending to complete it.
-[[noreturn]] inline void fail_handlerless_step(std::string_view flow_slug, std::string_view step_slug, step_kind kind) {
-    throw permanent_error(
-        concat({"pgflow: flow \"", flow_slug, "\", step \"", step_slug, "\" is a ", to_string(kind), " step: ",
-                kind == step_kind::signal ? "pgflow_cpp.signal completes it, not a worker"
-                                          : "its child run completes it, not a worker"}));
-}
-
 template <class Step>
 struct handlerless_runner {
     static boost::json::value run(const void*, std::string_view flow_slug, const boost::json::value&,

@@ -4,7 +4,8 @@
 //   pgflow::signal<"approval", pgflow::after<"draft">, Approval>(pgflow::signal_options{.timeout = 3600})
 //       waits until client.signal<"approval">(flow, run_id, Approval{...}) (or SQL pgflow_cpp.signal)
 //       gives it its value, which is its output. Registered with the value's JSON shape, which
-//       pgflow_cpp.signal checks.
+//       pgflow_cpp.signal checks. signal_map<"approvals", pgflow::after<"items">, Approval>() waits
+//       for one signal per element (task_index k for element k) and outputs their std::vector.
 //   pgflow::sleep<"cool_off", pgflow::after<"ship">>([](const Order&, const Shipped& s) { return s.at + 24h; })
 //       a function of the flow input and the dependencies' outputs (like a step handler) returning
 //       when to wake: a system_clock time_point, or a duration from now. A worker runs it (the
@@ -59,28 +60,6 @@ concept declared_flow = requires {
     typename T::traits;
 };
 
-template <class T>
-struct is_system_time : std::false_type {};
-template <class D>
-struct is_system_time<std::chrono::time_point<std::chrono::system_clock, D>> : std::true_type {};
-template <class T>
-struct is_duration : std::false_type {};
-template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
-
-/// What a sleep step's function may return.
-template <class T>
-concept deadline = is_system_time<std::remove_cvref_t<T>>::value || is_duration<std::remove_cvref_t<T>>::value;
-
-/// The wake time a sleep step's function returned; a duration counts from now.
-template <class T>
-std::chrono::system_clock::time_point wake_time(const T& deadline) {
-    if constexpr (is_duration<T>::value)
-        return std::chrono::system_clock::now() + std::chrono::ceil<std::chrono::system_clock::duration>(deadline);
-    else
-        return std::chrono::time_point_cast<std::chrono::system_clock::duration>(deadline);
-}
-
 /// step<"s", only_if<...>> may leave after<> out; so may the wait steps.
 template <class After>
 using after_or_root = std::conditional_t<is_condition<After>, pgflow::after<>, After>;
@@ -114,6 +93,15 @@ constexpr auto make_subflow(step_options options, const Child& child) {
 template <fixed_string Slug, class After = after<>, class Value = boost::json::value, class... Conditions>
 [[nodiscard]] constexpr auto signal(signal_options options = {}) {
     return detail::make_wait_step<step_kind::signal, Slug, step_type::single, After, Conditions...>(
+        step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
+        detail::signal_description<Value>{options.timeout});
+}
+
+/// One signal per element of the array it maps over (as map<...>): task k waits for the signal
+/// with task_index k; the step's output is the std::vector of the values, in element order.
+template <fixed_string Slug, class After = after<>, class Value = boost::json::value, class... Conditions>
+[[nodiscard]] constexpr auto signal_map(signal_options options = {}) {
+    return detail::make_wait_step<step_kind::signal, Slug, step_type::map, After, Conditions...>(
         step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
         detail::signal_description<Value>{options.timeout});
 }

@@ -12,10 +12,15 @@
 //
 // pgflow::signal_options — the options of a signal step (DSL: pgflow::signal<...>(options)).
 
+#include <pgflow/detail/text.hpp>
+#include <pgflow/error.hpp>
+#include <pgflow/shape.hpp>
+
 #include <chrono>
-#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 namespace pgflow {
 
@@ -65,5 +70,40 @@ struct signal_options {
 
     friend constexpr bool operator==(const signal_options&, const signal_options&) = default;
 };
+
+namespace detail {
+
+template <class T>
+struct is_system_time : std::false_type {};
+template <class D>
+struct is_system_time<std::chrono::time_point<std::chrono::system_clock, D>> : std::true_type {};
+template <class T>
+struct is_duration : std::false_type {};
+template <class R, class P>
+struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
+
+/// What a sleep step's function may return: when to wake, or how long from now.
+template <class T>
+concept sleep_deadline = is_system_time<std::remove_cvref_t<T>>::value || is_duration<std::remove_cvref_t<T>>::value;
+
+/// The wake time a sleep step's function returned; a duration counts from now.
+template <sleep_deadline T>
+std::chrono::system_clock::time_point wake_time(const T& deadline) {
+    if constexpr (is_duration<T>::value)
+        return std::chrono::system_clock::now() + std::chrono::ceil<std::chrono::system_clock::duration>(deadline);
+    else
+        return std::chrono::time_point_cast<std::chrono::system_clock::duration>(deadline);
+}
+
+/// A signal or subflow step has no queue message, so no worker should ever be handed one; if one
+/// is, its task fails at once rather than pretending to complete it.
+[[noreturn]] inline void fail_handlerless_step(std::string_view flow_slug, std::string_view step_slug, step_kind kind) {
+    throw permanent_error(
+        concat({"pgflow: flow ", quoted(flow_slug), ", step ", quoted(step_slug), " is a ", to_string(kind), " step: ",
+                kind == step_kind::signal ? "pgflow_cpp.signal completes it, not a worker"
+                                          : "its child run completes it, not a worker"}));
+}
+
+}  // namespace detail
 
 }  // namespace pgflow

@@ -175,7 +175,7 @@ struct call_analysis<Handler, type_list<A...>, Deadline> {
     template <bool UsesContext, class R>
     static constexpr auto with_result() {
         using output = handler_output_t<R>;
-        if constexpr (Deadline && deadline<R>)
+        if constexpr (Deadline && sleep_deadline<R>)
             return step_verdict<step_problem::none, type_list<A...>, UsesContext, std::string>{};
         else if constexpr (Deadline)
             return step_verdict<step_problem::deadline_not_a_time, type_list<A...>, UsesContext, output>{};
@@ -220,10 +220,7 @@ struct step_analysis {
         if constexpr (((dependency<Ks>::verdict::problem != step_problem::none) || ... || false)) {
             return step_verdict<step_problem::blocked>{};
         } else if constexpr (step::kind == step_kind::signal) {
-            using value = typename handler::value_type;
-            constexpr step_problem problem =
-                json_convertible<value> ? step_problem::none : step_problem::signal_value_not_json;
-            return step_verdict<problem, type_list<input, dependency_argument<Ks>...>, false, value>{};
+            return signal_verdict<typename received<Ks...>::type, type_list<input, dependency_argument<Ks>...>>();
         } else if constexpr (step::kind == step_kind::subflow) {
             return subflow_verdict<typename received<Ks...>::type, type_list<input, dependency_argument<Ks>...>>();
         } else if constexpr (step::type == step_type::single) {
@@ -257,6 +254,19 @@ struct step_analysis {
         using whole = typename received_whole<Ks...>::type;
         using type = std::conditional_t<step::type == step_type::map, typename array_element<whole>::type, whole>;
     };
+    /// A signal_map waits once per element; a signal's value is its task's output either way.
+    template <class Received, class Arguments>
+    static constexpr auto signal_verdict() {
+        using value = typename handler::value_type;
+        using arguments = std::conditional_t<step::type == step_type::map, type_list<Received>, Arguments>;
+        if constexpr (step::type == step_type::map && std::is_void_v<Received>)
+            return step_verdict < step::dependencies::size == 0 ? step_problem::root_map_input_not_array
+                                                                : step_problem::map_dependency_not_array > {};
+        else if constexpr (!json_convertible<value>)
+            return step_verdict<step_problem::signal_value_not_json, arguments, false, value>{};
+        else
+            return step_verdict<step_problem::none, arguments, false, value>{};
+    }
     template <class Received, class Arguments>
     static constexpr auto subflow_verdict() {
         using child = typename handler::child_type;

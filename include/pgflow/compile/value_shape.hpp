@@ -40,14 +40,14 @@ constexpr void write_value_shape(Out& out, bool nullable);
 
 template <class Out>
 constexpr void put_typed_shape(Out& out, std::string_view type, bool nullable) {
-    out.put("{\"type\":\"");
+    out.put(R"({"type":")");
     out.put(type);
-    out.put(nullable ? "\",\"nullable\":true}" : "\"}");
+    out.put(nullable ? R"(","nullable":true})" : R"("})");
 }
 
 template <class T, class Out>
 constexpr void write_struct_shape(Out& out, bool nullable) {
-    out.put("{\"type\":\"object\",\"properties\":{");
+    out.put(R"({"type":"object","properties":{)");
     bool first = true;
     boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... pairs) {
         const auto property = [&](auto pair) {
@@ -64,7 +64,7 @@ constexpr void write_struct_shape(Out& out, bool nullable) {
     boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... pairs) {
         const auto required = [&](auto pair) {
             if constexpr (!is_optional<hana_member_t<T, decltype(pair)>>::value) {
-                out.put(first ? ",\"required\":[\"" : ",\"");
+                out.put(first ? R"(,"required":[")" : R"(,")");
                 first = false;
                 out.put(std::string_view(hana_member_name(pair)));
                 out.put("\"");
@@ -73,7 +73,7 @@ constexpr void write_struct_shape(Out& out, bool nullable) {
         (required(pairs), ...);
     });
     if (!first) out.put("]");
-    out.put(nullable ? ",\"nullable\":true}" : "}");
+    out.put(nullable ? R"(,"nullable":true})" : "}");
 }
 
 template <class T, class Out>
@@ -95,9 +95,9 @@ constexpr void write_value_shape(Out& out, bool nullable) {
     } else if constexpr (std::is_same_v<T, boost::json::array>) {
         put_typed_shape(out, "array", nullable);
     } else if constexpr (sequence_shaped<T> || is_std_array<T>::value) {
-        out.put("{\"type\":\"array\",\"items\":");
+        out.put(R"({"type":"array","items":)");
         write_value_shape<typename T::value_type>(out, false);
-        out.put(nullable ? ",\"nullable\":true}" : "}");
+        out.put(nullable ? R"(,"nullable":true})" : "}");
     } else if constexpr (hana_struct<T>) {
         write_struct_shape<T>(out, nullable);
     } else {
