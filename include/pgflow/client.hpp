@@ -12,7 +12,10 @@
 #include <pgflow/runtime/run_state.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/runtime/uuid.hpp>
+#include <pgflow/runtime/waiting.hpp>
 #include <pgflow/dynamic_flow.hpp>
+#include <pgflow/registration.hpp>
+#include <pgflow/wait_steps.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/json.hpp>
@@ -56,7 +59,11 @@ public:
             { shape_of(f) } -> std::convertible_to<flow_shape>;
         }
     void ensure_registered(const F& flow) {
-        ensure_registered(flow_shape(shape_of(flow)));
+        if constexpr (flow_type<F>) {  // the child flows of subflow steps first
+            for (const flow_shape& shape : registration_shapes(flow)) ensure_registered(shape);
+        } else {
+            ensure_registered(flow_shape(shape_of(flow)));
+        }
     }
     void ensure_registered(const flow_shape& shape) {
         retrying([&](pq::connection& c) { detail::ensure_registered(c, shape); });
@@ -139,6 +146,15 @@ public:
         });
     }
 
+    /// The typed form: `client.signal<"approval">(flow, run_id, Approval{...})`. Checked at compile
+    /// time: Step is a signal step of `flow` and `value` is of its value type (wait_steps.hpp).
+    template <fixed_string Step, flow_type Flow, class Value>
+    void signal(const Flow&, const pgflow::run_id& id, const Value& value, int task_index = 0) {
+        using expected = signal_value_t<Flow, Step, Value>;
+        if constexpr (!std::is_same_v<expected, detail::invalid_output>)
+            signal(id, Step.view(), json_codec<expected>::encode(value), task_index);
+    }
+
     /// A new run of a failed or cancelled run's flow with the same input (restart_of = `id`);
     /// returns its id. A run is restarted (retried or resumed) at most once.
     pgflow::run_id retry(const pgflow::run_id& id) { return restart("retry", id, detail::run_control_sql::retry); }
@@ -173,7 +189,24 @@ public:
             if (row->first == "cancelled") state.status = run_status::cancelled;
             state.lineage = std::move(row->second);
         }
+        state.waiting = detail::read_waiting_tasks(c, capabilities(c), id);
         return state;
+    }
+
+    /// Completes the waiting task `task_index` of the signal step `step_slug` with `value` (its
+    /// output; the run goes on). Throws signal_refused_error, changing nothing, for an unknown run
+    /// or step, a step that is not a signal step, a task that is not waiting (not ready yet,
+    /// signalled already, failed, the run ended) or a value of the wrong shape. Not sent again
+    /// after a lost connection: the first may have gone through.
+    void signal(const pgflow::run_id& id, std::string_view step_slug, const boost::json::value& value,
+                int task_index = 0) {
+        auto& c = connection();
+        detail::send_signal(c, capabilities(c), id, step_slug, value, task_index);
+    }
+
+    /// The run's tasks that wait without a worker (signals, sleeps, subflows), in step order.
+    std::vector<waiting_task> waiting(const pgflow::run_id& id) {
+        return retrying([&](pq::connection& c) { return detail::read_waiting_tasks(c, capabilities(c), id); });
     }
 
     /// Waits for the run to end and returns the flow's output (an object keyed by leaf step slug).

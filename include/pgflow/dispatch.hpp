@@ -10,12 +10,15 @@
 // A dependency that pgflow 0.14 skipped is absent from the input: a std::optional parameter gets
 // std::nullopt for it, a plain one fails the task (permanent_error naming step and dependency).
 // Lookup is a binary search over a constexpr table; no virtual call, no allocation besides JSON.
+// A sleep step's thunk runs its function and throws pgflow::sleep_request (waits.hpp: the worker's
+// hook); a signal or subflow step's fails the task (they have no queue message, so no worker gets one).
 
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/json.hpp>
 #include <pgflow/task_context.hpp>
+#include <pgflow/waits.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -191,7 +194,12 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
 
     template <class Handler, class... Args>
     static boost::json::value call(const Handler& handler, const task_context& ctx, Args&&... args) {
-        if constexpr (Verdict::uses_context) {
+        if constexpr (Step::kind == step_kind::sleep) {  // the worker turns this into pgflow_cpp.sleep_task
+            if constexpr (Verdict::uses_context)
+                throw sleep_request{wake_time(handler(static_cast<Args&&>(args)..., ctx))};
+            else
+                throw sleep_request{wake_time(handler(static_cast<Args&&>(args)...))};
+        } else if constexpr (Verdict::uses_context) {
             if constexpr (std::is_void_v<call_result_t<Handler, Args..., const task_context&>>) {
                 handler(static_cast<Args&&>(args)..., ctx);
                 return nullptr;
@@ -208,6 +216,24 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
         }
     }
 };
+
+template <class Step>
+struct handlerless_runner {
+    static boost::json::value run(const void*, std::string_view flow_slug, const boost::json::value&,
+                                  const task_context&) {
+        fail_handlerless_step(flow_slug, Step::slug, Step::kind);
+    }
+};
+
+/// The thunk of a step: its handler's (or sleep function's) runner, or for a signal or subflow
+/// step one that refuses.
+template <class Step, class Verdict>
+constexpr auto runner_of() {
+    if constexpr (Step::kind == step_kind::signal || Step::kind == step_kind::subflow)
+        return &handlerless_runner<Step>::run;
+    else
+        return &task_runner<Step, Verdict>::run;
+}
 
 }  // namespace detail
 
@@ -252,10 +278,9 @@ private:
 
     template <std::size_t... Is>
     static constexpr std::array<entry, Flow::step_count> make_table(std::index_sequence<Is...>) {
-        std::array<entry, Flow::step_count> t{
-            entry{step_at<Is>::slug, Is,
-                  &detail::task_runner<step_at<Is>,
-                                       typename detail::step_analysis<typename Flow::traits, Is>::verdict>::run}...};
+        std::array<entry, Flow::step_count> t{entry{
+            step_at<Is>::slug, Is,
+            detail::runner_of<step_at<Is>, typename detail::step_analysis<typename Flow::traits, Is>::verdict>()}...};
         std::sort(t.begin(), t.end(), [](const entry& a, const entry& b) { return a.slug < b.slug; });
         return t;
     }

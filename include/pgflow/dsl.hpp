@@ -18,3 +18,5 @@
 #include <pgflow/slug.hpp>
 #include <pgflow/step.hpp>
 #include <pgflow/task_context.hpp>
+#include <pgflow/wait_steps.hpp>
+#include <pgflow/waits.hpp>

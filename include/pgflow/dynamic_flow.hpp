@@ -9,6 +9,15 @@
 //    .step("report", {"summaries"}, [](const boost::json::value& in) { return join(in); });
 //
 // A step may carry pgflow 0.14's conditions (pgflow/step_conditions.hpp) after its options.
+//
+// Steps without handlers (waits.hpp, wait_steps.hpp), by data:
+//   f.signal("approval", {"draft"}, value_shape, pgflow::signal_options{.timeout = 3600})
+//       value_shape: a JSON object in pgflow_cpp.json_matches_shape's terms, or null for any JSON;
+//       f.signal_map("approvals", {"items"}, value_shape) waits for one signal per element;
+//   f.sleep("cool_off", {"ship"}, [](const boost::json::value& in) { return std::chrono::hours(24); })
+//       a time_point or a duration from now, computed from the task input;
+//   f.subflow("charge", {"order"}, "charge_flow") / f.subflow_map("charges", {"orders"}, "charge_flow")
+//       the child flow by slug, registered before this one.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/graph.hpp>
@@ -20,8 +29,12 @@
 #include <pgflow/slug.hpp>
 #include <pgflow/step_conditions.hpp>
 #include <pgflow/task_context.hpp>
+#include <pgflow/waits.hpp>
 
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include <chrono>
 
 #include <functional>
 #include <map>
@@ -39,7 +52,12 @@ namespace pgflow {
 /// element for a map step; a skipped dependency has no key) to the step's output.
 using json_handler = std::function<boost::json::value(const boost::json::value& input, const task_context&)>;
 
-/// Everything about one step, for callers that build steps from data.
+/// A dynamic sleep step's function: the task input to when it wakes.
+using deadline_function =
+    std::function<std::chrono::system_clock::time_point(const boost::json::value& input, const task_context&)>;
+
+/// Everything about one step, for callers that build steps from data. A step without a handler
+/// (kind signal, sleep or subflow) has none: add() gives it the one the worker's dispatch needs.
 struct dynamic_step {
     std::string slug;
     step_type type = step_type::single;
@@ -47,6 +65,11 @@ struct dynamic_step {
     json_handler handler;
     step_options options;
     step_conditions conditions{};
+    step_kind kind = step_kind::handler;
+    std::optional<int> signal_timeout{};  ///< signal: seconds it waits, unset: forever
+    boost::json::value value_shape{};     ///< signal: what its value must look like, null: any JSON
+    deadline_function deadline{};         ///< sleep: when it wakes
+    std::string child_flow{};             ///< subflow: the child flow's slug
 };
 
 namespace detail {
@@ -63,6 +86,59 @@ json_handler make_json_handler(H&& h) {
                       "convertible to boost::json::value");
         return [f = F(std::forward<H>(h))](const boost::json::value& input, const task_context&) -> boost::json::value {
             return f(input);
+        };
+    }
+}
+
+template <class D>
+deadline_function make_deadline_function(D&& d) {
+    using F = std::decay_t<D>;
+    if constexpr (std::is_invocable_v<const F&, const boost::json::value&, const task_context&>) {
+        static_assert(sleep_deadline<std::invoke_result_t<const F&, const boost::json::value&, const task_context&>>,
+                      "a dynamic sleep step's function returns a std::chrono::system_clock::time_point or a duration");
+        return [f = F(std::forward<D>(d))](const boost::json::value& input, const task_context& context) {
+            return wake_time(f(input, context));
+        };
+    } else {
+        static_assert(std::is_invocable_v<const F&, const boost::json::value&>,
+                      "a dynamic sleep step's function takes (const boost::json::value& input) or "
+                      "(const boost::json::value& input, const pgflow::task_context&)");
+        static_assert(sleep_deadline<std::invoke_result_t<const F&, const boost::json::value&>>,
+                      "a dynamic sleep step's function returns a std::chrono::system_clock::time_point or a duration");
+        return [f = F(std::forward<D>(d))](const boost::json::value& input, const task_context&) {
+            return wake_time(f(input));
+        };
+    }
+}
+
+/// The checks of a step without a handler, and the handler its dispatch runs: a sleep's throws
+/// sleep_request (the worker's hook), a signal's or subflow's refuses (no worker gets their tasks).
+inline void prepare_handlerless_step(std::string_view flow, dynamic_step& s) {
+    const auto refuse = [&](std::string_view problem) { throw flow_definition_error(flow, s.slug, problem); };
+    if (s.handler) refuse("a signal, sleep or subflow step has no handler");
+    if (s.kind == step_kind::signal) {
+        if (!s.value_shape.is_null() && !s.value_shape.is_object())
+            refuse("a signal's value shape is a JSON object (or null for any JSON)");
+        if (s.signal_timeout && *s.signal_timeout <= 0)
+            refuse(concat({"signal timeout must be > 0, got ", std::to_string(*s.signal_timeout)}));
+        s.handler = [kind = s.kind](const boost::json::value&, const task_context& c) -> boost::json::value {
+            fail_handlerless_step(c.flow_slug, c.step_slug, kind);
+        };
+    } else if (s.kind == step_kind::sleep) {
+        if (!s.deadline) refuse("a sleep step needs a function that says when it wakes");
+        if (s.type == step_type::map) refuse("a sleep step is a single step, not a map");
+        s.handler = [d = s.deadline](const boost::json::value& input, const task_context& c) -> boost::json::value {
+            throw sleep_request{d(input, c)};
+        };
+    } else {
+        if (const std::string_view problem = pgflow::flow_slug_problem(s.child_flow); !problem.empty())
+            refuse(concat({"its child flow: ", problem}));
+        if (s.type == step_type::single && s.dependencies.size() > 1)
+            refuse(
+                "a subflow step has at most one dependency: its child run's input is the flow input (no "
+                "dependency) or that dependency's output");
+        s.handler = [kind = s.kind](const boost::json::value&, const task_context& c) -> boost::json::value {
+            fail_handlerless_step(c.flow_slug, c.step_slug, kind);
         };
     }
 }
@@ -144,6 +220,68 @@ public:
         return map(std::move(slug), std::move(array_dependency), std::forward<H>(handler), {}, std::move(conditions));
     }
 
+    /// A signal step: completed by pgflow_cpp.signal / client.signal with a value of `value_shape`
+    /// (null: any JSON), which is its output.
+    dynamic_flow& signal(std::string slug, std::vector<std::string> dependencies,
+                         boost::json::value value_shape = nullptr, signal_options options = {},
+                         step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug),
+                       step_type::single,
+                       std::move(dependencies),
+                       {},
+                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
+                       std::move(conditions)};
+        s.kind = step_kind::signal;
+        s.signal_timeout = options.timeout;
+        s.value_shape = std::move(value_shape);
+        return add(std::move(s));
+    }
+
+    /// One signal per element of the array it maps over (the flow input without a dependency).
+    dynamic_flow& signal_map(std::string slug, std::vector<std::string> dependencies,
+                             boost::json::value value_shape = nullptr, signal_options options = {},
+                             step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug),
+                       step_type::map,
+                       std::move(dependencies),
+                       {},
+                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
+                       std::move(conditions)};
+        s.kind = step_kind::signal;
+        s.signal_timeout = options.timeout;
+        s.value_shape = std::move(value_shape);
+        return add(std::move(s));
+    }
+
+    /// A sleep step: wakes at the time `deadline(task input[, context])` returns (a system_clock
+    /// time_point, or a duration from now); its output is that time as an ISO-8601 string.
+    template <class D>
+    dynamic_flow& sleep(std::string slug, std::vector<std::string> dependencies, D&& deadline,
+                        step_options options = {}, step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug), step_type::single, std::move(dependencies), {}, options, std::move(conditions)};
+        s.kind = step_kind::sleep;
+        s.deadline = detail::make_deadline_function(std::forward<D>(deadline));
+        return add(std::move(s));
+    }
+
+    /// A subflow step: a run of flow `child_flow` (registered first) with the flow input (no
+    /// dependency) or its dependency's output; its output is the child run's.
+    dynamic_flow& subflow(std::string slug, std::vector<std::string> dependencies, std::string child_flow,
+                          step_options options = {}, step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug), step_type::single, std::move(dependencies), {}, options, std::move(conditions)};
+        s.kind = step_kind::subflow;
+        s.child_flow = std::move(child_flow);
+        return add(std::move(s));
+    }
+    /// One child run per element of the array it maps over (the flow input without a dependency).
+    dynamic_flow& subflow_map(std::string slug, std::vector<std::string> dependencies, std::string child_flow,
+                              step_options options = {}, step_conditions conditions = {}) {
+        dynamic_step s{std::move(slug), step_type::map, std::move(dependencies), {}, options, std::move(conditions)};
+        s.kind = step_kind::subflow;
+        s.child_flow = std::move(child_flow);
+        return add(std::move(s));
+    }
+
     /// Adds a step described by data. Throws definition_error for an invalid or duplicate slug, a map
     /// with more than one dependency, a step depending on itself or listing a dependency twice, a
     /// missing handler, options out of range or conditions that cannot work
@@ -153,7 +291,10 @@ public:
             throw detail::flow_definition_error(slug_, s.slug, problem);
         if (handlers_->contains(s.slug))
             throw detail::flow_definition_error(slug_, s.slug, PGFLOW_DETAIL_DUPLICATE_STEP);
-        if (!s.handler) throw detail::flow_definition_error(slug_, s.slug, "the step has no handler");
+        if (s.kind != step_kind::handler)
+            detail::prepare_handlerless_step(slug_, s);
+        else if (!s.handler)
+            throw detail::flow_definition_error(slug_, s.slug, "the step has no handler");
         if (const auto check = detail::check_step_declaration(s.slug, s.type, s.dependencies);
             check.verdict != detail::declaration_verdict::valid)
             throw detail::flow_definition_error(slug_, s.slug, declaration_problem(check, s.dependencies));
@@ -208,6 +349,10 @@ public:
                             .input_type = "boost::json::value",
                             .output_type = "boost::json::value"};
             detail::apply_conditions(step, s.conditions);
+            step.kind = s.kind;
+            step.signal_timeout = s.signal_timeout;
+            if (!s.value_shape.is_null()) step.value_shape = boost::json::serialize(s.value_shape);
+            step.child_flow = s.child_flow;
             shape.steps.push_back(std::move(step));
         }
         return shape;

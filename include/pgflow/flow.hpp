@@ -72,9 +72,9 @@ public:
         : options_(options), steps_(std::move(steps)...) {
         check_options(std::index_sequence_for<Steps...>{});
         detail::text_buffer<sql_capacity> sql{sql_};
-        detail::write_registration(
-            sql, detail::graph_source<step_count, traits::edge_count>{
-                     slug, traits::graph, traits::types, traits::conditions, options_, declared_step_options()});
+        detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
+                                            slug, traits::graph, traits::types, traits::conditions, options_,
+                                            declared_step_options(), step_waits()});
         sql_size_ = sql.size;
     }
 
@@ -91,6 +91,12 @@ public:
         return step_options_in_declaration_order(std::index_sequence_for<Steps...>{});
     }
 
+    /// What pgflow_cpp.set_step_kind registers per step (kind handler for handler steps), in
+    /// declaration order.
+    [[nodiscard]] constexpr std::array<detail::step_wait_text, step_count> step_waits() const noexcept {
+        return step_waits_in_declaration_order(std::index_sequence_for<Steps...>{});
+    }
+
     /// Step slugs in registration order (dependencies first, otherwise declaration order).
     [[nodiscard]] static constexpr std::array<std::string_view, step_count> step_slugs() noexcept {
         std::array<std::string_view, step_count> out{};
@@ -105,6 +111,29 @@ private:
         (detail::check_step_options(slug, Steps::slug,
                                     static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
          ...);
+        if constexpr (traits::has_waits)
+            (check_signal_timeout(static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), ...);
+    }
+    template <class Step>
+    static constexpr void check_signal_timeout(const Step& step) {
+        if constexpr (Step::kind == step_kind::signal) {
+            if (step.handler.timeout && *step.handler.timeout <= 0)
+                detail::step_option_out_of_range::signal_timeout_must_be_positive(slug, Step::slug,
+                                                                                  *step.handler.timeout);
+        }
+    }
+    template <std::size_t... Is>
+    constexpr std::array<detail::step_wait_text, step_count> step_waits_in_declaration_order(
+        std::index_sequence<Is...>) const noexcept {
+        std::array<detail::step_wait_text, step_count> out = traits::waits;
+        if constexpr (traits::has_waits) {
+            const auto timeout = [&](std::size_t i, const auto& step) {
+                if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::signal)
+                    out[i].signal_timeout = step.handler.timeout;
+            };
+            (timeout(Is, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), ...);
+        }
+        return out;
     }
     template <std::size_t... Is>
     constexpr std::array<step_options, step_count> step_options_in_declaration_order(
@@ -113,7 +142,7 @@ private:
     }
 
     static constexpr std::size_t sql_capacity =
-        detail::registration_capacity(slug, traits::graph, traits::types, traits::conditions);
+        detail::registration_capacity(slug, traits::graph, traits::types, traits::conditions, traits::waits);
 
     flow_options options_;
     detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;
@@ -150,7 +179,35 @@ struct step_output_lookup {
     static_assert(index != npos, "the flow has no step with this slug");
     using type = typename step_analysis<typename Flow::traits, index>::output_type;
 };
+
+/// The value type of signal step Step (a check names what is wrong: no such step, not a signal
+/// step, or — when Given is not void — a Given that is not that type); invalid_output then.
+template <class Flow, fixed_string Step, class Given>
+constexpr auto signal_value_lookup() {
+    constexpr std::size_t index = Flow::traits::graph.index_of(Step.view());
+    if constexpr (index == npos) {
+        static_assert(sizeof(check_signal_step_exists<Flow::slug_string, Step>) > 0);
+        return std::type_identity<invalid_output>{};
+    } else if constexpr (Flow::traits::template step_at<index>::kind != step_kind::signal) {
+        static_assert(sizeof(check_signalled_step_is_a_signal_step<Flow::slug_string, Step>) > 0);
+        return std::type_identity<invalid_output>{};
+    } else {
+        using value = typename Flow::traits::template step_at<index>::handler_type::value_type;
+        if constexpr (!std::is_convertible_v<std::add_lvalue_reference_t<const Given>, value> &&
+                      !std::is_void_v<Given>) {
+            static_assert(sizeof(check_signal_value_has_the_step_type<Flow::slug_string, Step, value, Given>) > 0);
+            return std::type_identity<invalid_output>{};
+        } else {
+            return std::type_identity<value>{};
+        }
+    }
+}
 }  // namespace detail
+
+/// The value type of signal step Step of flow Flow: what client.signal<Step>(flow, ...) takes.
+template <class Flow, fixed_string Step, class Given = void>
+using signal_value_t =
+    typename decltype(detail::signal_value_lookup<std::remove_cvref_t<Flow>, Step, std::remove_cvref_t<Given>>())::type;
 
 /// A flow built by pgflow::flow<...>(...).
 template <class T>

@@ -84,6 +84,7 @@ template <flow_type Flow>
     constexpr const auto& g = traits::graph;
     constexpr const auto& names = detail::step_type_names<traits>::value;
     const std::array<step_options, Flow::step_count> options = f.declared_step_options();
+    const std::array<detail::step_wait_text, Flow::step_count> waits = f.step_waits();
 
     flow_shape shape;
     shape.slug = std::string(Flow::slug);
@@ -107,6 +108,10 @@ template <flow_type Flow>
         s.forbidden_input_pattern = std::string(traits::conditions[i].forbidden);
         s.when_unmet = traits::conditions[i].when_unmet;
         s.when_exhausted = traits::conditions[i].when_exhausted;
+        s.kind = waits[i].kind;
+        s.signal_timeout = waits[i].signal_timeout;
+        s.value_shape = std::string(waits[i].value_shape);
+        s.child_flow = std::string(waits[i].child_flow);
         // A map task gets one element; a step gets {"run": input, "<dependency>": output, ...}.
         const std::size_t first = names.argument_begin[i];
         if (s.type == step_type::map) {
@@ -123,5 +128,41 @@ template <flow_type Flow>
 }
 
 inline flow_shape shape_of(const detail::invalid_flow&) { return {}; }
+
+namespace detail {
+
+template <class Flow>
+void add_registration_shapes(const Flow& f, std::vector<flow_shape>& out);
+
+/// The child flows of f's subflow steps, each with its own children first.
+template <class Flow, std::size_t... Is>
+void add_child_shapes(const Flow& f, std::vector<flow_shape>& out, std::index_sequence<Is...>) {
+    const auto add = [&](const auto& step) {
+        if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::subflow)
+            add_registration_shapes(*step.handler.child, out);
+    };
+    (add(static_cast<const step_slot<Is, typename Flow::traits::template step_at<Is>>&>(f.storage()).step), ...);
+    static_cast<void>(add);
+}
+
+template <class Flow>
+void add_registration_shapes(const Flow& f, std::vector<flow_shape>& out) {
+    if constexpr (Flow::traits::has_waits) add_child_shapes(f, out, std::make_index_sequence<Flow::step_count>{});
+    for (const flow_shape& known : out)
+        if (known.slug == Flow::slug) return;  // a child of two subflow steps registers once
+    out.push_back(shape_of(f));
+}
+
+}  // namespace detail
+
+/// What registering f takes, in order: the flows its subflow steps run (recursively, each once),
+/// then f. pgflow_cpp.set_step_kind needs a subflow's child flow to exist, so the client and the
+/// worker register these in this order.
+template <flow_type Flow>
+[[nodiscard]] std::vector<flow_shape> registration_shapes(const Flow& f) {
+    std::vector<flow_shape> out;
+    detail::add_registration_shapes(f, out);
+    return out;
+}
 
 }  // namespace pgflow

@@ -15,6 +15,22 @@ enum class step_type { single, map };
 
 constexpr const char* to_string(step_type t) noexcept { return t == step_type::map ? "map" : "single"; }
 
+/// Who completes a step's tasks: its handler (pgflow 0.8.1's only kind), a signal
+/// (pgflow_cpp.signal), the clock (a sleep: a worker computes the deadline, the database wakes it)
+/// or a child run of another flow (a subflow). waits.hpp; registered by pgflow_cpp.set_step_kind.
+enum class step_kind { handler, signal, sleep, subflow };
+
+/// The text pgflow_cpp.set_step_kind takes ('handler' is never written: it is the default).
+constexpr const char* to_string(step_kind k) noexcept {
+    switch (k) {
+        case step_kind::handler: return "handler";
+        case step_kind::signal: return "signal";
+        case step_kind::sleep: return "sleep";
+        case step_kind::subflow: break;
+    }
+    return "subflow";
+}
+
 /// What happens to a step whose condition is unmet (`when_unmet`) or whose task exhausted its
 /// attempts (`when_exhausted`), pgflow 0.14's three modes: fail the run, skip the step (its
 /// dependents run without it), or skip it and every step that depends on it, transitively.
@@ -47,6 +63,13 @@ struct step_shape {
     /// fail) and is left out of the registration SQL.
     std::optional<condition_mode> when_unmet{};
     std::optional<condition_mode> when_exhausted{};
+    /// A step without a handler (waits.hpp): its kind, and per kind what pgflow_cpp.set_step_kind
+    /// registers. value_shape: compact JSON text of what a signal's value must look like, empty for
+    /// any JSON; child_flow: the subflow's flow slug.
+    step_kind kind = step_kind::handler;
+    std::optional<int> signal_timeout{};
+    std::string value_shape{};
+    std::string child_flow{};
     std::string input_type;   ///< C++ type name of the handler input, empty when unknown (database)
     std::string output_type;  ///< C++ type name of the step output, empty when unknown
 

@@ -43,12 +43,16 @@ struct after {
     static constexpr auto slug = detail::slug_at<K, Dependencies...>;
 };
 
-/// A declared step: what step<...>(...) and map<...>(...) return.
-template <fixed_string Slug, class After, step_type Type, class Handler, class Conditions = detail::step_conditions<>>
+/// A declared step: what step<...>(...) and map<...>(...) return; also signal<...>, sleep<...> and
+/// subflow<...> (wait_steps.hpp), whose Kind says who completes them and whose Handler is then
+/// what the kind needs (a sleep's deadline function, a signal's or subflow's description).
+template <fixed_string Slug, class After, step_type Type, class Handler, class Conditions = detail::step_conditions<>,
+          step_kind Kind = step_kind::handler>
 struct step_definition {
     static constexpr auto slug_string = Slug;
     static constexpr std::string_view slug = Slug.view();
     static constexpr step_type type = Type;
+    static constexpr step_kind kind = Kind;
     using dependencies = After;
     using handler_type = Handler;
     using conditions = Conditions;
@@ -66,8 +70,8 @@ struct is_after<after<Ds...>> : std::true_type {};
 
 template <class T>
 struct is_step_definition : std::false_type {};
-template <fixed_string S, class A, step_type T, class H, class C>
-struct is_step_definition<step_definition<S, A, T, H, C>> : std::true_type {};
+template <fixed_string S, class A, step_type T, class H, class C, step_kind K>
+struct is_step_definition<step_definition<S, A, T, H, C, K>> : std::true_type {};
 
 /// What step<...>(...) returns when one of its checks failed (the check already reported it);
 /// the flow then stays silent instead of piling up follow-up errors.
@@ -136,23 +140,28 @@ constexpr auto conditions_problem() {
     }
 }
 
-template <fixed_string Slug, class After, step_type Type, class... Cs, class Handler>
-constexpr auto make_step(step_options options, Handler handler) {
+template <step_kind Kind, fixed_string Slug, class After, step_type Type, class... Cs, class Handler>
+constexpr auto make_step_of_kind(step_options options, Handler handler) {
     using problem = typename decltype(step_declaration_problem<Slug, After, Type>())::type;
     if constexpr (!std::is_same_v<problem, no_problem>) {
         static_assert(sizeof(problem) > 0);  // shows the check's diagnostic
         return invalid_step{};
     } else if constexpr (sizeof...(Cs) == 0) {  // most steps: nothing of conditions_problem instantiated
-        return step_definition<Slug, After, Type, Handler>{options, std::move(handler)};
+        return step_definition<Slug, After, Type, Handler, step_conditions<>, Kind>{options, std::move(handler)};
     } else {
         using condition_problem = typename decltype(conditions_problem<Slug, After, Type, Cs...>())::type;
         if constexpr (!std::is_same_v<condition_problem, no_problem>) {
             static_assert(sizeof(condition_problem) > 0);
             return invalid_step{};
         } else {
-            return step_definition<Slug, After, Type, Handler, step_conditions<Cs...>>{options, std::move(handler)};
+            return step_definition<Slug, After, Type, Handler, step_conditions<Cs...>, Kind>{options,
+                                                                                             std::move(handler)};
         }
     }
+}
+template <fixed_string Slug, class After, step_type Type, class... Cs, class Handler>
+constexpr auto make_step(step_options options, Handler handler) {
+    return make_step_of_kind<step_kind::handler, Slug, After, Type, Cs...>(options, std::move(handler));
 }
 
 }  // namespace detail

@@ -16,6 +16,7 @@
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/registration.hpp>
 #include <pgflow/runtime/uuid.hpp>
 #include <pgflow/runtime/worker_options.hpp>
 #include <pgflow/runtime/worker_session.hpp>
@@ -74,6 +75,10 @@ public:
         : worker(std::move(db), detail::flow_slug_of(flow), dispatch_function(make_dispatcher(flow)),
                  std::move(options)) {
         w_.shape = shape_of(flow);
+        if constexpr (flow_type<F>) {
+            w_.child_shapes = registration_shapes(flow);
+            w_.child_shapes.pop_back();  // the flow itself comes last
+        }
     }
 
     /// A worker for the flow `flow_slug` with a hand-written dispatcher; the flow must already be
@@ -93,6 +98,7 @@ public:
         positive(o.visibility_timeout.count(), "visibility_timeout");
         positive(o.heartbeat_interval.count(), "heartbeat_interval");
         positive(o.max_poll.count(), "max_poll");
+        positive(o.wait_check_interval.count(), "wait_check_interval");
         if (o.max_output_bytes == 0) throw error("pgflow: worker_options.max_output_bytes must be positive");
         if (!*w_.dispatch) throw error("pgflow: worker needs a dispatch function");
         if (o.function_name.empty()) o.function_name = detail::program_name();

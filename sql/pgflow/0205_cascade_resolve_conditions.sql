@@ -118,6 +118,7 @@ BEGIN
         -- Tasks another session holds (a sibling completion waiting for a step row this
         -- transaction holds) are left to it: waiting here would deadlock, and it finds the run failed.
         PERFORM pgflow_cpp.cancel_active_tasks(cascade_resolve_conditions.run_id, run_row.flow_slug, true);
+        PERFORM pgflow_cpp.run_finished(cascade_resolve_conditions.run_id);  -- subflows: parent and children
       END IF;
       RETURN false;
     END IF;

@@ -6,6 +6,8 @@
 -- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
 -- A ready step known to be empty (initial_tasks = 0) is completed by
 -- cascade_complete_taskless_steps, which keeps the run's counters right.
+-- A signal or subflow step (pgflow_cpp.step_kinds) gets its tasks without messages: they wait for
+-- their signal or child run (pgflow_cpp.start_waiting_tasks, step:<slug>:waiting per task).
 CREATE OR REPLACE FUNCTION pgflow.start_ready_steps(run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -53,9 +55,10 @@ BEGIN
         AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = run_flow AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = run_flow AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     PERFORM pgflow_cpp.broadcast(
@@ -70,6 +73,13 @@ BEGIN
       ),
       'step:' || started.step_slug || ':started',
       start_ready_steps.run_id);
+
+    -- A signal or subflow step's tasks get no message: they wait (pgflow_cpp.start_waiting_tasks).
+    IF started.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(start_ready_steps.run_id, run_flow, started.step_slug, started.kind,
+                                             ARRAY(SELECT generate_series(0, started.initial_tasks - 1)));
+      CONTINUE;
+    END IF;
 
     -- msg_ids come back in array order, so the n-th id belongs to task_index n - 1.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)

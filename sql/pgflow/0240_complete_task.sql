@@ -123,6 +123,7 @@ BEGIN
 
     -- pgflow 0.15.1: the run's other active tasks are cancelled (this one is held, and failed below).
     PERFORM pgflow_cpp.cancel_active_tasks(complete_task.run_id, run_flow, true);
+    PERFORM pgflow_cpp.run_finished(complete_task.run_id);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = complete_task.run_id

@@ -112,6 +112,8 @@ BEGIN
     ELSIF exhausted_mode = 'fail' THEN
       PERFORM pgflow_cpp.fail_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
                                              fail_task_internal.task_index, fail_task_internal.error_message);
+      -- A child run's parent learns of the failure; the run's own child runs are cancelled.
+      PERFORM pgflow_cpp.run_finished(fail_task_internal.run_id);
     ELSE
       PERFORM pgflow_cpp.skip_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
                                              task.message_id, fail_task_internal.error_message,

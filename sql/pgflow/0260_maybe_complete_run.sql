@@ -1,7 +1,8 @@
 -- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
 -- = {leaf step slug: its output} over the completed steps nobody depends on (NULL when there are
--- none); then broadcasts run:completed. Otherwise does nothing.
+-- none); then broadcasts run:completed and, for a subflow's child run, makes its parent's wait due
+-- (pgflow_cpp.run_finished). Otherwise does nothing.
 CREATE OR REPLACE FUNCTION pgflow.maybe_complete_run(run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -40,6 +41,7 @@ BEGIN
       ),
       'run:completed',
       completed.run_id);
+    PERFORM pgflow_cpp.run_finished(completed.run_id);
   END IF;
 END;
 $$;

@@ -10,6 +10,10 @@
 --                      chain and two concurrent retries of one run cannot both start a run.
 --   restart_kind       'retry' (a fresh run of the same input) or 'resume' (completed work reused).
 --   idempotency_key    the key start_flow_idempotent was called with: one run per (flow, key).
+--   parent_run_id, parent_step_slug, parent_task_index
+--                      a child run of a subflow step: the parent run's task it serves (its
+--                      completion or failure completes or fails that task; NULL once the parent
+--                      is pruned).
 -- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   run_id uuid NOT NULL,
@@ -19,6 +23,9 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   restart_kind text NULL,
   idempotency_key text NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
+  parent_run_id uuid NULL,
+  parent_step_slug text NULL,
+  parent_task_index integer NULL,
   CONSTRAINT run_control_pkey PRIMARY KEY (run_id),
   CONSTRAINT run_control_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
   CONSTRAINT run_control_restart_of_run_id_fkey FOREIGN KEY (restart_of_run_id)
@@ -27,5 +34,24 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   CONSTRAINT run_control_idempotency_key UNIQUE (flow_slug, idempotency_key),
   CONSTRAINT run_control_restart_kind_check CHECK (restart_kind IN ('retry', 'resume')),
   CONSTRAINT run_control_restart_kind_known CHECK (restart_of_run_id IS NULL OR restart_kind IS NOT NULL),
-  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id)
+  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id),
+  CONSTRAINT run_control_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES pgflow.runs (run_id) ON DELETE SET NULL
 );
+
+-- The parent columns (subflows) for an install made before them; guarded by a catalog lookup
+-- (see 0062: ALTER TABLE locks even when there is nothing to add).
+DO $parent$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow_cpp.run_control'::regclass AND attname = 'parent_run_id' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow_cpp.run_control
+      ADD COLUMN IF NOT EXISTS parent_run_id uuid NULL,
+      ADD COLUMN IF NOT EXISTS parent_step_slug text NULL,
+      ADD COLUMN IF NOT EXISTS parent_task_index integer NULL,
+      ADD CONSTRAINT run_control_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES pgflow.runs (run_id) ON DELETE SET NULL;
+  END IF;
+  IF to_regclass('pgflow_cpp.idx_run_control_parent_run_id') IS NULL THEN
+    CREATE INDEX idx_run_control_parent_run_id ON pgflow_cpp.run_control (parent_run_id) WHERE parent_run_id IS NOT NULL;
+  END IF;
+END
+$parent$;

@@ -7,6 +7,8 @@
 -- Events, in this order: step:<slug>:cancelled for each step that had active tasks (in step order;
 -- {event_type: step:cancelled, run_id, step_slug, status: cancelled, cancelled_tasks, cancelled_at}),
 -- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}).
+-- Then its child runs still running (subflow steps) are cancelled the same way, recursively, and
+-- when the run is itself a child run its parent's wait is made due (pgflow_cpp.run_finished).
 -- Afterwards a late complete_task / complete_tasks / fail_task / start_tasks of the run changes
 -- nothing (the run is failed, its tasks cancelled): no event, no counter.
 -- Errors: P0002 'Run <id> does not exist'; 55000 'Run <id> is completed|failed: only a started run
@@ -105,6 +107,8 @@ BEGIN
     ),
     'run:failed',
     cancel_run_once.run_id);
+  -- Its child runs (subflows) are cancelled too, recursively; a child's parent learns it ended.
+  PERFORM pgflow_cpp.run_finished(cancel_run_once.run_id);
   RETURN true;
 END;
 $$;

@@ -113,9 +113,10 @@ BEGIN
       WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
@@ -140,6 +141,11 @@ BEGIN
                      WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
                                        WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
                      ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
     -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
     SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id

@@ -33,6 +33,12 @@ DECLARE
     'pgflow_cpp.run_status(uuid)',
     'pgflow.prune_data_older_than(interval)',
     'pgflow_cpp.start_many(text,jsonb[],uuid[])',
+    'pgflow_cpp.set_step_kind(text,text,text,integer,jsonb,text)',
+    'pgflow_cpp.signal(uuid,text,jsonb,integer)',
+    'pgflow_cpp.sleep_task(uuid,text,integer,timestamptz)',
+    'pgflow_cpp.wake_due_waits(integer)',
+    'pgflow_cpp.next_wake_at()',
+    'pgflow_cpp.run_waits(uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
@@ -40,6 +46,8 @@ DECLARE
     'pgflow.is_valid_slug(text)',
     'pgflow.calculate_retry_delay(numeric,integer)',
     'pgflow_cpp.installed_version()',
+    'pgflow_cpp.json_matches_shape(jsonb,jsonb)',
+    'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)',
     'pgflow_cpp.installed_queue()'];
   f regprocedure;
 BEGIN

@@ -7,6 +7,7 @@
 // Exit status: 0 after a graceful stop, 2 for bad arguments, 1 when the worker fails.
 
 #include "flows.hpp"
+#include "wait_flows.hpp"
 
 #include <pgflow/signals.hpp>
 #include <pgflow/worker.hpp>
@@ -75,6 +76,7 @@ int main(int argc, char** argv) try {
     if (flow == "e2e_echo") return run(db, f::echo, options);
     if (flow == "e2e_big") return run(db, f::big, options);
     if (flow == "e2e_crash") return run(db, f::crash, options);
+    if (flow == "e2e_approval") return run(db, e2e::wait_flows::approval, options);
     return usage("no flow named " + flow + " in flows.hpp");
 } catch (const std::exception& e) {
     std::cerr << "pgflow_e2e_worker: " << e.what() << std::endl;

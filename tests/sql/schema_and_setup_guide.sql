@@ -1,7 +1,7 @@
 -- The installed schema matches pgflow 0.8.1 (tables, column order, constraint names, type,
 -- function signatures) and the checks of pgflow's set-up guide pass, including its three
 -- monitoring queries after a few runs.
-SELECT plan(36);
+SELECT plan(40);
 
 -- Set-up guide: 7 tables, at least 14 functions.
 SELECT is((SELECT count(*) FROM pg_tables WHERE schemaname = 'pgflow'), 7::bigint,
@@ -159,6 +159,29 @@ SELECT is((SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.prona
            WHERE n.nspname IN ('pgflow', 'pgmq', 'pgflow_cpp')
              AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=""']),
           0::bigint, 'every function of pgflow, pgmq and pgflow_cpp pins search_path');
+
+-- Steps without handlers (issue 15): the functions and tables in schema pgflow_cpp.
+SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' || pg_get_function_result(p.oid)
+                            ORDER BY proname)
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'pgflow_cpp' AND proname IN ('set_step_kind', 'json_matches_shape', 'signal', 'sleep_task',
+                                                         'wake_due_waits', 'next_wake_at', 'run_waits')),
+          ARRAY[
+            'json_matches_shape(value jsonb, shape jsonb) -> text',
+            'next_wake_at() -> timestamp with time zone',
+            'run_waits(run_id uuid) -> TABLE(step_slug text, task_index integer, kind text, waiting_since timestamp with time zone, wake_at timestamp with time zone, child_run_id uuid)',
+            'set_step_kind(flow_slug text, step_slug text, kind text, signal_timeout integer DEFAULT NULL::integer, value_shape jsonb DEFAULT NULL::jsonb, child_flow_slug text DEFAULT NULL::text) -> void',
+            'signal(run_id uuid, step_slug text, value jsonb, task_index integer DEFAULT 0) -> void',
+            'sleep_task(run_id uuid, step_slug text, task_index integer, until timestamp with time zone) -> void',
+            'wake_due_waits(max_count integer DEFAULT 100) -> integer'
+          ],
+          'pgflow_cpp: the functions of steps without handlers');
+SELECT columns_are('pgflow_cpp', 'step_kinds', ARRAY['flow_slug', 'step_slug', 'kind', 'signal_timeout', 'value_shape', 'child_flow_slug'],
+                   'pgflow_cpp.step_kinds columns');
+SELECT columns_are('pgflow_cpp', 'waits', ARRAY['run_id', 'step_slug', 'task_index', 'kind', 'waiting_since', 'wake_at',
+                                                'child_run_id', 'start_error'], 'pgflow_cpp.waits columns');
+SELECT ok((SELECT array_agg(attname::text) FROM pg_attribute WHERE attrelid = 'pgflow_cpp.run_control'::regclass AND attnum > 0)
+          @> ARRAY['parent_run_id', 'parent_step_slug', 'parent_task_index'], 'pgflow_cpp.run_control records a child run''s parent');
 
 SELECT ok(NOT has_schema_privilege('public', 'pgflow', 'USAGE'), 'PUBLIC has no access to schema pgflow');
 SELECT matches(pgflow_cpp.installed_version(), '^[0-9]+\.[0-9]+\.[0-9]+$', 'the installed version is queryable (which one: sql.install_twice)');

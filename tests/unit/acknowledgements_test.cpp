@@ -2,6 +2,7 @@
 // pending results (batching, 4 MiB, fail vs complete, deferred notifications) and what their
 // outcomes make of the results (settled, retried, reported alone, lost).
 #include <pgflow/runtime/acknowledgements.hpp>
+#include <pgflow/runtime/wait_waker.hpp>
 
 #include <gtest/gtest.h>
 
@@ -229,6 +230,57 @@ TEST(acknowledgements, outcomes_must_match_the_plan) {
     std::deque<acknowledgement> pending{done("r1", "a")};
     const auto plan = plan_acknowledgements(pending, plain, false);
     EXPECT_THROW(settle_acknowledgements(pending, plan, std::vector<const database_error*>{}), pgflow::error);
+}
+
+}  // namespace
+
+// --- sleep steps and the waking of due waits (runtime/wait_waker.hpp) -------------------------------
+
+namespace {
+
+acknowledgement sleeping(std::string run, std::string step, std::string until = "2030-01-01T00:00:00.000000Z") {
+    acknowledgement a{std::move(run), std::move(step), 0, false, std::move(until)};
+    a.sleep = true;
+    return a;
+}
+
+TEST(acknowledgements, a_sleep_goes_alone_through_sleep_task_never_in_a_batch) {
+    const std::deque<acknowledgement> pending{done("r1", "a"), sleeping("r2", "nap"), done("r3", "a")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    EXPECT_EQ(kinds(plan), (std::vector{ack_statement::sleep, ack_statement::complete_batch}));
+    EXPECT_EQ(name_of(plan.statements[0].kind), "pgflow_sleep_task");
+    EXPECT_EQ(plan.statements[0].acks, std::vector<std::size_t>{1});
+}
+
+TEST(acknowledgements, a_sleep_the_database_refuses_fails_its_task_alone) {
+    std::deque<acknowledgement> pending{sleeping("r1", "nap")};
+    const auto plan = plan_acknowledgements(pending, plain, false);
+    const database_error refused{"task is not started", "55000"};
+    const std::vector<const database_error*> errors{&refused};
+    const auto s = settle_acknowledgements(pending, plan, errors);
+    EXPECT_EQ(s.retried, 1u);
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_FALSE(pending[0].sleep);
+    EXPECT_FALSE(pending[0].completed);
+    EXPECT_TRUE(pending[0].alone);
+    EXPECT_NE(pending[0].payload.find("sleep step to sleep until 2030-01-01"), std::string::npos) << pending[0].payload;
+    // A deadlock says nothing about the sleep: sent again as a sleep.
+    std::deque<acknowledgement> again{sleeping("r1", "nap")};
+    const std::vector<const database_error*> deadlocked{&deadlock};
+    settle_acknowledgements(again, plan_acknowledgements(again, plain, false), deadlocked);
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_TRUE(again[0].sleep);
+}
+
+TEST(wait_waker, calls_again_within_a_second_sooner_when_a_wait_is_due_sooner_never_in_a_busy_loop) {
+    using std::chrono::milliseconds;
+    const wait_waker waker{milliseconds{1000}, milliseconds{100}};
+    EXPECT_EQ(waker.delay_until_next(std::nullopt), milliseconds{1000});
+    EXPECT_EQ(waker.delay_until_next(60'000), milliseconds{1000});
+    EXPECT_EQ(waker.delay_until_next(349), milliseconds{350});
+    EXPECT_EQ(waker.delay_until_next(0), milliseconds{100});
+    EXPECT_EQ(waker.delay_until_next(-5000), milliseconds{100});  // due, but locked by another session
+    EXPECT_TRUE(waker.due(wait_waker::clock::now()));             // the first call is at once
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <pgflow/cli/dashboard.hpp>
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/flows.hpp>
+#include <pgflow/cli/waits.hpp>
 #include <pgflow/cli/watch.hpp>
 #include <pgflow/connection_options.hpp>
 #include <pgflow/detail/text.hpp>
@@ -41,12 +42,12 @@ inline CLI::Validator seconds_in_range() {
 
 /// What the command line was given; the parser writes into it.
 struct arguments {
-    std::string database_url, queue = "auto", flow_name, input_text, run_text;
+    std::string database_url, queue = "auto", flow_name, input_text, run_text, step_slug;
     double wait_seconds = 0, watch_timeout = 0;
     bool full = false, all_workers = false;
-    int limit = 20;
-    CLI::App *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr, *workers = nullptr,
-             *watch = nullptr, *cancel = nullptr, *retry = nullptr, *resume = nullptr;
+    int limit = 20, task_index = 0;
+    CLI::App *signal = nullptr, *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr,
+             *workers = nullptr, *watch = nullptr, *cancel = nullptr, *retry = nullptr, *resume = nullptr;
     CLI::Option* wait_option = nullptr;
     CLI::App* dashboard = nullptr;
     dashboard_arguments dashboard_args;
@@ -63,8 +64,8 @@ public:
         describe(app, args);
         if (auto unknown = unknown_command(app, argc, argv))
             return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
-                                      " (commands: install, compile, start, status, cancel, retry, resume, "
-                                      "workers, watch, dashboard; see --help)"),
+                                      " (commands: install, compile, start, status, signal, cancel, retry, "
+                                      "resume, workers, watch, dashboard; see --help)"),
                           pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
@@ -134,6 +135,15 @@ private:
         args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first)")
             ->check(CLI::NonNegativeNumber);
 
+        args.signal = app.add_subcommand("signal",
+                                         "Complete a waiting signal step with a JSON value; the run goes on "
+                                         "(pgflow-cpp's schema)");
+        args.signal->add_option("run_id", args.run_text, "A run id (UUID)")->required();
+        args.signal->add_option("step", args.step_slug, "The signal step's slug")->required();
+        args.signal->add_option("value", args.input_text, "The value as JSON, e.g. '{\"approved\": true}'")->required();
+        args.signal->add_option("--task", args.task_index, "The task of a map step (default 0)")
+            ->check(CLI::NonNegativeNumber);
+
         args.cancel = app.add_subcommand("cancel",
                                          "Cancel a started run: its tasks become cancelled, its running "
                                          "handlers are asked to stop (pgflow-cpp's schema)");
@@ -175,6 +185,8 @@ private:
         if (args.status->parsed())
             return args.run_text.empty() ? overview(ctx_, args.full, args.limit)
                                          : run_status(ctx_, args.run_text, args.full);
+        if (args.signal->parsed())
+            return signal_step(ctx_, args.run_text, args.step_slug, args.input_text, args.task_index);
         if (args.cancel->parsed()) return cancel_run(ctx_, args.run_text);
         if (args.retry->parsed()) return restart_run(ctx_, args.run_text, false);
         if (args.resume->parsed()) return restart_run(ctx_, args.run_text, true);

@@ -6,6 +6,7 @@
 #include <pgflow/cli/context.hpp>
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/format.hpp>
+#include <pgflow/cli/waits.hpp>
 #include <pgflow/client.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
@@ -157,6 +158,7 @@ inline int run_status(const context& ctx, const std::string& run_text, bool full
                    r.is_null(i, 7) ? "" : abbreviated(one_line(cell(r, i, 7)), full, 120)});
     }
     steps.print(ctx.out);
+    if (run_state == "started") print_waiting_tasks(ctx.out, waiting_tasks_of(conn, id));
     return pgflow::cli::success;
 }
 

@@ -4,6 +4,7 @@
 #include <pgflow/cli/context.hpp>
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/format.hpp>
+#include <pgflow/cli/waits.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/json_parse.hpp>
 #include <pgflow/pq/connection.hpp>
@@ -99,6 +100,11 @@ private:
             if (cell(steps, i, 1) != "created") started_steps_.push_back(cell(steps, i, 0));
         }
         out_ << local_clock_time() << "  " << line << (steps.empty() ? "" : ")") << std::endl;
+        if (outcome.status == "started")
+            for (const auto& w : waiting_tasks_of(conn, id))
+                out_ << local_clock_time() << "  step " << w.step_slug
+                     << (w.task_index == 0 ? "" : "[" + std::to_string(w.task_index) + "]") << " waiting since "
+                     << utc_time(w.waiting_since) << " for " << waiting_for(w) << std::endl;
         return outcome;
     }
 
@@ -156,6 +162,8 @@ private:
         } else if (type == "step:failed") {
             line = "step " + text("step_slug") + " failed";
             if (!trimmed) line += ": " + one_line(text("error_message"));
+        } else if (type == "step:waiting") {
+            line = waiting_event_line(o);
         } else if (type == "step:skipped") {
             // condition_unmet, dependency_skipped, or handler_failed with the handler's error
             line = "step " + text("step_slug") + " skipped (" + text("skip_reason") + ")";

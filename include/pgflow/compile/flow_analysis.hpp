@@ -6,6 +6,8 @@
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/callable.hpp>
 #include <pgflow/compile/graph.hpp>
+#include <pgflow/compile/registration_text.hpp>
+#include <pgflow/compile/value_shape.hpp>
 #include <pgflow/compile/type_list.hpp>
 #include <pgflow/json.hpp>
 #include <pgflow/output.hpp>
@@ -13,6 +15,7 @@
 #include <pgflow/slug.hpp>
 #include <pgflow/step.hpp>
 #include <pgflow/task_context.hpp>
+#include <pgflow/wait_steps.hpp>
 
 #include <array>
 #include <cstddef>
@@ -50,6 +53,20 @@ struct array_element<boost::json::value> {
     using type = boost::json::value;
 };
 
+// --- steps without handlers ----------------------------------------------------------------------
+
+/// What set_step_kind registers for a step, as far as its type says (a signal's timeout is a
+/// value: the flow fills it in).
+template <class Step>
+constexpr step_wait_text wait_text_of() {
+    if constexpr (Step::kind == step_kind::signal)
+        return {step_kind::signal, std::nullopt, value_shape_text<typename Step::handler_type::value_type>::view, {}};
+    else if constexpr (Step::kind == step_kind::subflow)
+        return {step_kind::subflow, std::nullopt, {}, Step::handler_type::child_type::slug};
+    else
+        return {Step::kind, std::nullopt, {}, {}};
+}
+
 // --- the flow's graph -----------------------------------------------------------------------------
 
 template <fixed_string Slug, class Input, class... Steps>
@@ -66,6 +83,8 @@ struct flow_traits {
     static constexpr std::array<bool, step_count> may_be_skipped{Steps::conditions::may_be_skipped...};
     static constexpr std::array<bool, step_count> skips_dependents{Steps::conditions::skips_dependents...};
     static constexpr bool has_patterns = (false || ... || Steps::conditions::has_pattern);
+    static constexpr bool has_waits = (false || ... || (Steps::kind != step_kind::handler));
+    static constexpr std::array<step_wait_text, step_count> waits{wait_text_of<Steps>()...};
 
     static constexpr flow_graph<step_count, edge_count> build_graph() {
         std::array<std::string_view, step_count> slugs{Steps::slug...};
@@ -94,6 +113,9 @@ enum class step_problem {
     map_dependency_not_array,
     handler_not_callable,
     output_not_json,
+    signal_value_not_json,
+    subflow_input_mismatch,
+    deadline_not_a_time,
 };
 
 /// Stand-in output of a step with a problem; never used, it keeps the analysis of dependents quiet.
@@ -134,10 +156,12 @@ concept callable_with = requires(const Handler& h, A&&... a) { h(static_cast<A&&
 template <class Handler, class... A>
 using call_result_t = decltype(std::declval<const Handler&>()(std::declval<A>()...));
 
-template <class Handler, class Arguments>
+/// Deadline: the handler is a sleep step's function, which returns a time, not JSON; the step's
+/// output is then the ISO time it woke (a std::string).
+template <class Handler, class Arguments, bool Deadline = false>
 struct call_analysis;
-template <class Handler, class... A>
-struct call_analysis<Handler, type_list<A...>> {
+template <class Handler, class... A, bool Deadline>
+struct call_analysis<Handler, type_list<A...>, Deadline> {
     // The task_context is passed only to handlers that cannot be called without it, so a
     // variadic generic handler is not handed one it did not ask for.
     static constexpr auto verdict() {
@@ -151,7 +175,11 @@ struct call_analysis<Handler, type_list<A...>> {
     template <bool UsesContext, class R>
     static constexpr auto with_result() {
         using output = handler_output_t<R>;
-        if constexpr (json_convertible<output>)
+        if constexpr (Deadline && sleep_deadline<R>)
+            return step_verdict<step_problem::none, type_list<A...>, UsesContext, std::string>{};
+        else if constexpr (Deadline)
+            return step_verdict<step_problem::deadline_not_a_time, type_list<A...>, UsesContext, output>{};
+        else if constexpr (json_convertible<output>)
             return step_verdict<step_problem::none, type_list<A...>, UsesContext, output>{};
         else
             return step_verdict<step_problem::output_not_json, type_list<A...>, UsesContext, output>{};
@@ -191,8 +219,13 @@ struct step_analysis {
     static constexpr auto analyze(std::index_sequence<Ks...>) {
         if constexpr (((dependency<Ks>::verdict::problem != step_problem::none) || ... || false)) {
             return step_verdict<step_problem::blocked>{};
+        } else if constexpr (step::kind == step_kind::signal) {
+            return signal_verdict<typename received<Ks...>::type, type_list<input, dependency_argument<Ks>...>>();
+        } else if constexpr (step::kind == step_kind::subflow) {
+            return subflow_verdict<typename received<Ks...>::type, type_list<input, dependency_argument<Ks>...>>();
         } else if constexpr (step::type == step_type::single) {
-            return call_analysis<handler, type_list<input, dependency_argument<Ks>...>>::verdict();
+            return call_analysis<handler, type_list<input, dependency_argument<Ks>...>,
+                                 step::kind == step_kind::sleep>::verdict();
         } else if constexpr (sizeof...(Ks) == 0) {
             if constexpr (array_element<input>::is_array)
                 return call_analysis<handler, type_list<typename array_element<input>::type>>::verdict();
@@ -206,6 +239,47 @@ struct step_analysis {
                 return step_verdict<step_problem::map_dependency_not_array>{};
         }
     }
+    /// What a subflow step hands its child run: the flow input or its dependency's output, or for a
+    /// subflow_map one element of the array (void when that is not an array).
+    template <std::size_t... Ks>
+    struct received_whole {
+        using type = input;
+    };
+    template <std::size_t K>
+    struct received_whole<K> {
+        using type = typename dependency<K>::output_type;
+    };
+    template <std::size_t... Ks>
+    struct received {
+        using whole = typename received_whole<Ks...>::type;
+        using type = std::conditional_t<step::type == step_type::map, typename array_element<whole>::type, whole>;
+    };
+    /// A signal_map waits once per element; a signal's value is its task's output either way.
+    template <class Received, class Arguments>
+    static constexpr auto signal_verdict() {
+        using value = typename handler::value_type;
+        using arguments = std::conditional_t<step::type == step_type::map, type_list<Received>, Arguments>;
+        if constexpr (step::type == step_type::map && std::is_void_v<Received>)
+            return step_verdict < step::dependencies::size == 0 ? step_problem::root_map_input_not_array
+                                                                : step_problem::map_dependency_not_array > {};
+        else if constexpr (!json_convertible<value>)
+            return step_verdict<step_problem::signal_value_not_json, arguments, false, value>{};
+        else
+            return step_verdict<step_problem::none, arguments, false, value>{};
+    }
+    template <class Received, class Arguments>
+    static constexpr auto subflow_verdict() {
+        using child = typename handler::child_type;
+        using arguments = std::conditional_t<step::type == step_type::map, type_list<Received>, Arguments>;
+        if constexpr (step::type == step_type::map && std::is_void_v<Received>)
+            return step_verdict < step::dependencies::size == 0 ? step_problem::root_map_input_not_array
+                                                                : step_problem::map_dependency_not_array > {};
+        else if constexpr (!std::is_same_v<Received, typename child::input_type>)
+            return step_verdict<step_problem::subflow_input_mismatch, arguments, false, Received>{};  // for the check
+        else
+            return step_verdict<step_problem::none, arguments, false, typename child::output_type>{};
+    }
+
     /// step_verdict<problem, arguments, uses_context, result>
     using verdict = decltype(analyze(std::make_index_sequence<step::dependencies::size>{}));
     /// Parameter types the handler is called with (rvalues), without the task_context.

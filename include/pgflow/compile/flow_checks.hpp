@@ -152,6 +152,18 @@ constexpr auto step_problem_check() {
         return std::type_identity<
             check_map_dependency_output_is_array<flow_slug, step::slug_string, step::dependencies::template slug<0>,
                                                  typename analysis::template dependency<0>::output_type>>{};
+    } else if constexpr (problem == step_problem::signal_value_not_json) {
+        using value = typename analysis::task_output_type;
+        return std::type_identity<
+            check_signal_value_is_json_convertible<flow_slug, step::slug_string, value, json_culprit_t<value>>>{};
+    } else if constexpr (problem == step_problem::subflow_input_mismatch) {
+        using child = typename analysis::handler::child_type;
+        return std::type_identity<
+            check_subflow_input_matches_child_flow<flow_slug, step::slug_string, child::slug_string,
+                                                   typename analysis::task_output_type, typename child::input_type>>{};
+    } else if constexpr (problem == step_problem::deadline_not_a_time) {
+        return std::type_identity<
+            check_sleep_deadline_is_a_time<flow_slug, step::slug_string, typename analysis::task_output_type>>{};
     } else if constexpr (problem == step_problem::output_not_json) {
         using output = typename analysis::task_output_type;
         return std::type_identity<

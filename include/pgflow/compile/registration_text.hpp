@@ -172,9 +172,49 @@ constexpr void put_conditions(Out& out, const step_condition_text& c) {
     mode("when_exhausted", c.when_exhausted);
 }
 
+/// A step without a handler as pgflow_cpp.set_step_kind registers it (kind handler: nothing).
+struct step_wait_text {
+    step_kind kind = step_kind::handler;
+    std::optional<int> signal_timeout{};
+    std::string_view value_shape{};  ///< compact JSON; empty: NULL (any JSON)
+    std::string_view child_flow{};   ///< empty: NULL
+};
+
+/// `SELECT pgflow_cpp.set_step_kind(flow, step, kind, signal_timeout, value_shape, child_flow);`
+/// (CONTRACT_WAITS.md), every argument given, NULL when unset. Written as a statement of its own
+/// right after the step's add_step, only for steps without a handler: a flow of handler steps
+/// keeps pgflow 0.8.1's text.
+template <class Out>
+constexpr void write_step_kind(Out& out, std::string_view flow_slug, std::string_view step_slug,
+                               const step_wait_text& wait) {
+    next_statement(out);
+    out.put("SELECT pgflow_cpp.set_step_kind(");
+    emit_literal(out, flow_slug);
+    out.put(", ");
+    emit_literal(out, step_slug);
+    out.put(", ");
+    emit_literal(out, to_string(wait.kind));
+    out.put(", ");
+    if (wait.signal_timeout)
+        emit_integer(out, *wait.signal_timeout);
+    else
+        out.put("NULL");
+    out.put(", ");
+    if (!wait.value_shape.empty())
+        emit_jsonb(out, wait.value_shape);
+    else
+        out.put("NULL");
+    out.put(", ");
+    if (!wait.child_flow.empty())
+        emit_literal(out, wait.child_flow);
+    else
+        out.put("NULL");
+    out.put(");");
+}
+
 /// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
 /// flow_options() (the ones to write), step_count(), and per step k: step_slug(k), type(k),
-/// dependency_count(k), dependency(k, d), step_options(k), step_conditions(k).
+/// dependency_count(k), dependency(k, d), step_options(k), step_conditions(k), step_wait(k).
 template <class Out, class Source>
 constexpr void write_registration(Out& out, const Source& flow) {
     out.put("SELECT pgflow.create_flow(");
@@ -206,6 +246,8 @@ constexpr void write_registration(Out& out, const Source& flow) {
         put_conditions(out, flow.step_conditions(k));
         if (flow.type(k) == step_type::map) out.put(", step_type => 'map'");
         out.put(");");
+        if (const step_wait_text wait = flow.step_wait(k); wait.kind != step_kind::handler)
+            write_step_kind(out, flow.flow_slug(), flow.step_slug(k), wait);
     }
 }
 
@@ -243,6 +285,10 @@ struct shape_source {
         const step_shape& s = shape.steps[k];
         return {s.required_input_pattern, s.forbidden_input_pattern, s.when_unmet, s.when_exhausted};
     }
+    [[nodiscard]] constexpr step_wait_text step_wait(std::size_t k) const noexcept {
+        const step_shape& s = shape.steps[k];
+        return {s.kind, s.signal_timeout, s.value_shape, s.child_flow};
+    }
 };
 
 /// A compiled flow as a source: its graph (steps in topological order), step types, conditions and
@@ -255,6 +301,7 @@ struct graph_source {
     const std::array<step_condition_text, N>& conditions;
     pgflow::flow_options options;
     std::array<pgflow::step_options, N> steps;
+    std::array<step_wait_text, N> waits;  ///< in declaration order, signal timeouts filled in
 
     [[nodiscard]] constexpr std::string_view flow_slug() const noexcept { return slug; }
     [[nodiscard]] constexpr pgflow::flow_options flow_options() const noexcept { return options; }
@@ -275,6 +322,7 @@ struct graph_source {
     [[nodiscard]] constexpr step_condition_text step_conditions(std::size_t k) const noexcept {
         return conditions[graph.order[k]];
     }
+    [[nodiscard]] constexpr step_wait_text step_wait(std::size_t k) const noexcept { return waits[graph.order[k]]; }
 };
 
 /// The longest registration text of a flow with this graph: every option at its widest value (option
@@ -282,10 +330,13 @@ struct graph_source {
 template <std::size_t N, std::size_t E>
 constexpr std::size_t registration_capacity(std::string_view flow_slug, const flow_graph<N, E>& g,
                                             const std::array<step_type, N>& types,
-                                            const std::array<step_condition_text, N>& conditions) {
+                                            const std::array<step_condition_text, N>& conditions,
+                                            const std::array<step_wait_text, N>& waits) {
     constexpr int widest = std::numeric_limits<int>::min();
-    graph_source<N, E> widest_flow{flow_slug, g, types, conditions, {widest, widest, widest}, {}};
+    graph_source<N, E> widest_flow{flow_slug, g, types, conditions, {widest, widest, widest}, {}, waits};
     for (pgflow::step_options& s : widest_flow.steps) s = {widest, widest, widest, widest};
+    for (step_wait_text& w : widest_flow.waits)
+        if (w.kind == step_kind::signal) w.signal_timeout = widest;
     text_size size;
     write_registration(size, widest_flow);
     return size.size;

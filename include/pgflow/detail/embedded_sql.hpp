@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 70> files{{
+inline constexpr std::array<file, 76> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1324,6 +1324,78 @@ END
 $indexes$;
 )pgflow_sql"
 },
+    file{"pgflow/0067_waits.sql", part::common,
+R"pgflow_sql(-- Steps without handlers (signals, sleeps, subflows): what a step is, and which tasks wait.
+-- In schema pgflow_cpp: pgflow's tables keep 0.8.1's columns and statuses. A waiting task is
+-- 'queued' in pgflow.step_tasks with no visible queue message (so no worker can claim it); the
+-- wait itself is a row of pgflow_cpp.waits.
+--
+-- step_kinds: one row per step registered with pgflow_cpp.set_step_kind; a step without a row is
+-- an ordinary handler step (every 0.8.1 flow).
+--   kind             'signal' (completed by pgflow_cpp.signal), 'sleep' (a worker computes the
+--                    time, pgflow_cpp.sleep_task parks the task until then) or 'subflow' (a child
+--                    run of child_flow_slug per task).
+--   signal_timeout   seconds a signal is awaited before the attempt fails (NULL: for ever).
+--   value_shape      what a signal's value must look like (pgflow_cpp.json_matches_shape; NULL: any).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.step_kinds (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  kind text NOT NULL,
+  signal_timeout integer NULL,
+  value_shape jsonb NULL,
+  child_flow_slug text NULL,
+  CONSTRAINT step_kinds_pkey PRIMARY KEY (flow_slug, step_slug),
+  CONSTRAINT step_kinds_step_fkey FOREIGN KEY (flow_slug, step_slug)
+    REFERENCES pgflow.steps (flow_slug, step_slug) ON DELETE CASCADE,
+  CONSTRAINT step_kinds_child_flow_fkey FOREIGN KEY (child_flow_slug) REFERENCES pgflow.flows (flow_slug),
+  CONSTRAINT step_kinds_kind_is_valid CHECK (kind IN ('signal', 'sleep', 'subflow')),
+  CONSTRAINT step_kinds_child_only_for_subflow CHECK ((kind = 'subflow') = (child_flow_slug IS NOT NULL)),
+  CONSTRAINT step_kinds_timeout_only_for_signal CHECK (signal_timeout IS NULL OR (kind = 'signal' AND signal_timeout > 0)),
+  CONSTRAINT step_kinds_shape_only_for_signal CHECK (value_shape IS NULL OR kind = 'signal')
+);
+
+-- Definitions, like pgflow.steps: any role granted USAGE on the schema may read them (a worker
+-- verifying a registered flow compares its steps' kinds).
+GRANT SELECT ON pgflow_cpp.step_kinds TO PUBLIC;
+
+-- waits: one row per task that waits.
+--   waiting_since  when this wait began (a retry or a sleep begins a new one).
+--   wake_at        when pgflow_cpp.wake_due_waits must act: a signal's timeout, a sleep's end, a
+--                  subflow task's delayed retry (or now(), once its child run has finished);
+--                  NULL: nothing to do until a signal or the child run arrives.
+--   child_run_id   the subflow task's current child run.
+--   start_error    why its child run could not be started (wake_due_waits fails the task with it).
+-- A row whose task is no longer 'queued' (cancelled or skipped with its run or step) is stale:
+-- readers join the task; wake_due_waits deletes such rows when they come due; rows go with their
+-- task (ON DELETE CASCADE, e.g. pgflow.prune_data_older_than).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.waits (
+  run_id uuid NOT NULL,
+  step_slug text NOT NULL,
+  task_index integer NOT NULL,
+  kind text NOT NULL,
+  waiting_since timestamptz NOT NULL DEFAULT now(),
+  wake_at timestamptz NULL,
+  child_run_id uuid NULL,
+  start_error text NULL,
+  CONSTRAINT waits_pkey PRIMARY KEY (run_id, step_slug, task_index),
+  CONSTRAINT waits_task_fkey FOREIGN KEY (run_id, step_slug, task_index)
+    REFERENCES pgflow.step_tasks (run_id, step_slug, task_index) ON DELETE CASCADE,
+  CONSTRAINT waits_child_run_id_fkey FOREIGN KEY (child_run_id) REFERENCES pgflow.runs (run_id) ON DELETE SET NULL,
+  CONSTRAINT waits_kind_is_valid CHECK (kind IN ('signal', 'sleep', 'subflow')),
+  CONSTRAINT waits_child_only_for_subflow CHECK (child_run_id IS NULL OR kind = 'subflow')
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_waits_wake_at') IS NULL THEN
+    CREATE INDEX idx_waits_wake_at ON pgflow_cpp.waits (wake_at) WHERE wake_at IS NOT NULL;
+  END IF;
+  IF to_regclass('pgflow_cpp.idx_waits_child_run_id') IS NULL THEN
+    CREATE INDEX idx_waits_child_run_id ON pgflow_cpp.waits (child_run_id) WHERE child_run_id IS NOT NULL;
+  END IF;
+END
+$indexes$;
+)pgflow_sql"
+},
     file{"pgflow/0070_broadcast.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
@@ -1761,6 +1833,7 @@ BEGIN
         -- Tasks another session holds (a sibling completion waiting for a step row this
         -- transaction holds) are left to it: waiting here would deadlock, and it finds the run failed.
         PERFORM pgflow_cpp.cancel_active_tasks(cascade_resolve_conditions.run_id, run_row.flow_slug, true);
+        PERFORM pgflow_cpp.run_finished(cascade_resolve_conditions.run_id);  -- subflows: parent and children
       END IF;
       RETURN false;
     END IF;
@@ -2035,6 +2108,8 @@ R"pgflow_sql(-- pgflow.start_ready_steps(run_id) -> void
 -- message is visible at once, NOTIFY pgflow:queue:<flow_slug> wakes idle workers.
 -- A ready step known to be empty (initial_tasks = 0) is completed by
 -- cascade_complete_taskless_steps, which keeps the run's counters right.
+-- A signal or subflow step (pgflow_cpp.step_kinds) gets its tasks without messages: they wait for
+-- their signal or child run (pgflow_cpp.start_waiting_tasks, step:<slug>:waiting per task).
 CREATE OR REPLACE FUNCTION pgflow.start_ready_steps(run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -2082,9 +2157,10 @@ BEGIN
         AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = run_flow AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = run_flow AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     PERFORM pgflow_cpp.broadcast(
@@ -2099,6 +2175,13 @@ BEGIN
       ),
       'step:' || started.step_slug || ':started',
       start_ready_steps.run_id);
+
+    -- A signal or subflow step's tasks get no message: they wait (pgflow_cpp.start_waiting_tasks).
+    IF started.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(start_ready_steps.run_id, run_flow, started.step_slug, started.kind,
+                                             ARRAY(SELECT generate_series(0, started.initial_tasks - 1)));
+      CONTINUE;
+    END IF;
 
     -- msg_ids come back in array order, so the n-th id belongs to task_index n - 1.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
@@ -2594,6 +2677,7 @@ BEGIN
 
     -- pgflow 0.15.1: the run's other active tasks are cancelled (this one is held, and failed below).
     PERFORM pgflow_cpp.cancel_active_tasks(complete_task.run_id, run_flow, true);
+    PERFORM pgflow_cpp.run_finished(complete_task.run_id);
     PERFORM pgmq.archive(run_flow, array_agg(t.message_id))
     FROM pgflow.step_tasks AS t
     WHERE t.run_id = complete_task.run_id
@@ -3314,6 +3398,8 @@ BEGIN
     ELSIF exhausted_mode = 'fail' THEN
       PERFORM pgflow_cpp.fail_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
                                              fail_task_internal.task_index, fail_task_internal.error_message);
+      -- A child run's parent learns of the failure; the run's own child runs are cancelled.
+      PERFORM pgflow_cpp.run_finished(fail_task_internal.run_id);
     ELSE
       PERFORM pgflow_cpp.skip_exhausted_step(fail_task_internal.run_id, run_flow, fail_task_internal.step_slug,
                                              task.message_id, fail_task_internal.error_message,
@@ -3389,7 +3475,8 @@ $$;
 R"pgflow_sql(-- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
 -- = {leaf step slug: its output} over the completed steps nobody depends on (NULL when there are
--- none); then broadcasts run:completed. Otherwise does nothing.
+-- none); then broadcasts run:completed and, for a subflow's child run, makes its parent's wait due
+-- (pgflow_cpp.run_finished). Otherwise does nothing.
 CREATE OR REPLACE FUNCTION pgflow.maybe_complete_run(run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -3428,6 +3515,7 @@ BEGIN
       ),
       'run:completed',
       completed.run_id);
+    PERFORM pgflow_cpp.run_finished(completed.run_id);
   END IF;
 END;
 $$;
@@ -3561,6 +3649,10 @@ R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a 
 --                      chain and two concurrent retries of one run cannot both start a run.
 --   restart_kind       'retry' (a fresh run of the same input) or 'resume' (completed work reused).
 --   idempotency_key    the key start_flow_idempotent was called with: one run per (flow, key).
+--   parent_run_id, parent_step_slug, parent_task_index
+--                      a child run of a subflow step: the parent run's task it serves (its
+--                      completion or failure completes or fails that task; NULL once the parent
+--                      is pruned).
 -- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   run_id uuid NOT NULL,
@@ -3570,6 +3662,9 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   restart_kind text NULL,
   idempotency_key text NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
+  parent_run_id uuid NULL,
+  parent_step_slug text NULL,
+  parent_task_index integer NULL,
   CONSTRAINT run_control_pkey PRIMARY KEY (run_id),
   CONSTRAINT run_control_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
   CONSTRAINT run_control_restart_of_run_id_fkey FOREIGN KEY (restart_of_run_id)
@@ -3578,8 +3673,27 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   CONSTRAINT run_control_idempotency_key UNIQUE (flow_slug, idempotency_key),
   CONSTRAINT run_control_restart_kind_check CHECK (restart_kind IN ('retry', 'resume')),
   CONSTRAINT run_control_restart_kind_known CHECK (restart_of_run_id IS NULL OR restart_kind IS NOT NULL),
-  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id)
+  CONSTRAINT run_control_not_own_restart CHECK (restart_of_run_id <> run_id),
+  CONSTRAINT run_control_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES pgflow.runs (run_id) ON DELETE SET NULL
 );
+
+-- The parent columns (subflows) for an install made before them; guarded by a catalog lookup
+-- (see 0062: ALTER TABLE locks even when there is nothing to add).
+DO $parent$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow_cpp.run_control'::regclass AND attname = 'parent_run_id' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow_cpp.run_control
+      ADD COLUMN IF NOT EXISTS parent_run_id uuid NULL,
+      ADD COLUMN IF NOT EXISTS parent_step_slug text NULL,
+      ADD COLUMN IF NOT EXISTS parent_task_index integer NULL,
+      ADD CONSTRAINT run_control_parent_run_id_fkey FOREIGN KEY (parent_run_id) REFERENCES pgflow.runs (run_id) ON DELETE SET NULL;
+  END IF;
+  IF to_regclass('pgflow_cpp.idx_run_control_parent_run_id') IS NULL THEN
+    CREATE INDEX idx_run_control_parent_run_id ON pgflow_cpp.run_control (parent_run_id) WHERE parent_run_id IS NOT NULL;
+  END IF;
+END
+$parent$;
 )pgflow_sql"
 },
     file{"pgflow/0410_cancel_active_tasks.sql", part::common,
@@ -3639,6 +3753,8 @@ R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; f
 -- Events, in this order: step:<slug>:cancelled for each step that had active tasks (in step order;
 -- {event_type: step:cancelled, run_id, step_slug, status: cancelled, cancelled_tasks, cancelled_at}),
 -- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}).
+-- Then its child runs still running (subflow steps) are cancelled the same way, recursively, and
+-- when the run is itself a child run its parent's wait is made due (pgflow_cpp.run_finished).
 -- Afterwards a late complete_task / complete_tasks / fail_task / start_tasks of the run changes
 -- nothing (the run is failed, its tasks cancelled): no event, no counter.
 -- Errors: P0002 'Run <id> does not exist'; 55000 'Run <id> is completed|failed: only a started run
@@ -3737,6 +3853,8 @@ BEGIN
     ),
     'run:failed',
     cancel_run_once.run_id);
+  -- Its child runs (subflows) are cancelled too, recursively; a child's parent learns it ended.
+  PERFORM pgflow_cpp.run_finished(cancel_run_once.run_id);
   RETURN true;
 END;
 $$;
@@ -3942,9 +4060,10 @@ BEGIN
       WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
       RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
     )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
     FROM marked AS m
     JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
     ORDER BY m.step_slug
   LOOP
     IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
@@ -3969,6 +4088,11 @@ BEGIN
                      WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
                                        WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
                      ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
     -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
     INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
     SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
@@ -4201,6 +4325,789 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0500_set_step_kind.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.json_matches_shape(value, shape) -> text
+-- (Addition.) NULL when value looks like shape, else a message naming the first mismatching path,
+-- e.g. '$.approved: expected boolean, got string'. shape is the JSON-Schema-like subset that the
+-- C++ side generates from a signal's value type: {"type": object|array|string|number|integer|
+-- boolean|null, "properties": {...}, "required": [...], "items": {...}, "nullable": true}; a shape
+-- without "type" (or a NULL shape) matches anything; properties not described are allowed.
+-- Errors: 22023 for a shape that is not an object or names an unknown type.
+CREATE OR REPLACE FUNCTION pgflow_cpp.json_shape_mismatch(value jsonb, shape jsonb, path text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+  expected text;
+  actual text := coalesce(jsonb_typeof(json_shape_mismatch.value), 'nothing');
+  prop record;
+  found text;
+BEGIN
+  IF json_shape_mismatch.shape IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF jsonb_typeof(json_shape_mismatch.shape) <> 'object' THEN
+    RAISE EXCEPTION 'value shape at %: expected an object, got %', path, jsonb_typeof(shape)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  expected := shape ->> 'type';
+  IF expected IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF actual = 'null' AND coalesce((shape ->> 'nullable')::boolean, false) THEN
+    RETURN NULL;
+  END IF;
+  IF expected NOT IN ('object', 'array', 'string', 'number', 'integer', 'boolean', 'null') THEN
+    RAISE EXCEPTION 'value shape at %: unknown type "%"', path, expected USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT (actual = expected
+          OR (expected = 'integer' AND actual = 'number' AND (value #>> '{}')::numeric = trunc((value #>> '{}')::numeric))) THEN
+    IF expected = 'integer' AND actual = 'number' THEN
+      actual := 'a number with a fraction';
+    END IF;
+    RETURN format('%s: expected %s, got %s', path, expected, actual);
+  END IF;
+
+  IF expected = 'object' THEN
+    FOR prop IN SELECT r.name FROM jsonb_array_elements_text(coalesce(shape -> 'required', '[]')) AS r(name) LOOP
+      IF NOT (value ? prop.name) THEN
+        RETURN format('%s.%s: required, missing', path, prop.name);
+      END IF;
+    END LOOP;
+    FOR prop IN SELECT p.key, p.value FROM jsonb_each(coalesce(shape -> 'properties', '{}')) AS p ORDER BY p.key LOOP
+      IF value ? prop.key THEN
+        found := pgflow_cpp.json_shape_mismatch(value -> prop.key, prop.value, path || '.' || prop.key);
+        IF found IS NOT NULL THEN
+          RETURN found;
+        END IF;
+      END IF;
+    END LOOP;
+  ELSIF expected = 'array' AND shape ? 'items' THEN
+    FOR prop IN SELECT e.value, e.ord - 1 AS idx FROM jsonb_array_elements(value) WITH ORDINALITY AS e(value, ord) LOOP
+      found := pgflow_cpp.json_shape_mismatch(prop.value, shape -> 'items', format('%s[%s]', path, prop.idx));
+      IF found IS NOT NULL THEN
+        RETURN found;
+      END IF;
+    END LOOP;
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp.json_matches_shape(value jsonb, shape jsonb)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+  SELECT pgflow_cpp.json_shape_mismatch(json_matches_shape.value, json_matches_shape.shape, '$');
+$$;
+
+-- pgflow_cpp.set_step_kind(flow_slug, step_slug, kind, signal_timeout, value_shape, child_flow_slug)
+--   -> void
+-- (Addition.) Declares a step added by pgflow.add_step as one without a handler: 'signal',
+-- 'sleep' or 'subflow' (see 0067_waits.sql). Idempotent; signal_timeout and value_shape may
+-- change in place, the kind and the child flow may not (an error naming both).
+-- Errors: 02000 unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
+-- not belong to the kind, a non-positive timeout, a shape that is not an object, a subflow of its
+-- own flow (directly or through other subflows), or a step already declared with another kind or
+-- child flow.
+CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_kind(flow_slug text, step_slug text, kind text,
+                                                    signal_timeout integer DEFAULT NULL,
+                                                    value_shape jsonb DEFAULT NULL,
+                                                    child_flow_slug text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  existing pgflow_cpp.step_kinds;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow.steps AS s
+                 WHERE s.flow_slug = set_step_kind.flow_slug AND s.step_slug = set_step_kind.step_slug) THEN
+    RAISE EXCEPTION 'Flow "%" has no step "%" (add it with pgflow.add_step first)', flow_slug, step_slug
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  IF kind IS NULL OR kind NOT IN ('signal', 'sleep', 'subflow') THEN
+    RAISE EXCEPTION 'Step "%": kind must be signal, sleep or subflow, not %', step_slug, coalesce('"' || kind || '"', 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF signal_timeout IS NOT NULL AND (kind <> 'signal' OR signal_timeout <= 0) THEN
+    RAISE EXCEPTION 'Step "%": signal_timeout must be a positive number of seconds, for a signal step only', step_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF value_shape IS NOT NULL AND (kind <> 'signal' OR jsonb_typeof(value_shape) <> 'object') THEN
+    RAISE EXCEPTION 'Step "%": value_shape must be a JSON object, for a signal step only', step_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF (kind = 'subflow') <> (child_flow_slug IS NOT NULL) THEN
+    RAISE EXCEPTION 'Step "%": child_flow_slug is required for a subflow step and only for one', step_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF child_flow_slug = flow_slug THEN
+    RAISE EXCEPTION 'Step "%" of flow "%" cannot run its own flow as a subflow', step_slug, flow_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF child_flow_slug IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = set_step_kind.child_flow_slug) THEN
+    RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" is not registered (register it before its parent)',
+      step_slug, flow_slug, child_flow_slug USING ERRCODE = 'no_data_found';
+  END IF;
+  -- A child flow that runs this flow, however deep, would start runs without end.
+  IF child_flow_slug IS NOT NULL AND EXISTS (
+       WITH RECURSIVE reached(flow) AS (
+         SELECT set_step_kind.child_flow_slug
+         UNION
+         SELECT k.child_flow_slug FROM pgflow_cpp.step_kinds AS k JOIN reached ON k.flow_slug = reached.flow
+         WHERE k.child_flow_slug IS NOT NULL)
+       SELECT 1 FROM reached WHERE reached.flow = set_step_kind.flow_slug) THEN
+    RAISE EXCEPTION 'Step "%" of flow "%": child flow "%" runs flow "%" itself (a cycle of subflows)',
+      step_slug, flow_slug, child_flow_slug, flow_slug USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  PERFORM pgflow_cpp.json_matches_shape('null', value_shape);  -- a bad shape fails now, not at the signal
+
+  SELECT * INTO existing FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = set_step_kind.flow_slug AND k.step_slug = set_step_kind.step_slug
+  FOR UPDATE;
+  IF FOUND AND (existing.kind <> kind OR existing.child_flow_slug IS DISTINCT FROM child_flow_slug) THEN
+    RAISE EXCEPTION 'Step "%" of flow "%" is registered as % but is now declared as %', step_slug, flow_slug,
+      existing.kind || coalesce(' of flow "' || existing.child_flow_slug || '"', ''),
+      kind || coalesce(' of flow "' || child_flow_slug || '"', '')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  INSERT INTO pgflow_cpp.step_kinds AS k (flow_slug, step_slug, kind, signal_timeout, value_shape, child_flow_slug)
+  VALUES (set_step_kind.flow_slug, set_step_kind.step_slug, set_step_kind.kind, set_step_kind.signal_timeout,
+          set_step_kind.value_shape, set_step_kind.child_flow_slug)
+  ON CONFLICT ON CONSTRAINT step_kinds_pkey DO UPDATE
+  SET signal_timeout = excluded.signal_timeout, value_shape = excluded.value_shape;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0510_waits_runtime.sql", part::common,
+R"pgflow_sql(-- Internal helpers of the steps without handlers (0067_waits.sql): opening a wait, a subflow's
+-- child run, and what a run's end means for its parent and its children.
+
+-- pgflow_cpp.open_wait(run_id, step_slug, task_index, kind, wake_at, child_run_id) -> void
+-- (Internal.) The task (queued, without a visible message) waits from now: its waits row is
+-- created or replaced, and step:<slug>:waiting is sent (step:started's payload for the step plus
+-- task_index, kind, waiting_since, wake_at and child_run_id).
+CREATE OR REPLACE FUNCTION pgflow_cpp.open_wait(run_id uuid, step_slug text, task_index integer, kind text,
+                                                wake_at timestamptz, child_run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  since timestamptz;
+  step record;
+BEGIN
+  INSERT INTO pgflow_cpp.waits AS w (run_id, step_slug, task_index, kind, waiting_since, wake_at, child_run_id)
+  VALUES (open_wait.run_id, open_wait.step_slug, open_wait.task_index, open_wait.kind, now(),
+          open_wait.wake_at, open_wait.child_run_id)
+  ON CONFLICT ON CONSTRAINT waits_pkey DO UPDATE
+  SET kind = excluded.kind, waiting_since = excluded.waiting_since, wake_at = excluded.wake_at,
+      child_run_id = excluded.child_run_id, start_error = NULL
+  RETURNING w.waiting_since INTO since;
+
+  SELECT ss.started_at, ss.remaining_tasks, ss.remaining_deps INTO step
+  FROM pgflow.step_states AS ss WHERE ss.run_id = open_wait.run_id AND ss.step_slug = open_wait.step_slug;
+  PERFORM pgflow_cpp.broadcast(
+    jsonb_build_object(
+      'event_type', 'step:waiting',
+      'run_id', open_wait.run_id,
+      'step_slug', open_wait.step_slug,
+      'status', 'started',
+      'started_at', step.started_at,
+      'remaining_tasks', step.remaining_tasks,
+      'remaining_deps', step.remaining_deps,
+      'task_index', open_wait.task_index,
+      'kind', open_wait.kind,
+      'waiting_since', since,
+      'wake_at', open_wait.wake_at,
+      'child_run_id', open_wait.child_run_id
+    ),
+    'step:' || open_wait.step_slug || ':waiting',
+    open_wait.run_id);
+END;
+$$;
+
+-- pgflow_cpp.subflow_input(run_id, flow_slug, step_slug, task_index) -> jsonb
+-- (Internal.) A subflow task's child run input: for a single step the run's input (no
+-- dependency), its one dependency's output (null when that dependency was skipped), or with
+-- several dependencies a handler's input ({"run": input, <dep>: output...}); for a map step the
+-- element task_index of the array it maps (the run input, a single dependency's output, or a map
+-- dependency's task task_index).
+CREATE OR REPLACE FUNCTION pgflow_cpp.subflow_input(run_id uuid, flow_slug text, step_slug text, task_index integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+  step pgflow.steps;
+  dep record;
+  run_input jsonb;
+BEGIN
+  SELECT * INTO step FROM pgflow.steps AS s
+  WHERE s.flow_slug = subflow_input.flow_slug AND s.step_slug = subflow_input.step_slug;
+  SELECT r.input INTO run_input FROM pgflow.runs AS r WHERE r.run_id = subflow_input.run_id;
+  IF step.deps_count = 0 THEN
+    RETURN CASE WHEN step.step_type = 'map' THEN run_input -> subflow_input.task_index ELSE run_input END;
+  END IF;
+
+  IF step.deps_count = 1 THEN
+    SELECT d.dep_slug, p.step_type, ds.status INTO dep
+    FROM pgflow.deps AS d
+    JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+    JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug
+    WHERE d.flow_slug = subflow_input.flow_slug AND d.step_slug = subflow_input.step_slug;
+    IF dep.status IS DISTINCT FROM 'completed' THEN
+      RETURN 'null'::jsonb;
+    ELSIF step.step_type = 'single' THEN
+      RETURN pgflow_cpp.step_output(subflow_input.run_id, dep.dep_slug, dep.step_type);
+    ELSIF dep.step_type = 'map' THEN
+      RETURN coalesce((SELECT t.output FROM pgflow.step_tasks AS t
+                       WHERE t.run_id = subflow_input.run_id AND t.step_slug = dep.dep_slug
+                         AND t.task_index = subflow_input.task_index), 'null'::jsonb);
+    ELSE
+      RETURN pgflow_cpp.step_output(subflow_input.run_id, dep.dep_slug, 'single') -> subflow_input.task_index;
+    END IF;
+  END IF;
+
+  RETURN jsonb_build_object('run', run_input) || coalesce((
+    SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(subflow_input.run_id, d.dep_slug, p.step_type))
+    FROM pgflow.deps AS d
+    JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+    JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug
+    WHERE d.flow_slug = subflow_input.flow_slug AND d.step_slug = subflow_input.step_slug
+      AND ds.status = 'completed'), '{}'::jsonb);
+END;
+$$;
+
+-- pgflow_cpp.start_child_run(run_id, flow_slug, step_slug, task_index) -> uuid (the child run)
+-- (Internal.) Starts a child run of the subflow step's child flow for one of its tasks (input:
+-- subflow_input), records its parent in run_control and opens the task's wait on it. A child that
+-- ended at once (e.g. a flow of empty maps) leaves the wait due now, as does a child that could not
+-- start (an error of start_flow, kept in start_error): wake_due_waits then completes or fails the
+-- task, outside the caller's own cascade.
+CREATE OR REPLACE FUNCTION pgflow_cpp.start_child_run(run_id uuid, flow_slug text, step_slug text, task_index integer)
+RETURNS uuid
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  child_flow text;
+  child uuid := gen_random_uuid();
+  child_status text;
+  failure text;
+BEGIN
+  SELECT k.child_flow_slug INTO child_flow FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = start_child_run.flow_slug AND k.step_slug = start_child_run.step_slug;
+  BEGIN
+    SELECT r.status INTO child_status
+    FROM pgflow.start_flow(child_flow,
+                           pgflow_cpp.subflow_input(start_child_run.run_id, start_child_run.flow_slug,
+                                                    start_child_run.step_slug, start_child_run.task_index),
+                           child) AS r;
+    INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, parent_run_id, parent_step_slug, parent_task_index)
+    VALUES (child, child_flow, start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index)
+    ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE
+    SET parent_run_id = excluded.parent_run_id, parent_step_slug = excluded.parent_step_slug,
+        parent_task_index = excluded.parent_task_index;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+    child := NULL;
+  END;
+
+  PERFORM pgflow_cpp.open_wait(start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index,
+                               'subflow', CASE WHEN child_status IS DISTINCT FROM 'started' THEN now() END, child);
+  IF failure IS NOT NULL THEN
+    UPDATE pgflow_cpp.waits AS w
+    SET start_error = format('Child run of flow "%s" could not start: %s', child_flow, failure)
+    WHERE w.run_id = start_child_run.run_id AND w.step_slug = start_child_run.step_slug
+      AND w.task_index = start_child_run.task_index;
+  END IF;
+  RETURN child;
+END;
+$$;
+
+-- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_indexes) -> void
+-- (Internal; start_ready_steps, and resume_run for a partly completed map.) The tasks task_indexes
+-- of a signal or subflow step that has just started: each
+-- 'queued' with no queue message (no worker can claim it), and waiting: for its signal (until the
+-- step's signal_timeout) or for the child run started for it.
+CREATE OR REPLACE FUNCTION pgflow_cpp.start_waiting_tasks(run_id uuid, flow_slug text, step_slug text, kind text,
+                                                          task_indexes integer[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  timeout integer;
+  i integer;
+BEGIN
+  INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+  SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, x.idx, NULL
+  FROM unnest(start_waiting_tasks.task_indexes) AS x(idx);
+
+  SELECT k.signal_timeout INTO timeout FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = start_waiting_tasks.flow_slug AND k.step_slug = start_waiting_tasks.step_slug;
+  FOREACH i IN ARRAY start_waiting_tasks.task_indexes LOOP
+    IF kind = 'signal' THEN
+      PERFORM pgflow_cpp.open_wait(start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, 'signal',
+                                   now() + make_interval(secs => timeout), NULL);
+    ELSE
+      PERFORM pgflow_cpp.start_child_run(start_waiting_tasks.run_id, start_waiting_tasks.flow_slug,
+                                         start_waiting_tasks.step_slug, i);
+    END IF;
+  END LOOP;
+END;
+$$;
+
+-- pgflow_cpp.run_finished(run_id) -> void
+-- (Internal; called where a run completes or fails.) A child run that ended makes its parent's
+-- wait due now (wake_due_waits completes or fails the parent's task in its own transaction, so a
+-- child's completion never waits for its parent's rows) and wakes the parent flow's workers; a run
+-- that failed (or was cancelled) cancels its children still running, recursively. The parent's
+-- wait is taken SKIP LOCKED: a session holding it is waking it already (and waits for nothing this
+-- session holds first, see wake_due_waits), and finds the child's end when it re-reads the child.
+CREATE OR REPLACE FUNCTION pgflow_cpp.run_finished(run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  parent_flow text;
+  child uuid;
+BEGIN
+  WITH due AS (
+    UPDATE pgflow_cpp.waits AS w SET wake_at = now()
+    FROM (SELECT l.run_id, l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
+          WHERE l.child_run_id = run_finished.run_id
+          FOR NO KEY UPDATE SKIP LOCKED) AS l
+    WHERE w.run_id = l.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
+    RETURNING w.run_id)
+  SELECT r.flow_slug INTO parent_flow FROM due JOIN pgflow.runs AS r ON r.run_id = due.run_id LIMIT 1;
+  IF parent_flow IS NOT NULL THEN
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || parent_flow, '');
+  END IF;
+
+  IF (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = run_finished.run_id) = 'failed' THEN
+    FOR child IN
+      SELECT c.run_id FROM pgflow_cpp.run_control AS c
+      JOIN pgflow.runs AS r ON r.run_id = c.run_id
+      WHERE c.parent_run_id = run_finished.run_id AND r.status = 'started'
+      ORDER BY c.run_id
+    LOOP
+      BEGIN
+        PERFORM pgflow_cpp.cancel_run(child);
+      EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        NULL;  -- it ended meanwhile
+      END;
+    END LOOP;
+    -- Its waits ended with their tasks (those another session holds are left to wake_due_waits).
+    DELETE FROM pgflow_cpp.waits AS w
+    USING (SELECT l.step_slug, l.task_index FROM pgflow_cpp.waits AS l
+           WHERE l.run_id = run_finished.run_id FOR NO KEY UPDATE SKIP LOCKED) AS l,
+          pgflow.step_tasks AS t
+    WHERE w.run_id = run_finished.run_id AND w.step_slug = l.step_slug AND w.task_index = l.task_index
+      AND t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
+      AND t.status NOT IN ('queued', 'started')
+      AND (w.child_run_id IS NULL OR NOT EXISTS (SELECT 1 FROM pgflow.runs AS c
+                                                 WHERE c.run_id = w.child_run_id AND c.status = 'started'));
+  END IF;
+END;
+$$;
+
+-- pgflow_cpp.resolve_wait(run_id, step_slug, task_index, waiting_since, new_attempt) -> void
+-- (Internal.) A waiting task's wait ends (its signal, timeout, sleep's end or child run's end):
+-- the task becomes 'started' again so that pgflow.complete_task or fail_task_internal take it the
+-- way they take a handler's task. new_attempt (signals, subflows): the wait was an attempt,
+-- counted now, which started when the wait began; a sleep's attempt is the worker's claim.
+CREATE OR REPLACE FUNCTION pgflow_cpp.resolve_wait(run_id uuid, step_slug text, task_index integer,
+                                                   waiting_since timestamptz, new_attempt boolean)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+  UPDATE pgflow.step_tasks AS t
+  SET status = 'started',
+      attempts_count = t.attempts_count + CASE WHEN resolve_wait.new_attempt THEN 1 ELSE 0 END,
+      started_at = CASE WHEN resolve_wait.new_attempt OR t.started_at IS NULL
+                        THEN greatest(least(coalesce(resolve_wait.waiting_since, now()), now()), t.queued_at)
+                        ELSE t.started_at END
+  WHERE t.run_id = resolve_wait.run_id AND t.step_slug = resolve_wait.step_slug
+    AND t.task_index = resolve_wait.task_index AND t.status = 'queued';
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0520_signal.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.signal(run_id, step_slug, value, task_index = 0) -> void
+-- (Addition.) Completes a waiting task of a signal step with output = value, through
+-- pgflow.complete_task (dependents start, step:completed, the run completes: as a handler's
+-- completion would). Refusals change nothing and raise:
+--   P0002 (no_data_found)  unknown run, a step the run's flow does not have, or a task_index the
+--                          started step does not have;
+--   22023 (invalid_parameter_value)  the step is not a signal step; value does not match the
+--                          step's value_shape (json_matches_shape's message);
+--   55000 (object_not_in_prerequisite_state)  the task is not waiting, the message says why: the
+--                          run is completed / failed / cancelled, the step is not ready yet or was
+--                          skipped, the task was signalled already (completed), failed or is being
+--                          retried.
+-- Locks: the task's wait, then the task (as wake_due_waits: a signal and a timeout of the same
+-- wait are decided by whoever takes the wait first; the other finds the task no longer waiting).
+CREATE OR REPLACE FUNCTION pgflow_cpp.signal(run_id uuid, step_slug text, value jsonb, task_index integer DEFAULT 0)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  run pgflow.runs;
+  step_kind pgflow_cpp.step_kinds;
+  step_status text;
+  waiting pgflow_cpp.waits;
+  task pgflow.step_tasks;
+  mismatch text;
+  label text := format('Signal "%s" of run %s', signal.step_slug, signal.run_id);
+BEGIN
+  SELECT * INTO run FROM pgflow.runs AS r WHERE r.run_id = signal.run_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Run % does not exist', signal.run_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pgflow.steps AS s WHERE s.flow_slug = run.flow_slug AND s.step_slug = signal.step_slug) THEN
+    RAISE EXCEPTION 'Flow "%" of run % has no step "%"', run.flow_slug, signal.run_id, signal.step_slug
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  SELECT * INTO step_kind FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = run.flow_slug AND k.step_slug = signal.step_slug;
+  IF step_kind.kind IS DISTINCT FROM 'signal' THEN
+    RAISE EXCEPTION 'Step "%" of flow "%" is not a signal step (it is a % step)', signal.step_slug, run.flow_slug,
+      coalesce(step_kind.kind, 'handler') USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  SELECT * INTO waiting FROM pgflow_cpp.waits AS w
+  WHERE w.run_id = signal.run_id AND w.step_slug = signal.step_slug AND w.task_index = signal.task_index
+  FOR NO KEY UPDATE;
+  SELECT * INTO task FROM pgflow.step_tasks AS t
+  WHERE t.run_id = signal.run_id AND t.step_slug = signal.step_slug AND t.task_index = signal.task_index
+  FOR NO KEY UPDATE;
+  SELECT r.status INTO run.status FROM pgflow.runs AS r WHERE r.run_id = signal.run_id;
+  SELECT ss.status INTO step_status FROM pgflow.step_states AS ss
+  WHERE ss.run_id = signal.run_id AND ss.step_slug = signal.step_slug;
+
+  IF run.status <> 'started' THEN
+    RAISE EXCEPTION '% is not waiting: the run is %', label,
+      CASE WHEN run.status = 'failed' AND EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS c
+                                                 WHERE c.run_id = signal.run_id AND c.cancelled_at IS NOT NULL)
+           THEN 'cancelled' ELSE run.status END
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF step_status = 'created' THEN
+    RAISE EXCEPTION '% is not waiting: the step is not ready yet (it waits for its dependencies)', label
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF step_status = 'skipped' THEN
+    RAISE EXCEPTION '% is not waiting: the step was skipped', label USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  IF task.run_id IS NULL THEN
+    RAISE EXCEPTION 'Step "%" of run % has no task %', signal.step_slug, signal.run_id, signal.task_index
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  IF task.status <> 'queued' OR waiting.run_id IS NULL THEN
+    RAISE EXCEPTION '% is not waiting: %', label,
+      CASE task.status
+        WHEN 'completed' THEN format('it was signalled already (completed at %s)', task.completed_at)
+        WHEN 'queued' THEN 'its task waits for a retry'
+        ELSE format('its task is %s', task.status)
+      END
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+
+  mismatch := pgflow_cpp.json_matches_shape(signal.value, step_kind.value_shape);
+  IF mismatch IS NOT NULL THEN
+    RAISE EXCEPTION '% has the wrong shape: %', label, mismatch USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  DELETE FROM pgflow_cpp.waits AS w
+  WHERE w.run_id = signal.run_id AND w.step_slug = signal.step_slug AND w.task_index = signal.task_index;
+  PERFORM pgflow_cpp.resolve_wait(signal.run_id, signal.step_slug, signal.task_index, waiting.waiting_since, true);
+  PERFORM pgflow.complete_task(signal.run_id, signal.step_slug, signal.task_index, coalesce(signal.value, 'null'::jsonb));
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0530_sleep_task.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.sleep_task(run_id, step_slug, task_index, until) -> void
+-- (Addition.) A worker that claimed a task of a sleep step (and computed until from its input)
+-- parks it: the task's message is archived and the task waits, 'queued' and holding no worker,
+-- until wake_due_waits completes it at until with output to_jsonb(until) (step:<slug>:waiting
+-- now). An until not in the future completes the task at once.
+-- Errors: P0002 unknown run, step or task; 22023 the step is not a sleep step, or until is NULL;
+-- 55000 the task is not 'started' (e.g. its run was cancelled meanwhile).
+CREATE OR REPLACE FUNCTION pgflow_cpp.sleep_task(run_id uuid, step_slug text, task_index integer, until timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  run_flow text;
+  step_kind text;
+  task pgflow.step_tasks;
+BEGIN
+  SELECT r.flow_slug INTO run_flow FROM pgflow.runs AS r WHERE r.run_id = sleep_task.run_id;
+  IF run_flow IS NULL THEN
+    RAISE EXCEPTION 'Run % does not exist', sleep_task.run_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pgflow.steps AS s WHERE s.flow_slug = run_flow AND s.step_slug = sleep_task.step_slug) THEN
+    RAISE EXCEPTION 'Flow "%" of run % has no step "%"', run_flow, sleep_task.run_id, sleep_task.step_slug
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  SELECT k.kind INTO step_kind FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = run_flow AND k.step_slug = sleep_task.step_slug;
+  IF step_kind IS DISTINCT FROM 'sleep' THEN
+    RAISE EXCEPTION 'Step "%" of flow "%" is not a sleep step (it is a % step)', sleep_task.step_slug, run_flow,
+      coalesce(step_kind, 'handler') USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF sleep_task.until IS NULL THEN
+    RAISE EXCEPTION 'Sleep step "%": until must not be NULL', sleep_task.step_slug USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  SELECT * INTO task FROM pgflow.step_tasks AS t
+  WHERE t.run_id = sleep_task.run_id AND t.step_slug = sleep_task.step_slug AND t.task_index = sleep_task.task_index
+  FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'Step "%" of run % has no task %', sleep_task.step_slug, sleep_task.run_id, sleep_task.task_index
+      USING ERRCODE = 'no_data_found';
+  END IF;
+  IF task.status <> 'started' THEN
+    RAISE EXCEPTION 'Task % of sleep step "%" of run % is %, not started: only a claimed task can sleep',
+      sleep_task.task_index, sleep_task.step_slug, sleep_task.run_id, task.status
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+
+  IF sleep_task.until <= now() THEN
+    PERFORM pgflow.complete_task(sleep_task.run_id, sleep_task.step_slug, sleep_task.task_index, to_jsonb(sleep_task.until));
+    RETURN;
+  END IF;
+  IF task.message_id IS NOT NULL THEN
+    PERFORM pgmq.archive(run_flow, task.message_id);
+  END IF;
+  UPDATE pgflow.step_tasks AS t SET status = 'queued'
+  WHERE t.run_id = sleep_task.run_id AND t.step_slug = sleep_task.step_slug AND t.task_index = sleep_task.task_index;
+  PERFORM pgflow_cpp.open_wait(sleep_task.run_id, sleep_task.step_slug, sleep_task.task_index, 'sleep',
+                               sleep_task.until, NULL);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0540_wake_due_waits.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.wake_wait(run_id, step_slug, task_index) -> void
+-- (Internal; wake_due_waits, whose caller holds the wait.) Acts on one due wait:
+--   sleep    the task completes with output to_jsonb(until);
+--   signal   the attempt fails: 'Signal "<step>" was not received within <n> s' (fail_task_internal:
+--            a task with attempts left waits again at once, for a new timeout; an exhausted one
+--            fails or skips its step per when_exhausted);
+--   subflow  the child run completed: the task completes with the child's output; it failed:
+--            the attempt fails with 'Child run <id> of flow "<slug>" failed: <its first error>'
+--            (with attempts left, a new child run starts after calculate_retry_delay(base_delay,
+--            attempts)); no child (that retry is due): a new child run starts; a child that could
+--            not start fails the attempt with why; a child still running is looked at again in 5
+--            minutes (a safety net: its end makes the wait due).
+-- A wait whose task no longer waits (cancelled or skipped with its run or step) is deleted; its
+-- child run, if still running, is cancelled.
+CREATE OR REPLACE FUNCTION pgflow_cpp.wake_wait(run_id uuid, step_slug text, task_index integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  w pgflow_cpp.waits;
+  task record;
+  kind pgflow_cpp.step_kinds;
+  child record;
+  failure text;
+  base_delay integer;
+BEGIN
+  SELECT * INTO w FROM pgflow_cpp.waits AS x
+  WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+  SELECT t.status, t.attempts_count, r.status AS run_status, r.flow_slug INTO task
+  FROM pgflow.step_tasks AS t JOIN pgflow.runs AS r ON r.run_id = t.run_id
+  WHERE t.run_id = wake_wait.run_id AND t.step_slug = wake_wait.step_slug AND t.task_index = wake_wait.task_index
+  FOR NO KEY UPDATE OF t;
+
+  IF task.status IS DISTINCT FROM 'queued' OR task.run_status <> 'started' THEN
+    DELETE FROM pgflow_cpp.waits AS x
+    WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+    IF w.child_run_id IS NOT NULL AND (SELECT r.status FROM pgflow.runs AS r WHERE r.run_id = w.child_run_id) = 'started' THEN
+      BEGIN
+        PERFORM pgflow_cpp.cancel_run(w.child_run_id);
+      EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        NULL;  -- it ended meanwhile
+      END;
+    END IF;
+    RETURN;
+  END IF;
+  SELECT * INTO kind FROM pgflow_cpp.step_kinds AS k
+  WHERE k.flow_slug = task.flow_slug AND k.step_slug = wake_wait.step_slug;
+
+  IF w.kind = 'sleep' THEN
+    DELETE FROM pgflow_cpp.waits AS x
+    WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+    PERFORM pgflow_cpp.resolve_wait(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, w.waiting_since, false);
+    PERFORM pgflow.complete_task(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, to_jsonb(w.wake_at));
+    RETURN;
+  ELSIF w.kind = 'signal' THEN
+    IF kind.signal_timeout IS NULL THEN  -- the timeout was removed since the wait began
+      UPDATE pgflow_cpp.waits AS x SET wake_at = NULL
+      WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+      RETURN;
+    END IF;
+    failure := format('Signal "%s" was not received within %s s', wake_wait.step_slug, kind.signal_timeout);
+  ELSIF w.start_error IS NOT NULL THEN
+    failure := w.start_error;
+  ELSIF w.child_run_id IS NULL THEN
+    PERFORM pgflow_cpp.start_child_run(wake_wait.run_id, task.flow_slug, wake_wait.step_slug, wake_wait.task_index);
+    RETURN;
+  ELSE
+    SELECT r.status, r.output, r.flow_slug INTO child FROM pgflow.runs AS r WHERE r.run_id = w.child_run_id;
+    IF child.status = 'started' THEN
+      UPDATE pgflow_cpp.waits AS x SET wake_at = now() + interval '5 minutes'
+      WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+      RETURN;
+    ELSIF child.status = 'completed' THEN
+      DELETE FROM pgflow_cpp.waits AS x
+      WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+      PERFORM pgflow_cpp.resolve_wait(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, w.waiting_since, true);
+      PERFORM pgflow.complete_task(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, child.output);
+      RETURN;
+    END IF;
+    failure := format('Child run %s of flow "%s" failed: %s', w.child_run_id, child.flow_slug, coalesce(
+      (SELECT 'cancelled' FROM pgflow_cpp.run_control AS c WHERE c.run_id = w.child_run_id AND c.cancelled_at IS NOT NULL),
+      (SELECT ss.error_message FROM pgflow.step_states AS ss
+       WHERE ss.run_id = w.child_run_id AND ss.status = 'failed' AND ss.error_message IS NOT NULL
+       ORDER BY ss.failed_at, ss.step_slug LIMIT 1),
+      'no error recorded'));
+  END IF;
+
+  -- The attempt failed: the task is failed like a handler's (retry, or its step fails or is skipped).
+  PERFORM pgflow_cpp.resolve_wait(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, w.waiting_since, true);
+  SELECT t.status, t.attempts_count INTO task
+  FROM pgflow_cpp.fail_task_internal(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, failure, false) AS t;
+  IF task.status = 'queued' AND w.kind = 'signal' THEN
+    PERFORM pgflow_cpp.open_wait(wake_wait.run_id, wake_wait.step_slug, wake_wait.task_index, 'signal',
+                                 now() + make_interval(secs => kind.signal_timeout), NULL);
+  ELSIF task.status = 'queued' THEN
+    SELECT coalesce(s.opt_base_delay, f.opt_base_delay) INTO base_delay
+    FROM pgflow.steps AS s JOIN pgflow.flows AS f ON f.flow_slug = s.flow_slug
+    WHERE s.flow_slug = kind.flow_slug AND s.step_slug = wake_wait.step_slug;
+    UPDATE pgflow_cpp.waits AS x
+    SET child_run_id = NULL, start_error = NULL, waiting_since = now(),
+        wake_at = now() + make_interval(secs => pgflow.calculate_retry_delay(base_delay, task.attempts_count))
+    WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+  ELSE
+    DELETE FROM pgflow_cpp.waits AS x
+    WHERE x.run_id = wake_wait.run_id AND x.step_slug = wake_wait.step_slug AND x.task_index = wake_wait.task_index;
+  END IF;
+END;
+$$;
+
+-- pgflow_cpp.wake_due_waits(max_count = 100) -> integer
+-- (Addition.) Acts on up to max_count waits whose wake_at has passed, earliest first (wake_wait:
+-- sleeps end, signal timeouts, subflow tasks whose child run ended or whose retry is due) and
+-- returns how many it handled. Workers call it from their poll loop; several sessions at once
+-- share the work: each wait is taken SKIP LOCKED, so it is handled once. A wait whose handling
+-- fails (an error in a cascade it starts) is left for a minute, with a WARNING, and counted.
+-- Locks: the wait, then its task (the order of pgflow_cpp.signal), then what completing or
+-- failing the task takes.
+-- Errors: 22023 max_count NULL or below 1.
+CREATE OR REPLACE FUNCTION pgflow_cpp.wake_due_waits(max_count integer DEFAULT 100)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  handled integer := 0;
+  due record;
+  failure text;
+BEGIN
+  IF max_count IS NULL OR max_count < 1 THEN
+    RAISE EXCEPTION 'wake_due_waits: max_count must be at least 1, not %', coalesce(max_count::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  FOR due IN
+    SELECT w.run_id, w.step_slug, w.task_index FROM pgflow_cpp.waits AS w
+    WHERE w.wake_at <= clock_timestamp()
+    ORDER BY w.wake_at
+    LIMIT max_count
+    FOR NO KEY UPDATE SKIP LOCKED
+  LOOP
+    BEGIN
+      PERFORM pgflow_cpp.wake_wait(due.run_id, due.step_slug, due.task_index);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+      RAISE WARNING 'pgflow_cpp.wake_due_waits: task % of step "%" of run %: %; tried again in a minute',
+        due.task_index, due.step_slug, due.run_id, failure;
+      UPDATE pgflow_cpp.waits AS w SET wake_at = clock_timestamp() + interval '1 minute'
+      WHERE w.run_id = due.run_id AND w.step_slug = due.step_slug AND w.task_index = due.task_index;
+    END;
+    handled := handled + 1;
+  END LOOP;
+  RETURN handled;
+END;
+$$;
+
+-- pgflow_cpp.next_wake_at() -> timestamptz
+-- (Addition.) The earliest wake_at of any wait (NULL: none): when wake_due_waits has something to
+-- do next. Possibly early (a wait that turns out to be stale), never late.
+CREATE OR REPLACE FUNCTION pgflow_cpp.next_wake_at()
+RETURNS timestamptz
+LANGUAGE sql
+STABLE
+SECURITY DEFINER  -- reads pgflow_cpp.waits, which only the owner may: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  SELECT min(w.wake_at) FROM pgflow_cpp.waits AS w WHERE w.wake_at IS NOT NULL;
+$$;
+
+-- pgflow_cpp.run_waits(run_id) -> table (step_slug, task_index, kind, waiting_since, wake_at,
+--   child_run_id)
+-- (Addition.) The run's tasks that wait now, in step and task order: for a signal (wake_at: its
+-- timeout), a sleep's end or a child run (child_run_id; NULL with a wake_at while a retry's new
+-- child is due). Nothing for a finished run. Read-only.
+CREATE OR REPLACE FUNCTION pgflow_cpp.run_waits(run_id uuid)
+RETURNS TABLE (step_slug text, task_index integer, kind text, waiting_since timestamptz, wake_at timestamptz,
+               child_run_id uuid)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER  -- reads pgflow_cpp.waits, which only the owner may: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  SELECT w.step_slug, w.task_index, w.kind, w.waiting_since, w.wake_at, w.child_run_id
+  FROM pgflow_cpp.waits AS w
+  JOIN pgflow.step_tasks AS t ON t.run_id = w.run_id AND t.step_slug = w.step_slug AND t.task_index = w.task_index
+  JOIN pgflow.runs AS r ON r.run_id = w.run_id
+  WHERE w.run_id = run_waits.run_id AND t.status = 'queued' AND r.status = 'started'
+  ORDER BY w.step_slug, w.task_index;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0900_installed_version.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
@@ -4267,6 +5174,12 @@ DECLARE
     'pgflow_cpp.run_status(uuid)',
     'pgflow.prune_data_older_than(interval)',
     'pgflow_cpp.start_many(text,jsonb[],uuid[])',
+    'pgflow_cpp.set_step_kind(text,text,text,integer,jsonb,text)',
+    'pgflow_cpp.signal(uuid,text,jsonb,integer)',
+    'pgflow_cpp.sleep_task(uuid,text,integer,timestamptz)',
+    'pgflow_cpp.wake_due_waits(integer)',
+    'pgflow_cpp.next_wake_at()',
+    'pgflow_cpp.run_waits(uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
@@ -4274,6 +5187,8 @@ DECLARE
     'pgflow.is_valid_slug(text)',
     'pgflow.calculate_retry_delay(numeric,integer)',
     'pgflow_cpp.installed_version()',
+    'pgflow_cpp.json_matches_shape(jsonb,jsonb)',
+    'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)',
     'pgflow_cpp.installed_queue()'];
   f regprocedure;
 BEGIN

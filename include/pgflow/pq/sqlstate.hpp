@@ -37,6 +37,7 @@ inline constexpr std::string_view undefined_function = "42883";
 // What pgflow_cpp's run-control functions raise when they refuse (sql/README.md, "Run control").
 inline constexpr std::string_view no_data_found = "P0002";                     ///< an unknown run
 inline constexpr std::string_view object_not_in_prerequisite_state = "55000";  ///< a state that forbids it
+inline constexpr std::string_view invalid_parameter_value = "22023";  ///< e.g. a signal value of the wrong shape
 
 /// True when `code` belongs to the two-character class `sqlstate_class` ("08", "23", "40"…).
 constexpr bool in_class(std::string_view code, std::string_view sqlstate_class) noexcept {

@@ -32,6 +32,9 @@ struct acknowledgement {
     int attempt = 0;
     /// A handler's permanent_error: the task fails with no attempt left.
     bool permanent = false;
+    /// A sleep step's deadline (payload: the time, ISO 8601): the task waits until then without a
+    /// worker (pgflow_cpp.sleep_task) instead of completing.
+    bool sleep = false;
 };
 
 struct acknowledgement_limits {
@@ -68,7 +71,7 @@ inline bool is_transient(const database_error& e) {
     return e.is_retryable_transaction_error();
 }
 
-enum class ack_statement { defer, complete, fail, fail_attempt, fail_permanently, complete_batch, publish };
+enum class ack_statement { defer, complete, fail, fail_attempt, fail_permanently, sleep, complete_batch, publish };
 
 /// One statement of a round trip's acknowledgements.
 struct planned_statement {
@@ -95,6 +98,7 @@ inline std::string_view name_of(ack_statement kind) {
         case ack_statement::fail: return statements::fail.name;
         case ack_statement::fail_attempt: return statements::fail_attempt_function.name;
         case ack_statement::fail_permanently: return statements::fail_permanently.name;
+        case ack_statement::sleep: return statements::sleep_task.name;
         case ack_statement::complete_batch: return statements::complete_batch_function.name;
         default: return statements::publish_notifications.name;
     }
@@ -131,7 +135,8 @@ inline acknowledgement_plan plan_acknowledgements(const std::deque<acknowledgeme
     for (std::size_t i = 0; i < plan.taken; ++i) {
         if (std::find(batch.begin(), batch.end(), i) != batch.end()) continue;
         const auto& a = pending[i];
-        add(a.attempt > 0                     ? ack_statement::fail_attempt
+        add(a.sleep                           ? ack_statement::sleep
+            : a.attempt > 0                   ? ack_statement::fail_attempt
             : a.completed                     ? ack_statement::complete
             : a.permanent && caps.run_control ? ack_statement::fail_permanently
                                               : ack_statement::fail,
@@ -175,6 +180,16 @@ inline void lone_failed(acknowledgement& a, const database_error& e, std::vector
         again.push_back(
             acknowledgement{a.run_id, a.step_slug, a.task_index, false,
                             "pgflow worker: the database rejected the step output: " + std::string(e.what()), true});
+        ++s.retried;
+    } else if (a.sleep) {
+        // sleep_task refused (the task is no longer this attempt's, say): fail the attempt, which
+        // is refused in turn when the task is not started any more.
+        s.log.push_back("could not put " + describe(a) + " to sleep until " + a.payload + ": " + e.what() +
+                        "; failing the task");
+        again.push_back(acknowledgement{a.run_id, a.step_slug, a.task_index, false,
+                                        "pgflow worker: the database refused to put the sleep step to sleep until " +
+                                            a.payload + ": " + std::string(e.what()),
+                                        true});
         ++s.retried;
     } else {
         s.log.push_back("could not record the failure of " + describe(a) + ": " + e.what());

@@ -18,8 +18,8 @@ inline void prepare(pq::connection& c, const prepared_statement& s) { c.prepare(
 /// One round trip: what the schema behind `c` offers.
 inline schema_capabilities probe_capabilities(pq::connection& c) {
     const auto r = c.execute(capability_probe_sql);
-    return {r.get<bool>(0, 0), r.get<bool>(0, 1), r.get<bool>(0, 2),
-            r.get<bool>(0, 3), r.get<bool>(0, 4), r.get<bool>(0, 5)};
+    return {r.get<bool>(0, 0), r.get<bool>(0, 1), r.get<bool>(0, 2), r.get<bool>(0, 3),
+            r.get<bool>(0, 4), r.get<bool>(0, 5), r.get<bool>(0, 6)};
 }
 
 /// Prepares every statement a worker of `flow_slug` sends (one round trip each, plus one to name
@@ -44,6 +44,11 @@ inline void prepare_worker_statements(pq::connection& c, const schema_capabiliti
     prepare(c, complete_batch_statement(caps));
     prepare(c, s::heartbeat);
     prepare(c, s::ended_runs);
+    if (caps.handlerless_steps) {
+        prepare(c, s::sleep_task);
+        prepare(c, s::wake_due_waits);
+        prepare(c, s::next_wake);
+    }
     const auto table = c.execute(s::queue_table, flow_slug).get<std::string>(0, 0);
     c.prepare(std::string(s::next_visible_name), std::string(s::next_visible_sql_prefix) + c.quote_identifier(table));
 }

@@ -38,6 +38,32 @@ inline std::string pattern_text(const boost::json::value& v) {
     return v.is_null() ? std::string() : boost::json::serialize(v);
 }
 
+inline step_kind step_kind_of(std::string_view text) {
+    if (text == "signal") return step_kind::signal;
+    if (text == "sleep") return step_kind::sleep;
+    if (text == "subflow") return step_kind::subflow;
+    throw error("pgflow: the database has a step kind pgflow-cpp does not know: \"" + std::string(text) + "\"");
+}
+
+/// The kinds of the flow's steps without handlers (pgflow_cpp.step_kinds; schemas that have them).
+/// A role that may not read the table (least privilege) compares no kinds: asking would abort the
+/// registration's transaction.
+inline void read_step_kinds(pq::connection& conn, flow_shape& shape) {
+    if (!conn.execute("SELECT has_table_privilege('pgflow_cpp.step_kinds', 'SELECT')").get<bool>(0, 0)) return;
+    const auto r = conn.execute(
+        "SELECT step_slug, kind, signal_timeout, value_shape::text, child_flow_slug FROM pgflow_cpp.step_kinds "
+        "WHERE flow_slug = $1",
+        shape.slug);
+    for (int row = 0; row < r.rows(); ++row)
+        for (auto& step : shape.steps) {
+            if (step.slug != r.text(row, 0)) continue;
+            step.kind = step_kind_of(r.text(row, 1));
+            step.signal_timeout = r.get<std::optional<int>>(row, 2);
+            if (!r.is_null(row, 3)) step.value_shape = std::string(r.text(row, 3));
+            if (!r.is_null(row, 4)) step.child_flow = std::string(r.text(row, 4));
+        }
+}
+
 /// The flow as registered in pgflow.flows/steps/deps, or nullopt when the slug is unknown.
 /// Dependencies come sorted by slug (the database keeps no declaration order). The step
 /// conditions are read through to_jsonb(row), so that the query works on pgflow 0.8.1's schema,
@@ -80,6 +106,7 @@ FROM pgflow.flows f WHERE f.flow_slug = $1)",
         for (const auto& d : s.at("deps").as_array()) step.dependencies.emplace_back(d.as_string());
         shape.steps.push_back(std::move(step));
     }
+    if (probe_capabilities(conn).handlerless_steps) read_step_kinds(conn, shape);
     return shape;
 }
 
@@ -191,6 +218,11 @@ inline std::vector<std::string> shape_differences(const flow_shape& registered, 
         step_option("timeout", theirs->timeout, mine.timeout);
         step_option("start_delay", theirs->start_delay, mine.start_delay);
         condition_differences(*theirs, mine, name, diff);
+        if (theirs->kind != mine.kind)
+            diff.push_back(name + "kind registered " + to_string(theirs->kind) + ", defined " + to_string(mine.kind));
+        else if (theirs->child_flow != mine.child_flow)
+            diff.push_back(name + "child flow registered \"" + theirs->child_flow + "\", defined \"" + mine.child_flow +
+                           "\"");
     }
     for (const auto& theirs : registered.steps)
         if (find(defined, theirs.slug) == nullptr)
@@ -220,12 +252,43 @@ inline void require_step_conditions(pq::connection& conn, const flow_shape& shap
     }
 }
 
+/// Throws, before anything is sent, when the flow has steps without handlers (signal, sleep,
+/// subflow) and the database (pgflow 0.8.1's own schema, say) cannot run them.
+inline void check_handlerless_steps_supported(pq::connection& conn, const flow_shape& shape) {
+    for (const auto& step : shape.steps) {
+        if (step.kind == step_kind::handler) continue;
+        if (probe_capabilities(conn).handlerless_steps) return;
+        throw error(
+            "pgflow: the database's pgflow schema has no steps without handlers (capability "
+            "handlerless_steps: pgflow_cpp.set_step_kind, signal, wake_due_waits): step \"" +
+            step.slug + "\" of flow \"" + shape.slug + "\" is a " + to_string(step.kind) +
+            " step. Install pgflow-cpp's schema (`pgflow install` or client::install_schema) to use them");
+    }
+}
+
+/// A signal step's timeout and value shape may change in place (pgflow_cpp.set_step_kind updates
+/// them); a changed kind or child flow is a shape difference.
+inline void update_signal_steps(pq::connection& conn, const flow_shape& registered, const flow_shape& defined) {
+    for (const auto& mine : defined.steps) {
+        if (mine.kind != step_kind::signal) continue;
+        for (const auto& theirs : registered.steps) {
+            if (theirs.slug != mine.slug || theirs.kind != step_kind::signal) continue;
+            const bool same_shape = same_json(parsed_pattern(theirs.value_shape), parsed_pattern(mine.value_shape));
+            if (theirs.signal_timeout == mine.signal_timeout && same_shape) continue;
+            conn.execute("SELECT pgflow_cpp.set_step_kind($1, $2, 'signal', $3::int, $4::jsonb, NULL)", defined.slug,
+                         mine.slug, mine.signal_timeout,
+                         mine.value_shape.empty() ? std::optional<std::string>() : mine.value_shape);
+        }
+    }
+}
+
 /// Registers `shape` unless the database has it; verifies it otherwise. One transaction, with an
 /// advisory lock so that concurrent registrations of one slug cannot interleave. Throws
 /// shape_mismatch_error listing every difference, and pgflow::error for a flow with conditions on
 /// a database without them.
 inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
     require_step_conditions(conn, shape);
+    check_handlerless_steps_supported(conn, shape);
     pq::transaction transaction(conn);
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp register ' || $1))", shape.slug);
     if (auto registered = read_registered_shape(conn, shape.slug)) {
@@ -238,6 +301,7 @@ inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
             for (const auto& line : diff) message += "\n  - " + line;
             throw shape_mismatch_error(message);
         }
+        update_signal_steps(conn, *registered, shape);
     } else {
         parameterized_statements registration;
         write_registration(registration, shape_source{shape});

@@ -5,6 +5,7 @@
 #include <pgflow/run_id.hpp>
 #include <pgflow/runtime/run_control.hpp>
 #include <pgflow/runtime/time.hpp>
+#include <pgflow/runtime/waiting.hpp>
 
 #include <boost/json.hpp>
 
@@ -68,6 +69,8 @@ struct run_state {
     std::optional<std::chrono::system_clock::time_point> completed_at, failed_at;
     std::vector<step_state> steps;
     run_lineage lineage;  ///< cancellation, restart of / restarted as (pgflow-cpp's schema only)
+    /// Tasks waiting without a worker: signals, sleeps, subflows (pgflow-cpp's schema only).
+    std::vector<waiting_task> waiting;
 
     /// The step with that slug, or nullptr.
     [[nodiscard]] const step_state* step(std::string_view slug) const {

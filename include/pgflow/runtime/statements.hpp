@@ -17,9 +17,10 @@ struct schema_capabilities {
     bool fail_task_attempt = false;     ///< pgflow_cpp.fail_task_attempt: a timed-out attempt's failure
     bool run_control = false;           ///< pgflow_cpp.cancel_run and the rest of run control
     bool step_conditions = false;       ///< pgflow 0.14's conditions: pgflow.steps.required_input_pattern
+    bool handlerless_steps = false;     ///< signals, sleeps and subflows: pgflow_cpp.wake_due_waits
 };
 
-/// One row of six booleans, in schema_capabilities' order.
+/// One row of seven booleans, in schema_capabilities' order.
 inline constexpr std::string_view capability_probe_sql =
     "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
@@ -27,7 +28,8 @@ inline constexpr std::string_view capability_probe_sql =
     "to_regprocedure('pgflow_cpp.fail_task_attempt(uuid,text,integer,integer,uuid,text)') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.fail_task_permanently(uuid,text,integer,text)') IS NOT NULL, "
     "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('pgflow.steps') "
-    "AND attname = 'required_input_pattern' AND NOT attisdropped)";
+    "AND attname = 'required_input_pattern' AND NOT attisdropped), "
+    "to_regprocedure('pgflow_cpp.wake_due_waits(integer)') IS NOT NULL";
 
 /// A prepared statement: its name on the connection and its text.
 struct prepared_statement {
@@ -115,6 +117,20 @@ FROM set_config('synchronous_commit', 'off', true) AS sc
 CROSS JOIN pgflow.start_tasks($1, $2::bigint[], $3::uuid) AS t
 JOIN pgflow.step_tasks AS st
   ON st.run_id = t.run_id AND st.step_slug = t.step_slug AND st.task_index = t.task_index)"};
+
+// A sleep step's deadline function returned `until` ($4, ISO 8601): the task gives back its
+// message and waits without a worker until then (pgflow_cpp.sleep_task).
+inline constexpr prepared_statement sleep_task{"pgflow_sleep_task",
+                                               "SELECT pgflow_cpp.sleep_task($1::uuid, $2, $3::int, $4::timestamptz)"};
+
+// Steps without handlers (signals, sleeps, subflows) progress when some worker, of any flow, calls
+// these: the first handles up to $1 due waits (sleeps ending, signal timeouts, delayed subflow
+// retries) and answers how many; the second, a statement of its own so that its snapshot sees what
+// the first did, answers in how many milliseconds the next wait is due (null: none pending).
+inline constexpr prepared_statement wake_due_waits{"pgflow_wake_due_waits",
+                                                   "SELECT pgflow_cpp.wake_due_waits($1::int)"};
+inline constexpr prepared_statement next_wake{
+    "pgflow_next_wake", "SELECT (extract(epoch FROM pgflow_cpp.next_wake_at() - clock_timestamp()) * 1000)::bigint"};
 
 // $1 worker id, $2 queue name, $3 function name; answers whether the worker is deprecated.
 inline constexpr prepared_statement heartbeat{"pgflow_heartbeat", R"(

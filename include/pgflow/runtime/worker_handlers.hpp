@@ -11,6 +11,7 @@
 #include <pgflow/runtime/thread_pool.hpp>
 #include <pgflow/runtime/wakeup.hpp>
 #include <pgflow/runtime/worker_options.hpp>
+#include <pgflow/waits.hpp>
 
 #include <boost/json.hpp>
 
@@ -124,6 +125,11 @@ struct handler_job {
             const task_context context{flow_slug, task.run_id, task.step_slug, task.task_index, task.attempt, token};
             return completion_of(task.run_id, task.step_slug, task.task_index,
                                  boost::json::serialize((*dispatch)(task.step_slug, input, context)), max_output);
+        } catch (const sleep_request& s) {
+            // A sleep step: the database completes the task at `until`; no thread waits for it.
+            acknowledgement sleep{task.run_id, task.step_slug, task.task_index, false, s.until_text()};
+            sleep.sleep = true;
+            return sleep;
         } catch (const permanent_error& e) {
             auto result = thrown(token, std::string("'s handler stopped when asked: ") + e.what(), e.what());
             if (result && result->attempt == 0) result->permanent = true;
@@ -142,10 +148,11 @@ struct handler_job {
         std::string_view error;
         if (result) {
             outcome = result->completed   ? task_outcome::completed
+                      : result->sleep     ? task_outcome::sleeping
                       : result->attempt   ? task_outcome::timed_out
                       : result->permanent ? task_outcome::failed_permanently
                                           : task_outcome::failed;
-            if (!result->completed) error = result->payload;
+            if (!result->completed && !result->sleep) error = result->payload;
         }
         observer->task_ended({flow_slug, task.step_slug, task.run_id, task.task_index, task.attempt, outcome, error,
                               started_at, std::chrono::duration_cast<std::chrono::nanoseconds>(took)});

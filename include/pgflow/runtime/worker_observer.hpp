@@ -37,6 +37,7 @@ enum class task_outcome {
     failed_permanently,  ///< it threw pgflow::permanent_error: the run fails without retries
     timed_out,           ///< it threw after its step's timeout had requested its stop token
     stopped,             ///< it threw after its stop token was requested (worker stopping, run ended): nothing reported
+    sleeping,            ///< a sleep step's deadline was computed: the task waits until then without a worker
 };
 
 [[nodiscard]] constexpr std::string_view to_string(task_outcome o) noexcept {
@@ -46,6 +47,7 @@ enum class task_outcome {
         case task_outcome::failed_permanently: return "failed_permanently";
         case task_outcome::timed_out: return "timed_out";
         case task_outcome::stopped: return "stopped";
+        case task_outcome::sleeping: return "sleeping";
     }
     return "unknown";
 }

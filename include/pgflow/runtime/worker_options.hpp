@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgflow {
 
@@ -43,6 +44,10 @@ struct worker_options {
     /// failure) with an error naming the step, the size and this limit. jsonb holds at most 256 MB,
     /// and one big result holds up the worker's round trips while it is stored.
     std::size_t max_output_bytes = std::size_t{64} * 1024 * 1024;
+    /// Longest time between two calls of pgflow_cpp.wake_due_waits, which ends due waits of steps
+    /// without handlers (signal timeouts, sleeps, subflow retries) of every flow; the worker calls
+    /// it sooner when the next wait is due sooner. Only on a schema that has such steps.
+    std::chrono::milliseconds wait_check_interval{1000};
     /// pgflow.workers.function_name; empty: the program's name.
     std::string function_name;
     /// Register the flow (or verify the registered shape) when the worker starts. Needs a flow
@@ -66,6 +71,8 @@ struct worker_setup {
     worker_options options;
     std::string id;
     std::optional<flow_shape> shape;
+    /// The flows its subflow steps run (children before their parents), registered before it.
+    std::vector<flow_shape> child_shapes;
     /// options.observer's hooks; null when none is set. Shared with the handler threads.
     std::shared_ptr<observer_hooks> observer;
     /// Abandoned handlers that have not returned; read from any thread.

@@ -14,6 +14,7 @@
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/statements.hpp>
 #include <pgflow/runtime/thread_pool.hpp>
+#include <pgflow/runtime/wait_waker.hpp>
 #include <pgflow/runtime/worker_handlers.hpp>
 #include <pgflow/runtime/worker_options.hpp>
 
@@ -117,6 +118,7 @@ private:
 
     void check_registered(pq::connection& c) {
         if (w_.shape && w_.options.ensure_registered) {
+            for (const auto& child : w_.child_shapes) ensure_registered(c, child);
             ensure_registered(c, *w_.shape);
         } else if (c.execute(queries::flow_registered, w_.flow_slug).empty()) {
             throw error("pgflow: flow \"" + w_.flow_slug +
@@ -229,6 +231,8 @@ private:
             next_ended_check_ = now + ended_check_every;
             pipeline.push_back({std::string(statements::ended_runs.name), {}, pq::parameters(watched)});
         }
+        const bool wake = !stopping_ && caps_.handlerless_steps && waker_.due(now);
+        if (wake) wait_waker::add(pipeline);
         const int quantity = claim_quantity(now, !plan.statements.empty());
         if (quantity > 0) add_claim(pipeline, quantity);
         if (pipeline.empty()) return false;
@@ -241,7 +245,7 @@ private:
             lost_connection(e);
             return true;
         }
-        // Outcomes come in statement order: acknowledgements, heartbeat, ended runs, claim.
+        // Outcomes come in statement order: acknowledgements, heartbeat, ended runs, waits, claim.
         std::vector<const database_error*> errors;
         for (std::size_t k = 0; k < plan.statements.size(); ++k)
             errors.push_back(std::get_if<database_error>(&outcomes[k]));
@@ -249,6 +253,10 @@ private:
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
         if (!watched.empty()) settle_ended_runs(outcomes[i++]);
+        if (wake) {
+            if (auto line = waker_.settle(outcomes[i], outcomes[i + 1], now)) log(*line);
+            i += 2;
+        }
         if (quantity > 0) settle_claim(outcomes[i], outcomes[i + 1], quantity, now);
         return true;
     }
@@ -367,6 +375,7 @@ private:
         }
         auto until = next_heartbeat_;
         if (can_claim) until = std::min(until, next_claim_);
+        if (!stopping_ && caps_.handlerless_steps) until = std::min(until, waker_.next());
         if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
         if (const auto claimed = handlers_.oldest_watched_claim())
@@ -406,6 +415,7 @@ private:
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
+    wait_waker waker_{w_.options.wait_check_interval, w_.options.poll_interval};
 };
 
 }  // namespace pgflow::detail

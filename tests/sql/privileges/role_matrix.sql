@@ -81,6 +81,24 @@ INSERT INTO matrix VALUES
    $$SELECT pgflow_cpp.skip_exhausted_step('00000000-0000-0000-0000-00000000e001', 'matrix', 'a', NULL, 'no', false)$$,
    'ok', '42501', '42501', '42501', '42501'),
   ('read run control rows', $$SELECT * FROM pgflow_cpp.run_control$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('declare a step without a handler (set_step_kind)', $$SELECT pgflow_cpp.set_step_kind('matrix', 'b', 'sleep')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('signal a step (signal; 22023: a is no signal step, the call was allowed)',
+   $$SELECT pgflow_cpp.signal('00000000-0000-0000-0000-00000000e001', 'a', '{}')$$, '22023', '42501', '22023', '42501', '42501'),
+  ('park a sleep task (sleep_task; 22023: a is no sleep step, the call was allowed)',
+   $$SELECT pgflow_cpp.sleep_task('00000000-0000-0000-0000-00000000e001', 'a', 0, now())$$, '22023', '22023', '42501', '42501', '42501'),
+  ('wake due waits (wake_due_waits)', $$SELECT pgflow_cpp.wake_due_waits()$$, 'ok', 'ok', '42501', '42501', '42501'),
+  ('read the next wake-up time (next_wake_at)', $$SELECT pgflow_cpp.next_wake_at()$$, 'ok', 'ok', '42501', 'ok', '42501'),
+  ('read a run''s waiting tasks (run_waits)', $$SELECT * FROM pgflow_cpp.run_waits('00000000-0000-0000-0000-00000000e001')$$,
+   'ok', '42501', 'ok', 'ok', '42501'),
+  ('check a value''s shape (json_matches_shape)', $$SELECT pgflow_cpp.json_matches_shape('1', '{"type":"number"}')$$,
+   'ok', 'ok', 'ok', 'ok', '42501'),
+  ('start a child run (pgflow_cpp.start_child_run, internal)',
+   $$SELECT pgflow_cpp.start_child_run('00000000-0000-0000-0000-00000000e001', 'matrix', 'a', 0)$$, NULL, '42501', '42501', '42501', '42501'),
+  ('wake one wait (pgflow_cpp.wake_wait, internal)',
+   $$SELECT pgflow_cpp.wake_wait('00000000-0000-0000-0000-00000000e001', 'a', 0)$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('read waits rows', $$SELECT * FROM pgflow_cpp.waits$$, 'ok', '42501', '42501', '42501', '42501'),
+  ('read step kinds (definitions, as pgflow.steps)', $$SELECT * FROM pgflow_cpp.step_kinds$$, 'ok', 'ok', 'ok', 'ok', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
      ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp() RETURNING deprecated_at IS NOT NULL$$,
@@ -139,7 +157,8 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
              AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) AS a
                                               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))),
           ARRAY['pgflow.calculate_retry_delay(numeric,integer)', 'pgflow.is_valid_slug(text)',
-                'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()'],
+                'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()',
+                'pgflow_cpp.json_matches_shape(jsonb,jsonb)', 'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)'],
           'PUBLIC may execute only the pure and read-only functions');
 SELECT is((SELECT count(*) FROM pg_proc AS p
            WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef
