@@ -34,8 +34,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include <chrono>
-
 #include <functional>
 #include <map>
 #include <memory>

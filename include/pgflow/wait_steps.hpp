@@ -29,7 +29,6 @@
 
 #include <boost/json/value.hpp>
 
-#include <chrono>
 #include <optional>
 #include <type_traits>
 #include <utility>

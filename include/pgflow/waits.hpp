@@ -16,7 +16,15 @@
 #include <pgflow/error.hpp>
 #include <pgflow/shape.hpp>
 
+// <chrono> brings C++20's calendars, time zones and formatting (over a second of parsing with
+// libstdc++ 12, for every file that declares a flow); clocks, durations and time points are all
+// this header needs, and libstdc++ has them on their own.
+#if defined(__GLIBCXX__) && __has_include(<bits/chrono.h>)
+#include <bits/chrono.h>
+#else
 #include <chrono>
+#endif
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,29 +40,41 @@ struct sleep_request {
     /// `until` in UTC as PostgreSQL reads a timestamptz: "2026-12-03T18:04:05.123456Z".
     [[nodiscard]] std::string until_text() const {
         using namespace std::chrono;
-        const auto micros = floor<microseconds>(until);
-        const auto day = floor<days>(micros);
-        const year_month_day date{day};
-        const hh_mm_ss<microseconds> time{micros - day};
-        char text[40];
-        const auto put = [&](int at, long long value, int digits) {
+        constexpr std::int64_t micros_per_day = std::int64_t{86400} * 1000000;
+        const std::int64_t micros = floor<microseconds>(until).time_since_epoch().count();
+        std::int64_t day = micros / micros_per_day;
+        std::int64_t of_day = micros % micros_per_day;
+        if (of_day < 0) {
+            of_day += micros_per_day;
+            --day;
+        }
+        // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+        const std::int64_t z = day + 719468;
+        const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        const std::int64_t doe = z - era * 146097;
+        const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        const std::int64_t mp = (5 * doy + 2) / 153;
+        const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+        const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+        if (year < 0 || year > 9999) return year < 0 ? "-infinity" : "infinity";
+        char text[28];
+        const auto put = [&](int at, std::int64_t value, int digits) {
             for (int k = digits - 1; k >= 0; --k, value /= 10) text[at + k] = static_cast<char>('0' + value % 10);
         };
-        const int year = static_cast<int>(date.year());
-        if (year < 0 || year > 9999) return year < 0 ? "-infinity" : "infinity";
         put(0, year, 4);
         text[4] = '-';
-        put(5, static_cast<unsigned>(date.month()), 2);
+        put(5, month, 2);
         text[7] = '-';
-        put(8, static_cast<unsigned>(date.day()), 2);
+        put(8, doy - (153 * mp + 2) / 5 + 1, 2);
         text[10] = 'T';
-        put(11, time.hours().count(), 2);
+        put(11, of_day / 3600000000, 2);
         text[13] = ':';
-        put(14, time.minutes().count(), 2);
+        put(14, of_day / 60000000 % 60, 2);
         text[16] = ':';
-        put(17, time.seconds().count(), 2);
+        put(17, of_day / 1000000 % 60, 2);
         text[19] = '.';
-        put(20, time.subseconds().count(), 6);
+        put(20, of_day % 1000000, 6);
         text[26] = 'Z';
         return std::string(text, 27);
     }

@@ -240,6 +240,12 @@ TEST(Waits, UntilText) {
     const auto t = std::chrono::sys_days(std::chrono::year(2026) / 12 / 3) + 18h + 4min + 5s + 123456us;
     EXPECT_EQ(pgflow::sleep_request{t}.until_text(), "2026-12-03T18:04:05.123456Z");
     EXPECT_EQ(pgflow::sleep_request{t + 999ns}.until_text(), "2026-12-03T18:04:05.123456Z");
+    const auto leap = std::chrono::sys_days(std::chrono::year(2024) / 2 / 29) + 23h + 59min + 59s + 999999us;
+    EXPECT_EQ(pgflow::sleep_request{leap}.until_text(), "2024-02-29T23:59:59.999999Z");
+    EXPECT_EQ(pgflow::sleep_request{std::chrono::system_clock::time_point(-1s)}.until_text(),
+              "1969-12-31T23:59:59.000000Z");
+    EXPECT_EQ(pgflow::sleep_request{std::chrono::sys_days(std::chrono::year(2000) / 3 / 1)}.until_text(),
+              "2000-03-01T00:00:00.000000Z");
 }
 
 TEST(Waits, SignalAndSubflowStepsRefuseAWorker) {
