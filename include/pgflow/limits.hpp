@@ -337,9 +337,9 @@ public:
     [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
 
 private:
-    using traits = typename Base::traits;
+    using base_traits = typename Base::traits;  // not `traits`: that would hide the flow's public one
     static constexpr std::size_t sql_capacity =
-        detail::registration_capacity(Base::slug, traits::graph, traits::types, traits::conditions) +
+        detail::registration_capacity(Base::slug, base_traits::graph, base_traits::types, base_traits::conditions) +
         detail::limits_text_size(Base::slug, limits);
 
     std::array<char, sql_capacity> sql_{};
