@@ -49,6 +49,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0062_upgrade_step_conditions.sql
 \ir pgflow/0065_notifications.sql
 \ir pgflow/0066_dashboard_indexes.sql
+\ir pgflow/0068_flow_control_tables.sql
 \ir pgflow/0070_broadcast.sql
 \ir pgflow/0080_step_output.sql
 \ir pgflow/0100_calculate_retry_delay.sql
@@ -83,10 +84,10 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0470_run_status.sql
 \ir pgflow/0480_prune_data_older_than.sql
 \ir pgflow/0490_start_many.sql
-\ir pgflow/0500_flow_control_tables.sql
 \ir pgflow/0505_flow_control_settings.sql
 \ir pgflow/0510_run_admission.sql
 \ir pgflow/0515_task_admission.sql
+\ir pgflow/0520_fair_read.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 74> files{{
+inline constexpr std::array<file, 75> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1324,6 +1324,126 @@ END
 $indexes$;
 )pgflow_sql"
 },
+    file{"pgflow/0068_flow_control_tables.sql", part::common,
+R"pgflow_sql(-- Flow control (issue 16): concurrency limits, rate limits, run limits, priorities. Everything
+-- lives in pgflow_cpp (pgflow keeps 0.8.1's tables); a flow that declares nothing has no row in
+-- any of these tables and is claimed and started exactly as before. New tables only, so an
+-- existing install gains them through CREATE TABLE IF NOT EXISTS (no ALTER of an existing table).
+
+-- Per step (pgflow_cpp.set_step_limits): at most max_concurrency tasks of the step 'started' at
+-- once; at most max_per_key per value of the run input at concurrency_key (input #>> key); every
+-- start counts against the named rate limit. Goes with its step (a flow deleted with its steps).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.step_limits (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  max_concurrency integer NULL,
+  concurrency_key text[] NULL,
+  max_per_key integer NULL,
+  rate_limit text NULL,
+  CONSTRAINT step_limits_pkey PRIMARY KEY (flow_slug, step_slug),
+  CONSTRAINT step_limits_step_fkey FOREIGN KEY (flow_slug, step_slug)
+    REFERENCES pgflow.steps (flow_slug, step_slug) ON DELETE CASCADE,
+  CONSTRAINT step_limits_max_concurrency_check CHECK (max_concurrency IS NULL OR max_concurrency > 0),
+  CONSTRAINT step_limits_max_per_key_check CHECK (max_per_key IS NULL OR max_per_key > 0),
+  CONSTRAINT step_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_per_key IS NULL))
+);
+
+-- The concurrency slots a limited step's started tasks hold: a row per task claimed under a limit,
+-- with the task's key value. A slot is live while its task is 'started'; rows whose task has moved
+-- on (completed, failed, queued for a retry, cancelled, pruned) are deleted by the next claim of
+-- the step, under the step's limits row lock, before it counts. So no completion path needs to
+-- know about limits, and a claim's extra work is O(max_concurrency).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.task_slots (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  run_id uuid NOT NULL,
+  task_index integer NOT NULL,
+  key text NULL,
+  CONSTRAINT task_slots_pkey PRIMARY KEY (run_id, step_slug, task_index)
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_task_slots_step') IS NULL THEN
+    CREATE INDEX idx_task_slots_step ON pgflow_cpp.task_slots (flow_slug, step_slug);
+  END IF;
+END
+$indexes$;
+
+-- Named rate limits (pgflow_cpp.set_rate_limit): at most max_starts task starts in any sliding
+-- window of per_seconds, over every step naming it. rate_limit_starts logs the starts of the last
+-- window (older ones are deleted by the next claim that counts them).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limits (
+  name text NOT NULL,
+  max_starts integer NOT NULL,
+  per_seconds numeric NOT NULL,
+  CONSTRAINT rate_limits_pkey PRIMARY KEY (name),
+  CONSTRAINT rate_limits_max_starts_check CHECK (max_starts > 0),
+  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0)
+);
+CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limit_starts (
+  name text NOT NULL,
+  started_at timestamptz NOT NULL
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_rate_limit_starts') IS NULL THEN
+    CREATE INDEX idx_rate_limit_starts ON pgflow_cpp.rate_limit_starts (name, started_at);
+  END IF;
+END
+$indexes$;
+
+-- Per flow (pgflow_cpp.set_flow_limits): at most max_concurrent_runs runs admitted and not
+-- finished; at most max_runs_per_key per value of input #>> concurrency_key.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.flow_limits (
+  flow_slug text NOT NULL,
+  max_concurrent_runs integer NULL,
+  concurrency_key text[] NULL,
+  max_runs_per_key integer NULL,
+  CONSTRAINT flow_limits_pkey PRIMARY KEY (flow_slug),
+  CONSTRAINT flow_limits_flow_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug) ON DELETE CASCADE,
+  CONSTRAINT flow_limits_max_concurrent_runs_check CHECK (max_concurrent_runs IS NULL OR max_concurrent_runs > 0),
+  CONSTRAINT flow_limits_max_runs_per_key_check CHECK (max_runs_per_key IS NULL OR max_runs_per_key > 0),
+  CONSTRAINT flow_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_runs_per_key IS NULL))
+);
+
+-- The unfinished runs of flows with run limits: admitted_at NULL while the run waits (created,
+-- 'started' in pgflow.runs, but no step started: no task to claim). seq is the start order.
+-- A row goes when its run finishes (trigger on pgflow.runs, 0510_run_admission.sql) or is deleted.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.limited_runs (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  key text NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  admitted_at timestamptz NULL,
+  CONSTRAINT limited_runs_pkey PRIMARY KEY (run_id),
+  CONSTRAINT limited_runs_run_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_limited_runs_flow') IS NULL THEN
+    CREATE INDEX idx_limited_runs_flow ON pgflow_cpp.limited_runs (flow_slug, key);
+  END IF;
+END
+$indexes$;
+
+-- Priorities of unfinished runs started with a priority other than 0 (start_flow_with_priority);
+-- a run without a row has priority 0. A row goes when its run finishes.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.run_priorities (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  priority integer NOT NULL,
+  CONSTRAINT run_priorities_pkey PRIMARY KEY (run_id)
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_run_priorities_flow') IS NULL THEN
+    CREATE INDEX idx_run_priorities_flow ON pgflow_cpp.run_priorities (flow_slug);
+  END IF;
+END
+$indexes$;
+)pgflow_sql"
+},
     file{"pgflow/0070_broadcast.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
@@ -2423,8 +2543,9 @@ $$;
     file{"pgflow/0235_read_and_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.read_and_start_tasks(flow_slug, vt, qty, worker_id)
 --   -> table (messages, run_id, step_slug, task_index, input, attempt)
--- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty),
--- then pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
+-- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty)
+-- (by priority, and sharing a big map's batch with later runs: pgflow_cpp._read_messages), then
+-- pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
 -- attempt number (its attempts_count after the claim). One row per claimed task in message
 -- order, each carrying how many messages were read; when messages were read but none gave a
 -- task, one row with only that count; nothing when the queue had no visible message.
@@ -2466,10 +2587,11 @@ BEGIN
     RETURN;
   END IF;
 
-  SELECT array_agg(m.msg_id ORDER BY m.msg_id) INTO msg_ids
-  FROM pgmq.read(read_and_start_tasks.flow_slug,
-                 CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
-                 read_and_start_tasks.qty) AS m;
+  -- pgmq.read, but by priority while the flow's runs have priorities, and with a big map's batch
+  -- shared with later runs (fairness): see pgflow_cpp._read_messages.
+  msg_ids := pgflow_cpp._read_messages(read_and_start_tasks.flow_slug,
+                                       CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
+                                       read_and_start_tasks.qty);
   IF msg_ids IS NULL THEN
     RETURN;
   END IF;
@@ -4096,7 +4218,8 @@ R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cance
 --   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
 -- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
 -- pgflow.runs.status ('started', 'completed', 'failed'), or 'cancelled' for a run cancel_run
--- ended (its pgflow.runs.status is 'failed'); restart_of_* names the run this one retries or
+-- ended (its pgflow.runs.status is 'failed'), or 'waiting' for a run held back by its flow's run
+-- limits (pgflow_cpp.set_flow_limits; 'started' in pgflow.runs, no step started yet); restart_of_* names the run this one retries or
 -- resumes, restarted_as_* the run that retried or resumed this one (NULL when none). No row for an
 -- unknown run_id. Read-only; runs as the owner only to read pgflow_cpp.run_control.
 CREATE OR REPLACE FUNCTION pgflow_cpp.run_status(run_id uuid)
@@ -4108,7 +4231,10 @@ SECURITY DEFINER  -- reads pgflow_cpp.run_control, which only the owner may: see
 SET search_path = ''
 AS $$
   SELECT r.flow_slug,
-         CASE WHEN c.cancelled_at IS NOT NULL AND r.status = 'failed' THEN 'cancelled' ELSE r.status END,
+         CASE WHEN c.cancelled_at IS NOT NULL AND r.status = 'failed' THEN 'cancelled'
+              WHEN r.status = 'started' AND EXISTS (SELECT 1 FROM pgflow_cpp.limited_runs AS w
+                                                    WHERE w.run_id = r.run_id AND w.admitted_at IS NULL) THEN 'waiting'
+              ELSE r.status END,
          c.cancelled_at, c.restart_of_run_id, c.restart_kind, n.run_id, n.restart_kind, c.idempotency_key
   FROM pgflow.runs AS r
   LEFT JOIN pgflow_cpp.run_control AS c ON c.run_id = r.run_id
@@ -4223,126 +4349,6 @@ BEGIN
   END;
 END;
 $$;
-)pgflow_sql"
-},
-    file{"pgflow/0500_flow_control_tables.sql", part::common,
-R"pgflow_sql(-- Flow control (issue 16): concurrency limits, rate limits, run limits, priorities. Everything
--- lives in pgflow_cpp (pgflow keeps 0.8.1's tables); a flow that declares nothing has no row in
--- any of these tables and is claimed and started exactly as before. New tables only, so an
--- existing install gains them through CREATE TABLE IF NOT EXISTS (no ALTER of an existing table).
-
--- Per step (pgflow_cpp.set_step_limits): at most max_concurrency tasks of the step 'started' at
--- once; at most max_per_key per value of the run input at concurrency_key (input #>> key); every
--- start counts against the named rate limit. Goes with its step (a flow deleted with its steps).
-CREATE TABLE IF NOT EXISTS pgflow_cpp.step_limits (
-  flow_slug text NOT NULL,
-  step_slug text NOT NULL,
-  max_concurrency integer NULL,
-  concurrency_key text[] NULL,
-  max_per_key integer NULL,
-  rate_limit text NULL,
-  CONSTRAINT step_limits_pkey PRIMARY KEY (flow_slug, step_slug),
-  CONSTRAINT step_limits_step_fkey FOREIGN KEY (flow_slug, step_slug)
-    REFERENCES pgflow.steps (flow_slug, step_slug) ON DELETE CASCADE,
-  CONSTRAINT step_limits_max_concurrency_check CHECK (max_concurrency IS NULL OR max_concurrency > 0),
-  CONSTRAINT step_limits_max_per_key_check CHECK (max_per_key IS NULL OR max_per_key > 0),
-  CONSTRAINT step_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_per_key IS NULL))
-);
-
--- The concurrency slots a limited step's started tasks hold: a row per task claimed under a limit,
--- with the task's key value. A slot is live while its task is 'started'; rows whose task has moved
--- on (completed, failed, queued for a retry, cancelled, pruned) are deleted by the next claim of
--- the step, under the step's limits row lock, before it counts. So no completion path needs to
--- know about limits, and a claim's extra work is O(max_concurrency).
-CREATE TABLE IF NOT EXISTS pgflow_cpp.task_slots (
-  flow_slug text NOT NULL,
-  step_slug text NOT NULL,
-  run_id uuid NOT NULL,
-  task_index integer NOT NULL,
-  key text NULL,
-  CONSTRAINT task_slots_pkey PRIMARY KEY (run_id, step_slug, task_index)
-);
-DO $indexes$
-BEGIN
-  IF to_regclass('pgflow_cpp.idx_task_slots_step') IS NULL THEN
-    CREATE INDEX idx_task_slots_step ON pgflow_cpp.task_slots (flow_slug, step_slug);
-  END IF;
-END
-$indexes$;
-
--- Named rate limits (pgflow_cpp.set_rate_limit): at most max_starts task starts in any sliding
--- window of per_seconds, over every step naming it. rate_limit_starts logs the starts of the last
--- window (older ones are deleted by the next claim that counts them).
-CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limits (
-  name text NOT NULL,
-  max_starts integer NOT NULL,
-  per_seconds numeric NOT NULL,
-  CONSTRAINT rate_limits_pkey PRIMARY KEY (name),
-  CONSTRAINT rate_limits_max_starts_check CHECK (max_starts > 0),
-  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0)
-);
-CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limit_starts (
-  name text NOT NULL,
-  started_at timestamptz NOT NULL
-);
-DO $indexes$
-BEGIN
-  IF to_regclass('pgflow_cpp.idx_rate_limit_starts') IS NULL THEN
-    CREATE INDEX idx_rate_limit_starts ON pgflow_cpp.rate_limit_starts (name, started_at);
-  END IF;
-END
-$indexes$;
-
--- Per flow (pgflow_cpp.set_flow_limits): at most max_concurrent_runs runs admitted and not
--- finished; at most max_runs_per_key per value of input #>> concurrency_key.
-CREATE TABLE IF NOT EXISTS pgflow_cpp.flow_limits (
-  flow_slug text NOT NULL,
-  max_concurrent_runs integer NULL,
-  concurrency_key text[] NULL,
-  max_runs_per_key integer NULL,
-  CONSTRAINT flow_limits_pkey PRIMARY KEY (flow_slug),
-  CONSTRAINT flow_limits_flow_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug) ON DELETE CASCADE,
-  CONSTRAINT flow_limits_max_concurrent_runs_check CHECK (max_concurrent_runs IS NULL OR max_concurrent_runs > 0),
-  CONSTRAINT flow_limits_max_runs_per_key_check CHECK (max_runs_per_key IS NULL OR max_runs_per_key > 0),
-  CONSTRAINT flow_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_runs_per_key IS NULL))
-);
-
--- The unfinished runs of flows with run limits: admitted_at NULL while the run waits (created,
--- 'started' in pgflow.runs, but no step started: no task to claim). seq is the start order.
--- A row goes when its run finishes (trigger on pgflow.runs, 0510) or is deleted.
-CREATE TABLE IF NOT EXISTS pgflow_cpp.limited_runs (
-  run_id uuid NOT NULL,
-  flow_slug text NOT NULL,
-  key text NULL,
-  seq bigint GENERATED ALWAYS AS IDENTITY,
-  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-  admitted_at timestamptz NULL,
-  CONSTRAINT limited_runs_pkey PRIMARY KEY (run_id),
-  CONSTRAINT limited_runs_run_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE
-);
-DO $indexes$
-BEGIN
-  IF to_regclass('pgflow_cpp.idx_limited_runs_flow') IS NULL THEN
-    CREATE INDEX idx_limited_runs_flow ON pgflow_cpp.limited_runs (flow_slug, key);
-  END IF;
-END
-$indexes$;
-
--- Priorities of unfinished runs started with a priority other than 0 (start_flow_with_priority);
--- a run without a row has priority 0. A row goes when its run finishes.
-CREATE TABLE IF NOT EXISTS pgflow_cpp.run_priorities (
-  run_id uuid NOT NULL,
-  flow_slug text NOT NULL,
-  priority integer NOT NULL,
-  CONSTRAINT run_priorities_pkey PRIMARY KEY (run_id)
-);
-DO $indexes$
-BEGIN
-  IF to_regclass('pgflow_cpp.idx_run_priorities_flow') IS NULL THEN
-    CREATE INDEX idx_run_priorities_flow ON pgflow_cpp.run_priorities (flow_slug);
-  END IF;
-END
-$indexes$;
 )pgflow_sql"
 },
     file{"pgflow/0505_flow_control_settings.sql", part::common,
@@ -4787,6 +4793,125 @@ BEGIN
     USING delayed_msgs, delays;
   END IF;
   RETURN admitted;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0520_fair_read.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
+-- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
+-- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
+--   * Priorities: while some unfinished run of the flow has one (pgflow_cpp.run_priorities), the
+--     messages are taken by effective priority, highest first: the run's priority (0 without a
+--     row) plus 1 per 10 s the message has waited since it was sent (aging: a low priority is
+--     never starved for ever); then runs interleaved (each run's oldest message first); then
+--     message id. This read sorts every visible message of the queue, so it costs O(backlog):
+--     what a flow pays while it uses priorities, and only then.
+--   * Otherwise pgmq.read (FIFO by message id), and one fairness rule: when the whole batch is
+--     the tasks of one map step of one run (a fan-out larger than the batch), up to half of it is
+--     taken instead from the messages sent after that map's last task (later runs' tasks, other
+--     steps), so a big map does not hold back every run started after it: claims interleave.
+--     Costs two primary-key probes and one index range scan, only for such a batch.
+CREATE OR REPLACE FUNCTION pgflow_cpp._read_messages(flow_slug text, vt integer, qty integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  queue constant text := pgmq.format_table_name(_read_messages.flow_slug, 'q');
+  batch bigint[];
+  batch_runs uuid[];
+  batch_steps text[];
+  last_msg bigint;
+  later bigint[];
+BEGIN
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.run_priorities AS p WHERE p.flow_slug = _read_messages.flow_slug) THEN
+    EXECUTE format(
+      $SQL$
+      WITH ranked AS (
+        SELECT q.msg_id,
+               coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - q.enqueued_at) / 10) AS effective,
+               row_number() OVER (PARTITION BY q.message->>'run_id' ORDER BY q.msg_id) AS turn
+        FROM pgmq.%1$I AS q
+        LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = (q.message->>'run_id')::uuid
+        WHERE q.vt <= clock_timestamp()
+      ),
+      picked AS (
+        SELECT q.msg_id
+        FROM pgmq.%1$I AS q
+        JOIN ranked AS r ON r.msg_id = q.msg_id
+        WHERE q.vt <= clock_timestamp()
+        ORDER BY r.effective DESC, r.turn, q.msg_id
+        LIMIT $1
+        FOR UPDATE OF q SKIP LOCKED
+      ),
+      shown AS (
+        UPDATE pgmq.%1$I AS q
+        SET vt = clock_timestamp() + make_interval(secs => $2), read_ct = q.read_ct + 1
+        FROM picked
+        WHERE q.msg_id = picked.msg_id
+        RETURNING q.msg_id
+      )
+      SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
+      $SQL$, queue)
+    INTO batch
+    USING _read_messages.qty, _read_messages.vt;
+    RETURN batch;
+  END IF;
+
+  SELECT array_agg(m.msg_id ORDER BY m.msg_id),
+         array_agg(DISTINCT (m.message->>'run_id')::uuid), array_agg(DISTINCT m.message->>'step_slug')
+  INTO batch, batch_runs, batch_steps
+  FROM pgmq.read(_read_messages.flow_slug, _read_messages.vt, _read_messages.qty) AS m;
+  IF batch IS NULL OR _read_messages.qty < 2 OR cardinality(batch) < _read_messages.qty
+     OR cardinality(batch_runs) <> 1 OR cardinality(batch_steps) <> 1 THEN
+    RETURN batch;
+  END IF;
+
+  -- One run's map: its last task's message (a step's messages are sent in one batch, in order).
+  SELECT t.message_id INTO last_msg
+  FROM pgflow.step_states AS ss
+  JOIN pgflow.step_tasks AS t
+    ON t.run_id = ss.run_id AND t.step_slug = ss.step_slug AND t.task_index = ss.initial_tasks - 1
+  WHERE ss.run_id = batch_runs[1] AND ss.step_slug = batch_steps[1];
+  IF last_msg IS NULL OR last_msg <= batch[cardinality(batch)] THEN
+    RETURN batch;
+  END IF;
+
+  EXECUTE format(
+    $SQL$
+    WITH picked AS (
+      SELECT q.msg_id FROM pgmq.%1$I AS q
+      WHERE q.msg_id > $1 AND q.vt <= clock_timestamp()
+      ORDER BY q.msg_id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED
+    ),
+    shown AS (
+      UPDATE pgmq.%1$I AS q
+      SET vt = clock_timestamp() + make_interval(secs => $3), read_ct = q.read_ct + 1
+      FROM picked
+      WHERE q.msg_id = picked.msg_id
+      RETURNING q.msg_id
+    )
+    SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
+    $SQL$, queue)
+  INTO later
+  USING last_msg, _read_messages.qty / 2, _read_messages.vt;
+  IF later IS NULL THEN
+    RETURN batch;
+  END IF;
+
+  -- The map's newest messages of the batch go back, visible at once, as if never read.
+  EXECUTE format(
+    $SQL$
+    UPDATE pgmq.%1$I AS q
+    SET vt = clock_timestamp(), read_ct = greatest(q.read_ct - 1, 0)
+    WHERE q.msg_id = ANY ($1)
+    $SQL$, queue)
+  USING batch[cardinality(batch) - cardinality(later) + 1:];
+  RETURN batch[1:cardinality(batch) - cardinality(later)] || later;
 END;
 $$;
 )pgflow_sql"
