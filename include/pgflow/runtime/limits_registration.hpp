@@ -2,8 +2,9 @@
 // Registering a flow's flow control (docs/flow_control.md). A new flow's registration statements
 // already end with its limits (compile/limits_text.hpp); a flow registered before gets them again,
 // every step's and the flow's, so that limits changed or removed in the code take effect without a
-// new slug (they are not part of the immutable shape). Nothing here runs for a flow without limits
-// on a database without pgflow-cpp's flow-control functions (pgflow 0.8.1's own schema).
+// new slug (they are not part of the immutable shape), when the registering role may state them.
+// Nothing is written on a database without pgflow-cpp's flow-control functions (pgflow 0.8.1's
+// own schema).
 
 #include <pgflow/checks.hpp>
 #include <pgflow/compile/registration_text.hpp>
@@ -63,9 +64,20 @@ inline void run_statements(pq::connection& conn, const parameterized_statements&
     }
 }
 
-/// For a flow registered already (call inside its registration transaction).
+/// Whether this role may state limits: the set_* functions are the schema owner's unless granted
+/// (0950_privileges.sql), and a least-privilege worker only verifies a flow the owner registered.
+inline bool may_set_limits(pq::connection& conn) {
+    return conn
+        .execute(
+            "SELECT coalesce(has_function_privilege(to_regprocedure('pgflow_cpp.set_step_limits(text,text,"
+            "integer,text[],integer,text)'), 'EXECUTE'), false)")
+        .get<bool>(0, 0);
+}
+
+/// For a flow registered already (call inside its registration transaction). A role that may not
+/// state limits leaves them as the registering role stated them.
 inline void restate_flow_limits(pq::connection& conn, const flow_shape& shape) {
-    if (shape.limits.empty() && !has_flow_control(conn)) return;
+    if (!may_set_limits(conn)) return;
     const flow_limits_shape all = limits_to_restate(shape);
     parameterized_statements statements;
     write_limits(statements, shape.slug, all);
