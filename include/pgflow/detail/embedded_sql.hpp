@@ -4822,9 +4822,9 @@ R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
 --     messages are taken by effective priority, highest first: the run's priority (0 without a
 --     row) plus 1 per 10 s the message has waited since it was sent (aging: a low priority is
 --     never starved for ever); then runs interleaved (each run's oldest message first); then
---     message id. The candidates are the oldest max(4 * qty, 50) visible messages and every
---     visible message of a run with a priority above 0 (found through its queued tasks), so
---     the read costs O(that window + the queued tasks of such runs), not O(backlog); a negative
+--     message id. The candidates are the oldest max(8 * qty, 100) visible messages and the
+--     oldest qty visible messages of each run with a priority above 0 (found through its queued
+--     tasks), so the read costs O(that window + qty * such runs), not O(backlog); a negative
 --     priority only puts its tasks after others within that window of oldest messages.
 --   * Otherwise pgmq.read (FIFO by message id), and one fairness rule: when the whole batch is
 --     the tasks of one map step of one run (a fan-out larger than the batch), up to half of it is
@@ -4836,11 +4836,10 @@ RETURNS bigint[]
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
--- The priority read sorts the visible messages (a scan of the queue is its plan): the caller's
--- enable_seqscan = off would only make the planner's estimate huge, and that estimate would then
--- switch JIT compilation on (jit_above_cost), which costs seconds per statement.
-SET enable_seqscan = on
-SET jit = off
+-- No SET of its own: it runs with read_and_start_tasks' enable_seqscan = off, which keeps
+-- pgmq.read's statement a walk of the queue's primary key (a sort of the whole queue otherwise,
+-- on a table whose statistics make a scan look cheap), and every statement below reaches its
+-- rows through an index (none is planned as a disabled scan, whose huge estimate would turn JIT on).
 AS $$
 DECLARE
   queue constant text := pgmq.format_table_name(_read_messages.flow_slug, 'q');
@@ -4859,26 +4858,36 @@ BEGIN
         WHERE q.vt <= clock_timestamp()
         ORDER BY q.msg_id
         LIMIT $3
-        FOR UPDATE SKIP LOCKED
       ),
       prioritized AS (
-        SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
+        SELECT m.msg_id, m.enqueued_at, m.run
         FROM pgflow_cpp.run_priorities AS p
-        JOIN pgflow.step_tasks AS t ON t.run_id = p.run_id AND t.status = 'queued'
-        JOIN pgmq.%1$I AS q ON q.msg_id = t.message_id
-        WHERE p.flow_slug = $4 AND p.priority > 0 AND q.vt <= clock_timestamp()
-        FOR UPDATE OF q SKIP LOCKED
+        CROSS JOIN LATERAL (
+          SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
+          FROM pgflow.step_tasks AS t
+          JOIN pgmq.%1$I AS q ON q.msg_id = t.message_id
+          WHERE t.run_id = p.run_id AND t.status = 'queued' AND q.vt <= clock_timestamp()
+          ORDER BY t.message_id
+          LIMIT $1
+        ) AS m
+        WHERE p.flow_slug = $4 AND p.priority > 0
       ),
-      candidates AS (
-        SELECT * FROM oldest UNION SELECT * FROM prioritized
-      ),
-      picked AS (
-        SELECT c.msg_id
-        FROM candidates AS c
+      ranked AS (
+        SELECT c.msg_id,
+               coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - c.enqueued_at) / 10) AS effective,
+               row_number() OVER (PARTITION BY c.run ORDER BY c.msg_id) AS turn
+        FROM (SELECT * FROM oldest UNION SELECT * FROM prioritized) AS c
         LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = c.run::uuid
-        ORDER BY coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - c.enqueued_at) / 10) DESC,
-                 row_number() OVER (PARTITION BY c.run ORDER BY c.msg_id), c.msg_id
+      ),
+      -- Only the messages taken are locked (in rank order, passing over those another claim holds).
+      picked AS (
+        SELECT q.msg_id
+        FROM ranked AS r
+        JOIN pgmq.%1$I AS q ON q.msg_id = r.msg_id
+        WHERE q.vt <= clock_timestamp()
+        ORDER BY r.effective DESC, r.turn, q.msg_id
         LIMIT $1
+        FOR UPDATE OF q SKIP LOCKED
       ),
       shown AS (
         UPDATE pgmq.%1$I AS q
@@ -4890,7 +4899,7 @@ BEGIN
       SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
       $SQL$, queue)
     INTO batch
-    USING _read_messages.qty, _read_messages.vt, greatest(4 * _read_messages.qty, 50), _read_messages.flow_slug;
+    USING _read_messages.qty, _read_messages.vt, greatest(8 * _read_messages.qty, 100), _read_messages.flow_slug;
     RETURN batch;
   END IF;
 
