@@ -23,6 +23,9 @@ RETURNS boolean[]
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+-- Statements by key (the limits', slots' and rate log's indexes); no JIT for them whatever the
+-- caller's enable_seqscan = off makes of a plan's estimate.
+SET jit = off
 AS $$
 DECLARE
   admitted boolean[] := array_fill(true, ARRAY[cardinality(_admit_tasks.run_ids)]);
@@ -31,6 +34,10 @@ DECLARE
   rate pgflow_cpp.rate_limits;
   c record;
   ok boolean;
+  live integer;
+  live_keys text[];
+  live_per_key integer[];
+  k integer;
   refused integer;
   oldest timestamptz;
   delayed_msgs bigint[] := '{}';
@@ -58,6 +65,12 @@ BEGIN
         AND NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
                         WHERE t.run_id = s.run_id AND t.step_slug = s.step_slug AND t.task_index = s.task_index
                           AND t.status = 'started');
+      -- The live slots, counted once; the loop below keeps the counts as it admits.
+      SELECT coalesce(sum(g.n), 0), array_agg(g.key), array_agg(g.n)
+      INTO live, live_keys, live_per_key
+      FROM (SELECT s.key, count(*)::integer AS n FROM pgflow_cpp.task_slots AS s
+            WHERE s.flow_slug = _admit_tasks.flow_slug AND s.step_slug = lim.step_slug
+            GROUP BY s.key) AS g;
     END IF;
     SELECT * INTO rate FROM pgflow_cpp.rate_limits AS r WHERE r.name = lim.rate_limit;
     IF rate.name IS NOT NULL THEN
@@ -84,14 +97,11 @@ BEGIN
         admitted[c.ord] := false;
         CONTINUE;
       END IF;
+      -- array_position finds NULL too (IS NOT DISTINCT FROM): the NULL key is a value of its own.
+      k := array_position(live_keys, c.key);
       ok := c.has_slot
-            OR ((lim.max_concurrency IS NULL
-                 OR (SELECT count(*) FROM pgflow_cpp.task_slots AS s
-                     WHERE s.flow_slug = _admit_tasks.flow_slug AND s.step_slug = lim.step_slug) < lim.max_concurrency)
-                AND (lim.max_per_key IS NULL
-                     OR (SELECT count(*) FROM pgflow_cpp.task_slots AS s
-                         WHERE s.flow_slug = _admit_tasks.flow_slug AND s.step_slug = lim.step_slug
-                           AND s.key IS NOT DISTINCT FROM c.key) < lim.max_per_key));
+            OR ((lim.max_concurrency IS NULL OR live < lim.max_concurrency)
+                AND (lim.max_per_key IS NULL OR coalesce(live_per_key[k], 0) < lim.max_per_key));
       IF NOT ok THEN
         admitted[c.ord] := false;
         delayed_msgs := delayed_msgs || c.message_id;
@@ -119,6 +129,13 @@ BEGIN
         INSERT INTO pgflow_cpp.task_slots (flow_slug, step_slug, run_id, task_index, key)
         VALUES (_admit_tasks.flow_slug, lim.step_slug, c.run_id, c.task_index, c.key)
         ON CONFLICT ON CONSTRAINT task_slots_pkey DO NOTHING;
+        live := live + 1;
+        IF k IS NULL THEN
+          live_keys := live_keys || c.key;
+          live_per_key := live_per_key || 1;
+        ELSE
+          live_per_key[k] := live_per_key[k] + 1;
+        END IF;
       END IF;
     END LOOP;
   END LOOP;

@@ -5,8 +5,10 @@
 --     messages are taken by effective priority, highest first: the run's priority (0 without a
 --     row) plus 1 per 10 s the message has waited since it was sent (aging: a low priority is
 --     never starved for ever); then runs interleaved (each run's oldest message first); then
---     message id. This read sorts every visible message of the queue, so it costs O(backlog):
---     what a flow pays while it uses priorities, and only then.
+--     message id. The candidates are the oldest max(8 * qty, 100) visible messages and the
+--     oldest qty visible messages of each run with a priority above 0 (found through its queued
+--     tasks), so the read costs O(that window + qty * such runs), not O(backlog); a negative
+--     priority only puts its tasks after others within that window of oldest messages.
 --   * Otherwise pgmq.read (FIFO by message id), and one fairness rule: when the whole batch is
 --     the tasks of one map step of one run (a fan-out larger than the batch), up to half of it is
 --     taken instead from the messages sent after that map's last task (later runs' tasks, other
@@ -17,6 +19,10 @@ RETURNS bigint[]
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+-- No SET of its own: it runs with read_and_start_tasks' enable_seqscan = off, which keeps
+-- pgmq.read's statement a walk of the queue's primary key (a sort of the whole queue otherwise,
+-- on a table whose statistics make a scan look cheap), and every statement below reaches its
+-- rows through an index (none is planned as a disabled scan, whose huge estimate would turn JIT on).
 AS $$
 DECLARE
   queue constant text := pgmq.format_table_name(_read_messages.flow_slug, 'q');
@@ -29,18 +35,38 @@ BEGIN
   IF EXISTS (SELECT 1 FROM pgflow_cpp.run_priorities AS p WHERE p.flow_slug = _read_messages.flow_slug) THEN
     EXECUTE format(
       $SQL$
-      WITH ranked AS (
-        SELECT q.msg_id,
-               coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - q.enqueued_at) / 10) AS effective,
-               row_number() OVER (PARTITION BY q.message->>'run_id' ORDER BY q.msg_id) AS turn
+      WITH oldest AS (
+        SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
         FROM pgmq.%1$I AS q
-        LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = (q.message->>'run_id')::uuid
         WHERE q.vt <= clock_timestamp()
+        ORDER BY q.msg_id
+        LIMIT $3
       ),
+      prioritized AS (
+        SELECT m.msg_id, m.enqueued_at, m.run
+        FROM pgflow_cpp.run_priorities AS p
+        CROSS JOIN LATERAL (
+          SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
+          FROM pgflow.step_tasks AS t
+          JOIN pgmq.%1$I AS q ON q.msg_id = t.message_id
+          WHERE t.run_id = p.run_id AND t.status = 'queued' AND q.vt <= clock_timestamp()
+          ORDER BY t.message_id
+          LIMIT $1
+        ) AS m
+        WHERE p.flow_slug = $4 AND p.priority > 0
+      ),
+      ranked AS (
+        SELECT c.msg_id,
+               coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - c.enqueued_at) / 10) AS effective,
+               row_number() OVER (PARTITION BY c.run ORDER BY c.msg_id) AS turn
+        FROM (SELECT * FROM oldest UNION SELECT * FROM prioritized) AS c
+        LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = c.run::uuid
+      ),
+      -- Only the messages taken are locked (in rank order, passing over those another claim holds).
       picked AS (
         SELECT q.msg_id
-        FROM pgmq.%1$I AS q
-        JOIN ranked AS r ON r.msg_id = q.msg_id
+        FROM ranked AS r
+        JOIN pgmq.%1$I AS q ON q.msg_id = r.msg_id
         WHERE q.vt <= clock_timestamp()
         ORDER BY r.effective DESC, r.turn, q.msg_id
         LIMIT $1
@@ -56,7 +82,7 @@ BEGIN
       SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
       $SQL$, queue)
     INTO batch
-    USING _read_messages.qty, _read_messages.vt;
+    USING _read_messages.qty, _read_messages.vt, greatest(8 * _read_messages.qty, 100), _read_messages.flow_slug;
     RETURN batch;
   END IF;
 
