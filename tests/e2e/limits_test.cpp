@@ -22,18 +22,22 @@ namespace flows = e2e::limits_flows;
 namespace {
 
 /// The most tasks of `step` (of any run of the database) that were started at one instant: at
-/// some task's start, the tasks started by then and not yet completed.
+/// some task's start, the tasks started by then and not yet completed. started_at is the claim
+/// transaction's start (now()), which precedes the moment the claim is admitted by its wait for
+/// the limit's row lock, held by the completion that frees the slot: a task that ended less than
+/// 50 ms after another's claim began is not counted (the handlers run 200 ms or more, so any two
+/// tasks that truly ran side by side overlap by far more).
 constexpr std::string_view max_overlap = R"(
 SELECT coalesce(max((SELECT count(*) FROM pgflow.step_tasks u
                      WHERE u.step_slug = t.step_slug AND u.started_at <= t.started_at
-                       AND u.completed_at > t.started_at)), 0)
+                       AND u.completed_at > t.started_at + interval '50 milliseconds')), 0)
 FROM pgflow.step_tasks t WHERE t.step_slug = $1)";
 
 /// The same per value of the run input at {customer,id}.
 constexpr std::string_view max_overlap_per_key = R"(
 SELECT coalesce(max((SELECT count(*) FROM pgflow.step_tasks u JOIN pgflow.runs ur ON ur.run_id = u.run_id
                      WHERE u.step_slug = t.step_slug AND u.started_at <= t.started_at
-                       AND u.completed_at > t.started_at
+                       AND u.completed_at > t.started_at + interval '50 milliseconds'
                        AND ur.input #>> '{customer,id}' = r.input #>> '{customer,id}')), 0)
 FROM pgflow.step_tasks t JOIN pgflow.runs r ON r.run_id = t.run_id WHERE t.step_slug = $1)";
 
