@@ -63,11 +63,13 @@ BEGIN
         LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = c.run::uuid
       ),
       -- Only the messages taken are locked (in rank order, passing over those another claim holds).
+      -- "= ANY (the candidates)" repeats the join so that the plan probes the queue's primary key
+      -- per candidate instead of merging with a walk of the whole queue.
       picked AS (
         SELECT q.msg_id
         FROM ranked AS r
         JOIN pgmq.%1$I AS q ON q.msg_id = r.msg_id
-        WHERE q.vt <= clock_timestamp()
+        WHERE q.msg_id = ANY (ARRAY(SELECT c.msg_id FROM ranked AS c)) AND q.vt <= clock_timestamp()
         ORDER BY r.effective DESC, r.turn, q.msg_id
         LIMIT $1
         FOR UPDATE OF q SKIP LOCKED
