@@ -84,10 +84,10 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0470_run_status.sql
 \ir pgflow/0480_prune_data_older_than.sql
 \ir pgflow/0490_start_many.sql
-\ir pgflow/0505_flow_control_settings.sql
-\ir pgflow/0510_run_admission.sql
-\ir pgflow/0515_task_admission.sql
-\ir pgflow/0520_fair_read.sql
+\ir pgflow/0605_flow_control_settings.sql
+\ir pgflow/0610_run_admission.sql
+\ir pgflow/0615_task_admission.sql
+\ir pgflow/0620_fair_read.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

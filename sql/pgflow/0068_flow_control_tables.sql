@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.flow_limits (
 
 -- The unfinished runs of flows with run limits: admitted_at NULL while the run waits (created,
 -- 'started' in pgflow.runs, but no step started: no task to claim). seq is the start order.
--- A row goes when its run finishes (trigger on pgflow.runs, 0510_run_admission.sql) or is deleted.
+-- A row goes when its run finishes (trigger on pgflow.runs, 0610_run_admission.sql) or is deleted.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.limited_runs (
   run_id uuid NOT NULL,
   flow_slug text NOT NULL,

@@ -1408,7 +1408,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.flow_limits (
 
 -- The unfinished runs of flows with run limits: admitted_at NULL while the run waits (created,
 -- 'started' in pgflow.runs, but no step started: no task to claim). seq is the start order.
--- A row goes when its run finishes (trigger on pgflow.runs, 0510_run_admission.sql) or is deleted.
+-- A row goes when its run finishes (trigger on pgflow.runs, 0610_run_admission.sql) or is deleted.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.limited_runs (
   run_id uuid NOT NULL,
   flow_slug text NOT NULL,
@@ -4351,7 +4351,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0505_flow_control_settings.sql", part::common,
+    file{"pgflow/0605_flow_control_settings.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key,
 --   rate_limit) -> void
 -- (Addition.) Replaces the step's limits (all NULL removes them): at most max_concurrency tasks of
@@ -4518,7 +4518,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0510_run_admission.sql", part::common,
+    file{"pgflow/0610_run_admission.sql", part::common,
 R"pgflow_sql(-- Run limits (pgflow_cpp.set_flow_limits): admission of waiting runs, and the end of a run.
 
 -- pgflow_cpp._begin_run(run_id) -> void
@@ -4655,7 +4655,7 @@ END
 $trigger$;
 )pgflow_sql"
 },
-    file{"pgflow/0515_task_admission.sql", part::common,
+    file{"pgflow/0615_task_admission.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp._admit_tasks(flow_slug, run_ids, step_slugs, task_indexes) -> boolean[]
 -- The step limits' part of a claim (pgflow_cpp.claim_tasks calls it only when a candidate's step
 -- has a pgflow_cpp.step_limits row): which of the candidate tasks (parallel arrays) may start now.
@@ -4814,7 +4814,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0520_fair_read.sql", part::common,
+    file{"pgflow/0620_fair_read.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
 -- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
 -- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
