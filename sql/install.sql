@@ -50,6 +50,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0065_notifications.sql
 \ir pgflow/0066_dashboard_indexes.sql
 \ir pgflow/0067_waits.sql
+\ir pgflow/0068_flow_control_tables.sql
 \ir pgflow/0070_broadcast.sql
 \ir pgflow/0080_step_output.sql
 \ir pgflow/0100_calculate_retry_delay.sql
@@ -89,6 +90,10 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0520_signal.sql
 \ir pgflow/0530_sleep_task.sql
 \ir pgflow/0540_wake_due_waits.sql
+\ir pgflow/0605_flow_control_settings.sql
+\ir pgflow/0610_run_admission.sql
+\ir pgflow/0615_task_admission.sql
+\ir pgflow/0620_fair_read.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

@@ -87,12 +87,45 @@ public:
         // The id is chosen here when the caller did not, so that a start whose answer was lost
         // with the connection can be retried safely: a duplicate id on the retry means the first
         // attempt went through.
-        const pgflow::run_id chosen = id ? *id : new_run_id();
+        return start_once(flow_slug, id ? *id : new_run_id(), [&](pq::connection& c, const pgflow::run_id& chosen) {
+            start_flow(c, flow_slug, input, chosen);
+        });
+    }
+
+    /// start() with options: with an idempotency key, at most one run per (flow, key) ever
+    /// starts; later starts return its id (needs pgflow-cpp's schema, see run control). With a
+    /// priority, pgflow_cpp.start_flow_with_priority (docs/flow_control.md).
+    template <class F>
+        requires requires { typename F::input_type; }
+    pgflow::run_id start(const F& flow, const typename F::input_type& input, const start_options& options) {
+        if constexpr (std::is_same_v<typename F::input_type, boost::json::value>)
+            return start(flow_slug_of(flow), input, options);
+        else
+            return start(flow_slug_of(flow), pgflow::to_json(input), options);
+    }
+    pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input, const start_options& options) {
+        if (options.priority && options.idempotency_key)
+            throw error("pgflow: client::start takes a priority or an idempotency key, not both");
+        if (options.priority) {
+            return start_once(flow_slug, options.run_id ? *options.run_id : new_run_id(),
+                              [&](pq::connection& c, const pgflow::run_id& chosen) {
+                                  start_with_priority(c, flow_slug, input, *options.priority, chosen);
+                              });
+        }
+        return start_idempotent(flow_slug, input, options);
+    }
+
+private:
+    // Starts with `starter(connection, id)`; the id is chosen by the caller, so that a start whose
+    // answer was lost with the connection can be retried safely: a duplicate id on the retry means
+    // the first attempt went through.
+    template <class Starter>
+    pgflow::run_id start_once(std::string_view flow_slug, const pgflow::run_id& chosen, Starter&& starter) {
         bool retried = false;
         try {
             retrying([&](pq::connection& c) {
                 try {
-                    start_flow(c, flow_slug, input, chosen);
+                    starter(c, chosen);
                 } catch (const database_error& e) {
                     if (retried && e.sqlstate() == pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
                         return;
@@ -108,17 +141,23 @@ public:
         return chosen;
     }
 
-    /// start() with options: with an idempotency key, at most one run per (flow, key) ever
-    /// starts; later starts return its id (needs pgflow-cpp's schema, see run control).
-    template <class F>
-        requires requires { typename F::input_type; }
-    pgflow::run_id start(const F& flow, const typename F::input_type& input, const start_options& options) {
-        if constexpr (std::is_same_v<typename F::input_type, boost::json::value>)
-            return start(flow_slug_of(flow), input, options);
-        else
-            return start(flow_slug_of(flow), pgflow::to_json(input), options);
+    static void start_with_priority(pq::connection& c, std::string_view flow_slug, const boost::json::value& input,
+                                    int priority, const pgflow::run_id& id) {
+        try {
+            c.execute("SELECT 1 FROM pgflow_cpp.start_flow_with_priority($1, $2::jsonb, $3::int, $4::uuid)", flow_slug,
+                      input, priority, id);
+        } catch (const database_error& e) {
+            if (e.sqlstate() != pq::sqlstate::undefined_function && e.sqlstate() != pq::sqlstate::invalid_schema_name)
+                throw;
+            throw error(
+                "pgflow: client::start with a priority needs pgflow-cpp's flow control "
+                "(pgflow_cpp.start_flow_with_priority), which this database lacks: install pgflow-cpp's "
+                "schema (`pgflow install` or client::install_schema)");
+        }
     }
-    pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input, const start_options& options) {
+
+    pgflow::run_id start_idempotent(std::string_view flow_slug, const boost::json::value& input,
+                                    const start_options& options) {
         if (!options.idempotency_key) return start(flow_slug, input, options.run_id);
         const pgflow::run_id chosen = options.run_id ? *options.run_id : new_run_id();
         try {
@@ -136,6 +175,7 @@ public:
         }
     }
 
+public:
     /// Cancels a started run: its queued and started tasks become `cancelled`, its running
     /// handlers see their stop token. False when it was already cancelled. Throws pgflow::error
     /// naming the run and its state for a finished or unknown run.

@@ -10,6 +10,7 @@
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/json.hpp>
+#include <pgflow/limits.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/output.hpp>
 #include <pgflow/registration.hpp>

@@ -307,6 +307,13 @@ public:
 
     [[nodiscard]] const std::string& slug() const noexcept { return slug_; }
 
+    /// The flow's flow control (docs/flow_control.md), replacing any given before; checked, naming
+    /// the rule broken, when the shape is built (steps may be added after it).
+    dynamic_flow& limits(flow_limits_shape limits) {
+        limits_ = std::move(limits);
+        return *this;
+    }
+
     /// The flow's shape with steps in a dependencies-first order (declaration order where the
     /// dependencies allow), by the compiled flows' graph analysis. Throws definition_error for an
     /// unknown dependency or a cycle (naming the steps on it).
@@ -335,6 +342,9 @@ public:
         shape.timeout = options_.timeout.value_or(default_timeout);
         shape.stated_options = options_;
         shape.input_type = "boost::json::value";
+        shape.limits = limits_;
+        if (const auto broken = detail::find_limits_problem(limits_, g.slugs); !broken.problem.empty())
+            throw detail::flow_definition_error(slug_, broken.step, broken.problem);
         for (const std::size_t i : g.order) {
             const dynamic_step& s = steps_[i];
             step_shape step{.slug = s.slug,
@@ -396,6 +406,7 @@ private:
     std::string slug_;
     flow_options options_;
     std::vector<dynamic_step> steps_;
+    flow_limits_shape limits_;
     // Shared so that copies given to workers are cheap; copied before a change when shared.
     std::shared_ptr<std::map<std::string, json_handler, std::less<>>> handlers_;
 };

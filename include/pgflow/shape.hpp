@@ -3,6 +3,7 @@
 // dynamic flow builder holds, or what a database has registered. Used to compare them, and to write
 // the registration SQL (compile/registration_text.hpp). Usable in constant expressions.
 
+#include <pgflow/limits_shape.hpp>
 #include <pgflow/options.hpp>
 
 #include <optional>
@@ -86,6 +87,9 @@ struct flow_shape {
     /// The flow options as the definition states them (shape_of, dynamic_flow::shape): pgflow's
     /// compileFlow writes a stated option even when it equals the default. The values above count.
     flow_options stated_options{};
+    /// Flow control (limits.hpp); registration writes it after the steps, and writes it again when
+    /// the flow is registered already (limits may change without a new slug).
+    flow_limits_shape limits{};
 
     friend bool operator==(const flow_shape&, const flow_shape&) = default;
 };

@@ -72,6 +72,15 @@ BEGIN
     'run:started',
     created.run_id);
 
+  -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
+  -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug) THEN
+    IF NOT pgflow_cpp._enter_run(created.run_id, created.flow_slug, created.input) THEN
+      RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+      RETURN;
+    END IF;
+  END IF;
+
   -- Conditions first: a skipped step is never started, and a failed run starts nothing.
   IF conditional THEN
     IF NOT pgflow.cascade_resolve_conditions(created.run_id) THEN

@@ -146,6 +146,20 @@ BEGIN
       PERFORM pgmq.archive(claim_tasks.flow_slug, stale_messages);
     END IF;
   END IF;
+  -- Step limits (pgflow_cpp.set_step_limits): candidates over a concurrency or rate limit stay
+  -- queued (their messages are shown again shortly). One index probe for an unlimited flow.
+  IF cand_runs IS NOT NULL
+     AND EXISTS (SELECT 1 FROM pgflow_cpp.step_limits AS sl
+                 WHERE sl.flow_slug = claim_tasks.flow_slug AND sl.step_slug = ANY (cand_steps)) THEN
+    SELECT array_agg(c.run_id ORDER BY c.ord), array_agg(c.step_slug ORDER BY c.ord),
+           array_agg(c.task_index ORDER BY c.ord), array_agg(c.timeout ORDER BY c.ord),
+           array_agg(c.max_attempts ORDER BY c.ord), array_agg(c.timeout_message ORDER BY c.ord)
+    INTO cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages
+    FROM unnest(cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages,
+                pgflow_cpp._admit_tasks(claim_tasks.flow_slug, cand_runs, cand_steps, cand_indexes))
+           WITH ORDINALITY AS c(run_id, step_slug, task_index, timeout, max_attempts, timeout_message, admitted, ord)
+    WHERE c.admitted;
+  END IF;
   IF cand_runs IS NULL THEN
     RETURN;
   END IF;

@@ -1,7 +1,8 @@
 -- pgflow_cpp.read_and_start_tasks(flow_slug, vt, qty, worker_id)
 --   -> table (messages, run_id, step_slug, task_index, input, attempt)
--- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty),
--- then pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
+-- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty)
+-- (by priority, and sharing a big map's batch with later runs: pgflow_cpp._read_messages), then
+-- pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
 -- attempt number (its attempts_count after the claim). One row per claimed task in message
 -- order, each carrying how many messages were read; when messages were read but none gave a
 -- task, one row with only that count; nothing when the queue had no visible message.
@@ -43,10 +44,11 @@ BEGIN
     RETURN;
   END IF;
 
-  SELECT array_agg(m.msg_id ORDER BY m.msg_id) INTO msg_ids
-  FROM pgmq.read(read_and_start_tasks.flow_slug,
-                 CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
-                 read_and_start_tasks.qty) AS m;
+  -- pgmq.read, but by priority while the flow's runs have priorities, and with a big map's batch
+  -- shared with later runs (fairness): see pgflow_cpp._read_messages.
+  msg_ids := pgflow_cpp._read_messages(read_and_start_tasks.flow_slug,
+                                       CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
+                                       read_and_start_tasks.qty);
   IF msg_ids IS NULL THEN
     RETURN;
   END IF;

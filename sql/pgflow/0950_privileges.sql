@@ -39,6 +39,10 @@ DECLARE
     'pgflow_cpp.wake_due_waits(integer)',
     'pgflow_cpp.next_wake_at()',
     'pgflow_cpp.run_waits(uuid)',
+    'pgflow_cpp.set_step_limits(text,text,integer,text[],integer,text)',
+    'pgflow_cpp.set_flow_limits(text,integer,text[],integer)',
+    'pgflow_cpp.set_rate_limit(text,integer,numeric)',
+    'pgflow_cpp.start_flow_with_priority(text,jsonb,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

@@ -276,6 +276,19 @@ TEST(start, starts_a_run_and_prints_its_id) {
     EXPECT_EQ(run.get<boost::json::value>(0, 2), boost::json::parse(R"({"value": 23})"));
 }
 
+TEST(start, priority_starts_the_run_with_it) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 23})", "--priority", "7"});
+    ASSERT_EQ(o.status, 0) << o;
+    ASSERT_TRUE(std::regex_match(o.out, uuid_line)) << o;
+    auto c = db.connect();
+    EXPECT_EQ(c.execute("SELECT priority FROM pgflow_cpp.run_priorities WHERE run_id = $1::uuid", o.out.substr(0, 36))
+                  .get<int>(0, 0),
+              7);
+    EXPECT_NE(pgflow_cli(db, {"start", "example_flow", "{}", "--priority", "high"}).status, 0);
+}
+
 TEST(start, invalid_json_is_a_usage_error_with_its_position) {
     database db;
     pgflow::client{db.options()}.ensure_registered(examples::example_flow);

@@ -1,7 +1,7 @@
 -- The installed schema matches pgflow 0.8.1 (tables, column order, constraint names, type,
 -- function signatures) and the checks of pgflow's set-up guide pass, including its three
 -- monitoring queries after a few runs.
-SELECT plan(40);
+SELECT plan(43);
 
 -- Set-up guide: 7 tables, at least 14 functions.
 SELECT is((SELECT count(*) FROM pg_tables WHERE schemaname = 'pgflow'), 7::bigint,
@@ -143,6 +143,29 @@ SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) |
             'complete_tasks(run_ids uuid[], step_slugs text[], task_indexes integer[], outputs jsonb[]) -> SETOF pgflow.step_tasks'
           ],
           'the additions to schema pgflow');
+
+-- Flow control (issue 16): the contract's signatures, its tables (all in pgflow_cpp), and the one
+-- trigger it puts on a pgflow table.
+SELECT is((SELECT array_agg(proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' || pg_get_function_result(p.oid)
+                            ORDER BY proname)
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'pgflow_cpp'
+             AND proname IN ('set_step_limits', 'set_flow_limits', 'set_rate_limit', 'start_flow_with_priority')),
+          ARRAY[
+            'set_flow_limits(flow_slug text, max_concurrent_runs integer DEFAULT NULL::integer, concurrency_key text[] DEFAULT NULL::text[], max_runs_per_key integer DEFAULT NULL::integer) -> void',
+            'set_rate_limit(name text, max_starts integer, per_seconds numeric) -> void',
+            'set_step_limits(flow_slug text, step_slug text, max_concurrency integer DEFAULT NULL::integer, concurrency_key text[] DEFAULT NULL::text[], max_per_key integer DEFAULT NULL::integer, rate_limit text DEFAULT NULL::text) -> void',
+            'start_flow_with_priority(flow_slug text, input jsonb, priority integer, run_id uuid DEFAULT NULL::uuid) -> SETOF pgflow.runs'
+          ],
+          'flow control functions in pgflow_cpp');
+SELECT ok((SELECT bool_and(to_regclass('pgflow_cpp.' || t) IS NOT NULL)
+           FROM unnest(ARRAY['step_limits', 'task_slots', 'rate_limits', 'rate_limit_starts', 'flow_limits',
+                             'limited_runs', 'run_priorities']) AS t),
+          'flow control tables in pgflow_cpp');
+SELECT is((SELECT array_agg(tgrelid::regclass::text || ' ' || tgname::text) FROM pg_trigger
+           WHERE NOT tgisinternal AND tgrelid IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = 'pgflow'::regnamespace)),
+          ARRAY['pgflow.runs pgflow_cpp_run_finished'],
+          'the only trigger on pgflow''s tables: a run leaving ''started'' (run limits, priorities)');
 
 SELECT is((SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
            WHERE n.nspname = 'pgflow' AND p.prosecdef),

@@ -49,6 +49,8 @@ struct arguments {
     CLI::App *signal = nullptr, *install = nullptr, *compile = nullptr, *start = nullptr, *status = nullptr,
              *workers = nullptr, *watch = nullptr, *cancel = nullptr, *retry = nullptr, *resume = nullptr;
     CLI::Option* wait_option = nullptr;
+    int priority = 0;
+    CLI::Option* priority_option = nullptr;
     CLI::App* dashboard = nullptr;
     dashboard_arguments dashboard_args;
 };
@@ -126,6 +128,9 @@ private:
                                             "Then wait up to this many seconds for the run to end and print its "
                                             "output (a worker must be running)")
                                ->check(seconds_in_range());
+        args.priority_option = args.start->add_option(
+            "--priority", args.priority,
+            "Claim the run's tasks before those of runs with a lower priority (default 0; pgflow-cpp's schema)");
 
         args.status = app.add_subcommand("status",
                                          "Without a run id: active runs per flow, failed tasks and average "
@@ -181,7 +186,8 @@ private:
         if (args.compile->parsed()) return compile_flow(ctx_, args.flow_name);
         if (args.start->parsed())
             return start_run(ctx_, args.flow_name, args.input_text,
-                             args.wait_option->count() > 0 ? std::optional<double>(args.wait_seconds) : std::nullopt);
+                             args.wait_option->count() > 0 ? std::optional<double>(args.wait_seconds) : std::nullopt,
+                             args.priority_option->count() > 0 ? std::optional<int>(args.priority) : std::nullopt);
         if (args.status->parsed())
             return args.run_text.empty() ? overview(ctx_, args.full, args.limit)
                                          : run_status(ctx_, args.run_text, args.full);

@@ -57,7 +57,7 @@ inline void check_input(const known_flow* known, const std::string& flow_slug, c
 }
 
 inline int start_run(const context& ctx, const std::string& flow_slug, const std::string& input_text,
-                     std::optional<double> wait_seconds) {
+                     std::optional<double> wait_seconds, std::optional<int> priority = std::nullopt) {
     const boost::json::value input = parse_input(input_text);
     const known_flow* known = ctx.known(flow_slug);
     check_input(known, flow_slug, input);
@@ -68,7 +68,8 @@ inline int start_run(const context& ctx, const std::string& flow_slug, const std
             message += "; register it with `pgflow compile " + flow_slug + " | psql`, or by starting its worker";
         throw error(message);
     }
-    const auto id = c.start(flow_slug, input);
+    const auto id =
+        priority ? c.start(flow_slug, input, start_options{.priority = priority}) : c.start(flow_slug, input);
     ctx.out << id.str() << std::endl;
     if (!wait_seconds) return pgflow::cli::success;
     try {

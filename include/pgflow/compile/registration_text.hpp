@@ -6,6 +6,7 @@
 // be known from the flow's type), then into the flow's buffer, with no allocation in constant evaluation.
 
 #include <pgflow/compile/graph.hpp>
+#include <pgflow/compile/limits_text.hpp>
 #include <pgflow/conditions.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/shape.hpp>
@@ -214,7 +215,8 @@ constexpr void write_step_kind(Out& out, std::string_view flow_slug, std::string
 
 /// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
 /// flow_options() (the ones to write), step_count(), and per step k: step_slug(k), type(k),
-/// dependency_count(k), dependency(k, d), step_options(k), step_conditions(k), step_wait(k).
+/// dependency_count(k), dependency(k, d), step_options(k), step_conditions(k), step_wait(k); and may
+/// have limits() (compile/limits_text.hpp).
 template <class Out, class Source>
 constexpr void write_registration(Out& out, const Source& flow) {
     out.put("SELECT pgflow.create_flow(");
@@ -249,6 +251,7 @@ constexpr void write_registration(Out& out, const Source& flow) {
         if (const step_wait_text wait = flow.step_wait(k); wait.kind != step_kind::handler)
             write_step_kind(out, flow.flow_slug(), flow.step_slug(k), wait);
     }
+    if constexpr (requires { flow.limits(); }) write_limits(out, flow.flow_slug(), flow.limits());
 }
 
 /// A flow_shape as a source. compileFlow writes the flow options a definition states, even a default;
@@ -281,6 +284,7 @@ struct shape_source {
         const step_shape& s = shape.steps[k];
         return {s.max_attempts, s.base_delay, s.timeout, s.start_delay};
     }
+    [[nodiscard]] constexpr const flow_limits_shape& limits() const noexcept { return shape.limits; }
     [[nodiscard]] constexpr step_condition_text step_conditions(std::size_t k) const noexcept {
         const step_shape& s = shape.steps[k];
         return {s.required_input_pattern, s.forbidden_input_pattern, s.when_unmet, s.when_exhausted};

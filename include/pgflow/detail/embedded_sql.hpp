@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 76> files{{
+inline constexpr std::array<file, 81> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -1396,6 +1396,126 @@ END
 $indexes$;
 )pgflow_sql"
 },
+    file{"pgflow/0068_flow_control_tables.sql", part::common,
+R"pgflow_sql(-- Flow control (issue 16): concurrency limits, rate limits, run limits, priorities. Everything
+-- lives in pgflow_cpp (pgflow keeps 0.8.1's tables); a flow that declares nothing has no row in
+-- any of these tables and is claimed and started exactly as before. New tables only, so an
+-- existing install gains them through CREATE TABLE IF NOT EXISTS (no ALTER of an existing table).
+
+-- Per step (pgflow_cpp.set_step_limits): at most max_concurrency tasks of the step 'started' at
+-- once; at most max_per_key per value of the run input at concurrency_key (input #>> key); every
+-- start counts against the named rate limit. Goes with its step (a flow deleted with its steps).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.step_limits (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  max_concurrency integer NULL,
+  concurrency_key text[] NULL,
+  max_per_key integer NULL,
+  rate_limit text NULL,
+  CONSTRAINT step_limits_pkey PRIMARY KEY (flow_slug, step_slug),
+  CONSTRAINT step_limits_step_fkey FOREIGN KEY (flow_slug, step_slug)
+    REFERENCES pgflow.steps (flow_slug, step_slug) ON DELETE CASCADE,
+  CONSTRAINT step_limits_max_concurrency_check CHECK (max_concurrency IS NULL OR max_concurrency > 0),
+  CONSTRAINT step_limits_max_per_key_check CHECK (max_per_key IS NULL OR max_per_key > 0),
+  CONSTRAINT step_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_per_key IS NULL))
+);
+
+-- The concurrency slots a limited step's started tasks hold: a row per task claimed under a limit,
+-- with the task's key value. A slot is live while its task is 'started'; rows whose task has moved
+-- on (completed, failed, queued for a retry, cancelled, pruned) are deleted by the next claim of
+-- the step, under the step's limits row lock, before it counts. So no completion path needs to
+-- know about limits, and a claim's extra work is O(max_concurrency).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.task_slots (
+  flow_slug text NOT NULL,
+  step_slug text NOT NULL,
+  run_id uuid NOT NULL,
+  task_index integer NOT NULL,
+  key text NULL,
+  CONSTRAINT task_slots_pkey PRIMARY KEY (run_id, step_slug, task_index)
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_task_slots_step') IS NULL THEN
+    CREATE INDEX idx_task_slots_step ON pgflow_cpp.task_slots (flow_slug, step_slug);
+  END IF;
+END
+$indexes$;
+
+-- Named rate limits (pgflow_cpp.set_rate_limit): at most max_starts task starts in any sliding
+-- window of per_seconds, over every step naming it. rate_limit_starts logs the starts of the last
+-- window (older ones are deleted by the next claim that counts them).
+CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limits (
+  name text NOT NULL,
+  max_starts integer NOT NULL,
+  per_seconds numeric NOT NULL,
+  CONSTRAINT rate_limits_pkey PRIMARY KEY (name),
+  CONSTRAINT rate_limits_max_starts_check CHECK (max_starts > 0),
+  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0)
+);
+CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limit_starts (
+  name text NOT NULL,
+  started_at timestamptz NOT NULL
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_rate_limit_starts') IS NULL THEN
+    CREATE INDEX idx_rate_limit_starts ON pgflow_cpp.rate_limit_starts (name, started_at);
+  END IF;
+END
+$indexes$;
+
+-- Per flow (pgflow_cpp.set_flow_limits): at most max_concurrent_runs runs admitted and not
+-- finished; at most max_runs_per_key per value of input #>> concurrency_key.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.flow_limits (
+  flow_slug text NOT NULL,
+  max_concurrent_runs integer NULL,
+  concurrency_key text[] NULL,
+  max_runs_per_key integer NULL,
+  CONSTRAINT flow_limits_pkey PRIMARY KEY (flow_slug),
+  CONSTRAINT flow_limits_flow_fkey FOREIGN KEY (flow_slug) REFERENCES pgflow.flows (flow_slug) ON DELETE CASCADE,
+  CONSTRAINT flow_limits_max_concurrent_runs_check CHECK (max_concurrent_runs IS NULL OR max_concurrent_runs > 0),
+  CONSTRAINT flow_limits_max_runs_per_key_check CHECK (max_runs_per_key IS NULL OR max_runs_per_key > 0),
+  CONSTRAINT flow_limits_key_and_max_per_key CHECK ((concurrency_key IS NULL) = (max_runs_per_key IS NULL))
+);
+
+-- The unfinished runs of flows with run limits: admitted_at NULL while the run waits (created,
+-- 'started' in pgflow.runs, but no step started: no task to claim). seq is the start order.
+-- A row goes when its run finishes (trigger on pgflow.runs, 0610_run_admission.sql) or is deleted.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.limited_runs (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  key text NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  admitted_at timestamptz NULL,
+  CONSTRAINT limited_runs_pkey PRIMARY KEY (run_id),
+  CONSTRAINT limited_runs_run_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_limited_runs_flow') IS NULL THEN
+    CREATE INDEX idx_limited_runs_flow ON pgflow_cpp.limited_runs (flow_slug, key);
+  END IF;
+END
+$indexes$;
+
+-- Priorities of unfinished runs started with a priority other than 0 (start_flow_with_priority);
+-- a run without a row has priority 0. A row goes when its run finishes.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.run_priorities (
+  run_id uuid NOT NULL,
+  flow_slug text NOT NULL,
+  priority integer NOT NULL,
+  CONSTRAINT run_priorities_pkey PRIMARY KEY (run_id)
+);
+DO $indexes$
+BEGIN
+  IF to_regclass('pgflow_cpp.idx_run_priorities_flow') IS NULL THEN
+    CREATE INDEX idx_run_priorities_flow ON pgflow_cpp.run_priorities (flow_slug);
+  END IF;
+END
+$indexes$;
+)pgflow_sql"
+},
     file{"pgflow/0070_broadcast.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
@@ -1686,6 +1806,15 @@ BEGIN
     ),
     'run:started',
     created.run_id);
+
+  -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
+  -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug) THEN
+    IF NOT pgflow_cpp._enter_run(created.run_id, created.flow_slug, created.input) THEN
+      RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+      RETURN;
+    END IF;
+  END IF;
 
   -- Conditions first: a skipped step is never started, and a failed run starts nothing.
   IF conditional THEN
@@ -2358,6 +2487,20 @@ BEGIN
       PERFORM pgmq.archive(claim_tasks.flow_slug, stale_messages);
     END IF;
   END IF;
+  -- Step limits (pgflow_cpp.set_step_limits): candidates over a concurrency or rate limit stay
+  -- queued (their messages are shown again shortly). One index probe for an unlimited flow.
+  IF cand_runs IS NOT NULL
+     AND EXISTS (SELECT 1 FROM pgflow_cpp.step_limits AS sl
+                 WHERE sl.flow_slug = claim_tasks.flow_slug AND sl.step_slug = ANY (cand_steps)) THEN
+    SELECT array_agg(c.run_id ORDER BY c.ord), array_agg(c.step_slug ORDER BY c.ord),
+           array_agg(c.task_index ORDER BY c.ord), array_agg(c.timeout ORDER BY c.ord),
+           array_agg(c.max_attempts ORDER BY c.ord), array_agg(c.timeout_message ORDER BY c.ord)
+    INTO cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages
+    FROM unnest(cand_runs, cand_steps, cand_indexes, cand_timeouts, cand_max_attempts, cand_messages,
+                pgflow_cpp._admit_tasks(claim_tasks.flow_slug, cand_runs, cand_steps, cand_indexes))
+           WITH ORDINALITY AS c(run_id, step_slug, task_index, timeout, max_attempts, timeout_message, admitted, ord)
+    WHERE c.admitted;
+  END IF;
   IF cand_runs IS NULL THEN
     RETURN;
   END IF;
@@ -2458,7 +2601,8 @@ BEGIN
                       'null'::jsonb)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,
-         c.msg_id, c.task_index
+         c.msg_id, c.task_index)pgflow_sql"
+R"pgflow_sql(
   FROM claimed AS c
   LEFT JOIN single_inputs AS si ON si.run_id = c.run_id AND si.step_slug = c.step_slug
   LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_slug
@@ -2482,8 +2626,9 @@ $$;
     file{"pgflow/0235_read_and_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.read_and_start_tasks(flow_slug, vt, qty, worker_id)
 --   -> table (messages, run_id, step_slug, task_index, input, attempt)
--- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty),
--- then pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
+-- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty)
+-- (by priority, and sharing a big map's batch with later runs: pgflow_cpp._read_messages), then
+-- pgflow.start_tasks(flow_slug, <the messages read>, worker_id), then each claimed task's
 -- attempt number (its attempts_count after the claim). One row per claimed task in message
 -- order, each carrying how many messages were read; when messages were read but none gave a
 -- task, one row with only that count; nothing when the queue had no visible message.
@@ -2525,10 +2670,11 @@ BEGIN
     RETURN;
   END IF;
 
-  SELECT array_agg(m.msg_id ORDER BY m.msg_id) INTO msg_ids
-  FROM pgmq.read(read_and_start_tasks.flow_slug,
-                 CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
-                 read_and_start_tasks.qty) AS m;
+  -- pgmq.read, but by priority while the flow's runs have priorities, and with a big map's batch
+  -- shared with later runs (fairness): see pgflow_cpp._read_messages.
+  msg_ids := pgflow_cpp._read_messages(read_and_start_tasks.flow_slug,
+                                       CASE WHEN shortest = longest THEN shortest + 2 ELSE read_and_start_tasks.vt END,
+                                       read_and_start_tasks.qty);
   IF msg_ids IS NULL THEN
     RETURN;
   END IF;
@@ -4196,7 +4342,8 @@ R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cance
 --   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
 -- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
 -- pgflow.runs.status ('started', 'completed', 'failed'), or 'cancelled' for a run cancel_run
--- ended (its pgflow.runs.status is 'failed'); restart_of_* names the run this one retries or
+-- ended (its pgflow.runs.status is 'failed'), or 'waiting' for a run held back by its flow's run
+-- limits (pgflow_cpp.set_flow_limits; 'started' in pgflow.runs, no step started yet); restart_of_* names the run this one retries or
 -- resumes, restarted_as_* the run that retried or resumed this one (NULL when none). No row for an
 -- unknown run_id. Read-only; runs as the owner only to read pgflow_cpp.run_control.
 CREATE OR REPLACE FUNCTION pgflow_cpp.run_status(run_id uuid)
@@ -4208,7 +4355,10 @@ SECURITY DEFINER  -- reads pgflow_cpp.run_control, which only the owner may: see
 SET search_path = ''
 AS $$
   SELECT r.flow_slug,
-         CASE WHEN c.cancelled_at IS NOT NULL AND r.status = 'failed' THEN 'cancelled' ELSE r.status END,
+         CASE WHEN c.cancelled_at IS NOT NULL AND r.status = 'failed' THEN 'cancelled'
+              WHEN r.status = 'started' AND EXISTS (SELECT 1 FROM pgflow_cpp.limited_runs AS w
+                                                    WHERE w.run_id = r.run_id AND w.admitted_at IS NULL) THEN 'waiting'
+              ELSE r.status END,
          c.cancelled_at, c.restart_of_run_id, c.restart_kind, n.run_id, n.restart_kind, c.idempotency_key
   FROM pgflow.runs AS r
   LEFT JOIN pgflow_cpp.run_control AS c ON c.run_id = r.run_id
@@ -5108,6 +5258,616 @@ AS $$
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0605_flow_control_settings.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key,
+--   rate_limit) -> void
+-- (Addition.) Replaces the step's limits (all NULL removes them): at most max_concurrency tasks of
+-- the step started at once across all workers; at most max_per_key started tasks per value of the
+-- run input at concurrency_key (input #>> concurrency_key; a run without that path has the key
+-- NULL, one value of its own); each start counts against the rate limit named rate_limit (created
+-- by set_rate_limit, before or after). Tasks over a limit stay queued and are claimed later.
+-- Errors: unknown step; a limit < 1; concurrency_key without max_per_key or the reverse.
+CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_limits(flow_slug text, step_slug text,
+                                                      max_concurrency integer DEFAULT NULL,
+                                                      concurrency_key text[] DEFAULT NULL,
+                                                      max_per_key integer DEFAULT NULL,
+                                                      rate_limit text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow.steps AS s
+                 WHERE s.flow_slug = set_step_limits.flow_slug AND s.step_slug = set_step_limits.step_slug) THEN
+    RAISE EXCEPTION 'set_step_limits: flow "%" has no step "%"', set_step_limits.flow_slug, set_step_limits.step_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF set_step_limits.max_concurrency < 1 OR set_step_limits.max_per_key < 1 THEN
+    RAISE EXCEPTION 'set_step_limits: max_concurrency and max_per_key must be at least 1 (got % and %)',
+      set_step_limits.max_concurrency, set_step_limits.max_per_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF (set_step_limits.concurrency_key IS NULL) <> (set_step_limits.max_per_key IS NULL)
+     OR cardinality(set_step_limits.concurrency_key) = 0 THEN
+    RAISE EXCEPTION 'set_step_limits: concurrency_key (a non-empty path into the run input) and max_per_key go together'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  IF set_step_limits.max_concurrency IS NULL AND set_step_limits.max_per_key IS NULL
+     AND set_step_limits.rate_limit IS NULL THEN
+    DELETE FROM pgflow_cpp.step_limits AS l
+    WHERE l.flow_slug = set_step_limits.flow_slug AND l.step_slug = set_step_limits.step_slug;
+    RETURN;
+  END IF;
+  INSERT INTO pgflow_cpp.step_limits AS l (flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key, rate_limit)
+  VALUES (set_step_limits.flow_slug, set_step_limits.step_slug, set_step_limits.max_concurrency,
+          set_step_limits.concurrency_key, set_step_limits.max_per_key, set_step_limits.rate_limit)
+  ON CONFLICT ON CONSTRAINT step_limits_pkey DO UPDATE
+  SET max_concurrency = excluded.max_concurrency, concurrency_key = excluded.concurrency_key,
+      max_per_key = excluded.max_per_key, rate_limit = excluded.rate_limit
+  WHERE (l.max_concurrency, l.concurrency_key, l.max_per_key, l.rate_limit)
+        IS DISTINCT FROM (excluded.max_concurrency, excluded.concurrency_key, excluded.max_per_key, excluded.rate_limit);
+END;
+$$;
+
+-- pgflow_cpp.set_flow_limits(flow_slug, max_concurrent_runs, concurrency_key, max_runs_per_key) -> void
+-- (Addition.) Replaces the flow's run limits (all NULL removes them): at most max_concurrent_runs
+-- runs of the flow in progress at once, at most max_runs_per_key per value of input #>>
+-- concurrency_key. A run started over the limits is created (its run_id returned at once, its
+-- pgflow.runs status 'started') but waits: no step starts, pgflow_cpp.run_status says 'waiting';
+-- waiting runs are admitted when runs finish, highest priority first, then in start order (per
+-- key: a run waits only for runs of its key and for the flow-wide limit). Runs in progress when
+-- limits are first set are not counted. Raising or removing limits admits waiting runs at once.
+-- Errors: unknown flow; a limit < 1; concurrency_key without max_runs_per_key or the reverse.
+CREATE OR REPLACE FUNCTION pgflow_cpp.set_flow_limits(flow_slug text, max_concurrent_runs integer DEFAULT NULL,
+                                                      concurrency_key text[] DEFAULT NULL,
+                                                      max_runs_per_key integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = set_flow_limits.flow_slug) THEN
+    RAISE EXCEPTION 'set_flow_limits: "%" is not a registered flow', set_flow_limits.flow_slug
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF set_flow_limits.max_concurrent_runs < 1 OR set_flow_limits.max_runs_per_key < 1 THEN
+    RAISE EXCEPTION 'set_flow_limits: max_concurrent_runs and max_runs_per_key must be at least 1 (got % and %)',
+      set_flow_limits.max_concurrent_runs, set_flow_limits.max_runs_per_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF (set_flow_limits.concurrency_key IS NULL) <> (set_flow_limits.max_runs_per_key IS NULL)
+     OR cardinality(set_flow_limits.concurrency_key) = 0 THEN
+    RAISE EXCEPTION 'set_flow_limits: concurrency_key (a non-empty path into the run input) and max_runs_per_key go together'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  IF set_flow_limits.max_concurrent_runs IS NULL AND set_flow_limits.max_runs_per_key IS NULL THEN
+    DELETE FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = set_flow_limits.flow_slug;
+  ELSE
+    INSERT INTO pgflow_cpp.flow_limits AS l (flow_slug, max_concurrent_runs, concurrency_key, max_runs_per_key)
+    VALUES (set_flow_limits.flow_slug, set_flow_limits.max_concurrent_runs, set_flow_limits.concurrency_key,
+            set_flow_limits.max_runs_per_key)
+    ON CONFLICT ON CONSTRAINT flow_limits_pkey DO UPDATE
+    SET max_concurrent_runs = excluded.max_concurrent_runs, concurrency_key = excluded.concurrency_key,
+        max_runs_per_key = excluded.max_runs_per_key
+    WHERE (l.max_concurrent_runs, l.concurrency_key, l.max_runs_per_key)
+          IS DISTINCT FROM (excluded.max_concurrent_runs, excluded.concurrency_key, excluded.max_runs_per_key);
+  END IF;
+  -- Waiting runs that the new limits let in (all of them when the limits are gone).
+  PERFORM pgflow_cpp._admit_runs(set_flow_limits.flow_slug, NULL);
+END;
+$$;
+
+-- pgflow_cpp.set_rate_limit(name, max_starts, per_seconds) -> void
+-- (Addition.) Creates or replaces the named rate limit: at most max_starts task starts in any
+-- sliding window of per_seconds seconds, across all workers and every step that names it
+-- (set_step_limits' rate_limit). A task over it stays queued and becomes claimable when the
+-- oldest start of the window leaves it: delayed, never failed. Errors: NULL name, a limit <= 0.
+CREATE OR REPLACE FUNCTION pgflow_cpp.set_rate_limit(name text, max_starts integer, per_seconds numeric)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+BEGIN
+  IF set_rate_limit.name IS NULL OR set_rate_limit.name = '' THEN
+    RAISE EXCEPTION 'set_rate_limit: name must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF set_rate_limit.max_starts IS NULL OR set_rate_limit.max_starts < 1
+     OR set_rate_limit.per_seconds IS NULL OR set_rate_limit.per_seconds <= 0 THEN
+    RAISE EXCEPTION 'set_rate_limit: "%" needs max_starts >= 1 and per_seconds > 0 (got % per % s)',
+      set_rate_limit.name, set_rate_limit.max_starts, set_rate_limit.per_seconds
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO pgflow_cpp.rate_limits AS l (name, max_starts, per_seconds)
+  VALUES (set_rate_limit.name, set_rate_limit.max_starts, set_rate_limit.per_seconds)
+  ON CONFLICT ON CONSTRAINT rate_limits_pkey DO UPDATE
+  SET max_starts = excluded.max_starts, per_seconds = excluded.per_seconds
+  WHERE (l.max_starts, l.per_seconds) IS DISTINCT FROM (excluded.max_starts, excluded.per_seconds);
+END;
+$$;
+
+-- pgflow_cpp.start_flow_with_priority(flow_slug, input, priority, run_id = NULL) -> setof pgflow.runs
+-- (Addition.) pgflow.start_flow with a priority (runs started otherwise have 0): the run's tasks
+-- are read from the queue before those of lower priority (pgflow_cpp.read_and_start_tasks), and a
+-- waiting run (set_flow_limits) is admitted before lower ones. Ties go in arrival order. Aging: a
+-- queued task gains +1 per 10 s it has waited in the queue (and a waiting run +1 per 10 s since
+-- its start), so a low priority is never starved for ever. Errors: those of start_flow; NULL priority.
+CREATE OR REPLACE FUNCTION pgflow_cpp.start_flow_with_priority(flow_slug text, input jsonb, priority integer,
+                                                               run_id uuid DEFAULT NULL)
+RETURNS SETOF pgflow.runs
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  id constant uuid := coalesce(start_flow_with_priority.run_id, gen_random_uuid());
+BEGIN
+  IF start_flow_with_priority.priority IS NULL THEN
+    RAISE EXCEPTION 'start_flow_with_priority: priority is NULL (0 is the default priority)'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  -- Before the run exists, so that its admission (run limits) already sees it.
+  IF start_flow_with_priority.priority <> 0 THEN
+    INSERT INTO pgflow_cpp.run_priorities (run_id, flow_slug, priority)
+    VALUES (id, start_flow_with_priority.flow_slug, start_flow_with_priority.priority)
+    ON CONFLICT ON CONSTRAINT run_priorities_pkey DO NOTHING;  -- start_flow then fails on runs_pkey
+  END IF;
+  RETURN QUERY SELECT * FROM pgflow.start_flow(start_flow_with_priority.flow_slug, start_flow_with_priority.input, id);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0610_run_admission.sql", part::common,
+R"pgflow_sql(-- Run limits (pgflow_cpp.set_flow_limits): admission of waiting runs, and the end of a run.
+
+-- pgflow_cpp._begin_run(run_id) -> void
+-- What pgflow.start_flow does after creating a run, for a run admitted later: its root steps'
+-- conditions, empty steps, the ready steps' tasks, and its completion when nothing is left.
+CREATE OR REPLACE FUNCTION pgflow_cpp._begin_run(run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  IF NOT pgflow.cascade_resolve_conditions(_begin_run.run_id) THEN
+    RETURN;
+  END IF;
+  PERFORM pgflow.cascade_complete_taskless_steps(_begin_run.run_id);
+  PERFORM pgflow.start_ready_steps(_begin_run.run_id);
+  PERFORM pgflow.maybe_complete_run(_begin_run.run_id);
+END;
+$$;
+
+-- pgflow_cpp._admit_runs(flow_slug, new_run_id) -> boolean
+-- Admits the flow's waiting runs (pgflow_cpp.limited_runs, admitted_at NULL) while the limits let
+-- them in: highest priority first (run_priorities, aged +1 per 10 s since the run was created),
+-- then in start order; a run whose key is full is passed over for runs of other keys. Each
+-- admitted run but new_run_id is begun here (_begin_run); new_run_id is the run start_flow is
+-- creating, which it goes on to begin itself when this returns true (admitted). Runs one after
+-- the other per flow: the flow_limits row is locked FOR UPDATE to the end of the transaction, so
+-- two sessions never both take the last slot. Without limits (removed) every waiting run goes.
+-- Each turn counts afresh: a run begun here may finish at once and admit runs itself (trigger).
+CREATE OR REPLACE FUNCTION pgflow_cpp._admit_runs(flow_slug text, new_run_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  lim pgflow_cpp.flow_limits;
+  next_run uuid;
+  admitted_new boolean := false;
+BEGIN
+  SELECT * INTO lim FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = _admit_runs.flow_slug FOR UPDATE;
+  LOOP
+    IF lim.max_concurrent_runs IS NOT NULL
+       AND (SELECT count(*) FROM pgflow_cpp.limited_runs AS a
+            WHERE a.flow_slug = _admit_runs.flow_slug AND a.admitted_at IS NOT NULL) >= lim.max_concurrent_runs THEN
+      EXIT;
+    END IF;
+    SELECT w.run_id INTO next_run
+    FROM pgflow_cpp.limited_runs AS w
+    LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = w.run_id
+    WHERE w.flow_slug = _admit_runs.flow_slug AND w.admitted_at IS NULL
+      AND (lim.max_runs_per_key IS NULL
+           OR (SELECT count(*) FROM pgflow_cpp.limited_runs AS a
+               WHERE a.flow_slug = _admit_runs.flow_slug AND a.key IS NOT DISTINCT FROM w.key
+                 AND a.admitted_at IS NOT NULL) < lim.max_runs_per_key)
+    ORDER BY coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - w.created_at) / 10) DESC, w.seq
+    LIMIT 1;
+    EXIT WHEN next_run IS NULL;
+
+    UPDATE pgflow_cpp.limited_runs AS w SET admitted_at = clock_timestamp()
+    WHERE w.run_id = next_run AND w.admitted_at IS NULL;
+    IF NOT FOUND THEN
+      -- Admitted meanwhile by a session that saw no limits (removed): nothing to lock then.
+      next_run := NULL;
+      CONTINUE;
+    END IF;
+    IF next_run = _admit_runs.new_run_id THEN
+      admitted_new := true;
+    ELSE
+      PERFORM pgflow_cpp._begin_run(next_run);
+    END IF;
+    next_run := NULL;
+  END LOOP;
+  -- Limits gone: nobody waits any longer, and the rows are no longer needed.
+  IF lim.flow_slug IS NULL THEN
+    DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.flow_slug = _admit_runs.flow_slug;
+  END IF;
+  RETURN admitted_new;
+END;
+$$;
+
+-- pgflow_cpp._enter_run(run_id, flow_slug, input) -> boolean
+-- Called by pgflow.start_flow for a new run of a flow with run limits: records the run (its key
+-- from the input) and tells whether it may begin now (true) or waits (false).
+CREATE OR REPLACE FUNCTION pgflow_cpp._enter_run(run_id uuid, flow_slug text, input jsonb)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  INSERT INTO pgflow_cpp.limited_runs (run_id, flow_slug, key)
+  SELECT _enter_run.run_id, _enter_run.flow_slug, _enter_run.input #>> l.concurrency_key
+  FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = _enter_run.flow_slug;
+  IF NOT FOUND THEN
+    RETURN true;
+  END IF;
+  RETURN pgflow_cpp._admit_runs(_enter_run.flow_slug, _enter_run.run_id);
+END;
+$$;
+
+-- Trigger function: a run left 'started' (completed, failed, cancelled). Forgets its priority and,
+-- for a flow with run limits, frees its slot and admits the runs waiting for it.
+CREATE OR REPLACE FUNCTION pgflow_cpp._on_run_finished()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+  DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id;
+  DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.run_id = NEW.run_id;
+  IF FOUND THEN
+    PERFORM pgflow_cpp._admit_runs(NEW.flow_slug, NULL);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
+-- Fires only when status is set and leaves 'started': once per run (the per-task counter updates
+-- of runs do not name status). Created only when missing: CREATE TRIGGER takes a SHARE ROW
+-- EXCLUSIVE lock on pgflow.runs, which a re-install while workers run must not hold.
+DO $trigger$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgrelid = 'pgflow.runs'::regclass AND tgname = 'pgflow_cpp_run_finished') THEN
+    CREATE TRIGGER pgflow_cpp_run_finished
+      AFTER UPDATE OF status ON pgflow.runs
+      FOR EACH ROW
+      WHEN (OLD.status = 'started' AND NEW.status <> 'started')
+      EXECUTE FUNCTION pgflow_cpp._on_run_finished();
+  END IF;
+END
+$trigger$;
+)pgflow_sql"
+},
+    file{"pgflow/0615_task_admission.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp._admit_tasks(flow_slug, run_ids, step_slugs, task_indexes) -> boolean[]
+-- The step limits' part of a claim (pgflow_cpp.claim_tasks calls it only when a candidate's step
+-- has a pgflow_cpp.step_limits row): which of the candidate tasks (parallel arrays) may start now.
+-- Returns one flag per candidate, in the candidates' order; a candidate of an unlimited step is
+-- always true. Per limited step, candidates are taken by run priority (highest first) then
+-- message id, and admitted while
+--   * the step's live slots (pgflow_cpp.task_slots whose task is still 'started') are fewer than
+--     max_concurrency, and those of the candidate's key (run input #>> concurrency_key) fewer than
+--     max_per_key (a timed-out task claimed again keeps the slot it holds), and
+--   * the step's rate limit had fewer than max_starts starts in the last per_seconds (sliding
+--     window, pgflow_cpp.rate_limit_starts).
+-- An admitted candidate takes a slot (when the step has a concurrency limit) and logs a start
+-- (when it has a rate limit). A refused one stays queued: its message becomes visible again
+-- shortly (over a concurrency limit: 0.5 s, +0.1 s per candidate refused before it in this claim,
+-- at most 5 s; over a rate limit: when the window's oldest start leaves it).
+-- Two sessions never both take the last slot or start: the step_limits rows of the candidates'
+-- steps (in step_slug order), then the rate_limits rows (in name order) are locked FOR UPDATE to
+-- the end of the claim's transaction, and each count is a new statement, which sees every claim
+-- committed before the lock was granted. Locks are always taken in that order: no deadlock.
+CREATE OR REPLACE FUNCTION pgflow_cpp._admit_tasks(flow_slug text, run_ids uuid[], step_slugs text[],
+                                                   task_indexes integer[])
+RETURNS boolean[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+-- Statements by key (the limits', slots' and rate log's indexes); no JIT for them whatever the
+-- caller's enable_seqscan = off makes of a plan's estimate.
+SET jit = off
+AS $$
+DECLARE
+  admitted boolean[] := array_fill(true, ARRAY[cardinality(_admit_tasks.run_ids)]);
+  limits pgflow_cpp.step_limits[];
+  lim pgflow_cpp.step_limits;
+  rate pgflow_cpp.rate_limits;
+  c record;
+  ok boolean;
+  live integer;
+  live_keys text[];
+  live_per_key integer[];
+  k integer;
+  refused integer;
+  oldest timestamptz;
+  delayed_msgs bigint[] := '{}';
+  delays double precision[] := '{}';
+BEGIN
+  SELECT array_agg(l ORDER BY l.step_slug) INTO limits
+  FROM (SELECT l.* FROM pgflow_cpp.step_limits AS l
+        WHERE l.flow_slug = _admit_tasks.flow_slug AND l.step_slug = ANY (_admit_tasks.step_slugs)
+        ORDER BY l.step_slug
+        FOR UPDATE) AS l;
+  IF limits IS NULL THEN
+    RETURN admitted;
+  END IF;
+  PERFORM 1 FROM (SELECT r.name FROM pgflow_cpp.rate_limits AS r
+                  WHERE r.name IN (SELECT l.rate_limit FROM unnest(limits) AS l)
+                  ORDER BY r.name
+                  FOR UPDATE) AS r;
+
+  FOREACH lim IN ARRAY limits LOOP
+    refused := 0;
+    IF lim.max_concurrency IS NOT NULL OR lim.max_per_key IS NOT NULL THEN
+      -- Slots of tasks that are no longer running.
+      DELETE FROM pgflow_cpp.task_slots AS s
+      WHERE s.flow_slug = _admit_tasks.flow_slug AND s.step_slug = lim.step_slug
+        AND NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
+                        WHERE t.run_id = s.run_id AND t.step_slug = s.step_slug AND t.task_index = s.task_index
+                          AND t.status = 'started');
+      -- The live slots, counted once; the loop below keeps the counts as it admits.
+      SELECT coalesce(sum(g.n), 0), array_agg(g.key), array_agg(g.n)
+      INTO live, live_keys, live_per_key
+      FROM (SELECT s.key, count(*)::integer AS n FROM pgflow_cpp.task_slots AS s
+            WHERE s.flow_slug = _admit_tasks.flow_slug AND s.step_slug = lim.step_slug
+            GROUP BY s.key) AS g;
+    END IF;
+    SELECT * INTO rate FROM pgflow_cpp.rate_limits AS r WHERE r.name = lim.rate_limit;
+    IF rate.name IS NOT NULL THEN
+      DELETE FROM pgflow_cpp.rate_limit_starts AS st
+      WHERE st.name = rate.name AND st.started_at <= clock_timestamp() - make_interval(secs => rate.per_seconds::double precision);
+    END IF;
+
+    FOR c IN
+      SELECT u.ord, u.run_id, u.task_index, t.message_id, t.status,
+             CASE WHEN lim.concurrency_key IS NOT NULL THEN r.input #>> lim.concurrency_key END AS key,
+             EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+                     WHERE s.run_id = u.run_id AND s.step_slug = lim.step_slug AND s.task_index = u.task_index) AS has_slot
+      FROM unnest(_admit_tasks.run_ids, _admit_tasks.step_slugs, _admit_tasks.task_indexes)
+             WITH ORDINALITY AS u(run_id, step_slug, task_index, ord)
+      JOIN pgflow.step_tasks AS t
+        ON t.run_id = u.run_id AND t.step_slug = u.step_slug AND t.task_index = u.task_index
+      JOIN pgflow.runs AS r ON r.run_id = u.run_id
+      LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = u.run_id
+      WHERE u.step_slug = lim.step_slug
+      ORDER BY coalesce(p.priority, 0) DESC, t.message_id
+    LOOP
+      -- Claimed by another session meanwhile (or ended): nothing to admit, nothing to delay.
+      IF c.status NOT IN ('queued', 'started') THEN
+        admitted[c.ord] := false;
+        CONTINUE;
+      END IF;
+      -- array_position finds NULL too (IS NOT DISTINCT FROM): the NULL key is a value of its own.
+      k := array_position(live_keys, c.key);
+      ok := c.has_slot
+            OR ((lim.max_concurrency IS NULL OR live < lim.max_concurrency)
+                AND (lim.max_per_key IS NULL OR coalesce(live_per_key[k], 0) < lim.max_per_key));
+      IF NOT ok THEN
+        admitted[c.ord] := false;
+        delayed_msgs := delayed_msgs || c.message_id;
+        delays := delays || least(0.5 + 0.1 * refused, 5.0)::double precision;
+        refused := refused + 1;
+        CONTINUE;
+      END IF;
+      IF rate.name IS NOT NULL THEN
+        SELECT min(st.started_at) INTO oldest FROM (
+          SELECT st.started_at FROM pgflow_cpp.rate_limit_starts AS st
+          WHERE st.name = rate.name
+            AND st.started_at > clock_timestamp() - make_interval(secs => rate.per_seconds::double precision)
+          ORDER BY st.started_at DESC LIMIT rate.max_starts) AS st
+        HAVING count(*) >= rate.max_starts;
+        IF oldest IS NOT NULL THEN
+          admitted[c.ord] := false;
+          delayed_msgs := delayed_msgs || c.message_id;
+          delays := delays || greatest(extract(epoch FROM oldest + make_interval(secs => rate.per_seconds::double precision)
+                                                       - clock_timestamp())::double precision, 0.05);
+          CONTINUE;
+        END IF;
+        INSERT INTO pgflow_cpp.rate_limit_starts (name, started_at) VALUES (rate.name, clock_timestamp());
+      END IF;
+      IF (lim.max_concurrency IS NOT NULL OR lim.max_per_key IS NOT NULL) AND NOT c.has_slot THEN
+        INSERT INTO pgflow_cpp.task_slots (flow_slug, step_slug, run_id, task_index, key)
+        VALUES (_admit_tasks.flow_slug, lim.step_slug, c.run_id, c.task_index, c.key)
+        ON CONFLICT ON CONSTRAINT task_slots_pkey DO NOTHING;
+        live := live + 1;
+        IF k IS NULL THEN
+          live_keys := live_keys || c.key;
+          live_per_key := live_per_key || 1;
+        ELSE
+          live_per_key[k] := live_per_key[k] + 1;
+        END IF;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF cardinality(delayed_msgs) > 0 THEN
+    EXECUTE format(
+      $SQL$
+      UPDATE pgmq.%I AS q
+      SET vt = clock_timestamp() + make_interval(secs => d.delay)
+      FROM unnest($1, $2) AS d(msg_id, delay)
+      WHERE q.msg_id = d.msg_id AND q.msg_id = ANY ($1)
+      $SQL$,
+      pgmq.format_table_name(_admit_tasks.flow_slug, 'q'))
+    USING delayed_msgs, delays;
+  END IF;
+  RETURN admitted;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0620_fair_read.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
+-- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
+-- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
+--   * Priorities: while some unfinished run of the flow has one (pgflow_cpp.run_priorities), the
+--     messages are taken by effective priority, highest first: the run's priority (0 without a
+--     row) plus 1 per 10 s the message has waited since it was sent (aging: a low priority is
+--     never starved for ever); then runs interleaved (each run's oldest message first); then
+--     message id. The candidates are the oldest max(8 * qty, 100) visible messages and the
+--     oldest qty visible messages of each run with a priority above 0 (found through its queued
+--     tasks), so the read costs O(that window + qty * such runs), not O(backlog); a negative
+--     priority only puts its tasks after others within that window of oldest messages.
+--   * Otherwise pgmq.read (FIFO by message id), and one fairness rule: when the whole batch is
+--     the tasks of one map step of one run (a fan-out larger than the batch), up to half of it is
+--     taken instead from the messages sent after that map's last task (later runs' tasks, other
+--     steps), so a big map does not hold back every run started after it: claims interleave.
+--     Costs two primary-key probes and one index range scan, only for such a batch.
+CREATE OR REPLACE FUNCTION pgflow_cpp._read_messages(flow_slug text, vt integer, qty integer)
+RETURNS bigint[]
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+-- No SET of its own: it runs with read_and_start_tasks' enable_seqscan = off, which keeps
+-- pgmq.read's statement a walk of the queue's primary key (a sort of the whole queue otherwise,
+-- on a table whose statistics make a scan look cheap), and every statement below reaches its
+-- rows through an index (none is planned as a disabled scan, whose huge estimate would turn JIT on).
+AS $$
+DECLARE
+  queue constant text := pgmq.format_table_name(_read_messages.flow_slug, 'q');
+  batch bigint[];
+  batch_runs uuid[];
+  batch_steps text[];
+  last_msg bigint;
+  later bigint[];
+BEGIN
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.run_priorities AS p WHERE p.flow_slug = _read_messages.flow_slug) THEN
+    EXECUTE format(
+      $SQL$
+      WITH oldest AS (
+        SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
+        FROM pgmq.%1$I AS q
+        WHERE q.vt <= clock_timestamp()
+        ORDER BY q.msg_id
+        LIMIT $3
+      ),
+      prioritized AS (
+        SELECT m.msg_id, m.enqueued_at, m.run
+        FROM pgflow_cpp.run_priorities AS p
+        CROSS JOIN LATERAL (
+          SELECT q.msg_id, q.enqueued_at, q.message->>'run_id' AS run
+          FROM pgflow.step_tasks AS t
+          JOIN pgmq.%1$I AS q ON q.msg_id = t.message_id
+          WHERE t.run_id = p.run_id AND t.status = 'queued' AND q.vt <= clock_timestamp()
+          ORDER BY t.message_id
+          LIMIT $1
+        ) AS m
+        WHERE p.flow_slug = $4 AND p.priority > 0
+      ),
+      ranked AS (
+        SELECT c.msg_id,
+               coalesce(p.priority, 0) + floor(extract(epoch FROM clock_timestamp() - c.enqueued_at) / 10) AS effective,
+               row_number() OVER (PARTITION BY c.run ORDER BY c.msg_id) AS turn
+        FROM (SELECT * FROM oldest UNION SELECT * FROM prioritized) AS c
+        LEFT JOIN pgflow_cpp.run_priorities AS p ON p.run_id = c.run::uuid
+      ),
+      -- Only the messages taken are locked (in rank order, passing over those another claim holds).
+      -- "= ANY (the candidates)" repeats the join so that the plan probes the queue's primary key
+      -- per candidate instead of merging with a walk of the whole queue.
+      picked AS (
+        SELECT q.msg_id
+        FROM ranked AS r
+        JOIN pgmq.%1$I AS q ON q.msg_id = r.msg_id
+        WHERE q.msg_id = ANY (ARRAY(SELECT c.msg_id FROM ranked AS c)) AND q.vt <= clock_timestamp()
+        ORDER BY r.effective DESC, r.turn, q.msg_id
+        LIMIT $1
+        FOR UPDATE OF q SKIP LOCKED
+      ),
+      shown AS (
+        UPDATE pgmq.%1$I AS q
+        SET vt = clock_timestamp() + make_interval(secs => $2), read_ct = q.read_ct + 1
+        FROM picked
+        WHERE q.msg_id = picked.msg_id
+        RETURNING q.msg_id
+      )
+      SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
+      $SQL$, queue)
+    INTO batch
+    USING _read_messages.qty, _read_messages.vt, greatest(8 * _read_messages.qty, 100), _read_messages.flow_slug;
+    RETURN batch;
+  END IF;
+
+  SELECT array_agg(m.msg_id ORDER BY m.msg_id),
+         array_agg(DISTINCT (m.message->>'run_id')::uuid), array_agg(DISTINCT m.message->>'step_slug')
+  INTO batch, batch_runs, batch_steps
+  FROM pgmq.read(_read_messages.flow_slug, _read_messages.vt, _read_messages.qty) AS m;
+  IF batch IS NULL OR _read_messages.qty < 2 OR cardinality(batch) < _read_messages.qty
+     OR cardinality(batch_runs) <> 1 OR cardinality(batch_steps) <> 1 THEN
+    RETURN batch;
+  END IF;
+
+  -- One run's map: its last task's message (a step's messages are sent in one batch, in order).
+  SELECT t.message_id INTO last_msg
+  FROM pgflow.step_states AS ss
+  JOIN pgflow.step_tasks AS t
+    ON t.run_id = ss.run_id AND t.step_slug = ss.step_slug AND t.task_index = ss.initial_tasks - 1
+  WHERE ss.run_id = batch_runs[1] AND ss.step_slug = batch_steps[1];
+  IF last_msg IS NULL OR last_msg <= batch[cardinality(batch)] THEN
+    RETURN batch;
+  END IF;
+
+  EXECUTE format(
+    $SQL$
+    WITH picked AS (
+      SELECT q.msg_id FROM pgmq.%1$I AS q
+      WHERE q.msg_id > $1 AND q.vt <= clock_timestamp()
+      ORDER BY q.msg_id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED
+    ),
+    shown AS (
+      UPDATE pgmq.%1$I AS q
+      SET vt = clock_timestamp() + make_interval(secs => $3), read_ct = q.read_ct + 1
+      FROM picked
+      WHERE q.msg_id = picked.msg_id
+      RETURNING q.msg_id
+    )
+    SELECT array_agg(s.msg_id ORDER BY s.msg_id) FROM shown AS s
+    $SQL$, queue)
+  INTO later
+  USING last_msg, _read_messages.qty / 2, _read_messages.vt;
+  IF later IS NULL THEN
+    RETURN batch;
+  END IF;
+
+  -- The map's newest messages of the batch go back, visible at once, as if never read.
+  EXECUTE format(
+    $SQL$
+    UPDATE pgmq.%1$I AS q
+    SET vt = clock_timestamp(), read_ct = greatest(q.read_ct - 1, 0)
+    WHERE q.msg_id = ANY ($1)
+    $SQL$, queue)
+  USING batch[cardinality(batch) - cardinality(later) + 1:];
+  RETURN batch[1:cardinality(batch) - cardinality(later)] || later;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0900_installed_version.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
@@ -5180,6 +5940,10 @@ DECLARE
     'pgflow_cpp.wake_due_waits(integer)',
     'pgflow_cpp.next_wake_at()',
     'pgflow_cpp.run_waits(uuid)',
+    'pgflow_cpp.set_step_limits(text,text,integer,text[],integer,text)',
+    'pgflow_cpp.set_flow_limits(text,integer,text[],integer)',
+    'pgflow_cpp.set_rate_limit(text,integer,numeric)',
+    'pgflow_cpp.start_flow_with_priority(text,jsonb,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
     'pgflow_cpp.publish_deferred_notifications(integer)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.

@@ -7,6 +7,7 @@
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
+#include <pgflow/runtime/limits_registration.hpp>
 #include <pgflow/pq/transaction.hpp>
 #include <pgflow/runtime/protocol.hpp>
 #include <pgflow/shape.hpp>
@@ -282,13 +283,14 @@ inline void update_signal_steps(pq::connection& conn, const flow_shape& register
     }
 }
 
-/// Registers `shape` unless the database has it; verifies it otherwise. One transaction, with an
+/// Registers `shape` unless the database has it; verifies it (and states its limits again) otherwise. One transaction, with an
 /// advisory lock so that concurrent registrations of one slug cannot interleave. Throws
 /// shape_mismatch_error listing every difference, and pgflow::error for a flow with conditions on
 /// a database without them.
 inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
     require_step_conditions(conn, shape);
     check_handlerless_steps_supported(conn, shape);
+    require_flow_control(conn, shape);
     pq::transaction transaction(conn);
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('pgflow-cpp register ' || $1))", shape.slug);
     if (auto registered = read_registered_shape(conn, shape.slug)) {
@@ -302,6 +304,7 @@ inline void ensure_registered(pq::connection& conn, const flow_shape& shape) {
             throw shape_mismatch_error(message);
         }
         update_signal_steps(conn, *registered, shape);
+        restate_flow_limits(conn, shape);  // limits may change without a new slug
     } else {
         parameterized_statements registration;
         write_registration(registration, shape_source{shape});

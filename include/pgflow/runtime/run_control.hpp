@@ -26,6 +26,10 @@ struct start_options {
     std::optional<std::string> idempotency_key{};
     /// The new run's id (chosen by the client when unset).
     std::optional<pgflow::run_id> run_id{};
+    /// Tasks of runs with a higher priority are claimed first (default 0; waiting raises it, see
+    /// docs/flow_control.md). Needs pgflow-cpp's flow control (pgflow_cpp.start_flow_with_priority);
+    /// not together with an idempotency key.
+    std::optional<int> priority{};
 };
 
 /// A run's cancellation and lineage (pgflow_cpp.run_status); empty on pgflow 0.8.1's schema.
