@@ -83,6 +83,16 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0470_run_status.sql
 \ir pgflow/0480_prune_data_older_than.sql
 \ir pgflow/0490_start_many.sql
+\ir pgflow/0500_schedules.sql
+\ir pgflow/0505_cron_field_values.sql
+\ir pgflow/0510_cron_next_run.sql
+\ir pgflow/0515_schedule_catch_up_checked.sql
+\ir pgflow/0520_add_schedule.sql
+\ir pgflow/0525_update_schedule.sql
+\ir pgflow/0530_set_schedule_enabled.sql
+\ir pgflow/0535_remove_schedule.sql
+\ir pgflow/0540_run_due_schedules.sql
+\ir pgflow/0545_scheduler_lease.sql
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql
