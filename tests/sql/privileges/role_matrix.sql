@@ -160,7 +160,10 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
              AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) AS a
                                               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))),
           ARRAY['pgflow.calculate_retry_delay(numeric,integer)', 'pgflow.is_valid_slug(text)',
-                'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()'],
+                'pgflow_cpp.cron_field_values(text,text,text,integer,integer,text[])',
+                'pgflow_cpp.cron_next_run(text,text,timestamp with time zone)',
+                'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()',
+                'pgflow_cpp.schedule_catch_up_checked(text)'],
           'PUBLIC may execute only the pure and read-only functions');
 SELECT is((SELECT count(*) FROM pg_proc AS p
            WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef
