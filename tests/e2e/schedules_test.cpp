@@ -2,9 +2,11 @@
 // an '@every 1s' schedule starts exactly one run, whether two schedulers race without the election
 // or with it, and a scheduler that stops hands the lease over at once.
 #include "e2e_support.hpp"
+#include "flows.hpp"
 
 #include <pgflow/client.hpp>
 #include <pgflow/schedules.hpp>
+#include <pgflow/worker.hpp>
 
 #include <gtest/gtest.h>
 
@@ -123,6 +125,31 @@ TEST(schedules, elected_schedulers_tick_from_one_holder_and_a_stopped_one_hands_
     EXPECT_EQ(switches, 1u) << "one holder at a time: a until it stopped, then b";
     auto c = db.connect();
     expect_one_run_per_consecutive_tick(c, 6);
+}
+
+TEST(schedules, workers_with_run_scheduler_elect_one_scheduler_and_complete_the_scheduled_runs) {
+    e2e::database db;
+    pgflow::client{db.options()}.ensure_registered(e2e::flows::chain);
+    pgflow::schedules{db.options()}.add("chain_every_second", "e2e_chain", "@every 1s", {.input = 4});
+    auto options = [] {
+        auto o = e2e::quiet_options();
+        o.run_scheduler = true;
+        return o;
+    };
+    {
+        e2e::worker_thread one{db, e2e::flows::chain, options()};
+        e2e::worker_thread two{db, e2e::flows::chain, options()};
+        auto c = db.connect();
+        ASSERT_TRUE(e2e::eventually(
+            [&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'completed'") >= 3; }, 15s));
+        EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.scheduler_lease"), 1);
+    }
+    auto c = db.connect();
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.scheduler_lease"), 0) << "the stopped workers gave it up";
+    EXPECT_EQ(c.execute("SELECT output FROM pgflow.runs WHERE status = 'completed' LIMIT 1").get<std::string>(0, 0),
+              R"({"c": "4:10"})");
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.runs"),
+              scalar(c, "SELECT count(DISTINCT scheduled_at) FROM pgflow_cpp.schedule_runs"));
 }
 
 TEST(schedules, client_api_adds_lists_pauses_and_removes) {
