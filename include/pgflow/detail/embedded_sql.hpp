@@ -4201,7 +4201,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0500_schedules.sql", part::common,
+    file{"pgflow/0700_schedules.sql", part::common,
 R"pgflow_sql(-- Schedules (pgflow-cpp's addition, schema pgflow_cpp; docs/schedules.md): cron-style schedules
 -- stored in the database, started by pgflow_cpp.run_due_schedules, which whichever scheduler holds
 -- pgflow_cpp.scheduler_lease calls. The database is the source of truth for "due": next_run_at
@@ -4269,7 +4269,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.scheduler_lease (
 );
 )pgflow_sql"
 },
-    file{"pgflow/0505_cron_field_values.sql", part::common,
+    file{"pgflow/0705_cron_field_values.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.cron_field_values(expression, field_name, field, lo, hi, names) -> integer[]
 -- The sorted values one field of a cron expression allows: lists (1,5), ranges (1-5), steps (*/15,
 -- 10-40/10, 5/15 = 5-hi/15), '*', and names (names[1] is the value lo: JAN, MON). A bad field is an
@@ -4356,7 +4356,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0510_cron_next_run.sql", part::common,
+    file{"pgflow/0710_cron_next_run.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
 -- The first tick of a schedule strictly after `after`. cron is 5 fields (minute hour day-of-month
 -- month day-of-week) or 6 (seconds first), with lists, ranges, steps and names (JAN-DEC, SUN-SAT;
@@ -4490,7 +4490,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0515_schedule_catch_up_checked.sql", part::common,
+    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.schedule_catch_up_checked(catch_up) -> text
 -- catch_up itself when it is a known policy ('one', 'all'), else an error that lists them.
 CREATE OR REPLACE FUNCTION pgflow_cpp.schedule_catch_up_checked(catch_up text)
@@ -4509,7 +4509,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0520_add_schedule.sql", part::common,
+    file{"pgflow/0720_add_schedule.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
@@ -4578,7 +4578,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0525_update_schedule.sql", part::common,
+    file{"pgflow/0725_update_schedule.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.update_schedule(name, cron, input, time_zone, catch_up, flow_slug) -> schedules
 -- Changes what is given (a NULL argument keeps the current value). A new cron or time zone
 -- computes next_run_at afresh from now. Same errors as add_schedule; no such schedule:
@@ -4628,7 +4628,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0530_set_schedule_enabled.sql", part::common,
+    file{"pgflow/0730_set_schedule_enabled.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.set_schedule_enabled(name, enabled) -> schedules
 -- Pauses or resumes a schedule. Resuming starts from the first tick after now: the ticks missed
 -- while it was disabled are not caught up. No such schedule: no_data_found.
@@ -4661,7 +4661,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0535_remove_schedule.sql", part::common,
+    file{"pgflow/0735_remove_schedule.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.remove_schedule(name) -> boolean
 -- Removes the schedule and its tick history (the runs it started stay); false when there is no
 -- such schedule. A tick in progress in another session finishes first (the row lock).
@@ -4677,7 +4677,7 @@ AS $$
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0540_run_due_schedules.sql", part::common,
+    file{"pgflow/0740_run_due_schedules.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.run_due_schedules(max_runs) -> table(schedule_name, scheduled_at, run_id, error)
 -- Starts every due tick of every enabled schedule exactly once and advances next_run_at; returns
 -- the ticks it started. Due rows are locked FOR UPDATE SKIP LOCKED, so concurrent callers share
@@ -4755,7 +4755,7 @@ END;
 $$;
 )pgflow_sql"
 },
-    file{"pgflow/0545_scheduler_lease.sql", part::common,
+    file{"pgflow/0745_scheduler_lease.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boolean
 -- pgflow_cpp.release_scheduler_lease(holder) -> boolean
 -- The scheduler election: acquire takes the lease when nobody holds it or its holder let it
