@@ -85,6 +85,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0470_run_status.sql
 \ir pgflow/0480_prune_data_older_than.sql
 \ir pgflow/0490_start_many.sql
+<<<<<<< HEAD
 \ir pgflow/0500_set_step_kind.sql
 \ir pgflow/0510_waits_runtime.sql
 \ir pgflow/0520_signal.sql
@@ -94,6 +95,18 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0610_run_admission.sql
 \ir pgflow/0615_task_admission.sql
 \ir pgflow/0620_fair_read.sql
+=======
+\ir pgflow/0700_schedules.sql
+\ir pgflow/0705_cron_field_values.sql
+\ir pgflow/0710_cron_next_run.sql
+\ir pgflow/0715_schedule_catch_up_checked.sql
+\ir pgflow/0720_add_schedule.sql
+\ir pgflow/0725_update_schedule.sql
+\ir pgflow/0730_set_schedule_enabled.sql
+\ir pgflow/0735_remove_schedule.sql
+\ir pgflow/0740_run_due_schedules.sql
+\ir pgflow/0745_scheduler_lease.sql
+>>>>>>> schedules-int
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

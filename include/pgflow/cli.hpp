@@ -6,8 +6,8 @@
 //
 //   int main(int argc, char** argv) { return pgflow::cli::main(argc, argv, orders, reports); }
 //
-// Commands: install, compile <flow>, start <flow> <json>, status [run_id], workers, watch <run_id>
-// (`pgflow --help` describes them). The flows given to main — compiled flows (pgflow::flow<…>) and
+// Commands: install, compile <flow>, start <flow> <json>, status [run_id], workers, watch <run_id>,
+// schedule add|prune|list|enable|disable|remove, scheduler (`pgflow --help` describes them). The flows given to main — compiled flows (pgflow::flow<…>) and
 // pgflow::dynamic_flow objects — are the ones `compile` knows and whose input `start` checks.
 // The database comes from --database-url, else PGFLOW_DATABASE_URL, else the PG* variables as psql
 // reads them. The commands live in <pgflow/cli/…>; their queries in <pgflow/runtime/queries.hpp>.

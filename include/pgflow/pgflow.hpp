@@ -11,5 +11,6 @@
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/install.hpp>
 #include <pgflow/json_parse.hpp>
+#include <pgflow/schedules.hpp>
 #include <pgflow/signals.hpp>
 #include <pgflow/worker.hpp>

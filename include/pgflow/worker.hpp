@@ -20,6 +20,7 @@
 #include <pgflow/runtime/uuid.hpp>
 #include <pgflow/runtime/worker_options.hpp>
 #include <pgflow/runtime/worker_session.hpp>
+#include <pgflow/scheduler.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/task_context.hpp>
 
@@ -34,6 +35,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 namespace pgflow {
@@ -133,11 +135,27 @@ public:
     /// an unregistered flow, a shape that differs from the registered one. Runs once per worker.
     void run(std::stop_token stop = {}) {
         if (started_.exchange(true)) throw error("pgflow: worker::run may be called only once per worker");
+        std::jthread scheduler_thread;
+        if (w_.options.run_scheduler) scheduler_thread = start_scheduler();  // stopped and joined on return
         detail::worker_session s{w_, std::move(stop)};
         s.run();
     }
 
 private:
+    // A scheduler that fails for good (no schedule tables, no privilege) logs why and ends; the
+    // worker goes on.
+    std::jthread start_scheduler() {
+        scheduler_options o;
+        o.log = w_.options.log;
+        return std::jthread([this, o = std::move(o)](std::stop_token stop) {
+            try {
+                scheduler{w_.db, o}.run(std::move(stop));
+            } catch (const std::exception& e) {
+                w_.options.log(std::string("pgflow worker ") + w_.flow_slug + ": the scheduler stopped: " + e.what());
+            }
+        });
+    }
+
     detail::worker_setup w_;
     std::atomic<bool> started_{false};
 };

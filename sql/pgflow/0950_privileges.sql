@@ -44,7 +44,15 @@ DECLARE
     'pgflow_cpp.set_rate_limit(text,integer,numeric)',
     'pgflow_cpp.start_flow_with_priority(text,jsonb,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
-    'pgflow_cpp.publish_deferred_notifications(integer)'];
+    'pgflow_cpp.publish_deferred_notifications(integer)',
+    'pgflow_cpp.add_schedule(text,text,text,jsonb,text,boolean,text)',
+    'pgflow_cpp.add_prune_schedule(text,interval,text,text,boolean)',
+    'pgflow_cpp.update_schedule(text,text,jsonb,text,text,text)',
+    'pgflow_cpp.set_schedule_enabled(text,boolean)',
+    'pgflow_cpp.remove_schedule(text)',
+    'pgflow_cpp.run_due_schedules(integer)',
+    'pgflow_cpp.acquire_scheduler_lease(text,double precision)',
+    'pgflow_cpp.release_scheduler_lease(text)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
   everyone_may_execute constant text[] := ARRAY[
     'pgflow.is_valid_slug(text)',
@@ -52,7 +60,10 @@ DECLARE
     'pgflow_cpp.installed_version()',
     'pgflow_cpp.json_matches_shape(jsonb,jsonb)',
     'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)',
-    'pgflow_cpp.installed_queue()'];
+    'pgflow_cpp.installed_queue()',
+    'pgflow_cpp.cron_field_values(text,text,text,integer,integer,text[])',
+    'pgflow_cpp.cron_next_run(text,text,timestamp with time zone)',
+    'pgflow_cpp.schedule_catch_up_checked(text)'];
   f regprocedure;
 BEGIN
   FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP

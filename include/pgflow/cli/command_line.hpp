@@ -6,6 +6,7 @@
 #include <pgflow/cli/dashboard.hpp>
 #include <pgflow/cli/exit_status.hpp>
 #include <pgflow/cli/flows.hpp>
+#include <pgflow/cli/schedule.hpp>
 #include <pgflow/cli/waits.hpp>
 #include <pgflow/cli/watch.hpp>
 #include <pgflow/connection_options.hpp>
@@ -53,6 +54,7 @@ struct arguments {
     CLI::Option* priority_option = nullptr;
     CLI::App* dashboard = nullptr;
     dashboard_arguments dashboard_args;
+    schedule_arguments schedule_args;
 };
 
 class command_line {
@@ -67,7 +69,7 @@ public:
         if (auto unknown = unknown_command(app, argc, argv))
             return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
                                       " (commands: install, compile, start, status, signal, cancel, retry, "
-                                      "resume, workers, watch, dashboard; see --help)"),
+                                      "resume, workers, watch, dashboard, schedule, scheduler; see --help)"),
                           pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
@@ -179,6 +181,7 @@ private:
                                    "off loopback");
         args.dashboard->add_flag("--allow-actions", args.dashboard_args.allow_actions,
                                  "Enable the cancel, retry and resume buttons");
+        describe_schedule_commands(app, args.schedule_args);
     }
 
     int dispatch(const arguments& args) {
@@ -202,6 +205,7 @@ private:
                 args.run_text, args.full,
                 args.watch_timeout > 0 ? std::optional<double>(args.watch_timeout) : std::nullopt);
         if (args.dashboard->parsed()) return serve_dashboard(ctx_, args.dashboard_args);
+        if (auto status = dispatch_schedule_commands(ctx_, args.schedule_args)) return *status;
         return report(usage_error("no command given (see --help)"), pgflow::cli::usage_error);
     }
 

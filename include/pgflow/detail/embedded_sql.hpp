@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 81> files{{
+inline constexpr std::array<file, 91> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -5868,6 +5868,609 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0700_schedules.sql", part::common,
+R"pgflow_sql(-- Schedules (pgflow-cpp's addition, schema pgflow_cpp; docs/schedules.md): cron-style schedules
+-- stored in the database, started by pgflow_cpp.run_due_schedules, which whichever scheduler holds
+-- pgflow_cpp.scheduler_lease calls. The database is the source of truth for "due": next_run_at
+-- is computed here (pgflow_cpp.cron_next_run), so every client agrees on it.
+--   kind 'flow'   starts flow_slug with input at each tick (pgflow.start_flow);
+--   kind 'prune'  calls pgflow.prune_data_older_than(retention) at each tick.
+--   catch_up      after downtime: 'one' starts a single run for the whole missed window (recorded
+--                 at its first missed tick), 'all' one run per missed tick, oldest first.
+--   next_run_at   the next tick not yet started; last_run_at the last tick started.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.schedules (
+  schedule_id bigint GENERATED ALWAYS AS IDENTITY,
+  name text NOT NULL,
+  kind text NOT NULL DEFAULT 'flow',
+  flow_slug text NULL,
+  input jsonb NOT NULL DEFAULT '{}',
+  retention interval NULL,
+  cron text NOT NULL,
+  time_zone text NOT NULL DEFAULT 'UTC',
+  catch_up text NOT NULL DEFAULT 'one',
+  enabled boolean NOT NULL DEFAULT true,
+  next_run_at timestamptz NOT NULL,
+  last_run_at timestamptz NULL,
+  last_run_id uuid NULL,
+  last_error text NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT schedules_pkey PRIMARY KEY (schedule_id),
+  CONSTRAINT schedules_name_key UNIQUE (name),
+  CONSTRAINT schedules_name_check CHECK (name <> ''),
+  CONSTRAINT schedules_kind_check CHECK (kind IN ('flow', 'prune')),
+  CONSTRAINT schedules_flow_slug_check CHECK ((kind = 'flow') = (flow_slug IS NOT NULL)),
+  CONSTRAINT schedules_retention_check CHECK ((kind = 'prune') = (retention IS NOT NULL)),
+  CONSTRAINT schedules_catch_up_check CHECK (catch_up IN ('one', 'all'))
+);
+CREATE INDEX IF NOT EXISTS idx_schedules_due ON pgflow_cpp.schedules (next_run_at) WHERE enabled;
+
+-- One row per tick started: the primary key is why a tick can never start twice, whatever races
+-- (two schedulers, a scheduler that died mid-tick and its successor). run_id is the run started
+-- (NULL for a prune tick or when starting failed: error says why); the row goes with its run
+-- when retention prunes it, and with its schedule when the schedule is removed.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.schedule_runs (
+  schedule_id bigint NOT NULL,
+  schedule_name text NOT NULL,
+  scheduled_at timestamptz NOT NULL,
+  run_id uuid NULL,
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  error text NULL,
+  CONSTRAINT schedule_runs_pkey PRIMARY KEY (schedule_id, scheduled_at),
+  CONSTRAINT schedule_runs_schedule_id_fkey FOREIGN KEY (schedule_id)
+    REFERENCES pgflow_cpp.schedules (schedule_id) ON DELETE CASCADE,
+  CONSTRAINT schedule_runs_run_id_fkey FOREIGN KEY (run_id) REFERENCES pgflow.runs (run_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS idx_schedule_runs_run_id ON pgflow_cpp.schedule_runs (run_id);
+
+-- The scheduler election: at most one row, held by `holder` until expires_at (database clock).
+-- Only an efficiency measure: correctness (one run per tick) rests on schedule_runs' key.
+CREATE TABLE IF NOT EXISTS pgflow_cpp.scheduler_lease (
+  singleton boolean NOT NULL DEFAULT true,
+  holder text NOT NULL,
+  acquired_at timestamptz NOT NULL,
+  renewed_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  CONSTRAINT scheduler_lease_pkey PRIMARY KEY (singleton),
+  CONSTRAINT scheduler_lease_singleton_check CHECK (singleton)
+);
+)pgflow_sql"
+},
+    file{"pgflow/0705_cron_field_values.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.cron_field_values(expression, field_name, field, lo, hi, names) -> integer[]
+-- The sorted values one field of a cron expression allows: lists (1,5), ranges (1-5), steps (*/15,
+-- 10-40/10, 5/15 = 5-hi/15), '*', and names (names[1] is the value lo: JAN, MON). A bad field is an
+-- error (invalid_parameter_value) naming the expression, the field and what is wrong with it.
+CREATE OR REPLACE FUNCTION pgflow_cpp.cron_field_values(
+  expression text, field_name text, field text, lo integer, hi integer, names text[] DEFAULT NULL)
+RETURNS integer[]
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+  part text;
+  range_text text;
+  bounds text[];
+  step integer;
+  a integer;
+  b integer;
+  k integer;
+  values_found integer[] := '{}';
+  problem text;
+BEGIN
+  FOREACH part IN ARRAY string_to_array(field, ',') LOOP
+    step := 1;
+    range_text := split_part(part, '/', 1);
+    IF part LIKE '%/%' THEN
+      IF split_part(part, '/', 2) !~ '^[0-9]{1,4}$' OR part LIKE '%/%/%' THEN
+        problem := format('step in "%s" is not a number', part);
+        EXIT;
+      END IF;
+      step := split_part(part, '/', 2)::integer;
+      IF step = 0 THEN
+        problem := format('step in "%s" is 0', part);
+        EXIT;
+      END IF;
+    END IF;
+    IF range_text = '*' THEN
+      a := lo;
+      b := hi;
+    ELSE
+      bounds := string_to_array(range_text, '-');
+      IF cardinality(bounds) > 2 OR range_text = '' THEN
+        problem := format('"%s" is not a value, a range or *', part);
+        EXIT;
+      END IF;
+      FOR i IN 1 .. cardinality(bounds) LOOP
+        k := NULL;
+        IF bounds[i] ~ '^[0-9]{1,4}$' THEN
+          k := bounds[i]::integer;
+        ELSIF names IS NOT NULL THEN
+          k := array_position(names, upper(bounds[i])) - 1 + lo;
+        END IF;
+        IF k IS NULL THEN
+          problem := format('"%s" is not a number%s', bounds[i],
+                            CASE WHEN names IS NULL THEN '' ELSE ' or a name (' || array_to_string(names, ' ') || ')' END);
+          EXIT;
+        ELSIF k < lo OR k > hi THEN
+          problem := format('%s is out of range %s-%s', k, lo, hi);
+          EXIT;
+        END IF;
+        bounds[i] := k::text;
+      END LOOP;
+      EXIT WHEN problem IS NOT NULL;
+      a := bounds[1]::integer;
+      b := CASE WHEN cardinality(bounds) = 2 THEN bounds[2]::integer WHEN part LIKE '%/%' THEN hi ELSE a END;
+      IF a > b THEN
+        problem := format('range "%s" runs backwards', part);
+        EXIT;
+      END IF;
+    END IF;
+    FOR v IN a .. b BY step LOOP
+      values_found := values_found || v;
+    END LOOP;
+  END LOOP;
+  IF problem IS NULL AND (field IS NULL OR field = '') THEN
+    problem := 'it is empty';
+  END IF;
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid cron expression "%": % field "%": %', expression, field_name, field, problem
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  RETURN ARRAY(SELECT DISTINCT v FROM unnest(values_found) AS v ORDER BY v);
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0710_cron_next_run.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
+-- The first tick of a schedule strictly after `after`. cron is 5 fields (minute hour day-of-month
+-- month day-of-week) or 6 (seconds first), with lists, ranges, steps and names (JAN-DEC, SUN-SAT;
+-- day-of-week 0 and 7 are Sunday; when both day fields are restricted a day matching either runs,
+-- as in cron); or @yearly @annually @monthly @weekly @daily @midnight @hourly; or
+-- '@every <interval>' (e.g. '@every 1s', '@every 15 minutes'): ticks at whole multiples of the
+-- interval since the Unix epoch, time zone ignored. Fields are read as wall-clock time in
+-- time_zone (PostgreSQL's zone names). Daylight saving: a wall-clock time that does not exist
+-- (the skipped hour) runs at the same offset after the change (02:30 -> 03:30); one that occurs
+-- twice runs once, at its second (standard time) occurrence. A bad expression or zone is an error
+-- (invalid_parameter_value) naming what is wrong; so is one that never matches (30 2 ...).
+CREATE OR REPLACE FUNCTION pgflow_cpp.cron_next_run(cron text, time_zone text, after timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+  expr text := btrim(regexp_replace(coalesce(cron, ''), '\s+', ' ', 'g'));
+  fields text[];
+  every interval;
+  every_seconds numeric;
+  with_seconds boolean;
+  seconds integer[];
+  minutes integer[];
+  hours integer[];
+  days integer[];
+  months integer[];
+  weekdays integer[];
+  any_day boolean;
+  t timestamp;
+  give_up timestamp;
+  day_ok boolean;
+  candidate timestamptz;
+BEGIN
+  IF after IS NULL THEN
+    RAISE EXCEPTION 'cron_next_run: after must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  expr := CASE lower(expr)
+    WHEN '@yearly' THEN '0 0 1 1 *' WHEN '@annually' THEN '0 0 1 1 *' WHEN '@monthly' THEN '0 0 1 * *'
+    WHEN '@weekly' THEN '0 0 * * 0' WHEN '@daily' THEN '0 0 * * *' WHEN '@midnight' THEN '0 0 * * *'
+    WHEN '@hourly' THEN '0 * * * *' ELSE expr END;
+
+  IF lower(expr) LIKE '@every %' THEN
+    BEGIN
+      every := substr(expr, 8)::interval;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE EXCEPTION 'invalid cron expression "%": "%" is not an interval (e.g. @every 30s, @every 5 minutes)',
+        cron, substr(expr, 8) USING ERRCODE = 'invalid_parameter_value';
+    END;
+    every_seconds := extract(epoch FROM every);
+    IF extract(year FROM every) <> 0 OR extract(month FROM every) <> 0 OR every_seconds < 1 THEN
+      RAISE EXCEPTION 'invalid cron expression "%": @every takes an interval of at least 1 second, in seconds, minutes, hours or days (not months or years)',
+        cron USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN to_timestamp(((floor(extract(epoch FROM after) / every_seconds) + 1) * every_seconds)::double precision);
+  END IF;
+
+  fields := string_to_array(expr, ' ');
+  IF coalesce(cardinality(fields), 0) NOT IN (5, 6) THEN
+    RAISE EXCEPTION 'invalid cron expression "%": % fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or @every <interval>',
+      cron, coalesce(cardinality(fields), 0) USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  with_seconds := cardinality(fields) = 6;
+  IF NOT with_seconds THEN
+    fields := '0'::text || fields;
+  END IF;
+  seconds := pgflow_cpp.cron_field_values(cron, 'second', fields[1], 0, 59);
+  minutes := pgflow_cpp.cron_field_values(cron, 'minute', fields[2], 0, 59);
+  hours := pgflow_cpp.cron_field_values(cron, 'hour', fields[3], 0, 23);
+  days := pgflow_cpp.cron_field_values(cron, 'day-of-month', fields[4], 1, 31);
+  months := pgflow_cpp.cron_field_values(cron, 'month', fields[5], 1, 12,
+    ARRAY['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC']);
+  weekdays := pgflow_cpp.cron_field_values(cron, 'day-of-week', fields[6], 0, 7,
+    ARRAY['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']);
+  IF 7 = ANY (weekdays) THEN
+    weekdays := weekdays || 0;
+  END IF;
+  any_day := fields[4] LIKE '*%' OR fields[6] LIKE '*%';
+
+  BEGIN
+    t := after AT TIME ZONE time_zone;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'unknown time zone "%" (use a name from pg_timezone_names, e.g. Europe/Berlin or UTC)', time_zone
+      USING ERRCODE = 'invalid_parameter_value';
+  END;
+  IF time_zone IS NULL THEN
+    RAISE EXCEPTION 'unknown time zone NULL (use a name from pg_timezone_names, e.g. UTC)' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  t := date_trunc('second', t) + interval '1 second';
+  give_up := t + interval '30 years';
+  -- Walk forward field by field in wall-clock time, skipping a whole month, day, hour or minute
+  -- when its field does not match: a few hundred steps at most for any real expression.
+  LOOP
+    IF t > give_up THEN
+      RAISE EXCEPTION 'invalid cron expression "%": it never matches (no such date within 30 years)', cron
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT extract(month FROM t)::integer = ANY (months) THEN
+      t := date_trunc('month', t) + interval '1 month';
+      CONTINUE;
+    END IF;
+    day_ok := CASE WHEN any_day
+                THEN extract(day FROM t)::integer = ANY (days) AND extract(dow FROM t)::integer = ANY (weekdays)
+                ELSE extract(day FROM t)::integer = ANY (days) OR extract(dow FROM t)::integer = ANY (weekdays) END;
+    IF NOT day_ok THEN
+      t := date_trunc('day', t) + interval '1 day';
+      CONTINUE;
+    END IF;
+    IF NOT extract(hour FROM t)::integer = ANY (hours) THEN
+      t := date_trunc('hour', t) + interval '1 hour';
+      CONTINUE;
+    END IF;
+    IF NOT extract(minute FROM t)::integer = ANY (minutes) THEN
+      t := date_trunc('minute', t) + interval '1 minute';
+      CONTINUE;
+    END IF;
+    IF NOT floor(extract(second FROM t))::integer = ANY (seconds) THEN
+      t := t + interval '1 second';
+      CONTINUE;
+    END IF;
+    candidate := t AT TIME ZONE time_zone;
+    -- In the repeated hour after a change back, wall-clock times map to their later occurrence, which
+    -- may not be after `after` yet: keep walking.
+    IF candidate > after THEN
+      RETURN candidate;
+    END IF;
+    t := t + interval '1 second';
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.schedule_catch_up_checked(catch_up) -> text
+-- catch_up itself when it is a known policy ('one', 'all'), else an error that lists them.
+CREATE OR REPLACE FUNCTION pgflow_cpp.schedule_catch_up_checked(catch_up text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+  IF catch_up IS NULL OR catch_up NOT IN ('one', 'all') THEN
+    RAISE EXCEPTION 'catch_up must be ''one'' (one run for a missed window) or ''all'' (one run per missed tick), not %',
+      coalesce(quote_literal(catch_up), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  RETURN catch_up;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0720_add_schedule.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
+-- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
+-- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
+-- says what cron accepts), or one that calls pgflow.prune_data_older_than(retention). The first
+-- tick is the first one after now. Errors (invalid_parameter_value unless said): a bad cron
+-- expression or time zone, an unregistered flow (foreign_key_violation), catch_up other than
+-- 'one' or 'all', a NULL input, a name already taken (unique_violation, schedules_name_key).
+CREATE OR REPLACE FUNCTION pgflow_cpp.add_schedule(
+  name text, flow_slug text, cron text, input jsonb DEFAULT '{}', time_zone text DEFAULT 'UTC',
+  enabled boolean DEFAULT true, catch_up text DEFAULT 'one')
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  added pgflow_cpp.schedules;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = add_schedule.flow_slug) THEN
+    RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF add_schedule.input IS NULL THEN
+    RAISE EXCEPTION 'add_schedule: input is NULL (a run''s input is a JSON value; JSON null is ''null''::jsonb)'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  INSERT INTO pgflow_cpp.schedules AS s (name, kind, flow_slug, input, cron, time_zone, enabled, catch_up, next_run_at)
+  VALUES (add_schedule.name, 'flow', add_schedule.flow_slug, add_schedule.input, add_schedule.cron,
+          add_schedule.time_zone, coalesce(add_schedule.enabled, true),
+          pgflow_cpp.schedule_catch_up_checked(add_schedule.catch_up),
+          pgflow_cpp.cron_next_run(add_schedule.cron, add_schedule.time_zone, clock_timestamp()))
+  RETURNING * INTO added;
+  RETURN added;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'add_schedule: a schedule named "%" exists already (update_schedule changes it, remove_schedule removes it)',
+    add_schedule.name USING ERRCODE = 'unique_violation', CONSTRAINT = 'schedules_name_key';
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp.add_prune_schedule(
+  name text, retention interval, cron text, time_zone text DEFAULT 'UTC', enabled boolean DEFAULT true)
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  added pgflow_cpp.schedules;
+BEGIN
+  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0' THEN
+    RAISE EXCEPTION 'add_prune_schedule: retention must be a positive interval, not %', coalesce(add_prune_schedule.retention::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO pgflow_cpp.schedules AS s (name, kind, retention, cron, time_zone, enabled, catch_up, next_run_at)
+  VALUES (add_prune_schedule.name, 'prune', add_prune_schedule.retention, add_prune_schedule.cron,
+          add_prune_schedule.time_zone, coalesce(add_prune_schedule.enabled, true), 'one',
+          pgflow_cpp.cron_next_run(add_prune_schedule.cron, add_prune_schedule.time_zone, clock_timestamp()))
+  RETURNING * INTO added;
+  RETURN added;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'add_prune_schedule: a schedule named "%" exists already (remove_schedule removes it)',
+    add_prune_schedule.name USING ERRCODE = 'unique_violation', CONSTRAINT = 'schedules_name_key';
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0725_update_schedule.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.update_schedule(name, cron, input, time_zone, catch_up, flow_slug) -> schedules
+-- Changes what is given (a NULL argument keeps the current value). A new cron or time zone
+-- computes next_run_at afresh from now. Same errors as add_schedule; no such schedule:
+-- no_data_found. Prune schedules change cron and time zone only.
+CREATE OR REPLACE FUNCTION pgflow_cpp.update_schedule(
+  name text, cron text DEFAULT NULL, input jsonb DEFAULT NULL, time_zone text DEFAULT NULL,
+  catch_up text DEFAULT NULL, flow_slug text DEFAULT NULL)
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  old pgflow_cpp.schedules;
+  changed pgflow_cpp.schedules;
+BEGIN
+  SELECT * INTO old FROM pgflow_cpp.schedules AS s WHERE s.name = update_schedule.name FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'update_schedule: no schedule named "%"', update_schedule.name USING ERRCODE = 'no_data_found';
+  END IF;
+  IF update_schedule.flow_slug IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = update_schedule.flow_slug) THEN
+    RAISE EXCEPTION 'update_schedule: flow "%" is not registered', update_schedule.flow_slug
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF old.kind = 'prune' AND (update_schedule.flow_slug IS NOT NULL OR update_schedule.input IS NOT NULL) THEN
+    RAISE EXCEPTION 'update_schedule: "%" is a prune schedule: it has no flow or input', update_schedule.name
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  UPDATE pgflow_cpp.schedules AS s
+  SET cron = coalesce(update_schedule.cron, s.cron),
+      time_zone = coalesce(update_schedule.time_zone, s.time_zone),
+      input = coalesce(update_schedule.input, s.input),
+      flow_slug = coalesce(update_schedule.flow_slug, s.flow_slug),
+      catch_up = CASE WHEN update_schedule.catch_up IS NULL THEN s.catch_up
+                      ELSE pgflow_cpp.schedule_catch_up_checked(update_schedule.catch_up) END,
+      next_run_at = CASE WHEN update_schedule.cron IS NULL AND update_schedule.time_zone IS NULL THEN s.next_run_at
+                         ELSE pgflow_cpp.cron_next_run(coalesce(update_schedule.cron, s.cron),
+                                                       coalesce(update_schedule.time_zone, s.time_zone),
+                                                       clock_timestamp()) END,
+      updated_at = clock_timestamp()
+  WHERE s.schedule_id = old.schedule_id
+  RETURNING * INTO changed;
+  RETURN changed;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0730_set_schedule_enabled.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.set_schedule_enabled(name, enabled) -> schedules
+-- Pauses or resumes a schedule. Resuming starts from the first tick after now: the ticks missed
+-- while it was disabled are not caught up. No such schedule: no_data_found.
+CREATE OR REPLACE FUNCTION pgflow_cpp.set_schedule_enabled(name text, enabled boolean)
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  changed pgflow_cpp.schedules;
+BEGIN
+  IF set_schedule_enabled.enabled IS NULL THEN
+    RAISE EXCEPTION 'set_schedule_enabled: enabled must be true or false, not NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  UPDATE pgflow_cpp.schedules AS s
+  SET next_run_at = CASE WHEN set_schedule_enabled.enabled AND NOT s.enabled
+                         THEN pgflow_cpp.cron_next_run(s.cron, s.time_zone, clock_timestamp())
+                         ELSE s.next_run_at END,
+      enabled = set_schedule_enabled.enabled,
+      updated_at = clock_timestamp()
+  WHERE s.name = set_schedule_enabled.name
+  RETURNING * INTO changed;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'set_schedule_enabled: no schedule named "%"', set_schedule_enabled.name USING ERRCODE = 'no_data_found';
+  END IF;
+  RETURN changed;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0735_remove_schedule.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.remove_schedule(name) -> boolean
+-- Removes the schedule and its tick history (the runs it started stay); false when there is no
+-- such schedule. A tick in progress in another session finishes first (the row lock).
+CREATE OR REPLACE FUNCTION pgflow_cpp.remove_schedule(name text)
+RETURNS boolean
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  WITH removed AS (DELETE FROM pgflow_cpp.schedules AS s WHERE s.name = remove_schedule.name RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM removed);
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0740_run_due_schedules.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.run_due_schedules(max_runs) -> table(schedule_name, scheduled_at, run_id, error)
+-- Starts every due tick of every enabled schedule exactly once and advances next_run_at; returns
+-- the ticks it started. Due rows are locked FOR UPDATE SKIP LOCKED, so concurrent callers share
+-- the work instead of waiting, and each tick is recorded in pgflow_cpp.schedule_runs, whose key
+-- (schedule, scheduled_at) makes a second start of one tick impossible whatever the race.
+-- catch_up 'one': one run for all missed ticks (recorded at the first), next_run_at the first
+-- tick after now; 'all': one run per missed tick, oldest first, at most max_runs per call (the
+-- next call goes on). A tick whose start fails (the flow was removed, ...) is recorded with its
+-- error in schedule_runs.error and schedules.last_error, and the schedule moves on.
+CREATE OR REPLACE FUNCTION pgflow_cpp.run_due_schedules(max_runs integer DEFAULT 60)
+RETURNS TABLE (schedule_name text, scheduled_at timestamptz, run_id uuid, error text)
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  now_at constant timestamptz := clock_timestamp();
+  s pgflow_cpp.schedules;
+  tick timestamptz;
+  next_tick timestamptz;
+  started integer := 0;
+  inserted boolean;
+BEGIN
+  IF max_runs IS NULL OR max_runs < 1 THEN
+    RAISE EXCEPTION 'run_due_schedules: max_runs must be at least 1, not %', coalesce(max_runs::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  FOR s IN
+    SELECT * FROM pgflow_cpp.schedules AS d
+    WHERE d.enabled AND d.next_run_at <= now_at
+    ORDER BY d.next_run_at
+    LIMIT max_runs
+    FOR UPDATE SKIP LOCKED
+  LOOP
+    EXIT WHEN started >= max_runs;
+    tick := s.next_run_at;
+    LOOP
+      INSERT INTO pgflow_cpp.schedule_runs AS r (schedule_id, schedule_name, scheduled_at)
+      VALUES (s.schedule_id, s.name, tick)
+      ON CONFLICT ON CONSTRAINT schedule_runs_pkey DO NOTHING
+      RETURNING true INTO inserted;
+      IF inserted THEN
+        run_id := NULL;
+        error := NULL;
+        -- One subtransaction per tick: a tick that cannot start must not undo the others.
+        BEGIN
+          IF s.kind = 'flow' THEN
+            SELECT r.run_id INTO run_id FROM pgflow.start_flow(s.flow_slug, s.input) AS r;
+          ELSE
+            PERFORM pgflow.prune_data_older_than(s.retention);
+            DELETE FROM pgflow_cpp.schedule_runs AS r
+            WHERE r.schedule_id = s.schedule_id AND r.scheduled_at < now_at - s.retention;
+          END IF;
+        EXCEPTION WHEN OTHERS THEN
+          error := SQLERRM;
+        END;
+        UPDATE pgflow_cpp.schedule_runs AS r SET run_id = run_due_schedules.run_id, error = run_due_schedules.error
+        WHERE r.schedule_id = s.schedule_id AND r.scheduled_at = tick;
+        UPDATE pgflow_cpp.schedules AS u
+        SET last_run_at = tick, last_run_id = run_due_schedules.run_id, last_error = run_due_schedules.error
+        WHERE u.schedule_id = s.schedule_id;
+        schedule_name := s.name;
+        scheduled_at := tick;
+        started := started + 1;
+        RETURN NEXT;
+      END IF;
+      next_tick := pgflow_cpp.cron_next_run(s.cron, s.time_zone, CASE s.catch_up WHEN 'all' THEN tick ELSE now_at END);
+      EXIT WHEN next_tick > now_at OR started >= max_runs;
+      tick := next_tick;
+    END LOOP;
+    UPDATE pgflow_cpp.schedules AS u SET next_run_at = next_tick WHERE u.schedule_id = s.schedule_id;
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+},
+    file{"pgflow/0745_scheduler_lease.sql", part::common,
+R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boolean
+-- pgflow_cpp.release_scheduler_lease(holder) -> boolean
+-- The scheduler election: acquire takes the lease when nobody holds it or its holder let it
+-- expire, renews it when `holder` holds it already, and says whether `holder` holds it now
+-- (until now + lease_seconds, database clock). release gives it up at once (a clean shutdown
+-- hands over without waiting for the expiry). A scheduler that dies hands over after at most
+-- lease_seconds. Two holders can overlap only if one outlives its lease; run_due_schedules
+-- stays exactly-once regardless.
+CREATE OR REPLACE FUNCTION pgflow_cpp.acquire_scheduler_lease(holder text, lease_seconds double precision DEFAULT 3)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  at constant timestamptz := clock_timestamp();
+  held boolean;
+BEGIN
+  IF holder IS NULL OR holder = '' OR lease_seconds IS NULL OR lease_seconds <= 0 THEN
+    RAISE EXCEPTION 'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive (got %, %)',
+      coalesce(quote_literal(holder), 'NULL'), coalesce(lease_seconds::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO pgflow_cpp.scheduler_lease AS l (holder, acquired_at, renewed_at, expires_at)
+  VALUES (acquire_scheduler_lease.holder, at, at, at + make_interval(secs => lease_seconds))
+  ON CONFLICT ON CONSTRAINT scheduler_lease_pkey DO UPDATE
+  SET holder = excluded.holder,
+      acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at ELSE excluded.acquired_at END,
+      renewed_at = excluded.renewed_at,
+      expires_at = excluded.expires_at
+  WHERE l.holder = excluded.holder OR l.expires_at <= excluded.renewed_at
+  RETURNING true INTO held;
+  RETURN coalesce(held, false);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp.release_scheduler_lease(holder text)
+RETURNS boolean
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+  WITH released AS (DELETE FROM pgflow_cpp.scheduler_lease AS l WHERE l.holder = release_scheduler_lease.holder RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM released);
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0900_installed_version.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
@@ -5945,7 +6548,15 @@ DECLARE
     'pgflow_cpp.set_rate_limit(text,integer,numeric)',
     'pgflow_cpp.start_flow_with_priority(text,jsonb,integer,uuid)',
     'pgflow_cpp.notify(text,text)',
-    'pgflow_cpp.publish_deferred_notifications(integer)'];
+    'pgflow_cpp.publish_deferred_notifications(integer)',
+    'pgflow_cpp.add_schedule(text,text,text,jsonb,text,boolean,text)',
+    'pgflow_cpp.add_prune_schedule(text,interval,text,text,boolean)',
+    'pgflow_cpp.update_schedule(text,text,jsonb,text,text,text)',
+    'pgflow_cpp.set_schedule_enabled(text,boolean)',
+    'pgflow_cpp.remove_schedule(text)',
+    'pgflow_cpp.run_due_schedules(integer)',
+    'pgflow_cpp.acquire_scheduler_lease(text,double precision)',
+    'pgflow_cpp.release_scheduler_lease(text)'];
   -- Pure or read-only, and nothing a role that may use the schema could not read anyway.
   everyone_may_execute constant text[] := ARRAY[
     'pgflow.is_valid_slug(text)',
@@ -5953,7 +6564,10 @@ DECLARE
     'pgflow_cpp.installed_version()',
     'pgflow_cpp.json_matches_shape(jsonb,jsonb)',
     'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)',
-    'pgflow_cpp.installed_queue()'];
+    'pgflow_cpp.installed_queue()',
+    'pgflow_cpp.cron_field_values(text,text,text,integer,integer,text[])',
+    'pgflow_cpp.cron_next_run(text,text,timestamp with time zone)',
+    'pgflow_cpp.schedule_catch_up_checked(text)'];
   f regprocedure;
 BEGIN
   FOREACH f IN ARRAY run_as_owner::regprocedure[] LOOP

@@ -58,6 +58,10 @@ struct worker_options {
     /// Hooks called on claims and around each handler (runtime/worker_observer.hpp); none by
     /// default.
     worker_observer observer;
+    /// Also run a pgflow::scheduler (<pgflow/scheduler.hpp>) while the worker runs: the workers
+    /// that set it elect one scheduler through the database, which starts the due runs of every
+    /// schedule (docs/schedules.md).
+    bool run_scheduler = false;
 };
 
 namespace detail {

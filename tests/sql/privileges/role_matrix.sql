@@ -18,6 +18,7 @@ SELECT pgflow_tests.ensure_worker('matrix');
 SELECT pgflow.start_flow('matrix', '{"n": 1}', '00000000-0000-0000-0000-00000000e001');
 SELECT count(*) FROM pgflow.start_tasks('matrix', ARRAY(SELECT message_id FROM pgflow.step_tasks), pgflow_tests.worker_id());
 SELECT pgflow.start_flow('matrix', '{"n": 2}', '00000000-0000-0000-0000-00000000e002');
+SELECT pgflow_cpp.add_schedule('matrix_daily', 'matrix', '0 2 * * *');
 
 -- ok: allowed (no error); 42501: permission denied; NULL: not asserted.
 CREATE TEMP TABLE matrix (what text, stmt text, owner text, worker text, client text, monitor text, nobody text);
@@ -114,6 +115,26 @@ INSERT INTO matrix VALUES
    $$SELECT pgflow_cpp.wake_wait('00000000-0000-0000-0000-00000000e001', 'a', 0)$$, 'ok', '42501', '42501', '42501', '42501'),
   ('read waits rows', $$SELECT * FROM pgflow_cpp.waits$$, 'ok', '42501', '42501', '42501', '42501'),
   ('read step kinds (definitions, as pgflow.steps)', $$SELECT * FROM pgflow_cpp.step_kinds$$, 'ok', 'ok', 'ok', 'ok', '42501'),
+  ('add a schedule (add_schedule)', $$SELECT pgflow_cpp.add_schedule('m1', 'matrix', '@every 1 hour')$$,
+   'ok', '42501', 'ok', '42501', '42501'),
+  ('add a prune schedule (add_prune_schedule)', $$SELECT pgflow_cpp.add_prune_schedule('m2', '30 days', '@daily')$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('change a schedule (update_schedule)', $$SELECT pgflow_cpp.update_schedule('matrix_daily', input => '{"n": 3}')$$,
+   'ok', '42501', 'ok', '42501', '42501'),
+  ('pause a schedule (set_schedule_enabled)', $$SELECT pgflow_cpp.set_schedule_enabled('matrix_daily', false)$$,
+   'ok', '42501', 'ok', '42501', '42501'),
+  ('remove a schedule (remove_schedule)', $$SELECT pgflow_cpp.remove_schedule('matrix_daily')$$,
+   'ok', '42501', 'ok', '42501', '42501'),
+  ('start due scheduled runs (run_due_schedules)', $$SELECT * FROM pgflow_cpp.run_due_schedules()$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('take and give up the scheduler lease', $$SELECT pgflow_cpp.acquire_scheduler_lease('m'), pgflow_cpp.release_scheduler_lease('m')$$,
+   'ok', 'ok', '42501', '42501', '42501'),
+  ('read schedules, their runs and the lease', $$SELECT count(*) FROM pgflow_cpp.schedules, pgflow_cpp.schedule_runs, pgflow_cpp.scheduler_lease$$,
+   'ok', 'ok', 'ok', 'ok', '42501'),
+  ('change a schedule directly (UPDATE schedules)', $$UPDATE pgflow_cpp.schedules SET enabled = false$$,
+   'ok', '42501', '42501', '42501', '42501'),
+  ('compute a cron tick (cron_next_run)', $$SELECT pgflow_cpp.cron_next_run('0 2 * * *', 'UTC', now())$$,
+   'ok', 'ok', 'ok', 'ok', '42501'),
   ('register and heartbeat as pgflow-cpp''s worker (upsert into workers)',
    $$INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES (gen_random_uuid(), 'matrix', 'x')
      ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp() RETURNING deprecated_at IS NOT NULL$$,
@@ -172,8 +193,11 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
              AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) AS a
                                               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))),
           ARRAY['pgflow.calculate_retry_delay(numeric,integer)', 'pgflow.is_valid_slug(text)',
+                'pgflow_cpp.cron_field_values(text,text,text,integer,integer,text[])',
+                'pgflow_cpp.cron_next_run(text,text,timestamp with time zone)',
                 'pgflow_cpp.installed_queue()', 'pgflow_cpp.installed_version()',
-                'pgflow_cpp.json_matches_shape(jsonb,jsonb)', 'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)'],
+                'pgflow_cpp.json_matches_shape(jsonb,jsonb)', 'pgflow_cpp.json_shape_mismatch(jsonb,jsonb,text)',
+                'pgflow_cpp.schedule_catch_up_checked(text)'],
           'PUBLIC may execute only the pure and read-only functions');
 SELECT is((SELECT count(*) FROM pg_proc AS p
            WHERE p.pronamespace IN ('pgflow'::regnamespace, 'pgflow_cpp'::regnamespace) AND p.prosecdef

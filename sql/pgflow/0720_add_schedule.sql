@@ -1,0 +1,66 @@
+-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
+-- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
+-- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
+-- says what cron accepts), or one that calls pgflow.prune_data_older_than(retention). The first
+-- tick is the first one after now. Errors (invalid_parameter_value unless said): a bad cron
+-- expression or time zone, an unregistered flow (foreign_key_violation), catch_up other than
+-- 'one' or 'all', a NULL input, a name already taken (unique_violation, schedules_name_key).
+CREATE OR REPLACE FUNCTION pgflow_cpp.add_schedule(
+  name text, flow_slug text, cron text, input jsonb DEFAULT '{}', time_zone text DEFAULT 'UTC',
+  enabled boolean DEFAULT true, catch_up text DEFAULT 'one')
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  added pgflow_cpp.schedules;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = add_schedule.flow_slug) THEN
+    RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF add_schedule.input IS NULL THEN
+    RAISE EXCEPTION 'add_schedule: input is NULL (a run''s input is a JSON value; JSON null is ''null''::jsonb)'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  INSERT INTO pgflow_cpp.schedules AS s (name, kind, flow_slug, input, cron, time_zone, enabled, catch_up, next_run_at)
+  VALUES (add_schedule.name, 'flow', add_schedule.flow_slug, add_schedule.input, add_schedule.cron,
+          add_schedule.time_zone, coalesce(add_schedule.enabled, true),
+          pgflow_cpp.schedule_catch_up_checked(add_schedule.catch_up),
+          pgflow_cpp.cron_next_run(add_schedule.cron, add_schedule.time_zone, clock_timestamp()))
+  RETURNING * INTO added;
+  RETURN added;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'add_schedule: a schedule named "%" exists already (update_schedule changes it, remove_schedule removes it)',
+    add_schedule.name USING ERRCODE = 'unique_violation', CONSTRAINT = 'schedules_name_key';
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp.add_prune_schedule(
+  name text, retention interval, cron text, time_zone text DEFAULT 'UTC', enabled boolean DEFAULT true)
+RETURNS pgflow_cpp.schedules
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SET search_path = ''
+AS $$
+DECLARE
+  added pgflow_cpp.schedules;
+BEGIN
+  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0' THEN
+    RAISE EXCEPTION 'add_prune_schedule: retention must be a positive interval, not %', coalesce(add_prune_schedule.retention::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO pgflow_cpp.schedules AS s (name, kind, retention, cron, time_zone, enabled, catch_up, next_run_at)
+  VALUES (add_prune_schedule.name, 'prune', add_prune_schedule.retention, add_prune_schedule.cron,
+          add_prune_schedule.time_zone, coalesce(add_prune_schedule.enabled, true), 'one',
+          pgflow_cpp.cron_next_run(add_prune_schedule.cron, add_prune_schedule.time_zone, clock_timestamp()))
+  RETURNING * INTO added;
+  RETURN added;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'add_prune_schedule: a schedule named "%" exists already (remove_schedule removes it)',
+    add_prune_schedule.name USING ERRCODE = 'unique_violation', CONSTRAINT = 'schedules_name_key';
+END;
+$$;
