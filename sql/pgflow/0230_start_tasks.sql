@@ -188,6 +188,9 @@ BEGIN
     PERFORM pgflow.set_vt_batch(claim_tasks.flow_slug, claimed_msgs, claimed_vts);
   END IF;
 
+  -- A large map input is read by chunk, not whole (0228_map_input_chunks.sql).
+  PERFORM pgflow_cpp.chunk_map_inputs(claim_tasks.flow_slug, claimed_runs, claimed_steps);
+
   RETURN QUERY
   WITH claimed AS (
     SELECT c.run_id, c.step_slug, c.task_index, c.msg_id,
@@ -200,7 +203,7 @@ BEGIN
   -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
-    SELECT g.run_id, g.step_slug, g.parent_type,
+    SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
            CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
@@ -210,7 +213,12 @@ BEGIN
       WHERE c.step_type = 'map'
     ) AS g
     CROSS JOIN LATERAL (
+      SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
+                     WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+    ) AS k
+    CROSS JOIN LATERAL (
       SELECT CASE
+               WHEN k.chunked THEN NULL
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
@@ -244,6 +252,9 @@ BEGIN
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
                          AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
+           WHEN ms.chunked THEN
+             (SELECT jsonb_array_element(mc.elements, c.task_index % 100) FROM pgflow_cpp.map_input_chunks AS mc
+              WHERE mc.run_id = c.run_id AND mc.step_slug = c.step_slug AND mc.chunk = c.task_index / 100)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,
          c.msg_id, c.task_index

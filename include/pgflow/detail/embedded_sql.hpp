@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 70> files{{
+inline constexpr std::array<file, 71> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -2126,6 +2126,82 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0228_map_input_chunks.sql", part::common,
+R"pgflow_sql(-- Large map inputs, read by chunk (addition: not in pgflow 0.8.1; nothing in schema pgflow changes).
+-- A claim of map tasks takes each task's element from the map's source array (the run input of a
+-- root map, the output of its single dependency otherwise). Reading that array means detoasting
+-- and copying all of it, so a claim's cost grew with the array's length: about 44 ms per claim of 10
+-- at 100,000 elements against 1.3 ms at 1,000 (benchmarks/sql/map_claim_cost.sql), i.e. O(N²) for
+-- the whole map. For a source array of 64 kB or more (its stored, possibly compressed size) the
+-- first claim of the step copies the array once into chunks of 100 elements, and every claim reads
+-- only the chunks of its tasks. Smaller arrays are read whole, as before.
+--
+-- The chunks are derived data: the table is UNLOGGED (no WAL for the copy; after a crash it is
+-- empty and the next claim copies again), and its rows go with their run (ON DELETE CASCADE, e.g.
+-- pgflow.prune_data_older_than). Only the schema owner reads or writes it, through the claim.
+CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.map_input_chunks (
+  run_id uuid NOT NULL REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
+  step_slug text NOT NULL,
+  chunk integer NOT NULL,  -- elements chunk * 100 .. chunk * 100 + 99 of the source array
+  elements jsonb NOT NULL,
+  PRIMARY KEY (run_id, step_slug, chunk)
+);
+REVOKE ALL ON pgflow_cpp.map_input_chunks FROM PUBLIC;
+
+-- pgflow_cpp.chunk_map_inputs(flow_slug, run_ids, step_slugs) -> void
+-- Copies into map_input_chunks the source array of every map step among the claimed (run, step)
+-- pairs whose array is large and not yet chunked. Called by pgflow_cpp.claim_tasks before it
+-- builds the claimed tasks' inputs (a statement of its own, so that the input statement sees the
+-- chunks). Two claims chunking the same step at once: the second waits on the first's rows and
+-- then inserts nothing (ON CONFLICT); both read the chunks afterwards.
+CREATE OR REPLACE FUNCTION pgflow_cpp.chunk_map_inputs(flow_slug text, run_ids uuid[], step_slugs text[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+  src record;
+  stored_size integer;
+BEGIN
+  FOR src IN
+    SELECT DISTINCT c.run_id, c.step_slug, s.deps_count, d.dep_slug
+    FROM unnest(chunk_map_inputs.run_ids, chunk_map_inputs.step_slugs) AS c(run_id, step_slug)
+    JOIN pgflow.steps AS s
+      ON s.flow_slug = chunk_map_inputs.flow_slug AND s.step_slug = c.step_slug AND s.step_type = 'map'
+    LEFT JOIN pgflow.deps AS d ON d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug
+    LEFT JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+    -- A map over a map reads its parent's task outputs by key already.
+    WHERE (s.deps_count = 0 OR p.step_type = 'single')
+      AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS k
+                      WHERE k.run_id = c.run_id AND k.step_slug = c.step_slug)
+  LOOP
+    -- pg_column_size of the stored value does not detoast it: a small array costs two probes.
+    IF src.deps_count = 0 THEN
+      SELECT pg_column_size(r.input) INTO stored_size FROM pgflow.runs AS r WHERE r.run_id = src.run_id;
+    ELSE
+      SELECT pg_column_size(t.output) INTO stored_size
+      FROM pgflow.step_tasks AS t
+      WHERE t.run_id = src.run_id AND t.step_slug = src.dep_slug AND t.status = 'completed'
+      LIMIT 1;
+    END IF;
+    CONTINUE WHEN coalesce(stored_size, 0) < 65536;
+    INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
+    SELECT src.run_id, src.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
+    FROM (SELECT CASE WHEN src.deps_count = 0
+                      THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = src.run_id)
+                      ELSE pgflow_cpp.step_output(src.run_id, src.dep_slug, 'single')
+                 END AS arr) AS a
+    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.arr) = 'array' THEN a.arr END)
+      WITH ORDINALITY AS e(value, ord)
+    GROUP BY (e.ord - 1) / 100
+    ON CONFLICT DO NOTHING;
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0230_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
 -- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
@@ -2317,6 +2393,9 @@ BEGIN
     PERFORM pgflow.set_vt_batch(claim_tasks.flow_slug, claimed_msgs, claimed_vts);
   END IF;
 
+  -- A large map input is read by chunk, not whole (0228_map_input_chunks.sql).
+  PERFORM pgflow_cpp.chunk_map_inputs(claim_tasks.flow_slug, claimed_runs, claimed_steps);
+
   RETURN QUERY
   WITH claimed AS (
     SELECT c.run_id, c.step_slug, c.task_index, c.msg_id,
@@ -2329,7 +2408,7 @@ BEGIN
   -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
-    SELECT g.run_id, g.step_slug, g.parent_type,
+    SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
            CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
@@ -2339,7 +2418,12 @@ BEGIN
       WHERE c.step_type = 'map'
     ) AS g
     CROSS JOIN LATERAL (
+      SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
+                     WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+    ) AS k
+    CROSS JOIN LATERAL (
       SELECT CASE
+               WHEN k.chunked THEN NULL
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
@@ -2373,6 +2457,9 @@ BEGIN
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
                          AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
+           WHEN ms.chunked THEN
+             (SELECT jsonb_array_element(mc.elements, c.task_index % 100) FROM pgflow_cpp.map_input_chunks AS mc
+              WHERE mc.run_id = c.run_id AND mc.step_slug = c.step_slug AND mc.chunk = c.task_index / 100)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,
          c.msg_id, c.task_index
@@ -2387,7 +2474,8 @@ CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], 
 RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
-SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
+SECURITY DEFINER  -- runs as the schema o)pgflow_sql"
+R"pgflow_sql(wner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
