@@ -469,10 +469,7 @@ inline measurement measure_limit(const std::string& conninfo, int workers, int b
     for (auto& wk : ws) threads.emplace_back([&wk] { wk->run(); });
     const long long backlog = std::max<long long>(2LL * batch_insert, 20LL * workers + batch_insert);
     long long produced = 0;
-    // The warm-up counts from the first handler call: starting a run of a large map (100,000 task
-    // rows and messages) takes seconds before any task can be claimed.
-    const auto started = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> deadline_warm;
+    auto deadline_warm = std::chrono::steady_clock::now() + std::chrono::duration<double>(w.warmup_s);
     const auto measure = std::chrono::duration<double>(w.measure_s);
     std::optional<snapshot> first, last;
     while (!c.stop) {
