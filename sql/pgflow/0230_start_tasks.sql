@@ -188,9 +188,6 @@ BEGIN
     PERFORM pgflow.set_vt_batch(claim_tasks.flow_slug, claimed_msgs, claimed_vts);
   END IF;
 
-  -- A large map input is read by chunk, not whole (0228_map_input_chunks.sql).
-  PERFORM pgflow_cpp.chunk_map_inputs(claim_tasks.flow_slug, claimed_runs, claimed_steps);
-
   RETURN QUERY
   WITH claimed AS (
     SELECT c.run_id, c.step_slug, c.task_index, c.msg_id,
@@ -204,7 +201,11 @@ BEGIN
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
     SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
-           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
+           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr,
+           -- A large array (as stored: pg_column_size does not detoast) is copied into chunks once,
+           -- for the next claims to read by index (0228_map_input_chunks.sql).
+           CASE WHEN pg_column_size(src.arr) >= 65536 THEN pgflow_cpp.chunk_map_input(g.run_id, g.step_slug, src.arr) END
+             AS chunks_made
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
       FROM claimed AS c
@@ -215,6 +216,7 @@ BEGIN
     CROSS JOIN LATERAL (
       SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
                      WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+      OFFSET 0
     ) AS k
     CROSS JOIN LATERAL (
       SELECT CASE
@@ -222,6 +224,7 @@ BEGIN
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
+      OFFSET 0  -- fetched once, not once per use of src.arr
     ) AS src
   ),
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a

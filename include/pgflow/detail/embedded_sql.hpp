@@ -2148,57 +2148,28 @@ CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.map_input_chunks (
 );
 REVOKE ALL ON pgflow_cpp.map_input_chunks FROM PUBLIC;
 
--- pgflow_cpp.chunk_map_inputs(flow_slug, run_ids, step_slugs) -> void
--- Copies into map_input_chunks the source array of every map step among the claimed (run, step)
--- pairs whose array is large and not yet chunked. Called by pgflow_cpp.claim_tasks before it
--- builds the claimed tasks' inputs (a statement of its own, so that the input statement sees the
--- chunks). Two claims chunking the same step at once: the second waits on the first's rows and
--- then inserts nothing (ON CONFLICT); both read the chunks afterwards.
-CREATE OR REPLACE FUNCTION pgflow_cpp.chunk_map_inputs(flow_slug text, run_ids uuid[], step_slugs text[])
-RETURNS void
-LANGUAGE plpgsql
+-- pgflow_cpp.chunk_map_input(run_id, step_slug, source) -> integer
+-- Copies the map step's source array into map_input_chunks (the chunks it inserted; 0 when another
+-- claim did it first). Called by pgflow_cpp.claim_tasks for a source array stored as 64 kB or more
+-- that has no chunks yet; that claim takes its own tasks' elements from the array it has, the
+-- next claims read the chunks. Two claims chunking the same step at once: the second waits on the
+-- first's rows and then inserts nothing (ON CONFLICT). A plain SQL function without SET clauses
+-- (each would cost a settings save and restore): every name is schema-qualified.
+CREATE OR REPLACE FUNCTION pgflow_cpp.chunk_map_input(run_id uuid, step_slug text, source jsonb)
+RETURNS integer
+LANGUAGE sql
 VOLATILE
-SET search_path = ''
-SET plan_cache_mode = force_generic_plan
 AS $$
-DECLARE
-  src record;
-  stored_size integer;
-BEGIN
-  FOR src IN
-    SELECT DISTINCT c.run_id, c.step_slug, s.deps_count, d.dep_slug
-    FROM unnest(chunk_map_inputs.run_ids, chunk_map_inputs.step_slugs) AS c(run_id, step_slug)
-    JOIN pgflow.steps AS s
-      ON s.flow_slug = chunk_map_inputs.flow_slug AND s.step_slug = c.step_slug AND s.step_type = 'map'
-    LEFT JOIN pgflow.deps AS d ON d.flow_slug = s.flow_slug AND d.step_slug = s.step_slug
-    LEFT JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-    -- A map over a map reads its parent's task outputs by key already.
-    WHERE (s.deps_count = 0 OR p.step_type = 'single')
-      AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS k
-                      WHERE k.run_id = c.run_id AND k.step_slug = c.step_slug)
-  LOOP
-    -- pg_column_size of the stored value does not detoast it: a small array costs two probes.
-    IF src.deps_count = 0 THEN
-      SELECT pg_column_size(r.input) INTO stored_size FROM pgflow.runs AS r WHERE r.run_id = src.run_id;
-    ELSE
-      SELECT pg_column_size(t.output) INTO stored_size
-      FROM pgflow.step_tasks AS t
-      WHERE t.run_id = src.run_id AND t.step_slug = src.dep_slug AND t.status = 'completed'
-      LIMIT 1;
-    END IF;
-    CONTINUE WHEN coalesce(stored_size, 0) < 65536;
+  WITH inserted AS (
     INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
-    SELECT src.run_id, src.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
-    FROM (SELECT CASE WHEN src.deps_count = 0
-                      THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = src.run_id)
-                      ELSE pgflow_cpp.step_output(src.run_id, src.dep_slug, 'single')
-                 END AS arr) AS a
-    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(a.arr) = 'array' THEN a.arr END)
+    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(chunk_map_input.source) = 'array' THEN chunk_map_input.source END)
       WITH ORDINALITY AS e(value, ord)
     GROUP BY (e.ord - 1) / 100
-    ON CONFLICT DO NOTHING;
-  END LOOP;
-END;
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM inserted
 $$;
 )pgflow_sql"
 },
@@ -2393,9 +2364,6 @@ BEGIN
     PERFORM pgflow.set_vt_batch(claim_tasks.flow_slug, claimed_msgs, claimed_vts);
   END IF;
 
-  -- A large map input is read by chunk, not whole (0228_map_input_chunks.sql).
-  PERFORM pgflow_cpp.chunk_map_inputs(claim_tasks.flow_slug, claimed_runs, claimed_steps);
-
   RETURN QUERY
   WITH claimed AS (
     SELECT c.run_id, c.step_slug, c.task_index, c.msg_id,
@@ -2409,7 +2377,11 @@ BEGIN
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
     SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
-           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
+           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr,
+           -- A large array (as stored: pg_column_size does not detoast) is copied into chunks once,
+           -- for the next claims to read by index (0228_map_input_chunks.sql).
+           CASE WHEN pg_column_size(src.arr) >= 65536 THEN pgflow_cpp.chunk_map_input(g.run_id, g.step_slug, src.arr) END
+             AS chunks_made
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
       FROM claimed AS c
@@ -2420,6 +2392,7 @@ BEGIN
     CROSS JOIN LATERAL (
       SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
                      WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+      OFFSET 0
     ) AS k
     CROSS JOIN LATERAL (
       SELECT CASE
@@ -2427,6 +2400,7 @@ BEGIN
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
+      OFFSET 0  -- fetched once, not once per use of src.arr
     ) AS src
   ),
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
@@ -2465,7 +2439,8 @@ BEGIN
          c.msg_id, c.task_index
   FROM claimed AS c
   LEFT JOIN single_inputs AS si ON si.run_id = c.run_id AND si.step_slug = c.step_slug
-  LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_slug
+  LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_s)pgflow_sql"
+R"pgflow_sql(lug
   ORDER BY c.msg_id;
 END;
 $$;
@@ -2474,8 +2449,7 @@ CREATE OR REPLACE FUNCTION pgflow.start_tasks(flow_slug text, msg_ids bigint[], 
 RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
-SECURITY DEFINER  -- runs as the schema o)pgflow_sql"
-R"pgflow_sql(wner: see 0950_privileges.sql
+SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
 AS $$
 BEGIN
