@@ -24,12 +24,12 @@ REVOKE ALL ON pgflow_cpp.map_input_chunks FROM PUBLIC;
 -- claim did it first). Called by pgflow_cpp.claim_tasks for a source array stored as 64 kB or more
 -- that has no chunks yet; that claim takes its own tasks' elements from the array it has, the
 -- next claims read the chunks. Two claims chunking the same step at once: the second waits on the
--- first's rows and then inserts nothing (ON CONFLICT). A plain SQL function without SET clauses
--- (each would cost a settings save and restore): every name is schema-qualified.
+-- first's rows and then inserts nothing (ON CONFLICT). Called once per large map step, not per claim.
 CREATE OR REPLACE FUNCTION pgflow_cpp.chunk_map_input(run_id uuid, step_slug text, source jsonb)
 RETURNS integer
 LANGUAGE sql
 VOLATILE
+SET search_path = ''
 AS $$
   WITH inserted AS (
     INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
