@@ -16,13 +16,19 @@ import subprocess
 import sys
 from collections import defaultdict
 
-SHAPES = ["single", "chain5", "diamond", "map100", "map1000"]
+SHAPES = ["single", "chain5", "diamond", "map100", "map1000", "single_many", "map10k", "map100k", "single_held",
+          "map1000_held"]
 SHAPE_TITLES = {
     "single": "single step",
     "chain5": "5-step chain",
     "diamond": "diamond (4 steps)",
     "map100": "root map of 100 → single step",
     "map1000": "map of 1,000",
+    "single_many": "single step, started 100 per call",
+    "map10k": "map of 10,000",
+    "map100k": "map of 100,000",
+    "single_held": "single step, a snapshot held open",
+    "map1000_held": "map of 1,000, a snapshot held open",
 }
 NUMERIC = ["seconds", "tasks", "runs", "tasks_per_s", "runs_per_s", "p50_ms", "p99_ms", "client_cpu_s_per_1k",
            "server_cpu_s_per_1k", "wal_bytes_per_task", "xacts_per_task"]
@@ -94,6 +100,7 @@ def main():
     ap.add_argument("--idle")
     ap.add_argument("--micro")
     ap.add_argument("--sql-cost")
+    ap.add_argument("--map-claim", help="benchmarks/sql/map_claim_cost.sql's rows, each prefixed by its engine")
     ap.add_argument("--out", required=True)
     ap.add_argument("--when", default="")
     ap.add_argument("--no-plot", action="store_true", help="skip throughput.png (no gnuplot needed)")
@@ -183,6 +190,25 @@ def main():
             c = cost[key]
             md.append(f"| {key[0]} | {key[1]} | " + " | ".join(
                 f"{c[e]:.2f} ms" if e in c else "–" for e in columns) + " |")
+
+    if a.map_claim and os.path.exists(a.map_claim) and os.path.getsize(a.map_claim) > 0:
+        claim = defaultdict(dict)
+        with open(a.map_claim) as f:
+            for line in f:
+                engine, elements, claims, first_ms, median_ms, cpu_ms = line.rstrip("\n").split("\t")
+                claim[int(elements)][engine] = (float(first_ms), float(median_ms), float(cpu_ms))
+        md += ["", "### A claim of 10 map tasks by the length of the map's array", "",
+               "One run of a root map over N small objects, then claims of 10 tasks, each its own transaction, in "
+               "one backend (`benchmarks/sql/map_claim_cost.sql`): the median wall time and the server CPU per "
+               "claim (10 ms clock ticks, over all claims) after the first; the first claim of a run apart (on "
+               "pgflow-cpp's SQL it copies an array stored as 64 kB or more into chunks of 100 elements).",
+               "", "| elements | pgflow 0.8.1 ms | pgflow 0.8.1 CPU ms | ours ms | ours CPU ms | ours, first claim ms |",
+               "|---:|---:|---:|---:|---:|---:|"]
+        for n in sorted(claim):
+            p, o = claim[n].get("pgflow"), claim[n].get("ours")
+            figures = [f"{p[1]:.2f}", f"{p[2]:.2f}"] if p else ["–", "–"]
+            figures += [f"{o[1]:.2f}", f"{o[2]:.2f}", f"{o[0]:.2f}"] if o else ["–", "–", "–"]
+            md.append(f"| {n:,} | " + " | ".join(figures) + " |")
 
     if a.idle and os.path.exists(a.idle) and os.path.getsize(a.idle) > 0:
         md += ["", "### Idle latency: start_flow → handler entry", "",

@@ -61,6 +61,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0210_cascade_complete_taskless_steps.sql
 \ir pgflow/0215_cascade_force_skip_steps.sql
 \ir pgflow/0220_start_ready_steps.sql
+\ir pgflow/0228_map_input_chunks.sql
 \ir pgflow/0230_start_tasks.sql
 \ir pgflow/0235_read_and_start_tasks.sql
 \ir pgflow/0240_complete_task.sql
@@ -85,7 +86,6 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0470_run_status.sql
 \ir pgflow/0480_prune_data_older_than.sql
 \ir pgflow/0490_start_many.sql
-<<<<<<< HEAD
 \ir pgflow/0500_set_step_kind.sql
 \ir pgflow/0510_waits_runtime.sql
 \ir pgflow/0520_signal.sql
@@ -95,7 +95,6 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0610_run_admission.sql
 \ir pgflow/0615_task_admission.sql
 \ir pgflow/0620_fair_read.sql
-=======
 \ir pgflow/0700_schedules.sql
 \ir pgflow/0705_cron_field_values.sql
 \ir pgflow/0710_cron_next_run.sql
@@ -106,7 +105,6 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0735_remove_schedule.sql
 \ir pgflow/0740_run_due_schedules.sql
 \ir pgflow/0745_scheduler_lease.sql
->>>>>>> schedules-int
 \ir pgflow/0900_installed_version.sql
 \ir pgflow/0910_installed_queue.sql
 \ir pgflow/0950_privileges.sql

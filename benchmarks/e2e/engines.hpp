@@ -73,7 +73,7 @@ public:
             for (int i = 0; i < workers; ++i)
                 workers_.push_back(std::make_unique<pgflow::worker>(pgflow::connection_options(db), flow, options));
         };
-        if (s.name == "single")
+        if (s.name == "single" || s.name == "single_many" || s.name == "single_held")
             add(single_flow);
         else if (s.name == "chain5")
             add(chain5_flow);
@@ -81,8 +81,12 @@ public:
             add(diamond_flow);
         else if (s.name == "map100")
             add(map100_flow);
-        else if (s.name == "map1000")
+        else if (s.name == "map1000" || s.name == "map1000_held")
             add(map1000_flow);
+        else if (s.name == "map10k")
+            add(map10k_flow);
+        else if (s.name == "map100k")
+            add(map100k_flow);
         else
             throw std::invalid_argument("no typed flow for shape '" + s.name + "'");
     }

@@ -6,6 +6,7 @@
 
 #include "libpq.hpp"
 #include "metrics.hpp"
+#include "run_starters.hpp"
 #include "shapes.hpp"
 #include "sql_drivers.hpp"
 
@@ -193,77 +194,6 @@ inline double percentile(std::vector<double> v, double p) {
     return v[idx];
 }
 
-/// How a benchmark client starts runs: on pgflow-cpp's schema with pgflow::client, as a C++ user
-/// does (its NOTIFYs deferred to a WAL-free second transaction of the same round trip); on pgflow
-/// 0.8.1's with a prepared start_flow, as its clients call it. Returns the run id.
-class run_launcher {
-public:
-    run_launcher(const std::string& conninfo, connection& conn, const shape& s)
-        : conn_(conn), slug_(s.flow_slug), input_(s.run_input()) {
-        conn_.prepare("start_flow", "select run_id from pgflow.start_flow(flow_slug => $1, input => $2::jsonb)");
-        if (conn_.exec("select to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') is not null")
-                .get(0, 0) == "t") {
-            client_.emplace(pgflow::connection_options(conninfo));
-            input_json_ = boost::json::parse(input_);
-        }
-    }
-    std::string start() {
-        return client_ ? client_->start(slug_, input_json_).str()
-                       : std::string(conn_.exec_prepared("start_flow", {slug_, input_}).get(0, 0));
-    }
-
-private:
-    connection& conn_;
-    std::optional<pgflow::client> client_;
-    std::string slug_, input_;
-    boost::json::value input_json_;
-};
-
-/// One client starting runs: keeps `target` runs of the shape in flight on its own connection,
-/// polling every 5 ms which of them finished. Several run at once, so that starting runs (one
-/// start_flow transaction each, like independent clients) never limits what the workers can do.
-class run_starter {
-public:
-    run_starter(const std::string& conninfo, const shape& s, int target, counters& c)
-        : conn_(conninfo), launcher_(conninfo, conn_, s), target_(target), c_(c) {
-        conn_.prepare("finished",
-                      "select run_id::text, status from pgflow.runs "
-                      "where run_id = any($1::uuid[]) and status <> 'started'");
-    }
-
-    void run(const std::atomic<bool>& stop) {
-        tid_ = static_cast<int>(::gettid());
-        try {
-            std::set<std::string> in_flight;
-            while (!stop && !c_.stop) {
-                while (static_cast<int>(in_flight.size()) < target_) in_flight.insert(launcher_.start());
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-                std::string ids = "{";
-                for (const auto& id : in_flight) ids += (ids.size() > 1 ? "," : "") + id;
-                ids += "}";
-                auto done = conn_.exec_prepared("finished", {ids});
-                for (int i = 0; i < done.rows(); ++i) {
-                    in_flight.erase(std::string(done.get(i, 0)));
-                    if (done.get(i, 1) == "failed") ++failed_;
-                }
-            }
-        } catch (const std::exception& e) {
-            if (!stop && !c_.stop) c_.fail(std::string("starting runs: ") + e.what());
-        }
-    }
-
-    [[nodiscard]] int tid() const { return tid_; }
-    [[nodiscard]] long long failed() const { return failed_; }
-
-private:
-    connection conn_;
-    run_launcher launcher_;
-    int target_;
-    counters& c_;
-    std::atomic<int> tid_{0};
-    std::atomic<long long> failed_{0};
-};
-
 /// Runs a closed loop of flow runs of `s` against the workers `group` and measures one window.
 inline measurement measure_flow(const std::string& conninfo, const shape& s, int workers, counters& c,
                                 worker_group& group, const window_options& w) {
@@ -274,8 +204,11 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
                     "where datname = current_database() and state = 'active' and pid <> pg_backend_pid() "
                     "group by 1");
     std::map<std::string, long long> waits;
-    const int target = runs_in_flight(s, workers);
-    const int starter_count = std::min(4, target);
+    // Batched starts: one client, two batches in flight (it starts far more runs a second than
+    // the workers finish).
+    const int target =
+        s.start_batch > 1 ? std::max(runs_in_flight(s, workers), 2 * s.start_batch) : runs_in_flight(s, workers);
+    const int starter_count = s.start_batch > 1 ? 1 : std::min(4, target);
 
     std::vector<std::unique_ptr<run_starter>> starters;
     for (int i = 0; i < starter_count; ++i)
@@ -296,9 +229,20 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
         return tids;
     };
 
+    // A session holding a snapshot and a transaction id from before the warm-up to the end: the
+    // database's xmin horizon stays behind it, as under a long report or a forgotten transaction.
+    std::optional<connection> holder;
+    if (s.hold_snapshot) {
+        holder.emplace(conninfo);
+        holder->exec("begin isolation level repeatable read");
+        holder->exec("select txid_current()");
+    }
     group.start();
     for (auto& st : starters) starter_threads.emplace_back([&st, &stop_starting] { st->run(stop_starting); });
-    auto deadline_warm = std::chrono::steady_clock::now() + std::chrono::duration<double>(w.warmup_s);
+    // The warm-up counts from the first handler call: starting a run of a large map (100,000 task
+    // rows and messages) takes seconds before any task can be claimed.
+    const auto started = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> deadline_warm;
     std::optional<snapshot> first;
     std::optional<snapshot> last;
     const auto measure = std::chrono::duration<double>(w.measure_s);
@@ -306,7 +250,12 @@ inline measurement measure_flow(const std::string& conninfo, const shape& s, int
         while (!c.stop) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
             auto now = std::chrono::steady_clock::now();
-            if (!first && now >= deadline_warm) {
+            if (!deadline_warm && c.handler_entries > 0)
+                deadline_warm = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                          std::chrono::duration<double>(w.warmup_s));
+            if (!deadline_warm && now - started > std::chrono::minutes(5))
+                throw std::runtime_error("no handler was called within 5 minutes of the workers' start");
+            if (!first && deadline_warm && now >= *deadline_warm) {
                 analyze_runtime_tables(control, s);
                 first = snapshot::take(control, postmaster, c, harness_tids());
             }

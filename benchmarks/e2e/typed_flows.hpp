@@ -77,5 +77,9 @@ inline const auto map100_flow = pgflow::flow<"bench_map100", numbers>(
 
 inline const auto map1000_flow =
     pgflow::flow<"bench_map1000", numbers>(pgflow::map<"items">([](std::int64_t x) { return doubled(x); }));
+inline const auto map10k_flow =
+    pgflow::flow<"bench_map10k", numbers>(pgflow::map<"items">([](std::int64_t x) { return doubled(x); }));
+inline const auto map100k_flow =
+    pgflow::flow<"bench_map100k", numbers>(pgflow::map<"items">([](std::int64_t x) { return doubled(x); }));
 
 }  // namespace pgflow_bench

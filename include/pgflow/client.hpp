@@ -176,6 +176,52 @@ private:
     }
 
 public:
+    /// Starts one run per input in one round trip and one transaction (pgflow_cpp.start_many):
+    /// all of them or, when one input is refused, none (the database_error names its position).
+    /// Returns the run ids in the order of `inputs`. Needs pgflow-cpp's schema.
+    template <class F>
+        requires requires { typename F::input_type; }
+    std::vector<pgflow::run_id> start_many(const F& flow, const std::vector<typename F::input_type>& inputs) {
+        if constexpr (std::is_same_v<typename F::input_type, boost::json::value>) {
+            return start_many(flow_slug_of(flow), inputs);
+        } else {
+            std::vector<boost::json::value> json;
+            json.reserve(inputs.size());
+            for (const auto& input : inputs) json.push_back(pgflow::to_json(input));
+            return start_many(flow_slug_of(flow), json);
+        }
+    }
+    std::vector<pgflow::run_id> start_many(std::string_view flow_slug, const std::vector<boost::json::value>& inputs) {
+        if (inputs.empty()) return {};
+        // Ids chosen here, as in start(): a batch whose answer was lost is sent again safely (the
+        // retry fails on runs_pkey, which means the first attempt started every run).
+        std::vector<pgflow::run_id> ids;
+        std::vector<std::string> id_texts, input_texts;
+        for (const auto& input : inputs) {
+            ids.push_back(new_run_id());
+            id_texts.push_back(ids.back().str());
+            input_texts.push_back(boost::json::serialize(input));
+        }
+        bool retried = false;
+        try {
+            retrying([&](pq::connection& c) {
+                try {
+                    start_many_call(c, pq::parameters(flow_slug, input_texts, id_texts));
+                } catch (const database_error& e) {
+                    if (retried && e.sqlstate() == pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
+                        return;
+                    retried = e.is_connection_error();
+                    throw;
+                }
+            });
+        } catch (const database_error& e) {
+            if (e.sqlstate() == pq::sqlstate::foreign_key_violation && e.constraint_name() == "runs_flow_slug_fkey")
+                throw not_registered(flow_slug);
+            throw;
+        }
+        return ids;
+    }
+
     /// Cancels a started run: its queued and started tasks become `cancelled`, its running
     /// handlers see their stop token. False when it was already cancelled. Throws pgflow::error
     /// naming the run and its state for a finished or unknown run.
@@ -362,6 +408,28 @@ private:
         auto outcomes = c.run_pipeline(statements);
         // A failed publication leaves the notifications deferred: the next one (any client's or
         // worker's, workers publish on every heartbeat) sends them.
+        for (std::size_t i = 0; i < 2; ++i)
+            if (auto* e = std::get_if<database_error>(&outcomes[i])) throw std::move(*e);
+    }
+
+    // pgflow_cpp.start_many, its NOTIFYs deferred like start_flow's. $1 flow, $2 inputs, $3 run ids.
+    void start_many_call(pq::connection& c, const pq::parameters& params) {
+        static constexpr std::string_view sql =
+            "SELECT count(*) FROM pgflow_cpp.start_many($1, $2::jsonb[], $3::uuid[])";
+        if (!capabilities(c).run_control)  // pgflow-cpp's schema: start_many came with run control
+            throw error(
+                "pgflow: client::start_many needs pgflow-cpp's schema (pgflow_cpp.start_many); this "
+                "database has pgflow 0.8.1's (client::install_schema installs pgflow-cpp's)");
+        if (!capabilities(c).defer_notifications) {
+            c.execute_with(sql, params);
+            return;
+        }
+        namespace s = detail::statements;
+        std::vector<pq::pipelined_statement> statements;
+        statements.push_back({std::string(s::defer_notifications.name), {}, {}, true});
+        statements.push_back({{}, std::string(sql), params});
+        statements.push_back({std::string(s::publish_notifications.name), {}, {}});
+        auto outcomes = c.run_pipeline(statements);
         for (std::size_t i = 0; i < 2; ++i)
             if (auto* e = std::get_if<database_error>(&outcomes[i])) throw std::move(*e);
     }

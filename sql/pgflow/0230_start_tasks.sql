@@ -214,8 +214,12 @@ BEGIN
   -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
-    SELECT g.run_id, g.step_slug, g.parent_type,
-           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
+    SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
+           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr,
+           -- A large array (as stored: pg_column_size does not detoast) is copied into chunks once,
+           -- for the next claims to read by index (0228_map_input_chunks.sql).
+           CASE WHEN pg_column_size(src.arr) >= 65536 THEN pgflow_cpp.chunk_map_input(g.run_id, g.step_slug, src.arr) END
+             AS chunks_made
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
       FROM claimed AS c
@@ -224,10 +228,17 @@ BEGIN
       WHERE c.step_type = 'map'
     ) AS g
     CROSS JOIN LATERAL (
+      SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
+                     WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+      OFFSET 0
+    ) AS k
+    CROSS JOIN LATERAL (
       SELECT CASE
+               WHEN k.chunked THEN NULL
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
+      OFFSET 0  -- fetched once, not once per use of src.arr
     ) AS src
   ),
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
@@ -258,6 +269,9 @@ BEGIN
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
                          AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
+           WHEN ms.chunked THEN
+             (SELECT jsonb_array_element(mc.elements, c.task_index % 100) FROM pgflow_cpp.map_input_chunks AS mc
+              WHERE mc.run_id = c.run_id AND mc.step_slug = c.step_slug AND mc.chunk = c.task_index / 100)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,
          c.msg_id, c.task_index

@@ -18,7 +18,7 @@ struct file {
 inline constexpr std::string_view version = "0.1.0";
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 91> files{{
+inline constexpr std::array<file, 92> files{{
     file{"queue/0000_schema.sql", part::builtin_queue,
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
@@ -2338,6 +2338,53 @@ END;
 $$;
 )pgflow_sql"
 },
+    file{"pgflow/0228_map_input_chunks.sql", part::common,
+R"pgflow_sql(-- Large map inputs, read by chunk (addition: not in pgflow 0.8.1; nothing in schema pgflow changes).
+-- A claim of map tasks takes each task's element from the map's source array (the run input of a
+-- root map, the output of its single dependency otherwise). Reading that array means detoasting
+-- and copying all of it, so a claim's cost grew with the array's length: about 44 ms per claim of 10
+-- at 100,000 elements against 1.3 ms at 1,000 (benchmarks/sql/map_claim_cost.sql), i.e. O(N²) for
+-- the whole map. For a source array of 64 kB or more (its stored, possibly compressed size) the
+-- first claim of the step copies the array once into chunks of 100 elements, and every claim reads
+-- only the chunks of its tasks. Smaller arrays are read whole, as before.
+--
+-- The chunks are derived data: the table is UNLOGGED (no WAL for the copy; after a crash it is
+-- empty and the next claim copies again), and its rows go with their run (ON DELETE CASCADE, e.g.
+-- pgflow.prune_data_older_than). Only the schema owner reads or writes it, through the claim.
+CREATE UNLOGGED TABLE IF NOT EXISTS pgflow_cpp.map_input_chunks (
+  run_id uuid NOT NULL REFERENCES pgflow.runs (run_id) ON DELETE CASCADE,
+  step_slug text NOT NULL,
+  chunk integer NOT NULL,  -- elements chunk * 100 .. chunk * 100 + 99 of the source array
+  elements jsonb NOT NULL,
+  PRIMARY KEY (run_id, step_slug, chunk)
+);
+REVOKE ALL ON pgflow_cpp.map_input_chunks FROM PUBLIC;
+
+-- pgflow_cpp.chunk_map_input(run_id, step_slug, source) -> integer
+-- Copies the map step's source array into map_input_chunks (the chunks it inserted; 0 when another
+-- claim did it first). Called by pgflow_cpp.claim_tasks for a source array stored as 64 kB or more
+-- that has no chunks yet; that claim takes its own tasks' elements from the array it has, the
+-- next claims read the chunks. Two claims chunking the same step at once: the second waits on the
+-- first's rows and then inserts nothing (ON CONFLICT). Called once per large map step, not per claim.
+CREATE OR REPLACE FUNCTION pgflow_cpp.chunk_map_input(run_id uuid, step_slug text, source jsonb)
+RETURNS integer
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+  WITH inserted AS (
+    INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
+    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(chunk_map_input.source) = 'array' THEN chunk_map_input.source END)
+      WITH ORDINALITY AS e(value, ord)
+    GROUP BY (e.ord - 1) / 100
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM inserted
+$$;
+)pgflow_sql"
+},
     file{"pgflow/0230_start_tasks.sql", part::common,
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
 -- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
@@ -2555,8 +2602,12 @@ BEGIN
   -- single dependency otherwise. Fetched once per (run, step) and materialized so that a large
   -- (TOASTed) array is decompressed once rather than once per task ("|| '[]'" forces that copy).
   map_sources AS MATERIALIZED (
-    SELECT g.run_id, g.step_slug, g.parent_type,
-           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr
+    SELECT g.run_id, g.step_slug, g.parent_type, k.chunked,
+           CASE WHEN jsonb_typeof(src.arr) = 'array' THEN src.arr || '[]'::jsonb END AS arr,
+           -- A large array (as stored: pg_column_size does not detoast) is copied into chunks once,
+           -- for the next claims to read by index (0228_map_input_chunks.sql).
+           CASE WHEN pg_column_size(src.arr) >= 65536 THEN pgflow_cpp.chunk_map_input(g.run_id, g.step_slug, src.arr) END
+             AS chunks_made
     FROM (
       SELECT DISTINCT c.run_id, c.step_slug, c.deps_count, d.dep_slug, p.step_type AS parent_type
       FROM claimed AS c
@@ -2565,10 +2616,17 @@ BEGIN
       WHERE c.step_type = 'map'
     ) AS g
     CROSS JOIN LATERAL (
+      SELECT EXISTS (SELECT 1 FROM pgflow_cpp.map_input_chunks AS mc
+                     WHERE mc.run_id = g.run_id AND mc.step_slug = g.step_slug) AS chunked
+      OFFSET 0
+    ) AS k
+    CROSS JOIN LATERAL (
       SELECT CASE
+               WHEN k.chunked THEN NULL
                WHEN g.deps_count = 0 THEN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = g.run_id)
                WHEN g.parent_type = 'single' THEN pgflow_cpp.step_output(g.run_id, g.dep_slug, 'single')
              END AS arr
+      OFFSET 0  -- fetched once, not once per use of src.arr
     ) AS src
   ),
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
@@ -2591,7 +2649,8 @@ BEGIN
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
-             -- A map over a map: element i of the parent's aggregated output is its task i's output
+             -- A map over a map: element i of the parent's aggregated output is )pgflow_sql"
+R"pgflow_sql(its task i's output
              -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
              -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
@@ -2599,10 +2658,12 @@ BEGIN
                        WHERE pt.run_id = c.run_id AND pt.step_slug = d.dep_slug
                          AND pt.task_index = c.task_index AND pt.status = 'completed' COLLATE "C"),
                       'null'::jsonb)
+           WHEN ms.chunked THEN
+             (SELECT jsonb_array_element(mc.elements, c.task_index % 100) FROM pgflow_cpp.map_input_chunks AS mc
+              WHERE mc.run_id = c.run_id AND mc.step_slug = c.step_slug AND mc.chunk = c.task_index / 100)
            ELSE jsonb_array_element(ms.arr, c.task_index)
          END,
-         c.msg_id, c.task_index)pgflow_sql"
-R"pgflow_sql(
+         c.msg_id, c.task_index
   FROM claimed AS c
   LEFT JOIN single_inputs AS si ON si.run_id = c.run_id AND si.step_slug = c.step_slug
   LEFT JOIN map_sources AS ms ON ms.run_id = c.run_id AND ms.step_slug = c.step_slug

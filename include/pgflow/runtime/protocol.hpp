@@ -53,6 +53,19 @@ inline void prepare_worker_statements(pq::connection& c, const schema_capabiliti
     c.prepare(std::string(s::next_visible_name), std::string(s::next_visible_sql_prefix) + c.quote_identifier(table));
 }
 
+/// Runs the claim path once without claiming anything (a read of 0 messages, a claim of a message
+/// id that does not exist), so that the worker's first real claim does not pay alone for what a
+/// new backend does once: catalog cache loads, PL/pgSQL compilation, plans. $1 flow, $2 worker id.
+inline void warm_up_claims(pq::connection& c, const schema_capabilities& caps, const std::string& flow_slug,
+                           const std::string& worker_id) {
+    c.execute(caps.read_and_start_tasks
+                  ? "SELECT (SELECT count(*) FROM pgflow_cpp.read_and_start_tasks($1, 1, 0, $2::uuid)) + "
+                    "(SELECT count(*) FROM pgflow.start_tasks($1, ARRAY[-1]::bigint[], $2::uuid))"
+                  : "SELECT (SELECT count(*) FROM pgmq.read($1, 1, 0)) + "
+                    "(SELECT count(*) FROM pgflow.start_tasks($1, ARRAY[-1]::bigint[], $2::uuid))",
+              flow_slug, worker_id);
+}
+
 /// Prepares the client's start of a run (and the notification deferral around it, where the
 /// schema has it).
 inline void prepare_client_statements(pq::connection& c, const schema_capabilities& caps) {

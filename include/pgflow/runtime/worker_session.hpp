@@ -112,6 +112,7 @@ private:
         if (c.execute_prepared(std::string(statements::heartbeat.name), w_.id, w_.flow_slug, w_.options.function_name)
                 .get<bool>(0, 0))
             begin_stop("the worker is marked deprecated in pgflow.workers");
+        warm_up_claims(c, caps_, w_.flow_slug, w_.id);
         next_heartbeat_ = clock::now() + w_.options.heartbeat_interval;
         next_claim_ = clock::now();
     }
