@@ -327,23 +327,25 @@ public:
     static constexpr auto limits = detail::make_limits_view<Controls...>();
 
     constexpr controlled_flow(detail::checked_flow, Base base) : Base(std::move(base)) {
-        detail::text_buffer<sql_capacity> sql{sql_};
+        detail::text_buffer<sql_capacity> sql{controlled_sql_};
         sql.put(Base::registration_sql());
         detail::write_limits(sql, Base::slug, limits);
-        sql_size_ = sql.size;
+        controlled_sql_size_ = sql.size;
     }
 
     /// The flow's registration text (pgflow 0.8.1's) followed by its flow-control statements.
-    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
+    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {controlled_sql_.data(), controlled_sql_size_}; }
 
 private:
     using base_traits = typename Base::traits;  // not `traits`: that would hide the flow's public one
     static constexpr std::size_t sql_capacity =
-        detail::registration_capacity(Base::slug, base_traits::graph, base_traits::types, base_traits::conditions) +
+        detail::registration_capacity(Base::slug, base_traits::graph, base_traits::types, base_traits::conditions,
+                                      base_traits::waits) +
         detail::limits_text_size(Base::slug, limits);
 
-    std::array<char, sql_capacity> sql_{};
-    std::size_t sql_size_ = 0;
+    // Named apart from Base's private sql_ so that neither hides the other.
+    std::array<char, sql_capacity> controlled_sql_{};
+    std::size_t controlled_sql_size_ = 0;
 };
 
 namespace detail {
