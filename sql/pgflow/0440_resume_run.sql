@@ -1,3 +1,87 @@
+-- pgflow_cpp._start_partial_steps(run_id) -> void
+-- A resumed run's partly completed steps (status 'created' with completed tasks copied from the old
+-- run) start with their missing tasks only, as start_ready_steps starts a step: event, then one
+-- message per task (a signal or subflow map's missing tasks wait instead). Called by resume_run,
+-- or by _begin_run when a resumed run waited for run limits. Nothing to do for other runs.
+CREATE OR REPLACE FUNCTION pgflow_cpp._start_partial_steps(run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  flow text;
+  partial record;
+  missing integer[];
+  wake boolean := false;
+BEGIN
+  SELECT r.flow_slug INTO flow FROM pgflow.runs AS r WHERE r.run_id = _start_partial_steps.run_id;
+  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
+  -- them all), as start_ready_steps starts a step: event, then one message per task.
+  FOR partial IN
+    WITH done AS (
+      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
+      WHERE t.run_id = _start_partial_steps.run_id GROUP BY t.step_slug
+    ),
+    marked AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
+      FROM done
+      WHERE ss.run_id = _start_partial_steps.run_id AND ss.step_slug = done.step_slug AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
+    )
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
+    FROM marked AS m
+    JOIN pgflow.steps AS s ON s.flow_slug = flow AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = flow AND k.step_slug = m.step_slug
+    ORDER BY m.step_slug
+  LOOP
+    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
+      RAISE EXCEPTION 'Resumed run % cannot start: step % of it is not completed but has % completed tasks of %',
+        _start_partial_steps.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
+        USING ERRCODE = 'data_corrupted';
+    END IF;
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:started',
+        'run_id', _start_partial_steps.run_id,
+        'step_slug', partial.step_slug,
+        'status', 'started',
+        'started_at', partial.started_at,
+        'remaining_tasks', partial.remaining_tasks,
+        'remaining_deps', partial.remaining_deps
+      ),
+      'step:' || partial.step_slug || ':started',
+      _start_partial_steps.run_id);
+
+    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
+                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
+                                       WHERE t.run_id = _start_partial_steps.run_id AND t.step_slug = partial.step_slug AND t.task_index = i)
+                     ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(_start_partial_steps.run_id, flow, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
+    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT flow, _start_partial_steps.run_id, partial.step_slug, missing[sent.ord], sent.msg_id
+    FROM pgmq.send_batch(
+           flow,
+           ARRAY(SELECT jsonb_build_object('flow_slug', flow, 'run_id', _start_partial_steps.run_id,
+                                           'step_slug', partial.step_slug, 'task_index', m.i)
+                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    wake := wake OR partial.start_delay = 0;
+  END LOOP;
+  IF wake THEN
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || flow, '');
+  END IF;
+
+END;
+$$;
+
 -- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
 -- (Addition: not in pgflow 0.8.1; upstream's design #658, task-level.) Starts a new run of a
 -- failed or cancelled run's flow with the same input that reuses what the old run completed and
@@ -12,7 +96,8 @@
 -- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
 -- condition fails the new run, which is still returned), empty steps complete, ready steps start,
 -- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
--- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'. A flow with run limits:
+-- the new run waits for a slot like a new run (0610), its partly completed steps started when admitted.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
 -- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
 -- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
@@ -31,9 +116,6 @@ DECLARE
   new_run uuid := gen_random_uuid();
   created pgflow.runs;
   added text;
-  partial record;
-  missing integer[];
-  wake boolean := false;
 BEGIN
   SELECT string_agg(s.step_slug, ', ' ORDER BY s.step_index) INTO added
   FROM pgflow.steps AS s
@@ -99,68 +181,15 @@ BEGIN
     'run:started',
     created.run_id);
 
-  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
-  -- them all), as start_ready_steps starts a step: event, then one message per task.
-  FOR partial IN
-    WITH done AS (
-      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
-      WHERE t.run_id = new_run GROUP BY t.step_slug
-    ),
-    marked AS (
-      UPDATE pgflow.step_states AS ss
-      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
-      FROM done
-      WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
-      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
-    )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
-    FROM marked AS m
-    JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
-    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
-    ORDER BY m.step_slug
-  LOOP
-    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
-      RAISE EXCEPTION 'Run % cannot be resumed: step % of it is not completed but has % completed tasks of %',
-        source.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
-        USING ERRCODE = 'data_corrupted';
-    END IF;
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', new_run,
-        'step_slug', partial.step_slug,
-        'status', 'started',
-        'started_at', partial.started_at,
-        'remaining_tasks', partial.remaining_tasks,
-        'remaining_deps', partial.remaining_deps
-      ),
-      'step:' || partial.step_slug || ':started',
-      new_run);
-
-    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
-                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
-                                       WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
-                     ORDER BY i);
-    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
-    IF partial.kind IN ('signal', 'subflow') THEN
-      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
-      CONTINUE;
-    END IF;
-    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
-    FROM pgmq.send_batch(
-           created.flow_slug,
-           ARRAY(SELECT jsonb_build_object('flow_slug', created.flow_slug, 'run_id', new_run,
-                                           'step_slug', partial.step_slug, 'task_index', m.i)
-                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
-    wake := wake OR partial.start_delay = 0;
-  END LOOP;
-  IF wake THEN
-    PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+  -- A flow with run limits: the resumed run waits for a slot like a new run (pgflow_cpp._enter_run);
+  -- admitted later, pgflow_cpp._begin_run starts its partly completed steps and the rest.
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = source.flow_slug)
+     AND NOT pgflow_cpp._enter_run(new_run, source.flow_slug, source.input) THEN
+    RETURN new_run;
   END IF;
+  PERFORM pgflow_cpp._start_partial_steps(new_run);
 
   -- Steps ready now have their conditions resolved before anything starts them (as start_flow).
   IF pgflow.cascade_resolve_conditions(new_run) THEN
@@ -169,8 +198,6 @@ BEGIN
     PERFORM pgflow.maybe_complete_run(new_run);
   END IF;
 
-  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
-  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
   RETURN new_run;
 END;
 $$;

@@ -10,6 +10,10 @@ VOLATILE
 SET search_path = ''
 AS $$
 BEGIN
+  -- A resumed run that waited: its partly completed maps start with their missing tasks first.
+  IF EXISTS (SELECT 1 FROM pgflow.step_tasks AS t WHERE t.run_id = _begin_run.run_id) THEN
+    PERFORM pgflow_cpp._start_partial_steps(_begin_run.run_id);
+  END IF;
   IF NOT pgflow.cascade_resolve_conditions(_begin_run.run_id) THEN
     RETURN;
   END IF;
@@ -38,8 +42,13 @@ DECLARE
   lim pgflow_cpp.flow_limits;
   next_run uuid;
   admitted_new boolean := false;
+  outer_flow text := current_setting('pgflow_cpp.admitting_flow', true);
 BEGIN
   SELECT * INTO lim FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = _admit_runs.flow_slug FOR UPDATE;
+  -- While this loop runs, a run of this flow that finishes as it begins (an empty map, an unmet
+  -- condition) frees its slot without admitting from the trigger (_on_run_finished): the loop
+  -- counts again, so a long line of such runs is an iteration here, not a recursion.
+  PERFORM set_config('pgflow_cpp.admitting_flow', _admit_runs.flow_slug, true);
   LOOP
     IF lim.max_concurrent_runs IS NOT NULL
        AND (SELECT count(*) FROM pgflow_cpp.limited_runs AS a
@@ -72,6 +81,7 @@ BEGIN
     END IF;
     next_run := NULL;
   END LOOP;
+  PERFORM set_config('pgflow_cpp.admitting_flow', coalesce(outer_flow, ''), true);
   -- Limits gone: nobody waits any longer, and the rows are no longer needed.
   IF lim.flow_slug IS NULL THEN
     DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.flow_slug = _admit_runs.flow_slug;
@@ -110,7 +120,7 @@ AS $$
 BEGIN
   DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id;
   DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.run_id = NEW.run_id;
-  IF FOUND THEN
+  IF FOUND AND current_setting('pgflow_cpp.admitting_flow', true) IS DISTINCT FROM NEW.flow_slug THEN
     PERFORM pgflow_cpp._admit_runs(NEW.flow_slug, NULL);
   END IF;
   RETURN NULL;

@@ -2,7 +2,7 @@
 -- runs over the limits wait ('waiting') and are admitted in order as runs finish (per key: only
 -- behind their key); higher priorities are claimed first, with aging; a big map's claims leave
 -- room for later runs. pgflow.start_flow keeps its 0.8.1 result.
-SELECT plan(26);
+SELECT plan(31);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -125,5 +125,37 @@ SELECT results_eq($$SELECT run_id, count(*) FROM pg_temp.claim('fair', 10) GROUP
 SELECT is((SELECT count(*) FROM pg_temp.claim('fair', 100)), 32::bigint, 'the map''s other tasks are still claimed');
 SELECT is((SELECT count(*) FROM pgflow.step_tasks WHERE flow_slug = 'fair' AND status = 'started'), 42::bigint,
           'every task claimed once');
+
+-- 6. A resumed run waits for a slot like a new run; admitted, its partly completed map starts with
+--    only the missing tasks.
+SELECT pgflow.create_flow('rl');
+SELECT pgflow.add_step('rl', 'items', step_type => 'map');
+SELECT pgflow_tests.ensure_worker('rl');
+SELECT pgflow_cpp.set_flow_limits('rl', max_concurrent_runs => 1);
+SELECT pgflow.start_flow('rl', '[1, 2, 3]', '00000000-0000-0000-0000-00000000ab01');
+SELECT count(*) FROM pg_temp.claim('rl');
+SELECT pgflow.complete_task('00000000-0000-0000-0000-00000000ab01', 'items', 0, '"one"');
+SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-00000000ab01');
+SELECT pgflow.start_flow('rl', '[9]', '00000000-0000-0000-0000-00000000ab02');
+SELECT pgflow_cpp.resume_run('00000000-0000-0000-0000-00000000ab01') AS resumed \gset
+SELECT is(pg_temp.status(:'resumed'), 'waiting', 'resume_run: the resumed run waits while the limit is full');
+SELECT is((SELECT array_agg(task_index || ':' || status ORDER BY task_index) FROM pgflow.step_tasks WHERE run_id = :'resumed'),
+          ARRAY['0:completed'], 'a waiting resumed run has only its copied tasks');
+SELECT pg_temp.finish_run('00000000-0000-0000-0000-00000000ab02');
+SELECT is(pg_temp.status(:'resumed'), 'started', 'the finishing run admits the resumed run');
+SELECT is((SELECT array_agg(task_index || ':' || status ORDER BY task_index) FROM pgflow.step_tasks WHERE run_id = :'resumed'),
+          ARRAY['0:completed', '1:queued', '2:queued'], 'which starts its map with the missing tasks only');
+
+-- 7. 500 waiting runs that each complete as they begin (a root map over []) are admitted in one
+--    loop when the slot frees, not one trigger inside the other (which ran out of stack).
+SELECT pgflow.create_flow('em');
+SELECT pgflow.add_step('em', 'items', step_type => 'map');
+SELECT pgflow_tests.ensure_worker('em');
+SELECT pgflow_cpp.set_flow_limits('em', max_concurrent_runs => 1);
+SELECT pgflow.start_flow('em', '[1]', '00000000-0000-0000-0000-00000000ec01');
+SELECT count(*) FROM generate_series(1, 500) AS i, LATERAL pgflow.start_flow('em', '[]') AS r;
+SELECT pg_temp.finish_run('00000000-0000-0000-0000-00000000ec01');
+SELECT is((SELECT count(*) FROM pgflow.runs WHERE flow_slug = 'em' AND status = 'completed'), 501::bigint,
+          'every empty run waiting behind the slot completes once it frees');
 
 SELECT * FROM finish();
