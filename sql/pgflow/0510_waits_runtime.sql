@@ -120,6 +120,10 @@ BEGIN
   SELECT k.child_flow_slug INTO child_flow FROM pgflow_cpp.step_kinds AS k
   WHERE k.flow_slug = start_child_run.flow_slug AND k.step_slug = start_child_run.step_slug;
   BEGIN
+    -- The child inherits its parent's priority (start_flow_with_priority), before it exists so that
+    -- its admission under the child flow's run limits already sees it.
+    INSERT INTO pgflow_cpp.run_priorities (run_id, flow_slug, priority)
+    SELECT child, child_flow, p.priority FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = start_child_run.run_id;
     SELECT r.status INTO child_status
     FROM pgflow.start_flow(child_flow,
                            pgflow_cpp.subflow_input(start_child_run.run_id, start_child_run.flow_slug,
@@ -130,9 +134,14 @@ BEGIN
     ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE
     SET parent_run_id = excluded.parent_run_id, parent_step_slug = excluded.parent_step_slug,
         parent_task_index = excluded.parent_task_index;
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
-    child := NULL;
+  EXCEPTION
+    -- A deadlock, serialization failure or lock timeout (e.g. on the child flow's run limits) is
+    -- the caller's transaction's to retry, not a reason for the child to count as failed.
+    WHEN transaction_rollback OR lock_not_available THEN
+      RAISE;
+    WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+      child := NULL;
   END;
 
   PERFORM pgflow_cpp.open_wait(start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index,

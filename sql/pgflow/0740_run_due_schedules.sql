@@ -52,8 +52,13 @@ BEGIN
             DELETE FROM pgflow_cpp.schedule_runs AS r
             WHERE r.schedule_id = s.schedule_id AND r.scheduled_at < now_at - s.retention;
           END IF;
-        EXCEPTION WHEN OTHERS THEN
-          error := SQLERRM;
+        EXCEPTION
+          -- Transient (deadlock, serialization failure, lock timeout): the whole call is retried
+          -- later and the tick with it, rather than recorded as lost.
+          WHEN transaction_rollback OR lock_not_available THEN
+            RAISE;
+          WHEN OTHERS THEN
+            error := SQLERRM;
         END;
         UPDATE pgflow_cpp.schedule_runs AS r SET run_id = run_due_schedules.run_id, error = run_due_schedules.error
         WHERE r.schedule_id = s.schedule_id AND r.scheduled_at = tick;

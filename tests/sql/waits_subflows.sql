@@ -5,7 +5,7 @@
 -- recursively, a failed parent cancels its running children, a child that cannot start fails the
 -- task, and prune removes runs with children.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(50);
+SELECT plan(51);
 
 SELECT pgflow.create_flow('kid', max_attempts => 1);
 SELECT pgflow.add_step('kid', 'work');
@@ -180,6 +180,13 @@ SELECT is(pgflow_cpp.wake_due_waits(), 1, 'its child completed');
 SELECT results_eq($$SELECT status, output FROM pgflow.runs WHERE run_id = (SELECT run_id FROM resumed)$$,
                   $$VALUES ('completed'::text, '{"each": [{"work": 1}, {"work": 2}, {"work": "3 again"}]}'::jsonb)$$,
                   'the resumed run completes with the outputs in order');
+
+-- A child inherits its parent's priority (flow control: start_flow_with_priority).
+SELECT pgflow_cpp.start_flow_with_priority('fan', '[1]', 7, '00000000-0000-0000-0000-0000000fb001');
+SELECT is((SELECT array_agg(p.priority) FROM pgflow_cpp.run_control AS c
+           JOIN pgflow_cpp.run_priorities AS p ON p.run_id = c.run_id
+           WHERE c.parent_run_id = '00000000-0000-0000-0000-0000000fb001'),
+          ARRAY[7], 'a child run inherits its parent''s priority');
 
 -- 8. Prune: runs with children and children of pruned parents.
 SELECT lives_ok($$SELECT pgflow.prune_data_older_than(interval '-1 hour')$$, 'prune runs with children');
