@@ -23,6 +23,20 @@ BEGIN
     RAISE EXCEPTION 'set_step_limits: flow "%" has no step "%"', set_step_limits.flow_slug, set_step_limits.step_slug
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Limits are taken at a claim: a signal or subflow step's tasks are never claimed, so limits on
+  -- one would silently do nothing. (A sleep step's tasks are claimed once, to be parked.)
+  IF (set_step_limits.max_concurrency IS NOT NULL OR set_step_limits.max_per_key IS NOT NULL
+      OR set_step_limits.rate_limit IS NOT NULL)
+     AND EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k
+                 WHERE k.flow_slug = set_step_limits.flow_slug AND k.step_slug = set_step_limits.step_slug
+                   AND k.kind IN ('signal', 'subflow')) THEN
+    RAISE EXCEPTION 'set_step_limits: step "%" of flow "%" is a % step: no worker claims its tasks, so no step limit can apply',
+      set_step_limits.step_slug, set_step_limits.flow_slug,
+      (SELECT k.kind FROM pgflow_cpp.step_kinds AS k
+       WHERE k.flow_slug = set_step_limits.flow_slug AND k.step_slug = set_step_limits.step_slug)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Limit the child flow''s runs (set_flow_limits) or the steps that act on the signal instead.';
+  END IF;
   IF set_step_limits.max_concurrency < 1 OR set_step_limits.max_per_key < 1 THEN
     RAISE EXCEPTION 'set_step_limits: max_concurrency and max_per_key must be at least 1 (got % and %)',
       set_step_limits.max_concurrency, set_step_limits.max_per_key

@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(32);
+SELECT plan(33);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -26,6 +26,12 @@ SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl', 'a', 0)$$, '22023', N
 SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl', 'a', concurrency_key => '{customer}')$$, '22023',
                  'set_step_limits: concurrency_key (a non-empty path into the run input) and max_per_key go together',
                  'a key without max_per_key is refused');
+SELECT pgflow.create_flow('sl_wait');
+SELECT pgflow.add_step('sl_wait', 'approval');
+SELECT pgflow_cpp.set_step_kind('sl_wait', 'approval', 'signal');
+SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl_wait', 'approval', 1)$$, '22023',
+                 'set_step_limits: step "approval" of flow "sl_wait" is a signal step: no worker claims its tasks, so no step limit can apply',
+                 'a signal (or subflow) step cannot be limited: no claim would apply it');
 SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 0, 1)$$, '22023', NULL, 'a rate limit of 0 starts is refused');
 SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 0)$$, '22023', NULL, 'a window of 0 s is refused');
 
