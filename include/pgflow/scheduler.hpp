@@ -30,6 +30,19 @@
 
 namespace pgflow {
 
+namespace detail {
+/// Throws, naming the capability, on a database without pgflow-cpp's schedules (pgflow 0.8.1's own
+/// schema, or a pgflow-cpp schema older than them) instead of "function ... does not exist" later.
+inline void require_schedules(pq::connection& conn) {
+    if (conn.execute("SELECT to_regprocedure('pgflow_cpp.run_due_schedules(integer)') IS NOT NULL").get<bool>(0, 0))
+        return;
+    throw error(
+        "pgflow: the database's pgflow schema has no schedules (capability schedules: pgflow_cpp.schedules, "
+        "add_schedule, run_due_schedules). Install pgflow-cpp's schema (`pgflow install` or "
+        "client::install_schema) to use them");
+}
+}  // namespace detail
+
 /// One tick a scheduler started (or tried to: error says why it could not).
 struct scheduled_start {
     std::string schedule_name;
@@ -86,7 +99,10 @@ public:
         while (!stop.stop_requested()) {
             std::chrono::milliseconds pause = o_.reconnect_delay;
             try {
-                if (!conn || !conn->is_ok()) conn.emplace(db_.connect());
+                if (!conn || !conn->is_ok()) {
+                    conn.emplace(db_.connect());
+                    detail::require_schedules(*conn);
+                }
                 pause = tick(*conn);
             } catch (const database_error& e) {
                 if (!e.is_connection_error() && !e.is_retryable_transaction_error()) throw;

@@ -131,7 +131,10 @@ public:
 
 private:
     pq::connection& conn() {
-        if (!conn_ || !conn_->is_ok()) conn_.emplace(db_.with_application_name("pgflow schedules").connect());
+        if (!conn_ || !conn_->is_ok()) {
+            conn_.emplace(db_.with_application_name("pgflow schedules").connect());
+            detail::require_schedules(*conn_);
+        }
         return *conn_;
     }
     static schedule one(const pq::result& r) { return detail::read_schedule(r, 0); }

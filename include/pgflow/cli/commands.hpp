@@ -142,6 +142,8 @@ inline int run_status(const context& ctx, const std::string& run_text, bool full
     facts.add({"started", cell(run, 0, 5)});
     if (run_state == "started")
         facts.add({"running for", cell(run, 0, 7) + " s, " + cell(run, 0, 4) + " step(s) to go"});
+    else if (run_state == "waiting")  // held back by its flow's run limits (pgflow_cpp.set_flow_limits)
+        facts.add({"waiting for", cell(run, 0, 7) + " s, for a slot under the flow's run limits"});
     else
         facts.add({run_state, cell(run, 0, 6) + " (after " + cell(run, 0, 7) + " s)"});
     if (lineage) add_lineage_facts(lineage->second, facts);

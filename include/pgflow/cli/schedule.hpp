@@ -95,6 +95,7 @@ inline int schedule_remove(const context& ctx, const std::string& name) {
 
 inline int schedule_list(const context& ctx) {
     auto conn = ctx.connect();
+    pgflow::detail::require_schedules(conn);
     const auto r = conn.execute(schedule_queries::list_for_display);
     if (r.empty()) {
         ctx.out << "no schedules (`pgflow schedule add` adds one)\n";

@@ -268,14 +268,24 @@ inline void check_handlerless_steps_supported(pq::connection& conn, const flow_s
 }
 
 /// A signal step's timeout and value shape may change in place (pgflow_cpp.set_step_kind updates
-/// them); a changed kind or child flow is a shape difference.
+/// them); a changed kind or child flow is a shape difference. A role that may not call
+/// set_step_kind (a least-privilege worker) leaves them as the registering role stated them.
 inline void update_signal_steps(pq::connection& conn, const flow_shape& registered, const flow_shape& defined) {
+    bool may_update = false, asked = false;
     for (const auto& mine : defined.steps) {
         if (mine.kind != step_kind::signal) continue;
         for (const auto& theirs : registered.steps) {
             if (theirs.slug != mine.slug || theirs.kind != step_kind::signal) continue;
             const bool same_shape = same_json(parsed_pattern(theirs.value_shape), parsed_pattern(mine.value_shape));
             if (theirs.signal_timeout == mine.signal_timeout && same_shape) continue;
+            if (!asked) {
+                asked = true;
+                may_update = conn.execute("SELECT coalesce(has_function_privilege(to_regprocedure("
+                                          "'pgflow_cpp.set_step_kind(text,text,text,integer,jsonb,text)'), "
+                                          "'EXECUTE'), false)")
+                                 .get<bool>(0, 0);
+            }
+            if (!may_update) return;
             conn.execute("SELECT pgflow_cpp.set_step_kind($1, $2, 'signal', $3::int, $4::jsonb, NULL)", defined.slug,
                          mine.slug, mine.signal_timeout,
                          mine.value_shape.empty() ? std::optional<std::string>() : mine.value_shape);

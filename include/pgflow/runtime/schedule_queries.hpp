@@ -1,5 +1,5 @@
 #pragma once
-// The statements of schedules and the scheduler (pgflow_cpp's schedule functions, sql/pgflow/05xx),
+// The statements of schedules and the scheduler (pgflow_cpp's schedule functions, sql/pgflow/07xx),
 // shared by pgflow::schedules, pgflow::scheduler and the command line. Values are parameters.
 
 #include <string_view>
