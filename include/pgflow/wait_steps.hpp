@@ -10,7 +10,7 @@
 //       a function of the flow input and the dependencies' outputs (like a step handler) returning
 //       when to wake: a system_clock time_point, or a duration from now. A worker runs it (the
 //       dispatcher throws pgflow::sleep_request, waits.hpp) and the database wakes the step then;
-//       its output is the time it woke, as an ISO-8601 std::string.
+//       its output is the time it was to wake (its deadline), as an ISO-8601 std::string.
 //   pgflow::subflow<"charge", pgflow::after<"order">>(charge_flow)
 //       starts a run of charge_flow (a flow at namespace scope) with the flow input (no dependency)
 //       or its single dependency's output, and completes with that run's output

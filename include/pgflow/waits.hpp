@@ -81,8 +81,9 @@ struct sleep_request {
 };
 
 /// A signal step's options. `timeout`: seconds the step waits for its signal (unset: forever);
-/// a wait that times out fails the task like a handler failure, retried per max_attempts /
-/// base_delay (each retry waits again), then handled per when_exhausted.
+/// a wait that times out fails the task like a handler failure, retried per max_attempts (each
+/// retry waits again, at once: base_delay does not delay a signal's new wait), then handled per
+/// when_exhausted.
 struct signal_options {
     std::optional<int> timeout = std::nullopt;
     std::optional<int> max_attempts = std::nullopt;

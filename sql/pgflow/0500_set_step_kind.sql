@@ -82,7 +82,7 @@ $$;
 -- (Addition.) Declares a step added by pgflow.add_step as one without a handler: 'signal',
 -- 'sleep' or 'subflow' (see 0067_waits.sql). Idempotent; signal_timeout and value_shape may
 -- change in place, the kind and the child flow may not (an error naming both).
--- Errors: 02000 unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
+-- Errors: P0002 (no_data_found) unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
 -- not belong to the kind, a non-positive timeout, a shape that is not an object, a subflow of its
 -- own flow (directly or through other subflows), or a step already declared with another kind or
 -- child flow.

@@ -182,7 +182,7 @@ struct step_wait_text {
 };
 
 /// `SELECT pgflow_cpp.set_step_kind(flow, step, kind, signal_timeout, value_shape, child_flow);`
-/// (CONTRACT_WAITS.md), every argument given, NULL when unset. Written as a statement of its own
+/// (sql/pgflow/0500_set_step_kind.sql), every argument given, NULL when unset. Written as a statement of its own
 /// right after the step's add_step, only for steps without a handler: a flow of handler steps
 /// keeps pgflow 0.8.1's text.
 template <class Out>

@@ -1,7 +1,7 @@
 #pragma once
 // value_shape_text<T>::view — what JSON a signal's value of type T must look like, as compact JSON
 // text written at compile time from T's JSON mapping (json.hpp), for pgflow_cpp.set_step_kind and
-// pgflow_cpp.json_matches_shape (CONTRACT: a JSON-Schema-like subset):
+// pgflow_cpp.json_matches_shape (sql/pgflow/0500_set_step_kind.sql: a JSON-Schema-like subset):
 //   bool → {"type":"boolean"}; integers → "integer"; floating point → "number"; strings → "string";
 //   std::nullptr_t → "null"; sequences and std::array → {"type":"array","items":<element>};
 //   string-keyed maps and boost::json::object → {"type":"object"}; adapted structs →
