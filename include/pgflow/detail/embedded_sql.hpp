@@ -4152,7 +4152,91 @@ $$;
 )pgflow_sql"
 },
     file{"pgflow/0440_resume_run.sql", part::common,
-R"pgflow_sql(-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
+R"pgflow_sql(-- pgflow_cpp._start_partial_steps(run_id) -> void
+-- A resumed run's partly completed steps (status 'created' with completed tasks copied from the old
+-- run) start with their missing tasks only, as start_ready_steps starts a step: event, then one
+-- message per task (a signal or subflow map's missing tasks wait instead). Called by resume_run,
+-- or by _begin_run when a resumed run waited for run limits. Nothing to do for other runs.
+CREATE OR REPLACE FUNCTION pgflow_cpp._start_partial_steps(run_id uuid)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  flow text;
+  partial record;
+  missing integer[];
+  wake boolean := false;
+BEGIN
+  SELECT r.flow_slug INTO flow FROM pgflow.runs AS r WHERE r.run_id = _start_partial_steps.run_id;
+  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
+  -- them all), as start_ready_steps starts a step: event, then one message per task.
+  FOR partial IN
+    WITH done AS (
+      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
+      WHERE t.run_id = _start_partial_steps.run_id GROUP BY t.step_slug
+    ),
+    marked AS (
+      UPDATE pgflow.step_states AS ss
+      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
+      FROM done
+      WHERE ss.run_id = _start_partial_steps.run_id AND ss.step_slug = done.step_slug AND ss.status = 'created'
+      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
+    )
+    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
+    FROM marked AS m
+    JOIN pgflow.steps AS s ON s.flow_slug = flow AND s.step_slug = m.step_slug
+    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = flow AND k.step_slug = m.step_slug
+    ORDER BY m.step_slug
+  LOOP
+    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
+      RAISE EXCEPTION 'Resumed run % cannot start: step % of it is not completed but has % completed tasks of %',
+        _start_partial_steps.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
+        USING ERRCODE = 'data_corrupted';
+    END IF;
+    PERFORM pgflow_cpp.broadcast(
+      jsonb_build_object(
+        'event_type', 'step:started',
+        'run_id', _start_partial_steps.run_id,
+        'step_slug', partial.step_slug,
+        'status', 'started',
+        'started_at', partial.started_at,
+        'remaining_tasks', partial.remaining_tasks,
+        'remaining_deps', partial.remaining_deps
+      ),
+      'step:' || partial.step_slug || ':started',
+      _start_partial_steps.run_id);
+
+    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
+                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
+                                       WHERE t.run_id = _start_partial_steps.run_id AND t.step_slug = partial.step_slug AND t.task_index = i)
+                     ORDER BY i);
+    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
+    IF partial.kind IN ('signal', 'subflow') THEN
+      PERFORM pgflow_cpp.start_waiting_tasks(_start_partial_steps.run_id, flow, partial.step_slug, partial.kind, missing);
+      CONTINUE;
+    END IF;
+    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT flow, _start_partial_steps.run_id, partial.step_slug, missing[sent.ord], sent.msg_id
+    FROM pgmq.send_batch(
+           flow,
+           ARRAY(SELECT jsonb_build_object('flow_slug', flow, 'run_id', _start_partial_steps.run_id,
+                                           'step_slug', partial.step_slug, 'task_index', m.i)
+                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    wake := wake OR partial.start_delay = 0;
+  END LOOP;
+  IF wake THEN
+    PERFORM pgflow_cpp.notify('pgflow:queue:' || flow, '');
+  END IF;
+
+END;
+$$;
+
+-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
 -- (Addition: not in pgflow 0.8.1; upstream's design #658, task-level.) Starts a new run of a
 -- failed or cancelled run's flow with the same input that reuses what the old run completed and
 -- runs only the rest: every completed step is created completed with copies of its completed
@@ -4166,7 +4250,8 @@ R"pgflow_sql(-- pgflow_cpp.resume_run(run_id) -> uuid (the new run)
 -- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
 -- condition fails the new run, which is still returned), empty steps complete, ready steps start,
 -- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
--- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'.
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'. A flow with run limits:
+-- the new run waits for a slot like a new run (0610), its partly completed steps started when admitted.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
 -- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
 -- Errors: those of lock_restart_source (0430: P0002 unknown run; 55000 not failed/cancelled;
@@ -4185,9 +4270,6 @@ DECLARE
   new_run uuid := gen_random_uuid();
   created pgflow.runs;
   added text;
-  partial record;
-  missing integer[];
-  wake boolean := false;
 BEGIN
   SELECT string_agg(s.step_slug, ', ' ORDER BY s.step_index) INTO added
   FROM pgflow.steps AS s
@@ -4253,68 +4335,15 @@ BEGIN
     'run:started',
     created.run_id);
 
-  -- Partly completed steps start here with their missing tasks (start_ready_steps would create
-  -- them all), as start_ready_steps starts a step: event, then one message per task.
-  FOR partial IN
-    WITH done AS (
-      SELECT t.step_slug, count(*)::integer AS tasks FROM pgflow.step_tasks AS t
-      WHERE t.run_id = new_run GROUP BY t.step_slug
-    ),
-    marked AS (
-      UPDATE pgflow.step_states AS ss
-      SET status = 'started', started_at = now(), remaining_tasks = ss.initial_tasks - done.tasks
-      FROM done
-      WHERE ss.run_id = new_run AND ss.step_slug = done.step_slug AND ss.status = 'created'
-      RETURNING ss.step_slug, ss.started_at, ss.remaining_tasks, ss.remaining_deps, ss.initial_tasks
-    )
-    SELECT m.*, coalesce(s.opt_start_delay, 0) AS start_delay, k.kind
-    FROM marked AS m
-    JOIN pgflow.steps AS s ON s.flow_slug = created.flow_slug AND s.step_slug = m.step_slug
-    LEFT JOIN pgflow_cpp.step_kinds AS k ON k.flow_slug = created.flow_slug AND k.step_slug = m.step_slug
-    ORDER BY m.step_slug
-  LOOP
-    IF partial.remaining_tasks <= 0 OR partial.remaining_deps <> 0 THEN
-      RAISE EXCEPTION 'Run % cannot be resumed: step % of it is not completed but has % completed tasks of %',
-        source.run_id, partial.step_slug, partial.initial_tasks - partial.remaining_tasks, partial.initial_tasks
-        USING ERRCODE = 'data_corrupted';
-    END IF;
-    PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', new_run,
-        'step_slug', partial.step_slug,
-        'status', 'started',
-        'started_at', partial.started_at,
-        'remaining_tasks', partial.remaining_tasks,
-        'remaining_deps', partial.remaining_deps
-      ),
-      'step:' || partial.step_slug || ':started',
-      new_run);
-
-    missing := ARRAY(SELECT i FROM generate_series(0, partial.initial_tasks - 1) AS i
-                     WHERE NOT EXISTS (SELECT 1 FROM pgflow.step_tasks AS t
-                                       WHERE t.run_id = new_run AND t.step_slug = partial.step_slug AND t.task_index = i)
-                     ORDER BY i);
-    -- A signal or subflow map's missing tasks wait (no message), as start_ready_steps makes them.
-    IF partial.kind IN ('signal', 'subflow') THEN
-      PERFORM pgflow_cpp.start_waiting_tasks(new_run, created.flow_slug, partial.step_slug, partial.kind, missing);
-      CONTINUE;
-    END IF;
-    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT created.flow_slug, new_run, partial.step_slug, missing[sent.ord], sent.msg_id
-    FROM pgmq.send_batch(
-           created.flow_slug,
-           ARRAY(SELECT jsonb_build_object('flow_slug', created.flow_slug, 'run_id', new_run,
-                                           'step_slug', partial.step_slug, 'task_index', m.i)
-                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
-    wake := wake OR partial.start_delay = 0;
-  END LOOP;
-  IF wake THEN
-    PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+  -- A flow with run limits: the resumed run waits for a slot like a new run (pgflow_cpp._enter_run);
+  -- admitted later, pgflow_cpp._begin_run starts its partly completed steps and the rest.
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = source.flow_slug)
+     AND NOT pgflow_cpp._enter_run(new_run, source.flow_slug, source.input) THEN
+    RETURN new_run;
   END IF;
+  PERFORM pgflow_cpp._start_partial_steps(new_run);
 
   -- Steps ready now have their conditions resolved before anything starts them (as start_flow).
   IF pgflow.cascade_resolve_conditions(new_run) THEN
@@ -4323,8 +4352,6 @@ BEGIN
     PERFORM pgflow.maybe_complete_run(new_run);
   END IF;
 
-  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
-  VALUES (new_run, source.flow_slug, source.run_id, 'resume');
   RETURN new_run;
 END;
 $$;
@@ -4621,7 +4648,7 @@ $$;
 -- (Addition.) Declares a step added by pgflow.add_step as one without a handler: 'signal',
 -- 'sleep' or 'subflow' (see 0067_waits.sql). Idempotent; signal_timeout and value_shape may
 -- change in place, the kind and the child flow may not (an error naming both).
--- Errors: 02000 unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
+-- Errors: P0002 (no_data_found) unknown flow or step, or unknown child flow; 22023 bad kind, parameters that do
 -- not belong to the kind, a non-positive timeout, a shape that is not an object, a subflow of its
 -- own flow (directly or through other subflows), or a step already declared with another kind or
 -- child flow.
@@ -4822,6 +4849,10 @@ BEGIN
   SELECT k.child_flow_slug INTO child_flow FROM pgflow_cpp.step_kinds AS k
   WHERE k.flow_slug = start_child_run.flow_slug AND k.step_slug = start_child_run.step_slug;
   BEGIN
+    -- The child inherits its parent's priority (start_flow_with_priority), before it exists so that
+    -- its admission under the child flow's run limits already sees it.
+    INSERT INTO pgflow_cpp.run_priorities (run_id, flow_slug, priority)
+    SELECT child, child_flow, p.priority FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = start_child_run.run_id;
     SELECT r.status INTO child_status
     FROM pgflow.start_flow(child_flow,
                            pgflow_cpp.subflow_input(start_child_run.run_id, start_child_run.flow_slug,
@@ -4832,9 +4863,14 @@ BEGIN
     ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE
     SET parent_run_id = excluded.parent_run_id, parent_step_slug = excluded.parent_step_slug,
         parent_task_index = excluded.parent_task_index;
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
-    child := NULL;
+  EXCEPTION
+    -- A deadlock, serialization failure or lock timeout (e.g. on the child flow's run limits) is
+    -- the caller's transaction's to retry, not a reason for the child to count as failed.
+    WHEN transaction_rollback OR lock_not_available THEN
+      RAISE;
+    WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+      child := NULL;
   END;
 
   PERFORM pgflow_cpp.open_wait(start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index,
@@ -5345,6 +5381,20 @@ BEGIN
     RAISE EXCEPTION 'set_step_limits: flow "%" has no step "%"', set_step_limits.flow_slug, set_step_limits.step_slug
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Limits are taken at a claim: a signal or subflow step's tasks are never claimed, so limits on
+  -- one would silently do nothing. (A sleep step's tasks are claimed once, to be parked.)
+  IF (set_step_limits.max_concurrency IS NOT NULL OR set_step_limits.max_per_key IS NOT NULL
+      OR set_step_limits.rate_limit IS NOT NULL)
+     AND EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k
+                 WHERE k.flow_slug = set_step_limits.flow_slug AND k.step_slug = set_step_limits.step_slug
+                   AND k.kind IN ('signal', 'subflow')) THEN
+    RAISE EXCEPTION 'set_step_limits: step "%" of flow "%" is a % step: no worker claims its tasks, so no step limit can apply',
+      set_step_limits.step_slug, set_step_limits.flow_slug,
+      (SELECT k.kind FROM pgflow_cpp.step_kinds AS k
+       WHERE k.flow_slug = set_step_limits.flow_slug AND k.step_slug = set_step_limits.step_slug)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Limit the child flow''s runs (set_flow_limits) or the steps that act on the signal instead.';
+  END IF;
   IF set_step_limits.max_concurrency < 1 OR set_step_limits.max_per_key < 1 THEN
     RAISE EXCEPTION 'set_step_limits: max_concurrency and max_per_key must be at least 1 (got % and %)',
       set_step_limits.max_concurrency, set_step_limits.max_per_key
@@ -5499,6 +5549,10 @@ VOLATILE
 SET search_path = ''
 AS $$
 BEGIN
+  -- A resumed run that waited: its partly completed maps start with their missing tasks first.
+  IF EXISTS (SELECT 1 FROM pgflow.step_tasks AS t WHERE t.run_id = _begin_run.run_id) THEN
+    PERFORM pgflow_cpp._start_partial_steps(_begin_run.run_id);
+  END IF;
   IF NOT pgflow.cascade_resolve_conditions(_begin_run.run_id) THEN
     RETURN;
   END IF;
@@ -5527,8 +5581,13 @@ DECLARE
   lim pgflow_cpp.flow_limits;
   next_run uuid;
   admitted_new boolean := false;
+  outer_flow text := current_setting('pgflow_cpp.admitting_flow', true);
 BEGIN
   SELECT * INTO lim FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = _admit_runs.flow_slug FOR UPDATE;
+  -- While this loop runs, a run of this flow that finishes as it begins (an empty map, an unmet
+  -- condition) frees its slot without admitting from the trigger (_on_run_finished): the loop
+  -- counts again, so a long line of such runs is an iteration here, not a recursion.
+  PERFORM set_config('pgflow_cpp.admitting_flow', _admit_runs.flow_slug, true);
   LOOP
     IF lim.max_concurrent_runs IS NOT NULL
        AND (SELECT count(*) FROM pgflow_cpp.limited_runs AS a
@@ -5561,6 +5620,7 @@ BEGIN
     END IF;
     next_run := NULL;
   END LOOP;
+  PERFORM set_config('pgflow_cpp.admitting_flow', coalesce(outer_flow, ''), true);
   -- Limits gone: nobody waits any longer, and the rows are no longer needed.
   IF lim.flow_slug IS NULL THEN
     DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.flow_slug = _admit_runs.flow_slug;
@@ -5599,7 +5659,7 @@ AS $$
 BEGIN
   DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id;
   DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.run_id = NEW.run_id;
-  IF FOUND THEN
+  IF FOUND AND current_setting('pgflow_cpp.admitting_flow', true) IS DISTINCT FROM NEW.flow_slug THEN
     PERFORM pgflow_cpp._admit_runs(NEW.flow_slug, NULL);
   END IF;
   RETURN NULL;
@@ -6460,8 +6520,13 @@ BEGIN
             DELETE FROM pgflow_cpp.schedule_runs AS r
             WHERE r.schedule_id = s.schedule_id AND r.scheduled_at < now_at - s.retention;
           END IF;
-        EXCEPTION WHEN OTHERS THEN
-          error := SQLERRM;
+        EXCEPTION
+          -- Transient (deadlock, serialization failure, lock timeout): the whole call is retried
+          -- later and the tick with it, rather than recorded as lost.
+          WHEN transaction_rollback OR lock_not_available THEN
+            RAISE;
+          WHEN OTHERS THEN
+            error := SQLERRM;
         END;
         UPDATE pgflow_cpp.schedule_runs AS r SET run_id = run_due_schedules.run_id, error = run_due_schedules.error
         WHERE r.schedule_id = s.schedule_id AND r.scheduled_at = tick;
