@@ -334,7 +334,9 @@ public:
     }
 
     /// The flow's registration text (pgflow 0.8.1's) followed by its flow-control statements.
-    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {controlled_sql_.data(), controlled_sql_size_}; }
+    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept {
+        return {controlled_sql_.data(), controlled_sql_size_};
+    }
 
 private:
     using base_traits = typename Base::traits;  // not `traits`: that would hide the flow's public one

@@ -280,9 +280,10 @@ inline void update_signal_steps(pq::connection& conn, const flow_shape& register
             if (theirs.signal_timeout == mine.signal_timeout && same_shape) continue;
             if (!asked) {
                 asked = true;
-                may_update = conn.execute("SELECT coalesce(has_function_privilege(to_regprocedure("
-                                          "'pgflow_cpp.set_step_kind(text,text,text,integer,jsonb,text)'), "
-                                          "'EXECUTE'), false)")
+                may_update = conn.execute(
+                                     "SELECT coalesce(has_function_privilege(to_regprocedure("
+                                     "'pgflow_cpp.set_step_kind(text,text,text,integer,jsonb,text)'), "
+                                     "'EXECUTE'), false)")
                                  .get<bool>(0, 0);
             }
             if (!may_update) return;
