@@ -153,7 +153,7 @@ SELECT pgflow.add_step('em', 'items', step_type => 'map');
 SELECT pgflow_tests.ensure_worker('em');
 SELECT pgflow_cpp.set_flow_limits('em', max_concurrent_runs => 1);
 SELECT pgflow.start_flow('em', '[1]', '00000000-0000-0000-0000-00000000ec01');
-SELECT count(*) FROM generate_series(1, 500) AS i, LATERAL pgflow.start_flow('em', '[]') AS r;
+SELECT count(*) FROM (SELECT pgflow.start_flow('em', '[]') FROM generate_series(1, 500)) AS s;
 SELECT pg_temp.finish_run('00000000-0000-0000-0000-00000000ec01');
 SELECT is((SELECT count(*) FROM pgflow.runs WHERE flow_slug = 'em' AND status = 'completed'), 501::bigint,
           'every empty run waiting behind the slot completes once it frees');
