@@ -9,6 +9,7 @@
 #include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/run_control.hpp>
+#include <pgflow/runtime/run_events.hpp>
 #include <pgflow/runtime/run_state.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/runtime/uuid.hpp>
@@ -202,23 +203,9 @@ public:
             id_texts.push_back(ids.back().str());
             input_texts.push_back(boost::json::serialize(input));
         }
-        bool retried = false;
-        try {
-            retrying([&](pq::connection& c) {
-                try {
-                    start_many_call(c, pq::parameters(flow_slug, input_texts, id_texts));
-                } catch (const database_error& e) {
-                    if (retried && e.sqlstate() == pq::sqlstate::unique_violation && e.constraint_name() == "runs_pkey")
-                        return;
-                    retried = e.is_connection_error();
-                    throw;
-                }
-            });
-        } catch (const database_error& e) {
-            if (e.sqlstate() == pq::sqlstate::foreign_key_violation && e.constraint_name() == "runs_flow_slug_fkey")
-                throw not_registered(flow_slug);
-            throw;
-        }
+        start_once(flow_slug, ids.front(), [&](pq::connection& c, const pgflow::run_id&) {
+            start_many_call(c, pq::parameters(flow_slug, input_texts, id_texts));
+        });
         return ids;
     }
 
@@ -304,17 +291,8 @@ public:
         for (;;) {
             try {
                 auto& c = connection();
-                c.listen(channel);  // before reading the state, so that no event can slip between
-                struct unlisten_guard {
-                    pq::connection& c;
-                    const std::string& channel;
-                    ~unlisten_guard() {
-                        try {
-                            if (c.is_ok()) c.unlisten(channel);
-                        } catch (const database_error&) {  // the connection is gone; so is the LISTEN
-                        }
-                    }
-                } guard{c, channel};
+                // Before reading the state, so that no event can slip between.
+                const detail::listening listening{c, channel};
                 // A safety net for databases whose SQL does not notify (pgflow 0.8.1's own):
                 // the state is re-read now and then even without an event.
                 auto recheck = std::chrono::milliseconds{50};
@@ -322,7 +300,7 @@ public:
                     if (auto output = finished_output(c, id)) return std::move(*output);
                     const auto recheck_at = std::chrono::steady_clock::now() + recheck;
                     recheck = std::min(recheck * 2, std::chrono::milliseconds{1000});
-                    if (!wait_for_run_event(c, channel, std::min(recheck_at, deadline)) &&
+                    if (!detail::wait_for_run_event(c, channel, std::min(recheck_at, deadline)) &&
                         std::chrono::steady_clock::now() >= deadline) {
                         if (auto output = finished_output(c, id)) return std::move(*output);
                         throw timeout_error("pgflow: run " + id.str() + " did not finish within " +
@@ -401,15 +379,8 @@ private:
             c.execute_prepared(std::string(s::start_flow.name), flow_slug, input, id);
             return;
         }
-        std::vector<pq::pipelined_statement> statements;
-        statements.push_back({std::string(s::defer_notifications.name), {}, {}, true});
-        statements.push_back({std::string(s::start_flow.name), {}, pq::parameters(flow_slug, input, id)});
-        statements.push_back({std::string(s::publish_notifications.name), {}, {}});
-        auto outcomes = c.run_pipeline(statements);
-        // A failed publication leaves the notifications deferred: the next one (any client's or
-        // worker's, workers publish on every heartbeat) sends them.
-        for (std::size_t i = 0; i < 2; ++i)
-            if (auto* e = std::get_if<database_error>(&outcomes[i])) throw std::move(*e);
+        detail::run_with_deferred_notifications(
+            c, {std::string(s::start_flow.name), {}, pq::parameters(flow_slug, input, id)});
     }
 
     // pgflow_cpp.start_many, its NOTIFYs deferred like start_flow's. $1 flow, $2 inputs, $3 run ids.
@@ -424,14 +395,7 @@ private:
             c.execute_with(sql, params);
             return;
         }
-        namespace s = detail::statements;
-        std::vector<pq::pipelined_statement> statements;
-        statements.push_back({std::string(s::defer_notifications.name), {}, {}, true});
-        statements.push_back({{}, std::string(sql), params});
-        statements.push_back({std::string(s::publish_notifications.name), {}, {}});
-        auto outcomes = c.run_pipeline(statements);
-        for (std::size_t i = 0; i < 2; ++i)
-            if (auto* e = std::get_if<database_error>(&outcomes[i])) throw std::move(*e);
+        detail::run_with_deferred_notifications(c, {{}, std::string(sql), params});
     }
 
     // Runs `action` on the connection; when the connection turns out to be broken (the server
@@ -466,37 +430,6 @@ private:
         if (!row->failed_step && capabilities(c).run_control)
             if (const auto l = detail::read_run_lineage(c, id); l && l->first == "cancelled") message = "cancelled";
         throw run_failed_error(id.str(), row->failed_step.value_or(""), message);
-    }
-
-    // Waits for a run-level event (run:completed / run:failed / run:cancelled, or a trimmed payload) on the
-    // channel until `until`. Returns whether one came.
-    static bool wait_for_run_event(pq::connection& c, const std::string& channel,
-                                   std::chrono::steady_clock::time_point until) {
-        for (;;) {
-            while (auto n = c.next_notification())
-                if (n->channel == channel && is_final_event(n->payload)) return true;
-            const auto now = std::chrono::steady_clock::now();
-            if (now >= until) return false;
-            c.wait_for_input(std::chrono::ceil<std::chrono::milliseconds>(until - now));
-        }
-    }
-
-    static bool is_final_event(std::string_view payload) {
-        boost::json::value v;
-        try {
-            v = parse_json(payload, "a run event");
-        } catch (const json_parse_error&) {
-            return true;  // cannot tell: re-read the row
-        }
-        if (!v.is_object()) return true;
-        const auto& o = v.as_object();
-        if (const auto* t = o.if_contains("trimmed"); t && t->is_bool() && t->as_bool()) return true;
-        for (const char* key : {"event_type", "event"})
-            if (const auto* e = o.if_contains(key); e && e->is_string())
-                if (e->as_string() == "run:completed" || e->as_string() == "run:failed" ||
-                    e->as_string() == "run:cancelled")
-                    return true;
-        return false;
     }
 
     connection_options db_;
