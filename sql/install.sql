@@ -94,6 +94,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0605_flow_control_settings.sql
 \ir pgflow/0610_run_admission.sql
 \ir pgflow/0615_task_admission.sql
+\ir pgflow/0616_release_task_slots.sql
 \ir pgflow/0620_fair_read.sql
 \ir pgflow/0700_schedules.sql
 \ir pgflow/0705_cron_field_values.sql

@@ -185,6 +185,9 @@ BEGIN
   RETURNING t.message_id INTO task_message;
 
   IF FOUND THEN
+    -- A slot under a step concurrency limit goes now, and a task refused for want of it is shown.
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[complete_task.run_id], ARRAY[complete_task.step_slug],
+                                           ARRAY[complete_task.task_index]);
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,

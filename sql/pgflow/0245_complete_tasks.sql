@@ -238,6 +238,10 @@ BEGIN
     END LOOP;
   END IF;
 
+  -- Slots under step concurrency limits of the tasks completed set-wise (complete_task freed the
+  -- others'; for them this finds nothing).
+  PERFORM pgflow_cpp._release_task_slots(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes);
+
   -- What complete_task returns per element: its task row (as the batch left it: no later element
   -- changes a row an earlier one returned), in input order.
   RETURN QUERY

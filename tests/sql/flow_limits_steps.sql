@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(33);
+SELECT plan(34);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -48,6 +48,10 @@ SELECT pgflow_tests.make_visible('sl');
 SELECT is((SELECT count(*) FROM pg_temp.claim('sl')), 0::bigint, 'at the limit, a further claim starts nothing');
 SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '1')
 FROM pgflow.step_tasks AS t WHERE t.flow_slug = 'sl' AND t.step_slug = 'a' AND t.status = 'started' LIMIT 1;
+SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
+           WHERE t.flow_slug = 'sl' AND t.step_slug = 'a' AND t.status = 'queued'
+             AND pgflow_tests.visible_in('sl', t.message_id) <= 0), 1::bigint,
+          'a completion frees its slot at once and shows one task refused for it again (not after its delay)');
 SELECT pgflow_tests.make_visible('sl');
 SELECT results_eq($$SELECT step_slug, count(*) FROM pg_temp.claim('sl') GROUP BY 1 ORDER BY 1$$,
                   $$VALUES ('a'::text, 1::bigint), ('b'::text, 1::bigint)$$,
