@@ -142,6 +142,13 @@ private:
         args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first)")
             ->check(CLI::NonNegativeNumber);
 
+        describe_run_commands(app, args);
+        describe_monitoring_commands(app, args);
+        describe_schedule_commands(app, args.schedule_args);
+    }
+
+    // signal, cancel, retry, resume: what acts on one run.
+    static void describe_run_commands(CLI::App& app, arguments& args) {
         args.signal = app.add_subcommand("signal",
                                          "Complete a waiting signal step with a JSON value; the run goes on "
                                          "(pgflow-cpp's schema)");
@@ -163,7 +170,10 @@ private:
                                          "Continue a failed or cancelled run in a new run that reuses its "
                                          "completed steps and map elements; prints the new run's id");
         args.resume->add_option("run_id", args.run_text, "A run id (UUID)")->required();
+    }
 
+    // workers, watch, dashboard: what only looks.
+    static void describe_monitoring_commands(CLI::App& app, arguments& args) {
         args.workers = app.add_subcommand("workers", "List the workers registered in pgflow.workers");
         args.workers->add_flag("--all", args.all_workers, "Include stopped (deprecated) workers");
 
@@ -181,7 +191,6 @@ private:
                                    "off loopback");
         args.dashboard->add_flag("--allow-actions", args.dashboard_args.allow_actions,
                                  "Enable the cancel, retry and resume buttons");
-        describe_schedule_commands(app, args.schedule_args);
     }
 
     int dispatch(const arguments& args) {
