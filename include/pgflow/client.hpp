@@ -73,18 +73,19 @@ public:
     /// Starts a run of a compiled or dynamic flow with a typed input; `id` chooses the run id.
     template <class F>
         requires requires { typename F::input_type; }
-    pgflow::run_id start(const F& flow, const typename F::input_type& input, std::optional<pgflow::run_id> id = {}) {
+    pgflow::run_id start(const F& flow, const typename F::input_type& input,
+                         const std::optional<pgflow::run_id>& id = {}) {
         if constexpr (std::is_same_v<typename F::input_type, boost::json::value>)
-            return start(flow_slug_of(flow), input, std::move(id));
+            return start(flow_slug_of(flow), input, id);
         else
-            return start(flow_slug_of(flow), pgflow::to_json(input), std::move(id));
+            return start(flow_slug_of(flow), pgflow::to_json(input), id);
     }
 
     /// Starts a run of the flow `flow_slug` (pgflow.start_flow). Throws database_error with the
     /// server's message for input the flow refuses (e.g. a root map given a non-array) and
     /// pgflow::error for a flow that is not registered.
     pgflow::run_id start(std::string_view flow_slug, const boost::json::value& input,
-                         std::optional<pgflow::run_id> id = {}) {
+                         const std::optional<pgflow::run_id>& id = {}) {
         // The id is chosen here when the caller did not, so that a start whose answer was lost
         // with the connection can be retried safely: a duplicate id on the retry means the first
         // attempt went through.
