@@ -16,15 +16,21 @@ SET search_path = ''
 AS $$
 DECLARE
   topic text := 'pgflow:run:' || run_id::text;
-  notification text := CASE WHEN payload = '{}' THEN jsonb_build_object('event', event)::text
-                            ELSE '{"event": ' || to_json(event)::text || ', ' || substr(payload::text, 2) END;
+  notification text;
 BEGIN
   IF to_regnamespace('realtime') IS NOT NULL
      AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
 
-  IF octet_length(notification) > 7900 THEN
+  -- A payload stored in over 256 kB cannot fit in a notification however it compresses: it is
+  -- trimmed without writing it out as text first (for a run's output of 180 MB that text took
+  -- seconds of the completing transaction).
+  IF pg_column_size(payload) <= 262144 THEN
+    notification := CASE WHEN payload = '{}' THEN jsonb_build_object('event', event)::text
+                         ELSE '{"event": ' || to_json(event)::text || ', ' || substr(payload::text, 2) END;
+  END IF;
+  IF notification IS NULL OR octet_length(notification) > 7900 THEN
     notification := (payload - ARRAY['input', 'output', 'error_message']
                      || jsonb_build_object('event', event, 'trimmed', true))::text;
   END IF;

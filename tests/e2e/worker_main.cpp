@@ -12,10 +12,13 @@
 #include <pgflow/signals.hpp>
 #include <pgflow/worker.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -33,8 +36,15 @@ int run(const pgflow::connection_options& db, const Flow& flow, pgflow::worker_o
     pgflow::stop_on_signals signals;
     pgflow::worker worker{db, flow, std::move(options)};
     std::cout << "worker " << worker.id() << " running " << worker.flow_slug() << std::endl;
+    // When run() returned after the stop request: what the stop tests' timings are made of.
+    std::atomic<std::chrono::steady_clock::time_point> requested{};
+    std::stop_callback note_request{signals.token(), [&] { requested = std::chrono::steady_clock::now(); }};
     worker.run(signals.token());
-    std::cout << "worker " << worker.id() << " stopped" << std::endl;
+    const auto after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - requested.load())
+            .count();
+    std::cout << "worker " << worker.id() << " stopped; run() returned " << after << " ms after the stop request"
+              << std::endl;
     return 0;
 }
 

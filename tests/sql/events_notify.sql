@@ -2,7 +2,7 @@
 -- "event"), trimmed when too large for NOTIFY; starting steps whose messages are visible at once
 -- NOTIFYs pgflow:queue:<flow_slug>. A second session (dblink) LISTENs and reads what arrives
 -- after this session's commits.
-SELECT plan(19);
+SELECT plan(20);
 
 SELECT pgflow.create_flow('notes');
 SELECT pgflow.add_step('notes', 'a');
@@ -56,6 +56,17 @@ SELECT is((SELECT payload::jsonb - 'completed_at' FROM got WHERE seq = 1),
           'a payload over the NOTIFY limit drops output and says "trimmed": true');
 SELECT ok((SELECT (payload::jsonb ? 'completed_at') AND octet_length(payload) < 8000 FROM got WHERE seq = 1),
           'the trimmed payload keeps the timestamps and fits');
+
+-- A payload stored in over 256 kB is trimmed without being written out as text first.
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c002"');
+SELECT pgflow_cpp.broadcast(jsonb_build_object('event_type', 'run:completed', 'status', 'completed',
+                                               'output', (SELECT jsonb_agg(i) FROM generate_series(1, 100000) i)),
+                            'run:completed', '00000000-0000-0000-0000-00000000c002');
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 1);
+SELECT is((SELECT payload::jsonb FROM got),
+          '{"event": "run:completed", "event_type": "run:completed", "status": "completed", "trimmed": true}'::jsonb,
+          'a payload stored in over 256 kB is trimmed like any payload over the NOTIFY limit');
 
 -- A delayed step does not wake workers.
 SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '1') FROM pgflow_tests.read_and_start('notes') t;

@@ -134,8 +134,15 @@ private:
         if (stopping_) return;
         stopping_ = true;
         grace_end_ = since + w_.options.shutdown_grace;
-        if (handlers_.in_flight > 0)
-            log("stopping (" + why + "); waiting for " + std::to_string(handlers_.in_flight) + " running task(s)");
+        // Says what the stop waits for and for how long, so that a slow stop can be told apart
+        // from a hung one in the log.
+        if (handlers_.in_flight > 0 || !pending_.empty()) {
+            const auto give_up =
+                std::chrono::duration_cast<std::chrono::milliseconds>(w_.options.shutdown_grace + abandon_after);
+            log("stopping (" + why + "): " + std::to_string(handlers_.in_flight) + " running task(s), " +
+                std::to_string(pending_.size()) + " result(s) to report; what is left " +
+                std::to_string(give_up.count()) + " ms after the stop request is given up");
+        }
     }
 
     // Sleeps until the wake pipe fires or the time passes (no connection to wait on).
