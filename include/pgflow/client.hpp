@@ -261,6 +261,7 @@ public:
         if (!capabilities(c).run_control) return state;
         if (auto row = detail::read_run_lineage(c, id)) {
             if (row->first == "cancelled") state.status = run_status::cancelled;
+            if (row->first == "waiting") state.status = run_status::waiting;
             state.lineage = std::move(row->second);
         }
         state.waiting = detail::read_waiting_tasks(c, capabilities(c), id);

@@ -163,6 +163,8 @@ TEST(limits, runs_over_the_flow_limit_wait_in_start_order) {
     auto c = db.connect();
     EXPECT_EQ(c.execute("SELECT status FROM pgflow_cpp.run_status($1::uuid)", runs.back()).text(0, 0),
               std::string("waiting"));
+    EXPECT_EQ(client.status(runs.back()).status, pgflow::run_status::waiting);
+    EXPECT_EQ(client.status(runs.front()).status, pgflow::run_status::started);
     auto workers = four_workers(db, "e2e_few_runs");
     for (const auto& id : runs) client.wait(id, 60s);
 

@@ -21,15 +21,21 @@
 namespace pgflow {
 
 /// `cancelled`: ended by client::cancel (pgflow.runs says `failed`; pgflow_cpp.run_status tells).
-enum class run_status { started, completed, failed, cancelled };
+/// `waiting`: held back by its flow's run limits, no step started yet (pgflow.runs says `started`;
+/// docs/flow_control.md).
+enum class run_status { started, completed, failed, cancelled, waiting };
 /// `skipped`: pgflow 0.14's conditions or when_exhausted left the step out (see step_state::skip_reason).
 enum class step_status { created, started, completed, failed, skipped };
 
 constexpr std::string_view to_string(run_status s) noexcept {
-    return s == run_status::completed   ? "completed"
-           : s == run_status::failed    ? "failed"
-           : s == run_status::cancelled ? "cancelled"
-                                        : "started";
+    switch (s) {
+        case run_status::completed: return "completed";
+        case run_status::failed: return "failed";
+        case run_status::cancelled: return "cancelled";
+        case run_status::waiting: return "waiting";
+        case run_status::started: break;
+    }
+    return "started";
 }
 constexpr std::string_view to_string(step_status s) noexcept {
     switch (s) {
