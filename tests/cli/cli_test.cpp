@@ -5,7 +5,9 @@
 
 #include "flows/ai_analysis.hpp"
 #include "flows/analyze_website.hpp"
+#include "flows/approvals.hpp"
 #include "flows/example_flow.hpp"
+#include "flows/fraud_screening.hpp"
 #include "flows/order_processing.hpp"
 #include "flows/text_processing.hpp"
 
@@ -87,7 +89,10 @@ TEST(usage, help_lists_every_command_and_the_known_flows) {
     ASSERT_EQ(o.status, 0) << o;
     for (const char* command : {"install", "compile", "start", "status", "workers", "watch"})
         EXPECT_THAT(o.out, HasSubstr(command));
-    EXPECT_THAT(o.out, HasSubstr("example_flow, text_processing, order_processing, analyze_website, ai_analysis"));
+    EXPECT_THAT(
+        o.out,
+        HasSubstr(
+            "example_flow, text_processing, order_processing, fraud_screening, expense_approval, payout, analyze_website, ai_analysis"));
     EXPECT_THAT(o.out, HasSubstr("PGFLOW_DATABASE_URL"));
 }
 
@@ -199,6 +204,10 @@ TEST(compile, prints_the_registration_sql_of_each_compiled_flow) {
     expect_compiles_to("text_processing", pgflow::registration_sql(examples::text_processing));
     expect_compiles_to("order_processing", pgflow::registration_sql(examples::order_processing));
     expect_compiles_to("analyze_website", pgflow::registration_sql(examples::analyze_website));
+    // Conditions, a signal and a subflow: their pgflow_cpp statements follow pgflow's text.
+    expect_compiles_to("fraud_screening", pgflow::registration_sql(examples::fraud_screening));
+    expect_compiles_to("expense_approval", pgflow::registration_sql(examples::expense_approval));
+    expect_compiles_to("payout", pgflow::registration_sql(examples::payout));
 }
 
 TEST(compile, prints_pgflow_compileflow_text_for_the_example_flow) {
@@ -255,7 +264,10 @@ TEST(compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
     const auto o = pgflow_cli({"compile", "exampleflow"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("unknown flow \"exampleflow\""));
-    EXPECT_THAT(o.err, HasSubstr("example_flow, text_processing, order_processing, analyze_website, ai_analysis"));
+    EXPECT_THAT(
+        o.err,
+        HasSubstr(
+            "example_flow, text_processing, order_processing, fraud_screening, expense_approval, payout, analyze_website, ai_analysis"));
     EXPECT_EQ(o.out, "");
 }
 
