@@ -15,6 +15,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -159,36 +160,63 @@ class metrics_renderer {
 public:
     explicit metrics_renderer(metrics_options options = {}) : options_(options) {}
 
-    /// Appends the metrics of the database behind `c` to `out`.
+    /// Appends the metrics of the database behind `c` to `out`. One scrape at a time recomputes
+    /// the aggregates, without holding the others: they serve the previous figures of the same
+    /// database meanwhile (their age says so), and wait only when there are none.
     void write(pq::connection& c, std::string& out) {
         const auto identity = c.execute(detail::metrics_database_identity).get<std::string>(0, 0);
-        {
-            std::lock_guard lock(mutex_);
-            const auto now = std::chrono::steady_clock::now();
-            if (identity != identity_ || now - computed_at_ >= options_.aggregate_max_age || aggregates_.empty()) {
-                std::string fresh;
-                write_aggregates(c, fresh);
-                aggregates_ = std::move(fresh);
-                identity_ = identity;
-                const auto done = std::chrono::steady_clock::now();
-                took_ = std::chrono::duration<double>(done - now).count();
-                computed_at_ = done;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            const bool have = identity == identity_ && !aggregates_.empty();
+            if (have && (recomputing_ || std::chrono::steady_clock::now() - computed_at_ < options_.aggregate_max_age))
+                break;
+            if (recomputing_) {
+                recomputed_.wait(lock);
+                continue;
             }
-            out += aggregates_;
-            detail::append_family(out, "pgflow_metrics_aggregates_age_seconds", "gauge",
-                                  "Age of the run totals, task durations and retries (recomputed at most every " +
-                                      std::to_string(options_.aggregate_max_age.count()) + " ms).");
-            detail::append_sample<0>(
-                out, "pgflow_metrics_aggregates_age_seconds", {},
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - computed_at_).count());
-            detail::append_family(out, "pgflow_metrics_aggregates_query_seconds", "gauge",
-                                  "How long computing the run totals, task durations and retries took.");
-            detail::append_sample<0>(out, "pgflow_metrics_aggregates_query_seconds", {}, took_);
+            recompute(c, identity, lock);
+            break;
         }
+        out += aggregates_;
+        detail::append_family(out, "pgflow_metrics_aggregates_age_seconds", "gauge",
+                              "Age of the run totals, task durations and retries (recomputed at most every " +
+                                  std::to_string(options_.aggregate_max_age.count()) + " ms).");
+        detail::append_sample<0>(
+            out, "pgflow_metrics_aggregates_age_seconds", {},
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - computed_at_).count());
+        detail::append_family(out, "pgflow_metrics_aggregates_query_seconds", "gauge",
+                              "How long computing the run totals, task durations and retries took.");
+        detail::append_sample<0>(out, "pgflow_metrics_aggregates_query_seconds", {}, took_);
+        lock.unlock();
         write_live(c, out);
     }
 
 private:
+    // Runs the aggregate queries with `lock` released (they may take seconds on a big database);
+    // whatever happens, the next scrape may try again.
+    void recompute(pq::connection& c, const std::string& identity, std::unique_lock<std::mutex>& lock) {
+        recomputing_ = true;
+        lock.unlock();
+        const auto began = std::chrono::steady_clock::now();
+        std::string fresh;
+        try {
+            write_aggregates(c, fresh);
+        } catch (...) {
+            lock.lock();
+            recomputing_ = false;
+            recomputed_.notify_all();
+            throw;
+        }
+        const auto done = std::chrono::steady_clock::now();
+        lock.lock();
+        recomputing_ = false;
+        aggregates_ = std::move(fresh);
+        identity_ = identity;
+        took_ = std::chrono::duration<double>(done - began).count();
+        computed_at_ = done;
+        recomputed_.notify_all();
+    }
+
     static void write_aggregates(pq::connection& c, std::string& out) {
         using detail::label;
         const auto runs = c.execute(detail::metrics_run_totals);
@@ -293,6 +321,8 @@ private:
 
     metrics_options options_;
     std::mutex mutex_;
+    std::condition_variable recomputed_;
+    bool recomputing_ = false;
     std::string aggregates_, identity_;
     std::chrono::steady_clock::time_point computed_at_{};
     double took_ = 0;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 using namespace e2e;
 
@@ -131,6 +132,52 @@ TEST(dashboard_metrics, valid_text_whose_counters_follow_runs) {
     pgflow::dashboard::write_metrics(c, via_function);
     expect_valid(via_function, "write_metrics");
     EXPECT_EQ(value(via_function, runs("completed")), 1);
+}
+
+TEST(dashboard_metrics, a_slow_recomputation_does_not_hold_up_other_scrapes) {
+    database db;
+    auto c = db.connect();
+    c.execute("SELECT pgflow.create_flow('m_flow')");
+    c.execute("SELECT pgflow.add_step('m_flow', 'a')");
+    c.execute("SELECT pgflow.start_flow('m_flow', '1')");
+    pgflow::dashboard::metrics_renderer renderer{{.aggregate_max_age = std::chrono::milliseconds{200}}};
+    std::string first;
+    renderer.write(c, first);
+    EXPECT_EQ(value(first, runs("started")), 1);
+    c.execute("SELECT pgflow.start_flow('m_flow', '2')");
+    std::this_thread::sleep_for(std::chrono::milliseconds{300});
+
+    // Another session holds pgflow.runs: the next recomputation blocks on it.
+    auto locker = db.connect();
+    locker.execute("BEGIN");
+    locker.execute("LOCK TABLE pgflow.runs IN ACCESS EXCLUSIVE MODE");
+    auto slow_connection = db.connect();
+    std::string slow;
+    std::thread slow_scrape([&] { renderer.write(slow_connection, slow); });
+    ASSERT_TRUE(eventually(
+        [&] {
+            return scalar(c,
+                          "SELECT count(*) FROM pg_locks WHERE relation = 'pgflow.runs'::regclass AND NOT granted") ==
+                   1;
+        },
+        10s));
+
+    // Meanwhile a scrape is served at once, with the previous figures and their age.
+    const auto began = std::chrono::steady_clock::now();
+    std::string quick;
+    renderer.write(c, quick);
+    const auto took = std::chrono::steady_clock::now() - began;
+    expect_valid(quick, "during_recomputation");
+    EXPECT_EQ(value(quick, runs("started")), 1);
+    EXPECT_GE(value(quick, "pgflow_metrics_aggregates_age_seconds"), 0.2);
+    EXPECT_LT(took, std::chrono::seconds{5}) << "the scrape waited for the recomputation";
+
+    locker.execute("COMMIT");
+    slow_scrape.join();
+    EXPECT_EQ(value(slow, runs("started")), 2);
+    std::string after;
+    renderer.write(c, after);
+    EXPECT_EQ(value(after, runs("started")), 2) << "the recomputed figures are served";
 }
 
 TEST(dashboard_metrics, label_values_and_help_are_escaped) {
