@@ -223,32 +223,16 @@ public:
     dynamic_flow& signal(std::string slug, std::vector<std::string> dependencies,
                          boost::json::value value_shape = nullptr, signal_options options = {},
                          step_conditions conditions = {}) {
-        dynamic_step s{std::move(slug),
-                       step_type::single,
-                       std::move(dependencies),
-                       {},
-                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
-                       std::move(conditions)};
-        s.kind = step_kind::signal;
-        s.signal_timeout = options.timeout;
-        s.value_shape = std::move(value_shape);
-        return add(std::move(s));
+        return add_signal(step_type::single, std::move(slug), std::move(dependencies), std::move(value_shape), options,
+                          std::move(conditions));
     }
 
     /// One signal per element of the array it maps over (the flow input without a dependency).
     dynamic_flow& signal_map(std::string slug, std::vector<std::string> dependencies,
                              boost::json::value value_shape = nullptr, signal_options options = {},
                              step_conditions conditions = {}) {
-        dynamic_step s{std::move(slug),
-                       step_type::map,
-                       std::move(dependencies),
-                       {},
-                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
-                       std::move(conditions)};
-        s.kind = step_kind::signal;
-        s.signal_timeout = options.timeout;
-        s.value_shape = std::move(value_shape);
-        return add(std::move(s));
+        return add_signal(step_type::map, std::move(slug), std::move(dependencies), std::move(value_shape), options,
+                          std::move(conditions));
     }
 
     /// A sleep step: wakes at the time `deadline(task input[, context])` returns (a system_clock
@@ -379,6 +363,23 @@ public:
     [[nodiscard]] const std::vector<dynamic_step>& steps() const noexcept { return steps_; }
 
 private:
+    // signal() and signal_map(): a signal step's retries and back-off are the options' own; its
+    // timeout ends the wait (not a handler's run), so it is kept apart from step_options::timeout.
+    dynamic_flow& add_signal(step_type type, std::string slug, std::vector<std::string> dependencies,
+                             boost::json::value value_shape, const signal_options& options,
+                             step_conditions conditions) {
+        dynamic_step s{std::move(slug),
+                       type,
+                       std::move(dependencies),
+                       {},
+                       step_options{options.max_attempts, options.base_delay, std::nullopt, std::nullopt},
+                       std::move(conditions)};
+        s.kind = step_kind::signal;
+        s.signal_timeout = options.timeout;
+        s.value_shape = std::move(value_shape);
+        return add(std::move(s));
+    }
+
     [[nodiscard]] detail::dynamic_graph graph() const {
         std::vector<std::string_view> slugs;
         std::vector<std::size_t> begin{0};

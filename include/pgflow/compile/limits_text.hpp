@@ -9,6 +9,8 @@
 //
 // `Limits` is flow_limits_shape or the compile-time view of a flow_controls<...> (limits.hpp): both
 // have the same members, ranges of steps and rate limits with string or string_view fields.
+// emit_integer, emit_literal and put_option (", name => value" when set) are registration_text.hpp's,
+// which includes this header: the calls depend on `Out`, so they are found when instantiated.
 
 #include <cstddef>
 #include <optional>
@@ -42,14 +44,6 @@ constexpr void emit_key_path(Out& out, std::string_view dotted) {
 }
 
 template <class Out>
-constexpr void put_limit(Out& out, std::string_view name, const std::optional<int>& value) {
-    if (!value) return;
-    out.put(", ");
-    out.put(name);
-    out.put(" => ");
-    emit_integer(out, *value);
-}
-template <class Out>
 constexpr void put_key_path(Out& out, std::string_view dotted) {
     if (dotted.empty()) return;
     out.put(", concurrency_key => ");
@@ -72,9 +66,9 @@ constexpr void write_limits(Out& out, std::string_view flow_slug, const Limits& 
         next_statement(out);
         out.put("SELECT pgflow_cpp.set_flow_limits(");
         emit_literal(out, flow_slug);
-        put_limit(out, "max_concurrent_runs", limits.max_concurrent_runs);
+        put_option(out, "max_concurrent_runs", limits.max_concurrent_runs);
         put_key_path(out, limits.concurrency_key);
-        put_limit(out, "max_runs_per_key", limits.max_runs_per_key);
+        put_option(out, "max_runs_per_key", limits.max_runs_per_key);
         out.put(");");
     }
     for (const auto& step : limits.steps) {
@@ -83,9 +77,9 @@ constexpr void write_limits(Out& out, std::string_view flow_slug, const Limits& 
         emit_literal(out, flow_slug);
         out.put(", ");
         emit_literal(out, step.step);
-        put_limit(out, "max_concurrency", step.max_concurrency);
+        put_option(out, "max_concurrency", step.max_concurrency);
         put_key_path(out, step.concurrency_key);
-        put_limit(out, "max_per_key", step.max_per_key);
+        put_option(out, "max_per_key", step.max_per_key);
         if (!std::string_view(step.rate_limit).empty()) {
             out.put(", rate_limit => ");
             emit_literal(out, step.rate_limit);
