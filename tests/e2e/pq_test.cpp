@@ -186,6 +186,23 @@ TEST(pq, pipeline_statements_can_share_a_transaction) {
     EXPECT_EQ(c.execute("SELECT 3").get<int>(0, 0), 3) << "the connection leaves pipeline mode";
 }
 
+TEST(pq, a_pipeline_broken_midway_returns_the_outcomes_the_server_confirmed) {
+    auto c = pgflow::connection_options::from_environment().connect();
+    std::vector<pgflow::pq::pipelined_statement> statements;
+    statements.push_back({{}, "SELECT 1", {}});
+    statements.push_back({{}, "SELECT 2", {}, true});  // one transaction with the next: not confirmed
+    statements.push_back({{}, "SELECT pg_terminate_backend(pg_backend_pid())", {}});
+    statements.push_back({{}, "SELECT 4", {}});
+    try {
+        (void)c.run_pipeline(statements);
+        ADD_FAILURE() << "the pipeline ran through a terminated connection";
+    } catch (const pgflow::pq::pipeline_interrupted& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what();
+        ASSERT_EQ(e.confirmed.size(), 1U) << "only the first statement's sync came back";
+        EXPECT_EQ(std::get<pgflow::pq::result>(e.confirmed[0]).get<int>(0, 0), 1);
+    }
+}
+
 TEST(pq, a_constraint_violation_names_its_constraint_table_and_schema_from_the_servers_fields) {
     auto c = pgflow::connection_options::from_environment().connect();
     c.execute("CREATE TEMP TABLE parent (id int CONSTRAINT parent_pkey PRIMARY KEY)");

@@ -45,6 +45,15 @@ struct pipelined_statement {
 /// What one pipelined statement produced: its result, or the error the server answered with.
 using pipelined_outcome = std::variant<result, database_error>;
 
+/// run_pipeline's connection error, with the outcomes of the first statements whose transactions
+/// the server confirmed (their sync came back) before the connection broke: those committed.
+class pipeline_interrupted : public database_error {
+public:
+    pipeline_interrupted(const database_error& cause, std::vector<pipelined_outcome> confirmed)
+        : database_error(cause), confirmed(std::move(confirmed)) {}
+    std::vector<pipelined_outcome> confirmed;
+};
+
 namespace detail {
 struct connection_deleter {
     void operator()(PGconn* c) const noexcept { PQfinish(c); }
@@ -198,7 +207,9 @@ public:
     /// Sends every statement in one round trip, each in its own implicit transaction (a sync
     /// after each, so one failing statement does not abort the others) unless it is marked
     /// same_transaction_as_next, and returns one outcome per statement in order. A broken
-    /// connection throws instead: the caller cannot know which statements the server committed.
+    /// connection throws pipeline_interrupted, holding the outcomes of the statements confirmed
+    /// before it broke (a claim that committed must not be forgotten); of the rest the caller
+    /// cannot know which the server committed.
     std::vector<pipelined_outcome> run_pipeline(const std::vector<pipelined_statement>& statements) {
         std::vector<pipelined_outcome> outcomes;
         if (statements.empty()) return outcomes;
@@ -221,6 +232,24 @@ public:
             if (ok == 0 || ((!s.same_transaction_as_next || last) && PQpipelineSync(conn_.get()) == 0))
                 throw pq::detail::make_error(nullptr, conn_.get(), "sending a pipeline");
         }
+        std::size_t confirmed = 0;
+        try {
+            read_pipeline(statements, outcomes, confirmed);
+        } catch (const database_error& e) {
+            if (!e.is_connection_error()) throw;
+            outcomes.resize(confirmed);
+            throw pipeline_interrupted(e, std::move(outcomes));
+        }
+        return outcomes;
+    }
+
+    [[nodiscard]] int backend_pid() const noexcept { return PQbackendPID(conn_.get()); }
+    [[nodiscard]] PGconn* native() const noexcept { return conn_.get(); }
+
+private:
+    // run_pipeline's reading half; `confirmed` counts the outcomes whose sync has come back.
+    void read_pipeline(const std::vector<pipelined_statement>& statements, std::vector<pipelined_outcome>& outcomes,
+                       std::size_t& confirmed) {
         for (const auto& s : statements) {
             std::optional<pipelined_outcome> outcome;
             // The statement's results up to the null that ends them, then, where a sync followed
@@ -261,21 +290,18 @@ public:
                     outcome.emplace(std::move(e));
                 }
             }
-            if (!s.same_transaction_as_next || &s == &statements.back()) {
+            const bool syncs = !s.same_transaction_as_next || &s == &statements.back();
+            if (syncs) {
                 PGresult* r = PQgetResult(conn_.get());
                 const bool synced = r != nullptr && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
                 PQclear(r);
                 if (!synced) throw pq::detail::make_error(nullptr, conn_.get(), "reading a pipeline");
             }
             outcomes.push_back(std::move(*outcome));
+            if (syncs) confirmed = outcomes.size();
         }
-        return outcomes;
     }
 
-    [[nodiscard]] int backend_pid() const noexcept { return PQbackendPID(conn_.get()); }
-    [[nodiscard]] PGconn* native() const noexcept { return conn_.get(); }
-
-private:
     static std::string context_of(std::string_view sql) {
         constexpr std::size_t limit = 60;
         std::string s(sql.substr(0, std::min(sql.size(), limit)));

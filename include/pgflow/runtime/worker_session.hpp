@@ -246,12 +246,19 @@ private:
         if (pipeline.empty()) return false;
 
         std::vector<pq::pipelined_outcome> outcomes;
+        std::optional<database_error> lost;
         try {
             outcomes = conn_->run_pipeline(pipeline);
-        } catch (const database_error& e) {
-            if (!e.is_connection_error()) throw;
-            lost_connection(e);
-            return true;
+        } catch (pq::pipeline_interrupted& e) {
+            // Lost after the claim committed, in the next-visible query that ends the pipeline:
+            // settle it all, so that the claimed tasks run now instead of after their timeout.
+            if (quantity == 0 || !caps_.read_and_start_tasks || e.confirmed.size() + 1 != pipeline.size()) {
+                lost_connection(e);
+                return true;
+            }
+            outcomes = std::move(e.confirmed);
+            outcomes.emplace_back(static_cast<const database_error&>(e));
+            lost = e;
         }
         // Outcomes come in statement order: acknowledgements, heartbeat, ended runs, waits, claim.
         std::vector<const database_error*> errors;
@@ -266,6 +273,7 @@ private:
             i += 2;
         }
         if (quantity > 0) settle_claim(outcomes[i], outcomes[i + 1], quantity, now);
+        if (lost) lost_connection(*lost);
         return true;
     }
 
