@@ -2,7 +2,7 @@
 -- notifications wait in pgflow_cpp.deferred_notifications until
 -- pgflow_cpp.publish_deferred_notifications() sends them, oldest first, in a transaction of its
 -- own. Without the setting every notification is sent at once (events_notify.sql).
-SELECT plan(17);
+SELECT plan(22);
 
 SELECT pgflow.create_flow('later');
 SELECT pgflow.add_step('later', 'a');
@@ -79,6 +79,42 @@ SELECT is((SELECT array_agg(CASE WHEN channel LIKE 'pgflow:queue:%' THEN channel
           ARRAY['step:a:completed', 'step:b:started', 'pgflow:queue:later'],
           'once that session commits, everything has been delivered exactly once');
 SELECT dblink_disconnect('other');
+
+-- A publication reads from the first row its session deferred, not from the oldest row (with
+-- vacuum held back, the rows earlier publications deleted would be scanned every time); rows a
+-- session left when it died are read by a session with nothing deferred, and by any session at
+-- most 5 s after its last full read.
+CREATE FUNCTION pg_temp.die_with_a_deferred_row(payload text) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM dblink_connect('ghost', pgflow_tests.dblink_connstr());
+  PERFORM dblink_exec('ghost', format($d$DO $b$ BEGIN
+    PERFORM set_config('pgflow_cpp.defer_notifications', 'on', true);
+    PERFORM pgflow_cpp.notify('pgflow:run:00000000-0000-0000-0000-00000000d001', %L); END $b$$d$, payload));
+  PERFORM dblink_disconnect('ghost');
+END;
+$f$;
+CREATE FUNCTION pg_temp.defer_one(payload text) RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM set_config('pgflow_cpp.defer_notifications', 'on', true);
+  PERFORM pgflow_cpp.notify('pgflow:run:00000000-0000-0000-0000-00000000d001', payload);
+  PERFORM set_config('pgflow_cpp.defer_notifications', '', true);
+END;
+$f$;
+SELECT is(pgflow_cpp.publish_deferred_notifications(), 0, 'nothing is left (this session has just read every row)');
+SELECT pg_temp.die_with_a_deferred_row('ghost 1');
+SELECT pg_temp.defer_one('mine 1');
+SELECT is(pgflow_cpp.publish_deferred_notifications(), 1, 'a publication sends the rows its session deferred');
+SELECT is((SELECT array_agg(payload) FROM pgflow_cpp.deferred_notifications), ARRAY['ghost 1'],
+          'and does not read the older row of a session that died');
+SELECT dblink_connect('fresh', pgflow_tests.dblink_connstr());
+SELECT is((SELECT n FROM dblink('fresh', 'SELECT pgflow_cpp.publish_deferred_notifications()') AS r(n integer)), 1,
+          'a session with nothing deferred reads from the oldest row: the dead session''s row is sent');
+SELECT dblink_disconnect('fresh');
+SELECT pg_temp.die_with_a_deferred_row('ghost 2');
+SELECT pg_temp.defer_one('mine 2');
+SELECT pg_sleep(5.1);
+SELECT is(pgflow_cpp.publish_deferred_notifications(), 2,
+          'at most 5 s after its last full read a session reads from the oldest row again');
 SELECT dblink_disconnect('listener');
 
 SELECT * FROM finish();

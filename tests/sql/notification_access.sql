@@ -55,7 +55,7 @@ SELECT is(pgflow_tests.sqlstate_as('pgflow_t_nobody_na', 'SELECT pgflow_cpp.publ
 SELECT is((SELECT count(*) FROM pg_proc AS p
            WHERE p.oid IN ('pgflow_cpp.notify(text,text)'::regprocedure,
                            'pgflow_cpp.publish_deferred_notifications(integer)'::regprocedure)
-             AND p.prosecdef AND p.proconfig = ARRAY['search_path=""']),
+             AND p.prosecdef AND 'search_path=""' = ANY (p.proconfig)),
           2::bigint, 'notify and publish_deferred_notifications run as the owner with search_path pinned');
 
 -- Sizes: what NOTIFY would refuse is refused where it is recorded.
