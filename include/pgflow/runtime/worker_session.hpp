@@ -259,6 +259,10 @@ private:
             outcomes = std::move(e.confirmed);
             outcomes.emplace_back(static_cast<const database_error&>(e));
             lost = e;
+        } catch (const database_error& e) {  // while sending: nothing was read
+            if (!e.is_connection_error()) throw;
+            lost_connection(e);
+            return true;
         }
         // Outcomes come in statement order: acknowledgements, heartbeat, ended runs, waits, claim.
         std::vector<const database_error*> errors;
