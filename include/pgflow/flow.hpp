@@ -108,11 +108,15 @@ private:
     template <std::size_t... Is>
     constexpr void check_options(std::index_sequence<Is...>) const {
         detail::check_flow_options(slug, options_);
-        (detail::check_step_options(slug, Steps::slug,
-                                    static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
-         ...);
-        if constexpr (traits::has_waits)
-            (check_signal_timeout(static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), ...);
+        // Braced lists, not folds: see compile/type_list.hpp.
+        [[maybe_unused]] const int checked[] = {
+            0, (detail::check_step_options(slug, Steps::slug,
+                                           static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
+                0)...};
+        if constexpr (traits::has_waits) {
+            [[maybe_unused]] const int timeouts_checked[] = {
+                0, (check_signal_timeout(static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), 0)...};
+        }
     }
     template <class Step>
     static constexpr void check_signal_timeout(const Step& step) {
@@ -131,7 +135,8 @@ private:
                 if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::signal)
                     out[i].signal_timeout = step.handler.timeout;
             };
-            (timeout(Is, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), ...);
+            [[maybe_unused]] const int filled[] = {
+                0, (timeout(Is, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), 0)...};
         }
         return out;
     }
@@ -152,7 +157,10 @@ private:
 
 /// Declares a flow whose run input is an Input (any JSON-convertible type; boost::json::value
 /// when left out). Steps may be given in any order.
-template <fixed_string Slug, class Input = boost::json::value, detail::step_argument... Steps>
+// `requires detail::step_arguments<Steps...>`, not `detail::step_argument... Steps`: the latter is
+// a fold, which clang refuses past 256 steps (compile/type_list.hpp).
+template <fixed_string Slug, class Input = boost::json::value, class... Steps>
+    requires detail::step_arguments<Steps...>
 [[nodiscard]] constexpr auto flow(flow_options options, Steps... steps) {
     using problem = typename decltype(detail::flow_problem<Slug, Input, Steps...>())::type;
     if constexpr (!std::is_same_v<problem, detail::no_problem>) {
@@ -162,7 +170,8 @@ template <fixed_string Slug, class Input = boost::json::value, detail::step_argu
         return flow_definition<Slug, Input, Steps...>(detail::checked_flow{}, options, std::move(steps)...);
     }
 }
-template <fixed_string Slug, class Input = boost::json::value, detail::step_argument... Steps>
+template <fixed_string Slug, class Input = boost::json::value, class... Steps>
+    requires detail::step_arguments<Steps...>
 [[nodiscard]] constexpr auto flow(Steps... steps) {
     return flow<Slug, Input>(flow_options{}, std::move(steps)...);
 }

@@ -357,7 +357,8 @@ struct is_flow_definition<controlled_flow<Controls, Base>> : std::true_type {};
 
 /// A flow with flow-control declarations (see the top of this header); checked at compile time
 /// like the rest of the flow, after it.
-template <fixed_string Slug, class Input = boost::json::value, class... Controls, detail::step_argument... Steps>
+template <fixed_string Slug, class Input = boost::json::value, class... Controls, class... Steps>
+    requires detail::step_arguments<Steps...>
 [[nodiscard]] constexpr auto flow(flow_options options, flow_controls<Controls...>, Steps... steps) {
     auto base = flow<Slug, Input>(options, std::move(steps)...);
     using base_type = decltype(base);
@@ -373,7 +374,8 @@ template <fixed_string Slug, class Input = boost::json::value, class... Controls
         }
     }
 }
-template <fixed_string Slug, class Input = boost::json::value, class... Controls, detail::step_argument... Steps>
+template <fixed_string Slug, class Input = boost::json::value, class... Controls, class... Steps>
+    requires detail::step_arguments<Steps...>
 [[nodiscard]] constexpr auto flow(flow_controls<Controls...> controls, Steps... steps) {
     return flow<Slug, Input>(flow_options{}, controls, std::move(steps)...);
 }

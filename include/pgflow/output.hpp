@@ -8,6 +8,7 @@
 // A leaf the run may complete without (a step that can be skipped, or below a skip-cascade;
 // conditions.hpp) is a std::optional: absent from the run output, it is std::nullopt.
 
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/json.hpp>
@@ -45,7 +46,7 @@ struct flow_output : Fields... {
     /// The leaf steps' slugs, in declaration order.
     static constexpr std::array<std::string_view, sizeof...(Fields)> slugs{Fields::slug_string.view()...};
     template <fixed_string Slug>
-    static constexpr bool has = ((Fields::slug_string == Slug) || ... || false);
+    static constexpr bool has = detail::any_of_pack<(Fields::slug_string == Slug)...>;
 
     template <fixed_string Slug>
     [[nodiscard]] constexpr auto& get() & noexcept {
@@ -78,16 +79,19 @@ template <fixed_string Slug, class... Fields>
 /// A run's output: an object keyed by leaf step slug. Zero leaves (a flow without steps) is null, and
 /// so is the output of a run whose leaves were all skipped (then every member is optional).
 template <class... Fields>
-    requires(json_convertible<typename Fields::value_type> && ...)
+    requires detail::all_of_pack<json_convertible<typename Fields::value_type>...>
 struct json_codec<flow_output<Fields...>> {
     using output = flow_output<Fields...>;
+    // No fold expressions over the fields: a flow may have hundreds of leaves (compile/type_list.hpp).
+    static constexpr bool all_optional =
+        detail::all_of_pack<detail::is_optional<typename Fields::value_type>::value...>;
     static boost::json::value encode(const output& out) {
         if constexpr (sizeof...(Fields) == 0) {
             return nullptr;
         } else {
             boost::json::object o;
-            (encode_field<Fields>(o, out), ...);
-            if (o.empty() && (detail::is_optional<typename Fields::value_type>::value && ...)) return nullptr;
+            [[maybe_unused]] const int encoded[] = {0, (encode_field<Fields>(o, out), 0)...};
+            if (o.empty() && all_optional) return nullptr;
             return o;
         }
     }
@@ -96,10 +100,10 @@ struct json_codec<flow_output<Fields...>> {
         if constexpr (sizeof...(Fields) == 0) {
             if (!v.is_null() && !v.is_object()) detail::fail_expected(path, "null", v);
         } else {
-            if (v.is_null() && (detail::is_optional<typename Fields::value_type>::value && ...)) return out;
+            if (v.is_null() && all_optional) return out;
             const auto* o = v.if_object();
             if (o == nullptr) detail::fail_expected(path, "an object keyed by leaf step slug", v);
-            (decode_field<Fields>(out, *o, path), ...);
+            [[maybe_unused]] const int decoded[] = {0, (decode_field<Fields>(out, *o, path), 0)...};
         }
         return out;
     }

@@ -6,6 +6,7 @@
 //   shape_of(f)         — a run-time description (pgflow::flow_shape) to compare with what a
 //                         database has registered.
 
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/detail/type_name.hpp>
 #include <pgflow/flow.hpp>
@@ -45,7 +46,7 @@ struct step_type_names {
     static constexpr std::size_t n = Traits::step_count;
     template <std::size_t... Is>
     static constexpr std::size_t count_arguments(std::index_sequence<Is...>) {
-        return (std::size_t{0} + ... + step_analysis<Traits, Is>::arguments::size);
+        return sum_of_pack<step_analysis<Traits, Is>::arguments::size...>();
     }
     static constexpr std::size_t argument_count = count_arguments(std::make_index_sequence<n>{});
 
@@ -63,9 +64,9 @@ struct step_type_names {
             t.argument_begin[i] = a;
             for (const std::string_view name : names) t.arguments[a++] = name;
         };
-        (add(Is, type_name<typename step_analysis<Traits, Is>::output_type>(),
-             type_names_of(typename step_analysis<Traits, Is>::arguments{})),
-         ...);
+        [[maybe_unused]] const int added[] = {0, (add(Is, type_name<typename step_analysis<Traits, Is>::output_type>(),
+                                                      type_names_of(typename step_analysis<Traits, Is>::arguments{})),
+                                                  0)...};
         static_cast<void>(add);  // a flow may have no steps
         t.argument_begin[n] = a;
         return t;
@@ -141,7 +142,9 @@ void add_child_shapes(const Flow& f, std::vector<flow_shape>& out, std::index_se
         if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::subflow)
             add_registration_shapes(*step.handler.child, out);
     };
-    (add(static_cast<const step_slot<Is, typename Flow::traits::template step_at<Is>>&>(f.storage()).step), ...);
+    [[maybe_unused]] const int added[] = {
+        0,
+        (add(static_cast<const step_slot<Is, typename Flow::traits::template step_at<Is>>&>(f.storage()).step), 0)...};
     static_cast<void>(add);
 }
 

@@ -79,6 +79,10 @@ struct invalid_step {};
 
 template <class T>
 concept step_argument = is_step_definition<T>::value || std::is_same_v<T, invalid_step>;
+/// Every one of Ts is a step (one concept over the pack: a constrained pack is a fold, see
+/// compile/type_list.hpp).
+template <class... Ts>
+concept step_arguments = all_of_pack<step_argument<Ts>...>;
 
 /// The check a step declaration fails first, or no_problem.
 template <fixed_string Slug, class After, step_type Type>

@@ -31,7 +31,8 @@ struct dependency_members {
             found = true;
             ok = match_pattern<typename analysis::template dependency<K>::output_type>(w);
         };
-        (try_dependency(std::integral_constant<std::size_t, Ks>{}), ...);
+        // A braced list, not a fold: a step may have hundreds of dependencies (compile/type_list.hpp).
+        [[maybe_unused]] const int tried[] = {0, (try_dependency(std::integral_constant<std::size_t, Ks>{}), 0)...};
         return found ? ok : w.report(pattern_problem::not_a_dependency, {});
     }
     static constexpr bool match_member(pattern_walk& w, std::string_view key) {
@@ -76,10 +77,14 @@ constexpr bool pattern_fails() {
 /// The first step (declaration order) whose pattern cannot match its input's type; npos if none.
 template <class Traits, std::size_t... Is>
 constexpr std::size_t first_step_with_pattern_problem(std::index_sequence<Is...>) {
-    constexpr std::array<bool, sizeof...(Is) + 1> fails{pattern_fails<Traits, Is>()..., false};
-    for (std::size_t i = 0; i < sizeof...(Is); ++i)
-        if (fails[i]) return i;
-    return npos;
+    if constexpr (!Traits::has_patterns) {
+        return npos;  // most flows: no need to look at each step
+    } else {
+        constexpr std::array<bool, sizeof...(Is) + 1> fails{pattern_fails<Traits, Is>()..., false};
+        for (std::size_t i = 0; i < sizeof...(Is); ++i)
+            if (fails[i]) return i;
+        return npos;
+    }
 }
 
 template <fixed_string Flow, fixed_string Step, fixed_string Condition, const pattern_check& Check>

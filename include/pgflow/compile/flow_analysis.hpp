@@ -74,7 +74,8 @@ struct flow_traits {
     static constexpr auto slug_string = Slug;
     using input_type = Input;
     static constexpr std::size_t step_count = sizeof...(Steps);
-    static constexpr std::size_t edge_count = (std::size_t{0} + ... + Steps::dependencies::size);
+    // No fold expressions over the steps (compile/type_list.hpp).
+    static constexpr std::size_t edge_count = sum_of_pack<Steps::dependencies::size...>();
     template <std::size_t I>
     using step_at = type_at<I, Steps...>;
 
@@ -82,8 +83,8 @@ struct flow_traits {
     static constexpr std::array<step_condition_text, step_count> conditions{Steps::conditions::text()...};
     static constexpr std::array<bool, step_count> may_be_skipped{Steps::conditions::may_be_skipped...};
     static constexpr std::array<bool, step_count> skips_dependents{Steps::conditions::skips_dependents...};
-    static constexpr bool has_patterns = (false || ... || Steps::conditions::has_pattern);
-    static constexpr bool has_waits = (false || ... || (Steps::kind != step_kind::handler));
+    static constexpr bool has_patterns = any_of_pack<Steps::conditions::has_pattern...>;
+    static constexpr bool has_waits = any_of_pack<(Steps::kind != step_kind::handler)...>;
     static constexpr std::array<step_wait_text, step_count> waits{wait_text_of<Steps>()...};
 
     static constexpr flow_graph<step_count, edge_count> build_graph() {
@@ -96,7 +97,7 @@ struct flow_traits {
             begin[step++] = edge;
             for (const std::string_view d : dependency_slugs) deps[edge++] = d;
         };
-        (add(Steps::dependencies::slugs), ...);
+        [[maybe_unused]] const int added[] = {0, (add(Steps::dependencies::slugs), 0)...};
         static_cast<void>(add);  // a flow may have no steps
         begin[step_count] = edge;
         return analyze_graph(slugs, begin, deps);
@@ -217,7 +218,7 @@ struct step_analysis {
 
     template <std::size_t... Ks>
     static constexpr auto analyze(std::index_sequence<Ks...>) {
-        if constexpr (((dependency<Ks>::verdict::problem != step_problem::none) || ... || false)) {
+        if constexpr (any_of_pack<(dependency<Ks>::verdict::problem != step_problem::none)...>) {
             return step_verdict<step_problem::blocked>{};
         } else if constexpr (step::kind == step_kind::signal) {
             return signal_verdict<typename received<Ks...>::type, type_list<input, dependency_argument<Ks>...>>();

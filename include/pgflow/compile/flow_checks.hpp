@@ -266,7 +266,7 @@ constexpr auto flow_problem() {
     using slug_problem = typename decltype(flow_slug_problem<Slug>())::type;
     if constexpr (!std::is_same_v<slug_problem, no_problem>)
         return std::type_identity<slug_problem>{};
-    else if constexpr ((std::is_same_v<Steps, invalid_step> || ... || false))
+    else if constexpr (any_of_pack<std::is_same_v<Steps, invalid_step>...>)
         return std::type_identity<invalid_step>{};
     else
         return flow_checks<flow_traits<Slug, Input, Steps...>>::problem();

@@ -54,6 +54,25 @@ constexpr std::size_t index_of_first() noexcept {
     return i;
 }
 
+// Reductions over packs without fold expressions: clang refuses a fold of more than 256 operands
+// (its bracket depth, which the user would have to raise), and a flow may have more steps than that.
+// A braced list has no such limit.
+
+/// Every one of Bs is true.
+template <bool... Bs>
+inline constexpr bool all_of_pack = index_of_first<!Bs...>() == sizeof...(Bs);
+/// Some one of Bs is true.
+template <bool... Bs>
+inline constexpr bool any_of_pack = index_of_first<Bs...>() != sizeof...(Bs);
+/// The sum of Ns.
+template <std::size_t... Ns>
+constexpr std::size_t sum_of_pack() noexcept {
+    constexpr std::size_t values[] = {0, Ns...};
+    std::size_t sum = 0;
+    for (const std::size_t n : values) sum += n;
+    return sum;
+}
+
 /// A slug as a type, so that packs of slugs can be indexed like packs of types.
 template <fixed_string Slug>
 struct slug_constant {
