@@ -15,6 +15,7 @@
 # every statement the workers, the run starter and the SQL functions ran, with the time the
 # statements spent waiting on locks (not commits: a commit is not a statement).
 #   benchmarks/sql/statement_profile.sh --e2e
+#   SHAPE=single_held benchmarks/sql/statement_profile.sh --e2e   (another session holds a snapshot)
 set -euo pipefail
 e2e=0
 for arg in "$@"; do
@@ -56,11 +57,12 @@ pgflow_as_postgres "$PGFLOW_PG_BIN/pg_ctl" -D "$out/pgdata" -l "$out/pgdata/serv
 
 if [ $e2e = 1 ]; then
   psql -X -q -c 'CREATE EXTENSION pg_stat_statements'
-  pgflow_log "scripts/bench, single-step runs, 4 workers per engine, against this cluster"
-  PGFLOW_BENCH_SHAPES=single PGFLOW_BENCH_WORKERS=4 PGFLOW_BENCH_EXTRA_SHAPES="" PGFLOW_BENCH_WARMUP=2 \
+  shape=${SHAPE:-single}
+  pgflow_log "scripts/bench, shape $shape, 4 workers per engine, against this cluster"
+  PGFLOW_BENCH_SHAPES="$shape" PGFLOW_BENCH_WORKERS=4 PGFLOW_BENCH_EXTRA_SHAPES="" PGFLOW_BENCH_WARMUP=2 \
     PGFLOW_BENCH_SECONDS="${SECONDS_PER_WINDOW:-10}" PGFLOW_BENCH_REPS=1 PGFLOW_BENCH_E2E_ONLY=1 "$repo/scripts/bench" --quick >"$out/bench.log" 2>&1 \
     || { tail -30 "$out/bench.log" >&2; exit 1; }
-  grep -E '^(ours|pgflow)[[:space:]]+single' "$out/bench.log" | cut -f1-8 | sed 's/^/  bench: /'
+  grep -E "^(ours|pgflow)[[:space:]]+$shape" "$out/bench.log" | cut -f1-8 | sed 's/^/  bench: /'
   for db in bench_ours bench_pgflow; do
     echo
     echo "== $db: milliseconds per run (single step: one task per run), by statement (nested: inside a function)"
