@@ -101,6 +101,7 @@ def main():
     ap.add_argument("--micro")
     ap.add_argument("--sql-cost")
     ap.add_argument("--map-claim", help="benchmarks/sql/map_claim_cost.sql's rows, each prefixed by its engine")
+    ap.add_argument("--compile-time", help="benchmarks/compile_time/run.sh's table")
     ap.add_argument("--out", required=True)
     ap.add_argument("--when", default="")
     ap.add_argument("--no-plot", action="store_true", help="skip throughput.png (no gnuplot needed)")
@@ -232,6 +233,19 @@ def main():
                 continue
             ns = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6}[b["time_unit"]]
             md.append(f"| {b['name']} | {ns / 1000:.2f} µs | {1e9 / ns:,.0f} |")
+
+    if a.compile_time and os.path.exists(a.compile_time) and os.path.getsize(a.compile_time) > 0:
+        with open(a.compile_time) as f:
+            rows = [line.split() for line in f if line.strip()]
+        md += ["", "### Compile time of a flow", "",
+               "`benchmarks/compile_time/run.sh`, -O0: a translation unit declaring the flow as a constexpr, taking "
+               "its registration SQL as a constant expression and instantiating its dispatcher, shape and output "
+               "decoding; *baseline*: one that only includes `<pgflow/dsl.hpp>`. Shapes: *chain* s0 → s1 → …, "
+               "*fan_in* N-1 roots and one step after all of them.",
+               "", "| compiler | shape | steps | wall s | CPU s | peak MiB |", "|---|---|---:|---:|---:|---:|"]
+        for r in rows[1:]:
+            if len(r) == 6:
+                md.append("| " + " | ".join(r) + " |")
 
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
