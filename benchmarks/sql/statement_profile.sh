@@ -35,17 +35,6 @@ source "$repo/scripts/lib/common.sh"
 source "$repo/scripts/lib/cluster.sh"
 mkdir -p "$out"
 
-# pgflow 0.8.1's migrations, from npm (as scripts/bench fetches them).
-pkg="$out/pgflow-core-0.8.1.tgz"
-if [ ! -f "$pkg" ]; then
-  command -v npm >/dev/null || pgflow_ensure_packages npm
-  pgflow_log "downloading @pgflow/core@0.8.1 (npm pack)"
-  (cd "$out" && npm pack --silent @pgflow/core@0.8.1 >/dev/null)
-fi
-rm -rf "$out/pgflow-core" && mkdir -p "$out/pgflow-core"
-tar -xzf "$pkg" -C "$out/pgflow-core"
-migrations="$out/pgflow-core/package/dist/supabase/migrations"
-
 rm -rf "$out/pgdata"
 pgflow_cluster_start "$out/pgdata" profile_ours >/dev/null
 cat >>"$out/pgdata/postgresql.conf" <<'CONF'
@@ -86,13 +75,7 @@ createdb profile_pgflow
 
 psql_db() { local db="$1"; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@" >/dev/null; }
 psql_db profile_ours -v queue=builtin -f "$repo/sql/install.sql"
-# pgflow 0.8.1 over our built-in queue (its first migration would CREATE EXTENSION pgmq).
-awk '/^\\if :pgflow_builtin_queue/ {inq=1; next} /^\\(else|endif)/ {inq=0} inq && /^\\ir / {print $2}' \
-  "$repo/sql/install.sql" | while read -r f; do psql_db profile_pgflow -f "$repo/sql/$f"; done
-psql_db profile_pgflow -f "$repo/benchmarks/baseline/realtime_stand_in.sql"
-for f in $(ls "$migrations"/*.sql | sort); do
-  sed -E '/^CREATE EXTENSION IF NOT EXISTS "pgmq"/d' "$f" | psql_db profile_pgflow -f -
-done
+pgflow_install_pgflow_081 profile_pgflow "$out"
 psql_db profile_ours -c 'CREATE EXTENSION pg_stat_statements'
 
 for db in profile_ours profile_pgflow; do

@@ -79,3 +79,29 @@ pgflow_build() {
   local dir="$1"; shift
   cmake --build "$dir" -j"${PGFLOW_JOBS:-2}" "$@"
 }
+
+# pgflow 0.8.1's published SQL (npm @pgflow/core@0.8.1, its migrations in name order) into database
+# $1, over pgflow-cpp's built-in queue and the plain-PostgreSQL stand-in of Supabase's realtime; the
+# package is downloaded once into directory $2. For comparisons (scripts/bench,
+# benchmarks/sql/statement_profile.sh).
+pgflow_install_pgflow_081() {
+  local db="$1" dir="$2" repo f
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  if [ ! -f "$dir/pgflow-core-0.8.1.tgz" ]; then
+    command -v npm >/dev/null || pgflow_ensure_packages npm
+    pgflow_log "downloading @pgflow/core@0.8.1 (npm pack)"
+    (cd "$dir" && npm pack --silent @pgflow/core@0.8.1 >/dev/null)
+  fi
+  rm -rf "$dir/pgflow-core" && mkdir -p "$dir/pgflow-core"
+  tar -xzf "$dir/pgflow-core-0.8.1.tgz" -C "$dir/pgflow-core"
+  # Only the queue part of our install (the files install.sql includes for the built-in queue).
+  awk '/^\\if :pgflow_builtin_queue/ {inq=1; next} /^\\(else|endif)/ {inq=0} inq && /^\\ir / {print $2}' \
+    "$repo/sql/install.sql" | while read -r f; do
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$repo/sql/$f" >/dev/null
+  done
+  psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$repo/benchmarks/baseline/realtime_stand_in.sql" >/dev/null
+  for f in $(ls "$dir/pgflow-core/package/dist/supabase/migrations"/*.sql | sort); do
+    # The queue is already there; pgflow's first migration would CREATE EXTENSION pgmq.
+    sed -E '/^CREATE EXTENSION IF NOT EXISTS "pgmq"/d' "$f" | psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f - >/dev/null
+  done
+}
