@@ -5,9 +5,21 @@
 -- transaction asks for it) on channel pgflow:run:<run_id> with the payload plus "event"; a
 -- payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message and says
 -- "trimmed": true, leaving what a listener needs to re-read the row.
--- Cheap on purpose (it runs for every event): the schema lookup spares parsing the signature of
--- realtime.send where there is no schema realtime, and the notification is the payload's text
--- with "event" put in front, not a second jsonb value.
+-- Cheap on purpose (it runs for every event): the notification is the payload's text with "event"
+-- put in front, not a second jsonb value.
+-- pgflow_cpp._realtime_send_exists() -> boolean
+-- Whether realtime.send(jsonb, text, text, boolean) exists, i.e. events also go to Supabase's
+-- realtime. The schema lookup first spares parsing the signature where there is no schema realtime.
+CREATE OR REPLACE FUNCTION pgflow_cpp._realtime_send_exists()
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+  SELECT to_regnamespace('realtime') IS NOT NULL
+         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL
+$$;
+
 CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -18,8 +30,7 @@ DECLARE
   topic text := 'pgflow:run:' || run_id::text;
   notification text;
 BEGIN
-  IF to_regnamespace('realtime') IS NOT NULL
-     AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
+  IF pgflow_cpp._realtime_send_exists() THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
 

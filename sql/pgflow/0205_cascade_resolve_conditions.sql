@@ -73,7 +73,7 @@ BEGIN
              CASE
                WHEN s.deps_count = 0 THEN run_row.input
                ELSE coalesce((
-                 SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))
+                 SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))::jsonb
                  FROM pgflow.deps AS d
                  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
                  JOIN pgflow.step_states AS ds ON ds.run_id = ss.run_id AND ds.step_slug = d.dep_slug

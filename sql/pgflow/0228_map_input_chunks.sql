@@ -33,7 +33,8 @@ SET search_path = ''
 AS $$
   WITH inserted AS (
     INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
-    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
+    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100,
+           to_jsonb(array_agg(e.value ORDER BY e.ord))  -- not jsonb_agg: see 0080_step_output.sql
     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(chunk_map_input.source) = 'array' THEN chunk_map_input.source END)
       WITH ORDINALITY AS e(value, ord)
     GROUP BY (e.ord - 1) / 100

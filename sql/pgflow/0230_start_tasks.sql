@@ -247,7 +247,7 @@ BEGIN
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
-             SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
+             SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))::jsonb
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
              JOIN pgflow.step_states AS ds ON ds.run_id = c.run_id AND ds.step_slug = d.dep_slug

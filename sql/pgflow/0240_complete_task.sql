@@ -264,10 +264,17 @@ BEGIN
     END IF;
 
     IF step_row.status = 'completed' THEN
-      IF step_kind = 'map' THEN
-        step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
-      ELSE
+      -- A map's output is aggregated for its event only where the event can carry it: to
+      -- realtime.send, or to a notification, which drops an output stored in over 256 kB anyway
+      -- (pgflow_cpp.broadcast). Otherwise the event says "trimmed" without aggregating the
+      -- tasks' outputs a second time (the run's output aggregates them once more).
+      IF step_kind <> 'map' THEN
         step_output := complete_task.output;
+      ELSIF pgflow_cpp._realtime_send_exists()
+            OR (SELECT coalesce(sum(pg_column_size(t.output)), 0) FROM pgflow.step_tasks AS t
+                WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+                  AND t.status = 'completed') <= 262144 THEN
+        step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       END IF;
 
       PERFORM pgflow_cpp.broadcast(
@@ -276,9 +283,9 @@ BEGIN
           'run_id', complete_task.run_id,
           'step_slug', complete_task.step_slug,
           'status', 'completed',
-          'output', step_output,
           'completed_at', step_row.completed_at
-        ),
+        ) || CASE WHEN step_kind = 'map' AND step_output IS NULL THEN '{"trimmed": true}'::jsonb
+                  ELSE jsonb_build_object('output', step_output) END,
         'step:' || complete_task.step_slug || ':completed',
         complete_task.run_id);
 

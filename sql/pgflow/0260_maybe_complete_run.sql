@@ -16,7 +16,8 @@ BEGIN
   SET status = 'completed',
       completed_at = greatest(now(), r.started_at),
       output = (
-        SELECT jsonb_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))
+        -- json_object_agg(...)::jsonb, not jsonb_object_agg: see 0080_step_output.sql.
+        SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
         FROM pgflow.step_states AS ss
         JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
         WHERE ss.run_id = r.run_id

@@ -10,7 +10,7 @@ SET search_path = ''
 AS $$
   SELECT jsonb_build_object(
            'run', to_jsonb(r),
-           'steps', coalesce(jsonb_agg(to_jsonb(s)) FILTER (WHERE s.run_id IS NOT NULL), '[]'::jsonb))
+           'steps', coalesce(to_jsonb(array_agg(to_jsonb(s)) FILTER (WHERE s.run_id IS NOT NULL)), '[]'::jsonb))
   FROM pgflow.runs AS r
   LEFT JOIN pgflow.step_states AS s ON s.run_id = r.run_id
   WHERE r.run_id = get_run_with_states.run_id

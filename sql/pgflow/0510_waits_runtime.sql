@@ -90,7 +90,7 @@ BEGIN
   END IF;
 
   RETURN jsonb_build_object('run', run_input) || coalesce((
-    SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(subflow_input.run_id, d.dep_slug, p.step_type))
+    SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(subflow_input.run_id, d.dep_slug, p.step_type))::jsonb
     FROM pgflow.deps AS d
     JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
     JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug

@@ -2,7 +2,7 @@
 -- "event"), trimmed when too large for NOTIFY; starting steps whose messages are visible at once
 -- NOTIFYs pgflow:queue:<flow_slug>. A second session (dblink) LISTENs and reads what arrives
 -- after this session's commits.
-SELECT plan(20);
+SELECT plan(26);
 
 SELECT pgflow.create_flow('notes');
 SELECT pgflow.add_step('notes', 'a');
@@ -98,6 +98,42 @@ SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FILTER (WHERE
 SELECT is((SELECT payload::jsonb->>'error_message' FROM got WHERE payload LIKE '%"run:failed"%'), 'broken',
           'run:failed carries the error message');
 
+-- A map's step:completed carries its tasks' outputs in task order. When they are stored in over
+-- 256 kB (more than a notification can carry), it says "trimmed" without aggregating them, and the
+-- run output still holds them all.
+SELECT pgflow.create_flow('notes_map');
+SELECT pgflow.add_step('notes_map', 'm', step_type => 'map');
+SELECT pgflow_tests.ensure_worker('notes_map');
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c004"');
+SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c005"');
+SELECT pgflow.start_flow('notes_map', '[1, 2]', '00000000-0000-0000-0000-00000000c004');
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, to_jsonb(t.task_index * 10))
+FROM pgflow_tests.read_and_start('notes_map', qty => 10) AS t;
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 4);
+SELECT is((SELECT array_agg(payload::jsonb->>'event' ORDER BY seq) FROM got),
+          ARRAY['run:started', 'step:m:started', 'step:m:completed', 'run:completed'],
+          'a map run notifies run:started, step:m:started, step:m:completed, run:completed');
+SELECT is((SELECT payload::jsonb->'output' FROM got WHERE seq = 3), '[0, 10]'::jsonb,
+          'a small map''s step:completed carries its tasks'' outputs in task order');
+SELECT pgflow.start_flow('notes_map', '[1, 2, 3]', '00000000-0000-0000-0000-00000000c005');
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index,
+                            to_jsonb(ARRAY(SELECT md5(g::text || t.task_index) FROM generate_series(1, 10000) AS g)))
+FROM pgflow_tests.read_and_start('notes_map', qty => 10) AS t;
+DROP TABLE got;
+CREATE TEMP TABLE got AS SELECT * FROM pgflow_tests.wait_notifications('listener', 4);
+SELECT cmp_ok((SELECT sum(pg_column_size(t.output)) FROM pgflow.step_tasks AS t
+               WHERE t.run_id = '00000000-0000-0000-0000-00000000c005')::numeric, '>', 262144::numeric,
+              'the big map''s task outputs are stored in over 256 kB');
+SELECT is((SELECT payload::jsonb - 'completed_at' FROM got WHERE seq = 3),
+          '{"event": "step:m:completed", "event_type": "step:completed", "run_id": "00000000-0000-0000-0000-00000000c005",
+            "step_slug": "m", "status": "completed", "trimmed": true}'::jsonb,
+          'a map whose outputs are stored in over 256 kB announces step:completed "trimmed"');
+SELECT is((SELECT r.output->'m' FROM pgflow.runs AS r WHERE r.run_id = '00000000-0000-0000-0000-00000000c005'),
+          (SELECT to_jsonb(array_agg(t.output ORDER BY t.task_index)) FROM pgflow.step_tasks AS t
+           WHERE t.run_id = '00000000-0000-0000-0000-00000000c005'),
+          'the big map''s run output holds every task output in task order');
+
 -- With realtime.send present, the event goes both ways.
 \ir fixtures/realtime_stand_in.sql
 SELECT dblink_exec('listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-00000000c003"');
@@ -111,6 +147,17 @@ SELECT is((SELECT array_agg(event ORDER BY id) FROM realtime.messages), ARRAY['r
 SELECT is((SELECT payload FROM realtime.messages WHERE event = 'run:started'),
           (SELECT payload::jsonb - 'event' FROM got WHERE payload LIKE '%"run:started"%'),
           'realtime gets pgflow''s payload exactly (without the "event" key)');
+
+-- Through realtime.send a map's step:completed carries its outputs however large they are.
+SELECT pgflow.start_flow('notes_map', '[1, 2, 3]', '00000000-0000-0000-0000-00000000c006');
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index,
+                            to_jsonb(ARRAY(SELECT md5(g::text || t.task_index) FROM generate_series(1, 10000) AS g)))
+FROM pgflow_tests.read_and_start('notes_map', qty => 10) AS t;
+SELECT is((SELECT m.payload->'output' FROM realtime.messages AS m
+           WHERE m.event = 'step:m:completed' AND m.topic = 'pgflow:run:00000000-0000-0000-0000-00000000c006'),
+          (SELECT to_jsonb(array_agg(t.output ORDER BY t.task_index)) FROM pgflow.step_tasks AS t
+           WHERE t.run_id = '00000000-0000-0000-0000-00000000c006'),
+          'realtime.send gets a big map''s whole output in its step:completed event');
 
 -- Channel names fit NOTIFY's 63-byte limit for the longest flow slug pgmq allows.
 SELECT pgflow.create_flow(repeat('q', 47));

@@ -1553,9 +1553,21 @@ R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- transaction asks for it) on channel pgflow:run:<run_id> with the payload plus "event"; a
 -- payload too large for NOTIFY (limit 8000 bytes) drops input, output and error_message and says
 -- "trimmed": true, leaving what a listener needs to re-read the row.
--- Cheap on purpose (it runs for every event): the schema lookup spares parsing the signature of
--- realtime.send where there is no schema realtime, and the notification is the payload's text
--- with "event" put in front, not a second jsonb value.
+-- Cheap on purpose (it runs for every event): the notification is the payload's text with "event"
+-- put in front, not a second jsonb value.
+-- pgflow_cpp._realtime_send_exists() -> boolean
+-- Whether realtime.send(jsonb, text, text, boolean) exists, i.e. events also go to Supabase's
+-- realtime. The schema lookup first spares parsing the signature where there is no schema realtime.
+CREATE OR REPLACE FUNCTION pgflow_cpp._realtime_send_exists()
+RETURNS boolean
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+  SELECT to_regnamespace('realtime') IS NOT NULL
+         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL
+$$;
+
 CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
 RETURNS void
 LANGUAGE plpgsql
@@ -1566,8 +1578,7 @@ DECLARE
   topic text := 'pgflow:run:' || run_id::text;
   notification text;
 BEGIN
-  IF to_regnamespace('realtime') IS NOT NULL
-     AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL THEN
+  IF pgflow_cpp._realtime_send_exists() THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
 
@@ -1593,6 +1604,14 @@ R"pgflow_sql(-- pgflow_cpp.step_output(run_id, step_slug, step_type) -> jsonb
 -- array of its completed tasks' outputs in task_index order ([] when it had none), for a single
 -- step its task's output. The one definition behind dependents' task inputs (start_tasks), the
 -- step:completed event (complete_task) and the run output (maybe_complete_run).
+--
+-- No jsonb_agg or jsonb_object_agg over outputs anywhere in sql/ (hygiene.sql_json_aggregates):
+-- on PostgreSQL 15 and earlier both copy every string inside the values they aggregate with
+-- snprintf("%s") over bytes that are not NUL-terminated, which scans on to the end of the value:
+-- quadratic in the number of strings. Five task outputs of 300,000 short strings (54 MB) took 78 s
+-- to aggregate that way, against 0.5 s with to_jsonb(array_agg(...)) for arrays and 1.0 s with
+-- json_object_agg(...)::jsonb for objects (benchmarks/sql/json_aggregates.sql), which give the same
+-- values and cost no more for small ones.
 CREATE OR REPLACE FUNCTION pgflow_cpp.step_output(run_id uuid, step_slug text, step_type text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -1601,7 +1620,8 @@ SET search_path = ''
 AS $$
 BEGIN
   IF step_output.step_type = 'map' THEN
-    RETURN (SELECT coalesce(jsonb_agg(t.output ORDER BY t.task_index), '[]'::jsonb)
+    -- to_jsonb(array_agg(...)), not jsonb_agg: see the note above.
+    RETURN (SELECT coalesce(to_jsonb(array_agg(t.output ORDER BY t.task_index)), '[]'::jsonb)
             FROM pgflow.step_tasks AS t
             WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug AND t.status = 'completed');
   END IF;
@@ -1952,7 +1972,7 @@ BEGIN
              CASE
                WHEN s.deps_count = 0 THEN run_row.input
                ELSE coalesce((
-                 SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))
+                 SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(ss.run_id, d.dep_slug, p.step_type))::jsonb
                  FROM pgflow.deps AS d
                  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
                  JOIN pgflow.step_states AS ds ON ds.run_id = ss.run_id AND ds.step_slug = d.dep_slug
@@ -2409,7 +2429,8 @@ SET search_path = ''
 AS $$
   WITH inserted AS (
     INSERT INTO pgflow_cpp.map_input_chunks (run_id, step_slug, chunk, elements)
-    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100, jsonb_agg(e.value ORDER BY e.ord)
+    SELECT chunk_map_input.run_id, chunk_map_input.step_slug, (e.ord - 1) / 100,
+           to_jsonb(array_agg(e.value ORDER BY e.ord))  -- not jsonb_agg: see 0080_step_output.sql
     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(chunk_map_input.source) = 'array' THEN chunk_map_input.source END)
       WITH ORDINALITY AS e(value, ord)
     GROUP BY (e.ord - 1) / 100
@@ -2670,7 +2691,7 @@ BEGIN
   single_inputs AS (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
-             SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))
+             SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))::jsonb
              FROM pgflow.deps AS d
              JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
              JOIN pgflow.step_states AS ds ON ds.run_id = c.run_id AND ds.step_slug = d.dep_slug
@@ -2684,8 +2705,8 @@ BEGIN
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
-             -- A map over a map: element i of the parent's aggregated output is )pgflow_sql"
-R"pgflow_sql(its task i's output
+             -- A map over a map: element i of the parent's aggregated outp)pgflow_sql"
+R"pgflow_sql(ut is its task i's output
              -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
              -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
@@ -3060,10 +3081,17 @@ BEGIN
     END IF;
 
     IF step_row.status = 'completed' THEN
-      IF step_kind = 'map' THEN
-        step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
-      ELSE
+      -- A map's output is aggregated for its event only where the event can carry it: to
+      -- realtime.send, or to a notification, which drops an output stored in over 256 kB anyway
+      -- (pgflow_cpp.broadcast). Otherwise the event says "trimmed" without aggregating the
+      -- tasks' outputs a second time (the run's output aggregates them once more).
+      IF step_kind <> 'map' THEN
         step_output := complete_task.output;
+      ELSIF pgflow_cpp._realtime_send_exists()
+            OR (SELECT coalesce(sum(pg_column_size(t.output)), 0) FROM pgflow.step_tasks AS t
+                WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+                  AND t.status = 'completed') <= 262144 THEN
+        step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       END IF;
 
       PERFORM pgflow_cpp.broadcast(
@@ -3072,9 +3100,9 @@ BEGIN
           'run_id', complete_task.run_id,
           'step_slug', complete_task.step_slug,
           'status', 'completed',
-          'output', step_output,
           'completed_at', step_row.completed_at
-        ),
+        ) || CASE WHEN step_kind = 'map' AND step_output IS NULL THEN '{"trimmed": true}'::jsonb
+                  ELSE jsonb_build_object('output', step_output) END,
         'step:' || complete_task.step_slug || ':completed',
         complete_task.run_id);
 
@@ -3082,7 +3110,8 @@ BEGIN
         -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
         IF conditional_dependents AND NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
           IF task_message IS NOT NULL THEN
-            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+            PERFORM pgmq.archive(run_f)pgflow_sql"
+R"pgflow_sql(low, ARRAY[task_message]);
           END IF;
           RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
             WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
@@ -3103,8 +3132,7 @@ BEGIN
       END IF;
       PERFORM pgflow.maybe_complete_run(complete_task.run_id);
     END IF;
-  ELSIF EXISTS (SELECT 1 FROM pgflow.step_stat)pgflow_sql"
-R"pgflow_sql(es AS ss
+  ELSIF EXISTS (SELECT 1 FROM pgflow.step_states AS ss
                 WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
                   AND ss.status NOT IN ('created', 'started')) THEN
     -- Not started, and its step no longer runs (pgflow 0.14: e.g. skipped): only the message goes.
@@ -3750,7 +3778,8 @@ BEGIN
   SET status = 'completed',
       completed_at = greatest(now(), r.started_at),
       output = (
-        SELECT jsonb_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))
+        -- json_object_agg(...)::jsonb, not jsonb_object_agg: see 0080_step_output.sql.
+        SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
         FROM pgflow.step_states AS ss
         JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
         WHERE ss.run_id = r.run_id
@@ -3840,7 +3869,7 @@ SET search_path = ''
 AS $$
   SELECT jsonb_build_object(
            'run', to_jsonb(r),
-           'steps', coalesce(jsonb_agg(to_jsonb(s)) FILTER (WHERE s.run_id IS NOT NULL), '[]'::jsonb))
+           'steps', coalesce(to_jsonb(array_agg(to_jsonb(s)) FILTER (WHERE s.run_id IS NOT NULL)), '[]'::jsonb))
   FROM pgflow.runs AS r
   LEFT JOIN pgflow.step_states AS s ON s.run_id = r.run_id
   WHERE r.run_id = get_run_with_states.run_id
@@ -4872,7 +4901,7 @@ BEGIN
   END IF;
 
   RETURN jsonb_build_object('run', run_input) || coalesce((
-    SELECT jsonb_object_agg(d.dep_slug, pgflow_cpp.step_output(subflow_input.run_id, d.dep_slug, p.step_type))
+    SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(subflow_input.run_id, d.dep_slug, p.step_type))::jsonb
     FROM pgflow.deps AS d
     JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
     JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug
