@@ -14,6 +14,9 @@
 --                      a child run of a subflow step: the parent run's task it serves (its
 --                      completion or failure completes or fails that task; NULL once the parent
 --                      is pruned).
+--   priority           a finished run's priority (start_flow_with_priority, or its parent's), kept
+--                      when the run leaves run_priorities (0610) so that retry_run and resume_run
+--                      give the new run the same priority; NULL for priority 0.
 -- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   run_id uuid NOT NULL,
@@ -55,3 +58,13 @@ BEGIN
   END IF;
 END
 $parent$;
+
+-- The priority column for an install made before it (guarded as above).
+DO $priority$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow_cpp.run_control'::regclass AND attname = 'priority' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow_cpp.run_control ADD COLUMN IF NOT EXISTS priority integer NULL;
+  END IF;
+END
+$priority$;

@@ -96,7 +96,8 @@ $$;
 -- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
 -- condition fails the new run, which is still returned), empty steps complete, ready steps start,
 -- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
--- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'. A flow with run limits:
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'; the new run has the old
+-- run's priority (start_flow_with_priority). A flow with run limits:
 -- the new run waits for a slot like a new run (0610), its partly completed steps started when admitted.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
 -- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
@@ -128,6 +129,7 @@ BEGIN
             HINT = 'pgflow_cpp.retry_run starts it again from the beginning.';
   END IF;
 
+  PERFORM pgflow_cpp._restart_priority(source.run_id, new_run, source.flow_slug);
   INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
   VALUES (new_run, source.flow_slug, source.input,
           (SELECT count(*) FROM pgflow.step_states AS ss

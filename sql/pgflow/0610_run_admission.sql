@@ -110,15 +110,21 @@ BEGIN
 END;
 $$;
 
--- Trigger function: a run left 'started' (completed, failed, cancelled). Forgets its priority and,
--- for a flow with run limits, frees its slot and admits the runs waiting for it.
+-- Trigger function: a run left 'started' (completed, failed, cancelled). Moves its priority from
+-- run_priorities (read by every claim of its flow) to run_control.priority (read only by retry_run
+-- and resume_run) and, for a flow with run limits, frees its slot and admits the runs waiting for it.
 CREATE OR REPLACE FUNCTION pgflow_cpp._on_run_finished()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-  DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id;
+  WITH finished AS (
+    DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id RETURNING p.priority
+  )
+  INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, priority)
+  SELECT NEW.run_id, NEW.flow_slug, f.priority FROM finished AS f
+  ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE SET priority = excluded.priority;
   DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.run_id = NEW.run_id;
   IF FOUND AND current_setting('pgflow_cpp.admitting_flow', true) IS DISTINCT FROM NEW.flow_slug THEN
     PERFORM pgflow_cpp._admit_runs(NEW.flow_slug, NULL);

@@ -1,8 +1,9 @@
 -- Run limits (pgflow_cpp.set_flow_limits), priorities (start_flow_with_priority) and fairness:
 -- runs over the limits wait ('waiting') and are admitted in order as runs finish (per key: only
 -- behind their key); higher priorities are claimed first, with aging; a big map's claims leave
--- room for later runs. pgflow.start_flow keeps its 0.8.1 result.
-SELECT plan(31);
+-- room for later runs; a retried or resumed run keeps its priority. pgflow.start_flow keeps its
+-- 0.8.1 result.
+SELECT plan(37);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -157,5 +158,44 @@ SELECT count(*) FROM (SELECT pgflow.start_flow('em', '[]') FROM generate_series(
 SELECT pg_temp.finish_run('00000000-0000-0000-0000-00000000ec01');
 SELECT is((SELECT count(*) FROM pgflow.runs WHERE flow_slug = 'em' AND status = 'completed'), 501::bigint,
           'every empty run waiting behind the slot completes once it frees');
+
+-- A retried or resumed run has the priority of the run it restarts (run_control.priority keeps a
+-- finished run's priority; run_priorities holds only unfinished runs').
+SELECT pgflow.create_flow('prr', max_attempts => 1);
+SELECT pgflow.add_step('prr', 'a');
+SELECT pgflow.add_step('prr', 'empty', step_type => 'map');
+SELECT pgflow_tests.ensure_worker('prr');
+CREATE FUNCTION pg_temp.fail_run(run uuid) RETURNS void LANGUAGE sql AS $$
+  SELECT pgflow.fail_task(c.run_id, c.step_slug, c.task_index, 'broken') FROM pg_temp.claim('prr') AS c WHERE c.run_id = run;
+$$;
+SELECT pgflow_cpp.start_flow_with_priority('prr', '[1]', 7, '00000000-0000-0000-0000-00000000bb01');
+SELECT pg_temp.fail_run('00000000-0000-0000-0000-00000000bb01');
+SELECT is((SELECT ARRAY[(SELECT priority FROM pgflow_cpp.run_control WHERE run_id = '00000000-0000-0000-0000-00000000bb01'),
+                        (SELECT count(*)::integer FROM pgflow_cpp.run_priorities WHERE run_id = '00000000-0000-0000-0000-00000000bb01')]),
+          ARRAY[7, 0], 'a finished run''s priority moves from run_priorities to run_control');
+SELECT pgflow_cpp.retry_run('00000000-0000-0000-0000-00000000bb01') AS retried \gset
+SELECT is((SELECT priority FROM pgflow_cpp.run_priorities WHERE run_id = :'retried'), 7, 'a retried run has its source''s priority');
+SELECT pg_temp.fail_run(:'retried');
+SELECT pgflow_cpp.resume_run(:'retried') AS resumed \gset
+SELECT is((SELECT priority FROM pgflow_cpp.run_priorities WHERE run_id = :'resumed'), 7, 'so has a resumed run, down the chain');
+SELECT pg_temp.finish_run(:'resumed');
+SELECT is((SELECT ARRAY[priority::text, restart_kind] FROM pgflow_cpp.run_control WHERE run_id = :'resumed'),
+          ARRAY['7', 'resume'], 'finished, the resumed run keeps its priority next to its lineage');
+-- A retry that ends within retry_run (its map is empty, and the slot its source waited for is
+-- free now) keeps its priority and its lineage.
+SELECT pgflow.create_flow('pre');
+SELECT pgflow.add_step('pre', 'items', step_type => 'map');
+SELECT pgflow_tests.ensure_worker('pre');
+SELECT pgflow_cpp.set_flow_limits('pre', max_concurrent_runs => 1);
+SELECT pgflow.start_flow('pre', '[1]', '00000000-0000-0000-0000-00000000bb02');
+SELECT pgflow_cpp.start_flow_with_priority('pre', '[]', 3, '00000000-0000-0000-0000-00000000bb03');
+SELECT pgflow_cpp.cancel_run('00000000-0000-0000-0000-00000000bb03');
+SELECT pg_temp.finish_run('00000000-0000-0000-0000-00000000bb02');
+SELECT pgflow_cpp.retry_run('00000000-0000-0000-0000-00000000bb03') AS retried_empty \gset
+SELECT is((SELECT ARRAY[r.status, c.priority::text, c.restart_kind] FROM pgflow.runs AS r
+           JOIN pgflow_cpp.run_control AS c ON c.run_id = r.run_id WHERE r.run_id = :'retried_empty'),
+          ARRAY['completed', '3', 'retry'], 'a retry that completes at once keeps its priority and lineage');
+SELECT is((SELECT count(*) FROM pgflow_cpp.run_control WHERE run_id = '00000000-0000-0000-0000-00000000bb02' AND priority IS NOT NULL),
+          0::bigint, 'a run of priority 0 keeps no priority');
 
 SELECT * FROM finish();

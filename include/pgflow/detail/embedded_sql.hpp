@@ -3942,6 +3942,9 @@ R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a 
 --                      a child run of a subflow step: the parent run's task it serves (its
 --                      completion or failure completes or fails that task; NULL once the parent
 --                      is pruned).
+--   priority           a finished run's priority (start_flow_with_priority, or its parent's), kept
+--                      when the run leaves run_priorities (0610) so that retry_run and resume_run
+--                      give the new run the same priority; NULL for priority 0.
 -- Rows go with their run (ON DELETE CASCADE); a deleted predecessor leaves restart_of_run_id NULL.
 CREATE TABLE IF NOT EXISTS pgflow_cpp.run_control (
   run_id uuid NOT NULL,
@@ -3983,6 +3986,16 @@ BEGIN
   END IF;
 END
 $parent$;
+
+-- The priority column for an install made before it (guarded as above).
+DO $priority$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                 WHERE attrelid = 'pgflow_cpp.run_control'::regclass AND attname = 'priority' AND NOT attisdropped) THEN
+    ALTER TABLE pgflow_cpp.run_control ADD COLUMN IF NOT EXISTS priority integer NULL;
+  END IF;
+END
+$priority$;
 )pgflow_sql"
 },
     file{"pgflow/0410_cancel_active_tasks.sql", part::common,
@@ -4206,11 +4219,28 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._restart_priority(source_run_id, new_run_id, flow_slug) -> void (internal)
+-- Gives a retry or resume the priority its source run had (run_control.priority, moved there
+-- when the source finished: 0610), before the new run exists, so that its admission under run
+-- limits already sees it (as start_flow_with_priority does). Nothing for priority 0.
+CREATE OR REPLACE FUNCTION pgflow_cpp._restart_priority(source_run_id uuid, new_run_id uuid, flow_slug text)
+RETURNS void
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+  INSERT INTO pgflow_cpp.run_priorities (run_id, flow_slug, priority)
+  SELECT _restart_priority.new_run_id, _restart_priority.flow_slug, c.priority
+  FROM pgflow_cpp.run_control AS c
+  WHERE c.run_id = _restart_priority.source_run_id AND c.priority IS NOT NULL AND c.priority <> 0
+$$;
+
 -- pgflow_cpp.retry_run(run_id) -> uuid (the new run)
 -- (Addition: not in pgflow 0.8.1; upstream's design #657.) Starts a new run of a failed or
 -- cancelled run's flow with the same input through pgflow.start_flow (same events, same
 -- everything: no state of the old run is reused; the old run is not changed) and records
--- pgflow_cpp.run_control.restart_of_run_id = run_id, restart_kind = 'retry'.
+-- pgflow_cpp.run_control.restart_of_run_id = run_id, restart_kind = 'retry'. The new run has the
+-- old run's priority (start_flow_with_priority).
 -- Errors: those of lock_restart_source above, and start_flow's. Two concurrent retries (or a
 -- retry and a resume) of one run: the second waits for the first and then fails with
 -- 'Run <id> was already restarted as run <new id> (retry)' (SQLSTATE 55000).
@@ -4223,11 +4253,16 @@ SET search_path = ''
 AS $$
 DECLARE
   source pgflow.runs := pgflow_cpp.lock_restart_source(retry_run.run_id, 'retried');
-  new_run uuid;
+  new_run uuid := gen_random_uuid();
 BEGIN
-  SELECT r.run_id INTO new_run FROM pgflow.start_flow(source.flow_slug, source.input) AS r;
-  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, restart_of_run_id, restart_kind)
-  VALUES (new_run, source.flow_slug, source.run_id, 'retry');
+  PERFORM pgflow_cpp._restart_priority(source.run_id, new_run, source.flow_slug);
+  PERFORM pgflow.start_flow(source.flow_slug, source.input, new_run);
+  -- A run that ended within start_flow (e.g. its maps were empty) may have its row already: its
+  -- priority, moved there as it finished.
+  INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, restart_of_run_id, restart_kind)
+  VALUES (new_run, source.flow_slug, source.run_id, 'retry')
+  ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE
+  SET restart_of_run_id = excluded.restart_of_run_id, restart_kind = excluded.restart_kind;
   RETURN new_run;
 END;
 $$;
@@ -4332,7 +4367,8 @@ $$;
 -- does: the conditions of the steps ready now are resolved (cascade_resolve_conditions; a 'fail'
 -- condition fails the new run, which is still returned), empty steps complete, ready steps start,
 -- the run completes when nothing is left; so its output is the one an uninterrupted run gives.
--- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'. A flow with run limits:
+-- Records run_control.restart_of_run_id = run_id, restart_kind = 'resume'; the new run has the old
+-- run's priority (start_flow_with_priority). A flow with run limits:
 -- the new run waits for a slot like a new run (0610), its partly completed steps started when admitted.
 -- Events: run:started, then step:<slug>:started for the steps started (partly done maps first),
 -- exactly as a run started by start_flow; none for the reused (completed or skipped) steps.
@@ -4364,6 +4400,7 @@ BEGIN
             HINT = 'pgflow_cpp.retry_run starts it again from the beginning.';
   END IF;
 
+  PERFORM pgflow_cpp._restart_priority(source.run_id, new_run, source.flow_slug);
   INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
   VALUES (new_run, source.flow_slug, source.input,
           (SELECT count(*) FROM pgflow.step_states AS ss
@@ -5731,15 +5768,21 @@ BEGIN
 END;
 $$;
 
--- Trigger function: a run left 'started' (completed, failed, cancelled). Forgets its priority and,
--- for a flow with run limits, frees its slot and admits the runs waiting for it.
+-- Trigger function: a run left 'started' (completed, failed, cancelled). Moves its priority from
+-- run_priorities (read by every claim of its flow) to run_control.priority (read only by retry_run
+-- and resume_run) and, for a flow with run limits, frees its slot and admits the runs waiting for it.
 CREATE OR REPLACE FUNCTION pgflow_cpp._on_run_finished()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-  DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id;
+  WITH finished AS (
+    DELETE FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = NEW.run_id RETURNING p.priority
+  )
+  INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, priority)
+  SELECT NEW.run_id, NEW.flow_slug, f.priority FROM finished AS f
+  ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE SET priority = excluded.priority;
   DELETE FROM pgflow_cpp.limited_runs AS w WHERE w.run_id = NEW.run_id;
   IF FOUND AND current_setting('pgflow_cpp.admitting_flow', true) IS DISTINCT FROM NEW.flow_slug THEN
     PERFORM pgflow_cpp._admit_runs(NEW.flow_slug, NULL);
