@@ -46,6 +46,41 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._subflow_map_array(run_id, flow_slug, step_slug) -> jsonb
+-- (Internal.) The array a map subflow step maps when it is one array: the run's input for a root
+-- map, its single dependency's output when that is a completed single step. NULL otherwise (a
+-- single step; a map over a map's tasks, whose elements are task outputs read one by one; a
+-- dependency that did not complete). Read once for all of a step's children by
+-- start_waiting_tasks: reading it per child cost O(N) each, O(N²) for the step.
+CREATE OR REPLACE FUNCTION pgflow_cpp._subflow_map_array(run_id uuid, flow_slug text, step_slug text)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+  step pgflow.steps;
+  dep record;
+BEGIN
+  SELECT * INTO step FROM pgflow.steps AS s
+  WHERE s.flow_slug = _subflow_map_array.flow_slug AND s.step_slug = _subflow_map_array.step_slug;
+  IF step.step_type IS DISTINCT FROM 'map' OR step.deps_count > 1 THEN
+    RETURN NULL;
+  ELSIF step.deps_count = 0 THEN
+    RETURN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = _subflow_map_array.run_id);
+  END IF;
+  SELECT d.dep_slug, p.step_type, ds.status INTO dep
+  FROM pgflow.deps AS d
+  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+  JOIN pgflow.step_states AS ds ON ds.run_id = _subflow_map_array.run_id AND ds.step_slug = d.dep_slug
+  WHERE d.flow_slug = _subflow_map_array.flow_slug AND d.step_slug = _subflow_map_array.step_slug;
+  IF dep.status = 'completed' AND dep.step_type = 'single' THEN
+    RETURN pgflow_cpp.step_output(_subflow_map_array.run_id, dep.dep_slug, 'single');
+  END IF;
+  RETURN NULL;
+END;
+$$;
+
 -- pgflow_cpp.subflow_input(run_id, flow_slug, step_slug, task_index) -> jsonb
 -- (Internal.) A subflow task's child run input: for a single step the run's input (no
 -- dependency), its one dependency's output (null when that dependency was skipped), or with
@@ -62,12 +97,16 @@ DECLARE
   step pgflow.steps;
   dep record;
   run_input jsonb;
+  mapped jsonb := pgflow_cpp._subflow_map_array(subflow_input.run_id, subflow_input.flow_slug, subflow_input.step_slug);
 BEGIN
+  IF mapped IS NOT NULL THEN
+    RETURN mapped -> subflow_input.task_index;
+  END IF;
   SELECT * INTO step FROM pgflow.steps AS s
   WHERE s.flow_slug = subflow_input.flow_slug AND s.step_slug = subflow_input.step_slug;
   SELECT r.input INTO run_input FROM pgflow.runs AS r WHERE r.run_id = subflow_input.run_id;
   IF step.deps_count = 0 THEN
-    RETURN CASE WHEN step.step_type = 'map' THEN run_input -> subflow_input.task_index ELSE run_input END;
+    RETURN run_input;
   END IF;
 
   IF step.deps_count = 1 THEN
@@ -80,13 +119,11 @@ BEGIN
       RETURN 'null'::jsonb;
     ELSIF step.step_type = 'single' THEN
       RETURN pgflow_cpp.step_output(subflow_input.run_id, dep.dep_slug, dep.step_type);
-    ELSIF dep.step_type = 'map' THEN
-      RETURN coalesce((SELECT t.output FROM pgflow.step_tasks AS t
-                       WHERE t.run_id = subflow_input.run_id AND t.step_slug = dep.dep_slug
-                         AND t.task_index = subflow_input.task_index), 'null'::jsonb);
-    ELSE
-      RETURN pgflow_cpp.step_output(subflow_input.run_id, dep.dep_slug, 'single') -> subflow_input.task_index;
     END IF;
+    -- A map over a map's tasks (over a single step's output: _subflow_map_array above).
+    RETURN coalesce((SELECT t.output FROM pgflow.step_tasks AS t
+                     WHERE t.run_id = subflow_input.run_id AND t.step_slug = dep.dep_slug
+                       AND t.task_index = subflow_input.task_index), 'null'::jsonb);
   END IF;
 
   RETURN jsonb_build_object('run', run_input) || coalesce((
@@ -99,13 +136,11 @@ BEGIN
 END;
 $$;
 
--- pgflow_cpp.start_child_run(run_id, flow_slug, step_slug, task_index) -> uuid (the child run)
--- (Internal.) Starts a child run of the subflow step's child flow for one of its tasks (input:
--- subflow_input), records its parent in run_control and opens the task's wait on it. A child that
--- ended at once (e.g. a flow of empty maps) leaves the wait due now, as does a child that could not
--- start (an error of start_flow, kept in start_error): wake_due_waits then completes or fails the
--- task, outside the caller's own cascade.
-CREATE OR REPLACE FUNCTION pgflow_cpp.start_child_run(run_id uuid, flow_slug text, step_slug text, task_index integer)
+-- pgflow_cpp._start_child_run(run_id, flow_slug, step_slug, task_index, input) -> uuid
+-- (Internal.) start_child_run (below) with the child's input given: start_waiting_tasks takes a
+-- map's elements from the array it read once. NULL input: subflow_input's.
+CREATE OR REPLACE FUNCTION pgflow_cpp._start_child_run(run_id uuid, flow_slug text, step_slug text, task_index integer,
+                                                       input jsonb)
 RETURNS uuid
 LANGUAGE plpgsql
 VOLATILE
@@ -118,19 +153,20 @@ DECLARE
   failure text;
 BEGIN
   SELECT k.child_flow_slug INTO child_flow FROM pgflow_cpp.step_kinds AS k
-  WHERE k.flow_slug = start_child_run.flow_slug AND k.step_slug = start_child_run.step_slug;
+  WHERE k.flow_slug = _start_child_run.flow_slug AND k.step_slug = _start_child_run.step_slug;
   BEGIN
     -- The child inherits its parent's priority (start_flow_with_priority), before it exists so that
     -- its admission under the child flow's run limits already sees it.
     INSERT INTO pgflow_cpp.run_priorities (run_id, flow_slug, priority)
-    SELECT child, child_flow, p.priority FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = start_child_run.run_id;
+    SELECT child, child_flow, p.priority FROM pgflow_cpp.run_priorities AS p WHERE p.run_id = _start_child_run.run_id;
     SELECT r.status INTO child_status
     FROM pgflow.start_flow(child_flow,
-                           pgflow_cpp.subflow_input(start_child_run.run_id, start_child_run.flow_slug,
-                                                    start_child_run.step_slug, start_child_run.task_index),
+                           coalesce(_start_child_run.input,
+                                    pgflow_cpp.subflow_input(_start_child_run.run_id, _start_child_run.flow_slug,
+                                                             _start_child_run.step_slug, _start_child_run.task_index)),
                            child) AS r;
     INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, parent_run_id, parent_step_slug, parent_task_index)
-    VALUES (child, child_flow, start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index)
+    VALUES (child, child_flow, _start_child_run.run_id, _start_child_run.step_slug, _start_child_run.task_index)
     ON CONFLICT ON CONSTRAINT run_control_pkey DO UPDATE
     SET parent_run_id = excluded.parent_run_id, parent_step_slug = excluded.parent_step_slug,
         parent_task_index = excluded.parent_task_index;
@@ -144,16 +180,32 @@ BEGIN
       child := NULL;
   END;
 
-  PERFORM pgflow_cpp.open_wait(start_child_run.run_id, start_child_run.step_slug, start_child_run.task_index,
+  PERFORM pgflow_cpp.open_wait(_start_child_run.run_id, _start_child_run.step_slug, _start_child_run.task_index,
                                'subflow', CASE WHEN child_status IS DISTINCT FROM 'started' THEN now() END, child);
   IF failure IS NOT NULL THEN
     UPDATE pgflow_cpp.waits AS w
     SET start_error = format('Child run of flow "%s" could not start: %s', child_flow, failure)
-    WHERE w.run_id = start_child_run.run_id AND w.step_slug = start_child_run.step_slug
-      AND w.task_index = start_child_run.task_index;
+    WHERE w.run_id = _start_child_run.run_id AND w.step_slug = _start_child_run.step_slug
+      AND w.task_index = _start_child_run.task_index;
   END IF;
   RETURN child;
 END;
+$$;
+
+-- pgflow_cpp.start_child_run(run_id, flow_slug, step_slug, task_index) -> uuid (the child run)
+-- (Internal.) Starts a child run of the subflow step's child flow for one of its tasks (input:
+-- subflow_input), records its parent in run_control and opens the task's wait on it. A child that
+-- ended at once (e.g. a flow of empty maps) leaves the wait due now, as does a child that could not
+-- start (an error of start_flow, kept in start_error): wake_due_waits then completes or fails the
+-- task, outside the caller's own cascade.
+CREATE OR REPLACE FUNCTION pgflow_cpp.start_child_run(run_id uuid, flow_slug text, step_slug text, task_index integer)
+RETURNS uuid
+LANGUAGE sql
+VOLATILE
+SET search_path = ''
+AS $$
+  SELECT pgflow_cpp._start_child_run(start_child_run.run_id, start_child_run.flow_slug, start_child_run.step_slug,
+                                     start_child_run.task_index, NULL)
 $$;
 
 -- pgflow_cpp.start_waiting_tasks(run_id, flow_slug, step_slug, kind, task_indexes) -> void
@@ -171,7 +223,20 @@ AS $$
 DECLARE
   timeout integer;
   i integer;
+  mapped jsonb;
+  elements jsonb[];
 BEGIN
+  -- A subflow map's elements, read once for all its children: reading the array per child (as
+  -- subflow_input does) detoasts all of it each time, O(N²) for the step. A PL/pgSQL array gives
+  -- each element without copying the others.
+  IF start_waiting_tasks.kind = 'subflow' THEN
+    mapped := pgflow_cpp._subflow_map_array(start_waiting_tasks.run_id, start_waiting_tasks.flow_slug,
+                                            start_waiting_tasks.step_slug);
+    IF jsonb_typeof(mapped) = 'array' THEN
+      elements := ARRAY(SELECT e.value FROM jsonb_array_elements(mapped) WITH ORDINALITY AS e(value, ord) ORDER BY e.ord);
+    END IF;
+  END IF;
+
   INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
   SELECT start_waiting_tasks.flow_slug, start_waiting_tasks.run_id, start_waiting_tasks.step_slug, x.idx, NULL
   FROM unnest(start_waiting_tasks.task_indexes) AS x(idx);
@@ -183,8 +248,8 @@ BEGIN
       PERFORM pgflow_cpp.open_wait(start_waiting_tasks.run_id, start_waiting_tasks.step_slug, i, 'signal',
                                    now() + make_interval(secs => timeout), NULL);
     ELSE
-      PERFORM pgflow_cpp.start_child_run(start_waiting_tasks.run_id, start_waiting_tasks.flow_slug,
-                                         start_waiting_tasks.step_slug, i);
+      PERFORM pgflow_cpp._start_child_run(start_waiting_tasks.run_id, start_waiting_tasks.flow_slug,
+                                          start_waiting_tasks.step_slug, i, elements[i + 1]);
     END IF;
   END LOOP;
 END;

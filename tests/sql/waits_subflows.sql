@@ -5,7 +5,7 @@
 -- recursively, a failed parent cancels its running children, a child that cannot start fails the
 -- task, and prune removes runs with children.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(51);
+SELECT plan(53);
 
 SELECT pgflow.create_flow('kid', max_attempts => 1);
 SELECT pgflow.add_step('kid', 'work');
@@ -191,4 +191,30 @@ SELECT is((SELECT array_agg(p.priority) FROM pgflow_cpp.run_control AS c
 -- 8. Prune: runs with children and children of pruned parents.
 SELECT lives_ok($$SELECT pgflow.prune_data_older_than(interval '-1 hour')$$, 'prune runs with children');
 SELECT is((SELECT count(*) FROM pgflow.runs WHERE status <> 'started'), 0::bigint, 'every finished run is gone');
+
+-- 9. Maps of subflows over a single step's output and over a map's tasks: each child gets its element.
+SELECT pgflow.create_flow('fan_dep');
+SELECT pgflow.add_step('fan_dep', 'list');
+SELECT pgflow.add_step('fan_dep', 'each', ARRAY['list'], step_type => 'map');
+SELECT pgflow.add_step('fan_dep', 'again', ARRAY['each'], step_type => 'map');
+SELECT pgflow_cpp.set_step_kind('fan_dep', 'each', 'subflow', child_flow_slug => 'kid');
+SELECT pgflow_cpp.set_step_kind('fan_dep', 'again', 'subflow', child_flow_slug => 'kid');
+SELECT pgflow_tests.ensure_worker('fan_dep');
+SELECT pgflow.start_flow('fan_dep', '{}', '00000000-0000-0000-0000-00000000b00d');
+SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, '["a", "b", "c"]')
+FROM pgflow_tests.read_and_start('fan_dep', 30, 10) AS t;
+SELECT results_eq($$SELECT r.input FROM pgflow_cpp.run_control AS c JOIN pgflow.runs AS r USING (run_id)
+                    WHERE c.parent_run_id = '00000000-0000-0000-0000-00000000b00d' AND c.parent_step_slug = 'each'
+                    ORDER BY c.parent_task_index$$,
+                  $$VALUES ('"a"'::jsonb), ('"b"'), ('"c"')$$, 'a map over a single step''s output: its elements in order');
+SELECT count(*) FROM (
+  SELECT pgflow.complete_task(t.run_id, t.step_slug, t.task_index, to_jsonb(r.input #>> '{}' || '!'))
+  FROM pgflow_tests.read_and_start('kid', 30, 10) AS t JOIN pgflow.runs AS r ON r.run_id = t.run_id) AS done;
+SELECT pgflow_cpp.wake_due_waits();
+SELECT results_eq($$SELECT r.input FROM pgflow_cpp.run_control AS c JOIN pgflow.runs AS r USING (run_id)
+                    WHERE c.parent_run_id = '00000000-0000-0000-0000-00000000b00d' AND c.parent_step_slug = 'again'
+                    ORDER BY c.parent_task_index$$,
+                  $$VALUES ('{"work": "a!"}'::jsonb), ('{"work": "b!"}'), ('{"work": "c!"}')$$,
+                  'a map over a map''s tasks: their outputs in order');
+
 SELECT * FROM finish();
