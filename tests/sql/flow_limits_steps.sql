@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(34);
+SELECT plan(36);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -58,9 +58,18 @@ SELECT results_eq($$SELECT step_slug, count(*) FROM pg_temp.claim('sl') GROUP BY
                   'a completion frees one slot of a; the unlimited step b is claimed as usual');
 SELECT is(pg_temp.started('sl', 'a'), 2::bigint, 'never more than 2 tasks of a started');
 
--- 2. A failed attempt (queued for a retry) frees its slot too.
-SELECT pgflow.fail_task(t.run_id, t.step_slug, t.task_index, 'boom')
-FROM pgflow.step_tasks AS t WHERE t.flow_slug = 'sl' AND t.step_slug = 'a' AND t.status = 'started' LIMIT 1;
+-- 2. A failed attempt (queued for a retry) frees its slot too, at once.
+CREATE TEMP TABLE failed_a AS
+SELECT t.run_id, t.task_index, t.message_id FROM pgflow.step_tasks AS t
+WHERE t.flow_slug = 'sl' AND t.step_slug = 'a' AND t.status = 'started' LIMIT 1;
+SELECT pgflow.fail_task(f.run_id, 'a', f.task_index, 'boom') FROM failed_a AS f;
+SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots AS s JOIN failed_a AS f USING (run_id, task_index)), 0::bigint,
+          'a failed attempt''s slot goes with the failure');
+SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
+           WHERE t.flow_slug = 'sl' AND t.step_slug = 'a' AND t.status = 'queued'
+             AND t.message_id <> (SELECT f.message_id FROM failed_a AS f)
+             AND pgflow_tests.visible_in('sl', t.message_id) <= 0), 1::bigint,
+          'and one task refused for it is shown again at once (not after its delay)');
 SELECT pgflow_tests.make_visible('sl');
 SELECT is((SELECT count(*) FROM pg_temp.claim('sl')), 1::bigint, 'a failed attempt frees its slot');
 SELECT is(pg_temp.started('sl', 'a'), 2::bigint, 'still 2 started');
