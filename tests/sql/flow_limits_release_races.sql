@@ -1,8 +1,9 @@
 -- pgflow_cpp._release_task_slots racing in a second and third session (dblink): two completions
 -- at once each show a different refused task, neither waiting for the other; a completion does
 -- not wait for a claim that holds the refused messages (it skips them, and they come back after
--- their delay); nothing is lost and the limit holds throughout.
-SELECT plan(15);
+-- their delay); a failure and a completion at once each free their slot likewise; nothing is lost
+-- and the limit holds throughout.
+SELECT plan(21);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS bigint LANGUAGE sql AS $$
@@ -18,6 +19,12 @@ CREATE FUNCTION pg_temp.shown(flow text)
 RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM pgflow.step_tasks AS t
   WHERE t.flow_slug = flow AND t.status = 'queued' AND pgflow_tests.visible_in(flow, t.message_id) <= 0
+$$;
+CREATE FUNCTION pg_temp.fail_sql(flow text, n integer)
+RETURNS text LANGUAGE sql AS $$
+  SELECT format($q$SELECT count(*) FROM pgflow.fail_task(%L, 'a', 0, 'boom')$q$, t.run_id)
+  FROM pgflow.step_tasks AS t WHERE t.flow_slug = flow AND t.status = 'started'
+  ORDER BY t.run_id OFFSET n - 1 LIMIT 1
 $$;
 CREATE FUNCTION pg_temp.complete_sql(flow text, n integer)
 RETURNS text LANGUAGE sql AS $$
@@ -87,6 +94,21 @@ SELECT ok((SELECT bool_and(pgflow_tests.visible_in('rr2', t.message_id) BETWEEN 
           'the claim''s refused tasks are all kept, shown again after their delay (the completion skipped them)');
 SELECT pg_temp.show_refused('rr2');
 SELECT is(pg_temp.claim('rr2'), 1::bigint, 'the freed slot is taken by the next claim, and only one');
+
+-- 3. A failure (retried later) and a completion at once (a limit of 2, 6 runs: 2 started, 4 refused).
+SELECT pg_temp.limited_flow('rr3', 2, 6);
+SELECT is(pg_temp.claim('rr3'), 2::bigint, 'a limit of 2 again: 2 started');
+SELECT pg_temp.complete_sql('rr3', 2) AS complete_second \gset
+SELECT dblink_exec('s2', 'BEGIN');
+SELECT dblink_exec('s2', format('DO $d$ BEGIN PERFORM (%s); END $d$', pg_temp.fail_sql('rr3', 1)));
+SELECT dblink_send_query('s3', :'complete_second');
+SELECT ok(NOT pgflow_tests.session_waits('s3'), 'a completion does not wait for a failure freeing its own slot');
+SELECT is((SELECT n FROM dblink_get_result('s3') AS t(n bigint)), 1::bigint, 'it completes its task');
+SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(n bigint)), 0::bigint, 'session 3 is done');
+SELECT dblink_exec('s2', 'COMMIT');
+SELECT is(pg_temp.shown('rr3'), 2::bigint, 'the failure and the completion show two different refused tasks');
+SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE flow_slug = 'rr3'), 0::bigint,
+          'both slots are freed; the failed task, queued for its retry, holds none');
 
 SELECT dblink_disconnect('s2');
 SELECT dblink_disconnect('s3');
