@@ -186,14 +186,7 @@ BEGIN
 
   IF FOUND THEN
     -- A slot under a step concurrency limit goes now, and a task refused for want of it is shown.
-    -- (Looked up first: most tasks hold no slot, and the call costs 0.04-0.16 ms where the probe of
-    -- the primary key costs a hundredth of that; a started task's slot was committed by its claim.)
-    IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-               WHERE s.run_id = complete_task.run_id AND s.step_slug = complete_task.step_slug
-                 AND s.task_index = complete_task.task_index) THEN
-      PERFORM pgflow_cpp._release_task_slots(ARRAY[complete_task.run_id], ARRAY[complete_task.step_slug],
-                                             ARRAY[complete_task.task_index]);
-    END IF;
+    PERFORM pgflow_cpp._release_task_slot(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,

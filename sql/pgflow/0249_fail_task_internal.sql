@@ -98,13 +98,9 @@ BEGIN
     RETURNING t.status, t.attempts_count, t.message_id INTO task;
 
     -- Its slot under a step concurrency limit goes now, and a task refused for want of it is
-    -- shown at once (as complete_task does); probed first, since most tasks hold none.
-    IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-               WHERE s.run_id = fail_task_internal.run_id AND s.step_slug = fail_task_internal.step_slug
-                 AND s.task_index = fail_task_internal.task_index) THEN
-      PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
-                                             ARRAY[fail_task_internal.task_index]);
-    END IF;
+    -- shown at once (as complete_task does).
+    PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
+                                          fail_task_internal.task_index);
 
     IF task.status = 'queued' THEN
       UPDATE pgflow.step_states AS ss

@@ -46,6 +46,22 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._single_dependency(run_id, flow_slug, step_slug) -> (dep_slug, step_type, status)
+-- (Internal.) The one dependency of a step that has one: its slug, its step type, and its state's
+-- status in the run.
+CREATE OR REPLACE FUNCTION pgflow_cpp._single_dependency(run_id uuid, flow_slug text, step_slug text)
+RETURNS TABLE (dep_slug text, step_type text, status text)
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+  SELECT d.dep_slug, p.step_type, ds.status
+  FROM pgflow.deps AS d
+  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+  JOIN pgflow.step_states AS ds ON ds.run_id = _single_dependency.run_id AND ds.step_slug = d.dep_slug
+  WHERE d.flow_slug = _single_dependency.flow_slug AND d.step_slug = _single_dependency.step_slug
+$$;
+
 -- pgflow_cpp._subflow_map_array(run_id, flow_slug, step_slug) -> jsonb
 -- (Internal.) The array a map subflow step maps when it is one array: the run's input for a root
 -- map, its single dependency's output when that is a completed single step. NULL otherwise (a
@@ -69,11 +85,8 @@ BEGIN
   ELSIF step.deps_count = 0 THEN
     RETURN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = _subflow_map_array.run_id);
   END IF;
-  SELECT d.dep_slug, p.step_type, ds.status INTO dep
-  FROM pgflow.deps AS d
-  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-  JOIN pgflow.step_states AS ds ON ds.run_id = _subflow_map_array.run_id AND ds.step_slug = d.dep_slug
-  WHERE d.flow_slug = _subflow_map_array.flow_slug AND d.step_slug = _subflow_map_array.step_slug;
+  SELECT * INTO dep FROM pgflow_cpp._single_dependency(_subflow_map_array.run_id, _subflow_map_array.flow_slug,
+                                                       _subflow_map_array.step_slug);
   IF dep.status = 'completed' AND dep.step_type = 'single' THEN
     RETURN pgflow_cpp.step_output(_subflow_map_array.run_id, dep.dep_slug, 'single');
   END IF;
@@ -110,11 +123,8 @@ BEGIN
   END IF;
 
   IF step.deps_count = 1 THEN
-    SELECT d.dep_slug, p.step_type, ds.status INTO dep
-    FROM pgflow.deps AS d
-    JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-    JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug
-    WHERE d.flow_slug = subflow_input.flow_slug AND d.step_slug = subflow_input.step_slug;
+    SELECT * INTO dep FROM pgflow_cpp._single_dependency(subflow_input.run_id, subflow_input.flow_slug,
+                                                         subflow_input.step_slug);
     IF dep.status IS DISTINCT FROM 'completed' THEN
       RETURN 'null'::jsonb;
     ELSIF step.step_type = 'single' THEN

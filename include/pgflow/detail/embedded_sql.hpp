@@ -3003,14 +3003,7 @@ BEGIN
 
   IF FOUND THEN
     -- A slot under a step concurrency limit goes now, and a task refused for want of it is shown.
-    -- (Looked up first: most tasks hold no slot, and the call costs 0.04-0.16 ms where the probe of
-    -- the primary key costs a hundredth of that; a started task's slot was committed by its claim.)
-    IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-               WHERE s.run_id = complete_task.run_id AND s.step_slug = complete_task.step_slug
-                 AND s.task_index = complete_task.task_index) THEN
-      PERFORM pgflow_cpp._release_task_slots(ARRAY[complete_task.run_id], ARRAY[complete_task.step_slug],
-                                             ARRAY[complete_task.task_index]);
-    END IF;
+    PERFORM pgflow_cpp._release_task_slot(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
@@ -3110,8 +3103,7 @@ BEGIN
         -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
         IF conditional_dependents AND NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
           IF task_message IS NOT NULL THEN
-            PERFORM pgmq.archive(run_f)pgflow_sql"
-R"pgflow_sql(low, ARRAY[task_message]);
+            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
           END IF;
           RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
             WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
@@ -3124,7 +3116,8 @@ R"pgflow_sql(low, ARRAY[task_message]);
 
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
-    END IF;
+    END IF)pgflow_sql"
+R"pgflow_sql(;
 
     IF step_row.status = 'completed' THEN
       IF has_dependents THEN
@@ -3672,13 +3665,9 @@ BEGIN
     RETURNING t.status, t.attempts_count, t.message_id INTO task;
 
     -- Its slot under a step concurrency limit goes now, and a task refused for want of it is
-    -- shown at once (as complete_task does); probed first, since most tasks hold none.
-    IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-               WHERE s.run_id = fail_task_internal.run_id AND s.step_slug = fail_task_internal.step_slug
-                 AND s.task_index = fail_task_internal.task_index) THEN
-      PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
-                                             ARRAY[fail_task_internal.task_index]);
-    END IF;
+    -- shown at once (as complete_task does).
+    PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
+                                          fail_task_internal.task_index);
 
     IF task.status = 'queued' THEN
       UPDATE pgflow.step_states AS ss
@@ -4903,6 +4892,22 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._single_dependency(run_id, flow_slug, step_slug) -> (dep_slug, step_type, status)
+-- (Internal.) The one dependency of a step that has one: its slug, its step type, and its state's
+-- status in the run.
+CREATE OR REPLACE FUNCTION pgflow_cpp._single_dependency(run_id uuid, flow_slug text, step_slug text)
+RETURNS TABLE (dep_slug text, step_type text, status text)
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+  SELECT d.dep_slug, p.step_type, ds.status
+  FROM pgflow.deps AS d
+  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
+  JOIN pgflow.step_states AS ds ON ds.run_id = _single_dependency.run_id AND ds.step_slug = d.dep_slug
+  WHERE d.flow_slug = _single_dependency.flow_slug AND d.step_slug = _single_dependency.step_slug
+$$;
+
 -- pgflow_cpp._subflow_map_array(run_id, flow_slug, step_slug) -> jsonb
 -- (Internal.) The array a map subflow step maps when it is one array: the run's input for a root
 -- map, its single dependency's output when that is a completed single step. NULL otherwise (a
@@ -4926,11 +4931,8 @@ BEGIN
   ELSIF step.deps_count = 0 THEN
     RETURN (SELECT r.input FROM pgflow.runs AS r WHERE r.run_id = _subflow_map_array.run_id);
   END IF;
-  SELECT d.dep_slug, p.step_type, ds.status INTO dep
-  FROM pgflow.deps AS d
-  JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-  JOIN pgflow.step_states AS ds ON ds.run_id = _subflow_map_array.run_id AND ds.step_slug = d.dep_slug
-  WHERE d.flow_slug = _subflow_map_array.flow_slug AND d.step_slug = _subflow_map_array.step_slug;
+  SELECT * INTO dep FROM pgflow_cpp._single_dependency(_subflow_map_array.run_id, _subflow_map_array.flow_slug,
+                                                       _subflow_map_array.step_slug);
   IF dep.status = 'completed' AND dep.step_type = 'single' THEN
     RETURN pgflow_cpp.step_output(_subflow_map_array.run_id, dep.dep_slug, 'single');
   END IF;
@@ -4967,11 +4969,8 @@ BEGIN
   END IF;
 
   IF step.deps_count = 1 THEN
-    SELECT d.dep_slug, p.step_type, ds.status INTO dep
-    FROM pgflow.deps AS d
-    JOIN pgflow.steps AS p ON p.flow_slug = d.flow_slug AND p.step_slug = d.dep_slug
-    JOIN pgflow.step_states AS ds ON ds.run_id = subflow_input.run_id AND ds.step_slug = d.dep_slug
-    WHERE d.flow_slug = subflow_input.flow_slug AND d.step_slug = subflow_input.step_slug;
+    SELECT * INTO dep FROM pgflow_cpp._single_dependency(subflow_input.run_id, subflow_input.flow_slug,
+                                                         subflow_input.step_slug);
     IF dep.status IS DISTINCT FROM 'completed' THEN
       RETURN 'null'::jsonb;
     ELSIF step.step_type = 'single' THEN
@@ -5169,13 +5168,13 @@ END;
 $$;
 
 -- pgflow_cpp.resolve_wait(run_id, step_slug, task_index, waiting_since, new_attempt) -> void
--- (Internal.) A waiting task's wait ends (its signal, timeout, sleep's end or child run's end):
+-- (Internal.) A waiting task's wait ends (its signal, timeout, sleep's end or child run)pgflow_sql"
+R"pgflow_sql('s end):
 -- the task becomes 'started' again so that pgflow.complete_task or fail_task_internal take it the
 -- way they take a handler's task. new_attempt (signals, subflows): the wait was an attempt,
 -- counted now, which started when the wait began; a sleep's attempt is the worker's claim.
 CREATE OR REPLACE FUNCTION pgflow_cpp.resolve_wait(run_id uuid, step_slug text, task_index integer,
-                                                   wait)pgflow_sql"
-R"pgflow_sql(ing_since timestamptz, new_attempt boolean)
+                                                   waiting_since timestamptz, new_attempt boolean)
 RETURNS void
 LANGUAGE sql
 VOLATILE
@@ -6093,6 +6092,27 @@ BEGIN
       PERFORM pgflow_cpp.notify('pgflow:queue:' || freed.flow_slug, '');
     END IF;
   END LOOP;
+END;
+$$;
+
+-- pgflow_cpp._release_task_slot(run_id, step_slug, task_index) -> void
+-- One task's _release_task_slots, for complete_task and fail_task_internal: the slot's primary key
+-- is probed first, because most tasks hold none and the full call costs 0.04-0.16 ms where the
+-- probe costs a hundredth of that (benchmarks/sql/statement_profile.sh). A started task's slot
+-- was committed by its claim, so the probe sees it.
+CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slot(run_id uuid, step_slug text, task_index integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+             WHERE s.run_id = _release_task_slot.run_id AND s.step_slug = _release_task_slot.step_slug
+               AND s.task_index = _release_task_slot.task_index) THEN
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[_release_task_slot.run_id], ARRAY[_release_task_slot.step_slug],
+                                           ARRAY[_release_task_slot.task_index]);
+  END IF;
 END;
 $$;
 )pgflow_sql"
