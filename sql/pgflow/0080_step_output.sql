@@ -9,7 +9,7 @@
 -- snprintf("%s") over bytes that are not NUL-terminated, which scans on to the end of the value:
 -- quadratic in the number of strings. Five task outputs of 300,000 short strings (54 MB) took 78 s
 -- to aggregate that way, against 0.5 s with to_jsonb(array_agg(...)) for arrays and 1.0 s with
--- json_object_agg(...)::jsonb for objects (benchmarks/sql/json_aggregates.sql), which give the same
+-- json_object_agg(...)::jsonb for objects (benchmarks/findings.md), which give the same
 -- values and cost no more for small ones.
 CREATE OR REPLACE FUNCTION pgflow_cpp.step_output(run_id uuid, step_slug text, step_type text)
 RETURNS jsonb

@@ -1,7 +1,7 @@
 # hygiene.sql_json_aggregates: no jsonb_agg( or jsonb_object_agg( in the code of sql/ (comments
 # may name them). On PostgreSQL 15 and earlier both copy each string inside the values they
 # aggregate with snprintf("%s") over bytes that are not NUL-terminated: quadratic in the strings
-# of a value (78 s for 54 MB of task outputs, benchmarks/sql/json_aggregates.sql). The SQL uses
+# of a value (78 s for 54 MB of task outputs, benchmarks/findings.md). The SQL uses
 # to_jsonb(array_agg(...)) and json_object_agg(...)::jsonb instead (sql/pgflow/0080_step_output.sql).
 # cmake -DSOURCE_DIR=… -P sql_json_aggregates.cmake
 file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/sql/*.sql)
