@@ -24,6 +24,7 @@ AS $$
 DECLARE
   skipped_time timestamptz;
   messages bigint[];
+  indexes integer[];
 BEGIN
   UPDATE pgflow.step_states AS ss
   SET status = 'skipped', skip_reason = 'handler_failed', skipped_at = greatest(now(), ss.started_at),
@@ -43,13 +44,23 @@ BEGIN
           FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
     WHERE t.run_id = skip_exhausted_step.run_id AND t.step_slug = skip_exhausted_step.step_slug
       AND t.task_index = a.task_index AND t.status IN ('queued', 'started')
-    RETURNING t.message_id)
-  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped AS s;
+    RETURNING t.task_index, t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL), array_agg(s.task_index)
+  INTO messages, indexes FROM skipped AS s;
   IF skip_exhausted_step.task_message IS NOT NULL THEN
     messages := coalesce(messages, '{}') || skip_exhausted_step.task_message;
   END IF;
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
+  END IF;
+  -- The slots the skipped siblings held under a step concurrency limit go at once, and as many
+  -- refused tasks are shown again (_release_task_slots); probed first: most steps hold none.
+  IF indexes IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+                                     WHERE s.run_id = skip_exhausted_step.run_id
+                                       AND s.step_slug = skip_exhausted_step.step_slug) THEN
+    PERFORM pgflow_cpp._release_task_slots(array_fill(skip_exhausted_step.run_id, ARRAY[cardinality(indexes)]),
+                                           array_fill(skip_exhausted_step.step_slug, ARRAY[cardinality(indexes)]),
+                                           indexes);
   END IF;
 
   PERFORM pgflow_cpp.broadcast(

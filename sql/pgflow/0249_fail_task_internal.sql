@@ -75,6 +75,8 @@ BEGIN
       IF task.message_id IS NOT NULL THEN
         PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
+      PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
+                                            fail_task_internal.task_index);
     END IF;
   ELSIF task.status = 'started' THEN
     SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),

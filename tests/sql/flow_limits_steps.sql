@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(36);
+SELECT plan(40);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -158,5 +158,36 @@ SELECT is((SELECT count(*) FROM pgflow.step_tasks WHERE flow_slug IN ('rl', 'rl2
           'no task failed');
 SELECT ok((SELECT count(*) <= 2 FROM pgflow_cpp.rate_limit_starts WHERE name = 'partner'
            AND started_at > clock_timestamp() - interval '2 s'), 'never more than 2 starts logged in the last 2 s');
+
+-- Tasks cancelled with their run, or skipped with their step, free their slots at once too.
+SELECT pgflow.create_flow('slc', max_attempts => 1);
+SELECT pgflow.add_step('slc', 'a');
+SELECT pgflow_tests.ensure_worker('slc');
+SELECT pgflow_cpp.set_step_limits('slc', 'a', max_concurrency => 1);
+SELECT pgflow.start_flow('slc', '{}', '00000000-0000-0000-0000-0000000051c1');
+SELECT pgflow.start_flow('slc', '{}', '00000000-0000-0000-0000-0000000051c2');
+SELECT count(*) FROM pg_temp.claim('slc');
+SELECT pgflow_cpp.cancel_run(r) FROM unnest(ARRAY['00000000-0000-0000-0000-0000000051c1'::uuid,
+                                                  '00000000-0000-0000-0000-0000000051c2'::uuid]) AS r
+WHERE EXISTS (SELECT 1 FROM pgflow.step_tasks AS t WHERE t.run_id = r AND t.status = 'started');
+SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE flow_slug = 'slc'), 0::bigint,
+          'a cancelled run''s started task frees its slot');
+SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
+           WHERE t.flow_slug = 'slc' AND t.status = 'queued' AND pgflow_tests.visible_in('slc', t.message_id) <= 0),
+          1::bigint, 'and the other run''s refused task is shown again at once');
+SELECT pgflow.create_flow('sls', max_attempts => 1);
+SELECT pgflow.add_step('sls', 'm', step_type => 'map', when_exhausted => 'skip');
+SELECT pgflow_tests.ensure_worker('sls');
+SELECT pgflow_cpp.set_step_limits('sls', 'm', max_concurrency => 2);
+SELECT pgflow.start_flow('sls', '[1, 2]', '00000000-0000-0000-0000-0000000051d1');
+SELECT pgflow.start_flow('sls', '[3]', '00000000-0000-0000-0000-0000000051d2');
+SELECT count(*) FROM pg_temp.claim('sls');
+SELECT pgflow.fail_task('00000000-0000-0000-0000-0000000051d1', 'm', 0, 'boom');
+SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE run_id = '00000000-0000-0000-0000-0000000051d1'), 0::bigint,
+          'a step skipped when its task was exhausted frees its siblings'' slots');
+SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
+           WHERE t.run_id = '00000000-0000-0000-0000-0000000051d2' AND t.status = 'queued'
+             AND pgflow_tests.visible_in('sls', t.message_id) <= 0),
+          1::bigint, 'and another run''s refused task is shown again at once');
 
 SELECT * FROM finish();

@@ -3498,6 +3498,7 @@ AS $$
 DECLARE
   skipped_time timestamptz;
   messages bigint[];
+  indexes integer[];
 BEGIN
   UPDATE pgflow.step_states AS ss
   SET status = 'skipped', skip_reason = 'handler_failed', skipped_at = greatest(now(), ss.started_at),
@@ -3517,13 +3518,23 @@ BEGIN
           FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
     WHERE t.run_id = skip_exhausted_step.run_id AND t.step_slug = skip_exhausted_step.step_slug
       AND t.task_index = a.task_index AND t.status IN ('queued', 'started')
-    RETURNING t.message_id)
-  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped AS s;
+    RETURNING t.task_index, t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL), array_agg(s.task_index)
+  INTO messages, indexes FROM skipped AS s;
   IF skip_exhausted_step.task_message IS NOT NULL THEN
     messages := coalesce(messages, '{}') || skip_exhausted_step.task_message;
   END IF;
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
+  END IF;
+  -- The slots the skipped siblings held under a step concurrency limit go at once, and as many
+  -- refused tasks are shown again (_release_task_slots); probed first: most steps hold none.
+  IF indexes IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+                                     WHERE s.run_id = skip_exhausted_step.run_id
+                                       AND s.step_slug = skip_exhausted_step.step_slug) THEN
+    PERFORM pgflow_cpp._release_task_slots(array_fill(skip_exhausted_step.run_id, ARRAY[cardinality(indexes)]),
+                                           array_fill(skip_exhausted_step.step_slug, ARRAY[cardinality(indexes)]),
+                                           indexes);
   END IF;
 
   PERFORM pgflow_cpp.broadcast(
@@ -3642,6 +3653,8 @@ BEGIN
       IF task.message_id IS NOT NULL THEN
         PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
+      PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
+                                            fail_task_internal.task_index);
     END IF;
   ELSIF task.status = 'started' THEN
     SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),
@@ -4004,7 +4017,9 @@ R"pgflow_sql(-- pgflow_cpp.cancel_active_tasks(run_id, flow_slug, skip_locked) -
 -- queue rows, upstream's lock order). skip_locked leaves the tasks another session holds to it
 -- (fail_task and the type violation hold their step's state, which a concurrent completion of a
 -- sibling task waits for while holding that task: waiting here would deadlock; that session finds
--- the run failed or completes its task). Returns the number of tasks cancelled per step.
+-- the run failed or completes its task). The slots the cancelled tasks held under step concurrency
+-- limits go at once, and as many tasks refused for want of them are shown again
+-- (_release_task_slots). Returns the number of tasks cancelled per step.
 CREATE OR REPLACE FUNCTION pgflow_cpp.cancel_active_tasks(run_id uuid, flow_slug text, skip_locked boolean)
 RETURNS TABLE (step_slug text, tasks integer)
 LANGUAGE plpgsql
@@ -4013,6 +4028,7 @@ SET search_path = ''
 AS $$
 DECLARE
   steps text[];
+  indexes integer[];
   messages bigint[];
 BEGIN
   IF skip_locked THEN
@@ -4023,20 +4039,24 @@ BEGIN
             FOR NO KEY UPDATE OF a SKIP LOCKED) AS a
       WHERE t.run_id = cancel_active_tasks.run_id AND t.step_slug = a.step_slug AND t.task_index = a.task_index
         AND t.status IN ('queued', 'started')
-      RETURNING t.step_slug, t.message_id)
-    SELECT array_agg(c.step_slug), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
-    INTO steps, messages FROM cancelled AS c;
+      RETURNING t.step_slug, t.task_index, t.message_id)
+    SELECT array_agg(c.step_slug), array_agg(c.task_index), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
+    INTO steps, indexes, messages FROM cancelled AS c;
   ELSE
     WITH cancelled AS (
       UPDATE pgflow.step_tasks AS t SET status = 'cancelled'
       WHERE t.run_id = cancel_active_tasks.run_id AND t.status IN ('queued', 'started')
-      RETURNING t.step_slug, t.message_id)
-    SELECT array_agg(c.step_slug), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
-    INTO steps, messages FROM cancelled AS c;
+      RETURNING t.step_slug, t.task_index, t.message_id)
+    SELECT array_agg(c.step_slug), array_agg(c.task_index), array_agg(c.message_id) FILTER (WHERE c.message_id IS NOT NULL)
+    INTO steps, indexes, messages FROM cancelled AS c;
   END IF;
 
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(cancel_active_tasks.flow_slug, messages);
+  END IF;
+  -- Probed first: most runs hold no slot.
+  IF steps IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s WHERE s.run_id = cancel_active_tasks.run_id) THEN
+    PERFORM pgflow_cpp._release_task_slots(array_fill(cancel_active_tasks.run_id, ARRAY[cardinality(steps)]), steps, indexes);
   END IF;
   RETURN QUERY SELECT s.slug, count(*)::integer FROM unnest(steps) AS s(slug) GROUP BY s.slug ORDER BY s.slug;
 END;
@@ -6043,16 +6063,17 @@ $$;
 },
     file{"pgflow/0616_release_task_slots.sql", part::common,
 R"pgflow_sql(-- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes) -> void
--- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks) or a started task fails
--- (pgflow_cpp.fail_task_internal: retried, failed or skipped): frees the slots of
+-- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks), a started task fails
+-- (pgflow_cpp.fail_task_internal: retried, failed or skipped), or tasks are cancelled with their
+-- run (cancel_active_tasks) or skipped with their step (skip_exhausted_step): frees the slots of
 -- those that held one under a step concurrency limit (pgflow_cpp.task_slots), and for each freed
 -- slot shows again at once one task that a claim refused at the limit, waking the flow's idle
 -- workers (pgflow:queue:<flow_slug>). Without this a refused task waited out its delay (0.5 s and
 -- up) with a slot free. A refused task is one whose queued message was read but whose task never
 -- started an attempt (attempts_count 0), shown later than now: a start_delay's message was never
 -- read, and a retry's back-off belongs to a task with attempts. Costs an index probe per task on
--- an empty table for steps without limits. Slots of tasks cancelled or skipped with their run or
--- step are freed by the next claim (pgflow_cpp._admit_tasks).
+-- an empty table for steps without limits. Any slot these miss (a task skipped by a condition
+-- cascade) is freed by the next claim of its step (pgflow_cpp._admit_tasks).
 CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slots(run_ids uuid[], step_slugs text[], task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
