@@ -186,7 +186,8 @@ BEGIN
 
   IF FOUND THEN
     -- A slot under a step concurrency limit goes now, and a task refused for want of it is shown.
-    PERFORM pgflow_cpp._release_task_slot(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[complete_task.run_id], ARRAY[complete_task.step_slug],
+                                           ARRAY[complete_task.task_index]);
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,

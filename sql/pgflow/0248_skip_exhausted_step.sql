@@ -54,10 +54,8 @@ BEGIN
     PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
   END IF;
   -- The slots the skipped siblings held under a step concurrency limit go at once, and as many
-  -- refused tasks are shown again (_release_task_slots); probed first: most steps hold none.
-  IF indexes IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-                                     WHERE s.run_id = skip_exhausted_step.run_id
-                                       AND s.step_slug = skip_exhausted_step.step_slug) THEN
+  -- refused tasks are shown again.
+  IF indexes IS NOT NULL THEN
     PERFORM pgflow_cpp._release_task_slots(array_fill(skip_exhausted_step.run_id, ARRAY[cardinality(indexes)]),
                                            array_fill(skip_exhausted_step.step_slug, ARRAY[cardinality(indexes)]),
                                            indexes);

@@ -75,8 +75,8 @@ BEGIN
       IF task.message_id IS NOT NULL THEN
         PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
-      PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
-                                            fail_task_internal.task_index);
+      PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
+                                             ARRAY[fail_task_internal.task_index]);
     END IF;
   ELSIF task.status = 'started' THEN
     SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),
@@ -101,8 +101,8 @@ BEGIN
 
     -- Its slot under a step concurrency limit goes now, and a task refused for want of it is
     -- shown at once (as complete_task does).
-    PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
-                                          fail_task_internal.task_index);
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
+                                           ARRAY[fail_task_internal.task_index]);
 
     IF task.status = 'queued' THEN
       UPDATE pgflow.step_states AS ss

@@ -42,8 +42,7 @@ BEGIN
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(cancel_active_tasks.flow_slug, messages);
   END IF;
-  -- Probed first: most runs hold no slot.
-  IF steps IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s WHERE s.run_id = cancel_active_tasks.run_id) THEN
+  IF steps IS NOT NULL THEN
     PERFORM pgflow_cpp._release_task_slots(array_fill(cancel_active_tasks.run_id, ARRAY[cardinality(steps)]), steps, indexes);
   END IF;
   RETURN QUERY SELECT s.slug, count(*)::integer FROM unnest(steps) AS s(slug) GROUP BY s.slug ORDER BY s.slug;

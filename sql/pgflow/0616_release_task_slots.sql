@@ -7,9 +7,12 @@
 -- workers (pgflow:queue:<flow_slug>). Without this a refused task waited out its delay (0.5 s and
 -- up) with a slot free. A refused task is one whose queued message was read but whose task never
 -- started an attempt (attempts_count 0), shown later than now: a start_delay's message was never
--- read, and a retry's back-off belongs to a task with attempts. Costs an index probe per task on
--- an empty table for steps without limits. Any slot these miss (a task skipped by a condition
--- cascade) is freed by the next claim of its step (pgflow_cpp._admit_tasks).
+-- read, and a retry's back-off belongs to a task with attempts. Most tasks hold no slot: the
+-- runs' slots are probed first, so a call for tasks of runs without slots costs that probe (a few
+-- microseconds, against 0.04-0.16 ms for the whole call: benchmarks/sql/statement_profile.sh). A
+-- started task's slot was committed by its claim, so the probe sees it. Any slot these callers
+-- miss (a task skipped by a condition's cascade) is freed by the next claim of its step
+-- (pgflow_cpp._admit_tasks).
 CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slots(run_ids uuid[], step_slugs text[], task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
@@ -20,6 +23,10 @@ DECLARE
   freed record;
   shown integer;
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+                 WHERE s.run_id = ANY (ARRAY(SELECT DISTINCT u.run_id FROM unnest(_release_task_slots.run_ids) AS u(run_id)))) THEN
+    RETURN;
+  END IF;
   FOR freed IN
     WITH gone AS (
       DELETE FROM pgflow_cpp.task_slots AS s
@@ -49,26 +56,5 @@ BEGIN
       PERFORM pgflow_cpp.notify('pgflow:queue:' || freed.flow_slug, '');
     END IF;
   END LOOP;
-END;
-$$;
-
--- pgflow_cpp._release_task_slot(run_id, step_slug, task_index) -> void
--- One task's _release_task_slots, for complete_task and fail_task_internal: the slot's primary key
--- is probed first, because most tasks hold none and the full call costs 0.04-0.16 ms where the
--- probe costs a hundredth of that (benchmarks/sql/statement_profile.sh). A started task's slot
--- was committed by its claim, so the probe sees it.
-CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slot(run_id uuid, step_slug text, task_index integer)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = ''
-AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-             WHERE s.run_id = _release_task_slot.run_id AND s.step_slug = _release_task_slot.step_slug
-               AND s.task_index = _release_task_slot.task_index) THEN
-    PERFORM pgflow_cpp._release_task_slots(ARRAY[_release_task_slot.run_id], ARRAY[_release_task_slot.step_slug],
-                                           ARRAY[_release_task_slot.task_index]);
-  END IF;
 END;
 $$;

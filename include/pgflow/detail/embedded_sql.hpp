@@ -3003,7 +3003,8 @@ BEGIN
 
   IF FOUND THEN
     -- A slot under a step concurrency limit goes now, and a task refused for want of it is shown.
-    PERFORM pgflow_cpp._release_task_slot(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[complete_task.run_id], ARRAY[complete_task.step_slug],
+                                           ARRAY[complete_task.task_index]);
     UPDATE pgflow.step_states AS ss
     SET remaining_tasks = ss.remaining_tasks - 1,
         status = CASE WHEN ss.remaining_tasks = 1 THEN 'completed' ELSE ss.status END,
@@ -3115,9 +3116,9 @@ BEGIN
     END IF;
 
     IF task_message IS NOT NULL THEN
-      PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
-    END IF)pgflow_sql"
-R"pgflow_sql(;
+    )pgflow_sql"
+R"pgflow_sql(  PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+    END IF;
 
     IF step_row.status = 'completed' THEN
       IF has_dependents THEN
@@ -3528,10 +3529,8 @@ BEGIN
     PERFORM pgmq.archive(skip_exhausted_step.flow_slug, messages);
   END IF;
   -- The slots the skipped siblings held under a step concurrency limit go at once, and as many
-  -- refused tasks are shown again (_release_task_slots); probed first: most steps hold none.
-  IF indexes IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-                                     WHERE s.run_id = skip_exhausted_step.run_id
-                                       AND s.step_slug = skip_exhausted_step.step_slug) THEN
+  -- refused tasks are shown again.
+  IF indexes IS NOT NULL THEN
     PERFORM pgflow_cpp._release_task_slots(array_fill(skip_exhausted_step.run_id, ARRAY[cardinality(indexes)]),
                                            array_fill(skip_exhausted_step.step_slug, ARRAY[cardinality(indexes)]),
                                            indexes);
@@ -3653,8 +3652,8 @@ BEGIN
       IF task.message_id IS NOT NULL THEN
         PERFORM pgmq.archive(run_flow, task.message_id);
       END IF;
-      PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
-                                            fail_task_internal.task_index);
+      PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
+                                             ARRAY[fail_task_internal.task_index]);
     END IF;
   ELSIF task.status = 'started' THEN
     SELECT coalesce(s.opt_max_attempts, f.opt_max_attempts), coalesce(s.opt_base_delay, f.opt_base_delay),
@@ -3679,8 +3678,8 @@ BEGIN
 
     -- Its slot under a step concurrency limit goes now, and a task refused for want of it is
     -- shown at once (as complete_task does).
-    PERFORM pgflow_cpp._release_task_slot(fail_task_internal.run_id, fail_task_internal.step_slug,
-                                          fail_task_internal.task_index);
+    PERFORM pgflow_cpp._release_task_slots(ARRAY[fail_task_internal.run_id], ARRAY[fail_task_internal.step_slug],
+                                           ARRAY[fail_task_internal.task_index]);
 
     IF task.status = 'queued' THEN
       UPDATE pgflow.step_states AS ss
@@ -4054,8 +4053,7 @@ BEGIN
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(cancel_active_tasks.flow_slug, messages);
   END IF;
-  -- Probed first: most runs hold no slot.
-  IF steps IS NOT NULL AND EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s WHERE s.run_id = cancel_active_tasks.run_id) THEN
+  IF steps IS NOT NULL THEN
     PERFORM pgflow_cpp._release_task_slots(array_fill(cancel_active_tasks.run_id, ARRAY[cardinality(steps)]), steps, indexes);
   END IF;
   RETURN QUERY SELECT s.slug, count(*)::integer FROM unnest(steps) AS s(slug) GROUP BY s.slug ORDER BY s.slug;
@@ -6071,9 +6069,12 @@ R"pgflow_sql(-- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes
 -- workers (pgflow:queue:<flow_slug>). Without this a refused task waited out its delay (0.5 s and
 -- up) with a slot free. A refused task is one whose queued message was read but whose task never
 -- started an attempt (attempts_count 0), shown later than now: a start_delay's message was never
--- read, and a retry's back-off belongs to a task with attempts. Costs an index probe per task on
--- an empty table for steps without limits. Any slot these miss (a task skipped by a condition
--- cascade) is freed by the next claim of its step (pgflow_cpp._admit_tasks).
+-- read, and a retry's back-off belongs to a task with attempts. Most tasks hold no slot: the
+-- runs' slots are probed first, so a call for tasks of runs without slots costs that probe (a few
+-- microseconds, against 0.04-0.16 ms for the whole call: benchmarks/sql/statement_profile.sh). A
+-- started task's slot was committed by its claim, so the probe sees it. Any slot these callers
+-- miss (a task skipped by a condition's cascade) is freed by the next claim of its step
+-- (pgflow_cpp._admit_tasks).
 CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slots(run_ids uuid[], step_slugs text[], task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
@@ -6084,6 +6085,10 @@ DECLARE
   freed record;
   shown integer;
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
+                 WHERE s.run_id = ANY (ARRAY(SELECT DISTINCT u.run_id FROM unnest(_release_task_slots.run_ids) AS u(run_id)))) THEN
+    RETURN;
+  END IF;
   FOR freed IN
     WITH gone AS (
       DELETE FROM pgflow_cpp.task_slots AS s
@@ -6113,27 +6118,6 @@ BEGIN
       PERFORM pgflow_cpp.notify('pgflow:queue:' || freed.flow_slug, '');
     END IF;
   END LOOP;
-END;
-$$;
-
--- pgflow_cpp._release_task_slot(run_id, step_slug, task_index) -> void
--- One task's _release_task_slots, for complete_task and fail_task_internal: the slot's primary key
--- is probed first, because most tasks hold none and the full call costs 0.04-0.16 ms where the
--- probe costs a hundredth of that (benchmarks/sql/statement_profile.sh). A started task's slot
--- was committed by its claim, so the probe sees it.
-CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slot(run_id uuid, step_slug text, task_index integer)
-RETURNS void
-LANGUAGE plpgsql
-VOLATILE
-SET search_path = ''
-AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM pgflow_cpp.task_slots AS s
-             WHERE s.run_id = _release_task_slot.run_id AND s.step_slug = _release_task_slot.step_slug
-               AND s.task_index = _release_task_slot.task_index) THEN
-    PERFORM pgflow_cpp._release_task_slots(ARRAY[_release_task_slot.run_id], ARRAY[_release_task_slot.step_slug],
-                                           ARRAY[_release_task_slot.task_index]);
-  END IF;
 END;
 $$;
 )pgflow_sql"
