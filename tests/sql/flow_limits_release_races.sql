@@ -20,15 +20,12 @@ RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM pgflow.step_tasks AS t
   WHERE t.flow_slug = flow AND t.status = 'queued' AND pgflow_tests.visible_in(flow, t.message_id) <= 0
 $$;
-CREATE FUNCTION pg_temp.fail_sql(flow text, n integer)
+-- The statement that reports the n-th started task of the flow (by run id): report is
+-- 'complete_task' (output 1) or 'fail_task' (error boom).
+CREATE FUNCTION pg_temp.report_sql(flow text, n integer, report text DEFAULT 'complete_task')
 RETURNS text LANGUAGE sql AS $$
-  SELECT format($q$SELECT count(*) FROM pgflow.fail_task(%L, 'a', 0, 'boom')$q$, t.run_id)
-  FROM pgflow.step_tasks AS t WHERE t.flow_slug = flow AND t.status = 'started'
-  ORDER BY t.run_id OFFSET n - 1 LIMIT 1
-$$;
-CREATE FUNCTION pg_temp.complete_sql(flow text, n integer)
-RETURNS text LANGUAGE sql AS $$
-  SELECT format($q$SELECT count(*) FROM pgflow.complete_task(%L, 'a', 0, '1')$q$, t.run_id)
+  SELECT format($q$SELECT count(*) FROM pgflow.%s(%L, 'a', 0, %L)$q$, report, t.run_id,
+                CASE report WHEN 'fail_task' THEN 'boom' ELSE '1' END)
   FROM pgflow.step_tasks AS t WHERE t.flow_slug = flow AND t.status = 'started'
   ORDER BY t.run_id OFFSET n - 1 LIMIT 1
 $$;
@@ -63,8 +60,8 @@ SELECT is(pg_temp.claim('rr1'), 2::bigint, 'a limit of 2: a claim of 10 starts 2
 SELECT is(pg_temp.shown('rr1'), 0::bigint, 'the 4 refused tasks are delayed');
 
 SELECT dblink_exec('s2', 'BEGIN');
-SELECT dblink_exec('s2', format('DO $d$ BEGIN PERFORM (%s); END $d$', pg_temp.complete_sql('rr1', 1)));
-SELECT dblink_send_query('s3', pg_temp.complete_sql('rr1', 2));
+SELECT dblink_exec('s2', format('DO $d$ BEGIN PERFORM (%s); END $d$', pg_temp.report_sql('rr1', 1)));
+SELECT dblink_send_query('s3', pg_temp.report_sql('rr1', 2));
 SELECT ok(NOT pgflow_tests.session_waits('s3'),
           'a second completion does not wait for the first (each shows a message the other does not hold)');
 SELECT is((SELECT n FROM dblink_get_result('s3') AS t(n bigint)), 1::bigint, 'it completes its task');
@@ -83,7 +80,7 @@ SELECT pg_temp.show_refused('rr2');
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT dblink_exec('s2', format($q$DO $d$ BEGIN PERFORM count(*) FROM pgflow_cpp.read_and_start_tasks('rr2', 30, 10, %L); END $d$$q$,
                                 pgflow_tests.worker_id()));
-SELECT dblink_send_query('s3', pg_temp.complete_sql('rr2', 1));
+SELECT dblink_send_query('s3', pg_temp.report_sql('rr2', 1));
 SELECT ok(NOT pgflow_tests.session_waits('s3'), 'a completion does not wait for a claim holding the refused messages');
 SELECT is((SELECT n FROM dblink_get_result('s3') AS t(n bigint)), 1::bigint, 'it completes its task');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(n bigint)), 0::bigint, 'session 3 is done');
@@ -98,9 +95,9 @@ SELECT is(pg_temp.claim('rr2'), 1::bigint, 'the freed slot is taken by the next 
 -- 3. A failure (retried later) and a completion at once (a limit of 2, 6 runs: 2 started, 4 refused).
 SELECT pg_temp.limited_flow('rr3', 2, 6);
 SELECT is(pg_temp.claim('rr3'), 2::bigint, 'a limit of 2 again: 2 started');
-SELECT pg_temp.complete_sql('rr3', 2) AS complete_second \gset
+SELECT pg_temp.report_sql('rr3', 2) AS complete_second \gset
 SELECT dblink_exec('s2', 'BEGIN');
-SELECT dblink_exec('s2', format('DO $d$ BEGIN PERFORM (%s); END $d$', pg_temp.fail_sql('rr3', 1)));
+SELECT dblink_exec('s2', format('DO $d$ BEGIN PERFORM (%s); END $d$', pg_temp.report_sql('rr3', 1, 'fail_task')));
 SELECT dblink_send_query('s3', :'complete_second');
 SELECT ok(NOT pgflow_tests.session_waits('s3'), 'a completion does not wait for a failure freeing its own slot');
 SELECT is((SELECT n FROM dblink_get_result('s3') AS t(n bigint)), 1::bigint, 'it completes its task');
