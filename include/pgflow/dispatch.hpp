@@ -225,6 +225,32 @@ struct handlerless_runner {
     }
 };
 
+/// A dispatcher's table row: a step's slug, its declaration index and its runner. Outside the
+/// dispatcher, so that sorting and searching the table instantiate std::sort and std::lower_bound
+/// once for all flows, with short names (with the row nested in dispatcher<Flow>, each of their
+/// names spelled out the whole flow type: tens of kB for a flow of hundreds of steps).
+struct dispatch_entry {
+    using thunk = boost::json::value (*)(const void*, std::string_view, const boost::json::value&, const task_context&);
+    std::string_view slug;
+    std::size_t index;  ///< declaration index
+    thunk run;
+};
+struct dispatch_entry_order {
+    constexpr bool operator()(const dispatch_entry& a, const dispatch_entry& b) const noexcept {
+        return a.slug < b.slug;
+    }
+    constexpr bool operator()(const dispatch_entry& a, std::string_view b) const noexcept { return a.slug < b; }
+};
+constexpr void sort_dispatch_entries(dispatch_entry* first, dispatch_entry* last) {
+    std::sort(first, last, dispatch_entry_order{});
+}
+/// The entry for `slug` in [first, last) sorted by slug, or nullptr.
+constexpr const dispatch_entry* find_dispatch_entry(const dispatch_entry* first, const dispatch_entry* last,
+                                                    std::string_view slug) noexcept {
+    const dispatch_entry* it = std::lower_bound(first, last, slug, dispatch_entry_order{});
+    return it != last && it->slug == slug ? it : nullptr;
+}
+
 /// The thunk of a step: its handler's (or sleep function's) runner, or for a signal or subflow
 /// step one that refuses.
 template <class Step, class Verdict>
@@ -249,7 +275,7 @@ public:
     /// flow, step and JSON path) for an input that does not fit the handler, or what the handler throws.
     boost::json::value operator()(std::string_view step_slug, const boost::json::value& input,
                                   const task_context& ctx) const {
-        const entry* e = find(step_slug);
+        const detail::dispatch_entry* e = find(step_slug);
         if (e == nullptr) throw_unknown_step(step_slug);
         return e->run(steps_[e->index], Flow::slug, input, ctx);
     }
@@ -260,13 +286,6 @@ public:
     [[nodiscard]] static constexpr std::string_view flow_slug() noexcept { return Flow::slug; }
 
 private:
-    using thunk = boost::json::value (*)(const void*, std::string_view, const boost::json::value&, const task_context&);
-    struct entry {
-        std::string_view slug;
-        std::size_t index;  ///< declaration index
-        thunk run;
-    };
-
     template <std::size_t I>
     using step_at = typename Flow::traits::template step_at<I>;
 
@@ -277,20 +296,18 @@ private:
     }
 
     template <std::size_t... Is>
-    static constexpr std::array<entry, Flow::step_count> make_table(std::index_sequence<Is...>) {
-        std::array<entry, Flow::step_count> t{entry{
+    static constexpr std::array<detail::dispatch_entry, Flow::step_count> make_table(std::index_sequence<Is...>) {
+        std::array<detail::dispatch_entry, Flow::step_count> t{detail::dispatch_entry{
             step_at<Is>::slug, Is,
             detail::runner_of<step_at<Is>, typename detail::step_analysis<typename Flow::traits, Is>::verdict>()}...};
-        std::sort(t.begin(), t.end(), [](const entry& a, const entry& b) { return a.slug < b.slug; });
+        detail::sort_dispatch_entries(t.data(), t.data() + t.size());
         return t;
     }
-    static constexpr std::array<entry, Flow::step_count> table =
+    static constexpr std::array<detail::dispatch_entry, Flow::step_count> table =
         make_table(std::make_index_sequence<Flow::step_count>{});
 
-    static constexpr const entry* find(std::string_view step_slug) noexcept {
-        const auto it = std::lower_bound(table.begin(), table.end(), step_slug,
-                                         [](const entry& e, std::string_view s) { return e.slug < s; });
-        return it != table.end() && it->slug == step_slug ? &*it : nullptr;
+    static constexpr const detail::dispatch_entry* find(std::string_view step_slug) noexcept {
+        return detail::find_dispatch_entry(table.data(), table.data() + table.size(), step_slug);
     }
 
     [[noreturn]] static void throw_unknown_step(std::string_view step_slug) {
