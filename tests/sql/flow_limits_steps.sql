@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(40);
+SELECT plan(43);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -188,6 +188,25 @@ SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE run_id = '00000000-0
 SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
            WHERE t.run_id = '00000000-0000-0000-0000-0000000051d2' AND t.status = 'queued'
              AND pgflow_tests.visible_in('sls', t.message_id) <= 0),
+          1::bigint, 'and another run''s refused task is shown again at once');
+-- A started step skipped with its dependents (_cascade_force_skip_steps: skip-cascade, or
+-- pgflow 0.14's internal call) frees the slots its tasks held, and another run's refused task is
+-- shown again at once.
+SELECT pgflow.create_flow('slf');
+SELECT pgflow.add_step('slf', 'm', step_type => 'map');
+SELECT pgflow.add_step('slf', 'after', ARRAY['m']);
+SELECT pgflow_tests.ensure_worker('slf');
+SELECT pgflow_cpp.set_step_limits('slf', 'm', max_concurrency => 2);
+SELECT pgflow.start_flow('slf', '[1, 2]', '00000000-0000-0000-0000-0000000051f1');
+SELECT pgflow.start_flow('slf', '[3]', '00000000-0000-0000-0000-0000000051f2');
+SELECT count(*) FROM pg_temp.claim('slf');
+SELECT is(pgflow._cascade_force_skip_steps('00000000-0000-0000-0000-0000000051f1', 'm', 'condition_unmet'), 2,
+          'the started map and its dependent are skipped');
+SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE run_id = '00000000-0000-0000-0000-0000000051f1'), 0::bigint,
+          'a step skipped with its dependents frees its tasks'' slots');
+SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
+           WHERE t.run_id = '00000000-0000-0000-0000-0000000051f2' AND t.status = 'queued'
+             AND pgflow_tests.visible_in('slf', t.message_id) <= 0),
           1::bigint, 'and another run''s refused task is shown again at once');
 
 SELECT * FROM finish();

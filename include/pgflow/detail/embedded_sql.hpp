@@ -2206,12 +2206,13 @@ $$;
 -- it, transitively: each of them still `created` or `started` becomes `skipped` (the trigger with
 -- skip_reason, the others with 'dependency_skipped'), one step:<slug>:skipped event each in
 -- dependency order (step_index: a step's dependencies are registered before it), their queued or
--- started tasks become `skipped` and their messages are archived (task rows before queue rows,
--- upstream's lock order), and the run's remaining_steps drops by the number skipped. Nobody's
--- remaining_deps changes: every dependent is skipped too. Steps skipped before are left alone, so
--- a second call returns 0 and sends nothing. Callers hold the run's row; it is locked here as well
--- so that the function is safe on its own. skipped_at is now(), or the step's created_at when
--- another transaction created it after this one began (skipped_at_is_after_created_at holds).
+-- started tasks become `skipped`, their messages are archived (task rows before queue rows,
+-- upstream's lock order) and their concurrency slots freed (_release_task_slots), and the run's
+-- remaining_steps drops by the number skipped. Nobody's remaining_deps changes: every dependent is
+-- skipped too. Steps skipped before are left alone, so a second call returns 0 and sends nothing.
+-- Callers hold the run's row; it is locked here as well so that the function is safe on its own.
+-- skipped_at is now(), or the step's created_at when another transaction created it after this
+-- one began (skipped_at_is_after_created_at holds).
 CREATE OR REPLACE FUNCTION pgflow._cascade_force_skip_steps(run_id uuid, step_slug text, skip_reason text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -2223,6 +2224,8 @@ DECLARE
   skipped_count integer;
   skipped_slugs text[];
   messages bigint[];
+  task_steps text[];
+  task_indexes integer[];
 BEGIN
   SELECT r.flow_slug INTO run_flow_slug
   FROM pgflow.runs AS r WHERE r.run_id = _cascade_force_skip_steps.run_id FOR NO KEY UPDATE;
@@ -2270,10 +2273,18 @@ BEGIN
     UPDATE pgflow.step_tasks AS t SET status = 'skipped'
     WHERE t.run_id = _cascade_force_skip_steps.run_id AND t.step_slug = ANY (skipped_slugs)
       AND t.status IN ('queued', 'started')
-    RETURNING t.message_id)
-  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL) INTO messages FROM skipped_tasks AS s;
+    RETURNING t.step_slug, t.task_index, t.message_id)
+  SELECT array_agg(s.message_id) FILTER (WHERE s.message_id IS NOT NULL), array_agg(s.step_slug),
+         array_agg(s.task_index)
+  INTO messages, task_steps, task_indexes FROM skipped_tasks AS s;
   IF messages IS NOT NULL THEN
     PERFORM pgmq.archive(run_flow_slug, messages);
+  END IF;
+  -- Slots the skipped tasks held under step concurrency limits go at once, as for a cancelled run.
+  IF task_indexes IS NOT NULL THEN
+    PERFORM pgflow_cpp._release_task_slots(array_fill(_cascade_force_skip_steps.run_id,
+                                                      ARRAY[cardinality(task_indexes)]),
+                                           task_steps, task_indexes);
   END IF;
 
   UPDATE pgflow.runs AS r SET remaining_steps = r.remaining_steps - skipped_count
