@@ -1,0 +1,118 @@
+-- pgflow-cpp's internal helper functions, each on its own (their callers' files test them in
+-- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority and
+-- _start_child_run.
+SELECT plan(22);
+
+-- _realtime_send_exists(): whether events also go to realtime.send(jsonb, text, text, boolean).
+SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false without a realtime schema');
+CREATE SCHEMA realtime;
+SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false with the schema but no send');
+CREATE FUNCTION realtime.send(payload jsonb, event text, topic text, private boolean DEFAULT true)
+RETURNS void LANGUAGE sql AS $$ SELECT $$;
+SELECT is(pgflow_cpp._realtime_send_exists(), true, '_realtime_send_exists: true once realtime.send exists');
+DROP SCHEMA realtime CASCADE;
+SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false again when it is dropped');
+
+-- _single_dependency(run_id, flow_slug, step_slug): a step's one dependency, its type and status.
+SELECT pgflow.create_flow('deps');
+SELECT pgflow.add_step('deps', 'root');
+SELECT pgflow.add_step('deps', 'items', step_type => 'map');
+SELECT pgflow.add_step('deps', 'one', ARRAY['root']);
+SELECT pgflow.add_step('deps', 'each', ARRAY['items'], step_type => 'map');
+SELECT pgflow.add_step('deps', 'both', ARRAY['root', 'items']);
+SELECT pgflow.start_flow('deps', '[1, 2]', '00000000-0000-0000-0000-00000000d001');
+SELECT results_eq($$SELECT * FROM pgflow_cpp._single_dependency('00000000-0000-0000-0000-00000000d001', 'deps', 'one')$$,
+                  $$VALUES ('root'::text, 'single'::text, 'started'::text)$$,
+                  '_single_dependency: slug, step type and status of the dependency');
+SELECT results_eq($$SELECT * FROM pgflow_cpp._single_dependency('00000000-0000-0000-0000-00000000d001', 'deps', 'each')$$,
+                  $$VALUES ('items'::text, 'map'::text, 'started'::text)$$,
+                  '_single_dependency: a map dependency says map');
+SELECT is_empty($$SELECT * FROM pgflow_cpp._single_dependency('00000000-0000-0000-0000-00000000d001', 'deps', 'root')$$,
+                '_single_dependency: no row for a root step');
+SELECT is_empty($$SELECT * FROM pgflow_cpp._single_dependency('00000000-0000-0000-0000-00000000d0ff', 'deps', 'one')$$,
+                '_single_dependency: no row for an unknown run');
+
+-- _subflow_map_array(run_id, flow_slug, step_slug): the one array a map step maps, or NULL.
+SELECT pgflow.create_flow('arrays');
+SELECT pgflow.add_step('arrays', 'list');
+SELECT pgflow.add_step('arrays', 'root_map', step_type => 'map');
+SELECT pgflow.add_step('arrays', 'over_list', ARRAY['list'], step_type => 'map');
+SELECT pgflow.add_step('arrays', 'over_map', ARRAY['root_map'], step_type => 'map');
+SELECT pgflow.add_step('arrays', 'single', ARRAY['list']);
+SELECT pgflow_tests.ensure_worker('arrays');
+SELECT pgflow.start_flow('arrays', '["a", "b"]', '00000000-0000-0000-0000-00000000a001');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'root_map'), '["a", "b"]'::jsonb,
+          '_subflow_map_array: a root map maps the run input');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'over_list'), NULL,
+          '_subflow_map_array: NULL while the dependency has not completed');
+SELECT pgflow_cpp.read_and_start_tasks('arrays', 30, 10, pgflow_tests.worker_id());
+SELECT pgflow.complete_task('00000000-0000-0000-0000-00000000a001', 'list', 0, '[10, 20, 30]');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'over_list'),
+          '[10, 20, 30]'::jsonb, '_subflow_map_array: a map over a completed single step maps its output');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'over_map'), NULL,
+          '_subflow_map_array: NULL for a map over a map (its elements are task outputs, read one by one)');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'single'), NULL,
+          '_subflow_map_array: NULL for a single step');
+SELECT is(pgflow_cpp._subflow_map_array('00000000-0000-0000-0000-00000000a001', 'arrays', 'nope'), NULL,
+          '_subflow_map_array: NULL for an unknown step');
+
+-- _restart_priority(source_run_id, new_run_id, flow_slug): a restart gets its source's priority.
+SELECT pgflow.start_flow('deps', '[]', r)
+FROM unnest(ARRAY['00000000-0000-0000-0000-00000000e001', '00000000-0000-0000-0000-00000000e002',
+                  '00000000-0000-0000-0000-00000000e003']::uuid[]) AS r;
+INSERT INTO pgflow_cpp.run_control AS c (run_id, flow_slug, priority)
+VALUES ('00000000-0000-0000-0000-00000000e001', 'deps', 7),
+       ('00000000-0000-0000-0000-00000000e002', 'deps', 0),
+       ('00000000-0000-0000-0000-00000000e003', 'deps', NULL)
+ON CONFLICT (run_id) DO UPDATE SET priority = excluded.priority;
+SELECT pgflow_cpp._restart_priority('00000000-0000-0000-0000-00000000e001', '00000000-0000-0000-0000-00000000e101', 'deps');
+SELECT pgflow_cpp._restart_priority('00000000-0000-0000-0000-00000000e002', '00000000-0000-0000-0000-00000000e102', 'deps');
+SELECT pgflow_cpp._restart_priority('00000000-0000-0000-0000-00000000e003', '00000000-0000-0000-0000-00000000e103', 'deps');
+SELECT pgflow_cpp._restart_priority('00000000-0000-0000-0000-00000000e0ff', '00000000-0000-0000-0000-00000000e104', 'deps');
+SELECT results_eq($$SELECT run_id, flow_slug, priority FROM pgflow_cpp.run_priorities
+                    WHERE run_id::text LIKE '00000000-0000-0000-0000-00000000e1%' ORDER BY run_id$$,
+                  $$VALUES ('00000000-0000-0000-0000-00000000e101'::uuid, 'deps'::text, 7)$$,
+                  '_restart_priority: the new run gets priority 7; nothing for priority 0, none or an unknown source');
+
+-- _start_child_run(run_id, flow_slug, step_slug, task_index, input): starts a subflow task's child.
+SELECT pgflow.create_flow('child');
+SELECT pgflow.add_step('child', 'work');
+SELECT pgflow.create_flow('parent');
+SELECT pgflow.add_step('parent', 'sub', step_type => 'map');
+SELECT pgflow_cpp.set_step_kind('parent', 'sub', 'subflow', child_flow_slug => 'child');
+SELECT pgflow.start_flow('parent', '[{"k": 1}, {"k": 2}]', '00000000-0000-0000-0000-00000000c001');
+SELECT is((SELECT count(*) FROM pgflow_cpp.run_control WHERE parent_run_id = '00000000-0000-0000-0000-00000000c001'),
+          2::bigint, 'starting the parent starts a child per element');
+-- Calls of its own: a given input, then NULL (subflow_input's element).
+DELETE FROM pgflow_cpp.waits WHERE run_id = '00000000-0000-0000-0000-00000000c001';
+SELECT ok(pgflow_cpp._start_child_run('00000000-0000-0000-0000-00000000c001', 'parent', 'sub', 0, '{"given": true}')
+          IS NOT NULL, '_start_child_run: returns the child''s run id');
+SELECT results_eq($$SELECT r.flow_slug, r.input, c.parent_step_slug, c.parent_task_index
+                    FROM pgflow_cpp.waits AS w JOIN pgflow.runs AS r ON r.run_id = w.child_run_id
+                    JOIN pgflow_cpp.run_control AS c ON c.run_id = w.child_run_id
+                    WHERE w.run_id = '00000000-0000-0000-0000-00000000c001' AND w.task_index = 0$$,
+                  $$VALUES ('child'::text, '{"given": true}'::jsonb, 'sub'::text, 0)$$,
+                  '_start_child_run: the child has the given input and its parent recorded; the wait points to it');
+SELECT ok(pgflow_cpp._start_child_run('00000000-0000-0000-0000-00000000c001', 'parent', 'sub', 1, NULL) IS NOT NULL,
+          '_start_child_run: a NULL input starts a child too');
+SELECT is((SELECT r.input FROM pgflow_cpp.waits AS w JOIN pgflow.runs AS r ON r.run_id = w.child_run_id
+           WHERE w.run_id = '00000000-0000-0000-0000-00000000c001' AND w.task_index = 1),
+          '{"k": 2}'::jsonb, '_start_child_run: with a NULL input the child gets the task''s element (subflow_input)');
+-- A child that cannot start (here a trigger refuses its run).
+DELETE FROM pgflow_cpp.waits WHERE run_id = '00000000-0000-0000-0000-00000000c001' AND task_index = 1;
+CREATE FUNCTION public.refuse_child_run() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'no children today';
+END;
+$$;
+CREATE TRIGGER refuse_child_run BEFORE INSERT ON pgflow.runs FOR EACH ROW
+WHEN (new.flow_slug = 'child') EXECUTE FUNCTION public.refuse_child_run();
+SELECT is(pgflow_cpp._start_child_run('00000000-0000-0000-0000-00000000c001', 'parent', 'sub', 1, '{}'), NULL,
+          '_start_child_run: NULL when the child cannot start');
+SELECT results_eq($$SELECT w.child_run_id IS NULL, w.wake_at IS NOT NULL, w.start_error
+                    FROM pgflow_cpp.waits AS w
+                    WHERE w.run_id = '00000000-0000-0000-0000-00000000c001' AND w.task_index = 1$$,
+                  $$VALUES (true, true, 'Child run of flow "child" could not start: no children today'::text)$$,
+                  '_start_child_run: the wait is due at once and says why the child could not start');
+
+SELECT * FROM finish();
