@@ -14,6 +14,24 @@ CREATE FUNCTION pg_temp.started(flow text, step text)
 RETURNS bigint LANGUAGE sql AS $$
   SELECT count(*) FROM pgflow.step_tasks AS t WHERE t.flow_slug = flow AND t.step_slug = step AND t.status = 'started'
 $$;
+-- Queued tasks of a flow (of one run, when given) whose messages are visible now: refused tasks
+-- shown again when a slot was freed.
+CREATE FUNCTION pg_temp.shown_again(flow text, run uuid DEFAULT NULL)
+RETURNS bigint LANGUAGE sql AS $$
+  SELECT count(*) FROM pgflow.step_tasks AS t
+  WHERE t.flow_slug = flow AND (run IS NULL OR t.run_id = run) AND t.status = 'queued'
+    AND pgflow_tests.visible_in(flow, t.message_id) <= 0
+$$;
+-- Map step m of flow limited to 2 tasks at once; runs first ([1, 2]) and second ([3]) started and
+-- claimed: first's two tasks hold the slots, second's task is refused.
+CREATE FUNCTION pg_temp.fill_map_slots(flow text, first uuid, second uuid)
+RETURNS void LANGUAGE sql AS $$
+  SELECT pgflow_tests.ensure_worker(flow);
+  SELECT pgflow_cpp.set_step_limits(flow, 'm', max_concurrency => 2);
+  SELECT pgflow.start_flow(flow, '[1, 2]', first);
+  SELECT pgflow.start_flow(flow, '[3]', second);
+  SELECT count(*) FROM pg_temp.claim(flow);
+$$;
 
 -- Bad input.
 SELECT pgflow.create_flow('sl');
@@ -172,41 +190,27 @@ SELECT pgflow_cpp.cancel_run(r) FROM unnest(ARRAY['00000000-0000-0000-0000-00000
 WHERE EXISTS (SELECT 1 FROM pgflow.step_tasks AS t WHERE t.run_id = r AND t.status = 'started');
 SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE flow_slug = 'slc'), 0::bigint,
           'a cancelled run''s started task frees its slot');
-SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
-           WHERE t.flow_slug = 'slc' AND t.status = 'queued' AND pgflow_tests.visible_in('slc', t.message_id) <= 0),
-          1::bigint, 'and the other run''s refused task is shown again at once');
+SELECT is(pg_temp.shown_again('slc'), 1::bigint, 'and the other run''s refused task is shown again at once');
 SELECT pgflow.create_flow('sls', max_attempts => 1);
 SELECT pgflow.add_step('sls', 'm', step_type => 'map', when_exhausted => 'skip');
-SELECT pgflow_tests.ensure_worker('sls');
-SELECT pgflow_cpp.set_step_limits('sls', 'm', max_concurrency => 2);
-SELECT pgflow.start_flow('sls', '[1, 2]', '00000000-0000-0000-0000-0000000051d1');
-SELECT pgflow.start_flow('sls', '[3]', '00000000-0000-0000-0000-0000000051d2');
-SELECT count(*) FROM pg_temp.claim('sls');
+SELECT pg_temp.fill_map_slots('sls', '00000000-0000-0000-0000-0000000051d1', '00000000-0000-0000-0000-0000000051d2');
 SELECT pgflow.fail_task('00000000-0000-0000-0000-0000000051d1', 'm', 0, 'boom');
 SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE run_id = '00000000-0000-0000-0000-0000000051d1'), 0::bigint,
           'a step skipped when its task was exhausted frees its siblings'' slots');
-SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
-           WHERE t.run_id = '00000000-0000-0000-0000-0000000051d2' AND t.status = 'queued'
-             AND pgflow_tests.visible_in('sls', t.message_id) <= 0),
-          1::bigint, 'and another run''s refused task is shown again at once');
+SELECT is(pg_temp.shown_again('sls', '00000000-0000-0000-0000-0000000051d2'), 1::bigint,
+          'and another run''s refused task is shown again at once');
 -- A started step skipped with its dependents (_cascade_force_skip_steps: skip-cascade, or
 -- pgflow 0.14's internal call) frees the slots its tasks held, and another run's refused task is
 -- shown again at once.
 SELECT pgflow.create_flow('slf');
 SELECT pgflow.add_step('slf', 'm', step_type => 'map');
 SELECT pgflow.add_step('slf', 'after', ARRAY['m']);
-SELECT pgflow_tests.ensure_worker('slf');
-SELECT pgflow_cpp.set_step_limits('slf', 'm', max_concurrency => 2);
-SELECT pgflow.start_flow('slf', '[1, 2]', '00000000-0000-0000-0000-0000000051f1');
-SELECT pgflow.start_flow('slf', '[3]', '00000000-0000-0000-0000-0000000051f2');
-SELECT count(*) FROM pg_temp.claim('slf');
+SELECT pg_temp.fill_map_slots('slf', '00000000-0000-0000-0000-0000000051f1', '00000000-0000-0000-0000-0000000051f2');
 SELECT is(pgflow._cascade_force_skip_steps('00000000-0000-0000-0000-0000000051f1', 'm', 'condition_unmet'), 2,
           'the started map and its dependent are skipped');
 SELECT is((SELECT count(*) FROM pgflow_cpp.task_slots WHERE run_id = '00000000-0000-0000-0000-0000000051f1'), 0::bigint,
           'a step skipped with its dependents frees its tasks'' slots');
-SELECT is((SELECT count(*) FROM pgflow.step_tasks AS t
-           WHERE t.run_id = '00000000-0000-0000-0000-0000000051f2' AND t.status = 'queued'
-             AND pgflow_tests.visible_in('slf', t.message_id) <= 0),
-          1::bigint, 'and another run''s refused task is shown again at once');
+SELECT is(pg_temp.shown_again('slf', '00000000-0000-0000-0000-0000000051f2'), 1::bigint,
+          'and another run''s refused task is shown again at once');
 
 SELECT * FROM finish();

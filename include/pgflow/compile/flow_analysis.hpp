@@ -210,8 +210,9 @@ struct dependency_facts {
     static constexpr bool has_problem = HasProblem;
 };
 
-/// What a subflow step hands its child run: the flow input, or its single dependency's output; for
-/// a subflow_map or signal_map one element of that array (void when it is not an array).
+/// What a step without dependencies or with one receives (`whole`): the flow input, or that
+/// dependency's output. received_t: for a map step one element of it (void when it is not an
+/// array), else all of it; a subflow step hands it to its child run.
 template <class Step, class Input, class... Dependencies>
 struct received_value {
     using whole = Input;
@@ -226,30 +227,28 @@ using received_t =
                        typename array_element<typename received_value<Step, Input, Dependencies...>::whole>::type,
                        typename received_value<Step, Input, Dependencies...>::whole>;
 
-/// A signal_map waits once per element; a signal's value is its task's output either way.
-template <class Step, class Received, class Arguments>
+/// What a map step reports when what it maps is not an array: the run input, or its dependency's output.
+template <class Step>
+inline constexpr step_problem not_an_array_problem =
+    Step::dependencies::size == 0 ? step_problem::root_map_input_not_array : step_problem::map_dependency_not_array;
+
+/// A signal step's verdict: its value is its task's output (a signal_map waits once per element).
+template <class Step, class Arguments>
 constexpr auto signal_verdict() {
     using value = typename Step::handler_type::value_type;
-    using arguments = std::conditional_t<Step::type == step_type::map, type_list<Received>, Arguments>;
-    if constexpr (Step::type == step_type::map && std::is_void_v<Received>)
-        return step_verdict < Step::dependencies::size == 0 ? step_problem::root_map_input_not_array
-                                                            : step_problem::map_dependency_not_array > {};
-    else if constexpr (!json_convertible<value>)
-        return step_verdict<step_problem::signal_value_not_json, arguments, false, value>{};
+    if constexpr (!json_convertible<value>)
+        return step_verdict<step_problem::signal_value_not_json, Arguments, false, value>{};
     else
-        return step_verdict<step_problem::none, arguments, false, value>{};
+        return step_verdict<step_problem::none, Arguments, false, value>{};
 }
+/// A subflow step's verdict: what it receives must be its child flow's input.
 template <class Step, class Received, class Arguments>
 constexpr auto subflow_verdict() {
     using child = typename Step::handler_type::child_type;
-    using arguments = std::conditional_t<Step::type == step_type::map, type_list<Received>, Arguments>;
-    if constexpr (Step::type == step_type::map && std::is_void_v<Received>)
-        return step_verdict < Step::dependencies::size == 0 ? step_problem::root_map_input_not_array
-                                                            : step_problem::map_dependency_not_array > {};
-    else if constexpr (!std::is_same_v<Received, typename child::input_type>)
-        return step_verdict<step_problem::subflow_input_mismatch, arguments, false, Received>{};  // for the check
+    if constexpr (!std::is_same_v<Received, typename child::input_type>)
+        return step_verdict<step_problem::subflow_input_mismatch, Arguments, false, Received>{};  // for the check
     else
-        return step_verdict<step_problem::none, arguments, false, typename child::output_type>{};
+        return step_verdict<step_problem::none, Arguments, false, typename child::output_type>{};
 }
 
 /// A step's verdict (step_verdict<problem, arguments, uses_context, result>) from its declaration,
@@ -259,12 +258,16 @@ constexpr auto analyze_step(type_list<Dependencies...>) {
     using handler = typename Step::handler_type;
     if constexpr (any_of_pack<Dependencies::has_problem...>) {
         return step_verdict<step_problem::blocked>{};
-    } else if constexpr (Step::kind == step_kind::signal) {
-        return signal_verdict<Step, received_t<Step, Input, Dependencies...>,
-                              type_list<Input, typename Dependencies::argument...>>();
-    } else if constexpr (Step::kind == step_kind::subflow) {
-        return subflow_verdict<Step, received_t<Step, Input, Dependencies...>,
-                               type_list<Input, typename Dependencies::argument...>>();
+    } else if constexpr (Step::kind == step_kind::signal || Step::kind == step_kind::subflow) {
+        using received = received_t<Step, Input, Dependencies...>;
+        using arguments = std::conditional_t<Step::type == step_type::map, type_list<received>,
+                                             type_list<Input, typename Dependencies::argument...>>;
+        if constexpr (Step::type == step_type::map && std::is_void_v<received>)
+            return step_verdict<not_an_array_problem<Step>>{};
+        else if constexpr (Step::kind == step_kind::signal)
+            return signal_verdict<Step, arguments>();
+        else
+            return subflow_verdict<Step, received, arguments>();
     } else if constexpr (Step::type == step_type::single) {
         return call_analysis<handler, type_list<Input, typename Dependencies::argument...>,
                              Step::kind == step_kind::sleep>::verdict();
@@ -272,10 +275,8 @@ constexpr auto analyze_step(type_list<Dependencies...>) {
         using mapped = typename received_value<Step, Input, Dependencies...>::whole;
         if constexpr (array_element<mapped>::is_array)
             return call_analysis<handler, type_list<typename array_element<mapped>::type>>::verdict();
-        else if constexpr (sizeof...(Dependencies) == 0)
-            return step_verdict<step_problem::root_map_input_not_array>{};
         else
-            return step_verdict<step_problem::map_dependency_not_array>{};
+            return step_verdict<not_an_array_problem<Step>>{};
     }
 }
 
