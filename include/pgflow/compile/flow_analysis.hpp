@@ -292,18 +292,20 @@ struct step_analysis {
     using input = typename Traits::input_type;
     template <std::size_t K>
     using dependency = step_analysis<Traits, Traits::graph.dependency(I, K)>;
+    /// What the analysis needs from dependency K.
+    template <std::size_t K>
+    using facts_of_dependency =
+        dependency_facts<typename dependency<K>::output_type, dependency<K>::step::conditions::skipped_alone,
+                         dependency<K>::verdict::problem != step_problem::none>;
     /// What the handler takes for dependency K: std::optional when that step can be skipped alone.
     template <std::size_t K>
-    using dependency_argument =
-        typename optional_if<dependency<K>::step::conditions::skipped_alone, typename dependency<K>::output_type>::type;
+    using dependency_argument = typename facts_of_dependency<K>::argument;
 
     template <class Sequence>
     struct facts_of;
     template <std::size_t... Ks>
     struct facts_of<std::index_sequence<Ks...>> {
-        using type = type_list<
-            dependency_facts<typename dependency<Ks>::output_type, dependency<Ks>::step::conditions::skipped_alone,
-                             dependency<Ks>::verdict::problem != step_problem::none>...>;
+        using type = type_list<facts_of_dependency<Ks>...>;
     };
 
     /// step_verdict<problem, arguments, uses_context, result>
