@@ -1,18 +1,18 @@
 -- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes) -> void
 -- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks), a started task fails
 -- (pgflow_cpp.fail_task_internal: retried, failed or skipped), or tasks are cancelled with their
--- run (cancel_active_tasks) or skipped with their step (skip_exhausted_step): frees the slots of
--- those that held one under a step concurrency limit (pgflow_cpp.task_slots), and for each freed
--- slot shows again at once one task that a claim refused at the limit, waking the flow's idle
--- workers (pgflow:queue:<flow_slug>). Without this a refused task waited out its delay (0.5 s and
--- up) with a slot free. A refused task is one whose queued message was read but whose task never
--- started an attempt (attempts_count 0), shown later than now: a start_delay's message was never
--- read, and a retry's back-off belongs to a task with attempts. Most tasks hold no slot: the
--- runs' slots are probed first, so a call for tasks of runs without slots costs that probe (a few
--- microseconds, against 0.04-0.16 ms for the whole call: benchmarks/sql/statement_profile.sh). A
--- started task's slot was committed by its claim, so the probe sees it. Any slot these callers
--- miss (a task skipped by a condition's cascade) is freed by the next claim of its step
--- (pgflow_cpp._admit_tasks).
+-- run (cancel_active_tasks) or skipped with their step (skip_exhausted_step,
+-- pgflow._cascade_force_skip_steps): frees the slots of those that held one under a step
+-- concurrency limit (pgflow_cpp.task_slots), and for each freed slot shows again at once one task
+-- that a claim refused at the limit, waking the flow's idle workers (pgflow:queue:<flow_slug>).
+-- Without this a refused task waited out its delay (0.5 s and up) with a slot free. A refused task
+-- is one whose queued message was read but whose task never started an attempt (attempts_count 0),
+-- shown later than now: a start_delay's message was never read, and a retry's back-off belongs to
+-- a task with attempts. Most tasks hold no slot: the runs' slots are probed first, so a call for
+-- tasks of runs without slots costs that probe (a few microseconds, against 0.04-0.16 ms for the
+-- whole call: benchmarks/sql/statement_profile.sh). A started task's slot was committed by its
+-- claim, so the probe sees it. A slot whose task ended any other way is freed by the next claim of
+-- its step (pgflow_cpp._admit_tasks).
 CREATE OR REPLACE FUNCTION pgflow_cpp._release_task_slots(run_ids uuid[], step_slugs text[], task_indexes integer[])
 RETURNS void
 LANGUAGE plpgsql
