@@ -240,7 +240,8 @@ def main():
         md += ["", "### Compile time of a flow", "",
                "`benchmarks/compile_time/run.sh`, -O0: a translation unit declaring the flow as a constexpr, taking "
                "its registration SQL as a constant expression and instantiating its dispatcher, shape and output "
-               "decoding; *baseline*: one that only includes `<pgflow/dsl.hpp>`. Shapes: *chain* s0 → s1 → …, "
+               "decoding; *baseline*: one that only includes `<pgflow/dsl.hpp>` (declaring flows; no Boost.JSON), "
+               "*dispatch*: `<pgflow/dsl.hpp>` and `<pgflow/dispatch.hpp>`. Shapes: *chain* s0 → s1 → …, "
                "*fan_in* N-1 roots and one step after all of them.",
                "", "| compiler | shape | steps | wall s | CPU s | peak MiB |", "|---|---|---:|---:|---:|---:|"]
         for r in rows[1:]:

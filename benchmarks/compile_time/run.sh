@@ -7,7 +7,8 @@
 # mapping). Compiles each with g++-12 and clang++-16 (default constexpr and template limits) and
 # prints wall-clock seconds, CPU seconds (user + system: the fairer figure on a busy machine) and
 # peak memory from /usr/bin/time -v. The baseline row compiles a translation unit that only
-# includes <pgflow/dsl.hpp>.
+# includes <pgflow/dsl.hpp> (what a header declaring flows costs); the dispatch row one that
+# includes <pgflow/dsl.hpp> and <pgflow/dispatch.hpp> (Boost.JSON included: what the flows' TUs start from).
 #
 #   benchmarks/compile_time/run.sh                 all sizes, both compilers
 #   STEPS="200" COMPILERS="clang++-16" benchmarks/compile_time/run.sh
@@ -41,6 +42,7 @@ CPP
 
 generate_chain() {
     local n=$1
+    echo '#include <pgflow/dispatch.hpp>'
     echo '#include <pgflow/dsl.hpp>'
     echo "constexpr auto bench_flow = pgflow::flow<\"chain_$n\", int>("
     echo '    pgflow::flow_options{.max_attempts = 3},'
@@ -55,6 +57,7 @@ generate_chain() {
 
 generate_fan_in() {
     local n=$1 last=$(($1 - 1))
+    echo '#include <pgflow/dispatch.hpp>'
     echo '#include <pgflow/dsl.hpp>'
     echo "constexpr auto bench_flow = pgflow::flow<\"fan_in_$n\", int>("
     for ((i = 0; i < last; i++)); do
@@ -95,10 +98,13 @@ if [[ ${1:-} == --emit ]]; then
 fi
 
 echo '#include <pgflow/dsl.hpp>' > "$work/baseline.cpp"
+printf '#include <pgflow/dispatch.hpp>\n#include <pgflow/dsl.hpp>\n' > "$work/dispatch.cpp"
 printf '%-11s %-9s %6s %9s %9s %9s\n' compiler shape steps wall_s cpu_s peak_MiB
 for compiler in $compilers; do
     read -r wall cpu mib < <(measure "$compiler" "$work/baseline.cpp")
     printf '%-11s %-9s %6s %9s %9s %9s\n' "$compiler" baseline 0 "$wall" "$cpu" "$mib"
+    read -r wall cpu mib < <(measure "$compiler" "$work/dispatch.cpp")
+    printf '%-11s %-9s %6s %9s %9s %9s\n' "$compiler" dispatch 0 "$wall" "$cpu" "$mib"
     for shape in chain fan_in; do
         for n in $steps_list; do
             source="$work/${shape}_$n.cpp"

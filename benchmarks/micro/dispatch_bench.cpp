@@ -3,7 +3,9 @@
 // Small payloads (a few numbers) show the fixed cost; large ones (an order of 200 lines, ~19 kB)
 // show the JSON mapping's throughput. The handlers do trivial work so only pgflow's part is timed.
 
+#include <pgflow/dispatch.hpp>
 #include <pgflow/dsl.hpp>
+#include <pgflow/json.hpp>
 
 #include <benchmark/benchmark.h>
 #include <boost/hana/adapt_struct.hpp>

@@ -1,15 +1,14 @@
 #pragma once
-// pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks, registration SQL, JSON
-// mapping and typed dispatch. No libpq (test unit.dsl_without_libpq): headers that only declare
-// flows include this one and stay cheap to compile; programs that run flows include
-// <pgflow/pgflow.hpp>.
+// pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks (JSON mappings included)
+// and registration SQL. Neither libpq nor Boost.JSON (tests unit.dsl_without_libpq and
+// unit.dsl_without_boost_json): headers that only declare flows include this one and stay cheap
+// to compile. Converting JSON needs <pgflow/json.hpp>, dispatching tasks <pgflow/dispatch.hpp>;
+// programs that run flows include <pgflow/pgflow.hpp>.
 
 #include <pgflow/checks.hpp>
-#include <pgflow/dispatch.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/flow.hpp>
-#include <pgflow/json.hpp>
 #include <pgflow/limits.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/output.hpp>

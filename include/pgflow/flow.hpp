@@ -22,7 +22,7 @@
 #include <pgflow/options.hpp>
 #include <pgflow/step.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <array>
 #include <cstddef>

@@ -9,11 +9,12 @@
 // (std::vector, std::array, std::list, std::deque, std::set...) as arrays; maps with std::string
 // keys as objects; boost::json::value / object / array / string as they are; structs adapted with
 // BOOST_HANA_ADAPT_STRUCT or defined with BOOST_HANA_DEFINE_STRUCT as objects keyed by member name.
-// Anything else: specialize pgflow::json_codec<T> (see below).
+// Anything else: specialize pgflow::json_codec<T> (<pgflow/json_traits.hpp>).
 //
 // Decoding is strict where JSON is ambiguous: an integer target rejects 2.5 and out-of-range
 // values, a required struct member must be present; unknown object members are ignored.
 
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/json_path.hpp>
 #include <pgflow/json_traits.hpp>
 #include <pgflow/detail/text.hpp>
@@ -21,14 +22,7 @@
 #include <pgflow/detail/type_name.hpp>
 #include <pgflow/error.hpp>
 
-#include <boost/hana/accessors.hpp>
-#include <boost/hana/adapt_struct.hpp>
-#include <boost/hana/concept/struct.hpp>
-#include <boost/hana/define_struct.hpp>
-#include <boost/hana/first.hpp>
-#include <boost/hana/length.hpp>
 #include <boost/hana/second.hpp>
-#include <boost/hana/string.hpp>
 #include <boost/hana/unpack.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -36,7 +30,6 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
-#include <boost/pfr/core.hpp>
 
 #include <array>
 #include <charconv>
@@ -54,19 +47,75 @@
 
 namespace pgflow {
 
-// --- codecs -------------------------------------------------------------------------------------
+// --- what a mismatch message says -----------------------------------------------------------------
 
-template <>
-struct json_codec<bool> {
-    static boost::json::value encode(bool b) { return boost::json::value(b); }
-    static bool decode(const boost::json::value& v, const json_path& path) {
-        if (const bool* b = v.if_bool()) return *b;
-        detail::fail_expected(path, "a boolean", v);
+namespace detail {
+
+/// A JSON number as people write it (Boost.JSON prints 2.5 as "2.5E0").
+inline std::string number_text(const boost::json::value& v) {
+    if (const double* d = v.if_double()) {
+        char buffer[32];
+        const auto result = std::to_chars(buffer, buffer + sizeof buffer, *d);
+        return std::string(buffer, result.ptr);
     }
-};
+    return boost::json::serialize(v);
+}
 
-template <detail::json_integer T>
-struct json_codec<T> {
+/// "a string (\"abc\")", "a number (2.5)", "an array of 3 elements"... for mismatch messages.
+inline std::string describe_json(const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::null: return "null";
+        case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
+        case boost::json::kind::int64:
+        case boost::json::kind::uint64:
+        case boost::json::kind::double_: return concat({"a number (", number_text(v), ")"});
+        case boost::json::kind::string: {
+            std::string text = boost::json::serialize(v);
+            if (text.size() > 40) text = concat({std::string_view(text).substr(0, 36), "...\""});
+            return concat({"a string (", text, ")"});
+        }
+        case boost::json::kind::array: {
+            const std::size_t n = v.get_array().size();
+            return concat({"an array of ", std::to_string(n), n == 1 ? " element" : " elements"});
+        }
+        case boost::json::kind::object: return "an object";
+    }
+    return "an unknown JSON value";
+}
+
+[[noreturn]] inline void fail_expected(const json_path& path, std::string_view expected,
+                                       const boost::json::value& got) {
+    path.fail(concat({"expected ", expected, ", got ", describe_json(got)}));
+}
+
+}  // namespace detail
+
+// --- the codecs' bodies (declared in <pgflow/json_traits.hpp>) -------------------------------------
+
+inline boost::json::value json_codec<bool>::encode(bool b) { return boost::json::value(b); }
+inline bool json_codec<bool>::decode(const boost::json::value& v, const json_path& path) {
+    if (const bool* b = v.if_bool()) return *b;
+    detail::fail_expected(path, "a boolean", v);
+}
+
+inline boost::json::value json_codec<std::string>::encode(const std::string& s) {
+    return boost::json::value(boost::json::string_view(s));
+}
+inline std::string json_codec<std::string>::decode(const boost::json::value& v, const json_path& path) {
+    if (const boost::json::string* s = v.if_string()) return std::string(s->data(), s->size());
+    detail::fail_expected(path, "a string", v);
+}
+
+inline boost::json::value json_codec<std::nullptr_t>::encode(std::nullptr_t) { return nullptr; }
+inline std::nullptr_t json_codec<std::nullptr_t>::decode(const boost::json::value& v, const json_path& path) {
+    if (!v.is_null()) detail::fail_expected(path, "null", v);
+    return nullptr;
+}
+
+namespace detail {
+
+template <class T>
+struct integer_codec {
     static boost::json::value encode(T x) {
         if constexpr (std::is_signed_v<T>)
             return boost::json::value(static_cast<std::int64_t>(x));
@@ -79,24 +128,24 @@ struct json_codec<T> {
         } else if (const std::uint64_t* u = v.if_uint64()) {
             if (std::in_range<T>(*u)) return static_cast<T>(*u);
         } else if (const double* d = v.if_double()) {
-            if (!std::isfinite(*d) || std::trunc(*d) != *d) detail::fail_expected(path, "an integer", v);
+            if (!std::isfinite(*d) || std::trunc(*d) != *d) fail_expected(path, "an integer", v);
             // Integral doubles are exact here; max() + 1 is a power of two, so exact as well.
             if (*d >= static_cast<double>(std::numeric_limits<T>::min()) &&
                 *d < static_cast<double>(std::numeric_limits<T>::max()) + 1.0)
                 return static_cast<T>(*d);
         } else {
-            detail::fail_expected(path, "an integer", v);
+            fail_expected(path, "an integer", v);
         }
-        path.fail(detail::concat({"expected an integer from ", std::to_string(std::numeric_limits<T>::min()), " to ",
-                                  std::to_string(std::numeric_limits<T>::max()), ", got ", detail::number_text(v)}));
+        path.fail(concat({"expected an integer from ", std::to_string(std::numeric_limits<T>::min()), " to ",
+                          std::to_string(std::numeric_limits<T>::max()), ", got ", number_text(v)}));
     }
 };
 
-template <std::floating_point T>
-struct json_codec<T> {
+template <class T>
+struct floating_point_codec {
     static boost::json::value encode(T x) {
         if (!std::isfinite(x))
-            throw error(detail::concat(
+            throw error(concat(
                 {"pgflow::to_json: ", std::isnan(x) ? "NaN" : "an infinite number", " has no JSON representation"}));
         return boost::json::value(static_cast<double>(x));
     }
@@ -109,56 +158,36 @@ struct json_codec<T> {
         else if (const double* p = v.if_double())
             d = *p;
         else
-            detail::fail_expected(path, "a number", v);
+            fail_expected(path, "a number", v);
         if constexpr (sizeof(T) < sizeof(double)) {
             if (std::abs(d) > static_cast<double>(std::numeric_limits<T>::max()))
-                path.fail(detail::concat(
-                    {"expected a number that fits a ", detail::type_name<T>(), ", got ", detail::number_text(v)}));
+                path.fail(concat({"expected a number that fits a ", type_name<T>(), ", got ", number_text(v)}));
         }
         return static_cast<T>(d);
     }
 };
 
-template <>
-struct json_codec<std::string> {
-    static boost::json::value encode(const std::string& s) { return boost::json::value(boost::json::string_view(s)); }
-    static std::string decode(const boost::json::value& v, const json_path& path) {
-        if (const boost::json::string* s = v.if_string()) return std::string(s->data(), s->size());
-        detail::fail_expected(path, "a string", v);
-    }
-};
-
-template <>
-struct json_codec<std::nullptr_t> {
-    static boost::json::value encode(std::nullptr_t) { return nullptr; }
-    static std::nullptr_t decode(const boost::json::value& v, const json_path& path) {
-        if (!v.is_null()) detail::fail_expected(path, "null", v);
-        return nullptr;
-    }
-};
-
-/// The escape hatch: boost::json values pass through; object/array/string check the kind.
-template <detail::json_native T>
-struct json_codec<T> {
+template <class T>
+struct native_codec {
     static boost::json::value encode(const T& x) { return boost::json::value(x); }
     static T decode(const boost::json::value& v, const json_path& path) {
         if constexpr (std::is_same_v<T, boost::json::value>) {
             return v;
         } else if constexpr (std::is_same_v<T, boost::json::object>) {
             if (const auto* o = v.if_object()) return *o;
-            detail::fail_expected(path, "an object", v);
+            fail_expected(path, "an object", v);
         } else if constexpr (std::is_same_v<T, boost::json::array>) {
             if (const auto* a = v.if_array()) return *a;
-            detail::fail_expected(path, "an array", v);
+            fail_expected(path, "an array", v);
         } else {
             if (const auto* s = v.if_string()) return *s;
-            detail::fail_expected(path, "a string", v);
+            fail_expected(path, "a string", v);
         }
     }
 };
 
-template <json_convertible T>
-struct json_codec<std::optional<T>> {
+template <class T>
+struct optional_codec {
     static boost::json::value encode(const std::optional<T>& x) {
         return x ? json_codec<T>::encode(*x) : boost::json::value(nullptr);
     }
@@ -168,8 +197,8 @@ struct json_codec<std::optional<T>> {
     }
 };
 
-template <json_convertible T, std::size_t N>
-struct json_codec<std::array<T, N>> {
+template <class T, std::size_t N>
+struct std_array_codec {
     static boost::json::value encode(const std::array<T, N>& a) {
         boost::json::array out;
         out.reserve(N);
@@ -179,17 +208,15 @@ struct json_codec<std::array<T, N>> {
     static std::array<T, N> decode(const boost::json::value& v, const json_path& path) {
         const auto* a = v.if_array();
         if (a == nullptr || a->size() != N)
-            detail::fail_expected(
-                path, detail::concat({"an array of ", std::to_string(N), N == 1 ? " element" : " elements"}), v);
+            fail_expected(path, concat({"an array of ", std::to_string(N), N == 1 ? " element" : " elements"}), v);
         std::array<T, N> out{};
         for (std::size_t i = 0; i < N; ++i) out[i] = json_codec<T>::decode((*a)[i], path.index(i));
         return out;
     }
 };
 
-template <detail::sequence_shaped C>
-    requires json_convertible<typename C::value_type>
-struct json_codec<C> {
+template <class C>
+struct sequence_codec {
     using element = typename C::value_type;
     static boost::json::value encode(const C& c) {
         boost::json::array out;
@@ -198,7 +225,7 @@ struct json_codec<C> {
     }
     static C decode(const boost::json::value& v, const json_path& path) {
         const auto* a = v.if_array();
-        if (a == nullptr) detail::fail_expected(path, "an array", v);
+        if (a == nullptr) fail_expected(path, "an array", v);
         C out;
         if constexpr (requires { out.reserve(a->size()); }) out.reserve(a->size());
         for (std::size_t i = 0; i < a->size(); ++i) {
@@ -211,9 +238,8 @@ struct json_codec<C> {
     }
 };
 
-template <detail::map_shaped M>
-    requires std::is_same_v<typename M::key_type, std::string> && json_convertible<typename M::mapped_type>
-struct json_codec<M> {
+template <class M>
+struct map_codec {
     using mapped = typename M::mapped_type;
     static boost::json::value encode(const M& m) {
         boost::json::object out;
@@ -222,7 +248,7 @@ struct json_codec<M> {
     }
     static M decode(const boost::json::value& v, const json_path& path) {
         const auto* o = v.if_object();
-        if (o == nullptr) detail::fail_expected(path, "an object", v);
+        if (o == nullptr) fail_expected(path, "an object", v);
         M out;
         for (const auto& member : *o) {
             const std::string_view key(member.key().data(), member.key().size());
@@ -232,19 +258,13 @@ struct json_codec<M> {
     }
 };
 
-/// Structs adapted with BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT: objects keyed by member
-/// name, in declaration order. A missing std::optional member decodes to nullopt.
-template <detail::hana_struct T>
-    requires(detail::hana_members_convertible<T>())
-struct json_codec<T> {
-    // A member left out of the adaptation would silently vanish from the JSON (Boost.PFR counts them).
-    static_assert(sizeof(typename decltype(detail::hana_adaptation_problem<T>())::type) > 0);
-
+template <class T>
+struct struct_codec {
     static boost::json::value encode(const T& x) {
         boost::json::object out;
         boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... pairs) {
-            (out.emplace(detail::hana_member_name(pairs),
-                         json_codec<detail::hana_member_t<T, decltype(pairs)>>::encode(boost::hana::second(pairs)(x))),
+            (out.emplace(hana_member_name(pairs),
+                         json_codec<hana_member_t<T, decltype(pairs)>>::encode(boost::hana::second(pairs)(x))),
              ...);
         });
         return out;
@@ -252,11 +272,11 @@ struct json_codec<T> {
 
     static T decode(const boost::json::value& v, const json_path& path) {
         if constexpr (!std::is_default_constructible_v<T>) {
-            static_assert(sizeof(detail::check_adapted_struct_is_default_constructible<T>) > 0);
+            static_assert(sizeof(check_adapted_struct_is_default_constructible<T>) > 0);
             return decode_unreachable(v, path);
         } else {
             const auto* o = v.if_object();
-            if (o == nullptr) detail::fail_expected(path, "an object", v);
+            if (o == nullptr) fail_expected(path, "an object", v);
             T out{};
             boost::hana::unpack(boost::hana::accessors<T>(),
                                 [&](auto... pairs) { (decode_member(out, *o, path, pairs), ...); });
@@ -267,21 +287,71 @@ struct json_codec<T> {
 private:
     template <class Pair>
     static void decode_member(T& out, const boost::json::object& o, const json_path& path, const Pair& pair) {
-        using member = detail::hana_member_t<T, Pair>;
-        const std::string_view name = detail::hana_member_name(pair);
+        using member = hana_member_t<T, Pair>;
+        const std::string_view name = hana_member_name(pair);
         const json_path member_path = path.member(name);
         if (const boost::json::value* v = o.if_contains(name))
             boost::hana::second(pair)(out) = json_codec<member>::decode(*v, member_path);
-        else if constexpr (detail::is_optional<member>::value)
+        else if constexpr (is_optional<member>::value)
             boost::hana::second(pair)(out) = std::nullopt;
         else
-            member_path.fail(
-                detail::concat({"missing member \"", name, "\" (required by ", detail::type_name<T>(), ")"}));
+            member_path.fail(concat({"missing member \"", name, "\" (required by ", type_name<T>(), ")"}));
     }
     [[noreturn]] static T decode_unreachable(const boost::json::value&, const json_path& path) {
         path.fail("cannot decode a type without a default constructor");
     }
 };
+
+/// flow_output's (<pgflow/output.hpp>): an object keyed by leaf step slug, null for no leaves.
+template <class Output, class... Fields>
+struct flow_output_codec {
+    // No fold expressions over the fields: a flow may have hundreds of leaves (compile/type_list.hpp).
+    static constexpr bool all_optional = all_of_pack<is_optional<typename Fields::value_type>::value...>;
+    static boost::json::value encode(const Output& out) {
+        if constexpr (sizeof...(Fields) == 0) {
+            return nullptr;
+        } else {
+            boost::json::object o;
+            [[maybe_unused]] const int encoded[] = {0, (encode_field<Fields>(o, out), 0)...};
+            if (o.empty() && all_optional) return nullptr;
+            return o;
+        }
+    }
+    static Output decode(const boost::json::value& v, const json_path& path) {
+        Output out{};
+        if constexpr (sizeof...(Fields) == 0) {
+            if (!v.is_null() && !v.is_object()) fail_expected(path, "null", v);
+        } else {
+            if (v.is_null() && all_optional) return out;
+            const auto* o = v.if_object();
+            if (o == nullptr) fail_expected(path, "an object keyed by leaf step slug", v);
+            [[maybe_unused]] const int decoded[] = {0, (decode_field<Fields>(out, *o, path), 0)...};
+        }
+        return out;
+    }
+
+private:
+    /// A skipped leaf (nullopt) is left out, as the run output leaves it out.
+    template <class Field>
+    static void encode_field(boost::json::object& o, const Output& out) {
+        const auto& value = static_cast<const Field&>(out).value;
+        if constexpr (is_optional<typename Field::value_type>::value) {
+            if (!value) return;
+        }
+        o.emplace(Field::slug_string.view(), json_codec<typename Field::value_type>::encode(value));
+    }
+    template <class Field>
+    static void decode_field(Output& out, const boost::json::object& o, const json_path& path) {
+        constexpr std::string_view slug = Field::slug_string.view();
+        const json_path field_path = path.member(slug);
+        const boost::json::value* v = o.if_contains(slug);
+        if (v == nullptr && is_optional<typename Field::value_type>::value) return;
+        if (v == nullptr) field_path.fail(concat({"missing the output of leaf step \"", slug, "\""}));
+        static_cast<Field&>(out).value = json_codec<typename Field::value_type>::decode(*v, field_path);
+    }
+};
+
+}  // namespace detail
 
 // --- entry points -------------------------------------------------------------------------------
 

@@ -1,14 +1,16 @@
 #pragma once
-// What has a JSON mapping, and what does not: pgflow::json_codec (declared here, specialised in
-// <pgflow/json.hpp>), the json_convertible concept, the shapes the codecs recognise (maps,
-// sequences, Boost.Hana structs) and the search for the innermost type without a mapping that
-// the compile-time diagnostics name.
+// What has a JSON mapping, and what does not: pgflow::json_codec and pgflow's own codecs (their
+// bodies are in <pgflow/json.hpp>), the json_convertible concept, the shapes the codecs recognise
+// (maps, sequences, Boost.Hana structs) and the search for the innermost type without a mapping
+// that the compile-time diagnostics name.
+//
+// Boost.JSON is only forward-declared here (<boost/json/fwd.hpp>): declaring a flow checks its
+// types' mappings without compiling Boost.JSON, which costs a translation unit about a second.
+// A codec's member returns detail::json_value_t<T>, boost::json::value named through T, so that
+// its body is compiled where it is used, after <pgflow/json.hpp> has completed the type.
 
 #include <pgflow/json_path.hpp>
-#include <pgflow/detail/text.hpp>
 #include <pgflow/checks.hpp>
-#include <pgflow/detail/type_name.hpp>
-#include <pgflow/error.hpp>
 
 #include <boost/hana/accessors.hpp>
 #include <boost/hana/adapt_struct.hpp>
@@ -19,22 +21,12 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 #include <boost/hana/unpack.hpp>
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/fwd.hpp>
 #include <boost/pfr/core.hpp>
 
 #include <array>
-#include <charconv>
-#include <cmath>
 #include <concepts>
 #include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,51 +41,23 @@ namespace pgflow {
 template <class T>
 struct json_codec;
 
-/// T has a JSON mapping (a usable json_codec<T>).
+/// T has a JSON mapping (a usable json_codec<T>). Asked through decltype, which accepts the
+/// incomplete boost::json::value a call would otherwise need complete.
 template <class T>
 concept json_convertible = requires(const T& t, const boost::json::value& v, const json_path& p) {
-    { json_codec<T>::encode(t) } -> std::same_as<boost::json::value>;
-    { json_codec<T>::decode(v, p) } -> std::same_as<T>;
+    requires std::same_as<decltype(json_codec<T>::encode(t)), boost::json::value>;
+    requires std::same_as<decltype(json_codec<T>::decode(v, p)), T>;
 };
 
 namespace detail {
 
-/// A JSON number as people write it (Boost.JSON prints 2.5 as "2.5E0").
-inline std::string number_text(const boost::json::value& v) {
-    if (const double* d = v.if_double()) {
-        char buffer[32];
-        const auto result = std::to_chars(buffer, buffer + sizeof buffer, *d);
-        return std::string(buffer, result.ptr);
-    }
-    return boost::json::serialize(v);
-}
-
-/// "a string (\"abc\")", "a number (2.5)", "an array of 3 elements"... for mismatch messages.
-inline std::string describe_json(const boost::json::value& v) {
-    switch (v.kind()) {
-        case boost::json::kind::null: return "null";
-        case boost::json::kind::bool_: return v.get_bool() ? "true" : "false";
-        case boost::json::kind::int64:
-        case boost::json::kind::uint64:
-        case boost::json::kind::double_: return concat({"a number (", number_text(v), ")"});
-        case boost::json::kind::string: {
-            std::string text = boost::json::serialize(v);
-            if (text.size() > 40) text = concat({std::string_view(text).substr(0, 36), "...\""});
-            return concat({"a string (", text, ")"});
-        }
-        case boost::json::kind::array: {
-            const std::size_t n = v.get_array().size();
-            return concat({"an array of ", std::to_string(n), n == 1 ? " element" : " elements"});
-        }
-        case boost::json::kind::object: return "an object";
-    }
-    return "an unknown JSON value";
-}
-
-[[noreturn]] inline void fail_expected(const json_path& path, std::string_view expected,
-                                       const boost::json::value& got) {
-    path.fail(concat({"expected ", expected, ", got ", describe_json(got)}));
-}
+/// boost::json::value, named through T: a codec member returning it is compiled when used.
+template <class T>
+struct json_value_for {
+    using type = boost::json::value;
+};
+template <class T>
+using json_value_t = typename json_value_for<T>::type;
 
 template <class T>
 inline constexpr bool is_char_type =
@@ -227,5 +191,120 @@ constexpr auto hana_adaptation_problem() {
 }
 
 }  // namespace detail
+
+// --- pgflow's codecs --------------------------------------------------------------------------------
+// Declared here so that json_convertible knows them; each forwards to a body in <pgflow/json.hpp>.
+
+namespace detail {
+template <class T>
+struct integer_codec;
+template <class T>
+struct floating_point_codec;
+template <class T>
+struct native_codec;
+template <class T>
+struct optional_codec;
+template <class T, std::size_t N>
+struct std_array_codec;
+template <class C>
+struct sequence_codec;
+template <class M>
+struct map_codec;
+template <class T>
+struct struct_codec;
+}  // namespace detail
+
+template <>
+struct json_codec<bool> {
+    static boost::json::value encode(bool b);
+    static bool decode(const boost::json::value& v, const json_path& path);
+};
+
+template <>
+struct json_codec<std::string> {
+    static boost::json::value encode(const std::string& s);
+    static std::string decode(const boost::json::value& v, const json_path& path);
+};
+
+template <>
+struct json_codec<std::nullptr_t> {
+    static boost::json::value encode(std::nullptr_t);
+    static std::nullptr_t decode(const boost::json::value& v, const json_path& path);
+};
+
+template <detail::json_integer T>
+struct json_codec<T> {
+    static detail::json_value_t<T> encode(T x) { return detail::integer_codec<T>::encode(x); }
+    static T decode(const boost::json::value& v, const json_path& path) {
+        return detail::integer_codec<T>::decode(v, path);
+    }
+};
+
+template <std::floating_point T>
+struct json_codec<T> {
+    static detail::json_value_t<T> encode(T x) { return detail::floating_point_codec<T>::encode(x); }
+    static T decode(const boost::json::value& v, const json_path& path) {
+        return detail::floating_point_codec<T>::decode(v, path);
+    }
+};
+
+/// The escape hatch: boost::json values pass through; object/array/string check the kind.
+template <detail::json_native T>
+struct json_codec<T> {
+    static detail::json_value_t<T> encode(const T& x) { return detail::native_codec<T>::encode(x); }
+    static T decode(const boost::json::value& v, const json_path& path) {
+        return detail::native_codec<T>::decode(v, path);
+    }
+};
+
+template <json_convertible T>
+struct json_codec<std::optional<T>> {
+    static detail::json_value_t<T> encode(const std::optional<T>& x) { return detail::optional_codec<T>::encode(x); }
+    static std::optional<T> decode(const boost::json::value& v, const json_path& path) {
+        return detail::optional_codec<T>::decode(v, path);
+    }
+};
+
+template <json_convertible T, std::size_t N>
+struct json_codec<std::array<T, N>> {
+    static detail::json_value_t<T> encode(const std::array<T, N>& a) {
+        return detail::std_array_codec<T, N>::encode(a);
+    }
+    static std::array<T, N> decode(const boost::json::value& v, const json_path& path) {
+        return detail::std_array_codec<T, N>::decode(v, path);
+    }
+};
+
+template <detail::sequence_shaped C>
+    requires json_convertible<typename C::value_type>
+struct json_codec<C> {
+    static detail::json_value_t<C> encode(const C& c) { return detail::sequence_codec<C>::encode(c); }
+    static C decode(const boost::json::value& v, const json_path& path) {
+        return detail::sequence_codec<C>::decode(v, path);
+    }
+};
+
+template <detail::map_shaped M>
+    requires std::is_same_v<typename M::key_type, std::string> && json_convertible<typename M::mapped_type>
+struct json_codec<M> {
+    static detail::json_value_t<M> encode(const M& m) { return detail::map_codec<M>::encode(m); }
+    static M decode(const boost::json::value& v, const json_path& path) {
+        return detail::map_codec<M>::decode(v, path);
+    }
+};
+
+/// Structs adapted with BOOST_HANA_ADAPT_STRUCT / BOOST_HANA_DEFINE_STRUCT: objects keyed by member
+/// name, in declaration order. A missing std::optional member decodes to nullopt.
+template <detail::hana_struct T>
+    requires(detail::hana_members_convertible<T>())
+struct json_codec<T> {
+    // A member left out of the adaptation would silently vanish from the JSON (Boost.PFR counts them).
+    static_assert(sizeof(typename decltype(detail::hana_adaptation_problem<T>())::type) > 0);
+
+    static detail::json_value_t<T> encode(const T& x) { return detail::struct_codec<T>::encode(x); }
+    static T decode(const boost::json::value& v, const json_path& path) {
+        return detail::struct_codec<T>::decode(v, path);
+    }
+};
 
 }  // namespace pgflow

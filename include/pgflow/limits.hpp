@@ -26,7 +26,7 @@
 #include <pgflow/registration.hpp>
 #include <pgflow/shape.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <array>
 #include <cstddef>

@@ -11,7 +11,7 @@
 #include <pgflow/compile/type_list.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/fixed_string.hpp>
-#include <pgflow/json.hpp>
+#include <pgflow/json_traits.hpp>
 
 #include <array>
 #include <cstddef>
@@ -76,56 +76,23 @@ template <fixed_string Slug, class... Fields>
     return out.template get<Slug>();
 }
 
+namespace detail {
+/// The body of flow_output's codec, in <pgflow/json.hpp>.
+template <class Output, class... Fields>
+struct flow_output_codec;
+}  // namespace detail
+
 /// A run's output: an object keyed by leaf step slug. Zero leaves (a flow without steps) is null, and
 /// so is the output of a run whose leaves were all skipped (then every member is optional).
 template <class... Fields>
     requires detail::all_of_pack<json_convertible<typename Fields::value_type>...>
 struct json_codec<flow_output<Fields...>> {
     using output = flow_output<Fields...>;
-    // No fold expressions over the fields: a flow may have hundreds of leaves (compile/type_list.hpp).
-    static constexpr bool all_optional =
-        detail::all_of_pack<detail::is_optional<typename Fields::value_type>::value...>;
-    static boost::json::value encode(const output& out) {
-        if constexpr (sizeof...(Fields) == 0) {
-            return nullptr;
-        } else {
-            boost::json::object o;
-            [[maybe_unused]] const int encoded[] = {0, (encode_field<Fields>(o, out), 0)...};
-            if (o.empty() && all_optional) return nullptr;
-            return o;
-        }
+    static detail::json_value_t<output> encode(const output& out) {
+        return detail::flow_output_codec<output, Fields...>::encode(out);
     }
     static output decode(const boost::json::value& v, const json_path& path) {
-        output out{};
-        if constexpr (sizeof...(Fields) == 0) {
-            if (!v.is_null() && !v.is_object()) detail::fail_expected(path, "null", v);
-        } else {
-            if (v.is_null() && all_optional) return out;
-            const auto* o = v.if_object();
-            if (o == nullptr) detail::fail_expected(path, "an object keyed by leaf step slug", v);
-            [[maybe_unused]] const int decoded[] = {0, (decode_field<Fields>(out, *o, path), 0)...};
-        }
-        return out;
-    }
-
-private:
-    /// A skipped leaf (nullopt) is left out, as the run output leaves it out.
-    template <class Field>
-    static void encode_field(boost::json::object& o, const output& out) {
-        const auto& value = static_cast<const Field&>(out).value;
-        if constexpr (detail::is_optional<typename Field::value_type>::value) {
-            if (!value) return;
-        }
-        o.emplace(Field::slug_string.view(), json_codec<typename Field::value_type>::encode(value));
-    }
-    template <class Field>
-    static void decode_field(output& out, const boost::json::object& o, const json_path& path) {
-        constexpr std::string_view slug = Field::slug_string.view();
-        const json_path field_path = path.member(slug);
-        const boost::json::value* v = o.if_contains(slug);
-        if (v == nullptr && detail::is_optional<typename Field::value_type>::value) return;
-        if (v == nullptr) field_path.fail(detail::concat({"missing the output of leaf step \"", slug, "\""}));
-        static_cast<Field&>(out).value = json_codec<typename Field::value_type>::decode(*v, field_path);
+        return detail::flow_output_codec<output, Fields...>::decode(v, path);
     }
 };
 

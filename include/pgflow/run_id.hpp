@@ -4,9 +4,9 @@
 #include <pgflow/error.hpp>
 
 #include <compare>
-#include <functional>
-#include <ostream>
-#include <string>
+#include <cstddef>
+#include <iosfwd>
+#include <string>  // also declares std::hash and defines std::hash<std::string>
 #include <string_view>
 
 namespace pgflow {
@@ -43,7 +43,12 @@ public:
     [[nodiscard]] bool empty() const noexcept { return value_.empty(); }
 
     friend auto operator<=>(const run_id&, const run_id&) = default;
-    friend std::ostream& operator<<(std::ostream& os, const run_id& id) { return os << id.value_; }
+    /// A template, so that only a caller that prints needs <ostream>.
+    template <class CharTraits>
+    friend std::basic_ostream<char, CharTraits>& operator<<(std::basic_ostream<char, CharTraits>& os,
+                                                            const run_id& id) {
+        return os << id.value_;
+    }
 
 private:
     std::string value_;

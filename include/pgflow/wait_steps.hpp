@@ -27,7 +27,7 @@
 #include <pgflow/wait_checks.hpp>
 #include <pgflow/waits.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <optional>
 #include <type_traits>

@@ -13,6 +13,7 @@
 //   worker.run(signals.token());
 
 #include <pgflow/connection_options.hpp>
+#include <pgflow/dispatch.hpp>
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>

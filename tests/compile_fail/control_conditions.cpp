@@ -1,4 +1,5 @@
 // Control: a valid flow with every kind of condition compiles cleanly.
+#include <pgflow/dispatch.hpp>
 #include <pgflow/dsl.hpp>
 
 #include <map>

@@ -1,5 +1,6 @@
 // Control: a valid flow using every feature compiles cleanly (a harness that rejected everything
 // would fail here).
+#include <pgflow/dispatch.hpp>
 #include <pgflow/dsl.hpp>
 
 #include <string>

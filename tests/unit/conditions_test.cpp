@@ -5,7 +5,9 @@
 
 #include <pgflow/compile/json_literal.hpp>
 #include <pgflow/compile/pattern_types.hpp>
+#include <pgflow/dispatch.hpp>
 #include <pgflow/dsl.hpp>
+#include <pgflow/json.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 #include <boost/json/parse.hpp>

@@ -2,6 +2,7 @@
 // output JSON.
 
 #include <pgflow/flow.hpp>
+#include <pgflow/json.hpp>
 #include <pgflow/output.hpp>
 
 #include <boost/json/parse.hpp>

@@ -9,7 +9,7 @@
 #include <pgflow/compile/registration_text.hpp>
 #include <pgflow/compile/value_shape.hpp>
 #include <pgflow/compile/type_list.hpp>
-#include <pgflow/json.hpp>
+#include <pgflow/json_traits.hpp>
 #include <pgflow/output.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/slug.hpp>
