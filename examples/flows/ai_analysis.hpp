@@ -16,6 +16,7 @@
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/json.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <boost/json.hpp>
 

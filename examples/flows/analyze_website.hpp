@@ -18,6 +18,7 @@
 
 #include <pgflow/connection_options.hpp>
 #include <pgflow/dsl.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

@@ -9,6 +9,7 @@
 
 #include <pgflow/dsl.hpp>
 #include <pgflow/error.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 

@@ -2,7 +2,8 @@
 // pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks (JSON mappings included)
 // and registration SQL. Neither libpq nor Boost.JSON (tests unit.dsl_without_libpq and
 // unit.dsl_without_boost_json): headers that only declare flows include this one and stay cheap
-// to compile. Converting JSON needs <pgflow/json.hpp>, dispatching tasks <pgflow/dispatch.hpp>;
+// to compile. Converting JSON needs <pgflow/json.hpp>, dispatching tasks <pgflow/dispatch.hpp>, a
+// handler that reads its task_context <pgflow/task_context.hpp> (declared here, not defined);
 // programs that run flows include <pgflow/pgflow.hpp>.
 
 #include <pgflow/checks.hpp>
@@ -17,6 +18,6 @@
 #include <pgflow/shape.hpp>
 #include <pgflow/slug.hpp>
 #include <pgflow/step.hpp>
-#include <pgflow/task_context.hpp>
+#include <pgflow/task_context_fwd.hpp>
 #include <pgflow/wait_steps.hpp>
 #include <pgflow/waits.hpp>

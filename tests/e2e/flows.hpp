@@ -5,6 +5,7 @@
 
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/dsl.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <boost/json.hpp>
 

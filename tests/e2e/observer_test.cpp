@@ -5,6 +5,7 @@
 #include "e2e_support.hpp"
 
 #include <pgflow/dsl.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <gtest/gtest.h>
 

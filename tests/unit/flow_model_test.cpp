@@ -11,6 +11,7 @@
 
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/registration.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <gtest/gtest.h>
 

@@ -5,6 +5,7 @@
 #include <pgflow/dynamic_flow.hpp>
 #include <pgflow/flow.hpp>
 #include <pgflow/registration.hpp>
+#include <pgflow/task_context.hpp>
 
 #include <boost/hana/adapt_struct.hpp>
 #include <gtest/gtest.h>

@@ -4,7 +4,7 @@
 // cannot be called; generic lambdas get the general diagnostic.
 
 #include <pgflow/compile/type_list.hpp>
-#include <pgflow/task_context.hpp>
+#include <pgflow/task_context_fwd.hpp>
 
 #include <type_traits>
 

@@ -14,7 +14,7 @@
 #include <pgflow/shape.hpp>
 #include <pgflow/slug.hpp>
 #include <pgflow/step.hpp>
-#include <pgflow/task_context.hpp>
+#include <pgflow/task_context_fwd.hpp>
 #include <pgflow/wait_steps.hpp>
 
 #include <array>
