@@ -1,10 +1,10 @@
 #pragma once
 // pgflow-cpp's declaration vocabulary: flows, steps, compile-time checks (JSON mappings included)
-// and registration SQL. Neither libpq nor Boost.JSON (tests unit.dsl_without_libpq and
-// unit.dsl_without_boost_json): headers that only declare flows include this one and stay cheap
-// to compile. Converting JSON needs <pgflow/json.hpp>, dispatching tasks <pgflow/dispatch.hpp>, a
-// handler that reads its task_context <pgflow/task_context.hpp> (declared here, not defined);
-// programs that run flows include <pgflow/pgflow.hpp>.
+// and registration SQL. Neither libpq nor Boost.JSON (test unit.dsl_without_libpq checks both):
+// headers that only declare flows include this one and stay cheap to compile. Converting JSON
+// needs <pgflow/json.hpp>, dispatching tasks <pgflow/dispatch.hpp>, a handler that reads its
+// task_context <pgflow/task_context.hpp> (declared here, not defined); programs that run flows
+// include <pgflow/pgflow.hpp>.
 
 #include <pgflow/checks.hpp>
 #include <pgflow/error.hpp>
