@@ -9,7 +9,6 @@
 // conditions.hpp) is a std::optional: absent from the run output, it is std::nullopt.
 
 #include <pgflow/compile/type_list.hpp>
-#include <pgflow/detail/text.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/json_traits.hpp>
 
