@@ -164,56 +164,87 @@ boost::json::value encode_result(const Result& result) {
         return json_codec<Output>::encode(Output(result));
 }
 
+/// A task's decoded input: value I is the handler's parameter I. A flat aggregate, not a
+/// std::tuple: a step of hundreds of dependencies would make std::tuple's recursive layout cost
+/// tens of seconds and gigabytes to compile.
+template <std::size_t I, class T>
+struct decoded_value {
+    T value;
+};
+template <class Sequence, class... T>
+struct decoded_values;
+template <std::size_t... Is, class... T>
+struct decoded_values<std::index_sequence<Is...>, T...> : decoded_value<Is, T>... {};
+
+/// Decodes a task's input: a map task's element, or a step's flow input (`run`) and then its
+/// dependencies' outputs in after<...> order. Templated on the types only, so every step taking
+/// the same types shares one.
+template <bool MapTask, class First, class... Dependencies, std::size_t... Ks>
+decoded_values<std::index_sequence<0, (Ks + 1)...>, First, Dependencies...> decode_task_input(
+    const boost::json::value& input, const std::string_view* dependency_slugs, const task_site& site,
+    std::index_sequence<Ks...>) {
+    const json_path root;
+    if constexpr (MapTask) {
+        return {{decode_argument<First>(input, root, site)}};
+    } else {
+        const boost::json::object& object = task_input_object(input, root, site);
+        // A braced list decodes in order, so a bad input reports its first bad member.
+        return {{decode_member<First>(object, "run", "the flow input", root, site)},
+                {decode_dependency<Dependencies>(object, dependency_slugs[Ks], root, site)}...};
+    }
+}
+
 /// Runs one step: decodes its input, calls its handler, encodes the result. Named after the step and
 /// its verdict only (not the whole flow), and reached through `const void*`, so that each thunk is
-/// a function with a short symbol name: flows of hundreds of steps stay cheap to compile.
+/// a function with a short symbol name; it is the only function compiled per step (decoding is
+/// shared by the steps that take the same types): flows of hundreds of steps stay cheap to compile.
 template <class Step, class Verdict, class Arguments = typename Verdict::arguments,
-          class Dependencies = std::make_index_sequence<Step::dependencies::size>>
+          class Dependencies = std::make_index_sequence<Step::type == step_type::map ? 0 : Step::dependencies::size>>
 struct task_runner;
 
 template <class Step, class Verdict, class First, class... Rest, std::size_t... Ks>
 struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence<Ks...>> {
     using output = typename Verdict::result;
+    using handler_type = typename Step::handler_type;
+    /// What the handler takes for dependency K: std::optional when its parameter is one.
+    template <std::size_t K, class T>
+    using dependency_value = decoded_value<K + 1, dependency_argument_t<handler_type, K + 1, T>>;
+    /// Whether the handler returns void when called with the decoded values (and Context...).
+    template <class... Context>
+    static constexpr bool returns_void = std::is_void_v<
+        call_result_t<handler_type, First, dependency_argument_t<handler_type, Ks + 1, Rest>..., Context...>>;
 
     static boost::json::value run(const void* step, std::string_view flow_slug, const boost::json::value& input,
                                   const task_context& ctx) {
-        const auto& handler = static_cast<const Step*>(step)->handler;
-        const json_path root;
+        const handler_type& handler = static_cast<const Step*>(step)->handler;
         const task_site site{flow_slug, Step::slug, Step::type == step_type::map, ctx};
-        if constexpr (Step::type == step_type::map) {
-            return call(handler, ctx, decode_argument<First>(input, root, site));
-        } else {
-            // First is the flow input, Rest the dependencies' outputs in after<...> order (handler
-            // parameters 1, 2, …).
-            const boost::json::object& object = task_input_object(input, root, site);
-            return call(handler, ctx, decode_member<First>(object, "run", "the flow input", root, site),
-                        decode_dependency<dependency_argument_t<typename Step::handler_type, Ks + 1, Rest>>(
-                            object, Step::dependencies::slugs[Ks], root, site)...);
-        }
-    }
-
-    template <class Handler, class... Args>
-    static boost::json::value call(const Handler& handler, const task_context& ctx, Args&&... args) {
+        auto args = decode_task_input<Step::type == step_type::map, First,
+                                      dependency_argument_t<handler_type, Ks + 1, Rest>...>(
+            input, Step::dependencies::slugs.data(), site, std::index_sequence<Ks...>{});
+        // The handler's arguments, moved out of args: the flow input (or element), the dependencies.
+#define PGFLOW_DETAIL_DECODED_ARGUMENTS \
+    static_cast<decoded_value<0, First>&&>(args).value, static_cast<dependency_value<Ks, Rest>&&>(args).value...
         if constexpr (Step::kind == step_kind::sleep) {  // the worker turns this into pgflow_cpp.sleep_task
             if constexpr (Verdict::uses_context)
-                throw sleep_request{wake_time(handler(static_cast<Args&&>(args)..., ctx))};
+                throw sleep_request{wake_time(handler(PGFLOW_DETAIL_DECODED_ARGUMENTS, ctx))};
             else
-                throw sleep_request{wake_time(handler(static_cast<Args&&>(args)...))};
+                throw sleep_request{wake_time(handler(PGFLOW_DETAIL_DECODED_ARGUMENTS))};
         } else if constexpr (Verdict::uses_context) {
-            if constexpr (std::is_void_v<call_result_t<Handler, Args..., const task_context&>>) {
-                handler(static_cast<Args&&>(args)..., ctx);
+            if constexpr (returns_void<const task_context&>) {
+                handler(PGFLOW_DETAIL_DECODED_ARGUMENTS, ctx);
                 return nullptr;
             } else {
-                return encode_result<output>(handler(static_cast<Args&&>(args)..., ctx));
+                return encode_result<output>(handler(PGFLOW_DETAIL_DECODED_ARGUMENTS, ctx));
             }
         } else {
-            if constexpr (std::is_void_v<call_result_t<Handler, Args...>>) {
-                handler(static_cast<Args&&>(args)...);
+            if constexpr (returns_void<>) {
+                handler(PGFLOW_DETAIL_DECODED_ARGUMENTS);
                 return nullptr;
             } else {
-                return encode_result<output>(handler(static_cast<Args&&>(args)...));
+                return encode_result<output>(handler(PGFLOW_DETAIL_DECODED_ARGUMENTS));
             }
         }
+#undef PGFLOW_DETAIL_DECODED_ARGUMENTS
     }
 };
 

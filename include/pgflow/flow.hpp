@@ -59,7 +59,7 @@ template <fixed_string Slug, class Input, class... Steps>
 class flow_definition {
 public:
     /// Compile-time facts about the flow (graph, per-step analysis); machinery, not API.
-    using traits = detail::flow_traits<Slug, Input, Steps...>;
+    using traits = detail::flow_traits_t<Slug, Input, Steps...>;
 
     static constexpr auto slug_string = Slug;
     static constexpr std::string_view slug = Slug.view();
@@ -69,12 +69,14 @@ public:
     using output_type = typename detail::leaf_steps<traits>::output_type;
 
     constexpr flow_definition(detail::checked_flow, flow_options options, Steps... steps)
-        : options_(options), steps_(std::move(steps)...) {
+        : options_(options), steps_(std::move(steps)...),
+          step_options_(step_options_in_declaration_order(std::index_sequence_for<Steps...>{})),
+          step_waits_(step_waits_in_declaration_order(std::index_sequence_for<Steps...>{})) {
         check_options(std::index_sequence_for<Steps...>{});
         detail::text_buffer<sql_capacity> sql{sql_};
-        detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
-                                            slug, traits::graph, traits::types, traits::conditions, options_,
-                                            declared_step_options(), step_waits()});
+        detail::write_registration(
+            sql, detail::graph_source<step_count, traits::edge_count>{
+                     slug, traits::graph, traits::types, traits::conditions, options_, step_options_, step_waits_});
         sql_size_ = sql.size;
     }
 
@@ -87,14 +89,14 @@ public:
     [[nodiscard]] constexpr const auto& storage() const noexcept { return steps_; }
 
     /// Every step's options, in declaration order.
-    [[nodiscard]] constexpr std::array<step_options, step_count> declared_step_options() const noexcept {
-        return step_options_in_declaration_order(std::index_sequence_for<Steps...>{});
+    [[nodiscard]] constexpr const std::array<step_options, step_count>& declared_step_options() const noexcept {
+        return step_options_;
     }
 
     /// What pgflow_cpp.set_step_kind registers per step (kind handler for handler steps), in
     /// declaration order.
-    [[nodiscard]] constexpr std::array<detail::step_wait_text, step_count> step_waits() const noexcept {
-        return step_waits_in_declaration_order(std::index_sequence_for<Steps...>{});
+    [[nodiscard]] constexpr const std::array<detail::step_wait_text, step_count>& step_waits() const noexcept {
+        return step_waits_;
     }
 
     /// Step slugs in registration order (dependencies first, otherwise declaration order).
@@ -151,6 +153,10 @@ private:
 
     flow_options options_;
     detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;
+    // Kept, not rebuilt on demand: shape_of() reads them at run time, and rebuilding them there made
+    // every worker compile a function of one base-class cast per step.
+    std::array<step_options, step_count> step_options_;
+    std::array<detail::step_wait_text, step_count> step_waits_;
     std::array<char, sql_capacity> sql_{};
     std::size_t sql_size_ = 0;
 };

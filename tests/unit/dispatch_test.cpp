@@ -168,6 +168,16 @@ TEST(dispatch, decode_errors_name_the_dependency_path) {
               "an object with the flow input under \"run\", got a number (3)");
 }
 
+TEST(dispatch, decode_errors_report_the_first_bad_member_in_parameter_order) {
+    // The run input and the dependency are both bad: the run input (parameter 0) is reported, on
+    // every compiler (the members are decoded in order, not in unspecified argument order).
+    const auto dispatch = pgflow::make_dispatcher(order_processing);
+    EXPECT_EQ(
+        error_of(dispatch, "charge", parse(R"({"run":{"id":7,"amount":"lots","items":[]},"validate":{"ok":"yes"}})")),
+        "$.run.amount | pgflow: flow \"order_processing\", step \"charge\": cannot decode the task input at "
+        "$.run.amount: expected a number, got a string (\"lots\")");
+}
+
 TEST(dispatch, map_decode_errors_name_the_task) {
     const auto dispatch = pgflow::make_dispatcher(order_processing);
     EXPECT_EQ(

@@ -76,8 +76,16 @@ struct flow_traits {
     static constexpr std::size_t step_count = sizeof...(Steps);
     // No fold expressions over the steps (compile/type_list.hpp).
     static constexpr std::size_t edge_count = sum_of_pack<Steps::dependencies::size...>();
+#if defined(__clang__)
     template <std::size_t I>
     using step_at = type_at<I, Steps...>;
+#else
+    // g++ has no __type_pack_element: index the steps once, not once per lookup (each type_at<I,
+    // Steps...> substitutes and hashes the whole pack again).
+    using step_index = type_indexer<std::index_sequence_for<Steps...>, Steps...>;
+    template <std::size_t I>
+    using step_at = typename decltype(select_indexed<I>(std::declval<step_index>()))::type;
+#endif
 
     static constexpr std::array<step_type, step_count> types{Steps::type...};
     static constexpr std::array<step_condition_text, step_count> conditions{Steps::conditions::text()...};
@@ -103,7 +111,22 @@ struct flow_traits {
         return analyze_graph(slugs, begin, deps);
     }
     static constexpr flow_graph<step_count, edge_count> graph = build_graph();
+
+    /// A closure type of this class's own: see keyed_traits.
+    static constexpr auto key_function = [] { return std::type_identity<flow_traits>{}; };
+    using key = std::remove_const_t<decltype(key_function)>;
 };
+
+/// A flow's traits under a name that does not spell out its steps: what the per-step templates
+/// (step_analysis<Traits, I>, the checks, the dispatcher) are instantiated with. g++ walks the
+/// template arguments of every class named in an expression it instantiates, and with
+/// flow_traits<Slug, Input, Steps...> each of those walks visited every step: quadratic in the
+/// steps (a quarter of a 1,000-step declaration's time with g++ 12). A closure type has no
+/// template arguments, so the walk stops at Key.
+template <class Key>
+struct keyed_traits : decltype(std::declval<const Key&>()())::type {};
+template <fixed_string Slug, class Input, class... Steps>
+using flow_traits_t = keyed_traits<typename flow_traits<Slug, Input, Steps...>::key>;
 
 // --- per step -------------------------------------------------------------------------------------
 

@@ -269,7 +269,7 @@ constexpr auto flow_problem() {
     else if constexpr (any_of_pack<std::is_same_v<Steps, invalid_step>...>)
         return std::type_identity<invalid_step>{};
     else
-        return flow_checks<flow_traits<Slug, Input, Steps...>>::problem();
+        return flow_checks<flow_traits_t<Slug, Input, Steps...>>::problem();
 }
 
 }  // namespace pgflow::detail
