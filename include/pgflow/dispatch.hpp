@@ -318,7 +318,7 @@ public:
 
 private:
     template <std::size_t I>
-    using step_at = typename Flow::traits::template step_at<I>;
+    using step_at = detail::flow_step_t<typename Flow::traits, I>;
 
     template <std::size_t... Is>
     static constexpr std::array<const void*, Flow::step_count> step_addresses(const Flow& f,

@@ -203,11 +203,11 @@ constexpr auto signal_value_lookup() {
     if constexpr (index == npos) {
         static_assert(sizeof(check_signal_step_exists<Flow::slug_string, Step>) > 0);
         return std::type_identity<invalid_output>{};
-    } else if constexpr (Flow::traits::template step_at<index>::kind != step_kind::signal) {
+    } else if constexpr (detail::flow_step_t<typename Flow::traits, index>::kind != step_kind::signal) {
         static_assert(sizeof(check_signalled_step_is_a_signal_step<Flow::slug_string, Step>) > 0);
         return std::type_identity<invalid_output>{};
     } else {
-        using value = typename Flow::traits::template step_at<index>::handler_type::value_type;
+        using value = typename detail::flow_step_t<typename Flow::traits, index>::handler_type::value_type;
         if constexpr (!std::is_convertible_v<std::add_lvalue_reference_t<const Given>, value> &&
                       !std::is_void_v<Given>) {
             static_assert(sizeof(check_signal_value_has_the_step_type<Flow::slug_string, Step, value, Given>) > 0);

@@ -143,8 +143,7 @@ void add_child_shapes(const Flow& f, std::vector<flow_shape>& out, std::index_se
             add_registration_shapes(*step.handler.child, out);
     };
     [[maybe_unused]] const int added[] = {
-        0,
-        (add(static_cast<const step_slot<Is, typename Flow::traits::template step_at<Is>>&>(f.storage()).step), 0)...};
+        0, (add(static_cast<const step_slot<Is, flow_step_t<typename Flow::traits, Is>>&>(f.storage()).step), 0)...};
     static_cast<void>(add);
 }
 

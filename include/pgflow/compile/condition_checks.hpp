@@ -45,7 +45,7 @@ template <class Traits, std::size_t I, class Condition>
 constexpr pattern_check check_step_pattern() {
     if constexpr (std::is_void_v<Condition>) {
         return {};
-    } else if constexpr (Traits::template step_at<I>::dependencies::size == 0) {
+    } else if constexpr (flow_step_t<Traits, I>::dependencies::size == 0) {
         return check_pattern<typename Traits::input_type>(Condition::pattern.view());
     } else {
         pattern_walk w{json_reader{Condition::pattern.view()}};
@@ -56,7 +56,7 @@ constexpr pattern_check check_step_pattern() {
 
 template <class Traits, std::size_t I>
 struct condition_analysis {
-    using conditions = typename Traits::template step_at<I>::conditions;
+    using conditions = typename flow_step_t<Traits, I>::conditions;
     static constexpr pattern_check required =
         check_step_pattern<Traits, I, typename conditions::template first<condition_kind::only_if>>();
     static constexpr pattern_check forbidden =
@@ -65,7 +65,7 @@ struct condition_analysis {
 
 template <class Traits, std::size_t I>
 constexpr bool pattern_fails() {
-    if constexpr (Traits::template step_at<I>::conditions::has_pattern) {
+    if constexpr (flow_step_t<Traits, I>::conditions::has_pattern) {
         using analysis = condition_analysis<Traits, I>;
         return analysis::required.problem != pattern_problem::none ||
                analysis::forbidden.problem != pattern_problem::none;
@@ -105,7 +105,7 @@ constexpr auto pattern_diagnostic() {
 template <class Traits, std::size_t I>
 constexpr auto condition_pattern_problem() {
     using analysis = condition_analysis<Traits, I>;
-    constexpr auto step = Traits::template step_at<I>::slug_string;
+    constexpr auto step = flow_step_t<Traits, I>::slug_string;
     if constexpr (analysis::required.problem != pattern_problem::none)
         return pattern_diagnostic<Traits::slug_string, step, "only_if", analysis::required>();
     else

@@ -206,7 +206,7 @@ struct flow_checks {
     static constexpr auto& g = Traits::graph;
     static constexpr auto flow_slug = Traits::slug_string;
     template <std::size_t I>
-    using step_at = typename Traits::template step_at<I>;
+    using step_at = flow_step_t<Traits, I>;
 
     /// The first step, in topological order, with a problem of its own; npos if none.
     template <std::size_t... Ks>
