@@ -164,23 +164,11 @@ boost::json::value encode_result(const Result& result) {
         return json_codec<Output>::encode(Output(result));
 }
 
-/// A task's decoded input: value I is the handler's parameter I. A flat aggregate, not a
-/// std::tuple: a step of hundreds of dependencies would make std::tuple's recursive layout cost
-/// tens of seconds and gigabytes to compile.
-template <std::size_t I, class T>
-struct decoded_value {
-    T value;
-};
-template <class Sequence, class... T>
-struct decoded_values;
-template <std::size_t... Is, class... T>
-struct decoded_values<std::index_sequence<Is...>, T...> : decoded_value<Is, T>... {};
-
 /// Decodes a task's input: a map task's element, or a step's flow input (`run`) and then its
-/// dependencies' outputs in after<...> order. Templated on the types only, so every step taking
-/// the same types shares one.
+/// dependencies' outputs in after<...> order; value I is the handler's parameter I. Templated on
+/// the types only, so every step taking the same types shares one.
 template <bool MapTask, class First, class... Dependencies, std::size_t... Ks>
-decoded_values<std::index_sequence<0, (Ks + 1)...>, First, Dependencies...> decode_task_input(
+indexed_values<std::index_sequence<0, (Ks + 1)...>, First, Dependencies...> decode_task_input(
     const boost::json::value& input, const std::string_view* dependency_slugs, const task_site& site,
     std::index_sequence<Ks...>) {
     const json_path root;
@@ -208,7 +196,7 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
     using handler_type = typename Step::handler_type;
     /// What the handler takes for dependency K: std::optional when its parameter is one.
     template <std::size_t K, class T>
-    using dependency_value = decoded_value<K + 1, dependency_argument_t<handler_type, K + 1, T>>;
+    using dependency_value = indexed_value<K + 1, dependency_argument_t<handler_type, K + 1, T>>;
     /// Whether the handler returns void when called with the decoded values (and Context...).
     template <class... Context>
     static constexpr bool returns_void = std::is_void_v<
@@ -223,7 +211,7 @@ struct task_runner<Step, Verdict, type_list<First, Rest...>, std::index_sequence
             input, Step::dependencies::slugs.data(), site, std::index_sequence<Ks...>{});
         // The handler's arguments, moved out of args: the flow input (or element), the dependencies.
 #define PGFLOW_DETAIL_DECODED_ARGUMENTS \
-    static_cast<decoded_value<0, First>&&>(args).value, static_cast<dependency_value<Ks, Rest>&&>(args).value...
+    static_cast<indexed_value<0, First>&&>(args).value, static_cast<dependency_value<Ks, Rest>&&>(args).value...
         if constexpr (Step::kind == step_kind::sleep) {  // the worker turns this into pgflow_cpp.sleep_task
             if constexpr (Verdict::uses_context)
                 throw sleep_request{wake_time(handler(PGFLOW_DETAIL_DECODED_ARGUMENTS, ctx))};
@@ -323,7 +311,7 @@ private:
     template <std::size_t... Is>
     static constexpr std::array<const void*, Flow::step_count> step_addresses(const Flow& f,
                                                                               std::index_sequence<Is...>) {
-        return {&static_cast<const detail::step_slot<Is, step_at<Is>>&>(f.storage()).step...};
+        return {&static_cast<const detail::indexed_value<Is, step_at<Is>>&>(f.storage()).value...};
     }
 
     template <std::size_t... Is>

@@ -18,6 +18,7 @@
 #include <pgflow/compile/flow_analysis.hpp>
 #include <pgflow/compile/flow_checks.hpp>
 #include <pgflow/compile/registration_text.hpp>
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/options.hpp>
 #include <pgflow/step.hpp>
@@ -32,17 +33,6 @@
 namespace pgflow {
 
 namespace detail {
-
-template <std::size_t I, class Step>
-struct step_slot {
-    Step step;
-};
-template <class Sequence, class... Steps>
-struct step_storage;
-template <std::size_t... Is, class... Steps>
-struct step_storage<std::index_sequence<Is...>, Steps...> : step_slot<Is, Steps>... {
-    constexpr explicit step_storage(Steps... steps) : step_slot<Is, Steps>{std::move(steps)}... {}
-};
 
 /// What flow<...>(...) returns when one of its checks failed (the check already reported it).
 struct invalid_flow {};
@@ -69,7 +59,7 @@ public:
     using output_type = typename detail::leaf_steps<traits>::output_type;
 
     constexpr flow_definition(detail::checked_flow, flow_options options, Steps... steps)
-        : options_(options), steps_(std::move(steps)...),
+        : options_(options), steps_{{std::move(steps)}...},
           step_options_(step_options_in_declaration_order(std::index_sequence_for<Steps...>{})),
           step_waits_(step_waits_in_declaration_order(std::index_sequence_for<Steps...>{})) {
         check_options(std::index_sequence_for<Steps...>{});
@@ -113,11 +103,11 @@ private:
         // Braced lists, not folds: see compile/type_list.hpp.
         [[maybe_unused]] const int checked[] = {
             0, (detail::check_step_options(slug, Steps::slug,
-                                           static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options),
+                                           static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value.options),
                 0)...};
         if constexpr (traits::has_waits) {
             [[maybe_unused]] const int timeouts_checked[] = {
-                0, (check_signal_timeout(static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), 0)...};
+                0, (check_signal_timeout(static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value), 0)...};
         }
     }
     template <class Step>
@@ -138,21 +128,21 @@ private:
                     out[i].signal_timeout = step.handler.timeout;
             };
             [[maybe_unused]] const int filled[] = {
-                0, (timeout(Is, static_cast<const detail::step_slot<Is, Steps>&>(steps_).step), 0)...};
+                0, (timeout(Is, static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value), 0)...};
         }
         return out;
     }
     template <std::size_t... Is>
     constexpr std::array<step_options, step_count> step_options_in_declaration_order(
         std::index_sequence<Is...>) const noexcept {
-        return {static_cast<const detail::step_slot<Is, Steps>&>(steps_).step.options...};
+        return {static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value.options...};
     }
 
     static constexpr std::size_t sql_capacity =
         detail::registration_capacity(slug, traits::graph, traits::types, traits::conditions, traits::waits);
 
     flow_options options_;
-    detail::step_storage<std::index_sequence_for<Steps...>, Steps...> steps_;
+    detail::indexed_values<std::index_sequence_for<Steps...>, Steps...> steps_;
     // Kept, not rebuilt on demand: shape_of() reads them at run time, and rebuilding them there made
     // every worker compile a function of one base-class cast per step.
     std::array<step_options, step_count> step_options_;

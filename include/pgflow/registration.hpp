@@ -143,7 +143,8 @@ void add_child_shapes(const Flow& f, std::vector<flow_shape>& out, std::index_se
             add_registration_shapes(*step.handler.child, out);
     };
     [[maybe_unused]] const int added[] = {
-        0, (add(static_cast<const step_slot<Is, flow_step_t<typename Flow::traits, Is>>&>(f.storage()).step), 0)...};
+        0,
+        (add(static_cast<const indexed_value<Is, flow_step_t<typename Flow::traits, Is>>&>(f.storage()).value), 0)...};
     static_cast<void>(add);
 }
 

@@ -26,6 +26,18 @@ struct type_indexer<std::index_sequence<Is...>, Ts...> : indexed_type<Is, Ts>...
 template <std::size_t I, class T>
 indexed_type<I, T> select_indexed(const indexed_type<I, T>&);
 
+/// Values of types Ts stored flat, value I read as static_cast<indexed_value<I, T>&>(v).value: a
+/// flow's steps, a task's decoded arguments. Not std::tuple, whose recursive layout costs tens of
+/// seconds and gigabytes to compile for a few hundred values.
+template <std::size_t I, class T>
+struct indexed_value {
+    T value;
+};
+template <class Sequence, class... Ts>
+struct indexed_values;
+template <std::size_t... Is, class... Ts>
+struct indexed_values<std::index_sequence<Is...>, Ts...> : indexed_value<Is, Ts>... {};
+
 /// The I-th type of Ts.
 #if defined(__clang__)
 template <std::size_t I, class... Ts>
