@@ -84,8 +84,8 @@ template <flow_type Flow>
     using traits = typename Flow::traits;
     constexpr const auto& g = traits::graph;
     constexpr const auto& names = detail::step_type_names<traits>::value;
-    const std::array<step_options, Flow::step_count> options = f.declared_step_options();
-    const std::array<detail::step_wait_text, Flow::step_count> waits = f.step_waits();
+    const std::array<step_options, Flow::step_count>& options = f.declared_step_options();
+    const std::array<detail::step_wait_text, Flow::step_count>& waits = f.step_waits();
 
     flow_shape shape;
     shape.slug = std::string(Flow::slug);
