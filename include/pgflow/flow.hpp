@@ -45,15 +45,16 @@ struct checked_flow {
 }  // namespace detail
 
 /// A flow: its steps (with their handlers), options and registration SQL. Built by flow<...>(...).
+/// Its static members slug_string (a fixed_string), slug (a std::string_view) and step_count come from
+/// detail::flow_identity (in a base named by them alone, see flow_traits in compile/flow_analysis.hpp).
 template <fixed_string Slug, class Input, class... Steps>
-class flow_definition {
+class flow_definition : public detail::flow_identity<Slug, sizeof...(Steps)> {
 public:
     /// Compile-time facts about the flow (graph, per-step analysis); machinery, not API.
     using traits = detail::flow_traits_t<Slug, Input, Steps...>;
 
-    static constexpr auto slug_string = Slug;
-    static constexpr std::string_view slug = Slug.view();
-    static constexpr std::size_t step_count = sizeof...(Steps);
+    using detail::flow_identity<Slug, sizeof...(Steps)>::slug;
+    using detail::flow_identity<Slug, sizeof...(Steps)>::step_count;
     using input_type = Input;
     /// One member per leaf step, read with pgflow::get<"slug">(out) (output.hpp).
     using output_type = typename detail::leaf_steps<traits>::output_type;
@@ -64,9 +65,9 @@ public:
           step_waits_(step_waits_in_declaration_order(std::index_sequence_for<Steps...>{})) {
         check_options(std::index_sequence_for<Steps...>{});
         detail::text_buffer<sql_capacity> sql{sql_};
-        detail::write_registration(
-            sql, detail::graph_source<step_count, traits::edge_count>{
-                     slug, traits::graph, traits::types, traits::conditions, options_, step_options_, step_waits_});
+        detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
+                                            slug, traits::facts.graph, traits::facts.types, traits::facts.conditions,
+                                            options_, step_options_, step_waits_});
         sql_size_ = sql.size;
     }
 
@@ -92,7 +93,8 @@ public:
     /// Step slugs in registration order (dependencies first, otherwise declaration order).
     [[nodiscard]] static constexpr std::array<std::string_view, step_count> step_slugs() noexcept {
         std::array<std::string_view, step_count> out{};
-        for (std::size_t k = 0; k < step_count; ++k) out[k] = traits::graph.slugs[traits::graph.order[k]];
+        constexpr const auto& g = traits::facts.graph;
+        for (std::size_t k = 0; k < step_count; ++k) out[k] = g.slugs[g.order[k]];
         return out;
     }
 
@@ -112,7 +114,7 @@ private:
     }
     template <class Step>
     static constexpr void check_signal_timeout(const Step& step) {
-        if constexpr (Step::kind == step_kind::signal) {
+        if constexpr (detail::is(Step::kind, step_kind::signal)) {
             if (step.handler.timeout && *step.handler.timeout <= 0)
                 detail::step_option_out_of_range::signal_timeout_must_be_positive(slug, Step::slug,
                                                                                   *step.handler.timeout);
@@ -121,10 +123,10 @@ private:
     template <std::size_t... Is>
     constexpr std::array<detail::step_wait_text, step_count> step_waits_in_declaration_order(
         std::index_sequence<Is...>) const noexcept {
-        std::array<detail::step_wait_text, step_count> out = traits::waits;
+        std::array<detail::step_wait_text, step_count> out = traits::facts.waits;
         if constexpr (traits::has_waits) {
             const auto timeout = [&](std::size_t i, const auto& step) {
-                if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::signal)
+                if constexpr (detail::is(std::remove_cvref_t<decltype(step)>::kind, step_kind::signal))
                     out[i].signal_timeout = step.handler.timeout;
             };
             [[maybe_unused]] const int filled[] = {
@@ -138,8 +140,11 @@ private:
         return {static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value.options...};
     }
 
-    static constexpr std::size_t sql_capacity =
-        detail::registration_capacity(slug, traits::graph, traits::types, traits::conditions, traits::waits);
+    // An enumerator, not a static data member: see flow_traits.
+    enum : std::size_t {
+        sql_capacity = detail::registration_capacity(slug, traits::facts.graph, traits::facts.types,
+                                                     traits::facts.conditions, traits::facts.waits)
+    };
 
     flow_options options_;
     detail::indexed_values<std::index_sequence_for<Steps...>, Steps...> steps_;
@@ -180,7 +185,7 @@ struct is_flow_definition<flow_definition<S, I, Steps...>> : std::true_type {};
 
 template <class Flow, fixed_string Step>
 struct step_output_lookup {
-    static constexpr std::size_t index = Flow::traits::graph.index_of(Step.view());
+    static constexpr std::size_t index = Flow::traits::facts.graph.index_of(Step.view());
     static_assert(index != npos, "the flow has no step with this slug");
     using type = typename step_analysis<typename Flow::traits, index>::output_type;
 };
@@ -189,11 +194,11 @@ struct step_output_lookup {
 /// step, or — when Given is not void — a Given that is not that type); invalid_output then.
 template <class Flow, fixed_string Step, class Given>
 constexpr auto signal_value_lookup() {
-    constexpr std::size_t index = Flow::traits::graph.index_of(Step.view());
+    constexpr std::size_t index = Flow::traits::facts.graph.index_of(Step.view());
     if constexpr (index == npos) {
         static_assert(sizeof(check_signal_step_exists<Flow::slug_string, Step>) > 0);
         return std::type_identity<invalid_output>{};
-    } else if constexpr (detail::flow_step_t<typename Flow::traits, index>::kind != step_kind::signal) {
+    } else if constexpr (!detail::is(detail::flow_step_t<typename Flow::traits, index>::kind, step_kind::signal)) {
         static_assert(sizeof(check_signalled_step_is_a_signal_step<Flow::slug_string, Step>) > 0);
         return std::type_identity<invalid_output>{};
     } else {

@@ -340,10 +340,12 @@ public:
 
 private:
     using base_traits = typename Base::traits;  // not `traits`: that would hide the flow's public one
-    static constexpr std::size_t sql_capacity =
-        detail::registration_capacity(Base::slug, base_traits::graph, base_traits::types, base_traits::conditions,
-                                      base_traits::waits) +
-        detail::limits_text_size(Base::slug, limits);
+    // An enumerator, not a static data member: see flow_traits (compile/flow_analysis.hpp).
+    enum : std::size_t {
+        sql_capacity = detail::registration_capacity(Base::slug, base_traits::facts.graph, base_traits::facts.types,
+                                                     base_traits::facts.conditions, base_traits::facts.waits) +
+                       detail::limits_text_size(Base::slug, limits)
+    };
 
     // Named apart from Base's private sql_ so that neither hides the other.
     std::array<char, sql_capacity> controlled_sql_{};

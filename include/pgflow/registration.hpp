@@ -43,12 +43,13 @@ constexpr std::array<std::string_view, sizeof...(Ts)> type_names_of(type_list<Ts
 /// shape_of() is a single loop rather than one function per step.
 template <class Traits>
 struct step_type_names {
-    static constexpr std::size_t n = Traits::step_count;
+    // Enumerators and one static data member: see flow_traits (compile/flow_analysis.hpp).
+    enum : std::size_t { n = Traits::step_count };
     template <std::size_t... Is>
     static constexpr std::size_t count_arguments(std::index_sequence<Is...>) {
         return sum_of_pack<step_analysis<Traits, Is>::arguments::size...>();
     }
-    static constexpr std::size_t argument_count = count_arguments(std::make_index_sequence<n>{});
+    enum : std::size_t { argument_count = count_arguments(std::make_index_sequence<n>{}) };
 
     struct table {
         std::array<std::string_view, n> output{};
@@ -82,7 +83,7 @@ struct step_type_names {
 template <flow_type Flow>
 [[nodiscard]] flow_shape shape_of(const Flow& f) {
     using traits = typename Flow::traits;
-    constexpr const auto& g = traits::graph;
+    constexpr const auto& g = traits::facts.graph;
     constexpr const auto& names = detail::step_type_names<traits>::value;
     const std::array<step_options, Flow::step_count>& options = f.declared_step_options();
     const std::array<detail::step_wait_text, Flow::step_count>& waits = f.step_waits();
@@ -98,17 +99,17 @@ template <flow_type Flow>
     for (const std::size_t i : g.order) {
         step_shape& s = shape.steps.emplace_back();
         s.slug = std::string(g.slugs[i]);
-        s.type = traits::types[i];
+        s.type = traits::facts.types[i];
         for (std::size_t k = 0; k < g.dependency_count(i); ++k)
             s.dependencies.emplace_back(g.slugs[g.dependency(i, k)]);
         s.max_attempts = options[i].max_attempts;
         s.base_delay = options[i].base_delay;
         s.timeout = options[i].timeout;
         s.start_delay = options[i].start_delay;
-        s.required_input_pattern = std::string(traits::conditions[i].required);
-        s.forbidden_input_pattern = std::string(traits::conditions[i].forbidden);
-        s.when_unmet = traits::conditions[i].when_unmet;
-        s.when_exhausted = traits::conditions[i].when_exhausted;
+        s.required_input_pattern = std::string(traits::facts.conditions[i].required);
+        s.forbidden_input_pattern = std::string(traits::facts.conditions[i].forbidden);
+        s.when_unmet = traits::facts.conditions[i].when_unmet;
+        s.when_exhausted = traits::facts.conditions[i].when_exhausted;
         s.kind = waits[i].kind;
         s.signal_timeout = waits[i].signal_timeout;
         s.value_shape = std::string(waits[i].value_shape);
@@ -139,7 +140,7 @@ void add_registration_shapes(const Flow& f, std::vector<flow_shape>& out);
 template <class Flow, std::size_t... Is>
 void add_child_shapes(const Flow& f, std::vector<flow_shape>& out, std::index_sequence<Is...>) {
     const auto add = [&](const auto& step) {
-        if constexpr (std::remove_cvref_t<decltype(step)>::kind == step_kind::subflow)
+        if constexpr (detail::is(std::remove_cvref_t<decltype(step)>::kind, step_kind::subflow))
             add_registration_shapes(*step.handler.child, out);
     };
     [[maybe_unused]] const int added[] = {

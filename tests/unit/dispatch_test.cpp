@@ -299,21 +299,30 @@ TEST(dispatch, generic_handlers_cannot_take_a_skipped_dependency) {
 }
 
 TEST(dispatch, handler_parameters_are_read_from_lambdas_function_objects_and_pointers) {
-    using pgflow::detail::parameter_is_optional;
+    using pgflow::detail::decoded_dependencies_t;
+    using pgflow::detail::type_list;
+    // A dependency is decoded as std::optional where the handler's parameter is one.
     auto lambda = [](int, std::optional<int>, const std::optional<std::string>&, int) { return 0; };
-    static_assert(!parameter_is_optional<decltype(lambda), 0>());
-    static_assert(parameter_is_optional<decltype(lambda), 1>());
-    static_assert(parameter_is_optional<decltype(lambda), 2>());
-    static_assert(!parameter_is_optional<decltype(lambda), 3>());
-    static_assert(!parameter_is_optional<decltype(lambda), 4>());
+    static_assert(std::is_same_v<decoded_dependencies_t<decltype(lambda), type_list<int, int, std::string, int>>,
+                                 type_list<std::optional<int>, std::optional<std::string>, int>>);
     struct functions {
         static int pick(int, std::optional<double>) noexcept { return 0; }
     };
-    static_assert(parameter_is_optional<decltype(&functions::pick), 1>());
+    static_assert(std::is_same_v<decoded_dependencies_t<decltype(&functions::pick), type_list<int, double>>,
+                                 type_list<std::optional<double>>>);
+    // A trailing task_context is not a dependency's parameter.
+    auto with_context = [](int, std::optional<int>, const pgflow::task_context&) { return 0; };
+    static_assert(std::is_same_v<decoded_dependencies_t<decltype(with_context), type_list<int, int>>,
+                                 type_list<std::optional<int>>>);
+    // A generic handler declares no parameter list: dependencies are decoded as they are.
     auto generic = [](auto, auto) { return 0; };
-    static_assert(!parameter_is_optional<decltype(generic), 1>());
+    static_assert(std::is_same_v<decoded_dependencies_t<decltype(generic), type_list<int, int>>, type_list<int>>);
     const std::function<int(int, std::optional<int>)> wrapped;
-    static_assert(parameter_is_optional<std::remove_const_t<decltype(wrapped)>, 1>());
+    static_assert(std::is_same_v<decoded_dependencies_t<std::remove_const_t<decltype(wrapped)>, type_list<int, int>>,
+                                 type_list<std::optional<int>>>);
+    // A map handler takes its element only.
+    auto element = [](const std::string&) { return 0; };
+    static_assert(std::is_same_v<decoded_dependencies_t<decltype(element), type_list<std::string>>, type_list<>>);
 }
 
 }  // namespace

@@ -59,9 +59,9 @@ struct array_element<boost::json::value> {
 /// value: the flow fills it in).
 template <class Step>
 constexpr step_wait_text wait_text_of() {
-    if constexpr (Step::kind == step_kind::signal)
+    if constexpr (is(Step::kind, step_kind::signal))
         return {step_kind::signal, std::nullopt, value_shape_text<typename Step::handler_type::value_type>::view, {}};
-    else if constexpr (Step::kind == step_kind::subflow)
+    else if constexpr (is(Step::kind, step_kind::subflow))
         return {step_kind::subflow, std::nullopt, {}, Step::handler_type::child_type::slug};
     else
         return {Step::kind, std::nullopt, {}, {}};
@@ -69,25 +69,53 @@ constexpr step_wait_text wait_text_of() {
 
 // --- the flow's graph -----------------------------------------------------------------------------
 
-template <fixed_string Slug, class Input, class... Steps>
-struct flow_traits {
+/// What a flow's declaration says about its steps, as one value (flow_traits::facts).
+template <std::size_t N, std::size_t E>
+struct flow_facts {
+    flow_graph<N, E> graph;
+    std::array<step_type, N> types;
+    std::array<step_condition_text, N> conditions;
+    std::array<bool, N> may_be_skipped;
+    std::array<bool, N> skips_dependents;
+    std::array<step_wait_text, N> waits;  ///< signal timeouts are values: the flow fills them in
+};
+
+// Classes named after a whole flow keep their constants in as few static data members as they can
+// (one value, or enumerators): each static data member is a symbol whose name spells out the flow,
+// and g++ at -O0 emits every one a translation unit instantiates, read by constant expressions only
+// or not (it keeps unreferenced variables at -O0: -fno-toplevel-reorder). Mangling those names took
+// 0.6 s of a 500-step declaration with g++ 12 (22 members of 64 kB names).
+
+/// A flow's slug and step count, in a class named by them alone (see above): flow_traits' and
+/// flow_definition's base.
+template <fixed_string Slug, std::size_t StepCount>
+struct flow_identity {
     static constexpr auto slug_string = Slug;
+    static constexpr std::string_view slug = Slug.view();
+    static constexpr std::size_t step_count = StepCount;
+};
+
+template <fixed_string Slug, class Input, class... Steps>
+struct flow_traits : flow_identity<Slug, sizeof...(Steps)> {
     using input_type = Input;
-    static constexpr std::size_t step_count = sizeof...(Steps);
+    using flow_identity<Slug, sizeof...(Steps)>::step_count;
     // No fold expressions over the steps (compile/type_list.hpp).
-    static constexpr std::size_t edge_count = sum_of_pack<Steps::dependencies::size...>();
+    enum : std::size_t { edge_count = sum_of_pack<Steps::dependencies::size...>() };
+    enum : bool {
+        has_patterns = any_of_pack<Steps::conditions::has_pattern...>,
+        has_waits = any_of_pack<!is(Steps::kind, step_kind::handler)...>,
+    };
     /// The steps indexed once; read with flow_step_t<Traits, I>.
+#if defined(__clang__)
+    // clang's builtin picks the step without an overload resolution over all of them (0.2 s less
+    // for a 500-step chain).
+    template <std::size_t I>
+    using step_at = __type_pack_element<I, Steps...>;
+#else
     using step_index = type_indexer<std::index_sequence_for<Steps...>, Steps...>;
+#endif
 
-    static constexpr std::array<step_type, step_count> types{Steps::type...};
-    static constexpr std::array<step_condition_text, step_count> conditions{Steps::conditions::text()...};
-    static constexpr std::array<bool, step_count> may_be_skipped{Steps::conditions::may_be_skipped...};
-    static constexpr std::array<bool, step_count> skips_dependents{Steps::conditions::skips_dependents...};
-    static constexpr bool has_patterns = any_of_pack<Steps::conditions::has_pattern...>;
-    static constexpr bool has_waits = any_of_pack<(Steps::kind != step_kind::handler)...>;
-    static constexpr std::array<step_wait_text, step_count> waits{wait_text_of<Steps>()...};
-
-    static constexpr flow_graph<step_count, edge_count> build_graph() {
+    static constexpr flow_facts<step_count, edge_count> build_facts() {
         std::array<std::string_view, step_count> slugs{Steps::slug...};
         std::array<std::size_t, step_count + 1> begin{};
         std::array<std::string_view, edge_count> deps{};
@@ -100,13 +128,14 @@ struct flow_traits {
         [[maybe_unused]] const int added[] = {0, (add(Steps::dependencies::slugs), 0)...};
         static_cast<void>(add);  // a flow may have no steps
         begin[step_count] = edge;
-        return analyze_graph(slugs, begin, deps);
+        return {analyze_graph(slugs, begin, deps),        {Steps::type...},
+                {Steps::conditions::text()...},           {Steps::conditions::may_be_skipped...},
+                {Steps::conditions::skips_dependents...}, {wait_text_of<Steps>()...}};
     }
-    static constexpr flow_graph<step_count, edge_count> graph = build_graph();
+    static constexpr flow_facts<step_count, edge_count> facts = build_facts();
 
-    /// A closure type of this class's own: see keyed_traits.
-    static constexpr auto key_function = [] { return std::type_identity<flow_traits>{}; };
-    using key = std::remove_const_t<decltype(key_function)>;
+    /// A closure type of this class's own (see keyed_traits); not a static data member's (see above).
+    using key = decltype([] { return std::type_identity<flow_traits>{}; });
 };
 
 /// A flow's traits under a name that does not spell out its steps: what the per-step templates
@@ -120,13 +149,17 @@ struct keyed_traits : decltype(std::declval<const Key&>()())::type {};
 template <fixed_string Slug, class Input, class... Steps>
 using flow_traits_t = keyed_traits<typename flow_traits<Slug, Input, Steps...>::key>;
 
-/// Step I (declaration order) of a flow's traits, read from the index the traits built once. Not a
-/// member template of flow_traits, whose every use names the traits' class from its whole pack of
-/// steps again (a 1,000-step declaration took 1 s longer with g++ 12), and a class, not an alias,
-/// so that each lookup is done once (alias templates are not cached).
+/// Step I (declaration order) of a flow's traits. With g++, read from the index the traits built once:
+/// not a member template of flow_traits, whose every use names the traits' class from its whole pack
+/// of steps again (a 1,000-step declaration took 1 s longer with g++ 12). A class, not an alias, so
+/// that each lookup is done once (alias templates are not cached).
 template <class Traits, std::size_t I>
 struct flow_step {
+#if defined(__clang__)
+    using type = typename Traits::template step_at<I>;
+#else
     using type = typename decltype(select_indexed<I>(std::declval<typename Traits::step_index>()))::type;
+#endif
 };
 template <class Traits, std::size_t I>
 using flow_step_t = typename flow_step<Traits, I>::type;
@@ -249,7 +282,7 @@ struct received_value<Step, Input, Dependency> {
 };
 template <class Step, class Input, class... Dependencies>
 using received_t =
-    std::conditional_t<Step::type == step_type::map,
+    std::conditional_t<is(Step::type, step_type::map),
                        typename array_element<typename received_value<Step, Input, Dependencies...>::whole>::type,
                        typename received_value<Step, Input, Dependencies...>::whole>;
 
@@ -284,19 +317,19 @@ constexpr auto analyze_step(type_list<Dependencies...>) {
     using handler = typename Step::handler_type;
     if constexpr (any_of_pack<Dependencies::has_problem...>) {
         return step_verdict<step_problem::blocked>{};
-    } else if constexpr (Step::kind == step_kind::signal || Step::kind == step_kind::subflow) {
+    } else if constexpr (is(Step::kind, step_kind::signal) || is(Step::kind, step_kind::subflow)) {
         using received = received_t<Step, Input, Dependencies...>;
-        using arguments = std::conditional_t<Step::type == step_type::map, type_list<received>,
+        using arguments = std::conditional_t<is(Step::type, step_type::map), type_list<received>,
                                              type_list<Input, typename Dependencies::argument...>>;
-        if constexpr (Step::type == step_type::map && std::is_void_v<received>)
+        if constexpr (is(Step::type, step_type::map) && std::is_void_v<received>)
             return step_verdict<not_an_array_problem<Step>>{};
-        else if constexpr (Step::kind == step_kind::signal)
+        else if constexpr (is(Step::kind, step_kind::signal))
             return signal_verdict<Step, arguments>();
         else
             return subflow_verdict<Step, received, arguments>();
-    } else if constexpr (Step::type == step_type::single) {
+    } else if constexpr (is(Step::type, step_type::single)) {
         return call_analysis<handler, type_list<Input, typename Dependencies::argument...>,
-                             Step::kind == step_kind::sleep>::verdict();
+                             is(Step::kind, step_kind::sleep)>::verdict();
     } else {
         using mapped = typename received_value<Step, Input, Dependencies...>::whole;
         if constexpr (array_element<mapped>::is_array)
@@ -317,12 +350,12 @@ struct step_analysis {
     using handler = typename step::handler_type;
     using input = typename Traits::input_type;
     template <std::size_t K>
-    using dependency = step_analysis<Traits, Traits::graph.dependency(I, K)>;
+    using dependency = step_analysis<Traits, Traits::facts.graph.dependency(I, K)>;
     /// What the analysis needs from dependency K.
     template <std::size_t K>
     using facts_of_dependency =
         dependency_facts<typename dependency<K>::output_type, dependency<K>::step::conditions::skipped_alone,
-                         dependency<K>::verdict::problem != step_problem::none>;
+                         !is(dependency<K>::verdict::problem, step_problem::none)>;
     /// What the handler takes for dependency K: std::optional when that step can be skipped alone.
     template <std::size_t K>
     using dependency_argument = typename facts_of_dependency<K>::argument;
@@ -343,45 +376,44 @@ struct step_analysis {
     using task_output_type = typename verdict::result;
     /// What the step produces: a map step's output is the array of its tasks' outputs.
     using output_type =
-        std::conditional_t<step::type == step_type::map, std::vector<task_output_type>, task_output_type>;
+        std::conditional_t<is(step::type, step_type::map), std::vector<task_output_type>, task_output_type>;
 };
 
 // --- the flow's output type -------------------------------------------------------------------
 
+/// A flow's leaf steps, and which steps a run may complete without (skipped themselves, or by an
+/// ancestor's skip-cascade).
+template <std::size_t N>
+struct leaf_facts {
+    std::size_t count = 0;
+    std::array<std::size_t, N> indices{};  ///< the first `count` are the leaves, in declaration order
+    std::array<bool, N> may_be_absent{};
+};
+
 template <class Traits>
 struct leaf_steps {
-    static constexpr auto& g = Traits::graph;
-    static constexpr std::size_t count = [] {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < Traits::step_count; ++i) n += g.is_leaf(i) ? 1 : 0;
-        return n;
-    }();
-    static constexpr std::array<std::size_t, count> indices = [] {
-        std::array<std::size_t, count> out{};
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < Traits::step_count; ++i)
-            if (g.is_leaf(i)) out[n++] = i;
-        return out;
-    }();
-    /// Steps a run may complete without: skipped themselves, or by an ancestor's skip-cascade.
-    static constexpr std::array<bool, Traits::step_count> may_be_absent = [] {
+    static constexpr leaf_facts<Traits::step_count> facts = [] {
+        const auto& f = Traits::facts;
+        leaf_facts<Traits::step_count> out;
         std::array<bool, Traits::step_count> cascaded{};
-        std::array<bool, Traits::step_count> out{};
-        for (const std::size_t i : g.order) {
-            for (std::size_t k = 0; k < g.dependency_count(i); ++k) {
-                const std::size_t d = g.dependency(i, k);
-                cascaded[i] = cascaded[i] || Traits::skips_dependents[d] || cascaded[d];
+        for (const std::size_t i : f.graph.order) {
+            for (std::size_t k = 0; k < f.graph.dependency_count(i); ++k) {
+                const std::size_t d = f.graph.dependency(i, k);
+                cascaded[i] = cascaded[i] || f.skips_dependents[d] || cascaded[d];
             }
-            out[i] = Traits::may_be_skipped[i] || cascaded[i];
+            out.may_be_absent[i] = f.may_be_skipped[i] || cascaded[i];
         }
+        for (std::size_t i = 0; i < Traits::step_count; ++i)
+            if (f.graph.is_leaf(i)) out.indices[out.count++] = i;
         return out;
     }();
     template <std::size_t I>
-    using leaf_output = typename optional_if<may_be_absent[I], typename step_analysis<Traits, I>::output_type>::type;
+    using leaf_output =
+        typename optional_if<facts.may_be_absent[I], typename step_analysis<Traits, I>::output_type>::type;
     template <std::size_t... Ks>
-    static auto output(std::index_sequence<Ks...>)
-        -> flow_output<output_field<flow_step_t<Traits, indices[Ks]>::slug_string, leaf_output<indices[Ks]>>...>;
-    using output_type = decltype(output(std::make_index_sequence<count>{}));
+    static auto output(std::index_sequence<Ks...>) -> flow_output<
+        output_field<flow_step_t<Traits, facts.indices[Ks]>::slug_string, leaf_output<facts.indices[Ks]>>...>;
+    using output_type = decltype(output(std::make_index_sequence<facts.count>{}));
 };
 
 }  // namespace pgflow::detail

@@ -22,7 +22,7 @@ namespace pgflow::detail {
 /// Name of the K-th argument of a step's handler in diagnostics: "run", a dependency slug, "element".
 template <class Step, std::size_t K>
 constexpr auto argument_name() {
-    if constexpr (Step::type == step_type::map)
+    if constexpr (is(Step::type, step_type::map))
         return fixed_string("element");
     else if constexpr (K == 0)
         return fixed_string("run");
@@ -133,7 +133,8 @@ constexpr std::size_t plain_skippable_dependency(std::index_sequence<Ks...>) {
 template <class Analysis>
 constexpr std::size_t plain_skippable_dependency() {
     using step = typename Analysis::step;
-    if constexpr (step::type == step_type::single && Analysis::verdict::problem == step_problem::handler_not_callable)
+    if constexpr (is(step::type, step_type::single) &&
+                  is(Analysis::verdict::problem, step_problem::handler_not_callable))
         return plain_skippable_dependency<Analysis>(std::make_index_sequence<step::dependencies::size>{});
     else
         return npos;
@@ -180,13 +181,14 @@ constexpr auto step_problem_check() {
 /// "a -> b -> a" for the graph's cycle, as a template argument.
 template <class Traits>
 struct cycle_text {
-    static constexpr auto& g = Traits::graph;
     static constexpr std::size_t length = [] {
+        const auto& g = Traits::facts.graph;
         std::size_t n = g.slugs[g.cycle[0]].size();
         for (std::size_t k = 0; k < g.cycle_length; ++k) n += g.slugs[g.cycle[k]].size() + 4;
         return n;
     }();
     static constexpr auto value = [] {
+        const auto& g = Traits::facts.graph;
         std::array<char, length> text{};
         std::size_t n = 0;
         const auto put = [&](std::string_view s) {
@@ -203,14 +205,13 @@ struct cycle_text {
 
 template <class Traits>
 struct flow_checks {
-    static constexpr auto& g = Traits::graph;
-    static constexpr auto flow_slug = Traits::slug_string;
     template <std::size_t I>
     using step_at = flow_step_t<Traits, I>;
 
     /// The first step, in topological order, with a problem of its own; npos if none.
     template <std::size_t... Ks>
     static constexpr std::size_t first_step_with_problem(std::index_sequence<Ks...>) {
+        constexpr const auto& g = Traits::facts.graph;
         // Analyses are instantiated in topological order, so each finds its dependencies' done.
         constexpr std::array<step_problem, sizeof...(Ks)> problems{
             step_analysis<Traits, g.order[Ks]>::verdict::problem...};
@@ -221,6 +222,9 @@ struct flow_checks {
 
     /// The first failing check, in the order the header of flow.hpp lists them, or no_problem.
     static constexpr auto problem() {
+        // Local constants, not static data members: see flow_traits.
+        constexpr const auto& g = Traits::facts.graph;
+        constexpr auto flow_slug = Traits::slug_string;
         if constexpr (g.duplicate != npos) {
             return std::type_identity<check_step_declared_once<flow_slug, step_at<g.duplicate>::slug_string>>{};
         } else if constexpr (g.undeclared_step != npos) {
@@ -266,7 +270,7 @@ constexpr auto flow_problem() {
     using slug_problem = typename decltype(flow_slug_problem<Slug>())::type;
     if constexpr (!std::is_same_v<slug_problem, no_problem>)
         return std::type_identity<slug_problem>{};
-    else if constexpr (any_of_pack<std::is_same_v<Steps, invalid_step>...>)
+    else if constexpr (any_of_pack<std::is_same<Steps, invalid_step>::value...>)  // not is_same_v: see flow_traits
         return std::type_identity<invalid_step>{};
     else
         return flow_checks<flow_traits_t<Slug, Input, Steps...>>::problem();

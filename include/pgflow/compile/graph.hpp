@@ -30,6 +30,7 @@ struct flow_graph {
     std::size_t undeclared_position = 0;  ///< ...and that dependency's position in its after<...>
     std::size_t cycle_length = 0;         ///< > 0: cycle[k] depends on cycle[k+1], the last on cycle[0]
     std::array<std::size_t, N> cycle{};
+    slug_index<N> index{};  ///< the slugs, hashed: index_of() (the dispatcher's lookup too)
 
     /// Scratch space of the analysis (N + 1 covers every use).
     [[nodiscard]] static constexpr std::array<std::size_t, N + 1> scratch() noexcept { return {}; }
@@ -45,10 +46,9 @@ struct flow_graph {
         return dep_index[dep_begin[step] + k];
     }
     [[nodiscard]] constexpr bool is_leaf(std::size_t step) const noexcept { return dependent_count[step] == 0; }
+    /// The step with this slug (the first, if a duplicate made the graph invalid), or npos.
     [[nodiscard]] constexpr std::size_t index_of(std::string_view slug) const noexcept {
-        for (std::size_t i = 0; i < N; ++i)
-            if (slugs[i] == slug) return i;
-        return npos;
+        return index.find(slugs, slug);
     }
 };
 
@@ -157,8 +157,7 @@ constexpr flow_graph<N, E> analyze_graph(const std::array<std::string_view, N>& 
     flow_graph<N, E> g;
     g.slugs = slugs;
     g.dep_begin = dep_begin;
-    slug_index<N> index;
-    analyze_graph_into(g, dep_slugs, index);
+    analyze_graph_into(g, dep_slugs, g.index);
     return g;
 }
 

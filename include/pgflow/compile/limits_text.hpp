@@ -19,6 +19,8 @@
 
 namespace pgflow::detail {
 
+using namespace std::string_view_literals;  // see compile/registration_text.hpp
+
 // Defined in compile/registration_text.hpp, which includes this header first.
 template <class Out>
 constexpr void emit_literal(Out& out, std::string_view text);
@@ -31,22 +33,22 @@ constexpr void next_statement(Out& out);
 /// letters, digits, '_' and '-' (checked before), so they need no quoting inside the array.
 template <class Out>
 constexpr void emit_key_path(Out& out, std::string_view dotted) {
-    if constexpr (requires { out.literal(dotted); }) {  // a parameter: the array's text as its value
+    if constexpr (Out::takes_parameters) {  // a parameter: the array's text as its value
         std::string array = "{";
         for (const char c : dotted) array += c == '.' ? ',' : c;
         emit_literal(out, array + "}");
     } else {
-        out.put("'{");
+        out.put("'{"sv);
         for (const char c : dotted) out.put(c == '.' ? ',' : c);
-        out.put("}'");
+        out.put("}'"sv);
     }
-    out.put("::text[]");
+    out.put("::text[]"sv);
 }
 
 template <class Out>
 constexpr void put_key_path(Out& out, std::string_view dotted) {
     if (dotted.empty()) return;
-    out.put(", concurrency_key => ");
+    out.put(", concurrency_key => "sv);
     emit_key_path(out, dotted);
 }
 
@@ -54,37 +56,37 @@ template <class Out, class Limits>
 constexpr void write_limits(Out& out, std::string_view flow_slug, const Limits& limits) {
     for (const auto& rate : limits.rate_limits) {
         next_statement(out);
-        out.put("SELECT pgflow_cpp.set_rate_limit(");
+        out.put("SELECT pgflow_cpp.set_rate_limit("sv);
         emit_literal(out, rate.name);
-        out.put(", ");
+        out.put(", "sv);
         emit_integer(out, rate.max_starts);
-        out.put(", ");
+        out.put(", "sv);
         emit_integer(out, rate.per_seconds);
-        out.put(");");
+        out.put(");"sv);
     }
     if (limits.max_concurrent_runs || !std::string_view(limits.concurrency_key).empty()) {
         next_statement(out);
-        out.put("SELECT pgflow_cpp.set_flow_limits(");
+        out.put("SELECT pgflow_cpp.set_flow_limits("sv);
         emit_literal(out, flow_slug);
-        put_option(out, "max_concurrent_runs", limits.max_concurrent_runs);
+        put_option(out, "max_concurrent_runs"sv, limits.max_concurrent_runs);
         put_key_path(out, limits.concurrency_key);
-        put_option(out, "max_runs_per_key", limits.max_runs_per_key);
-        out.put(");");
+        put_option(out, "max_runs_per_key"sv, limits.max_runs_per_key);
+        out.put(");"sv);
     }
     for (const auto& step : limits.steps) {
         next_statement(out);
-        out.put("SELECT pgflow_cpp.set_step_limits(");
+        out.put("SELECT pgflow_cpp.set_step_limits("sv);
         emit_literal(out, flow_slug);
-        out.put(", ");
+        out.put(", "sv);
         emit_literal(out, step.step);
-        put_option(out, "max_concurrency", step.max_concurrency);
+        put_option(out, "max_concurrency"sv, step.max_concurrency);
         put_key_path(out, step.concurrency_key);
-        put_option(out, "max_per_key", step.max_per_key);
+        put_option(out, "max_per_key"sv, step.max_per_key);
         if (!std::string_view(step.rate_limit).empty()) {
-            out.put(", rate_limit => ");
+            out.put(", rate_limit => "sv);
             emit_literal(out, step.rate_limit);
         }
-        out.put(");");
+        out.put(");"sv);
     }
 }
 

@@ -22,22 +22,54 @@
 
 namespace pgflow::detail {
 
+// The writers' words are std::string_view literals ("..."sv): a plain literal converted to a
+// string_view is measured by a loop when constant-evaluated (char_traits::length), which was a
+// third of the steps of writing a flow's registration text.
+using namespace std::string_view_literals;
+
 /// Sinks of write_registration: one counts (the sizing pass), one fills a fixed buffer, one a string.
+/// (The sizing sink counts literals and integers itself, without writing them out piece by piece.)
 struct text_size {
+    static constexpr bool takes_parameters = false;
     std::size_t size = 0;
     constexpr void put(std::string_view s) noexcept { size += s.size(); }
     constexpr void put(char) noexcept { ++size; }
+    constexpr void literal(std::string_view s) noexcept {  // put_literal's length: quotes are doubled
+        const char* p = s.data();
+        size += s.size() + 2;
+        for (std::size_t i = 0; i < s.size(); ++i) size += p[i] == '\'' ? 1 : 0;
+    }
+    constexpr void integer(int value) noexcept {  // put_int's length
+        long long v = value;
+        if (v < 0) {
+            ++size;
+            v = -v;
+        }
+        do {
+            ++size;
+            v /= 10;
+        } while (v > 0);
+    }
+    constexpr void jsonb(std::string_view s) noexcept {  // emit_jsonb's length
+        literal(s);
+        size += "::jsonb"sv.size();
+    }
 };
 template <std::size_t Capacity>
 struct text_buffer {
+    static constexpr bool takes_parameters = false;
     std::array<char, Capacity>& out;
     std::size_t size = 0;
     constexpr void put(std::string_view s) noexcept {
-        for (const char c : s) out[size++] = c;
+        const char* p = s.data();  // pointers, not string_view's members: fewer constant-evaluation steps
+        char* o = out.data() + size;
+        for (std::size_t i = 0; i < s.size(); ++i) o[i] = p[i];
+        size += s.size();
     }
     constexpr void put(char c) noexcept { out[size++] = c; }
 };
 struct text_string {
+    static constexpr bool takes_parameters = false;
     std::string& out;
     constexpr void put(std::string_view s) { out += s; }
     constexpr void put(char c) { out += c; }
@@ -46,6 +78,7 @@ struct text_string {
 /// Registration as separate statements whose slugs and option values are parameters ($1, $2, …),
 /// for running it from C++: values are never spliced into statement text, even validated slugs.
 struct parameterized_statements {
+    static constexpr bool takes_parameters = true;
     struct statement {
         std::string sql;
         std::vector<std::string> values;
@@ -92,14 +125,15 @@ constexpr void put_int(Out& out, int value) {
 template <class Out>
 constexpr void put_literal(Out& out, std::string_view text) {
     out.put('\'');
+    const char* p = text.data();
     std::size_t start = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '\'') continue;
-        out.put(text.substr(start, i + 1 - start));
+        if (p[i] != '\'') continue;
+        out.put(std::string_view(p + start, i + 1 - start));
         out.put('\'');
         start = i + 1;
     }
-    out.put(text.substr(start));
+    out.put(std::string_view(p + start, text.size() - start));
     out.put('\'');
 }
 
@@ -128,7 +162,7 @@ constexpr void emit_jsonb(Out& out, std::string_view text) {
         out.jsonb(text);
     } else {
         put_literal(out, text);
-        out.put("::jsonb");
+        out.put("::jsonb"sv);
     }
 }
 template <class Out>
@@ -143,9 +177,9 @@ constexpr void next_statement(Out& out) {
 template <class Out>
 constexpr void put_option(Out& out, std::string_view name, const std::optional<int>& value) {
     if (!value) return;
-    out.put(", ");
+    out.put(", "sv);
     out.put(name);
-    out.put(" => ");
+    out.put(" => "sv);
     emit_integer(out, *value);
 }
 
@@ -155,22 +189,22 @@ template <class Out>
 constexpr void put_conditions(Out& out, const step_condition_text& c) {
     const auto pattern = [&](std::string_view name, std::string_view text) {
         if (text.empty()) return;
-        out.put(", ");
+        out.put(", "sv);
         out.put(name);
-        out.put(" => ");
+        out.put(" => "sv);
         emit_jsonb(out, text);
     };
     const auto mode = [&](std::string_view name, const std::optional<condition_mode>& m) {
         if (!m) return;
-        out.put(", ");
+        out.put(", "sv);
         out.put(name);
-        out.put(" => ");
+        out.put(" => "sv);
         emit_literal(out, to_string(*m));
     };
-    pattern("required_input_pattern", c.required);
-    pattern("forbidden_input_pattern", c.forbidden);
-    mode("when_unmet", c.when_unmet);
-    mode("when_exhausted", c.when_exhausted);
+    pattern("required_input_pattern"sv, c.required);
+    pattern("forbidden_input_pattern"sv, c.forbidden);
+    mode("when_unmet"sv, c.when_unmet);
+    mode("when_exhausted"sv, c.when_exhausted);
 }
 
 /// A step without a handler as pgflow_cpp.set_step_kind registers it (kind handler: nothing).
@@ -189,28 +223,28 @@ template <class Out>
 constexpr void write_step_kind(Out& out, std::string_view flow_slug, std::string_view step_slug,
                                const step_wait_text& wait) {
     next_statement(out);
-    out.put("SELECT pgflow_cpp.set_step_kind(");
+    out.put("SELECT pgflow_cpp.set_step_kind("sv);
     emit_literal(out, flow_slug);
-    out.put(", ");
+    out.put(", "sv);
     emit_literal(out, step_slug);
-    out.put(", ");
+    out.put(", "sv);
     emit_literal(out, to_string(wait.kind));
-    out.put(", ");
+    out.put(", "sv);
     if (wait.signal_timeout)
         emit_integer(out, *wait.signal_timeout);
     else
-        out.put("NULL");
-    out.put(", ");
+        out.put("NULL"sv);
+    out.put(", "sv);
     if (!wait.value_shape.empty())
         emit_jsonb(out, wait.value_shape);
     else
-        out.put("NULL");
-    out.put(", ");
+        out.put("NULL"sv);
+    out.put(", "sv);
     if (!wait.child_flow.empty())
         emit_literal(out, wait.child_flow);
     else
-        out.put("NULL");
-    out.put(");");
+        out.put("NULL"sv);
+    out.put(");"sv);
 }
 
 /// Writes the statements, '\n'-joined, steps in the source's order. A Source has flow_slug(),
@@ -219,35 +253,35 @@ constexpr void write_step_kind(Out& out, std::string_view flow_slug, std::string
 /// have limits() (compile/limits_text.hpp).
 template <class Out, class Source>
 constexpr void write_registration(Out& out, const Source& flow) {
-    out.put("SELECT pgflow.create_flow(");
+    out.put("SELECT pgflow.create_flow("sv);
     emit_literal(out, flow.flow_slug());
     const flow_options options = flow.flow_options();
-    put_option(out, "max_attempts", options.max_attempts);
-    put_option(out, "base_delay", options.base_delay);
-    put_option(out, "timeout", options.timeout);
-    out.put(");");
+    put_option(out, "max_attempts"sv, options.max_attempts);
+    put_option(out, "base_delay"sv, options.base_delay);
+    put_option(out, "timeout"sv, options.timeout);
+    out.put(");"sv);
     for (std::size_t k = 0; k < flow.step_count(); ++k) {
         next_statement(out);
-        out.put("SELECT pgflow.add_step(");
+        out.put("SELECT pgflow.add_step("sv);
         emit_literal(out, flow.flow_slug());
-        out.put(", ");
+        out.put(", "sv);
         emit_literal(out, flow.step_slug(k));
         if (flow.dependency_count(k) > 0) {
-            out.put(", ARRAY[");
+            out.put(", ARRAY["sv);
             for (std::size_t d = 0; d < flow.dependency_count(k); ++d) {
-                if (d > 0) out.put(", ");
+                if (d > 0) out.put(", "sv);
                 emit_literal(out, flow.dependency(k, d));
             }
             out.put(']');
         }
         const step_options step = flow.step_options(k);
-        put_option(out, "max_attempts", step.max_attempts);
-        put_option(out, "base_delay", step.base_delay);
-        put_option(out, "timeout", step.timeout);
-        put_option(out, "start_delay", step.start_delay);
+        put_option(out, "max_attempts"sv, step.max_attempts);
+        put_option(out, "base_delay"sv, step.base_delay);
+        put_option(out, "timeout"sv, step.timeout);
+        put_option(out, "start_delay"sv, step.start_delay);
         put_conditions(out, flow.step_conditions(k));
-        if (flow.type(k) == step_type::map) out.put(", step_type => 'map'");
-        out.put(");");
+        if (flow.type(k) == step_type::map) out.put(", step_type => 'map'"sv);
+        out.put(");"sv);
         if (const step_wait_text wait = flow.step_wait(k); wait.kind != step_kind::handler)
             write_step_kind(out, flow.flow_slug(), flow.step_slug(k), wait);
     }

@@ -60,12 +60,19 @@ struct runtime_slug_index : basic_slug_index<std::vector<std::size_t>> {
         : basic_slug_index<std::vector<std::size_t>>(std::vector<std::size_t>(std::bit_ceil(2 * n + 1), 0)) {}
 };
 
-/// Position of the first slug equal to an earlier one, or npos.
+/// Position of the first slug equal to an earlier one, or npos. A few slugs (most steps' dependencies)
+/// are compared pairwise, which takes fewer constant-evaluation steps than hashing them.
 template <std::size_t N>
 constexpr std::size_t first_repeated(const std::array<std::string_view, N>& slugs) noexcept {
-    slug_index<N> index;
-    for (std::size_t i = 0; i < N; ++i)
-        if (index.insert(slugs, i) != slug_index<N>::npos) return i;
+    if constexpr (N <= 8) {
+        for (std::size_t i = 1; i < N; ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (slugs[i] == slugs[j]) return i;
+    } else {
+        slug_index<N> index;
+        for (std::size_t i = 0; i < N; ++i)
+            if (index.insert(slugs, i) != slug_index<N>::npos) return i;
+    }
     return slug_index<N>::npos;
 }
 
