@@ -13,6 +13,7 @@
 // as std::optional), or pgflow::skip_cascade it and everything that depends on it. docs/flows.md.
 
 #include <pgflow/compile/json_literal.hpp>
+#include <pgflow/compile/type_list.hpp>
 #include <pgflow/fixed_string.hpp>
 #include <pgflow/shape.hpp>
 
@@ -87,7 +88,7 @@ struct condition_traits<when_exhausted<M>> {
 };
 
 template <class T>
-inline constexpr bool is_condition = condition_traits<T>::kind != condition_kind::not_a_condition;
+inline constexpr bool is_condition = !is(condition_traits<T>::kind, condition_kind::not_a_condition);
 
 /// The first of Cs that is a condition of kind K (void if none).
 template <condition_kind K, class... Cs>

@@ -34,7 +34,7 @@ template <class R, class C, class... A> struct callable_signature<R (C::*)(A...)
 template <class R, class C, class... A> struct callable_signature<R (C::*)(A...) const& noexcept> : declared_signature<A...> {};
 // clang-format on
 template <class Callable>
-    requires std::is_class_v<Callable> && requires { &Callable::operator(); }
+    requires std::is_class<Callable>::value && requires { &Callable::operator(); }  // not is_class_v: see flow_traits
 struct callable_signature<Callable> : callable_signature<decltype(&Callable::operator())> {};
 
 /// The declared parameters without a trailing task_context (which every handler may take).
