@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -60,20 +61,28 @@ struct runtime_slug_index : basic_slug_index<std::vector<std::size_t>> {
         : basic_slug_index<std::vector<std::size_t>>(std::vector<std::size_t>(std::bit_ceil(2 * n + 1), 0)) {}
 };
 
+/// Position of the first element equal to an earlier one, or npos; quadratic, for a run-time list
+/// or a few slugs.
+template <class Range>
+constexpr std::size_t first_repeated(const Range& items) noexcept {
+    for (std::size_t i = 1; i < items.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (std::string_view(items[i]) == std::string_view(items[j])) return i;
+    return static_cast<std::size_t>(-1);
+}
+
 /// Position of the first slug equal to an earlier one, or npos. A few slugs (most steps' dependencies)
 /// are compared pairwise, which takes fewer constant-evaluation steps than hashing them.
 template <std::size_t N>
 constexpr std::size_t first_repeated(const std::array<std::string_view, N>& slugs) noexcept {
     if constexpr (N <= 8) {
-        for (std::size_t i = 1; i < N; ++i)
-            for (std::size_t j = 0; j < i; ++j)
-                if (slugs[i] == slugs[j]) return i;
+        return first_repeated(std::span<const std::string_view>(slugs));
     } else {
         slug_index<N> index;
         for (std::size_t i = 0; i < N; ++i)
             if (index.insert(slugs, i) != slug_index<N>::npos) return i;
+        return slug_index<N>::npos;
     }
-    return slug_index<N>::npos;
 }
 
 }  // namespace pgflow::detail

@@ -19,15 +19,6 @@ struct declaration_check {
     std::size_t position = 0;  ///< the dependency at fault
 };
 
-/// Position of the first element equal to an earlier one, or npos; quadratic, for a run-time list.
-template <class Range>
-constexpr std::size_t first_repeated(const Range& items) noexcept {
-    for (std::size_t i = 1; i < items.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            if (std::string_view(items[i]) == std::string_view(items[j])) return i;
-    return static_cast<std::size_t>(-1);
-}
-
 /// The rule a step's dependencies break first: a map with several, the step itself, one listed twice.
 template <class Dependencies>
 constexpr declaration_check check_step_declaration(std::string_view slug, step_type type, const Dependencies& deps) {
