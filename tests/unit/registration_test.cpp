@@ -7,6 +7,8 @@
 #include <pgflow/registration.hpp>
 #include <pgflow/task_context.hpp>
 
+#include "registration_capacity.hpp"
+
 #include <boost/hana/adapt_struct.hpp>
 #include <gtest/gtest.h>
 
@@ -179,6 +181,9 @@ static_assert(pgflow::registration_sql(parallel_analysis) == parallel_analysis_s
 static_assert(pgflow::registration_sql(ai_analysis) == ai_analysis_sql);
 static_assert(pgflow::registration_sql(analyze_website) == analyze_website_sql);
 static_assert(pgflow::registration_sql(test_flow) == test_flow_sql);
+static_assert(test_support::capacity_matches_the_writer(example_flow));
+static_assert(test_support::capacity_matches_the_writer(ai_analysis));
+static_assert(test_support::capacity_matches_the_writer(test_flow));
 
 }  // namespace seed
 
@@ -294,6 +299,7 @@ TEST(registration, conditions_follow_the_options_in_add_step_order) {
         "SELECT pgflow.add_step('orders', 'each', ARRAY['notify'], start_delay => 1, "
         "when_exhausted => 'skip-cascade', step_type => 'map');";
     static_assert(pgflow::registration_sql(f) == expected);
+    static_assert(test_support::capacity_matches_the_writer(f));
     EXPECT_EQ(pgflow::registration_sql(f), expected);
     EXPECT_EQ(pgflow::registration_sql(pgflow::shape_of(f)), expected);
 }

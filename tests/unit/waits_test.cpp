@@ -10,6 +10,8 @@
 #include <pgflow/registration.hpp>
 #include <pgflow/wait_steps.hpp>
 
+#include "registration_capacity.hpp"
+
 #include <boost/hana/adapt_struct.hpp>
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -90,6 +92,7 @@ constexpr std::string_view order_flow_sql =
 
 // The registration text is a constant expression, as for every compiled flow.
 static_assert(pgflow::registration_sql(order_flow) == order_flow_sql);
+static_assert(test_support::capacity_matches_the_writer(order_flow));
 
 // Output types: a signal's is its value type, a sleep's the ISO time it woke, a subflow's the child
 // flow's output, a subflow_map's a vector of them.

@@ -363,21 +363,59 @@ struct graph_source {
     [[nodiscard]] constexpr step_wait_text step_wait(std::size_t k) const noexcept { return waits[graph.order[k]]; }
 };
 
+/// A literal's length as put_literal writes it: quotes around, each quote inside doubled.
+constexpr std::size_t literal_length(std::string_view text) noexcept {
+    const char* p = text.data();
+    std::size_t size = text.size() + 2;
+    for (std::size_t i = 0; i < text.size(); ++i) size += p[i] == '\'' ? 1 : 0;
+    return size;
+}
+
 /// The longest registration text of a flow with this graph: every option at its widest value (option
-/// values are not part of the flow's type; the slugs, step types and conditions are).
+/// values are not part of the flow's type; the slugs, step types and conditions are). Counted piece by
+/// piece as write_registration puts them, each slug's literal measured once: running the writer
+/// into a counting sink was half the cost of a 500-step flow's text (unit.registration checks the
+/// two agree).
 template <std::size_t N, std::size_t E>
 constexpr std::size_t registration_capacity(std::string_view flow_slug, const flow_graph<N, E>& g,
                                             const std::array<step_type, N>& types,
                                             const std::array<step_condition_text, N>& conditions,
                                             const std::array<step_wait_text, N>& waits) {
-    constexpr int widest = std::numeric_limits<int>::min();
-    graph_source<N, E> widest_flow{flow_slug, g, types, conditions, {widest, widest, widest}, {}, waits};
-    for (pgflow::step_options& s : widest_flow.steps) s = {widest, widest, widest, widest};
-    for (step_wait_text& w : widest_flow.waits)
-        if (w.kind == step_kind::signal) w.signal_timeout = widest;
-    text_size size;
-    write_registration(size, widest_flow);
-    return size.size;
+    constexpr std::size_t widest_int = "-2147483648"sv.size();
+    constexpr auto option = [](std::string_view name) { return ", "sv.size() + name.size() + " => "sv.size(); };
+    constexpr std::size_t flow_options =
+        option("max_attempts"sv) + option("base_delay"sv) + option("timeout"sv) + 3 * widest_int;
+    constexpr std::size_t step_options = flow_options + option("start_delay"sv) + widest_int;
+    const std::size_t flow_literal = literal_length(flow_slug);
+    std::array<std::size_t, N> step_literal{};
+    for (std::size_t i = 0; i < N; ++i) step_literal[i] = literal_length(g.slugs[i]);
+
+    std::size_t size = "SELECT pgflow.create_flow("sv.size() + flow_literal + flow_options + ");"sv.size();
+    for (std::size_t i = 0; i < N; ++i) {
+        size += 1 + "SELECT pgflow.add_step("sv.size() + flow_literal + ", "sv.size() + step_literal[i] + step_options +
+                ");"sv.size();
+        if (const std::size_t count = g.dependency_count(i); count > 0) {
+            size += ", ARRAY["sv.size() + "]"sv.size() + ", "sv.size() * (count - 1);
+            for (std::size_t d = 0; d < count; ++d)
+                if (const std::size_t dep = g.dependency(i, d); dep < N) size += step_literal[dep];
+        }
+        const step_condition_text& c = conditions[i];
+        if (!c.required.empty())
+            size += option("required_input_pattern"sv) + literal_length(c.required) + "::jsonb"sv.size();
+        if (!c.forbidden.empty())
+            size += option("forbidden_input_pattern"sv) + literal_length(c.forbidden) + "::jsonb"sv.size();
+        if (c.when_unmet) size += option("when_unmet"sv) + literal_length(to_string(*c.when_unmet));
+        if (c.when_exhausted) size += option("when_exhausted"sv) + literal_length(to_string(*c.when_exhausted));
+        if (types[i] == step_type::map) size += ", step_type => 'map'"sv.size();
+        if (const step_wait_text& w = waits[i]; w.kind != step_kind::handler) {  // write_step_kind
+            size += 1 + "SELECT pgflow_cpp.set_step_kind("sv.size() + flow_literal + step_literal[i] +
+                    literal_length(to_string(w.kind)) + 5 * ", "sv.size() + ");"sv.size();
+            size += w.kind == step_kind::signal ? widest_int : "NULL"sv.size();
+            size += w.value_shape.empty() ? "NULL"sv.size() : literal_length(w.value_shape) + "::jsonb"sv.size();
+            size += w.child_flow.empty() ? "NULL"sv.size() : literal_length(w.child_flow);
+        }
+    }
+    return size;
 }
 
 }  // namespace pgflow::detail
