@@ -18,15 +18,22 @@ STABLE
 SET search_path = ''
 AS $$
 BEGIN
+  -- By the primary key's prefix: COLLATE "C" is the same text equality, but it keeps the status
+  -- test from implying the predicate of a partial index on status. With statistics taken while
+  -- few tasks had completed, the planner otherwise scanned idx_step_tasks_finished_at (every
+  -- completed or failed task of every run) for each call: 0.14 ms instead of 0.005 after 2,500
+  -- tasks, growing with the table until the next ANALYZE.
   IF step_output.step_type = 'map' THEN
     -- to_jsonb(array_agg(...)), not jsonb_agg: see the note above.
     RETURN (SELECT coalesce(to_jsonb(array_agg(t.output ORDER BY t.task_index)), '[]'::jsonb)
             FROM pgflow.step_tasks AS t
-            WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug AND t.status = 'completed');
+            WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug
+              AND t.status = 'completed' COLLATE "C");
   END IF;
   RETURN (SELECT t.output
           FROM pgflow.step_tasks AS t
-          WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug AND t.status = 'completed'
+          WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug
+            AND t.status = 'completed' COLLATE "C"
           LIMIT 1);
 END;
 $$;

@@ -244,7 +244,7 @@ BEGIN
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
   -- skipped one has no key: pgflow 0.14; a map dependency's output is the array of its completed
   -- tasks' outputs by task_index, [] when it had none).
-  single_inputs AS (
+  single_inputs AS MATERIALIZED (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
              SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))::jsonb

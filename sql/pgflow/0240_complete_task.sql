@@ -294,7 +294,8 @@ BEGIN
               AND t.task_index = complete_task.task_index;
           RETURN;
         END IF;
-        PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
+        -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
+        -- runs the taskless cascade before starting anything when one is ready.
       END IF;
     END IF;
 

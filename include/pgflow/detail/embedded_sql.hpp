@@ -1619,15 +1619,22 @@ STABLE
 SET search_path = ''
 AS $$
 BEGIN
+  -- By the primary key's prefix: COLLATE "C" is the same text equality, but it keeps the status
+  -- test from implying the predicate of a partial index on status. With statistics taken while
+  -- few tasks had completed, the planner otherwise scanned idx_step_tasks_finished_at (every
+  -- completed or failed task of every run) for each call: 0.14 ms instead of 0.005 after 2,500
+  -- tasks, growing with the table until the next ANALYZE.
   IF step_output.step_type = 'map' THEN
     -- to_jsonb(array_agg(...)), not jsonb_agg: see the note above.
     RETURN (SELECT coalesce(to_jsonb(array_agg(t.output ORDER BY t.task_index)), '[]'::jsonb)
             FROM pgflow.step_tasks AS t
-            WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug AND t.status = 'completed');
+            WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug
+              AND t.status = 'completed' COLLATE "C");
   END IF;
   RETURN (SELECT t.output
           FROM pgflow.step_tasks AS t
-          WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug AND t.status = 'completed'
+          WHERE t.run_id = step_output.run_id AND t.step_slug = step_output.step_slug
+            AND t.status = 'completed' COLLATE "C"
           LIMIT 1);
 END;
 $$;
@@ -2699,7 +2706,7 @@ BEGIN
   -- Single steps get {"run": input, <dep>: <dep output>...} over the dependencies that completed (a
   -- skipped one has no key: pgflow 0.14; a map dependency's output is the array of its completed
   -- tasks' outputs by task_index, [] when it had none).
-  single_inputs AS (
+  single_inputs AS MATERIALIZED (
     SELECT c.run_id, c.step_slug,
            jsonb_build_object('run', r.input) || coalesce((
              SELECT json_object_agg(d.dep_slug, pgflow_cpp.step_output(c.run_id, d.dep_slug, p.step_type))::jsonb
@@ -2716,8 +2723,8 @@ BEGIN
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
-             -- A map over a map: element i of the parent's aggregated outp)pgflow_sql"
-R"pgflow_sql(ut is its task i's output
+             -- A map over a map: element i of the parent's ag)pgflow_sql"
+R"pgflow_sql(gregated output is its task i's output
              -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
              -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
@@ -3122,13 +3129,14 @@ BEGIN
               AND t.task_index = complete_task.task_index;
           RETURN;
         END IF;
-        PERFORM pgflow.cascade_complete_taskless_steps(complete_task.run_id);
+        -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
+        -- runs the taskless cascade before st)pgflow_sql"
+R"pgflow_sql(arting anything when one is ready.
       END IF;
     END IF;
 
     IF task_message IS NOT NULL THEN
-    )pgflow_sql"
-R"pgflow_sql(  PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+      PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
     END IF;
 
     IF step_row.status = 'completed' THEN
