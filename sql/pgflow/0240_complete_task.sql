@@ -267,7 +267,7 @@ BEGIN
       ELSIF pgflow_cpp._realtime_send_exists()
             OR (SELECT coalesce(sum(pg_column_size(t.output)), 0) FROM pgflow.step_tasks AS t
                 WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-                  AND t.status = 'completed') <= 262144 THEN
+                  AND t.status = 'completed' COLLATE "C") <= 262144 THEN  -- by key: see step_output
         step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       END IF;
 

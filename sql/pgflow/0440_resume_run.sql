@@ -166,7 +166,7 @@ BEGIN
   SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
          t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
   FROM pgflow.step_tasks AS t
-  WHERE t.run_id = source.run_id AND t.status = 'completed'
+  WHERE t.run_id = source.run_id AND t.status = 'completed' COLLATE "C"  -- by key: see step_output
     AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
                     WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 

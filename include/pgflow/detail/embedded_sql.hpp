@@ -3102,7 +3102,7 @@ BEGIN
       ELSIF pgflow_cpp._realtime_send_exists()
             OR (SELECT coalesce(sum(pg_column_size(t.output)), 0) FROM pgflow.step_tasks AS t
                 WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-                  AND t.status = 'completed') <= 262144 THEN
+                  AND t.status = 'completed' COLLATE "C") <= 262144 THEN  -- by key: see step_output
         step_output := pgflow_cpp.step_output(complete_task.run_id, complete_task.step_slug, 'map');
       END IF;
 
@@ -3130,8 +3130,8 @@ BEGIN
           RETURN;
         END IF;
         -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
-        -- runs the taskless cascade before st)pgflow_sql"
-R"pgflow_sql(arting anything when one is ready.
+      )pgflow_sql"
+R"pgflow_sql(  -- runs the taskless cascade before starting anything when one is ready.
       END IF;
     END IF;
 
@@ -4472,7 +4472,7 @@ BEGIN
   SELECT t.flow_slug, new_run, t.step_slug, NULL, t.task_index, 'completed', t.attempts_count,
          t.error_message, t.output, t.queued_at, t.completed_at, t.started_at, t.last_worker_id
   FROM pgflow.step_tasks AS t
-  WHERE t.run_id = source.run_id AND t.status = 'completed'
+  WHERE t.run_id = source.run_id AND t.status = 'completed' COLLATE "C"  -- by key: see step_output
     AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
                     WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
