@@ -13,7 +13,6 @@
 
 #include <array>
 #include <cstddef>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,18 +26,23 @@ namespace pgflow::detail {
 // third of the steps of writing a flow's registration text.
 using namespace std::string_view_literals;
 
-/// Sinks of write_registration: one counts (the sizing pass), one fills a fixed buffer, one a string.
+/// A literal's length as put_literal writes it: quotes around, each quote inside doubled.
+constexpr std::size_t literal_length(std::string_view text) noexcept {
+    const char* p = text.data();
+    std::size_t size = text.size() + 2;
+    for (std::size_t i = 0; i < text.size(); ++i) size += p[i] == '\'' ? 1 : 0;
+    return size;
+}
+
+/// Sinks of write_registration: one counts (flow-control statements are sized with it; a flow's own
+/// statements by arithmetic, registration_capacity), one fills a fixed buffer, one a string.
 /// (The sizing sink counts literals and integers itself, without writing them out piece by piece.)
 struct text_size {
     static constexpr bool takes_parameters = false;
     std::size_t size = 0;
     constexpr void put(std::string_view s) noexcept { size += s.size(); }
     constexpr void put(char) noexcept { ++size; }
-    constexpr void literal(std::string_view s) noexcept {  // put_literal's length: quotes are doubled
-        const char* p = s.data();
-        size += s.size() + 2;
-        for (std::size_t i = 0; i < s.size(); ++i) size += p[i] == '\'' ? 1 : 0;
-    }
+    constexpr void literal(std::string_view s) noexcept { size += literal_length(s); }
     constexpr void integer(int value) noexcept {  // put_int's length
         long long v = value;
         if (v < 0) {
@@ -362,14 +366,6 @@ struct graph_source {
     }
     [[nodiscard]] constexpr step_wait_text step_wait(std::size_t k) const noexcept { return waits[graph.order[k]]; }
 };
-
-/// A literal's length as put_literal writes it: quotes around, each quote inside doubled.
-constexpr std::size_t literal_length(std::string_view text) noexcept {
-    const char* p = text.data();
-    std::size_t size = text.size() + 2;
-    for (std::size_t i = 0; i < text.size(); ++i) size += p[i] == '\'' ? 1 : 0;
-    return size;
-}
 
 /// The longest registration text of a flow with this graph: every option at its widest value (option
 /// values are not part of the flow's type; the slugs, step types and conditions are). Counted piece by
