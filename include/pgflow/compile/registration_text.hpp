@@ -2,8 +2,9 @@
 // registration_sql(shape) — the one writer of a flow's registration SQL: pgflow 0.8.1's compileFlow text
 // (docs/registration.md). write_registration() reads a flow through a small source interface, so the same
 // code writes a run-time flow_shape (dynamic flows, the CLI, run-time registration) and, at compile time,
-// a compiled flow's graph: first a sizing pass over its widest possible options (the buffer's size must
-// be known from the flow's type), then into the flow's buffer, with no allocation in constant evaluation.
+// a compiled flow's graph, into a buffer of registration_capacity() characters (the text with every
+// option at its widest, counted by arithmetic: the size must be known from the flow's type), with no
+// allocation in constant evaluation.
 
 #include <pgflow/compile/graph.hpp>
 #include <pgflow/compile/limits_text.hpp>
