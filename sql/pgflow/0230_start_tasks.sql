@@ -288,6 +288,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   RETURN QUERY SELECT * FROM pgflow_cpp.claim_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id, true);

@@ -22,6 +22,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   run_flow text;

@@ -13,6 +13,7 @@ RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   RAISE NOTICE 'DEPRECATED: poll_for_tasks is deprecated and will be removed. Please update pgflow via "npx pgflow install".';

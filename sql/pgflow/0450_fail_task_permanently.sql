@@ -14,6 +14,7 @@ LANGUAGE sql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
   SELECT * FROM pgflow_cpp.fail_task_internal(fail_task_permanently.run_id, fail_task_permanently.step_slug,
                                               fail_task_permanently.task_index, fail_task_permanently.error_message,

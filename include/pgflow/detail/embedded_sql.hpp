@@ -1809,6 +1809,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   created pgflow.runs;
@@ -2751,6 +2752,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   RETURN QUERY SELECT * FROM pgflow_cpp.claim_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id, true);
@@ -2857,6 +2859,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   run_flow text;
@@ -3129,9 +3132,9 @@ BEGIN
               AND t.task_index = complete_task.task_index;
           RETURN;
         END IF;
-        -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
-      )pgflow_sql"
-R"pgflow_sql(  -- runs the taskless cascade before starting anything when one is ready.
+ )pgflow_sql"
+R"pgflow_sql(       -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
+        -- runs the taskless cascade before starting anything when one is ready.
       END IF;
     END IF;
 
@@ -3749,6 +3752,7 @@ LANGUAGE sql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
   SELECT * FROM pgflow_cpp.fail_task_internal(fail_task.run_id, fail_task.step_slug, fail_task.task_index,
                                               fail_task.error_message, false);
@@ -3771,6 +3775,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   PERFORM 1 FROM pgflow.step_tasks AS t
@@ -3916,6 +3921,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   started_run uuid;
@@ -3946,6 +3952,7 @@ RETURNS SETOF pgflow.step_task_record
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   RAISE NOTICE 'DEPRECATED: poll_for_tasks is deprecated and will be removed. Please update pgflow via "npx pgflow install".';
@@ -4202,6 +4209,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 BEGIN
   FOR attempt IN 1 .. 3 LOOP
@@ -4285,6 +4293,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   source pgflow.runs := pgflow_cpp.lock_restart_source(retry_run.run_id, 'retried');
@@ -4417,6 +4426,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   source pgflow.runs := pgflow_cpp.lock_restart_source(resume_run.run_id, 'resumed');
@@ -4528,6 +4538,7 @@ LANGUAGE sql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
   SELECT * FROM pgflow_cpp.fail_task_internal(fail_task_permanently.run_id, fail_task_permanently.step_slug,
                                               fail_task_permanently.task_index, fail_task_permanently.error_message,
@@ -4553,6 +4564,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   existing uuid;
@@ -4681,6 +4693,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   n constant integer := coalesce(cardinality(start_many.inputs), 0);
@@ -5249,6 +5262,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   run pgflow.runs;
@@ -5339,6 +5353,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   run_flow text;
@@ -5518,6 +5533,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   handled integer := 0;
@@ -5747,6 +5763,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   id constant uuid := coalesce(start_flow_with_priority.run_id, gen_random_uuid());
@@ -6780,6 +6797,7 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
 AS $$
 DECLARE
   now_at constant timestamptz := clock_timestamp();
