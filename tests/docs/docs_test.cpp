@@ -16,10 +16,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -377,6 +380,37 @@ TEST(reference, names_every_public_header) {
         }
 }
 
+namespace {
+
+// The anchors GitHub gives a page's headings: lower case, spaces to '-', punctuation (and
+// anything not ASCII) dropped, "-1", "-2", ... after repeats; lines in fenced code are not headings.
+std::set<std::string> heading_anchors(const std::string& text) {
+    std::set<std::string> anchors;
+    std::map<std::string, int> seen;
+    std::istringstream lines{text};
+    bool fenced = false;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("```")) fenced = !fenced;
+        if (fenced || !line.starts_with("#")) continue;
+        std::string anchor;
+        for (const char c : line.substr(line.find_first_not_of('#'))) {
+            const auto u = static_cast<unsigned char>(c);
+            if (std::isalnum(u) && u < 0x80)
+                anchor += static_cast<char>(std::tolower(u));
+            else if (c == ' ' || c == '-')
+                anchor += '-';
+            else if (c == '_')
+                anchor += '_';
+        }
+        if (anchor.starts_with('-')) anchor.erase(0, 1);  // the space after the #s
+        const int repeat = seen[anchor]++;
+        anchors.insert(repeat == 0 ? anchor : anchor + "-" + std::to_string(repeat));
+    }
+    return anchors;
+}
+
+}  // namespace
+
 TEST(links, resolve_in_readme_and_reference) {
     std::vector<fs::path> pages{source_dir / "README.md"};
     for (const auto& page : fs::directory_iterator(source_dir / "docs"))
@@ -385,11 +419,20 @@ TEST(links, resolve_in_readme_and_reference) {
     for (const auto& page : pages) {
         const std::string text = read_file(page);
         for (std::sregex_iterator it(text.begin(), text.end(), link), end; it != end; ++it) {
-            std::string target = (*it)[1];
-            if (target.starts_with("http") || target.starts_with("#") || target.starts_with("mailto:")) continue;
-            target = target.substr(0, target.find('#'));
-            EXPECT_TRUE(fs::exists(page.parent_path() / target))
-                << fs::relative(page, source_dir).string() << " links to " << target << ", which does not exist";
+            const std::string target = (*it)[1];
+            if (target.starts_with("http") || target.starts_with("mailto:")) continue;
+            const auto hash = target.find('#');
+            const fs::path file = hash == 0 ? page : page.parent_path() / target.substr(0, hash);
+            const std::string where = fs::relative(page, source_dir).string();
+            if (!fs::exists(file)) {
+                ADD_FAILURE() << where << " links to " << target << ", which does not exist";
+                continue;
+            }
+            if (hash == std::string::npos || file.extension() != ".md") continue;
+            const std::string anchor = target.substr(hash + 1);
+            EXPECT_TRUE(heading_anchors(read_file(file)).contains(anchor))
+                << where << " links to " << target << ": " << fs::relative(file, source_dir).string()
+                << " has no heading with the anchor #" << anchor;
         }
     }
 }
