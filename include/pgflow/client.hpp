@@ -286,9 +286,11 @@ public:
 
     /// Waits for the run to end and returns the flow's output (an object keyed by leaf step slug).
     /// Throws run_failed_error (failing step, its error message) for a failed run, timeout_error
-    /// when `timeout` passes first. Survives a lost connection within the timeout.
+    /// when `timeout` passes first. Survives a lost connection within the timeout. A timeout too long
+    /// to add to the clock (milliseconds::max()) waits without a deadline; a negative one throws
+    /// invalid_argument_error.
     boost::json::value wait(const pgflow::run_id& id, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = detail::deadline_after(timeout, "client::wait: the timeout");
         const std::string channel = detail::run_channel(id.str());
         for (;;) {
             try {
@@ -321,7 +323,7 @@ public:
     template <class F, class Rep, class Period>
         requires requires { typename F::output_type; }
     typename F::output_type wait(const F&, const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
-        auto output = wait(id, std::chrono::ceil<std::chrono::milliseconds>(timeout));
+        auto output = wait(id, detail::saturating_milliseconds(timeout));
         if constexpr (std::is_same_v<typename F::output_type, boost::json::value>) {
             return output;
         } else {
@@ -334,7 +336,7 @@ public:
 
     template <class Rep, class Period>
     boost::json::value wait(const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
-        return wait(id, std::chrono::milliseconds{std::chrono::ceil<std::chrono::milliseconds>(timeout)});
+        return wait(id, detail::saturating_milliseconds(timeout));
     }
 
     /// The client's connection (opened or re-opened on demand), for queries of your own.

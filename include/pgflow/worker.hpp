@@ -93,16 +93,7 @@ public:
         w_.options = std::move(options);
         w_.id = detail::random_uuid();
         auto& o = w_.options;
-        auto positive = [&](long long v, const char* name) {
-            if (v <= 0) throw error(std::string("pgflow: worker_options.") + name + " must be positive");
-        };
-        positive(o.batch_size, "batch_size");
-        positive(o.max_concurrent, "max_concurrent");
-        positive(o.visibility_timeout.count(), "visibility_timeout");
-        positive(o.heartbeat_interval.count(), "heartbeat_interval");
-        positive(o.max_poll.count(), "max_poll");
-        positive(o.wait_check_interval.count(), "wait_check_interval");
-        if (o.max_output_bytes == 0) throw error("pgflow: worker_options.max_output_bytes must be positive");
+        detail::validate_worker_options(o);
         if (!*w_.dispatch) throw error("pgflow: worker needs a dispatch function");
         if (o.function_name.empty()) o.function_name = detail::program_name();
         if (!o.log)

@@ -74,6 +74,19 @@ TEST(client, wait_times_out_while_the_run_goes_on) {
     EXPECT_EQ(client.wait(id, 20s), boost::json::parse(R"({"c":"1:4"})"));
 }
 
+TEST(client, wait_with_the_longest_timeout_waits_for_the_run_without_a_deadline) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::chain);
+    const auto id = client.start(flows::chain, 1);  // no worker yet: the run cannot have ended
+    worker_thread worker{db, flows::chain};
+    // milliseconds::max() ("forever") once overflowed the deadline and timed out at once.
+    EXPECT_EQ(client.wait(id, std::chrono::milliseconds::max()), boost::json::parse(R"({"c":"1:4"})"));
+    const auto second = client.start(flows::chain, 2);
+    EXPECT_EQ(pgflow::to_json(client.wait(flows::chain, second, std::chrono::hours::max())),
+              boost::json::parse(R"({"c":"2:6"})"));
+}
+
 TEST(client, status_of_an_unknown_run_is_an_error) {
     database db;
     pgflow::client client{db.options()};

@@ -16,6 +16,11 @@ namespace {
 
 value json(std::string_view text) { return boost::json::parse(text); }
 
+// A handler whose error text is not valid UTF-8 (a stray byte, a truncated sequence).
+inline constexpr auto garbled = pgflow::flow<"e2e_garbled", int>(
+    pgflow::flow_options{.max_attempts = 1},
+    pgflow::step<"garble">([](int) -> int { throw std::runtime_error("garble: \xFF and \xC3("); }));
+
 }  // namespace
 
 TEST(flow, sequential_chain_passes_each_output_to_the_next_step) {
@@ -191,6 +196,23 @@ TEST(flow, permanent_failure_fails_the_run_and_wait_throws) {
     EXPECT_TRUE(state.failed_at.has_value());
     // Typed wait throws just the same.
     EXPECT_THROW(client.wait(flows::doomed, id, 1s), pgflow::run_failed_error);
+}
+
+TEST(flow, handler_error_text_that_is_not_utf8_is_recorded_with_replacement_characters) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(garbled);
+    worker_thread worker{db, garbled};
+    const auto id = client.start(garbled, 1);
+    try {
+        // The server refused the raw bytes (SQLSTATE 22021): the failure was lost until the timeout.
+        client.wait(id, 20s);
+        FAIL() << "wait returned for a failed run";
+    } catch (const pgflow::run_failed_error& e) {
+        EXPECT_EQ(e.step_slug(), "garble");
+        EXPECT_EQ(e.error_message(), "garble: \xEF\xBF\xBD and \xEF\xBF\xBD(");
+    }
+    EXPECT_EQ(client.status(id).step("garble")->status, pgflow::step_status::failed);
 }
 
 TEST(flow, type_violation_in_a_dynamic_flow_fails_the_run) {

@@ -1,8 +1,10 @@
 // runtime/acknowledgements.hpp without a database: which statements a round trip sends for the
 // pending results (batching, 4 MiB, fail vs complete, deferred notifications) and what their
-// outcomes make of the results (settled, retried, reported alone, lost).
+// outcomes make of the results (settled, retried, reported alone, lost); failure messages made
+// valid UTF-8 before they are queued.
 #include <pgflow/runtime/acknowledgements.hpp>
 #include <pgflow/runtime/wait_waker.hpp>
+#include <pgflow/runtime/worker_handlers.hpp>
 
 #include <gtest/gtest.h>
 
@@ -281,6 +283,50 @@ TEST(wait_waker, calls_again_within_a_second_sooner_when_a_wait_is_due_sooner_ne
     EXPECT_EQ(waker.delay_until_next(0), milliseconds{100});
     EXPECT_EQ(waker.delay_until_next(-5000), milliseconds{100});  // due, but locked by another session
     EXPECT_TRUE(waker.due(wait_waker::clock::now()));             // the first call is at once
+}
+
+const std::string fffd = "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+
+TEST(valid_utf8, keeps_well_formed_text_of_every_length_unchanged) {
+    for (const std::string text : {"", "plain ASCII", "caf\xC3\xA9", "\xE2\x82\xAC 5", "\xF0\x9F\x98\x80!",
+                                   "\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF", "\xC2\x80\xDF\xBF"})
+        EXPECT_EQ(valid_utf8(text), text);
+}
+
+TEST(valid_utf8, replaces_a_truncated_sequence_by_one_replacement_character) {
+    EXPECT_EQ(valid_utf8("a\xC3"), "a" + fffd);
+    EXPECT_EQ(valid_utf8("a\xE2\x82 b"), "a" + fffd + " b");
+    EXPECT_EQ(valid_utf8("\xF0\x9F\x98"), fffd);
+    EXPECT_EQ(valid_utf8("\xF0\x9F\x98\xC3\xA9"), fffd + "\xC3\xA9") << "the next character is kept";
+}
+
+TEST(valid_utf8, replaces_overlong_forms_surrogates_and_code_points_past_the_last) {
+    EXPECT_EQ(valid_utf8("\xC0\xAF"), fffd + fffd);             // overlong '/'
+    EXPECT_EQ(valid_utf8("\xC1\xBF"), fffd + fffd);             // overlong, C1 lead
+    EXPECT_EQ(valid_utf8("\xE0\x80\xAF"), fffd + fffd + fffd);  // overlong, three bytes
+    EXPECT_EQ(valid_utf8("\xF0\x80\x80\xAF"), fffd + fffd + fffd + fffd);
+    EXPECT_EQ(valid_utf8("\xED\xA0\x80"), fffd + fffd + fffd);             // U+D800, a surrogate
+    EXPECT_EQ(valid_utf8("\xED\xBF\xBF"), fffd + fffd + fffd);             // U+DFFF
+    EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // U+110000
+    EXPECT_EQ(valid_utf8("\xF5\x80"), fffd + fffd);
+    EXPECT_EQ(valid_utf8("\xFF"), fffd);
+}
+
+TEST(valid_utf8, replaces_stray_continuation_bytes_and_nul_characters) {
+    EXPECT_EQ(valid_utf8("\x80"), fffd);
+    EXPECT_EQ(valid_utf8("ab\xBF\xBF"
+                         "c"),
+              "ab" + fffd + fffd + "c");
+    EXPECT_EQ(valid_utf8("\xC3\xA9\xA9"), "\xC3\xA9" + fffd);
+    EXPECT_EQ(valid_utf8(std::string_view("a\0b", 3)), "a" + fffd + "b");
+}
+
+TEST(valid_utf8, a_handler_failure_is_queued_with_a_message_the_database_accepts) {
+    const claimed_task task{"r1", "s", "null"};
+    const auto a = failure_of(task, std::string_view("bad \xFF byte\0!", 12));
+    EXPECT_FALSE(a.completed);
+    EXPECT_EQ(a.payload, "bad " + fffd + " byte" + fffd + "!");
+    EXPECT_EQ(failure_of(task, "caf\xC3\xA9").payload, "caf\xC3\xA9");
 }
 
 }  // namespace

@@ -33,6 +33,22 @@
 
 namespace pgflow::detail {
 
+/// The listener registry's key: every effective connection setting (the connection string and the
+/// overrides set() and with_database() keep) and the channel, so that workers on two databases of
+/// one server never share a listener. application_name is left out: the listener sets its own.
+inline std::string listener_key(const connection_options& db, std::string_view channel) {
+    auto keywords = db.keywords();
+    // The connection string comes first (later settings win over it); each override keyword
+    // appears once, so their order says nothing.
+    std::sort(keywords.begin() + 1, keywords.end());
+    // Length-prefixed, so that no value can pass for a separator.
+    auto field = [](std::string_view text) { return std::to_string(text.size()) + ':' + std::string(text); };
+    std::string key = field(channel);
+    for (const auto& [keyword, value] : keywords)
+        if (keyword != "application_name") key += field(keyword) + field(value);
+    return key;
+}
+
 class runtime_queue_listener {
 public:
     /// A worker's side: the listener writes to `wake` and sets `woken` when it hands it a wake-up;
@@ -49,7 +65,7 @@ public:
         static std::mutex registry_mutex;
         static std::map<std::string, std::weak_ptr<runtime_queue_listener>> registry;
         std::lock_guard lock(registry_mutex);
-        auto& slot = registry[db.conninfo() + '\n' + channel];
+        auto& slot = registry[listener_key(db, channel)];
         if (auto existing = slot.lock()) return existing;
         std::shared_ptr<runtime_queue_listener> created(new runtime_queue_listener(db, channel));
         slot = created;

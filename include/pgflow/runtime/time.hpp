@@ -1,6 +1,6 @@
 #pragma once
 // Parses the timestamptz text PostgreSQL's JSON functions print ("2026-11-22T22:43:23.274628+00:00")
-// into a system_clock time point.
+// into a system_clock time point; turns a caller's timeout into a deadline without overflowing.
 
 #include <pgflow/error.hpp>
 
@@ -10,6 +10,34 @@
 #include <string_view>
 
 namespace pgflow::detail {
+
+/// `timeout` in whole milliseconds (rounded away from zero), saturating at milliseconds::max() and
+/// ::min(): hours::max() ("forever") must not wrap round to a negative count.
+template <class Rep, class Period>
+std::chrono::milliseconds saturating_milliseconds(std::chrono::duration<Rep, Period> timeout) {
+    using std::chrono::milliseconds;
+    // Compared in floating point, where no duration overflows.
+    const std::chrono::duration<double, std::milli> as_double{timeout};
+    if (as_double >= milliseconds::max()) return milliseconds::max();
+    if (as_double <= milliseconds::min()) return milliseconds::min();
+    return timeout < timeout.zero() ? std::chrono::floor<milliseconds>(timeout)
+                                    : std::chrono::ceil<milliseconds>(timeout);
+}
+
+/// `now + timeout`, or time_point::max() when the sum would overflow (milliseconds::max() means
+/// "wait forever"). Throws invalid_argument_error, naming `what` and the value, for a negative
+/// timeout.
+inline std::chrono::steady_clock::time_point deadline_after(
+    std::chrono::milliseconds timeout, std::string_view what,
+    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
+    if (timeout < timeout.zero())
+        throw invalid_argument_error("pgflow: " + std::string(what) + " must not be negative (got " +
+                                     std::to_string(timeout.count()) + " ms)");
+    const auto room = std::chrono::steady_clock::time_point::max() - now;
+    if (timeout >= std::chrono::floor<std::chrono::milliseconds>(room))
+        return std::chrono::steady_clock::time_point::max();
+    return now + timeout;
+}
 
 inline std::chrono::system_clock::time_point parse_timestamptz(std::string_view text) {
     auto fail = [&]() -> error {

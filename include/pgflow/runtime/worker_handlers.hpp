@@ -78,9 +78,10 @@ struct running_task {
     bool stop_requested_for_run = false;  ///< its run ended
 };
 
-// A task's failure; `attempt` only for a timed-out attempt's (see acknowledgement::attempt).
-inline acknowledgement failure_of(const claimed_task& t, std::string message, int attempt = 0) {
-    return {t.run_id, t.step_slug, t.task_index, false, std::move(message), false, 0, attempt};
+// A task's failure; `attempt` only for a timed-out attempt's (see acknowledgement::attempt). The
+// message (a handler's what(), any bytes) is made valid UTF-8, or the database would refuse it.
+inline acknowledgement failure_of(const claimed_task& t, std::string_view message, int attempt = 0) {
+    return {t.run_id, t.step_slug, t.task_index, false, valid_utf8(message), false, 0, attempt};
 }
 
 // One task's handler on a pool thread. Holds no reference to the session or the worker: it may
@@ -160,11 +161,11 @@ struct handler_job {
 
     // The failure of a handler that threw: timed out, or its own error; none when it was stopped.
     std::optional<acknowledgement> thrown(const std::stop_token& token, const std::string& timed_out_suffix,
-                                          std::string message) const {
+                                          std::string_view message) const {
         if (slot->timed_out)
             return failure_of(task, timed_out_message(timeout, task.attempt) + timed_out_suffix, task.attempt);
         if (token.stop_requested()) return std::nullopt;
-        return failure_of(task, std::move(message));
+        return failure_of(task, message);
     }
 };
 

@@ -3,6 +3,7 @@
 // find them), and what a worker's session reads of its worker.
 
 #include <pgflow/connection_options.hpp>
+#include <pgflow/error.hpp>
 #include <pgflow/runtime/worker_observer.hpp>
 #include <pgflow/shape.hpp>
 #include <pgflow/task_context.hpp>
@@ -65,6 +66,32 @@ struct worker_options {
 };
 
 namespace detail {
+
+/// Throws invalid_argument_error, naming the option and the value given, for worker_options a
+/// worker cannot run with (poll_interval > max_poll, say, would make its idle pause undefined).
+inline void validate_worker_options(const worker_options& o) {
+    auto refuse = [](const char* name, const std::string& rule, const std::string& got) {
+        throw invalid_argument_error(std::string("pgflow: worker_options.") + name + " must be " + rule + " (got " +
+                                     got + ")");
+    };
+    auto positive = [&](long long v, const char* name, const char* unit) {
+        if (v <= 0) refuse(name, "positive", std::to_string(v) + unit);
+    };
+    positive(o.batch_size, "batch_size", "");
+    positive(o.max_concurrent, "max_concurrent", "");
+    positive(o.visibility_timeout.count(), "visibility_timeout", " s");
+    positive(o.heartbeat_interval.count(), "heartbeat_interval", " ms");
+    positive(o.max_poll.count(), "max_poll", " ms");
+    positive(o.reconnect_delay.count(), "reconnect_delay", " ms");
+    positive(o.max_reconnect_delay.count(), "max_reconnect_delay", " ms");
+    positive(o.wait_check_interval.count(), "wait_check_interval", " ms");
+    if (o.poll_interval.count() < 0 || o.poll_interval > o.max_poll)
+        refuse("poll_interval", "between 0 and max_poll (" + std::to_string(o.max_poll.count()) + " ms)",
+               std::to_string(o.poll_interval.count()) + " ms");
+    if (o.shutdown_grace.count() < 0)
+        refuse("shutdown_grace", "zero or more", std::to_string(o.shutdown_grace.count()) + " ms");
+    if (o.max_output_bytes == 0) refuse("max_output_bytes", "positive", "0");
+}
 
 /// A worker as its session sees it: set when the worker is built, except stuck_handlers.
 struct worker_setup {

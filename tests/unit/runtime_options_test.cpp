@@ -1,0 +1,154 @@
+// Settings refused or kept before any connection: worker_options and scheduler_options validation,
+// client::wait's timeout (saturating deadline, negative refused), and the key that decides which
+// workers share a queue listener.
+#include <pgflow/client.hpp>
+#include <pgflow/runtime/queue_listener.hpp>
+#include <pgflow/runtime/time.hpp>
+#include <pgflow/scheduler.hpp>
+#include <pgflow/worker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+// A server that is not there: connecting fails at once (no such socket directory).
+const pgflow::connection_options nowhere{"host=/nonexistent-pgflow-unit-test"};
+
+// The message of the invalid_argument_error that `f` throws; empty (and a failure) otherwise.
+template <class F>
+std::string refusal(F&& f) {
+    try {
+        f();
+    } catch (const pgflow::invalid_argument_error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "not an invalid_argument_error: " << e.what();
+        return {};
+    }
+    ADD_FAILURE() << "accepted";
+    return {};
+}
+
+void make_worker(const pgflow::worker_options& o) {
+    const pgflow::worker w{nowhere, "flow",
+                           [](std::string_view, const boost::json::value& v, const pgflow::task_context&) { return v; },
+                           o};
+}
+
+std::string worker_refusal(const pgflow::worker_options& o) {
+    return refusal([&] { make_worker(o); });
+}
+
+TEST(worker_options, each_refusal_names_the_option_and_the_value_given) {
+    pgflow::worker_options o;
+    o.batch_size = 0;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.batch_size must be positive (got 0)");
+    o = {};
+    o.visibility_timeout = -3s;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.visibility_timeout must be positive (got -3 s)");
+    o = {};
+    o.max_output_bytes = 0;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.max_output_bytes must be positive (got 0)");
+    EXPECT_NO_THROW(make_worker({}));
+}
+
+TEST(worker_options, poll_interval_must_lie_between_zero_and_max_poll) {
+    pgflow::worker_options o;
+    o.poll_interval = 3000ms;  // max_poll 2000 ms: std::clamp's bounds would be reversed
+    EXPECT_EQ(worker_refusal(o),
+              "pgflow: worker_options.poll_interval must be between 0 and max_poll (2000 ms) (got 3000 ms)");
+    o.poll_interval = -1ms;
+    EXPECT_EQ(worker_refusal(o),
+              "pgflow: worker_options.poll_interval must be between 0 and max_poll (2000 ms) (got -1 ms)");
+    o.poll_interval = 0ms;  // both bounds are allowed
+    EXPECT_NO_THROW(make_worker(o));
+    o.poll_interval = o.max_poll;
+    EXPECT_NO_THROW(make_worker(o));
+}
+
+TEST(worker_options, shutdown_grace_may_be_zero_not_negative_and_reconnect_delays_must_be_positive) {
+    pgflow::worker_options o;
+    o.shutdown_grace = -1ms;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.shutdown_grace must be zero or more (got -1 ms)");
+    o.shutdown_grace = 0ms;
+    EXPECT_NO_THROW(make_worker(o));
+    o = {};
+    o.reconnect_delay = 0ms;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.reconnect_delay must be positive (got 0 ms)");
+    o = {};
+    o.max_reconnect_delay = -5ms;
+    EXPECT_EQ(worker_refusal(o), "pgflow: worker_options.max_reconnect_delay must be positive (got -5 ms)");
+}
+
+std::string scheduler_refusal(const pgflow::scheduler_options& o) {
+    return refusal([&] { const pgflow::scheduler s{nowhere, o}; });
+}
+
+TEST(scheduler_options, refusals_name_the_values_given_and_reconnect_delay_must_be_positive) {
+    pgflow::scheduler_options o;
+    o.renew_interval = 3000ms;  // lease 3000 ms
+    EXPECT_EQ(scheduler_refusal(o),
+              "pgflow: scheduler_options: renew_interval and lease must be positive, renew_interval < lease (got "
+              "renew_interval 3000 ms, lease 3000 ms)");
+    o = {};
+    o.max_runs_per_tick = 0;
+    EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.max_runs_per_tick must be at least 1 (got 0)");
+    o = {};
+    o.reconnect_delay = 0ms;
+    EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.reconnect_delay must be positive (got 0 ms)");
+    EXPECT_NO_THROW(pgflow::scheduler(nowhere, {}));
+}
+
+TEST(wait_timeout, a_timeout_too_long_for_the_clock_saturates_instead_of_wrapping) {
+    using clock = std::chrono::steady_clock;
+    const auto now = clock::now();
+    EXPECT_EQ(pgflow::detail::deadline_after(milliseconds::max(), "t", now), clock::time_point::max());
+    EXPECT_EQ(pgflow::detail::deadline_after(milliseconds{1500}, "t", now), now + milliseconds{1500});
+    EXPECT_EQ(pgflow::detail::deadline_after(milliseconds{0}, "t", now), now);
+    EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::hours::max()), milliseconds::max());
+    EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::hours::min()), milliseconds::min());
+    EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::nanoseconds{1'500'001}), milliseconds{2});
+    EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::duration<double>{0.25}), milliseconds{250});
+    EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::microseconds{-1}), milliseconds{-1});
+}
+
+TEST(wait_timeout, a_negative_timeout_is_refused_before_connecting) {
+    pgflow::client client{nowhere};
+    const auto id = pgflow::new_run_id();
+    EXPECT_EQ(refusal([&] { client.wait(id, milliseconds{-5}); }),
+              "pgflow: client::wait: the timeout must not be negative (got -5 ms)");
+    EXPECT_EQ(refusal([&] { client.wait(id, std::chrono::microseconds{-1}); }),
+              "pgflow: client::wait: the timeout must not be negative (got -1 ms)");
+    EXPECT_EQ(refusal([&] { client.wait(id, std::chrono::hours::min()); }),
+              "pgflow: client::wait: the timeout must not be negative (got " +
+                  std::to_string(milliseconds::min().count()) + " ms)");
+}
+
+TEST(queue_listener, workers_on_different_databases_of_one_server_get_different_listeners) {
+    using pgflow::detail::listener_key;
+    const pgflow::connection_options base{"host=/nonexistent-pgflow-unit-test port=5432"};
+    EXPECT_NE(listener_key(base.with_database("a"), "ch"), listener_key(base.with_database("b"), "ch"));
+    EXPECT_NE(listener_key(base, "ch"), listener_key(pgflow::connection_options(base).set("port", "5433"), "ch"));
+    EXPECT_NE(listener_key(base, "ch"), listener_key(base, "other"));
+    EXPECT_EQ(listener_key(base.with_database("a"), "ch"), listener_key(base.with_database("a"), "ch"));
+    // The same settings set in another order, or another application_name: one listener.
+    auto one = pgflow::connection_options(base).set("dbname", "a").set("user", "u");
+    auto other = pgflow::connection_options(base).set("user", "u").set("dbname", "a");
+    EXPECT_EQ(listener_key(one, "ch"), listener_key(other.with_application_name("pgflow worker x"), "ch"));
+
+    // The registry itself (its listeners retry the missing server in the background until released).
+    using pgflow::detail::runtime_queue_listener;
+    const auto a = runtime_queue_listener::acquire(base.with_database("a"), "ch");
+    const auto b = runtime_queue_listener::acquire(base.with_database("b"), "ch");
+    EXPECT_NE(a, b);
+    EXPECT_EQ(runtime_queue_listener::acquire(base.with_database("a"), "ch"), a);
+}
+
+}  // namespace
