@@ -8,6 +8,7 @@
 #include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/registration.hpp>
+#include <pgflow/runtime/run_output.hpp>
 #include <pgflow/runtime/run_control.hpp>
 #include <pgflow/runtime/run_events.hpp>
 #include <pgflow/runtime/run_state.hpp>
@@ -322,16 +323,12 @@ public:
     /// wait() for a compiled or dynamic flow, decoding the output into the flow's output type.
     template <class F, class Rep, class Period>
         requires requires { typename F::output_type; }
-    typename F::output_type wait(const F&, const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
+    typename F::output_type wait(const F& flow, const pgflow::run_id& id, std::chrono::duration<Rep, Period> timeout) {
         auto output = wait(id, detail::saturating_milliseconds(timeout));
-        if constexpr (std::is_same_v<typename F::output_type, boost::json::value>) {
+        if constexpr (std::is_same_v<typename F::output_type, boost::json::value>)
             return output;
-        } else {
-            // pgflow leaves skipped leaves out of the output, and stores no output (null) when
-            // every leaf was skipped: the typed output then has all its (optional) leaves unset.
-            if (output.is_null()) output = boost::json::object{};
-            return pgflow::from_json<typename F::output_type>(output);
-        }
+        else
+            return detail::decode_run_output<typename F::output_type>(flow_slug_of(flow), id, std::move(output));
     }
 
     template <class Rep, class Period>

@@ -52,13 +52,23 @@ public:
             ::close(write_end_);
             throw error("pgflow: only one pgflow::stop_on_signals may exist at a time");
         }
+        detail::last_signal.store(0);  // what an earlier instance received is not this one's
         previous_.resize(signals_.size());
         for (std::size_t i = 0; i < signals_.size(); ++i) {
             struct sigaction action {};
             action.sa_handler = &detail::pgflow_on_stop_signal;
             sigemptyset(&action.sa_mask);
             action.sa_flags = SA_RESTART;
-            ::sigaction(signals_[i], &action, &previous_[i]);
+            if (::sigaction(signals_[i], &action, &previous_[i]) != 0) {
+                // SIGKILL, SIGSTOP or no signal at all: refused, leaving the process as it was.
+                const int failure = errno;
+                for (std::size_t j = 0; j < i; ++j) ::sigaction(signals_[j], &previous_[j], nullptr);
+                detail::signal_pipe_write_end.store(-1);
+                ::close(read_end_);
+                ::close(write_end_);
+                throw invalid_argument_error("pgflow: stop_on_signals cannot handle signal " +
+                                             std::to_string(signals_[i]) + ": " + std::strerror(failure));
+            }
         }
         watcher_ = std::jthread([this](std::stop_token quit) {
             pollfd fd{read_end_, POLLIN, 0};

@@ -27,11 +27,15 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -134,16 +138,27 @@ public:
     }
 
 private:
-    // A scheduler that fails for good (no schedule tables, no privilege) logs why and ends; the
-    // worker goes on.
+    // A scheduler that fails (no schedule tables, no privilege, a statement timeout) logs why and
+    // starts again after a pause that doubles up to a minute: schedules must not stop firing
+    // unnoticed while the worker goes on.
     std::jthread start_scheduler() {
         scheduler_options o;
         o.log = w_.options.log;
         return std::jthread([this, o = std::move(o)](std::stop_token stop) {
-            try {
-                scheduler{w_.db, o}.run(std::move(stop));
-            } catch (const std::exception& e) {
-                w_.options.log(std::string("pgflow worker ") + w_.flow_slug + ": the scheduler stopped: " + e.what());
+            std::chrono::seconds pause{1};
+            while (!stop.stop_requested()) {
+                try {
+                    scheduler{w_.db, o}.run(stop);
+                    return;
+                } catch (const std::exception& e) {
+                    w_.options.log(std::string("pgflow worker ") + w_.flow_slug + ": the scheduler stopped: " +
+                                   e.what() + "; starting it again in " + std::to_string(pause.count()) + " s");
+                }
+                std::mutex m;
+                std::condition_variable_any cv;
+                std::unique_lock lock(m);
+                cv.wait_for(lock, stop, pause, [] { return false; });
+                pause = std::min(pause * 2, std::chrono::seconds{60});
             }
         });
     }

@@ -101,6 +101,11 @@ TEST(schedule, bad_cron_zone_flow_and_name_are_usage_errors_in_clear_words) {
     EXPECT_THAT(taken.err, HasSubstr("a schedule named \"x\" exists already"));
     const auto missing = pgflow_cli(db, {"schedule", "add", "y", "tick"});
     EXPECT_EQ(missing.status, 2) << missing;
+    const auto retention = pgflow_cli(db, {"schedule", "prune", "p", "thirty days", "@daily"});
+    EXPECT_EQ(retention.status, 2) << retention;
+    EXPECT_THAT(retention.err, HasSubstr("thirty days"));
+    const auto unnamed = pgflow_cli(db, {"schedule", "add", "", "tick", "@daily"});
+    EXPECT_EQ(unnamed.status, 2) << unnamed;
 }
 
 TEST(scheduler, two_processes_racing_for_10_seconds_start_exactly_one_run_per_tick) {

@@ -84,6 +84,10 @@ TEST(signal, bad_arguments_are_usage_errors) {
     auto o = pgflow_cli(db, {"signal", id.str(), "approval", "{approved: true}"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("the signal value is not valid JSON"));
+    // Valid JSON with a number no double holds: not "invalid JSON", and the path is named.
+    o = pgflow_cli(db, {"signal", id.str(), "approval", R"({"approved": true, "n": 1e400})"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("the signal value cannot be stored exactly: at $.n"));
     EXPECT_EQ(pgflow_cli(db, {"signal", "42", "approval", "{}"}).status, 2);
     EXPECT_EQ(pgflow_cli(db, {"signal", id.str(), "approval"}).status, 2);
     EXPECT_EQ(pgflow_cli(db, {"signal", id.str(), "approval", "{}", "--task", "-1"}).status, 2);

@@ -87,6 +87,24 @@ TEST(client, wait_with_the_longest_timeout_waits_for_the_run_without_a_deadline)
               boost::json::parse(R"({"c":"2:6"})"));
 }
 
+TEST(client, an_output_that_does_not_decode_names_the_flow_and_the_run) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(flows::chain);
+    worker_thread worker{db, flows::chain};
+    const auto id = client.start(flows::chain, 1);
+    // The chain's output ({"c": "1:4"}) read as the echo flow's ({"echo": int}).
+    try {
+        (void)client.wait(flows::echo, id, 20s);
+        FAIL() << "the output decoded";
+    } catch (const pgflow::json_decode_error& e) {
+        const std::string expected =
+            "pgflow: flow \"e2e_echo\", run " + id.str() + ": cannot decode the run's output: ";
+        EXPECT_EQ(std::string(e.what()).rfind(expected, 0), 0u) << e.what();
+        EXPECT_FALSE(e.path().empty());
+    }
+}
+
 TEST(client, status_of_an_unknown_run_is_an_error) {
     database db;
     pgflow::client client{db.options()};

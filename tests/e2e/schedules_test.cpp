@@ -10,12 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -150,6 +152,35 @@ TEST(schedules, workers_with_run_scheduler_elect_one_scheduler_and_complete_the_
               R"({"c": "4:10"})");
     EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow.runs"),
               scalar(c, "SELECT count(DISTINCT scheduled_at) FROM pgflow_cpp.schedule_runs"));
+}
+
+TEST(schedules, a_workers_scheduler_that_fails_logs_why_and_starts_again) {
+    e2e::database db;
+    pgflow::client{db.options()}.ensure_registered(e2e::flows::chain);
+    pgflow::schedules{db.options()}.add("chain_every_second", "e2e_chain", "@every 1s", {.input = 4});
+    auto c = db.connect();
+    // As on an older schema: the scheduler cannot start.
+    c.execute("ALTER FUNCTION pgflow_cpp.run_due_schedules(integer) RENAME TO run_due_schedules_hidden");
+    std::mutex m;
+    std::vector<std::string> lines;
+    auto o = e2e::quiet_options();
+    o.run_scheduler = true;
+    o.log = [&](std::string_view line) {
+        std::lock_guard lock(m);
+        lines.emplace_back(line);
+    };
+    auto logged = [&](std::string_view text) {
+        std::lock_guard lock(m);
+        return std::ranges::any_of(lines, [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    };
+    e2e::worker_thread worker{db, e2e::flows::chain, o};
+    ASSERT_TRUE(e2e::eventually([&] { return logged("the scheduler stopped: "); }, 5s));
+    EXPECT_TRUE(logged("has no schedules")) << "the log says why";
+    EXPECT_TRUE(logged("starting it again in 1 s"));
+    c.execute("ALTER FUNCTION pgflow_cpp.run_due_schedules_hidden(integer) RENAME TO run_due_schedules");
+    // The next start (after 1 or 2 s) finds the function: the scheduled runs start and complete.
+    EXPECT_TRUE(e2e::eventually(
+        [&] { return scalar(c, "SELECT count(*) FROM pgflow.runs WHERE status = 'completed'") >= 1; }, 15s));
 }
 
 TEST(schedules, client_api_adds_lists_pauses_and_removes) {

@@ -1,17 +1,21 @@
 // Settings refused or kept before any connection: worker_options and scheduler_options validation,
 // client::wait's timeout (saturating deadline, negative refused), and the key that decides which
-// workers share a queue listener.
+// workers share a queue listener; stop_on_signals refusing a signal it cannot handle; a query parameter libpq cannot carry.
 #include <pgflow/client.hpp>
+#include <pgflow/pq/parameters.hpp>
 #include <pgflow/runtime/queue_listener.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/scheduler.hpp>
+#include <pgflow/signals.hpp>
 #include <pgflow/worker.hpp>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace {
 
@@ -149,6 +153,40 @@ TEST(queue_listener, workers_on_different_databases_of_one_server_get_different_
     const auto b = runtime_queue_listener::acquire(base.with_database("b"), "ch");
     EXPECT_NE(a, b);
     EXPECT_EQ(runtime_queue_listener::acquire(base.with_database("a"), "ch"), a);
+}
+
+TEST(stop_on_signals, refuses_a_signal_it_cannot_handle_and_leaves_the_process_as_it_was) {
+    EXPECT_NE(refusal([] {
+                  pgflow::stop_on_signals s{SIGUSR2, SIGKILL};
+              }).find("cannot handle signal 9"),
+              std::string::npos);
+    // Nothing of the refused instance is left: another may be made, and SIGUSR2 is its again.
+    pgflow::stop_on_signals signals{SIGUSR2};
+    EXPECT_EQ(signals.received_signal(), 0);
+    ASSERT_EQ(std::raise(SIGUSR2), 0);
+    for (int i = 0; i < 200 && !signals.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(signals.stop_requested());
+    EXPECT_EQ(signals.received_signal(), SIGUSR2);
+}
+
+TEST(stop_on_signals, a_new_instance_has_received_no_signal_yet) {
+    {
+        pgflow::stop_on_signals first{SIGUSR2};
+        ASSERT_EQ(std::raise(SIGUSR2), 0);
+        for (int i = 0; i < 200 && !first.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
+        ASSERT_EQ(first.received_signal(), SIGUSR2);
+    }
+    pgflow::stop_on_signals second{SIGUSR2};
+    EXPECT_EQ(second.received_signal(), 0) << "the first instance's signal is not the second's";
+}
+
+TEST(parameters, a_nul_in_a_text_value_is_refused_naming_the_parameter_and_the_value) {
+    const std::string with_nul("key\0rest", 8);
+    EXPECT_EQ(refusal([&] { pgflow::pq::parameters p(1, std::string("ok"), with_nul); }),
+              "pgflow: parameter $3: a text value contains a NUL character (byte 3), which PostgreSQL text cannot "
+              "hold: \"key\\0rest\"");
+    const std::string long_value = std::string(50, 'x') + '\0';
+    EXPECT_NE(refusal([&] { pgflow::pq::parameters p(long_value); }).find("(byte 50)"), std::string::npos);
 }
 
 }  // namespace

@@ -52,12 +52,13 @@ struct context {
 };
 
 // The library's reading (depth limit, exact numbers) with the command line's exit status.
-inline boost::json::value parse_input(std::string_view text) {
+// `what` names the value in the error ("the input", "the signal value").
+inline boost::json::value parse_input(std::string_view text, const std::string& what = "the input") {
     try {
-        return pgflow::parse_json(text, "the input");
+        return pgflow::parse_json(text, what);
     } catch (const json_parse_error& e) {
-        if (!e.path().empty()) throw usage_error("pgflow: the input cannot be stored exactly: " + e.problem());
-        throw usage_error("pgflow: the input is not valid JSON: " + e.problem());
+        if (!e.path().empty()) throw usage_error("pgflow: " + what + " cannot be stored exactly: " + e.problem());
+        throw usage_error("pgflow: " + what + " is not valid JSON: " + e.problem());
     }
 }
 

@@ -40,7 +40,10 @@ auto with_argument_errors(F&& f) {
         return std::forward<F>(f)();
     } catch (const database_error& e) {
         const std::string& state = e.sqlstate();
-        if (state == "22023" || state == "23505" || state == "23503" || state == "P0002" || state == "22004")
+        // Values the database refused as arguments: a bad parameter, a name taken or unknown, a
+        // malformed interval or time (22007, 22008, 22P02), an empty name (check_violation).
+        if (state == "22023" || state == "23505" || state == "23503" || state == "P0002" || state == "22004" ||
+            state == "22007" || state == "22008" || state == "22P02" || state == "23514")
             throw usage_error("pgflow: " + (e.primary_message().empty() ? std::string(e.what()) : e.primary_message()));
         throw;
     }

@@ -101,12 +101,7 @@ inline std::string waiting_event_line(const boost::json::object& o) {
 inline int signal_step(const context& ctx, const std::string& run_text, const std::string& step_slug,
                        const std::string& value_text, int task_index) {
     const run_id id = parse_run_id(run_text);
-    boost::json::value value;
-    try {
-        value = pgflow::parse_json(value_text, "the signal value");
-    } catch (const json_parse_error& e) {
-        throw usage_error("pgflow: the signal value is not valid JSON: " + e.problem());
-    }
+    const boost::json::value value = parse_input(value_text, "the signal value");
     client c{ctx.database};
     c.signal(id, step_slug, value, task_index);
     ctx.out << "signalled step " << step_slug << (task_index == 0 ? "" : "[" + std::to_string(task_index) + "]")

@@ -72,8 +72,14 @@ parameter to_parameter(const T& value) {
         return boost::json::serialize(value);
     } else if constexpr (detail::string_like<T>) {
         std::string_view s = value;
-        if (s.find('\0') != std::string_view::npos)
-            throw error("pgflow: a text parameter contains a NUL character, which PostgreSQL text cannot hold");
+        if (const auto at = s.find('\0'); at != std::string_view::npos) {
+            // Where, and the start of the value (NUL shown as \0), so the caller can find which.
+            std::string shown;
+            for (const char c : s.substr(0, 40)) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+            throw invalid_argument_error("pgflow: a text value contains a NUL character (byte " + std::to_string(at) +
+                                         "), which PostgreSQL text cannot hold: \"" + shown +
+                                         (s.size() > 40 ? "...\"" : "\""));
+        }
         return std::string(s);
     } else if constexpr (detail::string_range<T>) {
         std::string out = "{";
@@ -109,12 +115,21 @@ public:
                  !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, parameters> && ...)))
     explicit parameters(const Args&... args) {
         values_.reserve(sizeof...(Args));
-        (values_.push_back(to_parameter(args)), ...);
+        (add(args), ...);
     }
 
+    /// Appends the next parameter; a value with no text form throws invalid_argument_error naming
+    /// its position ("pgflow: parameter $2: ...").
     template <class T>
     parameters& add(const T& value) {
-        values_.push_back(to_parameter(value));
+        try {
+            values_.push_back(to_parameter(value));
+        } catch (const invalid_argument_error& e) {
+            std::string_view message = e.what();
+            if (message.starts_with("pgflow: ")) message.remove_prefix(8);
+            throw invalid_argument_error("pgflow: parameter $" + std::to_string(values_.size() + 1) + ": " +
+                                         std::string(message));
+        }
         return *this;
     }
 
