@@ -16,6 +16,7 @@
 //   levels of arrays and objects at byte 10001", "syntax error at byte 4".
 
 #include <pgflow/detail/text.hpp>
+#include <pgflow/detail/utf8.hpp>
 #include <pgflow/error.hpp>
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -133,32 +134,10 @@ inline std::optional<std::string> inexact_number(double value, std::string_view 
 
 /// The offset of the first byte of `text` that does not start a valid UTF-8 sequence, if any.
 inline std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        std::size_t length = 0;
-        unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte (no overlongs, surrogates, > U+10FFFF)
-        if (b < 0x80) {
-            length = 1;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            length = 2;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            length = 3;
-            if (b == 0xE0) low = 0xA0;
-            if (b == 0xED) high = 0x9F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            length = 4;
-            if (b == 0xF0) low = 0x90;
-            if (b == 0xF4) high = 0x8F;
-        } else {
-            return i;
-        }
-        if (i + length > text.size()) return i;
-        for (std::size_t k = 1; k < length; ++k) {
-            const auto c = static_cast<unsigned char>(text[i + k]);
-            if (k == 1 ? (c < low || c > high) : (c < 0x80 || c > 0xBF)) return i;
-        }
-        i += length;
+    for (std::size_t i = 0; i < text.size();) {
+        const int n = utf8_sequence_at(text.substr(i));
+        if (n < 0) return i;
+        i += static_cast<std::size_t>(n);
     }
     return std::nullopt;
 }
