@@ -41,6 +41,11 @@ extern "C" inline void pgflow_on_stop_signal(int signal_number) {
 class stop_on_signals {
 public:
     explicit stop_on_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}) : signals_(signals) {
+        for (std::size_t i = 0; i < signals_.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (signals_[i] == signals_[j])  // its second "previous" handler would be ours
+                    throw invalid_argument_error("pgflow: stop_on_signals: signal " + std::to_string(signals_[i]) +
+                                                 " is given twice");
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
             throw error(std::string("pgflow: stop_on_signals cannot create a pipe: ") + std::strerror(errno));
@@ -53,43 +58,43 @@ public:
             throw error("pgflow: only one pgflow::stop_on_signals may exist at a time");
         }
         detail::last_signal.store(0);  // what an earlier instance received is not this one's
-        previous_.resize(signals_.size());
-        for (std::size_t i = 0; i < signals_.size(); ++i) {
-            struct sigaction action {};
-            action.sa_handler = &detail::pgflow_on_stop_signal;
-            sigemptyset(&action.sa_mask);
-            action.sa_flags = SA_RESTART;
-            if (::sigaction(signals_[i], &action, &previous_[i]) != 0) {
-                // SIGKILL, SIGSTOP or no signal at all: refused, leaving the process as it was.
-                const int failure = errno;
-                for (std::size_t j = 0; j < i; ++j) ::sigaction(signals_[j], &previous_[j], nullptr);
-                detail::signal_pipe_write_end.store(-1);
-                ::close(read_end_);
-                ::close(write_end_);
-                throw invalid_argument_error("pgflow: stop_on_signals cannot handle signal " +
-                                             std::to_string(signals_[i]) + ": " + std::strerror(failure));
-            }
-        }
-        watcher_ = std::jthread([this](std::stop_token quit) {
-            pollfd fd{read_end_, POLLIN, 0};
-            while (!quit.stop_requested()) {
-                if (::poll(&fd, 1, 100) > 0) {
-                    char buffer[16];
-                    if (::read(read_end_, buffer, sizeof buffer) > 0) source_.request_stop();
+        // From here on a failure undoes everything: a half-made instance would leave SIGINT and
+        // SIGTERM swallowed and the one-instance slot taken for the rest of the process.
+        std::size_t installed = 0;
+        try {
+            previous_.resize(signals_.size());
+            for (; installed < signals_.size(); ++installed) {
+                struct sigaction action {};
+                action.sa_handler = &detail::pgflow_on_stop_signal;
+                sigemptyset(&action.sa_mask);
+                action.sa_flags = SA_RESTART;
+                if (::sigaction(signals_[installed], &action, &previous_[installed]) != 0) {  // SIGKILL, SIGSTOP, ...
+                    const int failure = errno;
+                    throw invalid_argument_error("pgflow: stop_on_signals cannot handle signal " +
+                                                 std::to_string(signals_[installed]) + ": " + std::strerror(failure));
                 }
             }
-        });
+            watcher_ = std::jthread([this](std::stop_token quit) {
+                pollfd fd{read_end_, POLLIN, 0};
+                while (!quit.stop_requested()) {
+                    if (::poll(&fd, 1, 100) > 0) {
+                        char buffer[16];
+                        if (::read(read_end_, buffer, sizeof buffer) > 0) source_.request_stop();
+                    }
+                }
+            });
+        } catch (...) {
+            release(installed);
+            throw;
+        }
     }
 
     stop_on_signals(const stop_on_signals&) = delete;
     stop_on_signals& operator=(const stop_on_signals&) = delete;
 
     ~stop_on_signals() {
-        for (std::size_t i = 0; i < signals_.size(); ++i) ::sigaction(signals_[i], &previous_[i], nullptr);
-        detail::signal_pipe_write_end.store(-1);
         watcher_ = {};  // joins
-        ::close(read_end_);
-        ::close(write_end_);
+        release(signals_.size());
     }
 
     [[nodiscard]] std::stop_token token() const noexcept { return source_.get_token(); }
@@ -100,6 +105,17 @@ public:
     void request_stop() noexcept { source_.request_stop(); }
 
 private:
+    // Gives back the first `installed` handlers (in reverse order), the one-instance slot and the pipe.
+    void release(std::size_t installed) noexcept {
+        while (installed > 0) {
+            --installed;
+            ::sigaction(signals_[installed], &previous_[installed], nullptr);
+        }
+        detail::signal_pipe_write_end.store(-1);
+        ::close(read_end_);
+        ::close(write_end_);
+    }
+
     std::vector<int> signals_;
     std::vector<struct sigaction> previous_;
     int read_end_ = -1, write_end_ = -1;

@@ -147,10 +147,14 @@ private:
         return std::jthread([this, o = std::move(o)](std::stop_token stop) {
             std::chrono::seconds pause{1};
             while (!stop.stop_requested()) {
+                const auto started = std::chrono::steady_clock::now();
                 try {
                     scheduler{w_.db, o}.run(stop);
                     return;
                 } catch (const std::exception& e) {
+                    // A scheduler that ran for a while before failing starts the back-off afresh.
+                    if (std::chrono::steady_clock::now() - started >= std::chrono::minutes{1})
+                        pause = std::chrono::seconds{1};
                     w_.options.log(std::string("pgflow worker ") + w_.flow_slug + ": the scheduler stopped: " +
                                    e.what() + "; starting it again in " + std::to_string(pause.count()) + " s");
                 }

@@ -391,9 +391,10 @@ std::set<std::string> heading_anchors(const std::string& text) {
     bool fenced = false;
     for (std::string line; std::getline(lines, line);) {
         if (line.starts_with("```")) fenced = !fenced;
-        if (fenced || !line.starts_with("#")) continue;
+        const auto text_at = line.find_first_not_of('#');
+        if (fenced || !line.starts_with("#") || text_at == std::string::npos) continue;
         std::string anchor;
-        for (const char c : line.substr(line.find_first_not_of('#'))) {
+        for (const char c : line.substr(text_at)) {
             const auto u = static_cast<unsigned char>(c);
             if (std::isalnum(u) && u < 0x80)
                 anchor += static_cast<char>(std::tolower(u));

@@ -6,7 +6,7 @@
 -- pgflow.runs). The entry points set enable_seqscan = off, so every plan made inside them reaches
 -- rows by key. Counted with this transaction's own scan statistics (pg_stat_xact_user_tables,
 -- which also hold unflushed counts of earlier transactions: the checks take differences).
-SELECT plan(8);
+SELECT plan(9);
 
 -- No autovacuum ANALYZE may refresh the statistics during the test.
 ALTER TABLE pgflow.runs SET (autovacuum_enabled = false);
@@ -75,5 +75,11 @@ SELECT is(pg_temp.scans_of(format($$SELECT pgflow_cpp.resume_run(%L)$$, (SELECT 
           0::bigint, 'resume_run reads by key');
 SELECT is(pg_temp.scans_of($$SELECT pgflow_cpp.start_flow_idempotent('pair', '1', 'key-1')$$),
           0::bigint, 'start_flow_idempotent reads by key');
+
+-- prune_data_older_than reads most of the tables by age: it keeps sequential scans, also when
+-- run_due_schedules (enable_seqscan = off) calls it for a prune schedule.
+SELECT is((SELECT 'enable_seqscan=on' = ANY (p.proconfig) FROM pg_proc AS p
+           WHERE p.oid = 'pgflow.prune_data_older_than(interval)'::regprocedure),
+          true, 'prune_data_older_than sets enable_seqscan = on for itself');
 
 SELECT * FROM finish();

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -63,15 +64,15 @@ TEST(worker_options, each_refusal_names_the_option_and_the_value_given) {
     EXPECT_NO_THROW(make_worker({}));
 }
 
-TEST(worker_options, poll_interval_must_lie_between_zero_and_max_poll) {
+TEST(worker_options, poll_interval_must_lie_between_1_ms_and_max_poll) {
     pgflow::worker_options o;
     o.poll_interval = 3000ms;  // max_poll 2000 ms: std::clamp's bounds would be reversed
     EXPECT_EQ(worker_refusal(o),
-              "pgflow: worker_options.poll_interval must be between 0 and max_poll (2000 ms) (got 3000 ms)");
-    o.poll_interval = -1ms;
+              "pgflow: worker_options.poll_interval must be between 1 ms and max_poll (2000 ms) (got 3000 ms)");
+    o.poll_interval = 0ms;  // a busy loop while a needed row is locked elsewhere
     EXPECT_EQ(worker_refusal(o),
-              "pgflow: worker_options.poll_interval must be between 0 and max_poll (2000 ms) (got -1 ms)");
-    o.poll_interval = 0ms;  // both bounds are allowed
+              "pgflow: worker_options.poll_interval must be between 1 ms and max_poll (2000 ms) (got 0 ms)");
+    o.poll_interval = 1ms;  // both bounds are allowed
     EXPECT_NO_THROW(make_worker(o));
     o.poll_interval = o.max_poll;
     EXPECT_NO_THROW(make_worker(o));
@@ -121,6 +122,11 @@ TEST(wait_timeout, a_timeout_too_long_for_the_clock_saturates_instead_of_wrappin
     EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::nanoseconds{1'500'001}), milliseconds{2});
     EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::duration<double>{0.25}), milliseconds{250});
     EXPECT_EQ(pgflow::detail::saturating_milliseconds(std::chrono::microseconds{-1}), milliseconds{-1});
+    EXPECT_EQ(refusal([] {
+                  (void)pgflow::detail::saturating_milliseconds(
+                      std::chrono::duration<double>{std::numeric_limits<double>::quiet_NaN()});
+              }),
+              "pgflow: a timeout is NaN");
 }
 
 TEST(wait_timeout, a_negative_timeout_is_refused_before_connecting) {
@@ -164,16 +170,24 @@ TEST(stop_on_signals, refuses_a_signal_it_cannot_handle_and_leaves_the_process_a
     pgflow::stop_on_signals signals{SIGUSR2};
     EXPECT_EQ(signals.received_signal(), 0);
     ASSERT_EQ(std::raise(SIGUSR2), 0);
-    for (int i = 0; i < 200 && !signals.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
+    for (int i = 0; i < 1000 && !signals.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(signals.stop_requested());
     EXPECT_EQ(signals.received_signal(), SIGUSR2);
+}
+
+TEST(stop_on_signals, refuses_a_signal_given_twice) {
+    EXPECT_EQ(refusal([] {
+                  pgflow::stop_on_signals s{SIGUSR2, SIGUSR2};
+              }),
+              "pgflow: stop_on_signals: signal " + std::to_string(SIGUSR2) + " is given twice");
+    pgflow::stop_on_signals signals{SIGUSR2};  // nothing was taken
 }
 
 TEST(stop_on_signals, a_new_instance_has_received_no_signal_yet) {
     {
         pgflow::stop_on_signals first{SIGUSR2};
         ASSERT_EQ(std::raise(SIGUSR2), 0);
-        for (int i = 0; i < 200 && !first.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
+        for (int i = 0; i < 1000 && !first.stop_requested(); ++i) std::this_thread::sleep_for(10ms);
         ASSERT_EQ(first.received_signal(), SIGUSR2);
     }
     pgflow::stop_on_signals second{SIGUSR2};
@@ -183,10 +197,10 @@ TEST(stop_on_signals, a_new_instance_has_received_no_signal_yet) {
 TEST(parameters, a_nul_in_a_text_value_is_refused_naming_the_parameter_and_the_value) {
     const std::string with_nul("key\0rest", 8);
     EXPECT_EQ(refusal([&] { pgflow::pq::parameters p(1, std::string("ok"), with_nul); }),
-              "pgflow: parameter $3: a text value contains a NUL character (byte 3), which PostgreSQL text cannot "
-              "hold: \"key\\0rest\"");
+              "pgflow: parameter $3: a text value of 8 bytes contains a NUL character at byte 3, which PostgreSQL "
+              "text cannot hold");
     const std::string long_value = std::string(50, 'x') + '\0';
-    EXPECT_NE(refusal([&] { pgflow::pq::parameters p(long_value); }).find("(byte 50)"), std::string::npos);
+    EXPECT_NE(refusal([&] { pgflow::pq::parameters p(long_value); }).find("at byte 50"), std::string::npos);
 }
 
 }  // namespace

@@ -4642,6 +4642,9 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER  -- runs as the schema owner: see 0950_privileges.sql
 SET search_path = ''
+-- Reads most of the runtime tables by age: sequential scans stay allowed even when called from
+-- run_due_schedules, whose enable_seqscan = off a callee would otherwise inherit.
+SET enable_seqscan = on
 AS $$
 DECLARE
   cutoff constant timestamptz := now() - retention_interval;

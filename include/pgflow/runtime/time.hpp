@@ -18,6 +18,7 @@ std::chrono::milliseconds saturating_milliseconds(std::chrono::duration<Rep, Per
     using std::chrono::milliseconds;
     // Compared in floating point, where no duration overflows.
     const std::chrono::duration<double, std::milli> as_double{timeout};
+    if (as_double.count() != as_double.count()) throw invalid_argument_error("pgflow: a timeout is NaN");
     if (as_double >= milliseconds::max()) return milliseconds::max();
     if (as_double <= milliseconds::min()) return milliseconds::min();
     return timeout < timeout.zero() ? std::chrono::floor<milliseconds>(timeout)

@@ -85,8 +85,10 @@ inline void validate_worker_options(const worker_options& o) {
     positive(o.reconnect_delay.count(), "reconnect_delay", " ms");
     positive(o.max_reconnect_delay.count(), "max_reconnect_delay", " ms");
     positive(o.wait_check_interval.count(), "wait_check_interval", " ms");
-    if (o.poll_interval.count() < 0 || o.poll_interval > o.max_poll)
-        refuse("poll_interval", "between 0 and max_poll (" + std::to_string(o.max_poll.count()) + " ms)",
+    // At least 1 ms: a zero pause would claim (or look for due waits) in a busy loop while a row
+    // it needs is locked elsewhere.
+    if (o.poll_interval.count() < 1 || o.poll_interval > o.max_poll)
+        refuse("poll_interval", "between 1 ms and max_poll (" + std::to_string(o.max_poll.count()) + " ms)",
                std::to_string(o.poll_interval.count()) + " ms");
     if (o.shutdown_grace.count() < 0)
         refuse("shutdown_grace", "zero or more", std::to_string(o.shutdown_grace.count()) + " ms");
