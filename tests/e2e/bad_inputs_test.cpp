@@ -18,14 +18,9 @@ namespace flows = e2e::flows;
 namespace {
 
 std::string failure_of(pgflow::client& client, const pgflow::run_id& id, std::string* step = nullptr) {
-    try {
-        client.wait(id, 20s);
-    } catch (const pgflow::run_failed_error& e) {
-        if (step) *step = e.step_slug();
-        return e.error_message();
-    }
-    ADD_FAILURE() << "run " << id << " did not fail";
-    return {};
+    const auto e = e2e::wait_for_failure(client, id);
+    if (e && step) *step = e->step_slug();
+    return e ? e->error_message() : std::string{};
 }
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }

@@ -88,6 +88,21 @@ inline pgflow::worker_options quiet_options(pgflow::worker_options o = {}) {
     return o;
 }
 
+/// What client.wait throws for a run that must fail; nothing (and a test failure) when it completes
+/// or `timeout` passes instead.
+inline std::optional<pgflow::run_failed_error> wait_for_failure(pgflow::client& client, const pgflow::run_id& id,
+                                                                std::chrono::milliseconds timeout = 20s) {
+    try {
+        client.wait(id, timeout);
+        ADD_FAILURE() << "run " << id.str() << " did not fail";
+    } catch (const pgflow::run_failed_error& e) {
+        return e;
+    } catch (const pgflow::timeout_error& e) {
+        ADD_FAILURE() << e.what();
+    }
+    return std::nullopt;
+}
+
 /// A pgflow::worker running on a thread of this test process until destroyed.
 class worker_thread {
 public:

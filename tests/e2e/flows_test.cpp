@@ -179,15 +179,12 @@ TEST(flow, permanent_failure_fails_the_run_and_wait_throws) {
     client.ensure_registered(flows::doomed);
     worker_thread worker{db, flows::doomed};
     const auto id = client.start(flows::doomed, 1);
-    try {
-        client.wait(id, 20s);
-        FAIL() << "wait returned for a failed run";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.step_slug(), "explode");
-        EXPECT_EQ(e.error_message(), "explode: the reactor is out of coolant");
-        EXPECT_EQ(e.run_id(), id.str());
-        EXPECT_NE(std::string(e.what()).find("explode"), std::string::npos);
-    }
+    const auto e = e2e::wait_for_failure(client, id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->step_slug(), "explode");
+    EXPECT_EQ(e->error_message(), "explode: the reactor is out of coolant");
+    EXPECT_EQ(e->run_id(), id.str());
+    EXPECT_NE(std::string(e->what()).find("explode"), std::string::npos);
     const auto state = client.status(id);
     EXPECT_EQ(state.status, pgflow::run_status::failed);
     ASSERT_NE(state.step("explode"), nullptr);
@@ -204,14 +201,11 @@ TEST(flow, handler_error_text_that_is_not_utf8_is_recorded_with_replacement_char
     client.ensure_registered(garbled);
     worker_thread worker{db, garbled};
     const auto id = client.start(garbled, 1);
-    try {
-        // The server refused the raw bytes (SQLSTATE 22021): the failure was lost until the timeout.
-        client.wait(id, 20s);
-        FAIL() << "wait returned for a failed run";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.step_slug(), "garble");
-        EXPECT_EQ(e.error_message(), "garble: \xEF\xBF\xBD and \xEF\xBF\xBD(");
-    }
+    // The server refused the raw bytes (SQLSTATE 22021): the failure was lost until the timeout.
+    const auto e = e2e::wait_for_failure(client, id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->step_slug(), "garble");
+    EXPECT_EQ(e->error_message(), "garble: \xEF\xBF\xBD and \xEF\xBF\xBD(");
     EXPECT_EQ(client.status(id).step("garble")->status, pgflow::step_status::failed);
 }
 
@@ -222,14 +216,11 @@ TEST(flow, type_violation_in_a_dynamic_flow_fails_the_run) {
     client.ensure_registered(flow);
     worker_thread worker{db, flow};
     const auto id = client.start(flow, json(R"({"x":1})"));
-    try {
-        client.wait(id, 20s);
-        FAIL() << "wait returned for a run with a type violation";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.step_slug(), "produce");
-        EXPECT_NE(e.error_message().find("[TYPE_VIOLATION]"), std::string::npos) << e.error_message();
-        EXPECT_NE(e.error_message().find("each"), std::string::npos) << e.error_message();
-    }
+    const auto e = e2e::wait_for_failure(client, id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->step_slug(), "produce");
+    EXPECT_NE(e->error_message().find("[TYPE_VIOLATION]"), std::string::npos) << e->error_message();
+    EXPECT_NE(e->error_message().find("each"), std::string::npos) << e->error_message();
 }
 
 TEST(flow, dynamic_flow_runs_maps_and_joins_with_json_handlers) {

@@ -66,16 +66,13 @@ TEST(json_input, a_number_beyond_double_precision_fails_the_task_naming_its_path
     const auto id = pgflow::run_id{c.execute("SELECT run_id::text FROM pgflow.start_flow('e2e_json_echo', "
                                              "'{\"order\": {\"id\": 12345678901234567890123456789}}')")
                                        .get<std::string>(0, 0)};
-    try {
-        client.wait(id, 30s);
-        FAIL() << "the run did not fail";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.step_slug(), "echo");
-        EXPECT_NE(e.error_message().find("cannot read the task input: at $.run.order.id: the number "
-                                         "12345678901234567890123456789 cannot be held exactly"),
-                  std::string::npos)
-            << e.error_message();
-    }
+    const auto e = e2e::wait_for_failure(client, id, 30s);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->step_slug(), "echo");
+    EXPECT_NE(e->error_message().find("cannot read the task input: at $.run.order.id: the number "
+                                      "12345678901234567890123456789 cannot be held exactly"),
+              std::string::npos)
+        << e->error_message();
     // Reading it back would round it as well: the client says so rather than return a rounded input.
     try {
         static_cast<void>(client.status(id));

@@ -121,13 +121,10 @@ TEST(run_control, a_cancelled_runs_handler_sees_its_stop_token_within_a_second_a
     const auto state = client.status(run);
     EXPECT_EQ(state.status, pgflow::run_status::cancelled);
     EXPECT_TRUE(state.lineage.cancelled_at.has_value());
-    try {
-        client.wait(run, 5s);
-        ADD_FAILURE() << "wait returned for a cancelled run";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.error_message(), "cancelled");
-        EXPECT_EQ(std::string(e.what()), "pgflow run " + run.str() + " failed: cancelled");
-    }
+    const auto e = e2e::wait_for_failure(client, run, 5s);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->error_message(), "cancelled");
+    EXPECT_EQ(std::string(e->what()), "pgflow run " + run.str() + " failed: cancelled");
 
     // The worker goes on with other runs; nothing of the cancelled one completes.
     EXPECT_EQ(client.wait(client.start(sleeper, 1), 20s), boost::json::parse(R"({"sleep":1})"));
@@ -178,12 +175,9 @@ TEST(run_control, a_permanent_error_fails_after_one_attempt_and_retry_records_li
     worker_thread worker{db, orders};
     validate_calls = 0;
     const auto run = client.start(orders, 0);
-    try {
-        client.wait(run, 20s);
-        ADD_FAILURE() << "the run did not fail";
-    } catch (const pgflow::run_failed_error& e) {
-        EXPECT_EQ(e.error_message(), "order has no lines");
-    }
+    const auto e = e2e::wait_for_failure(client, run);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->error_message(), "order has no lines");
     EXPECT_EQ(validate_calls.load(), 1);
     auto c = db.connect();
     EXPECT_EQ(scalar(c, "SELECT attempts_count FROM pgflow.step_tasks WHERE run_id = $1::uuid", run), 1);
