@@ -41,6 +41,15 @@ inline void require_schedules(pq::connection& conn) {
         "add_schedule, run_due_schedules). Install pgflow-cpp's schema (`pgflow install` or "
         "client::install_schema) to use them");
 }
+
+/// Sleeps for `pause`, or less when `stop` is requested meanwhile.
+inline void pause_unless_stopped(const std::stop_token& stop, std::chrono::milliseconds pause) {
+    if (pause.count() <= 0) return;
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop, pause, [] { return false; });
+}
 }  // namespace detail
 
 /// One tick a scheduler started (or tried to: error says why it could not).
@@ -121,7 +130,7 @@ public:
                 set_leading(false);
                 conn.reset();
             }
-            sleep(stop, pause);
+            detail::pause_unless_stopped(stop, pause);
         }
         release(conn);
     }
@@ -171,14 +180,6 @@ private:
         } catch (const error&) {  // the lease then expires by itself
         }
         set_leading(false);
-    }
-
-    static void sleep(const std::stop_token& stop, std::chrono::milliseconds pause) {
-        if (pause.count() <= 0) return;
-        std::mutex m;
-        std::condition_variable_any cv;
-        std::unique_lock lock(m);
-        cv.wait_for(lock, stop, pause, [] { return false; });
     }
 
     static std::string default_holder() {

@@ -31,11 +31,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -158,10 +156,7 @@ private:
                     w_.options.log(std::string("pgflow worker ") + w_.flow_slug + ": the scheduler stopped: " +
                                    e.what() + "; starting it again in " + std::to_string(pause.count()) + " s");
                 }
-                std::mutex m;
-                std::condition_variable_any cv;
-                std::unique_lock lock(m);
-                cv.wait_for(lock, stop, pause, [] { return false; });
+                detail::pause_unless_stopped(stop, pause);
                 pause = std::min(pause * 2, std::chrono::seconds{60});
             }
         });
