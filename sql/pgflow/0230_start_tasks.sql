@@ -107,9 +107,12 @@ BEGIN
     JOIN pgflow.step_states AS ss ON ss.run_id = t.run_id AND ss.step_slug = t.step_slug
     JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
     JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
+    -- COLLATE "C" (the same equality): no index on status may stand in for the run's and step's
+    -- keys. Planned while few runs had started, r.status = 'started' read idx_runs_status, i.e.
+    -- every started run, per claim (tests/sql/claim_run_plans.sql).
     WHERE t.flow_slug = claim_tasks.flow_slug
-      AND r.status = 'started'
-      AND ss.status = 'started'
+      AND r.status = 'started' COLLATE "C"
+      AND ss.status = 'started' COLLATE "C"
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))

@@ -298,7 +298,8 @@ BEGIN
     FOR child IN
       SELECT c.run_id FROM pgflow_cpp.run_control AS c
       JOIN pgflow.runs AS r ON r.run_id = c.run_id
-      WHERE c.parent_run_id = run_finished.run_id AND r.status = 'started'
+      -- COLLATE "C": the children's runs by key, not every started run through idx_runs_status.
+      WHERE c.parent_run_id = run_finished.run_id AND r.status = 'started' COLLATE "C"
       ORDER BY c.run_id
     LOOP
       BEGIN

@@ -2570,9 +2570,12 @@ BEGIN
     JOIN pgflow.step_states AS ss ON ss.run_id = t.run_id AND ss.step_slug = t.step_slug
     JOIN pgflow.steps AS s ON s.flow_slug = claim_tasks.flow_slug AND s.step_slug = t.step_slug
     JOIN pgflow.flows AS f ON f.flow_slug = claim_tasks.flow_slug
+    -- COLLATE "C" (the same equality): no index on status may stand in for the run's and step's
+    -- keys. Planned while few runs had started, r.status = 'started' read idx_runs_status, i.e.
+    -- every started run, per claim (tests/sql/claim_run_plans.sql).
     WHERE t.flow_slug = claim_tasks.flow_slug
-      AND r.status = 'started'
-      AND ss.status = 'started'
+      AND r.status = 'started' COLLATE "C"
+      AND ss.status = 'started' COLLATE "C"
       AND (t.status = 'queued'
            OR (t.status = 'started'
                AND t.started_at + make_interval(secs => coalesce(s.opt_timeout, f.opt_timeout) + 2) <= clock_timestamp()))
@@ -2717,15 +2720,15 @@ BEGIN
              WHERE d.flow_slug = claim_tasks.flow_slug AND d.step_slug = c.step_slug
                AND ds.status = 'completed'
            ), '{}'::jsonb) AS input
-    FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single') AS c
+    FROM (SELECT DISTINCT claimed.run_id, claimed.step_slug FROM claimed WHERE claimed.step_type = 'single'))pgflow_sql"
+R"pgflow_sql( AS c
     JOIN pgflow.runs AS r ON r.run_id = c.run_id
   )
   SELECT claim_tasks.flow_slug, c.run_id, c.step_slug,
          CASE
            WHEN c.step_type = 'single' THEN si.input
            WHEN ms.parent_type = 'map' THEN
-             -- A map over a map: element i of the parent's ag)pgflow_sql"
-R"pgflow_sql(gregated output is its task i's output
+             -- A map over a map: element i of the parent's aggregated output is its task i's output
              -- (found by its key; COLLATE "C" as in complete_task, not by a scan of the parent's
              -- completed tasks).
              coalesce((SELECT pt.output FROM pgflow.step_tasks AS pt
@@ -5197,7 +5200,8 @@ BEGIN
     FOR child IN
       SELECT c.run_id FROM pgflow_cpp.run_control AS c
       JOIN pgflow.runs AS r ON r.run_id = c.run_id
-      WHERE c.parent_run_id = run_finished.run_id AND r.status = 'started'
+      -- COLLATE "C": the children's runs by key, not every started run through idx_runs_status.
+      WHERE c.parent_run_id = run_finished.run_id AND r.status = 'started' COLLATE "C"
       ORDER BY c.run_id
     LOOP
       BEGIN
@@ -5220,9 +5224,9 @@ BEGIN
 END;
 $$;
 
--- pgflow_cpp.resolve_wait(run_id, step_slug, task_index, waiting_since, new_attempt) -> void
--- (Internal.) A waiting task's wait ends (its signal, timeout, sleep's end or child run)pgflow_sql"
-R"pgflow_sql('s end):
+-- pgflow_cpp.resolve_wait(run_id, step_slug, task_index, waiting_since, )pgflow_sql"
+R"pgflow_sql(new_attempt) -> void
+-- (Internal.) A waiting task's wait ends (its signal, timeout, sleep's end or child run's end):
 -- the task becomes 'started' again so that pgflow.complete_task or fail_task_internal take it the
 -- way they take a handler's task. new_attempt (signals, subflows): the wait was an attempt,
 -- counted now, which started when the wait began; a sleep's attempt is the worker's claim.
