@@ -4,6 +4,8 @@
 #include "e2e_support.hpp"
 #include "flows.hpp"
 
+#include <pgflow/runtime/statements.hpp>
+
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
@@ -113,4 +115,38 @@ TEST(timeouts, a_stop_ends_a_second_after_the_grace_period_and_the_log_says_what
         << log;
     EXPECT_NE(log.find("abandoning 1 handler(s) that did not return after their stop token"), std::string::npos) << log;
     EXPECT_EQ(log.find("will be retried"), std::string::npos) << log;
+}
+
+// After a claim that drained the queue, a worker asks when the next message becomes visible. While
+// another session holds a snapshot, the vt index keeps every entry of the messages sent, read and
+// deleted since (vacuum cannot remove them); the question must not walk them all on every claim.
+TEST(timeouts, the_next_visible_question_reads_only_the_coming_seconds_of_the_queue_while_a_snapshot_is_held) {
+    database db;
+    auto c = db.connect();
+    c.execute("SELECT pgmq.create('held')");
+    auto holder = db.connect();
+    holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    holder.execute("SELECT count(*) FROM pgmq.q_held");
+    c.execute("SELECT count(*) FROM pgmq.send_batch('held', array_fill('{}'::jsonb, ARRAY[5000]))");
+    c.execute("SELECT count(*) FROM pgmq.read('held', 60, 5000)");
+    c.execute("SELECT count(*) FROM pgmq.delete('held', ARRAY(SELECT msg_id FROM pgmq.q_held))");
+    c.execute("SELECT pgmq.send('held', '{}', 30)");  // visible in 30 s: past any max_poll
+    c.execute("SELECT pg_sleep(1.1)");                // the dead entries of the sends fall behind the window
+    namespace s = pgflow::detail::statements;
+    c.prepare("next_visible", std::string(s::next_visible_sql_prefix) + c.quote_identifier("q_held") +
+                                  std::string(s::next_visible_sql_suffix));
+    auto plan = c.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE next_visible(2000)")
+                    .get<boost::json::value>(0, 0)
+                    .at(0)
+                    .at("Plan");
+    // An unbounded min(vt) read 48 blocks here (and more the longer the snapshot is held).
+    EXPECT_LT(plan.at("Shared Hit Blocks").to_number<long long>(), 15) << boost::json::serialize(plan);
+    // The message due within max_poll is found; nothing is when max_poll is shorter than its delay.
+    c.execute("SELECT pgmq.send('held', '{}', 1)");
+    const auto due = c.execute_prepared("next_visible", 2000LL).get<std::optional<long long>>(0, 0);
+    ASSERT_TRUE(due.has_value());
+    EXPECT_GT(*due, 0);
+    EXPECT_LE(*due, 1000);
+    EXPECT_FALSE(c.execute_prepared("next_visible", 100LL).get<std::optional<long long>>(0, 0).has_value());
+    holder.execute("ROLLBACK");
 }

@@ -50,7 +50,8 @@ inline void prepare_worker_statements(pq::connection& c, const schema_capabiliti
         prepare(c, s::next_wake);
     }
     const auto table = c.execute(s::queue_table, flow_slug).get<std::string>(0, 0);
-    c.prepare(std::string(s::next_visible_name), std::string(s::next_visible_sql_prefix) + c.quote_identifier(table));
+    c.prepare(std::string(s::next_visible_name), std::string(s::next_visible_sql_prefix) + c.quote_identifier(table) +
+                                                     std::string(s::next_visible_sql_suffix));
 }
 
 /// Runs the claim path once without claiming anything (a read of 0 messages, a claim of a message

@@ -137,10 +137,20 @@ inline constexpr prepared_statement heartbeat{"pgflow_heartbeat", R"(
 INSERT INTO pgflow.workers (worker_id, queue_name, function_name) VALUES ($1::uuid, $2, $3)
 ON CONFLICT (worker_id) DO UPDATE SET last_heartbeat_at = clock_timestamp()
 RETURNING deprecated_at IS NOT NULL)"};
-/// Milliseconds until the queue's next message becomes visible; the queue table's name follows.
+/// Milliseconds until the queue's next message becomes visible, if one does within $1 ms (the
+/// worker's max_poll: it sleeps no longer anyway); prefix, queue table name, suffix. Only the vt
+/// index's entries from a second ago to $1 ms ahead are read: a message visible for longer is
+/// one a concurrent claim holds. An unbounded min(vt) walked every index entry a snapshot held
+/// open keeps (each message's first vt and its claimed vt stay, dead, until vacuum): 1.4 ms per
+/// query after a minute at 650 runs/s. statement_timestamp(), not clock_timestamp(): only a
+/// stable bound is an index condition; ORDER BY … LIMIT 1 keeps the plan a walk of that index
+/// from its low end, whatever the estimates.
 inline constexpr std::string_view next_visible_name = "pgflow_next_visible";
-inline constexpr std::string_view next_visible_sql_prefix =
-    "SELECT (extract(epoch FROM min(vt) - clock_timestamp()) * 1000)::bigint FROM pgmq.";
+inline constexpr std::string_view next_visible_sql_prefix = "SELECT (extract(epoch FROM (SELECT q.vt FROM pgmq.";
+inline constexpr std::string_view next_visible_sql_suffix =
+    " AS q WHERE q.vt > statement_timestamp() - interval '1 second'"
+    " AND q.vt <= statement_timestamp() + $1::bigint * interval '1 millisecond' ORDER BY q.vt LIMIT 1)"
+    " - clock_timestamp()) * 1000)::bigint";
 
 // The client's start of a run: $1 flow slug, $2 input, $3 run id.
 inline constexpr prepared_statement start_flow{"pgflow_client_start",

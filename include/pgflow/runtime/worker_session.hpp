@@ -304,7 +304,9 @@ private:
         else
             pipeline.push_back(
                 {std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
-        pipeline.push_back({std::string(statements::next_visible_name), {}, {}});
+        pipeline.push_back({std::string(statements::next_visible_name),
+                            {},
+                            pq::parameters(static_cast<long long>(w_.options.max_poll.count()))});
     }
 
     void settle_heartbeat(const pq::pipelined_outcome& outcome, clock::time_point now) {
