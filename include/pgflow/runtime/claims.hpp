@@ -3,12 +3,14 @@
 // run_id, step_slug, task_index, input, attempt; the one-statement claim adds the number of
 // messages read), and how long to wait after a claim.
 
+#include <pgflow/pq/connection.hpp>
 #include <pgflow/pq/result.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace pgflow::detail {
@@ -40,13 +42,16 @@ inline std::vector<long long> message_ids_of(const pq::result& rows) {
 }
 
 /// After a claim that drained the queue: sleep until the next message becomes visible (a retry, a
-/// start delay, a timed-out task), `next_visible_ms` from now if known, bounded by poll_interval
-/// and max_poll.
-inline std::chrono::milliseconds idle_after_drain(std::optional<long long> next_visible_ms,
+/// start delay, a timed-out task), as the next-visible question answered (milliseconds from now;
+/// null: none within max_poll), bounded by poll_interval and max_poll. Unasked (`answer` null: the
+/// claims before came back full): poll_interval, after which the next claim asks.
+inline std::chrono::milliseconds idle_after_drain(const pq::pipelined_outcome* answer,
                                                   std::chrono::milliseconds poll_interval,
                                                   std::chrono::milliseconds max_poll) {
-    if (!next_visible_ms) return max_poll;
-    return std::clamp(std::chrono::milliseconds{*next_visible_ms + 1}, poll_interval, max_poll);
+    if (answer == nullptr) return poll_interval;
+    const auto* r = std::get_if<pq::result>(answer);
+    if (r == nullptr || r->empty() || r->is_null(0, 0)) return max_poll;
+    return std::clamp(std::chrono::milliseconds{r->get<long long>(0, 0) + 1}, poll_interval, max_poll);
 }
 
 }  // namespace pgflow::detail

@@ -242,7 +242,8 @@ private:
         const bool wake = !stopping_ && caps_.handlerless_steps && waker_.due(now);
         if (wake) wait_waker::add(pipeline);
         const int quantity = claim_quantity(now, !plan.statements.empty());
-        if (quantity > 0) add_claim(pipeline, quantity);
+        const bool ask_next_visible = quantity > 0 && ask_next_visible_;
+        if (quantity > 0) add_claim(pipeline, quantity, ask_next_visible);
         if (pipeline.empty()) return false;
 
         std::vector<pq::pipelined_outcome> outcomes;
@@ -252,7 +253,7 @@ private:
         } catch (pq::pipeline_interrupted& e) {
             // Lost after the claim committed, in the next-visible query that ends the pipeline:
             // settle it all, so that the claimed tasks run now instead of after their timeout.
-            if (quantity == 0 || !caps_.read_and_start_tasks || e.confirmed.size() + 1 != pipeline.size()) {
+            if (!ask_next_visible || !caps_.read_and_start_tasks || e.confirmed.size() + 1 != pipeline.size()) {
                 lost_connection(e);
                 return true;
             }
@@ -276,7 +277,7 @@ private:
             if (auto line = waker_.settle(outcomes[i], outcomes[i + 1], now)) log(*line);
             i += 2;
         }
-        if (quantity > 0) settle_claim(outcomes[i], outcomes[i + 1], quantity, now);
+        if (quantity > 0) settle_claim(outcomes[i], ask_next_visible ? &outcomes[i + 1] : nullptr, quantity, now);
         if (lost) lost_connection(*lost);
         return true;
     }
@@ -296,7 +297,9 @@ private:
         return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
     }
 
-    void add_claim(std::vector<pq::pipelined_statement>& pipeline, int quantity) const {
+    // The next-visible question ends the claim's pipeline only after a claim that drained the queue:
+    // while claims come back full (a map's tasks) its answer would go unused.
+    void add_claim(std::vector<pq::pipelined_statement>& pipeline, int quantity, bool ask_next_visible) const {
         const auto visibility = static_cast<long long>(w_.options.visibility_timeout.count());
         if (caps_.read_and_start_tasks)
             pipeline.push_back(
@@ -304,9 +307,10 @@ private:
         else
             pipeline.push_back(
                 {std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
-        pipeline.push_back({std::string(statements::next_visible_name),
-                            {},
-                            pq::parameters(static_cast<long long>(w_.options.max_poll.count()))});
+        if (ask_next_visible)
+            pipeline.push_back({std::string(statements::next_visible_name),
+                                {},
+                                pq::parameters(static_cast<long long>(w_.options.max_poll.count()))});
     }
 
     void settle_heartbeat(const pq::pipelined_outcome& outcome, clock::time_point now) {
@@ -333,11 +337,12 @@ private:
         }
     }
 
-    void settle_claim(const pq::pipelined_outcome& claimed, const pq::pipelined_outcome& visible, int quantity,
+    void settle_claim(const pq::pipelined_outcome& claimed, const pq::pipelined_outcome* visible, int quantity,
                       clock::time_point now) {
         if (const auto* e = std::get_if<database_error>(&claimed)) {
             log("reading or claiming tasks failed: " + std::string(e->what()));
             next_claim_ = now + w_.options.max_poll;
+            ask_next_visible_ = true;
             return;
         }
         const auto& rows = std::get<pq::result>(claimed);
@@ -354,6 +359,7 @@ private:
         const auto claimed_count = static_cast<int>(tasks.size());
         for (auto& t : tasks) handlers_.submit(std::move(t));
         if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
+        ask_next_visible_ = read_count < quantity;
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
@@ -361,10 +367,7 @@ private:
         }
         // The queue is drained: sleep until the next message becomes visible; a wake-up from the
         // queue listener cuts the sleep short.
-        std::optional<long long> next_visible;
-        if (const auto* v = std::get_if<pq::result>(&visible); v && !v->empty() && !v->is_null(0, 0))
-            next_visible = v->get<long long>(0, 0);
-        next_claim_ = now + idle_after_drain(next_visible, w_.options.poll_interval, w_.options.max_poll);
+        next_claim_ = now + idle_after_drain(visible, w_.options.poll_interval, w_.options.max_poll);
     }
 
     // pgflow 0.8.1's second step of a claim: a round trip of its own.
@@ -434,6 +437,7 @@ private:
     bool capacity_logged_ = false;
     std::atomic<clock::time_point> stop_requested_at_{clock::now()};
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
+    bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
