@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace pgflow {
@@ -80,6 +81,17 @@ class invalid_argument_error : public error {
 public:
     using error::error;
 };
+
+namespace detail {
+
+/// Refuses a setting of an options struct: "pgflow: <options>.<name> must be <rule> (got <got>)".
+[[noreturn]] inline void refuse_option(std::string_view options, std::string_view name, const std::string& rule,
+                                       const std::string& got) {
+    throw invalid_argument_error("pgflow: " + std::string(options) + "." + std::string(name) + " must be " + rule +
+                                 " (got " + got + ")");
+}
+
+}  // namespace detail
 
 /// A run that ended in status 'failed'; carries the failing step and its error message.
 class run_failed_error : public error {

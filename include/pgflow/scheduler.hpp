@@ -83,20 +83,17 @@ class scheduler {
 public:
     explicit scheduler(connection_options db = {}, scheduler_options options = {})
         : db_(std::move(db).with_application_name("pgflow scheduler")), o_(std::move(options)) {
-        if (o_.lease.count() <= 0 || o_.renew_interval.count() <= 0 || o_.renew_interval >= o_.lease) {
-            const auto got = "renew_interval " + std::to_string(o_.renew_interval.count()) + " ms, lease " +
-                             std::to_string(o_.lease.count()) + " ms";
-            throw invalid_argument_error(
-                "pgflow: scheduler_options: renew_interval and lease must be positive, renew_interval < lease (got " +
-                got + ")");
-        }
+        const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
+        if (o_.lease.count() <= 0) detail::refuse_option("scheduler_options", "lease", "positive", ms(o_.lease));
+        if (o_.renew_interval.count() <= 0 || o_.renew_interval >= o_.lease)
+            detail::refuse_option("scheduler_options", "renew_interval",
+                                  "positive and less than lease (" + ms(o_.lease) + ")", ms(o_.renew_interval));
         if (o_.max_runs_per_tick < 1)
-            throw invalid_argument_error("pgflow: scheduler_options.max_runs_per_tick must be at least 1 (got " +
-                                         std::to_string(o_.max_runs_per_tick) + ")");
+            detail::refuse_option("scheduler_options", "max_runs_per_tick", "at least 1",
+                                  std::to_string(o_.max_runs_per_tick));
         // The pause after a lost connection: zero would retry a down server in a busy loop.
         if (o_.reconnect_delay.count() <= 0)
-            throw invalid_argument_error("pgflow: scheduler_options.reconnect_delay must be positive (got " +
-                                         std::to_string(o_.reconnect_delay.count()) + " ms)");
+            detail::refuse_option("scheduler_options", "reconnect_delay", "positive", ms(o_.reconnect_delay));
         if (o_.holder.empty()) o_.holder = default_holder();
         if (!o_.log)
             o_.log = [](std::string_view line) {

@@ -2,6 +2,7 @@
 // pending results (batching, 4 MiB, fail vs complete, deferred notifications) and what their
 // outcomes make of the results (settled, retried, reported alone, lost); failure messages made
 // valid UTF-8 before they are queued.
+#include <pgflow/detail/utf8.hpp>
 #include <pgflow/runtime/acknowledgements.hpp>
 #include <pgflow/runtime/wait_waker.hpp>
 #include <pgflow/runtime/worker_handlers.hpp>

@@ -100,8 +100,10 @@ TEST(scheduler_options, refusals_name_the_values_given_and_reconnect_delay_must_
     pgflow::scheduler_options o;
     o.renew_interval = 3000ms;  // lease 3000 ms
     EXPECT_EQ(scheduler_refusal(o),
-              "pgflow: scheduler_options: renew_interval and lease must be positive, renew_interval < lease (got "
-              "renew_interval 3000 ms, lease 3000 ms)");
+              "pgflow: scheduler_options.renew_interval must be positive and less than lease (3000 ms) (got 3000 ms)");
+    o = {};
+    o.lease = 0ms;
+    EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.lease must be positive (got 0 ms)");
     o = {};
     o.max_runs_per_tick = 0;
     EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.max_runs_per_tick must be at least 1 (got 0)");

@@ -2,6 +2,8 @@
 // UTF-8 well-formedness, one character at a time: what the JSON reader checks of its input and
 // what the worker repairs in a handler's error message before the database sees it.
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace pgflow::detail {
@@ -34,6 +36,24 @@ inline int utf8_sequence_at(std::string_view rest) {
         if (c < (n == 1 ? low : 0x80) || c > (n == 1 ? high : 0xBF)) break;
     }
     return n == length ? length : -n;
+}
+
+/// `text` with each ill-formed UTF-8 sequence and each NUL replaced by U+FFFD. A failure's message
+/// goes to the database as a text parameter: PostgreSQL refuses invalid UTF-8 (SQLSTATE 22021) and
+/// pq::to_parameter refuses a NUL, and either would lose the failure.
+inline std::string valid_utf8(std::string_view text) {
+    constexpr std::string_view replacement = "\xEF\xBF\xBD";
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        const int n = utf8_sequence_at(text);
+        if (n > 0 && text[0] != '\0')
+            out.append(text.substr(0, static_cast<std::size_t>(n)));
+        else
+            out.append(replacement);
+        text.remove_prefix(static_cast<std::size_t>(n > 0 ? n : -n));
+    }
+    return out;
 }
 
 }  // namespace pgflow::detail

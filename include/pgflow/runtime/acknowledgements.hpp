@@ -4,7 +4,6 @@
 // (plan_acknowledgements), and what their results mean (settle_acknowledgements): settled,
 // retried, reported alone, or lost. No connection here; runtime/worker_session.hpp sends the plan.
 
-#include <pgflow/detail/utf8.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/runtime/statements.hpp>
 
@@ -45,24 +44,6 @@ struct acknowledgement_limits {
     std::size_t batch_bytes = std::size_t{4} * 1024 * 1024;
     int max_retries = 10;  ///< transient failures of one result before it is given up
 };
-
-/// `text` with each ill-formed UTF-8 sequence and each NUL replaced by U+FFFD. A failure's message
-/// goes to the database as a text parameter: PostgreSQL refuses invalid UTF-8 (SQLSTATE 22021) and
-/// pq::to_parameter refuses a NUL, and either would lose the failure.
-inline std::string valid_utf8(std::string_view text) {
-    constexpr std::string_view replacement = "\xEF\xBF\xBD";
-    std::string out;
-    out.reserve(text.size());
-    while (!text.empty()) {
-        const int n = utf8_sequence_at(text);
-        if (n > 0 && text[0] != '\0')
-            out.append(text.substr(0, static_cast<std::size_t>(n)));
-        else
-            out.append(replacement);
-        text.remove_prefix(static_cast<std::size_t>(n > 0 ? n : -n));
-    }
-    return out;
-}
 
 inline std::string describe(const acknowledgement& a) {
     return "task " + a.step_slug + "[" + std::to_string(a.task_index) + "] of run " + a.run_id;

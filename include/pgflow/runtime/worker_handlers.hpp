@@ -4,6 +4,7 @@
 // step's timeout has its stop token requested, and one that has still not returned a second later
 // is abandoned (its thread replaced, its attempt reported as timed out).
 
+#include <pgflow/detail/utf8.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/json_parse.hpp>
 #include <pgflow/runtime/acknowledgements.hpp>

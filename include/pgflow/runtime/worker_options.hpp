@@ -71,8 +71,7 @@ namespace detail {
 /// worker cannot run with (poll_interval > max_poll, say, would make its idle pause undefined).
 inline void validate_worker_options(const worker_options& o) {
     auto refuse = [](const char* name, const std::string& rule, const std::string& got) {
-        throw invalid_argument_error(std::string("pgflow: worker_options.") + name + " must be " + rule + " (got " +
-                                     got + ")");
+        refuse_option("worker_options", name, rule, got);
     };
     auto positive = [&](long long v, const char* name, const char* unit) {
         if (v <= 0) refuse(name, "positive", std::to_string(v) + unit);
