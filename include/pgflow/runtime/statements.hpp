@@ -143,8 +143,9 @@ RETURNING deprecated_at IS NOT NULL)"};
 /// one a concurrent claim holds. An unbounded min(vt) walked every index entry a snapshot held
 /// open keeps (each message's first vt and its claimed vt stay, dead, until vacuum): 1.4 ms per
 /// query after a minute at 650 runs/s. statement_timestamp(), not clock_timestamp(): only a
-/// stable bound is an index condition; ORDER BY … LIMIT 1 keeps the plan a walk of that index
-/// from its low end, whatever the estimates.
+/// stable bound is an index condition. ORDER BY … LIMIT 1 lets the plan stop at the window's first
+/// index entry; a generic plan made while the window looked empty may instead sort the window's
+/// rows, which are few: the question is asked only after a claim that drained the queue.
 inline constexpr std::string_view next_visible_name = "pgflow_next_visible";
 inline constexpr std::string_view next_visible_sql_prefix = "SELECT (extract(epoch FROM (SELECT q.vt FROM pgmq.";
 inline constexpr std::string_view next_visible_sql_suffix =
