@@ -27,19 +27,26 @@ run(${PSQL} -X -q -v ON_ERROR_STOP=1 ${admin} -c "DROP DATABASE IF EXISTS ${db}"
 run(${PSQL} -X -q -v ON_ERROR_STOP=1 -v queue=builtin -d ${target} -f ${SOURCE_DIR}/sql/install.sql)
 
 execute_process(COMMAND ${BENCH} --print-header OUTPUT_VARIABLE rows)
-foreach(engine_shape "worker;diamond;ours" "worker;map100;ours" "edge;single;pgflow" "limit;single;limit")
+# The last field: --batch (tasks per claim and handlers at once), 0 for each engine's default.
+foreach(engine_shape "worker;diamond;ours;0" "worker;map100;ours;0" "edge;single;pgflow;0" "limit;single;limit;0"
+        "worker;map100;ours;32" "edge;map100;pgflow;32" "limit;single;limit;32")
   list(GET engine_shape 0 engine)
   list(GET engine_shape 1 shape)
   list(GET engine_shape 2 label)  # as scripts/bench labels the engine's rows
+  list(GET engine_shape 3 batch)
+  set(batch_option)
+  if(batch GREATER 0)
+    set(batch_option --batch ${batch})
+  endif()
   run(${BENCH} --db ${target} --engine ${engine} --label ${label} --shape ${shape} --workers 2 --warmup 0.2
-      --seconds 0.3)
+      --seconds 0.3 ${batch_option})
   # engine, shape, workers, seconds, tasks, ...: the window must have completed tasks.
   string(REPLACE "\t" ";" fields "${last_output}")
   list(GET fields 4 tasks)
   if(NOT tasks GREATER 0)
     message(FATAL_ERROR "${engine} on ${shape}: no task completed in the window: ${last_output}")
   endif()
-  message(STATUS "${engine} ${shape}: ${tasks} tasks")
+  message(STATUS "${engine} ${shape} (batch ${batch}): ${tasks} tasks")
   string(APPEND rows "${last_output}")
 endforeach()
 

@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
     app.add_option("--idle", idle, "measure idle start→handler latency over this many runs instead");
     app.add_option("--batch-insert", batch_insert, "limit engine: jobs inserted per producer statement");
     app.add_option("--poll-interval-ms", eo.poll_interval_ms, "edge engine: pollIntervalMs of read_with_poll");
+    app.add_option("--batch", eo.batch,
+                   "tasks per claim and handlers at once, every engine (default: each engine's default, 10)")
+        ->check(CLI::Range(1, 1000));
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");
     app.add_flag("--keep-going", keep_going, "when the engine fails, print its row with the error and exit 0");
@@ -72,7 +75,7 @@ int main(int argc, char** argv) {
     try {
         if (header) std::cout << measurement::tsv_header() << '\n';
         if (engine == "limit") {
-            auto m = measure_limit(db, workers, batch_insert, w);
+            auto m = measure_limit(db, workers, batch_insert, w, eo.batch > 0 ? eo.batch : 10);
             m.label = label;
             std::cout << m.tsv() << std::endl;
             return 0;

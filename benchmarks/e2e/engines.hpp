@@ -19,6 +19,10 @@ namespace pgflow_bench {
 
 struct engine_options {
     int poll_interval_ms = 100;  ///< edge engine: pollIntervalMs of read_with_poll
+    /// Tasks per claim and handlers at once, for every engine (0: each engine's default, 10):
+    /// the edge worker's batchSize and maxConcurrent, pgflow::worker's batch_size and
+    /// max_concurrent, the limit's claims and acknowledgements per transaction.
+    int batch = 0;
 };
 
 /// W emulated pgflow 0.8.1 edge workers (flow mode, its defaults: see edge_settings).
@@ -27,6 +31,7 @@ public:
     edge_group(const std::string& db, const shape& s, int workers, counters& c, const engine_options& o) : c_(c) {
         edge_settings settings;
         settings.poll_interval_ms = o.poll_interval_ms;
+        if (o.batch > 0) settings.batch_size = settings.max_concurrent = o.batch;
         for (int i = 0; i < workers; ++i) {
             workers_.push_back(std::make_unique<edge_worker>(db, s.flow_slug, c, settings));
             workers_.back()->connect();
@@ -58,13 +63,15 @@ private:
 };
 
 /// W pgflow::worker instances running the typed flow of the shape (pgflow-cpp's worker with its
-/// default options), one thread each.
+/// default options but for engine_options::batch), one thread each.
 class pgflow_worker_group final : public worker_group {
 public:
-    pgflow_worker_group(const std::string& db, const shape& s, int workers, counters& c) : c_(c) {
+    pgflow_worker_group(const std::string& db, const shape& s, int workers, counters& c, const engine_options& o)
+        : c_(c) {
         handler_probe = &c;
         pgflow::worker_options options;
         options.function_name = "pgflow-bench";
+        if (o.batch > 0) options.batch_size = options.max_concurrent = o.batch;
         // What a worker reports while the measurement stops (tasks it waits for) is expected.
         options.log = [&c](std::string_view line) {
             if (!c.stop) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -119,7 +126,7 @@ private:
 inline std::unique_ptr<worker_group> make_group(const std::string& engine, const std::string& db, const shape& s,
                                                 int workers, counters& c, const engine_options& o) {
     if (engine == "edge") return std::make_unique<edge_group>(db, s, workers, c, o);
-    if (engine == "worker") return std::make_unique<pgflow_worker_group>(db, s, workers, c);
+    if (engine == "worker") return std::make_unique<pgflow_worker_group>(db, s, workers, c, o);
     throw std::invalid_argument("unknown engine '" + engine + "'");
 }
 

@@ -348,8 +348,10 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
     return ms;
 }
 
-/// The limit queue's own closed loop: a producer keeps `batch_insert`-row batches queued.
-inline measurement measure_limit(const std::string& conninfo, int workers, int batch_insert, const window_options& w) {
+/// The limit queue's own closed loop: a producer keeps `batch_insert`-row batches queued; each worker
+/// claims and acknowledges `batch` jobs per transaction.
+inline measurement measure_limit(const std::string& conninfo, int workers, int batch_insert, const window_options& w,
+                                 int batch = 10) {
     connection control(conninfo);
     const int postmaster = parent_pid_of(control.backend_pid());
     control.exec_script(limit_worker::schema_sql, "limit queue schema");
@@ -360,7 +362,7 @@ inline measurement measure_limit(const std::string& conninfo, int workers, int b
                     "select jsonb_build_object('i', g) from generate_series(1, $1::int) g");
     counters c;
     std::vector<std::unique_ptr<limit_worker>> ws;
-    for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, 10));
+    for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, batch));
     std::vector<std::thread> threads;
     for (auto& wk : ws) threads.emplace_back([&wk] { wk->run(); });
     const long long backlog = std::max<long long>(2LL * batch_insert, 20LL * workers + batch_insert);
