@@ -62,6 +62,11 @@ public:
     [[nodiscard]] const std::string& primary_message() const noexcept { return objects_.primary_message; }
     /// True for connection-class errors (SQLSTATE class 08, 57P01-57P03) and a lost connection.
     [[nodiscard]] bool is_connection_error() const noexcept { return pq::sqlstate::is_connection_lost(sqlstate_); }
+    /// True when the server refused a new connection's role, password or database (class 28,
+    /// 3D000): a setting to fix, not a connection to try again.
+    [[nodiscard]] bool is_connection_refused_error() const noexcept {
+        return pq::sqlstate::is_connection_refused(sqlstate_);
+    }
     /// True for a transaction that may succeed when tried again (class 40, 55P03, 25P02).
     [[nodiscard]] bool is_retryable_transaction_error() const noexcept {
         return pq::sqlstate::is_retryable_transaction(sqlstate_);

@@ -113,16 +113,22 @@ public:
     /// stop it gives the lease up, so that another scheduler takes over at once.
     void run(std::stop_token stop = {}) {
         std::optional<pq::connection> conn;
+        bool has_connected = false;
         while (!stop.stop_requested()) {
             std::chrono::milliseconds pause = o_.reconnect_delay;
             try {
                 if (!conn || !conn->is_ok()) {
                     conn.emplace(db_.connect());
+                    has_connected = true;
                     detail::require_schedules(*conn);
                 }
                 pause = tick(*conn);
             } catch (const database_error& e) {
-                if (!e.is_connection_error() && !e.is_retryable_transaction_error()) throw;
+                // As the worker: a refused role, password or database ends run() at the start and
+                // is waited out after a first connection.
+                if (!e.is_connection_error() && !e.is_retryable_transaction_error() &&
+                    !(has_connected && e.is_connection_refused_error()))
+                    throw;
                 o_.log("pgflow scheduler " + o_.holder + ": " + e.what() + " (trying again)");
                 set_leading(false);
                 conn.reset();

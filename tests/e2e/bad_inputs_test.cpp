@@ -1,6 +1,6 @@
 // Bad input of every kind gets a clear error naming what was wrong: inputs that do not decode,
 // outputs the database refuses, unknown steps and flows, changed flow shapes, invalid dynamic
-// flows, unreachable servers.
+// flows, unreachable servers, a database or role the server does not know.
 
 #include "e2e_support.hpp"
 #include "flows.hpp"
@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <exception>
 
 using namespace e2e;
 using boost::json::value;
@@ -209,6 +210,88 @@ TEST(bad_input, worker_keeps_retrying_an_unreachable_server_until_stopped) {
     worker.run(stop.get_token());
     EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 3.0);
     EXPECT_GE(complaints.load(), 3);
+}
+
+TEST(bad_input, unknown_database_and_role_are_refusals_with_the_servers_code) {
+    const auto server = pgflow::connection_options::from_environment();
+    auto refusal_of = [](const pgflow::connection_options& options) {
+        try {
+            pgflow::client{options}.start("anything", value(1));
+        } catch (const pgflow::database_error& e) {
+            return e;
+        }
+        ADD_FAILURE() << "connected and started a run";
+        return pgflow::database_error{"", ""};
+    };
+    const auto database = refusal_of(server.with_database("e2e_no_such_database"));
+    EXPECT_EQ(database.sqlstate(), "3D000") << database.what();
+    EXPECT_TRUE(database.is_connection_refused_error());
+    EXPECT_FALSE(database.is_connection_error());
+    const std::string message = database.what();
+    EXPECT_TRUE(contains(message, "could not connect to PostgreSQL")) << message;
+    EXPECT_TRUE(contains(message, "database \"e2e_no_such_database\" does not exist")) << message;
+    EXPECT_FALSE(contains(message, "3D000")) << message;  // the code is sqlstate(), not text
+    EXPECT_FALSE(contains(message, "LOCATION")) << message;
+
+    const auto role = refusal_of(pgflow::connection_options{server}.set("user", "e2e_no_such_role"));
+    EXPECT_EQ(role.sqlstate(), "28000") << role.what();
+    EXPECT_TRUE(contains(role.what(), "role \"e2e_no_such_role\" does not exist")) << role.what();
+}
+
+TEST(bad_input, worker_refused_by_the_server_at_its_start_ends_with_the_reason) {
+    std::atomic<int> complaints{0};
+    auto options = quiet_options();
+    options.log = [&](std::string_view line) {
+        if (line.find("cannot reach the database") != std::string_view::npos) ++complaints;
+    };
+    pgflow::worker worker{pgflow::connection_options::from_environment().with_database("e2e_no_such_database"),
+                          flows::echo, options};
+    std::stop_source stop;
+    std::jthread stopper([&](std::stop_token done) {
+        for (int i = 0; i < 100 && !done.stop_requested(); ++i) std::this_thread::sleep_for(50ms);
+        stop.request_stop();
+    });
+    const auto started = clock::now();
+    try {
+        worker.run(stop.get_token());
+        ADD_FAILURE() << "the worker ran against a database that does not exist until it was stopped";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "3D000") << e.what();
+        EXPECT_TRUE(contains(e.what(), "\"e2e_no_such_database\" does not exist")) << e.what();
+    }
+    EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 3.0);
+    EXPECT_EQ(complaints.load(), 0);
+}
+
+TEST(bad_input, worker_waits_out_a_refusal_once_it_has_been_connected) {
+    database db;
+    std::atomic<int> refusals{0};
+    auto options = quiet_options();
+    options.reconnect_delay = 20ms;
+    options.max_reconnect_delay = 100ms;
+    options.log = [&](std::string_view line) {
+        if (line.find("cannot reach the database") != std::string_view::npos &&
+            line.find("does not exist") != std::string_view::npos)
+            ++refusals;
+    };
+    pgflow::worker worker{db.options(), flows::echo, options};
+    std::stop_source stop;
+    std::exception_ptr failure;
+    std::jthread runner([&] {
+        try {
+            worker.run(stop.get_token());
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    auto c = db.connect();
+    ASSERT_TRUE(eventually([&] { return c.execute("SELECT count(*) FROM pgflow.workers").get<int>(0, 0) > 0; }));
+    auto admin = pgflow::connection_options::from_environment().connect();
+    admin.execute("DROP DATABASE " + admin.quote_identifier(db.name()) + " WITH (FORCE)");
+    EXPECT_TRUE(eventually([&] { return refusals.load() >= 3; }, 10s)) << refusals.load();
+    stop.request_stop();
+    runner.join();
+    EXPECT_FALSE(failure) << "the worker ended instead of waiting for its database";
 }
 
 TEST(bad_input, invalid_dynamic_flows_are_refused_with_the_reason) {

@@ -1,8 +1,10 @@
 // The database-error vocabulary without a server: SQLSTATE codes by name and their families,
-// the objects a database_error names, and run_id's parse error in the library's hierarchy.
+// the objects a database_error names, run_id's parse error in the library's hierarchy, and the
+// server's code read from a failed connection's message.
 // (The fields read from a real server error, and pq::transaction, are tested in tests/e2e/pq_test.cpp.)
 
 #include <pgflow/error.hpp>
+#include <pgflow/pq/connection.hpp>
 #include <pgflow/pq/sqlstate.hpp>
 #include <pgflow/run_id.hpp>
 
@@ -35,6 +37,44 @@ TEST(sqlstate, connection_errors_are_class_08_the_shutdowns_and_no_code_at_all) 
         EXPECT_FALSE(error_with(code).is_connection_error()) << code;
 }
 
+TEST(sqlstate, refused_connections_are_class_28_and_an_unknown_database) {
+    for (auto code :
+         {sqlstate::invalid_authorization_specification, sqlstate::invalid_password, sqlstate::invalid_catalog_name}) {
+        EXPECT_TRUE(error_with(code).is_connection_refused_error()) << code;
+        EXPECT_FALSE(error_with(code).is_connection_error()) << code;
+    }
+    for (auto code : {sqlstate::sqlclient_unable_to_establish_sqlconnection, sqlstate::cannot_connect_now,
+                      std::string_view{"53300"}, std::string_view{"42501"}, std::string_view{}})
+        EXPECT_FALSE(error_with(code).is_connection_refused_error()) << code;
+}
+
+TEST(connect_failure, the_servers_code_is_read_from_a_verbose_message_and_cut_from_it) {
+    const auto f = pgflow::pq::detail::parse_connect_failure(
+        "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  3D000: database \"nope\" does not "
+        "exist\nLOCATION:  InitPostgres, postinit.c:941\n");
+    EXPECT_EQ(f.sqlstate, "3D000");
+    EXPECT_EQ(f.message,
+              "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"nope\" does "
+              "not exist");
+    // Another language's severity; two hosts tried: the last answer counts, both codes are cut.
+    const auto two = pgflow::pq::detail::parse_connect_failure(
+        "connection to server at \"a\" failed: FATAL:  53300: sorry, too many clients already\n"
+        "connection to server at \"b\" failed: FATAL:  28P01: Passwort-Authentifizierung fehlgeschlagen\n"
+        "LOCATION:  auth_failed, auth.c:326");
+    EXPECT_EQ(two.sqlstate, "28P01");
+    EXPECT_EQ(two.message,
+              "connection to server at \"a\" failed: FATAL:  sorry, too many clients already\n"
+              "connection to server at \"b\" failed: FATAL:  Passwort-Authentifizierung fehlgeschlagen");
+    // No server answer (nothing listening): no code, the text unchanged.
+    const auto none = pgflow::pq::detail::parse_connect_failure(
+        "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that "
+        "host and accepting TCP/IP connections?\n");
+    EXPECT_EQ(none.sqlstate, "");
+    EXPECT_EQ(none.message,
+              "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the "
+              "server running on that host and accepting TCP/IP connections?");
+}
+
 TEST(sqlstate, retryable_transaction_errors_are_class_40_lock_not_available_and_skipped_statements) {
     for (auto code : {sqlstate::serialization_failure, sqlstate::deadlock_detected, sqlstate::lock_not_available,
                       sqlstate::in_failed_sql_transaction, std::string_view{"40002"}})
@@ -58,6 +98,9 @@ TEST(sqlstate, codes_are_the_ones_postgresql_documents) {
     EXPECT_EQ(sqlstate::in_failed_sql_transaction, "25P02");
     EXPECT_EQ(sqlstate::read_only_sql_transaction, "25006");
     EXPECT_EQ(sqlstate::connection_failure, "08006");
+    EXPECT_EQ(sqlstate::invalid_authorization_specification, "28000");
+    EXPECT_EQ(sqlstate::invalid_password, "28P01");
+    EXPECT_EQ(sqlstate::invalid_catalog_name, "3D000");
     EXPECT_EQ(sqlstate::invalid_schema_name, "3F000");
 }
 

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <set>
@@ -61,6 +63,53 @@ struct connection_deleter {
 struct freemem_deleter {
     void operator()(void* p) const noexcept { PQfreemem(p); }
 };
+
+/// A failed connection's message and the server's SQLSTATE, when it sent one.
+struct connect_failure {
+    std::string message;
+    std::string sqlstate;
+};
+
+// libpq gives no SQLSTATE for a failed connection, but with verbose errors its message carries the
+// server's after the severity ("FATAL:  3D000: database \"x\" does not exist"), in any language:
+// the last such code is taken, every one is cut from the text, and so are verbose-only
+// "LOCATION:" lines (libpq's own words, in the program's locale: English unless it set one).
+inline connect_failure parse_connect_failure(std::string text) {
+    const auto is_code_char = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); };
+    connect_failure f;
+    for (auto at = text.find(":  "); at != std::string::npos; at = text.find(":  ", at + 1)) {
+        const auto code = at + 3;
+        if (code + 7 <= text.size() && text.compare(code + 5, 2, ": ") == 0 &&
+            std::all_of(text.begin() + static_cast<std::ptrdiff_t>(code),
+                        text.begin() + static_cast<std::ptrdiff_t>(code + 5), is_code_char)) {
+            f.sqlstate = text.substr(code, 5);
+            text.erase(code, 7);
+        }
+    }
+    for (auto line = text.find("LOCATION:  "); line != std::string::npos; line = text.find("LOCATION:  ", line)) {
+        if (line != 0 && text[line - 1] != '\n') {
+            ++line;
+            continue;
+        }
+        const auto end = text.find('\n', line);
+        text.erase(line, end == std::string::npos ? std::string::npos : end + 1 - line);
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    f.message = std::move(text);
+    return f;
+}
+
+// libpq's connect_timeout in milliseconds as PQconnectdb applies it (at least 2 s; 0 or less, or
+// none: wait as long as the system does).
+inline int connect_timeout_ms(PGconn* c) {
+    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfo(c), PQconninfoFree);
+    for (auto* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
+        if (std::string_view(o->keyword) != "connect_timeout" || o->val == nullptr) continue;
+        const int seconds = std::atoi(o->val);
+        return seconds <= 0 ? -1 : std::max(seconds, 2) * 1000;
+    }
+    return -1;
+}
 }  // namespace detail
 
 /// Why wait_for_input() returned.
@@ -70,7 +119,10 @@ class connection {
 public:
     /// Connects with libpq keyword/value pairs; a "dbname" value may itself be a connection
     /// string or URL (expand_dbname), and later pairs override what it sets. Throws
-    /// database_error (SQLSTATE 08001) with libpq's message when the server cannot be reached.
+    /// database_error with libpq's message when it cannot connect: SQLSTATE 08001 (a connection
+    /// error, worth trying again: no server, too many connections, starting up, timed out), or the
+    /// server's own code when it refused the role, the password or the database (class 28,
+    /// 3D000: is_connection_refused_error()).
     explicit connection(const std::vector<std::pair<std::string, std::string>>& keywords) {
         std::vector<const char*> keys, values;
         for (const auto& [k, v] : keywords) {
@@ -83,10 +135,31 @@ public:
         if (!conn_)
             throw database_error("pgflow: could not allocate a libpq connection",
                                  std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
-        if (PQstatus(conn_.get()) != CONNECTION_OK)
-            throw database_error(
-                "pgflow: could not connect to PostgreSQL: " + pq::detail::trimmed(PQerrorMessage(conn_.get())),
-                std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+        if (PQstatus(conn_.get()) != CONNECTION_OK) {
+            std::string failure = pq::detail::trimmed(PQerrorMessage(conn_.get()));
+            std::string code;
+            // libpq gives no SQLSTATE for a failed connection. When the server answered with an
+            // error (libpq writes "<severity>:  <message>"), one more attempt with verbose errors
+            // reads its code from the message; a network failure is not tried twice.
+            if (failure.find(":  ") != std::string::npos) {
+                conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
+                if (conn_ && PQstatus(conn_.get()) != CONNECTION_BAD) {
+                    PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
+                    if (!complete_connection()) conn_.reset();
+                }
+                if (conn_ && PQstatus(conn_.get()) != CONNECTION_OK) {
+                    auto f = detail::parse_connect_failure(pq::detail::trimmed(PQerrorMessage(conn_.get())));
+                    failure = std::move(f.message);
+                    code = std::move(f.sqlstate);
+                }
+            }
+            if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK)
+                throw database_error("pgflow: could not connect to PostgreSQL: " + failure,
+                                     sqlstate::is_connection_refused(code)
+                                         ? code
+                                         : std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+        }
+        PQsetErrorVerbosity(conn_.get(), PQERRORS_DEFAULT);
         // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
         PQsetNoticeProcessor(
             conn_.get(), [](void*, const char*) {}, nullptr);
@@ -247,6 +320,36 @@ public:
     [[nodiscard]] PGconn* native() const noexcept { return conn_.get(); }
 
 private:
+    // PQconnectdb's wait, which libpq does not offer for a connection started by hand: poll the
+    // socket in the direction PQconnectPoll asks for, with connect_timeout for each server tried (a
+    // new socket is a new server; unlike PQconnectdb, a server that times out ends the attempt
+    // instead of passing on to the next host: only the second, verbose attempt runs this). False
+    // when the time ran out.
+    bool complete_connection() {
+        const int timeout_ms = detail::connect_timeout_ms(conn_.get());
+        int socket = -1;
+        auto deadline = std::chrono::steady_clock::now();
+        for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED;) {
+            const int fd = PQsocket(conn_.get());
+            const auto now = std::chrono::steady_clock::now();
+            if (fd != socket) {
+                socket = fd;
+                deadline = now + std::chrono::milliseconds(timeout_ms);
+            }
+            int wait_ms = -1;
+            if (timeout_ms >= 0) {
+                wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
+                if (wait_ms <= 0) return false;
+            }
+            pollfd p{fd, static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+            const int ready = ::poll(&p, 1, wait_ms);
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready == 0) return false;
+            status = PQconnectPoll(conn_.get());
+        }
+        return true;
+    }
+
     // run_pipeline's reading half; `confirmed` counts the outcomes whose sync has come back.
     void read_pipeline(const std::vector<pipelined_statement>& statements, std::vector<pipelined_outcome>& outcomes,
                        std::size_t& confirmed) {

@@ -1,6 +1,7 @@
 #pragma once
 // pgflow::pq::sqlstate — the SQLSTATE codes the library acts on, by name, and the families of them
-// it treats alike (a lost connection, a transaction worth retrying, a schema that is not installed).
+// it treats alike (a lost connection, a refused one, a transaction worth retrying, a schema that is
+// not installed).
 // No libpq here: error.hpp, which the DSL includes, classifies its database_error with these.
 
 #include <string_view>
@@ -14,6 +15,12 @@ inline constexpr std::string_view connection_failure = "08006";
 inline constexpr std::string_view admin_shutdown = "57P01";
 inline constexpr std::string_view crash_shutdown = "57P02";
 inline constexpr std::string_view cannot_connect_now = "57P03";
+
+// Refusals of a new connection: the role, its password or the database. pq::connection reports
+// these with the server's code (any other failure to connect is 08001).
+inline constexpr std::string_view invalid_authorization_specification = "28000";  ///< e.g. no such role
+inline constexpr std::string_view invalid_password = "28P01";
+inline constexpr std::string_view invalid_catalog_name = "3D000";  ///< no such database
 
 // Class 23: a constraint said no (database_error::constraint_name() says which).
 inline constexpr std::string_view foreign_key_violation = "23503";
@@ -49,6 +56,12 @@ constexpr bool in_class(std::string_view code, std::string_view sqlstate_class) 
 constexpr bool is_connection_lost(std::string_view code) noexcept {
     return code.empty() || in_class(code, "08") || code == admin_shutdown || code == crash_shutdown ||
            code == cannot_connect_now;
+}
+
+/// The server refused the connection's role, password or database (class 28, 3D000): trying again
+/// with the same settings fails the same way.
+constexpr bool is_connection_refused(std::string_view code) noexcept {
+    return in_class(code, "28") || code == invalid_catalog_name;
 }
 
 /// The statement itself is fine; the transaction lost a race (class 40: serialization failure,

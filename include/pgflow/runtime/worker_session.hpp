@@ -191,9 +191,12 @@ private:
         try {
             connect();
             backoff_.reset();
+            has_connected_ = true;
             return true;
         } catch (const database_error& e) {
-            if (!e.is_connection_error()) throw;
+            // A role, password or database refused at the start is a setting to fix: run() ends with
+            // it. After a first connection it is waited out (the server's settings may be changing).
+            if (!e.is_connection_error() && !(has_connected_ && e.is_connection_refused_error())) throw;
             conn_.reset();
             const auto delay = backoff_.next();
             log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
@@ -434,7 +437,7 @@ private:
     std::optional<pq::connection> conn_;
     schema_capabilities caps_;  ///< of the schema behind conn_
     std::deque<acknowledgement> pending_;
-    bool capacity_logged_ = false;
+    bool capacity_logged_ = false, has_connected_ = false;  ///< has_connected_: this run() has had a connection
     std::atomic<clock::time_point> stop_requested_at_{clock::now()};
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
