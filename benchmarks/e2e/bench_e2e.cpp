@@ -38,8 +38,9 @@ int main(int argc, char** argv) {
     app.add_option("--batch-insert", batch_insert, "limit engine: jobs inserted per producer statement");
     app.add_option("--poll-interval-ms", eo.poll_interval_ms, "edge engine: pollIntervalMs of read_with_poll");
     app.add_option("--batch", eo.batch,
-                   "tasks per claim and handlers at once, every engine (default: each engine's default, 10)")
-        ->check(CLI::Range(1, 1000));
+                   "tasks per claim of every engine, and pgflow::worker's handler threads (default: each "
+                   "engine's default, 10)")
+        ->check(CLI::Range(1, 999));
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");
     app.add_flag("--keep-going", keep_going, "when the engine fails, print its row with the error and exit 0");

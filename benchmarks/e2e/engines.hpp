@@ -19,9 +19,10 @@ namespace pgflow_bench {
 
 struct engine_options {
     int poll_interval_ms = 100;  ///< edge engine: pollIntervalMs of read_with_poll
-    /// Tasks per claim and handlers at once, for every engine (0: each engine's default, 10):
-    /// the edge worker's batchSize and maxConcurrent, pgflow::worker's batch_size and
-    /// max_concurrent, the limit's claims and acknowledgements per transaction.
+    /// Tasks per claim, for every engine (0: each engine's default, 10): the edge worker's
+    /// batchSize and maxConcurrent (its handlers run one after another, its completions over at
+    /// most 4 connections), pgflow::worker's batch_size and max_concurrent (handler threads), the
+    /// limit's claims and acknowledgements per transaction.
     int batch = 0;
 };
 

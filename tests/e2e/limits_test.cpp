@@ -80,7 +80,11 @@ TEST(limits, step_concurrency_holds_across_four_workers_and_stays_at_the_limit) 
     const double busy = seconds(c, utilisation, "work", 3);
     std::cout << "[ figures  ] limited step: " << busy * 100 << "% of 3 slots busy from first start to last end\n";
     EXPECT_GT(busy, 0.6) << "the limit's slots stayed idle with tasks waiting";
-    EXPECT_EQ(scalar(c, "SELECT count(DISTINCT last_worker_id) FROM pgflow.step_tasks"), 4) << "every worker took part";
+    // The limit is held across workers, not by one of them: several took part (not necessarily all
+    // four: under a sanitizer on a loaded machine, one of them may start late and find the 3 slots
+    // always taken; seen once in a fresh clone's config.asan).
+    EXPECT_GE(scalar(c, "SELECT count(DISTINCT last_worker_id) FROM pgflow.step_tasks"), 2)
+        << "a single worker ran every task";
 }
 
 TEST(limits, per_key_limit_holds_per_key_and_keys_run_side_by_side) {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <set>
@@ -99,16 +100,25 @@ inline connect_failure parse_connect_failure(std::string text) {
     return f;
 }
 
+// One of the connection's libpq settings as libpq resolved it ("" when unset).
+inline std::string setting_of(PGconn* c, std::string_view keyword) {
+    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfo(c), PQconninfoFree);
+    for (auto* o = options.get(); o != nullptr && o->keyword != nullptr; ++o)
+        if (keyword == o->keyword) return o->val != nullptr ? o->val : "";
+    return {};
+}
+
+// Whether the settings name more than one server (host or hostaddr lists).
+inline bool names_several_hosts(PGconn* c) {
+    return setting_of(c, "host").find(',') != std::string::npos ||
+           setting_of(c, "hostaddr").find(',') != std::string::npos;
+}
+
 // libpq's connect_timeout in milliseconds as PQconnectdb applies it (at least 2 s; 0 or less, or
 // none: wait as long as the system does).
 inline int connect_timeout_ms(PGconn* c) {
-    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfo(c), PQconninfoFree);
-    for (auto* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
-        if (std::string_view(o->keyword) != "connect_timeout" || o->val == nullptr) continue;
-        const int seconds = std::atoi(o->val);
-        return seconds <= 0 ? -1 : std::max(seconds, 2) * 1000;
-    }
-    return -1;
+    const int seconds = std::atoi(setting_of(c, "connect_timeout").c_str());
+    return seconds <= 0 ? -1 : std::max(seconds, 2) * 1000;
 }
 }  // namespace detail
 
@@ -131,34 +141,40 @@ public:
         }
         keys.push_back(nullptr);
         values.push_back(nullptr);
-        conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
+        // libpq gives no SQLSTATE for a failed connection, but with verbose errors its message
+        // carries the server's; PQconnectdbParams cannot be told so, so the connection is started
+        // here and awaited as PQconnectdb would.
+        conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
         if (!conn_)
             throw database_error("pgflow: could not allocate a libpq connection",
                                  std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
-        if (PQstatus(conn_.get()) != CONNECTION_OK) {
-            std::string failure = pq::detail::trimmed(PQerrorMessage(conn_.get()));
-            std::string code;
-            // libpq gives no SQLSTATE for a failed connection. When the server answered with an
-            // error (libpq writes "<severity>:  <message>"), one more attempt with verbose errors
-            // reads its code from the message; a network failure is not tried twice.
-            if (failure.find(":  ") != std::string::npos) {
-                conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
-                if (conn_ && PQstatus(conn_.get()) != CONNECTION_BAD) {
-                    PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
-                    if (!complete_connection()) conn_.reset();
-                }
-                if (conn_ && PQstatus(conn_.get()) != CONNECTION_OK) {
-                    auto f = detail::parse_connect_failure(pq::detail::trimmed(PQerrorMessage(conn_.get())));
-                    failure = std::move(f.message);
-                    code = std::move(f.sqlstate);
-                }
+        std::string failure;
+        if (PQstatus(conn_.get()) != CONNECTION_BAD) {
+            PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
+            failure = await_connection();
+            // A server that did not answer in time ends this wait, where PQconnectdb would go on
+            // to the settings' other hosts: when they name several, PQconnectdb tries them all.
+            if (!failure.empty() && detail::names_several_hosts(conn_.get())) {
+                conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
+                if (!conn_)
+                    throw database_error("pgflow: could not allocate a libpq connection",
+                                         std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+                failure.clear();
             }
-            if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK)
-                throw database_error("pgflow: could not connect to PostgreSQL: " + failure,
-                                     sqlstate::is_connection_refused(code)
-                                         ? code
-                                         : std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         }
+        std::string code;
+        if (failure.empty() && PQstatus(conn_.get()) != CONNECTION_OK) {
+            auto f = detail::parse_connect_failure(pq::detail::trimmed(PQerrorMessage(conn_.get())));
+            failure = std::move(f.message);
+            code = std::move(f.sqlstate);
+            // A password the server asked for and the settings lack is as refused as a wrong one.
+            if (code.empty() && PQconnectionNeedsPassword(conn_.get()) != 0) code = sqlstate::invalid_password;
+        }
+        if (!failure.empty())
+            throw database_error("pgflow: could not connect to PostgreSQL: " + failure,
+                                 sqlstate::is_connection_refused(code)
+                                     ? code
+                                     : std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
         PQsetErrorVerbosity(conn_.get(), PQERRORS_DEFAULT);
         // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
         PQsetNoticeProcessor(
@@ -321,33 +337,36 @@ public:
 
 private:
     // PQconnectdb's wait, which libpq does not offer for a connection started by hand: poll the
-    // socket in the direction PQconnectPoll asks for, with connect_timeout for each server tried (a
-    // new socket is a new server; unlike PQconnectdb, a server that times out ends the attempt
-    // instead of passing on to the next host: only the second, verbose attempt runs this). False
-    // when the time ran out.
-    bool complete_connection() {
+    // socket in the direction PQconnectPoll asks for, with connect_timeout for each server tried.
+    // Returns the failure that ended it ("" when libpq finished, connected or not).
+    std::string await_connection() {
         const int timeout_ms = detail::connect_timeout_ms(conn_.get());
-        int socket = -1;
+        std::string server;  // socket, host and port: a new one gets its own connect_timeout
         auto deadline = std::chrono::steady_clock::now();
         for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED;) {
             const int fd = PQsocket(conn_.get());
             const auto now = std::chrono::steady_clock::now();
-            if (fd != socket) {
-                socket = fd;
+            const char* host = PQhost(conn_.get());
+            const char* port = PQport(conn_.get());
+            auto current = std::to_string(fd) + ' ' + (host ? host : "") + ' ' + (port ? port : "");
+            if (current != server) {
+                server = std::move(current);
                 deadline = now + std::chrono::milliseconds(timeout_ms);
             }
             int wait_ms = -1;
-            if (timeout_ms >= 0) {
-                wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count());
-                if (wait_ms <= 0) return false;
-            }
+            if (timeout_ms >= 0)
+                wait_ms =
+                    std::max(0, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count()));
             pollfd p{fd, static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
             const int ready = ::poll(&p, 1, wait_ms);
             if (ready < 0 && errno == EINTR) continue;
-            if (ready == 0) return false;
+            if (ready < 0) return std::string("waiting for the server: ") + std::strerror(errno);
+            if (ready == 0)
+                return "connection to server at \"" + std::string(host ? host : "") + "\", port " + (port ? port : "") +
+                       " failed: timeout expired";
             status = PQconnectPoll(conn_.get());
         }
-        return true;
+        return {};
     }
 
     // run_pipeline's reading half; `confirmed` counts the outcomes whose sync has come back.

@@ -98,6 +98,7 @@ private:
     void connect() {
         conn_.reset();
         conn_.emplace(w_.db.connect());
+        has_connected_ = true;  // what follows may fail too (a dropped database), as a lost connection
         auto& c = *conn_;
         if (!registered_checked_) {
             check_registered(c);
@@ -191,7 +192,6 @@ private:
         try {
             connect();
             backoff_.reset();
-            has_connected_ = true;
             return true;
         } catch (const database_error& e) {
             // A role, password or database refused at the start is a setting to fix: run() ends with
