@@ -96,6 +96,14 @@ namespace detail {
                                  " (got " + got + ")");
 }
 
+/// Whether a loop that runs for a long time (worker, scheduler) waits `e` out and connects again:
+/// a lost or unreachable server always; a refused role, password or database only once the loop
+/// has been connected (the server's settings may be changing), not at its start, where the error
+/// is a setting to fix and run() ends with it.
+[[nodiscard]] inline bool reconnecting_waits_out(const database_error& e, bool has_connected) noexcept {
+    return e.is_connection_error() || (has_connected && e.is_connection_refused_error());
+}
+
 }  // namespace detail
 
 /// A run that ended in status 'failed'; carries the failing step and its error message.

@@ -124,11 +124,7 @@ public:
                 }
                 pause = tick(*conn);
             } catch (const database_error& e) {
-                // As the worker: a refused role, password or database ends run() at the start and
-                // is waited out after a first connection.
-                if (!e.is_connection_error() && !e.is_retryable_transaction_error() &&
-                    !(has_connected && e.is_connection_refused_error()))
-                    throw;
+                if (!detail::reconnecting_waits_out(e, has_connected) && !e.is_retryable_transaction_error()) throw;
                 o_.log("pgflow scheduler " + o_.holder + ": " + e.what() + " (trying again)");
                 set_leading(false);
                 conn.reset();

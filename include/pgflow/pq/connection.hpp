@@ -144,10 +144,13 @@ public:
         // libpq gives no SQLSTATE for a failed connection, but with verbose errors its message
         // carries the server's; PQconnectdbParams cannot be told so, so the connection is started
         // here and awaited as PQconnectdb would.
-        conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
-        if (!conn_)
-            throw database_error("pgflow: could not allocate a libpq connection",
-                                 std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+        const auto keep = [this](PGconn* c) {
+            conn_.reset(c);
+            if (!conn_)
+                throw database_error("pgflow: could not allocate a libpq connection",
+                                     std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+        };
+        keep(PQconnectStartParams(keys.data(), values.data(), 1));
         std::string failure;
         if (PQstatus(conn_.get()) != CONNECTION_BAD) {
             PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
@@ -155,10 +158,7 @@ public:
             // A server that did not answer in time ends this wait, where PQconnectdb would go on
             // to the settings' other hosts: when they name several, PQconnectdb tries them all.
             if (!failure.empty() && detail::names_several_hosts(conn_.get())) {
-                conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
-                if (!conn_)
-                    throw database_error("pgflow: could not allocate a libpq connection",
-                                         std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+                keep(PQconnectdbParams(keys.data(), values.data(), 1));
                 failure.clear();
             }
         }

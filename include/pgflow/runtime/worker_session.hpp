@@ -194,9 +194,7 @@ private:
             backoff_.reset();
             return true;
         } catch (const database_error& e) {
-            // A role, password or database refused at the start is a setting to fix: run() ends with
-            // it. After a first connection it is waited out (the server's settings may be changing).
-            if (!e.is_connection_error() && !(has_connected_ && e.is_connection_refused_error())) throw;
+            if (!reconnecting_waits_out(e, has_connected_)) throw;
             conn_.reset();
             const auto delay = backoff_.next();
             log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
