@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     try {
         if (header) std::cout << measurement::tsv_header() << '\n';
         if (engine == "limit") {
-            auto m = measure_limit(db, workers, batch_insert, w, eo.batch > 0 ? eo.batch : 10);
+            auto m = measure_limit(db, workers, batch_insert, w, eo.batch);
             m.label = label;
             std::cout << m.tsv() << std::endl;
             return 0;

@@ -349,9 +349,9 @@ inline std::vector<double> measure_idle(const std::string& conninfo, const shape
 }
 
 /// The limit queue's own closed loop: a producer keeps `batch_insert`-row batches queued; each worker
-/// claims and acknowledges `batch` jobs per transaction.
+/// claims and acknowledges `batch` jobs per transaction (0: 10, as engine_options::batch).
 inline measurement measure_limit(const std::string& conninfo, int workers, int batch_insert, const window_options& w,
-                                 int batch = 10) {
+                                 int batch = 0) {
     connection control(conninfo);
     const int postmaster = parent_pid_of(control.backend_pid());
     control.exec_script(limit_worker::schema_sql, "limit queue schema");
@@ -362,7 +362,7 @@ inline measurement measure_limit(const std::string& conninfo, int workers, int b
                     "select jsonb_build_object('i', g) from generate_series(1, $1::int) g");
     counters c;
     std::vector<std::unique_ptr<limit_worker>> ws;
-    for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, batch));
+    for (int i = 0; i < workers; ++i) ws.push_back(std::make_unique<limit_worker>(conninfo, c, batch > 0 ? batch : 10));
     std::vector<std::thread> threads;
     for (auto& wk : ws) threads.emplace_back([&wk] { wk->run(); });
     const long long backlog = std::max<long long>(2LL * batch_insert, 20LL * workers + batch_insert);
