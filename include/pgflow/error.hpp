@@ -36,12 +36,14 @@ public:
 
 /// The database objects a server error names (libpq's PG_DIAG_SCHEMA_NAME, PG_DIAG_TABLE_NAME and
 /// PG_DIAG_CONSTRAINT_NAME fields) and its primary message (PG_DIAG_MESSAGE_PRIMARY); empty where
-/// the error has none.
+/// the error has none. `refused_connection`: the server refused a new connection with this code
+/// (42501, a missing CONNECT privilege, means that only when connecting).
 struct database_error_objects {
     std::string schema_name;
     std::string table_name;
     std::string constraint_name;
     std::string primary_message;
+    bool refused_connection = false;
 };
 
 /// A statement the server rejected, or a connection problem. `sqlstate()` is the five-character
@@ -63,9 +65,10 @@ public:
     /// True for connection-class errors (SQLSTATE class 08, 57P01-57P03) and a lost connection.
     [[nodiscard]] bool is_connection_error() const noexcept { return pq::sqlstate::is_connection_lost(sqlstate_); }
     /// True when the server refused a new connection's role, password or database (class 28,
-    /// 3D000): a setting to fix, not a connection to try again.
+    /// 3D000, or 42501 for a role without CONNECT privilege): a setting to fix, not a connection
+    /// to try again.
     [[nodiscard]] bool is_connection_refused_error() const noexcept {
-        return pq::sqlstate::is_connection_refused(sqlstate_);
+        return objects_.refused_connection || pq::sqlstate::is_connection_refused(sqlstate_);
     }
     /// True for a transaction that may succeed when tried again (class 40, 55P03, 25P02).
     [[nodiscard]] bool is_retryable_transaction_error() const noexcept {

@@ -242,6 +242,52 @@ TEST(bad_input, unknown_database_and_role_are_refusals_with_the_servers_code) {
     }
 }
 
+TEST(bad_input, a_role_without_connect_privilege_is_refused_with_42501) {
+    database db{false};
+    auto admin = pgflow::connection_options::from_environment().connect();
+    // Roles are the cluster's: one named after this test's database, dropped whatever happens.
+    const std::string role = "r_" + db.name().substr(0, 60);
+    struct role_guard {
+        pgflow::pq::connection& admin;
+        std::string drop;
+        ~role_guard() {
+            try {
+                admin.execute(drop);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+            }
+        }
+    } guard{admin, "DROP ROLE IF EXISTS " + admin.quote_identifier(role)};
+    admin.execute(guard.drop);
+    admin.execute("CREATE ROLE " + admin.quote_identifier(role) + " LOGIN PASSWORD 'e2e'");
+    admin.execute("REVOKE CONNECT ON DATABASE " + admin.quote_identifier(db.name()) + " FROM PUBLIC");
+    auto options = db.options();
+    options.set("user", role).set("password", "e2e");
+
+    try {
+        pgflow::client{options}.start("anything", value(1));
+        ADD_FAILURE() << "connected without CONNECT privilege";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "42501") << e.what();
+        EXPECT_TRUE(e.is_connection_refused_error()) << e.what();
+        EXPECT_FALSE(e.is_connection_error()) << e.what();
+        EXPECT_TRUE(contains(e.what(), "permission denied for database")) << e.what();
+    }
+    // A worker started with these settings ends with the reason instead of retrying for ever.
+    pgflow::worker worker{options, flows::echo, quiet_options()};
+    std::stop_source stop;
+    std::jthread stopper([&](std::stop_token done) {
+        for (int i = 0; i < 100 && !done.stop_requested(); ++i) std::this_thread::sleep_for(50ms);
+        stop.request_stop();
+    });
+    try {
+        worker.run(stop.get_token());
+        ADD_FAILURE() << "the worker ran without CONNECT privilege until it was stopped";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_EQ(e.sqlstate(), "42501") << e.what();
+    }
+}
+
 TEST(bad_input, worker_refused_by_the_server_at_its_start_ends_with_the_reason) {
     std::atomic<int> complaints{0};
     auto options = quiet_options();

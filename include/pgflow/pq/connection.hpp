@@ -132,7 +132,7 @@ public:
     /// database_error with libpq's message when it cannot connect: SQLSTATE 08001 (a connection
     /// error, worth trying again: no server, too many connections, starting up, timed out), or the
     /// server's own code when it refused the role, the password or the database (class 28,
-    /// 3D000: is_connection_refused_error()).
+    /// 3D000, 42501 for a missing CONNECT privilege: is_connection_refused_error()).
     explicit connection(const std::vector<std::pair<std::string, std::string>>& keywords) {
         std::vector<const char*> keys, values;
         for (const auto& [k, v] : keywords) {
@@ -170,11 +170,16 @@ public:
             // A password the server asked for and the settings lack is as refused as a wrong one.
             if (code.empty() && PQconnectionNeedsPassword(conn_.get()) != 0) code = sqlstate::invalid_password;
         }
-        if (!failure.empty())
-            throw database_error("pgflow: could not connect to PostgreSQL: " + failure,
-                                 sqlstate::is_connection_refused(code)
-                                     ? code
-                                     : std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
+        if (!failure.empty()) {
+            // When connecting, 42501 can only mean a missing CONNECT privilege: refused too.
+            database_error_objects refusal;
+            refusal.refused_connection =
+                sqlstate::is_connection_refused(code) || code == sqlstate::insufficient_privilege;
+            throw database_error(
+                "pgflow: could not connect to PostgreSQL: " + failure,
+                refusal.refused_connection ? code : std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection),
+                std::move(refusal));
+        }
         PQsetErrorVerbosity(conn_.get(), PQERRORS_DEFAULT);
         // Server messages (NOTICE) would otherwise go to stderr; the library stays quiet.
         PQsetNoticeProcessor(

@@ -21,6 +21,9 @@ inline constexpr std::string_view cannot_connect_now = "57P03";
 inline constexpr std::string_view invalid_authorization_specification = "28000";  ///< e.g. no such role
 inline constexpr std::string_view invalid_password = "28P01";
 inline constexpr std::string_view invalid_catalog_name = "3D000";  ///< no such database
+/// A statement's "permission denied"; when connecting, a role without CONNECT privilege on the
+/// database (pq::connection reports that as a refusal too).
+inline constexpr std::string_view insufficient_privilege = "42501";
 
 // Class 23: a constraint said no (database_error::constraint_name() says which).
 inline constexpr std::string_view foreign_key_violation = "23503";
