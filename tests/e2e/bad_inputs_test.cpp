@@ -275,17 +275,9 @@ TEST(bad_input, a_role_without_connect_privilege_is_refused_with_42501) {
     }
     // A worker started with these settings ends with the reason instead of retrying for ever.
     pgflow::worker worker{options, flows::echo, quiet_options()};
-    std::stop_source stop;
-    std::jthread stopper([&](std::stop_token done) {
-        for (int i = 0; i < 100 && !done.stop_requested(); ++i) std::this_thread::sleep_for(50ms);
-        stop.request_stop();
-    });
-    try {
-        worker.run(stop.get_token());
-        ADD_FAILURE() << "the worker ran without CONNECT privilege until it was stopped";
-    } catch (const pgflow::database_error& e) {
-        EXPECT_EQ(e.sqlstate(), "42501") << e.what();
-    }
+    const auto ended = database_error_ending(worker);
+    ASSERT_TRUE(ended) << "the worker ran without CONNECT privilege until it was stopped";
+    EXPECT_EQ(ended->sqlstate(), "42501") << ended->what();
 }
 
 TEST(bad_input, worker_refused_by_the_server_at_its_start_ends_with_the_reason) {
@@ -296,19 +288,11 @@ TEST(bad_input, worker_refused_by_the_server_at_its_start_ends_with_the_reason) 
     };
     pgflow::worker worker{pgflow::connection_options::from_environment().with_database("e2e_no_such_database"),
                           flows::echo, options};
-    std::stop_source stop;
-    std::jthread stopper([&](std::stop_token done) {
-        for (int i = 0; i < 100 && !done.stop_requested(); ++i) std::this_thread::sleep_for(50ms);
-        stop.request_stop();
-    });
     const auto started = clock::now();
-    try {
-        worker.run(stop.get_token());
-        ADD_FAILURE() << "the worker ran against a database that does not exist until it was stopped";
-    } catch (const pgflow::database_error& e) {
-        EXPECT_EQ(e.sqlstate(), "3D000") << e.what();
-        EXPECT_TRUE(contains(e.what(), "\"e2e_no_such_database\" does not exist")) << e.what();
-    }
+    const auto ended = database_error_ending(worker);
+    ASSERT_TRUE(ended) << "the worker ran against a database that does not exist until it was stopped";
+    EXPECT_EQ(ended->sqlstate(), "3D000") << ended->what();
+    EXPECT_TRUE(contains(ended->what(), "\"e2e_no_such_database\" does not exist")) << ended->what();
     EXPECT_LT(std::chrono::duration<double>(clock::now() - started).count(), 3.0);
     EXPECT_EQ(complaints.load(), 0);
 }

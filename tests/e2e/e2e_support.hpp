@@ -200,6 +200,25 @@ inline bool eventually(const std::function<bool()>& condition, std::chrono::mill
     }
 }
 
+/// The database_error a long-running loop (`pgflow::worker`, `pgflow::scheduler`) ends with when
+/// it ends by itself within `limit`, as on a refused connection; nothing when it ran until `limit`
+/// and was stopped then.
+template <class Loop>
+std::optional<pgflow::database_error> database_error_ending(Loop& loop, std::chrono::milliseconds limit = 5s) {
+    std::stop_source stop;
+    std::jthread stopper([&](std::stop_token done) {
+        for (const auto deadline = clock::now() + limit; clock::now() < deadline && !done.stop_requested();)
+            std::this_thread::sleep_for(20ms);
+        stop.request_stop();
+    });
+    try {
+        loop.run(stop.get_token());
+    } catch (const pgflow::database_error& e) {
+        return e;
+    }
+    return std::nullopt;
+}
+
 /// A single integer from a query.
 template <class... Args>
 long long scalar(pgflow::pq::connection& c, std::string_view sql, const Args&... args) {

@@ -185,18 +185,10 @@ TEST(schedules, a_workers_scheduler_that_fails_logs_why_and_starts_again) {
 
 TEST(schedules, a_scheduler_refused_by_the_server_at_its_start_ends_with_the_reason) {
     pgflow::scheduler s{pgflow::connection_options::from_environment().with_database("e2e_no_such_database"), quiet()};
-    std::stop_source stop;
-    std::jthread stopper([&](std::stop_token done) {
-        for (int i = 0; i < 100 && !done.stop_requested(); ++i) std::this_thread::sleep_for(50ms);
-        stop.request_stop();
-    });
-    try {
-        s.run(stop.get_token());
-        ADD_FAILURE() << "the scheduler ran against a database that does not exist until it was stopped";
-    } catch (const pgflow::database_error& e) {
-        EXPECT_EQ(e.sqlstate(), "3D000") << e.what();
-        EXPECT_TRUE(e.is_connection_refused_error());
-    }
+    const auto ended = e2e::database_error_ending(s);
+    ASSERT_TRUE(ended) << "the scheduler ran against a database that does not exist until it was stopped";
+    EXPECT_EQ(ended->sqlstate(), "3D000") << ended->what();
+    EXPECT_TRUE(ended->is_connection_refused_error());
 }
 
 TEST(schedules, client_api_adds_lists_pauses_and_removes) {
