@@ -49,6 +49,7 @@ if(NOT _version_sql MATCHES "VALUES \\('${_pgflow_version}'")
 endif()
 
 set(_entries "")
+set(_texts "")
 set(_count 0)
 set(_choose "")
 set(_depends ${_pgflow_root}/VERSION ${_pgflow_sql_dir}/install.sql)
@@ -87,7 +88,10 @@ foreach(line IN LISTS _lines)
         message(FATAL_ERROR "${rel} contains a psql meta-command; included files must be plain SQL")
       endif()
       _pgflow_cxx_literal(lit "${content}")
-      string(APPEND _entries "    file{\"${rel}\", part::${_section},\n${lit}},\n")
+      # Each text is an array whose size gives its length: a string_view made from a pointer
+      # would count every character at compile time, over clang's constexpr step limit.
+      string(APPEND _texts "inline constexpr char text_${_count}[] =\n${lit};\n")
+      string(APPEND _entries "    file{\"${rel}\", part::${_section}, {text_${_count}, sizeof text_${_count} - 1}},\n")
       math(EXPR _count "${_count} + 1")
     endif()
   endif()
@@ -116,6 +120,8 @@ struct file {
 /// The version of sql/ these files record (the project's VERSION).
 inline constexpr std::string_view version = "@_pgflow_version@";
 
+// The files' texts, in sql/install.sql's order.
+@_texts@
 /// The files of sql/install.sql, in its order.
 inline constexpr std::array<file, @_count@> files{{
 @_entries@}};

@@ -76,13 +76,14 @@ BEGIN
 END;
 $$;
 
-CREATE PROCEDURE pg_temp.complete_all(label text, batch int) LANGUAGE plpgsql AS $$
+-- batch 1: complete_task per task; batch_function: complete_tasks even for batches of one.
+CREATE PROCEDURE pg_temp.complete_all(label text, batch int, batch_function boolean DEFAULT false) LANGUAGE plpgsql AS $$
 DECLARE
   task record;
   n int := 0;
 BEGIN
   CALL pg_temp.start_watch();
-  IF batch = 1 THEN
+  IF batch = 1 AND NOT batch_function THEN
     FOR task IN SELECT * FROM pg_temp.claimed ORDER BY run_id, step_slug, task_index LOOP
       PERFORM pgflow.complete_task(task.run_id, task.step_slug, task.task_index, '{"value": 2}');
       COMMIT;
@@ -178,6 +179,11 @@ CALL pg_temp.start_runs('cc_single', '{"value": 1}', :runs, NULL);
 ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
 CALL pg_temp.claim_all('cc_single', 10, NULL);
 CALL pg_temp.complete_all('single: complete_tasks (10 per call)', 10);
+CALL pg_temp.reset_runtime(ARRAY['cc_single']);
+CALL pg_temp.start_runs('cc_single', '{"value": 1}', :runs, NULL);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_single', 10, NULL);
+CALL pg_temp.complete_all('single: complete_tasks (1 per call)', 1, true);
 \endif
 
 -- Diamonds (a -> b, c -> d): completing b and c, each a step completion with a dependent; the

@@ -48,3 +48,48 @@ BEGIN
   PERFORM pgflow_cpp.notify(topic, notification);
 END;
 $$;
+
+-- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
+-- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
+-- The payloads of step:completed and run:completed as pgflow 0.8.1 sends them, built in one place
+-- for the functions that complete steps and runs one at a time (complete_task,
+-- maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
+-- per session (a LANGUAGE sql function that pins search_path is planned on every call).
+CREATE OR REPLACE FUNCTION pgflow_cpp._step_completed_event(run_id uuid, step_slug text, completed_at timestamptz,
+                                                            output jsonb, output_trimmed boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'step:completed',
+           'run_id', _step_completed_event.run_id,
+           'step_slug', _step_completed_event.step_slug,
+           'status', 'completed',
+           'completed_at', _step_completed_event.completed_at
+         ) || CASE WHEN _step_completed_event.output_trimmed THEN '{"trimmed": true}'::jsonb
+                   ELSE jsonb_build_object('output', _step_completed_event.output) END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_completed_event(run_id uuid, flow_slug text, output jsonb,
+                                                           completed_at timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'run:completed',
+           'run_id', _run_completed_event.run_id,
+           'flow_slug', _run_completed_event.flow_slug,
+           'status', 'completed',
+           'output', _run_completed_event.output,
+           'completed_at', _run_completed_event.completed_at
+         );
+END;
+$$;

@@ -37,3 +37,25 @@ BEGIN
           LIMIT 1);
 END;
 $$;
+
+-- pgflow_cpp._run_output(run_id) -> jsonb
+-- A completed run's output, as in pgflow 0.8.1: {leaf step slug: its output} over the run's
+-- completed steps nobody depends on; NULL when there are none. For maybe_complete_run and
+-- complete_tasks, which complete runs one at a time and set-wise.
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_output(run_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  -- json_object_agg(...)::jsonb, not jsonb_object_agg: see the note above.
+  RETURN (SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
+          FROM pgflow.step_states AS ss
+          JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+          WHERE ss.run_id = _run_output.run_id
+            AND ss.status = 'completed'
+            AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                            WHERE d.flow_slug = ss.flow_slug AND d.dep_slug = ss.step_slug));
+END;
+$$;

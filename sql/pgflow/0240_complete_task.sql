@@ -273,14 +273,8 @@ BEGIN
       END IF;
 
       PERFORM pgflow_cpp.broadcast(
-        jsonb_build_object(
-          'event_type', 'step:completed',
-          'run_id', complete_task.run_id,
-          'step_slug', complete_task.step_slug,
-          'status', 'completed',
-          'completed_at', step_row.completed_at
-        ) || CASE WHEN step_kind = 'map' AND step_output IS NULL THEN '{"trimmed": true}'::jsonb
-                  ELSE jsonb_build_object('output', step_output) END,
+        pgflow_cpp._step_completed_event(complete_task.run_id, complete_task.step_slug, step_row.completed_at,
+                                         step_output, step_kind = 'map' AND step_output IS NULL),
         'step:' || complete_task.step_slug || ':completed',
         complete_task.run_id);
 

@@ -1,20 +1,25 @@
 -- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
--- that order: the same rows, counters, type violations, cascades, started steps, events (and
--- their order) and run completions. Returns, in input order, the rows those calls would return:
+-- that order: the same rows, counters, type violations, cascades, started steps, events (each
+-- run's in the same order) and run completions. Returns, in input order, the rows those calls would return:
 -- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
 -- an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
--- key, one archive call per flow, one counter update per step, no events), every other element
--- goes through complete_task in batch order. A run with an element that could be a type violation
--- (a single step's non-array output where a map depends on it) goes through complete_task
--- entirely, in order, so nothing of it after the violation is completed.
+-- key, one archive call per flow, one counter update per step, no events). So are the elements
+-- that end their run (final): the task of a single step nobody depends on that is its run's last
+-- step, the batch's only element of its run, in a flow without run limits and a run that is not
+-- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
+-- each, and their events (step:completed, then run:completed) are sent in batch order, before the
+-- events of the elements that go through complete_task. Every other element goes through
+-- complete_task in batch order. A run with an element that could be a type violation (a single
+-- step's non-array output where a map depends on it) goes through complete_task entirely, in
+-- order, so nothing of it after the violation is completed.
 -- Locks, in one global order whatever the order of the input (as complete_task, which takes the
 -- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states rows
--- in (run_id, step_slug) order; the runs rows of the elements that go through complete_task, in
--- run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
+-- in (run_id, step_slug) order; the runs rows of the final elements and of those that go through
+-- complete_task, in run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
 -- their run's row changes. So two batches (or a batch and complete_task) completing tasks of the
 -- same runs wait for each other instead of deadlocking. The step_states rows are locked as late
 -- as possible, after the set-wise task updates and archiving, because every batch of a map step
@@ -44,7 +49,9 @@ AS $$
 DECLARE
   n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
   bulk_ords bigint[];
+  final_ords bigint[];
   rest_ords bigint[];
+  moved_ords bigint[];
   emitted boolean[];
   done_flows text[];
   done_runs uuid[];
@@ -76,19 +83,31 @@ BEGIN
   -- step's started tasks in the batch, the first remaining_tasks - 1 (in batch order) are bulk.
   -- remaining_tasks is read without a lock here and checked under it below.
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk)
-  INTO bulk_ords, rest_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final)
+  INTO bulk_ords, final_ords, rest_ords
   FROM (
     SELECT e.ord,
-           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk
+           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk,
+           coalesce(e.ends_run AND e.run_elements = 1, false) AS final
     FROM (
-      SELECT d.ord, d.countable, d.remaining_tasks,
+      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run,
              bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
+             count(*) OVER (PARTITION BY d.run_id) AS run_elements,
              count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
       FROM (
         SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks,
                coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
                         false) AS countable,
+               -- A final element (see How above), read without locks here and checked under them below.
+               coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND ss.remaining_tasks = 1
+                        AND r.status = 'started' AND r.remaining_steps = 1 AND s.step_type = 'single'
+                        AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                        WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = r.flow_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
+                                        WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
+                        false) AS ends_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
                         AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
@@ -113,7 +132,7 @@ BEGIN
           OFFSET 0
         ) AS ss ON true
         LEFT JOIN LATERAL (
-          SELECT r.status, r.flow_slug FROM pgflow.runs AS r
+          SELECT r.status, r.flow_slug, r.remaining_steps FROM pgflow.runs AS r
           WHERE r.run_id = u.run_id
           OFFSET 0
         ) AS r ON true
@@ -122,10 +141,18 @@ BEGIN
     ) AS e
   ) AS c;
 
-  -- Bulk: the tasks by their keys, still 'started' (checked under each row lock), in one UPDATE
-  -- (COLLATE "C" as in complete_task, so that no partial index on status stands in for the key);
-  -- then their messages, one archive call per flow.
-  IF bulk_ords IS NOT NULL THEN
+  -- A lone final element goes through complete_task: the set-wise statements cost more than its
+  -- (one element: 0.81 against 0.75 ms of CPU; ten: 0.22 against 0.54 ms per element,
+  -- benchmarks/sql/call_costs.sh).
+  IF cardinality(final_ords) = 1 THEN
+    rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}') || final_ords) AS o ORDER BY o);
+    final_ords := NULL;
+  END IF;
+
+  -- Bulk and final: the tasks by their keys, still 'started' (checked under each row lock), in one
+  -- UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands in for the
+  -- key); then their messages, one archive call per flow.
+  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL THEN
     WITH done AS (
       UPDATE pgflow.step_tasks AS t
       SET status = 'completed',
@@ -133,7 +160,8 @@ BEGIN
           output = b.output
       FROM (SELECT o, complete_tasks.run_ids[o], complete_tasks.step_slugs[o], complete_tasks.task_indexes[o],
                    complete_tasks.outputs[o]
-            FROM unnest(bulk_ords) AS o) AS b(ord, run_id, step_slug, task_index, output)
+            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS o)
+             AS b(ord, run_id, step_slug, task_index, output)
       WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
         AND t.status = 'started' COLLATE "C"
       RETURNING b.ord, t.flow_slug, t.run_id, t.step_slug, t.message_id
@@ -143,10 +171,10 @@ BEGIN
     INTO done_ords, done_flows, done_runs, done_steps, done_messages
     FROM done AS d;
 
-    -- A bulk element whose task was no longer started (another session completed it meanwhile)
-    -- goes through complete_task, which returns the row as it is.
+    -- An element whose task was no longer started (another session completed it meanwhile) goes
+    -- through complete_task, which returns the row as it is.
     rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}')
-                                            || ARRAY(SELECT b FROM unnest(bulk_ords) AS b
+                                            || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS b
                                                      WHERE b <> ALL (coalesce(done_ords, '{}')))) AS o
                        ORDER BY o);
 
@@ -160,6 +188,15 @@ BEGIN
     LOOP
       PERFORM pgmq.archive(archive.flow_slug, archive.ids);
     END LOOP;
+
+    -- The counters below are the bulk elements' only: the final ones complete their steps below.
+    IF final_ords IS NOT NULL THEN
+      final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
+      SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
+      INTO done_ords, done_runs, done_steps
+      FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
+      WHERE d.ord <> ALL (final_ords);
+    END IF;
   END IF;
 
   -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
@@ -220,17 +257,90 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- Rest, in batch order, once their runs' rows are held in run_id order: otherwise two batches
-  -- completing steps of the same runs in crossed order would each hold one run's dependents and
-  -- wait for the other's.
-  IF cardinality(rest_ords) > 0 THEN
+  -- The runs' rows of the final elements and of the rest, held in run_id order: otherwise two
+  -- batches completing steps of the same runs in crossed order would each hold one run's
+  -- dependents and wait for the other's.
+  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
     PERFORM 1
-    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id FROM unnest(rest_ords) AS o ORDER BY 1) AS k
+    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
+          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}')) AS o ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
     ) AS locked;
+  END IF;
 
+  -- Final elements, under the locks: each still its run's last step, and the run still started
+  -- (a cancellation may have come between the first reading and the locks). One that is not is
+  -- put back and goes through complete_task like the rest.
+  IF cardinality(final_ords) > 0 THEN
+    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok), array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
+    INTO final_ords, moved_ords
+    FROM (
+      SELECT o AS ord,
+             coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started' AND r.remaining_steps = 1,
+                      false) AS ok
+      FROM unnest(final_ords) AS o
+      LEFT JOIN LATERAL (
+        SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
+        WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o]
+        OFFSET 0
+      ) AS ss ON true
+      LEFT JOIN LATERAL (
+        SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[o]
+        OFFSET 0
+      ) AS r ON true
+    ) AS c;
+    IF moved_ords IS NOT NULL THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      FROM unnest(moved_ords) AS o
+      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+        AND t.task_index = complete_tasks.task_indexes[o];
+      rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}') || moved_ords) AS o ORDER BY o);
+    END IF;
+  END IF;
+  IF cardinality(final_ords) > 0 THEN
+    UPDATE pgflow.step_states AS ss
+    SET remaining_tasks = 0, status = 'completed', completed_at = greatest(now(), ss.started_at)
+    FROM unnest(final_ords) AS o
+    WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o];
+    -- Counted off and completed in one UPDATE (complete_task counts the step off, then
+    -- maybe_complete_run completes the run); the output sees the steps completed above.
+    WITH completed AS (
+      UPDATE pgflow.runs AS r
+      SET remaining_steps = 0, status = 'completed', completed_at = greatest(now(), r.started_at),
+          output = pgflow_cpp._run_output(r.run_id)
+      FROM unnest(final_ords) AS o
+      WHERE r.run_id = complete_tasks.run_ids[o]
+      RETURNING o AS ord, r.run_id, r.flow_slug, r.output, r.completed_at
+    )
+    -- Each run's step:completed, then its run:completed, in batch order (pgflow_cpp.broadcast is
+    -- volatile, so it runs after the sort). No run_finished: these runs are nobody's children and
+    -- did not fail, so there is no parent's wait to wake and no child to cancel.
+    SELECT count(*) INTO counted
+    FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
+          FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
+                       pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
+                                                        complete_tasks.outputs[c.ord], false) AS payload
+                FROM completed AS c
+                CROSS JOIN LATERAL (
+                  SELECT ss.completed_at FROM pgflow.step_states AS ss
+                  WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
+                  OFFSET 0
+                ) AS ss
+                UNION ALL
+                SELECT c.ord, 2, c.run_id, 'run:completed',
+                       pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
+                FROM completed AS c) AS e
+          ORDER BY e.ord, e.k) AS sent;
+    FOREACH i IN ARRAY final_ords LOOP
+      emitted[i] := true;
+    END LOOP;
+  END IF;
+
+  -- Rest, in batch order.
+  IF cardinality(rest_ords) > 0 THEN
     FOREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
@@ -239,8 +349,8 @@ BEGIN
   END IF;
 
   -- Slots under step concurrency limits of the tasks completed set-wise (complete_task freed the
-  -- others'; for them this finds nothing). Skipped when every element went through complete_task,
-  -- as every task of a single step does (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
+  -- others'; for them this finds nothing). Skipped when every element went through complete_task
+  -- (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
   IF cardinality(coalesce(rest_ords, '{}')) < n THEN
     PERFORM pgflow_cpp._release_task_slots(complete_tasks.run_ids, complete_tasks.step_slugs,
                                            complete_tasks.task_indexes);

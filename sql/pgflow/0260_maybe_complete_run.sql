@@ -15,16 +15,7 @@ BEGIN
   UPDATE pgflow.runs AS r
   SET status = 'completed',
       completed_at = greatest(now(), r.started_at),
-      output = (
-        -- json_object_agg(...)::jsonb, not jsonb_object_agg: see 0080_step_output.sql.
-        SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
-        FROM pgflow.step_states AS ss
-        JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
-        WHERE ss.run_id = r.run_id
-          AND ss.status = 'completed'
-          AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
-                          WHERE d.flow_slug = ss.flow_slug AND d.dep_slug = ss.step_slug)
-      )
+      output = pgflow_cpp._run_output(r.run_id)
   WHERE r.run_id = maybe_complete_run.run_id
     AND r.remaining_steps = 0
     AND r.status = 'started'
@@ -32,14 +23,7 @@ BEGIN
 
   IF completed.run_id IS NOT NULL THEN
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'run:completed',
-        'run_id', completed.run_id,
-        'flow_slug', completed.flow_slug,
-        'status', 'completed',
-        'output', completed.output,
-        'completed_at', completed.completed_at
-      ),
+      pgflow_cpp._run_completed_event(completed.run_id, completed.flow_slug, completed.output, completed.completed_at),
       'run:completed',
       completed.run_id);
     PERFORM pgflow_cpp.run_finished(completed.run_id);

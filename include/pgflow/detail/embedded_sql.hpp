@@ -17,9 +17,8 @@ struct file {
 /// The version of sql/ these files record (the project's VERSION).
 inline constexpr std::string_view version = "0.1.0";
 
-/// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 93> files{{
-    file{"queue/0000_schema.sql", part::builtin_queue,
+// The files' texts, in sql/install.sql's order.
+inline constexpr char text_0[] =
 R"pgflow_sql(-- Built-in pgmq-compatible queue (pgmq 1.5.1's objects and semantics, for servers without the
 -- extension): schema, the three composite types and the queue registry table.
 CREATE SCHEMA IF NOT EXISTS pgmq;
@@ -73,8 +72,8 @@ GRANT SELECT ON ALL SEQUENCES IN SCHEMA pgmq TO pg_monitor;
 ALTER DEFAULT PRIVILEGES IN SCHEMA pgmq GRANT SELECT ON TABLES TO pg_monitor;
 ALTER DEFAULT PRIVILEGES IN SCHEMA pgmq GRANT SELECT ON SEQUENCES TO pg_monitor;
 )pgflow_sql"
-},
-    file{"queue/format_table_name.sql", part::builtin_queue,
+;
+inline constexpr char text_1[] =
 R"pgflow_sql(-- pgmq.format_table_name(queue_name, prefix) -> text
 -- Name of a queue's table: lower(prefix || '_' || queue_name). Raises for names containing $, ;,
 -- -- or a single quote (they could not be used safely in the dynamic statements below).
@@ -92,8 +91,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/validate_queue_name.sql", part::builtin_queue,
+;
+inline constexpr char text_2[] =
 R"pgflow_sql(-- pgmq.validate_queue_name(queue_name) -> void
 -- Raises when the name is 48 characters or longer (table and index names must fit in 63 bytes).
 CREATE OR REPLACE FUNCTION pgmq.validate_queue_name(queue_name text)
@@ -108,8 +107,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/_create_queue.sql", part::builtin_queue,
+;
+inline constexpr char text_3[] =
 R"pgflow_sql(-- pgmq._create_queue(queue_name, unlogged) -> void (internal: create_non_partitioned and
 -- create_unlogged differ only in the message table's persistence)
 -- Creates pgmq.q_<name> (live messages; UNLOGGED when asked) and pgmq.a_<name> (archive) with
@@ -166,8 +165,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/create_non_partitioned.sql", part::builtin_queue,
+;
+inline constexpr char text_4[] =
 R"pgflow_sql(-- pgmq.create_non_partitioned(queue_name) -> void
 -- Creates pgmq.q_<name> (live messages) and pgmq.a_<name> (archive) with their indexes if missing
 -- and registers the queue in pgmq.meta. Idempotent.
@@ -181,8 +180,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/create_unlogged.sql", part::builtin_queue,
+;
+inline constexpr char text_5[] =
 R"pgflow_sql(-- pgmq.create_unlogged(queue_name) -> void
 -- As create_non_partitioned, but the message table is UNLOGGED (faster, emptied by a crash).
 CREATE OR REPLACE FUNCTION pgmq.create_unlogged(queue_name text)
@@ -195,8 +194,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/create.sql", part::builtin_queue,
+;
+inline constexpr char text_6[] =
 R"pgflow_sql(-- pgmq.create(queue_name) -> void
 -- Creates a (non-partitioned) queue; a no-op for an existing one. Errors: name too long
 -- (48+ characters) or containing $ ; -- '.
@@ -210,8 +209,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/drop_queue.sql", part::builtin_queue,
+;
+inline constexpr char text_7[] =
 R"pgflow_sql(-- pgmq.drop_queue(queue_name) -> boolean
 -- Drops the queue's message and archive tables (if present) and its pgmq.meta row; returns true.
 -- The two-argument form is pgmq's deprecated variant, kept for callers that still use it.
@@ -242,8 +241,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/list_queues.sql", part::builtin_queue,
+;
+inline constexpr char text_8[] =
 R"pgflow_sql(-- pgmq.list_queues() -> setof queue_record: every registered queue.
 CREATE OR REPLACE FUNCTION pgmq.list_queues()
 RETURNS SETOF pgmq.queue_record
@@ -254,8 +253,8 @@ AS $$
   SELECT queue_name, is_partitioned, is_unlogged, created_at FROM pgmq.meta;
 $$;
 )pgflow_sql"
-},
-    file{"queue/send.sql", part::builtin_queue,
+;
+inline constexpr char text_9[] =
 R"pgflow_sql(-- pgmq.send: enqueue one message; returns its msg_id (as a one-row set, like pgmq).
 -- Six forms, as pgmq 1.5.1: (queue, msg), (queue, msg, headers), (queue, msg, delay seconds),
 -- (queue, msg, delay timestamptz), (queue, msg, headers, delay seconds),
@@ -326,8 +325,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/send_batch.sql", part::builtin_queue,
+;
+inline constexpr char text_10[] =
 R"pgflow_sql(-- pgmq.send_batch: enqueue one message per element of msgs, all with the same visibility time;
 -- returns the new msg_ids in array order (callers such as pgflow pair them with positions).
 -- headers[i] goes with msgs[i] (NULL when headers is NULL or shorter). Six forms, as pgmq 1.5.1:
@@ -406,8 +405,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/read.sql", part::builtin_queue,
+;
+inline constexpr char text_11[] =
 R"pgflow_sql(-- pgmq.read(queue_name, vt, qty, conditional = '{}') -> setof message_record
 -- Takes up to qty visible messages (vt <= clock_timestamp(), and message @> conditional when
 -- conditional is not '{}'), oldest msg_id first, skipping rows locked by concurrent readers; hides
@@ -440,8 +439,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/read_with_poll.sql", part::builtin_queue,
+;
+inline constexpr char text_12[] =
 R"pgflow_sql(-- pgmq.read_with_poll(queue_name, vt, qty, max_poll_seconds = 5, poll_interval_ms = 100,
 --                     conditional = '{}') -> setof message_record
 -- pgmq.read(), retried every poll_interval_ms until it returns at least one message or
@@ -476,8 +475,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/archive.sql", part::builtin_queue,
+;
+inline constexpr char text_13[] =
 R"pgflow_sql(-- pgmq.archive: move messages from pgmq.q_<name> to pgmq.a_<name> (archived_at = now()).
 -- (queue, msg_ids) -> setof bigint: the ids that were moved; unknown ids are skipped.
 -- (queue, msg_id) -> boolean: true when the message existed (the array form with one id).
@@ -512,8 +511,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/delete.sql", part::builtin_queue,
+;
+inline constexpr char text_14[] =
 R"pgflow_sql(-- pgmq.delete: remove messages from pgmq.q_<name> without archiving them.
 -- (queue, msg_ids) -> setof bigint: the ids that were deleted; unknown ids are skipped.
 -- (queue, msg_id) -> boolean: true when the message existed (the array form with one id).
@@ -539,8 +538,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/set_vt.sql", part::builtin_queue,
+;
+inline constexpr char text_15[] =
 R"pgflow_sql(-- pgmq.set_vt(queue_name, msg_id, vt) -> setof message_record
 -- Makes the message visible again vt seconds from clock_timestamp(); returns the updated message
 -- (nothing for an unknown id).
@@ -562,8 +561,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/pop.sql", part::builtin_queue,
+;
+inline constexpr char text_16[] =
 R"pgflow_sql(-- pgmq.pop(queue_name) -> setof message_record
 -- Reads and deletes the oldest visible message (at most one), skipping locked rows.
 CREATE OR REPLACE FUNCTION pgmq.pop(queue_name text)
@@ -591,8 +590,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/purge_queue.sql", part::builtin_queue,
+;
+inline constexpr char text_17[] =
 R"pgflow_sql(-- pgmq.purge_queue(queue_name) -> bigint
 -- Deletes every message of the queue (not its archive); returns how many there were.
 CREATE OR REPLACE FUNCTION pgmq.purge_queue(queue_name text)
@@ -610,8 +609,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/metrics.sql", part::builtin_queue,
+;
+inline constexpr char text_18[] =
 R"pgflow_sql(-- pgmq.metrics(queue_name) -> metrics_result
 -- Queue length, visible length, newest/oldest message age in seconds, messages ever sent (from
 -- the msg_id sequence) and the time of measurement.
@@ -649,8 +648,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/metrics_all.sql", part::builtin_queue,
+;
+inline constexpr char text_19[] =
 R"pgflow_sql(-- pgmq.metrics_all() -> setof metrics_result: pgmq.metrics() of every registered queue.
 CREATE OR REPLACE FUNCTION pgmq.metrics_all()
 RETURNS SETOF pgmq.metrics_result
@@ -666,8 +665,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"queue/extension.sql", part::extension_queue,
+;
+inline constexpr char text_20[] =
 R"pgflow_sql(-- Queue through the real pgmq extension (1.5 or newer). Chosen by queue/choose.sql.
 -- Same objects and calls as the built-in queue, so the rest of the schema does not care which one
 -- is installed.
@@ -703,8 +702,8 @@ BEGIN
 END
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0000_pgflow_cpp_schema.sql", part::common,
+;
+inline constexpr char text_21[] =
 R"pgflow_sql(-- Schema pgflow_cpp: this project's own bookkeeping and internal helpers, kept out of schema
 -- pgflow so that pgflow holds exactly pgflow 0.8.1's seven tables.
 CREATE SCHEMA IF NOT EXISTS pgflow_cpp;
@@ -723,15 +722,15 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.schema_versions (
 REVOKE ALL ON SCHEMA pgflow_cpp FROM PUBLIC;
 GRANT SELECT ON pgflow_cpp.schema_versions TO PUBLIC;
 )pgflow_sql"
-},
-    file{"pgflow/0010_pgflow_schema.sql", part::common,
+;
+inline constexpr char text_22[] =
 R"pgflow_sql(-- Schema pgflow, as pgflow 0.8.1 (its schema files revoke everything from PUBLIC; callers are
 -- granted access explicitly).
 CREATE SCHEMA IF NOT EXISTS pgflow;
 REVOKE ALL ON SCHEMA pgflow FROM PUBLIC;
 )pgflow_sql"
-},
-    file{"pgflow/0020_is_valid_slug.sql", part::common,
+;
+inline constexpr char text_23[] =
 R"pgflow_sql(-- pgflow.is_valid_slug(slug) -> boolean
 -- True for a non-NULL, non-empty slug of at most 128 characters matching ^[a-zA-Z_][a-zA-Z0-9_]*$
 -- that is not the reserved word 'run' (case-sensitive). Used by CHECK constraints on flows/steps.
@@ -750,8 +749,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0030_step_task_record.sql", part::common,
+;
+inline constexpr char text_24[] =
 R"pgflow_sql(-- pgflow.step_task_record: what start_tasks returns per claimed task (task_index last, as in a
 -- database migrated to 0.8.1).
 DO $$
@@ -769,8 +768,8 @@ BEGIN
 END
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0040_tables_definitions.sql", part::common,
+;
+inline constexpr char text_25[] =
 R"pgflow_sql(-- Flow definitions: flows, steps, deps. Columns in the order of a database migrated to pgflow
 -- 0.8.1 (opt_start_delay last of 0.8.1's columns in steps), then pgflow 0.14's condition columns
 -- (appended, as 0062_upgrade_step_conditions.sql adds them to older installs); constraint and
@@ -864,8 +863,8 @@ BEGIN
 END
 $timeout_bound$;
 )pgflow_sql"
-},
-    file{"pgflow/0050_tables_workers.sql", part::common,
+;
+inline constexpr char text_26[] =
 R"pgflow_sql(-- Worker registry, written by workers themselves (start_tasks' last_worker_id refers to it).
 CREATE TABLE IF NOT EXISTS pgflow.workers (
   worker_id uuid NOT NULL,
@@ -890,8 +889,8 @@ BEGIN
 END
 $indexes$;
 )pgflow_sql"
-},
-    file{"pgflow/0060_tables_runtime.sql", part::common,
+;
+inline constexpr char text_27[] =
 R"pgflow_sql(-- Run-time state: runs, step_states, step_tasks. Column order of a database migrated to pgflow
 -- 0.8.1 (error_message/initial_tasks last in step_states, started_at/last_worker_id last in
 -- step_tasks). runs and step_states leave free space in each page (fillfactor) because their
@@ -1047,8 +1046,8 @@ BEGIN
 END
 $indexes$;
 )pgflow_sql"
-},
-    file{"pgflow/0061_upgrade_task_statuses.sql", part::common,
+;
+inline constexpr char text_28[] =
 R"pgflow_sql(-- Upgrade step: step_tasks.valid_status admits pgflow 0.15.1's task statuses `skipped` and
 -- `cancelled` (same constraint name, upstream's list and order). A database installed before
 -- has the 0.8.1 list; the constraint is replaced only then. The install is one transaction, so
@@ -1088,8 +1087,8 @@ BEGIN
 END
 $repair$;
 )pgflow_sql"
-},
-    file{"pgflow/0062_upgrade_step_conditions.sql", part::common,
+;
+inline constexpr char text_29[] =
 R"pgflow_sql(-- Upgrade step: pgflow 0.14's conditional steps and graceful failure (spec after-0.8.1 §1.1) for a
 -- database installed before them. A fresh install already has all of it from 0040/0060; here
 -- every change is guarded, so the file does nothing there.
@@ -1174,8 +1173,8 @@ BEGIN
 END
 $add_step$;
 )pgflow_sql"
-},
-    file{"pgflow/0065_notifications.sql", part::common,
+;
+inline constexpr char text_30[] =
 R"pgflow_sql(-- pgflow_cpp.notify(channel, payload) -> void, and deferred notifications.
 -- Every NOTIFY of this schema (run events, queue wake-ups) goes through pgflow_cpp.notify.
 --
@@ -1323,8 +1322,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0066_dashboard_indexes.sql", part::common,
+;
+inline constexpr char text_31[] =
 R"pgflow_sql(-- (Addition.) Indexes of the dashboard's queries (include/pgflow/dashboard/queries.hpp), so that its
 -- pages stay fast with millions of runs: the run list, newest first, paginated on
 -- (started_at, run_id), over all runs, one status's, one flow's (read status by status, so that
@@ -1352,8 +1351,8 @@ BEGIN
 END
 $indexes$;
 )pgflow_sql"
-},
-    file{"pgflow/0067_waits.sql", part::common,
+;
+inline constexpr char text_32[] =
 R"pgflow_sql(-- Steps without handlers (signals, sleeps, subflows): what a step is, and which tasks wait.
 -- In schema pgflow_cpp: pgflow's tables keep 0.8.1's columns and statuses. A waiting task is
 -- 'queued' in pgflow.step_tasks with no visible queue message (so no worker can claim it); the
@@ -1424,8 +1423,8 @@ BEGIN
 END
 $indexes$;
 )pgflow_sql"
-},
-    file{"pgflow/0068_flow_control_tables.sql", part::common,
+;
+inline constexpr char text_33[] =
 R"pgflow_sql(-- Flow control (issue 16): concurrency limits, rate limits, run limits, priorities. Everything
 -- lives in pgflow_cpp (pgflow keeps 0.8.1's tables); a flow that declares nothing has no row in
 -- any of these tables and is claimed and started exactly as before. New tables only, so an
@@ -1544,8 +1543,8 @@ BEGIN
 END
 $indexes$;
 )pgflow_sql"
-},
-    file{"pgflow/0070_broadcast.sql", part::common,
+;
+inline constexpr char text_34[] =
 R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- Publishes one run event. When realtime.send(jsonb, text, text, boolean) exists (Supabase, or a
 -- stand-in) the event goes through it exactly as pgflow 0.8.1 sends it (topic pgflow:run:<run_id>,
@@ -1596,9 +1595,54 @@ BEGIN
   PERFORM pgflow_cpp.notify(topic, notification);
 END;
 $$;
+
+-- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
+-- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
+-- The payloads of step:completed and run:completed as pgflow 0.8.1 sends them, built in one place
+-- for the functions that complete steps and runs one at a time (complete_task,
+-- maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
+-- per session (a LANGUAGE sql function that pins search_path is planned on every call).
+CREATE OR REPLACE FUNCTION pgflow_cpp._step_completed_event(run_id uuid, step_slug text, completed_at timestamptz,
+                                                            output jsonb, output_trimmed boolean)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'step:completed',
+           'run_id', _step_completed_event.run_id,
+           'step_slug', _step_completed_event.step_slug,
+           'status', 'completed',
+           'completed_at', _step_completed_event.completed_at
+         ) || CASE WHEN _step_completed_event.output_trimmed THEN '{"trimmed": true}'::jsonb
+                   ELSE jsonb_build_object('output', _step_completed_event.output) END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_completed_event(run_id uuid, flow_slug text, output jsonb,
+                                                           completed_at timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'run:completed',
+           'run_id', _run_completed_event.run_id,
+           'flow_slug', _run_completed_event.flow_slug,
+           'status', 'completed',
+           'output', _run_completed_event.output,
+           'completed_at', _run_completed_event.completed_at
+         );
+END;
+$$;
 )pgflow_sql"
-},
-    file{"pgflow/0080_step_output.sql", part::common,
+;
+inline constexpr char text_35[] =
 R"pgflow_sql(-- pgflow_cpp.step_output(run_id, step_slug, step_type) -> jsonb
 -- A completed step's output as the rest of the run sees it, as in pgflow 0.8.1: for a map step the
 -- array of its completed tasks' outputs in task_index order ([] when it had none), for a single
@@ -1638,9 +1682,31 @@ BEGIN
           LIMIT 1);
 END;
 $$;
+
+-- pgflow_cpp._run_output(run_id) -> jsonb
+-- A completed run's output, as in pgflow 0.8.1: {leaf step slug: its output} over the run's
+-- completed steps nobody depends on; NULL when there are none. For maybe_complete_run and
+-- complete_tasks, which complete runs one at a time and set-wise.
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_output(run_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  -- json_object_agg(...)::jsonb, not jsonb_object_agg: see the note above.
+  RETURN (SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
+          FROM pgflow.step_states AS ss
+          JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+          WHERE ss.run_id = _run_output.run_id
+            AND ss.status = 'completed'
+            AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                            WHERE d.flow_slug = ss.flow_slug AND d.dep_slug = ss.step_slug));
+END;
+$$;
 )pgflow_sql"
-},
-    file{"pgflow/0100_calculate_retry_delay.sql", part::common,
+;
+inline constexpr char text_36[] =
 R"pgflow_sql(-- pgflow.calculate_retry_delay(base_delay, attempts_count) -> int
 -- Seconds before retry number attempts_count: floor(base_delay * 2^attempts_count), saturating at
 -- 2147483647 (pgflow 0.8.1 fails with "integer out of range" there, e.g. base_delay 3600 from the
@@ -1658,8 +1724,8 @@ AS $$
   FROM (SELECT floor(base_delay * power(2, least(attempts_count, 64))) AS seconds) AS d;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0110_create_flow.sql", part::common,
+;
+inline constexpr char text_37[] =
 R"pgflow_sql(-- pgflow.create_flow(flow_slug, max_attempts = 3, base_delay = 5, timeout = 60) -> pgflow.flows
 -- Registers a flow and its queue (queue name = flow slug). Idempotent: an existing flow is returned
 -- unchanged (options are never updated) and a missing queue is (re)created.
@@ -1713,8 +1779,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0120_add_step.sql", part::common,
+;
+inline constexpr char text_38[] =
 R"pgflow_sql(-- pgflow.add_step(flow_slug, step_slug, deps_slugs = '{}', max_attempts, base_delay, timeout,
 --                 start_delay, step_type = 'single', required_input_pattern, forbidden_input_pattern,
 --                 when_unmet = 'skip', when_exhausted = 'fail') -> pgflow.steps
@@ -1793,8 +1859,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0200_start_flow.sql", part::common,
+;
+inline constexpr char text_39[] =
 R"pgflow_sql(-- pgflow.start_flow(flow_slug, input, run_id = NULL) -> setof pgflow.runs
 -- Creates a run (run_id given or generated) with one step_state per step, broadcasts run:started,
 -- evaluates the root steps' conditions (pgflow 0.14: cascade_resolve_conditions; a `fail` one that
@@ -1903,8 +1969,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0205_cascade_resolve_conditions.sql", part::common,
+;
+inline constexpr char text_40[] =
 R"pgflow_sql(-- pgflow.cascade_resolve_conditions(run_id) -> boolean
 -- (pgflow 0.14 with 0.15.1's changes.) Evaluates the conditions of the run's steps that have just
 -- become ready: every step_state still 'created' with no remaining deps whose step has an `if`
@@ -2084,8 +2150,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0210_cascade_complete_taskless_steps.sql", part::common,
+;
+inline constexpr char text_41[] =
 R"pgflow_sql(-- pgflow.cascade_complete_taskless_steps(run_id) -> int
 -- Completes, wave by wave, the run's steps that are ready but have no tasks (initial_tasks = 0:
 -- maps over an empty array): each becomes 'completed' with output [] (step:completed broadcast in
@@ -2186,8 +2252,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0215_cascade_force_skip_steps.sql", part::common,
+;
+inline constexpr char text_42[] =
 R"pgflow_sql(-- pgflow._archive_task_message(p_run_id, p_step_slug, p_task_index) -> void
 -- (Internal, pgflow 0.14.) Archives one task's queue message if it has one; the queue is the flow's.
 -- Used where a late completion or failure finds its step no longer running.
@@ -2301,8 +2367,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0220_start_ready_steps.sql", part::common,
+;
+inline constexpr char text_43[] =
 R"pgflow_sql(-- pgflow.start_ready_steps(run_id) -> void
 -- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
 -- count (nothing on a failed or completed run, as in pgflow 0.14): status 'started', remaining_tasks = initial_tasks, a
@@ -2411,8 +2477,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0228_map_input_chunks.sql", part::common,
+;
+inline constexpr char text_44[] =
 R"pgflow_sql(-- Large map inputs, read by chunk (addition: not in pgflow 0.8.1; nothing in schema pgflow changes).
 -- A claim of map tasks takes each task's element from the map's source array (the run input of a
 -- root map, the output of its single dependency otherwise). Reading that array means detoasting
@@ -2459,8 +2525,8 @@ AS $$
   SELECT count(*)::integer FROM inserted
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0230_start_tasks.sql", part::common,
+;
+inline constexpr char text_45[] =
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
 -- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
 -- (pgflow 0.14; 0.8.1 only excluded failed runs): each 'queued' task, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
@@ -2762,8 +2828,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0235_read_and_start_tasks.sql", part::common,
+;
+inline constexpr char text_46[] =
 R"pgflow_sql(-- pgflow_cpp.read_and_start_tasks(flow_slug, vt, qty, worker_id)
 --   -> table (messages, run_id, step_slug, task_index, input, attempt)
 -- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty)
@@ -2836,8 +2902,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0240_complete_task.sql", part::common,
+;
+inline constexpr char text_47[] =
 R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
 -- Records a started task's output. The last task of a step completes the step (step:completed
 -- with the step's output), counts it off its dependents (a dependent map learns its size) and
@@ -3113,14 +3179,8 @@ BEGIN
       END IF;
 
       PERFORM pgflow_cpp.broadcast(
-        jsonb_build_object(
-          'event_type', 'step:completed',
-          'run_id', complete_task.run_id,
-          'step_slug', complete_task.step_slug,
-          'status', 'completed',
-          'completed_at', step_row.completed_at
-        ) || CASE WHEN step_kind = 'map' AND step_output IS NULL THEN '{"trimmed": true}'::jsonb
-                  ELSE jsonb_build_object('output', step_output) END,
+        pgflow_cpp._step_completed_event(complete_task.run_id, complete_task.step_slug, step_row.completed_at,
+                                         step_output, step_kind = 'map' AND step_output IS NULL),
         'step:' || complete_task.step_slug || ':completed',
         complete_task.run_id);
 
@@ -3135,11 +3195,11 @@ BEGIN
               AND t.task_index = complete_task.task_index;
           RETURN;
         END IF;
- )pgflow_sql"
-R"pgflow_sql(       -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
+        -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
         -- runs the taskless cascade before starting anything when one is ready.
       END IF;
-    END IF;
+    E)pgflow_sql"
+R"pgflow_sql(ND IF;
 
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
@@ -3164,25 +3224,30 @@ R"pgflow_sql(       -- Dependents it left empty (a map over []) are completed by
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0245_complete_tasks.sql", part::common,
+;
+inline constexpr char text_48[] =
 R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
--- that order: the same rows, counters, type violations, cascades, started steps, events (and
--- their order) and run completions. Returns, in input order, the rows those calls would return:
+-- that order: the same rows, counters, type violations, cascades, started steps, events (each
+-- run's in the same order) and run completions. Returns, in input order, the rows those calls would return:
 -- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
 -- an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
--- key, one archive call per flow, one counter update per step, no events), every other element
--- goes through complete_task in batch order. A run with an element that could be a type violation
--- (a single step's non-array output where a map depends on it) goes through complete_task
--- entirely, in order, so nothing of it after the violation is completed.
+-- key, one archive call per flow, one counter update per step, no events). So are the elements
+-- that end their run (final): the task of a single step nobody depends on that is its run's last
+-- step, the batch's only element of its run, in a flow without run limits and a run that is not
+-- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
+-- each, and their events (step:completed, then run:completed) are sent in batch order, before the
+-- events of the elements that go through complete_task. Every other element goes through
+-- complete_task in batch order. A run with an element that could be a type violation (a single
+-- step's non-array output where a map depends on it) goes through complete_task entirely, in
+-- order, so nothing of it after the violation is completed.
 -- Locks, in one global order whatever the order of the input (as complete_task, which takes the
 -- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states rows
--- in (run_id, step_slug) order; the runs rows of the elements that go through complete_task, in
--- run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
+-- in (run_id, step_slug) order; the runs rows of the final elements and of those that go through
+-- complete_task, in run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
 -- their run's row changes. So two batches (or a batch and complete_task) completing tasks of the
 -- same runs wait for each other instead of deadlocking. The step_states rows are locked as late
 -- as possible, after the set-wise task updates and archiving, because every batch of a map step
@@ -3212,7 +3277,9 @@ AS $$
 DECLARE
   n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
   bulk_ords bigint[];
+  final_ords bigint[];
   rest_ords bigint[];
+  moved_ords bigint[];
   emitted boolean[];
   done_flows text[];
   done_runs uuid[];
@@ -3244,19 +3311,31 @@ BEGIN
   -- step's started tasks in the batch, the first remaining_tasks - 1 (in batch order) are bulk.
   -- remaining_tasks is read without a lock here and checked under it below.
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk)
-  INTO bulk_ords, rest_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final)
+  INTO bulk_ords, final_ords, rest_ords
   FROM (
     SELECT e.ord,
-           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk
+           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk,
+           coalesce(e.ends_run AND e.run_elements = 1, false) AS final
     FROM (
-      SELECT d.ord, d.countable, d.remaining_tasks,
+      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run,
              bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
+             count(*) OVER (PARTITION BY d.run_id) AS run_elements,
              count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
       FROM (
         SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks,
                coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
                         false) AS countable,
+               -- A final element (see How above), read without locks here and checked under them below.
+               coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND ss.remaining_tasks = 1
+                        AND r.status = 'started' AND r.remaining_steps = 1 AND s.step_type = 'single'
+                        AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                        WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = r.flow_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
+                                        WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
+                        false) AS ends_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
                         AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
@@ -3281,7 +3360,7 @@ BEGIN
           OFFSET 0
         ) AS ss ON true
         LEFT JOIN LATERAL (
-          SELECT r.status, r.flow_slug FROM pgflow.runs AS r
+          SELECT r.status, r.flow_slug, r.remaining_steps FROM pgflow.runs AS r
           WHERE r.run_id = u.run_id
           OFFSET 0
         ) AS r ON true
@@ -3290,10 +3369,18 @@ BEGIN
     ) AS e
   ) AS c;
 
-  -- Bulk: the tasks by their keys, still 'started' (checked under each row lock), in one UPDATE
-  -- (COLLATE "C" as in complete_task, so that no partial index on status stands in for the key);
-  -- then their messages, one archive call per flow.
-  IF bulk_ords IS NOT NULL THEN
+  -- A lone final element goes through complete_task: the set-wise statements cost more than its
+  -- (one element: 0.81 against 0.75 ms of CPU; ten: 0.22 against 0.54 ms per element,
+  -- benchmarks/sql/call_costs.sh).
+  IF cardinality(final_ords) = 1 THEN
+    rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}') || final_ords) AS o ORDER BY o);
+    final_ords := NULL;
+  END IF;
+
+  -- Bulk and final: the tasks by their keys, still 'started' (checked under each row lock), in one
+  -- UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands in for the
+  -- key); then their messages, one archive call per flow.
+  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL THEN
     WITH done AS (
       UPDATE pgflow.step_tasks AS t
       SET status = 'completed',
@@ -3301,7 +3388,8 @@ BEGIN
           output = b.output
       FROM (SELECT o, complete_tasks.run_ids[o], complete_tasks.step_slugs[o], complete_tasks.task_indexes[o],
                    complete_tasks.outputs[o]
-            FROM unnest(bulk_ords) AS o) AS b(ord, run_id, step_slug, task_index, output)
+            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS o)
+             AS b(ord, run_id, step_slug, task_index, output)
       WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
         AND t.status = 'started' COLLATE "C"
       RETURNING b.ord, t.flow_slug, t.run_id, t.step_slug, t.message_id
@@ -3311,10 +3399,10 @@ BEGIN
     INTO done_ords, done_flows, done_runs, done_steps, done_messages
     FROM done AS d;
 
-    -- A bulk element whose task was no longer started (another session completed it meanwhile)
-    -- goes through complete_task, which returns the row as it is.
+    -- An element whose task was no longer started (another session completed it meanwhile) goes
+    -- through complete_task, which returns the row as it is.
     rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}')
-                                            || ARRAY(SELECT b FROM unnest(bulk_ords) AS b
+                                            || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS b
                                                      WHERE b <> ALL (coalesce(done_ords, '{}')))) AS o
                        ORDER BY o);
 
@@ -3328,6 +3416,15 @@ BEGIN
     LOOP
       PERFORM pgmq.archive(archive.flow_slug, archive.ids);
     END LOOP;
+
+    -- The counters below are the bulk elements' only: the final ones complete their steps below.
+    IF final_ords IS NOT NULL THEN
+      final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
+      SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
+      INTO done_ords, done_runs, done_steps
+      FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
+      WHERE d.ord <> ALL (final_ords);
+    END IF;
   END IF;
 
   -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
@@ -3388,17 +3485,91 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- Rest, in batch order, once their runs' rows are held in run_id order: otherwise two batches
-  -- completing steps of the same runs in crossed order would each hold one run's dependents and
-  -- wait for the other's.
-  IF cardinality(rest_ords) > 0 THEN
+  -- The runs' rows of the final elements and of the rest, held in run_id order: otherwise two
+  -- batches completing steps of the same runs in crossed order would each hold one run's
+  -- dependents and wait for the other's.
+  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
     PERFORM 1
-    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id FROM unnest(rest_ords) AS o ORDER BY 1) AS k
+    FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
+          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}')) AS o ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
     ) AS locked;
+  END IF;
 
+  -- Final elements, under the locks: e)pgflow_sql"
+R"pgflow_sql(ach still its run's last step, and the run still started
+  -- (a cancellation may have come between the first reading and the locks). One that is not is
+  -- put back and goes through complete_task like the rest.
+  IF cardinality(final_ords) > 0 THEN
+    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok), array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
+    INTO final_ords, moved_ords
+    FROM (
+      SELECT o AS ord,
+             coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started' AND r.remaining_steps = 1,
+                      false) AS ok
+      FROM unnest(final_ords) AS o
+      LEFT JOIN LATERAL (
+        SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
+        WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o]
+        OFFSET 0
+      ) AS ss ON true
+      LEFT JOIN LATERAL (
+        SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[o]
+        OFFSET 0
+      ) AS r ON true
+    ) AS c;
+    IF moved_ords IS NOT NULL THEN
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      FROM unnest(moved_ords) AS o
+      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+        AND t.task_index = complete_tasks.task_indexes[o];
+      rest_ords := ARRAY(SELECT o FROM unnest(coalesce(rest_ords, '{}') || moved_ords) AS o ORDER BY o);
+    END IF;
+  END IF;
+  IF cardinality(final_ords) > 0 THEN
+    UPDATE pgflow.step_states AS ss
+    SET remaining_tasks = 0, status = 'completed', completed_at = greatest(now(), ss.started_at)
+    FROM unnest(final_ords) AS o
+    WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o];
+    -- Counted off and completed in one UPDATE (complete_task counts the step off, then
+    -- maybe_complete_run completes the run); the output sees the steps completed above.
+    WITH completed AS (
+      UPDATE pgflow.runs AS r
+      SET remaining_steps = 0, status = 'completed', completed_at = greatest(now(), r.started_at),
+          output = pgflow_cpp._run_output(r.run_id)
+      FROM unnest(final_ords) AS o
+      WHERE r.run_id = complete_tasks.run_ids[o]
+      RETURNING o AS ord, r.run_id, r.flow_slug, r.output, r.completed_at
+    )
+    -- Each run's step:completed, then its run:completed, in batch order (pgflow_cpp.broadcast is
+    -- volatile, so it runs after the sort). No run_finished: these runs are nobody's children and
+    -- did not fail, so there is no parent's wait to wake and no child to cancel.
+    SELECT count(*) INTO counted
+    FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
+          FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
+                       pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
+                                                        complete_tasks.outputs[c.ord], false) AS payload
+                FROM completed AS c
+                CROSS JOIN LATERAL (
+                  SELECT ss.completed_at FROM pgflow.step_states AS ss
+                  WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
+                  OFFSET 0
+                ) AS ss
+                UNION ALL
+                SELECT c.ord, 2, c.run_id, 'run:completed',
+                       pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
+                FROM completed AS c) AS e
+          ORDER BY e.ord, e.k) AS sent;
+    FOREACH i IN ARRAY final_ords LOOP
+      emitted[i] := true;
+    END LOOP;
+  END IF;
+
+  -- Rest, in batch order.
+  IF cardinality(rest_ords) > 0 THEN
     FOREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
@@ -3407,8 +3578,8 @@ BEGIN
   END IF;
 
   -- Slots under step concurrency limits of the tasks completed set-wise (complete_task freed the
-  -- others'; for them this finds nothing). Skipped when every element went through complete_task,
-  -- as every task of a single step does (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
+  -- others'; for them this finds nothing). Skipped when every element went through complete_task
+  -- (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
   IF cardinality(coalesce(rest_ords, '{}')) < n THEN
     PERFORM pgflow_cpp._release_task_slots(complete_tasks.run_ids, complete_tasks.step_slugs,
                                            complete_tasks.task_indexes);
@@ -3430,8 +3601,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0247_fail_exhausted_step.sql", part::common,
+;
+inline constexpr char text_49[] =
 R"pgflow_sql(-- pgflow_cpp.fail_exhausted_step(run_id, flow_slug, step_slug, task_index, error_message) -> void
 -- (Internal; fail_task_internal's when_exhausted 'fail'.) The task (already 'failed') took its
 -- attempts with it: its step and run fail with error_message (step:failed, then run:failed), the
@@ -3496,8 +3667,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0248_skip_exhausted_step.sql", part::common,
+;
+inline constexpr char text_50[] =
 R"pgflow_sql(-- pgflow_cpp.skip_exhausted_step(run_id, flow_slug, step_slug, task_message, error_message,
 --                                cascade_to_dependents) -> void
 -- (Internal; fail_task_internal's when_exhausted 'skip' / 'skip-cascade', pgflow 0.14 with
@@ -3598,8 +3769,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0249_fail_task_internal.sql", part::common,
+;
+inline constexpr char text_51[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_internal(run_id, step_slug, task_index, error_message, permanently)
 --   -> setof pgflow.step_tasks
 -- (Internal.) The one body of every task failure: pgflow.fail_task (permanently => false),
@@ -3736,8 +3907,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0250_fail_task.sql", part::common,
+;
+inline constexpr char text_52[] =
 R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
 -- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
@@ -3761,8 +3932,8 @@ AS $$
                                               fail_task.error_message, false);
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0255_fail_task_attempt.sql", part::common,
+;
+inline constexpr char text_53[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, attempt, worker_id, error_message)
 --   -> integer (1 when the attempt was failed, 0 when it was no longer that worker's)
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for one attempt only: the task is failed
@@ -3795,8 +3966,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0260_maybe_complete_run.sql", part::common,
+;
+inline constexpr char text_54[] =
 R"pgflow_sql(-- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
 -- = {leaf step slug: its output} over the completed steps nobody depends on (NULL when there are
@@ -3814,16 +3985,7 @@ BEGIN
   UPDATE pgflow.runs AS r
   SET status = 'completed',
       completed_at = greatest(now(), r.started_at),
-      output = (
-        -- json_object_agg(...)::jsonb, not jsonb_object_agg: see 0080_step_output.sql.
-        SELECT json_object_agg(ss.step_slug, pgflow_cpp.step_output(ss.run_id, ss.step_slug, s.step_type))::jsonb
-        FROM pgflow.step_states AS ss
-        JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
-        WHERE ss.run_id = r.run_id
-          AND ss.status = 'completed'
-          AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
-                          WHERE d.flow_slug = ss.flow_slug AND d.dep_slug = ss.step_slug)
-      )
+      output = pgflow_cpp._run_output(r.run_id)
   WHERE r.run_id = maybe_complete_run.run_id
     AND r.remaining_steps = 0
     AND r.status = 'started'
@@ -3831,14 +3993,7 @@ BEGIN
 
   IF completed.run_id IS NOT NULL THEN
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'run:completed',
-        'run_id', completed.run_id,
-        'flow_slug', completed.flow_slug,
-        'status', 'completed',
-        'output', completed.output,
-        'completed_at', completed.completed_at
-      ),
+      pgflow_cpp._run_completed_event(completed.run_id, completed.flow_slug, completed.output, completed.completed_at),
       'run:completed',
       completed.run_id);
     PERFORM pgflow_cpp.run_finished(completed.run_id);
@@ -3846,8 +4001,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0270_set_vt_batch.sql", part::common,
+;
+inline constexpr char text_55[] =
 R"pgflow_sql(-- pgflow.set_vt_batch(queue_name, msg_ids, vt_offsets) -> table of the updated messages
 -- In one UPDATE, makes each message msg_ids[i] visible again vt_offsets[i] seconds from
 -- clock_timestamp() (read_ct unchanged); unknown ids are skipped. Empty when either array is NULL
@@ -3892,8 +4047,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0280_get_run_with_states.sql", part::common,
+;
+inline constexpr char text_56[] =
 R"pgflow_sql(-- pgflow.get_run_with_states(run_id) -> jsonb
 -- {"run": <run row>, "steps": [<step_state rows>]} ("steps" is [] when there are none); NULL for
 -- an unknown run. SECURITY DEFINER: browser clients call it through PostgREST.
@@ -3913,8 +4068,8 @@ AS $$
   GROUP BY r.run_id;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0290_start_flow_with_states.sql", part::common,
+;
+inline constexpr char text_57[] =
 R"pgflow_sql(-- pgflow.start_flow_with_states(flow_slug, input, run_id = NULL) -> jsonb
 -- start_flow, then get_run_with_states of the new run. Same errors as start_flow.
 -- SECURITY DEFINER: browser clients call it through PostgREST.
@@ -3938,8 +4093,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0300_poll_for_tasks.sql", part::common,
+;
+inline constexpr char text_58[] =
 R"pgflow_sql(-- pgflow.poll_for_tasks(queue_name, vt, qty, max_poll_seconds = 5, poll_interval_ms = 100)
 --   -> setof pgflow.step_task_record
 -- Deprecated since pgflow 0.5 (workers use pgmq.read_with_poll + start_tasks): raises a NOTICE
@@ -3963,8 +4118,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0400_run_control.sql", part::common,
+;
+inline constexpr char text_59[] =
 R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a run (one row per run that uses
 -- it; other runs have none). Not columns of pgflow.runs: cancel, retry, resume and idempotent
 -- starts are upstream designs that pgflow has not shipped, so they live in pgflow_cpp, named
@@ -4036,8 +4191,8 @@ BEGIN
 END
 $priority$;
 )pgflow_sql"
-},
-    file{"pgflow/0410_cancel_active_tasks.sql", part::common,
+;
+inline constexpr char text_60[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_active_tasks(run_id, flow_slug, skip_locked) -> table (step_slug, tasks)
 -- (Internal.) pgflow 0.15.1's rule "no task of a finished run stays active": every 'queued' or
 -- 'started' task of the run becomes 'cancelled' (nothing else of the row changes: upstream has no
@@ -4089,8 +4244,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0420_cancel_run.sql", part::common,
+;
+inline constexpr char text_61[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; false: it already was)
 -- (Addition: not in pgflow 0.8.1; upstream has only designed it.) Ends a started run as
 -- cancelled: its queued and started tasks become 'cancelled' and their messages are archived,
@@ -4227,8 +4382,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0430_retry_run.sql", part::common,
+;
+inline constexpr char text_62[] =
 R"pgflow_sql(-- pgflow_cpp.lock_restart_source(run_id, action) -> pgflow.runs (internal)
 -- The run a retry or resume starts from, locked (FOR NO KEY UPDATE: concurrent restarts of one
 -- run queue here, late callbacks of it are not blocked), after checking that it exists, is failed
@@ -4314,8 +4469,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0440_resume_run.sql", part::common,
+;
+inline constexpr char text_63[] =
 R"pgflow_sql(-- pgflow_cpp._start_partial_steps(run_id) -> void
 -- A resumed run's partly completed steps (status 'created' with completed tasks copied from the old
 -- run) start with their missing tasks only, as start_ready_steps starts a step: event, then one
@@ -4523,8 +4678,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0450_fail_task_permanently.sql", part::common,
+;
+inline constexpr char text_64[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
 -- handler's permanent error): a started task is exhausted at once whatever attempts remain, and
@@ -4548,8 +4703,8 @@ AS $$
                                               true);
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0460_start_flow_idempotent.sql", part::common,
+;
+inline constexpr char text_65[] =
 R"pgflow_sql(-- pgflow_cpp.start_flow_idempotent(flow_slug, input, idempotency_key, run_id = NULL) -> setof pgflow.runs
 -- (Addition: not in pgflow 0.8.1.) pgflow.start_flow once per (flow_slug, idempotency_key): the
 -- first call starts the run (run_id given or generated) and records the key in
@@ -4593,8 +4748,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0470_run_status.sql", part::common,
+;
+inline constexpr char text_66[] =
 R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cancelled_at, restart_of_run_id,
 --   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
 -- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
@@ -4623,8 +4778,8 @@ AS $$
   WHERE r.run_id = run_status.run_id;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0480_prune_data_older_than.sql", part::common,
+;
+inline constexpr char text_67[] =
 R"pgflow_sql(-- pgflow.prune_data_older_than(retention_interval) -> void
 -- Retention, with the signature and order of pgflow's documented maintenance function (upstream
 -- ships it as a snippet to install by hand; here it is part of the install). With
@@ -4685,8 +4840,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0490_start_many.sql", part::common,
+;
+inline constexpr char text_68[] =
 R"pgflow_sql(-- pgflow_cpp.start_many(flow_slug, inputs, run_ids = NULL) -> setof pgflow.runs
 -- Starts one run per element of inputs in one call and one transaction: all of them or, when one
 -- is refused, none. Each run is started by pgflow.start_flow (same events, same errors, prefixed
@@ -4735,8 +4890,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0500_set_step_kind.sql", part::common,
+;
+inline constexpr char text_69[] =
 R"pgflow_sql(-- pgflow_cpp.json_matches_shape(value, shape) -> text
 -- (Addition.) NULL when value looks like shape, else a message naming the first mismatching path,
 -- e.g. '$.approved: expected boolean, got string'. shape is the JSON-Schema-like subset that the
@@ -4898,8 +5053,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0510_waits_runtime.sql", part::common,
+;
+inline constexpr char text_70[] =
 R"pgflow_sql(-- Internal helpers of the steps without handlers (0067_waits.sql): opening a wait, a subflow's
 -- child run, and what a run's end means for its parent and its children.
 
@@ -5247,8 +5402,8 @@ AS $$
     AND t.task_index = resolve_wait.task_index AND t.status = 'queued';
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0520_signal.sql", part::common,
+;
+inline constexpr char text_71[] =
 R"pgflow_sql(-- pgflow_cpp.signal(run_id, step_slug, value, task_index = 0) -> void
 -- (Addition.) Completes a waiting task of a signal step with output = value, through
 -- pgflow.complete_task (dependents start, step:completed, the run completes: as a handler's
@@ -5345,8 +5500,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0530_sleep_task.sql", part::common,
+;
+inline constexpr char text_72[] =
 R"pgflow_sql(-- pgflow_cpp.sleep_task(run_id, step_slug, task_index, until) -> void
 -- (Addition.) A worker that claimed a task of a sleep step (and computed until from its input)
 -- parks it: the task's message is archived and the task waits, 'queued' and holding no worker,
@@ -5412,8 +5567,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0540_wake_due_waits.sql", part::common,
+;
+inline constexpr char text_73[] =
 R"pgflow_sql(-- pgflow_cpp.wake_wait(run_id, step_slug, task_index) -> void
 -- (Internal; wake_due_waits, whose caller holds the wait.) Acts on one due wait:
 --   sleep    the task completes with output to_jsonb(until);
@@ -5607,8 +5762,8 @@ AS $$
   ORDER BY w.step_slug, w.task_index;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0605_flow_control_settings.sql", part::common,
+;
+inline constexpr char text_74[] =
 R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key,
 --   rate_limit) -> void
 -- (Addition.) Replaces the step's limits (all NULL removes them): at most max_concurrency tasks of
@@ -5789,8 +5944,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0610_run_admission.sql", part::common,
+;
+inline constexpr char text_75[] =
 R"pgflow_sql(-- Run limits (pgflow_cpp.set_flow_limits): admission of waiting runs, and the end of a run.
 
 -- pgflow_cpp._begin_run(run_id) -> void
@@ -5942,8 +6097,8 @@ BEGIN
 END
 $trigger$;
 )pgflow_sql"
-},
-    file{"pgflow/0615_task_admission.sql", part::common,
+;
+inline constexpr char text_76[] =
 R"pgflow_sql(-- pgflow_cpp._admit_tasks(flow_slug, run_ids, step_slugs, task_indexes) -> boolean[]
 -- The step limits' part of a claim (pgflow_cpp.claim_tasks calls it only when a candidate's step
 -- has a pgflow_cpp.step_limits row): which of the candidate tasks (parallel arrays) may start now.
@@ -6101,8 +6256,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0616_release_task_slots.sql", part::common,
+;
+inline constexpr char text_77[] =
 R"pgflow_sql(-- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes) -> void
 -- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks), a started task fails
 -- (pgflow_cpp.fail_task_internal: retried, failed or skipped), or tasks are cancelled with their
@@ -6164,8 +6319,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0620_fair_read.sql", part::common,
+;
+inline constexpr char text_78[] =
 R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
 -- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
 -- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
@@ -6311,8 +6466,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0700_schedules.sql", part::common,
+;
+inline constexpr char text_79[] =
 R"pgflow_sql(-- Schedules (pgflow-cpp's addition, schema pgflow_cpp; docs/schedules.md): cron-style schedules
 -- stored in the database, started by pgflow_cpp.run_due_schedules, which whichever scheduler holds
 -- pgflow_cpp.scheduler_lease calls. The database is the source of truth for "due": next_run_at
@@ -6379,8 +6534,8 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.scheduler_lease (
   CONSTRAINT scheduler_lease_singleton_check CHECK (singleton)
 );
 )pgflow_sql"
-},
-    file{"pgflow/0705_cron_field_values.sql", part::common,
+;
+inline constexpr char text_80[] =
 R"pgflow_sql(-- pgflow_cpp.cron_field_values(expression, field_name, field, lo, hi, names) -> integer[]
 -- The sorted values one field of a cron expression allows: lists (1,5), ranges (1-5), steps (*/15,
 -- 10-40/10, 5/15 = 5-hi/15), '*', and names (names[1] is the value lo: JAN, MON). A bad field is an
@@ -6466,8 +6621,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0710_cron_next_run.sql", part::common,
+;
+inline constexpr char text_81[] =
 R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
 -- The first tick of a schedule strictly after `after`. cron is 5 fields (minute hour day-of-month
 -- month day-of-week) or 6 (seconds first), with lists, ranges, steps and names (JAN-DEC, SUN-SAT;
@@ -6600,8 +6755,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common,
+;
+inline constexpr char text_82[] =
 R"pgflow_sql(-- pgflow_cpp.schedule_catch_up_checked(catch_up) -> text
 -- catch_up itself when it is a known policy ('one', 'all'), else an error that lists them.
 CREATE OR REPLACE FUNCTION pgflow_cpp.schedule_catch_up_checked(catch_up text)
@@ -6619,8 +6774,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0720_add_schedule.sql", part::common,
+;
+inline constexpr char text_83[] =
 R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
@@ -6688,8 +6843,8 @@ EXCEPTION WHEN unique_violation THEN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0725_update_schedule.sql", part::common,
+;
+inline constexpr char text_84[] =
 R"pgflow_sql(-- pgflow_cpp.update_schedule(name, cron, input, time_zone, catch_up, flow_slug) -> schedules
 -- Changes what is given (a NULL argument keeps the current value). A new cron or time zone
 -- computes next_run_at afresh from now. Same errors as add_schedule; no such schedule:
@@ -6738,8 +6893,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0730_set_schedule_enabled.sql", part::common,
+;
+inline constexpr char text_85[] =
 R"pgflow_sql(-- pgflow_cpp.set_schedule_enabled(name, enabled) -> schedules
 -- Pauses or resumes a schedule. Resuming starts from the first tick after now: the ticks missed
 -- while it was disabled are not caught up. No such schedule: no_data_found.
@@ -6771,8 +6926,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0735_remove_schedule.sql", part::common,
+;
+inline constexpr char text_86[] =
 R"pgflow_sql(-- pgflow_cpp.remove_schedule(name) -> boolean
 -- Removes the schedule and its tick history (the runs it started stay); false when there is no
 -- such schedule. A tick in progress in another session finishes first (the row lock).
@@ -6787,8 +6942,8 @@ AS $$
   SELECT EXISTS (SELECT 1 FROM removed);
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0740_run_due_schedules.sql", part::common,
+;
+inline constexpr char text_87[] =
 R"pgflow_sql(-- pgflow_cpp.run_due_schedules(max_runs) -> table(schedule_name, scheduled_at, run_id, error)
 -- Starts every due tick of every enabled schedule exactly once and advances next_run_at; returns
 -- the ticks it started. Due rows are locked FOR UPDATE SKIP LOCKED, so concurrent callers share
@@ -6871,8 +7026,8 @@ BEGIN
 END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0745_scheduler_lease.sql", part::common,
+;
+inline constexpr char text_88[] =
 R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boolean
 -- pgflow_cpp.release_scheduler_lease(holder) -> boolean
 -- The scheduler election: acquire takes the lease when nobody holds it or its holder let it
@@ -6920,8 +7075,8 @@ AS $$
   SELECT EXISTS (SELECT 1 FROM released);
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0900_installed_version.sql", part::common,
+;
+inline constexpr char text_89[] =
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_version()
@@ -6936,8 +7091,8 @@ AS $$
   LIMIT 1;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0910_installed_queue.sql", part::common,
+;
+inline constexpr char text_90[] =
 R"pgflow_sql(-- pgflow_cpp.installed_queue() -> text
 -- 'builtin' (this project's pgmq-compatible queue) or 'extension' (the pgmq extension).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_queue()
@@ -6950,8 +7105,8 @@ AS $$
               THEN 'extension' ELSE 'builtin' END;
 $$;
 )pgflow_sql"
-},
-    file{"pgflow/0950_privileges.sql", part::common,
+;
+inline constexpr char text_91[] =
 R"pgflow_sql(-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
 -- created; CREATE OR REPLACE FUNCTION keeps the grants and revocations of an earlier install).
 --   * The functions that change state run as their owner, the role that installed the schema:
@@ -7046,15 +7201,111 @@ BEGIN
 END
 $privileges$;
 )pgflow_sql"
-},
-    file{"pgflow/0990_record_version.sql", part::common,
+;
+inline constexpr char text_92[] =
 R"pgflow_sql(-- Records this version of sql/: the project's VERSION, written here by cmake/EmbedSql.cmake.
 -- Installing the same version again leaves the existing row alone.
 INSERT INTO pgflow_cpp.schema_versions (version, queue)
 VALUES ('0.1.0', pgflow_cpp.installed_queue())
 ON CONFLICT (version) DO NOTHING;
 )pgflow_sql"
-},
+;
+
+/// The files of sql/install.sql, in its order.
+inline constexpr std::array<file, 93> files{{
+    file{"queue/0000_schema.sql", part::builtin_queue, {text_0, sizeof text_0 - 1}},
+    file{"queue/format_table_name.sql", part::builtin_queue, {text_1, sizeof text_1 - 1}},
+    file{"queue/validate_queue_name.sql", part::builtin_queue, {text_2, sizeof text_2 - 1}},
+    file{"queue/_create_queue.sql", part::builtin_queue, {text_3, sizeof text_3 - 1}},
+    file{"queue/create_non_partitioned.sql", part::builtin_queue, {text_4, sizeof text_4 - 1}},
+    file{"queue/create_unlogged.sql", part::builtin_queue, {text_5, sizeof text_5 - 1}},
+    file{"queue/create.sql", part::builtin_queue, {text_6, sizeof text_6 - 1}},
+    file{"queue/drop_queue.sql", part::builtin_queue, {text_7, sizeof text_7 - 1}},
+    file{"queue/list_queues.sql", part::builtin_queue, {text_8, sizeof text_8 - 1}},
+    file{"queue/send.sql", part::builtin_queue, {text_9, sizeof text_9 - 1}},
+    file{"queue/send_batch.sql", part::builtin_queue, {text_10, sizeof text_10 - 1}},
+    file{"queue/read.sql", part::builtin_queue, {text_11, sizeof text_11 - 1}},
+    file{"queue/read_with_poll.sql", part::builtin_queue, {text_12, sizeof text_12 - 1}},
+    file{"queue/archive.sql", part::builtin_queue, {text_13, sizeof text_13 - 1}},
+    file{"queue/delete.sql", part::builtin_queue, {text_14, sizeof text_14 - 1}},
+    file{"queue/set_vt.sql", part::builtin_queue, {text_15, sizeof text_15 - 1}},
+    file{"queue/pop.sql", part::builtin_queue, {text_16, sizeof text_16 - 1}},
+    file{"queue/purge_queue.sql", part::builtin_queue, {text_17, sizeof text_17 - 1}},
+    file{"queue/metrics.sql", part::builtin_queue, {text_18, sizeof text_18 - 1}},
+    file{"queue/metrics_all.sql", part::builtin_queue, {text_19, sizeof text_19 - 1}},
+    file{"queue/extension.sql", part::extension_queue, {text_20, sizeof text_20 - 1}},
+    file{"pgflow/0000_pgflow_cpp_schema.sql", part::common, {text_21, sizeof text_21 - 1}},
+    file{"pgflow/0010_pgflow_schema.sql", part::common, {text_22, sizeof text_22 - 1}},
+    file{"pgflow/0020_is_valid_slug.sql", part::common, {text_23, sizeof text_23 - 1}},
+    file{"pgflow/0030_step_task_record.sql", part::common, {text_24, sizeof text_24 - 1}},
+    file{"pgflow/0040_tables_definitions.sql", part::common, {text_25, sizeof text_25 - 1}},
+    file{"pgflow/0050_tables_workers.sql", part::common, {text_26, sizeof text_26 - 1}},
+    file{"pgflow/0060_tables_runtime.sql", part::common, {text_27, sizeof text_27 - 1}},
+    file{"pgflow/0061_upgrade_task_statuses.sql", part::common, {text_28, sizeof text_28 - 1}},
+    file{"pgflow/0062_upgrade_step_conditions.sql", part::common, {text_29, sizeof text_29 - 1}},
+    file{"pgflow/0065_notifications.sql", part::common, {text_30, sizeof text_30 - 1}},
+    file{"pgflow/0066_dashboard_indexes.sql", part::common, {text_31, sizeof text_31 - 1}},
+    file{"pgflow/0067_waits.sql", part::common, {text_32, sizeof text_32 - 1}},
+    file{"pgflow/0068_flow_control_tables.sql", part::common, {text_33, sizeof text_33 - 1}},
+    file{"pgflow/0070_broadcast.sql", part::common, {text_34, sizeof text_34 - 1}},
+    file{"pgflow/0080_step_output.sql", part::common, {text_35, sizeof text_35 - 1}},
+    file{"pgflow/0100_calculate_retry_delay.sql", part::common, {text_36, sizeof text_36 - 1}},
+    file{"pgflow/0110_create_flow.sql", part::common, {text_37, sizeof text_37 - 1}},
+    file{"pgflow/0120_add_step.sql", part::common, {text_38, sizeof text_38 - 1}},
+    file{"pgflow/0200_start_flow.sql", part::common, {text_39, sizeof text_39 - 1}},
+    file{"pgflow/0205_cascade_resolve_conditions.sql", part::common, {text_40, sizeof text_40 - 1}},
+    file{"pgflow/0210_cascade_complete_taskless_steps.sql", part::common, {text_41, sizeof text_41 - 1}},
+    file{"pgflow/0215_cascade_force_skip_steps.sql", part::common, {text_42, sizeof text_42 - 1}},
+    file{"pgflow/0220_start_ready_steps.sql", part::common, {text_43, sizeof text_43 - 1}},
+    file{"pgflow/0228_map_input_chunks.sql", part::common, {text_44, sizeof text_44 - 1}},
+    file{"pgflow/0230_start_tasks.sql", part::common, {text_45, sizeof text_45 - 1}},
+    file{"pgflow/0235_read_and_start_tasks.sql", part::common, {text_46, sizeof text_46 - 1}},
+    file{"pgflow/0240_complete_task.sql", part::common, {text_47, sizeof text_47 - 1}},
+    file{"pgflow/0245_complete_tasks.sql", part::common, {text_48, sizeof text_48 - 1}},
+    file{"pgflow/0247_fail_exhausted_step.sql", part::common, {text_49, sizeof text_49 - 1}},
+    file{"pgflow/0248_skip_exhausted_step.sql", part::common, {text_50, sizeof text_50 - 1}},
+    file{"pgflow/0249_fail_task_internal.sql", part::common, {text_51, sizeof text_51 - 1}},
+    file{"pgflow/0250_fail_task.sql", part::common, {text_52, sizeof text_52 - 1}},
+    file{"pgflow/0255_fail_task_attempt.sql", part::common, {text_53, sizeof text_53 - 1}},
+    file{"pgflow/0260_maybe_complete_run.sql", part::common, {text_54, sizeof text_54 - 1}},
+    file{"pgflow/0270_set_vt_batch.sql", part::common, {text_55, sizeof text_55 - 1}},
+    file{"pgflow/0280_get_run_with_states.sql", part::common, {text_56, sizeof text_56 - 1}},
+    file{"pgflow/0290_start_flow_with_states.sql", part::common, {text_57, sizeof text_57 - 1}},
+    file{"pgflow/0300_poll_for_tasks.sql", part::common, {text_58, sizeof text_58 - 1}},
+    file{"pgflow/0400_run_control.sql", part::common, {text_59, sizeof text_59 - 1}},
+    file{"pgflow/0410_cancel_active_tasks.sql", part::common, {text_60, sizeof text_60 - 1}},
+    file{"pgflow/0420_cancel_run.sql", part::common, {text_61, sizeof text_61 - 1}},
+    file{"pgflow/0430_retry_run.sql", part::common, {text_62, sizeof text_62 - 1}},
+    file{"pgflow/0440_resume_run.sql", part::common, {text_63, sizeof text_63 - 1}},
+    file{"pgflow/0450_fail_task_permanently.sql", part::common, {text_64, sizeof text_64 - 1}},
+    file{"pgflow/0460_start_flow_idempotent.sql", part::common, {text_65, sizeof text_65 - 1}},
+    file{"pgflow/0470_run_status.sql", part::common, {text_66, sizeof text_66 - 1}},
+    file{"pgflow/0480_prune_data_older_than.sql", part::common, {text_67, sizeof text_67 - 1}},
+    file{"pgflow/0490_start_many.sql", part::common, {text_68, sizeof text_68 - 1}},
+    file{"pgflow/0500_set_step_kind.sql", part::common, {text_69, sizeof text_69 - 1}},
+    file{"pgflow/0510_waits_runtime.sql", part::common, {text_70, sizeof text_70 - 1}},
+    file{"pgflow/0520_signal.sql", part::common, {text_71, sizeof text_71 - 1}},
+    file{"pgflow/0530_sleep_task.sql", part::common, {text_72, sizeof text_72 - 1}},
+    file{"pgflow/0540_wake_due_waits.sql", part::common, {text_73, sizeof text_73 - 1}},
+    file{"pgflow/0605_flow_control_settings.sql", part::common, {text_74, sizeof text_74 - 1}},
+    file{"pgflow/0610_run_admission.sql", part::common, {text_75, sizeof text_75 - 1}},
+    file{"pgflow/0615_task_admission.sql", part::common, {text_76, sizeof text_76 - 1}},
+    file{"pgflow/0616_release_task_slots.sql", part::common, {text_77, sizeof text_77 - 1}},
+    file{"pgflow/0620_fair_read.sql", part::common, {text_78, sizeof text_78 - 1}},
+    file{"pgflow/0700_schedules.sql", part::common, {text_79, sizeof text_79 - 1}},
+    file{"pgflow/0705_cron_field_values.sql", part::common, {text_80, sizeof text_80 - 1}},
+    file{"pgflow/0710_cron_next_run.sql", part::common, {text_81, sizeof text_81 - 1}},
+    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common, {text_82, sizeof text_82 - 1}},
+    file{"pgflow/0720_add_schedule.sql", part::common, {text_83, sizeof text_83 - 1}},
+    file{"pgflow/0725_update_schedule.sql", part::common, {text_84, sizeof text_84 - 1}},
+    file{"pgflow/0730_set_schedule_enabled.sql", part::common, {text_85, sizeof text_85 - 1}},
+    file{"pgflow/0735_remove_schedule.sql", part::common, {text_86, sizeof text_86 - 1}},
+    file{"pgflow/0740_run_due_schedules.sql", part::common, {text_87, sizeof text_87 - 1}},
+    file{"pgflow/0745_scheduler_lease.sql", part::common, {text_88, sizeof text_88 - 1}},
+    file{"pgflow/0900_installed_version.sql", part::common, {text_89, sizeof text_89 - 1}},
+    file{"pgflow/0910_installed_queue.sql", part::common, {text_90, sizeof text_90 - 1}},
+    file{"pgflow/0950_privileges.sql", part::common, {text_91, sizeof text_91 - 1}},
+    file{"pgflow/0990_record_version.sql", part::common, {text_92, sizeof text_92 - 1}},
 }};
 
 /// One SELECT returning one boolean column, pgflow_builtin_queue; reads GUC pgflow.install_queue.

@@ -1,0 +1,204 @@
+-- pgflow.complete_tasks' set-wise path for elements that end their run (the last task of a run's
+-- last step, a single step nobody depends on): the same rows, state and events (each run's, in
+-- order) as complete_task one element at a time; the path is taken only where nothing else can be
+-- affected (not for a lone element, a run with two elements in the batch, a flow with run limits,
+-- a subflow's child run, a step with dependents, a run with steps left); and a run that fails
+-- while the batch waits for its row puts its element back through complete_task.
+\ir fixtures/realtime_stand_in.sql
+SELECT plan(13);
+
+SELECT pgflow.create_flow('cf_single');
+SELECT pgflow.add_step('cf_single', 'only');
+SELECT pgflow.create_flow('cf_chain');
+SELECT pgflow.add_step('cf_chain', 'a');
+SELECT pgflow.add_step('cf_chain', 'b', ARRAY['a']);
+SELECT pgflow.create_flow('cf_two_leaves');
+SELECT pgflow.add_step('cf_two_leaves', 'root');
+SELECT pgflow.add_step('cf_two_leaves', 'left', ARRAY['root']);
+SELECT pgflow.add_step('cf_two_leaves', 'right', ARRAY['root']);
+SELECT pgflow.create_flow('cf_limited');
+SELECT pgflow.add_step('cf_limited', 'only');
+SELECT pgflow_cpp.set_flow_limits('cf_limited', 100);
+SELECT pgflow_tests.ensure_worker(f) FROM unnest(ARRAY['cf_single', 'cf_chain', 'cf_two_leaves', 'cf_limited']) AS f;
+
+CREATE FUNCTION pg_temp.run(prefix text, k int) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  SELECT (prefix || '-0000-0000-0000-' || lpad(k::text, 12, '0'))::uuid
+$$;
+CREATE FUNCTION pg_temp.label(run uuid) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT ltrim(right(run::text, 12), '0')
+$$;
+CREATE FUNCTION pg_temp.claim(prefix text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE f text;
+BEGIN
+  FOR f IN SELECT DISTINCT t.flow_slug FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%' LOOP
+    PERFORM pgflow.start_tasks(f, ARRAY(
+      SELECT t.message_id FROM pgflow.step_tasks AS t
+      WHERE t.flow_slug = f AND t.run_id::text LIKE prefix || '%' AND t.status = 'queued'), pgflow_tests.worker_id());
+  END LOOP;
+END;
+$$;
+-- The batch (run k, step, output), in order. Finals: runs 1, 2, 3 (chain's last step), 8 (the
+-- second of two leaves). Through complete_task: run 4 (left with a step to run after it), run 5
+-- (two elements), run 6 (run limits), run 7 (a subflow's child, as run_control says).
+CREATE TABLE pg_temp.elements (ord serial, k int, step_slug text, output jsonb);
+INSERT INTO pg_temp.elements (k, step_slug, output) VALUES
+  (1, 'only', '{"v": 1}'),
+  (4, 'left', '"l4"'),
+  (2, 'only', 'null'),
+  (5, 'left', '"l5"'),
+  (6, 'only', '6'),
+  (3, 'b', '[3]'),
+  (5, 'right', '"r5"'),
+  (7, 'only', '"child"'),
+  (8, 'right', '"r8"');
+
+-- Starts the runs and brings each to the element's step; completes the batch one element at a
+-- time (batched = false) or in one complete_tasks call. Returns the rows returned.
+CREATE FUNCTION pg_temp.scenario(prefix text, batched boolean)
+RETURNS TABLE (label text, step_slug text, status text, output jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+  e record;
+BEGIN
+  PERFORM pgflow.start_flow('cf_single', '{}', pg_temp.run(prefix, 1));
+  PERFORM pgflow.start_flow('cf_single', '{}', pg_temp.run(prefix, 2));
+  PERFORM pgflow.start_flow('cf_chain', '{}', pg_temp.run(prefix, 3));
+  PERFORM pgflow.start_flow('cf_two_leaves', '{}', pg_temp.run(prefix, 4));
+  PERFORM pgflow.start_flow('cf_two_leaves', '{}', pg_temp.run(prefix, 5));
+  PERFORM pgflow.start_flow('cf_limited', '{}', pg_temp.run(prefix, 6));
+  PERFORM pgflow.start_flow('cf_single', '{}', pg_temp.run(prefix, 7));
+  INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, parent_run_id)
+  VALUES (pg_temp.run(prefix, 7), 'cf_single', pg_temp.run(prefix, 1))
+  ON CONFLICT (run_id) DO UPDATE SET parent_run_id = excluded.parent_run_id;
+  PERFORM pgflow.start_flow('cf_two_leaves', '{}', pg_temp.run(prefix, 8));
+  PERFORM pg_temp.claim(prefix);
+  PERFORM pgflow.complete_task(pg_temp.run(prefix, k), 'a', 0, '"a"') FROM unnest(ARRAY[3]) AS k;
+  PERFORM pgflow.complete_task(pg_temp.run(prefix, k), 'root', 0, '"root"') FROM unnest(ARRAY[4, 5, 8]) AS k;
+  PERFORM pg_temp.claim(prefix);
+  PERFORM pgflow.complete_task(pg_temp.run(prefix, 8), 'left', 0, '"l8"');
+  IF batched THEN
+    RETURN QUERY
+    SELECT pg_temp.label(t.run_id), t.step_slug, t.status, t.output
+    FROM pgflow.complete_tasks(ARRAY(SELECT pg_temp.run(prefix, x.k) FROM pg_temp.elements AS x ORDER BY x.ord),
+                               ARRAY(SELECT x.step_slug FROM pg_temp.elements AS x ORDER BY x.ord),
+                               array_fill(0, ARRAY[(SELECT count(*)::int FROM pg_temp.elements)]),
+                               ARRAY(SELECT x.output FROM pg_temp.elements AS x ORDER BY x.ord)) AS t;
+  ELSE
+    FOR e IN SELECT * FROM pg_temp.elements AS x ORDER BY x.ord LOOP
+      RETURN QUERY
+      SELECT pg_temp.label(t.run_id), t.step_slug, t.status, t.output
+      FROM pgflow.complete_task(pg_temp.run(prefix, e.k), e.step_slug, 0, e.output) AS t;
+    END LOOP;
+  END IF;
+END;
+$$;
+
+CREATE FUNCTION pg_temp.state(prefix text) RETURNS TABLE (what text, row_text text) LANGUAGE sql AS $$
+  SELECT 'run', format('%s %s %s %s %s %s', pg_temp.label(r.run_id), r.flow_slug, r.status, r.remaining_steps, r.output,
+                       r.completed_at IS NOT NULL)
+  FROM pgflow.runs AS r WHERE r.run_id::text LIKE prefix || '%'
+  UNION ALL
+  SELECT 'step', format('%s %s %s %s %s %s', pg_temp.label(s.run_id), s.step_slug, s.status, s.remaining_tasks,
+                        s.remaining_deps, s.completed_at IS NOT NULL)
+  FROM pgflow.step_states AS s WHERE s.run_id::text LIKE prefix || '%'
+  UNION ALL
+  SELECT 'task', format('%s %s %s %s %s', pg_temp.label(t.run_id), t.step_slug, t.status, t.output, t.completed_at IS NOT NULL)
+  FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%'
+  UNION ALL
+  SELECT 'message ' || CASE WHEN t.message_id = ANY (pgflow_tests.archived_ids(t.flow_slug)) THEN 'archived' ELSE 'in queue' END,
+         format('%s %s', pg_temp.label(t.run_id), t.step_slug)
+  FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%'
+  UNION ALL
+  SELECT 'limited', pg_temp.label(l.run_id) FROM pgflow_cpp.limited_runs AS l WHERE l.run_id::text LIKE prefix || '%'
+  ORDER BY 1, 2
+$$;
+-- Each run's events in the order they were sent, without timestamps.
+CREATE FUNCTION pg_temp.events(prefix text) RETURNS text[] LANGUAGE sql AS $$
+  SELECT array_agg(format('%s %s %s', pg_temp.label(substr(m.topic, 12)::uuid), m.event,
+                          (SELECT jsonb_object_agg(p.key, p.value) FROM jsonb_each(m.payload) AS p
+                           WHERE p.key <> 'run_id' AND p.key NOT LIKE '%\_at'))
+                   ORDER BY substr(m.topic, 12), m.id)
+  FROM realtime.messages AS m WHERE m.topic LIKE 'pgflow:run:' || prefix || '%'
+$$;
+
+CREATE TABLE pg_temp.one_by_one AS SELECT * FROM pg_temp.scenario('aaaaaaaa', false);
+SET track_functions = 'pl';
+BEGIN;
+CREATE TABLE pg_temp.batched AS SELECT * FROM pg_temp.scenario('bbbbbbbb', true);
+-- complete_task ran for the set-up (1 + 3 + 1 calls) and for the batch's five other elements.
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task'), 10::bigint,
+          'the batch''s elements of runs 4, 5 (both), 6 and 7 went through complete_task, those of runs 1, 2, 3 and 8 did not');
+COMMIT;
+RESET track_functions;
+
+-- 1. The same as one element at a time.
+SELECT results_eq($$SELECT * FROM pg_temp.batched$$, $$SELECT * FROM pg_temp.one_by_one$$,
+                  'complete_tasks returns, in input order, the rows complete_task returns one element at a time');
+SELECT set_eq($$SELECT * FROM pg_temp.state('bbbbbbbb')$$, $$SELECT * FROM pg_temp.state('aaaaaaaa')$$,
+              'runs, step states, tasks, queue messages and run limits end up the same');
+SELECT is(pg_temp.events('bbbbbbbb'), pg_temp.events('aaaaaaaa'), 'each run''s events are the same, in the same order');
+
+-- 2. ... and they are the expected ones.
+SELECT results_eq($$SELECT pg_temp.label(run_id), status, output FROM pgflow.runs WHERE run_id::text LIKE 'bbbbbbbb%' ORDER BY 1$$,
+                  $$VALUES ('1', 'completed', '{"only": {"v": 1}}'::jsonb), ('2', 'completed', '{"only": null}'),
+                           ('3', 'completed', '{"b": [3]}'), ('4', 'started', NULL), ('5', 'completed', '{"left": "l5", "right": "r5"}'),
+                           ('6', 'completed', '{"only": 6}'), ('7', 'completed', '{"only": "child"}'),
+                           ('8', 'completed', '{"left": "l8", "right": "r8"}')$$,
+                  'every run but 4 completed, with the outputs of its leaf steps');
+SELECT is((SELECT array_agg(event ORDER BY id) FROM realtime.messages WHERE topic = 'pgflow:run:' || pg_temp.run('bbbbbbbb', 8)),
+          ARRAY['run:started', 'step:root:started', 'step:root:completed', 'step:left:started', 'step:right:started',
+                'step:left:completed', 'step:right:completed', 'run:completed'],
+          'run 8: the step''s completion, then the run''s');
+SELECT is((SELECT payload - 'completed_at' FROM realtime.messages
+           WHERE topic = 'pgflow:run:' || pg_temp.run('bbbbbbbb', 2) AND event = 'step:only:completed'),
+          jsonb_build_object('event_type', 'step:completed', 'run_id', pg_temp.run('bbbbbbbb', 2), 'step_slug', 'only',
+                             'status', 'completed', 'output', NULL),
+          'step:completed carries the output, null included');
+SELECT is((SELECT array_agg(pg_temp.label(substr(topic, 12)::uuid) ORDER BY id) FROM realtime.messages
+           WHERE topic LIKE 'pgflow:run:bbbbbbbb%' AND event = 'run:completed'),
+          ARRAY['1', '2', '3', '8', '6', '5', '7'],
+          'the runs completed set-wise first, in batch order, then the others in the order of their last elements');
+
+-- 3. A lone final element goes through complete_task (the set-wise statements cost more for one).
+SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c1');
+SELECT pg_temp.claim('00000000');
+SET track_functions = 'pl';
+BEGIN;
+-- Counts of earlier transactions may not have been flushed yet: the difference is this call's.
+SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task'), 0) AS calls_before \gset
+SELECT is((SELECT status FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c1'::uuid], ARRAY['only'],
+                                                    ARRAY[0], ARRAY['1'::jsonb])),
+          'completed', 'a lone final element completes');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task') - :calls_before, 1::bigint,
+          'through complete_task');
+COMMIT;
+RESET track_functions;
+
+-- 4. A run that fails while the batch waits for its row (here failed by hand as a cancellation
+--    would, without touching its task): its element is put back and goes through complete_task,
+--    which cancels the task; the batch's other final element completes its run.
+SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c2');
+SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c3');
+SELECT pg_temp.claim('00000000');
+SELECT dblink_connect('other', pgflow_tests.dblink_connstr());
+BEGIN;
+UPDATE pgflow.runs SET status = 'failed', failed_at = now() WHERE run_id = '00000000-0000-0000-0000-0000000000c3';
+SELECT dblink_send_query('other', $$SELECT string_agg(status, ',' ORDER BY run_id)
+                                    FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c2'::uuid,
+                                                                     '00000000-0000-0000-0000-0000000000c3'],
+                                                               ARRAY['only', 'only'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
+SELECT pg_sleep(0.3);
+SELECT is(dblink_is_busy('other'), 1, 'the batch waits for the row of the run being failed');
+COMMIT;
+SELECT is((SELECT s FROM dblink_get_result('other') AS r(s text)), 'completed,cancelled',
+          'then completes one run''s task and cancels the failed run''s');
+SELECT results_eq($$SELECT right(run_id::text, 2), status, output IS NOT NULL,
+                           (SELECT count(*) FROM realtime.messages AS m
+                            WHERE m.topic = 'pgflow:run:' || r.run_id AND m.event LIKE '%completed')
+                    FROM pgflow.runs AS r WHERE run_id IN ('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000c3')
+                    ORDER BY run_id$$,
+                  $$VALUES ('c2', 'completed', true, 2::bigint), ('c3', 'failed', false, 0::bigint)$$,
+                  'run c2 completed with its two events, the failed run c3 has none');
+SELECT dblink_disconnect('other');
+
+SELECT * FROM finish();
