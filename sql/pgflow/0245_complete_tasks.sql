@@ -12,7 +12,9 @@
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
 -- each, and their events (step:completed, then run:completed) are sent in batch order, before the
--- events of the elements that go through complete_task. Every other element goes through
+-- events of the elements that go through complete_task; the slots of their tasks under a step
+-- concurrency limit are freed at the end, with the bulk elements' (complete_task frees a task's
+-- before its events: only the order of notifications on different channels differs). Every other element goes through
 -- complete_task in batch order. A run with an element that could be a type violation (a single
 -- step's non-array output where a map depends on it) goes through complete_task entirely, in
 -- order, so nothing of it after the violation is completed.

@@ -3240,7 +3240,9 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
 -- each, and their events (step:completed, then run:completed) are sent in batch order, before the
--- events of the elements that go through complete_task. Every other element goes through
+-- events of the elements that go through complete_task; the slots of their tasks under a step
+-- concurrency limit are freed at the end, with the bulk elements' (complete_task frees a task's
+-- before its events: only the order of notifications on different channels differs). Every other element goes through
 -- complete_task in batch order. A run with an element that could be a type violation (a single
 -- step's non-array output where a map depends on it) goes through complete_task entirely, in
 -- order, so nothing of it after the violation is completed.
@@ -3491,15 +3493,15 @@ BEGIN
   IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
-          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}')) AS o ORDER BY 1) AS k
+          FROM unnest(coalesce(rest_ords, '{}') || coalesce)pgflow_sql"
+R"pgflow_sql((final_ords, '{}')) AS o ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
     ) AS locked;
   END IF;
 
-  -- Final elements, under the locks: e)pgflow_sql"
-R"pgflow_sql(ach still its run's last step, and the run still started
+  -- Final elements, under the locks: each still its run's last step, and the run still started
   -- (a cancellation may have come between the first reading and the locks). One that is not is
   -- put back and goes through complete_task like the rest.
   IF cardinality(final_ords) > 0 THEN
