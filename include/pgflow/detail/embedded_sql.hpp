@@ -3230,33 +3230,34 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
 -- that order: the same rows, counters, type violations, cascades, started steps, events (each
--- run's in the same order) and run completions. Returns, in input order, the rows those calls would return:
--- the task row for each element (for a type violation the failed task: pgflow 0.14), nothing for
--- an element that names no task. Empty or NULL arrays complete nothing.
+-- run's in the same order) and run completions. Returns, in input order, the rows those calls
+-- would return: the task row for each element (for a type violation the failed task: pgflow
+-- 0.14), nothing for an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events). So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
--- each, and their events (step:completed, then run:completed) are sent in batch order, before the
--- events of the elements that go through complete_task; the slots of their tasks under a step
--- concurrency limit are freed at the end, with the bulk elements' (complete_task frees a task's
--- before its events: only the order of notifications on different channels differs). Every other element goes through
--- complete_task in batch order. A run with an element that could be a type violation (a single
--- step's non-array output where a map depends on it) goes through complete_task entirely, in
--- order, so nothing of it after the violation is completed.
+-- each, and their events (step:completed, then run:completed) are sent in batch order, before
+-- the events of the elements that go through complete_task; the slots of their tasks under a
+-- step concurrency limit are freed at the end, with the bulk elements' (complete_task frees a
+-- task's before its events: only the order of notifications on different channels differs).
+-- Every other element goes through complete_task in batch order. A run with an element that
+-- could be a type violation (a single step's non-array output where a map depends on it) goes
+-- through complete_task entirely, in order, so nothing of it after the violation is completed.
 -- Locks, in one global order whatever the order of the input (as complete_task, which takes the
--- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states rows
--- in (run_id, step_slug) order; the runs rows of the final elements and of those that go through
--- complete_task, in run_id order; then, in complete_task, rows of steps not yet started, which only the holder of
--- their run's row changes. So two batches (or a batch and complete_task) completing tasks of the
--- same runs wait for each other instead of deadlocking. The step_states rows are locked as late
--- as possible, after the set-wise task updates and archiving, because every batch of a map step
--- waits for that row until the previous batch commits. Which tasks only count down is decided
--- from the unlocked counter first (it only decreases, so a task it shows as completing its step
--- does) and checked under the lock: the step's last task of the batch, when it turns out to
--- complete the step, is put back and goes through complete_task like the rest.
+-- same kinds of rows in the same order): the tasks counted set-wise; the batch's step_states
+-- rows in (run_id, step_slug) order; the runs rows of the final elements and of those that go
+-- through complete_task, in run_id order; then, in complete_task, rows of steps not yet started,
+-- which only the holder of their run's row changes. So two batches (or a batch and
+-- complete_task) completing tasks of the same runs wait for each other instead of deadlocking.
+-- The step_states rows are locked as late as possible, after the set-wise task updates and
+-- archiving, because every batch of a map step waits for that row until the previous batch
+-- commits. Which tasks only count down is decided from the unlocked counter first (it only
+-- decreases, so a task it shows as completing its step does) and checked under the lock: the
+-- step's last task of the batch, when it turns out to complete the step, is put back and goes
+-- through complete_task like the rest.
 -- Errors: 'complete_tasks: run_ids, step_slugs, task_indexes and outputs must be one-dimensional
 -- arrays of the same length (got <a>, <b>, <c>, <d>)'. Any error raised while completing an
 -- element (e.g. deadlock_detected, serialization_failure, a statement timeout) aborts the call
@@ -3493,8 +3494,8 @@ BEGIN
   IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
-          FROM unnest(coalesce(rest_ords, '{}') || coalesce)pgflow_sql"
-R"pgflow_sql((final_ords, '{}')) AS o ORDER BY 1) AS k
+          FROM unnest(coalesce(rest_ords, '{}') || coale)pgflow_sql"
+R"pgflow_sql(sce(final_ords, '{}')) AS o ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
