@@ -1,7 +1,7 @@
 -- pgflow-cpp's internal helper functions, each on its own (their callers' files test them in
--- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority and
--- _start_child_run.
-SELECT plan(22);
+-- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority,
+-- _start_child_run, _step_completed_event, _run_completed_event and _run_output.
+SELECT plan(28);
 
 -- _realtime_send_exists(): whether events also go to realtime.send(jsonb, text, text, boolean).
 SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false without a realtime schema');
@@ -114,5 +114,47 @@ SELECT results_eq($$SELECT w.child_run_id IS NULL, w.wake_at IS NOT NULL, w.star
                     WHERE w.run_id = '00000000-0000-0000-0000-00000000c001' AND w.task_index = 1$$,
                   $$VALUES (true, true, 'Child run of flow "child" could not start: no children today'::text)$$,
                   '_start_child_run: the wait is due at once and says why the child could not start');
+
+-- _step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) and
+-- _run_completed_event(run_id, flow_slug, output, completed_at): pgflow 0.8.1's payloads.
+SELECT is(pgflow_cpp._step_completed_event('00000000-0000-0000-0000-00000000e001', 'fetch', '2026-01-02 03:04:05+00',
+                                           '{"n": 1}', false),
+          jsonb_build_object('event_type', 'step:completed', 'run_id', '00000000-0000-0000-0000-00000000e001',
+                             'step_slug', 'fetch', 'status', 'completed',
+                             'completed_at', '2026-01-02 03:04:05+00'::timestamptz, 'output', '{"n": 1}'::jsonb),
+          '_step_completed_event: the step''s payload with its output');
+SELECT is(pgflow_cpp._step_completed_event('00000000-0000-0000-0000-00000000e001', 'fetch', '2026-01-02 03:04:05+00',
+                                           NULL, false) -> 'output',
+          'null'::jsonb, '_step_completed_event: a NULL output is sent as null');
+SELECT is(pgflow_cpp._step_completed_event('00000000-0000-0000-0000-00000000e001', 'items', '2026-01-02 03:04:05+00',
+                                           NULL, true) - 'completed_at',
+          jsonb_build_object('event_type', 'step:completed', 'run_id', '00000000-0000-0000-0000-00000000e001',
+                             'step_slug', 'items', 'status', 'completed', 'trimmed', true),
+          '_step_completed_event: a trimmed output says "trimmed" and has no output key');
+SELECT is(pgflow_cpp._run_completed_event('00000000-0000-0000-0000-00000000e001', 'deps', '{"a": 1}', '2026-01-02 03:04:05+00'),
+          jsonb_build_object('event_type', 'run:completed', 'run_id', '00000000-0000-0000-0000-00000000e001',
+                             'flow_slug', 'deps', 'status', 'completed', 'output', '{"a": 1}'::jsonb,
+                             'completed_at', '2026-01-02 03:04:05+00'::timestamptz),
+          '_run_completed_event: the run''s payload');
+
+-- _run_output(run_id): {leaf step: its output} over the completed steps nobody depends on.
+SELECT pgflow.create_flow('outputs');
+SELECT pgflow.add_step('outputs', 'root');
+SELECT pgflow.add_step('outputs', 'items', ARRAY['root'], step_type => 'map');
+SELECT pgflow.add_step('outputs', 'leaf', ARRAY['root']);
+SELECT pgflow.start_flow('outputs', '{}', '00000000-0000-0000-0000-0000000f0a01');
+SELECT pgflow_tests.ensure_worker('outputs');
+SELECT pgflow.start_tasks('outputs', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000f0a01'),
+                          pgflow_tests.worker_id());
+SELECT is(pgflow_cpp._run_output('00000000-0000-0000-0000-0000000f0a01'), NULL,
+          '_run_output: NULL while no leaf step has completed');
+SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000f0a01', 'root', 0, '["x", "y"]');
+SELECT pgflow.start_tasks('outputs', ARRAY(SELECT message_id FROM pgflow.step_tasks
+                                           WHERE run_id = '00000000-0000-0000-0000-0000000f0a01' AND status = 'queued'),
+                          pgflow_tests.worker_id());
+SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000f0a01', 'items', i, to_jsonb(i)) FROM generate_series(1, 0, -1) AS i;
+SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000f0a01', 'leaf', 0, 'false');
+SELECT is(pgflow_cpp._run_output('00000000-0000-0000-0000-0000000f0a01'), '{"items": [0, 1], "leaf": false}'::jsonb,
+          '_run_output: the leaves only, a map''s outputs in task order, falsy outputs kept');
 
 SELECT * FROM finish();
