@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     app.add_option("--engine", engine, "edge (pgflow 0.8.1's edge-worker protocol), worker (pgflow::worker) or limit")
         ->check(CLI::IsMember({"edge", "worker", "limit"}));
     app.add_option("--label", label, "engine name printed in the result row (default: the engine)");
-    app.add_option("--shape", shape_name, "single, chain5, diamond, map100 or map1000");
+    app.add_option("--shape", shape_name, "single, chain5, diamond, map100, map1000 or an extra row's (shapes.hpp)");
     app.add_option("--workers", workers, "number of workers")->check(CLI::Range(1, 64));
     app.add_option("--warmup", w.warmup_s, "seconds run before the measured window");
     app.add_option("--seconds", w.measure_s, "length of the measured window in seconds");
@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
                    "tasks per claim of every engine, and pgflow::worker's handler threads (default: each "
                    "engine's default, 10)")
         ->check(CLI::Range(1, 999));
+    app.add_option("--claim-linger-ms", eo.claim_linger_ms,
+                   "worker engine: pgflow::worker's claim_linger (default 0: claim on every notification)")
+        ->check(CLI::Range(0, 2000));
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");
     app.add_flag("--keep-going", keep_going, "when the engine fails, print its row with the error and exit 0");

@@ -78,6 +78,20 @@ TEST(worker_options, poll_interval_must_lie_between_1_ms_and_max_poll) {
     EXPECT_NO_THROW(make_worker(o));
 }
 
+TEST(worker_options, claim_linger_must_lie_between_0_and_max_poll) {
+    pgflow::worker_options o;
+    o.claim_linger = -1ms;
+    EXPECT_EQ(worker_refusal(o),
+              "pgflow: worker_options.claim_linger must be between 0 and max_poll (2000 ms) (got -1 ms)");
+    o.claim_linger = 2001ms;  // longer than the idle pause: notifications would be slower than polling
+    EXPECT_EQ(worker_refusal(o),
+              "pgflow: worker_options.claim_linger must be between 0 and max_poll (2000 ms) (got 2001 ms)");
+    o.claim_linger = 0ms;  // both bounds are allowed
+    EXPECT_NO_THROW(make_worker(o));
+    o.claim_linger = o.max_poll;
+    EXPECT_NO_THROW(make_worker(o));
+}
+
 TEST(worker_options, shutdown_grace_may_be_zero_not_negative_and_reconnect_delays_must_be_positive) {
     pgflow::worker_options o;
     o.shutdown_grace = -1ms;

@@ -42,6 +42,12 @@ using worker_clock = std::chrono::steady_clock;
 // again, so that the attempt is still this worker's when it is reported timed out.
 inline constexpr std::chrono::seconds abandon_after{1};
 
+// What becomes of a task a worker leaves unfinished (true whatever its run's state), for its logs.
+inline constexpr std::string_view left_to_timeout =
+    "; a task left unfinished can be claimed again by a worker once its timeout has passed (timeout "
+    "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
+    "out; a task of a failed run is not retried";
+
 inline void log_line(const worker_setup& w, const std::string& line) {
     w.options.log("pgflow worker " + w.flow_slug + " " + w.id.substr(0, 8) + ": " + line);
 }

@@ -36,6 +36,12 @@ struct worker_options {
     std::chrono::milliseconds max_poll{2000};            ///< longest idle pause without a NOTIFY
     std::chrono::milliseconds heartbeat_interval{5000};  ///< pgflow.workers.last_heartbeat_at
     // pgflow-cpp's own.
+    /// After a claim that drained the queue, how long a queue notification waits before this
+    /// worker claims again (the process's other idle workers take it meanwhile). 0, the default:
+    /// claim at once, as pgflow 0.8.1's worker does. Under a steady stream of starts a worker
+    /// otherwise claims one task per round trip; a linger of 10-50 ms gathers several, for fewer
+    /// statements per task (docs/runtime.md, "Claim linger"). An idle worker claims at once.
+    std::chrono::milliseconds claim_linger{0};
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
     /// Time in-flight handlers get after stop (then their stop token is requested; what is not
@@ -89,6 +95,9 @@ inline void validate_worker_options(const worker_options& o) {
     if (o.poll_interval.count() < 1 || o.poll_interval > o.max_poll)
         refuse("poll_interval", "between 1 ms and max_poll (" + std::to_string(o.max_poll.count()) + " ms)",
                std::to_string(o.poll_interval.count()) + " ms");
+    if (o.claim_linger.count() < 0 || o.claim_linger > o.max_poll)
+        refuse("claim_linger", "between 0 and max_poll (" + std::to_string(o.max_poll.count()) + " ms)",
+               std::to_string(o.claim_linger.count()) + " ms");
     if (o.shutdown_grace.count() < 0)
         refuse("shutdown_grace", "zero or more", std::to_string(o.shutdown_grace.count()) + " ms");
     if (o.max_output_bytes == 0) refuse("max_output_bytes", "positive", "0");

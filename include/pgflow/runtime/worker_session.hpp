@@ -82,12 +82,6 @@ public:
 private:
     using clock = worker_clock;
 
-    // What becomes of a task this worker leaves unfinished (true whatever its run's state).
-    static constexpr std::string_view left_to_timeout =
-        "; a task left unfinished can be claimed again by a worker once its timeout has passed (timeout "
-        "+ 2 s after it started): as a new attempt while attempts remain, otherwise it fails as timed "
-        "out; a task of a failed run is not retried";
-
     // A handler running this long has its run's state checked every ended_check_every (in the
     // round trips, one small SELECT), so that a cancelled run's handlers see their stop token
     // within a second. Short tasks cost nothing: a cancel only refuses their completion.
@@ -293,7 +287,8 @@ private:
         } else if (quantity > 0) {
             capacity_logged_ = false;
         }
-        if (!stopping_ && quantity > 0 && now < next_claim_ && acknowledging && listener_->take_kept_wake())
+        if (!stopping_ && quantity > 0 && now < next_claim_ && now >= linger_until_ && acknowledging &&
+            listener_->take_kept_wake())
             next_claim_ = now;
         return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
     }
@@ -367,8 +362,9 @@ private:
             return;
         }
         // The queue is drained: sleep until the next message becomes visible; a wake-up from the
-        // queue listener cuts the sleep short.
+        // queue listener cuts the sleep short, after the claim linger if this claim found tasks.
         next_claim_ = now + idle_after_drain(visible, w_.options.poll_interval, w_.options.max_poll);
+        if (read_count > 0) linger_until_ = now + w_.options.claim_linger;
     }
 
     // pgflow 0.8.1's second step of a claim: a round trip of its own.
@@ -389,18 +385,19 @@ private:
 
     void wait_for_something() {
         const bool can_claim = !stopping_ && handlers_.capacity() > 0;
-        if (subscriber_.woken.exchange(false)) next_claim_ = clock::now();
+        if (subscriber_.woken.exchange(false)) next_claim_ = std::max(clock::now(), linger_until_);
         const auto now = clock::now();
         if (can_claim && next_claim_ <= now) return;
         // Idle for claiming: the listener may hand this worker the next notification, or one it
-        // kept while every worker was busy.
-        if (can_claim && listener_->enter_idle(&subscriber_)) {
+        // kept while every worker was busy. A lingering worker leaves them to the others.
+        const bool idle = can_claim && now >= linger_until_;
+        if (idle && listener_->enter_idle(&subscriber_)) {
             listener_->leave_idle(&subscriber_);
             next_claim_ = now;
             return;
         }
         auto until = next_heartbeat_;
-        if (can_claim) until = std::min(until, next_claim_);
+        if (can_claim) until = std::min(until, idle ? next_claim_ : std::min(next_claim_, linger_until_));
         if (!stopping_ && caps_.handlerless_steps) until = std::min(until, waker_.next());
         if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
@@ -408,8 +405,8 @@ private:
             until = std::min(until, std::max(next_ended_check_, *claimed + ended_check_after));
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
         if (timeout.count() > 0) wait_on_connection(timeout);
-        if (can_claim) listener_->leave_idle(&subscriber_);
-        if (subscriber_.woken.exchange(false)) next_claim_ = clock::now();
+        if (idle) listener_->leave_idle(&subscriber_);
+        if (subscriber_.woken.exchange(false)) next_claim_ = std::max(clock::now(), linger_until_);
     }
 
     void wait_on_connection(std::chrono::milliseconds timeout) {
@@ -440,6 +437,7 @@ private:
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
+    clock::time_point linger_until_{};  ///< no claim on a notification before (options.claim_linger)
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
     wait_waker waker_{w_.options.wait_check_interval, w_.options.poll_interval};
