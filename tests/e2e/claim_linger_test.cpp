@@ -46,13 +46,19 @@ struct claims_recorder {
     }
 };
 
+// A database with the flow registered, a client, and the claims' record.
+struct linger_setup {
+    database db;
+    pgflow::client client{db.options()};
+    claims_recorder rec;
+    linger_setup() { client.ensure_registered(lingering); }
+};
+
 }  // namespace
 
 TEST(claim_linger, an_idle_worker_claims_at_once_and_the_starts_during_its_linger_come_in_one_claim) {
-    database db;
-    pgflow::client client{db.options()};
-    client.ensure_registered(lingering);
-    claims_recorder rec;
+    linger_setup setup;
+    auto& [db, client, rec] = setup;
     worker_thread worker{db, lingering, rec.options()};
 
     const auto first_started = clock::now();
@@ -74,10 +80,8 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_the_starts_during_its_linge
 }
 
 TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_claims_at_once) {
-    database db;
-    pgflow::client client{db.options()};
-    client.ensure_registered(lingering);
-    claims_recorder rec;
+    linger_setup setup;
+    auto& [db, client, rec] = setup;
     worker_thread first{db, lingering, rec.options()};
     worker_thread second{db, lingering, rec.options()};
 
