@@ -1,6 +1,7 @@
 // worker_options::claim_linger end to end: an idle worker claims a new task at once; after a claim
 // that found tasks, the notifications of the next starts wait out the linger and their tasks come
-// in one claim; meanwhile another idle worker of the process takes them instead.
+// in one claim; meanwhile another idle worker of the process takes them instead, and when every
+// worker lingers, the notification waits for the first linger to end.
 
 #include "e2e_support.hpp"
 
@@ -89,8 +90,11 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
     const auto next_started = clock::now();
     EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
     EXPECT_LT(clock::now() - next_started, linger) << "the other worker was idle";
+    // Both linger now: the third run's notification is kept until the first linger ends.
+    EXPECT_EQ(client.wait(client.start(lingering, 3), 30s), boost::json::parse(R"({"only":4})"));
 
     const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 2U);
+    ASSERT_EQ(claims.size(), 3U);
     EXPECT_NE(claims[0].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
+    EXPECT_GE(claims[2].at - claims[0].at, linger - std::chrono::milliseconds{100});
 }

@@ -36,11 +36,12 @@ struct worker_options {
     std::chrono::milliseconds max_poll{2000};            ///< longest idle pause without a NOTIFY
     std::chrono::milliseconds heartbeat_interval{5000};  ///< pgflow.workers.last_heartbeat_at
     // pgflow-cpp's own.
-    /// After a claim that drained the queue, how long a queue notification waits before this
-    /// worker claims again (the process's other idle workers take it meanwhile). 0, the default:
-    /// claim at once, as pgflow 0.8.1's worker does. Under a steady stream of starts a worker
-    /// otherwise claims one task per round trip; a linger of 10-50 ms gathers several, for fewer
-    /// statements per task (docs/runtime.md, "Claim linger"). An idle worker claims at once.
+    /// After a claim that found tasks and drained the queue, how long a queue notification waits
+    /// before this worker claims again (the process's other idle workers take it meanwhile). 0,
+    /// the default: claim at once, as pgflow 0.8.1's worker does. Under a steady stream of starts a
+    /// worker otherwise claims one task per round trip; a linger of 10-50 ms gathers several, for
+    /// fewer statements per task (docs/runtime.md, "Claim linger"). A worker past its linger
+    /// claims at once.
     std::chrono::milliseconds claim_linger{0};
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this

@@ -385,7 +385,7 @@ private:
 
     void wait_for_something() {
         const bool can_claim = !stopping_ && handlers_.capacity() > 0;
-        if (subscriber_.woken.exchange(false)) next_claim_ = std::max(clock::now(), linger_until_);
+        if (subscriber_.woken.exchange(false)) woken_at(clock::now());
         const auto now = clock::now();
         if (can_claim && next_claim_ <= now) return;
         // Idle for claiming: the listener may hand this worker the next notification, or one it
@@ -406,8 +406,11 @@ private:
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
         if (timeout.count() > 0) wait_on_connection(timeout);
         if (idle) listener_->leave_idle(&subscriber_);
-        if (subscriber_.woken.exchange(false)) next_claim_ = std::max(clock::now(), linger_until_);
+        if (subscriber_.woken.exchange(false)) woken_at(clock::now());
     }
+
+    // A notification: claim now, or when the claim linger ends, unless a claim is due sooner.
+    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, std::max(now, linger_until_)); }
 
     void wait_on_connection(std::chrono::milliseconds timeout) {
         const auto why = conn_->wait_for_input(timeout, wake_.fd());
