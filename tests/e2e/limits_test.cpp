@@ -124,12 +124,15 @@ TEST(limits, high_priority_runs_of_a_backlog_complete_first) {
                      uuid_array(low), uuid_array(high)),
               3)
         << "low-priority runs completed before the high-priority backlog";
-    EXPECT_EQ(scalar(c, R"(SELECT count(*) FROM pgflow.step_tasks
+    // A claim skips the messages other claims hold locked (SKIP LOCKED): while the first
+    // low-priority task is claimed, each of the 3 other workers (one task at a time) may be
+    // claiming a high-priority one, stamped a moment later (the full suite under load saw 19).
+    EXPECT_GE(scalar(c, R"(SELECT count(*) FROM pgflow.step_tasks
                           WHERE run_id = ANY($1::uuid[])
                             AND started_at < (SELECT min(started_at) FROM pgflow.step_tasks WHERE run_id = ANY($2::uuid[])))",
                      uuid_array(high), uuid_array(low)),
-              20)
-        << "every high-priority task started before the first low-priority one";
+              17)
+        << "high-priority tasks started after the first low-priority one, beyond the other workers' claims";
 }
 
 TEST(limits, rate_limit_holds_in_every_window_over_ten_seconds) {
