@@ -56,6 +56,10 @@ BEGIN
   END IF;
 END $$;
 
+-- A queue wake-up (channel pgflow:queue:<flow>) is also noted in the transaction-local setting
+-- pgflow_cpp.woken_queues, ' <flow> <flow> ', each flow once: a worker reads it at the end of its
+-- completion statement to learn whether its own completions queued tasks of its flow (it then ends
+-- its claim linger, include/pgflow/runtime/worker_session.hpp). It goes with the transaction.
 CREATE OR REPLACE FUNCTION pgflow_cpp.notify(channel text, payload text)
 RETURNS void
 LANGUAGE plpgsql
@@ -65,7 +69,14 @@ SET search_path = ''
 AS $$
 DECLARE
   recorded bigint;
+  woken text;
 BEGIN
+  IF left(notify.channel, 13) = 'pgflow:queue:' THEN
+    woken := coalesce(nullif(current_setting('pgflow_cpp.woken_queues', true), ''), ' ');
+    IF position(' ' || substr(notify.channel, 14) || ' ' IN woken) = 0 THEN
+      PERFORM set_config('pgflow_cpp.woken_queues', woken || substr(notify.channel, 14) || ' ', true);
+    END IF;
+  END IF;
   IF current_setting('pgflow_cpp.defer_notifications', true) = 'on' THEN
     -- pg_notify's own checks and errors, so that deferring fails exactly where notifying would.
     IF coalesce(notify.channel, '') = '' THEN

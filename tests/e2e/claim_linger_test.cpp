@@ -1,7 +1,8 @@
 // worker_options::claim_linger end to end: an idle worker claims a new task at once; after a claim
 // that found tasks, the notifications of the next starts wait out the linger and their tasks come
 // in one claim; meanwhile another idle worker of the process takes them instead, and when every
-// worker lingers, the notification waits for the first linger to end.
+// worker lingers, the notification waits for the first linger to end. A worker whose own
+// completion queued the run's next step does not linger over it.
 
 #include "e2e_support.hpp"
 
@@ -18,6 +19,11 @@ using namespace e2e;
 namespace {
 
 constexpr auto lingering = pgflow::flow<"linger_flow", int>(pgflow::step<"only">([](int n) { return n + 1; }));
+
+constexpr auto chained =
+    pgflow::flow<"linger_chain", int>(pgflow::step<"first">([](int n) { return n + 1; }),
+                                      pgflow::step<"second", pgflow::after<"first">>([](int, int x) { return x * 2; }),
+                                      pgflow::step<"third", pgflow::after<"second">>([](int, int x) { return x - 3; }));
 
 constexpr auto linger = std::chrono::milliseconds{1500};
 
@@ -97,4 +103,19 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
     ASSERT_EQ(claims.size(), 3U);
     EXPECT_NE(claims[0].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
     EXPECT_GE(claims[2].at - claims[0].at, linger - std::chrono::milliseconds{100});
+}
+
+TEST(claim_linger, a_worker_whose_completion_queued_the_next_step_claims_it_at_once) {
+    linger_setup setup;
+    auto& [db, client, rec] = setup;
+    client.ensure_registered(chained);
+    worker_thread worker{db, chained, rec.options()};
+
+    // Each claim finds one task and drains the queue; each completion queues the next step.
+    const auto started = clock::now();
+    EXPECT_EQ(client.wait(client.start(chained, 4), 30s), boost::json::parse(R"({"third":7})"));
+    EXPECT_LT(clock::now() - started, linger) << "two lingers would have taken twice that";
+    const auto claims = rec.taken();
+    ASSERT_EQ(claims.size(), 3U);
+    for (const auto& c : claims) EXPECT_EQ(c.tasks, 1);
 }

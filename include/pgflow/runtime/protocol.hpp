@@ -6,9 +6,12 @@
 #include <pgflow/runtime/acknowledgements.hpp>
 #include <pgflow/runtime/statements.hpp>
 
+#include <cstddef>
 #include <deque>
+#include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace pgflow::detail {
@@ -107,6 +110,22 @@ inline std::vector<pq::pipelined_statement> pipeline_of(const acknowledgement_pl
         out.push_back(
             {std::string(name_of(s.kind)), {}, parameters_of(s, pending, worker_id), s.same_transaction_as_next});
     return out;
+}
+
+/// Whether a completion of the plan queued tasks of `flow_slug`: the flows whose queues its
+/// transaction woke, which the completion statements answer after their rows (statements.hpp).
+inline bool queue_fed_by(const acknowledgement_plan& plan, std::span<const pq::pipelined_outcome> outcomes,
+                         std::string_view flow_slug) {
+    const std::string flow = ' ' + std::string(flow_slug) + ' ';
+    for (std::size_t k = 0; k < plan.statements.size() && k < outcomes.size(); ++k) {
+        const auto kind = plan.statements[k].kind;
+        const auto* r = std::get_if<pq::result>(&outcomes[k]);
+        if ((kind == ack_statement::complete || kind == ack_statement::complete_batch) && r != nullptr &&
+            r->rows() == 1 && r->columns() == 2 && !r->is_null(0, 1) &&
+            r->get<std::string>(0, 1).find(flow) != std::string::npos)
+            return true;
+    }
+    return false;
 }
 
 }  // namespace pgflow::detail

@@ -45,8 +45,11 @@ inline std::string run_channel(std::string_view run_id) { return "pgflow:run:" +
 namespace statements {
 
 // Acknowledgements. $1 run_id, $2 step_slug, $3 task_index, $4 output or error message.
-inline constexpr prepared_statement complete{
-    "pgflow_complete", "SELECT count(*) FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb)"};
+// A completion statement answers, after its rows, the flows whose queues its transaction woke
+// (' <flow> ... ', pgflow_cpp.notify; NULL on pgflow 0.8.1's schema): see queue_fed_by.
+inline constexpr prepared_statement complete{"pgflow_complete", R"(
+SELECT count(*), current_setting('pgflow_cpp.woken_queues', true)
+FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb))"};
 inline constexpr prepared_statement fail{"pgflow_fail",
                                          "SELECT count(*) FROM pgflow.fail_task($1::uuid, $2, $3::int, $4)"};
 
@@ -73,9 +76,10 @@ CROSS JOIN LATERAL pgflow.fail_task($1::uuid, $2, $3::int, $4) AS f)"};
 // set-wise; pgflow 0.8.1's own schema gets one complete_task per element. Arrays of run_id,
 // step_slug, task_index, output, sorted by run so that concurrent batches lock runs in one order.
 inline constexpr prepared_statement complete_batch_function{"pgflow_complete_batch", R"(
-SELECT count(*) FROM pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[]))"};
+SELECT count(*), current_setting('pgflow_cpp.woken_queues', true)
+FROM pgflow.complete_tasks($1::uuid[], $2::text[], $3::int[], $4::jsonb[]))"};
 inline constexpr prepared_statement complete_batch_unnest{"pgflow_complete_batch", R"(
-SELECT count(*)
+SELECT count(*), current_setting('pgflow_cpp.woken_queues', true)
 FROM unnest($1::uuid[], $2::text[], $3::int[], $4::jsonb[]) AS a(run_id, step_slug, task_index, output)
 CROSS JOIN LATERAL pgflow.complete_task(a.run_id, a.step_slug, a.task_index, a.output) AS t)"};
 

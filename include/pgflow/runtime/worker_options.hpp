@@ -41,7 +41,7 @@ struct worker_options {
     /// the default: claim at once, as pgflow 0.8.1's worker does. Under a steady stream of starts a
     /// worker otherwise claims one task per round trip; a linger of 10-50 ms gathers several, for
     /// fewer statements per task (docs/runtime.md, "Claim linger"). A worker past its linger
-    /// claims at once.
+    /// claims at once, and so does one whose own completion queued tasks of its flow.
     std::chrono::milliseconds claim_linger{0};
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this

@@ -129,8 +129,7 @@ private:
         if (stopping_) return;
         stopping_ = true;
         grace_end_ = since + w_.options.shutdown_grace;
-        // Says what the stop waits for and for how long, so that a slow stop can be told apart
-        // from a hung one in the log.
+        // What the stop waits for and how long: the log tells a slow stop from a hung one.
         if (handlers_.in_flight > 0 || !pending_.empty()) {
             const auto give_up =
                 std::chrono::duration_cast<std::chrono::milliseconds>(w_.options.shutdown_grace + abandon_after);
@@ -265,6 +264,8 @@ private:
         for (std::size_t k = 0; k < plan.statements.size(); ++k)
             errors.push_back(std::get_if<database_error>(&outcomes[k]));
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
+        // The next step of a run this worker advanced is no start to gather: claim it at once.
+        if (linger_until_ > now && queue_fed_by(plan, outcomes, w_.flow_slug)) linger_until_ = now;
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
         if (!watched.empty()) settle_ended_runs(outcomes[i++]);
