@@ -4,11 +4,13 @@
 // valid UTF-8 before they are queued.
 #include <pgflow/detail/utf8.hpp>
 #include <pgflow/runtime/acknowledgements.hpp>
+#include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/wait_waker.hpp>
 #include <pgflow/runtime/worker_handlers.hpp>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <deque>
 #include <string>
 #include <vector>
@@ -331,3 +333,41 @@ TEST(valid_utf8, a_handler_failure_is_queued_with_a_message_the_database_accepts
 }
 
 }  // namespace
+
+namespace {
+
+// A completion statement's result as the worker gets it: its count, then the queues its
+// transaction woke (nullptr: NULL, as on pgflow 0.8.1's schema).
+pgflow::pq::result completion_answer(const char* woken) {
+    PGresult* r = PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK);
+    PGresAttDesc columns[2] = {{const_cast<char*>("count"), 0, 0, 0, 20, 8, -1},
+                               {const_cast<char*>("current_setting"), 0, 0, 0, 25, -1, -1}};
+    PQsetResultAttrs(r, 2, columns);
+    PQsetvalue(r, 0, 0, const_cast<char*>("1"), 1);
+    PQsetvalue(r, 0, 1, const_cast<char*>(woken), woken ? static_cast<int>(std::strlen(woken)) : -1);
+    return pgflow::pq::result(r);
+}
+
+// A round trip of one completion statement of `kind` between its defer and the publication.
+bool fed(ack_statement kind, pgflow::pq::pipelined_outcome answer, std::string_view flow) {
+    acknowledgement_plan plan;
+    plan.statements = {{ack_statement::defer, {}, true}, {kind, {0}}, {ack_statement::publish, {}}};
+    std::vector<pgflow::pq::pipelined_outcome> outcomes;
+    outcomes.emplace_back(pgflow::pq::result{});
+    outcomes.push_back(std::move(answer));
+    outcomes.emplace_back(pgflow::pq::result{});
+    return queue_fed_by(plan, outcomes, flow);
+}
+
+}  // namespace
+
+TEST(acknowledgements, a_completion_feeds_the_queue_of_the_flows_it_answers_and_no_other) {
+    EXPECT_TRUE(fed(ack_statement::complete, completion_answer(" fed "), "fed"));
+    EXPECT_TRUE(fed(ack_statement::complete_batch, completion_answer(" child fed "), "fed"));
+    EXPECT_FALSE(fed(ack_statement::complete, completion_answer(" fed2 "), "fed")) << "a flow named like it";
+    EXPECT_FALSE(fed(ack_statement::complete, completion_answer(" fed "), "fe"));
+    EXPECT_FALSE(fed(ack_statement::complete, completion_answer(" "), "fed"));
+    EXPECT_FALSE(fed(ack_statement::complete, completion_answer(nullptr), "fed")) << "pgflow 0.8.1's schema";
+    EXPECT_FALSE(fed(ack_statement::complete, deadlock, "fed")) << "a completion that failed";
+    EXPECT_FALSE(fed(ack_statement::fail, completion_answer(" fed "), "fed")) << "only completions answer it";
+}
