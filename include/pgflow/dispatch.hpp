@@ -15,6 +15,7 @@
 // hook); a signal or subflow step's fails the task (they have no queue message, so no worker gets one).
 
 #include <pgflow/compile/callable.hpp>
+#include <pgflow/compile/graph.hpp>
 #include <pgflow/compile/type_list.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
@@ -260,22 +261,55 @@ using step_runner_t = std::conditional_t<is(Step::kind, step_kind::signal) || is
 
 }  // namespace detail
 
-/// Runs the steps of one flow. Refers to the flow's steps, so the flow must outlive it.
-template <flow_type Flow>
-class dispatcher {
-public:
-    constexpr explicit dispatcher(const Flow& f) noexcept
-        : entries_(entries(f, std::make_index_sequence<Flow::step_count>{})) {}
+namespace detail {
 
+/// What a dispatcher does at run time, in a class named by the flow's graph type (its step and
+/// edge counts) alone. A member function of dispatcher<Flow> is named after every step of the flow
+/// (some 64 kB for 500 steps), and g++ spends about 40 ms at -O0 on each such name it emits.
+template <std::size_t N, std::size_t E>
+class dispatch_table {
+public:
     /// Runs step `step_slug` on a task input as start_tasks builds it and returns the handler's
     /// result as JSON. Throws unknown_step_error for a slug the flow lacks, json_decode_error (naming
     /// flow, step and JSON path) for an input that does not fit the handler, or what the handler throws.
     boost::json::value operator()(std::string_view step_slug, const boost::json::value& input,
                                   const task_context& ctx) const {
-        const std::size_t i = Flow::traits::facts.graph.index_of(step_slug);
-        if (i == detail::npos) throw_unknown_step(step_slug);
-        return entries_[i].run(entries_[i].step, Flow::slug, input, ctx);
+        const std::size_t i = graph_->index_of(step_slug);
+        if (i == npos) throw_unknown_step(step_slug);
+        return entries_[i].run(entries_[i].step, flow_slug_, input, ctx);
     }
+
+protected:
+    constexpr dispatch_table(std::string_view flow_slug, const flow_graph<N, E>& graph,
+                             const std::array<dispatch_entry, N>& entries) noexcept
+        : flow_slug_(flow_slug), graph_(&graph), entries_(entries) {}
+
+private:
+    [[noreturn]] void throw_unknown_step(std::string_view step_slug) const {
+        std::string message = concat({"pgflow: flow \"", flow_slug_, "\" has no step \"", step_slug, "\" (its steps:"});
+        for (const std::size_t i : graph_->order) {  // registration order, as Flow::step_slugs()
+            message += ' ';
+            message += graph_->slugs[i];
+        }
+        message += ')';
+        throw unknown_step_error(message);
+    }
+
+    std::string_view flow_slug_;
+    const flow_graph<N, E>* graph_;  ///< the flow's (Flow::traits::facts.graph)
+    std::array<dispatch_entry, N> entries_;
+};
+
+}  // namespace detail
+
+/// Runs the steps of one flow (operator(): detail::dispatch_table). Refers to the flow's steps, so
+/// the flow must outlive it.
+template <flow_type Flow>
+class dispatcher : public detail::dispatch_table<Flow::step_count, Flow::traits::edge_count> {
+public:
+    constexpr explicit dispatcher(const Flow& f) noexcept
+        : detail::dispatch_table<Flow::step_count, Flow::traits::edge_count>(
+              Flow::slug, Flow::traits::facts.graph, entries(f, std::make_index_sequence<Flow::step_count>{})) {}
 
     [[nodiscard]] static constexpr bool contains(std::string_view step_slug) noexcept {
         return Flow::traits::facts.graph.index_of(step_slug) != detail::npos;
@@ -296,19 +330,6 @@ private:
             &detail::step_runner_t<step_at<Is>,
                                    typename detail::step_analysis<typename Flow::traits, Is>::verdict>::run}...};
     }
-
-    [[noreturn]] static void throw_unknown_step(std::string_view step_slug) {
-        std::string message =
-            detail::concat({"pgflow: flow \"", Flow::slug, "\" has no step \"", step_slug, "\" (its steps:"});
-        for (const std::string_view s : Flow::step_slugs()) {
-            message += ' ';
-            message += s;
-        }
-        message += ')';
-        throw unknown_step_error(message);
-    }
-
-    std::array<detail::dispatch_entry, Flow::step_count> entries_;
 };
 
 /// The dispatcher of `f`. `f` must outlive it (flows are usually namespace-scope constants).

@@ -42,13 +42,65 @@ struct checked_flow {
     explicit checked_flow() = default;
 };
 
+/// A flow's values (options, every step's options and waits, registration text) and their
+/// accessors, in a class named by the step count and the text's size alone: a member function of
+/// flow_definition is named after every step (some 64 kB for 500 steps), and g++ spends about
+/// 40 ms at -O0 on each such name it emits (shape_of and a worker's registration call these).
+template <std::size_t N, std::size_t SqlCapacity>
+class flow_values {
+public:
+    [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
+
+    /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (docs/registration.md).
+    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
+
+    /// Every step's options, in declaration order.
+    [[nodiscard]] constexpr const std::array<step_options, N>& declared_step_options() const noexcept {
+        return step_options_;
+    }
+
+    /// What pgflow_cpp.set_step_kind registers per step (kind handler for handler steps), in
+    /// declaration order.
+    [[nodiscard]] constexpr const std::array<step_wait_text, N>& step_waits() const noexcept { return step_waits_; }
+
+protected:
+    enum : std::size_t { sql_capacity = SqlCapacity };
+
+    constexpr flow_values(flow_options options, const std::array<step_options, N>& step_options,
+                          const std::array<step_wait_text, N>& step_waits)
+        : options_(options), step_options_(step_options), step_waits_(step_waits) {}
+
+    flow_options options_;
+    // Kept, not rebuilt on demand: shape_of() reads them at run time, and rebuilding them there made
+    // every worker compile a function of one base-class cast per step.
+    std::array<step_options, N> step_options_;
+    std::array<step_wait_text, N> step_waits_;
+    std::array<char, SqlCapacity> sql_{};  ///< written by flow_definition's constructor
+    std::size_t sql_size_ = 0;
+};
+
+/// The size of a flow's registration text (an enumerator: see flow_traits).
+template <class Traits>
+struct registration_capacity_of {
+    enum : std::size_t {
+        value = registration_capacity(Traits::slug, Traits::facts.graph, Traits::facts.types, Traits::facts.conditions,
+                                      Traits::facts.waits)
+    };
+};
+template <fixed_string Slug, class Input, class... Steps>
+using flow_values_of =
+    flow_values<sizeof...(Steps), registration_capacity_of<flow_traits_t<Slug, Input, Steps...>>::value>;
+
 }  // namespace detail
 
 /// A flow: its steps (with their handlers), options and registration SQL. Built by flow<...>(...).
 /// Its static members slug_string (a fixed_string), slug (a std::string_view) and step_count come from
 /// detail::flow_identity (in a base named by them alone, see flow_traits in compile/flow_analysis.hpp).
 template <fixed_string Slug, class Input, class... Steps>
-class flow_definition : public detail::flow_identity<Slug, sizeof...(Steps)> {
+class flow_definition : public detail::flow_identity<Slug, sizeof...(Steps)>,
+                        public detail::flow_values_of<Slug, Input, Steps...> {
+    using values = detail::flow_values_of<Slug, Input, Steps...>;
+
 public:
     /// Compile-time facts about the flow (graph, per-step analysis); machinery, not API.
     using traits = detail::flow_traits_t<Slug, Input, Steps...>;
@@ -60,35 +112,17 @@ public:
     using output_type = typename detail::leaf_steps<traits>::output_type;
 
     constexpr flow_definition(detail::checked_flow, flow_options options, Steps... steps)
-        : options_(options), steps_{{std::move(steps)}...},
-          step_options_(step_options_in_declaration_order(std::index_sequence_for<Steps...>{})),
-          step_waits_(step_waits_in_declaration_order(std::index_sequence_for<Steps...>{})) {
+        : values(options, {steps.options...}, step_waits_of(steps...)), steps_{{std::move(steps)}...} {
         check_options(std::index_sequence_for<Steps...>{});
-        detail::text_buffer<sql_capacity> sql{sql_};
+        detail::text_buffer<values::sql_capacity> sql{this->sql_};
         detail::write_registration(sql, detail::graph_source<step_count, traits::edge_count>{
                                             slug, traits::facts.graph, traits::facts.types, traits::facts.conditions,
-                                            options_, step_options_, step_waits_});
-        sql_size_ = sql.size;
+                                            this->options_, this->step_options_, this->step_waits_});
+        this->sql_size_ = sql.size;
     }
-
-    [[nodiscard]] constexpr const flow_options& options() const noexcept { return options_; }
-
-    /// pgflow 0.8.1's compileFlow text for this flow, statements joined by '\n' (docs/registration.md).
-    [[nodiscard]] constexpr std::string_view registration_sql() const noexcept { return {sql_.data(), sql_size_}; }
 
     /// The steps' storage (machinery for the dispatcher, not API).
     [[nodiscard]] constexpr const auto& storage() const noexcept { return steps_; }
-
-    /// Every step's options, in declaration order.
-    [[nodiscard]] constexpr const std::array<step_options, step_count>& declared_step_options() const noexcept {
-        return step_options_;
-    }
-
-    /// What pgflow_cpp.set_step_kind registers per step (kind handler for handler steps), in
-    /// declaration order.
-    [[nodiscard]] constexpr const std::array<detail::step_wait_text, step_count>& step_waits() const noexcept {
-        return step_waits_;
-    }
 
     /// Step slugs in registration order (dependencies first, otherwise declaration order).
     [[nodiscard]] static constexpr std::array<std::string_view, step_count> step_slugs() noexcept {
@@ -101,7 +135,7 @@ public:
 private:
     template <std::size_t... Is>
     constexpr void check_options(std::index_sequence<Is...>) const {
-        detail::check_flow_options(slug, options_);
+        detail::check_flow_options(slug, this->options_);
         // Braced lists, not folds: see compile/type_list.hpp.
         [[maybe_unused]] const int checked[] = {
             0, (detail::check_step_options(slug, Steps::slug,
@@ -120,40 +154,21 @@ private:
                                                                                   *step.handler.timeout);
         }
     }
-    template <std::size_t... Is>
-    constexpr std::array<detail::step_wait_text, step_count> step_waits_in_declaration_order(
-        std::index_sequence<Is...>) const noexcept {
+    static constexpr std::array<detail::step_wait_text, step_count> step_waits_of(const Steps&... steps) noexcept {
         std::array<detail::step_wait_text, step_count> out = traits::facts.waits;
         if constexpr (traits::has_waits) {
-            const auto timeout = [&](std::size_t i, const auto& step) {
+            std::size_t i = 0;
+            const auto timeout = [&](const auto& step) {
                 if constexpr (detail::is(std::remove_cvref_t<decltype(step)>::kind, step_kind::signal))
                     out[i].signal_timeout = step.handler.timeout;
+                ++i;
             };
-            [[maybe_unused]] const int filled[] = {
-                0, (timeout(Is, static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value), 0)...};
+            [[maybe_unused]] const int filled[] = {0, (timeout(steps), 0)...};
         }
         return out;
     }
-    template <std::size_t... Is>
-    constexpr std::array<step_options, step_count> step_options_in_declaration_order(
-        std::index_sequence<Is...>) const noexcept {
-        return {static_cast<const detail::indexed_value<Is, Steps>&>(steps_).value.options...};
-    }
 
-    // An enumerator, not a static data member: see flow_traits.
-    enum : std::size_t {
-        sql_capacity = detail::registration_capacity(slug, traits::facts.graph, traits::facts.types,
-                                                     traits::facts.conditions, traits::facts.waits)
-    };
-
-    flow_options options_;
     detail::indexed_values<std::index_sequence_for<Steps...>, Steps...> steps_;
-    // Kept, not rebuilt on demand: shape_of() reads them at run time, and rebuilding them there made
-    // every worker compile a function of one base-class cast per step.
-    std::array<step_options, step_count> step_options_;
-    std::array<detail::step_wait_text, step_count> step_waits_;
-    std::array<char, sql_capacity> sql_{};
-    std::size_t sql_size_ = 0;
 };
 
 /// Declares a flow whose run input is an Input (any JSON-convertible type; boost::json::value

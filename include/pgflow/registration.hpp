@@ -39,11 +39,11 @@ constexpr std::array<std::string_view, sizeof...(Ts)> type_names_of(type_list<Ts
     return {type_name<Ts>()...};
 }
 
-/// The C++ type names of every step's handler arguments and output, as one constexpr table, so that
-/// shape_of() is a single loop rather than one function per step.
+/// The C++ type names of every step's handler arguments and output, as one constexpr table (make()),
+/// so that shape_of() is a single loop rather than one function per step.
 template <class Traits>
 struct step_type_names {
-    // Enumerators and one static data member: see flow_traits (compile/flow_analysis.hpp).
+    // Enumerators, no static data member: see flow_traits (compile/flow_analysis.hpp).
     enum : std::size_t { n = Traits::step_count };
     template <std::size_t... Is>
     static constexpr std::size_t count_arguments(std::index_sequence<Is...>) {
@@ -72,7 +72,6 @@ struct step_type_names {
         t.argument_begin[n] = a;
         return t;
     }
-    static constexpr table value = make(std::make_index_sequence<n>{});
 };
 
 }  // namespace detail
@@ -84,7 +83,9 @@ template <flow_type Flow>
 [[nodiscard]] flow_shape shape_of(const Flow& f) {
     using traits = typename Flow::traits;
     constexpr const auto& g = traits::facts.graph;
-    constexpr const auto& names = detail::step_type_names<traits>::value;
+    // A local constant, not a static data member: that would be a symbol named after every step
+    // (some 64 kB for 500), and g++ spends about 40 ms at -O0 on each such name it emits.
+    constexpr auto names = detail::step_type_names<traits>::make(std::make_index_sequence<Flow::step_count>{});
     const std::array<step_options, Flow::step_count>& options = f.declared_step_options();
     const std::array<detail::step_wait_text, Flow::step_count>& waits = f.step_waits();
 

@@ -69,6 +69,15 @@ constexpr step_wait_text wait_text_of() {
 
 // --- the flow's graph -----------------------------------------------------------------------------
 
+/// A flow's leaf steps, and which steps a run may complete without (skipped themselves, or by an
+/// ancestor's skip-cascade).
+template <std::size_t N>
+struct leaf_facts {
+    std::size_t count = 0;
+    std::array<std::size_t, N> indices{};  ///< the first `count` are the leaves, in declaration order
+    std::array<bool, N> may_be_absent{};
+};
+
 /// What a flow's declaration says about its steps, as one value (flow_traits::facts).
 template <std::size_t N, std::size_t E>
 struct flow_facts {
@@ -78,13 +87,34 @@ struct flow_facts {
     std::array<bool, N> may_be_skipped;
     std::array<bool, N> skips_dependents;
     std::array<step_wait_text, N> waits;  ///< signal timeouts are values: the flow fills them in
+    leaf_facts<N> leaves{};               ///< for the flow's output type (leaf_steps)
 };
+
+/// The leaves of a flow whose facts are otherwise complete.
+template <std::size_t N, std::size_t E>
+constexpr leaf_facts<N> find_leaves(const flow_facts<N, E>& f) {
+    leaf_facts<N> out;
+    std::array<bool, N> cascaded{};
+    for (const std::size_t i : f.graph.order) {
+        for (std::size_t k = 0; k < f.graph.dependency_count(i); ++k) {
+            const std::size_t d = f.graph.dependency(i, k);
+            cascaded[i] = cascaded[i] || f.skips_dependents[d] || cascaded[d];
+        }
+        out.may_be_absent[i] = f.may_be_skipped[i] || cascaded[i];
+    }
+    for (std::size_t i = 0; i < N; ++i)
+        if (f.graph.is_leaf(i)) out.indices[out.count++] = i;
+    return out;
+}
 
 // Classes named after a whole flow keep their constants in as few static data members as they can
 // (one value, or enumerators): each static data member is a symbol whose name spells out the flow,
 // and g++ at -O0 emits every one a translation unit instantiates, read by constant expressions only
 // or not (it keeps unreferenced variables at -O0: -fno-toplevel-reorder). Mangling those names took
-// 0.6 s of a 500-step declaration with g++ 12 (22 members of 64 kB names).
+// 0.6 s of a 500-step declaration with g++ 12 (22 members of 64 kB names). Functions called at run
+// time (accessors, the dispatcher's call) live in bases named by counts alone for the same reason
+// (flow_values in flow.hpp, dispatch_table in dispatch.hpp): a 500-step chain's translation unit
+// emitted nine 64 kB names, now two (shape_of and this facts member), 9 % fewer instructions in g++.
 
 /// A flow's slug and step count, in a class named by them alone (see above): flow_traits' and
 /// flow_definition's base.
@@ -128,9 +158,13 @@ struct flow_traits : flow_identity<Slug, sizeof...(Steps)> {
         [[maybe_unused]] const int added[] = {0, (add(Steps::dependencies::slugs), 0)...};
         static_cast<void>(add);  // a flow may have no steps
         begin[step_count] = edge;
-        return {analyze_graph(slugs, begin, deps),        {Steps::type...},
-                {Steps::conditions::text()...},           {Steps::conditions::may_be_skipped...},
-                {Steps::conditions::skips_dependents...}, {wait_text_of<Steps>()...}};
+        flow_facts<step_count, edge_count> facts{
+            analyze_graph(slugs, begin, deps),        {Steps::type...},
+            {Steps::conditions::text()...},           {Steps::conditions::may_be_skipped...},
+            {Steps::conditions::skips_dependents...}, {wait_text_of<Steps>()...}};
+        // Leaves are for a valid graph only (the flow's output type); an invalid one stops at its check.
+        if (facts.graph.valid()) facts.leaves = find_leaves(facts);
+        return facts;
     }
     static constexpr flow_facts<step_count, edge_count> facts = build_facts();
 
@@ -381,39 +415,18 @@ struct step_analysis {
 
 // --- the flow's output type -------------------------------------------------------------------
 
-/// A flow's leaf steps, and which steps a run may complete without (skipped themselves, or by an
-/// ancestor's skip-cascade).
-template <std::size_t N>
-struct leaf_facts {
-    std::size_t count = 0;
-    std::array<std::size_t, N> indices{};  ///< the first `count` are the leaves, in declaration order
-    std::array<bool, N> may_be_absent{};
-};
-
+/// The flow's output type: one member per leaf step (flow_facts::leaves, kept in the flow's facts
+/// rather than a static data member here, whose name g++ would spell out with every step).
 template <class Traits>
 struct leaf_steps {
-    static constexpr leaf_facts<Traits::step_count> facts = [] {
-        const auto& f = Traits::facts;
-        leaf_facts<Traits::step_count> out;
-        std::array<bool, Traits::step_count> cascaded{};
-        for (const std::size_t i : f.graph.order) {
-            for (std::size_t k = 0; k < f.graph.dependency_count(i); ++k) {
-                const std::size_t d = f.graph.dependency(i, k);
-                cascaded[i] = cascaded[i] || f.skips_dependents[d] || cascaded[d];
-            }
-            out.may_be_absent[i] = f.may_be_skipped[i] || cascaded[i];
-        }
-        for (std::size_t i = 0; i < Traits::step_count; ++i)
-            if (f.graph.is_leaf(i)) out.indices[out.count++] = i;
-        return out;
-    }();
     template <std::size_t I>
-    using leaf_output =
-        typename optional_if<facts.may_be_absent[I], typename step_analysis<Traits, I>::output_type>::type;
+    using leaf_output = typename optional_if<Traits::facts.leaves.may_be_absent[I],
+                                             typename step_analysis<Traits, I>::output_type>::type;
     template <std::size_t... Ks>
-    static auto output(std::index_sequence<Ks...>) -> flow_output<
-        output_field<flow_step_t<Traits, facts.indices[Ks]>::slug_string, leaf_output<facts.indices[Ks]>>...>;
-    using output_type = decltype(output(std::make_index_sequence<facts.count>{}));
+    static auto output(std::index_sequence<Ks...>)
+        -> flow_output<output_field<flow_step_t<Traits, Traits::facts.leaves.indices[Ks]>::slug_string,
+                                    leaf_output<Traits::facts.leaves.indices[Ks]>>...>;
+    using output_type = decltype(output(std::make_index_sequence<Traits::facts.leaves.count>{}));
 };
 
 }  // namespace pgflow::detail
