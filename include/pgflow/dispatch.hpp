@@ -259,10 +259,6 @@ template <class Step, class Verdict>
 using step_runner_t = std::conditional_t<is(Step::kind, step_kind::signal) || is(Step::kind, step_kind::subflow),
                                          handlerless_runner<Step>, task_runner<Step, Verdict>>;
 
-}  // namespace detail
-
-namespace detail {
-
 /// What a dispatcher does at run time, in a class named by the flow's graph type (its step and
 /// edge counts) alone. A member function of dispatcher<Flow> is named after every step of the flow
 /// (some 64 kB for 500 steps), and g++ spends about 40 ms at -O0 on each such name it emits.

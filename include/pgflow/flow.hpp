@@ -43,7 +43,7 @@ struct checked_flow {
 };
 
 /// A flow's values (options, every step's options and waits, registration text) and their
-/// accessors, in a class named by the step count and the text's size alone: a member function of
+/// accessors, in a class named by the step count and the text's capacity alone: a member function of
 /// flow_definition is named after every step (some 64 kB for 500 steps), and g++ spends about
 /// 40 ms at -O0 on each such name it emits (shape_of and a worker's registration call these).
 template <std::size_t N, std::size_t SqlCapacity>
@@ -79,7 +79,7 @@ protected:
     std::size_t sql_size_ = 0;
 };
 
-/// The size of a flow's registration text (an enumerator: see flow_traits).
+/// The capacity a flow's registration text needs (an enumerator: see flow_traits).
 template <class Traits>
 struct registration_capacity_of {
     enum : std::size_t {
@@ -95,7 +95,8 @@ using flow_values_of =
 
 /// A flow: its steps (with their handlers), options and registration SQL. Built by flow<...>(...).
 /// Its static members slug_string (a fixed_string), slug (a std::string_view) and step_count come from
-/// detail::flow_identity (in a base named by them alone, see flow_traits in compile/flow_analysis.hpp).
+/// detail::flow_identity (in a base named by them alone, see flow_traits in compile/flow_analysis.hpp);
+/// options(), registration_sql(), declared_step_options() and step_waits() from detail::flow_values.
 template <fixed_string Slug, class Input, class... Steps>
 class flow_definition : public detail::flow_identity<Slug, sizeof...(Steps)>,
                         public detail::flow_values_of<Slug, Input, Steps...> {

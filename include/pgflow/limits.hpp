@@ -347,7 +347,7 @@ private:
                        detail::limits_text_size(Base::slug, limits)
     };
 
-    // Named apart from Base's private sql_ so that neither hides the other.
+    // Named apart from the flow's sql_ (protected, in detail::flow_values), which it would hide.
     std::array<char, sql_capacity> controlled_sql_{};
     std::size_t controlled_sql_size_ = 0;
 };

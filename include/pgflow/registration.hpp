@@ -84,7 +84,8 @@ template <flow_type Flow>
     using traits = typename Flow::traits;
     constexpr const auto& g = traits::facts.graph;
     // A local constant, not a static data member: that would be a symbol named after every step
-    // (some 64 kB for 500), and g++ spends about 40 ms at -O0 on each such name it emits.
+    // (some 64 kB for 500), and g++ spends about 40 ms at -O0 on each such name it emits. (Copied
+    // to the stack per call at -O0: once per registration.)
     constexpr auto names = detail::step_type_names<traits>::make(std::make_index_sequence<Flow::step_count>{});
     const std::array<step_options, Flow::step_count>& options = f.declared_step_options();
     const std::array<detail::step_wait_text, Flow::step_count>& waits = f.step_waits();

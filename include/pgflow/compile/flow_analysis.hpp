@@ -87,7 +87,7 @@ struct flow_facts {
     std::array<bool, N> may_be_skipped;
     std::array<bool, N> skips_dependents;
     std::array<step_wait_text, N> waits;  ///< signal timeouts are values: the flow fills them in
-    leaf_facts<N> leaves{};               ///< for the flow's output type (leaf_steps)
+    leaf_facts<N> leaves{};               ///< for the flow's output type (leaf_steps); empty for an invalid graph
 };
 
 /// The leaves of a flow whose facts are otherwise complete.
