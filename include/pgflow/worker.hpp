@@ -61,6 +61,16 @@ std::string flow_slug_of(const F& f) {
         return std::string(f.slug());
 }
 
+/// What a worker wraps in its dispatch_function: a compiled flow's dispatcher as its dispatch_table
+/// base, whose type is named by counts alone (std::function's wrappers around a dispatcher<Flow>
+/// are named after every step: some 25 functions and type-info objects of 64 kB names for 500
+/// steps, each costing g++ about 40 ms at -O0); a dynamic flow as it is.
+template <std::size_t N, std::size_t E>
+dispatch_table<N, E> runtime_dispatcher(const dispatch_table<N, E>& dispatcher) noexcept {
+    return dispatcher;
+}
+inline const dynamic_flow& runtime_dispatcher(const dynamic_flow& f) noexcept { return f; }
+
 inline std::string program_name() {
 #if defined(__GLIBC__)
     if (program_invocation_short_name != nullptr && *program_invocation_short_name != '\0')
@@ -77,8 +87,8 @@ public:
     template <class F>
         requires detail::runnable_flow<F>
     worker(connection_options db, const F& flow, worker_options options = {})
-        : worker(std::move(db), detail::flow_slug_of(flow), dispatch_function(make_dispatcher(flow)),
-                 std::move(options)) {
+        : worker(std::move(db), detail::flow_slug_of(flow),
+                 dispatch_function(detail::runtime_dispatcher(make_dispatcher(flow))), std::move(options)) {
         w_.shape = shape_of(flow);
         if constexpr (flow_type<F>) {
             w_.child_shapes = registration_shapes(flow);
