@@ -342,9 +342,8 @@ private:
     using base_traits = typename Base::traits;  // not `traits`: that would hide the flow's public one
     // An enumerator, not a static data member: see flow_traits (compile/flow_analysis.hpp).
     enum : std::size_t {
-        sql_capacity = detail::registration_capacity(Base::slug, base_traits::facts.graph, base_traits::facts.types,
-                                                     base_traits::facts.conditions, base_traits::facts.waits) +
-                       detail::limits_text_size(Base::slug, limits)
+        sql_capacity =
+            detail::registration_capacity_of<base_traits>::value + detail::limits_text_size(Base::slug, limits)
     };
 
     // Named apart from the flow's sql_ (protected, in detail::flow_values), which it would hide.

@@ -69,7 +69,7 @@ template <std::size_t N, std::size_t E>
 dispatch_table<N, E> runtime_dispatcher(const dispatch_table<N, E>& dispatcher) noexcept {
     return dispatcher;
 }
-inline const dynamic_flow& runtime_dispatcher(const dynamic_flow& f) noexcept { return f; }
+inline dynamic_flow runtime_dispatcher(dynamic_flow&& f) { return std::move(f); }  // make_dispatcher's copy
 
 inline std::string program_name() {
 #if defined(__GLIBC__)
