@@ -11,6 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 
 using namespace e2e;
@@ -18,6 +24,34 @@ using namespace e2e;
 namespace {
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+// A server that never answers: a socket on 127.0.0.1 that listens and never reads, so that
+// connections are accepted by the kernel and then wait for a startup reply that never comes.
+class silent_server {
+public:
+    silent_server() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof a;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), size) != 0 || ::listen(fd_, 16) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size) != 0)
+            throw std::runtime_error("silent_server: cannot listen on 127.0.0.1");
+        port_ = ntohs(a.sin_port);
+    }
+    silent_server(const silent_server&) = delete;
+    silent_server& operator=(const silent_server&) = delete;
+    ~silent_server() { ::close(fd_); }
+    [[nodiscard]] std::string port() const { return std::to_string(port_); }
+
+private:
+    int fd_;
+    unsigned short port_ = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace
 
@@ -296,4 +330,89 @@ TEST(pq, a_transaction_on_a_lost_connection_ends_without_throwing_from_its_destr
         EXPECT_TRUE(e.is_connection_error()) << e.what();
     }
     EXPECT_FALSE(victim.is_ok());
+}
+
+TEST(pq, a_server_that_never_answers_fails_the_connection_after_connect_timeout) {
+    silent_server silent;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        pgflow::pq::connection c({{"host", "127.0.0.1"}, {"port", silent.port()}, {"connect_timeout", "2"}});
+        FAIL() << "connected to a server that never answers";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what();
+        EXPECT_TRUE(contains(e.what(), "port " + silent.port() + " failed: timeout expired")) << e.what();
+    }
+    EXPECT_GE(seconds_since(start), 1.9);
+    EXPECT_LT(seconds_since(start), 3.5);
+}
+
+TEST(pq, settings_without_the_server_that_timed_out_keep_the_others_and_everything_else) {
+    silent_server first, second;
+    // Started and not awaited: libpq is on the first server, waiting for it to answer.
+    const auto started = [](const std::string& conninfo) {
+        return std::unique_ptr<PGconn, void (*)(PGconn*)>(PQconnectStart(conninfo.c_str()), PQfinish);
+    };
+    const auto value_of = [](const pgflow::pq::detail::connection_keywords& k, std::string_view key) {
+        std::string v = "(unset)";
+        for (const auto& [name, value] : k)
+            if (name == key) v = value;
+        return v;
+    };
+    // Names with addresses (entry by entry), a port each, and the rest of the settings.
+    auto addresses =
+        started("host=first.invalid,second.invalid hostaddr=127.0.0.1,127.0.0.1 port=" + first.port() + "," +
+                second.port() + " dbname=somewhere user=someone connect_timeout=7 application_name=probe");
+    ASSERT_NE(PQstatus(addresses.get()), CONNECTION_BAD) << PQerrorMessage(addresses.get());
+    ASSERT_EQ(std::string(PQport(addresses.get())), first.port());
+    auto rest = pgflow::pq::detail::settings_without_current_server(addresses.get());
+    EXPECT_EQ(value_of(rest, "host"), "second.invalid");
+    EXPECT_EQ(value_of(rest, "hostaddr"), "127.0.0.1");
+    EXPECT_EQ(value_of(rest, "port"), second.port());
+    EXPECT_EQ(value_of(rest, "dbname"), "somewhere");
+    EXPECT_EQ(value_of(rest, "user"), "someone");
+    EXPECT_EQ(value_of(rest, "connect_timeout"), "7");
+    EXPECT_EQ(value_of(rest, "application_name"), "probe");
+
+    // Host names with one port for all: the others keep it.
+    auto names = started("host=127.0.0.1,localhost,127.0.0.1 port=" + first.port() + " dbname=somewhere");
+    ASSERT_NE(PQstatus(names.get()), CONNECTION_BAD) << PQerrorMessage(names.get());
+    rest = pgflow::pq::detail::settings_without_current_server(names.get());
+    EXPECT_EQ(value_of(rest, "host"), "localhost") << "every entry naming the server that timed out goes";
+    EXPECT_EQ(value_of(rest, "port"), first.port());
+
+    // Nothing left to try: no settings.
+    auto alone = started("host=127.0.0.1,127.0.0.1 port=" + first.port() + " dbname=somewhere");
+    ASSERT_NE(PQstatus(alone.get()), CONNECTION_BAD) << PQerrorMessage(alone.get());
+    EXPECT_TRUE(pgflow::pq::detail::settings_without_current_server(alone.get()).empty());
+}
+
+TEST(pq, a_server_that_never_answers_costs_one_connect_timeout_before_the_next_host) {
+    silent_server silent;
+    auto live = pgflow::connection_options::from_environment().connect();
+    const std::string host = PQhost(live.native()), port = PQport(live.native());
+    const auto start = std::chrono::steady_clock::now();
+    pgflow::pq::connection c({{"dbname", pgflow::connection_options::from_environment().conninfo()},
+                              {"host", "127.0.0.1," + host},
+                              {"port", silent.port() + "," + port},
+                              {"connect_timeout", "2"}});
+    EXPECT_EQ(c.execute("SELECT 1").get<int>(0, 0), 1);
+    // Each server gets its own connect_timeout, once: libpq's own wait would be over after 2 s,
+    // where starting again from the first server took 4.
+    EXPECT_GE(seconds_since(start), 1.9);
+    EXPECT_LT(seconds_since(start), 3.5);
+}
+
+TEST(pq, servers_that_never_answer_are_named_in_the_error_with_the_last_one_tried) {
+    silent_server first, second;
+    try {
+        pgflow::pq::connection c({{"host", "127.0.0.1,127.0.0.1,127.0.0.1"},
+                                  {"port", first.port() + "," + second.port() + ",1"},
+                                  {"connect_timeout", "2"}});
+        FAIL() << "connected to port 1";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what();
+        EXPECT_TRUE(contains(e.what(), "port " + first.port() + " failed: timeout expired")) << e.what();
+        EXPECT_TRUE(contains(e.what(), "port " + second.port() + " failed: timeout expired")) << e.what();
+        EXPECT_TRUE(contains(e.what(), "port 1 failed")) << e.what();
+    }
 }

@@ -4,6 +4,7 @@
 // many statements in one round trip. Not thread-safe: one connection belongs to one thread at a time.
 
 #include <pgflow/error.hpp>
+#include <pgflow/pq/connect.hpp>
 #include <pgflow/pq/parameters.hpp>
 #include <pgflow/pq/result.hpp>
 #include <pgflow/pq/sqlstate.hpp>
@@ -65,61 +66,6 @@ struct freemem_deleter {
     void operator()(void* p) const noexcept { PQfreemem(p); }
 };
 
-/// A failed connection's message and the server's SQLSTATE, when it sent one.
-struct connect_failure {
-    std::string message;
-    std::string sqlstate;
-};
-
-// libpq gives no SQLSTATE for a failed connection, but with verbose errors its message carries the
-// server's after the severity ("FATAL:  3D000: database \"x\" does not exist"), in any language:
-// the last such code is taken, every one is cut from the text, and so are verbose-only
-// "LOCATION:" lines (libpq's own words, in the program's locale: English unless it set one).
-inline connect_failure parse_connect_failure(std::string text) {
-    const auto is_code_char = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); };
-    connect_failure f;
-    for (auto at = text.find(":  "); at != std::string::npos; at = text.find(":  ", at + 1)) {
-        const auto code = at + 3;
-        if (code + 7 <= text.size() && text.compare(code + 5, 2, ": ") == 0 &&
-            std::all_of(text.begin() + static_cast<std::ptrdiff_t>(code),
-                        text.begin() + static_cast<std::ptrdiff_t>(code + 5), is_code_char)) {
-            f.sqlstate = text.substr(code, 5);
-            text.erase(code, 7);
-        }
-    }
-    for (auto line = text.find("LOCATION:  "); line != std::string::npos; line = text.find("LOCATION:  ", line)) {
-        if (line != 0 && text[line - 1] != '\n') {
-            ++line;
-            continue;
-        }
-        const auto end = text.find('\n', line);
-        text.erase(line, end == std::string::npos ? std::string::npos : end + 1 - line);
-    }
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    f.message = std::move(text);
-    return f;
-}
-
-// One of the connection's libpq settings as libpq resolved it ("" when unset).
-inline std::string setting_of(PGconn* c, std::string_view keyword) {
-    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfo(c), PQconninfoFree);
-    for (auto* o = options.get(); o != nullptr && o->keyword != nullptr; ++o)
-        if (keyword == o->keyword) return o->val != nullptr ? o->val : "";
-    return {};
-}
-
-// Whether the settings name more than one server (host or hostaddr lists).
-inline bool names_several_hosts(PGconn* c) {
-    return setting_of(c, "host").find(',') != std::string::npos ||
-           setting_of(c, "hostaddr").find(',') != std::string::npos;
-}
-
-// libpq's connect_timeout in milliseconds as PQconnectdb applies it (at least 2 s; 0 or less, or
-// none: wait as long as the system does).
-inline int connect_timeout_ms(PGconn* c) {
-    const int seconds = std::atoi(setting_of(c, "connect_timeout").c_str());
-    return seconds <= 0 ? -1 : std::max(seconds, 2) * 1000;
-}
 }  // namespace detail
 
 /// Why wait_for_input() returned.
@@ -133,34 +79,25 @@ public:
     /// error, worth trying again: no server, too many connections, starting up, timed out), or the
     /// server's own code when it refused the role, the password or the database (class 28,
     /// 3D000, 42501 for a missing CONNECT privilege: is_connection_refused_error()).
-    explicit connection(const std::vector<std::pair<std::string, std::string>>& keywords) {
-        std::vector<const char*> keys, values;
-        for (const auto& [k, v] : keywords) {
-            keys.push_back(k.c_str());
-            values.push_back(v.c_str());
-        }
-        keys.push_back(nullptr);
-        values.push_back(nullptr);
+    explicit connection(const detail::connection_keywords& keywords) {
         // libpq gives no SQLSTATE for a failed connection, but with verbose errors its message
         // carries the server's; PQconnectdbParams cannot be told so, so the connection is started
-        // here and awaited as PQconnectdb would.
-        const auto keep = [this](PGconn* c) {
-            conn_.reset(c);
-            if (!conn_)
-                throw database_error("pgflow: could not allocate a libpq connection",
-                                     std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
-        };
-        keep(PQconnectStartParams(keys.data(), values.data(), 1));
-        std::string failure;
-        if (PQstatus(conn_.get()) != CONNECTION_BAD) {
+        // here and awaited as PQconnectdb would (detail::await_connection).
+        std::string failure;    // what ended the last wait early ("" when libpq finished it)
+        std::string timed_out;  // the servers left out because they did not answer in time
+        detail::connection_keywords rest;
+        for (bool first = true;; first = false) {
+            start(first ? keywords : rest, first);
+            failure.clear();
+            if (PQstatus(conn_.get()) == CONNECTION_BAD) break;  // refused at once: libpq's message says why
             PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
-            failure = await_connection();
-            // A server that did not answer in time ends this wait, where PQconnectdb would go on
-            // to the settings' other hosts: when they name several, PQconnectdb tries them all.
-            if (!failure.empty() && detail::names_several_hosts(conn_.get())) {
-                keep(PQconnectdbParams(keys.data(), values.data(), 1));
-                failure.clear();
-            }
+            failure = detail::await_connection(conn_.get());
+            // A server that did not answer in time ends the wait, where PQconnectdb would go on
+            // to the settings' other servers: when they name several, they are tried without it.
+            if (failure.empty() || !detail::names_several_hosts(conn_.get())) break;
+            rest = detail::settings_without_current_server(conn_.get());
+            if (rest.empty()) break;
+            timed_out += failure + '\n';
         }
         std::string code;
         if (failure.empty() && PQstatus(conn_.get()) != CONNECTION_OK) {
@@ -171,6 +108,7 @@ public:
             if (code.empty() && PQconnectionNeedsPassword(conn_.get()) != 0) code = sqlstate::invalid_password;
         }
         if (!failure.empty()) {
+            failure.insert(0, timed_out);
             // When connecting, 42501 can only mean a missing CONNECT privilege: refused too.
             database_error_objects refusal;
             refusal.refused_connection =
@@ -341,37 +279,20 @@ public:
     [[nodiscard]] PGconn* native() const noexcept { return conn_.get(); }
 
 private:
-    // PQconnectdb's wait, which libpq does not offer for a connection started by hand: poll the
-    // socket in the direction PQconnectPoll asks for, with connect_timeout for each server tried.
-    // Returns the failure that ended it ("" when libpq finished, connected or not).
-    std::string await_connection() {
-        const int timeout_ms = detail::connect_timeout_ms(conn_.get());
-        std::string server;  // socket, host and port: a new one gets its own connect_timeout
-        auto deadline = std::chrono::steady_clock::now();
-        for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED;) {
-            const int fd = PQsocket(conn_.get());
-            const auto now = std::chrono::steady_clock::now();
-            const char* host = PQhost(conn_.get());
-            const char* port = PQport(conn_.get());
-            auto current = std::to_string(fd) + ' ' + (host ? host : "") + ' ' + (port ? port : "");
-            if (current != server) {
-                server = std::move(current);
-                deadline = now + std::chrono::milliseconds(timeout_ms);
-            }
-            int wait_ms = -1;
-            if (timeout_ms >= 0)
-                wait_ms =
-                    std::max(0, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count()));
-            pollfd p{fd, static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
-            const int ready = ::poll(&p, 1, wait_ms);
-            if (ready < 0 && errno == EINTR) continue;
-            if (ready < 0) return std::string("waiting for the server: ") + std::strerror(errno);
-            if (ready == 0)
-                return "connection to server at \"" + std::string(host ? host : "") + "\", port " + (port ? port : "") +
-                       " failed: timeout expired";
-            status = PQconnectPoll(conn_.get());
+    // Starts connecting with `settings` (libpq keyword/value pairs; a "dbname" value is itself
+    // expanded as a connection string or URL when `expand_dbname`).
+    void start(const detail::connection_keywords& settings, bool expand_dbname) {
+        std::vector<const char*> keys, values;
+        for (const auto& [k, v] : settings) {
+            keys.push_back(k.c_str());
+            values.push_back(v.c_str());
         }
-        return {};
+        keys.push_back(nullptr);
+        values.push_back(nullptr);
+        conn_.reset(PQconnectStartParams(keys.data(), values.data(), expand_dbname ? 1 : 0));
+        if (!conn_)
+            throw database_error("pgflow: could not allocate a libpq connection",
+                                 std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
     }
 
     // run_pipeline's reading half; `confirmed` counts the outcomes whose sync has come back.
