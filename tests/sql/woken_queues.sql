@@ -1,8 +1,8 @@
 -- pgflow_cpp.notify notes every queue it wakes (channel pgflow:queue:<flow>) in the
 -- transaction-local setting pgflow_cpp.woken_queues, ' <flow> <flow> ', each flow once. The
 -- worker's completion statements (include/pgflow/runtime/statements.hpp, prepared here as they are
--- there) answer it after their rows: a worker whose completion queued tasks of its own flow ends
--- its claim linger.
+-- there: unit.acknowledgements checks the copies) answer it after their rows: a worker whose
+-- completion queued tasks of its own flow ends its claim linger.
 SELECT plan(9);
 
 SELECT pgflow.create_flow('fed');

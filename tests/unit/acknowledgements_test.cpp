@@ -5,6 +5,7 @@
 #include <pgflow/detail/utf8.hpp>
 #include <pgflow/runtime/acknowledgements.hpp>
 #include <pgflow/runtime/protocol.hpp>
+#include <pgflow/runtime/statements.hpp>
 #include <pgflow/runtime/wait_waker.hpp>
 #include <pgflow/runtime/worker_handlers.hpp>
 
@@ -12,6 +13,8 @@
 
 #include <cstring>
 #include <deque>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -370,4 +373,33 @@ TEST(acknowledgements, a_completion_feeds_the_queue_of_the_flows_it_answers_and_
     EXPECT_FALSE(fed(ack_statement::complete, completion_answer(nullptr), "fed")) << "pgflow 0.8.1's schema";
     EXPECT_FALSE(fed(ack_statement::complete, deadlock, "fed")) << "a completion that failed";
     EXPECT_FALSE(fed(ack_statement::fail, completion_answer(" fed "), "fed")) << "only completions answer it";
+}
+
+// tests/sql/woken_queues.sql prepares the worker's two completion statements to test what they
+// answer: its copies must say what the worker sends (whitespace aside), or the test proves nothing.
+TEST(acknowledgements, the_pgtap_copies_of_the_completion_statements_match_the_workers) {
+    std::ifstream file(PGFLOW_SQL_TESTS_DIR "/woken_queues.sql");
+    ASSERT_TRUE(file) << "cannot read " PGFLOW_SQL_TESTS_DIR "/woken_queues.sql";
+    std::stringstream text;
+    text << file.rdbuf();
+    const std::string sql = text.str();
+    const auto normalized = [](std::string_view s) {
+        std::string out;
+        for (char c : s) {
+            const bool space = c == ' ' || c == '\n' || c == '\t';
+            if (space && (out.empty() || out.back() == ' ')) continue;
+            out += space ? ' ' : c;
+        }
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        return out;
+    };
+    // The statement after "PREPARE <name>(<types>) AS", up to its semicolon.
+    const auto prepared = [&](std::string_view name) {
+        const auto at = sql.find("PREPARE " + std::string(name) + "(");
+        if (at == std::string::npos) return std::string("(no PREPARE ") + std::string(name) + ")";
+        const auto body = sql.find(" AS", at) + 3;
+        return normalized(std::string_view(sql).substr(body, sql.find(';', body) - body));
+    };
+    EXPECT_EQ(prepared("complete_one"), normalized(pgflow::detail::statements::complete.sql));
+    EXPECT_EQ(prepared("complete_batch"), normalized(pgflow::detail::statements::complete_batch_function.sql));
 }

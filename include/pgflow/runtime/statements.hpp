@@ -47,7 +47,8 @@ namespace statements {
 // Acknowledgements. $1 run_id, $2 step_slug, $3 task_index, $4 output or error message.
 // A completion statement answers, after its rows, the flows whose queues its transaction woke
 // (' <flow> ... ', pgflow_cpp.notify; NULL on pgflow 0.8.1's schema): see queue_fed_by.
-// tests/sql/woken_queues.sql prepares complete and complete_batch_function as they are here.
+// tests/sql/woken_queues.sql prepares complete and complete_batch_function as they are here
+// (unit.acknowledgements checks that its copies match).
 inline constexpr prepared_statement complete{"pgflow_complete", R"(
 SELECT count(*), current_setting('pgflow_cpp.woken_queues', true)
 FROM pgflow.complete_task($1::uuid, $2, $3::int, $4::jsonb))"};
