@@ -8,16 +8,19 @@
 #   ours, api      pgflow-cpp's sql/ through the same calls
 #   ours, worker   pgflow-cpp's sql/ through the statements pgflow::worker sends (worker_calls)
 #   schema floor   pgflow-cpp's tables written by one plain statement per transaction, three
-#                  transactions, no events (schema_rows): no engine does a run for less on them
-#                  one call at a time
-#   floor, by 10   the same with claims and completions of up to 10 tasks, one iteration in ten
-#                  (schema_rows_batched): the floor for a worker whose claims find ten tasks
+#                  transactions, no events (schema_rows): what the rows and commits alone cost an
+#                  engine that starts one run per transaction and claims one task at a time
+#   floor, by 10   the same with claims and completions of up to 10 tasks, one iteration in eight
+#                  (schema_rows_batched): the floor for a worker whose claims find several tasks
 #   start floor    that floor's first transaction alone, the start (schema_start): what every run
 #                  started one per transaction costs, however its task is claimed and completed
 #   ours, start    pgflow-cpp's pgflow.start_flow alone (start_flow), against the start floor
 #   bare queue     one table: insert, claim (SKIP LOCKED), delete (queue_only)
 # and prints runs per second (median and spread) and the server's CPU per run (every process of the
-# cluster, from /proc), each against pgflow 0.8.1's. Run it on a quiet machine.
+# cluster, from /proc: autovacuum and the background writers included; each cell's database is
+# vacuumed before it), each against pgflow 0.8.1's. Run it on a quiet machine. The sessions run
+# their calls back to back with no handler or client work between them, so a run costs the server
+# more here than under scripts/bench's workers: compare the rows with each other, not with it.
 #   benchmarks/sql/single_step_floor.sh       ROUNDS=3 SECONDS_PER_ROUND=8 CLIENTS=4 by default
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -95,14 +98,27 @@ runs_done() {
   fi
 }
 
+# Waits until the sessions pgbench opened on database $1 have ended (their backends' CPU is then in
+# the postmaster's reaped-children count).
+sessions_gone() {
+  for _ in $(seq 1 100); do
+    [ "$(psql -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$1' AND backend_type = 'client backend'")" = 0 ] && return 0
+    sleep 0.05
+  done
+  echo "single_step_floor.sh: pgbench's sessions on $1 did not end within 5 s" >&2; exit 1
+}
+
 run_cell() {  # run_cell INDEX SECONDS -> "runs_per_s server_ms_per_run"
   local i="$1" t="$2" n0 n1 before after log="$out/pgbench.log"
+  psql -X -q -d "${dbs[$i]}" -c "VACUUM" >/dev/null
   n0=$(runs_done "${dbs[$i]}")
+  sessions_gone "${dbs[$i]}"
   before=$(server_ticks)
   if ! "$pgbench" -n -M prepared -c "$clients" -j 2 -T "$t" -f "$here/${scripts[$i]}.pgbench" "${dbs[$i]}" >"$log" 2>&1 \
      || grep -q "aborted" "$log"; then
     echo "single_step_floor.sh: pgbench failed for '${names[$i]}':" >&2; head -5 "$log" >&2; exit 1
   fi
+  sessions_gone "${dbs[$i]}"
   after=$(server_ticks)
   n1=$(runs_done "${dbs[$i]}")
   awk -v n=$(( n1 - n0 )) -v t="$t" -v ticks=$(( after - before )) -v hz="$hz" \
