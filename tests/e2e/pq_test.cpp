@@ -347,24 +347,25 @@ TEST(pq, a_server_that_never_answers_fails_the_connection_after_connect_timeout)
 }
 
 TEST(pq, settings_without_the_server_that_timed_out_keep_the_others_and_everything_else) {
+    using verdict = pgflow::pq::detail::next_servers::verdict;
     silent_server first, second;
-    // Started and not awaited: libpq is on the first server, waiting for it to answer.
-    const auto started = [](const std::string& conninfo) {
-        return std::unique_ptr<PGconn, void (*)(PGconn*)>(PQconnectStart(conninfo.c_str()), PQfinish);
+    // Started and not awaited: libpq is on the first server it could reach, waiting for it to answer.
+    const auto without_it = [](const std::string& conninfo) {
+        std::unique_ptr<PGconn, void (*)(PGconn*)> c(PQconnectStart(conninfo.c_str()), PQfinish);
+        EXPECT_NE(PQstatus(c.get()), CONNECTION_BAD) << PQerrorMessage(c.get());
+        return pgflow::pq::detail::settings_without_current_server(c.get());
     };
-    const auto value_of = [](const pgflow::pq::detail::connection_keywords& k, std::string_view key) {
+    const auto value_of = [](const pgflow::pq::detail::next_servers& n, std::string_view key) {
         std::string v = "(unset)";
-        for (const auto& [name, value] : k)
+        for (const auto& [name, value] : n.settings)
             if (name == key) v = value;
         return v;
     };
     // Names with addresses (entry by entry), a port each, and the rest of the settings.
-    auto addresses =
-        started("host=first.invalid,second.invalid hostaddr=127.0.0.1,127.0.0.1 port=" + first.port() + "," +
-                second.port() + " dbname=somewhere user=someone connect_timeout=7 application_name=probe");
-    ASSERT_NE(PQstatus(addresses.get()), CONNECTION_BAD) << PQerrorMessage(addresses.get());
-    ASSERT_EQ(std::string(PQport(addresses.get())), first.port());
-    auto rest = pgflow::pq::detail::settings_without_current_server(addresses.get());
+    auto rest = without_it("host=first.invalid,second.invalid hostaddr=127.0.0.1,127.0.0.1 port=" + first.port() + "," +
+                           second.port() + " dbname=somewhere user=someone connect_timeout=7 application_name=probe");
+    EXPECT_EQ(rest.what, verdict::retry_without);
+    EXPECT_EQ(rest.servers, 1U);
     EXPECT_EQ(value_of(rest, "host"), "second.invalid");
     EXPECT_EQ(value_of(rest, "hostaddr"), "127.0.0.1");
     EXPECT_EQ(value_of(rest, "port"), second.port());
@@ -373,17 +374,25 @@ TEST(pq, settings_without_the_server_that_timed_out_keep_the_others_and_everythi
     EXPECT_EQ(value_of(rest, "connect_timeout"), "7");
     EXPECT_EQ(value_of(rest, "application_name"), "probe");
 
-    // Host names with one port for all: the others keep it.
-    auto names = started("host=127.0.0.1,localhost,127.0.0.1 port=" + first.port() + " dbname=somewhere");
-    ASSERT_NE(PQstatus(names.get()), CONNECTION_BAD) << PQerrorMessage(names.get());
-    rest = pgflow::pq::detail::settings_without_current_server(names.get());
-    EXPECT_EQ(value_of(rest, "host"), "localhost") << "every entry naming the server that timed out goes";
+    // One name for two addresses: the address tells them apart.
+    rest = without_it("host=db.invalid,db.invalid hostaddr=127.0.0.1,127.0.0.2 port=" + first.port());
+    EXPECT_EQ(rest.what, verdict::retry_without);
+    EXPECT_EQ(value_of(rest, "host"), "db.invalid");
+    EXPECT_EQ(value_of(rest, "hostaddr"), "127.0.0.2");
+
+    // Host names with one port for all: the others keep it; every entry naming the server goes.
+    rest = without_it("host=127.0.0.1,localhost,127.0.0.1 port=" + first.port() + " dbname=somewhere");
+    EXPECT_EQ(rest.what, verdict::retry_without);
+    EXPECT_EQ(value_of(rest, "host"), "localhost");
     EXPECT_EQ(value_of(rest, "port"), first.port());
 
-    // Nothing left to try: no settings.
-    auto alone = started("host=127.0.0.1,127.0.0.1 port=" + first.port() + " dbname=somewhere");
-    ASSERT_NE(PQstatus(alone.get()), CONNECTION_BAD) << PQerrorMessage(alone.get());
-    EXPECT_TRUE(pgflow::pq::detail::settings_without_current_server(alone.get()).empty());
+    // Nothing else to try.
+    EXPECT_EQ(without_it("host=127.0.0.1,127.0.0.1 port=" + first.port()).what, verdict::none_left);
+
+    // An empty entry (the default socket directory, where nothing listens on that port, so libpq
+    // went on to the silent server at once) would leave an empty host list, which libpq fills in
+    // again from PGHOST: the server cannot be left out, and the caller falls back on libpq's connect.
+    EXPECT_EQ(without_it("host=,127.0.0.1 port=" + first.port() + "," + second.port()).what, verdict::unknown);
 }
 
 TEST(pq, a_server_that_never_answers_costs_one_connect_timeout_before_the_next_host) {
@@ -414,5 +423,19 @@ TEST(pq, servers_that_never_answer_are_named_in_the_error_with_the_last_one_trie
         EXPECT_TRUE(contains(e.what(), "port " + first.port() + " failed: timeout expired")) << e.what();
         EXPECT_TRUE(contains(e.what(), "port " + second.port() + " failed: timeout expired")) << e.what();
         EXPECT_TRUE(contains(e.what(), "port 1 failed")) << e.what();
+    }
+}
+
+TEST(pq, a_silent_server_no_entry_can_be_told_to_name_falls_back_on_libpqs_own_connect) {
+    silent_server silent, unused;
+    // The empty entry is the default socket directory, where nothing listens on that port: libpq
+    // goes on to the silent server at once, and leaving that out would leave an empty host list.
+    try {
+        pgflow::pq::connection c(
+            {{"host", ",127.0.0.1"}, {"port", unused.port() + "," + silent.port()}, {"connect_timeout", "2"}});
+        FAIL() << "connected to a server that never answers";
+    } catch (const pgflow::database_error& e) {
+        EXPECT_TRUE(e.is_connection_error()) << e.what();
+        EXPECT_TRUE(contains(e.what(), "port " + silent.port() + " failed: timeout expired")) << e.what();
     }
 }

@@ -82,19 +82,27 @@ inline int connect_timeout_ms(PGconn* c) {
     return seconds <= 0 ? -1 : std::max(seconds, 2) * 1000;
 }
 
+/// How a wait for a connection ended early (nothing: libpq finished it, connected or not).
+struct connect_wait {
+    std::string failure;     ///< what ended it ("" when libpq finished)
+    bool timed_out = false;  ///< the server being tried did not answer within connect_timeout
+};
+
 // PQconnectdb's wait, which libpq does not offer for a connection started by hand: poll the socket
-// in the direction PQconnectPoll asks for, with connect_timeout for each server tried. Returns the
-// failure that ended it ("" when libpq finished, connected or not).
-inline std::string await_connection(PGconn* c) {
+// in the direction PQconnectPoll asks for, with connect_timeout for each server tried (each address
+// of a host name: libpq's own connect gives each its own).
+inline connect_wait await_connection(PGconn* c) {
     const int timeout_ms = connect_timeout_ms(c);
-    std::string server;  // socket, host and port: a new one gets its own connect_timeout
+    std::string server;  // socket, host, address and port: a new one gets its own connect_timeout
     auto deadline = std::chrono::steady_clock::now();
     for (auto status = PGRES_POLLING_WRITING; status != PGRES_POLLING_OK && status != PGRES_POLLING_FAILED;) {
         const int fd = PQsocket(c);
         const auto now = std::chrono::steady_clock::now();
         const char* host = PQhost(c);
+        const char* address = PQhostaddr(c);
         const char* port = PQport(c);
-        auto current = std::to_string(fd) + ' ' + (host ? host : "") + ' ' + (port ? port : "");
+        auto current =
+            std::to_string(fd) + ' ' + (host ? host : "") + ' ' + (address ? address : "") + ' ' + (port ? port : "");
         if (current != server) {
             server = std::move(current);
             deadline = now + std::chrono::milliseconds(timeout_ms);
@@ -106,10 +114,11 @@ inline std::string await_connection(PGconn* c) {
         pollfd p{fd, static_cast<short>(status == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
         const int ready = ::poll(&p, 1, wait_ms);
         if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return std::string("waiting for the server: ") + std::strerror(errno);
+        if (ready < 0) return {std::string("waiting for the server: ") + std::strerror(errno), false};
         if (ready == 0)
-            return "connection to server at \"" + std::string(host ? host : "") + "\", port " + (port ? port : "") +
-                   " failed: timeout expired";
+            return {"connection to server at \"" + std::string(host ? host : "") + "\", port " + (port ? port : "") +
+                        " failed: timeout expired",
+                    true};
         status = PQconnectPoll(c);
     }
     return {};
@@ -131,17 +140,30 @@ inline std::string join_list(const std::vector<std::string>& items) {
     return list;
 }
 
+/// What to try after the server being tried did not answer in time.
+struct next_servers {
+    enum class verdict {
+        retry_without,  ///< start again with `settings`: the others, without every entry naming it
+        none_left,      ///< every entry names it: nothing else to try
+        unknown,        ///< no entry can be told to name it (an empty host entry, say)
+    } what = verdict::unknown;
+    connection_keywords settings;
+    std::size_t servers = 0;  ///< entries in `settings`' host lists
+};
+
 /// The settings of a connection whose current server did not answer in time, without that server:
-/// every entry of the host, hostaddr and port lists naming it (PQhost, PQport) is left out, every
-/// other setting is as libpq resolved it (environment and defaults included). PQconnectdb would
-/// go on to the next server; a connection started by hand can only be started again, and the
-/// servers before it (which failed at once, or were not what target_session_attrs asks for) are
-/// tried again. Empty when that would leave no server, or when no entry names it.
-inline connection_keywords settings_without_current_server(PGconn* c) {
+/// every entry of the host, hostaddr and port lists naming it (PQhost, PQhostaddr when the entry
+/// has an address, PQport) is left out, every other setting is as libpq resolved it (environment
+/// and defaults included). PQconnectdb would go on to the next server; a connection started by
+/// hand can only be started again, so the servers before it (which failed at once, or were not what
+/// target_session_attrs asks for) are tried again, and so are none of the other addresses of a
+/// host name that timed out.
+inline next_servers settings_without_current_server(PGconn* c) {
     const std::string host = PQhost(c) != nullptr ? PQhost(c) : "";
+    const std::string address = PQhostaddr(c) != nullptr ? PQhostaddr(c) : "";
     const std::string port = PQport(c) != nullptr ? PQport(c) : "";
     conninfo_options options(PQconninfo(c), PQconninfoFree);
-    connection_keywords settings;
+    next_servers next;
     std::vector<std::string> hosts, addresses, ports;
     for (auto* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
         if (o->val == nullptr) continue;
@@ -153,28 +175,40 @@ inline connection_keywords settings_without_current_server(PGconn* c) {
         else if (keyword == "port")
             ports = split_list(o->val);
         else
-            settings.emplace_back(o->keyword, o->val);
+            next.settings.emplace_back(o->keyword, o->val);
     }
+    const auto entry = [](const std::vector<std::string>& list, std::size_t i) {
+        return i < list.size() ? list[i] : std::string();
+    };
     const std::size_t count = std::max(hosts.size(), addresses.size());
     std::vector<std::string> kept_hosts, kept_addresses, kept_ports;
     for (std::size_t i = 0; i < count; ++i) {
-        // PQhost answers the host name, or the address when the entry has none.
-        const std::string& name = i < hosts.size() && !hosts[i].empty() ? hosts[i]
-                                  : i < addresses.size()                ? addresses[i]
-                                                                        : hosts[i];
-        const std::string& entry_port = ports.size() == 1 ? ports[0] : i < ports.size() ? ports[i] : port;
-        if (name == host && (entry_port.empty() || entry_port == port)) continue;
+        // PQhost answers the entry's host name, or its address when it has none.
+        const std::string name = entry(hosts, i).empty() ? entry(addresses, i) : entry(hosts, i);
+        const std::string entry_port = ports.size() == 1 ? ports[0] : entry(ports, i);
+        const bool names_it = name == host && (entry(addresses, i).empty() || entry(addresses, i) == address) &&
+                              (entry_port.empty() || entry_port == port);
+        if (names_it) continue;
         if (i < hosts.size()) kept_hosts.push_back(hosts[i]);
         if (i < addresses.size()) kept_addresses.push_back(addresses[i]);
         if (ports.size() > 1 && i < ports.size()) kept_ports.push_back(ports[i]);
     }
-    const std::size_t kept = std::max(kept_hosts.size(), kept_addresses.size());
-    if (kept == 0 || kept == count) return {};
-    if (!hosts.empty()) settings.emplace_back("host", join_list(kept_hosts));
-    if (!addresses.empty()) settings.emplace_back("hostaddr", join_list(kept_addresses));
-    if (ports.size() == 1) settings.emplace_back("port", ports[0]);
-    if (ports.size() > 1) settings.emplace_back("port", join_list(kept_ports));
-    return settings;
+    next.servers = std::max(kept_hosts.size(), kept_addresses.size());
+    if (next.servers == count) return next;  // unknown: no entry names it
+    const auto joined_is_empty = [](const std::vector<std::string>& list) {
+        return std::all_of(list.begin(), list.end(), [](const std::string& e) { return e.empty(); });
+    };
+    // An empty list would be no setting at all to libpq, which would fill it in again (PGHOST, a
+    // service file): the same servers, tried for ever.
+    if (next.servers > 0 && ((!hosts.empty() && joined_is_empty(kept_hosts) && kept_addresses.empty()) ||
+                             (ports.size() > 1 && joined_is_empty(kept_ports))))
+        return next;  // unknown
+    next.what = next.servers == 0 ? next_servers::verdict::none_left : next_servers::verdict::retry_without;
+    if (!hosts.empty()) next.settings.emplace_back("host", join_list(kept_hosts));
+    if (!addresses.empty()) next.settings.emplace_back("hostaddr", join_list(kept_addresses));
+    if (ports.size() == 1) next.settings.emplace_back("port", ports[0]);
+    if (ports.size() > 1) next.settings.emplace_back("port", join_list(kept_ports));
+    return next;
 }
 
 }  // namespace pgflow::pq::detail

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -85,19 +86,31 @@ public:
         // here and awaited as PQconnectdb would (detail::await_connection).
         std::string failure;    // what ended the last wait early ("" when libpq finished it)
         std::string timed_out;  // the servers left out because they did not answer in time
-        detail::connection_keywords rest;
-        for (bool first = true;; first = false) {
-            start(first ? keywords : rest, first);
+        detail::connection_keywords settings = keywords;
+        bool expand_dbname = true;
+        for (auto servers = std::numeric_limits<std::size_t>::max();;) {
+            start(settings, expand_dbname, false);
             failure.clear();
             if (PQstatus(conn_.get()) == CONNECTION_BAD) break;  // refused at once: libpq's message says why
             PQsetErrorVerbosity(conn_.get(), PQERRORS_VERBOSE);
-            failure = detail::await_connection(conn_.get());
+            auto wait = detail::await_connection(conn_.get());
+            failure = std::move(wait.failure);
             // A server that did not answer in time ends the wait, where PQconnectdb would go on
             // to the settings' other servers: when they name several, they are tried without it.
-            if (failure.empty() || !detail::names_several_hosts(conn_.get())) break;
-            rest = detail::settings_without_current_server(conn_.get());
-            if (rest.empty()) break;
+            if (!wait.timed_out || !detail::names_several_hosts(conn_.get())) break;
+            auto next = detail::settings_without_current_server(conn_.get());
+            if (next.what == detail::next_servers::verdict::none_left) break;
+            if (next.what == detail::next_servers::verdict::unknown || next.servers >= servers) {
+                // No entry can be told to name it: libpq's own connect tries them all, that one
+                // again too (up to twice connect_timeout), and its message says how each failed.
+                start(settings, expand_dbname, true);
+                failure.clear();
+                break;
+            }
             timed_out += failure + '\n';
+            settings = std::move(next.settings);
+            expand_dbname = false;
+            servers = next.servers;
         }
         std::string code;
         if (failure.empty() && PQstatus(conn_.get()) != CONNECTION_OK) {
@@ -280,8 +293,8 @@ public:
 
 private:
     // Starts connecting with `settings` (libpq keyword/value pairs; a "dbname" value is itself
-    // expanded as a connection string or URL when `expand_dbname`).
-    void start(const detail::connection_keywords& settings, bool expand_dbname) {
+    // expanded as a connection string or URL when `expand_dbname`), or connects (`blocking`).
+    void start(const detail::connection_keywords& settings, bool expand_dbname, bool blocking) {
         std::vector<const char*> keys, values;
         for (const auto& [k, v] : settings) {
             keys.push_back(k.c_str());
@@ -289,7 +302,9 @@ private:
         }
         keys.push_back(nullptr);
         values.push_back(nullptr);
-        conn_.reset(PQconnectStartParams(keys.data(), values.data(), expand_dbname ? 1 : 0));
+        const int expand = expand_dbname ? 1 : 0;
+        conn_.reset(blocking ? PQconnectdbParams(keys.data(), values.data(), expand)
+                             : PQconnectStartParams(keys.data(), values.data(), expand));
         if (!conn_)
             throw database_error("pgflow: could not allocate a libpq connection",
                                  std::string(sqlstate::sqlclient_unable_to_establish_sqlconnection));
