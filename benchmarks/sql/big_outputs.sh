@@ -13,9 +13,7 @@ out="$repo/build/big-outputs"
 source "$repo/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/cluster.sh
 source "$repo/scripts/lib/cluster.sh"
-mkdir -p "$out"
-rm -rf "$out/pgdata"
-pgflow_cluster_start "$out/pgdata" big_outputs >/dev/null
+pgflow_fresh_cluster "$out" big_outputs >/dev/null
 
 printf 'engine\tstrings_per_task\ttasks\trun_output_MB\tlast_completion_ms\tstatus\n'
 for strings in ${STRINGS:-30000 100000}; do

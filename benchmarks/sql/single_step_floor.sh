@@ -33,9 +33,7 @@ out="$repo/build/single-step-floor"
 source "$repo/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/cluster.sh
 source "$repo/scripts/lib/cluster.sh"
-mkdir -p "$out"
-rm -rf "$out/pgdata"
-pgflow_cluster_start "$out/pgdata" floor_pgflow >/dev/null
+pgflow_fresh_cluster "$out" floor_pgflow >/dev/null
 [ -n "${PGFLOW_EXTERNAL_SERVER:-}" ] && { echo "single_step_floor.sh: needs its own cluster (server CPU is read from /proc); unset PGFLOW_DATABASE_URL" >&2; exit 2; }
 pgbench="$PGFLOW_PG_BIN/pgbench"
 

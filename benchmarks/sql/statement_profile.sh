@@ -33,10 +33,7 @@ out="$repo/build/statement-profile"
 source "$repo/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/cluster.sh
 source "$repo/scripts/lib/cluster.sh"
-mkdir -p "$out"
-
-rm -rf "$out/pgdata"
-pgflow_cluster_start "$out/pgdata" profile_ours >/dev/null
+pgflow_fresh_cluster "$out" profile_ours >/dev/null
 cat >>"$out/pgdata/postgresql.conf" <<'CONF'
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all

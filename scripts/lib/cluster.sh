@@ -30,6 +30,14 @@ pgflow_cluster_stop() {
   fi
 }
 
+# pgflow_fresh_cluster DIR DBNAME: a new throwaway cluster in DIR/pgdata (one left there by an
+# earlier run is removed first), for the scripts under benchmarks/sql/.
+pgflow_fresh_cluster() {
+  mkdir -p "$1"
+  rm -rf "$1/pgdata"
+  pgflow_cluster_start "$1/pgdata" "$2"
+}
+
 # pgflow_cluster_start DATA_DIR [DBNAME]
 pgflow_cluster_start() {
   local data db="${2:-pgflow_test}"
