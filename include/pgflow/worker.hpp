@@ -64,12 +64,12 @@ std::string flow_slug_of(const F& f) {
 /// What a worker wraps in its dispatch_function: a compiled flow's dispatcher as its dispatch_table
 /// base, whose type is named by counts alone (std::function's wrappers around a dispatcher<Flow>
 /// are named after every step: some 25 functions and type-info objects of 64 kB names for 500
-/// steps, each costing g++ about 40 ms at -O0); a dynamic flow as it is.
+/// steps, each costing g++ about 40 ms at -O0); a dynamic flow as make_dispatcher copied it, moved.
 template <std::size_t N, std::size_t E>
 dispatch_table<N, E> runtime_dispatcher(const dispatch_table<N, E>& dispatcher) noexcept {
     return dispatcher;
 }
-inline dynamic_flow runtime_dispatcher(dynamic_flow&& f) { return std::move(f); }  // make_dispatcher's copy
+inline dynamic_flow runtime_dispatcher(dynamic_flow&& f) { return std::move(f); }
 
 inline std::string program_name() {
 #if defined(__GLIBC__)

@@ -101,8 +101,9 @@ public:
             auto next = detail::settings_without_current_server(conn_.get());
             if (next.what == detail::next_servers::verdict::none_left) break;
             if (next.what == detail::next_servers::verdict::unknown || next.servers >= servers) {
-                // No entry can be told to name it: libpq's own connect tries them all, that one
-                // again too (up to twice connect_timeout), and its message says how each failed.
+                // No entry can be told to name it (or leaving it out did not shorten the list):
+                // libpq's own connect tries them all, that one again too (up to twice
+                // connect_timeout), and its message says how each failed.
                 start(settings, expand_dbname, true);
                 failure.clear();
                 break;
