@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections import defaultdict
 
-SHAPES = ["single", "chain5", "diamond", "map100", "map1000", "single_many", "single_linger", "map10k", "map100k",
+SHAPES = ["single", "chain5", "diamond", "map100", "map1000", "single_many", "single_eager", "map10k", "map100k",
           "single_held", "map1000_held"]
 SHAPE_TITLES = {
     "single": "single step",
@@ -25,7 +25,7 @@ SHAPE_TITLES = {
     "map100": "root map of 100 → single step",
     "map1000": "map of 1,000",
     "single_many": "single step, started 100 per call",
-    "single_linger": "single step, ours with claim_linger 25 ms",
+    "single_eager": "single step, ours with claim_linger 0",
     "map10k": "map of 10,000",
     "map100k": "map of 100,000",
     "single_held": "single step, a snapshot held open",

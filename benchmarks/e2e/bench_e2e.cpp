@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
                    "engine's default, 10)")
         ->check(CLI::Range(1, 999));
     app.add_option("--claim-linger-ms", eo.claim_linger_ms,
-                   "worker engine: pgflow::worker's claim_linger (default 0: claim on every notification)")
+                   "worker engine: pgflow::worker's claim_linger (default: the shape's, the worker's 25 ms but 0 "
+                   "for single_eager)")
         ->check(CLI::Range(0, 2000));
     app.add_flag("--header", header, "print the TSV header line first");
     app.add_flag("--print-header", header_only, "print the TSV header line and exit");

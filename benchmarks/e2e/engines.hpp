@@ -24,8 +24,9 @@ struct engine_options {
     /// most 4 connections), pgflow::worker's batch_size and max_concurrent (handler threads), the
     /// limit's claims and acknowledgements per transaction.
     int batch = 0;
-    /// pgflow::worker's claim_linger in ms (0: the shape's, which is none but for single_linger).
-    int claim_linger_ms = 0;
+    /// pgflow::worker's claim_linger in ms (-1: the shape's, which is the worker's default but for
+    /// single_eager).
+    int claim_linger_ms = -1;
 };
 
 /// W emulated pgflow 0.8.1 edge workers (flow mode, its defaults: see edge_settings).
@@ -75,7 +76,8 @@ public:
         pgflow::worker_options options;
         options.function_name = "pgflow-bench";
         if (o.batch > 0) options.batch_size = options.max_concurrent = o.batch;
-        options.claim_linger = std::chrono::milliseconds{o.claim_linger_ms > 0 ? o.claim_linger_ms : s.claim_linger_ms};
+        if (const int linger = o.claim_linger_ms >= 0 ? o.claim_linger_ms : s.claim_linger_ms; linger >= 0)
+            options.claim_linger = std::chrono::milliseconds{linger};
         // What a worker reports while the measurement stops (tasks it waits for) is expected.
         options.log = [&c](std::string_view line) {
             if (!c.stop) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
@@ -84,7 +86,7 @@ public:
             for (int i = 0; i < workers; ++i)
                 workers_.push_back(std::make_unique<pgflow::worker>(pgflow::connection_options(db), flow, options));
         };
-        if (s.name == "single" || s.name == "single_many" || s.name == "single_linger" || s.name == "single_held")
+        if (s.name == "single" || s.name == "single_many" || s.name == "single_eager" || s.name == "single_held")
             add(single_flow);
         else if (s.name == "chain5")
             add(chain5_flow);

@@ -19,7 +19,7 @@ struct step_def {
 };
 
 struct shape {
-    /// single, chain5, diamond, map100, map1000, single_many, single_linger, map10k, map100k, *_held
+    /// single, chain5, diamond, map100, map1000, single_many, single_eager, map10k, map100k, *_held
     std::string name;
     std::string flow_slug;  ///< the flow registered for it
     std::vector<step_def> steps;
@@ -28,8 +28,9 @@ struct shape {
     int ready_width = 1;         ///< most tasks of one run that are ready at the same time
     int start_batch = 1;         ///< runs a client starts per call (1: start_flow; more: start_many)
     bool hold_snapshot = false;  ///< another session holds a snapshot open for the whole measurement
-    /// pgflow::worker's claim_linger in ms (ours only; pgflow's edge worker reads every 100 ms).
-    int claim_linger_ms = 0;
+    /// pgflow::worker's claim_linger in ms (ours only; pgflow's edge worker reads every 100 ms); -1:
+    /// the worker's default.
+    int claim_linger_ms = -1;
 
     /// The run input: {"value": 1} for single-step shapes, an array of map_size numbers for maps.
     [[nodiscard]] std::string run_input() const {
@@ -67,8 +68,9 @@ inline std::vector<shape> all_shapes() {
     // The single-step flow, its runs started 100 per call (client::start_many; on pgflow 0.8.1's SQL
     // 100 start_flow calls in one statement, so one transaction too).
     v.push_back({"single_many", "bench_single", {{"only", {}, false}}, 0, 1, 1, 100});
-    // The single-step flow, pgflow::worker with a claim linger of 25 ms (worker_options::claim_linger).
-    v.push_back({"single_linger", "bench_single", {{"only", {}, false}}, 0, 1, 1, 1, false, 25});
+    // The single-step flow, pgflow::worker claiming on every notification (worker_options::claim_linger
+    // 0; the default lingers 25 ms under a stream of starts).
+    v.push_back({"single_eager", "bench_single", {{"only", {}, false}}, 0, 1, 1, 1, false, 0});
     // Large fan-outs: a claim's cost must not grow with the array.
     v.push_back({"map10k", "bench_map10k", {{"items", {}, true}}, 10000, 10000, 10000});
     v.push_back({"map100k", "bench_map100k", {{"items", {}, true}}, 100000, 100000, 100000});
@@ -83,7 +85,7 @@ inline shape shape_named(const std::string& name) {
     for (auto& s : all_shapes())
         if (s.name == name) return s;
     throw std::invalid_argument("unknown shape '" + name +
-                                "' (single, chain5, diamond, map100, map1000, single_many, single_linger, "
+                                "' (single, chain5, diamond, map100, map1000, single_many, single_eager, "
                                 "map10k, map100k, single_held, map1000_held)");
 }
 

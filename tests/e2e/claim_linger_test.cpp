@@ -1,8 +1,9 @@
-// worker_options::claim_linger end to end: an idle worker claims a new task at once; after a claim
-// that found tasks, the notifications of the next starts wait out the linger and their tasks come
-// in one claim; meanwhile another idle worker of the process takes them instead, and when every
-// worker lingers, the notification waits for the first linger to end. A worker whose own
-// completion queued the run's next step does not linger over it.
+// worker_options::claim_linger end to end: an idle worker claims a new task at once, and so does one
+// whose previous claim found tasks long enough ago (a trickle of starts); under a stream (tasks
+// arriving faster than one per linger) the notifications of the next starts wait out the linger
+// and their tasks come in one claim; meanwhile another idle worker of the process takes them
+// instead, and when every worker lingers, the notification waits for the first linger to end. A
+// worker whose own completion queued the run's next step does not linger over it.
 
 #include "e2e_support.hpp"
 
@@ -11,7 +12,9 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace e2e;
@@ -27,7 +30,8 @@ constexpr auto chained =
 
 constexpr auto linger = std::chrono::milliseconds{1500};
 
-// The claims that found tasks, with when each was reported and by which worker.
+// The claims that found tasks, with when each was reported and by which worker; which workers
+// have claimed at all (an empty claim too: a started worker's first).
 struct claims_recorder {
     struct claim {
         clock::time_point at;
@@ -36,20 +40,25 @@ struct claims_recorder {
     };
     std::mutex mutex;
     std::vector<claim> claims;
+    std::set<std::string> claimers;
 
-    pgflow::worker_options options() {
+    pgflow::worker_options options(std::chrono::milliseconds claim_linger = linger) {
         auto o = quiet_options();
-        o.claim_linger = linger;
+        o.claim_linger = claim_linger;
         o.observer.on_claim = [this](const pgflow::claim_event& e) {
-            if (e.tasks == 0) return;
             std::lock_guard lock(mutex);
-            claims.push_back({clock::now(), std::string(e.worker_id), e.tasks});
+            claimers.emplace(e.worker_id);
+            if (e.tasks > 0) claims.push_back({clock::now(), std::string(e.worker_id), e.tasks});
         };
         return o;
     }
     std::vector<claim> taken() {
         std::lock_guard lock(mutex);
         return claims;
+    }
+    std::size_t claimer_count() {
+        std::lock_guard lock(mutex);
+        return claimers.size();
     }
 };
 
@@ -63,14 +72,19 @@ struct linger_setup {
 
 }  // namespace
 
-TEST(claim_linger, an_idle_worker_claims_at_once_and_the_starts_during_its_linger_come_in_one_claim) {
+TEST(claim_linger, an_idle_worker_claims_at_once_and_under_a_stream_the_starts_during_its_linger_come_in_one_claim) {
     linger_setup setup;
     auto& [db, client, rec] = setup;
     worker_thread worker{db, lingering, rec.options()};
 
-    const auto first_started = clock::now();
-    EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
-    EXPECT_LT(clock::now() - first_started, linger) << "an idle worker does not linger";
+    // Two runs one after the other: both claimed at once (the first claim has no earlier one to
+    // follow), and the second, one task within a linger of the first, makes a stream.
+    for (int i = 1; i <= 2; ++i) {
+        const auto started = clock::now();
+        EXPECT_EQ(client.wait(client.start(lingering, i), 30s),
+                  boost::json::value(boost::json::object{{"only", i + 1}}));
+        EXPECT_LT(clock::now() - started, linger) << "run " << i << " waited for a linger";
+    }
 
     // Four runs started right after that claim: their tasks wait for the linger to end.
     std::vector<pgflow::run_id> runs;
@@ -80,29 +94,58 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_the_starts_during_its_linge
                   boost::json::value(boost::json::object{{"only", 11 + static_cast<int>(i)}}));
 
     const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 2U) << "one claim for the first run, one for the four";
+    ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the four";
     EXPECT_EQ(claims[0].tasks, 1);
-    EXPECT_EQ(claims[1].tasks, 4);
-    EXPECT_GE(claims[1].at - claims[0].at, linger - std::chrono::milliseconds{100});
+    EXPECT_EQ(claims[1].tasks, 1);
+    EXPECT_EQ(claims[2].tasks, 4);
+    EXPECT_GE(claims[2].at - claims[1].at, linger - std::chrono::milliseconds{100});
+}
+
+TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_once) {
+    linger_setup setup;
+    auto& [db, client, rec] = setup;
+    constexpr auto short_linger = std::chrono::milliseconds{1000};
+    worker_thread worker{db, lingering, rec.options(short_linger)};
+
+    EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
+    std::this_thread::sleep_for(short_linger + std::chrono::milliseconds{200});
+    // One task in more than a linger: no stream, so no linger after this claim either.
+    EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
+    EXPECT_EQ(client.wait(client.start(lingering, 3), 30s), boost::json::parse(R"({"only":4})"));
+
+    const auto claims = rec.taken();
+    ASSERT_EQ(claims.size(), 3U);
+    EXPECT_LT(claims[2].at - claims[1].at, short_linger - std::chrono::milliseconds{100})
+        << "the third run waited for a linger after a claim that followed none within one";
 }
 
 TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_claims_at_once) {
     linger_setup setup;
     auto& [db, client, rec] = setup;
     worker_thread first{db, lingering, rec.options()};
-    worker_thread second{db, lingering, rec.options()};
 
+    // Two runs make a stream for the first worker, which lingers after the second's claim.
     EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
-    const auto next_started = clock::now();
     EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
-    EXPECT_LT(clock::now() - next_started, linger) << "the other worker was idle";
-    // Both linger now: the third run's notification is kept until the first linger ends.
-    EXPECT_EQ(client.wait(client.start(lingering, 3), 30s), boost::json::parse(R"({"only":4})"));
+    worker_thread second{db, lingering, rec.options()};
+    ASSERT_TRUE(eventually([&] { return rec.claimer_count() == 2; })) << "the second worker never claimed";
+
+    // The second worker is idle: it claims the next two at once (after the second, it lingers too).
+    for (int i = 3; i <= 4; ++i) {
+        const auto started = clock::now();
+        EXPECT_EQ(client.wait(client.start(lingering, i), 30s),
+                  boost::json::value(boost::json::object{{"only", i + 1}}));
+        EXPECT_LT(clock::now() - started, linger) << "run " << i << ": the other worker was idle";
+    }
+    // Both linger now: the fifth run's notification is kept until the first linger ends.
+    EXPECT_EQ(client.wait(client.start(lingering, 5), 30s), boost::json::parse(R"({"only":6})"));
 
     const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 3U);
-    EXPECT_NE(claims[0].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
-    EXPECT_GE(claims[2].at - claims[0].at, linger - std::chrono::milliseconds{100});
+    ASSERT_EQ(claims.size(), 5U);
+    EXPECT_EQ(claims[0].worker_id, claims[1].worker_id);
+    EXPECT_NE(claims[2].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
+    EXPECT_EQ(claims[3].worker_id, claims[2].worker_id);
+    EXPECT_GE(claims[4].at - claims[1].at, linger - std::chrono::milliseconds{100});
 }
 
 TEST(claim_linger, a_worker_whose_completion_queued_the_next_step_claims_it_at_once) {

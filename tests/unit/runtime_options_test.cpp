@@ -1,8 +1,10 @@
 // Settings refused or kept before any connection: worker_options and scheduler_options validation,
 // client::wait's timeout (saturating deadline, negative refused), and the key that decides which
-// workers share a queue listener; stop_on_signals refusing a signal it cannot handle; a query parameter libpq cannot carry.
+// workers share a queue listener; stop_on_signals refusing a signal it cannot handle; a query parameter libpq cannot carry;
+// when the claim linger holds claims back (claim_linger_policy).
 #include <pgflow/client.hpp>
 #include <pgflow/pq/parameters.hpp>
+#include <pgflow/runtime/claims.hpp>
 #include <pgflow/runtime/queue_listener.hpp>
 #include <pgflow/runtime/time.hpp>
 #include <pgflow/scheduler.hpp>
@@ -90,6 +92,45 @@ TEST(worker_options, claim_linger_must_lie_between_0_and_max_poll) {
     EXPECT_NO_THROW(make_worker(o));
     o.claim_linger = o.max_poll;
     EXPECT_NO_THROW(make_worker(o));
+}
+
+TEST(worker_options, claim_linger_defaults_to_25_ms) { EXPECT_EQ(pgflow::worker_options{}.claim_linger, 25ms); }
+
+using linger_clock = pgflow::detail::claim_linger_policy::clock;
+
+TEST(claim_linger_policy, the_first_claim_and_a_trickle_of_starts_are_not_held_back) {
+    pgflow::detail::claim_linger_policy linger{25ms};
+    const linger_clock::time_point t0{1h};
+    linger.claimed(1, true, t0);  // nothing found before: no stream yet
+    EXPECT_LE(linger.until(), t0);
+    linger.claimed(1, true, t0 + 26ms);  // one task in more than a linger: slower than one per linger
+    EXPECT_LE(linger.until(), t0 + 26ms);
+    linger.claimed(2, true, t0 + 76ms);  // two in 50 ms: one per 25 ms exactly, a stream
+    EXPECT_EQ(linger.until(), t0 + 101ms);
+}
+
+TEST(claim_linger_policy, a_stream_lingers_after_drained_claims_only) {
+    pgflow::detail::claim_linger_policy linger{25ms};
+    const linger_clock::time_point t0{1h};
+    linger.claimed(1, true, t0);
+    linger.claimed(10, false, t0 + 5ms);  // a full claim: the worker claims again at once
+    EXPECT_LE(linger.until(), t0 + 5ms);
+    linger.claimed(3, true, t0 + 10ms);
+    EXPECT_EQ(linger.until(), t0 + 35ms);
+    linger.claimed(0, true, t0 + 12ms);  // found nothing: changes nothing
+    EXPECT_EQ(linger.until(), t0 + 35ms);
+    linger.end(t0 + 20ms);  // the worker's own completion queued tasks: claim them now
+    EXPECT_EQ(linger.until(), t0 + 20ms);
+    linger.end(t0 + 30ms);  // ending a linger that is over does not start one
+    EXPECT_EQ(linger.until(), t0 + 20ms);
+}
+
+TEST(claim_linger_policy, zero_never_lingers) {
+    pgflow::detail::claim_linger_policy linger{0ms};
+    const linger_clock::time_point t0{1h};
+    linger.claimed(1, true, t0);
+    linger.claimed(5, true, t0);
+    EXPECT_LE(linger.until(), t0);
 }
 
 TEST(worker_options, shutdown_grace_may_be_zero_not_negative_and_reconnect_delays_must_be_positive) {

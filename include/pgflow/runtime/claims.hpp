@@ -1,13 +1,14 @@
 #pragma once
 // Claimed tasks: the one claim row layout both claim statements return (runtime/statements.hpp:
 // run_id, step_slug, task_index, input, attempt; the one-statement claim adds the number of
-// messages read), and how long to wait after a claim.
+// messages read), how long to wait after a claim, and the claim linger.
 
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/pq/result.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -52,5 +53,33 @@ inline std::chrono::milliseconds idle_after_drain(const pq::pipelined_outcome* a
     if (r == nullptr || r->empty() || r->is_null(0, 0)) return max_poll;
     return std::clamp(std::chrono::milliseconds{r->get<long long>(0, 0) + 1}, poll_interval, max_poll);
 }
+
+/// worker_options::claim_linger: after a claim that found tasks and drained the queue, a worker
+/// claims on queue notifications no sooner than until(), when those tasks came in a stream (at
+/// least one per linger since its previous claim that found tasks). A linger then gathers what
+/// several claims would each have found one of; after an isolated start or in a trickle it would
+/// only delay them, so the worker claims at once.
+class claim_linger_policy {
+public:
+    using clock = std::chrono::steady_clock;
+
+    explicit claim_linger_policy(std::chrono::milliseconds length) : length_(length) {}
+
+    /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for.
+    void claimed(int found, bool drained, clock::time_point now) {
+        if (found <= 0) return;
+        if (drained && last_found_at_ && now - *last_found_at_ <= found * length_) until_ = now + length_;
+        last_found_at_ = now;
+    }
+    /// The worker's own completion queued tasks of its flow: no start to gather, claim them now.
+    void end(clock::time_point now) { until_ = std::min(until_, now); }
+
+    [[nodiscard]] clock::time_point until() const { return until_; }
+
+private:
+    std::chrono::milliseconds length_;
+    clock::time_point until_{};
+    std::optional<clock::time_point> last_found_at_;
+};
 
 }  // namespace pgflow::detail

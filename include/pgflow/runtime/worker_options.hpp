@@ -37,12 +37,14 @@ struct worker_options {
     std::chrono::milliseconds heartbeat_interval{5000};  ///< pgflow.workers.last_heartbeat_at
     // pgflow-cpp's own.
     /// After a claim that found tasks and drained the queue, how long a queue notification waits
-    /// before this worker claims again (the process's other idle workers take it meanwhile). 0,
-    /// the default: claim at once, as pgflow 0.8.1's worker does. Under a steady stream of starts a
-    /// worker otherwise claims one task per round trip; a linger of 10-50 ms gathers several, for
-    /// fewer statements per task (docs/runtime.md, "Claim linger"). A worker past its linger
-    /// claims at once, and so does one whose own completion queued tasks of its flow.
-    std::chrono::milliseconds claim_linger{0};
+    /// before this worker claims again (the process's other idle workers take it meanwhile), when
+    /// starts come in a stream: the claim's tasks arrived at least one per linger since this
+    /// worker's previous claim that found tasks. An isolated start, or a trickle slower than that,
+    /// is claimed at once; so are tasks the worker's own completion queued. Under a stream a worker
+    /// otherwise claims one task per round trip; the linger gathers several, for fewer statements
+    /// per task (docs/runtime.md, "Claim linger"). 0: claim on every notification, as pgflow 0.8.1's
+    /// worker does on each poll.
+    std::chrono::milliseconds claim_linger{25};
     std::chrono::milliseconds reconnect_delay{100};       ///< first pause after a lost connection
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< the pause doubles up to this
     /// Time in-flight handlers get after stop (then their stop token is requested; what is not

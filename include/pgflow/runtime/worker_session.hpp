@@ -265,7 +265,7 @@ private:
             errors.push_back(std::get_if<database_error>(&outcomes[k]));
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
         // The next step of a run this worker advanced is no start to gather: claim it at once.
-        if (linger_until_ > now && queue_fed_by(plan, outcomes, w_.flow_slug)) linger_until_ = now;
+        if (linger_.until() > now && queue_fed_by(plan, outcomes, w_.flow_slug)) linger_.end(now);
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
         if (!watched.empty()) settle_ended_runs(outcomes[i++]);
@@ -288,7 +288,7 @@ private:
         } else if (quantity > 0) {
             capacity_logged_ = false;
         }
-        if (!stopping_ && quantity > 0 && now < next_claim_ && now >= linger_until_ && acknowledging &&
+        if (!stopping_ && quantity > 0 && now < next_claim_ && now >= linger_.until() && acknowledging &&
             listener_->take_kept_wake())
             next_claim_ = now;
         return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
@@ -357,15 +357,15 @@ private:
         for (auto& t : tasks) handlers_.submit(std::move(t));
         if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
         ask_next_visible_ = read_count < quantity;
+        linger_.claimed(read_count, read_count < quantity, now);
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
             return;
         }
         // The queue is drained: sleep until the next message becomes visible; a wake-up from the
-        // queue listener cuts the sleep short, after the claim linger if this claim found tasks.
+        // queue listener cuts the sleep short, after the claim linger if this claim set one.
         next_claim_ = now + idle_after_drain(visible, w_.options.poll_interval, w_.options.max_poll);
-        if (read_count > 0) linger_until_ = now + w_.options.claim_linger;
     }
 
     // pgflow 0.8.1's second step of a claim: a round trip of its own.
@@ -391,14 +391,14 @@ private:
         if (can_claim && next_claim_ <= now) return;
         // Idle for claiming: the listener may hand this worker the next notification, or one it
         // kept while every worker was busy. A lingering worker leaves them to the others.
-        const bool idle = can_claim && now >= linger_until_;
+        const bool idle = can_claim && now >= linger_.until();
         if (idle && listener_->enter_idle(&subscriber_)) {
             listener_->leave_idle(&subscriber_);
             next_claim_ = now;
             return;
         }
         auto until = next_heartbeat_;
-        if (can_claim) until = std::min(until, idle ? next_claim_ : std::min(next_claim_, linger_until_));
+        if (can_claim) until = std::min(until, idle ? next_claim_ : std::min(next_claim_, linger_.until()));
         if (!stopping_ && caps_.handlerless_steps) until = std::min(until, waker_.next());
         if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
@@ -411,7 +411,7 @@ private:
     }
 
     // A notification: claim now, or when the claim linger ends, unless a claim is due sooner.
-    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, std::max(now, linger_until_)); }
+    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, std::max(now, linger_.until())); }
 
     void wait_on_connection(std::chrono::milliseconds timeout) {
         const auto why = conn_->wait_for_input(timeout, wake_.fd());
@@ -441,7 +441,7 @@ private:
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
-    clock::time_point linger_until_{};  ///< no claim on a notification before (options.claim_linger)
+    claim_linger_policy linger_{w_.options.claim_linger};  ///< no claim on a notification before linger_.until()
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
     wait_waker waker_{w_.options.wait_check_interval, w_.options.poll_interval};
