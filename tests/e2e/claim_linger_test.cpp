@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <string>
@@ -44,6 +45,7 @@ struct claims_recorder {
 
     pgflow::worker_options options(std::chrono::milliseconds claim_linger = linger) {
         auto o = quiet_options();
+        o.max_poll = std::max(o.max_poll, claim_linger);  // a linger may not exceed it
         o.claim_linger = claim_linger;
         o.observer.on_claim = [this](const pgflow::claim_event& e) {
             std::lock_guard lock(mutex);
@@ -86,9 +88,8 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_under_a_stream_the_starts_d
         EXPECT_LT(clock::now() - started, linger) << "run " << i << " waited for a linger";
     }
 
-    // Four runs started right after that claim: their tasks wait for the linger to end.
-    std::vector<pgflow::run_id> runs;
-    for (int i = 0; i < 4; ++i) runs.push_back(client.start(lingering, 10 + i));
+    // Four runs started right after that claim, in one call: their tasks wait for the linger to end.
+    const auto runs = client.start_many(lingering, {10, 11, 12, 13});
     for (std::size_t i = 0; i < runs.size(); ++i)
         EXPECT_EQ(client.wait(runs[i], 30s),
                   boost::json::value(boost::json::object{{"only", 11 + static_cast<int>(i)}}));
@@ -122,12 +123,14 @@ TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_
 TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_claims_at_once) {
     linger_setup setup;
     auto& [db, client, rec] = setup;
-    worker_thread first{db, lingering, rec.options()};
+    // Long enough for the second worker to start and take two runs within the first one's linger.
+    constexpr auto long_linger = std::chrono::milliseconds{4000};
+    worker_thread first{db, lingering, rec.options(long_linger)};
 
     // Two runs make a stream for the first worker, which lingers after the second's claim.
     EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
     EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
-    worker_thread second{db, lingering, rec.options()};
+    worker_thread second{db, lingering, rec.options(long_linger)};
     ASSERT_TRUE(eventually([&] { return rec.claimer_count() == 2; })) << "the second worker never claimed";
 
     // The second worker is idle: it claims the next two at once (after the second, it lingers too).
@@ -135,7 +138,7 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
         const auto started = clock::now();
         EXPECT_EQ(client.wait(client.start(lingering, i), 30s),
                   boost::json::value(boost::json::object{{"only", i + 1}}));
-        EXPECT_LT(clock::now() - started, linger) << "run " << i << ": the other worker was idle";
+        EXPECT_LT(clock::now() - started, long_linger) << "run " << i << ": the other worker was idle";
     }
     // Both linger now: the fifth run's notification is kept until the first linger ends.
     EXPECT_EQ(client.wait(client.start(lingering, 5), 30s), boost::json::parse(R"({"only":6})"));
@@ -145,7 +148,7 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
     EXPECT_EQ(claims[0].worker_id, claims[1].worker_id);
     EXPECT_NE(claims[2].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
     EXPECT_EQ(claims[3].worker_id, claims[2].worker_id);
-    EXPECT_GE(claims[4].at - claims[1].at, linger - std::chrono::milliseconds{100});
+    EXPECT_GE(claims[4].at - claims[1].at, long_linger - std::chrono::milliseconds{100});
 }
 
 TEST(claim_linger, a_worker_whose_completion_queued_the_next_step_claims_it_at_once) {

@@ -125,6 +125,30 @@ TEST(claim_linger_policy, a_stream_lingers_after_drained_claims_only) {
     EXPECT_EQ(linger.until(), t0 + 20ms);
 }
 
+TEST(claim_linger_policy, a_linger_that_gathered_one_task_is_not_repeated) {
+    pgflow::detail::claim_linger_policy linger{25ms};
+    const linger_clock::time_point t0{1h};
+    linger.claimed(1, true, t0);
+    linger.claimed(1, true, t0 + 10ms);
+    EXPECT_EQ(linger.until(), t0 + 35ms);
+    linger.claimed(1, true, t0 + 36ms);  // after the linger and a round trip: one task in 26 ms
+    EXPECT_EQ(linger.until(), t0 + 35ms);
+    linger.claimed(2, true, t0 + 62ms);  // two in 26 ms: the stream goes on
+    EXPECT_EQ(linger.until(), t0 + 87ms);
+}
+
+TEST(claim_linger_policy, an_older_schema_gets_no_linger) {
+    const linger_clock::time_point t0{1h};
+    auto linger = pgflow::detail::claim_linger_policy::for_schema(25ms, false);
+    linger.claimed(1, true, t0);
+    linger.claimed(5, true, t0 + 1ms);
+    EXPECT_LE(linger.until(), t0 + 1ms);
+    linger = pgflow::detail::claim_linger_policy::for_schema(25ms, true);
+    linger.claimed(1, true, t0);
+    linger.claimed(5, true, t0 + 1ms);
+    EXPECT_EQ(linger.until(), t0 + 26ms);
+}
+
 TEST(claim_linger_policy, zero_never_lingers) {
     pgflow::detail::claim_linger_policy linger{0ms};
     const linger_clock::time_point t0{1h};

@@ -56,14 +56,22 @@ inline std::chrono::milliseconds idle_after_drain(const pq::pipelined_outcome* a
 
 /// worker_options::claim_linger: after a claim that found tasks and drained the queue, a worker
 /// claims on queue notifications no sooner than until(), when those tasks came in a stream (at
-/// least one per linger since its previous claim that found tasks). A linger then gathers what
-/// several claims would each have found one of; after an isolated start or in a trickle it would
-/// only delay them, so the worker claims at once.
+/// least one per linger since its previous claim that found tasks, as this worker saw them). A
+/// linger then gathers what several claims would each have found one of; after an isolated start or
+/// in a trickle it would only delay them, so the worker claims at once. A claim that follows a
+/// linger comes more than a linger after the one before it, so it lingers again only when it found
+/// two tasks or more: a linger that gathers one task is not repeated.
 class claim_linger_policy {
 public:
     using clock = std::chrono::steady_clock;
 
     explicit claim_linger_policy(std::chrono::milliseconds length) : length_(length) {}
+    /// None on a schema whose completions do not say which queues they woke (an older pgflow-cpp
+    /// schema: schema_capabilities::woken_queues): the worker would take the next steps its own
+    /// completions queue for starts, and every other step of a chain would wait a linger.
+    static claim_linger_policy for_schema(std::chrono::milliseconds length, bool completions_tell_woken_queues) {
+        return claim_linger_policy{completions_tell_woken_queues ? length : std::chrono::milliseconds{0}};
+    }
 
     /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for.
     void claimed(int found, bool drained, clock::time_point now) {

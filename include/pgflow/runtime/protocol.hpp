@@ -22,7 +22,7 @@ inline void prepare(pq::connection& c, const prepared_statement& s) { c.prepare(
 inline schema_capabilities probe_capabilities(pq::connection& c) {
     const auto r = c.execute(capability_probe_sql);
     return {r.get<bool>(0, 0), r.get<bool>(0, 1), r.get<bool>(0, 2), r.get<bool>(0, 3),
-            r.get<bool>(0, 4), r.get<bool>(0, 5), r.get<bool>(0, 6)};
+            r.get<bool>(0, 4), r.get<bool>(0, 5), r.get<bool>(0, 6), r.get<bool>(0, 7)};
 }
 
 /// Prepares every statement a worker of `flow_slug` sends (one round trip each, plus one to name

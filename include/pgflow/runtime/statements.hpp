@@ -18,9 +18,13 @@ struct schema_capabilities {
     bool run_control = false;           ///< pgflow_cpp.cancel_run and the rest of run control
     bool step_conditions = false;       ///< pgflow 0.14's conditions: pgflow.steps.required_input_pattern
     bool handlerless_steps = false;     ///< signals, sleeps and subflows: pgflow_cpp.wake_due_waits
+    /// pgflow_cpp.notify notes the queues a transaction wakes (pgflow_cpp.woken_queues), which the
+    /// completion statements answer: a worker can tell its own completions' wake-ups from starts.
+    bool woken_queues = false;
 };
 
-/// One row of seven booleans, in schema_capabilities' order.
+/// One row of eight booleans, in schema_capabilities' order. woken_queues: the setting is named in
+/// pgflow_cpp.notify's body (it is no catalog object of its own).
 inline constexpr std::string_view capability_probe_sql =
     "SELECT to_regprocedure('pgflow.complete_tasks(uuid[],text[],integer[],jsonb[])') IS NOT NULL, "
     "to_regprocedure('pgflow_cpp.publish_deferred_notifications(integer)') IS NOT NULL, "
@@ -29,7 +33,9 @@ inline constexpr std::string_view capability_probe_sql =
     "to_regprocedure('pgflow_cpp.fail_task_permanently(uuid,text,integer,text)') IS NOT NULL, "
     "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('pgflow.steps') "
     "AND attname = 'required_input_pattern' AND NOT attisdropped), "
-    "to_regprocedure('pgflow_cpp.wake_due_waits(integer)') IS NOT NULL";
+    "to_regprocedure('pgflow_cpp.wake_due_waits(integer)') IS NOT NULL, "
+    "coalesce((SELECT position('pgflow_cpp.woken_queues' IN p.prosrc) > 0 FROM pg_proc AS p "
+    "WHERE p.oid = to_regprocedure('pgflow_cpp.notify(text,text)')), false)";
 
 /// A prepared statement: its name on the connection and its text.
 struct prepared_statement {

@@ -103,6 +103,7 @@ private:
         for (int r = 0; r < timeouts.rows(); ++r)
             handlers_.step_timeouts[timeouts.get<std::string>(r, 0)] = timeouts.get<int>(r, 1);
         caps_ = probe_capabilities(c);
+        linger_ = claim_linger_policy::for_schema(w_.options.claim_linger, caps_.woken_queues);
         prepare_worker_statements(c, caps_, w_.flow_slug);
         if (c.execute_prepared(std::string(statements::heartbeat.name), w_.id, w_.flow_slug, w_.options.function_name)
                 .get<bool>(0, 0))
@@ -363,8 +364,7 @@ private:
             listener_->pass_on();
             return;
         }
-        // The queue is drained: sleep until the next message becomes visible; a wake-up from the
-        // queue listener cuts the sleep short, after the claim linger if this claim set one.
+        // Drained: sleep until the next message becomes visible or a wake-up (after any claim linger).
         next_claim_ = now + idle_after_drain(visible, w_.options.poll_interval, w_.options.max_poll);
     }
 
