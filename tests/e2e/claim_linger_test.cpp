@@ -70,6 +70,12 @@ struct linger_setup {
     pgflow::client client{db.options()};
     claims_recorder rec;
     linger_setup() { client.ensure_registered(lingering); }
+    /// Starts a run of `lingering` on n and waits for its output, n + 1.
+    void run(int n) {
+        EXPECT_EQ(client.wait(client.start(lingering, n), 30s),
+                  boost::json::value(boost::json::object{{"only", n + 1}}))
+            << "run " << n;
+    }
 };
 
 }  // namespace
@@ -83,8 +89,7 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_under_a_stream_the_starts_d
     // follow), and the second, one task within a linger of the first, makes a stream.
     for (int i = 1; i <= 2; ++i) {
         const auto started = clock::now();
-        EXPECT_EQ(client.wait(client.start(lingering, i), 30s),
-                  boost::json::value(boost::json::object{{"only", i + 1}}));
+        setup.run(i);
         EXPECT_LT(clock::now() - started, linger) << "run " << i << " waited for a linger";
     }
 
@@ -108,11 +113,11 @@ TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_
     constexpr auto short_linger = std::chrono::milliseconds{1000};
     worker_thread worker{db, lingering, rec.options(short_linger)};
 
-    EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
+    setup.run(1);
     std::this_thread::sleep_for(short_linger + std::chrono::milliseconds{200});
     // One task in more than a linger: no stream, so no linger after this claim either.
-    EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
-    EXPECT_EQ(client.wait(client.start(lingering, 3), 30s), boost::json::parse(R"({"only":4})"));
+    setup.run(2);
+    setup.run(3);
 
     const auto claims = rec.taken();
     ASSERT_EQ(claims.size(), 3U);
@@ -128,20 +133,19 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
     worker_thread first{db, lingering, rec.options(long_linger)};
 
     // Two runs make a stream for the first worker, which lingers after the second's claim.
-    EXPECT_EQ(client.wait(client.start(lingering, 1), 30s), boost::json::parse(R"({"only":2})"));
-    EXPECT_EQ(client.wait(client.start(lingering, 2), 30s), boost::json::parse(R"({"only":3})"));
+    setup.run(1);
+    setup.run(2);
     worker_thread second{db, lingering, rec.options(long_linger)};
     ASSERT_TRUE(eventually([&] { return rec.claimer_count() == 2; })) << "the second worker never claimed";
 
     // The second worker is idle: it claims the next two at once (after the second, it lingers too).
     for (int i = 3; i <= 4; ++i) {
         const auto started = clock::now();
-        EXPECT_EQ(client.wait(client.start(lingering, i), 30s),
-                  boost::json::value(boost::json::object{{"only", i + 1}}));
+        setup.run(i);
         EXPECT_LT(clock::now() - started, long_linger) << "run " << i << ": the other worker was idle";
     }
     // Both linger now: the fifth run's notification is kept until the first linger ends.
-    EXPECT_EQ(client.wait(client.start(lingering, 5), 30s), boost::json::parse(R"({"only":6})"));
+    setup.run(5);
 
     const auto claims = rec.taken();
     ASSERT_EQ(claims.size(), 5U);
