@@ -5,6 +5,7 @@
 
 #include <pgflow/flow.hpp>
 
+#include <array>
 #include <cstddef>
 #include <limits>
 
@@ -15,11 +16,13 @@ constexpr std::size_t capacity_by_writing(const Flow&) {
     using traits = typename Flow::traits;
     constexpr const auto& facts = traits::facts;
     constexpr int widest = std::numeric_limits<int>::min();
-    pgflow::detail::graph_source<Flow::step_count, traits::edge_count> widest_flow{
-        Flow::slug, facts.graph, facts.types, facts.conditions, {widest, widest, widest}, {}, facts.waits};
-    for (pgflow::step_options& s : widest_flow.steps) s = {widest, widest, widest, widest};
-    for (pgflow::detail::step_wait_text& w : widest_flow.waits)
+    std::array<pgflow::step_options, Flow::step_count> steps{};
+    for (pgflow::step_options& s : steps) s = {widest, widest, widest, widest};
+    std::array<pgflow::detail::step_wait_text, Flow::step_count> waits = facts.waits;
+    for (pgflow::detail::step_wait_text& w : waits)
         if (w.kind == pgflow::step_kind::signal) w.signal_timeout = widest;
+    const pgflow::detail::graph_source<Flow::step_count, traits::edge_count> widest_flow{
+        Flow::slug, facts.graph, facts.types, facts.conditions, {widest, widest, widest}, steps, waits};
     pgflow::detail::text_size size;
     pgflow::detail::write_registration(size, widest_flow);
     return size.size;

@@ -60,18 +60,36 @@ struct text_size {
         size += "::jsonb"sv.size();
     }
 };
+// text_buffer writes a flow's text at compile time, where g++ evaluates every step of a loop: it works
+// through a raw pointer and local sizes (each member function call, std::array's operator[] and
+// data() too, is a call to evaluate), and copies a literal in the same pass that doubles its quotes.
 template <std::size_t Capacity>
 struct text_buffer {
     static constexpr bool takes_parameters = false;
     std::array<char, Capacity>& out;
     std::size_t size = 0;
+    char* data = out.data();
     constexpr void put(std::string_view s) noexcept {
-        const char* p = s.data();  // pointers, not string_view's members: fewer constant-evaluation steps
-        char* o = out.data() + size;
-        for (std::size_t i = 0; i < s.size(); ++i) o[i] = p[i];
-        size += s.size();
+        const char* p = s.data();
+        const std::size_t n = s.size();
+        char* o = data + size;
+        for (std::size_t i = 0; i < n; ++i) o[i] = p[i];
+        size += n;
     }
-    constexpr void put(char c) noexcept { out[size++] = c; }
+    constexpr void put(char c) noexcept { data[size++] = c; }
+    constexpr void literal(std::string_view s) noexcept {  // put_literal's text
+        const char* p = s.data();
+        const std::size_t n = s.size();
+        char* o = data;
+        std::size_t at = size;
+        o[at++] = '\'';
+        for (std::size_t i = 0; i < n; ++i) {
+            if (p[i] == '\'') o[at++] = '\'';
+            o[at++] = p[i];
+        }
+        o[at++] = '\'';
+        size = at;
+    }
 };
 struct text_string {
     static constexpr bool takes_parameters = false;
@@ -166,7 +184,7 @@ constexpr void emit_jsonb(Out& out, std::string_view text) {
     if constexpr (requires { out.jsonb(text); }) {
         out.jsonb(text);
     } else {
-        put_literal(out, text);
+        emit_literal(out, text);
         out.put("::jsonb"sv);
     }
 }
@@ -192,6 +210,7 @@ constexpr void put_option(Out& out, std::string_view name, const std::optional<i
 /// keeps pgflow 0.8.1's text.
 template <class Out>
 constexpr void put_conditions(Out& out, const step_condition_text& c) {
+    if (c.required.empty() && c.forbidden.empty() && !c.when_unmet && !c.when_exhausted) return;  // most steps
     const auto pattern = [&](std::string_view name, std::string_view text) {
         if (text.empty()) return;
         out.put(", "sv);
@@ -279,7 +298,7 @@ constexpr void write_registration(Out& out, const Source& flow) {
             }
             out.put(']');
         }
-        const step_options step = flow.step_options(k);
+        const auto& step = flow.step_options(k);
         put_option(out, "max_attempts"sv, step.max_attempts);
         put_option(out, "base_delay"sv, step.base_delay);
         put_option(out, "timeout"sv, step.timeout);
@@ -287,7 +306,7 @@ constexpr void write_registration(Out& out, const Source& flow) {
         put_conditions(out, flow.step_conditions(k));
         if (flow.type(k) == step_type::map) out.put(", step_type => 'map'"sv);
         out.put(");"sv);
-        if (const step_wait_text wait = flow.step_wait(k); wait.kind != step_kind::handler)
+        if (const auto& wait = flow.step_wait(k); wait.kind != step_kind::handler)
             write_step_kind(out, flow.flow_slug(), flow.step_slug(k), wait);
     }
     if constexpr (requires { flow.limits(); }) write_limits(out, flow.flow_slug(), flow.limits());
@@ -343,8 +362,8 @@ struct graph_source {
     const std::array<step_type, N>& types;
     const std::array<step_condition_text, N>& conditions;
     pgflow::flow_options options;
-    std::array<pgflow::step_options, N> steps;
-    std::array<step_wait_text, N> waits;  ///< in declaration order, signal timeouts filled in
+    const std::array<pgflow::step_options, N>& steps;
+    const std::array<step_wait_text, N>& waits;  ///< in declaration order, signal timeouts filled in
 
     [[nodiscard]] constexpr std::string_view flow_slug() const noexcept { return slug; }
     [[nodiscard]] constexpr pgflow::flow_options flow_options() const noexcept { return options; }
@@ -359,13 +378,15 @@ struct graph_source {
     [[nodiscard]] constexpr std::string_view dependency(std::size_t k, std::size_t d) const noexcept {
         return graph.slugs[graph.dependency(graph.order[k], d)];
     }
-    [[nodiscard]] constexpr pgflow::step_options step_options(std::size_t k) const noexcept {
+    [[nodiscard]] constexpr const pgflow::step_options& step_options(std::size_t k) const noexcept {
         return steps[graph.order[k]];
     }
-    [[nodiscard]] constexpr step_condition_text step_conditions(std::size_t k) const noexcept {
+    [[nodiscard]] constexpr const step_condition_text& step_conditions(std::size_t k) const noexcept {
         return conditions[graph.order[k]];
     }
-    [[nodiscard]] constexpr step_wait_text step_wait(std::size_t k) const noexcept { return waits[graph.order[k]]; }
+    [[nodiscard]] constexpr const step_wait_text& step_wait(std::size_t k) const noexcept {
+        return waits[graph.order[k]];
+    }
 };
 
 /// The longest registration text of a flow with this graph: every option at its widest value (option
