@@ -37,7 +37,6 @@ constexpr std::size_t literal_length(std::string_view text) noexcept {
 
 /// Sinks of write_registration: one counts (flow-control statements are sized with it; a flow's own
 /// statements by arithmetic, registration_capacity), one fills a fixed buffer, one a string.
-/// (The sizing sink counts literals and integers itself, without writing them out piece by piece.)
 struct text_size {
     static constexpr bool takes_parameters = false;
     std::size_t size = 0;
@@ -60,9 +59,8 @@ struct text_size {
         size += "::jsonb"sv.size();
     }
 };
-// text_buffer writes a flow's text at compile time, where g++ evaluates every step of a loop: it works
-// through a raw pointer and local sizes (each member function call, std::array's operator[] and
-// data() too, is a call to evaluate), and copies a literal in the same pass that doubles its quotes.
+// text_buffer writes a flow's text at compile time, where g++ evaluates each call (std::array's
+// operator[] too): a raw pointer, sizes in locals, a literal copied as its quotes are doubled.
 template <std::size_t Capacity>
 struct text_buffer {
     static constexpr bool takes_parameters = false;
