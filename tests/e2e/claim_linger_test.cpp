@@ -1,9 +1,9 @@
 // worker_options::claim_linger end to end: an idle worker claims a new task at once, and so does one
 // whose previous claim found tasks long enough ago (a trickle of starts); under a stream (tasks
 // arriving faster than one per linger) the notifications of the next starts wait out the linger
-// and their tasks come in one claim; meanwhile another idle worker of the process takes them
-// instead, and when every worker lingers, the notification waits for the first linger to end. A
-// worker whose own completion queued the run's next step does not linger over it.
+// and their tasks come in one claim, also when the process has other idle workers (they leave the
+// notifications to the linger). A worker whose own completion queued the run's next step does not
+// linger over it.
 
 #include "e2e_support.hpp"
 
@@ -125,10 +125,10 @@ TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_
         << "the third run waited for a linger after a claim that followed none within one";
 }
 
-TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_claims_at_once) {
+TEST(claim_linger, while_one_worker_lingers_the_process_s_other_idle_workers_leave_the_starts_to_one_claim) {
     linger_setup setup;
     auto& [db, client, rec] = setup;
-    // Long enough for the second worker to start and take two runs within the first one's linger.
+    // Long enough for the second worker to start and become idle within the first one's linger.
     constexpr auto long_linger = std::chrono::milliseconds{4000};
     worker_thread first{db, lingering, rec.options(long_linger)};
 
@@ -138,21 +138,36 @@ TEST(claim_linger, while_one_worker_lingers_another_idle_worker_of_the_process_c
     worker_thread second{db, lingering, rec.options(long_linger)};
     ASSERT_TRUE(eventually([&] { return rec.claimer_count() == 2; })) << "the second worker never claimed";
 
-    // The second worker is idle: it claims the next two at once (after the second, it lingers too).
-    for (int i = 3; i <= 4; ++i) {
-        const auto started = clock::now();
-        setup.run(i);
-        EXPECT_LT(clock::now() - started, long_linger) << "run " << i << ": the other worker was idle";
-    }
-    // Both linger now: the fifth run's notification is kept until the first linger ends.
-    setup.run(5);
+    // The second worker is idle, but the process lingers: the three starts wait for the linger to
+    // end and come in one claim.
+    const auto runs = client.start_many(lingering, {10, 11, 12});
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        EXPECT_EQ(client.wait(runs[i], 30s),
+                  boost::json::value(boost::json::object{{"only", 11 + static_cast<int>(i)}}));
 
     const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 5U);
+    ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the three";
     EXPECT_EQ(claims[0].worker_id, claims[1].worker_id);
-    EXPECT_NE(claims[2].worker_id, claims[1].worker_id) << "the worker that claimed first was lingering";
-    EXPECT_EQ(claims[3].worker_id, claims[2].worker_id);
-    EXPECT_GE(claims[4].at - claims[1].at, long_linger - std::chrono::milliseconds{100});
+    EXPECT_EQ(claims[2].tasks, 3);
+    EXPECT_GE(claims[2].at - claims[1].at, long_linger - std::chrono::milliseconds{100});
+}
+
+TEST(claim_linger, a_trickle_after_a_process_linger_is_claimed_at_once_by_an_idle_worker) {
+    linger_setup setup;
+    auto& [db, client, rec] = setup;
+    constexpr auto short_linger = std::chrono::milliseconds{1000};
+    worker_thread first{db, lingering, rec.options(short_linger)};
+    setup.run(1);
+    setup.run(2);  // a stream: the first worker lingers after this claim
+    worker_thread second{db, lingering, rec.options(short_linger)};
+    ASSERT_TRUE(eventually([&] { return rec.claimer_count() == 2; })) << "the second worker never claimed";
+
+    // After the linger nothing is held back: a start is claimed at once.
+    std::this_thread::sleep_for(short_linger + std::chrono::milliseconds{200});
+    const auto started = clock::now();
+    setup.run(3);
+    EXPECT_LT(clock::now() - started, short_linger - std::chrono::milliseconds{100});
+    ASSERT_EQ(rec.taken().size(), 3U);
 }
 
 TEST(claim_linger, a_worker_whose_completion_queued_the_next_step_claims_it_at_once) {

@@ -101,11 +101,11 @@ using linger_clock = pgflow::detail::claim_linger_policy::clock;
 TEST(claim_linger_policy, the_first_claim_and_a_trickle_of_starts_are_not_held_back) {
     pgflow::detail::claim_linger_policy linger{25ms};
     const linger_clock::time_point t0{1h};
-    linger.claimed(1, true, t0);  // nothing found before: no stream yet
+    EXPECT_FALSE(linger.claimed(1, true, t0));  // nothing found before: no stream yet
     EXPECT_LE(linger.until(), t0);
-    linger.claimed(1, true, t0 + 26ms);  // one task in more than a linger: slower than one per linger
+    EXPECT_FALSE(linger.claimed(1, true, t0 + 26ms));  // one task in more than a linger: slower than one per linger
     EXPECT_LE(linger.until(), t0 + 26ms);
-    linger.claimed(2, true, t0 + 76ms);  // two in 50 ms: one per 25 ms exactly, a stream
+    EXPECT_TRUE(linger.claimed(2, true, t0 + 76ms));  // two in 50 ms: one per 25 ms exactly, a stream
     EXPECT_EQ(linger.until(), t0 + 101ms);
 }
 
@@ -113,11 +113,11 @@ TEST(claim_linger_policy, a_stream_lingers_after_drained_claims_only) {
     pgflow::detail::claim_linger_policy linger{25ms};
     const linger_clock::time_point t0{1h};
     linger.claimed(1, true, t0);
-    linger.claimed(10, false, t0 + 5ms);  // a full claim: the worker claims again at once
+    EXPECT_FALSE(linger.claimed(10, false, t0 + 5ms));  // a full claim: the worker claims again at once
     EXPECT_LE(linger.until(), t0 + 5ms);
     linger.claimed(3, true, t0 + 10ms);
     EXPECT_EQ(linger.until(), t0 + 35ms);
-    linger.claimed(0, true, t0 + 12ms);  // found nothing: changes nothing
+    EXPECT_FALSE(linger.claimed(0, true, t0 + 12ms));  // found nothing: changes nothing
     EXPECT_EQ(linger.until(), t0 + 35ms);
     linger.end(t0 + 20ms);  // the worker's own completion queued tasks: claim them now
     EXPECT_EQ(linger.until(), t0 + 20ms);
@@ -153,7 +153,7 @@ TEST(claim_linger_policy, zero_never_lingers) {
     pgflow::detail::claim_linger_policy linger{0ms};
     const linger_clock::time_point t0{1h};
     linger.claimed(1, true, t0);
-    linger.claimed(5, true, t0);
+    EXPECT_FALSE(linger.claimed(5, true, t0)) << "no linger for the process to keep wake-ups for";
     EXPECT_LE(linger.until(), t0);
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 // Claimed tasks: the one claim row layout both claim statements return (runtime/statements.hpp:
 // run_id, step_slug, task_index, input, attempt; the one-statement claim adds the number of
-// messages read), how long to wait after a claim, and the claim linger.
+// messages read), the statements of a claim, how long to wait after it, and the claim linger.
 
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/pq/result.hpp>
+#include <pgflow/runtime/statements.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +20,31 @@ struct claimed_task {
     std::string run_id, step_slug, input;
     int task_index = 0, attempt = 1;
 };
+
+/// What a worker's claim is made of (runtime/statements.hpp): the one-statement claim, or pgflow
+/// 0.8.1's read, whose tasks start in a round trip of their own (worker_session's start_tasks); then,
+/// with next_visible_within, when the next message becomes visible. That question ends the claim's
+/// pipeline only after a claim that drained the queue: while claims come back full (a map's tasks)
+/// its answer would go unused.
+struct claim_request {
+    bool one_statement;
+    const std::string& flow_slug;
+    const std::string& worker_id;
+    std::chrono::seconds visibility_timeout;  ///< the read's vt
+    std::optional<std::chrono::milliseconds> next_visible_within;
+};
+inline void add_claim(std::vector<pq::pipelined_statement>& pipeline, const claim_request& r, int quantity) {
+    const auto visibility = static_cast<long long>(r.visibility_timeout.count());
+    if (r.one_statement)
+        pipeline.push_back(
+            {std::string(statements::claim.name), {}, pq::parameters(r.flow_slug, visibility, quantity, r.worker_id)});
+    else
+        pipeline.push_back({std::string(statements::read.name), {}, pq::parameters(r.flow_slug, visibility, quantity)});
+    if (r.next_visible_within)
+        pipeline.push_back({std::string(statements::next_visible_name),
+                            {},
+                            pq::parameters(static_cast<long long>(r.next_visible_within->count()))});
+}
 
 /// The tasks of a claim's rows. A row of nulls but the message count (messages read, none gave a
 /// task) is skipped.
@@ -73,11 +99,14 @@ public:
         return claim_linger_policy{completions_tell_woken_queues ? length : std::chrono::milliseconds{0}};
     }
 
-    /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for.
-    void claimed(int found, bool drained, clock::time_point now) {
-        if (found <= 0) return;
-        if (drained && last_found_at_ && now - *last_found_at_ <= found * length_) until_ = now + length_;
+    /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for. Returns whether
+    /// a linger begins.
+    bool claimed(int found, bool drained, clock::time_point now) {
+        if (found <= 0) return false;
+        const bool stream = drained && last_found_at_ && now - *last_found_at_ <= found * length_;
+        if (stream) until_ = now + length_;
         last_found_at_ = now;
+        return stream && length_.count() > 0;
     }
     /// The worker's own completion queued tasks of its flow: no start to gather, claim them now.
     void end(clock::time_point now) { until_ = std::min(until_, now); }

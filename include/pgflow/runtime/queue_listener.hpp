@@ -6,7 +6,10 @@
 // the wake-up for the first worker that becomes idle, up to one per worker. A worker whose claim
 // came back full claims again as soon as it has a free handler slot, and passes a wake-up on to
 // one more idle worker, so a map step's many messages announced by one notification are spread
-// over the idle workers.
+// over the idle workers. A claim that drained the queue answers every wake-up kept before it began.
+// While a worker of the process lingers (worker_options::claim_linger), the listener keeps every
+// wake-up until the linger ends and then hands one to an idle worker: the starts of a stream come
+// in one claim instead of one claim each by the process's other idle workers.
 
 #include <pgflow/connection_options.hpp>
 #include <pgflow/runtime/backoff.hpp>
@@ -51,6 +54,8 @@ inline std::string listener_key(const connection_options& db, std::string_view c
 
 class runtime_queue_listener {
 public:
+    using clock = std::chrono::steady_clock;
+
     /// A worker's side: the listener writes to `wake` and sets `woken` when it hands it a wake-up;
     /// the listener's diagnostics go to the log of its longest-subscribed worker.
     struct subscriber {
@@ -97,7 +102,7 @@ public:
     /// waiting for it (claim now instead of sleeping).
     bool enter_idle(subscriber* s) {
         std::lock_guard lock(mutex_);
-        if (pending_wakes_ > 0) {
+        if (pending_wakes_ > 0 && clock::now() >= linger_until_) {
             --pending_wakes_;
             return true;
         }
@@ -109,7 +114,7 @@ public:
     /// results claims in the same round trip instead of waiting to become idle.
     bool take_kept_wake() {
         std::lock_guard lock(mutex_);
-        if (pending_wakes_ == 0) return false;
+        if (pending_wakes_ == 0 || clock::now() < linger_until_) return false;
         --pending_wakes_;
         return true;
     }
@@ -128,6 +133,26 @@ public:
         wake_first_idle();
     }
 
+    /// A claim begun at `began` drained the queue: it saw every task whose notification came before
+    /// it (a notification follows its transaction's commit), so the wake-ups kept until then are
+    /// answered.
+    void drained(clock::time_point began) {
+        std::lock_guard lock(mutex_);
+        if (last_kept_at_ < began) pending_wakes_ = 0;
+    }
+
+    /// A worker lingers until `until`: the process's wake-ups are kept until then.
+    void linger(clock::time_point until) {
+        std::lock_guard lock(mutex_);
+        linger_until_ = std::max(linger_until_, until);
+    }
+    /// A worker's completion queued its flow's next steps: no start to gather, the linger ends.
+    void end_linger(clock::time_point now) {
+        std::lock_guard lock(mutex_);
+        linger_until_ = std::min(linger_until_, now);
+        release_kept_wakes();
+    }
+
     /// Whether notifications are arriving; while not, workers must poll.
     [[nodiscard]] bool listening() const noexcept { return listening_.load(); }
 
@@ -137,10 +162,34 @@ private:
         thread_ = std::thread([this] { run(); });
     }
 
-    // One notification: to the idle worker that has waited longest, or kept for the next one.
+    // One notification: to the idle worker that has waited longest, or kept for the next one (and
+    // while a worker lingers).
     void hand_out_one() {
         std::lock_guard lock(mutex_);
-        if (!wake_first_idle() && pending_wakes_ < subscribers_.size()) ++pending_wakes_;
+        const auto now = clock::now();
+        if (now < linger_until_ || !wake_first_idle()) {
+            if (pending_wakes_ < subscribers_.size()) ++pending_wakes_;
+            last_kept_at_ = now;
+        }
+    }
+
+    // How long the listener may wait for input: until a linger with wake-ups kept ends.
+    std::chrono::milliseconds input_timeout() {
+        std::lock_guard lock(mutex_);
+        const auto now = clock::now();
+        if (pending_wakes_ == 0 || now >= linger_until_) return std::chrono::hours{1};
+        return std::chrono::ceil<std::chrono::milliseconds>(linger_until_ - now);
+    }
+
+    // A linger ended with wake-ups kept: one idle worker claims what gathered (one claim of up to
+    // its batch size; a full one passes a wake-up on). It begins after every kept notification,
+    // so none is left over.
+    void release_after_linger() {
+        std::lock_guard lock(mutex_);
+        release_kept_wakes();
+    }
+    void release_kept_wakes() {
+        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) pending_wakes_ = 0;
     }
 
     bool wake_first_idle() {
@@ -195,8 +244,9 @@ private:
             wake_everyone();
             try {
                 while (!stop_.load()) {
-                    const auto why = conn->wait_for_input(std::chrono::hours{1}, stop_wake_.fd());
+                    const auto why = conn->wait_for_input(input_timeout(), stop_wake_.fd());
                     if (why == pq::wait_result::wake) stop_wake_.drain();
+                    release_after_linger();
                     if (why != pq::wait_result::input) continue;
                     while (auto n = conn->next_notification())
                         if (n->channel == channel_) hand_out_one();
@@ -216,6 +266,7 @@ private:
     std::mutex mutex_;
     std::vector<subscriber*> subscribers_, idle_;
     std::size_t pending_wakes_ = 0;
+    clock::time_point last_kept_at_{}, linger_until_{};  ///< when a wake-up was last kept; the process's linger
     std::thread thread_;
 };
 

@@ -238,7 +238,11 @@ private:
         if (wake) wait_waker::add(pipeline);
         const int quantity = claim_quantity(now, !plan.statements.empty());
         const bool ask_next_visible = quantity > 0 && ask_next_visible_;
-        if (quantity > 0) add_claim(pipeline, quantity, ask_next_visible);
+        if (quantity > 0)
+            add_claim(pipeline,
+                      {caps_.read_and_start_tasks, w_.flow_slug, w_.id, w_.options.visibility_timeout,
+                       ask_next_visible ? std::optional{w_.options.max_poll} : std::nullopt},
+                      quantity);
         if (pipeline.empty()) return false;
 
         std::vector<pq::pipelined_outcome> outcomes;
@@ -265,8 +269,12 @@ private:
         for (std::size_t k = 0; k < plan.statements.size(); ++k)
             errors.push_back(std::get_if<database_error>(&outcomes[k]));
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
-        // The next step of a run this worker advanced is no start to gather: claim it at once.
-        if (linger_.until() > now && queue_fed_by(plan, outcomes, w_.flow_slug)) linger_.end(now);
+        // The next step of a run this worker advanced is no start to gather: it is claimed at once, also
+        // when another worker of the process began the linger.
+        if (queue_fed_by(plan, outcomes, w_.flow_slug)) {
+            linger_.end(now);
+            listener_->end_linger(now);
+        }
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
         if (!watched.empty()) settle_ended_runs(outcomes[i++]);
@@ -293,22 +301,6 @@ private:
             listener_->take_kept_wake())
             next_claim_ = now;
         return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
-    }
-
-    // The next-visible question ends the claim's pipeline only after a claim that drained the queue:
-    // while claims come back full (a map's tasks) its answer would go unused.
-    void add_claim(std::vector<pq::pipelined_statement>& pipeline, int quantity, bool ask_next_visible) const {
-        const auto visibility = static_cast<long long>(w_.options.visibility_timeout.count());
-        if (caps_.read_and_start_tasks)
-            pipeline.push_back(
-                {std::string(statements::claim.name), {}, pq::parameters(w_.flow_slug, visibility, quantity, w_.id)});
-        else
-            pipeline.push_back(
-                {std::string(statements::read.name), {}, pq::parameters(w_.flow_slug, visibility, quantity)});
-        if (ask_next_visible)
-            pipeline.push_back({std::string(statements::next_visible_name),
-                                {},
-                                pq::parameters(static_cast<long long>(w_.options.max_poll.count()))});
     }
 
     void settle_heartbeat(const pq::pipelined_outcome& outcome, clock::time_point now) {
@@ -358,7 +350,9 @@ private:
         for (auto& t : tasks) handlers_.submit(std::move(t));
         if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
         ask_next_visible_ = read_count < quantity;
-        linger_.claimed(read_count, read_count < quantity, now);
+        // The process's other workers leave the notifications of a linger to it (queue_listener.hpp).
+        if (linger_.claimed(read_count, read_count < quantity, now)) listener_->linger(linger_.until());
+        if (read_count < quantity) listener_->drained(now);
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
