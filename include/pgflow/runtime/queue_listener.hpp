@@ -141,10 +141,12 @@ public:
         if (last_kept_at_ < began) pending_wakes_ = 0;
     }
 
-    /// A worker lingers until `until`: the process's wake-ups are kept until then.
+    /// A worker lingers until `until`: the process's wake-ups are kept until then. Wake-ups kept
+    /// already (every worker was busy) make the listener time its wait by the linger's end.
     void linger(clock::time_point until) {
         std::lock_guard lock(mutex_);
         linger_until_ = std::max(linger_until_, until);
+        if (pending_wakes_ > 0) stop_wake_.notify();
     }
     /// A worker's completion queued its flow's next steps: no start to gather, the linger ends.
     void end_linger(clock::time_point now) {
