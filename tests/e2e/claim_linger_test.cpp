@@ -104,7 +104,7 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_under_a_stream_the_starts_d
     EXPECT_EQ(claims[0].tasks, 1);
     EXPECT_EQ(claims[1].tasks, 1);
     EXPECT_EQ(claims[2].tasks, 4);
-    EXPECT_GE(claims[2].at - claims[1].at, linger - std::chrono::milliseconds{100});
+    EXPECT_GE(claims[2].at - claims[1].at, linger * 9 / 10);
 }
 
 TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_once) {
@@ -140,6 +140,7 @@ TEST(claim_linger, while_one_worker_lingers_the_process_s_other_idle_workers_lea
 
     // The second worker is idle, but the process lingers: the three starts wait for the linger to
     // end and come in one claim.
+    ASSERT_LT(clock::now(), rec.taken()[1].at + long_linger - 1s) << "the second worker took the linger to start";
     const auto runs = client.start_many(lingering, {10, 11, 12});
     for (std::size_t i = 0; i < runs.size(); ++i)
         EXPECT_EQ(client.wait(runs[i], 30s),
@@ -147,9 +148,8 @@ TEST(claim_linger, while_one_worker_lingers_the_process_s_other_idle_workers_lea
 
     const auto claims = rec.taken();
     ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the three";
-    EXPECT_EQ(claims[0].worker_id, claims[1].worker_id);
     EXPECT_EQ(claims[2].tasks, 3);
-    EXPECT_GE(claims[2].at - claims[1].at, long_linger - std::chrono::milliseconds{100});
+    EXPECT_GE(claims[2].at - claims[1].at, long_linger * 9 / 10);
 }
 
 TEST(claim_linger, a_trickle_after_a_process_linger_is_claimed_at_once_by_an_idle_worker) {

@@ -86,7 +86,8 @@ inline std::chrono::milliseconds idle_after_drain(const pq::pipelined_outcome* a
 /// linger then gathers what several claims would each have found one of; after an isolated start or
 /// in a trickle it would only delay them, so the worker claims at once. A claim that follows a
 /// linger comes more than a linger after the one before it, so it lingers again only when it found
-/// two tasks or more: a linger that gathers one task is not repeated.
+/// two tasks or more: a linger that gathers one task is not repeated. The process's queue listener
+/// holds the notifications back from the process's other workers too (queue_listener.hpp).
 class claim_linger_policy {
 public:
     using clock = std::chrono::steady_clock;

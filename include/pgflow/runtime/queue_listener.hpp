@@ -99,24 +99,20 @@ public:
     }
 
     /// The worker is about to sleep waiting for work. Returns true when a wake-up is already
-    /// waiting for it (claim now instead of sleeping).
+    /// waiting for it (claim now instead of sleeping); none while a worker of the process lingers.
     bool enter_idle(subscriber* s) {
         std::lock_guard lock(mutex_);
-        if (pending_wakes_ > 0 && clock::now() >= linger_until_) {
-            --pending_wakes_;
-            return true;
-        }
+        if (take_locked()) return true;
         if (std::find(idle_.begin(), idle_.end(), s) == idle_.end()) idle_.push_back(s);
         return false;
     }
 
-    /// Takes a wake-up kept while every worker was busy, if there is one: a worker about to send
-    /// results claims in the same round trip instead of waiting to become idle.
+    /// Takes a wake-up kept while every worker was busy, if there is one (none while a worker of
+    /// the process lingers): a worker about to send results claims in the same round trip instead
+    /// of waiting to become idle.
     bool take_kept_wake() {
         std::lock_guard lock(mutex_);
-        if (pending_wakes_ == 0 || clock::now() < linger_until_) return false;
-        --pending_wakes_;
-        return true;
+        return take_locked();
     }
 
     /// The worker has work again (claiming, or slots full): it gets no more wake-ups until it
@@ -138,7 +134,10 @@ public:
     /// answered.
     void drained(clock::time_point began) {
         std::lock_guard lock(mutex_);
-        if (last_kept_at_ < began) pending_wakes_ = 0;
+        if (last_kept_at_ < began) {
+            pending_wakes_ = 0;
+            kept_in_linger_ = false;
+        }
     }
 
     /// A worker lingers until `until`: the process's wake-ups are kept until then. Wake-ups kept
@@ -146,7 +145,7 @@ public:
     void linger(clock::time_point until) {
         std::lock_guard lock(mutex_);
         linger_until_ = std::max(linger_until_, until);
-        if (pending_wakes_ > 0) stop_wake_.notify();
+        if (pending_wakes_ > 0 && listening_.load()) stop_wake_.notify();
     }
     /// A worker's completion queued its flow's next steps: no start to gather, the linger ends.
     void end_linger(clock::time_point now) {
@@ -169,32 +168,44 @@ private:
     void hand_out_one() {
         std::lock_guard lock(mutex_);
         const auto now = clock::now();
-        if (now < linger_until_ || !wake_first_idle()) {
+        const bool lingering = now < linger_until_;
+        if (lingering || !wake_first_idle()) {
             if (pending_wakes_ < subscribers_.size()) ++pending_wakes_;
             last_kept_at_ = now;
+            kept_in_linger_ = kept_in_linger_ || lingering;
         }
     }
 
-    // How long the listener may wait for input: until a linger with wake-ups kept ends.
+    // How long the listener may wait for input: until a linger with wake-ups kept ends. Called
+    // before every wait, it also hands out what a linger that has ended kept.
     std::chrono::milliseconds input_timeout() {
         std::lock_guard lock(mutex_);
+        release_kept_wakes();
         const auto now = clock::now();
         if (pending_wakes_ == 0 || now >= linger_until_) return std::chrono::hours{1};
         return std::chrono::ceil<std::chrono::milliseconds>(linger_until_ - now);
     }
 
-    // A linger ended with wake-ups kept: one idle worker claims what gathered (one claim of up to
-    // its batch size; a full one passes a wake-up on). It begins after every kept notification,
-    // so none is left over.
-    void release_after_linger() {
-        std::lock_guard lock(mutex_);
-        release_kept_wakes();
-    }
-    void release_kept_wakes() {
-        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) pending_wakes_ = 0;
+    // A kept wake-up for a worker about to claim (mutex_ held), unless a linger holds them. The wake-ups a linger
+    // gathered are all answered by that one claim (it begins after their notifications; a full
+    // claim passes a wake-up on): no second claim splits what gathered.
+    bool take_locked() {
+        if (pending_wakes_ == 0 || clock::now() < linger_until_) return false;
+        pending_wakes_ = kept_in_linger_ ? 0 : pending_wakes_ - 1;
+        kept_in_linger_ = false;
+        return true;
     }
 
-    bool wake_first_idle() {
+    // A linger ended with wake-ups kept: one idle worker claims what gathered, as take_locked
+    // (mutex_ held).
+    void release_kept_wakes() {
+        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) {
+            pending_wakes_ = 0;
+            kept_in_linger_ = false;
+        }
+    }
+
+    bool wake_first_idle() {  // mutex_ held
         if (idle_.empty()) return false;
         subscriber* s = idle_.front();
         idle_.erase(idle_.begin());
@@ -248,7 +259,6 @@ private:
                 while (!stop_.load()) {
                     const auto why = conn->wait_for_input(input_timeout(), stop_wake_.fd());
                     if (why == pq::wait_result::wake) stop_wake_.drain();
-                    release_after_linger();
                     if (why != pq::wait_result::input) continue;
                     while (auto n = conn->next_notification())
                         if (n->channel == channel_) hand_out_one();
@@ -269,6 +279,7 @@ private:
     std::vector<subscriber*> subscribers_, idle_;
     std::size_t pending_wakes_ = 0;
     clock::time_point last_kept_at_{}, linger_until_{};  ///< when a wake-up was last kept; the process's linger
+    bool kept_in_linger_ = false;                        ///< some of the kept wake-ups came during a linger
     std::thread thread_;
 };
 

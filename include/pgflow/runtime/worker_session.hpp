@@ -384,7 +384,8 @@ private:
         const auto now = clock::now();
         if (can_claim && next_claim_ <= now) return;
         // Idle for claiming: the listener may hand this worker the next notification, or one it
-        // kept while every worker was busy. A lingering worker leaves them to the others.
+        // kept (every worker busy, or a linger of the process that has ended). A lingering worker
+        // waits for its linger to end.
         const bool idle = can_claim && now >= linger_.until();
         if (idle && listener_->enter_idle(&subscriber_)) {
             listener_->leave_idle(&subscriber_);
