@@ -76,6 +76,20 @@ struct linger_setup {
                   boost::json::value(boost::json::object{{"only", n + 1}}))
             << "run " << n;
     }
+    /// After two claims of one task each (the second beginning a linger), starts runs on `inputs` in
+    /// one call, waits for their outputs, and checks that the third claim took them all, at the
+    /// linger's end.
+    void expect_one_claim_for(const std::vector<int>& inputs, std::chrono::milliseconds linger_length) {
+        const auto runs = client.start_many(lingering, inputs);
+        for (std::size_t i = 0; i < runs.size(); ++i)
+            EXPECT_EQ(client.wait(runs[i], 30s), boost::json::value(boost::json::object{{"only", inputs[i] + 1}}));
+        const auto claims = rec.taken();
+        ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the rest";
+        EXPECT_EQ(claims[0].tasks, 1);
+        EXPECT_EQ(claims[1].tasks, 1);
+        EXPECT_EQ(claims[2].tasks, static_cast<int>(inputs.size()));
+        EXPECT_GE(claims[2].at - claims[1].at, linger_length * 9 / 10);
+    }
 };
 
 }  // namespace
@@ -94,17 +108,7 @@ TEST(claim_linger, an_idle_worker_claims_at_once_and_under_a_stream_the_starts_d
     }
 
     // Four runs started right after that claim, in one call: their tasks wait for the linger to end.
-    const auto runs = client.start_many(lingering, {10, 11, 12, 13});
-    for (std::size_t i = 0; i < runs.size(); ++i)
-        EXPECT_EQ(client.wait(runs[i], 30s),
-                  boost::json::value(boost::json::object{{"only", 11 + static_cast<int>(i)}}));
-
-    const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the four";
-    EXPECT_EQ(claims[0].tasks, 1);
-    EXPECT_EQ(claims[1].tasks, 1);
-    EXPECT_EQ(claims[2].tasks, 4);
-    EXPECT_GE(claims[2].at - claims[1].at, linger * 9 / 10);
+    setup.expect_one_claim_for({10, 11, 12, 13}, linger);
 }
 
 TEST(claim_linger, a_trickle_of_starts_slower_than_one_per_linger_is_claimed_at_once) {
@@ -141,15 +145,7 @@ TEST(claim_linger, while_one_worker_lingers_the_process_s_other_idle_workers_lea
     // The second worker is idle, but the process lingers: the three starts wait for the linger to
     // end and come in one claim.
     ASSERT_LT(clock::now(), rec.taken()[1].at + long_linger - 1s) << "the second worker took the linger to start";
-    const auto runs = client.start_many(lingering, {10, 11, 12});
-    for (std::size_t i = 0; i < runs.size(); ++i)
-        EXPECT_EQ(client.wait(runs[i], 30s),
-                  boost::json::value(boost::json::object{{"only", 11 + static_cast<int>(i)}}));
-
-    const auto claims = rec.taken();
-    ASSERT_EQ(claims.size(), 3U) << "one claim for each of the first two runs, one for the three";
-    EXPECT_EQ(claims[2].tasks, 3);
-    EXPECT_GE(claims[2].at - claims[1].at, long_linger * 9 / 10);
+    setup.expect_one_claim_for({10, 11, 12}, long_linger);
 }
 
 TEST(claim_linger, a_trickle_after_a_process_linger_is_claimed_at_once_by_an_idle_worker) {
