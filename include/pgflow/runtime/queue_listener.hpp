@@ -134,10 +134,7 @@ public:
     /// answered.
     void drained(clock::time_point began) {
         std::lock_guard lock(mutex_);
-        if (last_kept_at_ < began) {
-            pending_wakes_ = 0;
-            kept_in_linger_ = false;
-        }
+        if (last_kept_at_ < began) answer_kept_wakes();
     }
 
     /// A worker lingers until `until`: the process's wake-ups are kept until then. Wake-ups kept
@@ -191,18 +188,23 @@ private:
     // claim passes a wake-up on): no second claim splits what gathered.
     bool take_locked() {
         if (pending_wakes_ == 0 || clock::now() < linger_until_) return false;
-        pending_wakes_ = kept_in_linger_ ? 0 : pending_wakes_ - 1;
-        kept_in_linger_ = false;
+        if (kept_in_linger_)
+            answer_kept_wakes();
+        else
+            --pending_wakes_;
         return true;
+    }
+
+    // One claim begins after every kept notification: none is left to answer (mutex_ held).
+    void answer_kept_wakes() {
+        pending_wakes_ = 0;
+        kept_in_linger_ = false;
     }
 
     // A linger ended with wake-ups kept: one idle worker claims what gathered, as take_locked
     // (mutex_ held).
     void release_kept_wakes() {
-        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) {
-            pending_wakes_ = 0;
-            kept_in_linger_ = false;
-        }
+        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) answer_kept_wakes();
     }
 
     bool wake_first_idle() {  // mutex_ held

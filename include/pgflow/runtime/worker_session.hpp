@@ -349,10 +349,11 @@ private:
         const auto claimed_count = static_cast<int>(tasks.size());
         for (auto& t : tasks) handlers_.submit(std::move(t));
         if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
-        ask_next_visible_ = read_count < quantity;
+        const bool drained = read_count < quantity;
+        ask_next_visible_ = drained;
         // The process's other workers leave the notifications of a linger to it (queue_listener.hpp).
-        if (linger_.claimed(read_count, read_count < quantity, now)) listener_->linger(linger_.until());
-        if (read_count < quantity) listener_->drained(now);
+        if (linger_.claimed(read_count, drained, now)) listener_->linger(linger_.until());
+        if (drained) listener_->drained(now);
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
