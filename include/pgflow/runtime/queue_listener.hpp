@@ -2,17 +2,14 @@
 // One LISTEN connection per process, database and queue channel, shared by every pgflow::worker of
 // that queue in the process. NOTIFY is a broadcast: if each worker listened on its own connection,
 // one new task would wake all of them and all but one would pay an empty queue read. The listener
-// hands each notification to one idle worker instead (round robin); when none is idle it keeps
-// the wake-up for the first worker that becomes idle, up to one per worker. A worker whose claim
-// came back full claims again as soon as it has a free handler slot, and passes a wake-up on to
-// one more idle worker, so a map step's many messages announced by one notification are spread
-// over the idle workers. A claim that drained the queue answers every wake-up kept before it began.
-// While a worker of the process lingers (worker_options::claim_linger), the listener keeps every
-// wake-up until the linger ends and then hands one to an idle worker: the starts of a stream come
-// in one claim instead of one claim each by the process's other idle workers.
+// hands each notification to one worker instead, by the rules of wake_ledger (wake_ledger.hpp): the
+// longest-idle worker, or kept for the next; all kept while a worker of the process lingers. A
+// worker whose claim came back full passes a wake-up on to one more idle worker, so a map step's
+// many messages announced by one notification are spread over the idle workers.
 
 #include <pgflow/connection_options.hpp>
 #include <pgflow/runtime/backoff.hpp>
+#include <pgflow/runtime/wake_ledger.hpp>
 #include <pgflow/runtime/wakeup.hpp>
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
@@ -23,7 +20,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,15 +50,8 @@ inline std::string listener_key(const connection_options& db, std::string_view c
 
 class runtime_queue_listener {
 public:
-    using clock = std::chrono::steady_clock;
-
-    /// A worker's side: the listener writes to `wake` and sets `woken` when it hands it a wake-up;
-    /// the listener's diagnostics go to the log of its longest-subscribed worker.
-    struct subscriber {
-        const runtime_wakeup* wake = nullptr;
-        const std::function<void(std::string_view)>* log = nullptr;
-        std::atomic<bool> woken{false};
-    };
+    using clock = wake_ledger::clock;
+    using subscriber = wake_subscriber;
 
     /// The process's listener for `channel` on the database `db`, started on first use and
     /// stopped when the last worker releases it.
@@ -86,69 +75,59 @@ public:
         thread_.join();
     }
 
+    // The rules are wake_ledger's; these hold the lock and read the clock.
     void subscribe(subscriber* s) {
         std::lock_guard lock(mutex_);
-        subscribers_.push_back(s);
+        ledger_.subscribe(s);
     }
-
     void unsubscribe(subscriber* s) {
         std::lock_guard lock(mutex_);
-        std::erase(subscribers_, s);
-        std::erase(idle_, s);
-        pending_wakes_ = std::min(pending_wakes_, subscribers_.size());
+        ledger_.unsubscribe(s, clock::now());
     }
-
+    /// The worker is stopping: what it was handed and has not claimed goes to another worker.
+    void stop_taking(subscriber* s) {
+        std::lock_guard lock(mutex_);
+        ledger_.stop_taking(s, clock::now());
+    }
     /// The worker is about to sleep waiting for work. Returns true when a wake-up is already
     /// waiting for it (claim now instead of sleeping); none while a worker of the process lingers.
     bool enter_idle(subscriber* s) {
         std::lock_guard lock(mutex_);
-        if (take_locked()) return true;
-        if (std::find(idle_.begin(), idle_.end(), s) == idle_.end()) idle_.push_back(s);
-        return false;
+        return ledger_.enter_idle(s, clock::now());
     }
-
     /// Takes a wake-up kept while every worker was busy, if there is one (none while a worker of
     /// the process lingers): a worker about to send results claims in the same round trip instead
     /// of waiting to become idle.
     bool take_kept_wake() {
         std::lock_guard lock(mutex_);
-        return take_locked();
+        return ledger_.take_kept(clock::now());
     }
-
     /// The worker has work again (claiming, or slots full): it gets no more wake-ups until it
     /// calls enter_idle again.
     void leave_idle(subscriber* s) {
         std::lock_guard lock(mutex_);
-        std::erase(idle_, s);
+        ledger_.leave_idle(s);
     }
-
-    /// A worker's claim came back full: more may be waiting (one notification can stand for many
-    /// messages, e.g. a map step's), so wake one more idle worker, if any.
+    /// A worker's claim came back full: wake one more idle worker, if any.
     void pass_on() {
         std::lock_guard lock(mutex_);
-        wake_first_idle();
+        ledger_.pass_on();
     }
-
-    /// A claim begun at `began` drained the queue: it saw every task whose notification came before
-    /// it (a notification follows its transaction's commit), so the wake-ups kept until then are
-    /// answered.
+    /// A claim begun at `began` drained the queue: the wake-ups kept before it are answered.
     void drained(clock::time_point began) {
         std::lock_guard lock(mutex_);
-        if (last_kept_at_ < began) answer_kept_wakes();
+        ledger_.drained(began);
     }
-
     /// A worker lingers until `until`: the process's wake-ups are kept until then. Wake-ups kept
-    /// already (every worker was busy) make the listener time its wait by the linger's end.
+    /// already make the listener time its wait by the linger's end.
     void linger(clock::time_point until) {
         std::lock_guard lock(mutex_);
-        linger_until_ = std::max(linger_until_, until);
-        if (pending_wakes_ > 0 && listening_.load()) stop_wake_.notify();
+        if (ledger_.linger(until) && listening_.load()) stop_wake_.notify();
     }
     /// A worker's completion queued its flow's next steps: no start to gather, the linger ends.
     void end_linger(clock::time_point now) {
         std::lock_guard lock(mutex_);
-        linger_until_ = std::min(linger_until_, now);
-        release_kept_wakes();
+        ledger_.end_linger(now);
     }
 
     /// Whether notifications are arriving; while not, workers must poll.
@@ -160,76 +139,32 @@ private:
         thread_ = std::thread([this] { run(); });
     }
 
-    // One notification: to the idle worker that has waited longest, or kept for the next one (and
-    // while a worker lingers).
     void hand_out_one() {
         std::lock_guard lock(mutex_);
-        const auto now = clock::now();
-        const bool lingering = now < linger_until_;
-        if (lingering || !wake_first_idle()) {
-            if (pending_wakes_ < subscribers_.size()) ++pending_wakes_;
-            last_kept_at_ = now;
-            kept_in_linger_ = kept_in_linger_ || lingering;
-        }
+        ledger_.notified(clock::now());
     }
 
     // How long the listener may wait for input: until a linger with wake-ups kept ends. Called
     // before every wait, it also hands out what a linger that has ended kept.
     std::chrono::milliseconds input_timeout() {
         std::lock_guard lock(mutex_);
-        release_kept_wakes();
         const auto now = clock::now();
-        if (pending_wakes_ == 0 || now >= linger_until_) return std::chrono::hours{1};
-        return std::chrono::ceil<std::chrono::milliseconds>(linger_until_ - now);
-    }
-
-    // A kept wake-up for a worker about to claim (mutex_ held), unless a linger holds them. The wake-ups a linger
-    // gathered are all answered by that one claim (it begins after their notifications; a full
-    // claim passes a wake-up on): no second claim splits what gathered.
-    bool take_locked() {
-        if (pending_wakes_ == 0 || clock::now() < linger_until_) return false;
-        if (kept_in_linger_)
-            answer_kept_wakes();
-        else
-            --pending_wakes_;
-        return true;
-    }
-
-    // One claim begins after every kept notification: none is left to answer (mutex_ held).
-    void answer_kept_wakes() {
-        pending_wakes_ = 0;
-        kept_in_linger_ = false;
-    }
-
-    // A linger ended with wake-ups kept: one idle worker claims what gathered, as take_locked
-    // (mutex_ held).
-    void release_kept_wakes() {
-        if (pending_wakes_ > 0 && clock::now() >= linger_until_ && wake_first_idle()) answer_kept_wakes();
-    }
-
-    bool wake_first_idle() {  // mutex_ held
-        if (idle_.empty()) return false;
-        subscriber* s = idle_.front();
-        idle_.erase(idle_.begin());
-        s->woken.store(true);
-        s->wake->notify();
-        return true;
+        const auto look_again = ledger_.release_kept(now);
+        if (!look_again) return std::chrono::hours{1};
+        return std::chrono::ceil<std::chrono::milliseconds>(*look_again - now);
     }
 
     // After (re)connecting: notifications may have been missed, so everyone looks once.
     void wake_everyone() {
         std::lock_guard lock(mutex_);
-        for (auto* s : subscribers_) {
-            s->woken.store(true);
-            s->wake->notify();
-        }
-        idle_.clear();
+        ledger_.wake_everyone();
     }
 
     void log(const std::string& line) {
         std::lock_guard lock(mutex_);
-        if (!subscribers_.empty() && subscribers_.front()->log != nullptr && *subscribers_.front()->log)
-            (*subscribers_.front()->log)("pgflow queue listener " + channel_ + ": " + line);
+        const auto* first = ledger_.first_subscriber();
+        if (first != nullptr && first->log != nullptr && *first->log)
+            (*first->log)("pgflow queue listener " + channel_ + ": " + line);
     }
 
     void pause(std::chrono::milliseconds duration) {
@@ -278,10 +213,7 @@ private:
     runtime_wakeup stop_wake_;
     std::atomic<bool> stop_{false}, listening_{false};
     std::mutex mutex_;
-    std::vector<subscriber*> subscribers_, idle_;
-    std::size_t pending_wakes_ = 0;
-    clock::time_point last_kept_at_{}, linger_until_{};  ///< when a wake-up was last kept; the process's linger
-    bool kept_in_linger_ = false;                        ///< some of the kept wake-ups came during a linger
+    wake_ledger ledger_;  ///< under mutex_
     std::thread thread_;
 };
 

@@ -129,6 +129,7 @@ private:
     void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
         if (stopping_) return;
         stopping_ = true;
+        listener_->stop_taking(&subscriber_);  // a wake-up handed to it and not yet seen goes to another worker
         grace_end_ = since + w_.options.shutdown_grace;
         // What the stop waits for and how long: the log tells a slow stop from a hung one.
         if (handlers_.in_flight > 0 || !pending_.empty()) {
