@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -101,60 +102,50 @@ using linger_clock = pgflow::detail::claim_linger_policy::clock;
 TEST(claim_linger_policy, the_first_claim_and_a_trickle_of_starts_are_not_held_back) {
     pgflow::detail::claim_linger_policy linger{25ms};
     const linger_clock::time_point t0{1h};
-    EXPECT_FALSE(linger.claimed(1, true, t0));  // nothing found before: no stream yet
-    EXPECT_LE(linger.until(), t0);
-    EXPECT_FALSE(linger.claimed(1, true, t0 + 26ms));  // one task in more than a linger: slower than one per linger
-    EXPECT_LE(linger.until(), t0 + 26ms);
-    EXPECT_TRUE(linger.claimed(2, true, t0 + 76ms));  // two in 50 ms: one per 25 ms exactly, a stream
-    EXPECT_EQ(linger.until(), t0 + 101ms);
+    EXPECT_EQ(linger.claimed(1, true, t0), std::nullopt);  // nothing found before: no stream yet
+    // One task in more than a linger: slower than one per linger.
+    EXPECT_EQ(linger.claimed(1, true, t0 + 26ms), std::nullopt);
+    // Two in 50 ms: one per 25 ms exactly, a stream.
+    EXPECT_EQ(linger.claimed(2, true, t0 + 76ms), std::optional{t0 + 101ms});
 }
 
 TEST(claim_linger_policy, a_stream_lingers_after_drained_claims_only) {
     pgflow::detail::claim_linger_policy linger{25ms};
     const linger_clock::time_point t0{1h};
     linger.claimed(1, true, t0);
-    EXPECT_FALSE(linger.claimed(10, false, t0 + 5ms));  // a full claim: the worker claims again at once
-    EXPECT_LE(linger.until(), t0 + 5ms);
-    linger.claimed(3, true, t0 + 10ms);
-    EXPECT_EQ(linger.until(), t0 + 35ms);
-    EXPECT_FALSE(linger.claimed(0, true, t0 + 12ms));  // found nothing: changes nothing
-    EXPECT_EQ(linger.until(), t0 + 35ms);
-    linger.end(t0 + 20ms);  // the worker's own completion queued tasks: claim them now
-    EXPECT_EQ(linger.until(), t0 + 20ms);
-    linger.end(t0 + 30ms);  // ending a linger that is over does not start one
-    EXPECT_EQ(linger.until(), t0 + 20ms);
+    // A full claim: the worker claims again at once.
+    EXPECT_EQ(linger.claimed(10, false, t0 + 5ms), std::nullopt);
+    EXPECT_EQ(linger.claimed(3, true, t0 + 10ms), std::optional{t0 + 35ms});
+    EXPECT_EQ(linger.claimed(0, true, t0 + 12ms), std::nullopt);              // found nothing: changes nothing
+    EXPECT_EQ(linger.claimed(1, true, t0 + 20ms), std::optional{t0 + 45ms});  // one in 10 ms since t0 + 10
 }
 
 TEST(claim_linger_policy, a_linger_that_gathered_one_task_is_not_repeated) {
     pgflow::detail::claim_linger_policy linger{25ms};
     const linger_clock::time_point t0{1h};
     linger.claimed(1, true, t0);
-    linger.claimed(1, true, t0 + 10ms);
-    EXPECT_EQ(linger.until(), t0 + 35ms);
-    linger.claimed(1, true, t0 + 36ms);  // after the linger and a round trip: one task in 26 ms
-    EXPECT_EQ(linger.until(), t0 + 35ms);
-    linger.claimed(2, true, t0 + 62ms);  // two in 26 ms: the stream goes on
-    EXPECT_EQ(linger.until(), t0 + 87ms);
+    EXPECT_EQ(linger.claimed(1, true, t0 + 10ms), std::optional{t0 + 35ms});
+    // After the linger and a round trip: one task in 26 ms.
+    EXPECT_EQ(linger.claimed(1, true, t0 + 36ms), std::nullopt);
+    // Two in 26 ms: the stream goes on.
+    EXPECT_EQ(linger.claimed(2, true, t0 + 62ms), std::optional{t0 + 87ms});
 }
 
 TEST(claim_linger_policy, an_older_schema_gets_no_linger) {
     const linger_clock::time_point t0{1h};
     auto linger = pgflow::detail::claim_linger_policy::for_schema(25ms, false);
     linger.claimed(1, true, t0);
-    linger.claimed(5, true, t0 + 1ms);
-    EXPECT_LE(linger.until(), t0 + 1ms);
+    EXPECT_EQ(linger.claimed(5, true, t0 + 1ms), std::nullopt);
     linger = pgflow::detail::claim_linger_policy::for_schema(25ms, true);
     linger.claimed(1, true, t0);
-    linger.claimed(5, true, t0 + 1ms);
-    EXPECT_EQ(linger.until(), t0 + 26ms);
+    EXPECT_EQ(linger.claimed(5, true, t0 + 1ms), std::optional{t0 + 26ms});
 }
 
 TEST(claim_linger_policy, zero_never_lingers) {
     pgflow::detail::claim_linger_policy linger{0ms};
     const linger_clock::time_point t0{1h};
     linger.claimed(1, true, t0);
-    EXPECT_FALSE(linger.claimed(5, true, t0)) << "no linger for the process to keep wake-ups for";
-    EXPECT_LE(linger.until(), t0);
+    EXPECT_EQ(linger.claimed(5, true, t0), std::nullopt) << "no linger for the process to keep wake-ups for";
 }
 
 TEST(worker_options, shutdown_grace_may_be_zero_not_negative_and_reconnect_delays_must_be_positive) {

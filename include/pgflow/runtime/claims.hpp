@@ -80,14 +80,13 @@ inline std::chrono::milliseconds idle_after_drain(const pq::pipelined_outcome* a
     return std::clamp(std::chrono::milliseconds{r->get<long long>(0, 0) + 1}, poll_interval, max_poll);
 }
 
-/// worker_options::claim_linger: after a claim that found tasks and drained the queue, a worker
-/// claims on queue notifications no sooner than until(), when those tasks came in a stream (at
-/// least one per linger since its previous claim that found tasks, as this worker saw them). A
-/// linger then gathers what several claims would each have found one of; after an isolated start or
-/// in a trickle it would only delay them, so the worker claims at once. A claim that follows a
-/// linger comes more than a linger after the one before it, so it lingers again only when it found
-/// two tasks or more: a linger that gathers one task is not repeated. The process's queue listener
-/// holds the notifications back from the process's other workers too (queue_listener.hpp).
+/// worker_options::claim_linger: after a claim that found tasks and drained the queue, the process's
+/// listener keeps the queue's notifications until the linger ends (wake_ledger), when those tasks
+/// came in a stream (at least one per linger since the worker's previous claim that found tasks,
+/// as this worker saw them). A linger then gathers what several claims would each have found one
+/// of; after an isolated start or in a trickle it would only delay them, so no linger begins. A
+/// claim that follows a linger comes more than a linger after the one before it, so it lingers
+/// again only when it found two tasks or more: a linger that gathers one task is not repeated.
 class claim_linger_policy {
 public:
     using clock = std::chrono::steady_clock;
@@ -100,23 +99,18 @@ public:
         return claim_linger_policy{completions_tell_woken_queues ? length : std::chrono::milliseconds{0}};
     }
 
-    /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for. Returns whether
-    /// a linger begins.
-    bool claimed(int found, bool drained, clock::time_point now) {
-        if (found <= 0) return false;
+    /// A claim begun at `now` found `found` tasks; `drained`: fewer than it asked for. Returns the end
+    /// of the linger it begins, if it begins one.
+    std::optional<clock::time_point> claimed(int found, bool drained, clock::time_point now) {
+        if (found <= 0) return std::nullopt;
         const bool stream = drained && last_found_at_ && now - *last_found_at_ <= found * length_;
-        if (stream) until_ = now + length_;
         last_found_at_ = now;
-        return stream && length_.count() > 0;
+        if (!stream || length_.count() <= 0) return std::nullopt;
+        return now + length_;
     }
-    /// The worker's own completion queued tasks of its flow: no start to gather, claim them now.
-    void end(clock::time_point now) { until_ = std::min(until_, now); }
-
-    [[nodiscard]] clock::time_point until() const { return until_; }
 
 private:
     std::chrono::milliseconds length_;
-    clock::time_point until_{};
     std::optional<clock::time_point> last_found_at_;
 };
 

@@ -272,10 +272,7 @@ private:
         for (const auto& line : settle_acknowledgements(pending_, plan, errors).log) log(line);
         // The next step of a run this worker advanced is no start to gather: it is claimed at once, also
         // when another worker of the process began the linger.
-        if (queue_fed_by(plan, outcomes, w_.flow_slug)) {
-            linger_.end(now);
-            listener_->end_linger(now);
-        }
+        if (queue_fed_by(plan, outcomes, w_.flow_slug)) listener_->end_linger(now);
         std::size_t i = plan.statements.size();
         if (heartbeat) settle_heartbeat(outcomes[i++], now);
         if (!watched.empty()) settle_ended_runs(outcomes[i++]);
@@ -298,8 +295,7 @@ private:
         } else if (quantity > 0) {
             capacity_logged_ = false;
         }
-        if (!stopping_ && quantity > 0 && now < next_claim_ && now >= linger_.until() && acknowledging &&
-            listener_->take_kept_wake())
+        if (!stopping_ && quantity > 0 && now < next_claim_ && acknowledging && listener_->take_kept_wake())
             next_claim_ = now;
         return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
     }
@@ -352,15 +348,15 @@ private:
         if (w_.observer) w_.observer->claimed({w_.flow_slug, w_.id, quantity, read_count, claimed_count});
         const bool drained = read_count < quantity;
         ask_next_visible_ = drained;
-        // The process's other workers leave the notifications of a linger to it (queue_listener.hpp).
-        if (linger_.claimed(read_count, drained, now)) listener_->linger(linger_.until());
+        // The process's listener keeps the queue's notifications while the linger lasts (wake_ledger.hpp).
+        if (const auto until = linger_.claimed(read_count, drained, now)) listener_->linger(*until);
         if (drained) listener_->drained(now);
         if (read_count == quantity) {
             next_claim_ = now;  // a full claim: there may be more
             listener_->pass_on();
             return;
         }
-        // Drained: sleep until the next message becomes visible or a wake-up (after any claim linger).
+        // Drained: sleep until the next message becomes visible or a wake-up.
         next_claim_ = now + idle_after_drain(visible, w_.options.poll_interval, w_.options.max_poll);
     }
 
@@ -386,16 +382,14 @@ private:
         const auto now = clock::now();
         if (can_claim && next_claim_ <= now) return;
         // Idle for claiming: the listener may hand this worker the next notification, or one it
-        // kept (every worker busy, or a linger of the process that has ended). A lingering worker
-        // waits for its linger to end.
-        const bool idle = can_claim && now >= linger_.until();
-        if (idle && listener_->enter_idle(&subscriber_)) {
+        // kept (every worker busy, or a linger of the process that has ended).
+        if (can_claim && listener_->enter_idle(&subscriber_)) {
             listener_->leave_idle(&subscriber_);
             next_claim_ = now;
             return;
         }
         auto until = next_heartbeat_;
-        if (can_claim) until = std::min(until, idle ? next_claim_ : std::min(next_claim_, linger_.until()));
+        if (can_claim) until = std::min(until, next_claim_);
         if (!stopping_ && caps_.handlerless_steps) until = std::min(until, waker_.next());
         if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
@@ -403,12 +397,12 @@ private:
             until = std::min(until, std::max(next_ended_check_, *claimed + ended_check_after));
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
         if (timeout.count() > 0) wait_on_connection(timeout);
-        if (idle) listener_->leave_idle(&subscriber_);
+        if (can_claim) listener_->leave_idle(&subscriber_);
         if (subscriber_.woken.exchange(false)) woken_at(clock::now());
     }
 
-    // A notification: claim now, or when the claim linger ends, unless a claim is due sooner.
-    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, std::max(now, linger_.until())); }
+    // A notification (the listener hands none out while a worker of the process lingers): claim now.
+    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, now); }
 
     void wait_on_connection(std::chrono::milliseconds timeout) {
         const auto why = conn_->wait_for_input(timeout, wake_.fd());
@@ -438,7 +432,7 @@ private:
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
-    claim_linger_policy linger_{w_.options.claim_linger};  ///< no claim on a notification before linger_.until()
+    claim_linger_policy linger_{w_.options.claim_linger};  ///< whether a claim begins a linger of the process
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
     wait_waker waker_{w_.options.wait_check_interval, w_.options.poll_interval};
