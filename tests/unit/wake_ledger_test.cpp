@@ -78,6 +78,7 @@ TEST(wake_ledger, a_linger_begun_with_wake_ups_kept_tells_the_listener_to_time_i
     p.ledger.notified(t0);
     EXPECT_TRUE(p.ledger.linger(t0 + 25ms));
     EXPECT_FALSE(p.ledger.take_kept(t0 + 1ms));
+    EXPECT_EQ(p.ledger.release_kept(t0 + 1ms), std::optional{t0 + 25ms});
 }
 
 TEST(wake_ledger, a_worker_that_takes_what_a_linger_kept_answers_all_of_it) {
@@ -130,15 +131,18 @@ TEST(wake_ledger, a_worker_that_leaves_with_a_wake_up_it_did_not_take_hands_it_o
     p.ledger.enter_idle(p[0], t0);
     p.ledger.enter_idle(p[1], t0);
     p.ledger.notified(t0 + 1ms);
-    p.ledger.unsubscribe(p[0], t0 + 2ms);  // stopped before claiming
+    EXPECT_FALSE(p.ledger.unsubscribe(p[0], t0 + 2ms));  // stopped before claiming
     EXPECT_TRUE(p.woken(1));
-    p.ledger.notified(t0 + 3ms);  // nobody idle: kept
-    p.ledger.unsubscribe(p[1], t0 + 4ms);
-    EXPECT_EQ(p.ledger.kept(), 1U);                    // at most one per worker left
-    EXPECT_TRUE(p.ledger.enter_idle(p[2], t0 + 5ms));  // takes the kept one
-    EXPECT_FALSE(p.ledger.enter_idle(p[2], t0 + 6ms));
+    EXPECT_FALSE(p.ledger.enter_idle(p[2], t0 + 3ms));
+    p.ledger.notified(t0 + 4ms);
+    EXPECT_TRUE(p.woken(2));
+    p.ledger.notified(t0 + 5ms);  // nobody idle: kept, at most one per worker left
+    p.ledger.notified(t0 + 6ms);
     p.ledger.notified(t0 + 7ms);
-    p.ledger.unsubscribe(p[2], t0 + 8ms);  // the last worker: nobody to hand it to
+    EXPECT_EQ(p.ledger.kept(), 2U);
+    p.ledger.unsubscribe(p[1], t0 + 8ms);  // it had taken its wake-up: nothing to hand on
+    EXPECT_EQ(p.ledger.kept(), 1U);
+    p.ledger.unsubscribe(p[2], t0 + 9ms);  // the last worker: nobody to hand it to
     EXPECT_EQ(p.ledger.kept(), 0U);
     EXPECT_EQ(p.ledger.first_subscriber(), nullptr);
 }
@@ -151,10 +155,33 @@ TEST(wake_ledger, a_stopping_worker_hands_on_what_it_was_handed_and_gets_no_more
     p.ledger.stop_taking(p[0], t0 + 2ms);
     EXPECT_TRUE(p.woken(1));
     EXPECT_FALSE(p.woken(0));
+    p.ledger.enter_idle(p[0], t0 + 3ms);  // idle again, as a stopping worker's loop may be
+    p.ledger.stop_taking(p[0], t0 + 3ms);
     p.ledger.enter_idle(p[1], t0 + 3ms);
     p.ledger.notified(t0 + 4ms);
+    EXPECT_FALSE(p.woken(0));
     EXPECT_TRUE(p.woken(1));
     EXPECT_EQ(p.ledger.first_subscriber(), p[0]);  // still subscribed: its log is the listener's
+}
+
+TEST(wake_ledger, a_stopping_worker_that_took_a_wake_up_and_sent_no_claim_hands_it_on) {
+    process<2> p;
+    EXPECT_FALSE(p.ledger.enter_idle(p[1], t0));
+    p.ledger.stop_taking(p[0], t0 + 1ms, /*owed=*/true);
+    EXPECT_TRUE(p.woken(1));
+}
+
+TEST(wake_ledger, what_a_stopping_worker_hands_on_during_a_linger_is_released_at_its_end) {
+    process<2> p;
+    p.ledger.enter_idle(p[0], t0);
+    p.ledger.notified(t0 + 1ms);  // p0 woken
+    EXPECT_FALSE(p.ledger.linger(t0 + 25ms));
+    p.ledger.enter_idle(p[1], t0 + 2ms);
+    EXPECT_TRUE(p.ledger.stop_taking(p[0], t0 + 3ms)) << "kept in the linger: the listener must time its wait";
+    EXPECT_FALSE(p.woken(1));
+    EXPECT_EQ(p.ledger.release_kept(t0 + 4ms), std::optional{t0 + 25ms});
+    EXPECT_EQ(p.ledger.release_kept(t0 + 25ms), std::nullopt);
+    EXPECT_TRUE(p.woken(1));
 }
 
 TEST(wake_ledger, after_a_reconnection_every_worker_looks_once) {

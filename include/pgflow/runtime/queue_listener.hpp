@@ -80,14 +80,15 @@ public:
         std::lock_guard lock(mutex_);
         ledger_.subscribe(s);
     }
-    void unsubscribe(subscriber* s) {
+    /// The worker leaves, or stops claiming; `owed`: it took a wake-up and sent no claim since. What it
+    /// was handed goes to another worker (wake_ledger::stop_taking).
+    void unsubscribe(subscriber* s, bool owed) {
         std::lock_guard lock(mutex_);
-        ledger_.unsubscribe(s, clock::now());
+        if (ledger_.unsubscribe(s, clock::now(), owed)) time_wait_by_linger();
     }
-    /// The worker is stopping: what it was handed and has not claimed goes to another worker.
-    void stop_taking(subscriber* s) {
+    void stop_taking(subscriber* s, bool owed) {
         std::lock_guard lock(mutex_);
-        ledger_.stop_taking(s, clock::now());
+        if (ledger_.stop_taking(s, clock::now(), owed)) time_wait_by_linger();
     }
     /// The worker is about to sleep waiting for work. Returns true when a wake-up is already
     /// waiting for it (claim now instead of sleeping); none while a worker of the process lingers.
@@ -122,7 +123,7 @@ public:
     /// already make the listener time its wait by the linger's end.
     void linger(clock::time_point until) {
         std::lock_guard lock(mutex_);
-        if (ledger_.linger(until) && listening_.load()) stop_wake_.notify();
+        if (ledger_.linger(until)) time_wait_by_linger();
     }
     /// A worker's completion queued its flow's next steps: no start to gather, the linger ends.
     void end_linger(clock::time_point now) {
@@ -137,6 +138,12 @@ private:
     runtime_queue_listener(const connection_options& db, std::string channel)
         : db_(db.with_application_name("pgflow listener " + channel)), channel_(std::move(channel)) {
         thread_ = std::thread([this] { run(); });
+    }
+
+    // Wake-ups are kept during a linger: the listener's thread computes its wait anew (input_timeout),
+    // so that it hands them out when the linger ends.
+    void time_wait_by_linger() {
+        if (listening_.load()) stop_wake_.notify();
     }
 
     void hand_out_one() {

@@ -39,18 +39,21 @@ public:
 
     void subscribe(wake_subscriber* s) { subscribers_.push_back(s); }
 
-    /// A worker stops claiming (it is stopping): it is no longer idle, and a wake-up handed to it
-    /// that it has not taken goes to another worker, as a new notification.
-    void stop_taking(wake_subscriber* s, time_point now) {
+    /// A worker stops claiming (it is stopping): it is no longer idle, and a wake-up it was handed
+    /// and has not claimed on (`woken` still set, or `owed`: taken, no claim sent yet) counts as a new
+    /// notification, handed to another worker or kept (during a linger, kept). Returns whether
+    /// wake-ups are kept during a linger: the listener's wait must then end with the linger.
+    bool stop_taking(wake_subscriber* s, time_point now, bool owed = false) {
         std::erase(idle_, s);
-        if (s->woken.exchange(false)) notified(now);
+        if (s->woken.exchange(false) || owed) notified(now);
+        return kept_ > 0 && now < linger_until_;
     }
 
-    /// A worker leaves; what it was handed and did not take goes on, as in stop_taking.
-    void unsubscribe(wake_subscriber* s, time_point now) {
+    /// A worker leaves; what it was handed and did not claim on goes on, as in stop_taking.
+    bool unsubscribe(wake_subscriber* s, time_point now, bool owed = false) {
         std::erase(subscribers_, s);
         kept_ = std::min(kept_, subscribers_.size());
-        stop_taking(s, now);
+        return stop_taking(s, now, owed);
     }
 
     /// A notification came: to the longest-idle worker, or kept (none idle, or a linger).

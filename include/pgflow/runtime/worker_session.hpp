@@ -53,7 +53,7 @@ public:
         listener_->subscribe(&subscriber_);
         struct unsubscribe_guard {
             worker_session& s;
-            ~unsubscribe_guard() { s.listener_->unsubscribe(&s.subscriber_); }
+            ~unsubscribe_guard() { s.listener_->unsubscribe(&s.subscriber_, s.owes_claim_); }
         } unsubscribe{*this};
         std::exception_ptr failure;
         {
@@ -129,7 +129,8 @@ private:
     void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
         if (stopping_) return;
         stopping_ = true;
-        listener_->stop_taking(&subscriber_);  // a wake-up handed to it and not yet seen goes to another worker
+        listener_->stop_taking(&subscriber_, owes_claim_);  // a wake-up it will not claim on goes to another worker
+        owes_claim_ = false;
         grace_end_ = since + w_.options.shutdown_grace;
         // What the stop waits for and how long: the log tells a slow stop from a hung one.
         if (handlers_.in_flight > 0 || !pending_.empty()) {
@@ -239,6 +240,7 @@ private:
         if (wake) wait_waker::add(pipeline);
         const int quantity = claim_quantity(now, !plan.statements.empty());
         const bool ask_next_visible = quantity > 0 && ask_next_visible_;
+        owes_claim_ = owes_claim_ && quantity == 0;
         if (quantity > 0)
             add_claim(pipeline,
                       {caps_.read_and_start_tasks, w_.flow_slug, w_.id, w_.options.visibility_timeout,
@@ -386,6 +388,7 @@ private:
         if (can_claim && listener_->enter_idle(&subscriber_)) {
             listener_->leave_idle(&subscriber_);
             next_claim_ = now;
+            owes_claim_ = true;
             return;
         }
         auto until = next_heartbeat_;
@@ -401,8 +404,12 @@ private:
         if (subscriber_.woken.exchange(false)) woken_at(clock::now());
     }
 
-    // A notification (the listener hands none out while a worker of the process lingers): claim now.
-    void woken_at(clock::time_point now) { next_claim_ = std::min(next_claim_, now); }
+    // A wake-up: claim now. (The listener keeps notifications during a linger of the process; a
+    // full claim's pass-on and a reconnection wake idle workers whenever they come.)
+    void woken_at(clock::time_point now) {
+        next_claim_ = std::min(next_claim_, now);
+        owes_claim_ = true;
+    }
 
     void wait_on_connection(std::chrono::milliseconds timeout) {
         const auto why = conn_->wait_for_input(timeout, wake_.fd());
@@ -431,6 +438,7 @@ private:
     std::atomic<clock::time_point> stop_requested_at_{clock::now()};
     bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
+    bool owes_claim_ = false;       ///< took a wake-up and has sent no claim since (handed on if it stops)
     clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
     claim_linger_policy linger_{w_.options.claim_linger};  ///< whether a claim begins a linger of the process
     clock::time_point next_ended_check_{};
