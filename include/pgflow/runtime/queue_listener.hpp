@@ -14,11 +14,8 @@
 #include <pgflow/error.hpp>
 #include <pgflow/pq/connection.hpp>
 
-#include <poll.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -174,13 +171,6 @@ private:
             (*first->log)("pgflow queue listener " + channel_ + ": " + line);
     }
 
-    void pause(std::chrono::milliseconds duration) {
-        pollfd fd{stop_wake_.fd(), POLLIN, 0};
-        while (::poll(&fd, 1, static_cast<int>(duration.count())) < 0 && errno == EINTR) {
-        }
-        stop_wake_.drain();
-    }
-
     void run() {
         runtime_backoff backoff{std::chrono::milliseconds{100}, std::chrono::milliseconds{5000}};
         while (!stop_.load()) {
@@ -193,7 +183,7 @@ private:
                 const auto delay = backoff.next();
                 log("cannot listen (" + std::string(e.what()) + "); workers poll meanwhile; retrying in " +
                     std::to_string(delay.count()) + " ms");
-                pause(delay);
+                stop_wake_.sleep_for(delay);
                 continue;
             }
             backoff.reset();

@@ -5,9 +5,12 @@
 #include <pgflow/error.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -37,6 +40,15 @@ public:
         char buffer[64];
         while (::read(fds_[0], buffer, sizeof buffer) > 0) {
         }
+    }
+
+    /// Sleeps until a notification or until `duration` has passed (for a thread with no
+    /// connection to wait on), and empties the pipe.
+    void sleep_for(std::chrono::milliseconds duration) const noexcept {
+        pollfd fd{fds_[0], POLLIN, 0};
+        while (::poll(&fd, 1, static_cast<int>(std::max<long long>(0, duration.count()))) < 0 && errno == EINTR) {
+        }
+        drain();
     }
 
     [[nodiscard]] int fd() const noexcept { return fds_[0]; }

@@ -13,16 +13,14 @@
 #include <pgflow/runtime/queue_listener.hpp>
 #include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/statements.hpp>
+#include <pgflow/runtime/stop_sequence.hpp>
 #include <pgflow/runtime/thread_pool.hpp>
 #include <pgflow/runtime/wait_waker.hpp>
 #include <pgflow/runtime/worker_handlers.hpp>
 #include <pgflow/runtime/worker_options.hpp>
 
-#include <poll.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -69,7 +67,7 @@ public:
                 handlers_.request_stop_all();
                 const auto until = worker_clock::now() + w_.options.shutdown_grace;
                 while (!handlers_.running.empty() && worker_clock::now() < until) {
-                    pause(std::chrono::ceil<std::chrono::milliseconds>(until - worker_clock::now()));
+                    wake_.sleep_for(std::chrono::ceil<std::chrono::milliseconds>(until - worker_clock::now()));
                     handlers_.collect(pending_);
                 }
                 handlers_.abandon_all();
@@ -124,14 +122,11 @@ private:
         }
     }
 
-    // The grace period counts from `since`: a stop request is noticed only between round trips,
-    // which may be long (a big result being stored).
+    // The grace period counts from `since` (stop_sequence::begin).
     void begin_stop(const std::string& why, clock::time_point since = clock::now()) {
-        if (stopping_) return;
-        stopping_ = true;
+        if (!shutdown_.begin(since, w_.options.shutdown_grace)) return;
         listener_->stop_taking(&subscriber_, owes_claim_);  // a wake-up it will not claim on goes to another worker
         owes_claim_ = false;
-        grace_end_ = since + w_.options.shutdown_grace;
         // What the stop waits for and how long: the log tells a slow stop from a hung one.
         if (handlers_.in_flight > 0 || !pending_.empty()) {
             const auto give_up =
@@ -142,16 +137,6 @@ private:
         }
     }
 
-    // Sleeps until the wake pipe fires or the time passes (no connection to wait on).
-    void pause(std::chrono::milliseconds duration) {
-        pollfd fd{wake_.fd(), POLLIN, 0};
-        int n;
-        do {
-            n = ::poll(&fd, 1, static_cast<int>(std::max<long long>(0, duration.count())));
-        } while (n < 0 && errno == EINTR);
-        wake_.drain();
-    }
-
     void lost_connection(const database_error& e) {
         log("lost the database connection (" + std::string(e.what()) + "); " + std::to_string(pending_.size()) +
             " result(s) will be reported after reconnecting");
@@ -160,16 +145,16 @@ private:
 
     // The stopping side of a loop iteration. Returns whether the loop is done.
     bool stop_is_done(clock::time_point now) {
-        if (stopping_ && !handlers_cancelled_ && handlers_.in_flight > 0 && now >= grace_end_) {
-            handlers_cancelled_ = true;
+        const auto stage = shutdown_.at(now, handlers_.in_flight, pending_.size());
+        if (stage.cancel_handlers) {
             handlers_.request_stop_all();
             log("shutdown grace period over: requested the stop token of " + std::to_string(handlers_.in_flight) +
                 " running handler(s)" + std::string(left_to_timeout));
         }
-        if (stopping_ && handlers_.in_flight == 0 && pending_.empty()) return true;
+        if (stage.done) return true;
         // A second after the grace period the worker stops, whatever is still running or
         // unreported (a handler ignoring its stop token, a slow or unreachable database).
-        if (stopping_ && now >= grace_end_ + abandon_after) {
+        if (stage.give_up) {
             if (handlers_.in_flight > 0)
                 log("abandoning " + std::to_string(handlers_.in_flight) +
                     " handler(s) that did not return after their stop token");
@@ -195,7 +180,7 @@ private:
             const auto delay = backoff_.next();
             log("cannot reach the database (" + std::string(e.what()) + "); retrying in " +
                 std::to_string(delay.count()) + " ms");
-            pause(delay);
+            wake_.sleep_for(delay);
             return false;
         }
     }
@@ -236,7 +221,7 @@ private:
             next_ended_check_ = now + ended_check_every;
             pipeline.push_back({std::string(statements::ended_runs.name), {}, pq::parameters(watched)});
         }
-        const bool wake = !stopping_ && caps_.handlerless_steps && waker_.due(now);
+        const bool wake = !shutdown_.stopping() && caps_.handlerless_steps && waker_.due(now);
         if (wake) wait_waker::add(pipeline);
         const int quantity = claim_quantity(now, !plan.statements.empty());
         const bool ask_next_visible = quantity > 0 && ask_next_visible_;
@@ -289,17 +274,17 @@ private:
 
     // How many tasks this round trip claims; 0: none.
     int claim_quantity(clock::time_point now, bool acknowledging) {
+        if (shutdown_.stopping()) return 0;
         const int quantity = std::min(handlers_.capacity(), w_.options.batch_size);
-        if (!stopping_ && handlers_.in_flight == 0 && quantity == 0 && !capacity_logged_) {
-            capacity_logged_ = true;
-            log("claiming nothing: " + std::to_string(w_.stuck_handlers.load()) +
-                " abandoned handlers hold every thread the worker may run; restart the process");
-        } else if (quantity > 0) {
-            capacity_logged_ = false;
+        if (quantity == 0) {
+            if (handlers_.in_flight == 0 && !std::exchange(capacity_logged_, true))
+                log("claiming nothing: " + std::to_string(w_.stuck_handlers.load()) +
+                    " abandoned handlers hold every thread the worker may run; restart the process");
+            return 0;
         }
-        if (!stopping_ && quantity > 0 && now < next_claim_ && acknowledging && listener_->take_kept_wake())
-            next_claim_ = now;
-        return !stopping_ && quantity > 0 && now >= next_claim_ ? quantity : 0;
+        capacity_logged_ = false;
+        if (now < next_claim_ && acknowledging && listener_->take_kept_wake()) next_claim_ = now;
+        return now >= next_claim_ ? quantity : 0;
     }
 
     void settle_heartbeat(const pq::pipelined_outcome& outcome, clock::time_point now) {
@@ -379,7 +364,7 @@ private:
     }
 
     void wait_for_something() {
-        const bool can_claim = !stopping_ && handlers_.capacity() > 0;
+        const bool can_claim = !shutdown_.stopping() && handlers_.capacity() > 0;
         if (subscriber_.woken.exchange(false)) woken_at(clock::now());
         const auto now = clock::now();
         if (can_claim && next_claim_ <= now) return;
@@ -393,8 +378,8 @@ private:
         }
         auto until = next_heartbeat_;
         if (can_claim) until = std::min(until, next_claim_);
-        if (!stopping_ && caps_.handlerless_steps) until = std::min(until, waker_.next());
-        if (stopping_) until = std::min(until, handlers_cancelled_ ? grace_end_ + abandon_after : grace_end_);
+        if (!shutdown_.stopping() && caps_.handlerless_steps) until = std::min(until, waker_.next());
+        if (shutdown_.stopping()) until = std::min(until, shutdown_.next_due());
         if (const auto deadline = handlers_.next_deadline()) until = std::min(until, *deadline);
         if (const auto claimed = handlers_.oldest_watched_claim())
             until = std::min(until, std::max(next_ended_check_, *claimed + ended_check_after));
@@ -436,10 +421,11 @@ private:
     std::deque<acknowledgement> pending_;
     bool capacity_logged_ = false, has_connected_ = false;  ///< has_connected_: this run() has had a connection
     std::atomic<clock::time_point> stop_requested_at_{clock::now()};
-    bool stopping_ = false, handlers_cancelled_ = false, registered_checked_ = false;
+    bool registered_checked_ = false;
+    stop_sequence shutdown_{abandon_after};
     bool ask_next_visible_ = true;  ///< the last claim drained the queue (or there was none yet)
     bool owes_claim_ = false;       ///< took a wake-up and has sent no claim since (handed on if it stops)
-    clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now(), grace_end_{};
+    clock::time_point next_claim_ = clock::now(), next_heartbeat_ = clock::now();
     claim_linger_policy linger_{w_.options.claim_linger};  ///< whether a claim begins a linger of the process
     clock::time_point next_ended_check_{};
     runtime_backoff backoff_{w_.options.reconnect_delay, w_.options.max_reconnect_delay};
