@@ -7,7 +7,9 @@
 -- "when_unmet_is_valid"); a when_unmet without a pattern is stored and inert, as upstream.
 -- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
 -- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
--- Errors: 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
+-- Errors: 'add_step: step "<slug>" lists dependency "<dep>" more than once (deps_slugs: <deps>)'
+-- (22023; pgflow 0.8.1 accepted it and the step never started);
+-- 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
 -- steps_flow_slug_fkey (unknown flow), deps_flow_slug_dep_slug_fkey (unknown dependency),
 -- deps_check (self-dependency), steps_step_slug_check, steps_step_type_check, opt_* CHECKs.
 CREATE OR REPLACE FUNCTION pgflow.add_step(
@@ -34,6 +36,15 @@ DECLARE
   dep_count integer := coalesce(cardinality(add_step.deps_slugs), 0);
   result pgflow.steps;
 BEGIN
+  -- A dependency listed twice would count twice in deps_count but make one edge: the step would
+  -- wait forever for a second completion (pgflow 0.8.1 accepts it; every run then hangs).
+  IF dep_count > (SELECT count(DISTINCT d) FROM unnest(add_step.deps_slugs) AS d) THEN
+    RAISE EXCEPTION 'add_step: step "%" lists dependency "%" more than once (deps_slugs: %)', add_step.step_slug,
+      (SELECT d FROM unnest(add_step.deps_slugs) WITH ORDINALITY AS u(d, k) GROUP BY d HAVING count(*) > 1
+       ORDER BY min(k) LIMIT 1),
+      array_to_string(add_step.deps_slugs, ', ')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF coalesce(add_step.step_type, 'single') = 'map' AND dep_count > 1 THEN
     RAISE EXCEPTION 'Map step "%" can have at most one dependency, but % were provided: %',
       add_step.step_slug, dep_count, array_to_string(add_step.deps_slugs, ', ');

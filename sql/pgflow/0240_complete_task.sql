@@ -7,7 +7,7 @@
 -- nothing is left. Returns the task row; a task that is not 'started' is left as it is, and so is
 -- a task whose step is no longer 'started' (e.g. skipped: pgflow 0.14), whose message is archived.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
--- size is unknown, and output is not an array): the run, the task and the step fail with
+-- size is unknown, and output is not an array) of a started task: the run, the task and the step fail with
 -- '[TYPE_VIOLATION] ...' messages whatever the step's when_exhausted, its other active tasks are
 -- cancelled (pgflow 0.15.1), the run's messages are archived, and the failed task row is returned
 -- (pgflow 0.14; 0.8.1 returned nothing).
@@ -83,15 +83,24 @@ BEGIN
     LIMIT 1;
   END IF;
 
+  -- Only a started task's output can violate: a call naming a task that does not exist, or one
+  -- not started (queued, or completed meanwhile), changes nothing below, as for any other step
+  -- (pgflow 0.8.1 failed the run for it: a stray call killed someone else's run). The task is
+  -- locked first, the order of every completion (see Locks above), and checked under the lock.
+  IF violated_map IS NOT NULL THEN
+    PERFORM 1 FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index AND t.status = 'started' COLLATE "C"
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      violated_map := NULL;
+    END IF;
+  END IF;
+
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
 
-    -- The task, then the step's state, then the run's row: the order of every completion (see
-    -- Locks above).
-    PERFORM 1 FROM pgflow.step_tasks AS t
-    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-      AND t.task_index = complete_task.task_index
-    FOR NO KEY UPDATE;
+    -- Then the step's state, then the run's row.
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;

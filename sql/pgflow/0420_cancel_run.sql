@@ -6,7 +6,11 @@
 -- records that it was cancelled, not failed (pgflow_cpp.run_status reports 'cancelled').
 -- Events, in this order: step:<slug>:cancelled for each step that had active tasks (in step order;
 -- {event_type: step:cancelled, run_id, step_slug, status: cancelled, cancelled_tasks, cancelled_at}),
--- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}).
+-- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}), then
+-- run:failed in pgflow 0.8.1's shape (error_message 'cancelled') for listeners that know no
+-- run:cancelled. The step_states rows are left as they were (a 'started' step keeps its status
+-- and counters), as pgflow leaves the other steps of a failed run: the cancelled tasks and the
+-- step:<slug>:cancelled events say what ended.
 -- Then its child runs still running (subflow steps) are cancelled the same way, recursively, and
 -- when the run is itself a child run its parent's wait is made due (pgflow_cpp.run_finished).
 -- Afterwards a late complete_task / complete_tasks / fail_task / start_tasks of the run changes

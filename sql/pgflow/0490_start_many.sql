@@ -4,6 +4,7 @@
 -- with the element's position); the rows come back in the order of inputs. run_ids, when given,
 -- names each run (same length as inputs; a NULL element is generated), which makes a batch whose
 -- answer was lost safe to send again: the retry fails on runs_pkey and starts nothing twice.
+-- Errors: 22023 when inputs or run_ids is not one-dimensional, or their lengths differ.
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_many(flow_slug text, inputs jsonb[], run_ids uuid[] DEFAULT NULL)
 RETURNS SETOF pgflow.runs
 LANGUAGE plpgsql
@@ -16,6 +17,12 @@ DECLARE
   n constant integer := coalesce(cardinality(start_many.inputs), 0);
   at integer := 0;  -- the input being started, for the error (FOR's own variable is gone in the handler)
 BEGIN
+  -- inputs[k] of a two-dimensional array is NULL: say what is wrong instead of "input is NULL".
+  IF coalesce(array_ndims(start_many.inputs), 1) <> 1 OR coalesce(array_ndims(start_many.run_ids), 1) <> 1 THEN
+    RAISE EXCEPTION 'start_many: inputs and run_ids must be one-dimensional arrays (got % and % dimensions)',
+      coalesce(array_ndims(start_many.inputs), 1), coalesce(array_ndims(start_many.run_ids), 1)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF start_many.run_ids IS NOT NULL AND cardinality(start_many.run_ids) <> n THEN
     RAISE EXCEPTION 'start_many: % inputs but % run ids (give one run id per input, or none)',
       n, cardinality(start_many.run_ids)

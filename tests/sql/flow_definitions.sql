@@ -1,5 +1,5 @@
 -- is_valid_slug, create_flow and add_step: normal paths, idempotency and pgflow's error texts.
-SELECT plan(46);
+SELECT plan(48);
 
 -- is_valid_slug
 SELECT ok(pgflow.is_valid_slug('valid_slug'), 'is_valid_slug: letters and underscores');
@@ -65,6 +65,11 @@ SELECT is((SELECT count(*) FROM pgflow.steps WHERE flow_slug = 'orders'), 4::big
 SELECT throws_ok($$SELECT pgflow.add_step('orders', 'two_deps', ARRAY['validate', 'charge'], step_type => 'map')$$, 'P0001',
                  'Map step "two_deps" can have at most one dependency, but 2 were provided: validate, charge',
                  'add_step rejects a map step with two dependencies');
+SELECT throws_ok($$SELECT pgflow.add_step('orders', 'twice', ARRAY['validate', 'charge', 'validate'])$$, '22023',
+                 'add_step: step "twice" lists dependency "validate" more than once (deps_slugs: validate, charge, validate)',
+                 'add_step rejects a dependency listed twice (pgflow 0.8.1 counted it twice and the step never started)');
+SELECT is((SELECT count(*) FROM pgflow.steps WHERE flow_slug = 'orders' AND step_slug = 'twice'), 0::bigint,
+          'and adds nothing');
 SELECT throws_ok($$SELECT pgflow.add_step('nope', 'x')$$, '23503',
                  'insert or update on table "steps" violates foreign key constraint "steps_flow_slug_fkey"', 'add_step rejects an unknown flow');
 SELECT throws_ok($$SELECT pgflow.add_step('orders', 'late', ARRAY['missing'])$$, '23503',

@@ -1,7 +1,7 @@
 -- pgflow_cpp.start_many: N runs in one call and one transaction, in the order of the inputs, each
 -- as start_flow starts it; all or nothing, with the refused input's position in the error.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(12);
+SELECT plan(14);
 
 SELECT pgflow.create_flow('many');
 SELECT pgflow.add_step('many', 'a');
@@ -25,6 +25,12 @@ CREATE TEMP TABLE runs_before AS SELECT count(*) AS n FROM pgflow.runs;
 SELECT throws_ok($$SELECT pgflow_cpp.start_many('many', ARRAY['1', '2']::jsonb[], ARRAY[gen_random_uuid()])$$,
                  '22023', 'start_many: 2 inputs but 1 run ids (give one run id per input, or none)',
                  'run ids must match the inputs one to one');
+SELECT throws_ok($$SELECT pgflow_cpp.start_many('many', ARRAY[['{}'], ['{}']]::jsonb[])$$, '22023',
+                 'start_many: inputs and run_ids must be one-dimensional arrays (got 2 and 1 dimensions)',
+                 'a two-dimensional inputs array is refused as such');
+SELECT throws_ok($$SELECT pgflow_cpp.start_many('many', ARRAY['1', '2']::jsonb[], ARRAY[[gen_random_uuid()], [gen_random_uuid()]])$$,
+                 '22023', 'start_many: inputs and run_ids must be one-dimensional arrays (got 1 and 2 dimensions)',
+                 'and so is a two-dimensional run_ids array');
 SELECT throws_ok($$SELECT pgflow_cpp.start_many('many', ARRAY['1', NULL]::jsonb[])$$,
                  '22004', 'start_many: input 2 of 2: input is NULL (a run''s input is a JSON value; JSON null is ''null''::jsonb)',
                  'a NULL input is refused with its position');

@@ -1,7 +1,7 @@
 -- A single step feeding a map must produce an array; otherwise complete_task fails the task, the
 -- step and the run with pgflow's [TYPE_VIOLATION] messages, archives the run's messages and
 -- returns the failed task row (no exception; pgflow 0.14, 0.8.1 returned an empty set).
-SELECT plan(16);
+SELECT plan(25);
 
 SELECT pgflow.create_flow('typed');
 SELECT pgflow.add_step('typed', 'producer');
@@ -69,6 +69,29 @@ SELECT results_eq($$SELECT status, initial_tasks, remaining_tasks FROM pgflow.st
                     WHERE run_id = '00000000-0000-0000-0000-0000000000e1' AND step_slug = 'consumer'$$,
                   $$VALUES ('completed'::text, 0, 0)$$, 'and the map over it completes at once without tasks');
 
+-- Only a started task's output can violate: a call naming a task index that does not exist, or a
+-- task that is queued (not claimed), changes nothing (pgflow 0.8.1 failed the
+-- run, cancelling the real task: a stray call killed someone else's run). Through complete_tasks too.
+SELECT pgflow.start_flow('typed', '{}', '00000000-0000-0000-0000-0000000000e3');
+SELECT is((SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e3', 'producer', 0, '1')), 'queued',
+          'a queued task''s non-array output leaves it queued (its row is returned as it is)');
+SELECT pgflow.start_tasks('typed', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000000e3'),
+                          pgflow_tests.worker_id());
+SELECT is((SELECT count(*) FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e3', 'producer', 5, '1'))
+          + (SELECT count(*) FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e3', 'producer', -1, '1')),
+          0::bigint, 'a task index that does not exist returns nothing');
+SELECT is((SELECT count(*) FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000e3']::uuid[], ARRAY['producer'],
+                                                      ARRAY[7], ARRAY['1'::jsonb])), 0::bigint,
+          'nor through complete_tasks');
+SELECT results_eq($$SELECT r.status, (SELECT t.status FROM pgflow.step_tasks AS t WHERE t.run_id = r.run_id AND t.step_slug = 'producer')
+                    FROM pgflow.runs AS r WHERE r.run_id = '00000000-0000-0000-0000-0000000000e3'$$,
+                  $$VALUES ('started'::text, 'started'::text)$$,
+                  'the run goes on and its real task is still started');
+SELECT is((SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e3', 'producer', 0, '[1]')), 'completed',
+          'the real task then completes');
+SELECT is((SELECT initial_tasks FROM pgflow.step_states WHERE run_id = '00000000-0000-0000-0000-0000000000e3' AND step_slug = 'consumer'),
+          1, 'and sizes the map');
+
 -- A map step's own output is an array by construction: a map after a map never violates.
 SELECT pgflow.create_flow('mapmap');
 SELECT pgflow.add_step('mapmap', 'm1', step_type => 'map');
@@ -80,5 +103,44 @@ SELECT results_eq($$SELECT step_slug, status, initial_tasks FROM pgflow.step_sta
                   'a map task may return any JSON value; the dependent map is sized by the task count');
 SELECT is((SELECT input FROM pgflow_tests.read_and_start('mapmap')), '{"object": "output"}'::jsonb,
           'and gets that value as its element');
+
+-- Two sessions: a non-array output for a task another session is completing with an array waits
+-- for that session's lock on the task; once it commits, the task is no longer started and the late
+-- call changes nothing (before, it failed the run the other session had just advanced).
+CREATE FUNCTION pg_temp.blocked(backend int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. 250 LOOP
+    IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = backend AND wait_event_type = 'Lock') THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.02);
+  END LOOP;
+  RETURN false;
+END;
+$$;
+SELECT pgflow.start_flow('typed', '{}', '00000000-0000-0000-0000-0000000000e4');
+SELECT pgflow.start_tasks('typed', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000000e4'),
+                          pgflow_tests.worker_id());
+SELECT dblink_connect('gate', pgflow_tests.dblink_connstr());
+SELECT dblink_connect('late', pgflow_tests.dblink_connstr());
+CREATE TEMP TABLE late_pid AS SELECT p FROM dblink('late', 'SELECT pg_backend_pid()') AS r(p int);
+SELECT dblink_exec('gate', 'BEGIN');
+SELECT * FROM dblink('gate', $$SELECT count(*) FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e4', 'producer', 0, '[1, 2]')$$)
+  AS r(n bigint);
+SELECT dblink_send_query('late', $$SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e4', 'producer', 0, '"late"')$$);
+SELECT ok(pg_temp.blocked((SELECT p FROM late_pid)), 'the late non-array completion waits for the task');
+SELECT dblink_exec('gate', 'COMMIT');
+SELECT is((SELECT status FROM dblink_get_result('late') AS r(status text)), 'completed',
+          'and then returns the task as the other session completed it');
+SELECT * FROM dblink_get_result('late') AS r(status text);
+SELECT results_eq($$SELECT r.status, t.output, c.initial_tasks
+                    FROM pgflow.runs AS r
+                    JOIN pgflow.step_tasks AS t ON t.run_id = r.run_id AND t.step_slug = 'producer'
+                    JOIN pgflow.step_states AS c ON c.run_id = r.run_id AND c.step_slug = 'consumer'
+                    WHERE r.run_id = '00000000-0000-0000-0000-0000000000e4'$$,
+                  $$VALUES ('started'::text, '[1, 2]'::jsonb, 2)$$,
+                  'the run goes on with the array output, and the map is sized by it');
+SELECT dblink_disconnect('gate');
+SELECT dblink_disconnect('late');
 
 SELECT * FROM finish();

@@ -1801,7 +1801,9 @@ R"pgflow_sql(-- pgflow.add_step(flow_slug, step_slug, deps_slugs = '{}', max_att
 -- "when_unmet_is_valid"); a when_unmet without a pattern is stored and inert, as upstream.
 -- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
 -- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
--- Errors: 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
+-- Errors: 'add_step: step "<slug>" lists dependency "<dep>" more than once (deps_slugs: <deps>)'
+-- (22023; pgflow 0.8.1 accepted it and the step never started);
+-- 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
 -- steps_flow_slug_fkey (unknown flow), deps_flow_slug_dep_slug_fkey (unknown dependency),
 -- deps_check (self-dependency), steps_step_slug_check, steps_step_type_check, opt_* CHECKs.
 CREATE OR REPLACE FUNCTION pgflow.add_step(
@@ -1828,6 +1830,15 @@ DECLARE
   dep_count integer := coalesce(cardinality(add_step.deps_slugs), 0);
   result pgflow.steps;
 BEGIN
+  -- A dependency listed twice would count twice in deps_count but make one edge: the step would
+  -- wait forever for a second completion (pgflow 0.8.1 accepts it; every run then hangs).
+  IF dep_count > (SELECT count(DISTINCT d) FROM unnest(add_step.deps_slugs) AS d) THEN
+    RAISE EXCEPTION 'add_step: step "%" lists dependency "%" more than once (deps_slugs: %)', add_step.step_slug,
+      (SELECT d FROM unnest(add_step.deps_slugs) WITH ORDINALITY AS u(d, k) GROUP BY d HAVING count(*) > 1
+       ORDER BY min(k) LIMIT 1),
+      array_to_string(add_step.deps_slugs, ', ')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF coalesce(add_step.step_type, 'single') = 'map' AND dep_count > 1 THEN
     RAISE EXCEPTION 'Map step "%" can have at most one dependency, but % were provided: %',
       add_step.step_slug, dep_count, array_to_string(add_step.deps_slugs, ', ');
@@ -2924,7 +2935,7 @@ R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> s
 -- nothing is left. Returns the task row; a task that is not 'started' is left as it is, and so is
 -- a task whose step is no longer 'started' (e.g. skipped: pgflow 0.14), whose message is archived.
 -- On a failed run nothing changes. Type violation (the step is a single step feeding a map whose
--- size is unknown, and output is not an array): the run, the task and the step fail with
+-- size is unknown, and output is not an array) of a started task: the run, the task and the step fail with
 -- '[TYPE_VIOLATION] ...' messages whatever the step's when_exhausted, its other active tasks are
 -- cancelled (pgflow 0.15.1), the run's messages are archived, and the failed task row is returned
 -- (pgflow 0.14; 0.8.1 returned nothing).
@@ -3000,15 +3011,24 @@ BEGIN
     LIMIT 1;
   END IF;
 
+  -- Only a started task's output can violate: a call naming a task that does not exist, or one
+  -- not started (queued, or completed meanwhile), changes nothing below, as for any other step
+  -- (pgflow 0.8.1 failed the run for it: a stray call killed someone else's run). The task is
+  -- locked first, the order of every completion (see Locks above), and checked under the lock.
+  IF violated_map IS NOT NULL THEN
+    PERFORM 1 FROM pgflow.step_tasks AS t
+    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
+      AND t.task_index = complete_task.task_index AND t.status = 'started' COLLATE "C"
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      violated_map := NULL;
+    END IF;
+  END IF;
+
   IF violated_map IS NOT NULL THEN
     produced := coalesce(jsonb_typeof(complete_task.output), 'null');
 
-    -- The task, then the step's state, then the run's row: the order of every completion (see
-    -- Locks above).
-    PERFORM 1 FROM pgflow.step_tasks AS t
-    WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
-      AND t.task_index = complete_task.task_index
-    FOR NO KEY UPDATE;
+    -- Then the step's state, then the run's row.
     PERFORM 1 FROM pgflow.step_states AS ss
     WHERE ss.run_id = complete_task.run_id AND ss.step_slug = complete_task.step_slug
     FOR NO KEY UPDATE;
@@ -3199,7 +3219,8 @@ BEGIN
         -- pgflow 0.14: the dependents it made ready are evaluated before anything starts.
         IF conditional_dependents AND NOT pgflow.cascade_resolve_conditions(complete_task.run_id) THEN
           IF task_message IS NOT NULL THEN
-            PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
+            PERFORM pgmq.archive(run_flow, ARRAY)pgflow_sql"
+R"pgflow_sql([task_message]);
           END IF;
           RETURN QUERY SELECT * FROM pgflow.step_tasks AS t
             WHERE t.run_id = complete_task.run_id AND t.step_slug = complete_task.step_slug
@@ -3209,8 +3230,7 @@ BEGIN
         -- Dependents it left empty (a map over []) are completed by start_ready_steps below, which
         -- runs the taskless cascade before starting anything when one is ready.
       END IF;
-    E)pgflow_sql"
-R"pgflow_sql(ND IF;
+    END IF;
 
     IF task_message IS NOT NULL THEN
       PERFORM pgmq.archive(run_flow, ARRAY[task_message]);
@@ -4268,7 +4288,11 @@ R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; f
 -- records that it was cancelled, not failed (pgflow_cpp.run_status reports 'cancelled').
 -- Events, in this order: step:<slug>:cancelled for each step that had active tasks (in step order;
 -- {event_type: step:cancelled, run_id, step_slug, status: cancelled, cancelled_tasks, cancelled_at}),
--- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}).
+-- then run:cancelled ({event_type, run_id, flow_slug, status: cancelled, cancelled_at}), then
+-- run:failed in pgflow 0.8.1's shape (error_message 'cancelled') for listeners that know no
+-- run:cancelled. The step_states rows are left as they were (a 'started' step keeps its status
+-- and counters), as pgflow leaves the other steps of a failed run: the cancelled tasks and the
+-- step:<slug>:cancelled events say what ended.
 -- Then its child runs still running (subflow steps) are cancelled the same way, recursively, and
 -- when the run is itself a child run its parent's wait is made due (pgflow_cpp.run_finished).
 -- Afterwards a late complete_task / complete_tasks / fail_task / start_tasks of the run changes
@@ -4862,6 +4886,7 @@ R"pgflow_sql(-- pgflow_cpp.start_many(flow_slug, inputs, run_ids = NULL) -> seto
 -- with the element's position); the rows come back in the order of inputs. run_ids, when given,
 -- names each run (same length as inputs; a NULL element is generated), which makes a batch whose
 -- answer was lost safe to send again: the retry fails on runs_pkey and starts nothing twice.
+-- Errors: 22023 when inputs or run_ids is not one-dimensional, or their lengths differ.
 CREATE OR REPLACE FUNCTION pgflow_cpp.start_many(flow_slug text, inputs jsonb[], run_ids uuid[] DEFAULT NULL)
 RETURNS SETOF pgflow.runs
 LANGUAGE plpgsql
@@ -4874,6 +4899,12 @@ DECLARE
   n constant integer := coalesce(cardinality(start_many.inputs), 0);
   at integer := 0;  -- the input being started, for the error (FOR's own variable is gone in the handler)
 BEGIN
+  -- inputs[k] of a two-dimensional array is NULL: say what is wrong instead of "input is NULL".
+  IF coalesce(array_ndims(start_many.inputs), 1) <> 1 OR coalesce(array_ndims(start_many.run_ids), 1) <> 1 THEN
+    RAISE EXCEPTION 'start_many: inputs and run_ids must be one-dimensional arrays (got % and % dimensions)',
+      coalesce(array_ndims(start_many.inputs), 1), coalesce(array_ndims(start_many.run_ids), 1)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF start_many.run_ids IS NOT NULL AND cardinality(start_many.run_ids) <> n THEN
     RAISE EXCEPTION 'start_many: % inputs but % run ids (give one run id per input, or none)',
       n, cardinality(start_many.run_ids)
