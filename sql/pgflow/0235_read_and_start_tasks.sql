@@ -13,6 +13,8 @@
 -- start_tasks never stamps started_at before a task's queued_at (difference 13 of sql/README.md);
 -- pgflow 0.8.1's start_tasks would violate started_at_is_after_queued_at when the read sees a
 -- run committed after the calling transaction began.
+-- Errors: 42P01 'read_and_start_tasks: "<slug>" is not a registered flow' (as pgmq.read of a
+-- missing queue); 22023 'read_and_start_tasks: qty must be 0 or more (got <qty>)'.
 CREATE OR REPLACE FUNCTION pgflow_cpp.read_and_start_tasks(flow_slug text, vt integer, qty integer, worker_id uuid)
 RETURNS TABLE (messages integer, run_id uuid, step_slug text, task_index integer, input jsonb, attempt integer)
 LANGUAGE plpgsql
@@ -29,6 +31,10 @@ DECLARE
   longest integer;
   claimed pgflow.step_task_record[];
 BEGIN
+  IF read_and_start_tasks.qty IS NULL OR read_and_start_tasks.qty < 0 THEN
+    RAISE EXCEPTION 'read_and_start_tasks: qty must be 0 or more (got %)', coalesce(read_and_start_tasks.qty::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   SELECT min(coalesce(s.opt_timeout, f.opt_timeout)), max(coalesce(s.opt_timeout, f.opt_timeout))
   INTO shortest, longest
   FROM pgflow.flows AS f

@@ -1,6 +1,6 @@
 -- pgflow_cpp.read_and_start_tasks: pgmq.read, then start_tasks on what was read, with each
 -- claimed task's attempt number and the number of messages read, in one call.
-SELECT plan(16);
+SELECT plan(18);
 
 SELECT pgflow.create_flow('rs', max_attempts => 2, timeout => 1);
 SELECT pgflow.add_step('rs', 'items', step_type => 'map');
@@ -89,6 +89,10 @@ SELECT results_eq($$SELECT t.step_slug, extract(epoch FROM q.vt - clock_timestam
 COMMIT;
 RESET track_functions;
 
+SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('no_such_flow', 30, -1, pgflow_tests.worker_id())$$,
+                 '22023', 'read_and_start_tasks: qty must be 0 or more (got -1)', 'a negative qty is refused');
+SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('no_such_flow', 30, NULL, pgflow_tests.worker_id())$$,
+                 '22023', 'read_and_start_tasks: qty must be 0 or more (got NULL)', 'and so is a NULL qty (it read without a limit)');
 SELECT throws_ok($$SELECT * FROM pgflow_cpp.read_and_start_tasks('no_such_flow', 30, 5, pgflow_tests.worker_id())$$,
                  '42P01', NULL, 'an unknown queue is an error');
 -- It runs as the schema owner: a queue that is not a flow's is refused before it is read.
