@@ -63,7 +63,8 @@ struct scheduled_start {
 struct scheduler_options {
     /// This scheduler's name in pgflow_cpp.scheduler_lease; empty: "<host>:<pid>:<random>".
     std::string holder;
-    /// How long the lease lasts without renewal: the longest handover after a holder dies.
+    /// How long the lease lasts without renewal: the longest handover after a holder dies. At most
+    /// a day (pgflow_cpp.acquire_scheduler_lease refuses more).
     std::chrono::milliseconds lease{3000};
     /// How often the holder renews and the others try to take over; also the longest pause
     /// between two looks at what is due. Must be shorter than lease.
@@ -84,7 +85,9 @@ public:
     explicit scheduler(connection_options db = {}, scheduler_options options = {})
         : db_(std::move(db).with_application_name("pgflow scheduler")), o_(std::move(options)) {
         const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; };
-        if (o_.lease.count() <= 0) detail::refuse_option("scheduler_options", "lease", "positive", ms(o_.lease));
+        if (o_.lease.count() <= 0 || o_.lease > std::chrono::hours{24})
+            detail::refuse_option("scheduler_options", "lease", "positive and at most a day (86400000 ms)",
+                                  ms(o_.lease));
         if (o_.renew_interval.count() <= 0 || o_.renew_interval >= o_.lease)
             detail::refuse_option("scheduler_options", "renew_interval",
                                   "positive and less than lease (" + ms(o_.lease) + ")", ms(o_.renew_interval));

@@ -51,8 +51,32 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limits (
   per_seconds numeric NOT NULL,
   CONSTRAINT rate_limits_pkey PRIMARY KEY (name),
   CONSTRAINT rate_limits_max_starts_check CHECK (max_starts > 0),
-  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0)
+  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0 AND per_seconds < 'Infinity')
 );
+-- Upgrade: earlier installs checked per_seconds > 0 only, which NaN passes (PostgreSQL sorts it
+-- above every number); NaN and Infinity windows fail every claim of the steps naming them (interval
+-- out of range). Such rows are dropped, with a warning (their steps' starts are then unlimited
+-- until set_rate_limit sets the limit again), and the tighter check replaces the old one.
+DO $checks$
+DECLARE
+  dropped text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint AS c
+                 WHERE c.conrelid = 'pgflow_cpp.rate_limits'::regclass AND c.conname = 'rate_limits_per_seconds_check'
+                   AND pg_get_constraintdef(c.oid) LIKE '%Infinity%') THEN
+    WITH d AS (DELETE FROM pgflow_cpp.rate_limits AS l WHERE NOT (l.per_seconds > 0 AND l.per_seconds < 'Infinity')
+               RETURNING l.name)
+    SELECT string_agg(format('%L', d.name), ', ' ORDER BY d.name) INTO dropped FROM d;
+    IF dropped IS NOT NULL THEN
+      RAISE WARNING 'pgflow_cpp.rate_limits: dropped the rate limits % (per_seconds NaN or infinite); set them again with pgflow_cpp.set_rate_limit',
+        dropped;
+    END IF;
+    ALTER TABLE pgflow_cpp.rate_limits DROP CONSTRAINT IF EXISTS rate_limits_per_seconds_check;
+    ALTER TABLE pgflow_cpp.rate_limits
+      ADD CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0 AND per_seconds < 'Infinity');
+  END IF;
+END
+$checks$;
 CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limit_starts (
   name text NOT NULL,
   started_at timestamptz NOT NULL

@@ -11,7 +11,9 @@
 --      key of a pruned run may start a new run);
 --   4. every flow's archive table loses the rows archived before the cutoff.
 -- Never touches a run still 'started', nor flow or step definitions. Keep the retention longer
--- than the longest start_delay and than the time callers still wait for results.
+-- than the longest start_delay and than the time callers still wait for results. Errors: a NULL
+-- retention_interval (null_value_not_allowed); one that is not positive (invalid_parameter_value:
+-- 0 or a negative interval would delete every finished run, up to the last one).
 CREATE OR REPLACE FUNCTION pgflow.prune_data_older_than(retention_interval interval)
 RETURNS void
 LANGUAGE plpgsql
@@ -23,13 +25,19 @@ SET search_path = ''
 SET enable_seqscan = on
 AS $$
 DECLARE
-  cutoff constant timestamptz := now() - retention_interval;
+  cutoff timestamptz;
   old_runs uuid[];
   q record;
 BEGIN
   IF retention_interval IS NULL THEN
-    RAISE EXCEPTION 'prune_data_older_than: retention_interval must not be NULL';
+    RAISE EXCEPTION 'prune_data_older_than: retention_interval must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- As pgflow_cpp.add_prune_schedule; isfinite: PostgreSQL 17's interval 'infinity' prunes nothing.
+  IF retention_interval <= interval '0' OR NOT isfinite(retention_interval) THEN
+    RAISE EXCEPTION 'prune_data_older_than: retention_interval must be a positive interval, not %', retention_interval
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  cutoff := now() - retention_interval;
 
   DELETE FROM pgflow.workers AS w WHERE w.last_heartbeat_at < cutoff;
 

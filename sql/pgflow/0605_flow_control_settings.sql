@@ -5,7 +5,8 @@
 -- run input at concurrency_key (input #>> concurrency_key; a run without that path has the key
 -- NULL, one value of its own); each start counts against the rate limit named rate_limit (created
 -- by set_rate_limit, before or after). Tasks over a limit stay queued and are claimed later.
--- Errors: unknown step; a limit < 1; concurrency_key without max_per_key or the reverse.
+-- Errors: unknown step; a limit < 1; concurrency_key without max_per_key or the reverse, or with
+-- a NULL element; an empty rate_limit name.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_limits(flow_slug text, step_slug text,
                                                       max_concurrency integer DEFAULT NULL,
                                                       concurrency_key text[] DEFAULT NULL,
@@ -47,6 +48,16 @@ BEGIN
     RAISE EXCEPTION 'set_step_limits: concurrency_key (a non-empty path into the run input) and max_per_key go together'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- A NULL path element would key every run NULL (input #>> path is NULL), silently one key for all.
+  IF array_position(set_step_limits.concurrency_key, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'set_step_limits: concurrency_key must not contain NULL (got %)', set_step_limits.concurrency_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- set_rate_limit refuses the name '', so a step naming it could never be limited.
+  IF set_step_limits.rate_limit = '' THEN
+    RAISE EXCEPTION 'set_step_limits: rate_limit must be a non-empty name (one given to set_rate_limit) or NULL'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
 
   IF set_step_limits.max_concurrency IS NULL AND set_step_limits.max_per_key IS NULL
      AND set_step_limits.rate_limit IS NULL THEN
@@ -73,7 +84,8 @@ $$;
 -- waiting runs are admitted when runs finish, highest priority first, then in start order (per
 -- key: a run waits only for runs of its key and for the flow-wide limit). Runs in progress when
 -- limits are first set are not counted. Raising or removing limits admits waiting runs at once.
--- Errors: unknown flow; a limit < 1; concurrency_key without max_runs_per_key or the reverse.
+-- Errors: unknown flow; a limit < 1; concurrency_key without max_runs_per_key or the reverse, or
+-- with a NULL element.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_flow_limits(flow_slug text, max_concurrent_runs integer DEFAULT NULL,
                                                       concurrency_key text[] DEFAULT NULL,
                                                       max_runs_per_key integer DEFAULT NULL)
@@ -98,6 +110,11 @@ BEGIN
     RAISE EXCEPTION 'set_flow_limits: concurrency_key (a non-empty path into the run input) and max_runs_per_key go together'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- A NULL path element would key every run NULL (input #>> path is NULL), silently one key for all.
+  IF array_position(set_flow_limits.concurrency_key, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'set_flow_limits: concurrency_key must not contain NULL (got %)', set_flow_limits.concurrency_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
 
   IF set_flow_limits.max_concurrent_runs IS NULL AND set_flow_limits.max_runs_per_key IS NULL THEN
     DELETE FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = set_flow_limits.flow_slug;
@@ -120,7 +137,9 @@ $$;
 -- (Addition.) Creates or replaces the named rate limit: at most max_starts task starts in any
 -- sliding window of per_seconds seconds, across all workers and every step that names it
 -- (set_step_limits' rate_limit). A task over it stays queued and becomes claimable when the
--- oldest start of the window leaves it: delayed, never failed. Errors: NULL name, a limit <= 0.
+-- oldest start of the window leaves it: delayed, never failed. Errors: NULL or empty name,
+-- max_starts < 1, per_seconds not from 0.000001 (a microsecond, the clock's resolution) to
+-- 3155760000 (100 years): NaN, infinite, <= 0 or too large a window.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_rate_limit(name text, max_starts integer, per_seconds numeric)
 RETURNS void
 LANGUAGE plpgsql
@@ -132,9 +151,13 @@ BEGIN
   IF set_rate_limit.name IS NULL OR set_rate_limit.name = '' THEN
     RAISE EXCEPTION 'set_rate_limit: name must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Every claim of a step naming the limit computes clock_timestamp() - per_seconds as a timestamp
+  -- (in double precision): NaN (which PostgreSQL sorts above every number, so > 0 let it in),
+  -- infinite, tiny (underflows) or huge windows would fail each claim and leave the tasks queued.
   IF set_rate_limit.max_starts IS NULL OR set_rate_limit.max_starts < 1
-     OR set_rate_limit.per_seconds IS NULL OR set_rate_limit.per_seconds <= 0 THEN
-    RAISE EXCEPTION 'set_rate_limit: "%" needs max_starts >= 1 and per_seconds > 0 (got % per % s)',
+     OR set_rate_limit.per_seconds IS NULL
+     OR NOT (set_rate_limit.per_seconds >= 0.000001 AND set_rate_limit.per_seconds <= 3155760000) THEN
+    RAISE EXCEPTION 'set_rate_limit: "%" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got % per % s)',
       set_rate_limit.name, set_rate_limit.max_starts, set_rate_limit.per_seconds
       USING ERRCODE = 'invalid_parameter_value';
   END IF;

@@ -8,7 +8,8 @@
 -- time_zone (PostgreSQL's zone names). Daylight saving: a wall-clock time that does not exist
 -- (the skipped hour) runs at the same offset after the change (02:30 -> 03:30); one that occurs
 -- twice runs once, at its second (standard time) occurrence. A bad expression or zone is an error
--- (invalid_parameter_value) naming what is wrong; so is one that never matches (30 2 ...).
+-- (invalid_parameter_value) naming what is wrong; so is one that never matches (30 2 ...), and
+-- an `after` of infinity or -infinity (no tick follows it; null_value_not_allowed when NULL).
 CREATE OR REPLACE FUNCTION pgflow_cpp.cron_next_run(cron text, time_zone text, after timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql
@@ -36,6 +37,10 @@ BEGIN
   IF after IS NULL THEN
     RAISE EXCEPTION 'cron_next_run: after must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- The walk below would never reach a tick after infinity (nor leave -infinity): it would spin.
+  IF NOT isfinite(after) THEN
+    RAISE EXCEPTION 'cron_next_run: after must be a finite timestamp, not %', after USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   expr := CASE lower(expr)
     WHEN '@yearly' THEN '0 0 1 1 *' WHEN '@annually' THEN '0 0 1 1 *' WHEN '@monthly' THEN '0 0 1 * *'
     WHEN '@weekly' THEN '0 0 * * 0' WHEN '@daily' THEN '0 0 * * *' WHEN '@midnight' THEN '0 0 * * *'
@@ -49,7 +54,7 @@ BEGIN
         cron, substr(expr, 8) USING ERRCODE = 'invalid_parameter_value';
     END;
     every_seconds := extract(epoch FROM every);
-    IF extract(year FROM every) <> 0 OR extract(month FROM every) <> 0 OR every_seconds < 1 THEN
+    IF NOT isfinite(every) OR extract(year FROM every) <> 0 OR extract(month FROM every) <> 0 OR every_seconds < 1 THEN
       RAISE EXCEPTION 'invalid cron expression "%": @every takes an interval of at least 1 second, in seconds, minutes, hours or days (not months or years)',
         cron USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -2,9 +2,11 @@
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
 -- says what cron accepts), or one that calls pgflow.prune_data_older_than(retention). The first
--- tick is the first one after now. Errors (invalid_parameter_value unless said): a bad cron
--- expression or time zone, an unregistered flow (foreign_key_violation), catch_up other than
--- 'one' or 'all', a NULL input, a name already taken (unique_violation, schedules_name_key).
+-- tick is the first one after now. A name is any non-empty text. Errors (invalid_parameter_value
+-- unless said): a NULL name (null_value_not_allowed) or an empty one, a bad cron expression or
+-- time zone, an unregistered flow (foreign_key_violation), catch_up other than 'one' or 'all', a
+-- NULL input (null_value_not_allowed), a retention that is not a positive interval, a name
+-- already taken (unique_violation, schedules_name_key).
 CREATE OR REPLACE FUNCTION pgflow_cpp.add_schedule(
   name text, flow_slug text, cron text, input jsonb DEFAULT '{}', time_zone text DEFAULT 'UTC',
   enabled boolean DEFAULT true, catch_up text DEFAULT 'one')
@@ -17,6 +19,14 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
+  -- Named errors rather than the table's not-null and schedules_name_check violations.
+  IF add_schedule.name IS NULL THEN
+    RAISE EXCEPTION 'add_schedule: name is NULL (a schedule name is a non-empty text)'
+      USING ERRCODE = 'null_value_not_allowed';
+  ELSIF add_schedule.name = '' THEN
+    RAISE EXCEPTION 'add_schedule: name is empty (a schedule name is a non-empty text)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = add_schedule.flow_slug) THEN
     RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
       USING ERRCODE = 'foreign_key_violation';
@@ -49,7 +59,16 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
-  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0' THEN
+  IF add_prune_schedule.name IS NULL THEN
+    RAISE EXCEPTION 'add_prune_schedule: name is NULL (a schedule name is a non-empty text)'
+      USING ERRCODE = 'null_value_not_allowed';
+  ELSIF add_prune_schedule.name = '' THEN
+    RAISE EXCEPTION 'add_prune_schedule: name is empty (a schedule name is a non-empty text)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- isfinite: PostgreSQL 17's interval 'infinity' would prune nothing, ever.
+  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0'
+     OR NOT isfinite(add_prune_schedule.retention) THEN
     RAISE EXCEPTION 'add_prune_schedule: retention must be a positive interval, not %', coalesce(add_prune_schedule.retention::text, 'NULL')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;

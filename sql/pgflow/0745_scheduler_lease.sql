@@ -5,7 +5,9 @@
 -- (until now + lease_seconds, database clock). release gives it up at once (a clean shutdown
 -- hands over without waiting for the expiry). A scheduler that dies hands over after at most
 -- lease_seconds. Two holders can overlap only if one outlives its lease; run_due_schedules
--- stays exactly-once regardless.
+-- stays exactly-once regardless. Errors (invalid_parameter_value): a NULL or empty holder;
+-- lease_seconds NULL, NaN, infinite, <= 0 or above 86400 (a day: a longer lease would leave the
+-- schedules without a scheduler that long after its holder dies).
 CREATE OR REPLACE FUNCTION pgflow_cpp.acquire_scheduler_lease(holder text, lease_seconds double precision DEFAULT 3)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -17,8 +19,9 @@ DECLARE
   at constant timestamptz := clock_timestamp();
   held boolean;
 BEGIN
-  IF holder IS NULL OR holder = '' OR lease_seconds IS NULL OR lease_seconds <= 0 THEN
-    RAISE EXCEPTION 'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive (got %, %)',
+  -- NOT (... > 0 AND ... <= 86400) also refuses NaN, which PostgreSQL sorts above every number.
+  IF holder IS NULL OR holder = '' OR lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds <= 86400) THEN
+    RAISE EXCEPTION 'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got %, %)',
       coalesce(quote_literal(holder), 'NULL'), coalesce(lease_seconds::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
   END IF;
   INSERT INTO pgflow_cpp.scheduler_lease AS l (holder, acquired_at, renewed_at, expires_at)

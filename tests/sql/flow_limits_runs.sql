@@ -3,7 +3,7 @@
 -- behind their key); higher priorities are claimed first, with aging; a big map's claims leave
 -- room for later runs; a retried or resumed run keeps its priority. pgflow.start_flow keeps its
 -- 0.8.1 result.
-SELECT plan(37);
+SELECT plan(38);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -27,6 +27,9 @@ SELECT pgflow_tests.ensure_worker('fl');
 SELECT throws_ok($$SELECT pgflow_cpp.set_flow_limits('nope', 1)$$, '22023',
                  'set_flow_limits: "nope" is not a registered flow', 'an unknown flow is an error naming it');
 SELECT throws_ok($$SELECT pgflow_cpp.set_flow_limits('fl', 0)$$, '22023', NULL, 'max_concurrent_runs 0 is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.set_flow_limits('fl', concurrency_key => ARRAY['tenant', NULL], max_runs_per_key => 1)$$,
+                 '22023', 'set_flow_limits: concurrency_key must not contain NULL (got {tenant,NULL})',
+                 'a NULL path element in concurrency_key is refused (every run would key NULL)');
 SELECT throws_ok($$SELECT pgflow_cpp.start_flow_with_priority('fl', '{}', NULL)$$, '22004', NULL, 'a NULL priority is refused');
 
 -- 1. At most 2 runs at once: the third and fourth wait, in start order, without tasks.

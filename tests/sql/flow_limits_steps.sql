@@ -2,7 +2,7 @@
 -- tasks of a step at once, at most max_per_key per key value, at most max_starts per window;
 -- tasks over a limit stay queued and are claimed later; limits change on re-registration; two
 -- sessions claiming at once cannot both take the last slot.
-SELECT plan(43);
+SELECT plan(56);
 
 CREATE FUNCTION pg_temp.claim(flow text, qty integer DEFAULT 10)
 RETURNS TABLE (run_id uuid, step_slug text, task_index integer) LANGUAGE sql AS $$
@@ -52,6 +52,34 @@ SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl_wait', 'approval', 1)$$
                  'a signal (or subflow) step cannot be limited: no claim would apply it');
 SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 0, 1)$$, '22023', NULL, 'a rate limit of 0 starts is refused');
 SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 0)$$, '22023', NULL, 'a window of 0 s is refused');
+-- per_seconds outside 0.000001 .. 3155760000 (NaN passes > 0): every claim of a step naming it
+-- would fail (interval out of range) and its tasks stay queued.
+SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 'NaN')$$, '22023',
+                 'set_rate_limit: "r" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got 1 per NaN s)',
+                 'a window of NaN s is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 'Infinity')$$, '22023',
+                 'set_rate_limit: "r" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got 1 per Infinity s)',
+                 'an infinite window is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, '-Infinity')$$, '22023',
+                 'set_rate_limit: "r" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got 1 per -Infinity s)',
+                 'a window of -Infinity s is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 1e300)$$, '22023', NULL, 'a window longer than 100 years is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.set_rate_limit('r', 1, 0.0000001)$$, '22023',
+                 'set_rate_limit: "r" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got 1 per 0.0000001 s)',
+                 'a window shorter than a microsecond is refused');
+SELECT is((SELECT count(*) FROM pgflow_cpp.rate_limits), 0::bigint, 'nothing refused was stored');
+SELECT throws_ok($$INSERT INTO pgflow_cpp.rate_limits (name, max_starts, per_seconds) VALUES ('r', 1, 'NaN')$$, '23514',
+                 'new row for relation "rate_limits" violates check constraint "rate_limits_per_seconds_check"',
+                 'the table refuses a NaN window too');
+SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl', 'a', rate_limit => '')$$, '22023',
+                 'set_step_limits: rate_limit must be a non-empty name (one given to set_rate_limit) or NULL',
+                 'an empty rate limit name is refused (set_rate_limit refuses it)');
+SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl', 'a', concurrency_key => ARRAY[NULL]::text[], max_per_key => 1)$$, '22023',
+                 'set_step_limits: concurrency_key must not contain NULL (got {NULL})',
+                 'a NULL path element in concurrency_key is refused (every run would key NULL)');
+SELECT throws_ok($$SELECT pgflow_cpp.set_step_limits('sl', 'a', concurrency_key => ARRAY['customer', NULL], max_per_key => 1)$$, '22023',
+                 'set_step_limits: concurrency_key must not contain NULL (got {customer,NULL})', 'also after other elements');
+SELECT is((SELECT count(*) FROM pgflow_cpp.step_limits WHERE flow_slug = 'sl'), 0::bigint, 'and no step limit was stored');
 
 -- 1. max_concurrency 2: of 5 queued tasks, a claim starts 2; the rest stay queued, shown again soon.
 SELECT pgflow_cpp.set_step_limits('sl', 'a', max_concurrency => 2);
@@ -176,6 +204,13 @@ SELECT is((SELECT count(*) FROM pgflow.step_tasks WHERE flow_slug IN ('rl', 'rl2
           'no task failed');
 SELECT ok((SELECT count(*) <= 2 FROM pgflow_cpp.rate_limit_starts WHERE name = 'partner'
            AND started_at > clock_timestamp() - interval '2 s'), 'never more than 2 starts logged in the last 2 s');
+-- The widest window set_rate_limit takes (100 years) still claims: one start, the next delayed.
+SELECT lives_ok($$SELECT pgflow_cpp.set_rate_limit('century', 1, 3155760000)$$, 'a window of 100 years is taken');
+SELECT pgflow.create_flow('rlc');
+SELECT pgflow.add_step('rlc', 'call');
+SELECT pgflow_cpp.set_step_limits('rlc', 'call', rate_limit => 'century');
+SELECT pgflow.start_flow('rlc', '{}') FROM generate_series(1, 2);
+SELECT is((SELECT count(*) FROM pg_temp.claim('rlc')), 1::bigint, 'rate 1 per 100 years: 1 of 2 tasks starts, the claim works');
 
 -- Tasks cancelled with their run, or skipped with their step, free their slots at once too.
 SELECT pgflow.create_flow('slc', max_attempts => 1);

@@ -2,7 +2,7 @@
 -- status, their steps, messages left in the active queue, run_control rows), archived messages
 -- older than it and workers silent for longer; keeps started runs, recent runs and definitions.
 \ir fixtures/realtime_stand_in.sql
-SELECT plan(17);
+SELECT plan(21);
 
 SELECT pgflow.create_flow('prune');
 SELECT pgflow.add_step('prune', 'a');
@@ -78,7 +78,16 @@ SELECT is((SELECT count(*) FROM pgflow.workers WHERE worker_id = pgflow_tests.wo
           'a live worker stays');
 SELECT is((SELECT count(*) FROM pgflow.steps WHERE flow_slug = 'prune'), 2::bigint, 'definitions stay');
 SELECT lives_ok($$SELECT pgflow.prune_data_older_than(interval '30 days')$$, 'a second call has nothing left to do');
-SELECT throws_ok($$SELECT pgflow.prune_data_older_than(NULL)$$,
+SELECT throws_ok($$SELECT pgflow.prune_data_older_than(NULL)$$, '22004',
                  'prune_data_older_than: retention_interval must not be NULL', 'a NULL retention is refused');
+-- A retention of 0 or less would delete every finished run, the recent ones too.
+SELECT throws_ok($$SELECT pgflow.prune_data_older_than(interval '-1 day')$$, '22023',
+                 'prune_data_older_than: retention_interval must be a positive interval, not -1 days', 'a negative retention is refused');
+SELECT throws_ok($$SELECT pgflow.prune_data_older_than(interval '0')$$, '22023',
+                 'prune_data_older_than: retention_interval must be a positive interval, not 00:00:00', 'a zero retention is refused');
+SELECT throws_ok($$SELECT pgflow.prune_data_older_than(interval '1 month -40 days')$$, '22023',
+                 'prune_data_older_than: retention_interval must be a positive interval, not 1 mon -40 days',
+                 'a retention that is negative overall is refused');
+SELECT is((SELECT count(*) FROM pgflow.runs WHERE status = 'completed'), 1::bigint, 'the recent completed run is still there');
 
 SELECT * FROM finish();

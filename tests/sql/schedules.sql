@@ -1,7 +1,7 @@
 -- Schedules: add / update / enable / remove with their errors, run_due_schedules starting each due
 -- tick once (catch_up 'one' and 'all', a failing tick, a tick already recorded, max_runs), prune
 -- schedules, and the scheduler lease.
-SELECT plan(41);
+SELECT plan(54);
 
 SELECT pgflow.create_flow('sched');
 SELECT pgflow.add_step('sched', 'a');
@@ -31,6 +31,18 @@ SELECT throws_ok($$SELECT pgflow_cpp.add_schedule('x', 'sched', '@daily', catch_
 SELECT throws_ok($$SELECT pgflow_cpp.add_schedule('x', 'sched', '@daily', NULL)$$, '22004', NULL, 'a NULL input');
 SELECT throws_ok($$SELECT pgflow_cpp.add_prune_schedule('p', '-1 day', '@daily')$$, '22023',
   'add_prune_schedule: retention must be a positive interval, not -1 days', 'a prune schedule needs a positive retention');
+SELECT throws_ok($$SELECT pgflow_cpp.add_schedule(NULL, 'sched', '@daily')$$, '22004',
+  'add_schedule: name is NULL (a schedule name is a non-empty text)', 'a NULL name is a named error, not the column''s not-null');
+SELECT throws_ok($$SELECT pgflow_cpp.add_schedule('', 'sched', '@daily')$$, '22023',
+  'add_schedule: name is empty (a schedule name is a non-empty text)', 'an empty name is a named error, not schedules_name_check');
+SELECT throws_ok($$SELECT pgflow_cpp.add_prune_schedule(NULL, '30 days', '@daily')$$, '22004',
+  'add_prune_schedule: name is NULL (a schedule name is a non-empty text)', 'prune schedule: a NULL name');
+SELECT throws_ok($$SELECT pgflow_cpp.add_prune_schedule('', '30 days', '@daily')$$, '22023',
+  'add_prune_schedule: name is empty (a schedule name is a non-empty text)', 'prune schedule: an empty name');
+SELECT throws_ok($$SELECT pgflow_cpp.add_prune_schedule('p', '0', '@daily')$$, '22023',
+  'add_prune_schedule: retention must be a positive interval, not 00:00:00', 'a zero retention');
+SELECT lives_ok($$SELECT pgflow_cpp.add_schedule(' ', 'sched', '@daily'); SELECT pgflow_cpp.remove_schedule(' ')$$,
+  'any non-empty name is a name (a blank one too)');
 SELECT is((SELECT count(*) FROM pgflow_cpp.schedules), 1::bigint, 'nothing refused was stored');
 
 -- Updating, pausing, resuming
@@ -115,5 +127,22 @@ SELECT is(ARRAY[pgflow_cpp.release_scheduler_lease('b'), pgflow_cpp.release_sche
           ARRAY[false, true, true], 'only the holder releases; then another takes it');
 SELECT pg_sleep(0.05);
 SELECT is(pgflow_cpp.acquire_scheduler_lease('c', 60), true, 'an expired lease goes to the next caller');
+-- A lease of NaN, infinite or more than a day (the documented 22023, not interval out of range).
+SELECT throws_ok($$SELECT pgflow_cpp.acquire_scheduler_lease('d', 'NaN')$$, '22023',
+  'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got ''d'', NaN)',
+  'a NaN lease is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.acquire_scheduler_lease('d', 'Infinity')$$, '22023',
+  'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got ''d'', Infinity)',
+  'an infinite lease is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.acquire_scheduler_lease('d', 1e300)$$, '22023',
+  'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got ''d'', 1e+300)',
+  'a lease of 1e300 s is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.acquire_scheduler_lease('d', 86400.5)$$, '22023', NULL, 'a lease of more than a day is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.acquire_scheduler_lease('', 3)$$, '22023',
+  'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got '''', 3)',
+  'an empty holder is refused');
+SELECT is((SELECT holder FROM pgflow_cpp.scheduler_lease), 'c', 'the refused calls left the lease alone');
+SELECT is(ARRAY[pgflow_cpp.release_scheduler_lease('c'), pgflow_cpp.acquire_scheduler_lease('d', 86400)], ARRAY[true, true],
+  'a lease of exactly a day is taken');
 
 SELECT * FROM finish();

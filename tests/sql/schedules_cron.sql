@@ -1,6 +1,6 @@
 -- pgflow_cpp.cron_next_run: what cron accepts, the next tick it computes (fields, names, steps,
 -- seconds, @every, macros, time zones and daylight saving), and clear errors naming the field.
-SELECT plan(37);
+SELECT plan(41);
 
 CREATE FUNCTION pg_temp.next(cron text, after text, zone text DEFAULT 'UTC') RETURNS text
 LANGUAGE sql AS $$ SELECT to_char(pgflow_cpp.cron_next_run(cron, zone, after::timestamptz) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') $$;
@@ -61,5 +61,14 @@ SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('@every often', 'UTC', now())
   'invalid cron expression "@every often": "often" is not an interval (e.g. @every 30s, @every 5 minutes)', '@every without an interval');
 SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('* * * * *', 'Mars/Olympus', now())$$, '22023',
   'unknown time zone "Mars/Olympus" (use a name from pg_timezone_names, e.g. Europe/Berlin or UTC)', 'an unknown time zone');
+-- No tick follows infinity: the walk would spin for ever (and @every returned infinity).
+SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('* * * * *', 'UTC', 'infinity')$$, '22023',
+  'cron_next_run: after must be a finite timestamp, not infinity', 'after infinity is refused, not walked for ever');
+SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('0 0 1 1 *', 'UTC', '-infinity')$$, '22023',
+  'cron_next_run: after must be a finite timestamp, not -infinity', 'after -infinity is refused');
+SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('@every 1s', 'UTC', 'infinity')$$, '22023',
+  'cron_next_run: after must be a finite timestamp, not infinity', '@every after infinity is refused too');
+SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('@every 1s', 'UTC', NULL)$$, '22004',
+  'cron_next_run: after must not be NULL', 'a NULL after');
 
 SELECT * FROM finish();

@@ -173,7 +173,13 @@ TEST(scheduler_options, refusals_name_the_values_given_and_reconnect_delay_must_
               "pgflow: scheduler_options.renew_interval must be positive and less than lease (3000 ms) (got 3000 ms)");
     o = {};
     o.lease = 0ms;
-    EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.lease must be positive (got 0 ms)");
+    EXPECT_EQ(scheduler_refusal(o),
+              "pgflow: scheduler_options.lease must be positive and at most a day (86400000 ms) (got 0 ms)");
+    o = {};
+    o.lease = 24h + 1ms;  // the database refuses a longer lease at every election
+    o.renew_interval = 1000ms;
+    EXPECT_EQ(scheduler_refusal(o),
+              "pgflow: scheduler_options.lease must be positive and at most a day (86400000 ms) (got 86400001 ms)");
     o = {};
     o.max_runs_per_tick = 0;
     EXPECT_EQ(scheduler_refusal(o), "pgflow: scheduler_options.max_runs_per_tick must be at least 1 (got 0)");

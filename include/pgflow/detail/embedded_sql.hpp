@@ -1489,8 +1489,32 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limits (
   per_seconds numeric NOT NULL,
   CONSTRAINT rate_limits_pkey PRIMARY KEY (name),
   CONSTRAINT rate_limits_max_starts_check CHECK (max_starts > 0),
-  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0)
+  CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0 AND per_seconds < 'Infinity')
 );
+-- Upgrade: earlier installs checked per_seconds > 0 only, which NaN passes (PostgreSQL sorts it
+-- above every number); NaN and Infinity windows fail every claim of the steps naming them (interval
+-- out of range). Such rows are dropped, with a warning (their steps' starts are then unlimited
+-- until set_rate_limit sets the limit again), and the tighter check replaces the old one.
+DO $checks$
+DECLARE
+  dropped text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint AS c
+                 WHERE c.conrelid = 'pgflow_cpp.rate_limits'::regclass AND c.conname = 'rate_limits_per_seconds_check'
+                   AND pg_get_constraintdef(c.oid) LIKE '%Infinity%') THEN
+    WITH d AS (DELETE FROM pgflow_cpp.rate_limits AS l WHERE NOT (l.per_seconds > 0 AND l.per_seconds < 'Infinity')
+               RETURNING l.name)
+    SELECT string_agg(format('%L', d.name), ', ' ORDER BY d.name) INTO dropped FROM d;
+    IF dropped IS NOT NULL THEN
+      RAISE WARNING 'pgflow_cpp.rate_limits: dropped the rate limits % (per_seconds NaN or infinite); set them again with pgflow_cpp.set_rate_limit',
+        dropped;
+    END IF;
+    ALTER TABLE pgflow_cpp.rate_limits DROP CONSTRAINT IF EXISTS rate_limits_per_seconds_check;
+    ALTER TABLE pgflow_cpp.rate_limits
+      ADD CONSTRAINT rate_limits_per_seconds_check CHECK (per_seconds > 0 AND per_seconds < 'Infinity');
+  END IF;
+END
+$checks$;
 CREATE TABLE IF NOT EXISTS pgflow_cpp.rate_limit_starts (
   name text NOT NULL,
   started_at timestamptz NOT NULL
@@ -4837,7 +4861,9 @@ R"pgflow_sql(-- pgflow.prune_data_older_than(retention_interval) -> void
 --      key of a pruned run may start a new run);
 --   4. every flow's archive table loses the rows archived before the cutoff.
 -- Never touches a run still 'started', nor flow or step definitions. Keep the retention longer
--- than the longest start_delay and than the time callers still wait for results.
+-- than the longest start_delay and than the time callers still wait for results. Errors: a NULL
+-- retention_interval (null_value_not_allowed); one that is not positive (invalid_parameter_value:
+-- 0 or a negative interval would delete every finished run, up to the last one).
 CREATE OR REPLACE FUNCTION pgflow.prune_data_older_than(retention_interval interval)
 RETURNS void
 LANGUAGE plpgsql
@@ -4849,13 +4875,19 @@ SET search_path = ''
 SET enable_seqscan = on
 AS $$
 DECLARE
-  cutoff constant timestamptz := now() - retention_interval;
+  cutoff timestamptz;
   old_runs uuid[];
   q record;
 BEGIN
   IF retention_interval IS NULL THEN
-    RAISE EXCEPTION 'prune_data_older_than: retention_interval must not be NULL';
+    RAISE EXCEPTION 'prune_data_older_than: retention_interval must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- As pgflow_cpp.add_prune_schedule; isfinite: PostgreSQL 17's interval 'infinity' prunes nothing.
+  IF retention_interval <= interval '0' OR NOT isfinite(retention_interval) THEN
+    RAISE EXCEPTION 'prune_data_older_than: retention_interval must be a positive interval, not %', retention_interval
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  cutoff := now() - retention_interval;
 
   DELETE FROM pgflow.workers AS w WHERE w.last_heartbeat_at < cutoff;
 
@@ -5925,7 +5957,8 @@ R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency
 -- run input at concurrency_key (input #>> concurrency_key; a run without that path has the key
 -- NULL, one value of its own); each start counts against the rate limit named rate_limit (created
 -- by set_rate_limit, before or after). Tasks over a limit stay queued and are claimed later.
--- Errors: unknown step; a limit < 1; concurrency_key without max_per_key or the reverse.
+-- Errors: unknown step; a limit < 1; concurrency_key without max_per_key or the reverse, or with
+-- a NULL element; an empty rate_limit name.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_step_limits(flow_slug text, step_slug text,
                                                       max_concurrency integer DEFAULT NULL,
                                                       concurrency_key text[] DEFAULT NULL,
@@ -5967,6 +6000,16 @@ BEGIN
     RAISE EXCEPTION 'set_step_limits: concurrency_key (a non-empty path into the run input) and max_per_key go together'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- A NULL path element would key every run NULL (input #>> path is NULL), silently one key for all.
+  IF array_position(set_step_limits.concurrency_key, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'set_step_limits: concurrency_key must not contain NULL (got %)', set_step_limits.concurrency_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- set_rate_limit refuses the name '', so a step naming it could never be limited.
+  IF set_step_limits.rate_limit = '' THEN
+    RAISE EXCEPTION 'set_step_limits: rate_limit must be a non-empty name (one given to set_rate_limit) or NULL'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
 
   IF set_step_limits.max_concurrency IS NULL AND set_step_limits.max_per_key IS NULL
      AND set_step_limits.rate_limit IS NULL THEN
@@ -5993,7 +6036,8 @@ $$;
 -- waiting runs are admitted when runs finish, highest priority first, then in start order (per
 -- key: a run waits only for runs of its key and for the flow-wide limit). Runs in progress when
 -- limits are first set are not counted. Raising or removing limits admits waiting runs at once.
--- Errors: unknown flow; a limit < 1; concurrency_key without max_runs_per_key or the reverse.
+-- Errors: unknown flow; a limit < 1; concurrency_key without max_runs_per_key or the reverse, or
+-- with a NULL element.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_flow_limits(flow_slug text, max_concurrent_runs integer DEFAULT NULL,
                                                       concurrency_key text[] DEFAULT NULL,
                                                       max_runs_per_key integer DEFAULT NULL)
@@ -6018,6 +6062,11 @@ BEGIN
     RAISE EXCEPTION 'set_flow_limits: concurrency_key (a non-empty path into the run input) and max_runs_per_key go together'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- A NULL path element would key every run NULL (input #>> path is NULL), silently one key for all.
+  IF array_position(set_flow_limits.concurrency_key, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'set_flow_limits: concurrency_key must not contain NULL (got %)', set_flow_limits.concurrency_key
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
 
   IF set_flow_limits.max_concurrent_runs IS NULL AND set_flow_limits.max_runs_per_key IS NULL THEN
     DELETE FROM pgflow_cpp.flow_limits AS l WHERE l.flow_slug = set_flow_limits.flow_slug;
@@ -6040,7 +6089,9 @@ $$;
 -- (Addition.) Creates or replaces the named rate limit: at most max_starts task starts in any
 -- sliding window of per_seconds seconds, across all workers and every step that names it
 -- (set_step_limits' rate_limit). A task over it stays queued and becomes claimable when the
--- oldest start of the window leaves it: delayed, never failed. Errors: NULL name, a limit <= 0.
+-- oldest start of the window leaves it: delayed, never failed. Errors: NULL or empty name,
+-- max_starts < 1, per_seconds not from 0.000001 (a microsecond, the clock's resolution) to
+-- 3155760000 (100 years): NaN, infinite, <= 0 or too large a window.
 CREATE OR REPLACE FUNCTION pgflow_cpp.set_rate_limit(name text, max_starts integer, per_seconds numeric)
 RETURNS void
 LANGUAGE plpgsql
@@ -6052,9 +6103,13 @@ BEGIN
   IF set_rate_limit.name IS NULL OR set_rate_limit.name = '' THEN
     RAISE EXCEPTION 'set_rate_limit: name must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Every claim of a step naming the limit computes clock_timestamp() - per_seconds as a timestamp
+  -- (in double precision): NaN (which PostgreSQL sorts above every number, so > 0 let it in),
+  -- infinite, tiny (underflows) or huge windows would fail each claim and leave the tasks queued.
   IF set_rate_limit.max_starts IS NULL OR set_rate_limit.max_starts < 1
-     OR set_rate_limit.per_seconds IS NULL OR set_rate_limit.per_seconds <= 0 THEN
-    RAISE EXCEPTION 'set_rate_limit: "%" needs max_starts >= 1 and per_seconds > 0 (got % per % s)',
+     OR set_rate_limit.per_seconds IS NULL
+     OR NOT (set_rate_limit.per_seconds >= 0.000001 AND set_rate_limit.per_seconds <= 3155760000) THEN
+    RAISE EXCEPTION 'set_rate_limit: "%" needs max_starts >= 1 and per_seconds from 0.000001 to 3155760000 (100 years) (got % per % s)',
       set_rate_limit.name, set_rate_limit.max_starts, set_rate_limit.per_seconds
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
@@ -6787,7 +6842,8 @@ R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
 -- time_zone (PostgreSQL's zone names). Daylight saving: a wall-clock time that does not exist
 -- (the skipped hour) runs at the same offset after the change (02:30 -> 03:30); one that occurs
 -- twice runs once, at its second (standard time) occurrence. A bad expression or zone is an error
--- (invalid_parameter_value) naming what is wrong; so is one that never matches (30 2 ...).
+-- (invalid_parameter_value) naming what is wrong; so is one that never matches (30 2 ...), and
+-- an `after` of infinity or -infinity (no tick follows it; null_value_not_allowed when NULL).
 CREATE OR REPLACE FUNCTION pgflow_cpp.cron_next_run(cron text, time_zone text, after timestamptz)
 RETURNS timestamptz
 LANGUAGE plpgsql
@@ -6815,6 +6871,10 @@ BEGIN
   IF after IS NULL THEN
     RAISE EXCEPTION 'cron_next_run: after must not be NULL' USING ERRCODE = 'null_value_not_allowed';
   END IF;
+  -- The walk below would never reach a tick after infinity (nor leave -infinity): it would spin.
+  IF NOT isfinite(after) THEN
+    RAISE EXCEPTION 'cron_next_run: after must be a finite timestamp, not %', after USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   expr := CASE lower(expr)
     WHEN '@yearly' THEN '0 0 1 1 *' WHEN '@annually' THEN '0 0 1 1 *' WHEN '@monthly' THEN '0 0 1 * *'
     WHEN '@weekly' THEN '0 0 * * 0' WHEN '@daily' THEN '0 0 * * *' WHEN '@midnight' THEN '0 0 * * *'
@@ -6828,7 +6888,7 @@ BEGIN
         cron, substr(expr, 8) USING ERRCODE = 'invalid_parameter_value';
     END;
     every_seconds := extract(epoch FROM every);
-    IF extract(year FROM every) <> 0 OR extract(month FROM every) <> 0 OR every_seconds < 1 THEN
+    IF NOT isfinite(every) OR extract(year FROM every) <> 0 OR extract(month FROM every) <> 0 OR every_seconds < 1 THEN
       RAISE EXCEPTION 'invalid cron expression "%": @every takes an interval of at least 1 second, in seconds, minutes, hours or days (not months or years)',
         cron USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -6934,9 +6994,11 @@ R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone,
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
 -- says what cron accepts), or one that calls pgflow.prune_data_older_than(retention). The first
--- tick is the first one after now. Errors (invalid_parameter_value unless said): a bad cron
--- expression or time zone, an unregistered flow (foreign_key_violation), catch_up other than
--- 'one' or 'all', a NULL input, a name already taken (unique_violation, schedules_name_key).
+-- tick is the first one after now. A name is any non-empty text. Errors (invalid_parameter_value
+-- unless said): a NULL name (null_value_not_allowed) or an empty one, a bad cron expression or
+-- time zone, an unregistered flow (foreign_key_violation), catch_up other than 'one' or 'all', a
+-- NULL input (null_value_not_allowed), a retention that is not a positive interval, a name
+-- already taken (unique_violation, schedules_name_key).
 CREATE OR REPLACE FUNCTION pgflow_cpp.add_schedule(
   name text, flow_slug text, cron text, input jsonb DEFAULT '{}', time_zone text DEFAULT 'UTC',
   enabled boolean DEFAULT true, catch_up text DEFAULT 'one')
@@ -6949,6 +7011,14 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
+  -- Named errors rather than the table's not-null and schedules_name_check violations.
+  IF add_schedule.name IS NULL THEN
+    RAISE EXCEPTION 'add_schedule: name is NULL (a schedule name is a non-empty text)'
+      USING ERRCODE = 'null_value_not_allowed';
+  ELSIF add_schedule.name = '' THEN
+    RAISE EXCEPTION 'add_schedule: name is empty (a schedule name is a non-empty text)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = add_schedule.flow_slug) THEN
     RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
       USING ERRCODE = 'foreign_key_violation';
@@ -6981,7 +7051,16 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
-  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0' THEN
+  IF add_prune_schedule.name IS NULL THEN
+    RAISE EXCEPTION 'add_prune_schedule: name is NULL (a schedule name is a non-empty text)'
+      USING ERRCODE = 'null_value_not_allowed';
+  ELSIF add_prune_schedule.name = '' THEN
+    RAISE EXCEPTION 'add_prune_schedule: name is empty (a schedule name is a non-empty text)'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- isfinite: PostgreSQL 17's interval 'infinity' would prune nothing, ever.
+  IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0'
+     OR NOT isfinite(add_prune_schedule.retention) THEN
     RAISE EXCEPTION 'add_prune_schedule: retention must be a positive interval, not %', coalesce(add_prune_schedule.retention::text, 'NULL')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
@@ -7189,7 +7268,9 @@ R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boo
 -- (until now + lease_seconds, database clock). release gives it up at once (a clean shutdown
 -- hands over without waiting for the expiry). A scheduler that dies hands over after at most
 -- lease_seconds. Two holders can overlap only if one outlives its lease; run_due_schedules
--- stays exactly-once regardless.
+-- stays exactly-once regardless. Errors (invalid_parameter_value): a NULL or empty holder;
+-- lease_seconds NULL, NaN, infinite, <= 0 or above 86400 (a day: a longer lease would leave the
+-- schedules without a scheduler that long after its holder dies).
 CREATE OR REPLACE FUNCTION pgflow_cpp.acquire_scheduler_lease(holder text, lease_seconds double precision DEFAULT 3)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -7201,8 +7282,9 @@ DECLARE
   at constant timestamptz := clock_timestamp();
   held boolean;
 BEGIN
-  IF holder IS NULL OR holder = '' OR lease_seconds IS NULL OR lease_seconds <= 0 THEN
-    RAISE EXCEPTION 'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive (got %, %)',
+  -- NOT (... > 0 AND ... <= 86400) also refuses NaN, which PostgreSQL sorts above every number.
+  IF holder IS NULL OR holder = '' OR lease_seconds IS NULL OR NOT (lease_seconds > 0 AND lease_seconds <= 86400) THEN
+    RAISE EXCEPTION 'acquire_scheduler_lease: holder must be a non-empty name and lease_seconds positive, at most 86400 (a day) (got %, %)',
       coalesce(quote_literal(holder), 'NULL'), coalesce(lease_seconds::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
   END IF;
   INSERT INTO pgflow_cpp.scheduler_lease AS l (holder, acquired_at, renewed_at, expires_at)
