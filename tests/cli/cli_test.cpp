@@ -92,7 +92,7 @@ TEST(usage, help_lists_every_command_and_the_known_flows) {
     EXPECT_THAT(
         o.out,
         HasSubstr(
-            "example_flow, text_processing, order_processing, fraud_screening, expense_approval, payout, analyze_website, ai_analysis"));
+            "example_flow, text_processing, order_processing, fraud_screening, payout, expense_approval, analyze_website, ai_analysis"));
     EXPECT_THAT(o.out, HasSubstr("PGFLOW_DATABASE_URL"));
 }
 
@@ -100,6 +100,37 @@ TEST(usage, unknown_command_is_a_usage_error) {
     const auto o = pgflow_cli({"frobnicate"});
     EXPECT_EQ(o.status, 2) << o;
     EXPECT_THAT(o.err, HasSubstr("unknown command \"frobnicate\""));
+}
+
+// `pgflow schedule frob` said "A subcommand is required".
+TEST(usage, unknown_or_missing_schedule_command_is_named_with_the_valid_ones) {
+    const auto o = pgflow_cli({"schedule", "frob"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_EQ(o.err,
+              "pgflow: unknown schedule command \"frob\" (schedule commands: add, prune, list, enable, disable, "
+              "remove; see pgflow schedule --help)\n");
+    const auto none = pgflow_cli({"schedule"});
+    EXPECT_EQ(none.status, 2) << none;
+    EXPECT_THAT(none.err, HasSubstr("schedule needs a command (schedule commands: add, prune, list, enable"));
+    const auto help = pgflow_cli({"schedule", "--help"});
+    EXPECT_EQ(help.status, 0) << help;
+    EXPECT_THAT(help.out, HasSubstr("prune"));
+}
+
+// CLI::NonNegativeNumber printed its bound, the largest double, in 300 digits.
+TEST(usage, a_negative_count_says_it_must_be_0_or_more) {
+    const auto limit = pgflow_cli({"status", "--limit", "-1"});
+    EXPECT_EQ(limit.status, 2) << limit;
+    EXPECT_THAT(limit.err, HasSubstr("--limit: must be 0 or more (got -1)"));
+    EXPECT_THAT(limit.err, Not(HasSubstr("1797693")));
+    const auto task = pgflow_cli({"signal", "00000000-0000-0000-0000-000000000001", "approval", "{}", "--task", "-1"});
+    EXPECT_EQ(task.status, 2) << task;
+    EXPECT_THAT(task.err, HasSubstr("--task: must be 0 or more (got -1)"));
+    const auto huge = pgflow_cli({"status", "--limit", "1e400"});
+    EXPECT_EQ(huge.status, 2) << huge;
+    EXPECT_THAT(huge.err, HasSubstr("--limit: must be an integer from 0 to 2147483647 (got 1e400)"));
+    const auto help = pgflow_cli({"status", "--help"});
+    EXPECT_THAT(help.out, HasSubstr("default 20"));
 }
 
 TEST(usage, missing_command_and_missing_argument_are_usage_errors) {
@@ -183,6 +214,16 @@ TEST(install, installs_the_schema_into_an_empty_database_and_reinstalls_without_
         << "reinstalling lost a run";
 }
 
+// sql/queue/choose.sql's refusal came wrapped in "invalid input syntax for type boolean: ...".
+TEST(install, a_queue_that_cannot_be_installed_is_refused_in_plain_words) {
+    database db;  // the built-in queue
+    const auto o = pgflow_cli(db, {"install", "--queue", "extension"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_EQ(o.err,
+              "pgflow install: queue=extension requested, but the built-in pgmq-compatible queue is already "
+              "installed in this database\n");
+}
+
 TEST(install, queue_choice_is_checked) {
     database db{false};
     const auto bad = pgflow_cli(db, {"install", "--queue", "rabbitmq"});
@@ -206,7 +247,11 @@ TEST(compile, prints_the_registration_sql_of_each_compiled_flow) {
     expect_compiles_to("analyze_website", pgflow::registration_sql(examples::analyze_website));
     // Conditions, a signal and a subflow: their pgflow_cpp statements follow pgflow's text.
     expect_compiles_to("fraud_screening", pgflow::registration_sql(examples::fraud_screening));
-    expect_compiles_to("expense_approval", pgflow::registration_sql(examples::expense_approval));
+    // After a comment line naming the child flows to register first.
+    expect_compiles_to("expense_approval",
+                       "-- expense_approval runs child flows that must be registered first: payout (pgflow compile "
+                       "<child> | psql -v ON_ERROR_STOP=1 --single-transaction)\n" +
+                           std::string(pgflow::registration_sql(examples::expense_approval)));
     expect_compiles_to("payout", pgflow::registration_sql(examples::payout));
 }
 
@@ -254,6 +299,33 @@ TEST(compile, output_piped_into_psql_registers_exactly_the_flow) {
     }
 }
 
+// `pgflow compile expense_approval | psql` on a fresh database registered it half-way and exited 0.
+TEST(compile, a_parent_flow_registers_after_its_child_and_not_half_way_before_it) {
+    database db;
+    auto compile_into_psql = [&db](const char* slug) {
+        return process({"/bin/sh", "-c",
+                        std::string(PGFLOW_CLI) + " compile " + slug +
+                            " | psql -X -q -v ON_ERROR_STOP=1 --single-transaction \"$TEST_DATABASE\""},
+                       {{"TEST_DATABASE", db.url()}})
+            .wait();
+    };
+    auto c = db.connect();
+    auto flows = [&c] { return c.execute("SELECT count(*) FROM pgflow.flows").get<int>(0, 0); };
+    const auto early = compile_into_psql("expense_approval");
+    EXPECT_NE(early.status, 0) << early;
+    EXPECT_THAT(early.err, HasSubstr("payout"));
+    EXPECT_EQ(flows(), 0) << "nothing registered";
+    // In the order --help lists them, children first.
+    for (const char* slug : {"payout", "expense_approval"}) {
+        const auto o = compile_into_psql(slug);
+        ASSERT_EQ(o.status, 0) << slug << ": " << o;
+    }
+    const auto registered = pgflow::detail::read_registered_shape(c, "expense_approval");
+    ASSERT_TRUE(registered.has_value());
+    EXPECT_EQ(pgflow::detail::shape_differences(*registered, pgflow::shape_of(examples::expense_approval)),
+              std::vector<std::string>{});
+}
+
 TEST(compile, a_flow_name_with_control_characters_is_printed_escaped) {
     const auto o = pgflow_cli({"compile", "ab\ncd\x01"});
     EXPECT_EQ(o.status, 2) << o;
@@ -267,7 +339,7 @@ TEST(compile, unknown_flow_is_a_usage_error_listing_the_known_flows) {
     EXPECT_THAT(
         o.err,
         HasSubstr(
-            "example_flow, text_processing, order_processing, fraud_screening, expense_approval, payout, analyze_website, ai_analysis"));
+            "example_flow, text_processing, order_processing, fraud_screening, payout, expense_approval, analyze_website, ai_analysis"));
     EXPECT_EQ(o.out, "");
 }
 
@@ -397,15 +469,36 @@ TEST(start, input_that_does_not_fit_the_flow_input_type_is_a_usage_error_naming_
     EXPECT_EQ(db.connect().execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
 }
 
-TEST(start, unregistered_flow_fails_and_says_how_to_register_it) {
+// An unknown flow is a usage error (2), as --help says and as for `compile` and `schedule add`; the
+// hint has the same words as schedule add's.
+TEST(start, unregistered_flow_is_a_usage_error_that_says_how_to_register_it) {
     database db;
     const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 1})"});
-    EXPECT_EQ(o.status, 1) << o;
-    EXPECT_THAT(o.err, HasSubstr("flow \"example_flow\" is not registered in this database"));
-    EXPECT_THAT(o.err, HasSubstr("pgflow compile example_flow | psql"));
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_EQ(o.err,
+              "pgflow: flow \"example_flow\" is not registered in this database; register it first, e.g. by "
+              "starting its worker or with `pgflow compile example_flow | psql -v ON_ERROR_STOP=1 "
+              "--single-transaction`\n");
     const auto unknown = pgflow_cli(db, {"start", "no_such_flow", "{}"});
-    EXPECT_EQ(unknown.status, 1) << unknown;
-    EXPECT_THAT(unknown.err, HasSubstr("flow \"no_such_flow\" is not registered in this database"));
+    EXPECT_EQ(unknown.status, 2) << unknown;
+    EXPECT_EQ(unknown.err,
+              "pgflow: flow \"no_such_flow\" is not registered in this database; register it first, e.g. by "
+              "starting its worker\n");
+    // A parent flow: its child first.
+    const auto parent = pgflow_cli(
+        db, {"start", "expense_approval", R"({"expense_id": 1, "employee": "a", "amount_cents": 1, "purpose": "p"})"});
+    EXPECT_EQ(parent.status, 2) << parent;
+    EXPECT_THAT(parent.err, HasSubstr("with `pgflow compile payout | psql -v ON_ERROR_STOP=1 --single-transaction` "
+                                      "then `pgflow compile expense_approval | psql"));
+}
+
+// The C++ spelling std::vector<std::__cxx11::basic_string<char> > was shown.
+TEST(start, the_input_type_of_a_container_is_named_readably) {
+    database db;
+    const auto o = pgflow_cli(db, {"start", "text_processing", "7"});
+    EXPECT_EQ(o.status, 2) << o;
+    EXPECT_THAT(o.err, HasSubstr("(input type array of strings): at $: expected an array"));
+    EXPECT_THAT(o.err, Not(HasSubstr("std::")));
 }
 
 TEST(start, a_registered_flow_the_program_does_not_know_takes_any_json) {
@@ -557,6 +650,23 @@ TEST(status, a_database_without_the_schema_gets_a_hint_to_install_it) {
     const auto o = pgflow_cli(db, {"status"});
     EXPECT_EQ(o.status, 1) << o;
     EXPECT_THAT(o.err, HasSubstr("pgflow install"));
+    EXPECT_EQ(o.out, "") << "no header before the error";
+}
+
+// cancel, retry, resume and signal named the statement pgflow_client_start.
+TEST(run_control, a_database_without_the_schema_is_reported_for_the_command_given) {
+    database db{false};
+    const std::string id = "00000000-0000-0000-0000-000000000001";
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"cancel", id}, {"retry", id}, {"resume", id}, {"signal", id, "approval", "{}"}}) {
+        const auto o = pgflow_cli(db, command);
+        EXPECT_EQ(o.status, 1) << command[0] << ": " << o;
+        EXPECT_EQ(o.err, "pgflow " + command[0] +
+                             ": schema \"pgflow\" does not exist [SQLSTATE 3F000]\npgflow: is the pgflow schema "
+                             "installed in this database? `pgflow install` installs it\n")
+            << command[0];
+        EXPECT_EQ(o.out, "");
+    }
 }
 
 // --- cancel, retry, resume -------------------------------------------------------------------------
@@ -606,6 +716,28 @@ TEST(run_control, unknown_and_finished_runs_fail_with_status_1_naming_the_run) {
     EXPECT_THAT(unknown.err, HasSubstr("does not exist"));
     EXPECT_EQ(pgflow_cli(db, {"retry", "42"}).status, 2);
     EXPECT_EQ(pgflow_cli(db, {"resume"}).status, 2);
+}
+
+// --- signal (docs/cli.md's sample) -----------------------------------------------------------------
+
+// docs/cli.md and README.md show this command with this message: required members are checked
+// first, so the sample names them all.
+TEST(signal, the_documented_wrong_shape_sample_gives_the_documented_message) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(examples::payout);
+    worker_thread worker{db, examples::expense_approval};
+    const auto id = client.start(examples::expense_approval, {1, "ada", 1200, "train ticket"});
+    auto c = db.connect();
+    ASSERT_TRUE(eventually([&] {
+        return c.execute("SELECT 1 FROM pgflow.step_tasks WHERE run_id = $1::uuid AND step_slug = 'approval'", id)
+                   .rows() == 1;
+    }));
+    const auto o =
+        pgflow_cli(db, {"signal", id.str(), "approval", R"({"approved": "yes", "approver": "bob", "note": "ok"})"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_EQ(o.err, "pgflow: cannot signal step \"approval\" of run " + id.str() + ": Signal \"approval\" of run " +
+                         id.str() + " has the wrong shape: $.approved: expected boolean, got string\n");
 }
 
 // --- workers ----------------------------------------------------------------------------------------
@@ -693,6 +825,59 @@ TEST(watch, a_failed_run_exits_3_with_its_error) {
     EXPECT_GT(find_line(ls, "step explode failed: the reactor is out of coolant"), 0) << o;
     EXPECT_GT(find_line(ls, "run failed"), find_line(ls, "step explode failed")) << o;
     EXPECT_EQ(ls.back(), "failed in step explode: the reactor is out of coolant") << o;
+}
+
+// A cancelled run printed its raw events, then "failed in step -: -".
+TEST(watch, a_run_cancelled_while_watched_prints_its_cancel_events_and_exits_3) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 1})");  // no worker: it stays started
+    process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", id.str()});
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow example_flow") != std::string::npos; }));
+    ASSERT_TRUE(client.cancel(id));
+    const auto o = watch.wait(30s);
+    EXPECT_EQ(o.status, 3) << o;
+    const auto ls = lines(o.out);
+    const long step = find_line(ls, "  step rootStep cancelled (1 task)");
+    EXPECT_GT(step, 0) << o;
+    EXPECT_GT(find_line(ls, "  run cancelled"), step) << o;
+    EXPECT_EQ(find_line(ls, "{"), -1) << "no raw event: " << o;
+    EXPECT_EQ(find_line(ls, "run failed"), -1) << o;
+    EXPECT_TRUE(std::regex_match(ls.back(), std::regex("cancelled at 20[0-9-]{8} [0-9:]{8} UTC"))) << o;
+}
+
+TEST(watch, a_cancelled_run_says_so_at_once) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(examples::example_flow);
+    const auto id = start_run(db, "example_flow", R"({"value": 1})");
+    ASSERT_TRUE(client.cancel(id));
+    const auto o = pgflow_cli(db, {"watch", id.str()}, 10s);
+    EXPECT_EQ(o.status, 3) << o;
+    const auto ls = lines(o.out);
+    ASSERT_EQ(ls.size(), 2u) << o;
+    EXPECT_THAT(ls[0], HasSubstr("of flow example_flow: cancelled ("));
+    EXPECT_TRUE(std::regex_match(ls[1], std::regex("cancelled at 20[0-9-]{8} [0-9:]{8} UTC"))) << o;
+}
+
+// A run held back by flow limits showed as started.
+TEST(watch, a_run_held_back_by_flow_limits_shows_as_waiting_until_admitted) {
+    database db;
+    pgflow::client client{db.options()};
+    client.ensure_registered(examples::example_flow);
+    db.connect().execute("SELECT pgflow_cpp.set_flow_limits('example_flow', max_concurrent_runs => 1)");
+    const auto first = start_run(db, "example_flow", R"({"value": 1})");
+    const auto second = start_run(db, "example_flow", R"({"value": 2})");
+    process watch({PGFLOW_CLI, "--database-url", db.url(), "watch", second.str(), "--timeout", "20"});
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("of flow example_flow") != std::string::npos; }));
+    EXPECT_THAT(watch.output_so_far(), HasSubstr("of flow example_flow: waiting ("));
+    ASSERT_TRUE(client.cancel(first));  // frees the slot
+    ASSERT_TRUE(eventually([&] { return watch.output_so_far().find("run admitted") != std::string::npos; }))
+        << watch.output_so_far();
+    ASSERT_TRUE(client.cancel(second));
+    const auto o = watch.wait(30s);
+    EXPECT_EQ(o.status, 3) << o;
 }
 
 TEST(watch, prints_skipped_steps_with_their_reason) {

@@ -108,6 +108,45 @@ TEST(schedule, bad_cron_zone_flow_and_name_are_usage_errors_in_clear_words) {
     EXPECT_EQ(unnamed.status, 2) << unnamed;
 }
 
+// `start` checked the input against the flow's input type; `schedule add` did not.
+TEST(schedule, input_is_checked_against_the_input_type_of_a_flow_the_program_knows) {
+    database db;
+    db.connect().execute("SELECT pgflow.create_flow('example_flow')");  // the program knows {"value": int}
+    for (const char* input : {R"({"value": "x"})", "[]", "null"}) {
+        const auto o = pgflow_cli(db, {"schedule", "add", "bad", "example_flow", "@daily", "--input", input});
+        EXPECT_EQ(o.status, 2) << input << ": " << o;
+        EXPECT_THAT(o.err,
+                    HasSubstr("the input does not fit flow \"example_flow\" (input type examples::ExampleInput)"))
+            << input;
+    }
+    const auto wrong =
+        pgflow_cli(db, {"schedule", "add", "bad", "example_flow", "@daily", "--input", R"({"value": "x"})"});
+    EXPECT_THAT(wrong.err, HasSubstr("at $.value: expected an integer, got a string"));
+    auto c = db.connect();
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM pgflow_cpp.schedules"), 0);
+    const auto good =
+        pgflow_cli(db, {"schedule", "add", "good", "example_flow", "@daily", "--input", R"({"value": 3})"});
+    EXPECT_EQ(good.status, 0) << good;
+    // A flow the program does not know takes any JSON, as with `start`.
+    register_tick_flow(db);
+    const auto any = pgflow_cli(db, {"schedule", "add", "any", "tick", "@daily", "--input", "[1, \"two\"]"});
+    EXPECT_EQ(any.status, 0) << any;
+}
+
+// The same status and words as `start` for a flow the database lacks.
+TEST(schedule, an_unregistered_flow_is_refused_like_start_refuses_it) {
+    database db;
+    const auto unknown = pgflow_cli(db, {"schedule", "add", "x", "nosuch", "@daily"});
+    EXPECT_EQ(unknown.status, 2) << unknown;
+    EXPECT_EQ(unknown.err,
+              "pgflow: flow \"nosuch\" is not registered in this database; register it first, e.g. by starting its "
+              "worker\n");
+    EXPECT_EQ(pgflow_cli(db, {"start", "nosuch", "{}"}).err, unknown.err);
+    const auto known = pgflow_cli(db, {"schedule", "add", "x", "example_flow", "@daily", "--input", R"({"value": 1})"});
+    EXPECT_EQ(known.status, 2) << known;
+    EXPECT_THAT(known.err, HasSubstr("`pgflow compile example_flow | psql -v ON_ERROR_STOP=1 --single-transaction`"));
+}
+
 TEST(scheduler, two_processes_racing_for_10_seconds_start_exactly_one_run_per_tick) {
     database db;
     register_tick_flow(db);

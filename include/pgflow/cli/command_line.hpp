@@ -17,6 +17,7 @@
 
 #include <charconv>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -41,6 +42,23 @@ inline CLI::Validator seconds_in_range() {
         "SECONDS");
 }
 
+/// --limit / --task: an int from 0, said plainly (CLI::NonNegativeNumber printed its bound, the
+/// largest double, in 300 digits).
+inline CLI::Validator count_from_zero() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            long long n = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+            if (ec == std::errc{} && end == text.data() + text.size() && n < 0)
+                return "must be 0 or more (got " + text + ")";
+            if (ec != std::errc{} || end != text.data() + text.size() || n > std::numeric_limits<int>::max())
+                return "must be an integer from 0 to " + std::to_string(std::numeric_limits<int>::max()) + " (got " +
+                       text + ")";
+            return {};
+        },
+        "N");
+}
+
 /// What the command line was given; the parser writes into it.
 struct arguments {
     std::string database_url, queue = "auto", flow_name, input_text, run_text, step_slug;
@@ -60,17 +78,14 @@ struct arguments {
 class command_line {
 public:
     command_line(std::vector<known_flow> flows, std::ostream& out, std::ostream& err)
-        : ctx_{std::move(flows), out, err} {}
+        : ctx_{children_first(std::move(flows)), out, err} {}
 
     int run(int argc, const char* const* argv) {
         CLI::App app{"pgflow-cpp: durable DAG workflows on PostgreSQL, compatible with pgflow 0.8.1", "pgflow"};
         arguments args;
         describe(app, args);
         if (auto unknown = unknown_command(app, argc, argv))
-            return report(usage_error("pgflow: unknown command " + detail::quoted(*unknown) +
-                                      " (commands: install, compile, start, status, signal, cancel, retry, "
-                                      "resume, workers, watch, dashboard, schedule, scheduler; see --help)"),
-                          pgflow::cli::usage_error);
+            return report(usage_error(*unknown), pgflow::cli::usage_error);
         try {
             app.parse(argc, argv);
         } catch (const CLI::ParseError& e) {
@@ -91,7 +106,7 @@ public:
         } catch (const usage_error& e) {
             return report(e, pgflow::cli::usage_error);
         } catch (const database_error& e) {
-            return report_database_error(e);
+            return report_database_error(e, command_name(app));
         } catch (const std::exception& e) {
             return report(e, pgflow::cli::failure);
         }
@@ -107,8 +122,9 @@ private:
                        "PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD variables as psql reads them)");
         app.footer(
             "Exit status: 0 success; 1 the command failed (server unreachable, unknown run, database "
-            "error); 2 bad arguments (unknown command or flow, invalid JSON or run id); 3 the watched "
-            "run failed.\nFlows this program knows: " +
+            "error); 2 bad arguments (unknown command or flow, invalid JSON or run id); 3 the run that "
+            "`watch` or `start --wait` followed failed or was cancelled.\nFlows this program knows (children "
+            "first, the order to register them in): " +
             ctx_.flow_list());
 
         args.install = app.add_subcommand("install", "Install or upgrade the pgflow schema (idempotent)");
@@ -139,8 +155,8 @@ private:
                                          "completion time per flow. With one: the run and its steps");
         args.status->add_option("run_id", args.run_text, "A run id (UUID)");
         args.status->add_flag("--full", args.full, "Print inputs, outputs and errors in full");
-        args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first)")
-            ->check(CLI::NonNegativeNumber);
+        args.status->add_option("--limit", args.limit, "Most failed tasks to list (newest first; default 20)")
+            ->check(count_from_zero());
 
         describe_run_commands(app, args);
         describe_monitoring_commands(app, args);
@@ -156,7 +172,7 @@ private:
         args.signal->add_option("step", args.step_slug, "The signal step's slug")->required();
         args.signal->add_option("value", args.input_text, "The value as JSON, e.g. '{\"approved\": true}'")->required();
         args.signal->add_option("--task", args.task_index, "The task of a map step (default 0)")
-            ->check(CLI::NonNegativeNumber);
+            ->check(count_from_zero());
 
         args.cancel = app.add_subcommand("cancel",
                                          "Cancel a started run: its tasks become cancelled, its running "
@@ -218,23 +234,44 @@ private:
         return report(usage_error("no command given (see --help)"), pgflow::cli::usage_error);
     }
 
-    // The first word that is neither an option nor an option's value, when it names no command.
+    // The first word that is neither an option nor an option's value, when it names no command;
+    // for a command with commands of its own (schedule), its first such word likewise.
     static std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* const* argv) {
+        CLI::App* parent = &app;
+        bool help = false;
         for (int i = 1; i < argc; ++i) {
             const std::string_view arg = argv[i];
             if (arg == "-d" || arg == "--database-url") {
                 ++i;
                 continue;
             }
+            help = help || arg == "-h" || arg == "--help";
             if (arg.starts_with("-")) continue;
+            CLI::App* command = nullptr;
             try {
-                static_cast<void>(app.get_subcommand(std::string(arg)));
-                return std::nullopt;
+                command = parent->get_subcommand(std::string(arg));
             } catch (const CLI::OptionNotFound&) {
-                return std::string(arg);
+                if (parent == &app)
+                    return "pgflow: unknown command " + detail::quoted(arg) + " (commands: " + command_names(app) +
+                           "; see --help)";
+                return "pgflow: unknown " + parent->get_name() + " command " + detail::quoted(arg) + " (" +
+                       parent->get_name() + " commands: " + command_names(*parent) + "; see pgflow " +
+                       parent->get_name() + " --help)";
             }
+            if (parent != &app || command_names(*command).empty()) return std::nullopt;
+            parent = command;
         }
-        return std::nullopt;
+        if (parent == &app || help) return std::nullopt;
+        // CLI11 would say "A subcommand is required", naming none.
+        return "pgflow: " + parent->get_name() + " needs a command (" + parent->get_name() +
+               " commands: " + command_names(*parent) + "; see pgflow " + parent->get_name() + " --help)";
+    }
+
+    static std::string command_names(const CLI::App& app) {
+        std::string names;
+        for (const CLI::App* c : app.get_subcommands([](const CLI::App* c) { return !c->get_name().empty(); }))
+            names += (names.empty() ? "" : ", ") + c->get_name();
+        return names;
     }
 
     int report(const std::exception& e, int status) {
@@ -243,11 +280,25 @@ private:
         return status;
     }
 
-    int report_database_error(const database_error& e) {
+    // "schedule add": the command given.
+    static std::string command_name(const CLI::App& app) {
+        std::string name;
+        for (const CLI::App* c = &app; !c->get_subcommands().empty();) {
+            c = c->get_subcommands().front();
+            name += (name.empty() ? "" : " ") + c->get_name();
+        }
+        return name;
+    }
+
+    int report_database_error(const database_error& e, const std::string& command) {
         // 3F000 invalid_schema_name, 42P01 undefined_table, 42883 undefined_function: most likely
-        // a database without the schema.
+        // a database without the schema. The command and the server's words, without the
+        // statement: its name or text belongs to the library (`cancel` failed "preparing statement
+        // pgflow_client_start").
         if (e.is_undefined_object_error()) {
-            ctx_.err << e.what()
+            ctx_.err << "pgflow " << command << ": "
+                     << (e.primary_message().empty() ? std::string(e.what())
+                                                     : e.primary_message() + " [SQLSTATE " + e.sqlstate() + "]")
                      << "\npgflow: is the pgflow schema installed in this database? `pgflow install` installs it\n";
             return pgflow::cli::failure;
         }

@@ -39,22 +39,20 @@ inline int install_schema(const context& ctx, const std::string& queue) {
 }
 
 inline int compile_flow(const context& ctx, const std::string& name) {
-    ctx.out << ctx.find_flow(name).registration_sql() << '\n';
+    const known_flow& flow = ctx.find_flow(name);
+    if (!flow.child_flows.empty()) {
+        // A comment line, so that the rest stays pgflow's compileFlow text: registering the parent
+        // before its children fails half-way (set_step_kind refuses an unregistered child).
+        std::string children;
+        for (const auto& c : flow.child_flows) children += (children.empty() ? "" : ", ") + c;
+        ctx.out << "-- " << name << " runs child flows that must be registered first: " << children
+                << " (pgflow compile <child> | psql " << registration_psql_options << ")\n";
+    }
+    ctx.out << flow.registration_sql() << '\n';
     return pgflow::cli::success;
 }
 
 // --- start ----------------------------------------------------------------------------------------
-
-// Checks the input against the flow's input type when the program knows the flow.
-inline void check_input(const known_flow* known, const std::string& flow_slug, const boost::json::value& input) {
-    if (known == nullptr || !known->check_input) return;
-    try {
-        known->check_input(input);
-    } catch (const json_decode_error& e) {
-        throw usage_error("pgflow: the input does not fit flow \"" + flow_slug + "\" (input type " + known->input_type +
-                          "): " + e.what());
-    }
-}
 
 inline int start_run(const context& ctx, const std::string& flow_slug, const std::string& input_text,
                      std::optional<double> wait_seconds, std::optional<int> priority = std::nullopt) {
@@ -62,12 +60,7 @@ inline int start_run(const context& ctx, const std::string& flow_slug, const std
     const known_flow* known = ctx.known(flow_slug);
     check_input(known, flow_slug, input);
     client c{ctx.database};
-    if (c.connection().execute(queries::flow_registered, flow_slug).empty()) {
-        std::string message = "pgflow: flow " + detail::quoted(flow_slug) + " is not registered in this database";
-        if (known != nullptr)
-            message += "; register it with `pgflow compile " + flow_slug + " | psql`, or by starting its worker";
-        throw error(message);
-    }
+    if (c.connection().execute(queries::flow_registered, flow_slug).empty()) throw ctx.not_registered(flow_slug);
     const auto id =
         priority ? c.start(flow_slug, input, start_options{.priority = priority}) : c.start(flow_slug, input);
     ctx.out << id.str() << std::endl;
@@ -84,9 +77,8 @@ inline int start_run(const context& ctx, const std::string& flow_slug, const std
 
 // --- status ---------------------------------------------------------------------------------------
 
-inline void print_failed_tasks(const context& ctx, pq::connection& conn, bool full, int limit) {
+inline void print_failed_tasks(const context& ctx, const pq::result& r, bool full) {
     table t({"failed at", "flow", "step", "task", "attempts", "run", "error"});
-    const auto r = conn.execute(queries::failed_tasks, limit);
     for (int i = 0; i < r.rows(); ++i)
         t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3), cell(r, i, 4), cell(r, i, 5),
                abbreviated(one_line(cell(r, i, 6)), full, 120)});
@@ -97,20 +89,23 @@ inline void print_failed_tasks(const context& ctx, pq::connection& conn, bool fu
 
 inline int overview(const context& ctx, bool full, int limit) {
     auto conn = ctx.connect();
+    // Every query runs before anything is printed: a failing one (no schema) prints no headers.
+    const auto active = conn.execute(queries::active_runs_per_flow);
+    const auto failed = conn.execute(queries::failed_tasks, limit);
+    const auto times = conn.execute(queries::completion_times);
     ctx.out << "Active runs per flow\n";
     {
         table t({"flow", "running", "oldest started"});
-        const auto r = conn.execute(queries::active_runs_per_flow);
-        for (int i = 0; i < r.rows(); ++i) t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2)});
+        for (int i = 0; i < active.rows(); ++i) t.add({cell(active, i, 0), cell(active, i, 1), cell(active, i, 2)});
         print_or_none(ctx.out, t);
     }
     ctx.out << "\nFailed tasks (newest first)\n";
-    print_failed_tasks(ctx, conn, full, limit);
+    print_failed_tasks(ctx, failed, full);
     ctx.out << "\nAverage completion time by flow\n";
     {
         table t({"flow", "completed runs", "avg seconds", "max seconds"});
-        const auto r = conn.execute(queries::completion_times);
-        for (int i = 0; i < r.rows(); ++i) t.add({cell(r, i, 0), cell(r, i, 1), cell(r, i, 2), cell(r, i, 3)});
+        for (int i = 0; i < times.rows(); ++i)
+            t.add({cell(times, i, 0), cell(times, i, 1), cell(times, i, 2), cell(times, i, 3)});
         print_or_none(ctx.out, t);
     }
     return pgflow::cli::success;

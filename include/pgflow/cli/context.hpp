@@ -12,6 +12,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,10 @@
 #include <vector>
 
 namespace pgflow::detail::cli {
+
+/// psql options for `pgflow compile … | psql`: without them a failing statement leaves the flow
+/// registered half-way and psql still exits 0.
+inline constexpr std::string_view registration_psql_options = "-v ON_ERROR_STOP=1 --single-transaction";
 
 struct context {
     std::vector<known_flow> flows;
@@ -41,6 +47,33 @@ struct context {
         for (const auto& f : flows)
             if (f.slug == name) return f;
         throw usage_error("pgflow: unknown flow " + detail::quoted(name) + "; this program knows: " + flow_list());
+    }
+
+    /// The known flows `slug` needs registered, children first, ending with `slug` itself.
+    [[nodiscard]] std::vector<std::string> registration_order(const std::string& slug) const {
+        std::vector<std::string> order;
+        auto add = [&](auto& self, const std::string& s) -> void {
+            const known_flow* k = known(s);
+            if (k == nullptr || std::find(order.begin(), order.end(), s) != order.end()) return;
+            for (const auto& child : k->child_flows) self(self, child);
+            order.push_back(s);
+        };
+        add(add, slug);
+        return order;
+    }
+
+    /// `start` and `schedule add` of a flow the database lacks: a usage error (an unknown flow, as
+    /// --help says), with one hint for both: how to register it (children first).
+    [[nodiscard]] usage_error not_registered(const std::string& slug) const {
+        std::string message = "pgflow: flow " + detail::quoted(slug) +
+                              " is not registered in this database; register it first, e.g. by starting its worker";
+        const auto order = registration_order(slug);
+        if (order.empty()) return usage_error(message);
+        message += " or with";
+        for (std::size_t i = 0; i < order.size(); ++i)
+            message += std::string(i == 0 ? " `" : " then `") + "pgflow compile " + order[i] + " | psql " +
+                       std::string(registration_psql_options) + "`";
+        return usage_error(message);
     }
 
     [[nodiscard]] std::string flow_list() const {

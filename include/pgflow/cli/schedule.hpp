@@ -4,9 +4,11 @@
 
 #include <pgflow/cli/context.hpp>
 #include <pgflow/cli/exit_status.hpp>
+#include <pgflow/cli/flows.hpp>
 #include <pgflow/cli/format.hpp>
 #include <pgflow/detail/text.hpp>
 #include <pgflow/error.hpp>
+#include <pgflow/runtime/queries.hpp>
 #include <pgflow/runtime/schedule_queries.hpp>
 #include <pgflow/schedules.hpp>
 #include <pgflow/signals.hpp>
@@ -66,10 +68,14 @@ inline void print_added(const context& ctx, const schedule& s) {
 inline int schedule_add(const context& ctx, const schedule_arguments& a) {
     schedule_options o;
     o.input = parse_input(a.input);
+    check_input(ctx.known(a.flow), a.flow, o.input);  // as `start` does: every tick would start it
     o.time_zone = a.time_zone;
     o.enabled = !a.disabled;
     o.catch_up = a.catch_up;
     schedules book{ctx.database};
+    // The same message and status as `start` for a flow the database lacks (the database's own
+    // message has a hint of its own).
+    if (ctx.connect().execute(queries::flow_registered, a.flow).empty()) throw ctx.not_registered(a.flow);
     print_added(ctx, with_argument_errors([&] { return book.add(a.name, a.flow, a.cron, o); }));
     return pgflow::cli::success;
 }

@@ -9,7 +9,9 @@
 #include <pgflow/json_parse.hpp>
 #include <pgflow/pq/connection.hpp>
 #include <pgflow/run_id.hpp>
+#include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
+#include <pgflow/runtime/run_control.hpp>
 #include <pgflow/runtime/statements.hpp>
 
 #include <boost/json.hpp>
@@ -38,6 +40,7 @@ public:
         auto conn = ctx_.connect();
         const std::string channel = run_channel(id.str());
         conn.listen(channel);  // before reading the state, so that no event slips in between
+        run_control_ = probe_capabilities(conn).run_control;
         auto outcome = print_state(conn, id);
 
         // Notifications carry the events; the state is also re-read twice a second in case the
@@ -45,9 +48,18 @@ public:
         // see failed attempts that pgflow retries (retries send no event).
         const bool ended_before = outcome.status != "started";
         auto next_check = std::chrono::steady_clock::now() + milliseconds{500};
+        // A run held back by flow limits is admitted without an event of its own: the re-read
+        // that finds it started says so, before the events of its steps when they come first.
+        auto read_state = [&] {
+            const bool was_waiting = outcome.shown == "waiting";
+            outcome = final_state(conn, id, was_waiting);
+            if (was_waiting && outcome.shown == "started")
+                out_ << local_clock_time() << "  run admitted (a slot under the flow's run limits)" << std::endl;
+        };
         while (outcome.status == "started") {
             while (auto n = conn.next_notification())
                 if (n->channel == channel) {
+                    if (outcome.shown == "waiting") read_state();
                     notified_ = true;
                     print_retries(conn, id);  // so that a retried attempt shows before its step's event
                     print_event(n->payload, full);
@@ -55,7 +67,7 @@ public:
             const auto now = std::chrono::steady_clock::now();
             if (run_ended_ || now >= next_check) {  // a run-level event ends the watch; the row says how
                 print_retries(conn, id);
-                outcome = final_state(conn, id);
+                read_state();
                 next_check = now + milliseconds{500};
                 if (outcome.status != "started") break;
             }
@@ -67,10 +79,17 @@ public:
             conn.wait_for_input(std::chrono::ceil<milliseconds>(wake_at - now));
         }
         const bool completed = outcome.status == "completed";
-        if (!ended_before && !run_ended_) out_ << local_clock_time() << "  run " << outcome.status << std::endl;
+        if (!ended_before && !run_ended_) out_ << local_clock_time() << "  run " << outcome.shown << std::endl;
         if (completed) {
             out_ << "output: " << abbreviated(outcome.output, full) << '\n';
             return pgflow::cli::success;
+        }
+        // Exit status 3 as for a failure: a cancelled run is 'failed' in pgflow.runs (error
+        // "cancelled"), and `start --wait` reports it so too.
+        if (outcome.shown == "cancelled") {
+            out_ << "cancelled" << (outcome.cancelled_at ? " at " + utc_time(*outcome.cancelled_at) : std::string())
+                 << '\n';
+            return pgflow::cli::run_failed;
         }
         out_ << "failed in step " << outcome.failed_step << ": " << outcome.error << '\n';
         return pgflow::cli::run_failed;
@@ -79,20 +98,37 @@ public:
 private:
     struct run_outcome {
         std::string flow, status, output, failed_step, error;
+        std::string shown;  ///< status as pgflow_cpp.run_status says it: also cancelled or waiting
+        std::optional<std::chrono::system_clock::time_point> cancelled_at;
     };
 
-    static run_outcome final_state(pq::connection& conn, const run_id& id) {
+    // pgflow_cpp.run_status tells a cancelled run from a failed one and a run held back by flow
+    // limits from a started one; it is read when that can be the case (a failed run; a started
+    // one when the watch begins and while it waits), not every half second.
+    run_outcome final_state(pq::connection& conn, const run_id& id, bool read_waiting = false) const {
         auto row = queries::read_run_outcome(conn.execute(queries::run_outcome, id));
         if (!row) throw error("pgflow: there is no run " + id.str() + " in this database");
-        return run_outcome{std::move(row->flow_slug), std::move(row->status), row->output.value_or("null"),
-                           row->failed_step.value_or("-"), row->error_message.value_or("-")};
+        run_outcome o{std::move(row->flow_slug),
+                      std::move(row->status),
+                      row->output.value_or("null"),
+                      row->failed_step.value_or("-"),
+                      row->error_message.value_or("-"),
+                      std::string(),
+                      std::nullopt};
+        o.shown = o.status;
+        if (run_control_ && (o.status == "failed" || (o.status == "started" && read_waiting)))
+            if (auto lineage = read_run_lineage(conn, id)) {
+                o.shown = std::move(lineage->first);
+                o.cancelled_at = lineage->second.cancelled_at;
+            }
+        return o;
     }
 
     // The run's state when the watch begins: its status and each step's.
     run_outcome print_state(pq::connection& conn, const run_id& id) {
         const auto steps = conn.execute(queries::step_statuses, id);
-        auto outcome = final_state(conn, id);
-        std::string line = "run " + id.str() + " of flow " + outcome.flow + ": " + outcome.status;
+        auto outcome = final_state(conn, id, true);
+        std::string line = "run " + id.str() + " of flow " + outcome.flow + ": " + outcome.shown;
         std::string separator = " (";
         for (int i = 0; i < steps.rows(); ++i, separator = ", ") {
             line += separator + cell(steps, i, 0) + " " + cell(steps, i, 1);
@@ -136,10 +172,12 @@ private:
             out_ << local_clock_time() << "  " << payload_text << std::endl;
             return;
         }
-        out_ << local_clock_time() << "  " << event_line(payload.as_object(), payload_text, full) << std::endl;
+        if (auto line = event_line(payload.as_object(), payload_text, full))
+            out_ << local_clock_time() << "  " << *line << std::endl;
     }
 
-    std::string event_line(const boost::json::object& o, std::string_view payload_text, bool full) {
+    // nullopt: nothing to print (the run:failed that follows a run:cancelled).
+    std::optional<std::string> event_line(const boost::json::object& o, std::string_view payload_text, bool full) {
         auto text = [&](std::string_view key) -> std::string {
             const auto* v = o.if_contains(key);
             if (v == nullptr) return {};
@@ -169,6 +207,16 @@ private:
             line = "step " + text("step_slug") + " skipped (" + text("skip_reason") + ")";
             if (const auto* e = o.if_contains("error_message"); !trimmed && e && e->is_string())
                 line += ": " + one_line(std::string(e->as_string()));
+        } else if (type == "step:cancelled") {
+            line = "step " + text("step_slug") + " cancelled";
+            if (const auto tasks = text("cancelled_tasks"); !tasks.empty() && tasks != "0")
+                line += " (" + tasks + (tasks == "1" ? " task)" : " tasks)");
+        } else if (type == "run:cancelled") {
+            line = "run cancelled";
+            run_ended_ = cancelled_ = true;
+        } else if (type == "run:failed" && cancelled_) {
+            // Sent after run:cancelled for pgflow 0.8.1's listeners (error "cancelled").
+            return std::nullopt;
         } else if (type == "run:completed" || type == "run:failed") {
             line = type == "run:completed" ? "run completed" : "run failed";
             run_ended_ = true;
@@ -181,6 +229,8 @@ private:
     const context& ctx_;
     std::ostream& out_;
     bool run_ended_ = false;
+    bool cancelled_ = false;                  // a run:cancelled event came
+    bool run_control_ = false;                // pgflow_cpp.run_status exists (pgflow-cpp's schema)
     bool notified_ = false;                   // the database sends run events
     std::vector<std::string> started_steps_;  // steps whose start was printed
     std::vector<std::string> reported_retries_;
