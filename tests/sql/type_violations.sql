@@ -107,28 +107,16 @@ SELECT is((SELECT input FROM pgflow_tests.read_and_start('mapmap')), '{"object":
 -- Two sessions: a non-array output for a task another session is completing with an array waits
 -- for that session's lock on the task; once it commits, the task is no longer started and the late
 -- call changes nothing (before, it failed the run the other session had just advanced).
-CREATE FUNCTION pg_temp.blocked(backend int) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  FOR i IN 1 .. 250 LOOP
-    IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = backend AND wait_event_type = 'Lock') THEN
-      RETURN true;
-    END IF;
-    PERFORM pg_sleep(0.02);
-  END LOOP;
-  RETURN false;
-END;
-$$;
 SELECT pgflow.start_flow('typed', '{}', '00000000-0000-0000-0000-0000000000e4');
 SELECT pgflow.start_tasks('typed', ARRAY(SELECT message_id FROM pgflow.step_tasks WHERE run_id = '00000000-0000-0000-0000-0000000000e4'),
                           pgflow_tests.worker_id());
 SELECT dblink_connect('gate', pgflow_tests.dblink_connstr());
 SELECT dblink_connect('late', pgflow_tests.dblink_connstr());
-CREATE TEMP TABLE late_pid AS SELECT p FROM dblink('late', 'SELECT pg_backend_pid()') AS r(p int);
 SELECT dblink_exec('gate', 'BEGIN');
 SELECT * FROM dblink('gate', $$SELECT count(*) FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e4', 'producer', 0, '[1, 2]')$$)
   AS r(n bigint);
 SELECT dblink_send_query('late', $$SELECT status FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000e4', 'producer', 0, '"late"')$$);
-SELECT ok(pg_temp.blocked((SELECT p FROM late_pid)), 'the late non-array completion waits for the task');
+SELECT ok(pgflow_tests.session_waits('late'), 'the late non-array completion waits for the task');
 SELECT dblink_exec('gate', 'COMMIT');
 SELECT is((SELECT status FROM dblink_get_result('late') AS r(status text)), 'completed',
           'and then returns the task as the other session completed it');

@@ -4,15 +4,6 @@
 -- cancellation: neither deadlocks, the parent ends cancelled and no wait is left.
 SELECT plan(28);
 
-CREATE FUNCTION pgflow_tests.try_sql(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE stmt;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END;
-$$;
-
 SELECT dblink_connect('s2', pgflow_tests.dblink_connstr());
 SELECT dblink_connect('s3', pgflow_tests.dblink_connstr());
 

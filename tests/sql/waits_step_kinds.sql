@@ -6,15 +6,6 @@
 -- kind stated again (with runs too), a valid nested shape.
 SELECT plan(46);
 
-CREATE FUNCTION pgflow_tests.try_sql(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE stmt;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END;
-$$;
-
 -- 1. json_matches_shape: malformed parts are errors naming their path, never a value's mismatch.
 SELECT throws_ok($$SELECT pgflow_cpp.json_matches_shape('{"x": 1}', '{"type":"object","properties":{"x":{"type":"bogus"}}}')$$,
                  '22023', 'value shape at $.x: unknown type "bogus"', 'a nested unknown type names its path');

@@ -6999,6 +6999,24 @@ R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone,
 -- time zone, an unregistered flow (foreign_key_violation), catch_up other than 'one' or 'all', a
 -- NULL input (null_value_not_allowed), a retention that is not a positive interval, a name
 -- already taken (unique_violation, schedules_name_key).
+--
+-- pgflow_cpp._check_schedule_name(caller, name) raises their named errors for a NULL or empty
+-- name, rather than the table's not-null and schedules_name_check violations (internal).
+CREATE OR REPLACE FUNCTION pgflow_cpp._check_schedule_name(caller text, name text)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+  IF _check_schedule_name.name IS NULL THEN
+    RAISE EXCEPTION '%: name is NULL (a schedule name is a non-empty text)', caller USING ERRCODE = 'null_value_not_allowed';
+  ELSIF _check_schedule_name.name = '' THEN
+    RAISE EXCEPTION '%: name is empty (a schedule name is a non-empty text)', caller USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pgflow_cpp.add_schedule(
   name text, flow_slug text, cron text, input jsonb DEFAULT '{}', time_zone text DEFAULT 'UTC',
   enabled boolean DEFAULT true, catch_up text DEFAULT 'one')
@@ -7011,14 +7029,7 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
-  -- Named errors rather than the table's not-null and schedules_name_check violations.
-  IF add_schedule.name IS NULL THEN
-    RAISE EXCEPTION 'add_schedule: name is NULL (a schedule name is a non-empty text)'
-      USING ERRCODE = 'null_value_not_allowed';
-  ELSIF add_schedule.name = '' THEN
-    RAISE EXCEPTION 'add_schedule: name is empty (a schedule name is a non-empty text)'
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  PERFORM pgflow_cpp._check_schedule_name('add_schedule', add_schedule.name);
   IF NOT EXISTS (SELECT 1 FROM pgflow.flows AS f WHERE f.flow_slug = add_schedule.flow_slug) THEN
     RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
       USING ERRCODE = 'foreign_key_violation';
@@ -7051,13 +7062,7 @@ AS $$
 DECLARE
   added pgflow_cpp.schedules;
 BEGIN
-  IF add_prune_schedule.name IS NULL THEN
-    RAISE EXCEPTION 'add_prune_schedule: name is NULL (a schedule name is a non-empty text)'
-      USING ERRCODE = 'null_value_not_allowed';
-  ELSIF add_prune_schedule.name = '' THEN
-    RAISE EXCEPTION 'add_prune_schedule: name is empty (a schedule name is a non-empty text)'
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  PERFORM pgflow_cpp._check_schedule_name('add_prune_schedule', add_prune_schedule.name);
   -- isfinite: PostgreSQL 17's interval 'infinity' would prune nothing, ever.
   IF add_prune_schedule.retention IS NULL OR add_prune_schedule.retention <= interval '0'
      OR NOT isfinite(add_prune_schedule.retention) THEN
