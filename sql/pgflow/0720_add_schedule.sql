@@ -5,11 +5,13 @@
 -- tick is the first one after now. A name is any non-empty text. Errors (invalid_parameter_value
 -- unless said): a NULL name (null_value_not_allowed) or an empty one, a bad cron expression or
 -- time zone, an unregistered flow (foreign_key_violation), catch_up other than 'one' or 'all', a
--- NULL input (null_value_not_allowed), a retention that is not a positive interval, a name
--- already taken (unique_violation, schedules_name_key).
+-- NULL input (null_value_not_allowed), an input that is not an array for a flow with root map
+-- steps (start_flow would refuse it at every tick), a retention that is not a positive interval,
+-- a name already taken (unique_violation, schedules_name_key).
 --
 -- pgflow_cpp._check_schedule_name(caller, name) raises their named errors for a NULL or empty
--- name, rather than the table's not-null and schedules_name_check violations (internal).
+-- name, rather than the table's not-null and schedules_name_check violations (internal);
+-- pgflow_cpp._check_schedule_input(caller, flow_slug, input) those for an input (internal).
 CREATE OR REPLACE FUNCTION pgflow_cpp._check_schedule_name(caller text, name text)
 RETURNS void
 LANGUAGE plpgsql
@@ -21,6 +23,27 @@ BEGIN
     RAISE EXCEPTION '%: name is NULL (a schedule name is a non-empty text)', caller USING ERRCODE = 'null_value_not_allowed';
   ELSIF _check_schedule_name.name = '' THEN
     RAISE EXCEPTION '%: name is empty (a schedule name is a non-empty text)', caller USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp._check_schedule_input(caller text, flow_slug text, input jsonb)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  IF _check_schedule_input.input IS NULL THEN
+    RAISE EXCEPTION '%: input is NULL (a run''s input is a JSON value; JSON null is ''null''::jsonb)', caller
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF jsonb_typeof(_check_schedule_input.input) <> 'array'
+     AND EXISTS (SELECT 1 FROM pgflow.steps AS s
+                 WHERE s.flow_slug = _check_schedule_input.flow_slug AND s.step_type = 'map' AND s.deps_count = 0) THEN
+    RAISE EXCEPTION '%: flow "%" has root map steps, so its input must be an array (got %)', caller,
+      _check_schedule_input.flow_slug, jsonb_typeof(_check_schedule_input.input)
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
 END;
 $$;
@@ -42,10 +65,7 @@ BEGIN
     RAISE EXCEPTION 'add_schedule: flow "%" is not registered (register it, e.g. by starting its worker, first)', add_schedule.flow_slug
       USING ERRCODE = 'foreign_key_violation';
   END IF;
-  IF add_schedule.input IS NULL THEN
-    RAISE EXCEPTION 'add_schedule: input is NULL (a run''s input is a JSON value; JSON null is ''null''::jsonb)'
-      USING ERRCODE = 'null_value_not_allowed';
-  END IF;
+  PERFORM pgflow_cpp._check_schedule_input('add_schedule', add_schedule.flow_slug, add_schedule.input);
   INSERT INTO pgflow_cpp.schedules AS s (name, kind, flow_slug, input, cron, time_zone, enabled, catch_up, next_run_at)
   VALUES (add_schedule.name, 'flow', add_schedule.flow_slug, add_schedule.input, add_schedule.cron,
           add_schedule.time_zone, coalesce(add_schedule.enabled, true),

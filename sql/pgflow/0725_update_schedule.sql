@@ -28,6 +28,10 @@ BEGIN
     RAISE EXCEPTION 'update_schedule: "%" is a prune schedule: it has no flow or input', update_schedule.name
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF old.kind = 'flow' AND (update_schedule.flow_slug IS NOT NULL OR update_schedule.input IS NOT NULL) THEN
+    PERFORM pgflow_cpp._check_schedule_input('update_schedule', coalesce(update_schedule.flow_slug, old.flow_slug),
+                                             coalesce(update_schedule.input, old.input));
+  END IF;
   UPDATE pgflow_cpp.schedules AS s
   SET cron = coalesce(update_schedule.cron, s.cron),
       time_zone = coalesce(update_schedule.time_zone, s.time_zone),

@@ -1,7 +1,7 @@
 -- Schedules: add / update / enable / remove with their errors, run_due_schedules starting each due
 -- tick once (catch_up 'one' and 'all', a failing tick, a tick already recorded, max_runs), prune
 -- schedules, and the scheduler lease.
-SELECT plan(54);
+SELECT plan(58);
 
 SELECT pgflow.create_flow('sched');
 SELECT pgflow.add_step('sched', 'a');
@@ -50,6 +50,19 @@ SELECT is((SELECT input FROM pgflow_cpp.update_schedule('nightly', input => '{"n
 SELECT is((SELECT cron || ' ' || time_zone FROM pgflow_cpp.schedules WHERE name = 'nightly'), '0 2 * * * Europe/Berlin', 'and keeps the rest');
 SELECT is((SELECT next_run_at FROM pgflow_cpp.update_schedule('nightly', cron => '0 3 * * *', time_zone => 'UTC')),
           pgflow_cpp.cron_next_run('0 3 * * *', 'UTC', now()), 'a new cron and zone compute the next tick afresh');
+-- A flow with a root map takes an array: start_flow would refuse any other input at every tick.
+SELECT pgflow.create_flow('sched_map');
+SELECT pgflow.add_step('sched_map', 'each', step_type => 'map');
+SELECT throws_ok($$SELECT pgflow_cpp.add_schedule('m', 'sched_map', '@daily', '{"not": "array"}')$$, '22023',
+                 'add_schedule: flow "sched_map" has root map steps, so its input must be an array (got object)',
+                 'a root map flow''s schedule needs an array input');
+SELECT lives_ok($$SELECT pgflow_cpp.add_schedule('m', 'sched_map', '@daily', '[1, 2]')$$, 'an array is fine');
+SELECT throws_ok($$SELECT pgflow_cpp.update_schedule('m', input => '7')$$, '22023',
+                 'update_schedule: flow "sched_map" has root map steps, so its input must be an array (got number)',
+                 'and update_schedule checks a new input');
+SELECT throws_ok($$SELECT pgflow_cpp.update_schedule('nightly', flow_slug => 'sched_map')$$, '22023',
+                 'update_schedule: flow "sched_map" has root map steps, so its input must be an array (got object)',
+                 'or the old input against a new flow');
 SELECT throws_ok($$SELECT pgflow_cpp.update_schedule('nobody', input => '{}')$$, 'P0002', 'update_schedule: no schedule named "nobody"', 'update: unknown name');
 SELECT throws_ok($$SELECT pgflow_cpp.update_schedule('nightly', cron => '* * 32 * *')$$, '22023', NULL, 'update: a bad cron expression');
 SELECT is((SELECT enabled FROM pgflow_cpp.set_schedule_enabled('nightly', false)), false, 'set_schedule_enabled pauses');
