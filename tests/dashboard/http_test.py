@@ -418,6 +418,20 @@ def test_events(db):
         dash.stop()
 
 
+def test_no_schema(db):
+    """A database without the schema: the log says so once at start, the API answers 500 with the hint."""
+    db.sql("DROP SCHEMA pgflow CASCADE")
+    dash = Dashboard(db)
+    try:
+        ready, _, _ = select.select([dash.process.stderr], [], [], 10)
+        line = dash.process.stderr.readline() if ready else ""
+        check("no pgflow schema" in line and "pgflow install" in line, f"the log says the schema is missing: {line!r}")
+        error = dash.json("/api/flows", 500).get("error", "")
+        check("pgflow install" in error, f"the API's error says how to install the schema: {error}")
+    finally:
+        dash.stop()
+
+
 TESTS = {name[len("test_"):]: f for name, f in globals().items() if name.startswith("test_")}
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@
 #include <pgflow/dashboard/pool.hpp>
 #include <pgflow/error.hpp>
 
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,6 +132,10 @@ inline std::optional<response> check_request(const options& o, const request_fac
     return std::nullopt;
 }
 
+/// What a missing schema, table or function most likely means.
+inline constexpr std::string_view no_schema_hint =
+    "; is the pgflow schema installed in this database? `pgflow install` installs it";
+
 /// Runs a route that needs the database, on a connection of `pool`. A database failure is a 500
 /// with its message, except data exceptions (SQLSTATE class 22: a value the server cannot read),
 /// which are the request's fault.
@@ -168,9 +174,24 @@ inline response call_route(connection_pool& pool, const route& r, const target& 
     } catch (const http_error& e) {
         return error_response(e.status(), e.what());
     } catch (const database_error& e) {
+        if (e.is_undefined_object_error()) return error_response(500, e.what() + std::string(no_schema_hint));
         return error_response(e.sqlstate().starts_with("22") ? 400 : 500, e.what());
     } catch (const std::exception& e) {
         return error_response(500, e.what());
+    }
+}
+
+/// Said once when the dashboard starts, in its log: a database it cannot reach, or one without
+/// the pgflow schema, makes every API call answer 500 (the server keeps serving and retries).
+inline void report_database_state(connection_pool& pool, const std::function<void(std::string_view)>& log) {
+    try {
+        auto lease = pool.acquire();
+        if (lease->connection.execute("SELECT to_regclass('pgflow.flows') IS NULL").get<bool>(0, 0))
+            log("pgflow dashboard: the database has no pgflow schema" + std::string(no_schema_hint) +
+                " (the API answers 500 until then)");
+    } catch (const std::exception& e) {
+        log("pgflow dashboard: cannot reach the database (" + std::string(e.what()) +
+            "); the API answers 500 until it can");
     }
 }
 

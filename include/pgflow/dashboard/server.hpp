@@ -113,6 +113,7 @@ inline void serve(options o, std::stop_token stop = {}) {
                                    });
                                }};
     if (o.on_listening) o.on_listening(detail::url_of(address, acceptor->port()));
+    asio::post(database_threads, [&pool, &o] { detail::report_database_state(pool, o.log); });
 
     std::vector<std::thread> threads;
     for (int i = 1; i < o.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
