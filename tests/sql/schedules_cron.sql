@@ -50,7 +50,7 @@ SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('5-1 * * * *', 'UTC', now())$
 SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('1,,2 * * * *', 'UTC', now())$$, '22023',
   'invalid cron expression "1,,2 * * * *": minute field "1,,2": "" is not a value, a range or *', 'an empty list element');
 SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('* * *', 'UTC', now())$$, '22023',
-  'invalid cron expression "* * *": 3 fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or @every <interval>',
+  'invalid cron expression "* * *": 3 fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first), @every <interval> or @yearly, @monthly, @weekly, @daily, @hourly',
   'the wrong number of fields');
 SELECT throws_ok($$SELECT pgflow_cpp.cron_next_run('0 0 30 2 *', 'UTC', now())$$, '22023',
   'invalid cron expression "0 0 30 2 *": it never matches (no such date within 30 years)', 'an expression that never matches');

@@ -82,8 +82,16 @@ inline int schedule_add(const context& ctx, const schedule_arguments& a) {
 
 inline int schedule_prune(const context& ctx, const schedule_arguments& a) {
     schedules book{ctx.database};
-    print_added(ctx, with_argument_errors(
-                         [&] { return book.add_prune(a.name, a.retention, a.cron, a.time_zone, !a.disabled); }));
+    print_added(ctx, with_argument_errors([&] {
+                    try {
+                        return book.add_prune(a.name, a.retention, a.cron, a.time_zone, !a.disabled);
+                    } catch (const database_error& e) {
+                        // The only interval argument: the server's words do not say which one it was.
+                        if (e.sqlstate() != "22007") throw;
+                        throw usage_error("pgflow: retention " + detail::quoted(a.retention) +
+                                          " is not an interval (e.g. '30 days', '12 hours')");
+                    }
+                }));
     return pgflow::cli::success;
 }
 

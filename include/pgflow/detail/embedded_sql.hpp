@@ -6897,7 +6897,7 @@ BEGIN
 
   fields := string_to_array(expr, ' ');
   IF coalesce(cardinality(fields), 0) NOT IN (5, 6) THEN
-    RAISE EXCEPTION 'invalid cron expression "%": % fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first) or @every <interval>',
+    RAISE EXCEPTION 'invalid cron expression "%": % fields; expected 5 (minute hour day-of-month month day-of-week), 6 (seconds first), @every <interval> or @yearly, @monthly, @weekly, @daily, @hourly',
       cron, coalesce(cardinality(fields), 0) USING ERRCODE = 'invalid_parameter_value';
   END IF;
   with_seconds := cardinality(fields) = 6;
