@@ -492,6 +492,21 @@ TEST(start, unregistered_flow_is_a_usage_error_that_says_how_to_register_it) {
                                       "then `pgflow compile expense_approval | psql"));
 }
 
+// A registration that differs from the program's (e.g. left half-done by `compile | psql` without
+// ON_ERROR_STOP) starts nothing: its runs would not run as declared.
+TEST(start, a_flow_registered_with_another_shape_starts_nothing_and_says_how_it_differs) {
+    database db;
+    pgflow::client{db.options()}.ensure_registered(examples::example_flow);
+    auto c = db.connect();
+    c.execute("UPDATE pgflow.steps SET opt_timeout = 99 WHERE flow_slug = 'example_flow' AND step_slug = 'rootStep'");
+    const auto o = pgflow_cli(db, {"start", "example_flow", R"({"value": 1})"});
+    EXPECT_EQ(o.status, 1) << o;
+    EXPECT_THAT(o.err, HasSubstr("pgflow: flow \"example_flow\" is registered in this database with a different "
+                                 "shape than this program declares, so no run is started. Differences:\n  - "));
+    EXPECT_THAT(o.err, HasSubstr("rootStep"));
+    EXPECT_EQ(c.execute("SELECT count(*) FROM pgflow.runs").get<int>(0, 0), 0);
+}
+
 // The C++ spelling std::vector<std::__cxx11::basic_string<char> > was shown.
 TEST(start, the_input_type_of_a_container_is_named_readably) {
     database db;

@@ -14,6 +14,7 @@
 #include <pgflow/run_id.hpp>
 #include <pgflow/runtime/protocol.hpp>
 #include <pgflow/runtime/queries.hpp>
+#include <pgflow/runtime/registration.hpp>
 #include <pgflow/runtime/run_control.hpp>
 
 #include <boost/json.hpp>
@@ -54,6 +55,21 @@ inline int compile_flow(const context& ctx, const std::string& name) {
 
 // --- start ----------------------------------------------------------------------------------------
 
+// A flow this program knows must be registered as it is declared here: a different or half-done
+// registration (`compile | psql` stopped by an error, without ON_ERROR_STOP) would start runs that
+// its workers refuse to run or run as something else.
+inline void check_registered_shape(pq::connection& conn, const flow_shape& shape) {
+    const auto registered = detail::read_registered_shape(conn, shape.slug);
+    if (!registered) return;
+    const auto differences = detail::shape_differences(*registered, shape);
+    if (differences.empty()) return;
+    std::string message = "pgflow: flow " + detail::quoted(shape.slug) +
+                          " is registered in this database with a different shape than this program declares, so "
+                          "no run is started. Differences:";
+    for (const auto& line : differences) message += "\n  - " + line;
+    throw error(message);
+}
+
 inline int start_run(const context& ctx, const std::string& flow_slug, const std::string& input_text,
                      std::optional<double> wait_seconds, std::optional<int> priority = std::nullopt) {
     const boost::json::value input = parse_input(input_text);
@@ -61,6 +77,7 @@ inline int start_run(const context& ctx, const std::string& flow_slug, const std
     check_input(known, flow_slug, input);
     client c{ctx.database};
     if (c.connection().execute(queries::flow_registered, flow_slug).empty()) throw ctx.not_registered(flow_slug);
+    if (known != nullptr && known->shape) check_registered_shape(c.connection(), *known->shape);
     const auto id =
         priority ? c.start(flow_slug, input, start_options{.priority = priority}) : c.start(flow_slug, input);
     ctx.out << id.str() << std::endl;

@@ -69,6 +69,7 @@ struct known_flow {
     std::function<std::string()> registration_sql;
     std::function<void(const boost::json::value&)> check_input;  ///< throws json_decode_error; may be empty
     std::vector<std::string> child_flows{};                      ///< of its subflow steps: registered first
+    std::optional<flow_shape> shape{};                           ///< what its registration must match for `start`
 };
 
 inline std::vector<std::string> child_flows_of(const flow_shape& shape) {
@@ -83,10 +84,12 @@ template <class F>
 known_flow describe_flow(const F& f) {
     if constexpr (flow_type<F>) {
         using input = typename F::input_type;
-        return {std::string(F::slug), readable_type_name<input>(),
+        return {std::string(F::slug),
+                readable_type_name<input>(),
                 [&f] { return std::string(pgflow::registration_sql(f)); },
                 [](const boost::json::value& v) { static_cast<void>(pgflow::from_json<input>(v)); },
-                child_flows_of(pgflow::shape_of(f))};
+                child_flows_of(pgflow::shape_of(f)),
+                pgflow::shape_of(f)};
     } else {
         static_assert(
             requires {
@@ -95,11 +98,8 @@ known_flow describe_flow(const F& f) {
         flow_shape shape = shape_of(f);
         std::string slug = shape.slug;
         auto children = child_flows_of(shape);
-        return {std::move(slug),
-                "JSON",
-                [shape = std::move(shape)] { return pgflow::registration_sql(shape); },
-                {},
-                std::move(children)};
+        return {std::move(slug),     "JSON", [shape] { return pgflow::registration_sql(shape); }, {},
+                std::move(children), shape};
     }
 }
 
