@@ -6,7 +6,8 @@
 -- CHECK constraints are their only validation (upstream's errors, e.g. violates check constraint
 -- "when_unmet_is_valid"); a when_unmet without a pattern is stored and inert, as upstream.
 -- Appends a step (step_index = previous max + 1) with its dependency edges. Idempotent: an existing
--- step is returned unchanged, though new edges in deps_slugs are still added (as pgflow does).
+-- step is returned unchanged when deps_slugs names none but its dependencies (pgflow 0.8.1 added
+-- new edges without counting them, which failed the step's runs: refused here, 22023).
 -- Errors: 'add_step: step "<slug>" lists dependency "<dep>" more than once (deps_slugs: <deps>)'
 -- (22023; pgflow 0.8.1 accepted it and the step never started);
 -- 'Map step "<slug>" can have at most one dependency, but <n> were provided: <deps>';
@@ -74,6 +75,21 @@ BEGIN
   IF result.step_slug IS NULL THEN
     SELECT * INTO result FROM pgflow.steps AS s
     WHERE s.flow_slug = add_step.flow_slug AND s.step_slug = add_step.step_slug;
+    -- An existing step keeps its dependencies: pgflow 0.8.1 added the new edges without counting
+    -- them in deps_count, and the step's runs then failed when the extra dependency completed
+    -- (remaining_deps below zero). Naming the same ones again, or fewer, changes nothing.
+    IF EXISTS (SELECT 1 FROM unnest(add_step.deps_slugs) AS d(dep_slug)
+               WHERE NOT EXISTS (SELECT 1 FROM pgflow.deps AS e
+                                 WHERE e.flow_slug = add_step.flow_slug AND e.step_slug = add_step.step_slug
+                                   AND e.dep_slug = d.dep_slug)) THEN
+      RAISE EXCEPTION 'add_step: step "%" of flow "%" exists with dependencies [%]; it cannot gain more (got [%]): pgflow flows are immutable, register the changed flow under a new slug',
+        add_step.step_slug, add_step.flow_slug,
+        (SELECT coalesce(string_agg(e.dep_slug, ', ' ORDER BY e.dep_slug), '') FROM pgflow.deps AS e
+         WHERE e.flow_slug = add_step.flow_slug AND e.step_slug = add_step.step_slug),
+        array_to_string(add_step.deps_slugs, ', ')
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN result;
   END IF;
 
   IF dep_count > 0 THEN

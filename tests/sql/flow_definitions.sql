@@ -1,5 +1,5 @@
 -- is_valid_slug, create_flow and add_step: normal paths, idempotency and pgflow's error texts.
-SELECT plan(48);
+SELECT plan(49);
 
 -- is_valid_slug
 SELECT ok(pgflow.is_valid_slug('valid_slug'), 'is_valid_slug: letters and underscores');
@@ -57,10 +57,13 @@ SELECT results_eq($$SELECT step_type FROM pgflow.add_step('orders', 'nulltype', 
                   $$VALUES ('single'::text)$$, 'add_step treats a NULL step_type as single');
 SELECT results_eq($$SELECT step_index, deps_count, opt_max_attempts FROM pgflow.add_step('orders', 'charge', ARRAY['validate'], 99)$$,
                   $$VALUES (1, 1, 5)$$, 'add_step on an existing step returns it unchanged');
-SELECT results_eq($$SELECT step_index, deps_count FROM pgflow.add_step('orders', 'charge', ARRAY['validate', 'nulltype'])$$,
-                  $$VALUES (1, 1)$$, 're-adding a step keeps deps_count');
+SELECT results_eq($$SELECT step_index, deps_count FROM pgflow.add_step('orders', 'charge', ARRAY['validate'])$$,
+                  $$VALUES (1, 1)$$, 're-adding a step with its dependencies returns it unchanged');
+SELECT throws_ok($$SELECT pgflow.add_step('orders', 'charge', ARRAY['validate', 'nulltype'])$$, '22023',
+                 'add_step: step "charge" of flow "orders" exists with dependencies [validate]; it cannot gain more (got [validate, nulltype]): pgflow flows are immutable, register the changed flow under a new slug',
+                 'a new dependency for an existing step is refused (pgflow 0.8.1 added the edge without counting it, and the step''s runs failed when it completed)');
 SELECT is((SELECT array_agg(dep_slug ORDER BY dep_slug) FROM pgflow.deps WHERE step_slug = 'charge'),
-          ARRAY['nulltype', 'validate'], 'but new edges are added, as pgflow does');
+          ARRAY['validate'], 'and no edge is added');
 SELECT is((SELECT count(*) FROM pgflow.steps WHERE flow_slug = 'orders'), 4::bigint, 'add_step is idempotent');
 SELECT throws_ok($$SELECT pgflow.add_step('orders', 'two_deps', ARRAY['validate', 'charge'], step_type => 'map')$$, 'P0001',
                  'Map step "two_deps" can have at most one dependency, but 2 were provided: validate, charge',
