@@ -78,7 +78,7 @@ struct arguments {
 class command_line {
 public:
     command_line(std::vector<known_flow> flows, std::ostream& out, std::ostream& err)
-        : ctx_{children_first(std::move(flows)), out, err} {}
+        : ctx_{children_first(flows), out, err} {}
 
     int run(int argc, const char* const* argv) {
         CLI::App app{"pgflow-cpp: durable DAG workflows on PostgreSQL, compatible with pgflow 0.8.1", "pgflow"};

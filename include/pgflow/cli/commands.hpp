@@ -41,11 +41,11 @@ inline int install_schema(const context& ctx, const std::string& queue) {
 
 inline int compile_flow(const context& ctx, const std::string& name) {
     const known_flow& flow = ctx.find_flow(name);
-    if (!flow.child_flows.empty()) {
+    if (const auto children_of_flow = flow.child_flows(); !children_of_flow.empty()) {
         // A comment line, so that the rest stays pgflow's compileFlow text: registering the parent
         // before its children fails half-way (set_step_kind refuses an unregistered child).
         std::string children;
-        for (const auto& c : flow.child_flows) children += (children.empty() ? "" : ", ") + c;
+        for (const auto& c : children_of_flow) children += (children.empty() ? "" : ", ") + c;
         ctx.out << "-- " << name << " runs child flows that must be registered first: " << children
                 << " (pgflow compile <child> | psql " << registration_psql_options << ")\n";
     }
@@ -77,7 +77,7 @@ inline int start_run(const context& ctx, const std::string& flow_slug, const std
     check_input(known, flow_slug, input);
     client c{ctx.database};
     if (c.connection().execute(queries::flow_registered, flow_slug).empty()) throw ctx.not_registered(flow_slug);
-    if (known != nullptr && known->shape) check_registered_shape(c.connection(), *known->shape);
+    if (known != nullptr) check_registered_shape(c.connection(), known->shape);
     const auto id =
         priority ? c.start(flow_slug, input, start_options{.priority = priority}) : c.start(flow_slug, input);
     ctx.out << id.str() << std::endl;

@@ -51,14 +51,11 @@ struct context {
 
     /// The known flows `slug` needs registered, children first, ending with `slug` itself.
     [[nodiscard]] std::vector<std::string> registration_order(const std::string& slug) const {
+        std::vector<std::string> entered;
+        std::vector<const known_flow*> flows_in_order;
+        append_children_first(flows, slug, entered, flows_in_order);
         std::vector<std::string> order;
-        auto add = [&](auto& self, const std::string& s) -> void {
-            const known_flow* k = known(s);
-            if (k == nullptr || std::find(order.begin(), order.end(), s) != order.end()) return;
-            for (const auto& child : k->child_flows) self(self, child);
-            order.push_back(s);
-        };
-        add(add, slug);
+        for (const auto* f : flows_in_order) order.push_back(f->slug);
         return order;
     }
 

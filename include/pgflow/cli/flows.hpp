@@ -15,9 +15,7 @@
 
 #include <algorithm>
 #include <concepts>
-#include <cstddef>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -68,27 +66,26 @@ struct known_flow {
     std::string input_type;  ///< readable name of the run input's type, for messages
     std::function<std::string()> registration_sql;
     std::function<void(const boost::json::value&)> check_input;  ///< throws json_decode_error; may be empty
-    std::vector<std::string> child_flows{};                      ///< of its subflow steps: registered first
-    std::optional<flow_shape> shape{};                           ///< what its registration must match for `start`
-};
+    flow_shape shape;                                            ///< what its registration must match for `start`
 
-inline std::vector<std::string> child_flows_of(const flow_shape& shape) {
-    std::vector<std::string> children;
-    for (const auto& s : shape.steps)
-        if (s.kind == step_kind::subflow && std::find(children.begin(), children.end(), s.child_flow) == children.end())
-            children.push_back(s.child_flow);
-    return children;
-}
+    /// The child flows of its subflow steps, each once: registered before it.
+    [[nodiscard]] std::vector<std::string> child_flows() const {
+        std::vector<std::string> children;
+        for (const auto& s : shape.steps)
+            if (s.kind == step_kind::subflow &&
+                std::find(children.begin(), children.end(), s.child_flow) == children.end())
+                children.push_back(s.child_flow);
+        return children;
+    }
+};
 
 template <class F>
 known_flow describe_flow(const F& f) {
     if constexpr (flow_type<F>) {
         using input = typename F::input_type;
-        return {std::string(F::slug),
-                readable_type_name<input>(),
+        return {std::string(F::slug), readable_type_name<input>(),
                 [&f] { return std::string(pgflow::registration_sql(f)); },
                 [](const boost::json::value& v) { static_cast<void>(pgflow::from_json<input>(v)); },
-                child_flows_of(pgflow::shape_of(f)),
                 pgflow::shape_of(f)};
     } else {
         static_assert(
@@ -97,33 +94,30 @@ known_flow describe_flow(const F& f) {
             }, "pgflow::cli::main takes compiled flows (pgflow::flow<...>) and pgflow::dynamic_flow objects");
         flow_shape shape = shape_of(f);
         std::string slug = shape.slug;
-        auto children = child_flows_of(shape);
-        return {std::move(slug),     "JSON", [shape] { return pgflow::registration_sql(shape); }, {},
-                std::move(children), shape};
+        return {std::move(slug), "JSON", [shape] { return pgflow::registration_sql(shape); }, {}, shape};
     }
+}
+
+/// Appends to `order` the flows of `flows` that registering `slug` needs, each once, every child
+/// flow before the flows that run it, `slug` last; a flow the list lacks is left out. `entered`
+/// holds the flows already visited, which also stops a cycle (refused at registration anyway).
+inline void append_children_first(const std::vector<known_flow>& flows, const std::string& slug,
+                                  std::vector<std::string>& entered, std::vector<const known_flow*>& order) {
+    const auto it = std::find_if(flows.begin(), flows.end(), [&](const known_flow& f) { return f.slug == slug; });
+    if (it == flows.end() || std::find(entered.begin(), entered.end(), slug) != entered.end()) return;
+    entered.push_back(slug);
+    for (const auto& child : it->child_flows()) append_children_first(flows, child, entered, order);
+    order.push_back(&*it);
 }
 
 /// The flows with every child flow before the flows that run it (registration order: a subflow
 /// step's child must be registered first), otherwise in the order given.
-inline std::vector<known_flow> children_first(std::vector<known_flow> flows) {
+inline std::vector<known_flow> children_first(const std::vector<known_flow>& flows) {
+    std::vector<std::string> entered;
+    std::vector<const known_flow*> order;
+    for (const auto& f : flows) append_children_first(flows, f.slug, entered, order);
     std::vector<known_flow> ordered;
-    std::vector<bool> placed(flows.size(), false);
-    auto index_of = [&flows](const std::string& slug) -> std::optional<std::size_t> {
-        for (std::size_t i = 0; i < flows.size(); ++i)
-            if (flows[i].slug == slug) return i;
-        return std::nullopt;
-    };
-    // Depth first; `visiting` breaks a cycle (a flow cannot be its own descendant, but be safe).
-    std::vector<bool> visiting(flows.size(), false);
-    std::function<void(std::size_t)> place = [&](std::size_t i) {
-        if (placed[i] || visiting[i]) return;
-        visiting[i] = true;
-        for (const auto& child : flows[i].child_flows)
-            if (const auto c = index_of(child)) place(*c);
-        placed[i] = true;
-        ordered.push_back(flows[i]);
-    };
-    for (std::size_t i = 0; i < flows.size(); ++i) place(i);
+    for (const auto* f : order) ordered.push_back(*f);
     return ordered;
 }
 

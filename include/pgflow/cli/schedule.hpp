@@ -75,7 +75,7 @@ inline int schedule_add(const context& ctx, const schedule_arguments& a) {
     schedules book{ctx.database};
     // The same message and status as `start` for a flow the database lacks (the database's own
     // message has a hint of its own).
-    if (ctx.connect().execute(queries::flow_registered, a.flow).empty()) throw ctx.not_registered(a.flow);
+    if (book.connection().execute(queries::flow_registered, a.flow).empty()) throw ctx.not_registered(a.flow);
     print_added(ctx, with_argument_errors([&] { return book.add(a.name, a.flow, a.cron, o); }));
     return pgflow::cli::success;
 }
