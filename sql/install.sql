@@ -65,6 +65,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0230_start_tasks.sql
 \ir pgflow/0235_read_and_start_tasks.sql
 \ir pgflow/0240_complete_task.sql
+\ir pgflow/0244_continue_runs.sql
 \ir pgflow/0245_complete_tasks.sql
 \ir pgflow/0247_fail_exhausted_step.sql
 \ir pgflow/0248_skip_exhausted_step.sql

@@ -126,7 +126,7 @@ END;
 $$;
 
 -- Flows: one single step; a root map followed by a single step that takes its output; a diamond;
--- a single step that retries.
+-- a chain of three; a single step that retries.
 SELECT pgflow.create_flow('cc_single');
 SELECT pgflow.add_step('cc_single', 'only');
 SELECT pgflow.create_flow('cc_diamond');
@@ -134,6 +134,10 @@ SELECT pgflow.add_step('cc_diamond', 'a');
 SELECT pgflow.add_step('cc_diamond', 'b', ARRAY['a']);
 SELECT pgflow.add_step('cc_diamond', 'c', ARRAY['a']);
 SELECT pgflow.add_step('cc_diamond', 'd', ARRAY['b', 'c']);
+SELECT pgflow.create_flow('cc_chain');
+SELECT pgflow.add_step('cc_chain', 'a');
+SELECT pgflow.add_step('cc_chain', 'b', ARRAY['a']);
+SELECT pgflow.add_step('cc_chain', 'c', ARRAY['b']);
 SELECT pgflow.create_flow('cc_map');
 SELECT pgflow.add_step('cc_map', 'each', step_type => 'map');
 SELECT pgflow.add_step('cc_map', 'total', ARRAY['each']);
@@ -203,6 +207,20 @@ CALL pg_temp.complete_all(NULL, 1);
 ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
 CALL pg_temp.claim_all('cc_diamond', 10, NULL);
 CALL pg_temp.complete_all('diamond: complete_tasks (b and c, 10 per call)', 10);
+\endif
+
+-- Chains (a -> b -> c): completing a, a step completion that starts the next step.
+CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
+CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.complete_all('chain: complete_task (a, starts b)', 1);
+\if :has_batch
+CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
+CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.complete_all('chain: complete_tasks (a, starts b, 10 per call)', 10);
 \endif
 
 -- A failed attempt that is retried (task re-queued, message delayed).

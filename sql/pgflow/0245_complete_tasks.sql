@@ -53,6 +53,7 @@ DECLARE
   n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
   bulk_ords bigint[];
   final_ords bigint[];
+  cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
   emitted boolean[];
@@ -87,19 +88,22 @@ BEGIN
   -- remaining_tasks is read without a lock here and checked under it below.
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final)
-  INTO bulk_ords, final_ords, rest_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.cont),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont)
+  INTO bulk_ords, final_ords, cont_ords, rest_ords
   FROM (
     SELECT e.ord,
            coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk,
-           coalesce(e.ends_run AND e.run_elements = 1, false) AS final
+           coalesce(e.ends_run AND e.run_elements = 1, false) AS final,
+           coalesce(e.all_continue AND e.remaining_steps > e.run_elements, false) AS cont
     FROM (
-      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run,
+      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run, d.remaining_steps,
+             bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
              bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
              count(*) OVER (PARTITION BY d.run_id) AS run_elements,
              count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
       FROM (
-        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks,
+        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks, r.remaining_steps,
                coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
                         false) AS countable,
                -- A final element (see How above), read without locks here and checked under them below.
@@ -111,6 +115,24 @@ BEGIN
                         AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
                                         WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
                         false) AS ends_run,
+               -- A continuing element (see How above), read without locks here and checked under them
+               -- below. Its dependents are plain: single handler or sleep steps without conditions, so
+               -- that completing it starts them and nothing else (no map learns its size, no type
+               -- check, no condition to evaluate, no task waits for a signal or a child run).
+               coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND ss.remaining_tasks = 1
+                        AND r.status = 'started' AND s.step_type = 'single'
+                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                        JOIN pgflow.steps AS child
+                                          ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                                        LEFT JOIN pgflow_cpp.step_kinds AS k
+                                          ON k.flow_slug = d.flow_slug AND k.step_slug = d.step_slug
+                                        WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
+                                          AND (child.step_type <> 'single' OR child.required_input_pattern IS NOT NULL
+                                               OR child.forbidden_input_pattern IS NOT NULL
+                                               OR coalesce(k.kind IN ('signal', 'subflow'), false))),
+                        false) AS continues_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
                         AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
@@ -151,11 +173,15 @@ BEGIN
     rest_ords := coalesce(rest_ords, '{}') || final_ords;
     final_ords := NULL;
   END IF;
+  IF cardinality(cont_ords) = 1 THEN
+    rest_ords := coalesce(rest_ords, '{}') || cont_ords;
+    cont_ords := NULL;
+  END IF;
 
-  -- Bulk and final: the tasks by their keys, still 'started' (checked under each row lock), in one
-  -- UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands in for the
-  -- key); then their messages, one archive call per flow.
-  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL THEN
+  -- Bulk, final and continuing: the tasks by their keys, still 'started' (checked under each row
+  -- lock), in one UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands
+  -- in for the key); then their messages, one archive call per flow.
+  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
     WITH done AS (
       UPDATE pgflow.step_tasks AS t
       SET status = 'completed',
@@ -163,7 +189,7 @@ BEGIN
           output = b.output
       FROM (SELECT o, complete_tasks.run_ids[o], complete_tasks.step_slugs[o], complete_tasks.task_indexes[o],
                    complete_tasks.outputs[o]
-            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS o)
+            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}') || coalesce(cont_ords, '{}')) AS o)
              AS b(ord, run_id, step_slug, task_index, output)
       WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
         AND t.status = 'started' COLLATE "C"
@@ -177,7 +203,8 @@ BEGIN
     -- An element whose task was no longer started (another session completed it meanwhile) goes
     -- through complete_task, which returns the row as it is.
     rest_ords := coalesce(rest_ords, '{}')
-                 || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS b
+                 || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')
+                                               || coalesce(cont_ords, '{}')) AS b
                           WHERE b <> ALL (coalesce(done_ords, '{}')));
 
     -- A task put back below goes through complete_task, which finds its message archived: the
@@ -191,13 +218,15 @@ BEGIN
       PERFORM pgmq.archive(archive.flow_slug, archive.ids);
     END LOOP;
 
-    -- The counters below are the bulk elements' only: the final ones complete their steps below.
-    IF final_ords IS NOT NULL THEN
+    -- The counters below are the bulk elements' only: the final and continuing ones complete their
+    -- steps below.
+    IF final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
       final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
+      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
-      WHERE d.ord <> ALL (final_ords);
+      WHERE d.ord <> ALL (final_ords || cont_ords);
     END IF;
   END IF;
 
@@ -259,39 +288,51 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- The runs' rows of the final elements and of the rest, held in run_id order: otherwise two
-  -- batches completing steps of the same runs in crossed order would each hold one run's
-  -- dependents and wait for the other's.
-  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
+  -- The runs' rows of the final and continuing elements and of the rest, held in run_id order:
+  -- otherwise two batches completing steps of the same runs in crossed order would each hold one
+  -- run's dependents and wait for the other's.
+  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 OR cardinality(cont_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
-          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}')) AS o ORDER BY 1) AS k
+          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}') || coalesce(cont_ords, '{}')) AS o
+          ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
     ) AS locked;
   END IF;
 
-  -- Final elements, under the locks: each still its run's last step, and the run still started
-  -- (a cancellation may have come between the first reading and the locks). One that is not is
-  -- put back and goes through complete_task like the rest.
-  IF cardinality(final_ords) > 0 THEN
-    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok), array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
-    INTO final_ords, moved_ords
+  -- Final and continuing elements, under the locks: each still its step's last task, its run still
+  -- started, and the step still its run's last (final) or not (continuing): a cancellation, or
+  -- another session's completion, may have come between the first reading and the locks. One
+  -- that is not is put back and goes through complete_task like the rest.
+  IF cardinality(final_ords) > 0 OR cardinality(cont_ords) > 0 THEN
+    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok AND c.final),
+           array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok AND NOT c.final),
+           array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
+    INTO final_ords, cont_ords, moved_ords
     FROM (
-      SELECT o AS ord,
-             coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started' AND r.remaining_steps = 1,
-                      false) AS ok
-      FROM unnest(final_ords) AS o
-      LEFT JOIN LATERAL (
-        SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
-        WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o]
-        OFFSET 0
-      ) AS ss ON true
-      LEFT JOIN LATERAL (
-        SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[o]
-        OFFSET 0
-      ) AS r ON true
+      -- A run's continuing elements stay together: when one of them is put back, all are.
+      SELECT y.ord, y.final, bool_and(y.ok) OVER (PARTITION BY y.run_id) AS ok
+      FROM (
+        SELECT x.o AS ord, x.final, complete_tasks.run_ids[x.o] AS run_id,
+               coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started'
+                        AND CASE WHEN x.final THEN r.remaining_steps = 1
+                                 ELSE r.remaining_steps > count(*) OVER (PARTITION BY complete_tasks.run_ids[x.o]) END,
+                        false) AS ok
+        FROM (SELECT o, true AS final FROM unnest(final_ords) AS o
+              UNION ALL
+              SELECT o, false FROM unnest(cont_ords) AS o) AS x
+        LEFT JOIN LATERAL (
+          SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
+          WHERE ss.run_id = complete_tasks.run_ids[x.o] AND ss.step_slug = complete_tasks.step_slugs[x.o]
+          OFFSET 0
+        ) AS ss ON true
+        LEFT JOIN LATERAL (
+          SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[x.o]
+          OFFSET 0
+        ) AS r ON true
+      ) AS y
     ) AS c;
     IF moved_ords IS NOT NULL THEN
       UPDATE pgflow.step_tasks AS t
@@ -337,6 +378,13 @@ BEGIN
                 FROM completed AS c) AS e
           ORDER BY e.ord, e.k) AS sent;
     FOREACH i IN ARRAY final_ords LOOP
+      emitted[i] := true;
+    END LOOP;
+  END IF;
+
+  IF cardinality(cont_ords) > 0 THEN
+    PERFORM pgflow_cpp._continue_runs(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.outputs, cont_ords);
+    FOREACH i IN ARRAY cont_ords LOOP
       emitted[i] := true;
     END LOOP;
   END IF;

@@ -6,6 +6,7 @@
 -- limits, a subflow's child run, a step with dependents, a run with steps left); and a run that
 -- fails while the batch waits for its row puts its element back through complete_task.
 \ir fixtures/realtime_stand_in.sql
+\ir fixtures/batch_equivalence.sql
 SELECT plan(17);
 
 SELECT pgflow.create_flow('cf_single');
@@ -29,22 +30,6 @@ SELECT pgflow_cpp.set_step_limits('cf_slotted', 'only', 5);
 SELECT pgflow_tests.ensure_worker(f)
 FROM unnest(ARRAY['cf_single', 'cf_chain', 'cf_two_leaves', 'cf_limited', 'cf_map', 'cf_slotted']) AS f;
 
-CREATE FUNCTION pg_temp.run(prefix text, k int) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
-  SELECT (prefix || '-0000-0000-0000-' || lpad(k::text, 12, '0'))::uuid
-$$;
-CREATE FUNCTION pg_temp.label(run uuid) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT ltrim(right(run::text, 12), '0')
-$$;
-CREATE FUNCTION pg_temp.claim(prefix text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE f text;
-BEGIN
-  FOR f IN SELECT DISTINCT t.flow_slug FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%' LOOP
-    PERFORM pgflow.start_tasks(f, ARRAY(
-      SELECT t.message_id FROM pgflow.step_tasks AS t
-      WHERE t.flow_slug = f AND t.run_id::text LIKE prefix || '%' AND t.status = 'queued'), pgflow_tests.worker_id());
-  END LOOP;
-END;
-$$;
 -- The batch (run k, step, task index, output), in order. Finals: runs 1, 2, 3 (chain's last
 -- step), 8 (the second of two leaves), 10 and 11 (a step with a concurrency limit: their slots go).
 -- Bulk: run 9's map tasks (two of three). Through complete_task: run 4 (left with a step to run
@@ -91,69 +76,6 @@ BEGIN
   PERFORM pgflow.complete_task(pg_temp.run(prefix, 8), 'left', 0, '"l8"');
 END;
 $$;
--- Completes the batch one element at a time (batched = false) or in one complete_tasks call.
--- Returns the rows returned.
-CREATE FUNCTION pg_temp.complete(prefix text, batched boolean)
-RETURNS TABLE (label text, step_slug text, task_index int, status text, output jsonb)
-LANGUAGE plpgsql AS $$
-DECLARE
-  e record;
-BEGIN
-  IF batched THEN
-    RETURN QUERY
-    SELECT pg_temp.label(t.run_id), t.step_slug, t.task_index, t.status, t.output
-    FROM pgflow.complete_tasks(ARRAY(SELECT pg_temp.run(prefix, x.k) FROM pg_temp.elements AS x ORDER BY x.ord),
-                               ARRAY(SELECT x.step_slug FROM pg_temp.elements AS x ORDER BY x.ord),
-                               ARRAY(SELECT x.task_index FROM pg_temp.elements AS x ORDER BY x.ord),
-                               ARRAY(SELECT x.output FROM pg_temp.elements AS x ORDER BY x.ord)) AS t;
-  ELSE
-    FOR e IN SELECT * FROM pg_temp.elements AS x ORDER BY x.ord LOOP
-      RETURN QUERY
-      SELECT pg_temp.label(t.run_id), t.step_slug, t.task_index, t.status, t.output
-      FROM pgflow.complete_task(pg_temp.run(prefix, e.k), e.step_slug, e.task_index, e.output) AS t;
-    END LOOP;
-  END IF;
-END;
-$$;
-
-CREATE FUNCTION pg_temp.state(prefix text) RETURNS TABLE (what text, row_text text) LANGUAGE sql AS $$
-  SELECT 'run', format('%s %s %s %s %s %s', pg_temp.label(r.run_id), r.flow_slug, r.status, r.remaining_steps, r.output,
-                       r.completed_at IS NOT NULL)
-  FROM pgflow.runs AS r WHERE r.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'step', format('%s %s %s %s %s %s', pg_temp.label(s.run_id), s.step_slug, s.status, s.remaining_tasks,
-                        s.remaining_deps, s.completed_at IS NOT NULL)
-  FROM pgflow.step_states AS s WHERE s.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'task', format('%s %s %s %s %s %s', pg_temp.label(t.run_id), t.step_slug, t.task_index, t.status, t.output,
-                        t.completed_at IS NOT NULL)
-  FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'message ' || CASE WHEN t.message_id = ANY (pgflow_tests.archived_ids(t.flow_slug)) THEN 'archived' ELSE 'in queue' END,
-         format('%s %s %s', pg_temp.label(t.run_id), t.step_slug, t.task_index)
-  FROM pgflow.step_tasks AS t WHERE t.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'limited', pg_temp.label(l.run_id) FROM pgflow_cpp.limited_runs AS l WHERE l.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'slot', format('%s %s %s', pg_temp.label(l.run_id), l.step_slug, l.task_index)
-  FROM pgflow_cpp.task_slots AS l WHERE l.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'control', format('%s %s %s', pg_temp.label(c.run_id), c.priority, pg_temp.label(c.parent_run_id))
-  FROM pgflow_cpp.run_control AS c WHERE c.run_id::text LIKE prefix || '%'
-  UNION ALL
-  SELECT 'priority', format('%s %s', pg_temp.label(p.run_id), p.priority)
-  FROM pgflow_cpp.run_priorities AS p WHERE p.run_id::text LIKE prefix || '%'
-  ORDER BY 1, 2
-$$;
--- Each run's events in the order they were sent, without timestamps.
-CREATE FUNCTION pg_temp.events(prefix text) RETURNS text[] LANGUAGE sql AS $$
-  SELECT array_agg(format('%s %s %s', pg_temp.label(substr(m.topic, 12)::uuid), m.event,
-                          (SELECT jsonb_object_agg(p.key, p.value) FROM jsonb_each(m.payload) AS p
-                           WHERE p.key <> 'run_id' AND p.key NOT LIKE '%\_at'))
-                   ORDER BY substr(m.topic, 12), m.id)
-  FROM realtime.messages AS m WHERE m.topic LIKE 'pgflow:run:' || prefix || '%'
-$$;
-
 SELECT pg_temp.setup('aaaaaaaa');
 CREATE TABLE pg_temp.one_by_one AS SELECT * FROM pg_temp.complete('aaaaaaaa', false);
 SELECT pg_temp.setup('bbbbbbbb');

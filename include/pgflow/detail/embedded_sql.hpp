@@ -3303,6 +3303,147 @@ $$;
 )pgflow_sql"
 ;
 inline constexpr char text_48[] =
+R"pgflow_sql(-- pgflow_cpp._continue_runs(run_ids, step_slugs, outputs, ords) -> void
+-- (Internal: pgflow.complete_tasks' set-wise path for steps that hand on to plain dependents.)
+-- For each element i of ords, in order, what complete_task does once it has completed the task
+-- run_ids[i] / step_slugs[i] with outputs[i], when that task was its single step's last, the run
+-- has other steps to complete, and every dependent of the step is a single handler (or sleep)
+-- step without conditions: the step completes, the run counts it off, its dependents count it off,
+-- and those left with no dependency start (step:started, one queue message and task row each).
+-- Events per element as complete_task sends them: step:<slug>:completed, then step:<dep>:started
+-- for each dependent it started in step_slug order; then one queue wake-up per flow that got a
+-- message visible at once. The caller holds the tasks, their step_states rows and their runs'
+-- rows (complete_tasks' lock order), has checked the conditions above under those locks, and
+-- passes either all of a run's elements or none, fewer than the run has steps left. A dependent
+-- of several of them starts after the last of them, as one element at a time would start it. The
+-- dependents' rows are only changed by the holder of their run's row.
+CREATE OR REPLACE FUNCTION pgflow_cpp._continue_runs(run_ids uuid[], step_slugs text[], outputs jsonb[], ords bigint[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off  -- plans cached on small tables stay key lookups: sql/README.md, "Query plans"
+AS $$
+DECLARE
+  started_ords bigint[];
+  started_flows text[];
+  started_runs uuid[];
+  started_steps text[];
+  started_times timestamptz[];
+  started_tasks integer[];
+  started_delays integer[];
+  sent bigint;
+  batch record;
+BEGIN
+  -- The steps, their runs, then their dependents: one that is left with nothing to wait for starts
+  -- in the same row version (complete_task counts it off, then start_ready_steps starts it).
+  UPDATE pgflow.step_states AS ss
+  SET remaining_tasks = 0, status = 'completed', completed_at = greatest(now(), ss.started_at)
+  FROM unnest(_continue_runs.ords) AS o
+  WHERE ss.run_id = _continue_runs.run_ids[o] AND ss.step_slug = _continue_runs.step_slugs[o];
+
+  UPDATE pgflow.runs AS r
+  SET remaining_steps = r.remaining_steps - c.steps
+  FROM (SELECT _continue_runs.run_ids[o] AS run_id, count(*)::integer AS steps
+        FROM unnest(_continue_runs.ords) AS o GROUP BY 1) AS c
+  WHERE r.run_id = c.run_id;
+
+  WITH counted AS (
+    UPDATE pgflow.step_states AS child
+    SET remaining_deps = child.remaining_deps - k.completed,
+        status = CASE WHEN k.starts THEN 'started' ELSE child.status END,
+        started_at = CASE WHEN k.starts THEN greatest(now(), child.created_at) ELSE child.started_at END,
+        remaining_tasks = CASE WHEN k.starts THEN child.initial_tasks ELSE child.remaining_tasks END
+    -- Per dependent: how many of its dependencies complete here, and the last of them in element
+    -- order, whose completion (one element at a time) would have started it.
+    FROM (SELECT r.run_id, d.step_slug, count(*)::integer AS completed, max(o) AS o,
+                 ss.status = 'created' AND ss.remaining_deps = count(*) AND ss.initial_tasks > 0 AS starts
+          FROM unnest(_continue_runs.ords) AS o
+          JOIN pgflow.runs AS r ON r.run_id = _continue_runs.run_ids[o]
+          JOIN pgflow.deps AS d ON d.flow_slug = r.flow_slug AND d.dep_slug = _continue_runs.step_slugs[o]
+          JOIN pgflow.step_states AS ss ON ss.run_id = r.run_id AND ss.step_slug = d.step_slug
+          GROUP BY r.run_id, d.step_slug, ss.status, ss.remaining_deps, ss.initial_tasks) AS k
+    WHERE child.run_id = k.run_id AND child.step_slug = k.step_slug
+    RETURNING k.o AS ord, child.flow_slug, child.run_id, child.step_slug, child.started_at, child.remaining_tasks,
+              k.starts
+  )
+  SELECT array_agg(c.ord ORDER BY c.ord, c.step_slug), array_agg(c.flow_slug ORDER BY c.ord, c.step_slug),
+         array_agg(c.run_id ORDER BY c.ord, c.step_slug), array_agg(c.step_slug ORDER BY c.ord, c.step_slug),
+         array_agg(c.started_at ORDER BY c.ord, c.step_slug), array_agg(c.remaining_tasks ORDER BY c.ord, c.step_slug),
+         array_agg(coalesce(s.opt_start_delay, 0) ORDER BY c.ord, c.step_slug)
+  INTO started_ords, started_flows, started_runs, started_steps, started_times, started_tasks, started_delays
+  FROM counted AS c
+  JOIN pgflow.steps AS s ON s.flow_slug = c.flow_slug AND s.step_slug = c.step_slug
+  WHERE c.starts;
+
+  -- Each element's step:completed, then the step:started of the dependents it started, in
+  -- element order (pgflow_cpp.broadcast is volatile, so it runs after the sort).
+  SELECT count(*) INTO sent
+  FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
+        FROM (SELECT o AS ord, 1 AS k, '' AS step_slug, _continue_runs.run_ids[o] AS run_id,
+                     'step:' || _continue_runs.step_slugs[o] || ':completed' AS event,
+                     pgflow_cpp._step_completed_event(_continue_runs.run_ids[o], _continue_runs.step_slugs[o],
+                                                      ss.completed_at, _continue_runs.outputs[o], false) AS payload
+              FROM unnest(_continue_runs.ords) AS o
+              CROSS JOIN LATERAL (
+                SELECT ss.completed_at FROM pgflow.step_states AS ss
+                WHERE ss.run_id = _continue_runs.run_ids[o] AND ss.step_slug = _continue_runs.step_slugs[o]
+                OFFSET 0
+              ) AS ss
+              UNION ALL
+              SELECT st.ord, 2, st.step_slug, st.run_id, 'step:' || st.step_slug || ':started',
+                     jsonb_build_object(
+                       'event_type', 'step:started',
+                       'run_id', st.run_id,
+                       'step_slug', st.step_slug,
+                       'status', 'started',
+                       'started_at', st.started_at,
+                       'remaining_tasks', st.remaining_tasks,
+                       'remaining_deps', 0)
+              FROM unnest(started_ords, started_runs, started_steps, started_times, started_tasks)
+                     AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e
+        ORDER BY e.ord, e.k, e.step_slug) AS events;
+
+  IF started_ords IS NULL THEN
+    RETURN;
+  END IF;
+
+  -- The started steps' tasks: one pgmq.send_batch per flow and start delay (msg_ids come back in
+  -- array order, so the n-th id belongs to the n-th task), and a step_tasks row per message.
+  FOR batch IN
+    SELECT st.flow_slug, st.start_delay, array_agg(st.run_id ORDER BY st.i) AS runs,
+           array_agg(st.step_slug ORDER BY st.i) AS steps, array_agg(st.tasks ORDER BY st.i) AS tasks
+    FROM unnest(started_flows, started_runs, started_steps, started_tasks, started_delays)
+           WITH ORDINALITY AS st(flow_slug, run_id, step_slug, tasks, start_delay, i)
+    GROUP BY st.flow_slug, st.start_delay
+    ORDER BY st.flow_slug, st.start_delay
+  LOOP
+    WITH queued AS (
+      SELECT row_number() OVER (ORDER BY st.i, g.task_index) AS n, st.run_id, st.step_slug, g.task_index
+      FROM unnest(batch.runs, batch.steps, batch.tasks) WITH ORDINALITY AS st(run_id, step_slug, tasks, i)
+      CROSS JOIN LATERAL generate_series(0, st.tasks - 1) AS g(task_index)
+    )
+    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+    SELECT batch.flow_slug, q.run_id, q.step_slug, q.task_index, m.msg_id
+    FROM pgmq.send_batch(
+           batch.flow_slug,
+           ARRAY(SELECT jsonb_build_object('flow_slug', batch.flow_slug, 'run_id', q.run_id,
+                                           'step_slug', q.step_slug, 'task_index', q.task_index)
+                 FROM queued AS q ORDER BY q.n),
+           NULL::jsonb[],
+           clock_timestamp() + make_interval(secs => batch.start_delay)) WITH ORDINALITY AS m(msg_id, n)
+    JOIN queued AS q ON q.n = m.n;
+
+    IF batch.start_delay = 0 THEN
+      PERFORM pgflow_cpp.notify('pgflow:queue:' || batch.flow_slug, '');
+    END IF;
+  END LOOP;
+END;
+$$;
+)pgflow_sql"
+;
+inline constexpr char text_49[] =
 R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
@@ -3358,6 +3499,7 @@ DECLARE
   n integer := coalesce(cardinality(complete_tasks.run_ids), 0);
   bulk_ords bigint[];
   final_ords bigint[];
+  cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
   emitted boolean[];
@@ -3392,19 +3534,22 @@ BEGIN
   -- remaining_tasks is read without a lock here and checked under it below.
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final)
-  INTO bulk_ords, final_ords, rest_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.cont),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont)
+  INTO bulk_ords, final_ords, cont_ords, rest_ords
   FROM (
     SELECT e.ord,
            coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk,
-           coalesce(e.ends_run AND e.run_elements = 1, false) AS final
+           coalesce(e.ends_run AND e.run_elements = 1, false) AS final,
+           coalesce(e.all_continue AND e.remaining_steps > e.run_elements, false) AS cont
     FROM (
-      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run,
+      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run, d.remaining_steps,
+             bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
              bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
              count(*) OVER (PARTITION BY d.run_id) AS run_elements,
              count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
       FROM (
-        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks,
+        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks, r.remaining_steps,
                coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
                         false) AS countable,
                -- A final element (see How above), read without locks here and checked under them below.
@@ -3416,6 +3561,24 @@ BEGIN
                         AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
                                         WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
                         false) AS ends_run,
+               -- A continuing element (see How above), read without locks here and checked under them
+               -- below. Its dependents are plain: single handler or sleep steps without conditions, so
+               -- that completing it starts them and nothing else (no map learns its size, no type
+               -- check, no condition to evaluate, no task waits for a signal or a child run).
+               coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND ss.remaining_tasks = 1
+                        AND r.status = 'started' AND s.step_type = 'single'
+                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug)
+                        AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                        JOIN pgflow.steps AS child
+                                          ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                                        LEFT JOIN pgflow_cpp.step_kinds AS k
+                                          ON k.flow_slug = d.flow_slug AND k.step_slug = d.step_slug
+                                        WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
+                                          AND (child.step_type <> 'single' OR child.required_input_pattern IS NOT NULL
+                                               OR child.forbidden_input_pattern IS NOT NULL
+                                               OR coalesce(k.kind IN ('signal', 'subflow'), false))),
+                        false) AS continues_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
                         AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
@@ -3456,11 +3619,15 @@ BEGIN
     rest_ords := coalesce(rest_ords, '{}') || final_ords;
     final_ords := NULL;
   END IF;
+  IF cardinality(cont_ords) = 1 THEN
+    rest_ords := coalesce(rest_ords, '{}') || cont_ords;
+    cont_ords := NULL;
+  END IF;
 
-  -- Bulk and final: the tasks by their keys, still 'started' (checked under each row lock), in one
-  -- UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands in for the
-  -- key); then their messages, one archive call per flow.
-  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL THEN
+  -- Bulk, final and continuing: the tasks by their keys, still 'started' (checked under each row
+  -- lock), in one UPDATE (COLLATE "C" as in complete_task, so that no partial index on status stands
+  -- in for the key); then their messages, one archive call per flow.
+  IF bulk_ords IS NOT NULL OR final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
     WITH done AS (
       UPDATE pgflow.step_tasks AS t
       SET status = 'completed',
@@ -3468,7 +3635,7 @@ BEGIN
           output = b.output
       FROM (SELECT o, complete_tasks.run_ids[o], complete_tasks.step_slugs[o], complete_tasks.task_indexes[o],
                    complete_tasks.outputs[o]
-            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS o)
+            FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}') || coalesce(cont_ords, '{}')) AS o)
              AS b(ord, run_id, step_slug, task_index, output)
       WHERE t.run_id = b.run_id AND t.step_slug = b.step_slug AND t.task_index = b.task_index
         AND t.status = 'started' COLLATE "C"
@@ -3482,7 +3649,8 @@ BEGIN
     -- An element whose task was no longer started (another session completed it meanwhile) goes
     -- through complete_task, which returns the row as it is.
     rest_ords := coalesce(rest_ords, '{}')
-                 || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')) AS b
+                 || ARRAY(SELECT b FROM unnest(coalesce(bulk_ords, '{}') || coalesce(final_ords, '{}')
+                                               || coalesce(cont_ords, '{}')) AS b
                           WHERE b <> ALL (coalesce(done_ords, '{}')));
 
     -- A task put back below goes through complete_task, which finds its message archived: the
@@ -3496,13 +3664,15 @@ BEGIN
       PERFORM pgmq.archive(archive.flow_slug, archive.ids);
     END LOOP;
 
-    -- The counters below are the bulk elements' only: the final ones complete their steps below.
-    IF final_ords IS NOT NULL THEN
+    -- The counters below are the bulk elements' only: the final and continuing ones complete their
+    -- steps below.
+    IF final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
       final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
+      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
-      WHERE d.ord <> ALL (final_ords);
+      WHERE d.ord <> ALL (final_ords || cont_ords);
     END IF;
   END IF;
 
@@ -3529,7 +3699,8 @@ BEGIN
       GROUP BY d.run_id, d.step_slug
       ORDER BY d.run_id, d.step_slug
     LOOP
-      SELECT ss.remaining_tasks, ss.status INTO remaining, step_status
+      SELECT ss.remaining_tasks,)pgflow_sql"
+R"pgflow_sql( ss.status INTO remaining, step_status
       FROM pgflow.step_states AS ss
       WHERE ss.run_id = step.run_id AND ss.step_slug = step.step_slug;
       -- pgflow 0.14: a step that stopped running meanwhile (skipped, or failed with its run) takes
@@ -3564,40 +3735,51 @@ BEGIN
     END LOOP;
   END IF;
 
-  -- The runs' rows of the final elements and of the rest, held in run_id order: otherwise two
-  -- batches completing steps of the same runs in crossed order would each hold one run's
-  -- dependents and wait for the other's.
-  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 THEN
+  -- The runs' rows of the final and continuing elements and of the rest, held in run_id order:
+  -- otherwise two batches completing steps of the same runs in crossed order would each hold one
+  -- run's dependents and wait for the other's.
+  IF cardinality(rest_ords) > 0 OR cardinality(final_ords) > 0 OR cardinality(cont_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id
-          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}')) AS o ORDER BY 1) AS k
+          FROM unnest(coalesce(rest_ords, '{}') || coalesce(final_ords, '{}') || coalesce(cont_ords, '{}')) AS o
+          ORDER BY 1) AS k
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.runs AS r WHERE r.run_id = k.run_id
       FOR NO KEY UPDATE
     ) AS locked;
   END IF;
 
-  -- Final elements, under )pgflow_sql"
-R"pgflow_sql(the locks: each still its run's last step, and the run still started
-  -- (a cancellation may have come between the first reading and the locks). One that is not is
-  -- put back and goes through complete_task like the rest.
-  IF cardinality(final_ords) > 0 THEN
-    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok), array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
-    INTO final_ords, moved_ords
+  -- Final and continuing elements, under the locks: each still its step's last task, its run still
+  -- started, and the step still its run's last (final) or not (continuing): a cancellation, or
+  -- another session's completion, may have come between the first reading and the locks. One
+  -- that is not is put back and goes through complete_task like the rest.
+  IF cardinality(final_ords) > 0 OR cardinality(cont_ords) > 0 THEN
+    SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok AND c.final),
+           array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.ok AND NOT c.final),
+           array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
+    INTO final_ords, cont_ords, moved_ords
     FROM (
-      SELECT o AS ord,
-             coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started' AND r.remaining_steps = 1,
-                      false) AS ok
-      FROM unnest(final_ords) AS o
-      LEFT JOIN LATERAL (
-        SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
-        WHERE ss.run_id = complete_tasks.run_ids[o] AND ss.step_slug = complete_tasks.step_slugs[o]
-        OFFSET 0
-      ) AS ss ON true
-      LEFT JOIN LATERAL (
-        SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[o]
-        OFFSET 0
-      ) AS r ON true
+      -- A run's continuing elements stay together: when one of them is put back, all are.
+      SELECT y.ord, y.final, bool_and(y.ok) OVER (PARTITION BY y.run_id) AS ok
+      FROM (
+        SELECT x.o AS ord, x.final, complete_tasks.run_ids[x.o] AS run_id,
+               coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started'
+                        AND CASE WHEN x.final THEN r.remaining_steps = 1
+                                 ELSE r.remaining_steps > count(*) OVER (PARTITION BY complete_tasks.run_ids[x.o]) END,
+                        false) AS ok
+        FROM (SELECT o, true AS final FROM unnest(final_ords) AS o
+              UNION ALL
+              SELECT o, false FROM unnest(cont_ords) AS o) AS x
+        LEFT JOIN LATERAL (
+          SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
+          WHERE ss.run_id = complete_tasks.run_ids[x.o] AND ss.step_slug = complete_tasks.step_slugs[x.o]
+          OFFSET 0
+        ) AS ss ON true
+        LEFT JOIN LATERAL (
+          SELECT r.status, r.remaining_steps FROM pgflow.runs AS r WHERE r.run_id = complete_tasks.run_ids[x.o]
+          OFFSET 0
+        ) AS r ON true
+      ) AS y
     ) AS c;
     IF moved_ords IS NOT NULL THEN
       UPDATE pgflow.step_tasks AS t
@@ -3647,6 +3829,13 @@ R"pgflow_sql(the locks: each still its run's last step, and the run still starte
     END LOOP;
   END IF;
 
+  IF cardinality(cont_ords) > 0 THEN
+    PERFORM pgflow_cpp._continue_runs(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.outputs, cont_ords);
+    FOREACH i IN ARRAY cont_ords LOOP
+      emitted[i] := true;
+    END LOOP;
+  END IF;
+
   -- Rest, in batch order (the steps above append to rest_ords as they put elements back).
   IF cardinality(rest_ords) > 0 THEN
     rest_ords := ARRAY(SELECT o FROM unnest(rest_ords) AS o ORDER BY o);
@@ -3682,7 +3871,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_49[] =
+inline constexpr char text_50[] =
 R"pgflow_sql(-- pgflow_cpp.fail_exhausted_step(run_id, flow_slug, step_slug, task_index, error_message) -> void
 -- (Internal; fail_task_internal's when_exhausted 'fail'.) The task (already 'failed') took its
 -- attempts with it: its step and run fail with error_message (step:failed, then run:failed), the
@@ -3748,7 +3937,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_50[] =
+inline constexpr char text_51[] =
 R"pgflow_sql(-- pgflow_cpp.skip_exhausted_step(run_id, flow_slug, step_slug, task_message, error_message,
 --                                cascade_to_dependents) -> void
 -- (Internal; fail_task_internal's when_exhausted 'skip' / 'skip-cascade', pgflow 0.14 with
@@ -3850,7 +4039,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_51[] =
+inline constexpr char text_52[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_internal(run_id, step_slug, task_index, error_message, permanently)
 --   -> setof pgflow.step_tasks
 -- (Internal.) The one body of every task failure: pgflow.fail_task (permanently => false),
@@ -3988,7 +4177,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_52[] =
+inline constexpr char text_53[] =
 R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
 -- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
@@ -4013,7 +4202,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_53[] =
+inline constexpr char text_54[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, attempt, worker_id, error_message)
 --   -> integer (1 when the attempt was failed, 0 when it was no longer that worker's)
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for one attempt only: the task is failed
@@ -4047,7 +4236,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_54[] =
+inline constexpr char text_55[] =
 R"pgflow_sql(-- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
 -- = {leaf step slug: its output} over the completed steps nobody depends on (NULL when there are
@@ -4082,7 +4271,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_55[] =
+inline constexpr char text_56[] =
 R"pgflow_sql(-- pgflow.set_vt_batch(queue_name, msg_ids, vt_offsets) -> table of the updated messages
 -- In one UPDATE, makes each message msg_ids[i] visible again vt_offsets[i] seconds from
 -- clock_timestamp() (read_ct unchanged); unknown ids are skipped. Empty when either array is NULL
@@ -4128,7 +4317,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_56[] =
+inline constexpr char text_57[] =
 R"pgflow_sql(-- pgflow.get_run_with_states(run_id) -> jsonb
 -- {"run": <run row>, "steps": [<step_state rows>]} ("steps" is [] when there are none); NULL for
 -- an unknown run. SECURITY DEFINER: browser clients call it through PostgREST.
@@ -4149,7 +4338,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_57[] =
+inline constexpr char text_58[] =
 R"pgflow_sql(-- pgflow.start_flow_with_states(flow_slug, input, run_id = NULL) -> jsonb
 -- start_flow, then get_run_with_states of the new run. Same errors as start_flow.
 -- SECURITY DEFINER: browser clients call it through PostgREST.
@@ -4174,7 +4363,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_58[] =
+inline constexpr char text_59[] =
 R"pgflow_sql(-- pgflow.poll_for_tasks(queue_name, vt, qty, max_poll_seconds = 5, poll_interval_ms = 100)
 --   -> setof pgflow.step_task_record
 -- Deprecated since pgflow 0.5 (workers use pgmq.read_with_poll + start_tasks): raises a NOTICE
@@ -4199,7 +4388,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_59[] =
+inline constexpr char text_60[] =
 R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a run (one row per run that uses
 -- it; other runs have none). Not columns of pgflow.runs: cancel, retry, resume and idempotent
 -- starts are upstream designs that pgflow has not shipped, so they live in pgflow_cpp, named
@@ -4272,7 +4461,7 @@ END
 $priority$;
 )pgflow_sql"
 ;
-inline constexpr char text_60[] =
+inline constexpr char text_61[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_active_tasks(run_id, flow_slug, skip_locked) -> table (step_slug, tasks)
 -- (Internal.) pgflow 0.15.1's rule "no task of a finished run stays active": every 'queued' or
 -- 'started' task of the run becomes 'cancelled' (nothing else of the row changes: upstream has no
@@ -4325,7 +4514,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_61[] =
+inline constexpr char text_62[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; false: it already was)
 -- (Addition: not in pgflow 0.8.1; upstream has only designed it.) Ends a started run as
 -- cancelled: its queued and started tasks become 'cancelled' and their messages are archived,
@@ -4467,7 +4656,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_62[] =
+inline constexpr char text_63[] =
 R"pgflow_sql(-- pgflow_cpp.lock_restart_source(run_id, action) -> pgflow.runs (internal)
 -- The run a retry or resume starts from, locked (FOR NO KEY UPDATE: concurrent restarts of one
 -- run queue here, late callbacks of it are not blocked), after checking that it exists, is failed
@@ -4554,7 +4743,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_63[] =
+inline constexpr char text_64[] =
 R"pgflow_sql(-- pgflow_cpp._start_partial_steps(run_id) -> void
 -- A resumed run's partly completed steps (status 'created' with completed tasks copied from the old
 -- run) start with their missing tasks only, as start_ready_steps starts a step: event, then one
@@ -4763,7 +4952,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_64[] =
+inline constexpr char text_65[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
 -- handler's permanent error): a started task is exhausted at once whatever attempts remain, and
@@ -4788,7 +4977,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_65[] =
+inline constexpr char text_66[] =
 R"pgflow_sql(-- pgflow_cpp.start_flow_idempotent(flow_slug, input, idempotency_key, run_id = NULL) -> setof pgflow.runs
 -- (Addition: not in pgflow 0.8.1.) pgflow.start_flow once per (flow_slug, idempotency_key): the
 -- first call starts the run (run_id given or generated) and records the key in
@@ -4833,7 +5022,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_66[] =
+inline constexpr char text_67[] =
 R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cancelled_at, restart_of_run_id,
 --   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
 -- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
@@ -4863,7 +5052,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_67[] =
+inline constexpr char text_68[] =
 R"pgflow_sql(-- pgflow.prune_data_older_than(retention_interval) -> void
 -- Retention, with the signature and order of pgflow's documented maintenance function (upstream
 -- ships it as a snippet to install by hand; here it is part of the install). With
@@ -4933,7 +5122,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_68[] =
+inline constexpr char text_69[] =
 R"pgflow_sql(-- pgflow_cpp.start_many(flow_slug, inputs, run_ids = NULL) -> setof pgflow.runs
 -- Starts one run per element of inputs in one call and one transaction: all of them or, when one
 -- is refused, none. Each run is started by pgflow.start_flow (same events, same errors, prefixed
@@ -4990,7 +5179,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_69[] =
+inline constexpr char text_70[] =
 R"pgflow_sql(-- pgflow_cpp.json_matches_shape(value, shape) -> text
 -- (Addition.) NULL when value looks like shape, else a message naming the first mismatching path,
 -- e.g. '$.approved: expected boolean, got string'. shape is the JSON-Schema-like subset that the
@@ -5256,7 +5445,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_70[] =
+inline constexpr char text_71[] =
 R"pgflow_sql(-- Internal helpers of the steps without handlers (0067_waits.sql): opening a wait, a subflow's
 -- child run, and what a run's end means for its parent and its children.
 
@@ -5605,7 +5794,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_71[] =
+inline constexpr char text_72[] =
 R"pgflow_sql(-- pgflow_cpp.signal(run_id, step_slug, value, task_index = 0) -> void
 -- (Addition.) Completes a waiting task of a signal step with output = value, through
 -- pgflow.complete_task (dependents start, step:completed, the run completes: as a handler's
@@ -5703,7 +5892,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_72[] =
+inline constexpr char text_73[] =
 R"pgflow_sql(-- pgflow_cpp.sleep_task(run_id, step_slug, task_index, until) -> void
 -- (Addition.) A worker that claimed a task of a sleep step (and computed until from its input)
 -- parks it: the task's message is archived and the task waits, 'queued' and holding no worker,
@@ -5770,7 +5959,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_73[] =
+inline constexpr char text_74[] =
 R"pgflow_sql(-- pgflow_cpp.wake_wait(run_id, step_slug, task_index) -> void
 -- (Internal; wake_due_waits, whose caller holds the wait.) Acts on one due wait:
 --   sleep    the task completes with output to_jsonb(until);
@@ -5965,7 +6154,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_74[] =
+inline constexpr char text_75[] =
 R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key,
 --   rate_limit) -> void
 -- (Addition.) Replaces the step's limits (all NULL removes them): at most max_concurrency tasks of
@@ -6170,7 +6359,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_75[] =
+inline constexpr char text_76[] =
 R"pgflow_sql(-- Run limits (pgflow_cpp.set_flow_limits): admission of waiting runs, and the end of a run.
 
 -- pgflow_cpp._begin_run(run_id) -> void
@@ -6323,7 +6512,7 @@ END
 $trigger$;
 )pgflow_sql"
 ;
-inline constexpr char text_76[] =
+inline constexpr char text_77[] =
 R"pgflow_sql(-- pgflow_cpp._admit_tasks(flow_slug, run_ids, step_slugs, task_indexes) -> boolean[]
 -- The step limits' part of a claim (pgflow_cpp.claim_tasks calls it only when a candidate's step
 -- has a pgflow_cpp.step_limits row): which of the candidate tasks (parallel arrays) may start now.
@@ -6482,7 +6671,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_77[] =
+inline constexpr char text_78[] =
 R"pgflow_sql(-- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes) -> void
 -- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks), a started task fails
 -- (pgflow_cpp.fail_task_internal: retried, failed or skipped), or tasks are cancelled with their
@@ -6545,7 +6734,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_78[] =
+inline constexpr char text_79[] =
 R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
 -- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
 -- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
@@ -6692,7 +6881,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_79[] =
+inline constexpr char text_80[] =
 R"pgflow_sql(-- Schedules (pgflow-cpp's addition, schema pgflow_cpp; docs/schedules.md): cron-style schedules
 -- stored in the database, started by pgflow_cpp.run_due_schedules, which whichever scheduler holds
 -- pgflow_cpp.scheduler_lease calls. The database is the source of truth for "due": next_run_at
@@ -6760,7 +6949,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.scheduler_lease (
 );
 )pgflow_sql"
 ;
-inline constexpr char text_80[] =
+inline constexpr char text_81[] =
 R"pgflow_sql(-- pgflow_cpp.cron_field_values(expression, field_name, field, lo, hi, names) -> integer[]
 -- The sorted values one field of a cron expression allows: lists (1,5), ranges (1-5), steps (*/15,
 -- 10-40/10, 5/15 = 5-hi/15), '*', and names (names[1] is the value lo: JAN, MON). A bad field is an
@@ -6847,7 +7036,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_81[] =
+inline constexpr char text_82[] =
 R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
 -- The first tick of a schedule strictly after `after`. cron is 5 fields (minute hour day-of-month
 -- month day-of-week) or 6 (seconds first), with lists, ranges, steps and names (JAN-DEC, SUN-SAT;
@@ -6986,7 +7175,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_82[] =
+inline constexpr char text_83[] =
 R"pgflow_sql(-- pgflow_cpp.schedule_catch_up_checked(catch_up) -> text
 -- catch_up itself when it is a known policy ('one', 'all'), else an error that lists them.
 CREATE OR REPLACE FUNCTION pgflow_cpp.schedule_catch_up_checked(catch_up text)
@@ -7005,7 +7194,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_83[] =
+inline constexpr char text_84[] =
 R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
@@ -7118,7 +7307,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_84[] =
+inline constexpr char text_85[] =
 R"pgflow_sql(-- pgflow_cpp.update_schedule(name, cron, input, time_zone, catch_up, flow_slug) -> schedules
 -- Changes what is given (a NULL argument keeps the current value). A new cron or time zone
 -- computes next_run_at afresh from now. Same errors as add_schedule; no such schedule:
@@ -7172,7 +7361,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_85[] =
+inline constexpr char text_86[] =
 R"pgflow_sql(-- pgflow_cpp.set_schedule_enabled(name, enabled) -> schedules
 -- Pauses or resumes a schedule. Resuming starts from the first tick after now: the ticks missed
 -- while it was disabled are not caught up. No such schedule: no_data_found.
@@ -7205,7 +7394,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_86[] =
+inline constexpr char text_87[] =
 R"pgflow_sql(-- pgflow_cpp.remove_schedule(name) -> boolean
 -- Removes the schedule and its tick history (the runs it started stay); false when there is no
 -- such schedule. A tick in progress in another session finishes first (the row lock).
@@ -7221,7 +7410,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_87[] =
+inline constexpr char text_88[] =
 R"pgflow_sql(-- pgflow_cpp.run_due_schedules(max_runs) -> table(schedule_name, scheduled_at, run_id, error)
 -- Starts every due tick of every enabled schedule exactly once and advances next_run_at; returns
 -- the ticks it started. Due rows are locked FOR UPDATE SKIP LOCKED, so concurrent callers share
@@ -7305,7 +7494,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_88[] =
+inline constexpr char text_89[] =
 R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boolean
 -- pgflow_cpp.release_scheduler_lease(holder) -> boolean
 -- The scheduler election: acquire takes the lease when nobody holds it or its holder let it
@@ -7357,7 +7546,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_89[] =
+inline constexpr char text_90[] =
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_version()
@@ -7373,7 +7562,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_90[] =
+inline constexpr char text_91[] =
 R"pgflow_sql(-- pgflow_cpp.installed_queue() -> text
 -- 'builtin' (this project's pgmq-compatible queue) or 'extension' (the pgmq extension).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_queue()
@@ -7387,7 +7576,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_91[] =
+inline constexpr char text_92[] =
 R"pgflow_sql(-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
 -- created; CREATE OR REPLACE FUNCTION keeps the grants and revocations of an earlier install).
 --   * The functions that change state run as their owner, the role that installed the schema:
@@ -7483,7 +7672,7 @@ END
 $privileges$;
 )pgflow_sql"
 ;
-inline constexpr char text_92[] =
+inline constexpr char text_93[] =
 R"pgflow_sql(-- Records this version of sql/: the project's VERSION, written here by cmake/EmbedSql.cmake.
 -- Installing the same version again leaves the existing row alone.
 INSERT INTO pgflow_cpp.schema_versions (version, queue)
@@ -7493,7 +7682,7 @@ ON CONFLICT (version) DO NOTHING;
 ;
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 93> files{{
+inline constexpr std::array<file, 94> files{{
     file{"queue/0000_schema.sql", part::builtin_queue, {text_0, sizeof text_0 - 1}},
     file{"queue/format_table_name.sql", part::builtin_queue, {text_1, sizeof text_1 - 1}},
     file{"queue/validate_queue_name.sql", part::builtin_queue, {text_2, sizeof text_2 - 1}},
@@ -7542,51 +7731,52 @@ inline constexpr std::array<file, 93> files{{
     file{"pgflow/0230_start_tasks.sql", part::common, {text_45, sizeof text_45 - 1}},
     file{"pgflow/0235_read_and_start_tasks.sql", part::common, {text_46, sizeof text_46 - 1}},
     file{"pgflow/0240_complete_task.sql", part::common, {text_47, sizeof text_47 - 1}},
-    file{"pgflow/0245_complete_tasks.sql", part::common, {text_48, sizeof text_48 - 1}},
-    file{"pgflow/0247_fail_exhausted_step.sql", part::common, {text_49, sizeof text_49 - 1}},
-    file{"pgflow/0248_skip_exhausted_step.sql", part::common, {text_50, sizeof text_50 - 1}},
-    file{"pgflow/0249_fail_task_internal.sql", part::common, {text_51, sizeof text_51 - 1}},
-    file{"pgflow/0250_fail_task.sql", part::common, {text_52, sizeof text_52 - 1}},
-    file{"pgflow/0255_fail_task_attempt.sql", part::common, {text_53, sizeof text_53 - 1}},
-    file{"pgflow/0260_maybe_complete_run.sql", part::common, {text_54, sizeof text_54 - 1}},
-    file{"pgflow/0270_set_vt_batch.sql", part::common, {text_55, sizeof text_55 - 1}},
-    file{"pgflow/0280_get_run_with_states.sql", part::common, {text_56, sizeof text_56 - 1}},
-    file{"pgflow/0290_start_flow_with_states.sql", part::common, {text_57, sizeof text_57 - 1}},
-    file{"pgflow/0300_poll_for_tasks.sql", part::common, {text_58, sizeof text_58 - 1}},
-    file{"pgflow/0400_run_control.sql", part::common, {text_59, sizeof text_59 - 1}},
-    file{"pgflow/0410_cancel_active_tasks.sql", part::common, {text_60, sizeof text_60 - 1}},
-    file{"pgflow/0420_cancel_run.sql", part::common, {text_61, sizeof text_61 - 1}},
-    file{"pgflow/0430_retry_run.sql", part::common, {text_62, sizeof text_62 - 1}},
-    file{"pgflow/0440_resume_run.sql", part::common, {text_63, sizeof text_63 - 1}},
-    file{"pgflow/0450_fail_task_permanently.sql", part::common, {text_64, sizeof text_64 - 1}},
-    file{"pgflow/0460_start_flow_idempotent.sql", part::common, {text_65, sizeof text_65 - 1}},
-    file{"pgflow/0470_run_status.sql", part::common, {text_66, sizeof text_66 - 1}},
-    file{"pgflow/0480_prune_data_older_than.sql", part::common, {text_67, sizeof text_67 - 1}},
-    file{"pgflow/0490_start_many.sql", part::common, {text_68, sizeof text_68 - 1}},
-    file{"pgflow/0500_set_step_kind.sql", part::common, {text_69, sizeof text_69 - 1}},
-    file{"pgflow/0510_waits_runtime.sql", part::common, {text_70, sizeof text_70 - 1}},
-    file{"pgflow/0520_signal.sql", part::common, {text_71, sizeof text_71 - 1}},
-    file{"pgflow/0530_sleep_task.sql", part::common, {text_72, sizeof text_72 - 1}},
-    file{"pgflow/0540_wake_due_waits.sql", part::common, {text_73, sizeof text_73 - 1}},
-    file{"pgflow/0605_flow_control_settings.sql", part::common, {text_74, sizeof text_74 - 1}},
-    file{"pgflow/0610_run_admission.sql", part::common, {text_75, sizeof text_75 - 1}},
-    file{"pgflow/0615_task_admission.sql", part::common, {text_76, sizeof text_76 - 1}},
-    file{"pgflow/0616_release_task_slots.sql", part::common, {text_77, sizeof text_77 - 1}},
-    file{"pgflow/0620_fair_read.sql", part::common, {text_78, sizeof text_78 - 1}},
-    file{"pgflow/0700_schedules.sql", part::common, {text_79, sizeof text_79 - 1}},
-    file{"pgflow/0705_cron_field_values.sql", part::common, {text_80, sizeof text_80 - 1}},
-    file{"pgflow/0710_cron_next_run.sql", part::common, {text_81, sizeof text_81 - 1}},
-    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common, {text_82, sizeof text_82 - 1}},
-    file{"pgflow/0720_add_schedule.sql", part::common, {text_83, sizeof text_83 - 1}},
-    file{"pgflow/0725_update_schedule.sql", part::common, {text_84, sizeof text_84 - 1}},
-    file{"pgflow/0730_set_schedule_enabled.sql", part::common, {text_85, sizeof text_85 - 1}},
-    file{"pgflow/0735_remove_schedule.sql", part::common, {text_86, sizeof text_86 - 1}},
-    file{"pgflow/0740_run_due_schedules.sql", part::common, {text_87, sizeof text_87 - 1}},
-    file{"pgflow/0745_scheduler_lease.sql", part::common, {text_88, sizeof text_88 - 1}},
-    file{"pgflow/0900_installed_version.sql", part::common, {text_89, sizeof text_89 - 1}},
-    file{"pgflow/0910_installed_queue.sql", part::common, {text_90, sizeof text_90 - 1}},
-    file{"pgflow/0950_privileges.sql", part::common, {text_91, sizeof text_91 - 1}},
-    file{"pgflow/0990_record_version.sql", part::common, {text_92, sizeof text_92 - 1}},
+    file{"pgflow/0244_continue_runs.sql", part::common, {text_48, sizeof text_48 - 1}},
+    file{"pgflow/0245_complete_tasks.sql", part::common, {text_49, sizeof text_49 - 1}},
+    file{"pgflow/0247_fail_exhausted_step.sql", part::common, {text_50, sizeof text_50 - 1}},
+    file{"pgflow/0248_skip_exhausted_step.sql", part::common, {text_51, sizeof text_51 - 1}},
+    file{"pgflow/0249_fail_task_internal.sql", part::common, {text_52, sizeof text_52 - 1}},
+    file{"pgflow/0250_fail_task.sql", part::common, {text_53, sizeof text_53 - 1}},
+    file{"pgflow/0255_fail_task_attempt.sql", part::common, {text_54, sizeof text_54 - 1}},
+    file{"pgflow/0260_maybe_complete_run.sql", part::common, {text_55, sizeof text_55 - 1}},
+    file{"pgflow/0270_set_vt_batch.sql", part::common, {text_56, sizeof text_56 - 1}},
+    file{"pgflow/0280_get_run_with_states.sql", part::common, {text_57, sizeof text_57 - 1}},
+    file{"pgflow/0290_start_flow_with_states.sql", part::common, {text_58, sizeof text_58 - 1}},
+    file{"pgflow/0300_poll_for_tasks.sql", part::common, {text_59, sizeof text_59 - 1}},
+    file{"pgflow/0400_run_control.sql", part::common, {text_60, sizeof text_60 - 1}},
+    file{"pgflow/0410_cancel_active_tasks.sql", part::common, {text_61, sizeof text_61 - 1}},
+    file{"pgflow/0420_cancel_run.sql", part::common, {text_62, sizeof text_62 - 1}},
+    file{"pgflow/0430_retry_run.sql", part::common, {text_63, sizeof text_63 - 1}},
+    file{"pgflow/0440_resume_run.sql", part::common, {text_64, sizeof text_64 - 1}},
+    file{"pgflow/0450_fail_task_permanently.sql", part::common, {text_65, sizeof text_65 - 1}},
+    file{"pgflow/0460_start_flow_idempotent.sql", part::common, {text_66, sizeof text_66 - 1}},
+    file{"pgflow/0470_run_status.sql", part::common, {text_67, sizeof text_67 - 1}},
+    file{"pgflow/0480_prune_data_older_than.sql", part::common, {text_68, sizeof text_68 - 1}},
+    file{"pgflow/0490_start_many.sql", part::common, {text_69, sizeof text_69 - 1}},
+    file{"pgflow/0500_set_step_kind.sql", part::common, {text_70, sizeof text_70 - 1}},
+    file{"pgflow/0510_waits_runtime.sql", part::common, {text_71, sizeof text_71 - 1}},
+    file{"pgflow/0520_signal.sql", part::common, {text_72, sizeof text_72 - 1}},
+    file{"pgflow/0530_sleep_task.sql", part::common, {text_73, sizeof text_73 - 1}},
+    file{"pgflow/0540_wake_due_waits.sql", part::common, {text_74, sizeof text_74 - 1}},
+    file{"pgflow/0605_flow_control_settings.sql", part::common, {text_75, sizeof text_75 - 1}},
+    file{"pgflow/0610_run_admission.sql", part::common, {text_76, sizeof text_76 - 1}},
+    file{"pgflow/0615_task_admission.sql", part::common, {text_77, sizeof text_77 - 1}},
+    file{"pgflow/0616_release_task_slots.sql", part::common, {text_78, sizeof text_78 - 1}},
+    file{"pgflow/0620_fair_read.sql", part::common, {text_79, sizeof text_79 - 1}},
+    file{"pgflow/0700_schedules.sql", part::common, {text_80, sizeof text_80 - 1}},
+    file{"pgflow/0705_cron_field_values.sql", part::common, {text_81, sizeof text_81 - 1}},
+    file{"pgflow/0710_cron_next_run.sql", part::common, {text_82, sizeof text_82 - 1}},
+    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common, {text_83, sizeof text_83 - 1}},
+    file{"pgflow/0720_add_schedule.sql", part::common, {text_84, sizeof text_84 - 1}},
+    file{"pgflow/0725_update_schedule.sql", part::common, {text_85, sizeof text_85 - 1}},
+    file{"pgflow/0730_set_schedule_enabled.sql", part::common, {text_86, sizeof text_86 - 1}},
+    file{"pgflow/0735_remove_schedule.sql", part::common, {text_87, sizeof text_87 - 1}},
+    file{"pgflow/0740_run_due_schedules.sql", part::common, {text_88, sizeof text_88 - 1}},
+    file{"pgflow/0745_scheduler_lease.sql", part::common, {text_89, sizeof text_89 - 1}},
+    file{"pgflow/0900_installed_version.sql", part::common, {text_90, sizeof text_90 - 1}},
+    file{"pgflow/0910_installed_queue.sql", part::common, {text_91, sizeof text_91 - 1}},
+    file{"pgflow/0950_privileges.sql", part::common, {text_92, sizeof text_92 - 1}},
+    file{"pgflow/0990_record_version.sql", part::common, {text_93, sizeof text_93 - 1}},
 }};
 
 /// One SELECT returning one boolean column, pgflow_builtin_queue; reads GUC pgflow.install_queue.
