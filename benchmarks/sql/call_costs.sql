@@ -221,6 +221,11 @@ CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
 ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
 CALL pg_temp.claim_all('cc_chain', 10, NULL);
 CALL pg_temp.complete_all('chain: complete_tasks (a, starts b, 10 per call)', 10);
+CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
+CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
+ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.complete_all('chain: complete_tasks (a, starts b, 1 per call)', 1, true);
 \endif
 
 -- A failed attempt that is retried (task re-queued, message delayed).
