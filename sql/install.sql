@@ -60,6 +60,7 @@ SELECT set_config('pgflow.install_queue', :'queue', false) AS install_queue \gse
 \ir pgflow/0205_cascade_resolve_conditions.sql
 \ir pgflow/0210_cascade_complete_taskless_steps.sql
 \ir pgflow/0215_cascade_force_skip_steps.sql
+\ir pgflow/0218_queue_tasks.sql
 \ir pgflow/0220_start_ready_steps.sql
 \ir pgflow/0228_map_input_chunks.sql
 \ir pgflow/0230_start_tasks.sql

@@ -49,13 +49,34 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps) -> jsonb
 -- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
 -- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
--- The payloads of step:completed and run:completed as pgflow 0.8.1 sends them, built in one place
--- for the functions that complete steps and runs one at a time (complete_task,
--- maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- The payloads of step:started, step:completed and run:completed as pgflow 0.8.1 sends them, built
+-- in one place for the functions that start and complete steps and runs one at a time
+-- (start_flow, start_ready_steps, complete_task, maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
 -- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
 -- per session (a LANGUAGE sql function that pins search_path is planned on every call).
+CREATE OR REPLACE FUNCTION pgflow_cpp._step_started_event(run_id uuid, step_slug text, started_at timestamptz,
+                                                          remaining_tasks integer, remaining_deps integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'step:started',
+           'run_id', _step_started_event.run_id,
+           'step_slug', _step_started_event.step_slug,
+           'status', 'started',
+           'started_at', _step_started_event.started_at,
+           'remaining_tasks', _step_started_event.remaining_tasks,
+           'remaining_deps', _step_started_event.remaining_deps
+         );
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pgflow_cpp._step_completed_event(run_id uuid, step_slug text, completed_at timestamptz,
                                                             output jsonb, output_trimmed boolean)
 RETURNS jsonb

@@ -19,10 +19,19 @@ DECLARE
   taskless boolean;
   root_maps boolean;
   conditional boolean;
+  limited boolean;
+  waiting_roots boolean;
+  at_once boolean;
+  wake boolean := false;
+  root record;
 BEGIN
   SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
-         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
-  INTO root_maps, conditional
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false),
+         EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug),
+         EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k JOIN pgflow.steps AS rs
+                   ON rs.flow_slug = k.flow_slug AND rs.step_slug = k.step_slug
+                 WHERE k.flow_slug = start_flow.flow_slug AND rs.deps_count = 0 AND k.kind IN ('signal', 'subflow'))
+  INTO root_maps, conditional, limited, waiting_roots
   FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
   IF root_maps THEN
     IF start_flow.input IS NULL THEN
@@ -43,18 +52,31 @@ BEGIN
   )
   RETURNING * INTO created;
 
+  -- A run that has steps and starts its root steps with tasks at once (no condition to evaluate,
+  -- no run limit to wait for, no root map over [], no root step whose tasks wait for a signal or
+  -- a child run) creates them started and queues their tasks here: what start_ready_steps would
+  -- do, without its second pass over the rows.
+  at_once := created.remaining_steps > 0 AND NOT conditional AND NOT limited AND NOT waiting_roots
+             AND NOT (root_maps AND jsonb_array_length(created.input) = 0);
+
   -- initial_tasks: 1 for single steps, the input's length for root maps, unknown (NULL) for
   -- dependent maps until their dependency completes.
   WITH inserted AS (
-    INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
-    SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count,
-           CASE
-             WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
-               CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
-             WHEN s.step_type = 'map' THEN NULL
-             ELSE 1
-           END
+    INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks, status, started_at,
+                                    remaining_tasks)
+    SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count, n.initial_tasks,
+           CASE WHEN at_once AND s.deps_count = 0 THEN 'started' ELSE 'created' END,
+           CASE WHEN at_once AND s.deps_count = 0 THEN now() END,
+           CASE WHEN at_once AND s.deps_count = 0 THEN n.initial_tasks END
     FROM pgflow.steps AS s
+    CROSS JOIN LATERAL (
+      SELECT CASE
+               WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
+                 CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
+               WHEN s.step_type = 'map' THEN NULL
+               ELSE 1
+             END AS initial_tasks
+    ) AS n
     WHERE s.flow_slug = start_flow.flow_slug
     RETURNING step_states.initial_tasks
   )
@@ -73,9 +95,33 @@ BEGIN
     'run:started',
     created.run_id);
 
+  IF at_once THEN
+    FOR root IN
+      SELECT ss.step_slug, ss.started_at, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
+      FROM pgflow.step_states AS ss
+      JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+      WHERE ss.run_id = created.run_id AND ss.status = 'started'
+      ORDER BY ss.step_slug
+    LOOP
+      PERFORM pgflow_cpp.broadcast(
+        pgflow_cpp._step_started_event(created.run_id, root.step_slug, root.started_at, root.remaining_tasks, 0),
+        'step:' || root.step_slug || ':started',
+        created.run_id);
+      PERFORM pgflow_cpp._queue_tasks(created.flow_slug, array_fill(created.run_id, ARRAY[root.remaining_tasks]),
+                                      array_fill(root.step_slug, ARRAY[root.remaining_tasks]),
+                                      ARRAY(SELECT generate_series(0, root.remaining_tasks - 1)), root.start_delay);
+      wake := wake OR root.start_delay = 0;
+    END LOOP;
+    IF wake THEN
+      PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+    END IF;
+    RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+    RETURN;
+  END IF;
+
   -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
   -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).
-  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug) THEN
+  IF limited THEN
     IF NOT pgflow_cpp._enter_run(created.run_id, created.flow_slug, created.input) THEN
       RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
       RETURN;

@@ -62,15 +62,8 @@ BEGIN
     ORDER BY m.step_slug
   LOOP
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', start_ready_steps.run_id,
-        'step_slug', started.step_slug,
-        'status', 'started',
-        'started_at', started.started_at,
-        'remaining_tasks', started.remaining_tasks,
-        'remaining_deps', started.remaining_deps
-      ),
+      pgflow_cpp._step_started_event(start_ready_steps.run_id, started.step_slug, started.started_at,
+                                     started.remaining_tasks, started.remaining_deps),
       'step:' || started.step_slug || ':started',
       start_ready_steps.run_id);
 
@@ -81,21 +74,10 @@ BEGIN
       CONTINUE;
     END IF;
 
-    -- msg_ids come back in array order, so the n-th id belongs to task_index n - 1.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT run_flow, start_ready_steps.run_id, started.step_slug, sent.ord - 1, sent.msg_id
-    FROM pgmq.send_batch(
-           run_flow,
-           ARRAY(
-             SELECT jsonb_build_object(
-                      'flow_slug', run_flow,
-                      'run_id', start_ready_steps.run_id,
-                      'step_slug', started.step_slug,
-                      'task_index', i)
-             FROM generate_series(0, started.initial_tasks - 1) AS i
-             ORDER BY i),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => started.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    PERFORM pgflow_cpp._queue_tasks(run_flow, array_fill(start_ready_steps.run_id, ARRAY[started.initial_tasks]),
+                                    array_fill(started.step_slug, ARRAY[started.initial_tasks]),
+                                    ARRAY(SELECT generate_series(0, started.initial_tasks - 1)),
+                                    started.start_delay::integer);
 
     wake := wake OR started.start_delay = 0;
   END LOOP;

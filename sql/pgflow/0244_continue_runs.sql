@@ -52,12 +52,17 @@ BEGIN
         remaining_tasks = CASE WHEN k.starts THEN child.initial_tasks ELSE child.remaining_tasks END
     -- Per dependent: how many of its dependencies complete here, and the last of them in element
     -- order, whose completion (one element at a time) would have started it.
+    -- Every row by its key (LATERAL ... OFFSET 0): planned on small tables, a join could read all
+    -- of deps per call.
     FROM (SELECT r.run_id, d.step_slug, count(*)::integer AS completed, max(o) AS o,
                  ss.status = 'created' AND ss.remaining_deps = count(*) AND ss.initial_tasks > 0 AS starts
           FROM unnest(_continue_runs.ords) AS o
-          JOIN pgflow.runs AS r ON r.run_id = _continue_runs.run_ids[o]
-          JOIN pgflow.deps AS d ON d.flow_slug = r.flow_slug AND d.dep_slug = _continue_runs.step_slugs[o]
-          JOIN pgflow.step_states AS ss ON ss.run_id = r.run_id AND ss.step_slug = d.step_slug
+          CROSS JOIN LATERAL (SELECT r.run_id, r.flow_slug FROM pgflow.runs AS r
+                              WHERE r.run_id = _continue_runs.run_ids[o] OFFSET 0) AS r
+          CROSS JOIN LATERAL (SELECT d.step_slug FROM pgflow.deps AS d
+                              WHERE d.flow_slug = r.flow_slug AND d.dep_slug = _continue_runs.step_slugs[o] OFFSET 0) AS d
+          CROSS JOIN LATERAL (SELECT ss.status, ss.remaining_deps, ss.initial_tasks FROM pgflow.step_states AS ss
+                              WHERE ss.run_id = r.run_id AND ss.step_slug = d.step_slug OFFSET 0) AS ss
           GROUP BY r.run_id, d.step_slug, ss.status, ss.remaining_deps, ss.initial_tasks) AS k
     WHERE child.run_id = k.run_id AND child.step_slug = k.step_slug
     RETURNING k.o AS ord, child.flow_slug, child.run_id, child.step_slug, child.started_at, child.remaining_tasks,
@@ -88,14 +93,7 @@ BEGIN
               ) AS ss
               UNION ALL
               SELECT st.ord, 2, st.step_slug, st.run_id, 'step:' || st.step_slug || ':started',
-                     jsonb_build_object(
-                       'event_type', 'step:started',
-                       'run_id', st.run_id,
-                       'step_slug', st.step_slug,
-                       'status', 'started',
-                       'started_at', st.started_at,
-                       'remaining_tasks', st.remaining_tasks,
-                       'remaining_deps', 0)
+                     pgflow_cpp._step_started_event(st.run_id, st.step_slug, st.started_at, st.remaining_tasks, 0)
               FROM unnest(started_ords, started_runs, started_steps, started_times, started_tasks)
                      AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e
         ORDER BY e.ord, e.k, e.step_slug) AS events;
@@ -104,32 +102,18 @@ BEGIN
     RETURN;
   END IF;
 
-  -- The started steps' tasks: one pgmq.send_batch per flow and start delay (msg_ids come back in
-  -- array order, so the n-th id belongs to the n-th task), and a step_tasks row per message.
+  -- The started steps' tasks: one pgmq.send_batch per flow and start delay.
   FOR batch IN
-    SELECT st.flow_slug, st.start_delay, array_agg(st.run_id ORDER BY st.i) AS runs,
-           array_agg(st.step_slug ORDER BY st.i) AS steps, array_agg(st.tasks ORDER BY st.i) AS tasks
+    SELECT st.flow_slug, st.start_delay, array_agg(st.run_id ORDER BY st.i, g.task_index) AS runs,
+           array_agg(st.step_slug ORDER BY st.i, g.task_index) AS steps,
+           array_agg(g.task_index ORDER BY st.i, g.task_index) AS task_indexes
     FROM unnest(started_flows, started_runs, started_steps, started_tasks, started_delays)
            WITH ORDINALITY AS st(flow_slug, run_id, step_slug, tasks, start_delay, i)
+    CROSS JOIN LATERAL generate_series(0, st.tasks - 1) AS g(task_index)
     GROUP BY st.flow_slug, st.start_delay
     ORDER BY st.flow_slug, st.start_delay
   LOOP
-    WITH queued AS (
-      SELECT row_number() OVER (ORDER BY st.i, g.task_index) AS n, st.run_id, st.step_slug, g.task_index
-      FROM unnest(batch.runs, batch.steps, batch.tasks) WITH ORDINALITY AS st(run_id, step_slug, tasks, i)
-      CROSS JOIN LATERAL generate_series(0, st.tasks - 1) AS g(task_index)
-    )
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT batch.flow_slug, q.run_id, q.step_slug, q.task_index, m.msg_id
-    FROM pgmq.send_batch(
-           batch.flow_slug,
-           ARRAY(SELECT jsonb_build_object('flow_slug', batch.flow_slug, 'run_id', q.run_id,
-                                           'step_slug', q.step_slug, 'task_index', q.task_index)
-                 FROM queued AS q ORDER BY q.n),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => batch.start_delay)) WITH ORDINALITY AS m(msg_id, n)
-    JOIN queued AS q ON q.n = m.n;
-
+    PERFORM pgflow_cpp._queue_tasks(batch.flow_slug, batch.runs, batch.steps, batch.task_indexes, batch.start_delay);
     IF batch.start_delay = 0 THEN
       PERFORM pgflow_cpp.notify('pgflow:queue:' || batch.flow_slug, '');
     END IF;

@@ -42,15 +42,8 @@ BEGIN
         USING ERRCODE = 'data_corrupted';
     END IF;
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', _start_partial_steps.run_id,
-        'step_slug', partial.step_slug,
-        'status', 'started',
-        'started_at', partial.started_at,
-        'remaining_tasks', partial.remaining_tasks,
-        'remaining_deps', partial.remaining_deps
-      ),
+      pgflow_cpp._step_started_event(_start_partial_steps.run_id, partial.step_slug, partial.started_at,
+                                     partial.remaining_tasks, partial.remaining_deps),
       'step:' || partial.step_slug || ':started',
       _start_partial_steps.run_id);
 
@@ -63,16 +56,9 @@ BEGIN
       PERFORM pgflow_cpp.start_waiting_tasks(_start_partial_steps.run_id, flow, partial.step_slug, partial.kind, missing);
       CONTINUE;
     END IF;
-    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT flow, _start_partial_steps.run_id, partial.step_slug, missing[sent.ord], sent.msg_id
-    FROM pgmq.send_batch(
-           flow,
-           ARRAY(SELECT jsonb_build_object('flow_slug', flow, 'run_id', _start_partial_steps.run_id,
-                                           'step_slug', partial.step_slug, 'task_index', m.i)
-                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    PERFORM pgflow_cpp._queue_tasks(flow, array_fill(_start_partial_steps.run_id, ARRAY[cardinality(missing)]),
+                                    array_fill(partial.step_slug, ARRAY[cardinality(missing)]), missing,
+                                    partial.start_delay::integer);
     wake := wake OR partial.start_delay = 0;
   END LOOP;
   IF wake THEN

@@ -1,7 +1,8 @@
 -- pgflow-cpp's internal helper functions, each on its own (their callers' files test them in
 -- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority,
--- _start_child_run, _step_completed_event, _run_completed_event and _run_output.
-SELECT plan(28);
+-- _start_child_run, _step_started_event, _step_completed_event, _run_completed_event, _run_output
+-- and _queue_tasks.
+SELECT plan(31);
 
 -- _realtime_send_exists(): whether events also go to realtime.send(jsonb, text, text, boolean).
 SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false without a realtime schema');
@@ -115,8 +116,14 @@ SELECT results_eq($$SELECT w.child_run_id IS NULL, w.wake_at IS NOT NULL, w.star
                   $$VALUES (true, true, 'Child run of flow "child" could not start: no children today'::text)$$,
                   '_start_child_run: the wait is due at once and says why the child could not start');
 
+-- _step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps),
 -- _step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) and
 -- _run_completed_event(run_id, flow_slug, output, completed_at): pgflow 0.8.1's payloads.
+SELECT is(pgflow_cpp._step_started_event('00000000-0000-0000-0000-00000000e001', 'fetch', '2026-01-02 03:04:05+00', 3, 0),
+          jsonb_build_object('event_type', 'step:started', 'run_id', '00000000-0000-0000-0000-00000000e001',
+                             'step_slug', 'fetch', 'status', 'started', 'started_at', '2026-01-02 03:04:05+00'::timestamptz,
+                             'remaining_tasks', 3, 'remaining_deps', 0),
+          '_step_started_event: the step''s payload with its counters');
 SELECT is(pgflow_cpp._step_completed_event('00000000-0000-0000-0000-00000000e001', 'fetch', '2026-01-02 03:04:05+00',
                                            '{"n": 1}', false),
           jsonb_build_object('event_type', 'step:completed', 'run_id', '00000000-0000-0000-0000-00000000e001',
@@ -156,5 +163,28 @@ SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000f0a01', 'items', i, 
 SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000f0a01', 'leaf', 0, 'false');
 SELECT is(pgflow_cpp._run_output('00000000-0000-0000-0000-0000000f0a01'), '{"items": [0, 1], "leaf": false}'::jsonb,
           '_run_output: the leaves only, a map''s outputs in task order, falsy outputs kept');
+
+-- _queue_tasks(flow_slug, run_ids, step_slugs, task_indexes, start_delay): one message and one
+-- task row per element, the n-th message id for the n-th element, visible after the delay.
+SELECT pgflow.create_flow('qt');
+SELECT pgflow.add_step('qt', 'a', step_type => 'map');
+SELECT pgflow.add_step('qt', 'b');
+INSERT INTO pgflow.runs (run_id, flow_slug, input, remaining_steps)
+VALUES ('00000000-0000-0000-0000-00000000f001', 'qt', '[1, 2]', 2);
+INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks, status, started_at, remaining_tasks)
+VALUES ('qt', '00000000-0000-0000-0000-00000000f001', 'a', 0, 2, 'started', now(), 2),
+       ('qt', '00000000-0000-0000-0000-00000000f001', 'b', 0, 1, 'started', now(), 1);
+SELECT pgflow_cpp._queue_tasks('qt', ARRAY['00000000-0000-0000-0000-00000000f001'::uuid, '00000000-0000-0000-0000-00000000f001'],
+                               ARRAY['a', 'a'], ARRAY[1, 0], 0);
+SELECT pgflow_cpp._queue_tasks('qt', ARRAY['00000000-0000-0000-0000-00000000f001'::uuid], ARRAY['b'], ARRAY[0], 60);
+SELECT results_eq($$SELECT t.step_slug, t.task_index, t.status, q.message
+                    FROM pgflow.step_tasks AS t JOIN pgmq.q_qt AS q ON q.msg_id = t.message_id
+                    WHERE t.run_id = '00000000-0000-0000-0000-00000000f001' ORDER BY t.message_id$$,
+                  $$VALUES ('a', 1, 'queued', '{"flow_slug": "qt", "run_id": "00000000-0000-0000-0000-00000000f001", "step_slug": "a", "task_index": 1}'::jsonb),
+                           ('a', 0, 'queued', '{"flow_slug": "qt", "run_id": "00000000-0000-0000-0000-00000000f001", "step_slug": "a", "task_index": 0}'),
+                           ('b', 0, 'queued', '{"flow_slug": "qt", "run_id": "00000000-0000-0000-0000-00000000f001", "step_slug": "b", "task_index": 0}')$$,
+                  '_queue_tasks: one message per task, in the order given, each on its task''s row');
+SELECT is((SELECT array_agg(q.vt > now() + interval '50 seconds' ORDER BY q.msg_id) FROM pgmq.q_qt AS q),
+          ARRAY[false, false, true], '_queue_tasks: messages are visible after the start delay');
 
 SELECT * FROM finish();

@@ -1631,13 +1631,34 @@ BEGIN
 END;
 $$;
 
+-- pgflow_cpp._step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps) -> jsonb
 -- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
 -- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
--- The payloads of step:completed and run:completed as pgflow 0.8.1 sends them, built in one place
--- for the functions that complete steps and runs one at a time (complete_task,
--- maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- The payloads of step:started, step:completed and run:completed as pgflow 0.8.1 sends them, built
+-- in one place for the functions that start and complete steps and runs one at a time
+-- (start_flow, start_ready_steps, complete_task, maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
 -- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
 -- per session (a LANGUAGE sql function that pins search_path is planned on every call).
+CREATE OR REPLACE FUNCTION pgflow_cpp._step_started_event(run_id uuid, step_slug text, started_at timestamptz,
+                                                          remaining_tasks integer, remaining_deps integer)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'step:started',
+           'run_id', _step_started_event.run_id,
+           'step_slug', _step_started_event.step_slug,
+           'status', 'started',
+           'started_at', _step_started_event.started_at,
+           'remaining_tasks', _step_started_event.remaining_tasks,
+           'remaining_deps', _step_started_event.remaining_deps
+         );
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pgflow_cpp._step_completed_event(run_id uuid, step_slug text, completed_at timestamptz,
                                                             output jsonb, output_trimmed boolean)
 RETURNS jsonb
@@ -1944,10 +1965,19 @@ DECLARE
   taskless boolean;
   root_maps boolean;
   conditional boolean;
+  limited boolean;
+  waiting_roots boolean;
+  at_once boolean;
+  wake boolean := false;
+  root record;
 BEGIN
   SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
-         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
-  INTO root_maps, conditional
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false),
+         EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug),
+         EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k JOIN pgflow.steps AS rs
+                   ON rs.flow_slug = k.flow_slug AND rs.step_slug = k.step_slug
+                 WHERE k.flow_slug = start_flow.flow_slug AND rs.deps_count = 0 AND k.kind IN ('signal', 'subflow'))
+  INTO root_maps, conditional, limited, waiting_roots
   FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
   IF root_maps THEN
     IF start_flow.input IS NULL THEN
@@ -1968,18 +1998,31 @@ BEGIN
   )
   RETURNING * INTO created;
 
+  -- A run that has steps and starts its root steps with tasks at once (no condition to evaluate,
+  -- no run limit to wait for, no root map over [], no root step whose tasks wait for a signal or
+  -- a child run) creates them started and queues their tasks here: what start_ready_steps would
+  -- do, without its second pass over the rows.
+  at_once := created.remaining_steps > 0 AND NOT conditional AND NOT limited AND NOT waiting_roots
+             AND NOT (root_maps AND jsonb_array_length(created.input) = 0);
+
   -- initial_tasks: 1 for single steps, the input's length for root maps, unknown (NULL) for
   -- dependent maps until their dependency completes.
   WITH inserted AS (
-    INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
-    SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count,
-           CASE
-             WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
-               CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
-             WHEN s.step_type = 'map' THEN NULL
-             ELSE 1
-           END
+    INSERT INTO pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks, status, started_at,
+                                    remaining_tasks)
+    SELECT s.flow_slug, created.run_id, s.step_slug, s.deps_count, n.initial_tasks,
+           CASE WHEN at_once AND s.deps_count = 0 THEN 'started' ELSE 'created' END,
+           CASE WHEN at_once AND s.deps_count = 0 THEN now() END,
+           CASE WHEN at_once AND s.deps_count = 0 THEN n.initial_tasks END
     FROM pgflow.steps AS s
+    CROSS JOIN LATERAL (
+      SELECT CASE
+               WHEN s.step_type = 'map' AND s.deps_count = 0 THEN
+                 CASE WHEN jsonb_typeof(created.input) = 'array' THEN jsonb_array_length(created.input) ELSE 1 END
+               WHEN s.step_type = 'map' THEN NULL
+               ELSE 1
+             END AS initial_tasks
+    ) AS n
     WHERE s.flow_slug = start_flow.flow_slug
     RETURNING step_states.initial_tasks
   )
@@ -1998,9 +2041,33 @@ BEGIN
     'run:started',
     created.run_id);
 
+  IF at_once THEN
+    FOR root IN
+      SELECT ss.step_slug, ss.started_at, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
+      FROM pgflow.step_states AS ss
+      JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
+      WHERE ss.run_id = created.run_id AND ss.status = 'started'
+      ORDER BY ss.step_slug
+    LOOP
+      PERFORM pgflow_cpp.broadcast(
+        pgflow_cpp._step_started_event(created.run_id, root.step_slug, root.started_at, root.remaining_tasks, 0),
+        'step:' || root.step_slug || ':started',
+        created.run_id);
+      PERFORM pgflow_cpp._queue_tasks(created.flow_slug, array_fill(created.run_id, ARRAY[root.remaining_tasks]),
+                                      array_fill(root.step_slug, ARRAY[root.remaining_tasks]),
+                                      ARRAY(SELECT generate_series(0, root.remaining_tasks - 1)), root.start_delay);
+      wake := wake OR root.start_delay = 0;
+    END LOOP;
+    IF wake THEN
+      PERFORM pgflow_cpp.notify('pgflow:queue:' || created.flow_slug, '');
+    END IF;
+    RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
+    RETURN;
+  END IF;
+
   -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
   -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).
-  IF EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug) THEN
+  IF limited THEN
     IF NOT pgflow_cpp._enter_run(created.run_id, created.flow_slug, created.input) THEN
       RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
       RETURN;
@@ -2431,6 +2498,40 @@ $$;
 )pgflow_sql"
 ;
 inline constexpr char text_43[] =
+R"pgflow_sql(-- pgflow_cpp._queue_tasks(flow_slug, run_ids, step_slugs, task_indexes, start_delay) -> void
+-- (Internal.) Queues the tasks (run_ids[i], step_slugs[i], task_indexes[i]) of the flow: one
+-- pgmq.send_batch of their messages ({flow_slug, run_id, step_slug, task_index}, visible after
+-- start_delay seconds) and one step_tasks row per message, in one statement. msg_ids come back in
+-- array order, so the n-th id belongs to the n-th task. The caller sends the queue's wake-up
+-- (pgflow_cpp.notify on pgflow:queue:<flow>) once it has queued everything visible at once.
+-- Every message of a step's tasks is made here (start_ready_steps, start_flow, complete_tasks'
+-- continuing path, a resumed run's partly completed steps).
+CREATE OR REPLACE FUNCTION pgflow_cpp._queue_tasks(flow_slug text, run_ids uuid[], step_slugs text[],
+                                                   task_indexes integer[], start_delay integer)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+  INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
+  SELECT _queue_tasks.flow_slug, _queue_tasks.run_ids[sent.ord], _queue_tasks.step_slugs[sent.ord],
+         _queue_tasks.task_indexes[sent.ord], sent.msg_id
+  FROM pgmq.send_batch(
+         _queue_tasks.flow_slug,
+         ARRAY(SELECT jsonb_build_object('flow_slug', _queue_tasks.flow_slug, 'run_id', m.run_id,
+                                         'step_slug', m.step_slug, 'task_index', m.task_index)
+               FROM unnest(_queue_tasks.run_ids, _queue_tasks.step_slugs, _queue_tasks.task_indexes)
+                      WITH ORDINALITY AS m(run_id, step_slug, task_index, ord)
+               ORDER BY m.ord),
+         NULL::jsonb[],
+         clock_timestamp() + make_interval(secs => _queue_tasks.start_delay)) WITH ORDINALITY AS sent(msg_id, ord);
+END;
+$$;
+)pgflow_sql"
+;
+inline constexpr char text_44[] =
 R"pgflow_sql(-- pgflow.start_ready_steps(run_id) -> void
 -- Starts every step of the run that is 'created' with no remaining deps and a known, non-zero task
 -- count (nothing on a failed or completed run, as in pgflow 0.14): status 'started', remaining_tasks = initial_tasks, a
@@ -2495,15 +2596,8 @@ BEGIN
     ORDER BY m.step_slug
   LOOP
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', start_ready_steps.run_id,
-        'step_slug', started.step_slug,
-        'status', 'started',
-        'started_at', started.started_at,
-        'remaining_tasks', started.remaining_tasks,
-        'remaining_deps', started.remaining_deps
-      ),
+      pgflow_cpp._step_started_event(start_ready_steps.run_id, started.step_slug, started.started_at,
+                                     started.remaining_tasks, started.remaining_deps),
       'step:' || started.step_slug || ':started',
       start_ready_steps.run_id);
 
@@ -2514,21 +2608,10 @@ BEGIN
       CONTINUE;
     END IF;
 
-    -- msg_ids come back in array order, so the n-th id belongs to task_index n - 1.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT run_flow, start_ready_steps.run_id, started.step_slug, sent.ord - 1, sent.msg_id
-    FROM pgmq.send_batch(
-           run_flow,
-           ARRAY(
-             SELECT jsonb_build_object(
-                      'flow_slug', run_flow,
-                      'run_id', start_ready_steps.run_id,
-                      'step_slug', started.step_slug,
-                      'task_index', i)
-             FROM generate_series(0, started.initial_tasks - 1) AS i
-             ORDER BY i),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => started.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    PERFORM pgflow_cpp._queue_tasks(run_flow, array_fill(start_ready_steps.run_id, ARRAY[started.initial_tasks]),
+                                    array_fill(started.step_slug, ARRAY[started.initial_tasks]),
+                                    ARRAY(SELECT generate_series(0, started.initial_tasks - 1)),
+                                    started.start_delay::integer);
 
     wake := wake OR started.start_delay = 0;
   END LOOP;
@@ -2540,7 +2623,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_44[] =
+inline constexpr char text_45[] =
 R"pgflow_sql(-- Large map inputs, read by chunk (addition: not in pgflow 0.8.1; nothing in schema pgflow changes).
 -- A claim of map tasks takes each task's element from the map's source array (the run input of a
 -- root map, the output of its single dependency otherwise). Reading that array means detoasting
@@ -2588,7 +2671,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_45[] =
+inline constexpr char text_46[] =
 R"pgflow_sql(-- pgflow.start_tasks(flow_slug, msg_ids, worker_id) -> setof pgflow.step_task_record
 -- Claims the tasks of this flow whose queue messages are msg_ids, of started steps of started runs
 -- (pgflow 0.14; 0.8.1 only excluded failed runs): each 'queued' task, and each task still 'started' whose deadline (started_at + timeout + 2 s) has
@@ -2891,7 +2974,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_46[] =
+inline constexpr char text_47[] =
 R"pgflow_sql(-- pgflow_cpp.read_and_start_tasks(flow_slug, vt, qty, worker_id)
 --   -> table (messages, run_id, step_slug, task_index, input, attempt)
 -- (Addition: not in pgflow 0.8.1.) A worker's claim in one call: pgmq.read(flow_slug, vt, qty)
@@ -2971,7 +3054,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_47[] =
+inline constexpr char text_48[] =
 R"pgflow_sql(-- pgflow.complete_task(run_id, step_slug, task_index, output) -> setof pgflow.step_tasks
 -- Records a started task's output. The last task of a step completes the step (step:completed
 -- with the step's output), counts it off its dependents (a dependent map learns its size) and
@@ -3302,7 +3385,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_48[] =
+inline constexpr char text_49[] =
 R"pgflow_sql(-- pgflow_cpp._continue_runs(run_ids, step_slugs, outputs, ords) -> void
 -- (Internal: pgflow.complete_tasks' set-wise path for steps that hand on to plain dependents.)
 -- For each element i of ords, in order, what complete_task does once it has completed the task
@@ -3357,12 +3440,17 @@ BEGIN
         remaining_tasks = CASE WHEN k.starts THEN child.initial_tasks ELSE child.remaining_tasks END
     -- Per dependent: how many of its dependencies complete here, and the last of them in element
     -- order, whose completion (one element at a time) would have started it.
+    -- Every row by its key (LATERAL ... OFFSET 0): planned on small tables, a join could read all
+    -- of deps per call.
     FROM (SELECT r.run_id, d.step_slug, count(*)::integer AS completed, max(o) AS o,
                  ss.status = 'created' AND ss.remaining_deps = count(*) AND ss.initial_tasks > 0 AS starts
           FROM unnest(_continue_runs.ords) AS o
-          JOIN pgflow.runs AS r ON r.run_id = _continue_runs.run_ids[o]
-          JOIN pgflow.deps AS d ON d.flow_slug = r.flow_slug AND d.dep_slug = _continue_runs.step_slugs[o]
-          JOIN pgflow.step_states AS ss ON ss.run_id = r.run_id AND ss.step_slug = d.step_slug
+          CROSS JOIN LATERAL (SELECT r.run_id, r.flow_slug FROM pgflow.runs AS r
+                              WHERE r.run_id = _continue_runs.run_ids[o] OFFSET 0) AS r
+          CROSS JOIN LATERAL (SELECT d.step_slug FROM pgflow.deps AS d
+                              WHERE d.flow_slug = r.flow_slug AND d.dep_slug = _continue_runs.step_slugs[o] OFFSET 0) AS d
+          CROSS JOIN LATERAL (SELECT ss.status, ss.remaining_deps, ss.initial_tasks FROM pgflow.step_states AS ss
+                              WHERE ss.run_id = r.run_id AND ss.step_slug = d.step_slug OFFSET 0) AS ss
           GROUP BY r.run_id, d.step_slug, ss.status, ss.remaining_deps, ss.initial_tasks) AS k
     WHERE child.run_id = k.run_id AND child.step_slug = k.step_slug
     RETURNING k.o AS ord, child.flow_slug, child.run_id, child.step_slug, child.started_at, child.remaining_tasks,
@@ -3393,14 +3481,7 @@ BEGIN
               ) AS ss
               UNION ALL
               SELECT st.ord, 2, st.step_slug, st.run_id, 'step:' || st.step_slug || ':started',
-                     jsonb_build_object(
-                       'event_type', 'step:started',
-                       'run_id', st.run_id,
-                       'step_slug', st.step_slug,
-                       'status', 'started',
-                       'started_at', st.started_at,
-                       'remaining_tasks', st.remaining_tasks,
-                       'remaining_deps', 0)
+                     pgflow_cpp._step_started_event(st.run_id, st.step_slug, st.started_at, st.remaining_tasks, 0)
               FROM unnest(started_ords, started_runs, started_steps, started_times, started_tasks)
                      AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e
         ORDER BY e.ord, e.k, e.step_slug) AS events;
@@ -3409,32 +3490,18 @@ BEGIN
     RETURN;
   END IF;
 
-  -- The started steps' tasks: one pgmq.send_batch per flow and start delay (msg_ids come back in
-  -- array order, so the n-th id belongs to the n-th task), and a step_tasks row per message.
+  -- The started steps' tasks: one pgmq.send_batch per flow and start delay.
   FOR batch IN
-    SELECT st.flow_slug, st.start_delay, array_agg(st.run_id ORDER BY st.i) AS runs,
-           array_agg(st.step_slug ORDER BY st.i) AS steps, array_agg(st.tasks ORDER BY st.i) AS tasks
+    SELECT st.flow_slug, st.start_delay, array_agg(st.run_id ORDER BY st.i, g.task_index) AS runs,
+           array_agg(st.step_slug ORDER BY st.i, g.task_index) AS steps,
+           array_agg(g.task_index ORDER BY st.i, g.task_index) AS task_indexes
     FROM unnest(started_flows, started_runs, started_steps, started_tasks, started_delays)
            WITH ORDINALITY AS st(flow_slug, run_id, step_slug, tasks, start_delay, i)
+    CROSS JOIN LATERAL generate_series(0, st.tasks - 1) AS g(task_index)
     GROUP BY st.flow_slug, st.start_delay
     ORDER BY st.flow_slug, st.start_delay
   LOOP
-    WITH queued AS (
-      SELECT row_number() OVER (ORDER BY st.i, g.task_index) AS n, st.run_id, st.step_slug, g.task_index
-      FROM unnest(batch.runs, batch.steps, batch.tasks) WITH ORDINALITY AS st(run_id, step_slug, tasks, i)
-      CROSS JOIN LATERAL generate_series(0, st.tasks - 1) AS g(task_index)
-    )
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT batch.flow_slug, q.run_id, q.step_slug, q.task_index, m.msg_id
-    FROM pgmq.send_batch(
-           batch.flow_slug,
-           ARRAY(SELECT jsonb_build_object('flow_slug', batch.flow_slug, 'run_id', q.run_id,
-                                           'step_slug', q.step_slug, 'task_index', q.task_index)
-                 FROM queued AS q ORDER BY q.n),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => batch.start_delay)) WITH ORDINALITY AS m(msg_id, n)
-    JOIN queued AS q ON q.n = m.n;
-
+    PERFORM pgflow_cpp._queue_tasks(batch.flow_slug, batch.runs, batch.steps, batch.task_indexes, batch.start_delay);
     IF batch.start_delay = 0 THEN
       PERFORM pgflow_cpp.notify('pgflow:queue:' || batch.flow_slug, '');
     END IF;
@@ -3443,7 +3510,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_49[] =
+inline constexpr char text_50[] =
 R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) Completes a batch of tasks in one call with the effect of
 -- pgflow.complete_task(run_ids[i], step_slugs[i], task_indexes[i], outputs[i]) for i = 1..n in
@@ -3887,7 +3954,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_50[] =
+inline constexpr char text_51[] =
 R"pgflow_sql(-- pgflow_cpp.fail_exhausted_step(run_id, flow_slug, step_slug, task_index, error_message) -> void
 -- (Internal; fail_task_internal's when_exhausted 'fail'.) The task (already 'failed') took its
 -- attempts with it: its step and run fail with error_message (step:failed, then run:failed), the
@@ -3953,7 +4020,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_51[] =
+inline constexpr char text_52[] =
 R"pgflow_sql(-- pgflow_cpp.skip_exhausted_step(run_id, flow_slug, step_slug, task_message, error_message,
 --                                cascade_to_dependents) -> void
 -- (Internal; fail_task_internal's when_exhausted 'skip' / 'skip-cascade', pgflow 0.14 with
@@ -4055,7 +4122,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_52[] =
+inline constexpr char text_53[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_internal(run_id, step_slug, task_index, error_message, permanently)
 --   -> setof pgflow.step_tasks
 -- (Internal.) The one body of every task failure: pgflow.fail_task (permanently => false),
@@ -4193,7 +4260,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_53[] =
+inline constexpr char text_54[] =
 R"pgflow_sql(-- pgflow.fail_task(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- Records a failed attempt of a started task. With attempts left the task is re-queued and its
 -- message hidden for calculate_retry_delay(base_delay, attempts_count) seconds (a zero delay also
@@ -4218,7 +4285,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_54[] =
+inline constexpr char text_55[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_attempt(run_id, step_slug, task_index, attempt, worker_id, error_message)
 --   -> integer (1 when the attempt was failed, 0 when it was no longer that worker's)
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for one attempt only: the task is failed
@@ -4252,7 +4319,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_55[] =
+inline constexpr char text_56[] =
 R"pgflow_sql(-- pgflow.maybe_complete_run(run_id) -> void
 -- Completes a started run whose remaining_steps is 0: status 'completed', completed_at, and output
 -- = {leaf step slug: its output} over the completed steps nobody depends on (NULL when there are
@@ -4287,7 +4354,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_56[] =
+inline constexpr char text_57[] =
 R"pgflow_sql(-- pgflow.set_vt_batch(queue_name, msg_ids, vt_offsets) -> table of the updated messages
 -- In one UPDATE, makes each message msg_ids[i] visible again vt_offsets[i] seconds from
 -- clock_timestamp() (read_ct unchanged); unknown ids are skipped. Empty when either array is NULL
@@ -4333,7 +4400,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_57[] =
+inline constexpr char text_58[] =
 R"pgflow_sql(-- pgflow.get_run_with_states(run_id) -> jsonb
 -- {"run": <run row>, "steps": [<step_state rows>]} ("steps" is [] when there are none); NULL for
 -- an unknown run. SECURITY DEFINER: browser clients call it through PostgREST.
@@ -4354,7 +4421,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_58[] =
+inline constexpr char text_59[] =
 R"pgflow_sql(-- pgflow.start_flow_with_states(flow_slug, input, run_id = NULL) -> jsonb
 -- start_flow, then get_run_with_states of the new run. Same errors as start_flow.
 -- SECURITY DEFINER: browser clients call it through PostgREST.
@@ -4379,7 +4446,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_59[] =
+inline constexpr char text_60[] =
 R"pgflow_sql(-- pgflow.poll_for_tasks(queue_name, vt, qty, max_poll_seconds = 5, poll_interval_ms = 100)
 --   -> setof pgflow.step_task_record
 -- Deprecated since pgflow 0.5 (workers use pgmq.read_with_poll + start_tasks): raises a NOTICE
@@ -4404,7 +4471,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_60[] =
+inline constexpr char text_61[] =
 R"pgflow_sql(-- pgflow_cpp.run_control: what pgflow-cpp's run control adds to a run (one row per run that uses
 -- it; other runs have none). Not columns of pgflow.runs: cancel, retry, resume and idempotent
 -- starts are upstream designs that pgflow has not shipped, so they live in pgflow_cpp, named
@@ -4477,7 +4544,7 @@ END
 $priority$;
 )pgflow_sql"
 ;
-inline constexpr char text_61[] =
+inline constexpr char text_62[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_active_tasks(run_id, flow_slug, skip_locked) -> table (step_slug, tasks)
 -- (Internal.) pgflow 0.15.1's rule "no task of a finished run stays active": every 'queued' or
 -- 'started' task of the run becomes 'cancelled' (nothing else of the row changes: upstream has no
@@ -4530,7 +4597,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_62[] =
+inline constexpr char text_63[] =
 R"pgflow_sql(-- pgflow_cpp.cancel_run(run_id) -> boolean (true: cancelled now; false: it already was)
 -- (Addition: not in pgflow 0.8.1; upstream has only designed it.) Ends a started run as
 -- cancelled: its queued and started tasks become 'cancelled' and their messages are archived,
@@ -4672,7 +4739,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_63[] =
+inline constexpr char text_64[] =
 R"pgflow_sql(-- pgflow_cpp.lock_restart_source(run_id, action) -> pgflow.runs (internal)
 -- The run a retry or resume starts from, locked (FOR NO KEY UPDATE: concurrent restarts of one
 -- run queue here, late callbacks of it are not blocked), after checking that it exists, is failed
@@ -4759,7 +4826,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_64[] =
+inline constexpr char text_65[] =
 R"pgflow_sql(-- pgflow_cpp._start_partial_steps(run_id) -> void
 -- A resumed run's partly completed steps (status 'created' with completed tasks copied from the old
 -- run) start with their missing tasks only, as start_ready_steps starts a step: event, then one
@@ -4804,15 +4871,8 @@ BEGIN
         USING ERRCODE = 'data_corrupted';
     END IF;
     PERFORM pgflow_cpp.broadcast(
-      jsonb_build_object(
-        'event_type', 'step:started',
-        'run_id', _start_partial_steps.run_id,
-        'step_slug', partial.step_slug,
-        'status', 'started',
-        'started_at', partial.started_at,
-        'remaining_tasks', partial.remaining_tasks,
-        'remaining_deps', partial.remaining_deps
-      ),
+      pgflow_cpp._step_started_event(_start_partial_steps.run_id, partial.step_slug, partial.started_at,
+                                     partial.remaining_tasks, partial.remaining_deps),
       'step:' || partial.step_slug || ':started',
       _start_partial_steps.run_id);
 
@@ -4825,16 +4885,9 @@ BEGIN
       PERFORM pgflow_cpp.start_waiting_tasks(_start_partial_steps.run_id, flow, partial.step_slug, partial.kind, missing);
       CONTINUE;
     END IF;
-    -- msg_ids come back in array order: the n-th id belongs to the n-th missing index.
-    INSERT INTO pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id)
-    SELECT flow, _start_partial_steps.run_id, partial.step_slug, missing[sent.ord], sent.msg_id
-    FROM pgmq.send_batch(
-           flow,
-           ARRAY(SELECT jsonb_build_object('flow_slug', flow, 'run_id', _start_partial_steps.run_id,
-                                           'step_slug', partial.step_slug, 'task_index', m.i)
-                 FROM unnest(missing) WITH ORDINALITY AS m(i, ord) ORDER BY m.ord),
-           NULL::jsonb[],
-           clock_timestamp() + make_interval(secs => partial.start_delay::integer)) WITH ORDINALITY AS sent(msg_id, ord);
+    PERFORM pgflow_cpp._queue_tasks(flow, array_fill(_start_partial_steps.run_id, ARRAY[cardinality(missing)]),
+                                    array_fill(partial.step_slug, ARRAY[cardinality(missing)]), missing,
+                                    partial.start_delay::integer);
     wake := wake OR partial.start_delay = 0;
   END LOOP;
   IF wake THEN
@@ -4968,7 +5021,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_65[] =
+inline constexpr char text_66[] =
 R"pgflow_sql(-- pgflow_cpp.fail_task_permanently(run_id, step_slug, task_index, error_message) -> setof pgflow.step_tasks
 -- (Addition: not in pgflow 0.8.1.) pgflow.fail_task for an error that no retry can cure (a
 -- handler's permanent error): a started task is exhausted at once whatever attempts remain, and
@@ -4993,7 +5046,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_66[] =
+inline constexpr char text_67[] =
 R"pgflow_sql(-- pgflow_cpp.start_flow_idempotent(flow_slug, input, idempotency_key, run_id = NULL) -> setof pgflow.runs
 -- (Addition: not in pgflow 0.8.1.) pgflow.start_flow once per (flow_slug, idempotency_key): the
 -- first call starts the run (run_id given or generated) and records the key in
@@ -5038,7 +5091,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_67[] =
+inline constexpr char text_68[] =
 R"pgflow_sql(-- pgflow_cpp.run_status(run_id) -> table (flow_slug, status, cancelled_at, restart_of_run_id,
 --   restart_kind, restarted_as_run_id, restarted_as_kind, idempotency_key)
 -- (Addition: not in pgflow 0.8.1.) A run's state as pgflow-cpp's run control sees it: status is
@@ -5068,7 +5121,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_68[] =
+inline constexpr char text_69[] =
 R"pgflow_sql(-- pgflow.prune_data_older_than(retention_interval) -> void
 -- Retention, with the signature and order of pgflow's documented maintenance function (upstream
 -- ships it as a snippet to install by hand; here it is part of the install). With
@@ -5138,7 +5191,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_69[] =
+inline constexpr char text_70[] =
 R"pgflow_sql(-- pgflow_cpp.start_many(flow_slug, inputs, run_ids = NULL) -> setof pgflow.runs
 -- Starts one run per element of inputs in one call and one transaction: all of them or, when one
 -- is refused, none. Each run is started by pgflow.start_flow (same events, same errors, prefixed
@@ -5195,7 +5248,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_70[] =
+inline constexpr char text_71[] =
 R"pgflow_sql(-- pgflow_cpp.json_matches_shape(value, shape) -> text
 -- (Addition.) NULL when value looks like shape, else a message naming the first mismatching path,
 -- e.g. '$.approved: expected boolean, got string'. shape is the JSON-Schema-like subset that the
@@ -5461,7 +5514,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_71[] =
+inline constexpr char text_72[] =
 R"pgflow_sql(-- Internal helpers of the steps without handlers (0067_waits.sql): opening a wait, a subflow's
 -- child run, and what a run's end means for its parent and its children.
 
@@ -5810,7 +5863,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_72[] =
+inline constexpr char text_73[] =
 R"pgflow_sql(-- pgflow_cpp.signal(run_id, step_slug, value, task_index = 0) -> void
 -- (Addition.) Completes a waiting task of a signal step with output = value, through
 -- pgflow.complete_task (dependents start, step:completed, the run completes: as a handler's
@@ -5908,7 +5961,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_73[] =
+inline constexpr char text_74[] =
 R"pgflow_sql(-- pgflow_cpp.sleep_task(run_id, step_slug, task_index, until) -> void
 -- (Addition.) A worker that claimed a task of a sleep step (and computed until from its input)
 -- parks it: the task's message is archived and the task waits, 'queued' and holding no worker,
@@ -5975,7 +6028,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_74[] =
+inline constexpr char text_75[] =
 R"pgflow_sql(-- pgflow_cpp.wake_wait(run_id, step_slug, task_index) -> void
 -- (Internal; wake_due_waits, whose caller holds the wait.) Acts on one due wait:
 --   sleep    the task completes with output to_jsonb(until);
@@ -6170,7 +6223,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_75[] =
+inline constexpr char text_76[] =
 R"pgflow_sql(-- pgflow_cpp.set_step_limits(flow_slug, step_slug, max_concurrency, concurrency_key, max_per_key,
 --   rate_limit) -> void
 -- (Addition.) Replaces the step's limits (all NULL removes them): at most max_concurrency tasks of
@@ -6375,7 +6428,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_76[] =
+inline constexpr char text_77[] =
 R"pgflow_sql(-- Run limits (pgflow_cpp.set_flow_limits): admission of waiting runs, and the end of a run.
 
 -- pgflow_cpp._begin_run(run_id) -> void
@@ -6528,7 +6581,7 @@ END
 $trigger$;
 )pgflow_sql"
 ;
-inline constexpr char text_77[] =
+inline constexpr char text_78[] =
 R"pgflow_sql(-- pgflow_cpp._admit_tasks(flow_slug, run_ids, step_slugs, task_indexes) -> boolean[]
 -- The step limits' part of a claim (pgflow_cpp.claim_tasks calls it only when a candidate's step
 -- has a pgflow_cpp.step_limits row): which of the candidate tasks (parallel arrays) may start now.
@@ -6687,7 +6740,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_78[] =
+inline constexpr char text_79[] =
 R"pgflow_sql(-- pgflow_cpp._release_task_slots(run_ids, step_slugs, task_indexes) -> void
 -- Called when tasks complete (pgflow.complete_task, pgflow.complete_tasks), a started task fails
 -- (pgflow_cpp.fail_task_internal: retried, failed or skipped), or tasks are cancelled with their
@@ -6750,7 +6803,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_79[] =
+inline constexpr char text_80[] =
 R"pgflow_sql(-- pgflow_cpp._read_messages(flow_slug, vt, qty) -> bigint[]
 -- The read of pgflow_cpp.read_and_start_tasks: up to qty visible messages of the flow's queue,
 -- hidden for vt seconds (read_ct + 1, as pgmq.read), their ids in ascending order (NULL when none).
@@ -6897,7 +6950,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_80[] =
+inline constexpr char text_81[] =
 R"pgflow_sql(-- Schedules (pgflow-cpp's addition, schema pgflow_cpp; docs/schedules.md): cron-style schedules
 -- stored in the database, started by pgflow_cpp.run_due_schedules, which whichever scheduler holds
 -- pgflow_cpp.scheduler_lease calls. The database is the source of truth for "due": next_run_at
@@ -6965,7 +7018,7 @@ CREATE TABLE IF NOT EXISTS pgflow_cpp.scheduler_lease (
 );
 )pgflow_sql"
 ;
-inline constexpr char text_81[] =
+inline constexpr char text_82[] =
 R"pgflow_sql(-- pgflow_cpp.cron_field_values(expression, field_name, field, lo, hi, names) -> integer[]
 -- The sorted values one field of a cron expression allows: lists (1,5), ranges (1-5), steps (*/15,
 -- 10-40/10, 5/15 = 5-hi/15), '*', and names (names[1] is the value lo: JAN, MON). A bad field is an
@@ -7052,7 +7105,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_82[] =
+inline constexpr char text_83[] =
 R"pgflow_sql(-- pgflow_cpp.cron_next_run(cron, time_zone, after) -> timestamptz
 -- The first tick of a schedule strictly after `after`. cron is 5 fields (minute hour day-of-month
 -- month day-of-week) or 6 (seconds first), with lists, ranges, steps and names (JAN-DEC, SUN-SAT;
@@ -7191,7 +7244,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_83[] =
+inline constexpr char text_84[] =
 R"pgflow_sql(-- pgflow_cpp.schedule_catch_up_checked(catch_up) -> text
 -- catch_up itself when it is a known policy ('one', 'all'), else an error that lists them.
 CREATE OR REPLACE FUNCTION pgflow_cpp.schedule_catch_up_checked(catch_up text)
@@ -7210,7 +7263,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_84[] =
+inline constexpr char text_85[] =
 R"pgflow_sql(-- pgflow_cpp.add_schedule(name, flow_slug, cron, input, time_zone, enabled, catch_up) -> schedules
 -- pgflow_cpp.add_prune_schedule(name, retention, cron, time_zone, enabled) -> schedules
 -- Add a schedule that starts flow_slug with input at every tick of cron (pgflow_cpp.cron_next_run
@@ -7323,7 +7376,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_85[] =
+inline constexpr char text_86[] =
 R"pgflow_sql(-- pgflow_cpp.update_schedule(name, cron, input, time_zone, catch_up, flow_slug) -> schedules
 -- Changes what is given (a NULL argument keeps the current value). A new cron or time zone
 -- computes next_run_at afresh from now. Same errors as add_schedule; no such schedule:
@@ -7377,7 +7430,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_86[] =
+inline constexpr char text_87[] =
 R"pgflow_sql(-- pgflow_cpp.set_schedule_enabled(name, enabled) -> schedules
 -- Pauses or resumes a schedule. Resuming starts from the first tick after now: the ticks missed
 -- while it was disabled are not caught up. No such schedule: no_data_found.
@@ -7410,7 +7463,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_87[] =
+inline constexpr char text_88[] =
 R"pgflow_sql(-- pgflow_cpp.remove_schedule(name) -> boolean
 -- Removes the schedule and its tick history (the runs it started stay); false when there is no
 -- such schedule. A tick in progress in another session finishes first (the row lock).
@@ -7426,7 +7479,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_88[] =
+inline constexpr char text_89[] =
 R"pgflow_sql(-- pgflow_cpp.run_due_schedules(max_runs) -> table(schedule_name, scheduled_at, run_id, error)
 -- Starts every due tick of every enabled schedule exactly once and advances next_run_at; returns
 -- the ticks it started. Due rows are locked FOR UPDATE SKIP LOCKED, so concurrent callers share
@@ -7510,7 +7563,7 @@ END;
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_89[] =
+inline constexpr char text_90[] =
 R"pgflow_sql(-- pgflow_cpp.acquire_scheduler_lease(holder, lease_seconds) -> boolean
 -- pgflow_cpp.release_scheduler_lease(holder) -> boolean
 -- The scheduler election: acquire takes the lease when nobody holds it or its holder let it
@@ -7562,7 +7615,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_90[] =
+inline constexpr char text_91[] =
 R"pgflow_sql(-- pgflow_cpp.installed_version() -> text
 -- Version of sql/ most recently installed into this database (NULL if none recorded).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_version()
@@ -7578,7 +7631,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_91[] =
+inline constexpr char text_92[] =
 R"pgflow_sql(-- pgflow_cpp.installed_queue() -> text
 -- 'builtin' (this project's pgmq-compatible queue) or 'extension' (the pgmq extension).
 CREATE OR REPLACE FUNCTION pgflow_cpp.installed_queue()
@@ -7592,7 +7645,7 @@ AS $$
 $$;
 )pgflow_sql"
 ;
-inline constexpr char text_92[] =
+inline constexpr char text_93[] =
 R"pgflow_sql(-- Who may do what in schemas pgflow and pgflow_cpp, in one place (run after every function is
 -- created; CREATE OR REPLACE FUNCTION keeps the grants and revocations of an earlier install).
 --   * The functions that change state run as their owner, the role that installed the schema:
@@ -7688,7 +7741,7 @@ END
 $privileges$;
 )pgflow_sql"
 ;
-inline constexpr char text_93[] =
+inline constexpr char text_94[] =
 R"pgflow_sql(-- Records this version of sql/: the project's VERSION, written here by cmake/EmbedSql.cmake.
 -- Installing the same version again leaves the existing row alone.
 INSERT INTO pgflow_cpp.schema_versions (version, queue)
@@ -7698,7 +7751,7 @@ ON CONFLICT (version) DO NOTHING;
 ;
 
 /// The files of sql/install.sql, in its order.
-inline constexpr std::array<file, 94> files{{
+inline constexpr std::array<file, 95> files{{
     file{"queue/0000_schema.sql", part::builtin_queue, {text_0, sizeof text_0 - 1}},
     file{"queue/format_table_name.sql", part::builtin_queue, {text_1, sizeof text_1 - 1}},
     file{"queue/validate_queue_name.sql", part::builtin_queue, {text_2, sizeof text_2 - 1}},
@@ -7742,57 +7795,58 @@ inline constexpr std::array<file, 94> files{{
     file{"pgflow/0205_cascade_resolve_conditions.sql", part::common, {text_40, sizeof text_40 - 1}},
     file{"pgflow/0210_cascade_complete_taskless_steps.sql", part::common, {text_41, sizeof text_41 - 1}},
     file{"pgflow/0215_cascade_force_skip_steps.sql", part::common, {text_42, sizeof text_42 - 1}},
-    file{"pgflow/0220_start_ready_steps.sql", part::common, {text_43, sizeof text_43 - 1}},
-    file{"pgflow/0228_map_input_chunks.sql", part::common, {text_44, sizeof text_44 - 1}},
-    file{"pgflow/0230_start_tasks.sql", part::common, {text_45, sizeof text_45 - 1}},
-    file{"pgflow/0235_read_and_start_tasks.sql", part::common, {text_46, sizeof text_46 - 1}},
-    file{"pgflow/0240_complete_task.sql", part::common, {text_47, sizeof text_47 - 1}},
-    file{"pgflow/0244_continue_runs.sql", part::common, {text_48, sizeof text_48 - 1}},
-    file{"pgflow/0245_complete_tasks.sql", part::common, {text_49, sizeof text_49 - 1}},
-    file{"pgflow/0247_fail_exhausted_step.sql", part::common, {text_50, sizeof text_50 - 1}},
-    file{"pgflow/0248_skip_exhausted_step.sql", part::common, {text_51, sizeof text_51 - 1}},
-    file{"pgflow/0249_fail_task_internal.sql", part::common, {text_52, sizeof text_52 - 1}},
-    file{"pgflow/0250_fail_task.sql", part::common, {text_53, sizeof text_53 - 1}},
-    file{"pgflow/0255_fail_task_attempt.sql", part::common, {text_54, sizeof text_54 - 1}},
-    file{"pgflow/0260_maybe_complete_run.sql", part::common, {text_55, sizeof text_55 - 1}},
-    file{"pgflow/0270_set_vt_batch.sql", part::common, {text_56, sizeof text_56 - 1}},
-    file{"pgflow/0280_get_run_with_states.sql", part::common, {text_57, sizeof text_57 - 1}},
-    file{"pgflow/0290_start_flow_with_states.sql", part::common, {text_58, sizeof text_58 - 1}},
-    file{"pgflow/0300_poll_for_tasks.sql", part::common, {text_59, sizeof text_59 - 1}},
-    file{"pgflow/0400_run_control.sql", part::common, {text_60, sizeof text_60 - 1}},
-    file{"pgflow/0410_cancel_active_tasks.sql", part::common, {text_61, sizeof text_61 - 1}},
-    file{"pgflow/0420_cancel_run.sql", part::common, {text_62, sizeof text_62 - 1}},
-    file{"pgflow/0430_retry_run.sql", part::common, {text_63, sizeof text_63 - 1}},
-    file{"pgflow/0440_resume_run.sql", part::common, {text_64, sizeof text_64 - 1}},
-    file{"pgflow/0450_fail_task_permanently.sql", part::common, {text_65, sizeof text_65 - 1}},
-    file{"pgflow/0460_start_flow_idempotent.sql", part::common, {text_66, sizeof text_66 - 1}},
-    file{"pgflow/0470_run_status.sql", part::common, {text_67, sizeof text_67 - 1}},
-    file{"pgflow/0480_prune_data_older_than.sql", part::common, {text_68, sizeof text_68 - 1}},
-    file{"pgflow/0490_start_many.sql", part::common, {text_69, sizeof text_69 - 1}},
-    file{"pgflow/0500_set_step_kind.sql", part::common, {text_70, sizeof text_70 - 1}},
-    file{"pgflow/0510_waits_runtime.sql", part::common, {text_71, sizeof text_71 - 1}},
-    file{"pgflow/0520_signal.sql", part::common, {text_72, sizeof text_72 - 1}},
-    file{"pgflow/0530_sleep_task.sql", part::common, {text_73, sizeof text_73 - 1}},
-    file{"pgflow/0540_wake_due_waits.sql", part::common, {text_74, sizeof text_74 - 1}},
-    file{"pgflow/0605_flow_control_settings.sql", part::common, {text_75, sizeof text_75 - 1}},
-    file{"pgflow/0610_run_admission.sql", part::common, {text_76, sizeof text_76 - 1}},
-    file{"pgflow/0615_task_admission.sql", part::common, {text_77, sizeof text_77 - 1}},
-    file{"pgflow/0616_release_task_slots.sql", part::common, {text_78, sizeof text_78 - 1}},
-    file{"pgflow/0620_fair_read.sql", part::common, {text_79, sizeof text_79 - 1}},
-    file{"pgflow/0700_schedules.sql", part::common, {text_80, sizeof text_80 - 1}},
-    file{"pgflow/0705_cron_field_values.sql", part::common, {text_81, sizeof text_81 - 1}},
-    file{"pgflow/0710_cron_next_run.sql", part::common, {text_82, sizeof text_82 - 1}},
-    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common, {text_83, sizeof text_83 - 1}},
-    file{"pgflow/0720_add_schedule.sql", part::common, {text_84, sizeof text_84 - 1}},
-    file{"pgflow/0725_update_schedule.sql", part::common, {text_85, sizeof text_85 - 1}},
-    file{"pgflow/0730_set_schedule_enabled.sql", part::common, {text_86, sizeof text_86 - 1}},
-    file{"pgflow/0735_remove_schedule.sql", part::common, {text_87, sizeof text_87 - 1}},
-    file{"pgflow/0740_run_due_schedules.sql", part::common, {text_88, sizeof text_88 - 1}},
-    file{"pgflow/0745_scheduler_lease.sql", part::common, {text_89, sizeof text_89 - 1}},
-    file{"pgflow/0900_installed_version.sql", part::common, {text_90, sizeof text_90 - 1}},
-    file{"pgflow/0910_installed_queue.sql", part::common, {text_91, sizeof text_91 - 1}},
-    file{"pgflow/0950_privileges.sql", part::common, {text_92, sizeof text_92 - 1}},
-    file{"pgflow/0990_record_version.sql", part::common, {text_93, sizeof text_93 - 1}},
+    file{"pgflow/0218_queue_tasks.sql", part::common, {text_43, sizeof text_43 - 1}},
+    file{"pgflow/0220_start_ready_steps.sql", part::common, {text_44, sizeof text_44 - 1}},
+    file{"pgflow/0228_map_input_chunks.sql", part::common, {text_45, sizeof text_45 - 1}},
+    file{"pgflow/0230_start_tasks.sql", part::common, {text_46, sizeof text_46 - 1}},
+    file{"pgflow/0235_read_and_start_tasks.sql", part::common, {text_47, sizeof text_47 - 1}},
+    file{"pgflow/0240_complete_task.sql", part::common, {text_48, sizeof text_48 - 1}},
+    file{"pgflow/0244_continue_runs.sql", part::common, {text_49, sizeof text_49 - 1}},
+    file{"pgflow/0245_complete_tasks.sql", part::common, {text_50, sizeof text_50 - 1}},
+    file{"pgflow/0247_fail_exhausted_step.sql", part::common, {text_51, sizeof text_51 - 1}},
+    file{"pgflow/0248_skip_exhausted_step.sql", part::common, {text_52, sizeof text_52 - 1}},
+    file{"pgflow/0249_fail_task_internal.sql", part::common, {text_53, sizeof text_53 - 1}},
+    file{"pgflow/0250_fail_task.sql", part::common, {text_54, sizeof text_54 - 1}},
+    file{"pgflow/0255_fail_task_attempt.sql", part::common, {text_55, sizeof text_55 - 1}},
+    file{"pgflow/0260_maybe_complete_run.sql", part::common, {text_56, sizeof text_56 - 1}},
+    file{"pgflow/0270_set_vt_batch.sql", part::common, {text_57, sizeof text_57 - 1}},
+    file{"pgflow/0280_get_run_with_states.sql", part::common, {text_58, sizeof text_58 - 1}},
+    file{"pgflow/0290_start_flow_with_states.sql", part::common, {text_59, sizeof text_59 - 1}},
+    file{"pgflow/0300_poll_for_tasks.sql", part::common, {text_60, sizeof text_60 - 1}},
+    file{"pgflow/0400_run_control.sql", part::common, {text_61, sizeof text_61 - 1}},
+    file{"pgflow/0410_cancel_active_tasks.sql", part::common, {text_62, sizeof text_62 - 1}},
+    file{"pgflow/0420_cancel_run.sql", part::common, {text_63, sizeof text_63 - 1}},
+    file{"pgflow/0430_retry_run.sql", part::common, {text_64, sizeof text_64 - 1}},
+    file{"pgflow/0440_resume_run.sql", part::common, {text_65, sizeof text_65 - 1}},
+    file{"pgflow/0450_fail_task_permanently.sql", part::common, {text_66, sizeof text_66 - 1}},
+    file{"pgflow/0460_start_flow_idempotent.sql", part::common, {text_67, sizeof text_67 - 1}},
+    file{"pgflow/0470_run_status.sql", part::common, {text_68, sizeof text_68 - 1}},
+    file{"pgflow/0480_prune_data_older_than.sql", part::common, {text_69, sizeof text_69 - 1}},
+    file{"pgflow/0490_start_many.sql", part::common, {text_70, sizeof text_70 - 1}},
+    file{"pgflow/0500_set_step_kind.sql", part::common, {text_71, sizeof text_71 - 1}},
+    file{"pgflow/0510_waits_runtime.sql", part::common, {text_72, sizeof text_72 - 1}},
+    file{"pgflow/0520_signal.sql", part::common, {text_73, sizeof text_73 - 1}},
+    file{"pgflow/0530_sleep_task.sql", part::common, {text_74, sizeof text_74 - 1}},
+    file{"pgflow/0540_wake_due_waits.sql", part::common, {text_75, sizeof text_75 - 1}},
+    file{"pgflow/0605_flow_control_settings.sql", part::common, {text_76, sizeof text_76 - 1}},
+    file{"pgflow/0610_run_admission.sql", part::common, {text_77, sizeof text_77 - 1}},
+    file{"pgflow/0615_task_admission.sql", part::common, {text_78, sizeof text_78 - 1}},
+    file{"pgflow/0616_release_task_slots.sql", part::common, {text_79, sizeof text_79 - 1}},
+    file{"pgflow/0620_fair_read.sql", part::common, {text_80, sizeof text_80 - 1}},
+    file{"pgflow/0700_schedules.sql", part::common, {text_81, sizeof text_81 - 1}},
+    file{"pgflow/0705_cron_field_values.sql", part::common, {text_82, sizeof text_82 - 1}},
+    file{"pgflow/0710_cron_next_run.sql", part::common, {text_83, sizeof text_83 - 1}},
+    file{"pgflow/0715_schedule_catch_up_checked.sql", part::common, {text_84, sizeof text_84 - 1}},
+    file{"pgflow/0720_add_schedule.sql", part::common, {text_85, sizeof text_85 - 1}},
+    file{"pgflow/0725_update_schedule.sql", part::common, {text_86, sizeof text_86 - 1}},
+    file{"pgflow/0730_set_schedule_enabled.sql", part::common, {text_87, sizeof text_87 - 1}},
+    file{"pgflow/0735_remove_schedule.sql", part::common, {text_88, sizeof text_88 - 1}},
+    file{"pgflow/0740_run_due_schedules.sql", part::common, {text_89, sizeof text_89 - 1}},
+    file{"pgflow/0745_scheduler_lease.sql", part::common, {text_90, sizeof text_90 - 1}},
+    file{"pgflow/0900_installed_version.sql", part::common, {text_91, sizeof text_91 - 1}},
+    file{"pgflow/0910_installed_queue.sql", part::common, {text_92, sizeof text_92 - 1}},
+    file{"pgflow/0950_privileges.sql", part::common, {text_93, sizeof text_93 - 1}},
+    file{"pgflow/0990_record_version.sql", part::common, {text_94, sizeof text_94 - 1}},
 }};
 
 /// One SELECT returning one boolean column, pgflow_builtin_queue; reads GUC pgflow.install_queue.
