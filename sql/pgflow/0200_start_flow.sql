@@ -26,12 +26,8 @@ DECLARE
   root record;
 BEGIN
   SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
-         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false),
-         EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug),
-         EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k JOIN pgflow.steps AS rs
-                   ON rs.flow_slug = k.flow_slug AND rs.step_slug = k.step_slug
-                 WHERE k.flow_slug = start_flow.flow_slug AND rs.deps_count = 0 AND k.kind IN ('signal', 'subflow'))
-  INTO root_maps, conditional, limited, waiting_roots
+         coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
+  INTO root_maps, conditional
   FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug;
   IF root_maps THEN
     IF start_flow.input IS NULL THEN
@@ -51,6 +47,15 @@ BEGIN
     (SELECT count(*) FROM pgflow.steps AS s WHERE s.flow_slug = start_flow.flow_slug)
   )
   RETURNING * INTO created;
+
+  -- Read after the run's insert, which waits for the flow's row: set_step_kind locks it (FOR UPDATE)
+  -- while it makes a handler step a waiting one, so a run starting meanwhile sees the new kind
+  -- (and the run limits are read where they always were).
+  SELECT EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = start_flow.flow_slug),
+         EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k
+                 JOIN pgflow.steps AS s ON s.flow_slug = k.flow_slug AND s.step_slug = k.step_slug
+                 WHERE k.flow_slug = start_flow.flow_slug AND s.deps_count = 0 AND k.kind IN ('signal', 'subflow'))
+  INTO limited, waiting_roots;
 
   -- A run that has steps and starts its root steps with tasks at once (no condition to evaluate,
   -- no run limit to wait for, no root map over [], no root step whose tasks wait for a signal or

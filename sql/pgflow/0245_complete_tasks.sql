@@ -17,7 +17,9 @@
 -- task's before its events: only the order of notifications on different channels differs).
 -- So are the elements that hand their run on (continuing): the last task of a single step whose
 -- dependents are all single handler or sleep steps without conditions, in a run with more steps
--- left than it has such elements, every element of that run in the batch being one; their steps,
+-- left than it has such elements that is not a subflow's child run (whose cancellation by an
+-- earlier element's failure of its parent must come first), every element of that run in the
+-- batch being one; their steps,
 -- runs and dependents are counted and the dependents left ready started by
 -- pgflow_cpp._continue_runs (its events after the final elements', each element's step:completed
 -- followed by the step:started of the dependents it started). The final and the continuing paths
@@ -147,7 +149,11 @@ BEGIN
                                         WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
                                           AND (child.step_type <> 'single' OR child.required_input_pattern IS NOT NULL
                                                OR child.forbidden_input_pattern IS NOT NULL
-                                               OR coalesce(k.kind IN ('signal', 'subflow'), false))),
+                                               OR coalesce(k.kind IN ('signal', 'subflow'), false)))
+                        -- Not a subflow's child run: an element before it in the batch that fails its
+                        -- parent (complete_task) cancels it, which must come before its continuation.
+                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
+                                        WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
                         false) AS continues_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
@@ -238,11 +244,26 @@ BEGIN
     -- steps below.
     IF final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
       final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
-      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
+      -- A run's continuing elements stay together: when one of them went to the rest above, the
+      -- others are put back and follow it through complete_task, in batch order.
+      moved_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o
+                          WHERE o = ANY (done_ords)
+                            AND complete_tasks.run_ids[o] IN (SELECT complete_tasks.run_ids[p] FROM unnest(cont_ords) AS p
+                                                              WHERE p <> ALL (done_ords))
+                          ORDER BY o);
+      IF cardinality(moved_ords) > 0 THEN
+        UPDATE pgflow.step_tasks AS t
+        SET status = 'started', completed_at = NULL, output = NULL
+        FROM unnest(moved_ords) AS o
+        WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+          AND t.task_index = complete_tasks.task_indexes[o];
+        rest_ords := rest_ords || moved_ords;
+      END IF;
+      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) AND o <> ALL (moved_ords) ORDER BY o);
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
-      WHERE d.ord <> ALL (final_ords || cont_ords);
+      WHERE d.ord <> ALL (final_ords || cont_ords || moved_ords);
     END IF;
   END IF;
 

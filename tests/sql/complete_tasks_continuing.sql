@@ -4,12 +4,12 @@
 -- when all of them are such): the same rows, state (slots, queue messages, start delays) and
 -- events (each run's, in order) as complete_task one element at a time, beside elements that must
 -- go through complete_task (a dependent with a condition, a map dependent, a signal dependent, a
--- run with an element that is not such); a lone continuing
--- element goes through complete_task; and a run that fails while the batch waits for its row puts
--- its element back through complete_task.
+-- run with an element that is not such, a subflow's child run); a lone continuing element goes
+-- through complete_task; a run that fails while the batch waits for its row puts its element back
+-- through complete_task, and so does a run whose other element turned out to be no completion.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(15);
+SELECT plan(19);
 
 SELECT pgflow.create_flow('ct_chain');
 SELECT pgflow.add_step('ct_chain', 'a');
@@ -54,9 +54,10 @@ FROM unnest(ARRAY['ct_chain', 'ct_fan', 'ct_diamond', 'ct_cond', 'ct_map', 'ct_s
 -- The batch (run k, step, task index, output), in order. Continuing: runs 1 (chain's a), 2 (a
 -- root with three dependents, one of them delayed), 3 (a diamond's b: d still waits for c), 7 (a
 -- sleep dependent), 8 (a step with a concurrency limit: its slot goes), 9 (run limits), 10 (a
--- diamond's b and c: the second starts d), 11 (chain's b), 12 (a subflow's child run). Through
--- complete_task: run 4 (a condition, met), 5 (a map dependent), 6 (a signal dependent), 13 (its
--- a named twice: the second element is no completion).
+-- diamond's b and c: the second starts d), 11 (chain's b). Through complete_task: run 4 (a
+-- condition, met), 5 (a map dependent), 6 (a signal dependent), 12 (a subflow's child run: an
+-- earlier element failing its parent would cancel it first), 13 (its a named twice: the second
+-- element is no completion).
 CREATE TABLE pg_temp.elements (ord serial, k int, step_slug text, task_index int, output jsonb);
 INSERT INTO pg_temp.elements (k, step_slug, task_index, output) VALUES
   (1, 'a', 0, '{"v": 1}'),
@@ -105,8 +106,8 @@ SELECT pg_temp.setup('bbbbbbbb');
 SET track_functions = 'pl';
 BEGIN;
 CREATE TABLE pg_temp.batched AS SELECT * FROM pg_temp.complete('bbbbbbbb', true);
-SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task'), 5::bigint,
-          'the elements of runs 4, 5, 6 and 13 (both) went through complete_task, the continuing ones did not');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = 'complete_task'), 6::bigint,
+          'the elements of runs 4, 5, 6, 12 and 13 (both) went through complete_task, the continuing ones did not');
 SELECT is(current_setting('pgflow_cpp.woken_queues'), ' ct_chain ct_diamond ct_fan ct_limited ct_sleep ct_slotted ct_cond ct_map ',
           'the queues of the steps started set-wise are noted as woken (then complete_task''s)');
 COMMIT;
@@ -166,9 +167,9 @@ SELECT pg_temp.claim('00000000');
 SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000000c0', 'b', 0, '0');
 SELECT pg_temp.claim('00000000');
 SELECT is((SELECT c.statuses || '; ' || c.complete_task_calls || ' complete_task call(s)'
-           FROM pg_temp.complete_counting(ARRAY['00000000-0000-0000-0000-0000000000c1'::uuid,
-                                                '00000000-0000-0000-0000-0000000000c0'],
-                                          ARRAY['a', 'c'], ARRAY['1'::jsonb, '2']) AS c),
+           FROM pgflow_tests.complete_counting(ARRAY['00000000-0000-0000-0000-0000000000c1'::uuid,
+                                                     '00000000-0000-0000-0000-0000000000c0'],
+                                               ARRAY['a', 'c'], ARRAY['1'::jsonb, '2']) AS c),
           'completed,completed; 2 complete_task call(s)', 'a lone continuing and a lone final element complete through complete_task');
 
 -- 4. A run that fails while the batch waits for its row (failed by hand as a cancellation would,
@@ -182,8 +183,8 @@ BEGIN;
 UPDATE pgflow.runs SET status = 'failed', failed_at = now() WHERE run_id = '00000000-0000-0000-0000-0000000000c3';
 SELECT dblink_send_query('other', $$SELECT string_agg(status, ',' ORDER BY run_id)
                                     FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c2'::uuid,
-                                                                     '00000000-0000-0000-0000-0000000000c3'],
-                                                               ARRAY['a', 'a'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
+                                                                          '00000000-0000-0000-0000-0000000000c3'],
+                                                                    ARRAY['a', 'a'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
 SELECT pg_sleep(0.3);
 SELECT is(dblink_is_busy('other'), 1, 'the batch waits for the row of the run being failed');
 COMMIT;
@@ -197,5 +198,39 @@ SELECT results_eq($$SELECT right(ss.run_id::text, 2), ss.step_slug, ss.status
                            ('c3', 'a', 'started'), ('c3', 'b', 'created'), ('c3', 'c', 'created')$$,
                   'run c2 went on to b; the failed run c3 did not');
 SELECT dblink_disconnect('other');
+
+-- 5. A run's continuing elements stay together: a diamond's b and c in one batch, and c completed
+--    by another session while the batch waits for its task (so c is no longer a completion): b
+--    is put back and goes through complete_task too, in batch order, not set-wise.
+SELECT pgflow.start_flow('ct_diamond', '{}', '00000000-0000-0000-0000-0000000000c4');
+SELECT pg_temp.claim('00000000');
+SELECT pgflow.complete_task('00000000-0000-0000-0000-0000000000c4', 'a', 0, '"a"');
+SELECT pg_temp.claim('00000000');
+SELECT dblink_connect('gate', pgflow_tests.dblink_connstr());
+SELECT dblink_connect('batch', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('gate', 'BEGIN');
+SELECT * FROM dblink('gate', $$SELECT count(*) FROM pgflow.complete_task('00000000-0000-0000-0000-0000000000c4', 'c', 0, '"gate"')$$)
+  AS t(n bigint);
+SELECT dblink_send_query('batch', $$SELECT statuses || '; ' || complete_task_calls
+                                    FROM pgflow_tests.complete_counting(ARRAY['00000000-0000-0000-0000-0000000000c4'::uuid,
+                                                                              '00000000-0000-0000-0000-0000000000c4'],
+                                                                        ARRAY['b', 'c'], ARRAY['"b"'::jsonb, '"c"'])$$);
+SELECT pg_sleep(0.3);
+SELECT is(dblink_is_busy('batch'), 1, 'the batch waits for c''s task');
+SELECT dblink_exec('gate', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('batch') AS t(r text)), 'completed,completed; 2',
+          'then both elements go through complete_task');
+SELECT results_eq($$SELECT t.step_slug, t.status, t.output FROM pgflow.step_tasks AS t
+                    WHERE t.run_id = '00000000-0000-0000-0000-0000000000c4' ORDER BY t.step_slug$$,
+                  $$VALUES ('a', 'completed', '"a"'::jsonb), ('b', 'completed', '"b"'), ('c', 'completed', '"gate"'),
+                           ('d', 'queued', NULL)$$,
+                  'b completed by the batch, c by the other session, d started');
+SELECT is((SELECT array_agg(event ORDER BY id) FROM realtime.messages
+           WHERE topic = 'pgflow:run:00000000-0000-0000-0000-0000000000c4' AND event LIKE 'step:%'),
+          ARRAY['step:a:started', 'step:a:completed', 'step:b:started', 'step:c:started', 'step:c:completed',
+                'step:b:completed', 'step:d:started'],
+          'run c4''s events: c''s completion, then b''s, then d''s start');
+SELECT dblink_disconnect('gate');
+SELECT dblink_disconnect('batch');
 
 SELECT * FROM finish();

@@ -138,8 +138,8 @@ SELECT is((SELECT array_agg(pg_temp.label(substr(topic, 12)::uuid) ORDER BY id) 
 SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c1');
 SELECT pg_temp.claim('00000000');
 SELECT is((SELECT c.statuses || '; ' || c.complete_task_calls || ' complete_task call(s)'
-           FROM pg_temp.complete_counting(ARRAY['00000000-0000-0000-0000-0000000000c1'::uuid], ARRAY['only'],
-                                          ARRAY['1'::jsonb]) AS c),
+           FROM pgflow_tests.complete_counting(ARRAY['00000000-0000-0000-0000-0000000000c1'::uuid], ARRAY['only'],
+                                               ARRAY['1'::jsonb]) AS c),
           'completed; 1 complete_task call(s)', 'a batch of one final element completes it through complete_task');
 
 -- 4. A run that fails while the batch waits for its row (here failed by hand as a cancellation
@@ -153,8 +153,8 @@ BEGIN;
 UPDATE pgflow.runs SET status = 'failed', failed_at = now() WHERE run_id = '00000000-0000-0000-0000-0000000000c3';
 SELECT dblink_send_query('other', $$SELECT string_agg(status, ',' ORDER BY run_id)
                                     FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c2'::uuid,
-                                                                     '00000000-0000-0000-0000-0000000000c3'],
-                                                               ARRAY['only', 'only'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
+                                                                          '00000000-0000-0000-0000-0000000000c3'],
+                                                                    ARRAY['only', 'only'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
 SELECT pg_sleep(0.3);
 SELECT is(dblink_is_busy('other'), 1, 'the batch waits for the row of the run being failed');
 COMMIT;

@@ -4,7 +4,7 @@
 -- checked whole when stored, and json_matches_shape names the path of a malformed part instead of
 -- failing with a raw PostgreSQL error. What must keep working: a new flow's registration, the same
 -- kind stated again (with runs too), a valid nested shape.
-SELECT plan(46);
+SELECT plan(50);
 
 -- 1. json_matches_shape: malformed parts are errors naming their path, never a value's mismatch.
 SELECT throws_ok($$SELECT pgflow_cpp.json_matches_shape('{"x": 1}', '{"type":"object","properties":{"x":{"type":"bogus"}}}')$$,
@@ -166,6 +166,40 @@ SELECT is((SELECT r FROM dblink_get_result('s3') AS t(r text)),
           'then refuses: the run exists');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(r text)), 0::bigint, 'session 3 is done');
 SELECT is((SELECT count(*) FROM pgflow_cpp.step_kinds WHERE flow_slug = 'kc'), 0::bigint, 'a stays a handler step');
+
+-- 7. The other way round: the kind is declared (open) and a run starts in another session. The
+-- run waits for the declaration and then treats the step as a signal step: its task waits for a
+-- signal, with no queue message (start_flow reads the kinds after the run's insert).
+SELECT pgflow.create_flow('kd');
+SELECT pgflow.add_step('kd', 'a');
+SELECT dblink_exec('s2', 'BEGIN');
+SELECT * FROM dblink('s2', $$SELECT 1 FROM pgflow_cpp.set_step_kind('kd', 'a', 'signal')$$) AS t(n int);
+SELECT dblink_send_query('s3', $$SELECT pgflow_tests.try_sql('SELECT pgflow.start_flow(''kd'', ''{}'')')$$);
+CREATE FUNCTION pg_temp.start_waits() RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  stop_at timestamptz := clock_timestamp() + interval '5 seconds';
+BEGIN
+  LOOP
+    IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                 AND query LIKE '%start_flow%') THEN
+      RETURN true;
+    END IF;
+    IF clock_timestamp() >= stop_at THEN
+      RETURN false;
+    END IF;
+    PERFORM pg_sleep(0.02);
+  END LOOP;
+END;
+$$;
+SELECT ok(pg_temp.start_waits(), 'session 3''s start_flow waits for the declaration''s transaction');
+SELECT dblink_exec('s2', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('s3') AS t(r text)), 'ok', 'then starts the run');
+SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(r text)), 0::bigint, 'session 3 is done');
+SELECT results_eq($$SELECT t.status, t.message_id IS NULL, w.kind FROM pgflow.step_tasks AS t
+                    JOIN pgflow_cpp.waits AS w ON w.run_id = t.run_id AND w.step_slug = t.step_slug
+                    WHERE t.flow_slug = 'kd'$$,
+                  $$VALUES ('queued', true, 'signal')$$,
+                  'the run''s task waits for a signal, without a queue message');
 SELECT dblink_disconnect('s2');
 SELECT dblink_disconnect('s3');
 
