@@ -178,17 +178,9 @@ SELECT is((SELECT c.statuses || '; ' || c.complete_task_calls || ' complete_task
 SELECT pgflow.start_flow('ct_chain', '{}', '00000000-0000-0000-0000-0000000000c2');
 SELECT pgflow.start_flow('ct_chain', '{}', '00000000-0000-0000-0000-0000000000c3');
 SELECT pg_temp.claim('00000000');
-SELECT dblink_connect('other', pgflow_tests.dblink_connstr());
-BEGIN;
-UPDATE pgflow.runs SET status = 'failed', failed_at = now() WHERE run_id = '00000000-0000-0000-0000-0000000000c3';
-SELECT dblink_send_query('other', $$SELECT string_agg(status, ',' ORDER BY run_id)
-                                    FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c2'::uuid,
-                                                                          '00000000-0000-0000-0000-0000000000c3'],
-                                                                    ARRAY['a', 'a'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
-SELECT pg_sleep(0.3);
-SELECT is(dblink_is_busy('other'), 1, 'the batch waits for the row of the run being failed');
-COMMIT;
-SELECT is((SELECT s FROM dblink_get_result('other') AS r(s text)), 'completed,cancelled',
+CALL pg_temp.fail_while_batch_waits('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000c3', 'a');
+SELECT is((SELECT waited FROM pg_temp.race_outcome), true, 'the batch waits for the row of the run being failed');
+SELECT is((SELECT statuses FROM pg_temp.race_outcome), 'completed,cancelled',
           'then completes one run''s task and cancels the failed run''s');
 SELECT results_eq($$SELECT right(ss.run_id::text, 2), ss.step_slug, ss.status
                     FROM pgflow.step_states AS ss
@@ -197,7 +189,6 @@ SELECT results_eq($$SELECT right(ss.run_id::text, 2), ss.step_slug, ss.status
                   $$VALUES ('c2', 'a', 'completed'), ('c2', 'b', 'started'), ('c2', 'c', 'created'),
                            ('c3', 'a', 'started'), ('c3', 'b', 'created'), ('c3', 'c', 'created')$$,
                   'run c2 went on to b; the failed run c3 did not');
-SELECT dblink_disconnect('other');
 
 -- 5. A run's continuing elements stay together: a diamond's b and c in one batch, and c completed
 --    by another session while the batch waits for its task (so c is no longer a completion): b

@@ -148,17 +148,9 @@ SELECT is((SELECT c.statuses || '; ' || c.complete_task_calls || ' complete_task
 SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c2');
 SELECT pgflow.start_flow('cf_single', '{}', '00000000-0000-0000-0000-0000000000c3');
 SELECT pg_temp.claim('00000000');
-SELECT dblink_connect('other', pgflow_tests.dblink_connstr());
-BEGIN;
-UPDATE pgflow.runs SET status = 'failed', failed_at = now() WHERE run_id = '00000000-0000-0000-0000-0000000000c3';
-SELECT dblink_send_query('other', $$SELECT string_agg(status, ',' ORDER BY run_id)
-                                    FROM pgflow.complete_tasks(ARRAY['00000000-0000-0000-0000-0000000000c2'::uuid,
-                                                                          '00000000-0000-0000-0000-0000000000c3'],
-                                                                    ARRAY['only', 'only'], ARRAY[0, 0], ARRAY['"c2"'::jsonb, '"c3"'])$$);
-SELECT pg_sleep(0.3);
-SELECT is(dblink_is_busy('other'), 1, 'the batch waits for the row of the run being failed');
-COMMIT;
-SELECT is((SELECT s FROM dblink_get_result('other') AS r(s text)), 'completed,cancelled',
+CALL pg_temp.fail_while_batch_waits('00000000-0000-0000-0000-0000000000c2', '00000000-0000-0000-0000-0000000000c3', 'only');
+SELECT is((SELECT waited FROM pg_temp.race_outcome), true, 'the batch waits for the row of the run being failed');
+SELECT is((SELECT statuses FROM pg_temp.race_outcome), 'completed,cancelled',
           'then completes one run''s task and cancels the failed run''s');
 SELECT results_eq($$SELECT right(run_id::text, 2), status, output IS NOT NULL,
                            (SELECT count(*) FROM realtime.messages AS m
@@ -167,6 +159,5 @@ SELECT results_eq($$SELECT right(run_id::text, 2), status, output IS NOT NULL,
                     ORDER BY run_id$$,
                   $$VALUES ('c2', 'completed', true, 2::bigint), ('c3', 'failed', false, 0::bigint)$$,
                   'run c2 completed with its two events, the failed run c3 has none');
-SELECT dblink_disconnect('other');
 
 SELECT * FROM finish();
