@@ -125,6 +125,17 @@ BEGIN
 END;
 $$;
 
+-- The set-up of the cases that time completions, timing nothing: a fresh runtime (reset_runtime),
+-- `runs` runs of the flow started, the tables analyzed, and the runs' first tasks claimed.
+CREATE PROCEDURE pg_temp.claimed_runs(flow text, runs int) LANGUAGE plpgsql AS $$
+BEGIN
+  CALL pg_temp.reset_runtime(ARRAY[flow]);
+  CALL pg_temp.start_runs(flow, '{"value": 1}', runs, NULL);
+  ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
+  CALL pg_temp.claim_all(flow, 10, NULL);
+END;
+$$;
+
 -- Flows: one single step; a root map followed by a single step that takes its output; a diamond;
 -- a chain of three; a single step that retries.
 SELECT pgflow.create_flow('cc_single');
@@ -178,15 +189,9 @@ ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
 CALL pg_temp.claim_all('cc_single', 10, 'single: read(10) + start_tasks');
 CALL pg_temp.complete_all('single: complete_task', 1);
 \if :has_batch
-CALL pg_temp.reset_runtime(ARRAY['cc_single']);
-CALL pg_temp.start_runs('cc_single', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_single', 10, NULL);
+CALL pg_temp.claimed_runs('cc_single', :runs);
 CALL pg_temp.complete_all('single: complete_tasks (10 per call)', 10);
-CALL pg_temp.reset_runtime(ARRAY['cc_single']);
-CALL pg_temp.start_runs('cc_single', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_single', 10, NULL);
+CALL pg_temp.claimed_runs('cc_single', :runs);
 CALL pg_temp.complete_all('single: complete_tasks (1 per call)', 1, true);
 \endif
 
@@ -210,29 +215,17 @@ CALL pg_temp.complete_all('diamond: complete_tasks (b and c, 10 per call)', 10);
 \endif
 
 -- Chains (a -> b -> c): completing a, a step completion that starts the next step.
-CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
-CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.claimed_runs('cc_chain', :runs);
 CALL pg_temp.complete_all('chain: complete_task (a, starts b)', 1);
 \if :has_batch
-CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
-CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.claimed_runs('cc_chain', :runs);
 CALL pg_temp.complete_all('chain: complete_tasks (a, starts b, 10 per call)', 10);
-CALL pg_temp.reset_runtime(ARRAY['cc_chain']);
-CALL pg_temp.start_runs('cc_chain', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_chain', 10, NULL);
+CALL pg_temp.claimed_runs('cc_chain', :runs);
 CALL pg_temp.complete_all('chain: complete_tasks (a, starts b, 1 per call)', 1, true);
 \endif
 
 -- A failed attempt that is retried (task re-queued, message delayed).
-CALL pg_temp.reset_runtime(ARRAY['cc_retry']);
-CALL pg_temp.start_runs('cc_retry', '{"value": 1}', :runs, NULL);
-ANALYZE pgflow.step_tasks, pgflow.step_states, pgflow.runs;
-CALL pg_temp.claim_all('cc_retry', 10, NULL);
+CALL pg_temp.claimed_runs('cc_retry', :runs);
 DO $$
 DECLARE
   task record;

@@ -67,6 +67,7 @@ DECLARE
   cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
+  split_runs uuid[];
   emitted boolean[];
   done_flows text[];
   done_runs uuid[];
@@ -244,26 +245,15 @@ BEGIN
     -- steps below.
     IF final_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
       final_ords := ARRAY(SELECT o FROM unnest(final_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
-      -- A run's continuing elements stay together: when one of them went to the rest above, the
-      -- others are put back and follow it through complete_task, in batch order.
-      moved_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o
-                          WHERE o = ANY (done_ords)
-                            AND complete_tasks.run_ids[o] IN (SELECT complete_tasks.run_ids[p] FROM unnest(cont_ords) AS p
-                                                              WHERE p <> ALL (done_ords))
-                          ORDER BY o);
-      IF cardinality(moved_ords) > 0 THEN
-        UPDATE pgflow.step_tasks AS t
-        SET status = 'started', completed_at = NULL, output = NULL
-        FROM unnest(moved_ords) AS o
-        WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
-          AND t.task_index = complete_tasks.task_indexes[o];
-        rest_ords := rest_ords || moved_ords;
-      END IF;
-      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) AND o <> ALL (moved_ords) ORDER BY o);
+      -- A run's continuing elements stay together: a run with one that went to the rest above is
+      -- noted, and its others are put back under the locks below.
+      split_runs := ARRAY(SELECT DISTINCT complete_tasks.run_ids[o] FROM unnest(cont_ords) AS o
+                          WHERE o <> ALL (coalesce(done_ords, '{}')));
+      cont_ords := ARRAY(SELECT o FROM unnest(cont_ords) AS o WHERE o = ANY (done_ords) ORDER BY o);
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
-      WHERE d.ord <> ALL (final_ords || cont_ords || moved_ords);
+      WHERE d.ord <> ALL (final_ords || cont_ords);
     END IF;
   END IF;
 
@@ -349,13 +339,15 @@ BEGIN
            array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.ok)
     INTO final_ords, cont_ords, moved_ords
     FROM (
-      -- A run's continuing elements stay together: when one of them is put back, all are.
+      -- A run's continuing elements stay together: when one of them is put back, or one went to
+      -- the rest above (split_runs), all are.
       SELECT y.ord, y.final, bool_and(y.ok) OVER (PARTITION BY y.run_id) AS ok
       FROM (
         SELECT x.o AS ord, x.final, complete_tasks.run_ids[x.o] AS run_id,
                coalesce(ss.status = 'started' AND ss.remaining_tasks = 1 AND r.status = 'started'
                         AND CASE WHEN x.final THEN r.remaining_steps = 1
-                                 ELSE r.remaining_steps > count(*) OVER (PARTITION BY complete_tasks.run_ids[x.o]) END,
+                                 ELSE r.remaining_steps > count(*) OVER (PARTITION BY complete_tasks.run_ids[x.o])
+                                      AND complete_tasks.run_ids[x.o] <> ALL (coalesce(split_runs, '{}')) END,
                         false) AS ok
         FROM (SELECT o, true AS final FROM unnest(final_ords) AS o
               UNION ALL
