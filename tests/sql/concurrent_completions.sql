@@ -42,18 +42,6 @@ CREATE FUNCTION pg_temp.batch(ks int[], steps text[]) RETURNS text LANGUAGE sql 
                 ARRAY(SELECT pg_temp.run(k) FROM unnest(ks) AS k), steps, array_fill(0, ARRAY[cardinality(ks)]),
                 array_fill('"x"'::jsonb, ARRAY[cardinality(ks)]))
 $$;
--- Waits (up to 5 s) until the backend pid waits for a lock; returns whether it does.
-CREATE FUNCTION pg_temp.blocked(backend int) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  FOR i IN 1 .. 250 LOOP
-    IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = backend AND wait_event_type = 'Lock') THEN
-      RETURN true;
-    END IF;
-    PERFORM pg_sleep(0.02);
-  END LOOP;
-  RETURN false;
-END;
-$$;
 -- The error of a dblink session's finished query ('' when it succeeded), after its result.
 CREATE FUNCTION pg_temp.outcome(conn text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE err text;
@@ -86,9 +74,9 @@ SELECT dblink_exec('gate', 'BEGIN');
 SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = ''c'' FOR UPDATE',
                                     pg_temp.run(2))) AS r(x int);
 SELECT dblink_send_query('one', pg_temp.batch(ARRAY[1, 2], ARRAY['b', 'c']));
-SELECT ok(pg_temp.blocked((SELECT one FROM pids)), 'session 1''s batch waits at the gate');
+SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT one FROM pids)), 'session 1''s batch waits at the gate');
 SELECT dblink_send_query('two', pg_temp.batch(ARRAY[2, 1], ARRAY['b', 'c']));
-SELECT ok(pg_temp.blocked((SELECT two FROM pids)), 'session 2''s batch, the other way round, waits for session 1');
+SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT two FROM pids)), 'session 2''s batch, the other way round, waits for session 1');
 SELECT dblink_exec('gate', 'ROLLBACK');
 SELECT is(pg_temp.outcome('one'), '', 'session 1''s batch succeeds (no deadlock)');
 SELECT is(pg_temp.outcome('two'), '', 'session 2''s batch succeeds (no deadlock)');
@@ -104,9 +92,9 @@ SELECT dblink_exec('gate', 'BEGIN');
 SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = ''b'' FOR UPDATE',
                                     pg_temp.run(4))) AS r(x int);
 SELECT dblink_send_query('one', pg_temp.batch(ARRAY[3, 4], ARRAY['b', 'b']));
-SELECT ok(pg_temp.blocked((SELECT one FROM pids)), 'session 1''s batch waits at the gate');
+SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT one FROM pids)), 'session 1''s batch waits at the gate');
 SELECT dblink_send_query('two', format('SELECT count(*) FROM pgflow.complete_task(%L, ''c'', 0, ''"x"'')', pg_temp.run(4)));
-SELECT ok(pg_temp.blocked((SELECT two FROM pids)), 'session 2''s complete_task waits for session 1');
+SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT two FROM pids)), 'session 2''s complete_task waits for session 1');
 SELECT dblink_exec('gate', 'ROLLBACK');
 SELECT is(pg_temp.outcome('one'), '', 'the batch succeeds (no deadlock)');
 SELECT is(pg_temp.outcome('two'), '', 'complete_task succeeds (no deadlock)');
@@ -121,7 +109,7 @@ SELECT dblink_exec('gate', 'BEGIN');
 SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = ''c'' FOR UPDATE',
                                     pg_temp.run(6))) AS r(x int);
 SELECT dblink_send_query('one', pg_temp.batch(ARRAY[5, 6], ARRAY['b', 'c']));
-SELECT ok(pg_temp.blocked((SELECT one FROM pids)), 'plain diamonds: session 1''s batch waits at the gate');
+SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT one FROM pids)), 'plain diamonds: session 1''s batch waits at the gate');
 SELECT is((SELECT n FROM dblink('two', pg_temp.batch(ARRAY[6, 5], ARRAY['b', 'c'])) AS r(n bigint)), 2::bigint,
           'plain diamonds: session 2''s batch, the other way round, completes meanwhile');
 SELECT dblink_exec('gate', 'ROLLBACK');

@@ -143,24 +143,7 @@ SELECT dblink_exec('s2', 'BEGIN');
 SELECT is((SELECT n FROM dblink('s2', $$SELECT count(*) FROM pgflow.start_flow('kc', '{}')$$) AS t(n bigint)), 1::bigint,
           'session 2 starts a run (open)');
 SELECT dblink_send_query('s3', $$SELECT pgflow_tests.try_sql('SELECT pgflow_cpp.set_step_kind(''kc'', ''a'', ''signal'')')$$);
--- Waits (up to 5 s) until a backend whose query is like the pattern waits for a lock.
-CREATE FUNCTION pg_temp.wait_for_lock_wait(query_like text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  stop_at timestamptz := clock_timestamp() + interval '5 seconds';
-BEGIN
-  LOOP
-    IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-                 AND query LIKE query_like) THEN
-      RETURN true;
-    END IF;
-    IF clock_timestamp() >= stop_at THEN
-      RETURN false;
-    END IF;
-    PERFORM pg_sleep(0.02);
-  END LOOP;
-END;
-$$;
-SELECT ok(pg_temp.wait_for_lock_wait('%set_step_kind%'), 'session 3''s set_step_kind waits for the run''s transaction');
+SELECT ok(pgflow_tests.waits_for_lock('%set_step_kind%'), 'session 3''s set_step_kind waits for the run''s transaction');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT r FROM dblink_get_result('s3') AS t(r text)),
           '22023: Step "a" of flow "kc" is registered as handler but is now declared as signal: the flow already has runs, so the step''s kind cannot change',
@@ -176,7 +159,7 @@ SELECT pgflow.add_step('kd', 'a');
 SELECT dblink_exec('s2', 'BEGIN');
 SELECT * FROM dblink('s2', $$SELECT 1 FROM pgflow_cpp.set_step_kind('kd', 'a', 'signal')$$) AS t(n int);
 SELECT dblink_send_query('s3', $$SELECT pgflow_tests.try_sql('SELECT pgflow.start_flow(''kd'', ''{}'')')$$);
-SELECT ok(pg_temp.wait_for_lock_wait('%start_flow%'), 'session 3''s start_flow waits for the declaration''s transaction');
+SELECT ok(pgflow_tests.waits_for_lock('%start_flow%'), 'session 3''s start_flow waits for the declaration''s transaction');
 SELECT dblink_exec('s2', 'COMMIT');
 SELECT is((SELECT r FROM dblink_get_result('s3') AS t(r text)), 'ok', 'then starts the run');
 SELECT is((SELECT count(*) FROM dblink_get_result('s3') AS t(r text)), 0::bigint, 'session 3 is done');
