@@ -7,7 +7,10 @@
 -- 0.14), nothing for an element that names no task. Empty or NULL arrays complete nothing.
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
--- key, one archive call per flow, one counter update per step, no events). So are the elements
+-- key, one archive call per flow, one counter update per step, no events), unless an earlier
+-- element of the batch may fail their run (one that may complete its step with a type violation
+-- or a dependent's condition; for a subflow's child run, such an element of any run with
+-- children, whose failure cancels them): one at a time the task would find its run failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
@@ -111,18 +114,38 @@ BEGIN
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont)
   INTO bulk_ords, final_ords, cont_ords, rest_ords
   FROM (
-    SELECT e.ord,
-           coalesce(e.countable AND NOT e.risky_run AND e.rank_in_step < e.remaining_tasks, false) AS bulk,
-           coalesce(e.ends_run AND e.run_elements = 1, false) AS final,
-           coalesce(e.all_continue AND e.remaining_steps > e.run_elements, false) AS cont
+    SELECT f.ord,
+           coalesce(f.counts_down AND NOT f.risky_run AND NOT f.run_failed_before
+                    AND NOT (f.child_run AND f.batch_failed_before), false) AS bulk,
+           coalesce(f.ends_run AND f.run_elements = 1, false) AS final,
+           coalesce(f.all_continue AND f.remaining_steps > f.run_elements, false) AS cont
     FROM (
-      SELECT d.ord, d.countable, d.remaining_tasks, d.ends_run, d.remaining_steps,
-             bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
-             bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
-             count(*) OVER (PARTITION BY d.run_id) AS run_elements,
-             count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step
+      -- A count-down must not come before an earlier element of the batch that can fail its run
+      -- (one-by-one that element fails the run first, and the task is cancelled, not counted): an
+      -- element that may complete its step with a possible type violation or a dependent's
+      -- condition (when_unmet 'fail') fails its own run; a failed run cancels its child runs
+      -- (theirs too), so a subflow child's count-down also stays behind such an element of any run
+      -- that has children.
+      SELECT e.*,
+             coalesce(bool_or(e.may_fail_run) OVER (PARTITION BY e.run_id ORDER BY e.ord
+                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+               AS run_failed_before,
+             coalesce(bool_or(e.may_fail_run AND EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS k
+                                                         WHERE k.parent_run_id = e.run_id))
+                        OVER (ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+               AS batch_failed_before
       FROM (
-        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks, r.remaining_steps,
+        SELECT g.*, g.counts_down IS NOT TRUE AND (g.risky OR g.conditional) AS may_fail_run
+        FROM (
+          SELECT d.*,
+                 coalesce(d.countable AND count(*) FILTER (WHERE d.countable)
+                                            OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) < d.remaining_tasks,
+                          false) AS counts_down,
+                 bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
+                 bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
+                 count(*) OVER (PARTITION BY d.run_id) AS run_elements
+          FROM (
+        SELECT u.ord, u.run_id, u.step_slug, ss.remaining_tasks, r.remaining_steps, rc.run_id IS NOT NULL AS child_run,
                coalesce(u.first_of_task AND t.status = 'started' AND ss.status = 'started' AND r.status <> 'failed',
                         false) AS countable,
                -- A final element (see How above), read without locks here and checked under them below.
@@ -131,8 +154,7 @@ BEGIN
                         AND NOT EXISTS (SELECT 1 FROM pgflow.deps AS d
                                         WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug)
                         AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.flow_limits AS fl WHERE fl.flow_slug = r.flow_slug)
-                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
-                                        WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
+                        AND rc.run_id IS NULL,
                         false) AS ends_run,
                -- A continuing element (see How above), read without locks here and checked under them
                -- below. Its dependents are plain: single handler or sleep steps without conditions, so
@@ -153,8 +175,7 @@ BEGIN
                                                OR coalesce(k.kind IN ('signal', 'subflow'), false)))
                         -- Not a subflow's child run: an element before it in the batch that fails its
                         -- parent (complete_task) cancels it, which must come before its continuation.
-                        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS rc
-                                        WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL),
+                        AND rc.run_id IS NULL,
                         false) AS continues_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
                coalesce(s.step_type = 'single'
@@ -162,7 +183,13 @@ BEGIN
                         AND EXISTS (SELECT 1 FROM pgflow.deps AS d
                                     JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
                                     WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
-                        false) AS risky
+                        false) AS risky,
+               -- A dependent with a condition, evaluated when the step completes (it may fail the run).
+               EXISTS (SELECT 1 FROM pgflow.deps AS d
+                       JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                       WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
+                         AND (child.required_input_pattern IS NOT NULL OR child.forbidden_input_pattern IS NOT NULL))
+                 AS conditional
         FROM (
           SELECT x.*,
                  row_number() OVER (PARTITION BY x.run_id, x.step_slug, x.task_index ORDER BY x.ord) = 1 AS first_of_task
@@ -185,8 +212,16 @@ BEGIN
           OFFSET 0
         ) AS r ON true
         LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
-      ) AS d
-    ) AS e
+        -- A subflow's child run.
+        LEFT JOIN LATERAL (
+          SELECT rc.run_id FROM pgflow_cpp.run_control AS rc
+          WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL
+          OFFSET 0
+        ) AS rc ON true
+          ) AS d
+        ) AS g
+      ) AS e
+    ) AS f
   ) AS c;
 
   -- A lone final element goes through complete_task: the set-wise statements cost more than its
