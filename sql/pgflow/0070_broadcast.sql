@@ -10,14 +10,18 @@
 -- pgflow_cpp._realtime_send_exists() -> boolean
 -- Whether realtime.send(jsonb, text, text, boolean) exists, i.e. events also go to Supabase's
 -- realtime. The schema lookup first spares parsing the signature where there is no schema realtime.
+-- PL/pgSQL: a LANGUAGE sql function that pins search_path is planned on every call, and this one
+-- runs for every event.
 CREATE OR REPLACE FUNCTION pgflow_cpp._realtime_send_exists()
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
-  SELECT to_regnamespace('realtime') IS NOT NULL
-         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL
+BEGIN
+  RETURN to_regnamespace('realtime') IS NOT NULL
+         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL;
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
@@ -28,12 +32,27 @@ SET search_path = ''
 AS $$
 DECLARE
   topic text := 'pgflow:run:' || run_id::text;
-  notification text;
 BEGIN
   IF pgflow_cpp._realtime_send_exists() THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
+  PERFORM pgflow_cpp.notify(topic, pgflow_cpp._notification_text(payload, event));
+END;
+$$;
 
+-- pgflow_cpp._notification_text(payload, event) -> text
+-- (Internal.) The NOTIFY payload of a run event: the payload's text with "event" put in front, or,
+-- when that is over 7900 bytes, the payload without input, output and error_message, with
+-- "trimmed": true.
+CREATE OR REPLACE FUNCTION pgflow_cpp._notification_text(payload jsonb, event text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+  notification text;
+BEGIN
   -- A payload stored in over 256 kB cannot fit in a notification however it compresses: it is
   -- trimmed without writing it out as text first (for a run's output of 180 MB that text took
   -- seconds of the completing transaction).
@@ -45,7 +64,55 @@ BEGIN
     notification := (payload - ARRAY['input', 'output', 'error_message']
                      || jsonb_build_object('event', event, 'trimmed', true))::text;
   END IF;
-  PERFORM pgflow_cpp.notify(topic, notification);
+  RETURN notification;
+END;
+$$;
+
+-- pgflow_cpp._broadcast_many(run_ids, events, payloads) -> void
+-- (Internal.) pgflow_cpp.broadcast(payloads[i], events[i], run_ids[i]) for i = 1..n in that order,
+-- set-wise: the realtime.send calls in order, then the notifications, deferred in one INSERT
+-- (ids in element order) or NOTIFY'd in order; the same rows and notifications as n broadcasts
+-- (only the order between realtime.messages and the notifications differs, which no reader
+-- sees: they are different channels). Its callers run as the schema owner (complete_tasks,
+-- start_flow): the deferred rows are the owner's. A run topic always passes notify's checks (47
+-- bytes) and a notification text is at most 7900 bytes, or trimmed.
+CREATE OR REPLACE FUNCTION pgflow_cpp._broadcast_many(run_ids uuid[], events text[], payloads jsonb[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  first_recorded bigint;
+  sent bigint;
+BEGIN
+  IF pgflow_cpp._realtime_send_exists() THEN
+    SELECT count(*) INTO sent
+    FROM (SELECT realtime.send(e.payload, e.event, 'pgflow:run:' || e.run_id::text, false)
+          FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+                 WITH ORDINALITY AS e(run_id, event, payload, ord)
+          ORDER BY e.ord) AS s;
+  END IF;
+  IF current_setting('pgflow_cpp.defer_notifications', true) = 'on' THEN
+    WITH recorded AS (
+      INSERT INTO pgflow_cpp.deferred_notifications (channel, payload)
+      SELECT 'pgflow:run:' || e.run_id::text, pgflow_cpp._notification_text(e.payload, e.event)
+      FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+             WITH ORDINALITY AS e(run_id, event, payload, ord)
+      ORDER BY e.ord
+      RETURNING id)
+    SELECT min(r.id) INTO first_recorded FROM recorded AS r;
+    -- Where this session's next publication starts (as in pgflow_cpp.notify).
+    IF first_recorded IS NOT NULL AND coalesce(current_setting('pgflow_cpp.deferred_from', true), '') = '' THEN
+      PERFORM set_config('pgflow_cpp.deferred_from', first_recorded::text, false);
+    END IF;
+  ELSE
+    SELECT count(*) INTO sent
+    FROM (SELECT pg_notify('pgflow:run:' || e.run_id::text, pgflow_cpp._notification_text(e.payload, e.event))
+          FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+                 WITH ORDINALITY AS e(run_id, event, payload, ord)
+          ORDER BY e.ord) AS s;
+  END IF;
 END;
 $$;
 

@@ -24,6 +24,7 @@ DECLARE
   at_once boolean;
   wake boolean := false;
   root record;
+  run_started jsonb;
 BEGIN
   SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
          coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
@@ -87,31 +88,34 @@ BEGIN
   )
   SELECT coalesce(bool_or(i.initial_tasks = 0), false) INTO taskless FROM inserted AS i;
 
-  PERFORM pgflow_cpp.broadcast(
-    jsonb_build_object(
-      'event_type', 'run:started',
-      'run_id', created.run_id,
-      'flow_slug', created.flow_slug,
-      'input', created.input,
-      'status', 'started',
-      'remaining_steps', created.remaining_steps,
-      'started_at', created.started_at
-    ),
-    'run:started',
-    created.run_id);
+  run_started := jsonb_build_object(
+    'event_type', 'run:started',
+    'run_id', created.run_id,
+    'flow_slug', created.flow_slug,
+    'input', created.input,
+    'status', 'started',
+    'remaining_steps', created.remaining_steps,
+    'started_at', created.started_at
+  );
 
   IF at_once THEN
+    -- run:started, then each root step's step:started in step_slug order; then their tasks.
+    PERFORM pgflow_cpp._broadcast_many(array_fill(created.run_id, ARRAY[1 + count(*)::integer]),
+                                       ARRAY['run:started'] || array_agg('step:' || ss.step_slug || ':started'
+                                                                         ORDER BY ss.step_slug),
+                                       ARRAY[run_started] || array_agg(pgflow_cpp._step_started_event(
+                                                                         created.run_id, ss.step_slug, ss.started_at,
+                                                                         ss.remaining_tasks, 0)
+                                                                       ORDER BY ss.step_slug))
+    FROM pgflow.step_states AS ss
+    WHERE ss.run_id = created.run_id AND ss.status = 'started';
     FOR root IN
-      SELECT ss.step_slug, ss.started_at, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
+      SELECT ss.step_slug, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
       FROM pgflow.step_states AS ss
       JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
       WHERE ss.run_id = created.run_id AND ss.status = 'started'
       ORDER BY ss.step_slug
     LOOP
-      PERFORM pgflow_cpp.broadcast(
-        pgflow_cpp._step_started_event(created.run_id, root.step_slug, root.started_at, root.remaining_tasks, 0),
-        'step:' || root.step_slug || ':started',
-        created.run_id);
       PERFORM pgflow_cpp._queue_tasks(created.flow_slug, array_fill(created.run_id, ARRAY[root.remaining_tasks]),
                                       array_fill(root.step_slug, ARRAY[root.remaining_tasks]),
                                       ARRAY(SELECT generate_series(0, root.remaining_tasks - 1)), root.start_delay);
@@ -123,6 +127,8 @@ BEGIN
     RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
     RETURN;
   END IF;
+
+  PERFORM pgflow_cpp.broadcast(run_started, 'run:started', created.run_id);
 
   -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
   -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).

@@ -28,7 +28,6 @@ DECLARE
   started_times timestamptz[];
   started_tasks integer[];
   started_delays integer[];
-  sent bigint;
   batch record;
 BEGIN
   -- The steps, their runs, then their dependents: one that is left with nothing to wait for starts
@@ -78,9 +77,11 @@ BEGIN
   WHERE c.starts;
 
   -- Each element's step:completed, then the step:started of the dependents it started, in
-  -- element order (pgflow_cpp.broadcast is volatile, so it runs after the sort).
-  SELECT count(*) INTO sent
-  FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
+  -- element order.
+  PERFORM pgflow_cpp._broadcast_many(events.run_ids, events.names, events.payloads)
+  FROM (SELECT array_agg(e.run_id ORDER BY e.ord, e.k, e.step_slug) AS run_ids,
+               array_agg(e.event ORDER BY e.ord, e.k, e.step_slug) AS names,
+               array_agg(e.payload ORDER BY e.ord, e.k, e.step_slug) AS payloads
         FROM (SELECT o AS ord, 1 AS k, '' AS step_slug, _continue_runs.run_ids[o] AS run_id,
                      'step:' || _continue_runs.step_slugs[o] || ':completed' AS event,
                      pgflow_cpp._step_completed_event(_continue_runs.run_ids[o], _continue_runs.step_slugs[o],
@@ -95,8 +96,7 @@ BEGIN
               SELECT st.ord, 2, st.step_slug, st.run_id, 'step:' || st.step_slug || ':started',
                      pgflow_cpp._step_started_event(st.run_id, st.step_slug, st.started_at, st.remaining_tasks, 0)
               FROM unnest(started_ords, started_runs, started_steps, started_times, started_tasks)
-                     AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e
-        ORDER BY e.ord, e.k, e.step_slug) AS events;
+                     AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e) AS events;
 
   IF started_ords IS NULL THEN
     RETURN;

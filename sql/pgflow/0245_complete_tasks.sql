@@ -422,25 +422,27 @@ BEGIN
       WHERE r.run_id = complete_tasks.run_ids[o]
       RETURNING o AS ord, r.run_id, r.flow_slug, r.output, r.completed_at
     )
-    -- Each run's step:completed, then its run:completed, in batch order (pgflow_cpp.broadcast is
-    -- volatile, so it runs after the sort). No run_finished: these runs are nobody's children and
-    -- did not fail, so there is no parent's wait to wake and no child to cancel.
+    -- Each run's step:completed, then its run:completed, in batch order. No run_finished: these
+    -- runs are nobody's children and did not fail, so there is no parent's wait to wake and no
+    -- child to cancel.
     SELECT count(*) INTO counted
-    FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
-          FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
-                       pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
-                                                        complete_tasks.outputs[c.ord], false) AS payload
-                FROM completed AS c
-                CROSS JOIN LATERAL (
-                  SELECT ss.completed_at FROM pgflow.step_states AS ss
-                  WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
-                  OFFSET 0
-                ) AS ss
-                UNION ALL
-                SELECT c.ord, 2, c.run_id, 'run:completed',
-                       pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
-                FROM completed AS c) AS e
-          ORDER BY e.ord, e.k) AS sent;
+    FROM (SELECT pgflow_cpp._broadcast_many(events.run_ids, events.names, events.payloads)
+          FROM (SELECT array_agg(e.run_id ORDER BY e.ord, e.k) AS run_ids,
+                       array_agg(e.event ORDER BY e.ord, e.k) AS names,
+                       array_agg(e.payload ORDER BY e.ord, e.k) AS payloads
+                FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
+                             pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
+                                                              complete_tasks.outputs[c.ord], false) AS payload
+                      FROM completed AS c
+                      CROSS JOIN LATERAL (
+                        SELECT ss.completed_at FROM pgflow.step_states AS ss
+                        WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
+                        OFFSET 0
+                      ) AS ss
+                      UNION ALL
+                      SELECT c.ord, 2, c.run_id, 'run:completed',
+                             pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
+                      FROM completed AS c) AS e) AS events) AS sent;
     FOREACH i IN ARRAY final_ords LOOP
       emitted[i] := true;
     END LOOP;

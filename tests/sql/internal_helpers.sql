@@ -1,8 +1,8 @@
 -- pgflow-cpp's internal helper functions, each on its own (their callers' files test them in
 -- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority,
--- _start_child_run, _step_started_event, _step_completed_event, _run_completed_event, _run_output
--- and _queue_tasks.
-SELECT plan(31);
+-- _start_child_run, _step_started_event, _step_completed_event, _run_completed_event, _run_output,
+-- _queue_tasks and _broadcast_many.
+SELECT plan(36);
 
 -- _realtime_send_exists(): whether events also go to realtime.send(jsonb, text, text, boolean).
 SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false without a realtime schema');
@@ -186,5 +186,62 @@ SELECT results_eq($$SELECT t.step_slug, t.task_index, t.status, q.message
                   '_queue_tasks: one message per task, in the order given, each on its task''s row');
 SELECT is((SELECT array_agg(q.vt > now() + interval '50 seconds' ORDER BY q.msg_id) FROM pgmq.q_qt AS q),
           ARRAY[false, false, true], '_queue_tasks: messages are visible after the start delay');
+
+-- _broadcast_many(run_ids, events, payloads): what broadcast does for each element, in order. The
+-- elements: a plain payload, an empty one, one too large for NOTIFY (trimmed), one of another run.
+CREATE TEMP TABLE events_in (ord int, run_id uuid, event text, payload jsonb);
+INSERT INTO events_in VALUES
+  (1, '00000000-0000-0000-0000-0000000bc001', 'run:started', '{"event_type": "run:started", "input": {"a": 1}}'),
+  (2, '00000000-0000-0000-0000-0000000bc001', 'step:a:started', '{}'),
+  (3, '00000000-0000-0000-0000-0000000bc002', 'step:a:completed',
+   jsonb_build_object('event_type', 'step:completed', 'output', repeat('x', 9000), 'step_slug', 'a')),
+  (4, '00000000-0000-0000-0000-0000000bc001', 'run:completed', '{"output": null}');
+CREATE FUNCTION pg_temp.deferred_by(set_wise boolean) RETURNS TABLE (channel text, payload text, first boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM pgflow_cpp.deferred_notifications;
+  PERFORM set_config('pgflow_cpp.defer_notifications', 'on', true);
+  PERFORM set_config('pgflow_cpp.deferred_from', '', false);
+  IF set_wise THEN
+    PERFORM pgflow_cpp._broadcast_many(ARRAY(SELECT e.run_id FROM events_in AS e ORDER BY e.ord),
+                                       ARRAY(SELECT e.event FROM events_in AS e ORDER BY e.ord),
+                                       ARRAY(SELECT e.payload FROM events_in AS e ORDER BY e.ord));
+  ELSE
+    PERFORM pgflow_cpp.broadcast(e.payload, e.event, e.run_id) FROM (SELECT * FROM events_in ORDER BY ord) AS e;
+  END IF;
+  PERFORM set_config('pgflow_cpp.defer_notifications', 'off', true);
+  RETURN QUERY SELECT d.channel, d.payload, d.id = current_setting('pgflow_cpp.deferred_from')::bigint
+               FROM pgflow_cpp.deferred_notifications AS d ORDER BY d.id;
+END;
+$$;
+CREATE TEMP TABLE one_by_one AS SELECT * FROM pg_temp.deferred_by(false);
+SELECT results_eq($$SELECT * FROM pg_temp.deferred_by(true)$$, $$SELECT * FROM one_by_one$$,
+                  '_broadcast_many, deferred: the rows broadcast records one event at a time, in order, from the first');
+SELECT is((SELECT array_agg(payload::jsonb->>'trimmed' ORDER BY ord) FROM (SELECT row_number() OVER () AS ord, * FROM one_by_one) AS o),
+          ARRAY[NULL, NULL, 'true', NULL], '_broadcast_many: the output too large for NOTIFY is trimmed');
+-- At once (not deferred): a listener gets the same notifications in the same order.
+SELECT dblink_connect('bm_listener', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('bm_listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-0000000bc001"');
+SELECT dblink_exec('bm_listener', 'LISTEN "pgflow:run:00000000-0000-0000-0000-0000000bc002"');
+SELECT pgflow_cpp._broadcast_many(ARRAY(SELECT e.run_id FROM events_in AS e ORDER BY e.ord),
+                                  ARRAY(SELECT e.event FROM events_in AS e ORDER BY e.ord),
+                                  ARRAY(SELECT e.payload FROM events_in AS e ORDER BY e.ord));
+SELECT results_eq($$SELECT channel, payload FROM pgflow_tests.wait_notifications('bm_listener', 4)$$,
+                  $$SELECT channel, payload FROM one_by_one$$,
+                  '_broadcast_many, at once: the same notifications, NOTIFY''d in order');
+SELECT dblink_disconnect('bm_listener');
+-- With realtime.send: one call per event, in order.
+CREATE SCHEMA realtime;
+CREATE TABLE realtime.sent (id serial, payload jsonb, event text, topic text, private boolean);
+CREATE FUNCTION realtime.send(payload jsonb, event text, topic text, private boolean DEFAULT true) RETURNS void
+LANGUAGE sql AS $$ INSERT INTO realtime.sent (payload, event, topic, private) VALUES (payload, event, topic, private) $$;
+SELECT pgflow_cpp._broadcast_many(ARRAY(SELECT e.run_id FROM events_in AS e ORDER BY e.ord),
+                                  ARRAY(SELECT e.event FROM events_in AS e ORDER BY e.ord),
+                                  ARRAY(SELECT e.payload FROM events_in AS e ORDER BY e.ord));
+SELECT results_eq($$SELECT payload, event, topic, private FROM realtime.sent ORDER BY id$$,
+                  $$SELECT payload, event, 'pgflow:run:' || run_id, false FROM events_in ORDER BY ord$$,
+                  '_broadcast_many: realtime.send gets each event as broadcast sends it, in order');
+SELECT lives_ok($$SELECT pgflow_cpp._broadcast_many('{}', '{}', '{}')$$, '_broadcast_many: no events, nothing sent');
+DROP SCHEMA realtime CASCADE;
 
 SELECT * FROM finish();

@@ -1592,14 +1592,18 @@ R"pgflow_sql(-- pgflow_cpp.broadcast(payload, event, run_id) -> void
 -- pgflow_cpp._realtime_send_exists() -> boolean
 -- Whether realtime.send(jsonb, text, text, boolean) exists, i.e. events also go to Supabase's
 -- realtime. The schema lookup first spares parsing the signature where there is no schema realtime.
+-- PL/pgSQL: a LANGUAGE sql function that pins search_path is planned on every call, and this one
+-- runs for every event.
 CREATE OR REPLACE FUNCTION pgflow_cpp._realtime_send_exists()
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
-  SELECT to_regnamespace('realtime') IS NOT NULL
-         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL
+BEGIN
+  RETURN to_regnamespace('realtime') IS NOT NULL
+         AND to_regprocedure('realtime.send(jsonb,text,text,boolean)') IS NOT NULL;
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION pgflow_cpp.broadcast(payload jsonb, event text, run_id uuid)
@@ -1610,12 +1614,27 @@ SET search_path = ''
 AS $$
 DECLARE
   topic text := 'pgflow:run:' || run_id::text;
-  notification text;
 BEGIN
   IF pgflow_cpp._realtime_send_exists() THEN
     PERFORM realtime.send(payload, event, topic, false);
   END IF;
+  PERFORM pgflow_cpp.notify(topic, pgflow_cpp._notification_text(payload, event));
+END;
+$$;
 
+-- pgflow_cpp._notification_text(payload, event) -> text
+-- (Internal.) The NOTIFY payload of a run event: the payload's text with "event" put in front, or,
+-- when that is over 7900 bytes, the payload without input, output and error_message, with
+-- "trimmed": true.
+CREATE OR REPLACE FUNCTION pgflow_cpp._notification_text(payload jsonb, event text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+  notification text;
+BEGIN
   -- A payload stored in over 256 kB cannot fit in a notification however it compresses: it is
   -- trimmed without writing it out as text first (for a run's output of 180 MB that text took
   -- seconds of the completing transaction).
@@ -1627,7 +1646,55 @@ BEGIN
     notification := (payload - ARRAY['input', 'output', 'error_message']
                      || jsonb_build_object('event', event, 'trimmed', true))::text;
   END IF;
-  PERFORM pgflow_cpp.notify(topic, notification);
+  RETURN notification;
+END;
+$$;
+
+-- pgflow_cpp._broadcast_many(run_ids, events, payloads) -> void
+-- (Internal.) pgflow_cpp.broadcast(payloads[i], events[i], run_ids[i]) for i = 1..n in that order,
+-- set-wise: the realtime.send calls in order, then the notifications, deferred in one INSERT
+-- (ids in element order) or NOTIFY'd in order; the same rows and notifications as n broadcasts
+-- (only the order between realtime.messages and the notifications differs, which no reader
+-- sees: they are different channels). Its callers run as the schema owner (complete_tasks,
+-- start_flow): the deferred rows are the owner's. A run topic always passes notify's checks (47
+-- bytes) and a notification text is at most 7900 bytes, or trimmed.
+CREATE OR REPLACE FUNCTION pgflow_cpp._broadcast_many(run_ids uuid[], events text[], payloads jsonb[])
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+  first_recorded bigint;
+  sent bigint;
+BEGIN
+  IF pgflow_cpp._realtime_send_exists() THEN
+    SELECT count(*) INTO sent
+    FROM (SELECT realtime.send(e.payload, e.event, 'pgflow:run:' || e.run_id::text, false)
+          FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+                 WITH ORDINALITY AS e(run_id, event, payload, ord)
+          ORDER BY e.ord) AS s;
+  END IF;
+  IF current_setting('pgflow_cpp.defer_notifications', true) = 'on' THEN
+    WITH recorded AS (
+      INSERT INTO pgflow_cpp.deferred_notifications (channel, payload)
+      SELECT 'pgflow:run:' || e.run_id::text, pgflow_cpp._notification_text(e.payload, e.event)
+      FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+             WITH ORDINALITY AS e(run_id, event, payload, ord)
+      ORDER BY e.ord
+      RETURNING id)
+    SELECT min(r.id) INTO first_recorded FROM recorded AS r;
+    -- Where this session's next publication starts (as in pgflow_cpp.notify).
+    IF first_recorded IS NOT NULL AND coalesce(current_setting('pgflow_cpp.deferred_from', true), '') = '' THEN
+      PERFORM set_config('pgflow_cpp.deferred_from', first_recorded::text, false);
+    END IF;
+  ELSE
+    SELECT count(*) INTO sent
+    FROM (SELECT pg_notify('pgflow:run:' || e.run_id::text, pgflow_cpp._notification_text(e.payload, e.event))
+          FROM unnest(_broadcast_many.run_ids, _broadcast_many.events, _broadcast_many.payloads)
+                 WITH ORDINALITY AS e(run_id, event, payload, ord)
+          ORDER BY e.ord) AS s;
+  END IF;
 END;
 $$;
 
@@ -1970,6 +2037,7 @@ DECLARE
   at_once boolean;
   wake boolean := false;
   root record;
+  run_started jsonb;
 BEGIN
   SELECT coalesce(bool_or(s.step_type = 'map' AND s.deps_count = 0), false),
          coalesce(bool_or(s.required_input_pattern IS NOT NULL OR s.forbidden_input_pattern IS NOT NULL), false)
@@ -2033,31 +2101,34 @@ BEGIN
   )
   SELECT coalesce(bool_or(i.initial_tasks = 0), false) INTO taskless FROM inserted AS i;
 
-  PERFORM pgflow_cpp.broadcast(
-    jsonb_build_object(
-      'event_type', 'run:started',
-      'run_id', created.run_id,
-      'flow_slug', created.flow_slug,
-      'input', created.input,
-      'status', 'started',
-      'remaining_steps', created.remaining_steps,
-      'started_at', created.started_at
-    ),
-    'run:started',
-    created.run_id);
+  run_started := jsonb_build_object(
+    'event_type', 'run:started',
+    'run_id', created.run_id,
+    'flow_slug', created.flow_slug,
+    'input', created.input,
+    'status', 'started',
+    'remaining_steps', created.remaining_steps,
+    'started_at', created.started_at
+  );
 
   IF at_once THEN
+    -- run:started, then each root step's step:started in step_slug order; then their tasks.
+    PERFORM pgflow_cpp._broadcast_many(array_fill(created.run_id, ARRAY[1 + count(*)::integer]),
+                                       ARRAY['run:started'] || array_agg('step:' || ss.step_slug || ':started'
+                                                                         ORDER BY ss.step_slug),
+                                       ARRAY[run_started] || array_agg(pgflow_cpp._step_started_event(
+                                                                         created.run_id, ss.step_slug, ss.started_at,
+                                                                         ss.remaining_tasks, 0)
+                                                                       ORDER BY ss.step_slug))
+    FROM pgflow.step_states AS ss
+    WHERE ss.run_id = created.run_id AND ss.status = 'started';
     FOR root IN
-      SELECT ss.step_slug, ss.started_at, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
+      SELECT ss.step_slug, ss.remaining_tasks, coalesce(s.opt_start_delay, 0) AS start_delay
       FROM pgflow.step_states AS ss
       JOIN pgflow.steps AS s ON s.flow_slug = ss.flow_slug AND s.step_slug = ss.step_slug
       WHERE ss.run_id = created.run_id AND ss.status = 'started'
       ORDER BY ss.step_slug
     LOOP
-      PERFORM pgflow_cpp.broadcast(
-        pgflow_cpp._step_started_event(created.run_id, root.step_slug, root.started_at, root.remaining_tasks, 0),
-        'step:' || root.step_slug || ':started',
-        created.run_id);
       PERFORM pgflow_cpp._queue_tasks(created.flow_slug, array_fill(created.run_id, ARRAY[root.remaining_tasks]),
                                       array_fill(root.step_slug, ARRAY[root.remaining_tasks]),
                                       ARRAY(SELECT generate_series(0, root.remaining_tasks - 1)), root.start_delay);
@@ -2069,6 +2140,8 @@ BEGIN
     RETURN QUERY SELECT * FROM pgflow.runs AS r WHERE r.run_id = created.run_id;
     RETURN;
   END IF;
+
+  PERFORM pgflow_cpp.broadcast(run_started, 'run:started', created.run_id);
 
   -- A flow with run limits (pgflow_cpp.set_flow_limits): a run over them is created but waits,
   -- no step started, until a finishing run admits it (pgflow_cpp._admit_runs begins it then).
@@ -3421,7 +3494,6 @@ DECLARE
   started_times timestamptz[];
   started_tasks integer[];
   started_delays integer[];
-  sent bigint;
   batch record;
 BEGIN
   -- The steps, their runs, then their dependents: one that is left with nothing to wait for starts
@@ -3471,9 +3543,11 @@ BEGIN
   WHERE c.starts;
 
   -- Each element's step:completed, then the step:started of the dependents it started, in
-  -- element order (pgflow_cpp.broadcast is volatile, so it runs after the sort).
-  SELECT count(*) INTO sent
-  FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
+  -- element order.
+  PERFORM pgflow_cpp._broadcast_many(events.run_ids, events.names, events.payloads)
+  FROM (SELECT array_agg(e.run_id ORDER BY e.ord, e.k, e.step_slug) AS run_ids,
+               array_agg(e.event ORDER BY e.ord, e.k, e.step_slug) AS names,
+               array_agg(e.payload ORDER BY e.ord, e.k, e.step_slug) AS payloads
         FROM (SELECT o AS ord, 1 AS k, '' AS step_slug, _continue_runs.run_ids[o] AS run_id,
                      'step:' || _continue_runs.step_slugs[o] || ':completed' AS event,
                      pgflow_cpp._step_completed_event(_continue_runs.run_ids[o], _continue_runs.step_slugs[o],
@@ -3488,8 +3562,7 @@ BEGIN
               SELECT st.ord, 2, st.step_slug, st.run_id, 'step:' || st.step_slug || ':started',
                      pgflow_cpp._step_started_event(st.run_id, st.step_slug, st.started_at, st.remaining_tasks, 0)
               FROM unnest(started_ords, started_runs, started_steps, started_times, started_tasks)
-                     AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e
-        ORDER BY e.ord, e.k, e.step_slug) AS events;
+                     AS st(ord, run_id, step_slug, started_at, remaining_tasks)) AS e) AS events;
 
   IF started_ords IS NULL THEN
     RETURN;
@@ -3941,25 +4014,27 @@ R"pgflow_sql(nal_ords IS NOT NULL OR cont_ords IS NOT NULL THEN
       WHERE r.run_id = complete_tasks.run_ids[o]
       RETURNING o AS ord, r.run_id, r.flow_slug, r.output, r.completed_at
     )
-    -- Each run's step:completed, then its run:completed, in batch order (pgflow_cpp.broadcast is
-    -- volatile, so it runs after the sort). No run_finished: these runs are nobody's children and
-    -- did not fail, so there is no parent's wait to wake and no child to cancel.
+    -- Each run's step:completed, then its run:completed, in batch order. No run_finished: these
+    -- runs are nobody's children and did not fail, so there is no parent's wait to wake and no
+    -- child to cancel.
     SELECT count(*) INTO counted
-    FROM (SELECT pgflow_cpp.broadcast(e.payload, e.event, e.run_id)
-          FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
-                       pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
-                                                        complete_tasks.outputs[c.ord], false) AS payload
-                FROM completed AS c
-                CROSS JOIN LATERAL (
-                  SELECT ss.completed_at FROM pgflow.step_states AS ss
-                  WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
-                  OFFSET 0
-                ) AS ss
-                UNION ALL
-                SELECT c.ord, 2, c.run_id, 'run:completed',
-                       pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
-                FROM completed AS c) AS e
-          ORDER BY e.ord, e.k) AS sent;
+    FROM (SELECT pgflow_cpp._broadcast_many(events.run_ids, events.names, events.payloads)
+          FROM (SELECT array_agg(e.run_id ORDER BY e.ord, e.k) AS run_ids,
+                       array_agg(e.event ORDER BY e.ord, e.k) AS names,
+                       array_agg(e.payload ORDER BY e.ord, e.k) AS payloads
+                FROM (SELECT c.ord, 1 AS k, c.run_id, 'step:' || complete_tasks.step_slugs[c.ord] || ':completed' AS event,
+                             pgflow_cpp._step_completed_event(c.run_id, complete_tasks.step_slugs[c.ord], ss.completed_at,
+                                                              complete_tasks.outputs[c.ord], false) AS payload
+                      FROM completed AS c
+                      CROSS JOIN LATERAL (
+                        SELECT ss.completed_at FROM pgflow.step_states AS ss
+                        WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
+                        OFFSET 0
+                      ) AS ss
+                      UNION ALL
+                      SELECT c.ord, 2, c.run_id, 'run:completed',
+                             pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
+                      FROM completed AS c) AS e) AS events) AS sent;
     FOREACH i IN ARRAY final_ords LOOP
       emitted[i] := true;
     END LOOP;
