@@ -119,9 +119,11 @@ $$;
 -- pgflow_cpp._step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps) -> jsonb
 -- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
 -- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
--- The payloads of step:started, step:completed and run:completed as pgflow 0.8.1 sends them, built
--- in one place for the functions that start and complete steps and runs one at a time
--- (start_flow, start_ready_steps, complete_task, maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- pgflow_cpp._run_started_event(run) -> jsonb
+-- The payloads of step:started, step:completed, run:completed and run:started as pgflow 0.8.1
+-- sends them, built in one place for the functions that start and complete steps and runs one at
+-- a time (start_flow, resume_run, start_ready_steps, complete_task, maybe_complete_run) and
+-- set-wise (complete_tasks). output_trimmed: a map's output left out
 -- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
 -- per session (a LANGUAGE sql function that pins search_path is planned on every call).
 CREATE OR REPLACE FUNCTION pgflow_cpp._step_started_event(run_id uuid, step_slug text, started_at timestamptz,
@@ -160,6 +162,25 @@ BEGIN
            'completed_at', _step_completed_event.completed_at
          ) || CASE WHEN _step_completed_event.output_trimmed THEN '{"trimmed": true}'::jsonb
                    ELSE jsonb_build_object('output', _step_completed_event.output) END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_started_event(run pgflow.runs)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'run:started',
+           'run_id', run.run_id,
+           'flow_slug', run.flow_slug,
+           'input', run.input,
+           'status', 'started',
+           'remaining_steps', run.remaining_steps,
+           'started_at', run.started_at
+         );
 END;
 $$;
 

@@ -88,15 +88,7 @@ BEGIN
   )
   SELECT coalesce(bool_or(i.initial_tasks = 0), false) INTO taskless FROM inserted AS i;
 
-  run_started := jsonb_build_object(
-    'event_type', 'run:started',
-    'run_id', created.run_id,
-    'flow_slug', created.flow_slug,
-    'input', created.input,
-    'status', 'started',
-    'remaining_steps', created.remaining_steps,
-    'started_at', created.started_at
-  );
+  run_started := pgflow_cpp._run_started_event(created);
 
   IF at_once THEN
     -- run:started, then each root step's step:started in step_slug order; then their tasks.

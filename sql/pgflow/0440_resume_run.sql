@@ -157,18 +157,7 @@ BEGIN
     AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
                     WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
-  PERFORM pgflow_cpp.broadcast(
-    jsonb_build_object(
-      'event_type', 'run:started',
-      'run_id', created.run_id,
-      'flow_slug', created.flow_slug,
-      'input', created.input,
-      'status', 'started',
-      'remaining_steps', created.remaining_steps,
-      'started_at', created.started_at
-    ),
-    'run:started',
-    created.run_id);
+  PERFORM pgflow_cpp.broadcast(pgflow_cpp._run_started_event(created), 'run:started', created.run_id);
 
   -- A flow with run limits: the resumed run waits for a slot like a new run (pgflow_cpp._enter_run);
   -- admitted later, pgflow_cpp._begin_run starts its partly completed steps and the rest.

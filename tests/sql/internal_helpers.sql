@@ -2,7 +2,7 @@
 -- context): _realtime_send_exists, _single_dependency, _subflow_map_array, _restart_priority,
 -- _start_child_run, _step_started_event, _step_completed_event, _run_completed_event, _run_output,
 -- _queue_tasks and _broadcast_many.
-SELECT plan(36);
+SELECT plan(37);
 
 -- _realtime_send_exists(): whether events also go to realtime.send(jsonb, text, text, boolean).
 SELECT is(pgflow_cpp._realtime_send_exists(), false, '_realtime_send_exists: false without a realtime schema');
@@ -118,7 +118,8 @@ SELECT results_eq($$SELECT w.child_run_id IS NULL, w.wake_at IS NOT NULL, w.star
 
 -- _step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps),
 -- _step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) and
--- _run_completed_event(run_id, flow_slug, output, completed_at): pgflow 0.8.1's payloads.
+-- _run_completed_event(run_id, flow_slug, output, completed_at) and _run_started_event(run): pgflow
+-- 0.8.1's payloads.
 SELECT is(pgflow_cpp._step_started_event('00000000-0000-0000-0000-00000000e001', 'fetch', '2026-01-02 03:04:05+00', 3, 0),
           jsonb_build_object('event_type', 'step:started', 'run_id', '00000000-0000-0000-0000-00000000e001',
                              'step_slug', 'fetch', 'status', 'started', 'started_at', '2026-01-02 03:04:05+00'::timestamptz,
@@ -143,6 +144,12 @@ SELECT is(pgflow_cpp._run_completed_event('00000000-0000-0000-0000-00000000e001'
                              'flow_slug', 'deps', 'status', 'completed', 'output', '{"a": 1}'::jsonb,
                              'completed_at', '2026-01-02 03:04:05+00'::timestamptz),
           '_run_completed_event: the run''s payload');
+SELECT is(pgflow_cpp._run_started_event(ROW('00000000-0000-0000-0000-00000000e001', 'deps', 'started', '{"n": 1}',
+                                            NULL, 3, '2026-01-02 03:04:05+00', NULL, NULL)::pgflow.runs),
+          jsonb_build_object('event_type', 'run:started', 'run_id', '00000000-0000-0000-0000-00000000e001',
+                             'flow_slug', 'deps', 'input', '{"n": 1}'::jsonb, 'status', 'started',
+                             'remaining_steps', 3, 'started_at', '2026-01-02 03:04:05+00'::timestamptz),
+          '_run_started_event: the run''s payload');
 
 -- _run_output(run_id): {leaf step: its output} over the completed steps nobody depends on.
 SELECT pgflow.create_flow('outputs');

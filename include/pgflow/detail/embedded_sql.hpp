@@ -1701,9 +1701,11 @@ $$;
 -- pgflow_cpp._step_started_event(run_id, step_slug, started_at, remaining_tasks, remaining_deps) -> jsonb
 -- pgflow_cpp._step_completed_event(run_id, step_slug, completed_at, output, output_trimmed) -> jsonb
 -- pgflow_cpp._run_completed_event(run_id, flow_slug, output, completed_at) -> jsonb
--- The payloads of step:started, step:completed and run:completed as pgflow 0.8.1 sends them, built
--- in one place for the functions that start and complete steps and runs one at a time
--- (start_flow, start_ready_steps, complete_task, maybe_complete_run) and set-wise (complete_tasks). output_trimmed: a map's output left out
+-- pgflow_cpp._run_started_event(run) -> jsonb
+-- The payloads of step:started, step:completed, run:completed and run:started as pgflow 0.8.1
+-- sends them, built in one place for the functions that start and complete steps and runs one at
+-- a time (start_flow, resume_run, start_ready_steps, complete_task, maybe_complete_run) and
+-- set-wise (complete_tasks). output_trimmed: a map's output left out
 -- ("trimmed": true) because no event could carry it. PL/pgSQL, whose expression is planned once
 -- per session (a LANGUAGE sql function that pins search_path is planned on every call).
 CREATE OR REPLACE FUNCTION pgflow_cpp._step_started_event(run_id uuid, step_slug text, started_at timestamptz,
@@ -1742,6 +1744,25 @@ BEGIN
            'completed_at', _step_completed_event.completed_at
          ) || CASE WHEN _step_completed_event.output_trimmed THEN '{"trimmed": true}'::jsonb
                    ELSE jsonb_build_object('output', _step_completed_event.output) END;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION pgflow_cpp._run_started_event(run pgflow.runs)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+  RETURN jsonb_build_object(
+           'event_type', 'run:started',
+           'run_id', run.run_id,
+           'flow_slug', run.flow_slug,
+           'input', run.input,
+           'status', 'started',
+           'remaining_steps', run.remaining_steps,
+           'started_at', run.started_at
+         );
 END;
 $$;
 
@@ -2101,15 +2122,7 @@ BEGIN
   )
   SELECT coalesce(bool_or(i.initial_tasks = 0), false) INTO taskless FROM inserted AS i;
 
-  run_started := jsonb_build_object(
-    'event_type', 'run:started',
-    'run_id', created.run_id,
-    'flow_slug', created.flow_slug,
-    'input', created.input,
-    'status', 'started',
-    'remaining_steps', created.remaining_steps,
-    'started_at', created.started_at
-  );
+  run_started := pgflow_cpp._run_started_event(created);
 
   IF at_once THEN
     -- run:started, then each root step's step:started in step_slug order; then their tasks.
@@ -5114,18 +5127,7 @@ BEGIN
     AND NOT EXISTS (SELECT 1 FROM pgflow.step_states AS ss
                     WHERE ss.run_id = source.run_id AND ss.step_slug = t.step_slug AND ss.status = 'skipped');
 
-  PERFORM pgflow_cpp.broadcast(
-    jsonb_build_object(
-      'event_type', 'run:started',
-      'run_id', created.run_id,
-      'flow_slug', created.flow_slug,
-      'input', created.input,
-      'status', 'started',
-      'remaining_steps', created.remaining_steps,
-      'started_at', created.started_at
-    ),
-    'run:started',
-    created.run_id);
+  PERFORM pgflow_cpp.broadcast(pgflow_cpp._run_started_event(created), 'run:started', created.run_id);
 
   -- A flow with run limits: the resumed run waits for a slot like a new run (pgflow_cpp._enter_run);
   -- admitted later, pgflow_cpp._begin_run starts its partly completed steps and the rest.
