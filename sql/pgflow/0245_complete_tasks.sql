@@ -8,9 +8,11 @@
 -- How: a started task of a started step that does not complete its step (a map task with others
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), unless an earlier
--- element of the batch may fail their run (one that may complete its step with a type violation
--- or a dependent's condition; for a subflow's child run, such an element of any run with
--- children, whose failure cancels them): one at a time the task would find its run failed. So are the elements
+-- element of the batch may fail their run (one that may complete its step with a type violation,
+-- an empty array for a dependent map, or a dependent's condition that fails the run: also the
+-- first count-down of such a step, which is put back to complete it when other sessions completed
+-- the rest meanwhile; for a subflow's child run, such an element of any run with children, whose
+-- failure cancels them): one at a time the task would find its run failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
@@ -122,10 +124,14 @@ BEGIN
     FROM (
       -- A count-down must not come before an earlier element of the batch that can fail its run
       -- (one-by-one that element fails the run first, and the task is cancelled, not counted): an
-      -- element that may complete its step with a possible type violation or a dependent's
-      -- condition (when_unmet 'fail') fails its own run; a failed run cancels its child runs
+      -- element that may complete its step with a possible type violation, an empty array for a
+      -- dependent map (the taskless cascade then reaches conditions further on) or a dependent
+      -- whose condition fails the run (when_unmet 'fail'); a failed run cancels its child runs
       -- (theirs too), so a subflow child's count-down also stays behind such an element of any run
-      -- that has children.
+      -- that has children. A count-down can complete its step too: the step's last one in the
+      -- batch is put back under the lock below when other sessions completed the step's other
+      -- tasks meanwhile. So for a step whose completion may fail the run, its first count-down is
+      -- one that may (it is then the step's only one in the bulk, the one put back).
       SELECT e.*,
              coalesce(bool_or(e.may_fail_run) OVER (PARTITION BY e.run_id ORDER BY e.ord
                                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
@@ -135,9 +141,12 @@ BEGIN
                         OVER (ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
                AS batch_failed_before
       FROM (
-        SELECT g.*, g.counts_down IS NOT TRUE AND (g.risky OR g.conditional) AS may_fail_run
+        SELECT g.*,
+               CASE WHEN g.counts_down THEN g.conditional AND g.rank_in_step = 1
+                    ELSE g.risky OR g.empties_map OR g.conditional END AS may_fail_run
         FROM (
           SELECT d.*,
+                 count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step,
                  coalesce(d.countable AND count(*) FILTER (WHERE d.countable)
                                             OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) < d.remaining_tasks,
                           false) AS counts_down,
@@ -184,10 +193,17 @@ BEGIN
                                     JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
                                     WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
                         false) AS risky,
-               -- A dependent with a condition, evaluated when the step completes (it may fail the run).
+               -- An empty array for a dependent map: the map completes with no task, and the steps it
+               -- releases have their conditions evaluated (any of them, further on, may fail the run).
+               coalesce(s.step_type = 'single' AND jsonb_typeof(u.output) = 'array' AND jsonb_array_length(u.output) = 0
+                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
+                                    JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
+                        false) AS empties_map,
+               -- A dependent whose condition, evaluated when the step completes, fails the run when unmet.
                EXISTS (SELECT 1 FROM pgflow.deps AS d
                        JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
-                       WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
+                       WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.when_unmet = 'fail'
                          AND (child.required_input_pattern IS NOT NULL OR child.forbidden_input_pattern IS NOT NULL))
                  AS conditional
         FROM (

@@ -1,13 +1,15 @@
 -- pgflow.complete_tasks' count-downs (a map's tasks that do not complete their step, completed
 -- set-wise before the elements that go through complete_task) keep batch order where an earlier
--- element can fail a run: a dependent's condition that fails its run (when_unmet 'fail') fails
--- the run of map tasks later in the batch, and a subflow child's completion that fails its parent
--- (a type violation there) cancels the parent's other child runs, whose map tasks come later.
+-- element can fail a run: a dependent's condition that fails its run (when_unmet 'fail'), also one
+-- reached through an empty map, fails the run of map tasks later in the batch, and an element
+-- failing a parent run (a type violation) cancels its child runs, whose map tasks come later.
 -- Either way complete_task one element at a time finds those tasks cancelled; the batch must too.
 -- Count-downs before such an element, and those of runs nothing in the batch can reach, stay bulk.
+-- A count-down that turns out to complete its step (another session completed the step's other
+-- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(7);
+SELECT plan(11);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -20,13 +22,20 @@ SELECT pgflow.add_step('bo_parent', 'kid');
 SELECT pgflow.add_step('bo_parent', 'each', ARRAY['kid'], step_type => 'map');
 SELECT pgflow.create_flow('bo_child');
 SELECT pgflow.add_step('bo_child', 'items', step_type => 'map');
-SELECT pgflow_tests.ensure_worker(f) FROM unnest(ARRAY['bo_cond', 'bo_parent', 'bo_child']) AS f;
+-- A run that a condition further on fails: x's [] leaves the map m empty, and y's condition is unmet.
+SELECT pgflow.create_flow('bo_empty');
+SELECT pgflow.add_step('bo_empty', 'items', step_type => 'map');
+SELECT pgflow.add_step('bo_empty', 'x');
+SELECT pgflow.add_step('bo_empty', 'm', ARRAY['x'], step_type => 'map');
+SELECT pgflow.add_step('bo_empty', 'y', ARRAY['m'], forbidden_input_pattern => '{"m": []}', when_unmet => 'fail');
+SELECT pgflow_tests.ensure_worker(f) FROM unnest(ARRAY['bo_cond', 'bo_parent', 'bo_child', 'bo_empty']) AS f;
 
 -- The batch, in order: run 1's map task 0 (before x: stays a count-down), x (its condition fails
 -- run 1), run 1's map task 1 (after it: cancelled); run 2's map task 0 (a run nothing reaches: a
 -- count-down); run 5's map task 0 (a child of run 3, before run 3 fails: a count-down); run 3's kid
 -- with a string (a type violation: run 3 fails and cancels its children, runs 4 and 5); run 4's
--- map task 0 (cancelled).
+-- map task 0 (cancelled); run 6's x with [] (its condition further on fails run 6), then its map
+-- task 0 (cancelled).
 CREATE TABLE pg_temp.elements (ord serial, k int, step_slug text, task_index int, output jsonb);
 INSERT INTO pg_temp.elements (k, step_slug, task_index, output) VALUES
   (1, 'items', 0, '"i0"'),
@@ -35,7 +44,9 @@ INSERT INTO pg_temp.elements (k, step_slug, task_index, output) VALUES
   (2, 'items', 0, '"i0"'),
   (5, 'items', 0, '"i0"'),
   (3, 'kid', 0, '"not an array"'),
-  (4, 'items', 0, '"i0"');
+  (4, 'items', 0, '"i0"'),
+  (6, 'x', 0, '[]'),
+  (6, 'items', 0, '"i0"');
 
 CREATE FUNCTION pg_temp.setup(prefix text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -43,6 +54,7 @@ BEGIN
   PERFORM pgflow.start_flow('bo_cond', '[1, 2, 3]', pg_temp.run(prefix, 2));
   PERFORM pgflow.start_flow('bo_parent', '{}', pg_temp.run(prefix, 3));
   PERFORM pgflow.start_flow('bo_child', '[1, 2, 3]', pg_temp.run(prefix, k)) FROM unnest(ARRAY[4, 5]) AS k;
+  PERFORM pgflow.start_flow('bo_empty', '[1, 2, 3]', pg_temp.run(prefix, 6));
   -- Runs 4 and 5 are run 3's children, as a subflow step's would be (linked by hand).
   INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, parent_run_id)
   SELECT pg_temp.run(prefix, k), 'bo_child', pg_temp.run(prefix, 3) FROM unnest(ARRAY[4, 5]) AS k
@@ -63,21 +75,55 @@ SELECT set_eq($$SELECT * FROM pg_temp.state('bbbbbbbb')$$, $$SELECT * FROM pg_te
 SELECT is(pg_temp.events('bbbbbbbb'), pg_temp.events('aaaaaaaa'), 'each run''s events are the same, in the same order');
 SELECT results_eq($$SELECT pg_temp.label(run_id), status FROM pgflow.runs WHERE run_id::text LIKE 'bbbbbbbb%'
                     ORDER BY pg_temp.label(run_id)::int$$,
-                  $$VALUES ('1', 'failed'), ('2', 'started'), ('3', 'failed'), ('4', 'failed'), ('5', 'failed')$$,
-                  'the condition failed run 1; the type violation failed run 3, which cancelled runs 4 and 5');
+                  $$VALUES ('1', 'failed'), ('2', 'started'), ('3', 'failed'), ('4', 'failed'), ('5', 'failed'), ('6', 'failed')$$,
+                  'the condition failed run 1; the type violation failed run 3, which cancelled runs 4 and 5; y failed run 6');
 SELECT results_eq($$SELECT label, status FROM pg_temp.batched WHERE step_slug = 'items' ORDER BY label, task_index$$,
-                  $$VALUES ('1', 'completed'), ('1', 'cancelled'), ('2', 'completed'), ('4', 'cancelled'), ('5', 'completed')$$,
+                  $$VALUES ('1', 'completed'), ('1', 'cancelled'), ('2', 'completed'), ('4', 'cancelled'), ('5', 'completed'),
+                           ('6', 'cancelled')$$,
                   'map tasks before the element that failed their run completed; those after it were cancelled');
 SELECT is((SELECT remaining_tasks FROM pgflow.step_states WHERE run_id = pg_temp.run('bbbbbbbb', 2) AND step_slug = 'items'),
           2, 'run 2''s map task counted down');
 
--- Which elements went through complete_task: x, run 1's task after it, kid, run 4's task.
+-- Which elements went through complete_task: x, run 1's task after it, kid, run 4's task, run 6's two.
 SELECT pg_temp.setup('cccccccc');
 SELECT is((SELECT complete_task_calls FROM pgflow_tests.complete_counting(
              ARRAY(SELECT pg_temp.run('cccccccc', x.k) FROM pg_temp.elements AS x ORDER BY x.ord),
              ARRAY(SELECT x.step_slug FROM pg_temp.elements AS x ORDER BY x.ord),
              ARRAY(SELECT x.output FROM pg_temp.elements AS x ORDER BY x.ord),
              ARRAY(SELECT x.task_index FROM pg_temp.elements AS x ORDER BY x.ord))),
-          4::bigint, 'the elements that can fail a run and those after them in the runs they reach went through complete_task');
+          6::bigint, 'the elements that can fail a run and those after them in the runs they reach went through complete_task');
+
+-- A count-down put back under the lock. Run 7's map 'items' has a dependent whose condition fails
+-- the run; its task 1 is completed, so the batch (items 0, then the root map 'other' task 0) reads
+-- items 0 as a count-down. While it waits for the step, another session completes items 2 and
+-- commits: items 0 then completes the step, and the run fails before other 0, which is cancelled
+-- (as complete_task one element at a time after that session's completion would leave it).
+SELECT pgflow.create_flow('bo_race');
+SELECT pgflow.add_step('bo_race', 'items', step_type => 'map');
+SELECT pgflow.add_step('bo_race', 'other', step_type => 'map');
+SELECT pgflow.add_step('bo_race', 'y', ARRAY['items'], required_input_pattern => '{"items": ["never"]}',
+                       when_unmet => 'fail');
+SELECT pgflow_tests.ensure_worker('bo_race');
+SELECT pgflow.start_flow('bo_race', '[1, 2, 3]', pg_temp.run('dddddddd', 7));
+SELECT pg_temp.claim('dddddddd');
+SELECT pgflow.complete_task(pg_temp.run('dddddddd', 7), 'items', 1, '"i1"');
+SELECT dblink_connect('holder', pgflow_tests.dblink_connstr());
+SELECT dblink_connect('batch', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', format('SELECT count(*) FROM pgflow.complete_task(%L, ''items'', 2, ''"i2"'')',
+                                      pg_temp.run('dddddddd', 7))) AS t(n bigint);
+SELECT dblink_send_query('batch', format(
+  $q$SELECT string_agg(step_slug || ' ' || status, ', ' ORDER BY step_slug)
+     FROM pgflow.complete_tasks(ARRAY[%L::uuid, %L], ARRAY['items', 'other'], ARRAY[0, 0], ARRAY['"i0"'::jsonb, '"o0"'])$q$,
+  pg_temp.run('dddddddd', 7), pg_temp.run('dddddddd', 7)));
+SELECT ok(pgflow_tests.waits_for_lock('%complete_tasks%'), 'the batch waits for the step the other session holds');
+SELECT dblink_exec('holder', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('batch') AS t(r text)), 'items completed, other cancelled',
+          'items 0 completed the step and failed the run: other 0, after it, was cancelled');
+SELECT is((SELECT count(*) FROM dblink_get_result('batch') AS t(r text)), 0::bigint, 'the batch is done');
+SELECT results_eq($$SELECT status FROM pgflow.runs WHERE run_id = pg_temp.run('dddddddd', 7)$$, $$VALUES ('failed')$$,
+                  'run 7 failed on y''s condition');
+SELECT dblink_disconnect('holder');
+SELECT dblink_disconnect('batch');
 
 SELECT * FROM finish();
