@@ -3745,15 +3745,12 @@ BEGIN
                         OVER (ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
                AS batch_failed_before
       FROM (
-        SELECT g.*,
-               CASE WHEN g.counts_down THEN g.conditional AND g.rank_in_step = 1
+        SELECT g.*, cd.counts_down,
+               CASE WHEN cd.counts_down THEN g.conditional AND g.rank_in_step = 1
                     ELSE g.risky OR g.empties_map OR g.conditional END AS may_fail_run
         FROM (
           SELECT d.*,
                  count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step,
-                 coalesce(d.countable AND count(*) FILTER (WHERE d.countable)
-                                            OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) < d.remaining_tasks,
-                          false) AS counts_down,
                  bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
                  bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
                  count(*) OVER (PARTITION BY d.run_id) AS run_elements
@@ -3791,19 +3788,10 @@ BEGIN
                         AND rc.run_id IS NULL,
                         false) AS continues_run,
                -- complete_task's type check, without the dependent's initial_tasks (conservative).
-               coalesce(s.step_type = 'single'
-                        AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array')
-                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
-                                    JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
-                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
-                        false) AS risky,
+               coalesce(fm.feeds_map AND (u.output IS NULL OR jsonb_typeof(u.output) <> 'array'), false) AS risky,
                -- An empty array for a dependent map: the map completes with no task, and the steps it
                -- releases have their conditions evaluated (any of them, further on, may fail the run).
-               coalesce(s.step_type = 'single' AND jsonb_typeof(u.output) = 'array' AND jsonb_array_length(u.output) = 0
-                        AND EXISTS (SELECT 1 FROM pgflow.deps AS d
-                                    JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
-                                    WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map'),
-                        false) AS empties_map,
+               coalesce(fm.feeds_map AND u.output = '[]'::jsonb, false) AS empties_map,
                -- A dependent whose condition, evaluated when the step completes, fails the run when unmet.
                EXISTS (SELECT 1 FROM pgflow.deps AS d
                        JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
@@ -3820,8 +3808,7 @@ BEGIN
           SELECT t.status FROM pgflow.step_tasks AS t
           WHERE t.run_id = u.run_id AND t.step_slug = u.step_slug AND t.task_index = u.task_index
           OFFSET 0
-        ) AS)pgflow_sql"
-R"pgflow_sql( t ON true
+        ) AS t ON true
         LEFT JOIN LATERAL (
           SELECT ss.status, ss.remaining_tasks FROM pgflow.step_states AS ss
           WHERE ss.run_id = u.run_id AND ss.step_slug = u.step_slug
@@ -3833,7 +3820,17 @@ R"pgflow_sql( t ON true
           OFFSET 0
         ) AS r ON true
         LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
-        -- A subflow's child run.
+        -- A single step whose output sizes a dependent map.
+        LEFT JOIN LATERAL (
+          SELECT s.step_type = 'single'
+                 AND EXISTS (SELECT 1 FROM pgflow.deps AS d
+                             JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
+                             WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.step_type = 'map')
+                   AS feeds_map
+          OFFSET 0
+        ) AS fm ON true
+   )pgflow_sql"
+R"pgflow_sql(     -- A subflow's child run.
         LEFT JOIN LATERAL (
           SELECT rc.run_id FROM pgflow_cpp.run_control AS rc
           WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL
@@ -3841,6 +3838,8 @@ R"pgflow_sql( t ON true
         ) AS rc ON true
           ) AS d
         ) AS g
+        -- Of a step's started tasks in the batch, the first remaining_tasks - 1 only count down.
+        CROSS JOIN LATERAL (SELECT coalesce(g.countable AND g.rank_in_step < g.remaining_tasks, false) AS counts_down) AS cd
       ) AS e
     ) AS f
   ) AS c;
