@@ -9,7 +9,7 @@
 -- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(11);
+SELECT plan(17);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -123,6 +123,52 @@ SELECT is((SELECT r FROM dblink_get_result('batch') AS t(r text)), 'items comple
 SELECT is((SELECT count(*) FROM dblink_get_result('batch') AS t(r text)), 0::bigint, 'the batch is done');
 SELECT results_eq($$SELECT status FROM pgflow.runs WHERE run_id = pg_temp.run('dddddddd', 7)$$, $$VALUES ('failed')$$,
                   'run 7 failed on y''s condition');
+SELECT dblink_disconnect('holder');
+SELECT dblink_disconnect('batch');
+
+-- Count-downs of a step whose completion may fail the run stay set-wise up to the batch's last
+-- one, which alone could turn into the step's completion: ten of run 8's twelve items, then its
+-- 'other' task, take one complete_task call ('other', after the last count-down), not ten.
+SELECT pgflow.start_flow('bo_race', '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]', pg_temp.run('eeeeeeee', 8));
+SELECT pg_temp.claim('eeeeeeee');
+SELECT is((SELECT c.statuses || ' / ' || c.complete_task_calls
+           FROM pgflow_tests.complete_counting(array_fill(pg_temp.run('eeeeeeee', 8), ARRAY[11]),
+                                               array_fill('items'::text, ARRAY[10]) || 'other'::text,
+                                               array_fill('"i"'::jsonb, ARRAY[11]),
+                                               ARRAY(SELECT generate_series(0, 9)) || 0) AS c),
+          'completed,completed,completed,completed,completed,completed,completed,completed,completed,completed,completed / 1',
+          'ten count-downs of a map with a failing condition after it: set-wise, the element after the last one alone');
+SELECT results_eq($$SELECT status, remaining_tasks FROM pgflow.step_states
+                    WHERE run_id = pg_temp.run('eeeeeeee', 8) AND step_slug = 'items'$$,
+                  $$VALUES ('started', 2)$$, 'two items left');
+
+-- The last count-down's task completed by another session while the batch waits: run 9's items
+-- 3 is done; the batch has items 0, other 0, items 1; the other session completes items 1 and 2
+-- and commits while the batch waits for items 1. Items 0 now completes the step and fails the
+-- run, so other 0, after it, is cancelled (the run's count-downs are put back and go through
+-- complete_task in batch order); items 1 comes back as the other session left it.
+SELECT pgflow.start_flow('bo_race', '[1, 2, 3, 4]', pg_temp.run('ffffffff', 9));
+SELECT pg_temp.claim('ffffffff');
+SELECT pgflow.complete_task(pg_temp.run('ffffffff', 9), 'items', 3, '"i3"');
+SELECT dblink_connect('holder', pgflow_tests.dblink_connstr());
+SELECT dblink_connect('batch', pgflow_tests.dblink_connstr());
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', format('SELECT (SELECT count(*) FROM pgflow.complete_task(%L, ''items'', 1, ''"i1"'')) + '
+                                      '(SELECT count(*) FROM pgflow.complete_task(%L, ''items'', 2, ''"i2"''))',
+                                      pg_temp.run('ffffffff', 9), pg_temp.run('ffffffff', 9))) AS t(n bigint);
+SELECT dblink_send_query('batch', format(
+  $q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+     FROM pgflow.complete_tasks(ARRAY[%L::uuid, %L, %L], ARRAY['items', 'other', 'items'], ARRAY[0, 0, 1],
+                                ARRAY['"i0"'::jsonb, '"o0"', '"late"'])$q$,
+  pg_temp.run('ffffffff', 9), pg_temp.run('ffffffff', 9), pg_temp.run('ffffffff', 9)));
+SELECT ok(pgflow_tests.waits_for_lock('%complete_tasks%'), 'the batch waits for items 1, which the other session holds');
+SELECT dblink_exec('holder', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('batch') AS t(r text)), 'items 0 completed, items 1 completed, other 0 cancelled',
+          'items 0 completed the step and failed the run: other 0, after it, was cancelled');
+SELECT is((SELECT count(*) FROM dblink_get_result('batch') AS t(r text)), 0::bigint, 'the batch is done');
+SELECT results_eq($$SELECT status, (SELECT output FROM pgflow.step_tasks WHERE run_id = r.run_id AND step_slug = 'items' AND task_index = 1)
+                    FROM pgflow.runs AS r WHERE run_id = pg_temp.run('ffffffff', 9)$$,
+                  $$VALUES ('failed', '"i1"'::jsonb)$$, 'run 9 failed on y''s condition; items 1 kept the other session''s output');
 SELECT dblink_disconnect('holder');
 SELECT dblink_disconnect('batch');
 

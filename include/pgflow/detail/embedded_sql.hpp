@@ -3614,9 +3614,9 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- key, one archive call per flow, one counter update per step, no events), unless an earlier
 -- element of the batch may fail their run (one that may complete its step with a type violation,
 -- an empty array for a dependent map, or a dependent's condition that fails the run: also the
--- first count-down of such a step, which is put back to complete it when other sessions completed
--- the rest meanwhile; for a subflow's child run, such an element of any run with children, whose
--- failure cancels them): one at a time the task would find its run failed. So are the elements
+-- batch's last count-down of such a step, which is put back to complete it when other sessions
+-- completed the rest meanwhile; for a subflow's child run, such an element of any run with
+-- children, whose failure cancels them): one at a time the task would find its run failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
@@ -3676,6 +3676,8 @@ DECLARE
   cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
+  last_countdown_ords bigint[];
+  undone_runs uuid[];
   split_runs uuid[];
   emitted boolean[];
   done_flows text[];
@@ -3717,10 +3719,11 @@ BEGIN
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.cont),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont)
-  INTO bulk_ords, final_ords, cont_ords, rest_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont),
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk AND c.may_fail_run)
+  INTO bulk_ords, final_ords, cont_ords, rest_ords, last_countdown_ords
   FROM (
-    SELECT f.ord,
+    SELECT f.ord, f.may_fail_run,
            coalesce(f.counts_down AND NOT f.risky_run AND NOT f.run_failed_before
                     AND NOT (f.child_run AND f.batch_failed_before), false) AS bulk,
            coalesce(f.ends_run AND f.run_elements = 1, false) AS final,
@@ -3734,8 +3737,11 @@ BEGIN
       -- (theirs too), so a subflow child's count-down also stays behind such an element of any run
       -- that has children. A count-down can complete its step too: the step's last one in the
       -- batch is put back under the lock below when other sessions completed the step's other
-      -- tasks meanwhile. So for a step whose completion may fail the run, its first count-down is
-      -- one that may (it is then the step's only one in the bulk, the one put back).
+      -- tasks meanwhile. Under the lock a step's count-downs still count its other started tasks of
+      -- the batch, so only its last countable element there can turn into the step's completion:
+      -- for a step whose completion may fail the run, that one may (last_countdown_ords below:
+      -- should another session complete its task meanwhile, an earlier count-down could complete
+      -- the step instead, and the run's bulk elements are put back).
       SELECT e.*,
              coalesce(bool_or(e.may_fail_run) OVER (PARTITION BY e.run_id ORDER BY e.ord
                                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
@@ -3746,11 +3752,12 @@ BEGIN
                AS batch_failed_before
       FROM (
         SELECT g.*, cd.counts_down,
-               CASE WHEN cd.counts_down THEN g.conditional AND g.rank_in_step = 1
+               CASE WHEN cd.counts_down THEN g.conditional AND g.rank_in_step = g.countable_in_step
                     ELSE g.risky OR g.empties_map OR g.conditional END AS may_fail_run
         FROM (
           SELECT d.*,
                  count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step,
+                 count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug) AS countable_in_step,
                  bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
                  bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
                  count(*) OVER (PARTITION BY d.run_id) AS run_elements
@@ -3819,7 +3826,8 @@ BEGIN
           WHERE r.run_id = u.run_id
           OFFSET 0
         ) AS r ON true
-        LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
+        LE)pgflow_sql"
+R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
         -- A single step whose output sizes a dependent map.
         LEFT JOIN LATERAL (
           SELECT s.step_type = 'single'
@@ -3829,8 +3837,7 @@ BEGIN
                    AS feeds_map
           OFFSET 0
         ) AS fm ON true
-   )pgflow_sql"
-R"pgflow_sql(     -- A subflow's child run.
+        -- A subflow's child run.
         LEFT JOIN LATERAL (
           SELECT rc.run_id FROM pgflow_cpp.run_control AS rc
           WHERE rc.run_id = u.run_id AND rc.parent_run_id IS NOT NULL
@@ -3909,6 +3916,26 @@ R"pgflow_sql(     -- A subflow's child run.
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
       WHERE d.ord <> ALL (final_ords || cont_ords);
+    END IF;
+
+    -- A run whose last count-down of a step that may fail it was completed by another session
+    -- meanwhile: an earlier count-down of the step may now complete it (and fail the run) after
+    -- the run's later bulk elements were counted. Rare (two completions of one task); the run's
+    -- bulk elements are put back and go through complete_task in batch order.
+    undone_runs := ARRAY(SELECT DISTINCT complete_tasks.run_ids[o] FROM unnest(last_countdown_ords) AS o
+                         WHERE o <> ALL (coalesce(done_ords, '{}')));
+    IF cardinality(undone_runs) > 0 THEN
+      moved_ords := ARRAY(SELECT d FROM unnest(done_ords) AS d WHERE complete_tasks.run_ids[d] = ANY (undone_runs));
+      UPDATE pgflow.step_tasks AS t
+      SET status = 'started', completed_at = NULL, output = NULL
+      FROM unnest(moved_ords) AS o
+      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+        AND t.task_index = complete_tasks.task_indexes[o];
+      rest_ords := coalesce(rest_ords, '{}') || moved_ords;
+      SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
+      INTO done_ords, done_runs, done_steps
+      FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
+      WHERE d.ord <> ALL (moved_ords);
     END IF;
   END IF;
 
@@ -4089,7 +4116,8 @@ R"pgflow_sql(     -- A subflow's child run.
   -- others'; for them this finds nothing). Skipped when every element went through complete_task
   -- (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
   IF cardinality(coalesce(rest_ords, '{}')) < n THEN
-    PERFORM pgflow_cpp._release_task_slots(complete_tasks.run_ids, complete_tasks.step_slugs,
+    PERFORM pgflow_cpp._release_task_sl)pgflow_sql"
+R"pgflow_sql(ots(complete_tasks.run_ids, complete_tasks.step_slugs,
                                            complete_tasks.task_indexes);
   END IF;
 
