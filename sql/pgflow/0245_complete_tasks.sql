@@ -72,6 +72,7 @@ DECLARE
   cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
+  put_back_ords bigint[];
   last_countdown_ords bigint[];
   undone_runs uuid[];
   split_runs uuid[];
@@ -321,11 +322,7 @@ BEGIN
                          WHERE o <> ALL (coalesce(done_ords, '{}')));
     IF cardinality(undone_runs) > 0 THEN
       moved_ords := ARRAY(SELECT d FROM unnest(done_ords) AS d WHERE complete_tasks.run_ids[d] = ANY (undone_runs));
-      UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
-      FROM unnest(moved_ords) AS o
-      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
-        AND t.task_index = complete_tasks.task_indexes[o];
+      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
       rest_ords := coalesce(rest_ords, '{}') || moved_ords;
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
@@ -375,10 +372,7 @@ BEGIN
       END IF;
       counted := step.completed;
       IF remaining <= step.completed THEN
-        UPDATE pgflow.step_tasks AS t
-        SET status = 'started', completed_at = NULL, output = NULL
-        WHERE t.run_id = step.run_id AND t.step_slug = step.step_slug
-          AND t.task_index = complete_tasks.task_indexes[step.last_ord];
+        put_back_ords := coalesce(put_back_ords, '{}') || step.last_ord;
         rest_ords := coalesce(rest_ords, '{}') || step.last_ord;
         counted := counted - 1;
       END IF;
@@ -441,11 +435,7 @@ BEGIN
       ) AS y
     ) AS c;
     IF moved_ords IS NOT NULL THEN
-      UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
-      FROM unnest(moved_ords) AS o
-      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
-        AND t.task_index = complete_tasks.task_indexes[o];
+      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
       rest_ords := coalesce(rest_ords, '{}') || moved_ords;
     END IF;
   END IF;
@@ -495,6 +485,16 @@ BEGIN
     FOREACH i IN ARRAY cont_ords LOOP
       emitted[i] := true;
     END LOOP;
+  END IF;
+
+  -- Elements put back above: their tasks, completed set-wise, are 'started' again for
+  -- complete_task (which finds their messages archived: the same end state).
+  IF put_back_ords IS NOT NULL THEN
+    UPDATE pgflow.step_tasks AS t
+    SET status = 'started', completed_at = NULL, output = NULL
+    FROM unnest(put_back_ords) AS o
+    WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+      AND t.task_index = complete_tasks.task_indexes[o];
   END IF;
 
   -- Rest, in batch order (the steps above append to rest_ords as they put elements back).

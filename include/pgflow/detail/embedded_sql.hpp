@@ -3676,6 +3676,7 @@ DECLARE
   cont_ords bigint[];
   rest_ords bigint[];
   moved_ords bigint[];
+  put_back_ords bigint[];
   last_countdown_ords bigint[];
   undone_runs uuid[];
   split_runs uuid[];
@@ -3825,9 +3826,9 @@ BEGIN
           SELECT r.status, r.flow_slug, r.remaining_steps FROM pgflow.runs AS r
           WHERE r.run_id = u.run_id
           OFFSET 0
-        ) AS r ON true
-        LE)pgflow_sql"
-R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
+       )pgflow_sql"
+R"pgflow_sql( ) AS r ON true
+        LEFT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_slug = u.step_slug
         -- A single step whose output sizes a dependent map.
         LEFT JOIN LATERAL (
           SELECT s.step_type = 'single'
@@ -3926,11 +3927,7 @@ R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_s
                          WHERE o <> ALL (coalesce(done_ords, '{}')));
     IF cardinality(undone_runs) > 0 THEN
       moved_ords := ARRAY(SELECT d FROM unnest(done_ords) AS d WHERE complete_tasks.run_ids[d] = ANY (undone_runs));
-      UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
-      FROM unnest(moved_ords) AS o
-      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
-        AND t.task_index = complete_tasks.task_indexes[o];
+      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
       rest_ords := coalesce(rest_ords, '{}') || moved_ords;
       SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
       INTO done_ords, done_runs, done_steps
@@ -3980,10 +3977,7 @@ R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_s
       END IF;
       counted := step.completed;
       IF remaining <= step.completed THEN
-        UPDATE pgflow.step_tasks AS t
-        SET status = 'started', completed_at = NULL, output = NULL
-        WHERE t.run_id = step.run_id AND t.step_slug = step.step_slug
-          AND t.task_index = complete_tasks.task_indexes[step.last_ord];
+        put_back_ords := coalesce(put_back_ords, '{}') || step.last_ord;
         rest_ords := coalesce(rest_ords, '{}') || step.last_ord;
         counted := counted - 1;
       END IF;
@@ -4046,11 +4040,7 @@ R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_s
       ) AS y
     ) AS c;
     IF moved_ords IS NOT NULL THEN
-      UPDATE pgflow.step_tasks AS t
-      SET status = 'started', completed_at = NULL, output = NULL
-      FROM unnest(moved_ords) AS o
-      WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
-        AND t.task_index = complete_tasks.task_indexes[o];
+      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
       rest_ords := coalesce(rest_ords, '{}') || moved_ords;
     END IF;
   END IF;
@@ -4102,6 +4092,16 @@ R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_s
     END LOOP;
   END IF;
 
+  -- Elements put back above: their tasks, completed set-wise, are 'started' again for
+  -- complete_task (which finds their messages archived: the same end state).
+  IF put_back_ords IS NOT NULL THEN
+    UPDATE pgflow.step_tasks AS t
+    SET status = 'started', completed_at = NULL, output = NULL
+    FROM unnest(put_back_ords) AS o
+    WHERE t.run_id = complete_tasks.run_ids[o] AND t.step_slug = complete_tasks.step_slugs[o]
+      AND t.task_index = complete_tasks.task_indexes[o];
+  END IF;
+
   -- Rest, in batch order (the steps above append to rest_ords as they put elements back).
   IF cardinality(rest_ords) > 0 THEN
     rest_ords := ARRAY(SELECT o FROM unnest(rest_ords) AS o ORDER BY o);
@@ -4116,9 +4116,9 @@ R"pgflow_sql(FT JOIN pgflow.steps AS s ON s.flow_slug = r.flow_slug AND s.step_s
   -- others'; for them this finds nothing). Skipped when every element went through complete_task
   -- (0.03-0.04 ms per call: benchmarks/sql/statement_profile.sh).
   IF cardinality(coalesce(rest_ords, '{}')) < n THEN
-    PERFORM pgflow_cpp._release_task_sl)pgflow_sql"
-R"pgflow_sql(ots(complete_tasks.run_ids, complete_tasks.step_slugs,
-                                           complete_tasks.task_indexes);
+    PERFORM pgflow_cpp._release_task_slots(complete_tasks.run_ids, complete_tasks.step_slugs,
+                                           c)pgflow_sql"
+R"pgflow_sql(omplete_tasks.task_indexes);
   END IF;
 
   -- What complete_task returns per element: its task row (as the batch left it: no later element
