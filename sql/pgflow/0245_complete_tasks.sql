@@ -10,9 +10,10 @@
 -- key, one archive call per flow, one counter update per step, no events), unless an earlier
 -- element of the batch may fail their run (one that may complete its step with a type violation,
 -- an empty array for a dependent map, or a dependent's condition that fails the run: also the
--- batch's last count-down of such a step, which is put back to complete it when other sessions
--- completed the rest meanwhile; for a subflow's child run, such an element of any run with
--- children, whose failure cancels them): one at a time the task would find its run failed. So are the elements
+-- first count-down of such a step, whose last one completed set-wise is put back to complete it
+-- when other sessions completed the rest meanwhile (the step's own count-downs stay set-wise); for
+-- a subflow's child run, such an element of any run with children, whose failure cancels them):
+-- one at a time the task would find its run failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
@@ -73,8 +74,6 @@ DECLARE
   rest_ords bigint[];
   moved_ords bigint[];
   put_back_ords bigint[];
-  last_countdown_ords bigint[];
-  undone_runs uuid[];
   split_runs uuid[];
   emitted boolean[];
   done_flows text[];
@@ -116,11 +115,10 @@ BEGIN
   SELECT array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.final),
          array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.cont),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont),
-         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE c.bulk AND c.may_fail_run)
-  INTO bulk_ords, final_ords, cont_ords, rest_ords, last_countdown_ords
+         array_agg(c.ord ORDER BY c.ord) FILTER (WHERE NOT c.bulk AND NOT c.final AND NOT c.cont)
+  INTO bulk_ords, final_ords, cont_ords, rest_ords
   FROM (
-    SELECT f.ord, f.may_fail_run,
+    SELECT f.ord,
            coalesce(f.counts_down AND NOT f.risky_run AND NOT f.run_failed_before
                     AND NOT (f.child_run AND f.batch_failed_before), false) AS bulk,
            coalesce(f.ends_run AND f.run_elements = 1, false) AS final,
@@ -130,18 +128,24 @@ BEGIN
       -- (one-by-one that element fails the run first, and the task is cancelled, not counted): an
       -- element that may complete its step with a possible type violation, an empty array for a
       -- dependent map (the taskless cascade then reaches conditions further on) or a dependent
-      -- whose condition fails the run (when_unmet 'fail'); a failed run cancels its child runs
+      -- with a condition (unmet, it fails the run, or skips the dependent and reaches conditions
+      -- further on); a failed run cancels its child runs
       -- (theirs too), so a subflow child's count-down also stays behind such an element of any run
       -- that has children. A count-down can complete its step too: the step's last one in the
       -- batch is put back under the lock below when other sessions completed the step's other
-      -- tasks meanwhile. Under the lock a step's count-downs still count its other started tasks of
-      -- the batch, so only its last countable element there can turn into the step's completion:
-      -- for a step whose completion may fail the run, that one may (last_countdown_ords below:
-      -- should another session complete its task meanwhile, an earlier count-down could complete
-      -- the step instead, and the run's bulk elements are put back).
+      -- tasks meanwhile (any of them: they may all be completed twice). So for a step whose
+      -- completion may fail the run, its first count-down may; the run's elements after it go
+      -- through complete_task, but for the step's own count-downs: the one put back is the last of
+      -- them completed set-wise, so those counted before it precede it in the batch, and none is
+      -- counted after it. (A count-down that goes through complete_task comes after an element
+      -- that may fail the run, and so do the step's count-downs after it.)
       SELECT e.*,
-             coalesce(bool_or(e.may_fail_run) OVER (PARTITION BY e.run_id ORDER BY e.ord
-                                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+             coalesce(bool_or(e.may_fail_run AND NOT e.counts_down)
+                        OVER (PARTITION BY e.run_id ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), false)
+             OR count(*) FILTER (WHERE e.may_fail_run AND e.counts_down)
+                  OVER (PARTITION BY e.run_id ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                > count(*) FILTER (WHERE e.may_fail_run AND e.counts_down)
+                    OVER (PARTITION BY e.run_id, e.step_slug ORDER BY e.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
                AS run_failed_before,
              coalesce(bool_or(e.may_fail_run AND EXISTS (SELECT 1 FROM pgflow_cpp.run_control AS k
                                                          WHERE k.parent_run_id = e.run_id))
@@ -149,12 +153,11 @@ BEGIN
                AS batch_failed_before
       FROM (
         SELECT g.*, cd.counts_down,
-               CASE WHEN cd.counts_down THEN g.conditional AND g.rank_in_step = g.countable_in_step
+               CASE WHEN cd.counts_down THEN g.conditional AND g.rank_in_step = 1
                     ELSE g.risky OR g.empties_map OR g.conditional END AS may_fail_run
         FROM (
           SELECT d.*,
                  count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug ORDER BY d.ord) AS rank_in_step,
-                 count(*) FILTER (WHERE d.countable) OVER (PARTITION BY d.run_id, d.step_slug) AS countable_in_step,
                  bool_and(d.continues_run) OVER (PARTITION BY d.run_id) AS all_continue,
                  bool_or(d.risky) OVER (PARTITION BY d.run_id) AS risky_run,
                  count(*) OVER (PARTITION BY d.run_id) AS run_elements
@@ -196,10 +199,12 @@ BEGIN
                -- An empty array for a dependent map: the map completes with no task, and the steps it
                -- releases have their conditions evaluated (any of them, further on, may fail the run).
                coalesce(fm.feeds_map AND u.output = '[]'::jsonb, false) AS empties_map,
-               -- A dependent whose condition, evaluated when the step completes, fails the run when unmet.
+               -- A dependent with a condition, evaluated when the step completes: unmet, it fails the
+               -- run (when_unmet 'fail'), or skips the dependent, whose own dependents' conditions are
+               -- then evaluated in turn (any of them may fail the run).
                EXISTS (SELECT 1 FROM pgflow.deps AS d
                        JOIN pgflow.steps AS child ON child.flow_slug = d.flow_slug AND child.step_slug = d.step_slug
-                       WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug AND child.when_unmet = 'fail'
+                       WHERE d.flow_slug = r.flow_slug AND d.dep_slug = u.step_slug
                          AND (child.required_input_pattern IS NOT NULL OR child.forbidden_input_pattern IS NOT NULL))
                  AS conditional
         FROM (
@@ -312,22 +317,6 @@ BEGIN
       INTO done_ords, done_runs, done_steps
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
       WHERE d.ord <> ALL (final_ords || cont_ords);
-    END IF;
-
-    -- A run whose last count-down of a step that may fail it was completed by another session
-    -- meanwhile: an earlier count-down of the step may now complete it (and fail the run) after
-    -- the run's later bulk elements were counted. Rare (two completions of one task); the run's
-    -- bulk elements are put back and go through complete_task in batch order.
-    undone_runs := ARRAY(SELECT DISTINCT complete_tasks.run_ids[o] FROM unnest(last_countdown_ords) AS o
-                         WHERE o <> ALL (coalesce(done_ords, '{}')));
-    IF cardinality(undone_runs) > 0 THEN
-      moved_ords := ARRAY(SELECT d FROM unnest(done_ords) AS d WHERE complete_tasks.run_ids[d] = ANY (undone_runs));
-      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
-      rest_ords := coalesce(rest_ords, '{}') || moved_ords;
-      SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
-      INTO done_ords, done_runs, done_steps
-      FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
-      WHERE d.ord <> ALL (moved_ords);
     END IF;
   END IF;
 

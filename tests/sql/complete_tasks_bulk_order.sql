@@ -9,7 +9,7 @@
 -- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(17);
+SELECT plan(21);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -171,5 +171,77 @@ SELECT results_eq($$SELECT status, (SELECT output FROM pgflow.step_tasks WHERE r
                   $$VALUES ('failed', '"i1"'::jsonb)$$, 'run 9 failed on y''s condition; items 1 kept the other session''s output');
 SELECT dblink_disconnect('holder');
 SELECT dblink_disconnect('batch');
+
+-- A helper for the races below: session 'holder' completes the tasks (run, step, indexes) in an
+-- open transaction; session 'batch' sends complete_tasks over elements (runs, steps, indexes) and
+-- waits for the holder; the holder commits. Returns the batch's rows, 'step index status' each.
+CREATE FUNCTION pg_temp.race(held_run uuid, held_indexes int[], runs uuid[], steps text[], indexes int[])
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  got text;
+  waited boolean;
+BEGIN
+  PERFORM dblink_connect('holder', pgflow_tests.dblink_connstr());
+  PERFORM dblink_connect('batch', pgflow_tests.dblink_connstr());
+  PERFORM dblink_exec('holder', 'BEGIN');
+  PERFORM * FROM dblink('holder', format('SELECT count(*) FROM unnest(%L::int[]) AS i, '
+                                         'LATERAL pgflow.complete_task(%L, ''items'', i, ''"held"'') AS t',
+                                         held_indexes, held_run)) AS t(n bigint);
+  PERFORM dblink_send_query('batch', format(
+    $q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+       FROM pgflow.complete_tasks(%L::uuid[], %L::text[], %L::int[], array_fill('"b"'::jsonb, ARRAY[%s]))$q$,
+    runs, steps, indexes, cardinality(runs)));
+  waited := pgflow_tests.waits_for_lock('%complete_tasks%');
+  PERFORM dblink_exec('holder', 'COMMIT');
+  SELECT r INTO got FROM dblink_get_result('batch') AS t(r text);
+  PERFORM * FROM dblink_get_result('batch') AS t(r text);
+  PERFORM dblink_disconnect('holder');
+  PERFORM dblink_disconnect('batch');
+  RETURN CASE WHEN waited THEN got ELSE 'the batch did not wait' END;
+END;
+$$;
+
+-- The step's last element is not a count-down (it completes the step, read without the lock):
+-- run 10's items 0 (a count-down), other 0, items 1. The other session completes items 1 while
+-- the batch waits: items 0 completes the step and fails the run, so other 0 is cancelled.
+SELECT pgflow.start_flow('bo_race', '[1, 2]', pg_temp.run('abababab', 10));
+SELECT pg_temp.claim('abababab');
+SELECT is(pg_temp.race(pg_temp.run('abababab', 10), '{1}', array_fill(pg_temp.run('abababab', 10), ARRAY[3]),
+                       '{items,other,items}', '{0,0,1}'),
+          'items 0 completed, items 1 completed, other 0 cancelled',
+          'the step''s first count-down completed it: the run''s element after it was cancelled');
+
+-- A child run's count-down between its parent's count-downs: run 12 is run 11's child. The other
+-- session completes the parent's items 1 and 2 while the batch waits: items 0 completes the step
+-- and fails run 11, which cancels run 12, whose other 0 is cancelled.
+SELECT pgflow.start_flow('bo_race', '[1, 2, 3]', pg_temp.run('acacacac', k)) FROM unnest(ARRAY[11, 12]) AS k;
+INSERT INTO pgflow_cpp.run_control (run_id, flow_slug, parent_run_id)
+VALUES (pg_temp.run('acacacac', 12), 'bo_race', pg_temp.run('acacacac', 11))
+ON CONFLICT (run_id) DO UPDATE SET parent_run_id = excluded.parent_run_id;
+SELECT pg_temp.claim('acacacac');
+SELECT is(pg_temp.race(pg_temp.run('acacacac', 11), '{1,2}',
+                       ARRAY[pg_temp.run('acacacac', 11), pg_temp.run('acacacac', 12), pg_temp.run('acacacac', 11)],
+                       '{items,other,items}', '{0,0,1}'),
+          'items 0 completed, items 1 completed, other 0 cancelled',
+          'a child run''s count-down after its parent''s first one was cancelled with the child');
+SELECT results_eq($$SELECT status FROM pgflow.runs WHERE run_id::text LIKE 'acacacac%' ORDER BY run_id$$,
+                  $$VALUES ('failed'), ('failed')$$, 'the parent failed on y''s condition, and the child with it');
+
+-- A condition reached through a skipped step: items' dependent d is skipped (its condition is
+-- unmet), which makes e ready, whose condition fails the run. No other session: the batch is
+-- items 0, items 1 (which completes the step) and other 0, as one element at a time.
+SELECT pgflow.create_flow('bo_skip');
+SELECT pgflow.add_step('bo_skip', 'items', step_type => 'map');
+SELECT pgflow.add_step('bo_skip', 'other', step_type => 'map');
+SELECT pgflow.add_step('bo_skip', 'd', ARRAY['items'], required_input_pattern => '{"items": ["never"]}', when_unmet => 'skip');
+SELECT pgflow.add_step('bo_skip', 'e', ARRAY['d'], required_input_pattern => '{"d": "x"}', when_unmet => 'fail');
+SELECT pgflow_tests.ensure_worker('bo_skip');
+SELECT pgflow.start_flow('bo_skip', '[1, 2]', pg_temp.run('adadadad', 13));
+SELECT pg_temp.claim('adadadad');
+SELECT is((SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+           FROM pgflow.complete_tasks(array_fill(pg_temp.run('adadadad', 13), ARRAY[3]), '{items,items,other}', '{0,1,0}',
+                                      '{"\"a\"","\"b\"","\"c\""}')),
+          'items 0 completed, items 1 completed, other 0 cancelled',
+          'a skip that reaches a failing condition fails the run before other 0, which is cancelled');
 
 SELECT * FROM finish();
