@@ -9,7 +9,7 @@
 -- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(21);
+SELECT plan(25);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -243,5 +243,83 @@ SELECT is((SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ',
                                       '{"\"a\"","\"b\"","\"c\""}')),
           'items 0 completed, items 1 completed, other 0 cancelled',
           'a skip that reaches a failing condition fails the run before other 0, which is cancelled');
+
+-- A count-down whose task left 'started' between the batch's first reading and its set-wise
+-- update, and was claimed again: run 14's batch is items 0, other 0, items 1, padded with 30,000
+-- elements naming no run so that its first reading takes a while. Session 'holder' retries items 0
+-- (back to queued) and completes items 2, and commits while the batch reads; the batch skips items
+-- 0, completes items 1 set-wise and waits for other's step, which session 'third' holds;
+-- meanwhile a worker claims items 0 again. items 0 then goes through complete_task, and so must
+-- items 1 after it (put back): in batch order, other 0 is counted before items 1 completes the
+-- step and fails the run. (Should the holder's commit come after the batch's update began, the
+-- update waits for items 0 and keeps it locked: the claim cannot take it, and items 0 stays
+-- queued, as one element at a time would find it; the test expects that outcome then.)
+SELECT pgflow.create_flow('bo_retry', max_attempts => 3, base_delay => 0);
+SELECT pgflow.add_step('bo_retry', 'items', step_type => 'map');
+SELECT pgflow.add_step('bo_retry', 'other', step_type => 'map');
+SELECT pgflow.add_step('bo_retry', 'y', ARRAY['items'], required_input_pattern => '{"items": ["never"]}', when_unmet => 'fail');
+SELECT pgflow_tests.ensure_worker('bo_retry');
+SELECT pgflow.start_flow('bo_retry', '[1, 2, 3]', pg_temp.run('aeaeaeae', 14));
+SELECT pg_temp.claim('aeaeaeae');
+SELECT dblink_connect(c, pgflow_tests.dblink_connstr()) FROM unnest(ARRAY['holder', 'third', 'batch']) AS c;
+CREATE TEMP TABLE pids AS
+SELECT (SELECT p FROM dblink('third', 'SELECT pg_backend_pid()') AS t(p int)) AS third,
+       (SELECT p FROM dblink('batch', 'SELECT pg_backend_pid()') AS t(p int)) AS batch;
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', format($q$SELECT (SELECT count(*) FROM pgflow.fail_task(%L, 'items', 0, 'retry')) +
+                                               (SELECT count(*) FROM pgflow.complete_task(%L, 'items', 2, '"held"'))$q$,
+                                      pg_temp.run('aeaeaeae', 14), pg_temp.run('aeaeaeae', 14))) AS t(n bigint);
+SELECT dblink_exec('third', 'BEGIN');
+SELECT * FROM dblink('third', format($q$SELECT count(*) FROM pgflow.complete_task(%L, 'other', 1, '"third"')$q$,
+                                     pg_temp.run('aeaeaeae', 14))) AS t(n bigint);
+SELECT dblink_send_query('batch', format(
+  $q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+     FROM pgflow.complete_tasks(array_fill(%L::uuid, ARRAY[3]) || array_fill(NULL::uuid, ARRAY[30000]),
+                                '{items,other,items}'::text[] || array_fill('none'::text, ARRAY[30000]),
+                                '{0,0,1}'::int[] || array_fill(0, ARRAY[30000]),
+                                array_fill('"b"'::jsonb, ARRAY[30003]))$q$,
+  pg_temp.run('aeaeaeae', 14)));
+SELECT pg_sleep(0.1);
+SELECT dblink_exec('holder', 'COMMIT');
+CREATE FUNCTION pg_temp.blocked_by_third() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. 500 LOOP
+    IF (SELECT third FROM pids) = ANY (pg_blocking_pids((SELECT batch FROM pids))) THEN
+      RETURN true;
+    END IF;
+    PERFORM pg_sleep(0.02);
+  END LOOP;
+  RETURN false;
+END;
+$$;
+SELECT ok(pg_temp.blocked_by_third(), 'the batch waits for other''s step, held by the third session');
+-- The worker's claim of items 0, in a session of its own: 'claimed', or 'held by the batch'.
+SELECT dblink_connect('worker', pgflow_tests.dblink_connstr());
+CREATE TEMP TABLE claim AS
+SELECT * FROM dblink('worker', format($q$
+  DO $d$ BEGIN
+    SET LOCAL lock_timeout = '1s';
+    PERFORM pgflow.start_tasks('bo_retry', ARRAY(SELECT message_id FROM pgflow.step_tasks
+                                                 WHERE run_id = %L AND step_slug = 'items' AND task_index = 0),
+                               %L);
+    RAISE NOTICE 'claimed';
+  EXCEPTION WHEN lock_not_available THEN NULL;
+  END $d$;
+  SELECT CASE WHEN (SELECT status FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = 'items' AND task_index = 0)
+                   = 'started' THEN 'claimed' ELSE 'held by the batch' END$q$,
+  pg_temp.run('aeaeaeae', 14), pgflow_tests.worker_id(), pg_temp.run('aeaeaeae', 14))) AS t(outcome text);
+SELECT dblink_exec('third', 'COMMIT');
+SELECT is((SELECT r FROM dblink_get_result('batch') AS t(r text)),
+          CASE (SELECT outcome FROM claim)
+            WHEN 'claimed' THEN 'items 0 completed, items 1 completed, other 0 completed'
+            ELSE 'items 0 queued, items 1 completed, other 0 completed' END,
+          'items 0 and items 1 went through complete_task in batch order (the claim: ' || (SELECT outcome FROM claim) || ')');
+SELECT is((SELECT count(*) FROM dblink_get_result('batch') AS t(r text)), 0::bigint, 'the batch is done');
+SELECT results_eq($$SELECT r.status, ss.remaining_tasks FROM pgflow.runs AS r
+                    JOIN pgflow.step_states AS ss ON ss.run_id = r.run_id AND ss.step_slug = 'other'
+                    WHERE r.run_id = pg_temp.run('aeaeaeae', 14)$$,
+                  $$SELECT CASE (SELECT outcome FROM claim) WHEN 'claimed' THEN 'failed' ELSE 'started' END, 1$$,
+                  'other 0 and 1 were counted; the run failed on y''s condition only when items 0 ran again');
+SELECT dblink_disconnect(c) FROM unnest(ARRAY['holder', 'third', 'batch', 'worker']) AS c;
 
 SELECT * FROM finish();

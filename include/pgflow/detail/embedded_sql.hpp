@@ -3923,6 +3923,24 @@ R"pgflow_sql(index
       FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
       WHERE d.ord <> ALL (final_ords || cont_ords);
     END IF;
+
+    -- A count-down whose task was no longer started (retried, or completed by another session)
+    -- goes through complete_task, after its step's later count-downs: should its task be claimed
+    -- again meanwhile, its completion would count the step down after theirs (and could complete
+    -- it, and fail the run, after them). Those later count-downs are put back to go through
+    -- complete_task in batch order behind it. Only when an element fell out (rare).
+    IF cardinality(bulk_ords) > 0 AND EXISTS (SELECT 1 FROM unnest(bulk_ords) AS b WHERE b <> ALL (coalesce(done_ords, '{}'))) THEN
+      moved_ords := ARRAY(SELECT d.ord FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
+                          WHERE EXISTS (SELECT 1 FROM unnest(bulk_ords) AS b
+                                        WHERE b <> ALL (done_ords) AND b < d.ord
+                                          AND complete_tasks.run_ids[b] = d.run_id AND complete_tasks.step_slugs[b] = d.step_slug));
+      put_back_ords := coalesce(put_back_ords, '{}') || moved_ords;
+      rest_ords := coalesce(rest_ords, '{}') || moved_ords;
+      SELECT array_agg(d.ord ORDER BY d.ord), array_agg(d.run_id ORDER BY d.ord), array_agg(d.step_slug ORDER BY d.ord)
+      INTO done_ords, done_runs, done_steps
+      FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
+      WHERE d.ord <> ALL (moved_ords);
+    END IF;
   END IF;
 
   -- Step states now, in a fixed order: every completion of these steps waits on them. Each row is
@@ -4094,7 +4112,8 @@ R"pgflow_sql(index
   -- Rest, in batch order (the steps above append to rest_ords as they put elements back).
   IF cardinality(rest_ords) > 0 THEN
     rest_ords := ARRAY(SELECT o FROM unnest(rest_ords) AS o ORDER BY o);
-    FOREACH i IN ARRAY rest_ords LOOP
+    F)pgflow_sql"
+R"pgflow_sql(OREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
       emitted[i] := FOUND;
