@@ -9,11 +9,12 @@
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), unless an earlier
 -- element of the batch may fail their run (one that may complete its step with a type violation,
--- an empty array for a dependent map, or a dependent's condition that fails the run: also the
--- first count-down of such a step, whose last one completed set-wise is put back to complete it
--- when other sessions completed the rest meanwhile (the step's own count-downs stay set-wise); for
--- a subflow's child run, such an element of any run with children, whose failure cancels them):
--- one at a time the task would find its run failed. So are the elements
+-- an empty array for a dependent map, or a dependent with a condition, which fails the run or
+-- skips toward conditions that may: also the first count-down of such a step, whose last one
+-- completed set-wise is put back to complete it when other sessions completed the rest meanwhile
+-- (the step's own count-downs stay set-wise); for a subflow's child run, such an element of any
+-- run with children, whose failure cancels them): one at a time the task would find its run
+-- failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE

@@ -3613,11 +3613,12 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- still to come) only counts down; such tasks are completed here set-wise (one UPDATE of them by
 -- key, one archive call per flow, one counter update per step, no events), unless an earlier
 -- element of the batch may fail their run (one that may complete its step with a type violation,
--- an empty array for a dependent map, or a dependent's condition that fails the run: also the
--- first count-down of such a step, whose last one completed set-wise is put back to complete it
--- when other sessions completed the rest meanwhile (the step's own count-downs stay set-wise); for
--- a subflow's child run, such an element of any run with children, whose failure cancels them):
--- one at a time the task would find its run failed. So are the elements
+-- an empty array for a dependent map, or a dependent with a condition, which fails the run or
+-- skips toward conditions that may: also the first count-down of such a step, whose last one
+-- completed set-wise is put back to complete it when other sessions completed the rest meanwhile
+-- (the step's own count-downs stay set-wise); for a subflow's child run, such an element of any
+-- run with children, whose failure cancels them): one at a time the task would find its run
+-- failed. So are the elements
 -- that end their run (final): the task of a single step nobody depends on that is its run's last
 -- step, the batch's only element of its run, in a flow without run limits and a run that is not
 -- a subflow's child (whose end concerns other runs); their steps and runs complete in one UPDATE
@@ -3819,8 +3820,8 @@ BEGIN
         ) AS u
         LEFT JOIN LATERAL (
           SELECT t.status FROM pgflow.step_tasks AS t
-          WHERE t.run_id = u.run_id AND t.step_slug = u.step_slug AND t.task_index = u.task_)pgflow_sql"
-R"pgflow_sql(index
+          WHERE t.run_id = u.run_id AND t.step)pgflow_sql"
+R"pgflow_sql(_slug = u.step_slug AND t.task_index = u.task_index
           OFFSET 0
         ) AS t ON true
         LEFT JOIN LATERAL (
@@ -4111,9 +4112,9 @@ R"pgflow_sql(index
 
   -- Rest, in batch order (the steps above append to rest_ords as they put elements back).
   IF cardinality(rest_ords) > 0 THEN
-    rest_ords := ARRAY(SELECT o FROM unnest(rest_ords) AS o ORDER BY o);
-    F)pgflow_sql"
-R"pgflow_sql(OREACH i IN ARRAY rest_ords LOOP
+    rest_ords := ARRAY(SELECT o )pgflow_sql"
+R"pgflow_sql(FROM unnest(rest_ords) AS o ORDER BY o);
+    FOREACH i IN ARRAY rest_ords LOOP
       PERFORM 1 FROM pgflow.complete_task(complete_tasks.run_ids[i], complete_tasks.step_slugs[i],
                                           complete_tasks.task_indexes[i], complete_tasks.outputs[i]);
       emitted[i] := FOUND;
