@@ -9,7 +9,7 @@
 -- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(21);
+SELECT plan(26);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -225,7 +225,11 @@ SELECT is((SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ',
 -- items 1 after it (put back): in batch order, other 0 is counted before items 1 completes the
 -- step and fails the run. (Should the holder's commit come after the batch's update began, the
 -- update waits for items 0 and keeps it locked: the claim cannot take it, and items 0 stays
--- queued, as one element at a time would find it; the test expects that outcome then.)
+-- queued, as one element at a time would find it; the test expects that outcome then.) Since the
+-- batch locks the tasks of its elements that go through complete_task before the steps (see the
+-- duplicate completion below), items 0 is held from just after the update, and the claim waits:
+-- the put-back now guards only a claim between those two statements, and this test sees the
+-- second outcome.
 SELECT pgflow.create_flow('bo_retry', max_attempts => 3, base_delay => 0);
 SELECT pgflow.add_step('bo_retry', 'items', step_type => 'map');
 SELECT pgflow.add_step('bo_retry', 'other', step_type => 'map');
@@ -293,5 +297,64 @@ SELECT results_eq($$SELECT r.status, ss.remaining_tasks FROM pgflow.runs AS r
                   $$SELECT CASE (SELECT outcome FROM claim) WHEN 'claimed' THEN 'failed' ELSE 'started' END, 1$$,
                   'other 0 and 1 were counted; the run failed on y''s condition only when items 0 ran again');
 SELECT dblink_disconnect(c) FROM unnest(ARRAY['holder', 'third', 'batch', 'worker']) AS c;
+
+-- A duplicate completion of an element that goes through complete_task, by another session while
+-- the batch waits: run 15's batch is items 0 (a count-down), other 0 and items 1 (both through
+-- complete_task). Session 'holder' holds the run's row, so the batch waits for it; session 'other'
+-- then completes items 1 itself. complete_task locks the task, then its step: the batch locks
+-- items 1 before the steps, so 'other' waits for the batch instead of holding items 1 while
+-- waiting for a step the batch holds (a deadlock, one side's call failed with 40P01).
+SELECT pgflow.start_flow('bo_race', '[1, 2]', pg_temp.run('afafafaf', 15));
+SELECT pg_temp.claim('afafafaf');
+SELECT dblink_connect(c, pgflow_tests.dblink_connstr()) FROM unnest(ARRAY['holder', 'batch', 'other']) AS c;
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', format('SELECT 1 FROM pgflow.runs WHERE run_id = %L FOR NO KEY UPDATE',
+                                      pg_temp.run('afafafaf', 15))) AS t(x int);
+SELECT dblink_send_query('batch', format(
+  $q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+     FROM pgflow.complete_tasks(array_fill(%L::uuid, ARRAY[3]), '{items,other,items}', '{0,0,1}',
+                                array_fill('"b"'::jsonb, ARRAY[3]))$q$,
+  pg_temp.run('afafafaf', 15)));
+SELECT ok(pgflow_tests.waits_for_lock('%complete_tasks%'), 'the batch waits for the run''s row');
+SELECT dblink_send_query('other', format($q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ')
+                                            FROM pgflow.complete_task(%L, 'items', 1, '"other"')$q$,
+                                         pg_temp.run('afafafaf', 15)));
+SELECT pgflow_tests.waits_for_lock('%complete_task(%');
+SELECT dblink_exec('holder', 'COMMIT');
+CREATE FUNCTION pg_temp.result_of(conn text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE got text;
+BEGIN
+  SELECT r INTO got FROM dblink_get_result(conn) AS t(r text);
+  PERFORM * FROM dblink_get_result(conn) AS t(r text);
+  RETURN got;
+EXCEPTION WHEN OTHERS THEN
+  RETURN 'ERROR ' || SQLERRM;
+END;
+$$;
+SELECT is('batch: ' || pg_temp.result_of('batch') || ' | other: ' || pg_temp.result_of('other'),
+          'batch: items 0 completed, items 1 completed, other 0 completed | other: items 1 completed',
+          'the duplicate completion waited for the batch and changed nothing; neither call failed');
+SELECT results_eq($$SELECT r.status, t.output FROM pgflow.runs AS r
+                    JOIN pgflow.step_tasks AS t ON t.run_id = r.run_id AND t.step_slug = 'items' AND t.task_index = 1
+                    WHERE r.run_id = pg_temp.run('afafafaf', 15)$$,
+                  $$VALUES ('failed', '"b"'::jsonb)$$, 'items 1 kept the batch''s output; y''s condition failed the run');
+SELECT dblink_disconnect(c) FROM unnest(ARRAY['holder', 'batch', 'other']) AS c;
+
+-- The row returned for an element is what complete_task returned for it, even when a later
+-- element changes the task: run 16's items 0 is queued (not claimed), and x's [] leaves the map m
+-- empty, whose dependent's condition then fails the run and cancels items 0.
+SELECT pgflow.start_flow('bo_empty', '[1, 2]', pg_temp.run('a1a1a1a1', 16));
+SELECT pgflow.start_tasks('bo_empty', ARRAY(SELECT message_id FROM pgflow.step_tasks
+                                            WHERE run_id = pg_temp.run('a1a1a1a1', 16) AND step_slug = 'x'),
+                          pgflow_tests.worker_id());
+SELECT is((SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ')
+           FROM pgflow.complete_tasks(array_fill(pg_temp.run('a1a1a1a1', 16), ARRAY[2]), '{items,x}', '{0,0}',
+                                      '{"\"i\"","[]"}')),
+          'items 0 queued, x 0 completed',
+          'a queued task''s row is returned as complete_task returned it (queued), before x failed the run');
+SELECT results_eq($$SELECT r.status, t.status FROM pgflow.runs AS r
+                    JOIN pgflow.step_tasks AS t ON t.run_id = r.run_id AND t.step_slug = 'items' AND t.task_index = 0
+                    WHERE r.run_id = pg_temp.run('a1a1a1a1', 16)$$,
+                  $$VALUES ('failed', 'cancelled')$$, 'x''s [] failed the run and cancelled items 0');
 
 SELECT * FROM finish();

@@ -1,7 +1,7 @@
 -- Completions in two sessions at once never deadlock, whatever order their batches name the tasks
 -- in: pgflow.complete_tasks and pgflow.complete_task lock in one global order (sql/README.md,
 -- difference 10). Diamonds (a -> b, c -> d): session 1 completes run 1's b and run 2's c, session
--- 2 run 2's b and run 1's c, so each needs the other's d. A third session holds one task row to
+-- 2 run 2's b and run 1's c, so each needs the other's d. A third session holds one run's d to
 -- pause session 1 half-way, which made the old lock order deadlock every time; then many runs
 -- completed in crossed batches without a pause. In flow cc, d has a condition (always met), so
 -- that every completion of b and c goes through complete_task; in flow cp it has none, and
@@ -67,11 +67,13 @@ CREATE TEMP TABLE pids AS
 SELECT (SELECT p FROM dblink('one', 'SELECT pg_backend_pid()') AS r(p int)) AS one,
        (SELECT p FROM dblink('two', 'SELECT pg_backend_pid()') AS r(p int)) AS two;
 
--- 1. Two batches in crossed order. The gate pauses session 1 at run 2's c (its second element)
---    after it completed run 1's b; session 2 then completes run 2's b and waits for run 1.
+-- 1. Two batches in crossed order. The gate pauses session 1 at run 2's c (its second element:
+--    completing it counts run 2's d down) after it completed run 1's b; session 2 then waits for
+--    run 1. (Holding run 2's c task itself would pause session 1 before it holds any step or run:
+--    a batch locks the tasks of its elements first.)
 SELECT pg_temp.diamonds(1, 2);
 SELECT dblink_exec('gate', 'BEGIN');
-SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = ''c'' FOR UPDATE',
+SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_states WHERE run_id = %L AND step_slug = ''d'' FOR UPDATE',
                                     pg_temp.run(2))) AS r(x int);
 SELECT dblink_send_query('one', pg_temp.batch(ARRAY[1, 2], ARRAY['b', 'c']));
 SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT one FROM pids)), 'session 1''s batch waits at the gate');
@@ -86,10 +88,10 @@ SELECT results_eq($$SELECT * FROM pg_temp.states(1, 2)$$,
                   'both runs have b and c completed and d started');
 
 -- 2. A batch and a single complete_task: the batch (run 3's b, then run 4's b) is paused at run
---    4's b holding run 4's row; complete_task of run 4's c must not take d first.
+--    4's b (counting d down) holding run 4's row; complete_task of run 4's c must not take d first.
 SELECT pg_temp.diamonds(3, 4);
 SELECT dblink_exec('gate', 'BEGIN');
-SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_tasks WHERE run_id = %L AND step_slug = ''b'' FOR UPDATE',
+SELECT * FROM dblink('gate', format('SELECT 1 FROM pgflow.step_states WHERE run_id = %L AND step_slug = ''d'' FOR UPDATE',
                                     pg_temp.run(4))) AS r(x int);
 SELECT dblink_send_query('one', pg_temp.batch(ARRAY[3, 4], ARRAY['b', 'b']));
 SELECT ok(pgflow_tests.waits_for_lock(NULL, (SELECT one FROM pids)), 'session 1''s batch waits at the gate');
