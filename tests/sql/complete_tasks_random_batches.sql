@@ -6,8 +6,9 @@
 -- one complete_tasks call in the second. The rows returned, the state (runs, steps, tasks,
 -- messages, slots, run control) and each run's events must be the same after every round. The
 -- flows cover every path of complete_tasks: count-downs of maps with and without conditions after
--- them, elements that end or hand on their run, conditions that fail a run or skip toward one that
--- does, empty maps, type violations, run and step limits, subflow child runs. The random choices are
+-- them, elements that end or hand on their run (also to a sleep, or with a start delay),
+-- conditions that fail a run or skip toward one that does, empty maps, type violations, steps
+-- without a handler, run and step limits, subflow child runs. The random choices are
 -- seeded, so a failure repeats; its iteration, round and batch are printed.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
@@ -46,6 +47,17 @@ SELECT pgflow.add_step('rb_single', 'only');
 SELECT pgflow.create_flow('rb_map');
 SELECT pgflow.add_step('rb_map', 'items', step_type => 'map');
 SELECT pgflow.add_step('rb_map', 'sum', ARRAY['items']);
+-- Steps without a handler after a handler step (a sleep, a signal), and a step with a start delay.
+SELECT pgflow.create_flow('rb_waits');
+SELECT pgflow.add_step('rb_waits', 'a');
+SELECT pgflow.add_step('rb_waits', 'nap', ARRAY['a']);
+SELECT pgflow_cpp.set_step_kind('rb_waits', 'nap', 'sleep');
+SELECT pgflow.add_step('rb_waits', 'approve', ARRAY['a']);
+SELECT pgflow_cpp.set_step_kind('rb_waits', 'approve', 'signal');
+SELECT pgflow.create_flow('rb_delayed');
+SELECT pgflow.add_step('rb_delayed', 'a');
+SELECT pgflow.add_step('rb_delayed', 'later', ARRAY['a'], start_delay => 30);
+SELECT pgflow.add_step('rb_delayed', 'b', ARRAY['a']);
 -- Limits: a flow with run limits, a step with a concurrency limit (its slots are freed).
 SELECT pgflow.create_flow('rb_limited');
 SELECT pgflow.add_step('rb_limited', 'only');
@@ -58,10 +70,11 @@ SELECT pgflow_cpp.set_step_limits('rb_slotted', 'a', 100000);
 CREATE TABLE pg_temp.flows (n serial, flow text, map_input boolean);
 INSERT INTO pg_temp.flows (flow, map_input) VALUES
   ('rb_cond', true), ('rb_skip', true), ('rb_empty', true), ('rb_chain', false), ('rb_diamond', false),
-  ('rb_single', false), ('rb_map', true), ('rb_limited', false), ('rb_slotted', false);
+  ('rb_single', false), ('rb_map', true), ('rb_limited', false), ('rb_slotted', false), ('rb_waits', false),
+  ('rb_delayed', false);
 SELECT pgflow_tests.ensure_worker(f.flow) FROM pg_temp.flows AS f;
 
--- Claims the queued tasks of a prefix's runs but those named in keep ('k step index').
+-- Claims the queued tasks of a prefix's handler steps but those named in keep ('k step index').
 CREATE FUNCTION pg_temp.claim_except(prefix text, keep text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE f text;
 BEGIN
@@ -70,6 +83,7 @@ BEGIN
       SELECT t.message_id FROM pgflow.step_tasks AS t
       WHERE t.flow_slug = f AND t.run_id::text LIKE prefix || '%' AND t.status = 'queued'
         AND format('%s %s %s', pg_temp.label(t.run_id), t.step_slug, t.task_index) <> ALL (keep)
+        AND NOT EXISTS (SELECT 1 FROM pgflow_cpp.step_kinds AS k WHERE k.flow_slug = f AND k.step_slug = t.step_slug)
       ORDER BY t.message_id), pgflow_tests.worker_id());
   END LOOP;
 END;
