@@ -9,7 +9,7 @@
 -- tasks while the batch waited for the step) and fails the run comes before the run's later ones.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-SELECT plan(26);
+SELECT plan(28);
 
 -- A run that a condition fails: x's completion makes y ready, whose condition is unmet.
 SELECT pgflow.create_flow('bo_cond');
@@ -225,11 +225,7 @@ SELECT is((SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ',
 -- items 1 after it (put back): in batch order, other 0 is counted before items 1 completes the
 -- step and fails the run. (Should the holder's commit come after the batch's update began, the
 -- update waits for items 0 and keeps it locked: the claim cannot take it, and items 0 stays
--- queued, as one element at a time would find it; the test expects that outcome then.) Since the
--- batch locks the tasks of its elements that go through complete_task before the steps (see the
--- duplicate completion below), items 0 is held from just after the update, and the claim waits:
--- the put-back now guards only a claim between those two statements, and this test sees the
--- second outcome.
+-- queued, as one element at a time would find it; the test expects that outcome then.)
 SELECT pgflow.create_flow('bo_retry', max_attempts => 3, base_delay => 0);
 SELECT pgflow.add_step('bo_retry', 'items', step_type => 'map');
 SELECT pgflow.add_step('bo_retry', 'other', step_type => 'map');
@@ -339,6 +335,35 @@ SELECT results_eq($$SELECT r.status, t.output FROM pgflow.runs AS r
                     WHERE r.run_id = pg_temp.run('afafafaf', 15)$$,
                   $$VALUES ('failed', '"b"'::jsonb)$$, 'items 1 kept the batch''s output; y''s condition failed the run');
 SELECT dblink_disconnect(c) FROM unnest(ARRAY['holder', 'batch', 'other']) AS c;
+
+-- A batch naming a queued task (a stale report) does not lock it, as complete_task does not:
+-- run 17's items 1 is a count-down (completed set-wise), items 0 is queued. Session 'holder' holds
+-- items 1's message, so the batch waits at its archive holding items 1; cancel_run then locks the
+-- run's active tasks in key order: items 0, then items 1 (waiting for the batch). Had the batch
+-- locked items 0 too, one of the two would fail with 40P01.
+SELECT pgflow.start_flow('bo_race', '[1, 2, 3]', pg_temp.run('a2a2a2a2', 17));
+SELECT pgflow.start_tasks('bo_race', ARRAY(SELECT message_id FROM pgflow.step_tasks
+                                           WHERE run_id = pg_temp.run('a2a2a2a2', 17) AND step_slug = 'items'
+                                             AND task_index = 1),
+                          pgflow_tests.worker_id());
+SELECT dblink_connect(c, pgflow_tests.dblink_connstr()) FROM unnest(ARRAY['holder', 'batch', 'canceller']) AS c;
+SELECT dblink_exec('holder', 'BEGIN');
+SELECT * FROM dblink('holder', format('SELECT msg_id FROM pgmq.q_bo_race WHERE msg_id = %s FOR UPDATE',
+                                      (SELECT message_id FROM pgflow.step_tasks
+                                       WHERE run_id = pg_temp.run('a2a2a2a2', 17) AND step_slug = 'items'
+                                         AND task_index = 1))) AS t(x bigint);
+SELECT dblink_send_query('batch', format(
+  $q$SELECT string_agg(step_slug || ' ' || task_index || ' ' || status, ', ' ORDER BY step_slug, task_index)
+     FROM pgflow.complete_tasks(array_fill(%L::uuid, ARRAY[2]), '{items,items}', '{1,0}', '{"\"late 1\"","\"late 0\""}')$q$,
+  pg_temp.run('a2a2a2a2', 17)));
+SELECT ok(pgflow_tests.waits_for_lock('%complete_tasks%'), 'the batch waits for items 1''s message');
+SELECT dblink_send_query('canceller', format('SELECT pgflow_cpp.cancel_run(%L)::text', pg_temp.run('a2a2a2a2', 17)));
+SELECT pgflow_tests.waits_for_lock('%cancel_run%');
+SELECT dblink_exec('holder', 'COMMIT');
+SELECT is('batch: ' || pg_temp.result_of('batch') || ' | cancel: ' || pg_temp.result_of('canceller'),
+          'batch: items 0 queued, items 1 completed | cancel: true',
+          'the batch left the queued task alone; cancel_run waited for the batch; neither call failed');
+SELECT dblink_disconnect(c) FROM unnest(ARRAY['holder', 'batch', 'canceller']) AS c;
 
 -- The row returned for an element is what complete_task returned for it, even when a later
 -- element changes the task: run 16's items 0 is queued (not claimed), and x's [] leaves the map m

@@ -3640,9 +3640,9 @@ R"pgflow_sql(-- pgflow.complete_tasks(run_ids, step_slugs, task_indexes, outputs
 -- could be a type violation (a single step's non-array output where a map depends on it) goes
 -- through complete_task entirely, in order, so nothing of it after the violation is completed.
 -- Locks, in one global order whatever the order of the input (as complete_task, which takes the
--- same kinds of rows in the same order): the tasks completed set-wise, then those of the
--- elements that go through complete_task in key order (a duplicate completion of one of them by
--- another session must not find the batch holding its step); the batch's step_states
+-- same kinds of rows in the same order): the tasks completed set-wise, then the started tasks of
+-- the elements that go through complete_task in key order (a duplicate completion of one of them
+-- by another session must not find the batch holding its step); the batch's step_states
 -- rows in (run_id, step_slug) order; the runs rows of the final and continuing elements and of
 -- those that go through complete_task, in run_id order; then, in _continue_runs and complete_task,
 -- rows of steps not yet started,
@@ -3820,8 +3820,8 @@ BEGIN
           SELECT x.*,
                  row_number() OVER (PARTITION BY x.run_id, x.step_slug, x.task_index ORDER BY x.ord) = 1 AS first_of_task
           FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes,
-              )pgflow_sql"
-R"pgflow_sql(        complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_slug, task_index, output, ord)
+  )pgflow_sql"
+R"pgflow_sql(                    complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_slug, task_index, output, ord)
         ) AS u
         LEFT JOIN LATERAL (
           SELECT t.status FROM pgflow.step_tasks AS t
@@ -3931,8 +3931,8 @@ R"pgflow_sql(        complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_s
 
     -- A count-down whose task was no longer started (retried, or completed by another session)
     -- goes through complete_task, after its step's later count-downs: should its task be claimed
-    -- again meanwhile (before the lock on it below), its completion would count the step down
-    -- after theirs (and could complete it, and fail the run, after them). Those later count-downs are put back to go through
+    -- again meanwhile, its completion would count the step down after theirs (and could complete
+    -- it, and fail the run, after them). Those later count-downs are put back to go through
     -- complete_task in batch order behind it. Only when an element fell out (rare).
     IF cardinality(bulk_ords) > 0 AND EXISTS (SELECT 1 FROM unnest(bulk_ords) AS b WHERE b <> ALL (coalesce(done_ords, '{}'))) THEN
       moved_ords := ARRAY(SELECT d.ord FROM unnest(done_ords, done_runs, done_steps) AS d(ord, run_id, step_slug)
@@ -3948,11 +3948,12 @@ R"pgflow_sql(        complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_s
     END IF;
   END IF;
 
-  -- The tasks of the elements that go through complete_task, in key order, before the steps
-  -- (the order of every completion, see Locks above): another session completing one of them
-  -- (a duplicate completion) holds the task and then waits for its step, so a batch already
-  -- holding the step would deadlock with it. A task that left 'started' above cannot be claimed
-  -- again until this transaction ends.
+  -- The started tasks of the elements that go through complete_task, in key order, before the
+  -- steps (the order of every completion, see Locks above): another session completing one of
+  -- them (a duplicate completion) holds the task and then waits for its step, so a batch already
+  -- holding the step would deadlock with it. Only started ones, the rows complete_task locks: a
+  -- queued task (a stale report) is claimed, cancelled or woken by sessions that lock it while
+  -- holding other tasks, steps or runs this batch holds or wants.
   IF cardinality(rest_ords) > 0 THEN
     PERFORM 1
     FROM (SELECT DISTINCT complete_tasks.run_ids[o] AS run_id, complete_tasks.step_slugs[o] AS step_slug,
@@ -3962,6 +3963,7 @@ R"pgflow_sql(        complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_s
     CROSS JOIN LATERAL (
       SELECT 1 FROM pgflow.step_tasks AS t
       WHERE t.run_id = k.run_id AND t.step_slug = k.step_slug AND t.task_index = k.task_index
+        AND t.status = 'started' COLLATE "C"
       FOR NO KEY UPDATE
     ) AS locked;
   END IF;
@@ -4103,12 +4105,12 @@ R"pgflow_sql(        complete_tasks.outputs) WITH ORDINALITY AS x(run_id, step_s
                       FROM completed AS c
                       CROSS JOIN LATERAL (
                         SELECT ss.completed_at FROM pgflow.step_states AS ss
-                        WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tasks.step_slugs[c.ord]
+                        WHERE ss.run_id = c.run_id AND ss.step_slug = complete_tas)pgflow_sql"
+R"pgflow_sql(ks.step_slugs[c.ord]
                         OFFSET 0
                       ) AS ss
                       UNION ALL
-                      SELECT c.ord, 2, c.r)pgflow_sql"
-R"pgflow_sql(un_id, 'run:completed',
+                      SELECT c.ord, 2, c.run_id, 'run:completed',
                              pgflow_cpp._run_completed_event(c.run_id, c.flow_slug, c.output, c.completed_at)
                       FROM completed AS c) AS e) AS events) AS sent;
     FOREACH i IN ARRAY final_ords LOOP
@@ -4157,8 +4159,8 @@ R"pgflow_sql(un_id, 'run:completed',
   -- What complete_task returns per element, in input order: the row complete_task returned for
   -- the elements that went through it (a later element may change it: a queued task's row, say,
   -- is returned 'queued' though a later element fails the run and cancels it, as one call at a
-  -- time would return it), and the task row as the batch left it for the others (completed: no
-  -- later element changes it).
+  -- time would return it), and the task row as the batch left it for the others (no later
+  -- element changes it).
   RETURN QUERY
   SELECT t.*
   FROM unnest(complete_tasks.run_ids, complete_tasks.step_slugs, complete_tasks.task_indexes, emitted)
