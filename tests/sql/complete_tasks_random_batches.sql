@@ -12,6 +12,7 @@
 -- seeded, so a failure repeats; its iteration, round and batch are printed.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
+\ir fixtures/random_outputs.sql
 SELECT plan(4);
 
 -- A map whose dependent's condition fails the run unless a task said "go"; another root map.
@@ -88,17 +89,6 @@ BEGIN
   END LOOP;
 END;
 $$;
--- A random output for a task of the step: one that meets or misses the conditions after it, an
--- array (or not) for a step that sizes a map.
-CREATE FUNCTION pg_temp.output_for(step text) RETURNS jsonb LANGUAGE sql AS $$
-  SELECT CASE
-           WHEN step = 'x' THEN (ARRAY['[]', '[1]', '[1, 2]', '"not an array"', '[]'])[1 + floor(random() * 5)::int]
-           WHEN step = 'items' THEN (ARRAY['"go"', '"no"', '"no"'])[1 + floor(random() * 3)::int]
-           WHEN step = 'd' THEN (ARRAY['"x"', '"y"'])[1 + floor(random() * 2)::int]
-           ELSE (ARRAY['{"v": 1}', '"s"', '[2]', 'null'])[1 + floor(random() * 4)::int]
-         END::jsonb
-$$;
-
 CREATE TABLE pg_temp.elements (ord serial, k int, step_slug text, task_index int, output jsonb);
 CREATE TABLE pg_temp.mismatches (iteration int, round int, what text, batch text, one_at_a_time text, batched text);
 CREATE TABLE pg_temp.tally (elements bigint DEFAULT 0, complete_task_calls bigint DEFAULT 0, continue_calls bigint DEFAULT 0,
@@ -183,7 +173,7 @@ BEGIN
                   FROM (SELECT key, random() AS r FROM unnest(started) WITH ORDINALITY AS u(key, o) ORDER BY o OFFSET 0) AS x
                   ORDER BY x.r LOOP
         INSERT INTO pg_temp.elements (k, step_slug, task_index, output)
-        VALUES (pick[1]::int, pick[2], pick[3]::int, pg_temp.output_for(pick[2]));
+        VALUES (pick[1]::int, pick[2], pick[3]::int, pgflow_tests.random_output(pick[2]));
       END LOOP;
       n := (SELECT count(*) FROM pg_temp.elements);
       CONTINUE WHEN n = 0;
