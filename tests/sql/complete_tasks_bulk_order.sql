@@ -104,6 +104,17 @@ SELECT pgflow.add_step('bo_race', 'other', step_type => 'map');
 SELECT pgflow.add_step('bo_race', 'y', ARRAY['items'], required_input_pattern => '{"items": ["never"]}',
                        when_unmet => 'fail');
 SELECT pgflow_tests.ensure_worker('bo_race');
+-- The text result of a dblink session's query sent with dblink_send_query, or 'ERROR <message>'.
+CREATE FUNCTION pg_temp.result_of(conn text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE got text;
+BEGIN
+  SELECT r INTO got FROM dblink_get_result(conn) AS t(r text);
+  PERFORM * FROM dblink_get_result(conn) AS t(r text);
+  RETURN got;
+EXCEPTION WHEN OTHERS THEN
+  RETURN 'ERROR ' || SQLERRM;
+END;
+$$;
 -- The races below: session 'holder' completes items tasks (held_run, held_indexes) in an open
 -- transaction; session 'batch' sends complete_tasks over elements (runs, steps, indexes) and
 -- waits for the holder; the holder commits. Returns the batch's rows, 'step index status' each.
@@ -125,8 +136,7 @@ BEGIN
     runs, steps, indexes, cardinality(runs)));
   waited := pgflow_tests.waits_for_lock('%complete_tasks%');
   PERFORM dblink_exec('holder', 'COMMIT');
-  SELECT r INTO got FROM dblink_get_result('batch') AS t(r text);
-  PERFORM * FROM dblink_get_result('batch') AS t(r text);
+  got := pg_temp.result_of('batch');
   PERFORM dblink_disconnect('holder');
   PERFORM dblink_disconnect('batch');
   RETURN CASE WHEN waited THEN got ELSE 'the batch did not wait' END;
@@ -317,16 +327,6 @@ SELECT dblink_send_query('other', format($q$SELECT string_agg(step_slug || ' ' |
                                          pg_temp.run('afafafaf', 15)));
 SELECT pgflow_tests.waits_for_lock('%complete_task(%');
 SELECT dblink_exec('holder', 'COMMIT');
-CREATE FUNCTION pg_temp.result_of(conn text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE got text;
-BEGIN
-  SELECT r INTO got FROM dblink_get_result(conn) AS t(r text);
-  PERFORM * FROM dblink_get_result(conn) AS t(r text);
-  RETURN got;
-EXCEPTION WHEN OTHERS THEN
-  RETURN 'ERROR ' || SQLERRM;
-END;
-$$;
 SELECT is('batch: ' || pg_temp.result_of('batch') || ' | other: ' || pg_temp.result_of('other'),
           'batch: items 0 completed, items 1 completed, other 0 completed | other: items 1 completed',
           'the duplicate completion waited for the batch and changed nothing; neither call failed');

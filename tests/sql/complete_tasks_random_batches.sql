@@ -12,42 +12,9 @@
 -- seeded, so a failure repeats; its iteration, round and batch are printed.
 \ir fixtures/realtime_stand_in.sql
 \ir fixtures/batch_equivalence.sql
-\ir fixtures/random_outputs.sql
 SELECT plan(4);
 
--- A map whose dependent's condition fails the run unless a task said "go"; another root map.
-SELECT pgflow.create_flow('rb_cond');
-SELECT pgflow.add_step('rb_cond', 'items', step_type => 'map');
-SELECT pgflow.add_step('rb_cond', 'other', step_type => 'map');
-SELECT pgflow.add_step('rb_cond', 'y', ARRAY['items'], required_input_pattern => '{"items": ["go"]}', when_unmet => 'fail');
--- The same with a skip on the way: d is skipped unless a task said "go"; e fails the run unless d said "x".
-SELECT pgflow.create_flow('rb_skip');
-SELECT pgflow.add_step('rb_skip', 'items', step_type => 'map');
-SELECT pgflow.add_step('rb_skip', 'other', step_type => 'map');
-SELECT pgflow.add_step('rb_skip', 'd', ARRAY['items'], required_input_pattern => '{"items": ["go"]}', when_unmet => 'skip');
-SELECT pgflow.add_step('rb_skip', 'e', ARRAY['d'], required_input_pattern => '{"d": "x"}', when_unmet => 'fail');
--- A single step that sizes a map (a non-array is a type violation, [] leaves it empty), whose
--- dependent fails the run on an empty map; a root map beside it.
-SELECT pgflow.create_flow('rb_empty');
-SELECT pgflow.add_step('rb_empty', 'items', step_type => 'map');
-SELECT pgflow.add_step('rb_empty', 'x');
-SELECT pgflow.add_step('rb_empty', 'm', ARRAY['x'], step_type => 'map');
-SELECT pgflow.add_step('rb_empty', 'z', ARRAY['m'], forbidden_input_pattern => '{"m": []}', when_unmet => 'fail');
--- Plain shapes: a chain, a diamond, a single step, a map and the step after it.
-SELECT pgflow.create_flow('rb_chain');
-SELECT pgflow.add_step('rb_chain', 'a');
-SELECT pgflow.add_step('rb_chain', 'b', ARRAY['a']);
-SELECT pgflow.add_step('rb_chain', 'c', ARRAY['b']);
-SELECT pgflow.create_flow('rb_diamond');
-SELECT pgflow.add_step('rb_diamond', 'a');
-SELECT pgflow.add_step('rb_diamond', 'b', ARRAY['a']);
-SELECT pgflow.add_step('rb_diamond', 'c', ARRAY['a']);
-SELECT pgflow.add_step('rb_diamond', 'd', ARRAY['b', 'c']);
-SELECT pgflow.create_flow('rb_single');
-SELECT pgflow.add_step('rb_single', 'only');
-SELECT pgflow.create_flow('rb_map');
-SELECT pgflow.add_step('rb_map', 'items', step_type => 'map');
-SELECT pgflow.add_step('rb_map', 'sum', ARRAY['items']);
+\ir fixtures/batch_flows.sql
 -- Steps without a handler after a handler step (a sleep, a signal), and a step with a start delay.
 SELECT pgflow.create_flow('rb_waits');
 SELECT pgflow.add_step('rb_waits', 'a');
@@ -59,21 +26,8 @@ SELECT pgflow.create_flow('rb_delayed');
 SELECT pgflow.add_step('rb_delayed', 'a');
 SELECT pgflow.add_step('rb_delayed', 'later', ARRAY['a'], start_delay => 30);
 SELECT pgflow.add_step('rb_delayed', 'b', ARRAY['a']);
--- Limits: a flow with run limits, a step with a concurrency limit (its slots are freed).
-SELECT pgflow.create_flow('rb_limited');
-SELECT pgflow.add_step('rb_limited', 'only');
-SELECT pgflow_cpp.set_flow_limits('rb_limited', 100);
-SELECT pgflow.create_flow('rb_slotted');
-SELECT pgflow.add_step('rb_slotted', 'a');
-SELECT pgflow.add_step('rb_slotted', 'b', ARRAY['a']);
--- (The limit is shared by both prefixes' runs: high enough that it never holds a task back.)
-SELECT pgflow_cpp.set_step_limits('rb_slotted', 'a', 100000);
-CREATE TABLE pg_temp.flows (n serial, flow text, map_input boolean);
-INSERT INTO pg_temp.flows (flow, map_input) VALUES
-  ('rb_cond', true), ('rb_skip', true), ('rb_empty', true), ('rb_chain', false), ('rb_diamond', false),
-  ('rb_single', false), ('rb_map', true), ('rb_limited', false), ('rb_slotted', false), ('rb_waits', false),
-  ('rb_delayed', false);
-SELECT pgflow_tests.ensure_worker(f.flow) FROM pg_temp.flows AS f;
+INSERT INTO pgflow_tests.batch_flows (flow, map_input) VALUES ('rb_waits', false), ('rb_delayed', false);
+SELECT pgflow_tests.ensure_worker(f.flow) FROM pgflow_tests.batch_flows AS f;
 
 -- Claims the queued tasks of a prefix's handler steps but those named in keep ('k step index').
 CREATE FUNCTION pg_temp.claim_except(prefix text, keep text[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -122,8 +76,8 @@ BEGIN
     pb := lpad(to_hex(it), 7, '0') || 'b';
     runs := 1 + floor(random() * 4)::int;
     FOR k IN 1 .. runs LOOP
-      which := 1 + floor(random() * (SELECT count(*) FROM pg_temp.flows))::int;
-      SELECT * INTO flow FROM pg_temp.flows AS f WHERE f.n = which;
+      which := 1 + floor(random() * (SELECT count(*) FROM pgflow_tests.batch_flows))::int;
+      SELECT * INTO flow FROM pgflow_tests.batch_flows AS f WHERE f.n = which;
       input := CASE WHEN flow.map_input THEN to_jsonb(ARRAY(SELECT g FROM generate_series(1, 1 + floor(random() * 6)::int) AS g))
                     ELSE '{}'::jsonb END;
       PERFORM pgflow.start_flow(flow.flow, input, pg_temp.run(pa, k));
